@@ -1,0 +1,160 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/inferd/inferd/tensor"
+)
+
+// ErrInvalidInput marks errors caused by the caller's tensors (unknown or
+// missing input names, wrong dtype or shape). Servers map it to 400.
+var ErrInvalidInput = errors.New("invalid input")
+
+// ErrUnknownEngine is returned by Get for a name nobody registered.
+var ErrUnknownEngine = errors.New("unknown engine")
+
+// TensorInfo describes a model input or output. Dimensions that are not
+// fixed by the model are -1.
+type TensorInfo struct {
+	Name  string       `json:"name"`
+	DType tensor.DType `json:"datatype"`
+	Shape []int        `json:"shape"`
+}
+
+// Options configure how a model is loaded.
+type Options struct {
+	// IntraOpThreads bounds the threads one operator may use; 0 means the
+	// engine's default.
+	IntraOpThreads int
+	// InterOpThreads bounds the operators run in parallel; 0 means default.
+	InterOpThreads int
+	// Logger receives load-time diagnostics; nil means slog.Default().
+	Logger *slog.Logger
+}
+
+// Log returns the configured logger or the default one.
+func (o Options) Log() *slog.Logger {
+	if o.Logger != nil {
+		return o.Logger
+	}
+	return slog.Default()
+}
+
+// Engine loads models.
+type Engine interface {
+	// Name is the name models use to select the engine (engine: native).
+	Name() string
+	// Load reads and prepares the ONNX model at path. Files the model refers
+	// to (external data) are resolved relative to its directory.
+	Load(ctx context.Context, path string, opts Options) (Session, error)
+}
+
+// Session is a loaded model. Run is safe for concurrent use.
+type Session interface {
+	Inputs() []TensorInfo
+	Outputs() []TensorInfo
+	// Run executes the model. inputs must hold every model input by name;
+	// the result holds every model output by name. Errors caused by the
+	// inputs wrap ErrInvalidInput.
+	Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error)
+	// Close releases the session's resources. Run must not be called after.
+	Close() error
+}
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]Engine{}
+)
+
+// Register makes an engine available by its name. It panics if the name is
+// taken, as registration happens in init functions.
+func Register(e Engine) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[e.Name()]; dup {
+		panic("engine: Register called twice for " + e.Name())
+	}
+	registry[e.Name()] = e
+}
+
+// Get returns the engine registered under name.
+func Get(name string) (Engine, error) {
+	mu.RLock()
+	defer mu.RUnlock()
+	e, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q (available: %v)", ErrUnknownEngine, name, namesLocked())
+	}
+	return e, nil
+}
+
+// Names lists the registered engines, sorted.
+func Names() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	return namesLocked()
+}
+
+func namesLocked() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// CheckInputs validates inputs against a session's declared inputs: every
+// declared input present, no unknown names, matching dtype, matching rank and
+// fixed dimensions. Engines call it at the start of Run.
+func CheckInputs(want []TensorInfo, inputs map[string]*tensor.Tensor) error {
+	for _, w := range want {
+		t, ok := inputs[w.Name]
+		if !ok || t == nil {
+			return fmt.Errorf("%w: missing input %q", ErrInvalidInput, w.Name)
+		}
+		if t.DType() != w.DType {
+			return fmt.Errorf("%w: input %q has datatype %v, model expects %v", ErrInvalidInput, w.Name, t.DType(), w.DType)
+		}
+		if w.Shape != nil && !ShapeMatches(w.Shape, t.Shape()) {
+			return fmt.Errorf("%w: input %q has shape %v, model expects %v", ErrInvalidInput, w.Name, t.Shape(), w.Shape)
+		}
+	}
+	if len(inputs) != len(want) {
+		for name := range inputs {
+			if !slices.ContainsFunc(want, func(w TensorInfo) bool { return w.Name == name }) {
+				return fmt.Errorf("%w: unknown input %q (model inputs: %v)", ErrInvalidInput, name, InfoNames(want))
+			}
+		}
+	}
+	return nil
+}
+
+// ShapeMatches reports whether a concrete shape fits a declared one, where -1
+// in the declared shape matches any size.
+func ShapeMatches(declared, shape []int) bool {
+	if len(declared) != len(shape) {
+		return false
+	}
+	for i, d := range declared {
+		if d >= 0 && d != shape[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// InfoNames returns the names of infos in order.
+func InfoNames(infos []TensorInfo) []string {
+	names := make([]string, len(infos))
+	for i, in := range infos {
+		names[i] = in.Name
+	}
+	return names
+}

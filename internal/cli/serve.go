@@ -1,0 +1,123 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/spf13/cobra"
+
+	"github.com/inferd/inferd/preprocess"
+	"github.com/inferd/inferd/server"
+	"github.com/inferd/inferd/serving"
+)
+
+type serveOptions struct {
+	repository   string
+	httpAddr     string
+	engine       string
+	threads      int
+	maxBody      int64
+	maxPixels    int
+	drainTimeout time.Duration
+	log          logOptions
+}
+
+func newServeCmd() *cobra.Command {
+	o := serveOptions{}
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the models of a model repository over HTTP",
+		Long: `Serve loads every version of every model in the repository and serves them on
+the seed routes:
+
+  GET  /models                       models, versions and their states
+  GET  /models/{name}                one model; its default is the highest AVAILABLE version
+  GET  /models/{name}/{version}      a version's metadata (version: 3, v3 or a label)
+  POST /models/{name}/{version}      predict: an image (image/png, image/jpeg), several
+                                     images (multipart/form-data) or JSON tensors
+  GET  /healthz, /readyz, /metrics   liveness, readiness, Prometheus metrics
+
+On SIGINT or SIGTERM the server turns not-ready, finishes requests in flight and
+exits 0.`,
+		Example: `  inferd serve --repository examples/models --http-addr 127.0.0.1:8080
+  INFERD_REPOSITORY=/models INFERD_HTTP_ADDR=:8080 inferd serve`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), o) },
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&o.repository, "repository", "models", "model repository directory")
+	fs.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address (host:port; :8080 for all interfaces)")
+	fs.StringVar(&o.engine, "engine", "native", "engine for models whose config.yaml names none")
+	fs.IntVar(&o.threads, "threads", 0, "intra-op threads per model session (0: one per CPU)")
+	fs.Int64Var(&o.maxBody, "max-body-bytes", server.DefaultMaxBodyBytes, "largest request body accepted, in bytes")
+	fs.IntVar(&o.maxPixels, "max-image-pixels", preprocess.DefaultMaxPixels, "largest total image size of one request, in pixels")
+	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "how long shutdown waits for requests in flight")
+	o.log.register(fs)
+	return cmd
+}
+
+func runServe(ctx context.Context, o serveOptions) error {
+	log, err := o.log.logger()
+	if err != nil {
+		return err
+	}
+	if st, err := os.Stat(o.repository); err != nil {
+		return fmt.Errorf("--repository: %w", err)
+	} else if !st.IsDir() {
+		return fmt.Errorf("--repository: %s is not a directory", o.repository)
+	}
+	if o.maxBody <= 0 || o.maxPixels <= 0 {
+		return errors.New("--max-body-bytes and --max-image-pixels must be positive")
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	models := serving.New(
+		serving.WithLogger(log),
+		serving.WithRegisterer(reg),
+		serving.WithDefaultEngine(o.engine),
+		serving.WithThreads(o.threads),
+	)
+	srv := server.New(models,
+		server.WithLogger(log),
+		server.WithMetrics(reg, reg),
+		server.WithMaxBodyBytes(o.maxBody),
+		server.WithMaxImagePixels(o.maxPixels),
+		server.WithDrainTimeout(o.drainTimeout),
+	)
+	ln, err := net.Listen("tcp", o.httpAddr)
+	if err != nil {
+		return fmt.Errorf("--http-addr: %w", err)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	loaded := make(chan struct{})
+	go func() {
+		// Serve while loading: /readyz turns ready once every model is.
+		defer close(loaded)
+		if err := models.LoadRepository(ctx, o.repository); err != nil && ctx.Err() == nil {
+			cancel(err)
+		}
+	}()
+	log.Info("inferd starting", "version", Version(), "repository", o.repository, "http", ln.Addr().String())
+	serveErr := srv.Serve(ctx, ln)
+	cancel(nil) // stop loading, if it is still going
+	<-loaded
+	closeErr := models.Close()
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	if serveErr != nil {
+		return serveErr
+	}
+	if closeErr != nil {
+		return closeErr
+	}
+	log.Info("inferd stopped")
+	return nil
+}

@@ -1,0 +1,83 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/preprocess"
+	"github.com/inferd/inferd/serving"
+	"github.com/inferd/inferd/tensor"
+)
+
+// httpError is an error with an explicit status code.
+type httpError struct {
+	code int
+	err  error
+}
+
+func (e *httpError) Error() string { return e.err.Error() }
+func (e *httpError) Unwrap() error { return e.err }
+
+// errorf returns an error that maps to code.
+func errorf(code int, format string, args ...any) error {
+	return &httpError{code: code, err: fmt.Errorf(format, args...)}
+}
+
+// statusOf maps an error to an HTTP status code. It is the only place that
+// does so.
+func statusOf(err error) int {
+	var he *httpError
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &he):
+		return he.code
+	case errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, preprocess.ErrImageTooLarge):
+		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, serving.ErrNotFound):
+		return http.StatusNotFound
+	case errors.Is(err, serving.ErrUnavailable):
+		return http.StatusServiceUnavailable
+	case errors.Is(err, engine.ErrInvalidInput), errors.Is(err, preprocess.ErrBadImage), errors.Is(err, tensor.ErrJSON):
+		return http.StatusBadRequest
+	case errors.Is(err, context.DeadlineExceeded):
+		return http.StatusGatewayTimeout
+	case errors.Is(err, context.Canceled):
+		return 499 // client closed the request (nginx's convention)
+	}
+	return http.StatusInternalServerError
+}
+
+// errorBody is the JSON body of every error answer.
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+// writeError writes err as {"error": "..."} with its status code.
+func writeError(w http.ResponseWriter, err error) int {
+	code := statusOf(err)
+	msg := err.Error()
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		msg = fmt.Sprintf("request body is larger than the limit of %d bytes", mbe.Limit)
+	}
+	writeJSON(w, code, errorBody{Error: msg})
+	return code
+}
+
+// writeJSON writes v as JSON with the given status.
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		code = http.StatusInternalServerError
+		body, _ = json.Marshal(errorBody{Error: "encoding the answer: " + err.Error()})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write(append(body, '\n'))
+}

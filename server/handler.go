@@ -1,0 +1,95 @@
+package server
+
+import (
+	"bytes"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// reqInfo carries what a handler learned about the request into metrics
+// and logs: the model and version it resolved (empty for unknown ones, so
+// that metric labels stay bounded).
+type reqInfo struct {
+	model, version string
+}
+
+// apiFunc is a handler that returns a value to encode as JSON, or an error.
+type apiFunc func(r *http.Request, info *reqInfo) (any, error)
+
+// handle registers fn on mux under pattern ("METHOD /path"), encoding its
+// result or error and recording metrics by route.
+func (s *Server) handle(mux *http.ServeMux, pattern string, fn apiFunc) {
+	route := pattern[strings.IndexByte(pattern, ' ')+1:]
+	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		info := &reqInfo{}
+		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		v, err := fn(r, info)
+		code := http.StatusOK
+		if err != nil {
+			code = writeError(w, err)
+			level := s.log.Debug
+			switch {
+			case route == "/readyz":
+			case code == http.StatusServiceUnavailable:
+				level = s.log.Warn
+			case code >= 500:
+				level = s.log.Error
+			}
+			level("request failed", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
+		} else {
+			writeJSON(w, code, v)
+		}
+		s.metrics.observe(route, info.model, info.version, code, time.Since(start))
+	})
+}
+
+// jsonFallback answers requests that match no route (404) or no method of a
+// route (405) with a JSON error instead of ServeMux's plain text.
+func (s *Server) jsonFallback(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		rec := &statusRecorder{header: http.Header{}}
+		h.ServeHTTP(rec, r)
+		switch rec.code {
+		case http.StatusMethodNotAllowed:
+			w.Header().Set("Allow", rec.header.Get("Allow"))
+			writeError(w, errorf(rec.code, "method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, rec.header.Get("Allow")))
+		case http.StatusNotFound:
+			writeError(w, errorf(rec.code, "no route for %s %s", r.Method, r.URL.Path))
+		default: // a redirect, for example to a cleaned path
+			for k, vs := range rec.header {
+				w.Header()[k] = vs
+			}
+			w.WriteHeader(rec.code)
+			_, _ = w.Write(rec.body.Bytes())
+		}
+		s.metrics.observe("", "", "", rec.code, 0)
+	})
+}
+
+// statusRecorder captures a response that ServeMux produced for an
+// unmatched request.
+type statusRecorder struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (r *statusRecorder) Header() http.Header { return r.header }
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.code == 0 {
+		r.code = http.StatusOK
+	}
+	return r.body.Write(b)
+}
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.code == 0 {
+		r.code = code
+	}
+}

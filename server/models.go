@@ -1,0 +1,131 @@
+package server
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/model"
+	"github.com/inferd/inferd/serving"
+)
+
+type versionSummary struct {
+	Version string `json:"version"`
+	State   string `json:"state"`
+	Error   string `json:"error,omitempty"`
+}
+
+type modelSummary struct {
+	Name           string           `json:"name"`
+	Description    string           `json:"description,omitempty"`
+	DefaultVersion string           `json:"default_version,omitempty"`
+	Error          string           `json:"error,omitempty"`
+	Labels         map[string]int   `json:"version_labels,omitempty"`
+	Versions       []versionSummary `json:"versions"`
+}
+
+type versionDetail struct {
+	Name        string              `json:"name"`
+	Version     string              `json:"version"`
+	Platform    string              `json:"platform"`
+	Engine      string              `json:"engine,omitempty"`
+	State       string              `json:"state"`
+	Error       string              `json:"error,omitempty"`
+	Inputs      []engine.TensorInfo `json:"inputs"`
+	Outputs     []engine.TensorInfo `json:"outputs"`
+	Preprocess  *model.Preprocess   `json:"preprocessing,omitempty"`
+	Postprocess *model.Postprocess  `json:"postprocessing,omitempty"`
+	NumLabels   int                 `json:"num_labels"`
+	SHA256      string              `json:"sha256,omitempty"`
+	SizeBytes   int64               `json:"size_bytes,omitempty"`
+	LoadedAt    *time.Time          `json:"loaded_at,omitempty"`
+	LoadSeconds float64             `json:"load_seconds,omitempty"`
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+func summarize(m *serving.Model) modelSummary {
+	s := modelSummary{Name: m.Name, Error: errString(m.ConfigErr), Versions: []versionSummary{}}
+	if m.Config != nil {
+		s.Description, s.Labels = m.Config.Description, m.Config.VersionLabels
+	}
+	if d := m.Default(); d != nil {
+		s.DefaultVersion = d.Label()
+	}
+	for _, v := range m.Versions() {
+		st := v.Status()
+		s.Versions = append(s.Versions, versionSummary{Version: v.Label(), State: string(st.State), Error: errString(st.Err)})
+	}
+	return s
+}
+
+// listModels serves GET /models.
+func (s *Server) listModels(*http.Request, *reqInfo) (any, error) {
+	out := []modelSummary{}
+	for _, m := range s.models.Models() {
+		out = append(out, summarize(m))
+	}
+	return map[string]any{"models": out}, nil
+}
+
+// getModel serves GET /models/{name}.
+func (s *Server) getModel(r *http.Request, info *reqInfo) (any, error) {
+	m, err := s.models.Model(r.PathValue("name"))
+	if err != nil {
+		return nil, err
+	}
+	info.model = m.Name
+	return summarize(m), nil
+}
+
+// getVersion serves GET /models/{name}/{version}.
+func (s *Server) getVersion(r *http.Request, info *reqInfo) (any, error) {
+	v, err := s.resolve(r, info)
+	if err != nil {
+		return nil, err
+	}
+	st := v.Status()
+	d := versionDetail{
+		Name: v.Model, Version: v.Label(), Platform: v.Config.Platform, Engine: st.Engine,
+		State: string(st.State), Error: errString(st.Err),
+		Inputs: st.Inputs, Outputs: st.Outputs,
+		Preprocess: v.Config.Preprocess, Postprocess: v.Config.Postprocess,
+		NumLabels: len(v.Config.Labels), SHA256: st.SHA256, SizeBytes: st.SizeBytes,
+		LoadSeconds: st.LoadDuration.Seconds(),
+	}
+	if d.Inputs == nil {
+		d.Inputs = []engine.TensorInfo{}
+	}
+	if d.Outputs == nil {
+		d.Outputs = []engine.TensorInfo{}
+	}
+	if !st.LoadedAt.IsZero() {
+		t := st.LoadedAt.UTC()
+		d.LoadedAt = &t
+	}
+	return d, nil
+}
+
+// resolve finds the version named by the {name} and {version} path values.
+func (s *Server) resolve(r *http.Request, info *reqInfo) (*serving.Version, error) {
+	name := r.PathValue("name")
+	m, err := s.models.Model(name)
+	if err != nil {
+		return nil, err
+	}
+	info.model = m.Name
+	if m.Config == nil {
+		return nil, errorf(http.StatusServiceUnavailable, "model %q cannot serve: %v", name, m.ConfigErr)
+	}
+	v, err := s.models.Resolve(name, r.PathValue("version"))
+	if err != nil {
+		return nil, err
+	}
+	info.version = v.Label()
+	return v, nil
+}

@@ -1,0 +1,94 @@
+package serving
+
+import (
+	"context"
+	"fmt"
+	"image"
+
+	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/preprocess"
+	"github.com/inferd/inferd/tensor"
+)
+
+// Run validates inputs against the version's declarations and runs the
+// model. Errors caused by the inputs wrap engine.ErrInvalidInput.
+func (v *Version) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	v.runMu.RLock()
+	defer v.runMu.RUnlock()
+	v.mu.RLock()
+	sess, state, declared := v.session, v.state, v.inputs
+	v.mu.RUnlock()
+	if state != StateAvailable || sess == nil {
+		return nil, fmt.Errorf("%w: model %q version %d is %s", ErrUnavailable, v.Model, v.Number, state)
+	}
+	if err := engine.CheckInputs(declared, inputs); err != nil {
+		return nil, err
+	}
+	for name, t := range inputs {
+		if spec, ok := v.Config.Input(name); ok && spec.AllowNaN {
+			continue
+		}
+		if err := tensor.CheckFinite(t); err != nil {
+			return nil, fmt.Errorf("%w: input %q: %v; NaN and infinities are not allowed (set allow_nan for this input in config.yaml)", engine.ErrInvalidInput, name, err)
+		}
+	}
+	return sess.Run(ctx, inputs)
+}
+
+// ClassifyImages preprocesses decoded images into one batch, runs it, and
+// returns the top-k predictions per image, in order.
+func (v *Version) ClassifyImages(ctx context.Context, imgs []image.Image) ([][]preprocess.Prediction, error) {
+	if v.image == nil {
+		return nil, fmt.Errorf("%w: model %q has no image preprocessing in config.yaml; send JSON tensors", engine.ErrInvalidInput, v.Model)
+	}
+	if v.classify == nil {
+		return nil, fmt.Errorf("%w: model %q has no postprocess section in config.yaml, so image answers cannot be ranked; send JSON tensors", engine.ErrInvalidInput, v.Model)
+	}
+	if err := v.checkBatch(len(imgs)); err != nil {
+		return nil, err
+	}
+	in, err := v.image.Tensor(imgs)
+	if err != nil {
+		return nil, err
+	}
+	out, err := v.Run(ctx, map[string]*tensor.Tensor{v.image.InputName(): in})
+	if err != nil {
+		return nil, err
+	}
+	return v.Classify(out)
+}
+
+// checkBatch refuses a batch of n images when the image input's batch
+// dimension is fixed to another size.
+func (v *Version) checkBatch(n int) error {
+	for _, in := range v.Inputs() {
+		if in.Name == v.image.InputName() && len(in.Shape) > 0 && in.Shape[0] >= 0 && in.Shape[0] != n {
+			return fmt.Errorf("%w: model %q takes batches of exactly %d image(s), got %d", engine.ErrInvalidInput, v.Model, in.Shape[0], n)
+		}
+	}
+	return nil
+}
+
+// Classify ranks the classes of the configured score output, one list of
+// predictions per batch row. It returns nil when the model is not
+// configured as a classifier.
+func (v *Version) Classify(outputs map[string]*tensor.Tensor) ([][]preprocess.Prediction, error) {
+	if v.classify == nil {
+		return nil, nil
+	}
+	name := v.Config.Postprocess.Output
+	if name == "" && len(outputs) == 1 {
+		for n := range outputs {
+			name = n
+		}
+	}
+	scores, ok := outputs[name]
+	if !ok {
+		return nil, fmt.Errorf("model %q produced no output %q to classify", v.Model, name)
+	}
+	preds, err := v.classify.Rank(scores)
+	if err != nil {
+		return nil, fmt.Errorf("classifying output %q of model %q: %w", name, v.Model, err)
+	}
+	return preds, nil
+}

@@ -1,0 +1,154 @@
+package serving
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/model"
+	"github.com/inferd/inferd/preprocess"
+)
+
+// load opens v's model file in its engine and makes it AVAILABLE, or
+// records why it FAILED.
+func (m *Manager) load(ctx context.Context, v *Version) {
+	start := time.Now()
+	cfg := v.Config
+	name := cfg.Engine
+	if name == "" {
+		name = m.defaultEngine
+	}
+	info := Info{Engine: name}
+	fail := func(err error) {
+		v.mu.Lock()
+		v.state, v.err, v.info = StateFailed, err, info
+		v.mu.Unlock()
+	}
+	eng, err := engine.Get(name)
+	if err != nil {
+		fail(err)
+		return
+	}
+	info.SHA256, info.SizeBytes, err = fileSHA256(v.Path)
+	if err != nil {
+		fail(err)
+		return
+	}
+	threads := cfg.Threads
+	if threads == 0 {
+		threads = m.threads
+	}
+	sess, err := eng.Load(ctx, v.Path, engine.Options{IntraOpThreads: threads, Logger: m.log.With("model", v.Model, "version", v.Number)})
+	if err != nil {
+		fail(fmt.Errorf("loading %s with engine %s: %w", v.Path, name, err))
+		return
+	}
+	inputs, err := reconcile("inputs", cfg.Inputs, sess.Inputs())
+	var outputs []engine.TensorInfo
+	if err == nil {
+		outputs, err = reconcile("outputs", cfg.Outputs, sess.Outputs())
+	}
+	if err != nil {
+		_ = sess.Close()
+		fail(fmt.Errorf("config.yaml does not match %s: %w", v.Path, err))
+		return
+	}
+	info.LoadedAt = time.Now()
+	info.LoadDuration = info.LoadedAt.Sub(start)
+	v.mu.Lock()
+	v.session, v.inputs, v.outputs, v.info = sess, inputs, outputs, info
+	if cfg.Preprocess != nil && cfg.Preprocess.Image != nil {
+		v.image = preprocess.NewImage(cfg.Preprocess.Image)
+	}
+	if p := cfg.Postprocess; p != nil {
+		v.classify = &preprocess.Classifier{Softmax: p.Softmax, TopK: p.TopK, Labels: cfg.Labels}
+	}
+	v.state, v.err = StateAvailable, nil
+	v.mu.Unlock()
+	m.metrics.loadSeconds.WithLabelValues(v.Model, v.Label()).Set(info.LoadDuration.Seconds())
+	m.log.Info("model version loaded", "model", v.Model, "version", v.Number, "engine", name, "duration", info.LoadDuration)
+}
+
+// unload closes the version's session.
+func (v *Version) unload() error {
+	v.runMu.Lock() // wait for runs in flight
+	defer v.runMu.Unlock()
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.session == nil {
+		return nil
+	}
+	err := v.session.Close()
+	v.session, v.state = nil, StateUnloaded
+	return err
+}
+
+// reconcile checks the config's declarations against the model's and
+// returns the effective ones: the config's where it declares tensors (they
+// may narrow variable dimensions), else the model's.
+func reconcile(key string, declared []model.TensorSpec, actual []engine.TensorInfo) ([]engine.TensorInfo, error) {
+	if len(declared) == 0 {
+		return actual, nil
+	}
+	byName := map[string]engine.TensorInfo{}
+	for _, a := range actual {
+		byName[a.Name] = a
+	}
+	out := make([]engine.TensorInfo, 0, len(declared))
+	for i, d := range declared {
+		a, ok := byName[d.Name]
+		if !ok {
+			return nil, fmt.Errorf("%s[%d]: the model has no %s named %q (it has %v)", key, i, key[:len(key)-1], d.Name, engine.InfoNames(actual))
+		}
+		if a.DType != d.DataType {
+			return nil, fmt.Errorf("%s[%d]: %q is %v in config.yaml but %v in the model", key, i, d.Name, d.DataType, a.DType)
+		}
+		shape := d.Shape
+		if shape == nil {
+			shape = a.Shape
+		} else if a.Shape != nil && !compatible(d.Shape, a.Shape) {
+			return nil, fmt.Errorf("%s[%d]: %q has shape %v in config.yaml but %v in the model", key, i, d.Name, d.Shape, a.Shape)
+		}
+		out = append(out, engine.TensorInfo{Name: d.Name, DType: d.DataType, Shape: shape})
+		delete(byName, d.Name)
+	}
+	for _, a := range actual {
+		if _, left := byName[a.Name]; left {
+			return nil, fmt.Errorf("%s: the model's %q is not declared in config.yaml", key, a.Name)
+		}
+	}
+	return out, nil
+}
+
+// compatible reports whether two declared shapes can describe the same
+// tensors: same rank, equal where both are fixed.
+func compatible(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] >= 0 && b[i] >= 0 && a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func fileSHA256(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
