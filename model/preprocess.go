@@ -144,13 +144,18 @@ func (p *ImagePreprocess) validate(c *Config) error {
 	if !ok {
 		return fmt.Errorf("input: %q is not a declared input", p.Input)
 	}
-	return p.checkInput(in)
+	return p.CheckInput(in)
 }
 
-// checkInput checks that the image pipeline produces what the input declares.
-func (p *ImagePreprocess) checkInput(in TensorSpec) error {
+// CheckInput checks that the image pipeline produces what the input
+// declares. A spec without a shape is checked only for its datatype; the
+// server checks again with the model file's shape when a version loads.
+func (p *ImagePreprocess) CheckInput(in TensorSpec) error {
 	if in.DataType != tensor.Float32 {
 		return fmt.Errorf("input: %q has datatype %v; image preprocessing produces FP32", in.Name, in.DataType)
+	}
+	if in.Shape == nil {
+		return nil
 	}
 	if len(in.Shape) != 4 {
 		return fmt.Errorf("input: %q has shape %v; image preprocessing needs 4 dimensions (%s with the batch first)", in.Name, in.Shape, p.Layout)

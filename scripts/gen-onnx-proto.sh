@@ -28,7 +28,7 @@ import_proto() {
 	local name=$1
 	local src=$ONNX_PROTO_SRC/$name
 	[[ -f $src ]] || { echo "gen-onnx-proto: $src not found (apt-get install python3-onnx)" >&2; exit 1; }
-	sed -e "s|^package onnx;|package onnx;\n\n// Added by scripts/gen-onnx-proto.sh; otherwise a verbatim copy of ONNX 1.12.\noption go_package = \"$GO_PACKAGE\";|" \
+	sed -e "s|^package onnx;|package onnx;\n\n// Added by scripts/gen-onnx-proto.sh, which also makes imports relative;\n// otherwise a verbatim copy of ONNX 1.12.\noption go_package = \"$GO_PACKAGE\";|" \
 		-e 's|^import "onnx/\(.*\)";|import "\1";|' \
 		"$src" >"$out/$name"
 }

@@ -53,6 +53,9 @@ func (m *Manager) load(ctx context.Context, v *Version) {
 	if err == nil {
 		outputs, err = reconcile("outputs", cfg.Outputs, sess.Outputs())
 	}
+	if err == nil && cfg.Preprocess != nil && cfg.Preprocess.Image != nil {
+		err = checkImageInput(cfg.Preprocess.Image, inputs)
+	}
 	if err != nil {
 		_ = sess.Close()
 		fail(fmt.Errorf("config.yaml does not match %s: %w", v.Path, err))
@@ -151,4 +154,18 @@ func fileSHA256(path string) (string, int64, error) {
 		return "", 0, fmt.Errorf("reading %s: %w", path, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
+}
+
+// checkImageInput checks the image preprocessing against the effective
+// shape of its input, which may come from the model file.
+func checkImageInput(p *model.ImagePreprocess, inputs []engine.TensorInfo) error {
+	for _, in := range inputs {
+		if in.Name == p.Input {
+			if err := p.CheckInput(model.TensorSpec{Name: in.Name, DataType: in.DType, Shape: in.Shape}); err != nil {
+				return fmt.Errorf("preprocess.image.%w", err)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("preprocess.image.input: the model has no input %q", p.Input)
 }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Sets up and runs the whole test suite: formatting, vet, module tidiness,
+# unit and integration tests (with the race detector where there is
+# concurrency), and every benchmark once so that none rots.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v go >/dev/null || { echo "test: Go is required" >&2; exit 1; }
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "go mod download"
+go mod download
+
+step "gofmt"
+unformatted=$(gofmt -l $(find . -name '*.go' -not -path './.cache/*'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+step "go mod tidy"
+go mod tidy -diff
+
+step "go vet"
+go vet ./...
+
+step "go build (CGO_ENABLED=0: the default build is one static binary)"
+CGO_ENABLED=0 go build -o /dev/null ./cmd/inferd
+
+# Packages with concurrency run under the race detector (needs cgo and gcc).
+race_pkgs=(./serving/... ./server/... ./cmd/...)
+step "go test -race ${race_pkgs[*]}"
+go test -race -count=1 "${race_pkgs[@]}"
+
+step "go test ./..."
+go test -count=1 ./...
+
+step "benchmarks, once each"
+go test -run '^$' -bench . -benchtime=1x ./...

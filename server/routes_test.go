@@ -1,0 +1,194 @@
+package server_test
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/inferd/inferd/internal/testutil"
+)
+
+func TestHealthAndListing(t *testing.T) {
+	s := start(t, testutil.ExamplesDir())
+	if r := get(t, s.url+"/healthz"); r.code != 200 {
+		t.Fatalf("/healthz: %d %s", r.code, r.body)
+	}
+	if r := get(t, s.url+"/readyz"); r.code != 200 {
+		t.Fatalf("/readyz: %d %s", r.code, r.body)
+	}
+	var list struct {
+		Models []struct {
+			Name           string `json:"name"`
+			DefaultVersion string `json:"default_version"`
+			Versions       []struct{ Version, State, Error string }
+		}
+	}
+	get(t, s.url+"/models").json(t, &list)
+	if len(list.Models) != 2 || list.Models[0].Name != "digits" || list.Models[1].Name != "digits-mlp" {
+		t.Fatalf("/models = %+v", list)
+	}
+	for _, m := range list.Models {
+		if m.DefaultVersion != "1" || len(m.Versions) != 1 || m.Versions[0].State != "AVAILABLE" {
+			t.Errorf("%s: %+v", m.Name, m)
+		}
+	}
+	var one struct {
+		Name           string         `json:"name"`
+		DefaultVersion string         `json:"default_version"`
+		Labels         map[string]int `json:"version_labels"`
+	}
+	get(t, s.url+"/models/digits").json(t, &one)
+	if one.Name != "digits" || one.DefaultVersion != "1" || one.Labels["production"] != 1 {
+		t.Errorf("/models/digits = %+v", one)
+	}
+}
+
+func TestVersionMetadata(t *testing.T) {
+	s := start(t, testutil.ExamplesDir())
+	file, err := os.ReadFile(filepath.Join(testutil.ExamplesDir(), "digits", "1", "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(file)
+	for _, ref := range []string{"v1", "1", "production"} {
+		t.Run(ref, func(t *testing.T) {
+			var md struct {
+				Name, Version, Platform, Engine, State, Error, SHA256, LoadedAt string
+				Inputs                                                          []struct {
+					Name     string `json:"name"`
+					Datatype string `json:"datatype"`
+					Shape    []int  `json:"shape"`
+				}
+				Outputs       []struct{ Name string }
+				Preprocessing struct {
+					Image struct {
+						Color  string `json:"color"`
+						Resize struct {
+							Width, Height int
+							Filter        string
+						} `json:"resize"`
+						Layout string `json:"layout"`
+					} `json:"image"`
+				}
+				Postprocessing struct {
+					Softmax bool `json:"softmax"`
+					TopK    int  `json:"top_k"`
+				}
+				NumLabels int   `json:"num_labels"`
+				SizeBytes int64 `json:"size_bytes"`
+			}
+			r := get(t, s.url+"/models/digits/"+ref)
+			if r.code != 200 {
+				t.Fatalf("%d %s", r.code, r.body)
+			}
+			r.json(t, &md)
+			if md.Name != "digits" || md.Version != "1" || md.Platform != "onnx" || md.Engine != "native" || md.State != "AVAILABLE" || md.Error != "" {
+				t.Errorf("metadata = %s", r.body)
+			}
+			if md.SHA256 != hex.EncodeToString(sum[:]) || md.SizeBytes != int64(len(file)) {
+				t.Errorf("sha256 %s size %d, want %x %d", md.SHA256, md.SizeBytes, sum, len(file))
+			}
+			if len(md.Inputs) != 1 || md.Inputs[0].Name != "input" || md.Inputs[0].Datatype != "FP32" || len(md.Inputs[0].Shape) != 4 || md.Inputs[0].Shape[0] != -1 {
+				t.Errorf("inputs = %+v", md.Inputs)
+			}
+			if len(md.Outputs) != 1 || md.Outputs[0].Name != "logits" {
+				t.Errorf("outputs = %+v", md.Outputs)
+			}
+			if p := md.Preprocessing.Image; p.Color != "gray" || p.Resize.Width != 8 || p.Resize.Filter != "area" || p.Layout != "NCHW" {
+				t.Errorf("preprocessing = %+v", p)
+			}
+			if !md.Postprocessing.Softmax || md.Postprocessing.TopK != 3 || md.NumLabels != 10 {
+				t.Errorf("postprocessing %+v, %d labels", md.Postprocessing, md.NumLabels)
+			}
+			if md.LoadedAt == "" {
+				t.Error("no loaded_at")
+			}
+		})
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	s := start(t, testutil.ExamplesDir())
+	do(t, http.MethodPost, s.url+"/models/digits/v1", "image/png", sample(t, "7_0.png"))
+	do(t, http.MethodPost, s.url+"/models/digits/v1", "text/plain", []byte("x"))
+	get(t, s.url+"/models/nope")
+	r := get(t, s.url+"/metrics")
+	if r.code != 200 {
+		t.Fatalf("/metrics: %d", r.code)
+	}
+	body := string(r.body)
+	for _, want := range []string{
+		`inferd_http_requests_total{code="200",model="digits",route="/models/{name}/{version}",version="1"} 1`,
+		`inferd_http_requests_total{code="415",model="digits",route="/models/{name}/{version}",version="1"} 1`,
+		`inferd_http_requests_total{code="404",model="",route="/models/{name}",version=""} 1`,
+		`inferd_http_request_duration_seconds_bucket{code="200",model="digits",route="/models/{name}/{version}",version="1",le="+Inf"} 1`,
+		`inferd_model_state{model="digits",state="AVAILABLE",version="1"} 1`,
+		`inferd_model_state{model="digits",state="FAILED",version="1"} 0`,
+		`inferd_model_load_seconds{model="digits-mlp",version="1"}`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// A broken version or model must not take the others down.
+func TestFailedVersionsKeepOthersServing(t *testing.T) {
+	repo := t.TempDir()
+	copyDir(t, filepath.Join(testutil.ExamplesDir(), "digits"), filepath.Join(repo, "digits"))
+	// Version 2: a corrupt model file. Version 3: no model file at all.
+	os.MkdirAll(filepath.Join(repo, "digits", "2"), 0o755)
+	os.WriteFile(filepath.Join(repo, "digits", "2", "model.onnx"), []byte("this is not ONNX"), 0o644)
+	os.MkdirAll(filepath.Join(repo, "digits", "3"), 0o755)
+	// A model whose config is wrong.
+	copyDir(t, filepath.Join(testutil.ExamplesDir(), "digits-mlp"), filepath.Join(repo, "broken"))
+	os.WriteFile(filepath.Join(repo, "broken", "config.yaml"), []byte("engine: native\nbogus: 1\n"), 0o644)
+	// A model whose config does not match its file.
+	copyDir(t, filepath.Join(testutil.ExamplesDir(), "digits-mlp"), filepath.Join(repo, "mismatch"))
+	os.WriteFile(filepath.Join(repo, "mismatch", "config.yaml"), []byte("inputs: [{name: pixels, datatype: FP32}]\n"), 0o644)
+
+	s := start(t, repo)
+	var m struct {
+		DefaultVersion string `json:"default_version"`
+		Versions       []struct{ Version, State, Error string }
+	}
+	get(t, s.url+"/models/digits").json(t, &m)
+	if m.DefaultVersion != "1" || len(m.Versions) != 3 {
+		t.Fatalf("/models/digits = %+v", m)
+	}
+	if v := m.Versions[1]; v.State != "FAILED" || !strings.Contains(v.Error, "2/model.onnx") {
+		t.Errorf("version 2 = %+v", v)
+	}
+	if v := m.Versions[2]; v.State != "FAILED" || !strings.Contains(v.Error, "no model.onnx") {
+		t.Errorf("version 3 = %+v", v)
+	}
+	r := do(t, http.MethodPost, s.url+"/models/digits/v2", "image/png", sample(t, "3_0.png"))
+	if r.code != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "FAILED") {
+		t.Errorf("predict on failed version: %d %s", r.code, r.body)
+	}
+	r = do(t, http.MethodPost, s.url+"/models/digits", "image/png", nil)
+	if r.code != http.StatusMethodNotAllowed {
+		t.Errorf("POST /models/digits: %d %s", r.code, r.body)
+	}
+	var ans struct{ Predictions []struct{ Label string } }
+	do(t, http.MethodPost, s.url+"/models/digits/v1", "image/png", sample(t, "3_0.png")).json(t, &ans)
+	if len(ans.Predictions) == 0 || ans.Predictions[0].Label != "3" {
+		t.Errorf("digits v1 no longer serves: %+v", ans)
+	}
+	var b struct{ Error string }
+	get(t, s.url+"/models/broken").json(t, &b)
+	if !strings.Contains(b.Error, `unknown key "bogus"`) || !strings.Contains(b.Error, "config.yaml") {
+		t.Errorf("broken model error = %q", b.Error)
+	}
+	get(t, s.url+"/models/mismatch").json(t, &m)
+	if len(m.Versions) != 1 || !strings.Contains(m.Versions[0].Error, `the model has no input named "pixels"`) {
+		t.Errorf("mismatch = %+v", m)
+	}
+	if r := get(t, s.url+"/readyz"); r.code != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "broken") {
+		t.Errorf("/readyz with a broken model: %d %s", r.code, r.body)
+	}
+}
