@@ -1,0 +1,101 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/inferd/inferd/onnx/internal/onnxpb"
+)
+
+// externalRef is a parsed external_data entry list.
+type externalRef struct {
+	location       string
+	offset, length int64
+	hasLength      bool
+}
+
+func parseExternal(entries []*onnxpb.StringStringEntryProto) (externalRef, error) {
+	var ref externalRef
+	for _, e := range entries {
+		switch e.GetKey() {
+		case "location":
+			ref.location = e.GetValue()
+		case "offset", "length":
+			v, err := strconv.ParseInt(e.GetValue(), 10, 64)
+			if err != nil || v < 0 {
+				return ref, fmt.Errorf("external data %s %q is not a non-negative integer", e.GetKey(), e.GetValue())
+			}
+			if e.GetKey() == "offset" {
+				ref.offset = v
+			} else {
+				ref.length, ref.hasLength = v, true
+			}
+		}
+	}
+	if ref.location == "" {
+		return ref, fmt.Errorf("external data has no location")
+	}
+	return ref, nil
+}
+
+// external reads the want bytes of an external tensor. The location must be
+// a relative path that stays inside the base directory; symbolic links that
+// lead out of it are refused too (os.Root enforces that).
+func (d *decoder) external(entries []*onnxpb.StringStringEntryProto, want int64) ([]byte, error) {
+	ref, err := parseExternal(entries)
+	if err != nil {
+		return nil, err
+	}
+	loc := filepath.FromSlash(ref.location)
+	if filepath.IsAbs(loc) || filepath.IsAbs(ref.location) || filepath.VolumeName(loc) != "" {
+		return nil, fmt.Errorf("external data location %q is an absolute path; it must be relative to the model's directory", ref.location)
+	}
+	if !filepath.IsLocal(loc) {
+		return nil, fmt.Errorf("external data location %q escapes the model's directory", ref.location)
+	}
+	if d.opts.baseDir == "" {
+		return nil, fmt.Errorf("external data %q needs the model's directory: use Load or WithBaseDir", ref.location)
+	}
+	if d.root == nil {
+		root, err := os.OpenRoot(d.opts.baseDir)
+		if err != nil {
+			return nil, fmt.Errorf("open model directory for external data: %w", err)
+		}
+		d.root = root
+	}
+	f, err := d.root.Open(loc)
+	if err != nil {
+		return nil, fmt.Errorf("external data %q: %w", ref.location, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("external data %q: %w", ref.location, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("external data %q is not a regular file", ref.location)
+	}
+	size := st.Size()
+	if ref.offset > size {
+		return nil, fmt.Errorf("external data %q: offset %d is beyond the end of the file (%d bytes)", ref.location, ref.offset, size)
+	}
+	length := size - ref.offset
+	if ref.hasLength {
+		if ref.length > length {
+			return nil, fmt.Errorf("external data %q: offset %d + length %d is beyond the end of the file (%d bytes)", ref.location, ref.offset, ref.length, size)
+		}
+		length = ref.length
+	}
+	if length != want && (ref.hasLength || length < want) {
+		return nil, fmt.Errorf("external data %q: holds %d bytes at offset %d, the tensor needs %d", ref.location, length, ref.offset, want)
+	}
+	buf := make([]byte, want)
+	if _, err := f.ReadAt(buf, ref.offset); err != nil && !(errors.Is(err, io.EOF) && want == 0) {
+		return nil, fmt.Errorf("external data %q: %w", ref.location, err)
+	}
+	return buf, nil
+}
