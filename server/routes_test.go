@@ -57,8 +57,9 @@ func TestVersionMetadata(t *testing.T) {
 	for _, ref := range []string{"v1", "1", "production"} {
 		t.Run(ref, func(t *testing.T) {
 			var md struct {
-				Name, Version, Platform, Engine, State, Error, SHA256, LoadedAt string
-				Inputs                                                          []struct {
+				Name, Version, Platform, Engine, State, Error, SHA256 string
+				LoadedAt                                              string `json:"loaded_at"`
+				Inputs                                                []struct {
 					Name     string `json:"name"`
 					Datatype string `json:"datatype"`
 					Shape    []int  `json:"shape"`

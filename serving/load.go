@@ -65,16 +65,26 @@ func (m *Manager) load(ctx context.Context, v *Version) {
 	info.LoadDuration = info.LoadedAt.Sub(start)
 	v.mu.Lock()
 	v.session, v.inputs, v.outputs, v.info = sess, inputs, outputs, info
+	v.state, v.err = StateAvailable, nil
+	v.mu.Unlock()
+	m.metrics.loadSeconds.WithLabelValues(v.Model, v.Label()).Set(info.LoadDuration.Seconds())
+	m.log.Info("model version loaded", "model", v.Model, "version", v.Number, "engine", name, "duration", info.LoadDuration)
+}
+
+// newVersion returns a version in state LOADING with the pre- and
+// postprocessing its config describes.
+func newVersion(name string, number int, path string, cfg *model.Config) *Version {
+	v := &Version{Model: name, Number: number, Path: path, Config: cfg, state: StateLoading}
+	if cfg == nil {
+		return v
+	}
 	if cfg.Preprocess != nil && cfg.Preprocess.Image != nil {
 		v.image = preprocess.NewImage(cfg.Preprocess.Image)
 	}
 	if p := cfg.Postprocess; p != nil {
 		v.classify = &preprocess.Classifier{Softmax: p.Softmax, TopK: p.TopK, Labels: cfg.Labels}
 	}
-	v.state, v.err = StateAvailable, nil
-	v.mu.Unlock()
-	m.metrics.loadSeconds.WithLabelValues(v.Model, v.Label()).Set(info.LoadDuration.Seconds())
-	m.log.Info("model version loaded", "model", v.Model, "version", v.Number, "engine", name, "duration", info.LoadDuration)
+	return v
 }
 
 // unload closes the version's session.

@@ -96,7 +96,7 @@ func (m *Manager) LoadRepository(ctx context.Context, root string) error {
 	for _, rm := range found {
 		mod := &Model{Name: rm.Name, Config: rm.Config, ConfigErr: rm.ConfigErr}
 		for _, rv := range rm.Versions {
-			v := &Version{Model: rm.Name, Number: rv.Number, Path: rv.Path, Config: rm.Config, state: StateLoading}
+			v := newVersion(rm.Name, rv.Number, rv.Path, rm.Config)
 			mod.versions = append(mod.versions, v)
 		}
 		m.models[rm.Name] = mod
