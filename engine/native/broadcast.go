@@ -1,0 +1,197 @@
+package native
+
+import (
+	"fmt"
+	"slices"
+)
+
+// broadcastShapes returns the shape of the ONNX multidirectional (numpy)
+// broadcast of shapes.
+func broadcastShapes(shapes ...[]int) ([]int, error) {
+	rank := 0
+	for _, s := range shapes {
+		rank = max(rank, len(s))
+	}
+	out := make([]int, rank)
+	for i := range out {
+		out[i] = 1
+	}
+	for _, s := range shapes {
+		off := rank - len(s)
+		for i, d := range s {
+			switch o := out[off+i]; {
+			case d == o || d == 1:
+			case o == 1:
+				out[off+i] = d
+			default:
+				return nil, fmt.Errorf("shapes %v cannot be broadcast together", shapes)
+			}
+		}
+	}
+	return out, nil
+}
+
+// canBroadcastTo reports whether shape broadcasts unidirectionally to target.
+func canBroadcastTo(shape, target []int) bool {
+	if len(shape) > len(target) {
+		return false
+	}
+	off := len(target) - len(shape)
+	for i, d := range shape {
+		if d != 1 && d != target[off+i] {
+			return false
+		}
+	}
+	return true
+}
+
+// bcastLayout describes an iteration over a broadcast output: dims is the
+// output shape with size-1 dimensions dropped and adjacent dimensions
+// merged where every operand allows it; strides[k][i] is operand k's
+// element stride along dims[i] (0 where it is broadcast).
+type bcastLayout struct {
+	dims    []int
+	strides [][]int
+}
+
+// newBcastLayout prepares iterating out (a broadcast of the operand shapes).
+func newBcastLayout(out []int, operands ...[]int) bcastLayout {
+	rank := len(out)
+	full := make([][]int, len(operands))
+	for k, s := range operands {
+		st := make([]int, rank)
+		acc := 1
+		for i := len(s) - 1; i >= 0; i-- {
+			if s[i] != 1 {
+				st[rank-len(s)+i] = acc
+			}
+			acc *= s[i]
+		}
+		full[k] = st
+	}
+	l := bcastLayout{strides: make([][]int, len(operands))}
+	for i := 0; i < rank; i++ {
+		if out[i] == 1 {
+			continue
+		}
+		if n := len(l.dims); n > 0 {
+			mergeable := true
+			for k := range operands {
+				// Dims merge when the outer stride is the inner one times
+				// the inner size (both 0 when broadcast along both).
+				if l.strides[k][n-1] != full[k][i]*out[i] {
+					mergeable = false
+					break
+				}
+			}
+			if mergeable {
+				l.dims[n-1] *= out[i]
+				for k := range operands {
+					l.strides[k][n-1] = full[k][i]
+				}
+				continue
+			}
+		}
+		l.dims = append(l.dims, out[i])
+		for k := range operands {
+			l.strides[k] = append(l.strides[k], full[k][i])
+		}
+	}
+	if len(l.dims) == 0 {
+		l.dims = []int{1}
+		for k := range operands {
+			l.strides[k] = []int{0}
+		}
+	}
+	return l
+}
+
+// inner returns the length of the innermost run and the number of runs.
+func (l *bcastLayout) inner() (n, runs int) {
+	n = l.dims[len(l.dims)-1]
+	runs = 1
+	for _, d := range l.dims[:len(l.dims)-1] {
+		runs *= d
+	}
+	return n, runs
+}
+
+// offsets computes operand k's element offset of run r.
+func (l *bcastLayout) offset(k, r int) int {
+	off := 0
+	st := l.strides[k]
+	for i := len(l.dims) - 2; i >= 0; i-- {
+		d := l.dims[i]
+		off += (r % d) * st[i]
+		r /= d
+	}
+	return off
+}
+
+// innerStride is operand k's stride along the innermost dimension (0 or 1).
+func (l *bcastLayout) innerStride(k int) int { return l.strides[k][len(l.dims)-1] }
+
+// binaryFuncs are the three inner loops of a binary elementwise operator:
+// both operands varying, the second fixed, the first fixed.
+type binaryFuncs[T any] struct {
+	vv func(dst, x, y []T)
+	vs func(dst, x []T, y T)
+	sv func(dst []T, x T, y []T)
+}
+
+// elemGrain is the number of elements below which elementwise loops stay
+// on one goroutine.
+const elemGrain = 1 << 16
+
+// broadcastBinary computes dst = f(x, y) with broadcasting, dst having
+// outShape.
+func broadcastBinary[T any](rc *runCtx, f binaryFuncs[T], dst, x, y []T, outShape, xShape, yShape []int) {
+	if len(dst) == 0 {
+		return
+	}
+	if slices.Equal(xShape, yShape) {
+		parallelFor(rc.threads, len(dst), elemGrain, func(lo, hi int) { f.vv(dst[lo:hi], x[lo:hi], y[lo:hi]) })
+		return
+	}
+	l := newBcastLayout(outShape, xShape, yShape)
+	n, runs := l.inner()
+	sx, sy := l.innerStride(0), l.innerStride(1)
+	parallelFor(rc.threads, runs, max(1, elemGrain/n), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			d := dst[r*n : r*n+n]
+			ox, oy := l.offset(0, r), l.offset(1, r)
+			switch {
+			case sx == 1 && sy == 1:
+				f.vv(d, x[ox:ox+n], y[oy:oy+n])
+			case sx == 1:
+				f.vs(d, x[ox:ox+n], y[oy])
+			case sy == 1:
+				f.sv(d, x[ox], y[oy:oy+n])
+			default: // n == 1
+				f.vv(d, x[ox:ox+1], y[oy:oy+1])
+			}
+		}
+	})
+}
+
+// broadcastCopy writes src, broadcast to outShape, into dst.
+func broadcastCopy[T any](dst, src []T, outShape, srcShape []int) {
+	if len(dst) == 0 {
+		return
+	}
+	l := newBcastLayout(outShape, srcShape)
+	n, runs := l.inner()
+	s := l.innerStride(0)
+	for r := range runs {
+		d := dst[r*n : r*n+n]
+		o := l.offset(0, r)
+		if s == 1 {
+			copy(d, src[o:o+n])
+			continue
+		}
+		v := src[o]
+		for i := range d {
+			d[i] = v
+		}
+	}
+}

@@ -1,0 +1,80 @@
+package native
+
+import (
+	"fmt"
+
+	"github.com/inferd/inferd/tensor"
+)
+
+// Concat joins tensors along an axis (negative from opset 11).
+
+func init() { register("Concat", buildConcat) }
+
+func buildConcat(b *buildCtx) (kernel, error) {
+	if !b.node.Has("axis") {
+		return nil, b.errorf("attribute axis is required")
+	}
+	axis, err := b.intAttr("axis", 0)
+	if err != nil {
+		return nil, err
+	}
+	return kernelFunc(func(rc *runCtx, in, out []*tensor.Tensor) error {
+		var parts []*tensor.Tensor
+		for _, t := range in {
+			if t != nil {
+				parts = append(parts, t)
+			}
+		}
+		if len(parts) == 0 {
+			return fmt.Errorf("Concat needs at least one input")
+		}
+		first := parts[0]
+		a, ok := normAxis(axis, first.Rank())
+		if !ok {
+			return fmt.Errorf("Concat axis %d out of range for rank %d", axis, first.Rank())
+		}
+		shape := append([]int(nil), first.Shape()...)
+		shape[a] = 0
+		for _, t := range parts {
+			if t.DType() != first.DType() || t.Rank() != first.Rank() {
+				return fmt.Errorf("Concat inputs %v and %v differ in type or rank", first, t)
+			}
+			for i, d := range t.Shape() {
+				if i != a && d != shape[i] {
+					return fmt.Errorf("Concat inputs of shapes %v and %v differ outside axis %d", first.Shape(), t.Shape(), a)
+				}
+			}
+			shape[a] += t.Shape()[a]
+		}
+		y := rc.alloc(first.DType(), shape)
+		outer, inner := tensor.NumElements(shape[:a]), tensor.NumElements(shape[a+1:])
+		switch d := words(y).(type) {
+		case []uint8:
+			concatT(d, parts, outer, inner, a)
+		case []uint16:
+			concatT(d, parts, outer, inner, a)
+		case []uint32:
+			concatT(d, parts, outer, inner, a)
+		case []uint64:
+			concatT(d, parts, outer, inner, a)
+		case []string:
+			concatT(d, parts, outer, inner, a)
+		}
+		out[0] = y
+		return nil
+	}), nil
+}
+
+func concatT[T any](dst []T, parts []*tensor.Tensor, outer, inner, axis int) {
+	off := 0
+	for o := range outer {
+		for _, t := range parts {
+			n := t.Shape()[axis] * inner
+			if n == 0 {
+				continue
+			}
+			src := words(t).([]T)
+			off += copy(dst[off:off+n], src[o*n:(o+1)*n])
+		}
+	}
+}

@@ -1,0 +1,158 @@
+package native
+
+import (
+	"fmt"
+
+	"github.com/inferd/inferd/tensor"
+)
+
+// Conv over 1-D and 2-D inputs: groups (including depthwise), strides,
+// dilations, explicit pads or auto_pad, optional bias. Grouped products go
+// through im2col and sgemm with the weights packed once at load when they
+// are constant; groups with a single input channel (depthwise) use a direct
+// kernel.
+
+func init() { register("Conv", buildConv) }
+
+type convKernel struct {
+	win   window
+	group int
+	// spatial is the number of spatial axes, 0 until the input says.
+	spatial int
+	// packed holds each group's weights packed as sgemm A operands when
+	// the weights are constant; wShape is their shape.
+	packed []gemmOperand
+	wShape []int
+}
+
+func buildConv(b *buildCtx) (kernel, error) {
+	if !b.hasInput(0) || !b.hasInput(1) {
+		return nil, b.errorf("Conv needs inputs X and W")
+	}
+	win, err := parseWindow(b, true)
+	if err != nil {
+		return nil, err
+	}
+	group, err := b.intAttr("group", 1)
+	if err != nil {
+		return nil, err
+	}
+	if group < 1 || group > 1<<20 {
+		return nil, b.errorf("attribute group is %d, want at least 1", group)
+	}
+	k := &convKernel{win: win, group: int(group), spatial: win.rank()}
+	w := b.constInput(1)
+	if w != nil {
+		if w.Rank() < 3 {
+			return nil, b.errorf("Conv weights must have rank at least 3, got shape %v", w.Shape())
+		}
+		if k.spatial != 0 && k.spatial != w.Rank()-2 {
+			return nil, b.errorf("attributes describe %d spatial dimensions, weights of shape %v have %d", k.spatial, w.Shape(), w.Rank()-2)
+		}
+		k.spatial = w.Rank() - 2
+		if err := k.win.checkRank(k.spatial); err != nil {
+			return nil, b.errorf("%v", err)
+		}
+	}
+	if k.spatial > 2 {
+		return nil, b.errorf("Conv with %d spatial dimensions is not supported (1-D and 2-D are)", k.spatial)
+	}
+	if w != nil {
+		if w.DType() != tensor.Float32 {
+			return nil, b.errorf("Conv weights of type %v are not supported", w.DType())
+		}
+		if err := k.checkWeights(w.Shape()); err != nil {
+			return nil, b.errorf("%v", err)
+		}
+		k.wShape = w.Shape()
+		if w.Shape()[1] != 1 { // not depthwise: pack per group
+			m, kg := w.Shape()[0]/k.group, w.Len()/w.Shape()[0]
+			wd := tensor.Data[float32](w)
+			for g := range k.group {
+				k.packed = append(k.packed, prepackA(rowMajor(wd[g*m*kg:], kg, false), m, kg))
+			}
+		}
+	}
+	if bias := b.constInput(2); bias != nil && w != nil && (bias.Rank() != 1 || bias.Len() != w.Shape()[0]) {
+		return nil, b.errorf("Conv bias of shape %v does not match %d output channels", bias.Shape(), w.Shape()[0])
+	}
+	return k, nil
+}
+
+// checkWeights validates a weight shape against the attributes.
+func (k *convKernel) checkWeights(ws []int) error {
+	for _, d := range ws[2:] {
+		if d < 1 {
+			return fmt.Errorf("weights of shape %v have an empty kernel", ws)
+		}
+	}
+	if ws[0]%k.group != 0 {
+		return fmt.Errorf("%d output channels are not divisible by group %d", ws[0], k.group)
+	}
+	if k.win.kernel != nil {
+		for i, d := range k.win.kernel {
+			if ws[2+i] != d {
+				return fmt.Errorf("kernel_shape %v does not match weights of shape %v", k.win.kernel, ws)
+			}
+		}
+	}
+	return nil
+}
+
+func (k *convKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
+	x, w := in[0], in[1]
+	var bias *tensor.Tensor
+	if len(in) > 2 {
+		bias = in[2]
+	}
+	if err := sameDType("Conv", x, w, bias); err != nil {
+		return err
+	}
+	if x.DType() != tensor.Float32 {
+		return dtypeError("Conv", x.DType())
+	}
+	xs, ws := x.Shape(), w.Shape()
+	r := len(xs) - 2
+	if r < 1 || r > 2 || len(ws) != len(xs) || (k.spatial != 0 && r != k.spatial) {
+		return fmt.Errorf("Conv input of shape %v does not fit weights of shape %v", xs, ws)
+	}
+	if err := k.checkWeights(ws); err != nil {
+		return err
+	}
+	batch, c, m := xs[0], xs[1], ws[0]
+	if c != ws[1]*k.group {
+		return fmt.Errorf("Conv input has %d channels, weights of shape %v with group %d need %d", c, ws, k.group, ws[1]*k.group)
+	}
+	if bias != nil && (bias.Rank() != 1 || bias.Len() != m) {
+		return fmt.Errorf("Conv bias of shape %v does not match %d output channels", bias.Shape(), m)
+	}
+	geo, err := k.win.resolve(xs[2:], ws[2:], false)
+	if err != nil {
+		return fmt.Errorf("Conv: %w", err)
+	}
+	yShape := append([]int{batch, m}, geo.out...)
+	y := rc.alloc(tensor.Float32, yShape)
+	if y.Len() == 0 {
+		out[0] = y
+		return nil
+	}
+	var bd []float32
+	if bias != nil {
+		bd = tensor.Data[float32](bias)
+	}
+	p := convProblem{
+		geo: geo.as2D(), batch: batch, c: c, m: m, group: k.group,
+		x: tensor.Data[float32](x), w: tensor.Data[float32](w), bias: bd, y: tensor.Data[float32](y),
+	}
+	if p.c/p.group == 1 {
+		convDepthwise(rc, &p)
+	} else {
+		var packed []gemmOperand
+		if k.packed != nil && len(k.wShape) == len(ws) && tensor.NumElements(k.wShape) == w.Len() {
+			packed = k.packed
+		}
+		convGemm(rc, &p, packed)
+	}
+	out[0] = y
+	return nil
+}

@@ -1,0 +1,198 @@
+package native
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/inferd/inferd/tensor"
+)
+
+// MaxPool and AveragePool over 1-D and 2-D inputs: pads or auto_pad,
+// strides, ceil_mode, dilations (MaxPool), count_include_pad
+// (AveragePool), and MaxPool's optional Indices output (storage_order 0 or
+// 1, indices into the flattened input).
+
+func init() {
+	register("MaxPool", func(b *buildCtx) (kernel, error) { return buildPool(b, true) })
+	register("AveragePool", func(b *buildCtx) (kernel, error) { return buildPool(b, false) })
+}
+
+type poolKernel struct {
+	win            window
+	isMax          bool
+	ceil           bool
+	countPad       bool
+	columnMajorIdx bool
+	wantIndices    bool
+}
+
+func buildPool(b *buildCtx, isMax bool) (kernel, error) {
+	win, err := parseWindow(b, isMax)
+	if err != nil {
+		return nil, err
+	}
+	if win.kernel == nil {
+		return nil, b.errorf("attribute kernel_shape is required")
+	}
+	if r := len(win.kernel); r < 1 || r > 2 {
+		return nil, b.errorf("pooling over %d spatial dimensions is not supported (1-D and 2-D are)", r)
+	}
+	k := &poolKernel{win: win, isMax: isMax}
+	if k.ceil, err = b.boolAttr("ceil_mode", false); err != nil {
+		return nil, err
+	}
+	if isMax {
+		order, err := b.intAttr("storage_order", 0)
+		if err != nil {
+			return nil, err
+		}
+		if order != 0 && order != 1 {
+			return nil, b.errorf("attribute storage_order is %d, want 0 or 1", order)
+		}
+		k.columnMajorIdx = order == 1
+		k.wantIndices = b.hasOutput(1)
+	} else {
+		if k.countPad, err = b.boolAttr("count_include_pad", false); err != nil {
+			return nil, err
+		}
+		if b.hasOutput(1) {
+			return nil, b.errorf("AveragePool has one output")
+		}
+	}
+	return k, nil
+}
+
+// poolProblem is one pooling evaluation resolved to 2-D.
+type poolProblem struct {
+	geo      geometry
+	planes   int
+	countPad bool
+	colMajor bool
+}
+
+func (k *poolKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
+	x := in[0]
+	xs := x.Shape()
+	if len(xs) != len(k.win.kernel)+2 {
+		return fmt.Errorf("pooling input of shape %v does not have %d spatial dimensions", xs, len(k.win.kernel))
+	}
+	geo, err := k.win.resolve(xs[2:], k.win.kernel, k.ceil)
+	if err != nil {
+		return err
+	}
+	shape := append([]int{xs[0], xs[1]}, geo.out...)
+	p := poolProblem{geo: geo.as2D(), planes: xs[0] * xs[1], countPad: k.countPad, colMajor: k.columnMajorIdx}
+	y := rc.alloc(x.DType(), shape)
+	var idx []int64
+	if k.wantIndices {
+		it := rc.alloc(tensor.Int64, shape)
+		idx = tensor.Data[int64](it)
+		out[1] = it
+	}
+	switch x.DType() {
+	case tensor.Float32:
+		poolT(rc, &p, tensor.Data[float32](y), tensor.Data[float32](x), idx, k.isMax)
+	case tensor.Float64:
+		poolT(rc, &p, tensor.Data[float64](y), tensor.Data[float64](x), idx, k.isMax)
+	default:
+		return dtypeError("pooling", x.DType())
+	}
+	out[0] = y
+	return nil
+}
+
+// poolT pools every plane of x into y (and the argmax into idx when not
+// nil).
+func poolT[T float](rc *runCtx, p *poolProblem, y, x []T, idx []int64, isMax bool) {
+	g := &p.geo
+	h, w := g.in[0], g.in[1]
+	oh, ow := g.out[0], g.out[1]
+	kh, kw := g.kernel[0], g.kernel[1]
+	sh, sw := g.stride[0], g.stride[1]
+	dh, dw := g.dilation[0], g.dilation[1]
+	pt, pl := g.padBegin[0], g.padBegin[1]
+	if len(y) == 0 {
+		return
+	}
+	// Windows entirely in padding yield the lowest finite value, as in
+	// ONNX Runtime.
+	lowest := T(-math.MaxFloat32)
+	if _, f64 := any(lowest).(float64); f64 {
+		low64 := -math.MaxFloat64
+		lowest = T(low64)
+	}
+	parallelFor(rc.threads, p.planes, max(1, elemGrain/(oh*ow*kh*kw)), func(lo, hi int) {
+		for c := lo; c < hi; c++ {
+			plane := x[c*h*w : (c+1)*h*w]
+			for oy := range oh {
+				y0 := oy*sh - pt
+				ilo, ihi := windowRange(y0, kh, dh, h)
+				for ox := range ow {
+					x0 := ox*sw - pl
+					jlo, jhi := windowRange(x0, kw, dw, w)
+					o := (c*oh+oy)*ow + ox
+					if isMax {
+						best, arg := lowest, -1
+						for i := ilo; i < ihi; i++ {
+							iy := y0 + i*dh
+							for j := jlo; j < jhi; j++ {
+								ix := x0 + j*dw
+								if v := plane[iy*w+ix]; v > best || arg < 0 {
+									best, arg = v, iy*w+ix
+								}
+							}
+						}
+						y[o] = best
+						if idx != nil {
+							idx[o] = -1
+							if arg >= 0 {
+								idx[o] = int64(c*h*w + arg)
+								if p.colMajor {
+									idx[o] = int64(c*h*w + arg%w*h + arg/w)
+								}
+							}
+						}
+						continue
+					}
+					var sum T
+					for i := ilo; i < ihi; i++ {
+						row := plane[(y0+i)*w : (y0+i+1)*w]
+						for j := jlo; j < jhi; j++ {
+							sum += row[x0+j]
+						}
+					}
+					count := (ihi - ilo) * (jhi - jlo)
+					if p.countPad {
+						// The window clipped to the padded input, as ONNX
+						// Runtime counts it.
+						count = (min(y0+kh, h+g.padEnd[0]) - y0) * (min(x0+kw, w+g.padEnd[1]) - x0)
+					}
+					if count > 0 {
+						y[o] = sum / T(count)
+					} else {
+						y[o] = 0
+					}
+				}
+			}
+		}
+	})
+}
+
+// windowRange returns the kernel taps [lo, hi) of a window starting at
+// input position start (stride between taps dil) that fall in [0, size).
+func windowRange(start, taps, dil, size int) (lo, hi int) {
+	if start < 0 {
+		lo = (-start + dil - 1) / dil
+	}
+	hi = taps
+	if last := start + (taps-1)*dil; last >= size {
+		hi = (size-1-start)/dil + 1
+		if size-1-start < 0 {
+			hi = 0
+		}
+	}
+	if hi < lo {
+		hi = lo
+	}
+	return min(lo, taps), min(hi, taps)
+}

@@ -1,0 +1,100 @@
+package native
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/inferd/inferd/tensor"
+)
+
+// Softmax and LogSoftmax. Before opset 13 the input is coerced to 2-D at
+// axis (default 1) and normalised over the flattened trailing dimensions;
+// from 13 it is normalised along axis (default -1) alone.
+
+func init() {
+	register("Softmax", func(b *buildCtx) (kernel, error) { return buildSoftmax(b, false) })
+	register("LogSoftmax", func(b *buildCtx) (kernel, error) { return buildSoftmax(b, true) })
+}
+
+type softmaxKernel struct {
+	axis      int64
+	flattened bool // opset < 13 semantics
+	log       bool
+}
+
+func buildSoftmax(b *buildCtx, log bool) (kernel, error) {
+	def := int64(-1)
+	if b.opset < 13 {
+		def = 1
+	}
+	axis, err := b.intAttr("axis", def)
+	if err != nil {
+		return nil, err
+	}
+	return &softmaxKernel{axis: axis, flattened: b.opset < 13, log: log}, nil
+}
+
+func (k *softmaxKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
+	x := in[0]
+	shape := x.Shape()
+	axis, ok := normAxis(k.axis, len(shape))
+	if !ok {
+		if len(shape) == 0 && (k.axis == 0 || k.axis == -1) {
+			axis = 0
+			shape = []int{1}
+		} else {
+			return fmt.Errorf("axis %d out of range for rank %d", k.axis, len(shape))
+		}
+	}
+	outer := tensor.NumElements(shape[:axis])
+	n, inner := shape[axis], tensor.NumElements(shape[axis+1:])
+	if k.flattened {
+		n, inner = n*inner, 1
+	}
+	o := rc.alloc(x.DType(), x.Shape())
+	switch x.DType() {
+	case tensor.Float32:
+		softmaxT(rc, tensor.Data[float32](o), tensor.Data[float32](x), outer, n, inner, k.log)
+	case tensor.Float64:
+		softmaxT(rc, tensor.Data[float64](o), tensor.Data[float64](x), outer, n, inner, k.log)
+	default:
+		return dtypeError("Softmax", x.DType())
+	}
+	out[0] = o
+	return nil
+}
+
+// softmaxT normalises x viewed as [outer, n, inner] along n.
+func softmaxT[T float](rc *runCtx, d, x []T, outer, n, inner int, log bool) {
+	if len(d) == 0 {
+		return
+	}
+	parallelFor(rc.threads, outer*inner, max(1, elemGrain/max(n, 1)), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			base := (r/inner)*n*inner + r%inner
+			mx := math.Inf(-1)
+			for i := range n {
+				mx = max(mx, float64(x[base+i*inner]))
+			}
+			var sum float64
+			for i := range n {
+				e := math.Exp(float64(x[base+i*inner]) - mx)
+				if !log {
+					d[base+i*inner] = T(e)
+				}
+				sum += e
+			}
+			if log {
+				ls := math.Log(sum)
+				for i := range n {
+					d[base+i*inner] = T(float64(x[base+i*inner]) - mx - ls)
+				}
+				continue
+			}
+			inv := 1 / sum
+			for i := range n {
+				d[base+i*inner] = T(float64(d[base+i*inner]) * inv)
+			}
+		}
+	})
+}
