@@ -45,6 +45,15 @@ type Config struct {
 	// VersionLabels maps names such as production or canary to versions.
 	VersionLabels map[string]int `yaml:"version_labels" json:"version_labels,omitempty"`
 
+	// VersionPolicy chooses the versions served (default: the latest one).
+	VersionPolicy *VersionPolicy `yaml:"version_policy" json:"version_policy,omitempty"`
+	// Traffic splits the unversioned route between versions by weight.
+	Traffic Traffic `yaml:"traffic" json:"traffic,omitempty"`
+	// Shadow mirrors requests to a version whose answers are only compared.
+	Shadow *Shadow `yaml:"shadow" json:"shadow,omitempty"`
+	// Warmup runs each version before it becomes AVAILABLE.
+	Warmup *Warmup `yaml:"warmup" json:"warmup,omitempty"`
+
 	// Labels holds the class labels read from Postprocess.Labels.
 	Labels []string `yaml:"-" json:"-"`
 	// Dir is the model directory the config was read from.
@@ -166,6 +175,9 @@ func (c *Config) validate() error {
 			return fmt.Errorf("version_labels.%s: version must be a positive integer, got %d", label, v)
 		}
 	}
+	if err := c.validateLifecycle(); err != nil {
+		return err
+	}
 	if c.Preprocess != nil {
 		if err := c.Preprocess.validate(c); err != nil {
 			return fmt.Errorf("preprocess.%w", err)
@@ -208,6 +220,14 @@ func validateSpecs(key string, specs []TensorSpec) error {
 		}
 	}
 	return nil
+}
+
+// Policy returns the version policy, the default ({latest: 1}) if unset.
+func (c *Config) Policy() VersionPolicy {
+	if c.VersionPolicy == nil {
+		return VersionPolicy{Latest: 1}
+	}
+	return *c.VersionPolicy
 }
 
 // Input returns the declared input with the given name.
