@@ -1,6 +1,8 @@
 package repository
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -9,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/inferd/inferd/model"
 )
@@ -23,6 +26,9 @@ type Model struct {
 	// Config is the parsed config.yaml; nil when ConfigErr is set.
 	Config    *model.Config
 	ConfigErr error
+	// ConfigDigest identifies the content of config.yaml and of the labels
+	// file it names, so that a change can be detected.
+	ConfigDigest string
 	// Versions are the numbered version directories, ascending.
 	Versions []Version
 }
@@ -35,7 +41,14 @@ type Version struct {
 	// example a missing model.onnx).
 	Path string
 	Err  error
+	// Size and ModTime identify the model file's content for change and
+	// stability detection.
+	Size    int64
+	ModTime time.Time
 }
+
+// FileID is a cheap identity of a version's model file.
+func (v Version) FileID() string { return fmt.Sprintf("%d@%d", v.Size, v.ModTime.UnixNano()) }
 
 // Scan reads the repository at root. It fails only when root itself cannot
 // be read; problems with one model or version are recorded on it so that
@@ -64,6 +77,7 @@ func scanModel(dir, name string) Model {
 		return m
 	}
 	m.Config, m.ConfigErr = model.Load(dir)
+	m.ConfigDigest = configDigest(dir, m.Config)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		m.ConfigErr = errors.Join(m.ConfigErr, err)
@@ -83,11 +97,42 @@ func scanModel(dir, name string) Model {
 			v.Err = fmt.Errorf("version %d has no %s: %w", n, ModelFile, err)
 		} else if !st.Mode().IsRegular() {
 			v.Err = fmt.Errorf("version %d: %s is not a regular file", n, ModelFile)
+		} else {
+			v.Size, v.ModTime = st.Size(), st.ModTime()
 		}
 		m.Versions = append(m.Versions, v)
 	}
 	slices.SortFunc(m.Versions, func(a, b Version) int { return a.Number - b.Number })
 	return m
+}
+
+// configDigest hashes config.yaml and the labels file it names.
+func configDigest(dir string, c *model.Config) string {
+	h := sha256.New()
+	b, _ := os.ReadFile(filepath.Join(dir, model.FileName))
+	h.Write(b)
+	if c != nil && c.Postprocess != nil && c.Postprocess.Labels != "" {
+		h.Write([]byte{0})
+		l, _ := os.ReadFile(filepath.Join(dir, c.Postprocess.Labels))
+		h.Write(l)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// ScanModel reads one model directory of the repository at root.
+func ScanModel(root, name string) (Model, error) {
+	if !model.ValidName(name) {
+		return Model{}, fmt.Errorf("%q is not a valid model name", name)
+	}
+	dir := filepath.Join(root, name)
+	st, err := os.Stat(dir)
+	if err != nil {
+		return Model{}, err
+	}
+	if !st.IsDir() {
+		return Model{}, fmt.Errorf("%s is not a directory", dir)
+	}
+	return scanModel(dir, name), nil
 }
 
 // isDir reports whether e is a directory, following a symlink.

@@ -13,6 +13,15 @@ import (
 // Run validates inputs against the version's declarations and runs the
 // model. Errors caused by the inputs wrap engine.ErrInvalidInput.
 func (v *Version) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	out, err := v.run(ctx, inputs)
+	if err == nil && v.mirror != nil {
+		v.mirror(v, inputs, out)
+	}
+	return out, err
+}
+
+// run is Run without mirroring to a shadow version.
+func (v *Version) run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
 	v.runMu.RLock()
 	defer v.runMu.RUnlock()
 	v.mu.RLock()
@@ -38,31 +47,54 @@ func (v *Version) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (ma
 // ClassifyImages preprocesses decoded images into one batch, runs it, and
 // returns the top-k predictions per image, in order.
 func (v *Version) ClassifyImages(ctx context.Context, imgs []image.Image) ([][]preprocess.Prediction, error) {
-	if v.image == nil {
-		return nil, fmt.Errorf("%w: model %q has no image preprocessing in config.yaml; send JSON tensors", engine.ErrInvalidInput, v.Model)
-	}
-	if v.classify == nil {
+	if v.imagePipeline() != nil && v.classify == nil {
 		return nil, fmt.Errorf("%w: model %q has no postprocess section in config.yaml, so image answers cannot be ranked; send JSON tensors", engine.ErrInvalidInput, v.Model)
 	}
-	if err := v.checkBatch(len(imgs)); err != nil {
-		return nil, err
-	}
-	in, err := v.image.Tensor(imgs)
+	in, err := v.ImageTensor(imgs)
 	if err != nil {
 		return nil, err
 	}
-	out, err := v.Run(ctx, map[string]*tensor.Tensor{v.image.InputName(): in})
+	out, err := v.Run(ctx, map[string]*tensor.Tensor{v.ImageInput(): in})
 	if err != nil {
 		return nil, err
 	}
 	return v.Classify(out)
 }
 
+// ImageInput is the input that the config's image preprocessing fills, or
+// "" when the config has none.
+func (v *Version) ImageInput() string {
+	if p := v.imagePipeline(); p != nil {
+		return p.InputName()
+	}
+	return ""
+}
+
+// ImageTensor preprocesses decoded images into one batch for the image
+// input, as the config says. Protocols that carry encoded images as BYTES
+// tensors use it before Run.
+func (v *Version) ImageTensor(imgs []image.Image) (*tensor.Tensor, error) {
+	p := v.imagePipeline()
+	if p == nil {
+		return nil, fmt.Errorf("%w: model %q has no image preprocessing in config.yaml; send JSON tensors", engine.ErrInvalidInput, v.Model)
+	}
+	if err := v.checkBatch(len(imgs)); err != nil {
+		return nil, err
+	}
+	return p.Tensor(imgs)
+}
+
+func (v *Version) imagePipeline() *preprocess.Image {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	return v.image
+}
+
 // checkBatch refuses a batch of n images when the image input's batch
 // dimension is fixed to another size.
 func (v *Version) checkBatch(n int) error {
 	for _, in := range v.Inputs() {
-		if in.Name == v.image.InputName() && len(in.Shape) > 0 && in.Shape[0] >= 0 && in.Shape[0] != n {
+		if in.Name == v.ImageInput() && len(in.Shape) > 0 && in.Shape[0] >= 0 && in.Shape[0] != n {
 			return fmt.Errorf("%w: model %q takes batches of exactly %d image(s), got %d", engine.ErrInvalidInput, v.Model, in.Shape[0], n)
 		}
 	}

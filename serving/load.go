@@ -28,6 +28,7 @@ func (m *Manager) load(ctx context.Context, v *Version) {
 		v.mu.Lock()
 		v.state, v.err, v.info = StateFailed, err, info
 		v.mu.Unlock()
+		m.metrics.loadFails.WithLabelValues(v.Model, v.Label()).Inc()
 	}
 	eng, err := engine.Get(name)
 	if err != nil {
@@ -60,6 +61,13 @@ func (m *Manager) load(ctx context.Context, v *Version) {
 		_ = sess.Close()
 		fail(fmt.Errorf("config.yaml does not match %s: %w", v.Path, err))
 		return
+	}
+	if w := cfg.Warmup; w != nil {
+		if err := v.warmup(ctx, sess, inputs, w); err != nil {
+			_ = sess.Close()
+			fail(fmt.Errorf("warmup: %w", err))
+			return
+		}
 	}
 	info.LoadedAt = time.Now()
 	info.LoadDuration = info.LoadedAt.Sub(start)

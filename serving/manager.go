@@ -5,15 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/inferd/inferd/model"
-	"github.com/inferd/inferd/repository"
 )
 
 // ErrNotFound marks unknown models, versions and labels (404).
@@ -22,37 +22,43 @@ var ErrNotFound = errors.New("not found")
 // ErrUnavailable marks versions that exist but cannot serve (503).
 var ErrUnavailable = errors.New("unavailable")
 
-// Model is a named model with its versions.
-type Model struct {
-	Name      string
-	Config    *model.Config
-	ConfigErr error
-	versions  []*Version // ascending by number
-}
+// ErrInvalid marks requests to change the manager that are wrong (400):
+// a label pointing at a version that is not AVAILABLE, bad traffic weights.
+var ErrInvalid = errors.New("invalid request")
 
-// Versions returns the model's versions, ascending.
-func (m *Model) Versions() []*Version { return m.versions }
-
-// Default returns the highest AVAILABLE version, or nil.
-func (m *Model) Default() *Version {
-	for i := len(m.versions) - 1; i >= 0; i-- {
-		if m.versions[i].State() == StateAvailable {
-			return m.versions[i]
-		}
-	}
-	return nil
-}
-
-// Manager owns the loaded models.
+// Manager owns the models of a repository: it loads the versions their
+// version policies select, reloads them when the repository changes,
+// resolves names, numbers, labels and traffic splits to versions, and
+// retires versions only after the requests using them have finished.
 type Manager struct {
 	log           *slog.Logger
 	metrics       *metrics
 	defaultEngine string
 	threads       int
+	drainTimeout  time.Duration
+	settle        time.Duration
+	explicit      bool
 
-	mu     sync.RWMutex
-	models map[string]*Model
-	loaded bool
+	// syncMu serialises reconciliation with the repository.
+	syncMu  sync.Mutex
+	root    string
+	initial bool                   // the first sync: files count as stable at once
+	pending map[string]pendingFile // version file path -> first seen; guarded by syncMu
+
+	mu        sync.RWMutex
+	models    map[string]*Model
+	loaded    bool
+	overrides map[string]*overrides // API changes to labels and traffic, by model
+
+	generation atomic.Uint64
+	kick       chan struct{} // asks the watch loop for a sync
+	retiring   sync.WaitGroup
+	shadows    *shadower
+}
+
+type pendingFile struct {
+	id    string
+	since time.Time
 }
 
 // Option configures a Manager.
@@ -72,78 +78,55 @@ func WithDefaultEngine(name string) Option { return func(m *Manager) { m.default
 // WithThreads sets the intra-op threads for models whose config sets none.
 func WithThreads(n int) Option { return func(m *Manager) { m.threads = n } }
 
+// WithDrainTimeout bounds how long a retired version waits for the
+// requests using it before it is unloaded anyway (default 30s).
+func WithDrainTimeout(d time.Duration) Option { return func(m *Manager) { m.drainTimeout = d } }
+
+// WithSettle sets how long a new or changed model file must keep the same
+// size and modification time before it is loaded (default 1s), so that a
+// file still being copied is not loaded half-written.
+func WithSettle(d time.Duration) Option { return func(m *Manager) { m.settle = d } }
+
+// WithExplicitControl makes the manager load nothing by itself: models
+// load and unload only through LoadModel and UnloadModel (Triton's
+// --model-control-mode=explicit).
+func WithExplicitControl(on bool) Option { return func(m *Manager) { m.explicit = on } }
+
 // New returns an empty Manager.
 func New(opts ...Option) *Manager {
-	m := &Manager{log: slog.Default(), defaultEngine: "native", models: map[string]*Model{}}
+	m := &Manager{
+		log:           slog.Default(),
+		defaultEngine: "native",
+		drainTimeout:  30 * time.Second,
+		settle:        time.Second,
+		models:        map[string]*Model{},
+		overrides:     map[string]*overrides{},
+		pending:       map[string]pendingFile{},
+		kick:          make(chan struct{}, 1),
+	}
 	for _, o := range opts {
 		o(m)
 	}
 	if m.metrics == nil {
 		m.metrics = newMetrics(nil)
 	}
+	m.shadows = newShadower(m)
 	return m
 }
 
-// LoadRepository scans root and loads every version of every model. A
-// model or version that fails is recorded as FAILED and logged; the error
-// returned is only for a repository that cannot be read at all.
+// LoadRepository reads the repository at root and loads what the version
+// policies select (nothing, under explicit control). Problems with a model
+// or version are recorded on it and logged; the error is only for a
+// repository that cannot be read at all.
 func (m *Manager) LoadRepository(ctx context.Context, root string) error {
-	found, err := repository.Scan(root)
-	if err != nil {
-		return err
-	}
-	m.mu.Lock()
-	for _, rm := range found {
-		mod := &Model{Name: rm.Name, Config: rm.Config, ConfigErr: rm.ConfigErr}
-		for _, rv := range rm.Versions {
-			v := newVersion(rm.Name, rv.Number, rv.Path, rm.Config)
-			mod.versions = append(mod.versions, v)
-		}
-		m.models[rm.Name] = mod
-		if rm.ConfigErr != nil {
-			m.log.Error("model config rejected", "model", rm.Name, "err", rm.ConfigErr)
-		}
-		if len(rm.Versions) == 0 {
-			m.log.Warn("model has no version directories", "model", rm.Name, "dir", rm.Dir)
-		}
-	}
-	m.mu.Unlock()
-
-	for _, rm := range found {
-		for _, rv := range rm.Versions {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			v := m.version(rm.Name, rv.Number)
-			switch {
-			case rm.ConfigErr != nil:
-				v.setFailed(fmt.Errorf("model config: %w", rm.ConfigErr))
-			case rv.Err != nil:
-				v.setFailed(rv.Err)
-			default:
-				m.load(ctx, v)
-			}
-			m.metrics.setState(v)
-			if st := v.Status(); st.State == StateFailed {
-				m.log.Error("model version failed to load", "model", v.Model, "version", v.Number, "err", st.Err)
-			}
-		}
-	}
+	m.syncMu.Lock()
+	m.root, m.initial = root, true
+	m.syncMu.Unlock()
+	err := m.Sync(ctx)
 	m.mu.Lock()
 	m.loaded = true
 	m.mu.Unlock()
-	return nil
-}
-
-func (m *Manager) version(name string, number int) *Version {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
-	for _, v := range m.models[name].versions {
-		if v.Number == number {
-			return v
-		}
-	}
-	return nil
+	return err
 }
 
 // Models returns the models sorted by name.
@@ -158,7 +141,7 @@ func (m *Manager) Models() []*Model {
 	return out
 }
 
-// Model returns the named model.
+// Model returns the current snapshot of the named model.
 func (m *Manager) Model(name string) (*Model, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
@@ -169,40 +152,83 @@ func (m *Manager) Model(name string) (*Model, error) {
 	return mod, nil
 }
 
-// Resolve finds a version of the named model. ref is "" for the default
-// (highest AVAILABLE) version, a number ("3" or "v3"), or a version label
-// from the model's config.
+// Resolve finds a version of the named model without taking a reference:
+// for metadata. ref is "" for the default (highest AVAILABLE) version, a
+// number ("3" or "v3"), or a version label.
 func (m *Manager) Resolve(name, ref string) (*Version, error) {
 	mod, err := m.Model(name)
 	if err != nil {
 		return nil, err
 	}
+	return mod.resolve(ref)
+}
+
+// Acquire resolves a version for a request and takes a reference that
+// keeps it loaded until Release. ref is as for Resolve, except that "" goes
+// through the model's traffic split, if it has one; key (a client or
+// session id, may be empty) pins a client to one version of the split.
+func (m *Manager) Acquire(name, ref, key string) (*Version, error) {
+	for range 8 {
+		mod, err := m.Model(name)
+		if err != nil {
+			return nil, err
+		}
+		var v *Version
+		if ref == "" {
+			v, err = mod.route(key)
+		} else {
+			v, err = mod.resolve(ref)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if v.acquire() {
+			return v, nil
+		}
+		// Retired between reading the snapshot and acquiring: the snapshot
+		// has been replaced already, so resolving again finds its successor.
+	}
+	return nil, fmt.Errorf("%w: model %q is being reloaded; retry", ErrUnavailable, name)
+}
+
+func (mod *Model) resolve(ref string) (*Version, error) {
 	if ref == "" {
 		if v := mod.Default(); v != nil {
 			return v, nil
 		}
-		return nil, fmt.Errorf("%w: model %q has no AVAILABLE version", ErrUnavailable, name)
+		return nil, mod.unavailable()
 	}
 	number, perr := model.ParseVersion(ref)
 	if perr != nil {
-		n, ok := 0, false
-		if mod.Config != nil {
-			n, ok = mod.Config.VersionLabels[ref]
-		}
+		n, ok := mod.labels[ref]
 		if !ok {
-			return nil, fmt.Errorf("%w: model %q has no version or label %q", ErrNotFound, name, ref)
+			return nil, fmt.Errorf("%w: model %q has no version or label %q", ErrNotFound, mod.Name, ref)
 		}
-		number = n
+		v := mod.Version(n)
+		if v == nil {
+			return nil, fmt.Errorf("%w: label %q of model %q points at version %d, which is not loaded", ErrUnavailable, ref, mod.Name, n)
+		}
+		return v, nil
 	}
-	i := slices.IndexFunc(mod.versions, func(v *Version) bool { return v.Number == number })
-	if i < 0 {
-		return nil, fmt.Errorf("%w: model %q has no version %d", ErrNotFound, name, number)
+	if v := mod.Version(number); v != nil {
+		return v, nil
 	}
-	return mod.versions[i], nil
+	return nil, fmt.Errorf("%w: model %q has no version %d", ErrNotFound, mod.Name, number)
 }
 
-// Ready reports whether loading has finished and every model has an
-// AVAILABLE version; otherwise it says which models are not ready.
+func (mod *Model) unavailable() error {
+	switch {
+	case mod.Unloaded:
+		return fmt.Errorf("%w: model %q is not loaded", ErrUnavailable, mod.Name)
+	case mod.Config == nil && mod.ConfigErr != nil:
+		return fmt.Errorf("%w: model %q cannot serve: %v", ErrUnavailable, mod.Name, mod.ConfigErr)
+	}
+	return fmt.Errorf("%w: model %q has no AVAILABLE version", ErrUnavailable, mod.Name)
+}
+
+// Ready reports whether loading has finished and every model (every loaded
+// one, under explicit control) has an AVAILABLE version; otherwise it says
+// which are not ready.
 func (m *Manager) Ready() (bool, string) {
 	m.mu.RLock()
 	loaded := m.loaded
@@ -212,7 +238,7 @@ func (m *Manager) Ready() (bool, string) {
 	}
 	var missing []string
 	for _, mod := range m.Models() {
-		if mod.Default() == nil {
+		if !mod.Unloaded && mod.Default() == nil {
 			missing = append(missing, mod.Name)
 		}
 	}
@@ -222,16 +248,22 @@ func (m *Manager) Ready() (bool, string) {
 	return true, ""
 }
 
-// Close unloads every version.
+// Close unloads every version, waiting (up to the drain timeout) for the
+// requests using them.
 func (m *Manager) Close() error {
-	var errs []error
-	for _, mod := range m.Models() {
+	m.syncMu.Lock()
+	defer m.syncMu.Unlock()
+	m.mu.Lock()
+	models := m.models
+	m.models = map[string]*Model{}
+	m.mu.Unlock()
+	for _, mod := range models {
 		for _, v := range mod.versions {
-			if err := v.unload(); err != nil {
-				errs = append(errs, fmt.Errorf("unloading %s/%d: %w", v.Model, v.Number, err))
-			}
-			m.metrics.setState(v)
+			m.retireVersion(v)
 		}
+		m.metrics.forget(mod.Name, mod)
 	}
-	return errors.Join(errs...)
+	m.retiring.Wait()
+	m.shadows.wait()
+	return nil
 }

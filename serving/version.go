@@ -8,6 +8,7 @@ import (
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/model"
 	"github.com/inferd/inferd/preprocess"
+	"github.com/inferd/inferd/tensor"
 )
 
 // State is a version's lifecycle state.
@@ -29,6 +30,13 @@ type Version struct {
 	Number int
 	Path   string
 	Config *model.Config
+	// fileID identifies the model file this version was created from.
+	fileID string
+	// mirror, when set, receives every successful run for the shadow.
+	mirror func(v *Version, inputs, outputs map[string]*tensor.Tensor)
+	// generation distinguishes Version objects of the same number created
+	// for different configs.
+	generation uint64
 
 	// runMu is held for reading by every run and for writing by unload,
 	// so that a session is never closed under a run.
@@ -42,6 +50,50 @@ type Version struct {
 	outputs  []engine.TensorInfo
 	image    *preprocess.Image
 	classify *preprocess.Classifier
+
+	// refs counts requests that resolved this version and have not
+	// released it; retire waits for it to reach zero before unloading.
+	refs    int
+	retired bool
+	drained chan struct{} // closed when retired and refs == 0
+}
+
+// acquire takes a reference for a request; it fails once the version is
+// retired.
+func (v *Version) acquire() bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.retired {
+		return false
+	}
+	v.refs++
+	return true
+}
+
+// Release returns the reference taken by Manager.Acquire.
+func (v *Version) Release() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.refs--
+	if v.refs == 0 && v.retired && v.drained != nil {
+		close(v.drained)
+		v.drained = nil
+	}
+}
+
+// retire stops new requests from acquiring the version and returns a
+// channel closed when the requests holding it have released it.
+func (v *Version) retire() <-chan struct{} {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.retired = true
+	ch := make(chan struct{})
+	if v.refs == 0 {
+		close(ch)
+	} else {
+		v.drained = ch
+	}
+	return ch
 }
 
 // Info is what is known about a version once it has been loaded (or has
@@ -99,6 +151,14 @@ func (v *Version) IsClassifier() bool { return v.classify != nil }
 
 // Label is the version as shown to users: "1", "2", ...
 func (v *Version) Label() string { return fmt.Sprint(v.Number) }
+
+// setReloadError records that a newer load of this version failed while
+// this one keeps serving; Status reports it as the version's error.
+func (v *Version) setReloadError(err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.err = err
+}
 
 func (v *Version) setFailed(err error) {
 	v.mu.Lock()

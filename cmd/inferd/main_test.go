@@ -39,7 +39,7 @@ func TestServeCommand(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	repo := filepath.Join("..", "..", "examples", "models")
-	cmd := inferd(ctx, []string{"INFERD_REPOSITORY=" + repo, "INFERD_HTTP_ADDR=127.0.0.1:0"}, "serve")
+	cmd := inferd(ctx, []string{"INFERD_REPOSITORY=" + repo, "INFERD_HTTP_ADDR=127.0.0.1:0", "INFERD_GRPC_ADDR=127.0.0.1:0"}, "serve")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
