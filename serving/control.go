@@ -70,7 +70,7 @@ func (m *Manager) LoadModel(ctx context.Context, name string) error {
 	if old != nil && old.Unloaded {
 		old = nil
 	}
-	m.syncModel(ctx, rm, old)
+	m.syncModel(ctx, rm, old, true)
 	mod, _ := m.Model(name)
 	if mod == nil || mod.Default() == nil {
 		if mod != nil && mod.ConfigErr != nil {

@@ -35,7 +35,7 @@ func (m *Manager) Sync(ctx context.Context) error {
 			m.publish(&Model{Name: rm.Name, Config: rm.Config, ConfigErr: rm.ConfigErr, Unloaded: true, digest: rm.ConfigDigest})
 			continue
 		}
-		m.syncModel(ctx, rm, old)
+		m.syncModel(ctx, rm, old, false)
 	}
 	for _, mod := range m.Models() {
 		if !seen[mod.Name] {
@@ -47,8 +47,9 @@ func (m *Manager) Sync(ctx context.Context) error {
 	return nil
 }
 
-// syncModel reconciles one model. It is called with syncMu held.
-func (m *Manager) syncModel(ctx context.Context, rm repository.Model, old *Model) {
+// syncModel reconciles one model. It is called with syncMu held. With now,
+// new files load without waiting for them to settle.
+func (m *Manager) syncModel(ctx context.Context, rm repository.Model, old *Model, now bool) {
 	cfg, cfgErr, digest := rm.Config, rm.ConfigErr, rm.ConfigDigest
 	if cfgErr != nil && old != nil && old.Config != nil {
 		cfg, digest = old.Config, old.digest
@@ -79,15 +80,22 @@ func (m *Manager) syncModel(ctx context.Context, rm repository.Model, old *Model
 	base.labels, base.traffic = m.effective(rm.Name, cfg)
 
 	// The versions on disk whose files are complete and settled.
+	// A loaded version whose file is being replaced keeps serving (hold)
+	// until the new file has settled.
 	files := map[int]repository.Version{}
+	hold := map[int]bool{}
 	var stable []int
 	for _, rv := range rm.Versions {
 		if rv.Err != nil {
 			continue // no model.onnx (yet)
 		}
 		files[rv.Number] = rv
-		if ov := old.find(rv.Number); (ov != nil && ov.fileID == rv.FileID()) || m.settled(rv) {
+		ov := old.find(rv.Number)
+		switch {
+		case ov != nil && ov.fileID == rv.FileID(), now, m.settled(rv):
 			stable = append(stable, rv.Number)
+		case ov != nil:
+			stable, hold[rv.Number] = append(stable, rv.Number), true
 		}
 	}
 	desired := cfg.Policy().Select(stable)
@@ -106,7 +114,7 @@ func (m *Manager) syncModel(ctx context.Context, rm repository.Model, old *Model
 	var loads []*Version
 	for _, n := range desired {
 		ov := current[n]
-		if ov != nil && !configChanged && ov.fileID == files[n].FileID() {
+		if ov != nil && (hold[n] || !configChanged && ov.fileID == files[n].FileID()) {
 			continue
 		}
 		nv := newVersion(rm.Name, n, files[n].Path, cfg)
