@@ -1,0 +1,208 @@
+package batch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/inferd/inferd/tensor"
+)
+
+// ErrQueueFull is returned at once when the queue holds MaxQueueSize
+// requests (HTTP 429, gRPC RESOURCE_EXHAUSTED).
+var ErrQueueFull = errors.New("queue full")
+
+// ErrClosed is returned for requests made after Close.
+var ErrClosed = errors.New("batcher closed")
+
+// Runner executes one (batched) call. instance is the worker running it,
+// in [0, Instances).
+type Runner func(ctx context.Context, instance int, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error)
+
+// Config sets how requests are grouped.
+type Config struct {
+	// MaxBatchSize is the most rows (first-dimension elements) in one call.
+	MaxBatchSize int
+	// MaxQueueDelay is how long the oldest request may wait for others.
+	MaxQueueDelay time.Duration
+	// PreferredBatchSizes dispatch a batch as soon as it reaches one of
+	// these sizes, without waiting for the delay.
+	PreferredBatchSizes []int
+	// MaxQueueSize bounds the requests waiting; 0 means 1024.
+	MaxQueueSize int
+	// Instances is the number of calls run in parallel; 0 means 1.
+	Instances int
+}
+
+// Timing says where a request spent its time.
+type Timing struct {
+	Queue   time.Duration // from Do to the start of its call
+	Compute time.Duration // the call's duration
+	Batch   int           // rows in the call it ran in
+}
+
+// Observer receives one record per call and per rejected request (for
+// metrics). Its methods must be cheap and safe for concurrent use.
+type Observer interface {
+	Batch(rows int, compute time.Duration)
+	Queued(d time.Duration)
+	QueueLength(n int)
+	Rejected()
+}
+
+type request struct {
+	ctx    context.Context
+	inputs map[string]*tensor.Tensor
+	rows   int
+	sig    string
+	enq    time.Time
+	taken  bool
+	done   chan result
+}
+
+type result struct {
+	out    map[string]*tensor.Tensor
+	timing Timing
+	err    error
+}
+
+// Batcher groups requests for one runner.
+type Batcher struct {
+	cfg Config
+	run Runner
+	obs Observer
+
+	mu     sync.Mutex
+	queue  []*request
+	wake   chan struct{} // a request arrived
+	quit   chan struct{} // closed by Close
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// New starts a batcher with cfg.Instances workers.
+func New(cfg Config, run Runner, obs Observer) (*Batcher, error) {
+	if cfg.MaxBatchSize <= 0 {
+		return nil, fmt.Errorf("max_batch_size must be positive, got %d", cfg.MaxBatchSize)
+	}
+	if cfg.MaxQueueDelay < 0 {
+		return nil, fmt.Errorf("max_queue_delay must not be negative")
+	}
+	if cfg.MaxQueueSize <= 0 {
+		cfg.MaxQueueSize = 1024
+	}
+	if cfg.Instances <= 0 {
+		cfg.Instances = 1
+	}
+	cfg.PreferredBatchSizes = slices.Sorted(slices.Values(cfg.PreferredBatchSizes))
+	b := &Batcher{cfg: cfg, run: run, obs: obs, wake: make(chan struct{}, cfg.Instances), quit: make(chan struct{})}
+	for i := range cfg.Instances {
+		b.wg.Add(1)
+		go b.worker(i)
+	}
+	return b, nil
+}
+
+// Do queues a request and waits for its share of the batched call. Every
+// input must have the batch as its first dimension, the same size in all
+// inputs. A request larger than MaxBatchSize runs alone, unsplit. If ctx
+// ends while the request waits in the queue, it leaves the queue.
+func (b *Batcher) Do(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, Timing, error) {
+	rows, sig, err := signature(inputs)
+	if err != nil {
+		return nil, Timing{}, err
+	}
+	req := &request{ctx: ctx, inputs: inputs, rows: rows, sig: sig, enq: time.Now(), done: make(chan result, 1)}
+	b.mu.Lock()
+	switch {
+	case b.closed:
+		b.mu.Unlock()
+		return nil, Timing{}, ErrClosed
+	case len(b.queue) >= b.cfg.MaxQueueSize:
+		b.mu.Unlock()
+		if b.obs != nil {
+			b.obs.Rejected()
+		}
+		return nil, Timing{}, fmt.Errorf("%w: %d requests are waiting (max_queue_size)", ErrQueueFull, b.cfg.MaxQueueSize)
+	}
+	b.queue = append(b.queue, req)
+	n := len(b.queue)
+	b.mu.Unlock()
+	if b.obs != nil {
+		b.obs.QueueLength(n)
+	}
+	b.signal()
+	select {
+	case r := <-req.done:
+		return r.out, r.timing, r.err
+	case <-ctx.Done():
+		b.mu.Lock()
+		if !req.taken {
+			b.remove(req)
+			b.mu.Unlock()
+			return nil, Timing{Queue: time.Since(req.enq)}, ctx.Err()
+		}
+		b.mu.Unlock()
+		r := <-req.done // already running: its call finishes
+		return r.out, r.timing, r.err
+	}
+}
+
+func (b *Batcher) signal() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+// remove drops req from the queue; b.mu is held.
+func (b *Batcher) remove(req *request) {
+	if i := slices.Index(b.queue, req); i >= 0 {
+		b.queue = slices.Delete(b.queue, i, i+1)
+	}
+}
+
+// Close stops accepting requests, lets the queued ones run, and waits for
+// the workers.
+func (b *Batcher) Close() {
+	b.mu.Lock()
+	if !b.closed {
+		b.closed = true
+		close(b.quit)
+	}
+	b.mu.Unlock()
+	b.wg.Wait()
+}
+
+// signature returns the batch size of a request and a key that equals for
+// requests whose inputs can be concatenated (same names, types and
+// dimensions after the first).
+func signature(inputs map[string]*tensor.Tensor) (int, string, error) {
+	names := slices.Sorted(func(yield func(string) bool) {
+		for k := range inputs {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	rows := -1
+	sig := ""
+	for _, name := range names {
+		t := inputs[name]
+		if t.Rank() == 0 {
+			return 0, "", fmt.Errorf("input %q is a scalar; batching needs a batch dimension", name)
+		}
+		if rows >= 0 && t.Shape()[0] != rows {
+			return 0, "", fmt.Errorf("inputs disagree on the batch size: %q has %d rows, others %d", name, t.Shape()[0], rows)
+		}
+		rows = t.Shape()[0]
+		sig += fmt.Sprintf("%s:%v%v;", name, t.DType(), t.Shape()[1:])
+	}
+	if rows <= 0 {
+		return 0, "", fmt.Errorf("request has no rows to batch")
+	}
+	return rows, sig, nil
+}
