@@ -7,6 +7,10 @@ import (
 	"fmt"
 	"net/http"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	v2 "github.com/inferd/inferd/api/v2"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/serving"
@@ -28,7 +32,7 @@ func errorf(code int, format string, args ...any) error {
 }
 
 // statusOf maps an error to an HTTP status code. It is the only place that
-// does so.
+// does so; gRPC codes derive from it (grpcCodeOf).
 func statusOf(err error) int {
 	var he *httpError
 	var mbe *http.MaxBytesError
@@ -43,7 +47,7 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, serving.ErrUnavailable):
 		return http.StatusServiceUnavailable
-	case errors.Is(err, engine.ErrInvalidInput), errors.Is(err, preprocess.ErrBadImage), errors.Is(err, tensor.ErrJSON):
+	case errors.Is(err, engine.ErrInvalidInput), errors.Is(err, preprocess.ErrBadImage), errors.Is(err, tensor.ErrJSON), errors.Is(err, v2.ErrInvalid):
 		return http.StatusBadRequest
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
@@ -51,6 +55,49 @@ func statusOf(err error) int {
 		return 499 // client closed the request (nginx's convention)
 	}
 	return http.StatusInternalServerError
+}
+
+// grpcCodeOf maps an error to a gRPC status code: the code of the HTTP
+// status statusOf gives it, so that an error is the same over every
+// protocol.
+func grpcCodeOf(err error) codes.Code { return grpcCode(statusOf(err)) }
+
+// grpcCode is the gRPC code of an HTTP status.
+func grpcCode(httpStatus int) codes.Code {
+	switch httpStatus {
+	case http.StatusOK:
+		return codes.OK
+	case http.StatusBadRequest, http.StatusUnsupportedMediaType:
+		return codes.InvalidArgument
+	case http.StatusNotFound:
+		return codes.NotFound
+	case http.StatusMethodNotAllowed:
+		return codes.Unimplemented
+	case http.StatusRequestEntityTooLarge:
+		return codes.ResourceExhausted
+	case 499:
+		return codes.Canceled
+	case http.StatusServiceUnavailable:
+		return codes.Unavailable
+	case http.StatusGatewayTimeout:
+		return codes.DeadlineExceeded
+	}
+	if httpStatus >= 400 && httpStatus < 500 {
+		return codes.FailedPrecondition
+	}
+	return codes.Internal
+}
+
+// grpcError turns an error into a gRPC status error with the same message
+// the HTTP answer has.
+func grpcError(err error) error {
+	if err == nil {
+		return nil
+	}
+	if _, ok := status.FromError(err); ok {
+		return err
+	}
+	return status.Error(grpcCodeOf(err), errorMessage(err))
 }
 
 // errorBody is the JSON body of every error answer.
@@ -61,13 +108,17 @@ type errorBody struct {
 // writeError writes err as {"error": "..."} with its status code.
 func writeError(w http.ResponseWriter, err error) int {
 	code := statusOf(err)
-	msg := err.Error()
+	writeJSON(w, code, errorBody{Error: errorMessage(err)})
+	return code
+}
+
+// errorMessage is the message an error answer carries.
+func errorMessage(err error) string {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		msg = fmt.Sprintf("request body is larger than the limit of %d bytes", mbe.Limit)
+		return fmt.Sprintf("request body is larger than the limit of %d bytes", mbe.Limit)
 	}
-	writeJSON(w, code, errorBody{Error: msg})
-	return code
+	return err.Error()
 }
 
 // writeJSON writes v as JSON with the given status.

@@ -17,9 +17,16 @@ type reqInfo struct {
 // apiFunc is a handler that returns a value to encode as JSON, or an error.
 type apiFunc func(r *http.Request, info *reqInfo) (any, error)
 
-// handle registers fn on mux under pattern ("METHOD /path"), encoding its
-// result or error and recording metrics by route.
+// handle registers fn on mux under pattern ("METHOD /path") as a seed
+// route; see handleProtocol.
 func (s *Server) handle(mux *http.ServeMux, pattern string, fn apiFunc) {
+	s.handleProtocol(mux, protoSeed, pattern, fn)
+}
+
+// handleProtocol registers fn on mux under pattern ("METHOD /path"),
+// encoding its result (JSON, or a *rawAnswer as is) or error and recording
+// metrics by protocol and route.
+func (s *Server) handleProtocol(mux *http.ServeMux, protocol, pattern string, fn apiFunc) {
 	route := pattern[strings.IndexByte(pattern, ' ')+1:]
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -38,10 +45,12 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, fn apiFunc) {
 				level = s.log.Error
 			}
 			level("request failed", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
+		} else if raw, ok := v.(*rawAnswer); ok {
+			raw.write(w)
 		} else {
 			writeJSON(w, code, v)
 		}
-		s.metrics.observe(route, info.model, info.version, code, time.Since(start))
+		s.metrics.observe(protocol, route, info.model, info.version, code, time.Since(start))
 	})
 }
 
@@ -69,7 +78,7 @@ func (s *Server) jsonFallback(mux *http.ServeMux) http.Handler {
 			w.WriteHeader(rec.code)
 			_, _ = w.Write(rec.body.Bytes())
 		}
-		s.metrics.observe("", "", "", rec.code, 0)
+		s.metrics.observe(protocolOfPath(r.URL.Path), "", "", "", rec.code, 0)
 	})
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,15 +14,15 @@ type metrics struct {
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
-	labels := []string{"route", "model", "version", "code"}
+	labels := []string{"protocol", "route", "model", "version", "code"}
 	m := &metrics{
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "inferd_http_requests_total",
-			Help: "HTTP requests by route, model, version and status code.",
+			Help: "Requests by protocol (seed, v2, v2-grpc, tfserving), route, model, version and status code (for gRPC, the HTTP status of the same error over REST).",
 		}, labels),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "inferd_http_request_duration_seconds",
-			Help:    "HTTP request latency by route, model, version and status code.",
+			Help:    "Request latency by protocol, route, model, version and status code.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, labels),
 	}
@@ -29,10 +30,29 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
-func (m *metrics) observe(route, model, version string, code int, d time.Duration) {
+// The protocols, as the metrics' protocol label names them.
+const (
+	protoSeed      = "seed"
+	protoV2        = "v2"
+	protoV2GRPC    = "v2-grpc"
+	protoTFServing = "tfserving"
+)
+
+// protocolOfPath names the protocol of an HTTP path that matched no route.
+func protocolOfPath(path string) string {
+	switch {
+	case path == "/v2" || strings.HasPrefix(path, "/v2/"):
+		return protoV2
+	case path == "/v1" || strings.HasPrefix(path, "/v1/"):
+		return protoTFServing
+	}
+	return protoSeed
+}
+
+func (m *metrics) observe(protocol, route, model, version string, code int, d time.Duration) {
 	c := strconv.Itoa(code)
-	m.requests.WithLabelValues(route, model, version, c).Inc()
+	m.requests.WithLabelValues(protocol, route, model, version, c).Inc()
 	if d > 0 {
-		m.duration.WithLabelValues(route, model, version, c).Observe(d.Seconds())
+		m.duration.WithLabelValues(protocol, route, model, version, c).Observe(d.Seconds())
 	}
 }

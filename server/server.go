@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
 
 	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/serving"
@@ -20,14 +21,23 @@ import (
 // DefaultMaxBodyBytes is the default request body limit.
 const DefaultMaxBodyBytes = 32 << 20
 
-// Server serves a serving.Manager over HTTP.
+// DefaultGRPCMaxMessageBytes is the default limit on gRPC messages, each
+// way. gRPC's own default (4 MiB) is too small for batches of images.
+const DefaultGRPCMaxMessageBytes = 64 << 20
+
+// Server serves a serving.Manager over HTTP (the seed routes, the Open
+// Inference Protocol and TF Serving's REST API) and gRPC (the Open
+// Inference Protocol).
 type Server struct {
 	models       *serving.Manager
 	log          *slog.Logger
 	gatherer     prometheus.Gatherer
 	metrics      *metrics
+	version      string
 	maxBody      int64
 	maxPixels    int
+	grpcMaxMsg   int
+	grpcOpts     []grpc.ServerOption
 	drainTimeout time.Duration
 	handler      http.Handler
 	stopping     atomic.Bool
@@ -51,6 +61,21 @@ func WithMaxBodyBytes(n int64) Option { return func(s *Server) { s.maxBody = n }
 // WithMaxImagePixels sets the largest image, in pixels, a request may carry.
 func WithMaxImagePixels(n int) Option { return func(s *Server) { s.maxPixels = n } }
 
+// WithVersion sets the server version reported by the protocols' server
+// metadata.
+func WithVersion(v string) Option { return func(s *Server) { s.version = v } }
+
+// WithGRPCMaxMessageBytes sets the largest gRPC message received or sent
+// (default 64 MiB).
+func WithGRPCMaxMessageBytes(n int) Option { return func(s *Server) { s.grpcMaxMsg = n } }
+
+// WithGRPCServerOptions adds options to the gRPC server, after inferd's own
+// (message sizes, interceptors): TLS credentials, keepalive parameters,
+// more interceptors.
+func WithGRPCServerOptions(opts ...grpc.ServerOption) Option {
+	return func(s *Server) { s.grpcOpts = append(s.grpcOpts, opts...) }
+}
+
 // WithDrainTimeout bounds how long shutdown waits for requests in flight.
 func WithDrainTimeout(d time.Duration) Option { return func(s *Server) { s.drainTimeout = d } }
 
@@ -61,6 +86,8 @@ func New(models *serving.Manager, opts ...Option) *Server {
 		log:          slog.Default(),
 		maxBody:      DefaultMaxBodyBytes,
 		maxPixels:    preprocess.DefaultMaxPixels,
+		grpcMaxMsg:   DefaultGRPCMaxMessageBytes,
+		version:      "dev",
 		drainTimeout: 30 * time.Second,
 	}
 	for _, o := range opts {
@@ -86,23 +113,40 @@ func (s *Server) routes() http.Handler {
 	s.handle(mux, "GET /models/{name}/{version}", s.getVersion)
 	s.handle(mux, "POST /models/{name}/{version}", s.predict)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
+	s.v2Routes(mux)
+	s.tfRoutes(mux)
 	return s.jsonFallback(mux)
 }
 
-// Run listens on addr and serves until ctx is done, then shuts down
-// gracefully (see Serve).
-func (s *Server) Run(ctx context.Context, addr string) error {
-	ln, err := net.Listen("tcp", addr)
+// Run listens on httpAddr and, unless grpcAddr is empty, on grpcAddr, and
+// serves until ctx is done (see ServeListeners).
+func (s *Server) Run(ctx context.Context, httpAddr, grpcAddr string) error {
+	ln, err := net.Listen("tcp", httpAddr)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", addr, err)
+		return fmt.Errorf("listening on %s: %w", httpAddr, err)
 	}
-	return s.Serve(ctx, ln)
+	var gln net.Listener
+	if grpcAddr != "" {
+		if gln, err = net.Listen("tcp", grpcAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("listening on %s: %w", grpcAddr, err)
+		}
+	}
+	return s.ServeListeners(ctx, ln, gln)
 }
 
-// Serve serves on ln until ctx is done. Shutdown marks the server not
-// ready, stops accepting connections and waits (up to the drain timeout)
-// for requests in flight to finish.
+// Serve serves HTTP only on ln until ctx is done (see ServeListeners).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return s.ServeListeners(ctx, ln, nil)
+}
+
+// ServeListeners serves HTTP on httpLn and, when grpcLn is not nil, gRPC on
+// grpcLn, until ctx is done or either server fails. Shutdown marks the
+// server not ready (readiness routes and the gRPC health service), stops
+// accepting connections on both and waits, up to the drain timeout, for
+// the requests and calls in flight to finish; gRPC calls still running at
+// the deadline are cancelled. The caller unloads the models afterwards.
+func (s *Server) ServeListeners(ctx context.Context, httpLn, grpcLn net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -110,23 +154,47 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	s.log.Info("serving HTTP", "addr", ln.Addr().String())
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- srv.Serve(httpLn) }()
+	s.log.Info("serving HTTP", "addr", httpLn.Addr().String())
+	var g *grpcServer
+	if grpcLn != nil {
+		g = s.startGRPC(ctx, grpcLn)
+		s.log.Info("serving gRPC", "addr", grpcLn.Addr().String())
+	}
 	select {
-	case err := <-errc:
+	case err := <-httpErr:
+		s.stopping.Store(true)
+		if g != nil {
+			g.stop()
+		}
 		return fmt.Errorf("HTTP server: %w", err)
+	case err := <-g.failed():
+		s.stopping.Store(true)
+		srv.Close()
+		<-httpErr
+		return fmt.Errorf("gRPC server: %w", err)
 	case <-ctx.Done():
 	}
 	s.stopping.Store(true)
 	s.log.Info("shutting down: not ready, draining requests in flight", "timeout", s.drainTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), s.drainTimeout)
 	defer cancel()
+	grpcDrained := make(chan error, 1)
+	if g != nil {
+		go func() { grpcDrained <- g.drain(sctx) }()
+	} else {
+		grpcDrained <- nil
+	}
+	var errs []error
 	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("draining HTTP requests: %w", err)
+		errs = append(errs, fmt.Errorf("draining HTTP requests: %w", err))
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	if err := <-grpcDrained; err != nil {
+		errs = append(errs, fmt.Errorf("draining gRPC calls: %w", err))
 	}
-	return nil
+	if err := <-httpErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }

@@ -20,6 +20,8 @@ import (
 type serveOptions struct {
 	repository   string
 	httpAddr     string
+	grpcAddr     string
+	grpcMaxMsg   int
 	engine       string
 	threads      int
 	maxBody      int64
@@ -32,7 +34,7 @@ func newServeCmd() *cobra.Command {
 	o := serveOptions{}
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Serve the models of a model repository over HTTP",
+		Short: "Serve the models of a model repository over HTTP and gRPC",
 		Long: `Serve loads every version of every model in the repository and serves them on
 the seed routes:
 
@@ -42,6 +44,15 @@ the seed routes:
   POST /models/{name}/{version}      predict: an image (image/png, image/jpeg), several
                                      images (multipart/form-data) or JSON tensors
   GET  /healthz, /readyz, /metrics   liveness, readiness, Prometheus metrics
+
+and on the standard protocols:
+
+  /v2/...                            Open Inference Protocol (KServe v2) over REST, with
+                                     the binary tensor data and classification extensions
+  --grpc-addr                        the same over gRPC (inference.GRPCInferenceService),
+                                     plus the gRPC health service and server reflection
+  /v1/models/...                     TensorFlow Serving's REST API (:predict, :classify,
+                                     :regress, status and metadata)
 
 On SIGINT or SIGTERM the server turns not-ready, finishes requests in flight and
 exits 0.`,
@@ -53,6 +64,8 @@ exits 0.`,
 	fs := cmd.Flags()
 	fs.StringVar(&o.repository, "repository", "models", "model repository directory")
 	fs.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address (host:port; :8080 for all interfaces)")
+	fs.StringVar(&o.grpcAddr, "grpc-addr", "127.0.0.1:8081", "gRPC listen address (host:port); empty disables gRPC")
+	fs.IntVar(&o.grpcMaxMsg, "grpc-max-message-bytes", server.DefaultGRPCMaxMessageBytes, "largest gRPC message received or sent, in bytes")
 	fs.StringVar(&o.engine, "engine", "native", "engine for models whose config.yaml names none")
 	fs.IntVar(&o.threads, "threads", 0, "intra-op threads per model session (0: one per CPU)")
 	fs.Int64Var(&o.maxBody, "max-body-bytes", server.DefaultMaxBodyBytes, "largest request body accepted, in bytes")
@@ -72,8 +85,8 @@ func runServe(ctx context.Context, o serveOptions) error {
 	} else if !st.IsDir() {
 		return fmt.Errorf("--repository: %s is not a directory", o.repository)
 	}
-	if o.maxBody <= 0 || o.maxPixels <= 0 {
-		return errors.New("--max-body-bytes and --max-image-pixels must be positive")
+	if o.maxBody <= 0 || o.maxPixels <= 0 || o.grpcMaxMsg <= 0 {
+		return errors.New("--max-body-bytes, --max-image-pixels and --grpc-max-message-bytes must be positive")
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -88,11 +101,20 @@ func runServe(ctx context.Context, o serveOptions) error {
 		server.WithMetrics(reg, reg),
 		server.WithMaxBodyBytes(o.maxBody),
 		server.WithMaxImagePixels(o.maxPixels),
+		server.WithGRPCMaxMessageBytes(o.grpcMaxMsg),
+		server.WithVersion(Version()),
 		server.WithDrainTimeout(o.drainTimeout),
 	)
 	ln, err := net.Listen("tcp", o.httpAddr)
 	if err != nil {
 		return fmt.Errorf("--http-addr: %w", err)
+	}
+	var gln net.Listener
+	if o.grpcAddr != "" {
+		if gln, err = net.Listen("tcp", o.grpcAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("--grpc-addr: %w", err)
+		}
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -104,8 +126,8 @@ func runServe(ctx context.Context, o serveOptions) error {
 			cancel(err)
 		}
 	}()
-	log.Info("inferd starting", "version", Version(), "repository", o.repository, "http", ln.Addr().String())
-	serveErr := srv.Serve(ctx, ln)
+	log.Info("inferd starting", "version", Version(), "repository", o.repository, "http", ln.Addr().String(), "grpc", o.grpcAddr)
+	serveErr := srv.ServeListeners(ctx, ln, gln)
 	cancel(nil) // stop loading, if it is still going
 	<-loaded
 	closeErr := models.Close()

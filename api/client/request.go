@@ -1,0 +1,87 @@
+package client
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+
+	v2 "github.com/inferd/inferd/api/v2"
+	"github.com/inferd/inferd/tensor"
+)
+
+// ParseRequestJSON reads an inference request from JSON, in either form:
+// the Open Inference Protocol's ({"inputs": [{"name", "shape",
+// "datatype", "data"}], "outputs": [...]}, with JSON data only), or the
+// seed routes' ({"inputs": {"<input name>": <nested array>}}), whose
+// datatypes come from the model's metadata md.
+func ParseRequestJSON(data []byte, md *v2.ModelMetadata) (*InferRequest, error) {
+	var probe struct {
+		ID         string             `json:"id"`
+		Parameters v2.Parameters      `json:"parameters"`
+		Inputs     json.RawMessage    `json:"inputs"`
+		Outputs    []v2.RequestOutput `json:"outputs"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&probe); err != nil {
+		return nil, fmt.Errorf("not an inference request: %w", err)
+	}
+	req := &InferRequest{ID: probe.ID}
+	if b, err := probe.Parameters.Bool(v2.ParamBinaryDataOutput); err != nil {
+		return nil, err
+	} else if b {
+		req.Binary = true
+	}
+	in := bytes.TrimSpace(probe.Inputs)
+	switch {
+	case len(in) > 0 && in[0] == '[':
+		var ins []v2.RequestInput
+		if err := json.Unmarshal(in, &ins); err != nil {
+			return nil, fmt.Errorf("inputs: %w", err)
+		}
+		for i := range ins {
+			t, err := ins[i].Tensor(nil)
+			if err != nil {
+				return nil, err
+			}
+			req.Inputs = append(req.Inputs, Input{Name: ins[i].Name, Tensor: t})
+		}
+	case len(in) > 0 && in[0] == '{':
+		var named map[string]json.RawMessage
+		if err := json.Unmarshal(in, &named); err != nil {
+			return nil, fmt.Errorf("inputs: %w", err)
+		}
+		for _, meta := range md.Inputs {
+			raw, ok := named[meta.Name]
+			if !ok {
+				continue // the server names what is missing
+			}
+			dt, err := v2.ParseDatatype(meta.Datatype)
+			if err != nil {
+				return nil, fmt.Errorf("input %q: %w", meta.Name, err)
+			}
+			t, err := tensor.FromJSON(raw, dt)
+			if err != nil {
+				return nil, fmt.Errorf("input %q: %w", meta.Name, err)
+			}
+			req.Inputs = append(req.Inputs, Input{Name: meta.Name, Tensor: t})
+			delete(named, meta.Name)
+		}
+		for name := range named {
+			return nil, fmt.Errorf("model %q has no input %q", md.Name, name)
+		}
+	default:
+		return nil, fmt.Errorf(`no "inputs": want a list of tensors or an object of named nested arrays`)
+	}
+	if len(req.Inputs) == 0 {
+		return nil, fmt.Errorf(`"inputs" is empty`)
+	}
+	for _, o := range probe.Outputs {
+		k, _, err := o.Parameters.Int(v2.ParamClassification)
+		if err != nil {
+			return nil, fmt.Errorf("output %q: %w", o.Name, err)
+		}
+		req.Outputs = append(req.Outputs, RequestedOutput{Name: o.Name, Classification: int(k)})
+	}
+	return req, nil
+}

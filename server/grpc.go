@@ -1,0 +1,192 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	v2 "github.com/inferd/inferd/api/v2"
+)
+
+// readinessPoll is how often the gRPC health service re-checks readiness.
+const readinessPoll = 250 * time.Millisecond
+
+// grpcServer is the running gRPC side of a Server: the Open Inference
+// Protocol service, the standard health service and server reflection.
+type grpcServer struct {
+	srv       *grpc.Server
+	health    *health.Server
+	served    chan error // the result of Serve
+	stopWatch context.CancelFunc
+	watching  chan struct{} // closed when the readiness watcher has stopped
+	// endStreams is closed when draining starts: streams (health Watch)
+	// are long-lived and would hold graceful shutdown to its deadline.
+	endStreams chan struct{}
+}
+
+// startGRPC starts serving gRPC on ln.
+func (s *Server) startGRPC(ctx context.Context, ln net.Listener) *grpcServer {
+	endStreams := make(chan struct{})
+	gs := grpc.NewServer(append([]grpc.ServerOption{
+		grpc.MaxRecvMsgSize(s.grpcMaxMsg),
+		grpc.MaxSendMsgSize(s.grpcMaxMsg),
+		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
+		grpc.ChainStreamInterceptor(streamInterceptor(endStreams)),
+	}, s.grpcOpts...)...)
+	v2.RegisterGRPCInferenceServiceServer(gs, &inferenceService{s: s})
+	hs := health.NewServer()
+	healthpb.RegisterHealthServer(gs, hs)
+	reflection.Register(gs)
+	wctx, cancel := context.WithCancel(ctx)
+	g := &grpcServer{srv: gs, health: hs, served: make(chan error, 1), stopWatch: cancel, watching: make(chan struct{}), endStreams: endStreams}
+	s.updateHealth(hs) // before the first call can arrive
+	go func() {
+		defer close(g.watching)
+		s.watchReadiness(wctx, hs)
+	}()
+	go func() { g.served <- gs.Serve(ln) }()
+	return g
+}
+
+// watchReadiness keeps the health status of the server ("") and of the
+// inference service in step with readiness until ctx is done.
+func (s *Server) watchReadiness(ctx context.Context, hs *health.Server) {
+	t := time.NewTicker(readinessPoll)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			s.updateHealth(hs)
+		}
+	}
+}
+
+func (s *Server) updateHealth(hs *health.Server) {
+	st := healthpb.HealthCheckResponse_SERVING
+	if s.ready() != nil {
+		st = healthpb.HealthCheckResponse_NOT_SERVING
+	}
+	hs.SetServingStatus("", st)
+	hs.SetServingStatus(v2.GRPCInferenceService_ServiceDesc.ServiceName, st)
+}
+
+// failed delivers Serve's error if gRPC stops on its own (nil g: never).
+func (g *grpcServer) failed() <-chan error {
+	if g == nil {
+		return nil
+	}
+	return g.served
+}
+
+// drain reports NOT_SERVING, ends streams, stops accepting calls and waits
+// for the unary calls in flight until ctx is done, then cancels the rest.
+func (g *grpcServer) drain(ctx context.Context) error {
+	g.stopWatch()
+	<-g.watching
+	g.health.Shutdown()
+	close(g.endStreams)
+	stopped := make(chan struct{})
+	go func() {
+		g.srv.GracefulStop()
+		close(stopped)
+	}()
+	var err error
+	select {
+	case <-stopped:
+	case <-ctx.Done():
+		g.srv.Stop()
+		<-stopped
+		err = fmt.Errorf("calls still running after the drain timeout were cancelled: %w", ctx.Err())
+	}
+	<-g.served
+	return err
+}
+
+// stop stops at once.
+func (g *grpcServer) stop() {
+	g.stopWatch()
+	<-g.watching
+	g.srv.Stop()
+	<-g.served
+}
+
+type reqInfoKey struct{}
+
+// callInfo returns the reqInfo the interceptor put in ctx.
+func callInfo(ctx context.Context) *reqInfo {
+	if ri, ok := ctx.Value(reqInfoKey{}).(*reqInfo); ok {
+		return ri
+	}
+	return &reqInfo{}
+}
+
+// unaryInterceptor is to gRPC what handleProtocol is to HTTP: it maps
+// errors to status codes (grpcError), records metrics and logs failures
+// for the inference service, and turns a panic into an Internal error
+// instead of a crash.
+func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
+	start := time.Now()
+	ri := &reqInfo{}
+	measured := strings.HasPrefix(info.FullMethod, "/"+v2.GRPCInferenceService_ServiceDesc.ServiceName+"/")
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("panic in gRPC call", "method", info.FullMethod, "panic", p, "stack", string(debug.Stack()))
+			resp, err = nil, fmt.Errorf("internal error: %v", p)
+		}
+		code := http.StatusOK
+		if err != nil {
+			code = statusOf(err)
+		}
+		if measured {
+			if err != nil {
+				level := s.log.Debug
+				switch {
+				case code == http.StatusServiceUnavailable:
+					level = s.log.Warn
+				case code >= 500:
+					level = s.log.Error
+				}
+				level("gRPC call failed", "method", info.FullMethod, "status", code, "err", err)
+			}
+			s.metrics.observe(protoV2GRPC, info.FullMethod, ri.model, ri.version, code, time.Since(start))
+		}
+		err = grpcError(err)
+	}()
+	return handler(context.WithValue(ctx, reqInfoKey{}, ri), req)
+}
+
+// streamInterceptor ends streams when end is closed, by cancelling their
+// context.
+func streamInterceptor(end <-chan struct{}) grpc.StreamServerInterceptor {
+	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		ctx, cancel := context.WithCancel(ss.Context())
+		defer cancel()
+		go func() {
+			select {
+			case <-end:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		return handler(srv, &ctxStream{ServerStream: ss, ctx: ctx})
+	}
+}
+
+// ctxStream is a ServerStream with another context.
+type ctxStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *ctxStream) Context() context.Context { return s.ctx }

@@ -1,0 +1,109 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+
+	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/serving"
+	"github.com/inferd/inferd/tensor"
+)
+
+type tfExamplesRequest struct {
+	SignatureName string                       `json:"signature_name"`
+	Context       map[string]json.RawMessage   `json:"context"`
+	Examples      []map[string]json.RawMessage `json:"examples"`
+}
+
+// tfExamples serves :classify and :regress: "examples" are objects of
+// named input values (one row each), merged over "context".
+func (s *Server) tfExamples(r *http.Request, v *serving.Version, verb string) (any, error) {
+	var req tfExamplesRequest
+	if err := s.tfReadJSON(r, &req); err != nil {
+		return nil, err
+	}
+	if err := checkSignature(req.SignatureName); err != nil {
+		return nil, err
+	}
+	if len(req.Examples) == 0 {
+		return nil, errorf(http.StatusBadRequest, `request has no "examples"`)
+	}
+	// Check that the model fits the verb before running it.
+	var regressOut string
+	if verb == "classify" && !v.IsClassifier() {
+		return nil, errorf(http.StatusBadRequest, "model %q cannot :classify: its config.yaml has no postprocess section; use :predict", v.Model)
+	}
+	if verb == "regress" {
+		var err error
+		if regressOut, err = regressionOutput(v); err != nil {
+			return nil, err
+		}
+	}
+	rows := make([]map[string]json.RawMessage, len(req.Examples))
+	for i, ex := range req.Examples {
+		rows[i] = maps.Clone(req.Context)
+		if rows[i] == nil {
+			rows[i] = map[string]json.RawMessage{}
+		}
+		maps.Copy(rows[i], ex)
+	}
+	inputs, err := tfNamedRows(v, rows)
+	if err != nil {
+		return nil, err
+	}
+	outs, err := s.run(r.Context(), v, inputs)
+	if err != nil {
+		return nil, err
+	}
+	if verb == "regress" {
+		t := outs[regressOut]
+		if t.Len() != len(rows) {
+			return nil, fmt.Errorf("%w: output %q has shape %v, not one value per example", engine.ErrInvalidInput, regressOut, t.Shape())
+		}
+		return map[string]json.RawMessage{"results": tensor.AppendJSON(nil, mustFlat(t))}, nil
+	}
+	preds, err := v.Classify(outs)
+	if err != nil {
+		return nil, err
+	}
+	results := make([][][2]any, len(preds))
+	for i, row := range preds {
+		results[i] = make([][2]any, len(row))
+		for j, p := range row {
+			results[i][j] = [2]any{p.Label, p.Score}
+		}
+	}
+	return map[string]any{"results": results}, nil
+}
+
+// regressionOutput is the output :regress answers: the only (or the
+// postprocess) output, one float per example.
+func regressionOutput(v *serving.Version) (string, error) {
+	outs := v.Outputs()
+	i := 0
+	if len(outs) != 1 {
+		i = -1
+		if p := v.Config.Postprocess; p != nil {
+			i = indexInfo(outs, p.Output)
+		}
+		if i < 0 {
+			return "", errorf(http.StatusBadRequest, "model %q cannot :regress: it has %d outputs %v and no postprocess output naming one", v.Model, len(outs), engine.InfoNames(outs))
+		}
+	}
+	d := outs[i]
+	fits := d.DType.IsFloat() && (len(d.Shape) == 1 || len(d.Shape) == 2 && d.Shape[1] == 1)
+	if !fits {
+		return "", errorf(http.StatusBadRequest, "model %q cannot :regress: output %q is %v%v, a regression needs one float per example ([batch] or [batch, 1]); use :predict", v.Model, d.Name, d.DType, d.Shape)
+	}
+	return d.Name, nil
+}
+
+func mustFlat(t *tensor.Tensor) *tensor.Tensor {
+	f, err := t.Reshape(t.Len())
+	if err != nil {
+		panic(err) // same element count: cannot fail
+	}
+	return f
+}

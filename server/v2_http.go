@@ -1,0 +1,232 @@
+package server
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"unicode/utf8"
+
+	v2 "github.com/inferd/inferd/api/v2"
+	"github.com/inferd/inferd/tensor"
+)
+
+// The Open Inference Protocol over HTTP/REST, with the binary tensor data
+// and classification extensions.
+
+func (s *Server) v2Routes(mux *http.ServeMux) {
+	h := func(pattern string, fn apiFunc) { s.handleProtocol(mux, protoV2, pattern, fn) }
+	h("GET /v2", s.v2Server)
+	h("GET /v2/health/live", s.v2Live)
+	h("GET /v2/health/ready", s.v2Ready)
+	h("GET /v2/models/{name}", s.v2Model)
+	h("GET /v2/models/{name}/versions/{version}", s.v2Model)
+	h("GET /v2/models/{name}/ready", s.v2ModelReady)
+	h("GET /v2/models/{name}/versions/{version}/ready", s.v2ModelReady)
+	h("POST /v2/models/{name}/infer", s.v2Infer)
+	h("POST /v2/models/{name}/versions/{version}/infer", s.v2Infer)
+}
+
+func (s *Server) v2Server(*http.Request, *reqInfo) (any, error) { return s.serverMetadata(), nil }
+
+func (s *Server) v2Live(*http.Request, *reqInfo) (any, error) { return v2.Live{Live: true}, nil }
+
+// v2Ready answers 200 {"ready": true}, or 503 with the reason.
+func (s *Server) v2Ready(*http.Request, *reqInfo) (any, error) {
+	if err := s.ready(); err != nil {
+		return nil, err
+	}
+	return v2.Ready{Ready: true}, nil
+}
+
+func (s *Server) v2Model(r *http.Request, info *reqInfo) (any, error) {
+	return s.modelMetadata(r.PathValue("name"), r.PathValue("version"), info)
+}
+
+// v2ModelReady answers 200 {"name", "ready": true}, 404 for unknown models
+// and versions, 503 with the reason for versions that cannot serve.
+func (s *Server) v2ModelReady(r *http.Request, info *reqInfo) (any, error) {
+	if err := s.modelReady(r.PathValue("name"), r.PathValue("version"), info); err != nil {
+		return nil, err
+	}
+	return v2.ModelReady{Name: info.model, Ready: true}, nil
+}
+
+// v2Infer serves POST .../infer.
+func (s *Server) v2Infer(r *http.Request, info *reqInfo) (any, error) {
+	v, release, err := s.acquireRef(r.PathValue("name"), r.PathValue("version"), info)
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	if r.ContentLength > s.maxBody {
+		return nil, errorf(http.StatusRequestEntityTooLarge, "request body of %d bytes is larger than the limit of %d bytes", r.ContentLength, s.maxBody)
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return nil, readError(err)
+	}
+	head, bin, err := v2.SplitBody(body, r.Header.Get(v2.HeaderContentLength))
+	if err != nil {
+		return nil, err
+	}
+	req, err := decodeV2Request(head)
+	if err != nil {
+		return nil, err
+	}
+	var data *v2.BinaryData
+	if r.Header.Get(v2.HeaderContentLength) != "" {
+		data = v2.NewBinaryData(bin)
+	}
+	inputs, err := v2RESTInputs(req.Inputs, data)
+	if err != nil {
+		return nil, err
+	}
+	binaryAll, err := req.Parameters.Bool(v2.ParamBinaryDataOutput)
+	if err != nil {
+		return nil, err
+	}
+	reqs, err := v2RESTOutputs(req.Outputs, binaryAll)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkOutputs(v, reqs); err != nil {
+		return nil, err
+	}
+	outs, err := s.run(r.Context(), v, inputs)
+	if err != nil {
+		return nil, err
+	}
+	res, err := selectOutputs(v, outs, reqs, binaryAll)
+	if err != nil {
+		return nil, err
+	}
+	return v2RESTAnswer(v.Model, v.Label(), req.ID, res)
+}
+
+// decodeV2Request decodes the JSON of an inference request strictly: valid
+// UTF-8, known fields, one object.
+func decodeV2Request(head []byte) (*v2.InferRequest, error) {
+	if len(bytes.TrimSpace(head)) == 0 {
+		return nil, errorf(http.StatusBadRequest, "empty request body; send a JSON inference request")
+	}
+	if !utf8.Valid(head) {
+		return nil, errorf(http.StatusBadRequest, "request JSON is not valid UTF-8 (at byte %d); send BYTES that are not text as binary data", invalidUTF8At(head))
+	}
+	dec := json.NewDecoder(bytes.NewReader(head))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	var req v2.InferRequest
+	if err := dec.Decode(&req); err != nil {
+		return nil, jsonError(err)
+	}
+	if dec.More() {
+		return nil, errorf(http.StatusBadRequest, "request JSON has data after the object; with binary data, set the %s header", v2.HeaderContentLength)
+	}
+	if len(req.Inputs) == 0 {
+		return nil, errorf(http.StatusBadRequest, `request has no "inputs"`)
+	}
+	return &req, nil
+}
+
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
+}
+
+// v2RESTInputs decodes the request's input tensors, JSON or binary.
+func v2RESTInputs(ins []v2.RequestInput, data *v2.BinaryData) (map[string]*tensor.Tensor, error) {
+	inputs := make(map[string]*tensor.Tensor, len(ins))
+	for i := range ins {
+		in := &ins[i]
+		if _, dup := inputs[in.Name]; dup {
+			return nil, errorf(http.StatusBadRequest, "input %q is given twice", in.Name)
+		}
+		t, err := in.Tensor(data)
+		if err != nil {
+			return nil, err
+		}
+		inputs[in.Name] = t
+	}
+	if err := data.Done(); err != nil {
+		return nil, err
+	}
+	return inputs, nil
+}
+
+// v2RESTOutputs reads the requested outputs and their parameters.
+func v2RESTOutputs(outs []v2.RequestOutput, binaryAll bool) ([]outputRequest, error) {
+	reqs := make([]outputRequest, len(outs))
+	for i, o := range outs {
+		reqs[i] = outputRequest{name: o.Name, binary: binaryAll}
+		if _, ok := o.Parameters[v2.ParamBinaryData]; ok {
+			b, err := o.Parameters.Bool(v2.ParamBinaryData)
+			if err != nil {
+				return nil, fmt.Errorf("output %q: %w", o.Name, err)
+			}
+			reqs[i].binary = b
+		}
+		k, ok, err := o.Parameters.Int(v2.ParamClassification)
+		if err != nil {
+			return nil, fmt.Errorf("output %q: %w", o.Name, err)
+		}
+		if ok && k == 0 {
+			return nil, errorf(http.StatusBadRequest, "output %q: parameter %q must be at least 1", o.Name, v2.ParamClassification)
+		}
+		reqs[i].classes = int(min(k, 1<<20))
+	}
+	return reqs, nil
+}
+
+// v2RESTAnswer encodes the outputs: plain JSON, or JSON followed by the
+// binary data when any output travels as binary data.
+func v2RESTAnswer(model, version, id string, res []namedOutput) (any, error) {
+	ans := v2.InferResponse{ModelName: model, ModelVersion: version, ID: id, Outputs: make([]v2.ResponseOutput, len(res))}
+	var (
+		bin    []byte
+		binary bool
+	)
+	for i, o := range res {
+		params, data, b, err := v2.EncodeTensor(o.t, o.binary, nil, bin)
+		if err != nil {
+			return nil, fmt.Errorf("output %q: %w", o.name, err)
+		}
+		bin, binary = b, binary || o.binary
+		ans.Outputs[i] = v2.ResponseOutput{Name: o.name, Datatype: o.t.DType().String(), Shape: v2.WireShape(o.t.Shape()), Parameters: params, Data: data}
+	}
+	if !binary {
+		return ans, nil
+	}
+	head, err := json.Marshal(ans)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	h.Set(v2.HeaderContentLength, strconv.Itoa(len(head)))
+	h.Set("Content-Type", "application/octet-stream")
+	return &rawAnswer{header: h, body: append(head, bin...)}, nil
+}
+
+// rawAnswer is a 200 answer written as is, for bodies that are not only
+// JSON.
+type rawAnswer struct {
+	header http.Header
+	body   []byte
+}
+
+func (a *rawAnswer) write(w http.ResponseWriter) {
+	for k, vs := range a.header {
+		w.Header()[k] = vs
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(a.body)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(a.body)
+}
