@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,6 +32,24 @@ func inferd(ctx context.Context, env []string, args ...string) *exec.Cmd {
 	return cmd
 }
 
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) WriteString(x string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.b.WriteString(x)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
 var addrRE = regexp.MustCompile(`msg="serving HTTP" addr=(\S+)`)
 
 // The real command: flags from the environment, serving the examples, and
@@ -47,20 +66,28 @@ func TestServeCommand(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
-	sc := bufio.NewScanner(stderr)
-	addr := ""
-	for addr == "" && sc.Scan() {
-		logs.WriteString(sc.Text() + "\n")
-		if m := addrRE.FindStringSubmatch(sc.Text()); m != nil {
-			addr = m[1]
+	logs := &syncBuffer{}
+	addrc := make(chan string, 1)
+	rest := make(chan struct{})
+	go func() {
+		defer close(rest)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			logs.WriteString(sc.Text() + "\n")
+			if m := addrRE.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addrc <- m[1]:
+				default:
+				}
+			}
 		}
-	}
-	if addr == "" {
+	}()
+	var addr string
+	select {
+	case addr = <-addrc:
+	case <-rest:
 		t.Fatalf("no listen address in the logs:\n%s", logs.String())
 	}
-	rest := make(chan struct{})
-	go func() { io.Copy(&logs, stderr); close(rest) }()
 
 	base := "http://" + addr
 	deadline := time.Now().Add(30 * time.Second)
