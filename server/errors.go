@@ -47,7 +47,7 @@ func statusOf(err error) int {
 		return http.StatusNotFound
 	case errors.Is(err, serving.ErrUnavailable):
 		return http.StatusServiceUnavailable
-	case errors.Is(err, engine.ErrInvalidInput), errors.Is(err, preprocess.ErrBadImage), errors.Is(err, tensor.ErrJSON), errors.Is(err, v2.ErrInvalid):
+	case errors.Is(err, engine.ErrInvalidInput), errors.Is(err, preprocess.ErrBadImage), errors.Is(err, tensor.ErrJSON), errors.Is(err, v2.ErrInvalid), errors.Is(err, serving.ErrInvalid):
 		return http.StatusBadRequest
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 
 	v2 "github.com/inferd/inferd/api/v2"
@@ -138,6 +139,11 @@ func callInfo(ctx context.Context) *reqInfo {
 func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 	start := time.Now()
 	ri := &reqInfo{}
+	if md, ok := metadata.FromIncomingContext(ctx); ok {
+		if v := md.Get(strings.ToLower(ClientHeader)); len(v) > 0 {
+			ri.client = v[0]
+		}
+	}
 	measured := strings.HasPrefix(info.FullMethod, "/"+v2.GRPCInferenceService_ServiceDesc.ServiceName+"/")
 	defer func() {
 		if p := recover(); p != nil {

@@ -12,7 +12,14 @@ import (
 // that metric labels stay bounded).
 type reqInfo struct {
 	model, version string
+	// client pins the request to one version of a traffic split: the
+	// Inferd-Client-Id header, or inferd-client-id gRPC metadata.
+	client string
 }
+
+// ClientHeader names the request header (and gRPC metadata key) whose
+// value pins a client to one version of a model's traffic split.
+const ClientHeader = "Inferd-Client-Id"
 
 // apiFunc is a handler that returns a value to encode as JSON, or an error.
 type apiFunc func(r *http.Request, info *reqInfo) (any, error)
@@ -30,7 +37,7 @@ func (s *Server) handleProtocol(mux *http.ServeMux, protocol, pattern string, fn
 	route := pattern[strings.IndexByte(pattern, ' ')+1:]
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &reqInfo{}
+		info := &reqInfo{client: r.Header.Get(ClientHeader)}
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 		v, err := fn(r, info)
 		code := http.StatusOK

@@ -16,12 +16,16 @@ type versionSummary struct {
 }
 
 type modelSummary struct {
-	Name           string           `json:"name"`
-	Description    string           `json:"description,omitempty"`
-	DefaultVersion string           `json:"default_version,omitempty"`
-	Error          string           `json:"error,omitempty"`
-	Labels         map[string]int   `json:"version_labels,omitempty"`
-	Versions       []versionSummary `json:"versions"`
+	Name           string               `json:"name"`
+	Description    string               `json:"description,omitempty"`
+	DefaultVersion string               `json:"default_version,omitempty"`
+	Error          string               `json:"error,omitempty"`
+	Unloaded       bool                 `json:"unloaded,omitempty"`
+	Policy         *model.VersionPolicy `json:"version_policy,omitempty"`
+	Labels         map[string]int       `json:"version_labels,omitempty"`
+	Traffic        model.Traffic        `json:"traffic,omitempty"`
+	Shadow         *model.Shadow        `json:"shadow,omitempty"`
+	Versions       []versionSummary     `json:"versions"`
 }
 
 type versionDetail struct {
@@ -50,9 +54,11 @@ func errString(err error) string {
 }
 
 func summarize(m *serving.Model) modelSummary {
-	s := modelSummary{Name: m.Name, Error: errString(m.ConfigErr), Versions: []versionSummary{}}
+	s := modelSummary{Name: m.Name, Error: errString(m.ConfigErr), Unloaded: m.Unloaded, Versions: []versionSummary{},
+		Labels: m.Labels(), Traffic: m.Traffic()}
 	if m.Config != nil {
-		s.Description, s.Labels = m.Config.Description, m.Config.VersionLabels
+		p := m.Config.Policy()
+		s.Description, s.Policy, s.Shadow = m.Config.Description, &p, m.Config.Shadow
 	}
 	if d := m.Default(); d != nil {
 		s.DefaultVersion = d.Label()
@@ -113,19 +119,5 @@ func (s *Server) getVersion(r *http.Request, info *reqInfo) (any, error) {
 
 // resolve finds the version named by the {name} and {version} path values.
 func (s *Server) resolve(r *http.Request, info *reqInfo) (*serving.Version, error) {
-	name := r.PathValue("name")
-	m, err := s.models.Model(name)
-	if err != nil {
-		return nil, err
-	}
-	info.model = m.Name
-	if m.Config == nil {
-		return nil, errorf(http.StatusServiceUnavailable, "model %q cannot serve: %v", name, m.ConfigErr)
-	}
-	v, err := s.models.Resolve(name, r.PathValue("version"))
-	if err != nil {
-		return nil, err
-	}
-	info.version = v.Label()
-	return v, nil
+	return s.resolveRef(r.PathValue("name"), r.PathValue("version"), info)
 }

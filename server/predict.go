@@ -51,12 +51,14 @@ type tensorAnswer struct {
 	Predictions [][]preprocess.Prediction  `json:"predictions,omitempty"`
 }
 
-// predict serves POST /models/{name}/{version}.
+// predict serves POST /models/{name}/{version} and POST /models/{name}
+// (the default version, or the model's traffic split).
 func (s *Server) predict(r *http.Request, info *reqInfo) (any, error) {
-	v, err := s.resolve(r, info)
+	v, release, err := s.acquireRef(r.PathValue("name"), r.PathValue("version"), info)
 	if err != nil {
 		return nil, err
 	}
+	defer release()
 	if r.ContentLength > s.maxBody {
 		return nil, errorf(http.StatusRequestEntityTooLarge, "request body of %d bytes is larger than the limit of %d bytes", r.ContentLength, s.maxBody)
 	}

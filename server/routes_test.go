@@ -171,9 +171,10 @@ func TestFailedVersionsKeepOthersServing(t *testing.T) {
 	if r.code != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "FAILED") {
 		t.Errorf("predict on failed version: %d %s", r.code, r.body)
 	}
-	r = do(t, http.MethodPost, s.url+"/models/digits", "image/png", nil)
-	if r.code != http.StatusMethodNotAllowed {
-		t.Errorf("POST /models/digits: %d %s", r.code, r.body)
+	var def struct{ Version string }
+	r = do(t, http.MethodPost, s.url+"/models/digits", "image/png", sample(t, "3_0.png"))
+	if r.json(t, &def); r.code != 200 || def.Version != "1" {
+		t.Errorf("POST /models/digits (the default version): %d %s", r.code, r.body)
 	}
 	var ans struct{ Predictions []struct{ Label string } }
 	do(t, http.MethodPost, s.url+"/models/digits/v1", "image/png", sample(t, "3_0.png")).json(t, &ans)

@@ -112,6 +112,7 @@ func (s *Server) routes() http.Handler {
 	s.handle(mux, "GET /models/{name}", s.getModel)
 	s.handle(mux, "GET /models/{name}/{version}", s.getVersion)
 	s.handle(mux, "POST /models/{name}/{version}", s.predict)
+	s.lifecycleRoutes(mux)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
 	s.v2Routes(mux)
 	s.tfRoutes(mux)

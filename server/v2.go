@@ -39,7 +39,7 @@ func (s *Server) acquireRef(name, ref string, info *reqInfo) (v *serving.Version
 	if err := s.checkModel(name, info); err != nil {
 		return nil, nil, err
 	}
-	if v, err = s.models.Acquire(name, ref, ""); err != nil {
+	if v, err = s.models.Acquire(name, ref, info.client); err != nil {
 		return nil, nil, err
 	}
 	info.version = v.Label()

@@ -27,6 +27,9 @@ type serveOptions struct {
 	maxBody      int64
 	maxPixels    int
 	drainTimeout time.Duration
+	modelControl string
+	pollInterval time.Duration
+	settle       time.Duration
 	log          logOptions
 }
 
@@ -35,14 +38,20 @@ func newServeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the models of a model repository over HTTP and gRPC",
-		Long: `Serve loads every version of every model in the repository and serves them on
-the seed routes:
+		Long: `Serve loads the versions each model's version policy selects (by default the
+latest) and follows the repository: a new version directory loads once its
+model.onnx has kept the same size for --settle, and replaces the old version only
+once it is AVAILABLE; removed versions drain and unload; a changed config.yaml is
+applied, or rejected with the old one kept. It serves them on the seed routes:
 
   GET  /models                       models, versions and their states
   GET  /models/{name}                one model; its default is the highest AVAILABLE version
   GET  /models/{name}/{version}      a version's metadata (version: 3, v3 or a label)
   POST /models/{name}/{version}      predict: an image (image/png, image/jpeg), several
                                      images (multipart/form-data) or JSON tensors
+  POST /models/{name}                predict on the default version, or the traffic split
+  PUT|DELETE /models/{name}/labels/{label}   move a label ({"version": 3}) or drop it
+  PUT|DELETE /models/{name}/traffic  split the unversioned route ({"3": 90, "4": 10})
   GET  /healthz, /readyz, /metrics   liveness, readiness, Prometheus metrics
 
 and on the standard protocols:
@@ -71,6 +80,9 @@ exits 0.`,
 	fs.Int64Var(&o.maxBody, "max-body-bytes", server.DefaultMaxBodyBytes, "largest request body accepted, in bytes")
 	fs.IntVar(&o.maxPixels, "max-image-pixels", preprocess.DefaultMaxPixels, "largest total image size of one request, in pixels")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "how long shutdown waits for requests in flight")
+	fs.StringVar(&o.modelControl, "model-control", "poll", "poll: follow the repository (new versions, removed versions, config changes); explicit: load and unload only through POST /v2/repository/models/{name}/load|unload")
+	fs.DurationVar(&o.pollInterval, "poll-interval", serving.DefaultPollInterval, "how often the repository is re-read besides file notifications (the fallback where they are unavailable)")
+	fs.DurationVar(&o.settle, "settle", time.Second, "how long a new model file must keep its size and modification time before it loads")
 	o.log.register(fs)
 	return cmd
 }
@@ -85,6 +97,9 @@ func runServe(ctx context.Context, o serveOptions) error {
 	} else if !st.IsDir() {
 		return fmt.Errorf("--repository: %s is not a directory", o.repository)
 	}
+	if o.modelControl != "poll" && o.modelControl != "explicit" {
+		return fmt.Errorf("--model-control: %q is not poll or explicit", o.modelControl)
+	}
 	if o.maxBody <= 0 || o.maxPixels <= 0 || o.grpcMaxMsg <= 0 {
 		return errors.New("--max-body-bytes, --max-image-pixels and --grpc-max-message-bytes must be positive")
 	}
@@ -95,6 +110,9 @@ func runServe(ctx context.Context, o serveOptions) error {
 		serving.WithRegisterer(reg),
 		serving.WithDefaultEngine(o.engine),
 		serving.WithThreads(o.threads),
+		serving.WithDrainTimeout(o.drainTimeout),
+		serving.WithSettle(o.settle),
+		serving.WithExplicitControl(o.modelControl == "explicit"),
 	)
 	srv := server.New(models,
 		server.WithLogger(log),
@@ -122,13 +140,17 @@ func runServe(ctx context.Context, o serveOptions) error {
 	go func() {
 		// Serve while loading: /readyz turns ready once every model is.
 		defer close(loaded)
-		if err := models.LoadRepository(ctx, o.repository); err != nil && ctx.Err() == nil {
-			cancel(err)
+		if err := models.LoadRepository(ctx, o.repository); err != nil {
+			if ctx.Err() == nil {
+				cancel(err)
+			}
+			return
 		}
+		_ = models.Watch(ctx, o.pollInterval)
 	}()
 	log.Info("inferd starting", "version", Version(), "repository", o.repository, "http", ln.Addr().String(), "grpc", o.grpcAddr)
 	serveErr := srv.ServeListeners(ctx, ln, gln)
-	cancel(nil) // stop loading, if it is still going
+	cancel(nil) // stop loading and watching
 	<-loaded
 	closeErr := models.Close()
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
