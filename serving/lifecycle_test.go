@@ -474,3 +474,40 @@ func TestLoadUnloadCyclesDoNotLeak(t *testing.T) {
 		t.Errorf("LoadModel outside the repository: %v", err)
 	}
 }
+
+func TestWarmup(t *testing.T) {
+	sample(t)
+	tests := []struct {
+		name, cfg, file, content string
+		want                     string // version state and error text
+	}{
+		{"zeros", "warmup: {runs: 3}\n", "", "", "AVAILABLE"},
+		{"image sample", "warmup: {runs: 2, sample: warm.png}\n", "warm.png", "png", "AVAILABLE"},
+		{"json sample", "warmup: {sample: warm.json}\n", "warm.json", `{"inputs": {"input": [[[[0,0,0,0,0,0,0,0],[0,0,0,0,0,0,0,0],[0,0,0,0,0,0,0,0],[0,0,0,0,0,0,0,0],[0,0,0,0,0,0,0,0],[0,0,0,0,0,0,0,0],[0,0,0,0,0,0,0,0],[0,0,0,0,0,0,0,0]]]]}}`, "AVAILABLE"},
+		{"wrong shape", "warmup: {sample: warm.json}\n", "warm.json", `{"inputs": {"input": [[1, 2, 3]]}}`, "FAILED warmup: run 1 of 1"},
+		{"missing sample", "warmup: {sample: nope.png}\n", "", "", "FAILED warmup: open"},
+		{"corrupt image", "warmup: {sample: warm.png}\n", "warm.png", "not an image", "FAILED warmup: warm.png: bad image"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := repo(t, tt.cfg, map[int]string{1: cnn})
+			if tt.file != "" {
+				data := []byte(tt.content)
+				if tt.content == "png" {
+					data = testutil.ReadFile(t, filepath.Join(testutil.DigitsDir(), "images", "7_0.png"))
+				}
+				os.WriteFile(filepath.Join(root, "m", tt.file), data, 0o644)
+			}
+			m := manager(t, root)
+			mod, _ := m.Model("m")
+			st := mod.Version(1).Status()
+			got := string(st.State)
+			if st.Err != nil {
+				got += " " + st.Err.Error()
+			}
+			if !strings.HasPrefix(got, tt.want) {
+				t.Errorf("version 1: %s, want %s...", got, tt.want)
+			}
+		})
+	}
+}
