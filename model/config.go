@@ -33,6 +33,11 @@ type Config struct {
 	Engine string `yaml:"engine" json:"engine,omitempty"`
 	// Threads bounds the intra-op threads of each loaded session (0: engine default).
 	Threads int `yaml:"threads" json:"threads,omitempty"`
+	// InterOpThreads bounds the operators of a session run in parallel
+	// (0 or 1: one at a time, the default). Engines that run operators one
+	// at a time, such as native, ignore it; ort runs independent nodes in
+	// parallel with that many threads when it is above 1.
+	InterOpThreads int `yaml:"inter_op_threads" json:"inter_op_threads,omitempty"`
 	// Inputs and Outputs declare the model's tensors. They are checked
 	// against the model file when a version loads; when omitted, the
 	// model file's declarations are used.
@@ -51,6 +56,11 @@ type Config struct {
 	Traffic Traffic `yaml:"traffic" json:"traffic,omitempty"`
 	// Shadow mirrors requests to a version whose answers are only compared.
 	Shadow *Shadow `yaml:"shadow" json:"shadow,omitempty"`
+	// Batching groups requests into one engine call (off unless set).
+	Batching *Batching `yaml:"batching" json:"batching,omitempty"`
+	// Instances is the number of engine sessions per version (default 1);
+	// with batching, that many batches run at once.
+	Instances int `yaml:"instances" json:"instances,omitempty"`
 	// Warmup runs each version before it becomes AVAILABLE.
 	Warmup *Warmup `yaml:"warmup" json:"warmup,omitempty"`
 
@@ -161,6 +171,9 @@ func (c *Config) validate() error {
 	if c.Threads < 0 {
 		return fmt.Errorf("threads: must not be negative, got %d", c.Threads)
 	}
+	if c.InterOpThreads < 0 {
+		return fmt.Errorf("inter_op_threads: must not be negative, got %d", c.InterOpThreads)
+	}
 	if err := validateSpecs("inputs", c.Inputs); err != nil {
 		return err
 	}
@@ -176,6 +189,9 @@ func (c *Config) validate() error {
 		}
 	}
 	if err := c.validateLifecycle(); err != nil {
+		return err
+	}
+	if err := c.validateBatching(); err != nil {
 		return err
 	}
 	if c.Preprocess != nil {
