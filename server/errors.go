@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	v2 "github.com/inferd/inferd/api/v2"
+	"github.com/inferd/inferd/batch"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/serving"
@@ -43,6 +44,8 @@ func statusOf(err error) int {
 		return http.StatusRequestEntityTooLarge
 	case errors.Is(err, preprocess.ErrImageTooLarge):
 		return http.StatusRequestEntityTooLarge
+	case errors.Is(err, batch.ErrQueueFull):
+		return http.StatusTooManyRequests
 	case errors.Is(err, serving.ErrNotFound):
 		return http.StatusNotFound
 	case errors.Is(err, serving.ErrUnavailable):
@@ -73,7 +76,7 @@ func grpcCode(httpStatus int) codes.Code {
 		return codes.NotFound
 	case http.StatusMethodNotAllowed:
 		return codes.Unimplemented
-	case http.StatusRequestEntityTooLarge:
+	case http.StatusRequestEntityTooLarge, http.StatusTooManyRequests:
 		return codes.ResourceExhausted
 	case 499:
 		return codes.Canceled

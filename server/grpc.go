@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	v2 "github.com/inferd/inferd/api/v2"
+	"github.com/inferd/inferd/serving"
 )
 
 // readinessPoll is how often the gRPC health service re-checks readiness.
@@ -169,7 +170,12 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 		}
 		err = grpcError(err)
 	}()
-	return handler(context.WithValue(ctx, reqInfoKey{}, ri), req)
+	tctx := serving.WithTiming(context.WithValue(ctx, reqInfoKey{}, ri))
+	resp, err = handler(tctx, req)
+	if t, ok := serving.TimingOf(tctx); ok {
+		_ = grpc.SetHeader(ctx, metadata.Pairs(strings.ToLower(TimingHeader), t.String()))
+	}
+	return resp, err
 }
 
 // streamInterceptor ends streams when end is closed, by cancelling their

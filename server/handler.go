@@ -2,9 +2,12 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/inferd/inferd/serving"
 )
 
 // reqInfo carries what a handler learned about the request into metrics
@@ -16,6 +19,16 @@ type reqInfo struct {
 	// Inferd-Client-Id header, or inferd-client-id gRPC metadata.
 	client string
 }
+
+// TimingHeader names the response header that splits a request's time in
+// the model: queue=<µs>;compute=<µs>;batch=<rows>. gRPC sends it as the
+// inferd-timing header metadata.
+const TimingHeader = "Inferd-Timing"
+
+// TimeoutHeader names the request header that bounds a request's time
+// (a Go duration such as 250ms); past it the request leaves the batching
+// queue and gets 504. gRPC uses the call's deadline.
+const TimeoutHeader = "Inferd-Timeout"
 
 // ClientHeader names the request header (and gRPC metadata key) whose
 // value pins a client to one version of a model's traffic split.
@@ -39,7 +52,23 @@ func (s *Server) handleProtocol(mux *http.ServeMux, protocol, pattern string, fn
 		start := time.Now()
 		info := &reqInfo{client: r.Header.Get(ClientHeader)}
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		ctx := serving.WithTiming(r.Context())
+		if d := r.Header.Get(TimeoutHeader); d != "" {
+			timeout, err := time.ParseDuration(d)
+			if err != nil || timeout <= 0 {
+				code := writeError(w, errorf(http.StatusBadRequest, "%s: %q is not a positive duration (e.g. 250ms)", TimeoutHeader, d))
+				s.metrics.observe(protocol, route, "", "", code, time.Since(start))
+				return
+			}
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, timeout)
+			defer cancel()
+		}
+		r = r.WithContext(ctx)
 		v, err := fn(r, info)
+		if t, ok := serving.TimingOf(ctx); ok {
+			w.Header().Set(TimingHeader, t.String())
+		}
 		code := http.StatusOK
 		if err != nil {
 			code = writeError(w, err)

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/inferd/inferd/internal/testutil"
 	"github.com/inferd/inferd/server"
 	"github.com/inferd/inferd/serving"
@@ -50,11 +52,12 @@ func putVersion(t *testing.T, root string, n int, which string) {
 // startWatching serves root with a manager that follows the repository.
 func startWatching(t *testing.T, root string, opts ...serving.Option) (string, *serving.Manager) {
 	t.Helper()
-	models := serving.New(append([]serving.Option{serving.WithLogger(quietLog()), serving.WithSettle(50 * time.Millisecond)}, opts...)...)
+	reg := prometheus.NewRegistry()
+	models := serving.New(append([]serving.Option{serving.WithLogger(quietLog()), serving.WithSettle(50 * time.Millisecond), serving.WithRegisterer(reg)}, opts...)...)
 	if err := models.LoadRepository(context.Background(), root); err != nil {
 		t.Fatal(err)
 	}
-	srv := server.New(models, server.WithLogger(quietLog()))
+	srv := server.New(models, server.WithLogger(quietLog()), server.WithMetrics(reg, reg))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

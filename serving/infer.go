@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"time"
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/preprocess"
@@ -25,9 +26,9 @@ func (v *Version) run(ctx context.Context, inputs map[string]*tensor.Tensor) (ma
 	v.runMu.RLock()
 	defer v.runMu.RUnlock()
 	v.mu.RLock()
-	sess, state, declared := v.session, v.state, v.inputs
+	sessions, batcher, obs, state, declared := v.sessions, v.batcher, v.observer, v.state, v.inputs
 	v.mu.RUnlock()
-	if state != StateAvailable || sess == nil {
+	if state != StateAvailable || len(sessions) == 0 {
 		return nil, fmt.Errorf("%w: model %q version %d is %s", ErrUnavailable, v.Model, v.Number, state)
 	}
 	if err := engine.CheckInputs(declared, inputs); err != nil {
@@ -41,7 +42,21 @@ func (v *Version) run(ctx context.Context, inputs map[string]*tensor.Tensor) (ma
 			return nil, fmt.Errorf("%w: input %q: %v; NaN and infinities are not allowed (set allow_nan for this input in config.yaml)", engine.ErrInvalidInput, name, err)
 		}
 	}
-	return sess.Run(ctx, inputs)
+	if batcher != nil {
+		out, t, err := batcher.Do(ctx, inputs)
+		recordTiming(ctx, Timing{Queue: t.Queue, Compute: t.Compute, Batch: t.Batch})
+		return out, err
+	}
+	sess := sessions[0]
+	if len(sessions) > 1 {
+		sess = sessions[v.next.Add(1)%uint64(len(sessions))]
+	}
+	start := time.Now()
+	out, err := sess.Run(ctx, inputs)
+	d := time.Since(start)
+	recordTiming(ctx, Timing{Compute: d, Batch: batchRows(inputs)})
+	obs.Batch(batchRows(inputs), d)
+	return out, err
 }
 
 // ClassifyImages preprocesses decoded images into one batch, runs it, and

@@ -4,14 +4,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"time"
 
+	"github.com/inferd/inferd/batch"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/model"
 	"github.com/inferd/inferd/preprocess"
+	"github.com/inferd/inferd/tensor"
 )
 
 // load opens v's model file in its engine and makes it AVAILABLE, or
@@ -44,35 +47,68 @@ func (m *Manager) load(ctx context.Context, v *Version) {
 	if threads == 0 {
 		threads = m.threads
 	}
-	sess, err := eng.Load(ctx, v.Path, engine.Options{IntraOpThreads: threads, Logger: m.log.With("model", v.Model, "version", v.Number)})
-	if err != nil {
-		fail(fmt.Errorf("loading %s with engine %s: %w", v.Path, name, err))
-		return
+	opts := engine.Options{IntraOpThreads: threads, InterOpThreads: cfg.InterOpThreads, Logger: m.log.With("model", v.Model, "version", v.Number)}
+	var sessions []engine.Session
+	closeAll := func() {
+		for _, s := range sessions {
+			_ = s.Close()
+		}
 	}
-	inputs, err := reconcile("inputs", cfg.Inputs, sess.Inputs())
+	for i := range max(cfg.Instances, 1) {
+		sess, err := eng.Load(ctx, v.Path, opts)
+		if err != nil {
+			closeAll()
+			fail(fmt.Errorf("loading %s with engine %s (instance %d): %w", v.Path, name, i+1, err))
+			return
+		}
+		sessions = append(sessions, sess)
+	}
+	inputs, err := reconcile("inputs", cfg.Inputs, sessions[0].Inputs())
 	var outputs []engine.TensorInfo
 	if err == nil {
-		outputs, err = reconcile("outputs", cfg.Outputs, sess.Outputs())
+		outputs, err = reconcile("outputs", cfg.Outputs, sessions[0].Outputs())
 	}
 	if err == nil && cfg.Preprocess != nil && cfg.Preprocess.Image != nil {
 		err = checkImageInput(cfg.Preprocess.Image, inputs)
 	}
+	if err == nil && cfg.Batching != nil {
+		err = checkBatchable(inputs, outputs)
+	}
 	if err != nil {
-		_ = sess.Close()
+		closeAll()
 		fail(fmt.Errorf("config.yaml does not match %s: %w", v.Path, err))
 		return
 	}
 	if w := cfg.Warmup; w != nil {
-		if err := v.warmup(ctx, sess, inputs, w); err != nil {
-			_ = sess.Close()
-			fail(fmt.Errorf("warmup: %w", err))
+		for _, sess := range sessions {
+			if err := v.warmup(ctx, sess, inputs, w); err != nil {
+				closeAll()
+				fail(fmt.Errorf("warmup: %w", err))
+				return
+			}
+		}
+	}
+	obs := m.metrics.observer(v.Model, v.Label())
+	var batcher *batch.Batcher
+	if b := cfg.Batching; b != nil {
+		run := func(ctx context.Context, instance int, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+			return sessions[instance%len(sessions)].Run(ctx, in)
+		}
+		batcher, err = batch.New(batch.Config{
+			MaxBatchSize: b.MaxBatchSize, MaxQueueDelay: b.MaxQueueDelay, PreferredBatchSizes: b.PreferredBatchSizes,
+			MaxQueueSize: b.MaxQueueSize, Instances: len(sessions),
+		}, run, obs)
+		if err != nil {
+			closeAll()
+			fail(fmt.Errorf("batching: %w", err))
 			return
 		}
 	}
 	info.LoadedAt = time.Now()
 	info.LoadDuration = info.LoadedAt.Sub(start)
 	v.mu.Lock()
-	v.session, v.inputs, v.outputs, v.info = sess, inputs, outputs, info
+	v.sessions, v.batcher, v.observer = sessions, batcher, obs
+	v.inputs, v.outputs, v.info = inputs, outputs, info
 	v.state, v.err = StateAvailable, nil
 	v.mu.Unlock()
 	m.metrics.loadSeconds.WithLabelValues(v.Model, v.Label()).Set(info.LoadDuration.Seconds())
@@ -95,17 +131,38 @@ func newVersion(name string, number int, path string, cfg *model.Config) *Versio
 	return v
 }
 
-// unload closes the version's session.
+// checkBatchable checks that every input and output has a variable first
+// dimension that batching can grow.
+func checkBatchable(inputs, outputs []engine.TensorInfo) error {
+	for _, infos := range [][]engine.TensorInfo{inputs, outputs} {
+		for _, in := range infos {
+			if len(in.Shape) == 0 || in.Shape[0] != -1 {
+				return fmt.Errorf("batching: %q has shape %v; batching needs a variable first (batch) dimension", in.Name, in.Shape)
+			}
+		}
+	}
+	return nil
+}
+
+// unload closes the version's batcher (its queued requests run first) and
+// sessions.
 func (v *Version) unload() error {
 	v.runMu.Lock() // wait for runs in flight
 	defer v.runMu.Unlock()
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.session == nil {
+	if len(v.sessions) == 0 {
 		return nil
 	}
-	err := v.session.Close()
-	v.session, v.state = nil, StateUnloaded
+	if v.batcher != nil {
+		v.batcher.Close()
+	}
+	var errs []error
+	for _, s := range v.sessions {
+		errs = append(errs, s.Close())
+	}
+	err := errors.Join(errs...)
+	v.sessions, v.batcher, v.state = nil, nil, StateUnloaded
 	return err
 }
 

@@ -1,10 +1,17 @@
 package serving
 
 import (
+	"time"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 type metrics struct {
+	queueSec    *prometheus.HistogramVec
+	computeSec  *prometheus.HistogramVec
+	batchSize   *prometheus.HistogramVec
+	queueLen    *prometheus.GaugeVec
+	rejected    *prometheus.CounterVec
 	loadSeconds *prometheus.GaugeVec
 	state       *prometheus.GaugeVec
 	loadFails   *prometheus.CounterVec
@@ -14,7 +21,24 @@ type metrics struct {
 
 // newMetrics creates the model metrics and registers them with r (if not nil).
 func newMetrics(r prometheus.Registerer) *metrics {
+	lat := []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}
+	mv := []string{"model", "version"}
 	m := &metrics{
+		queueSec: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "inferd_inference_queue_seconds", Help: "Time requests waited in the batching queue.", Buckets: lat,
+		}, mv),
+		computeSec: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "inferd_inference_compute_seconds", Help: "Engine time of each (batched) call.", Buckets: lat,
+		}, mv),
+		batchSize: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "inferd_inference_batch_size", Help: "Rows per engine call.", Buckets: prometheus.ExponentialBuckets(1, 2, 11),
+		}, mv),
+		queueLen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "inferd_inference_queue_length", Help: "Requests waiting in the batching queue.",
+		}, mv),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "inferd_inference_rejected_total", Help: "Requests refused at once because the batching queue was full (HTTP 429).",
+		}, mv),
 		loadSeconds: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "inferd_model_load_seconds",
 			Help: "Time taken to load (and warm up) the model version, in seconds.",
@@ -38,7 +62,7 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		}, []string{"model", "shadow_version"}),
 	}
 	if r != nil {
-		r.MustRegister(m.loadSeconds, m.state, m.loadFails, m.shadowRuns, m.shadowLat)
+		r.MustRegister(m.queueSec, m.computeSec, m.batchSize, m.queueLen, m.rejected, m.loadSeconds, m.state, m.loadFails, m.shadowRuns, m.shadowLat)
 	}
 	return m
 }
@@ -72,7 +96,35 @@ func (m *metrics) forget(name string, mod *Model) {
 	}
 }
 
+// observer records a version's batching and inference metrics.
+type observer struct {
+	queue, compute, size prometheus.Observer
+	queueLen             prometheus.Gauge
+	rejected             prometheus.Counter
+}
+
+func (m *metrics) observer(model, version string) *observer {
+	return &observer{
+		queue:    m.queueSec.WithLabelValues(model, version),
+		compute:  m.computeSec.WithLabelValues(model, version),
+		size:     m.batchSize.WithLabelValues(model, version),
+		queueLen: m.queueLen.WithLabelValues(model, version),
+		rejected: m.rejected.WithLabelValues(model, version),
+	}
+}
+
+func (o *observer) Batch(rows int, d time.Duration) {
+	o.size.Observe(float64(rows))
+	o.compute.Observe(d.Seconds())
+}
+func (o *observer) Queued(d time.Duration) { o.queue.Observe(d.Seconds()) }
+func (o *observer) QueueLength(n int)      { o.queueLen.Set(float64(n)) }
+func (o *observer) Rejected()              { o.rejected.Inc() }
+
 func (m *metrics) forgetVersion(name, version string) {
+	for _, v := range []interface{ DeleteLabelValues(...string) bool }{m.queueSec, m.computeSec, m.batchSize, m.queueLen, m.rejected} {
+		v.DeleteLabelValues(name, version)
+	}
 	for _, s := range allStates {
 		m.state.DeleteLabelValues(name, version, string(s))
 	}

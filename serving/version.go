@@ -3,8 +3,10 @@ package serving
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/inferd/inferd/batch"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/model"
 	"github.com/inferd/inferd/preprocess"
@@ -45,7 +47,10 @@ type Version struct {
 	state    State
 	err      error
 	info     Info
-	session  engine.Session
+	sessions []engine.Session // cfg.Instances of them
+	batcher  *batch.Batcher   // nil without batching
+	next     atomic.Uint64    // round robin over sessions without batching
+	observer *observer
 	inputs   []engine.TensorInfo // effective: the config's declarations where given
 	outputs  []engine.TensorInfo
 	image    *preprocess.Image
