@@ -1,12 +1,18 @@
 #!/usr/bin/env bash
 # Sets up and runs the whole test suite: formatting, vet, module tidiness,
-# unit and integration tests (with the race detector where there is
-# concurrency), and every benchmark once so that none rots.
+# generated code freshness, unit and integration tests (with the race
+# detector where there is concurrency), and every benchmark once so that
+# none rots.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v go >/dev/null || { echo "test: Go is required" >&2; exit 1; }
+. scripts/lib/apt.sh
 
 step() { printf '\n== %s\n' "$*"; }
+
+step "system packages"
+# gcc: the race detector; protobuf-compiler: the generated-code check.
+apt_install gcc protobuf-compiler
 
 step "go mod download"
 go mod download
@@ -23,11 +29,14 @@ go mod tidy -diff
 step "go vet"
 go vet ./...
 
+step "generated code is up to date"
+scripts/gen-api-proto.sh --check
+
 step "go build (CGO_ENABLED=0: the default build is one static binary)"
 CGO_ENABLED=0 go build -o /dev/null ./cmd/inferd
 
 # Packages with concurrency run under the race detector (needs cgo and gcc).
-race_pkgs=(./serving/... ./server/... ./cmd/...)
+race_pkgs=(./batch/... ./serving/... ./server/... ./api/... ./internal/cli/... ./cmd/...)
 step "go test -race ${race_pkgs[*]}"
 go test -race -count=1 "${race_pkgs[@]}"
 
