@@ -1,0 +1,184 @@
+package imagebuild
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/inferd/inferd/model"
+	"github.com/inferd/inferd/repository"
+)
+
+// Selector picks a model, and optionally one of its versions, for an image.
+// It is written NAME or NAME:VERSION, where VERSION is a number (3 or v3)
+// or one of the model's version labels (production).
+type Selector struct {
+	Model string
+	// Version is empty for every version of the model.
+	Version string
+}
+
+// String returns the selector as written on the command line.
+func (s Selector) String() string {
+	if s.Version == "" {
+		return s.Model
+	}
+	return s.Model + ":" + s.Version
+}
+
+// ParseSelector parses NAME or NAME:VERSION.
+func ParseSelector(s string) (Selector, error) {
+	name, version, hasVersion := strings.Cut(s, ":")
+	if !model.ValidName(name) {
+		return Selector{}, fmt.Errorf("model selector %q: %q is not a valid model name (letters, digits, _ . -)", s, name)
+	}
+	if hasVersion && version == "" {
+		return Selector{}, fmt.Errorf("model selector %q: empty version after ':'", s)
+	}
+	return Selector{Model: name, Version: version}, nil
+}
+
+// Model is a model as put in an image: its name, directory on disk and the
+// selected versions.
+type Model struct {
+	Name     string
+	Dir      string
+	Versions []ModelVersion
+	// Labels are the model's version labels (from config.yaml).
+	Labels map[string]int
+}
+
+// ModelVersion is one selected version and the digest of its model file.
+type ModelVersion struct {
+	Number int
+	Dir    string
+	// SHA256 is the hex sha256 of the version's model file.
+	SHA256 string
+	Size   int64
+}
+
+// SelectModels scans the repository at root and returns the selected models
+// with their versions, in name order. No selector selects every model and
+// version. Models whose config.yaml is invalid and versions without a
+// readable model file are errors when selected: an image never carries a
+// model that cannot load.
+func SelectModels(root string, sels []Selector) ([]Model, error) {
+	scanned, err := repository.Scan(root)
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]repository.Model{}
+	for _, m := range scanned {
+		byName[m.Name] = m
+	}
+	all := map[string]bool{}            // models selected with every version
+	picked := map[string]map[int]bool{} // models selected by version
+	if len(sels) == 0 {
+		for _, m := range scanned {
+			all[m.Name] = true
+		}
+	}
+	for _, s := range sels {
+		m, ok := byName[s.Model]
+		if !ok {
+			return nil, fmt.Errorf("model %q is not in repository %s (it has: %s)", s.Model, root, modelNames(scanned))
+		}
+		if m.ConfigErr != nil {
+			return nil, fmt.Errorf("model %s: %w", s.Model, m.ConfigErr)
+		}
+		if s.Version == "" {
+			all[s.Model] = true
+			continue
+		}
+		n, err := resolveVersion(m, s.Version)
+		if err != nil {
+			return nil, fmt.Errorf("model selector %s: %w", s, err)
+		}
+		if picked[s.Model] == nil {
+			picked[s.Model] = map[int]bool{}
+		}
+		picked[s.Model][n] = true
+	}
+	if len(all) == 0 && len(picked) == 0 {
+		return nil, fmt.Errorf("repository %s holds no models", root)
+	}
+
+	var out []Model
+	for _, m := range scanned {
+		if !all[m.Name] && picked[m.Name] == nil {
+			continue
+		}
+		if m.ConfigErr != nil {
+			return nil, fmt.Errorf("model %s: %w", m.Name, m.ConfigErr)
+		}
+		sel := Model{Name: m.Name, Dir: m.Dir, Labels: m.Config.VersionLabels}
+		for _, v := range m.Versions {
+			if !all[m.Name] && !picked[m.Name][v.Number] {
+				continue
+			}
+			if v.Err != nil {
+				return nil, fmt.Errorf("model %s: %w", m.Name, v.Err)
+			}
+			sum, size, err := fileSHA256(v.Path)
+			if err != nil {
+				return nil, fmt.Errorf("model %s version %d: %w", m.Name, v.Number, err)
+			}
+			sel.Versions = append(sel.Versions, ModelVersion{Number: v.Number, Dir: v.Dir, SHA256: sum, Size: size})
+		}
+		if len(sel.Versions) == 0 {
+			return nil, fmt.Errorf("model %s has no versions (numbered directories holding %s)", m.Name, repository.ModelFile)
+		}
+		out = append(out, sel)
+	}
+	slices.SortFunc(out, func(a, b Model) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// resolveVersion turns a selector's version (3, v3 or a label) into a
+// version number present in m.
+func resolveVersion(m repository.Model, s string) (int, error) {
+	n, err := model.ParseVersion(s)
+	if err != nil {
+		label, ok := m.Config.VersionLabels[s]
+		if !ok {
+			return 0, fmt.Errorf("%q is neither a version number nor a version label of %s", s, m.Name)
+		}
+		n = label
+	}
+	for _, v := range m.Versions {
+		if v.Number == n {
+			return n, nil
+		}
+	}
+	return 0, fmt.Errorf("model %s has no version %d", m.Name, n)
+}
+
+func modelNames(ms []repository.Model) string {
+	if len(ms) == 0 {
+		return "no models"
+	}
+	names := make([]string, len(ms))
+	for i, m := range ms {
+		names[i] = m.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+// fileSHA256 returns the hex sha256 and size of a file.
+func fileSHA256(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}

@@ -1,0 +1,76 @@
+package cli_test
+
+import (
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestHealthcheck(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/healthz":
+			w.Write([]byte("ok"))
+		case "/readyz":
+			http.Error(w, `{"error":"loading"}`, http.StatusServiceUnavailable)
+		case "/slow":
+			time.Sleep(time.Second)
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	_, port, _ := net.SplitHostPort(strings.TrimPrefix(srv.URL, "http://"))
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedAddr := strings.TrimPrefix(closed.URL, "http://")
+	closed.Close()
+
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantOut string
+		wantErr string
+	}{
+		{name: "url", args: []string{"--url", srv.URL + "/healthz"}, wantOut: "200 OK"},
+		{name: "address", args: []string{"--http-addr", "127.0.0.1:" + port}, wantOut: "http://127.0.0.1:" + port + "/healthz: 200 OK"},
+		{name: "all interfaces means loopback", args: []string{"--http-addr", "0.0.0.0:" + port}, wantOut: "http://127.0.0.1:" + port + "/healthz"},
+		{name: "empty host", args: []string{"--http-addr", ":" + port}, wantOut: "http://127.0.0.1:" + port + "/healthz"},
+		{name: "address from the environment", env: map[string]string{"INFERD_HTTP_ADDR": "0.0.0.0:" + port}, wantOut: "200 OK"},
+		{name: "not ready", args: []string{"--http-addr", "127.0.0.1:" + port, "--path", "/readyz"}, wantErr: `503 Service Unavailable {"error":"loading"}`},
+		{name: "not found", args: []string{"--url", srv.URL + "/nope"}, wantErr: "404 Not Found"},
+		{name: "timeout", args: []string{"--url", srv.URL + "/slow", "--timeout", "50ms"}, wantErr: "context deadline exceeded"},
+		{name: "nothing listening", args: []string{"--http-addr", closedAddr}, wantErr: "connection refused"},
+		{name: "bad address", args: []string{"--http-addr", "nope"}, wantErr: "--http-addr: address nope: missing port"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				t.Setenv(k, v)
+			}
+			stdout, _, err := execInferd(t, append([]string{"healthcheck"}, tt.args...)...)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(stdout, tt.wantOut) {
+				t.Fatalf("err %v, output %q, want %q", err, stdout, tt.wantOut)
+			}
+		})
+	}
+}
+
+func TestHealthcheckIsHidden(t *testing.T) {
+	stdout, _, err := execInferd(t, "--help")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stdout, "healthcheck") || !strings.Contains(stdout, "image") {
+		t.Errorf("help:\n%s", stdout)
+	}
+}
