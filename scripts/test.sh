@@ -43,5 +43,11 @@ go test -race -count=1 "${race_pkgs[@]}"
 step "go test ./..."
 go test -count=1 ./...
 
+step "deployment: helm lint --strict, manifests, chart, KServe and compose validated strictly"
+bash scripts/deploy-lint.sh
+
+step "container image: reproducible daemonless build, then a real podman run"
+bash scripts/image-test.sh
+
 step "benchmarks, once each"
 go test -run '^$' -bench . -benchtime=1x ./...
