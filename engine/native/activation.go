@@ -132,10 +132,20 @@ func (k *clipKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	}
 	var lo, hi float64
 	switch x.DType() {
+	case tensor.Int8:
+		lo, hi = bound(1, math.MinInt8), bound(2, math.MaxInt8)
+	case tensor.Int16:
+		lo, hi = bound(1, math.MinInt16), bound(2, math.MaxInt16)
 	case tensor.Int32:
 		lo, hi = bound(1, math.MinInt32), bound(2, math.MaxInt32)
 	case tensor.Int64:
 		lo, hi = bound(1, math.MinInt64), bound(2, math.MaxInt64)
+	case tensor.Uint8:
+		lo, hi = bound(1, 0), bound(2, math.MaxUint8)
+	case tensor.Uint16:
+		lo, hi = bound(1, 0), bound(2, math.MaxUint16)
+	case tensor.Uint32:
+		lo, hi = bound(1, 0), bound(2, math.MaxUint32)
 	default:
 		lo, hi = bound(1, k.attrLo), bound(2, k.attrHi)
 	}
@@ -149,6 +159,16 @@ func (k *clipKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		u.i32 = clipT(int32(lo), int32(hi))
 	case tensor.Int64:
 		u.i64 = clipInt64(in, lo, hi)
+	case tensor.Int8:
+		u.i8 = clipT(int8(lo), int8(hi))
+	case tensor.Int16:
+		u.i16 = clipT(int16(lo), int16(hi))
+	case tensor.Uint8:
+		u.u8 = clipT(uint8(lo), uint8(hi))
+	case tensor.Uint16:
+		u.u16 = clipT(uint16(lo), uint16(hi))
+	case tensor.Uint32:
+		u.u32 = clipT(uint32(lo), uint32(hi))
 	}
 	return u.run(rc, in[:1], out)
 }

@@ -110,3 +110,10 @@ func toInts(v []int64) []int {
 	}
 	return s
 }
+
+// Attribute type aliases for the accessors of other files.
+const (
+	onnxAttrFloats  = onnx.AttrFloats
+	onnxAttrStrings = onnx.AttrStrings
+	onnxAttrTensor  = onnx.AttrTensor
+)

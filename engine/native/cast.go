@@ -6,10 +6,23 @@ import (
 	"github.com/inferd/inferd/tensor"
 )
 
-// Cast converts between the numeric types, bool and float16. Float to
-// integer truncates toward zero; non-zero converts to true.
+// Cast converts between the numeric types, bool, float16, bfloat16 and
+// strings. Float to integer truncates toward zero; non-zero converts to
+// true. bfloat16 values are held as float32 (as the decoder reads them):
+// casting to BFLOAT16 truncates to its precision. CastLike (opset 15) casts
+// to the type of its second input.
 
-func init() { register("Cast", buildCast) }
+func init() {
+	register("Cast", buildCast)
+	registerSince("CastLike", 15, func(b *buildCtx) (kernel, error) {
+		return kernelFunc(func(rc *runCtx, in, out []*tensor.Tensor) error {
+			return castTo(rc, in[0], in[1].DType(), false, out)
+		}), nil
+	})
+}
+
+// bfloat16Code is the ONNX data type code of bfloat16.
+const bfloat16Code = 16
 
 // onnxDTypes maps ONNX TensorProto data type codes to tensor types.
 var onnxDTypes = map[int64]tensor.DType{
@@ -27,18 +40,46 @@ func buildCast(b *buildCtx) (kernel, error) {
 		return nil, err
 	}
 	to, ok := onnxDTypes[code]
-	if !ok || to == tensor.String {
+	bf16 := code == bfloat16Code
+	if bf16 {
+		to, ok = tensor.Float32, true
+	}
+	if !ok {
 		return nil, b.errorf("Cast to data type %d is not supported", code)
 	}
 	return kernelFunc(func(rc *runCtx, in, out []*tensor.Tensor) error {
-		x := in[0]
-		if x.DType() == to {
-			out[0] = x
-			return nil
-		}
+		return castTo(rc, in[0], to, bf16, out)
+	}), nil
+}
+
+// castTo casts x to type to (rounded to bfloat16 when bf16).
+func castTo(rc *runCtx, x *tensor.Tensor, to tensor.DType, bf16 bool, out []*tensor.Tensor) error {
+	switch {
+	case bf16:
+		y := rc.alloc(tensor.Float32, x.Shape())
 		if x.DType() == tensor.String {
-			return fmt.Errorf("Cast from strings is not supported")
+			return fmt.Errorf("Cast from strings to BFLOAT16 is not supported")
 		}
+		src := x.Data()
+		if x.DType() == tensor.Float16 {
+			src = halfsToFloats(tensor.Data[uint16](x))
+		}
+		yd := tensor.Data[float32](y)
+		castSlice(yd, src)
+		for i, v := range yd {
+			yd[i] = roundBFloat16(v)
+		}
+		out[0] = y
+		return nil
+	case x.DType() == to:
+		out[0] = x
+		return nil
+	case x.DType() == tensor.String:
+		return castFromStrings(rc, x, to, out)
+	case to == tensor.String:
+		return castToStrings(x, out)
+	}
+	{
 		y := rc.alloc(to, x.Shape())
 		src := x.Data()
 		if x.DType() == tensor.Float16 {
@@ -53,7 +94,7 @@ func buildCast(b *buildCtx) (kernel, error) {
 		}
 		out[0] = y
 		return nil
-	}), nil
+	}
 }
 
 // castSlice converts src into dst, two slices of the numeric types or bool

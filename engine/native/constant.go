@@ -12,13 +12,22 @@ import (
 
 func init() {
 	register("Constant", buildConstant)
-	register("Identity", func(b *buildCtx) (kernel, error) {
-		return kernelFunc(func(rc *runCtx, in, out []*tensor.Tensor) error {
-			out[0] = in[0]
-			return nil
-		}), nil
-	})
+	register("Identity", func(b *buildCtx) (kernel, error) { return identityKernel{}, nil })
 	register("Dropout", buildDropout)
+}
+
+// identityKernel passes its input through, tensors and (from opset 14)
+// sequences and optionals alike.
+type identityKernel struct{}
+
+func (identityKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
+	out[0] = in[0]
+	return nil
+}
+
+func (identityKernel) runValues(rc *runCtx, in, out []*onnx.Value) error {
+	out[0] = in[0]
+	return nil
 }
 
 func buildConstant(b *buildCtx) (kernel, error) {
@@ -84,8 +93,8 @@ func buildConstant(b *buildCtx) (kernel, error) {
 func buildDropout(b *buildCtx) (kernel, error) {
 	if b.opset >= 12 && b.hasInput(2) {
 		if t := b.constInput(2); t != nil {
-			if on, err := trainingFlag(t); err != nil || on {
-				return nil, b.errorf("Dropout training_mode must be false for inference")
+			if on, err := trainingFlag(t); err != nil || on && (b.constInput(1) == nil || !zeroRatio(b.consts)) {
+				return nil, b.errorf("Dropout training_mode must be false for inference (or the ratio 0)")
 			}
 		}
 	}
@@ -97,8 +106,8 @@ func buildDropout(b *buildCtx) (kernel, error) {
 			if err != nil {
 				return err
 			}
-			if on {
-				return fmt.Errorf("Dropout in training mode is not supported")
+			if on && !zeroRatio(in) {
+				return fmt.Errorf("Dropout in training mode with a non-zero ratio is not supported (it is random)")
 			}
 		}
 		out[0] = in[0]
@@ -120,6 +129,16 @@ func buildDropout(b *buildCtx) (kernel, error) {
 		}
 		return nil
 	}), nil
+}
+
+// zeroRatio reports whether Dropout's ratio input is present and 0, which
+// makes training mode an identity too.
+func zeroRatio(in []*tensor.Tensor) bool {
+	if len(in) < 2 || in[1] == nil {
+		return false
+	}
+	r, err := scalarFloat(in[1])
+	return err == nil && r == 0
 }
 
 func trainingFlag(t *tensor.Tensor) (bool, error) {

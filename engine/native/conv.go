@@ -10,7 +10,8 @@ import (
 // dilations, explicit pads or auto_pad, optional bias. Grouped products go
 // through im2col and sgemm with the weights packed once at load when they
 // are constant; groups with a single input channel (depthwise) use a direct
-// kernel.
+// kernel. Inputs with more than 2 spatial dimensions run the direct N-D
+// kernel of window_nd.go.
 
 func init() { register("Conv", buildConv) }
 
@@ -23,6 +24,9 @@ type convKernel struct {
 	// the weights are constant; wShape is their shape.
 	packed []gemmOperand
 	wShape []int
+	// direct forces the N-D kernel, which accumulates in float64 (for
+	// the exact integer convolutions).
+	direct bool
 }
 
 func buildConv(b *buildCtx) (kernel, error) {
@@ -54,9 +58,6 @@ func buildConv(b *buildCtx) (kernel, error) {
 			return nil, b.errorf("%v", err)
 		}
 	}
-	if k.spatial > 2 {
-		return nil, b.errorf("Conv with %d spatial dimensions is not supported (1-D and 2-D are)", k.spatial)
-	}
 	if w != nil {
 		if w.DType() != tensor.Float32 {
 			return nil, b.errorf("Conv weights of type %v are not supported", w.DType())
@@ -65,7 +66,7 @@ func buildConv(b *buildCtx) (kernel, error) {
 			return nil, b.errorf("%v", err)
 		}
 		k.wShape = w.Shape()
-		if w.Shape()[1] != 1 { // not depthwise: pack per group
+		if w.Shape()[1] != 1 && k.spatial <= 2 { // not depthwise: pack per group
 			m, kg := w.Shape()[0]/k.group, w.Len()/w.Shape()[0]
 			wd := tensor.Data[float32](w)
 			for g := range k.group {
@@ -113,7 +114,7 @@ func (k *convKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	}
 	xs, ws := x.Shape(), w.Shape()
 	r := len(xs) - 2
-	if r < 1 || r > 2 || len(ws) != len(xs) || (k.spatial != 0 && r != k.spatial) {
+	if r < 1 || len(ws) != len(xs) || (k.spatial != 0 && r != k.spatial) {
 		return fmt.Errorf("Conv input of shape %v does not fit weights of shape %v", xs, ws)
 	}
 	if err := k.checkWeights(ws); err != nil {
@@ -139,6 +140,11 @@ func (k *convKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	var bd []float32
 	if bias != nil {
 		bd = tensor.Data[float32](bias)
+	}
+	if r > 2 || k.direct {
+		convND(rc, &geo, batch, c, m, k.group, tensor.Data[float32](x), tensor.Data[float32](w), bd, tensor.Data[float32](y))
+		out[0] = y
+		return nil
 	}
 	p := convProblem{
 		geo: geo.as2D(), batch: batch, c: c, m: m, group: k.group,

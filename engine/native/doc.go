@@ -16,4 +16,23 @@
 // internal signature (cache-blocked, packed panels, register-tiled
 // micro-kernel, parallel over blocks of the output), so that a SIMD kernel
 // can replace it without touching the operators.
+//
+// Operators cover the default domain from opset 1 to 17 (with the
+// attribute-to-input changes between versions: Clip, Pad, Slice, Split,
+// Squeeze, Resize, ReduceSum, the legacy broadcast attribute of opset < 7)
+// and the ONNX-ML domain (ai.onnx.ml 1 to 3: tree ensembles, linear models,
+// SVMs, scalers, encoders, ZipMap), in files named by operator family
+// (ml_*.go for ONNX-ML). SupportedOps lists them. Float16 tensors are
+// computed in float32 by kernels without a half-precision path
+// (half_kernel.go); bfloat16 values are float32 throughout, as the decoder
+// reads them.
+//
+// Values that are not tensors (sequences, maps, optionals) live beside the
+// tensor slots of a run (exec.go); the kernels that take or make them
+// implement valueKernel. Subgraphs (If, Loop, Scan, SequenceMap) are
+// planned like the main graph, the enclosing values they use being their
+// node's implicit inputs (subgraph.go). Sessions run tensors through Run and
+// any values through RunValues; a ZipMap output stays a dense [N, C]
+// tensor inside the engine and in Run's results, and becomes a sequence of
+// maps in RunValues' (ml_zipmap.go).
 package native

@@ -36,7 +36,11 @@ func buildBatchNorm(b *buildCtx) (kernel, error) {
 		return nil, err
 	}
 	if training {
-		return nil, b.errorf("training_mode=1 is not supported (inference only)")
+		momentum, err := b.floatAttr("momentum", 0.9)
+		if err != nil {
+			return nil, err
+		}
+		return &batchNormTraining{eps: float64(eps), momentum: float64(momentum)}, nil
 	}
 	for i := 1; i < len(b.node.Outputs); i++ {
 		if b.hasOutput(i) {

@@ -16,6 +16,11 @@ type (
 	}
 	float   interface{ ~float32 | ~float64 }
 	numeric interface{ integer | float }
+	// numElem is the numeric element types a tensor holds (numeric
+	// without approximation elements, so that tensor.Data accepts it).
+	numElem interface {
+		int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64 | float32 | float64
+	}
 )
 
 // dtypeError reports an element type an operator does not handle.

@@ -11,7 +11,8 @@ import (
 )
 
 // plan is a loaded graph ready to run: immutable after load and shared by
-// concurrent runs.
+// concurrent runs. The main graph and every subgraph (the bodies of If,
+// Loop and Scan) have one.
 type plan struct {
 	// numValues is the number of value slots a run needs.
 	numValues int
@@ -22,10 +23,23 @@ type plan struct {
 	// sharing them are copied before they reach the caller.
 	constKeys map[any]bool
 
-	inputs    []engine.TensorInfo
-	inputIDs  []int
-	outputs   []engine.TensorInfo
-	outputIDs []int
+	// graphInputs and graphOutputs are the graph's inputs (without
+	// initializers) and outputs in order, with their slots.
+	graphInputs  []onnx.ValueInfo
+	inputIDs     []int
+	graphOutputs []onnx.ValueInfo
+	outputIDs    []int
+	// outerIDs are the slots of the enclosing graphs' values a subgraph
+	// uses, in the order its node passes them (after its own inputs).
+	outerIDs []int
+
+	// inputs and outputs describe the tensor interface (Session.Run):
+	// the tensor inputs and outputs, ZipMap outputs in their dense form.
+	inputs  []engine.TensorInfo
+	outputs []engine.TensorInfo
+	// zipMaps holds the labels of the outputs produced by ZipMap, by
+	// output slot.
+	zipMaps map[int]*zipMapKernel
 
 	steps []step
 }
@@ -34,7 +48,13 @@ type plan struct {
 type step struct {
 	node   *onnx.Node
 	kernel kernel
-	// in and out are value slots; -1 marks an omitted optional value.
+	// values is set for kernels over non-tensor values; valuesOnly when
+	// they have no tensor path.
+	values     valueKernel
+	valuesOnly bool
+	// in and out are value slots; -1 marks an omitted optional value. in
+	// ends with the node's implicit inputs: the enclosing values its
+	// subgraphs use.
 	in, out []int
 	// release lists the values whose last use is this step.
 	release []int
@@ -47,6 +67,8 @@ type planner struct {
 	threads int
 	ids     map[string]int
 	p       *plan
+	// implicit lists, per node, the enclosing values its subgraphs use.
+	implicit map[*onnx.Node][]string
 }
 
 // newPlan validates m and builds its plan.
@@ -57,15 +79,24 @@ func newPlan(ctx context.Context, m *onnx.Model, threads int) (*plan, error) {
 	if m == nil || m.Graph == nil {
 		return nil, errors.New("model has no graph")
 	}
-	pl := &planner{m: m, g: m.Graph, threads: threads, ids: map[string]int{}, p: &plan{constKeys: map[any]bool{}}}
-	if err := pl.declareSources(); err != nil {
+	var unsupported unsupportedError
+	checkSupported(m, m.Graph, &unsupported)
+	if unsupported.order != nil {
+		return nil, &unsupported
+	}
+	return buildPlan(ctx, m, m.Graph, threads, nil, nil)
+}
+
+// buildPlan plans g. For a subgraph, outer names the enclosing values it
+// uses and outerConsts their values when constant.
+func buildPlan(ctx context.Context, m *onnx.Model, g *onnx.Graph, threads int, outer []string, outerConsts []*tensor.Tensor) (*plan, error) {
+	pl := &planner{m: m, g: g, threads: threads, ids: map[string]int{}, p: &plan{constKeys: map[any]bool{}}}
+	if err := pl.declareSources(outer, outerConsts); err != nil {
 		return nil, err
 	}
+	pl.implicit = implicitInputs(g)
 	order, err := pl.topoOrder()
 	if err != nil {
-		return nil, err
-	}
-	if err := pl.checkSupported(order); err != nil {
 		return nil, err
 	}
 	if err := pl.buildSteps(ctx, pl.liveNodes(order)); err != nil {
@@ -94,41 +125,47 @@ func (pl *planner) newValue(name string) int {
 	return id
 }
 
-// declareSources gives slots to the graph inputs and initializers.
-func (pl *planner) declareSources() error {
+// declareSources gives slots to the graph inputs, initializers and the
+// enclosing values a subgraph uses (which its own names shadow).
+func (pl *planner) declareSources(outer []string, outerConsts []*tensor.Tensor) error {
+	for i, name := range outer {
+		pl.p.outerIDs = append(pl.p.outerIDs, pl.newValue(name))
+		pl.p.consts[pl.p.outerIDs[i]] = outerConsts[i]
+	}
 	for name, t := range pl.g.Initializers {
 		if t == nil {
 			return fmt.Errorf("initializer %q has no value", name)
 		}
 		pl.p.consts[pl.newValue(name)] = t
 	}
+	seen := map[string]bool{}
 	for _, in := range pl.g.Inputs {
-		if _, dup := pl.ids[in.Name]; dup {
+		if seen[in.Name] {
 			return fmt.Errorf("graph input %q is declared twice", in.Name)
 		}
-		if in.Type.Kind != onnx.KindTensor {
-			return fmt.Errorf("graph input %q has type %v; only tensors are supported", in.Name, in.Type)
+		seen[in.Name] = true
+		id := pl.newValue(in.Name)
+		pl.p.inputIDs = append(pl.p.inputIDs, id)
+		pl.p.graphInputs = append(pl.p.graphInputs, in)
+		if in.Type.Kind == onnx.KindTensor {
+			pl.p.inputs = append(pl.p.inputs, engine.TensorInfo{Name: in.Name, DType: in.Type.DType, Shape: in.Type.IntShape()})
 		}
-		pl.p.inputIDs = append(pl.p.inputIDs, pl.newValue(in.Name))
-		pl.p.inputs = append(pl.p.inputs, engine.TensorInfo{Name: in.Name, DType: in.Type.DType, Shape: in.Type.IntShape()})
 	}
 	return nil
 }
 
-// checkSupported fails listing every node whose operator (at the imported
-// opset) the registry lacks.
-func (pl *planner) checkSupported(order []*onnx.Node) error {
-	var unsupported unsupportedError
-	for _, n := range order {
-		v := pl.m.Opset(n.Domain)
+// checkSupported adds every node of g and its subgraphs whose operator (at
+// the imported opset) the registry lacks.
+func checkSupported(m *onnx.Model, g *onnx.Graph, unsupported *unsupportedError) {
+	for _, n := range g.Nodes {
+		v := m.Opset(n.Domain)
 		if _, ok := lookupOp(n.Domain, n.OpType, v); !ok {
 			unsupported.add(n, v)
 		}
+		for _, sg := range subgraphs(n) {
+			checkSupported(m, sg, unsupported)
+		}
 	}
-	if unsupported.order != nil {
-		return &unsupported
-	}
-	return nil
 }
 
 // liveNodes drops nodes no graph output depends on.
@@ -145,7 +182,7 @@ func (pl *planner) liveNodes(order []*onnx.Node) []*onnx.Node {
 			}
 		}
 		if live[i] {
-			for _, in := range order[i].Inputs {
+			for _, in := range pl.nodeInputs(order[i]) {
 				needed[in] = true
 			}
 		}
@@ -159,6 +196,14 @@ func (pl *planner) liveNodes(order []*onnx.Node) []*onnx.Node {
 	return out
 }
 
+// nodeInputs returns the node's inputs followed by its implicit inputs.
+func (pl *planner) nodeInputs(n *onnx.Node) []string {
+	if imp := pl.implicit[n]; len(imp) > 0 {
+		return append(append([]string(nil), n.Inputs...), imp...)
+	}
+	return n.Inputs
+}
+
 // buildSteps builds every node's kernel and evaluates the nodes whose
 // inputs are all constant.
 func (pl *planner) buildSteps(ctx context.Context, order []*onnx.Node) error {
@@ -168,10 +213,12 @@ func (pl *planner) buildSteps(ctx context.Context, order []*onnx.Node) error {
 		}
 		v := pl.m.Opset(n.Domain)
 		def, _ := lookupOp(n.Domain, n.OpType, v)
-		st := step{node: n, in: make([]int, len(n.Inputs)), out: make([]int, len(n.Outputs))}
-		bc := &buildCtx{node: n, opset: v, consts: make([]*tensor.Tensor, len(n.Inputs)), threads: pl.threads}
+		inputs := pl.nodeInputs(n)
+		st := step{node: n, in: make([]int, len(inputs)), out: make([]int, len(n.Outputs))}
+		bc := &buildCtx{node: n, opset: v, consts: make([]*tensor.Tensor, len(inputs)), threads: pl.threads,
+			model: pl.m, implicit: pl.implicit[n], ctx: ctx}
 		allConst := !def.noFold
-		for i, in := range n.Inputs {
+		for i, in := range inputs {
 			st.in[i] = -1
 			if in == "" {
 				continue
@@ -187,12 +234,24 @@ func (pl *planner) buildSteps(ctx context.Context, order []*onnx.Node) error {
 		if err != nil {
 			return err
 		}
-		st.kernel = k
+		st.kernel = wrapHalf(n, k)
+		if vk, ok := k.(valueKernel); ok {
+			st.values = vk
+			_, st.valuesOnly = k.(valuesOnlyKernel)
+			allConst = allConst && !st.valuesOnly
+		}
 		for i, o := range n.Outputs {
 			st.out[i] = -1
 			if o != "" {
 				st.out[i] = pl.newValue(o)
 			}
+		}
+		if zk, ok := k.(*zipMapKernel); ok && st.out[0] >= 0 {
+			if pl.p.zipMaps == nil {
+				pl.p.zipMaps = map[int]*zipMapKernel{}
+			}
+			pl.p.zipMaps[st.out[0]] = zk
+			allConst = false
 		}
 		if allConst {
 			if err := pl.fold(ctx, st, bc.consts); err != nil {
@@ -232,7 +291,20 @@ func (pl *planner) declareOutputs() error {
 			return fmt.Errorf("graph output %q is not produced by any node", o.Name)
 		}
 		pl.p.outputIDs = append(pl.p.outputIDs, id)
-		pl.p.outputs = append(pl.p.outputs, engine.TensorInfo{Name: o.Name, DType: o.Type.DType, Shape: o.Type.IntShape()})
+		pl.p.graphOutputs = append(pl.p.graphOutputs, o)
+		switch zk := pl.p.zipMaps[id]; {
+		case zk != nil:
+			pl.p.outputs = append(pl.p.outputs, engine.TensorInfo{Name: o.Name, DType: tensor.Float32, Shape: []int{-1, zk.classes()}})
+		case o.Type.Kind == onnx.KindTensor || o.Type.Kind == onnx.KindUnknown:
+			pl.p.outputs = append(pl.p.outputs, engine.TensorInfo{Name: o.Name, DType: o.Type.DType, Shape: o.Type.IntShape()})
+		}
+	}
+	for _, st := range pl.p.steps {
+		for _, id := range st.in {
+			if zk := pl.p.zipMaps[id]; zk != nil && id >= 0 {
+				return fmt.Errorf("node %s: reading the output of ZipMap is not supported", st.node.Label())
+			}
+		}
 	}
 	return nil
 }

@@ -10,7 +10,8 @@ import (
 // MaxPool and AveragePool over 1-D and 2-D inputs: pads or auto_pad,
 // strides, ceil_mode, dilations (MaxPool), count_include_pad
 // (AveragePool), and MaxPool's optional Indices output (storage_order 0 or
-// 1, indices into the flattened input).
+// 1, indices into the flattened input). More than 2 spatial dimensions, and
+// integer inputs, run the N-D kernel of window_nd.go in float64.
 
 func init() {
 	register("MaxPool", func(b *buildCtx) (kernel, error) { return buildPool(b, true) })
@@ -34,8 +35,8 @@ func buildPool(b *buildCtx, isMax bool) (kernel, error) {
 	if win.kernel == nil {
 		return nil, b.errorf("attribute kernel_shape is required")
 	}
-	if r := len(win.kernel); r < 1 || r > 2 {
-		return nil, b.errorf("pooling over %d spatial dimensions is not supported (1-D and 2-D are)", r)
+	if len(win.kernel) < 1 {
+		return nil, b.errorf("attribute kernel_shape is empty")
 	}
 	k := &poolKernel{win: win, isMax: isMax}
 	if k.ceil, err = b.boolAttr("ceil_mode", false); err != nil {
@@ -89,13 +90,20 @@ func (k *poolKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		idx = tensor.Data[int64](it)
 		out[1] = it
 	}
-	switch x.DType() {
-	case tensor.Float32:
+	switch {
+	case len(geo.in) > 2 || x.DType() != tensor.Float32 && x.DType() != tensor.Float64:
+		if x.DType() == tensor.String || x.DType() == tensor.Bool || x.DType() == tensor.Float16 {
+			return dtypeError("pooling", x.DType())
+		}
+		xf := make([]float64, x.Len())
+		castSlice(xf, x.Data())
+		yf := make([]float64, y.Len())
+		poolND(rc, &geo, xs[0]*xs[1], xf, yf, idx, k.isMax, k.countPad)
+		castSlice(y.Data(), yf)
+	case x.DType() == tensor.Float32:
 		poolT(rc, &p, tensor.Data[float32](y), tensor.Data[float32](x), idx, k.isMax)
-	case tensor.Float64:
-		poolT(rc, &p, tensor.Data[float64](y), tensor.Data[float64](x), idx, k.isMax)
 	default:
-		return dtypeError("pooling", x.DType())
+		poolT(rc, &p, tensor.Data[float64](y), tensor.Data[float64](x), idx, k.isMax)
 	}
 	out[0] = y
 	return nil

@@ -9,7 +9,7 @@ import (
 
 // Reductions: ReduceSum (axes an input from opset 13, with
 // noop_with_empty_axes), ReduceMean, ReduceMax, ReduceMin, ReduceProd,
-// ReduceSumSquare, ReduceL1, ReduceL2, ReduceLogSumExp (axes an attribute
+// ReduceSumSquare, ReduceL1, ReduceL2, ReduceLogSumExp, ReduceLogSum (axes an attribute
 // through opset 17). Float types accumulate in float64.
 
 type reduceKind int
@@ -24,13 +24,14 @@ const (
 	reduceL1
 	reduceL2
 	reduceLogSumExp
+	reduceLogSum
 )
 
 func init() {
 	for name, kind := range map[string]reduceKind{
 		"ReduceSum": reduceSum, "ReduceMean": reduceMean, "ReduceMax": reduceMax, "ReduceMin": reduceMin,
 		"ReduceProd": reduceProd, "ReduceSumSquare": reduceSumSquare, "ReduceL1": reduceL1,
-		"ReduceL2": reduceL2, "ReduceLogSumExp": reduceLogSumExp,
+		"ReduceL2": reduceL2, "ReduceLogSumExp": reduceLogSumExp, "ReduceLogSum": reduceLogSum,
 	} {
 		register(name, func(b *buildCtx) (kernel, error) { return buildReduce(b, name, kind) })
 	}
@@ -162,7 +163,7 @@ func (k *reduceKernel) reduce(x []float64, shape, outStrides []int, n, count int
 	forEachSlot(shape, outStrides, func(i, o int) {
 		v := x[i]
 		switch k.kind {
-		case reduceSum, reduceMean:
+		case reduceSum, reduceMean, reduceLogSum:
 			res[o] += v
 		case reduceMax:
 			res[o] = max(res[o], v)
@@ -186,6 +187,8 @@ func (k *reduceKernel) reduce(x []float64, shape, outStrides []int, n, count int
 			res[o] = math.Sqrt(res[o])
 		case reduceLogSumExp:
 			res[o] = mx[o] + math.Log(res[o])
+		case reduceLogSum:
+			res[o] = math.Log(res[o])
 		}
 	}
 	return res

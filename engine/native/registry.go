@@ -1,6 +1,7 @@
 package native
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strings"
@@ -13,7 +14,7 @@ import (
 // implements; an operator registered for the domain covers them all unless
 // it says otherwise.
 const (
-	minOpset = 7
+	minOpset = 1
 	maxOpset = 17
 )
 
@@ -48,6 +49,13 @@ type buildCtx struct {
 	consts []*tensor.Tensor
 	// threads is the intra-op parallelism of the session.
 	threads int
+	// model is the model being planned (for subgraphs and opsets).
+	model *onnx.Model
+	// implicit names the enclosing values the node's subgraphs use; their
+	// slots follow the node's inputs (consts included).
+	implicit []string
+	// ctx is the load's context.
+	ctx context.Context
 }
 
 // constInput returns the constant value of input i, or nil when it is not

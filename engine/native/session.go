@@ -23,12 +23,18 @@ type session struct {
 	arenas  sync.Pool
 }
 
-// NewSession plans m for execution: it checks every node against the
-// operator registry (failing with the list of all unsupported operators),
-// validates attributes, evaluates constant subgraphs and pre-packs constant
-// weights. Initializers that the graph also lists as inputs are treated as
-// constants: the session's inputs are the graph inputs without a default.
-// Load is NewSession on the decoded file.
+// NewSession plans m for execution: it checks every node (of the graph and
+// its subgraphs) against the operator registry, failing with the list of
+// all unsupported operators, validates attributes, evaluates constant
+// subgraphs and pre-packs constant weights. Initializers that the graph
+// also lists as inputs are treated as constants: the session's inputs are
+// the graph inputs without a default. Load is NewSession on the decoded
+// file.
+//
+// The session implements engine.Session and, for models whose inputs or
+// outputs are not all tensors, RunValues (see there). Inputs and Outputs
+// describe the tensor interface: the tensor inputs and outputs, and the
+// output of an ONNX-ML ZipMap in its dense form.
 func NewSession(ctx context.Context, m *onnx.Model, opts engine.Options) (engine.Session, error) {
 	threads := opts.IntraOpThreads
 	if threads <= 0 {
@@ -48,78 +54,147 @@ func (s *session) Inputs() []engine.TensorInfo  { return cloneInfos(s.plan.input
 func (s *session) Outputs() []engine.TensorInfo { return cloneInfos(s.plan.outputs) }
 func (s *session) Close() error                 { return nil }
 
-// Run executes the plan. Errors a kernel reports about the values it got
-// (shapes that do not fit, indices out of range) wrap engine.ErrInvalidInput
-// and name the node: the model was validated at load, so what fails at run
-// time depends on the caller's inputs.
+// Run executes the plan on tensors. It returns the outputs Outputs lists:
+// every tensor output, and a ZipMap output as the [N, C] float32 tensor of
+// its input, whose column j belongs to the ZipMap's j-th class label.
+// Outputs of other kinds (sequences, maps, optionals) need RunValues, as
+// do models with inputs of those kinds. Errors a kernel reports about the
+// values it got (shapes that do not fit, indices out of range) wrap
+// engine.ErrInvalidInput and name the node: the model was validated at
+// load, so what fails at run time depends on the caller's inputs.
 func (s *session) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
 	p := s.plan
+	if len(p.inputs) != len(p.graphInputs) {
+		for _, in := range p.graphInputs {
+			if in.Type.Kind != onnx.KindTensor {
+				return nil, fmt.Errorf("%w: model input %q is a %s; run the model with RunValues", engine.ErrInvalidInput, in.Name, kindName(in.Type.Kind))
+			}
+		}
+	}
 	if err := engine.CheckInputs(p.inputs, inputs); err != nil {
 		return nil, err
 	}
-	vals := make([]*tensor.Tensor, p.numValues)
-	copy(vals, p.consts)
+	st := newRunState(p)
 	for i, id := range p.inputIDs {
-		vals[id] = inputs[p.inputs[i].Name]
+		st.vals[id] = inputs[p.graphInputs[i].Name]
 	}
+	if err := s.exec(ctx, st); err != nil {
+		return nil, err
+	}
+	res := make(map[string]*tensor.Tensor, len(p.outputIDs))
+	for i, id := range p.outputIDs {
+		t := st.vals[id]
+		if t == nil {
+			continue // not a tensor: RunValues returns it
+		}
+		if p.constKeys[bufKey(t)] {
+			t = t.Clone() // never hand the caller the model's own constants
+		}
+		res[p.graphOutputs[i].Name] = t
+	}
+	return res, nil
+}
+
+// RunValues executes the plan on ONNX values of any kind: every graph
+// input by name, each of its declared kind (tensors also of their declared
+// element type and shape). It returns every graph output, ZipMap outputs as
+// sequences of maps from class label to probability. Errors caused by the
+// inputs wrap engine.ErrInvalidInput.
+func (s *session) RunValues(ctx context.Context, inputs map[string]*onnx.Value) (map[string]*onnx.Value, error) {
+	p := s.plan
+	tensors := map[string]*tensor.Tensor{}
+	for _, in := range p.graphInputs {
+		v, ok := inputs[in.Name]
+		if !ok || v == nil {
+			return nil, fmt.Errorf("%w: missing input %q", engine.ErrInvalidInput, in.Name)
+		}
+		if in.Type.Kind != onnx.KindUnknown && v.Kind != in.Type.Kind {
+			return nil, fmt.Errorf("%w: input %q is a %s, model expects a %s", engine.ErrInvalidInput, in.Name, kindName(v.Kind), kindName(in.Type.Kind))
+		}
+		if v.Kind == onnx.KindTensor {
+			if v.Tensor == nil {
+				return nil, fmt.Errorf("%w: input %q has no tensor", engine.ErrInvalidInput, in.Name)
+			}
+			tensors[in.Name] = v.Tensor
+		}
+	}
+	if len(inputs) != len(p.graphInputs) {
+		return nil, fmt.Errorf("%w: got %d inputs, model has %d (%v)", engine.ErrInvalidInput, len(inputs), len(p.graphInputs), valueNames(p.graphInputs))
+	}
+	if err := engine.CheckInputs(p.inputs, tensors); err != nil {
+		return nil, err
+	}
+	st := newRunState(p)
+	for i, id := range p.inputIDs {
+		st.set(id, inputs[p.graphInputs[i].Name])
+	}
+	if err := s.exec(ctx, st); err != nil {
+		return nil, err
+	}
+	res := make(map[string]*onnx.Value, len(p.outputIDs))
+	for i, id := range p.outputIDs {
+		v := st.get(id)
+		if zk := p.zipMaps[id]; zk != nil && v != nil && v.Kind == onnx.KindTensor {
+			v = zk.toMaps(v.Tensor)
+		} else {
+			v = cloneValue(v)
+		}
+		res[p.graphOutputs[i].Name] = v
+	}
+	return res, nil
+}
+
+// exec runs the main plan with a pooled arena and marks errors.
+func (s *session) exec(ctx context.Context, st *runState) error {
 	ar := s.arenas.Get().(*arena)
 	defer func() {
 		ar.endRun()
 		s.arenas.Put(ar)
 	}()
 	rc := &runCtx{ctx: ctx, threads: s.threads, arena: ar}
-	var in, out []*tensor.Tensor
-	for _, st := range p.steps {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		in = in[:0]
-		for _, id := range st.in {
-			if id < 0 {
-				in = append(in, nil)
-			} else {
-				in = append(in, vals[id])
-			}
-		}
-		if cap(out) < len(st.out) {
-			out = make([]*tensor.Tensor, len(st.out))
-		}
-		out = out[:len(st.out)]
-		clear(out)
-		if err := runKernel(rc, st, in, out); err != nil {
-			if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-				return nil, err
-			}
-			var ie *internalError
-			if errors.As(err, &ie) {
-				s.log.Error("native: kernel panicked", "node", st.node.Label(), "panic", ie.value, "stack", ie.stack)
-			}
-			return nil, fmt.Errorf("%w: node %s: %w", engine.ErrInvalidInput, st.node.Label(), err)
-		}
-		for i, id := range st.out {
-			if id < 0 {
-				continue
-			}
-			if out[i] == nil {
-				return nil, fmt.Errorf("node %s: output %d was not produced", st.node.Label(), i)
-			}
-			vals[id] = out[i]
-			ar.retain(out[i])
-		}
-		for _, id := range st.release {
-			ar.release(vals[id])
-			vals[id] = nil
+	err := s.plan.exec(rc, st)
+	if err == nil {
+		return nil
+	}
+	if isCancel(err) {
+		return err
+	}
+	var ie *internalError
+	if errors.As(err, &ie) {
+		s.log.Error("native: kernel panicked", "error", err.Error(), "panic", ie.value, "stack", ie.stack)
+	}
+	return fmt.Errorf("%w: %w", engine.ErrInvalidInput, err)
+}
+
+// cloneValue deep-copies the tensors of v, so that the caller never holds
+// the model's constants or buffers a later run reuses.
+func cloneValue(v *onnx.Value) *onnx.Value {
+	if v == nil {
+		return nil
+	}
+	c := &onnx.Value{Kind: v.Kind}
+	if v.Tensor != nil {
+		c.Tensor = v.Tensor.Clone()
+	}
+	if v.Keys != nil {
+		c.Keys = v.Keys.Clone()
+	}
+	if v.Elems != nil {
+		c.Elems = make([]*onnx.Value, len(v.Elems))
+		for i, e := range v.Elems {
+			c.Elems[i] = cloneValue(e)
 		}
 	}
-	res := make(map[string]*tensor.Tensor, len(p.outputIDs))
-	for i, id := range p.outputIDs {
-		t := vals[id]
-		if p.constKeys[bufKey(t)] {
-			t = t.Clone() // never hand the caller the model's own constants
-		}
-		res[p.outputs[i].Name] = t
+	c.Elem = cloneValue(v.Elem)
+	return c
+}
+
+func valueNames(infos []onnx.ValueInfo) []string {
+	names := make([]string, len(infos))
+	for i, in := range infos {
+		names[i] = in.Name
 	}
-	return res, nil
+	return names
 }
 
 // internalError is a panic recovered from a kernel that was not a
@@ -131,18 +206,22 @@ type internalError struct {
 
 func (e *internalError) Error() string { return fmt.Sprintf("internal error: %v", e.value) }
 
+// recovered turns a recovered panic into an error.
+func recovered(r any) error {
+	switch v := r.(type) {
+	case kernelError:
+		return v.err
+	case workerPanic:
+		return &internalError{value: v.value, stack: v.stack}
+	}
+	return &internalError{value: r, stack: string(debug.Stack())}
+}
+
 // runKernel runs one step's kernel, turning panics into errors.
 func runKernel(rc *runCtx, st step, in, out []*tensor.Tensor) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			switch v := r.(type) {
-			case kernelError:
-				err = v.err
-			case workerPanic:
-				err = &internalError{value: v.value, stack: v.stack}
-			default:
-				err = &internalError{value: r, stack: string(debug.Stack())}
-			}
+			err = recovered(r)
 		}
 	}()
 	return st.kernel.run(rc, in, out)

@@ -32,7 +32,7 @@ func (pl *planner) topoOrder() ([]*onnx.Node, error) {
 	waiting := make([]int, len(nodes))
 	var undefined []string
 	for i, n := range nodes {
-		for _, in := range n.Inputs {
+		for _, in := range pl.nodeInputs(n) {
 			if in == "" {
 				continue
 			}

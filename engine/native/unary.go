@@ -34,7 +34,8 @@ func init() {
 		return &unaryKernel{f32: negT[float32], f64: negT[float64], i32: negT[int32], i64: negT[int64], i8: negT[int8], i16: negT[int16]}, nil
 	})
 	registerUnary("Abs", func(b *buildCtx) (*unaryKernel, error) {
-		return &unaryKernel{f32: absFloat[float32], f64: absFloat[float64], i32: absT[int32], i64: absT[int64], i8: absT[int8], i16: absT[int16]}, nil
+		return &unaryKernel{f32: absFloat[float32], f64: absFloat[float64], i32: absT[int32], i64: absT[int64], i8: absT[int8], i16: absT[int16],
+			u8: copyT[uint8], u16: copyT[uint16], u32: copyT[uint32], u64: copyT[uint64]}, nil
 	})
 }
 
@@ -48,6 +49,10 @@ type unaryKernel struct {
 	i64  func(d, x []int64)
 	i8   func(d, x []int8)
 	i16  func(d, x []int16)
+	u8   func(d, x []uint8)
+	u16  func(d, x []uint16)
+	u32  func(d, x []uint32)
+	u64  func(d, x []uint64)
 }
 
 // registerUnary registers a one-input, one-output elementwise operator
@@ -89,6 +94,14 @@ func (k *unaryKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		ok = mapParallel(rc, k.i8, o, x)
 	case tensor.Int16:
 		ok = mapParallel(rc, k.i16, o, x)
+	case tensor.Uint8:
+		ok = mapParallel(rc, k.u8, o, x)
+	case tensor.Uint16:
+		ok = mapParallel(rc, k.u16, o, x)
+	case tensor.Uint32:
+		ok = mapParallel(rc, k.u32, o, x)
+	case tensor.Uint64:
+		ok = mapParallel(rc, k.u64, o, x)
 	}
 	if !ok {
 		return dtypeError(k.name, x.DType())
@@ -151,3 +164,6 @@ func absT[T signedInt](d, x []T) {
 		d[i] = v
 	}
 }
+
+// copyT is Abs of unsigned values.
+func copyT[T any](d, x []T) { copy(d, x) }

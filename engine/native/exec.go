@@ -1,0 +1,215 @@
+package native
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/inferd/inferd/onnx"
+	"github.com/inferd/inferd/tensor"
+)
+
+// valueKernel is implemented by the kernels whose inputs or outputs may be
+// values other than tensors (sequences, maps, optionals) and by those that
+// run subgraphs. The session calls runValues instead of run for them. Like
+// run, runValues must not mutate the kernel; tensors it puts into a
+// sequence or optional must not be arena buffers of the run (clone them),
+// since the arena recycles buffers by slot.
+type valueKernel interface {
+	runValues(rc *runCtx, in []*onnx.Value, out []*onnx.Value) error
+}
+
+// valueOnly gives value kernels the method of kernel; the session never
+// calls it.
+type valueOnly struct{}
+
+func (valueOnly) run(*runCtx, []*tensor.Tensor, []*tensor.Tensor) error {
+	return errors.New("operator needs the value interface")
+}
+
+func (valueOnly) valuesOnly() {}
+
+// valuesOnlyKernel marks kernels without a tensor path. Kernels that
+// implement valueKernel without it take the value path only when an input
+// is not a tensor (Identity, for instance).
+type valuesOnlyKernel interface{ valuesOnly() }
+
+// runState holds the values of one run of a plan: tensors in vals, other
+// values in others (nil where the slot holds a tensor or nothing).
+type runState struct {
+	vals   []*tensor.Tensor
+	others []*onnx.Value
+}
+
+// newRunState starts a run of p from its constants.
+func newRunState(p *plan) *runState {
+	s := &runState{vals: make([]*tensor.Tensor, p.numValues), others: make([]*onnx.Value, p.numValues)}
+	copy(s.vals, p.consts)
+	return s
+}
+
+// get returns slot id as a value, nil when empty.
+func (s *runState) get(id int) *onnx.Value {
+	if o := s.others[id]; o != nil {
+		return o
+	}
+	if t := s.vals[id]; t != nil {
+		return &onnx.Value{Kind: onnx.KindTensor, Tensor: t}
+	}
+	return nil
+}
+
+// hasOther reports whether a slot of ids holds a value that is not a
+// tensor.
+func (s *runState) hasOther(ids []int) bool {
+	for _, id := range ids {
+		if id >= 0 && s.others[id] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// set stores v in slot id.
+func (s *runState) set(id int, v *onnx.Value) {
+	s.vals[id], s.others[id] = nil, nil
+	switch {
+	case v == nil:
+	case v.Kind == onnx.KindTensor:
+		s.vals[id] = v.Tensor
+	default:
+		s.others[id] = v
+	}
+}
+
+// exec runs p's steps over st, recycling dead buffers through rc.arena
+// when it is not nil. Errors name the node; kernel errors about values are
+// returned as they are (the caller marks them).
+func (p *plan) exec(rc *runCtx, st *runState) error {
+	var in, out []*tensor.Tensor
+	for _, s := range p.steps {
+		if err := rc.ctx.Err(); err != nil {
+			return err
+		}
+		if s.values != nil && (s.valuesOnly || st.hasOther(s.in)) {
+			if err := p.execValues(rc, st, s); err != nil {
+				return err
+			}
+		} else {
+			in = in[:0]
+			for _, id := range s.in {
+				if id < 0 {
+					in = append(in, nil)
+					continue
+				}
+				if o := st.others[id]; o != nil {
+					return &stepError{s, fmt.Errorf("input %q is a %s, not a tensor", p.nameOf(s, id), kindName(o.Kind))}
+				}
+				in = append(in, st.vals[id])
+			}
+			if cap(out) < len(s.out) {
+				out = make([]*tensor.Tensor, len(s.out))
+			}
+			out = out[:len(s.out)]
+			clear(out)
+			if err := runKernel(rc, s, in, out); err != nil {
+				return &stepError{s, err}
+			}
+			for i, id := range s.out {
+				if id < 0 {
+					continue
+				}
+				if out[i] == nil {
+					return &stepError{s, fmt.Errorf("output %d was not produced", i)}
+				}
+				st.vals[id] = out[i]
+				if rc.arena != nil {
+					rc.arena.retain(out[i])
+				}
+			}
+		}
+		for _, id := range s.release {
+			if rc.arena != nil && st.vals[id] != nil {
+				rc.arena.release(st.vals[id])
+			}
+			st.vals[id], st.others[id] = nil, nil
+		}
+	}
+	return nil
+}
+
+// execValues runs a value kernel.
+func (p *plan) execValues(rc *runCtx, st *runState, s step) error {
+	in := make([]*onnx.Value, len(s.in))
+	for i, id := range s.in {
+		if id >= 0 {
+			in[i] = st.get(id)
+		}
+	}
+	out := make([]*onnx.Value, len(s.out))
+	if err := runValueKernel(rc, s, in, out); err != nil {
+		return &stepError{s, err}
+	}
+	for i, id := range s.out {
+		if id < 0 {
+			continue
+		}
+		if out[i] == nil {
+			return &stepError{s, fmt.Errorf("output %d was not produced", i)}
+		}
+		st.set(id, out[i])
+		if out[i].Kind == onnx.KindTensor && rc.arena != nil {
+			rc.arena.retain(out[i].Tensor)
+		}
+	}
+	return nil
+}
+
+// nameOf returns the name of the node's input in slot id.
+func (p *plan) nameOf(s step, id int) string {
+	for i, x := range s.in {
+		if x == id && i < len(s.node.Inputs) {
+			return s.node.Inputs[i]
+		}
+	}
+	return fmt.Sprint("value ", id)
+}
+
+// stepError is an error of one step; the session adds the node's name.
+type stepError struct {
+	step step
+	err  error
+}
+
+func (e *stepError) Error() string { return fmt.Sprintf("node %s: %v", e.step.node.Label(), e.err) }
+func (e *stepError) Unwrap() error { return e.err }
+
+// isCancel reports whether err is the context's.
+func isCancel(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// runValueKernel runs a value kernel, turning panics into errors.
+func runValueKernel(rc *runCtx, s step, in, out []*onnx.Value) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = recovered(r)
+		}
+	}()
+	return s.values.runValues(rc, in, out)
+}
+
+// kindName names a value kind for messages.
+func kindName(k onnx.TypeKind) string {
+	switch k {
+	case onnx.KindTensor:
+		return "tensor"
+	case onnx.KindSequence:
+		return "sequence"
+	case onnx.KindMap:
+		return "map"
+	case onnx.KindOptional:
+		return "optional"
+	}
+	return "value of unknown kind"
+}
