@@ -11,8 +11,11 @@ command -v go >/dev/null || { echo "test: Go is required" >&2; exit 1; }
 step() { printf '\n== %s\n' "$*"; }
 
 step "system packages"
-# gcc: the race detector; protobuf-compiler: the generated-code check.
-apt_install gcc protobuf-compiler
+# gcc: the race detector; protobuf-compiler: the generated-code check;
+# libonnx-testdata: the ONNX backend conformance suite; python3-torch,
+# -torchvision, -onnx: ResNet-18 and MobileNetV2 with PyTorch's reference
+# outputs for the real-model tests (generated into .cache, not committed).
+apt_install gcc protobuf-compiler libonnx-testdata python3-torch python3-torchvision python3-onnx
 
 step "go mod download"
 go mod download
@@ -42,6 +45,9 @@ go test -race -count=1 "${race_pkgs[@]}"
 
 step "go test ./..."
 go test -count=1 ./...
+
+step "ONNX conformance suite (regressions against conformance/testdata/native.pass) and real models"
+bash scripts/conformance.sh
 
 step "deployment: helm lint --strict, manifests, chart, KServe and compose validated strictly"
 bash scripts/deploy-lint.sh
