@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
+	"github.com/inferd/inferd/repository"
 )
 
 func TestBuildExampleImage(t *testing.T) {
@@ -154,7 +155,7 @@ func TestBuildExampleImage(t *testing.T) {
 
 func sha256File(t *testing.T, path string) string {
 	t.Helper()
-	s, _, err := fileSHA256(path)
+	s, _, err := repository.FileSHA256(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/inferd/inferd/repository"
 )
 
 // File modes inside images: everything is owned by root and read-only to
@@ -56,7 +57,7 @@ func (e entry) tarName() string {
 // changes while the image is built is an error rather than a different
 // image.
 func fileEntry(name, src string, mode int64) (entry, error) {
-	sum, size, err := fileSHA256(src)
+	sum, size, err := repository.FileSHA256(src)
 	if err != nil {
 		return entry{}, err
 	}

@@ -1,11 +1,7 @@
 package imagebuild
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -123,7 +119,7 @@ func SelectModels(root string, sels []Selector) ([]Model, error) {
 			if v.Err != nil {
 				return nil, fmt.Errorf("model %s: %w", m.Name, v.Err)
 			}
-			sum, size, err := fileSHA256(v.Path)
+			sum, size, err := repository.FileSHA256(v.Path)
 			if err != nil {
 				return nil, fmt.Errorf("model %s version %d: %w", m.Name, v.Number, err)
 			}
@@ -166,19 +162,4 @@ func modelNames(ms []repository.Model) string {
 		names[i] = m.Name
 	}
 	return strings.Join(names, ", ")
-}
-
-// fileSHA256 returns the hex sha256 and size of a file.
-func fileSHA256(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, fmt.Errorf("reading %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

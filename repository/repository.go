@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -117,6 +118,22 @@ func configDigest(dir string, c *model.Config) string {
 		h.Write(l)
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// FileSHA256 returns the hex sha256 and the size of a file, such as a
+// version's model file.
+func FileSHA256(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("reading %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // ScanModel reads one model directory of the repository at root.

@@ -2,18 +2,15 @@ package serving
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
 	"github.com/inferd/inferd/batch"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/model"
 	"github.com/inferd/inferd/preprocess"
+	"github.com/inferd/inferd/repository"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -38,7 +35,7 @@ func (m *Manager) load(ctx context.Context, v *Version) {
 		fail(err)
 		return
 	}
-	info.SHA256, info.SizeBytes, err = fileSHA256(v.Path)
+	info.SHA256, info.SizeBytes, err = repository.FileSHA256(v.Path)
 	if err != nil {
 		fail(err)
 		return
@@ -215,20 +212,6 @@ func compatible(a, b []int) bool {
 		}
 	}
 	return true
-}
-
-func fileSHA256(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, fmt.Errorf("reading %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
 
 // checkImageInput checks the image preprocessing against the effective
