@@ -1,0 +1,220 @@
+#!/usr/bin/python3
+"""Writes docs/performance.md from the `inferd bench --json` reports of bench/run.sh.
+
+Each results file is <target index>.<server>.<repetition>.json. For every target
+and concurrency the report gives the median over the repetitions of each figure
+(throughput, p50, p99, p99.9), and the lowest and highest throughput to show the
+spread. Exits 1 (after writing the report) if any request failed.
+"""
+
+import argparse
+import glob
+import json
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+
+sys.dont_write_bytecode = True
+
+# The issue's targets, checked in the report (not asserted: figures depend on the machine).
+TARGET_SPEEDUP_FLASK = 8.0
+TARGET_SHARE_DECODE = 0.70
+TARGET_P99_MS = 10.0
+TARGET_OVERHEAD_US = 150.0
+
+
+def load(results_dir):
+    """Returns [(index, server, protocol, model, [report per rep])] in target order."""
+    groups = {}
+    for path in glob.glob(os.path.join(results_dir, "*.json")):
+        index, server, rep = re.match(r"(\d+)\.(.+)\.(\d+)\.json$", os.path.basename(path)).groups()
+        with open(path, encoding="utf-8") as f:
+            groups.setdefault((int(index), server), []).append((int(rep), json.load(f)))
+    out = []
+    for (index, server), reps in sorted(groups.items()):
+        reports = [r for _, r in sorted(reps, key=lambda x: x[0])]
+        out.append((index, server, reports[0]["protocol"], reports[0]["model"], reports))
+    return out
+
+
+def points(reports):
+    """Per concurrency: the medians and spread over the repetitions."""
+    by_conc = {}
+    for rep in reports:
+        for r in rep["results"]:
+            by_conc.setdefault(r["concurrency"], []).append(r)
+    rows = {}
+    for conc, rs in sorted(by_conc.items()):
+        med = lambda f: statistics.median(f(r) for r in rs)  # noqa: E731
+        server = [r["server"] for r in rs if r.get("server")]
+        rows[conc] = {
+            "throughput": med(lambda r: r["throughput"]),
+            "tp_min": min(r["throughput"] for r in rs),
+            "tp_max": max(r["throughput"] for r in rs),
+            "p50": med(lambda r: r["latency"]["p50_us"]),
+            "p99": med(lambda r: r["latency"]["p99_us"]),
+            "p999": med(lambda r: r["latency"]["p99_9_us"]),
+            "compute": statistics.median(s["compute"]["p50_us"] for s in server) if server else None,
+            "queue": statistics.median(s["queue"]["p50_us"] for s in server) if server else None,
+            "sent": sum(r["sent"] for r in rs),
+            "failed": sum(r["failed"] for r in rs),
+            "errors": [r.get("errors") for r in rs if r.get("errors")],
+            "reps": len(rs),
+        }
+    return rows
+
+
+def us(v):
+    """Microseconds, printed as the CLI prints latencies."""
+    if v is None:
+        return "n/a"
+    if v < 1000:
+        return f"{v:.0f} µs"
+    if v < 10000:
+        return f"{v / 1000:.2f} ms"
+    return f"{v / 1000:.1f} ms"
+
+
+def run(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def machine(args):
+    cpu, flags = "unknown", set()
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+        for line in f:
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and cpu == "unknown":
+                cpu = value.strip()
+            elif key.strip() == "flags" and not flags:
+                flags = set(value.split())
+    mem = "unknown"
+    with open("/proc/meminfo", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    simd = ", ".join(x for x in ("avx2", "fma", "avx512f") if x in flags) or "none of avx2, fma, avx512f"
+    versions = []
+    for pkg in ("python3-torch", "python3-flask", "gunicorn"):
+        v = run(["dpkg-query", "-W", "-f=${Version}", pkg])
+        if v:
+            versions.append(f"{pkg} {v}")
+    commit = run(["git", "rev-parse", "--short", "HEAD"])
+    if commit and run(["git", "status", "--porcelain", "--untracked-files=no"]):
+        commit += " with uncommitted changes"
+    return [
+        f"CPU: {cpu}, {run(['nproc'])} logical CPUs (nproc); SIMD: {simd}",
+        f"Memory: {mem}",
+        f"Kernel: Linux {platform.release()}; {args.go_version}; Python {platform.python_version()}"
+        + (f"; {', '.join(versions)}" if versions else ""),
+        f"inferd: commit {commit or 'unknown'}",
+        f"Load average (1, 5, 15 min) before the run: {args.load_before}; after: {args.load_after} "
+        "(the benchmark itself, server and client, accounts for about 2; more means other work shared the machine)",
+        f"Started {args.started}; resident memory of the servers at the end (KiB): {args.rss}",
+    ]
+
+
+def find(targets, server, model, protocol="seed"):
+    for _, s, p, m, reports in targets:
+        if (s, p, m) == (server, protocol, model):
+            return points(reports)
+    return None
+
+
+def ratio_lines(targets):
+    cnn, mlp = find(targets, "inferd", "digits"), find(targets, "inferd", "digits-mlp")
+    flask, decode = find(targets, "flask", "digits"), find(targets, "decode-only", "digits")
+    lines = []
+    if cnn and 64 in cnn and flask and 64 in flask:
+        x = cnn[64]["throughput"] / flask[64]["throughput"]
+        lines.append(f"| digits CNN throughput at 64 connections, inferd / Flask | **{x:.1f}×** | ≥ {TARGET_SPEEDUP_FLASK:.0f}× | {'met' if x >= TARGET_SPEEDUP_FLASK else 'not met'} |")
+    if cnn and 64 in cnn and decode and 64 in decode:
+        x = cnn[64]["throughput"] / decode[64]["throughput"]
+        lines.append(f"| throughput at 64 connections, inferd digits CNN / decode-only handler | **{100 * x:.0f}%** | ≥ {100 * TARGET_SHARE_DECODE:.0f}% | {'met' if x >= TARGET_SHARE_DECODE else 'not met'} |")
+    if cnn and 64 in cnn:
+        v = cnn[64]["p99"]
+        lines.append(f"| inferd digits CNN p99 at 64 connections | **{us(v)}** | < {TARGET_P99_MS:.0f} ms | {'met' if v < 1000 * TARGET_P99_MS else 'not met'} |")
+    if mlp and 1 in mlp:
+        v = mlp[1]["p50"]
+        lines.append(f"| inferd digits MLP p50 at 1 connection (inferd's own overhead) | **{us(v)}** | < {TARGET_OVERHEAD_US:.0f} µs | {'met' if v < TARGET_OVERHEAD_US else 'not met'} |")
+    for conc in (1, 8):
+        if cnn and flask and conc in cnn and conc in flask:
+            lines.append(f"| digits CNN throughput at {conc} connection{'s' if conc > 1 else ''}, inferd / Flask | {cnn[conc]['throughput'] / flask[conc]['throughput']:.1f}× | | |")
+        if cnn and decode and conc in cnn and conc in decode:
+            lines.append(f"| throughput at {conc} connection{'s' if conc > 1 else ''}, inferd digits CNN / decode-only | {100 * cnn[conc]['throughput'] / decode[conc]['throughput']:.0f}% | | |")
+    return lines
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    for flag in ("results", "out", "reps", "duration", "warmup", "go-version", "load-before",
+                 "load-after", "started", "rss", "commands", "quick"):
+        ap.add_argument("--" + flag, required=True)
+    args = ap.parse_args()
+    targets = load(args.results)
+    if not targets:
+        sys.exit("bench/report.py: no results")
+
+    doc = ["# Performance", ""]
+    doc.append("Written by `bench/run.sh` on the machine below; rerun it rather than editing this file.")
+    if args.quick == "1":
+        doc += ["", "**Quick mode** (`--quick`): short points and one repetition; the figures are only a smoke test."]
+    doc += ["", "inferd, a Flask app serving the same models through PyTorch (the seed's approach), and a bare Go",
+            "`net/http` handler that only decodes the PNG, each loaded in turn by `inferd bench` on loopback with",
+            f"the same 50 images (`examples/digits/images/*.png`, sent in turn), closed loop at 1, 8 and 64",
+            f"connections, {args.duration} per point after a {args.warmup} warm-up, {args.reps} repetition(s);",
+            "every figure is the median over the repetitions (throughput also shows the lowest and highest).",
+            "Latency runs from sending the request to the end of the answer. The load generator runs on the same",
+            "cores as the server, as the issue's reference figures did.",
+            "", "## Machine", ""]
+    doc += [f"- {line}" for line in machine(args)]
+
+    doc += ["", "## Results", "",
+            "| server | protocol | model | connections | requests/s (min–max) | p50 | p99 | p99.9 | compute p50 | queue p50 | failed |",
+            "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+    failures = []
+    for _, server, protocol, model, reports in targets:
+        for conc, p in points(reports).items():
+            spread = f" ({p['tp_min']:,.0f}–{p['tp_max']:,.0f})" if p["reps"] > 1 else ""
+            doc.append(f"| {server} | {protocol} | {model} | {conc} | {p['throughput']:,.0f}{spread} | {us(p['p50'])} | "
+                       f"{us(p['p99'])} | {us(p['p999'])} | {us(p['compute'])} | {us(p['queue'])} | {p['failed']} of {p['sent']:,} |")
+            if p["failed"] or not p["throughput"]:
+                failures.append(f"{server} {protocol} {model} at {conc}: {p['failed']} of {p['sent']} failed {p['errors']}")
+    doc += ["", "compute and queue are inferd's own account of each request (the `Inferd-Timing` header: engine",
+            "time, and time waiting in the batcher, 0 without batching); n/a for the other servers.",
+            "", "## Against the issue's targets", "",
+            "| figure | measured | target | |", "|---|--:|--:|---|"]
+    doc += ratio_lines(targets)
+
+    doc += ["", "## Setup", "",
+            "- **inferd**: `inferd serve --repository examples/models` (native engine, default settings, no",
+            "  batching configured), seed route `POST /models/{name}` with the raw PNG.",
+            "- **Flask**: `bench/flask/app.py` under `gunicorn --workers $(nproc) --worker-class sync` with",
+            "  `OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1` and `torch.set_num_threads(1)`.",
+            "  The networks are built by `examples/digits/train.py`'s `make_cnn`/`make_mlp`, and the weights are",
+            "  the ONNX initializers of `examples/models/<name>/1/model.onnx` read with `onnx.numpy_helper` (their",
+            "  names are the modules' `state_dict` keys), so Flask and inferd serve the same weights; at start the",
+            "  app checks all 50 sample images against `examples/digits/reference.json` (logits within 1e-4).",
+            "  Preprocessing is `train.py`'s `server_tensor` (gray, 8×8 box resize, /255); the answer is the",
+            "  same top-3 softmax JSON as inferd's. Sync workers close the connection after each answer.",
+            "- **decode-only**: `bench/decodeonly`, a `net/http` handler that decodes the PNG and answers its",
+            "  size: the floor of what any Go server pays per request here.",
+            "", "## Commands", "", "```sh", f"bench/run.sh{' --quick' if args.quick == '1' else ''}   # all of the below"]
+    with open(args.commands, encoding="utf-8") as f:
+        doc += [line.rstrip() for line in f if line.strip()]
+    doc += ["```", ""]
+    with open(args.out, "w", encoding="utf-8") as f:
+        f.write("\n".join(doc))
+    if failures:
+        print("bench/report.py: requests failed:\n  " + "\n  ".join(failures), file=sys.stderr)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

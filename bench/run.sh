@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# bench/run.sh: inferd against the seed's approach, side by side on this machine.
+#
+# Starts, each on loopback:
+#   - inferd serving examples/models (the digits CNN and the digits MLP), seed routes;
+#   - a Flask app serving the same two models through PyTorch (bench/flask/app.py),
+#     under gunicorn with one sync worker per core and OPENBLAS_NUM_THREADS=1;
+#   - a bare Go net/http handler that only decodes the PNG (bench/decodeonly),
+# then loads each with `inferd bench` (closed loop, concurrency 1, 8 and 64, the 50
+# sample images of examples/digits/images in turn), three times, and writes the
+# medians with the machine's description to docs/performance.md.
+#
+# Usage: bench/run.sh [--quick] [--reps N] [--duration D] [--warmup D] [--out FILE]
+#                     [--results DIR] [--all-protocols] [--no-flask]
+#   --quick          1s points, 300ms warm-up, one repetition, written to
+#                    $TMPDIR/inferd-performance-quick.md (for CI: checks that everything
+#                    runs and every request succeeds; the figures mean little)
+#   --reps N         repetitions of every point (default 3; the report takes medians)
+#   --duration D     length of each point (default 10s), --warmup D before each (default 1s)
+#   --out FILE       the report (default docs/performance.md)
+#   --results DIR    keep the raw `inferd bench --json` reports there
+#   --all-protocols  also measure inferd's digits CNN over v2 REST and v2 gRPC
+#   --no-flask       skip Flask (no python3-flask/gunicorn/python3-torch needed)
+#
+# Installs python3-flask, gunicorn, python3-torch, python3-onnx, python3-pil and
+# python3-sklearn with apt-get if they are missing (as root, or through sudo).
+# Ports: BENCH_PORT (default 18470) and the three after it; they must be free.
+# Exits non-zero if any request failed. A full run takes about 8 minutes.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+
+reps=3 duration=10s warmup=1s out=docs/performance.md results="" all_protocols=0 flask=1 quick=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1 reps=1 duration=1s warmup=300ms out="${TMPDIR:-/tmp}/inferd-performance-quick.md" ;;
+	--reps) reps=${2:?--reps wants a number}; shift ;;
+	--duration) duration=${2:?--duration wants a duration}; shift ;;
+	--warmup) warmup=${2:?--warmup wants a duration}; shift ;;
+	--out) out=${2:?--out wants a file}; shift ;;
+	--results) results=${2:?--results wants a directory}; shift ;;
+	--all-protocols) all_protocols=1 ;;
+	--no-flask) flask=0 ;;
+	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+	*) echo "bench/run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+case "$reps" in '' | *[!0-9]* | 0) echo "bench/run.sh: --reps wants a positive integer" >&2; exit 2 ;; esac
+
+log() { echo "bench/run.sh: $*" >&2; }
+
+# Debian packages, installed only if missing (scripts/lib/apt.sh).
+if [ "$flask" = 1 ]; then
+	. scripts/lib/apt.sh
+	apt_install python3-flask gunicorn python3-torch python3-onnx python3-pil python3-sklearn
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/inferd-bench.XXXXXX")
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log "building inferd and bench/decodeonly"
+go build -o "$work/inferd" ./cmd/inferd
+go build -o "$work/decodeonly" ./bench/decodeonly
+
+base=${BENCH_PORT:-18470}
+http_port=$base grpc_port=$((base + 1)) flask_port=$((base + 2)) decode_port=$((base + 3))
+for port in $http_port $grpc_port $flask_port $decode_port; do
+	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+		log "port $port is in use; set BENCH_PORT to a free range"
+		exit 1
+	fi
+done
+
+# wait_up URL NAME PID [CODE]: waits up to 120s for URL to answer CODE (200).
+wait_up() {
+	local i want=${4:-200}
+	for i in $(seq 1 1200); do
+		if ! kill -0 "$3" 2>/dev/null; then
+			log "$2 exited; its log:"
+			cat "$work/$2.log" >&2
+			exit 1
+		fi
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "$1" || true)" = "$want" ] && return 0
+		sleep 0.1
+	done
+	log "$2 is not up after 120s; its log:"
+	cat "$work/$2.log" >&2
+	exit 1
+}
+
+"$work/inferd" serve --repository examples/models --http-addr "127.0.0.1:$http_port" \
+	--grpc-addr "127.0.0.1:$grpc_port" --log-level warn >"$work/inferd.log" 2>&1 &
+pids+=($!) inferd_pid=$!
+"$work/decodeonly" --addr "127.0.0.1:$decode_port" >"$work/decodeonly.log" 2>&1 &
+pids+=($!) decode_pid=$!
+if [ "$flask" = 1 ]; then
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
+		gunicorn --workers "$(nproc)" --worker-class sync --bind "127.0.0.1:$flask_port" \
+		--chdir bench/flask --log-level warning app:app >"$work/flask.log" 2>&1 &
+	pids+=($!) flask_pid=$!
+fi
+wait_up "http://127.0.0.1:$http_port/readyz" inferd "$inferd_pid"
+wait_up "http://127.0.0.1:$decode_port/" decodeonly "$decode_pid" 405 # it only takes POST
+[ "$flask" = 1 ] && wait_up "http://127.0.0.1:$flask_port/healthz" flask "$flask_pid"
+
+# name|url|protocol|model, in the order of the report.
+targets=(
+	"inferd|http://127.0.0.1:$http_port|seed|digits"
+	"inferd|http://127.0.0.1:$http_port|seed|digits-mlp"
+)
+[ "$all_protocols" = 1 ] && targets+=(
+	"inferd|http://127.0.0.1:$http_port|v2|digits"
+	"inferd|grpc://127.0.0.1:$grpc_port|v2-grpc|digits"
+)
+[ "$flask" = 1 ] && targets+=(
+	"flask|http://127.0.0.1:$flask_port|seed|digits"
+	"flask|http://127.0.0.1:$flask_port|seed|digits-mlp"
+)
+targets+=("decode-only|http://127.0.0.1:$decode_port|seed|digits")
+
+images=(examples/digits/images/*.png)
+mkdir -p "$work/results"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+: >"$work/commands"
+for rep in $(seq 1 "$reps"); do
+	for i in "${!targets[@]}"; do
+		IFS='|' read -r name url protocol model <<<"${targets[$i]}"
+		cmd=(inferd bench --url "$url" --protocol "$protocol" --model "$model"
+			--concurrency 1,8,64 --duration "$duration" --warmup "$warmup" --json
+			--input 'examples/digits/images/*.png')
+		[ "$rep" = 1 ] && echo "${cmd[*]}" >>"$work/commands"
+		log "rep $rep/$reps: $name $protocol $model"
+		"$work/inferd" bench --url "$url" --protocol "$protocol" --model "$model" \
+			--concurrency 1,8,64 --duration "$duration" --warmup "$warmup" --json \
+			--input "${images[@]}" >"$work/results/$i.$name.$rep.json"
+	done
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# Resident memory of each server after the run (gunicorn: master and workers).
+rss_kib() {
+	local children
+	children=$(pgrep -d, -P "$1" || true)
+	ps -o rss= -p "${children:+$children,}$1" | awk '{s += $1} END {print s + 0}'
+}
+rss="inferd=$(rss_kib "$inferd_pid") decode-only=$(rss_kib "$decode_pid")"
+[ "$flask" = 1 ] && rss="$rss flask=$(rss_kib "$flask_pid")"
+
+[ -n "$results" ] && mkdir -p "$results" && cp "$work"/results/*.json "$results"/
+mkdir -p "$(dirname "$out")"
+python3 bench/report.py --results "$work/results" --out "$out" --reps "$reps" \
+	--duration "$duration" --warmup "$warmup" --go-version "$(go version)" \
+	--load-before "$load_before" --load-after "$load_after" --started "$started" \
+	--rss "$rss" --commands "$work/commands" --quick "$quick"
+log "wrote $out"

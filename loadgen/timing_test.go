@@ -1,0 +1,39 @@
+package loadgen
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseTiming(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want Timing
+		err  string
+	}{
+		{"queue=120;compute=350;batch=8", Timing{120 * time.Microsecond, 350 * time.Microsecond, 8}, ""},
+		{"queue=0;compute=17", Timing{0, 17 * time.Microsecond, 0}, ""},
+		{" compute=5 ; queue=3 ;batch=1; ", Timing{3 * time.Microsecond, 5 * time.Microsecond, 1}, ""},
+		{"queue=1;compute=2;batch=4;engine=native", Timing{time.Microsecond, 2 * time.Microsecond, 4}, ""},
+		{"queue=1", Timing{}, "want queue=<µs>;compute=<µs>"},
+		{"", Timing{}, "want queue=<µs>;compute=<µs>"},
+		{"queue=1;compute", Timing{}, `"compute" is not key=value`},
+		{"queue=-1;compute=2", Timing{}, `queue="-1" is not a non-negative integer`},
+		{"queue=1;compute=2.5", Timing{}, `compute="2.5" is not a non-negative integer`},
+		{"queue=1;compute=2;batch=x", Timing{}, `batch="x" is not a non-negative integer`},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseTiming(tc.in)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want one with %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("got %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
+}
