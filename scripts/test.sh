@@ -39,7 +39,7 @@ step "go build (CGO_ENABLED=0: the default build is one static binary)"
 CGO_ENABLED=0 go build -o /dev/null ./cmd/inferd
 
 # Packages with concurrency run under the race detector (needs cgo and gcc).
-race_pkgs=(./batch/... ./serving/... ./server/... ./api/... ./internal/cli/... ./cmd/...)
+race_pkgs=(./batch/... ./serving/... ./server/... ./api/... ./loadgen/... ./bench/... ./internal/cli/... ./cmd/...)
 step "go test -race ${race_pkgs[*]}"
 go test -race -count=1 "${race_pkgs[@]}"
 
@@ -54,6 +54,9 @@ bash scripts/deploy-lint.sh
 
 step "container image: reproducible daemonless build, then a real podman run"
 bash scripts/image-test.sh
+
+step "bench/run.sh --quick --no-flask: inferd bench against inferd and the decode-only handler"
+bash bench/run.sh --quick --no-flask
 
 step "benchmarks, once each"
 go test -run '^$' -bench . -benchtime=1x ./...
