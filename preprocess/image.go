@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"image"
 	"image/draw"
+	"sync"
+	"sync/atomic"
 
 	xdraw "golang.org/x/image/draw"
 
@@ -34,6 +36,33 @@ type Image struct {
 	cfg  *model.ImagePreprocess
 	mean []float32 // per channel
 	inv  []float32 // 1/std per channel
+	// scalers caches kernel scalers (their weights) by source and
+	// destination size: requests mostly repeat a few image sizes.
+	scalers sync.Map // scaleKey -> xdraw.Scaler
+	cached  atomic.Int32
+}
+
+type scaleKey struct{ dw, dh, sw, sh int }
+
+// maxCachedScalers bounds the cache; sizes past it are scaled uncached.
+const maxCachedScalers = 64
+
+// scaler returns the interpolator for a resize from sw x sh to dw x dh.
+func (p *Image) scaler(dw, dh, sw, sh int) xdraw.Scaler {
+	in := interpolator(p.cfg.Resize.Filter)
+	k, ok := in.(*xdraw.Kernel)
+	if !ok {
+		return in // nearest neighbour needs no weights
+	}
+	key := scaleKey{dw, dh, sw, sh}
+	if s, ok := p.scalers.Load(key); ok {
+		return s.(xdraw.Scaler)
+	}
+	s := k.NewScaler(dw, dh, sw, sh)
+	if p.cached.Add(1) <= maxCachedScalers {
+		p.scalers.Store(key, s)
+	}
+	return s
 }
 
 // NewImage prepares the pipeline described by cfg (validated by model.Load).
@@ -108,7 +137,7 @@ func (p *Image) geometry(img image.Image) (*image.RGBA, error) {
 			nw, nh = shorterSide(w, h, r.ShorterSide)
 		}
 		dst := image.NewRGBA(image.Rect(0, 0, nw, nh))
-		interpolator(r.Filter).Scale(dst, dst.Bounds(), img, b, xdraw.Src, nil)
+		p.scaler(nw, nh, w, h).Scale(dst, dst.Bounds(), img, b, xdraw.Src, nil)
 		img, b, w, h = dst, dst.Bounds(), nw, nh
 	}
 	if cc := p.cfg.CenterCrop; cc != nil {
