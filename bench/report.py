@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Writes docs/performance.md from the `inferd bench --json` reports of bench/run.sh.
+"""Writes docs/performance-serving.md from the `inferd bench --json` reports of bench/run.sh.
 
 Each results file is <target index>.<server>.<repetition>.json. For every target
 and concurrency the report gives the median over the repetitions of each figure

@@ -8,7 +8,7 @@
 #   - a bare Go net/http handler that only decodes the PNG (bench/decodeonly),
 # then loads each with `inferd bench` (closed loop, concurrency 1, 8 and 64, the 50
 # sample images of examples/digits/images in turn), three times, and writes the
-# medians with the machine's description to docs/performance.md.
+# medians with the machine's description to docs/performance-serving.md.
 #
 # Usage: bench/run.sh [--quick] [--reps N] [--duration D] [--warmup D] [--out FILE]
 #                     [--results DIR] [--all-protocols] [--no-flask]
@@ -17,7 +17,7 @@
 #                    runs and every request succeeds; the figures mean little)
 #   --reps N         repetitions of every point (default 3; the report takes medians)
 #   --duration D     length of each point (default 10s), --warmup D before each (default 1s)
-#   --out FILE       the report (default docs/performance.md)
+#   --out FILE       the report (default docs/performance-serving.md)
 #   --results DIR    keep the raw `inferd bench --json` reports there
 #   --all-protocols  also measure inferd's digits CNN over v2 REST and v2 gRPC
 #   --no-flask       skip Flask (no python3-flask/gunicorn/python3-torch needed)
@@ -30,7 +30,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-reps=3 duration=10s warmup=1s out=docs/performance.md results="" all_protocols=0 flask=1 quick=0
+reps=3 duration=10s warmup=1s out=docs/performance-serving.md results="" all_protocols=0 flask=1 quick=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 reps=1 duration=1s warmup=300ms out="${TMPDIR:-/tmp}/inferd-performance-quick.md" ;;
