@@ -83,6 +83,7 @@ exits 0.`,
 	fs.StringVar(&o.modelControl, "model-control", "poll", "poll: follow the repository (new versions, removed versions, config changes); explicit: load and unload only through POST /v2/repository/models/{name}/load|unload")
 	fs.DurationVar(&o.pollInterval, "poll-interval", serving.DefaultPollInterval, "how often the repository is re-read besides file notifications (the fallback where they are unavailable)")
 	fs.DurationVar(&o.settle, "settle", time.Second, "how long a new model file must keep its size and modification time before it loads")
+	addORTLibraryFlag(fs)
 	o.log.register(fs)
 	return cmd
 }
