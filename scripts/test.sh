@@ -49,6 +49,10 @@ go test -count=1 ./...
 step "ONNX conformance suite (regressions against conformance/testdata/native.pass) and real models"
 bash scripts/conformance.sh
 
+step "ONNX Runtime engine (-tags ort): its tests, conformance beside native, output agreement"
+command -v npm >/dev/null || apt_install npm
+bash scripts/test-ort.sh
+
 step "deployment: helm lint --strict, manifests, chart, KServe and compose validated strictly"
 bash scripts/deploy-lint.sh
 
