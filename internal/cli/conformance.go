@@ -61,6 +61,7 @@ run instead (cases filtered out by --run keep their entry).`,
 	fs.IntVar(&o.jobs, "jobs", 0, "cases run at once (0: one per CPU)")
 	fs.IntVar(&o.threads, "threads", 1, "intra-op threads of each session")
 	fs.DurationVar(&o.timeout, "timeout", conformance.DefaultTimeout, "time limit of one case")
+	addORTLibraryFlag(fs)
 	return cmd
 }
 

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"runtime"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/engine/ort"
 )
 
 // version is set at build time with -ldflags "-X github.com/inferd/inferd/internal/cli.version=...".
@@ -38,8 +40,15 @@ func newVersionCmd() *cobra.Command {
 		Short: "Print inferd's version, Go version and engines",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "inferd %s (%s, %s/%s, engines: %v)\n",
-				Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH, engine.Names())
+			var engines []string
+			for _, name := range engine.Names() {
+				if name == ort.Name && !ort.Compiled {
+					name += " (not compiled in: build with -tags ort)"
+				}
+				engines = append(engines, name)
+			}
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "inferd %s (%s, %s/%s, engines: %s)\n",
+				Version(), runtime.Version(), runtime.GOOS, runtime.GOARCH, strings.Join(engines, ", "))
 			return err
 		},
 	}
