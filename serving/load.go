@@ -142,14 +142,14 @@ func checkBatchable(inputs, outputs []engine.TensorInfo) error {
 }
 
 // unload closes the version's batcher (its queued requests run first) and
-// sessions.
-func (v *Version) unload() error {
+// sessions; it reports whether there was anything to unload.
+func (v *Version) unload() (bool, error) {
 	v.runMu.Lock() // wait for runs in flight
 	defer v.runMu.Unlock()
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if len(v.sessions) == 0 {
-		return nil
+		return false, nil
 	}
 	if v.batcher != nil {
 		v.batcher.Close()
@@ -160,7 +160,7 @@ func (v *Version) unload() error {
 	}
 	err := errors.Join(errs...)
 	v.sessions, v.batcher, v.state = nil, nil, StateUnloaded
-	return err
+	return true, err
 }
 
 // reconcile checks the config's declarations against the model's and

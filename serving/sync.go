@@ -269,9 +269,10 @@ func (m *Manager) retireVersion(v *Version) {
 		case <-time.After(m.drainTimeout):
 			m.log.Warn("unloading a version with requests still in flight after the drain timeout", "model", v.Model, "version", v.Number)
 		}
-		if err := v.unload(); err != nil {
+		switch unloaded, err := v.unload(); {
+		case err != nil:
 			m.log.Error("unloading version", "model", v.Model, "version", v.Number, "err", err)
-		} else if v.Status().Info.Engine != "" {
+		case unloaded:
 			m.log.Info("model version unloaded", "model", v.Model, "version", v.Number)
 		}
 	}()
