@@ -2,11 +2,8 @@ package loadgen
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
-	"strconv"
-	"unicode/utf8"
 
 	"github.com/inferd/inferd/api/client"
 	v2 "github.com/inferd/inferd/api/v2"
@@ -101,49 +98,9 @@ func modelMetadata(ctx context.Context, c TargetConfig, serverURL string) (*v2.M
 
 // encodeV2REST encodes a request as api/client sends it over REST.
 func encodeV2REST(req *client.InferRequest) (httpBody, error) {
-	body := v2.InferRequest{ID: req.ID, Inputs: make([]v2.RequestInput, len(req.Inputs))}
-	var (
-		bin    []byte
-		binary bool
-		err    error
-	)
-	for i, in := range req.Inputs {
-		asBinary := req.Binary || in.Tensor.DType() == tensor.String && !validUTF8(in.Tensor)
-		ri := v2.RequestInput{Name: in.Name, Shape: v2.WireShape(in.Tensor.Shape()), Datatype: in.Tensor.DType().String()}
-		if ri.Parameters, ri.Data, bin, err = v2.EncodeTensor(in.Tensor, asBinary, nil, bin); err != nil {
-			return httpBody{}, fmt.Errorf("input %q: %w", in.Name, err)
-		}
-		binary = binary || asBinary
-		body.Inputs[i] = ri
-	}
-	for _, o := range req.Outputs {
-		ro := v2.RequestOutput{Name: o.Name, Parameters: v2.Parameters{}}
-		if o.Classification > 0 {
-			ro.Parameters[v2.ParamClassification] = o.Classification
-		}
-		if req.Binary {
-			ro.Parameters[v2.ParamBinaryData] = true
-		}
-		body.Outputs = append(body.Outputs, ro)
-	}
-	if req.Binary && len(req.Outputs) == 0 {
-		body.Parameters = v2.Parameters{v2.ParamBinaryDataOutput: true}
-	}
-	head, err := json.Marshal(body)
+	b, err := client.EncodeREST(req)
 	if err != nil {
 		return httpBody{}, err
 	}
-	if !binary {
-		return httpBody{data: head, contentType: "application/json"}, nil
-	}
-	return httpBody{data: append(head, bin...), contentType: "application/octet-stream", headerLen: strconv.Itoa(len(head))}, nil
-}
-
-func validUTF8(t *tensor.Tensor) bool {
-	for _, s := range tensor.Data[string](t) {
-		if !utf8.ValidString(s) {
-			return false
-		}
-	}
-	return true
+	return httpBody{data: b.Data, contentType: b.ContentType, headerLen: b.HeaderLength}, nil
 }

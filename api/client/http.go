@@ -112,6 +112,34 @@ func (h *httpTransport) modelMetadata(ctx context.Context, model, version string
 }
 
 func (h *httpTransport) infer(ctx context.Context, req *InferRequest) (*InferResponse, error) {
+	body, err := EncodeREST(req)
+	if err != nil {
+		return nil, err
+	}
+	header := http.Header{"Content-Type": {body.ContentType}}
+	if body.HeaderLength != "" {
+		header.Set(v2.HeaderContentLength, body.HeaderLength)
+	}
+	resp, b, err := h.do(ctx, http.MethodPost, modelPath(req.Model, req.Version)+"/infer", header, body.Data)
+	if err != nil {
+		return nil, err
+	}
+	return decodeHTTPAnswer(resp.Header.Get(v2.HeaderContentLength), b)
+}
+
+// RESTBody is an inference request encoded for the v2 REST protocol.
+type RESTBody struct {
+	Data        []byte
+	ContentType string
+	// HeaderLength is the Inference-Header-Content-Length value when the
+	// body uses the binary tensor extension, else "".
+	HeaderLength string
+}
+
+// EncodeREST encodes req as the client sends it over REST: JSON, with the
+// binary tensor extension for req.Binary and for BYTES that are not UTF-8.
+// Load generators encode once and send the body many times.
+func EncodeREST(req *InferRequest) (RESTBody, error) {
 	body := v2.InferRequest{ID: req.ID, Inputs: make([]v2.RequestInput, len(req.Inputs))}
 	var (
 		bin    []byte
@@ -122,7 +150,7 @@ func (h *httpTransport) infer(ctx context.Context, req *InferRequest) (*InferRes
 		asBinary := req.Binary || in.Tensor.DType() == tensor.String && !validUTF8(in.Tensor)
 		ri := v2.RequestInput{Name: in.Name, Shape: v2.WireShape(in.Tensor.Shape()), Datatype: in.Tensor.DType().String()}
 		if ri.Parameters, ri.Data, bin, err = v2.EncodeTensor(in.Tensor, asBinary, nil, bin); err != nil {
-			return nil, fmt.Errorf("input %q: %w", in.Name, err)
+			return RESTBody{}, fmt.Errorf("input %q: %w", in.Name, err)
 		}
 		binary = binary || asBinary
 		body.Inputs[i] = ri
@@ -142,18 +170,12 @@ func (h *httpTransport) infer(ctx context.Context, req *InferRequest) (*InferRes
 	}
 	head, err := json.Marshal(body)
 	if err != nil {
-		return nil, err
+		return RESTBody{}, err
 	}
-	header := http.Header{"Content-Type": {"application/json"}}
-	if binary {
-		header.Set(v2.HeaderContentLength, strconv.Itoa(len(head)))
-		header.Set("Content-Type", "application/octet-stream")
+	if !binary {
+		return RESTBody{Data: head, ContentType: "application/json"}, nil
 	}
-	resp, b, err := h.do(ctx, http.MethodPost, modelPath(req.Model, req.Version)+"/infer", header, append(head, bin...))
-	if err != nil {
-		return nil, err
-	}
-	return decodeHTTPAnswer(resp.Header.Get(v2.HeaderContentLength), b)
+	return RESTBody{Data: append(head, bin...), ContentType: "application/octet-stream", HeaderLength: strconv.Itoa(len(head))}, nil
 }
 
 func decodeHTTPAnswer(headerLen string, body []byte) (*InferResponse, error) {
