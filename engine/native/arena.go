@@ -20,33 +20,46 @@ type arena struct {
 	// owned counts the live values referring to each buffer allocated in
 	// the current run.
 	owned map[any]int
-	// free holds recycled buffers per element type, at full capacity.
-	free map[tensor.DType][]any
+	// free holds, per element type, the last tensor released over each
+	// recycled buffer (the buffer is its data up to the capacity).
+	free map[tensor.DType][]*tensor.Tensor
 }
 
 // maxFreeBuffers bounds the buffers an arena keeps per element type.
 const maxFreeBuffers = 64
 
 func newArena() *arena {
-	return &arena{owned: map[any]int{}, free: map[tensor.DType][]any{}}
+	return &arena{owned: map[any]int{}, free: map[tensor.DType][]*tensor.Tensor{}}
 }
 
-// alloc returns a tensor with unspecified contents, reusing the smallest
-// free buffer large enough.
+// alloc returns a tensor with unspecified contents. A free tensor of the
+// same shape is returned as it is (a steady-state run allocates nothing);
+// else the smallest free buffer large enough is reused, unless it is more
+// than twice too large: a small value (a graph output, which leaves the
+// arena) must not take a large buffer that the next run would then have to
+// allocate again.
 func (a *arena) alloc(dt tensor.DType, shape []int) *tensor.Tensor {
 	n := tensor.NumElements(shape)
 	list := a.free[dt]
 	best := -1
-	for i, buf := range list {
-		if c := capOf(buf); c >= n && (best < 0 || c < capOf(list[best])) {
+	for i, f := range list {
+		if slices.Equal(f.Shape(), shape) {
+			best = i
+			break
+		}
+		if c := capOf(f.Data()); c >= n && c <= 2*n+64 && (best < 0 || c < capOf(list[best].Data())) {
 			best = i
 		}
 	}
 	var t *tensor.Tensor
-	if best >= 0 {
-		t = wrapBuffer(dt, list[best], n, shape)
+	switch {
+	case best >= 0 && slices.Equal(list[best].Shape(), shape):
+		t = list[best]
 		a.free[dt] = slices.Delete(list, best, best+1)
-	} else {
+	case best >= 0:
+		t = wrapBuffer(dt, list[best].Data(), n, shape)
+		a.free[dt] = slices.Delete(list, best, best+1)
+	default:
 		t = tensor.New(dt, shape...)
 	}
 	if k := bufKey(t); k != nil {
@@ -81,22 +94,21 @@ func (a *arena) release(t *tensor.Tensor) {
 	}
 	delete(a.owned, k)
 	list := a.free[t.DType()]
-	buf := fullSlice(t.Data())
 	if len(list) >= maxFreeBuffers {
 		// Keep the largest buffers: replace the smallest if this one is
 		// larger, else drop this one.
 		small := 0
 		for i, b := range list {
-			if capOf(b) < capOf(list[small]) {
+			if capOf(b.Data()) < capOf(list[small].Data()) {
 				small = i
 			}
 		}
-		if capOf(list[small]) < capOf(buf) {
-			list[small] = buf
+		if capOf(list[small].Data()) < capOf(t.Data()) {
+			list[small] = t
 		}
 		return
 	}
-	a.free[t.DType()] = append(list, buf)
+	a.free[t.DType()] = append(list, t)
 }
 
 // endRun forgets the buffers of the finished run: those still owned were
@@ -167,35 +179,6 @@ func capOf(buf any) int {
 		return cap(d)
 	}
 	return 0
-}
-
-// fullSlice extends a data slice to its capacity.
-func fullSlice(data any) any {
-	switch d := data.(type) {
-	case []bool:
-		return d[:cap(d)]
-	case []uint8:
-		return d[:cap(d)]
-	case []uint16:
-		return d[:cap(d)]
-	case []uint32:
-		return d[:cap(d)]
-	case []uint64:
-		return d[:cap(d)]
-	case []int8:
-		return d[:cap(d)]
-	case []int16:
-		return d[:cap(d)]
-	case []int32:
-		return d[:cap(d)]
-	case []int64:
-		return d[:cap(d)]
-	case []float32:
-		return d[:cap(d)]
-	case []float64:
-		return d[:cap(d)]
-	}
-	return data
 }
 
 // wrapBuffer makes a tensor of n elements over the start of buf.

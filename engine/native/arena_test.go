@@ -71,8 +71,8 @@ func TestArenaBoundsFreeList(t *testing.T) {
 		t.Fatalf("free list holds %d buffers, want the limit %d", n, maxFreeBuffers)
 	}
 	for _, buf := range a.free[tensor.Float32] {
-		if capOf(buf) <= 10 {
-			t.Errorf("kept a small buffer (%d) over larger ones", capOf(buf))
+		if capOf(buf.Data()) <= 10 {
+			t.Errorf("kept a small buffer (%d) over larger ones", capOf(buf.Data()))
 		}
 	}
 }

@@ -2,16 +2,19 @@ package native
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/inferd/inferd/tensor"
 )
 
 // Conv over 1-D and 2-D inputs: groups (including depthwise), strides,
-// dilations, explicit pads or auto_pad, optional bias. Grouped products go
-// through im2col and sgemm with the weights packed once at load when they
-// are constant; groups with a single input channel (depthwise) use a direct
-// kernel. Inputs with more than 2 spatial dimensions run the direct N-D
-// kernel of window_nd.go.
+// dilations, explicit pads or auto_pad, optional bias. The algorithm is
+// chosen per input shape and cached (conv_plan.go): implicit GEMM, 1×1
+// pointwise GEMM or packed im2col for grouped products, with the weights
+// packed once at load when they are constant, and the tap kernel for
+// groups with a single input channel (depthwise). Inputs with more than 2
+// spatial dimensions run the direct N-D kernel of window_nd.go. The planner
+// may fuse a residual Add and an activation into the kernel (fuse.go).
 
 func init() { register("Conv", buildConv) }
 
@@ -27,6 +30,15 @@ type convKernel struct {
 	// direct forces the N-D kernel, which accumulates in float64 (for
 	// the exact integer convolutions).
 	direct bool
+	// Fused by the planner (fuse.go): residual adds the kernel's last
+	// input to the output, act is applied last.
+	residual bool
+	act      *fusedAct
+	// unfusedAdd is the kernel of the Add fused as residual, run as it
+	// is when the operand's shape is not the output's.
+	unfusedAdd kernel
+	// setup caches the plan of the last input shape.
+	setup *convSetupSlot
 }
 
 func buildConv(b *buildCtx) (kernel, error) {
@@ -44,7 +56,7 @@ func buildConv(b *buildCtx) (kernel, error) {
 	if group < 1 || group > 1<<20 {
 		return nil, b.errorf("attribute group is %d, want at least 1", group)
 	}
-	k := &convKernel{win: win, group: int(group), spatial: win.rank()}
+	k := &convKernel{win: win, group: int(group), spatial: win.rank(), setup: &convSetupSlot{}}
 	w := b.constInput(1)
 	if w != nil {
 		if w.Rank() < 3 {
@@ -66,7 +78,7 @@ func buildConv(b *buildCtx) (kernel, error) {
 			return nil, b.errorf("%v", err)
 		}
 		k.wShape = w.Shape()
-		if w.Shape()[1] != 1 && k.spatial <= 2 { // not depthwise: pack per group
+		if (w.Shape()[1] != 1 || k.group == 1) && k.spatial <= 2 { // not depthwise: pack per group
 			m, kg := w.Shape()[0]/k.group, w.Len()/w.Shape()[0]
 			wd := tensor.Data[float32](w)
 			for g := range k.group {
@@ -102,7 +114,10 @@ func (k *convKernel) checkWeights(ws []int) error {
 
 func (k *convKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	x, w := in[0], in[1]
-	var bias *tensor.Tensor
+	var bias, residual *tensor.Tensor
+	if k.residual {
+		residual, in = in[len(in)-1], in[:len(in)-1]
+	}
 	if len(in) > 2 {
 		bias = in[2]
 	}
@@ -127,12 +142,21 @@ func (k *convKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	if bias != nil && (bias.Rank() != 1 || bias.Len() != m) {
 		return fmt.Errorf("Conv bias of shape %v does not match %d output channels", bias.Shape(), m)
 	}
-	geo, err := k.win.resolve(xs[2:], ws[2:], false)
-	if err != nil {
-		return fmt.Errorf("Conv: %w", err)
+	cs := k.setup.lookup(xs, ws, rc.threads)
+	if cs == nil {
+		geo, err := k.win.resolve(xs[2:], ws[2:], false)
+		if err != nil {
+			return fmt.Errorf("Conv: %w", err)
+		}
+		cs = &convSetup{xs: slices.Clone(xs), ws: slices.Clone(ws), geo: geo, yShape: append([]int{batch, m}, geo.out...)}
+		if r <= 2 && !k.direct {
+			cs.geo2D = geo.as2D()
+			p := convProblem{geo: cs.geo2D, batch: batch, c: c, m: m, group: k.group}
+			cs.plan = newConvPlan(&p, chooseConvAlgo(&p), rc.threads)
+		}
+		k.setup.store(cs)
 	}
-	yShape := append([]int{batch, m}, geo.out...)
-	y := rc.alloc(tensor.Float32, yShape)
+	y := rc.alloc(tensor.Float32, cs.yShape)
 	if y.Len() == 0 {
 		out[0] = y
 		return nil
@@ -141,24 +165,57 @@ func (k *convKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	if bias != nil {
 		bd = tensor.Data[float32](bias)
 	}
-	if r > 2 || k.direct {
-		convND(rc, &geo, batch, c, m, k.group, tensor.Data[float32](x), tensor.Data[float32](w), bd, tensor.Data[float32](y))
+	var rd []float32
+	if residual != nil {
+		if residual.DType() != tensor.Float32 || !slices.Equal(residual.Shape(), cs.yShape) {
+			// Not the shape fusion expects: the unfused Add broadcasts.
+			return k.runUnfused(rc, x, w, bias, residual, out)
+		}
+		rd = tensor.Data[float32](residual)
+	}
+	if cs.plan == nil {
+		convND(rc, &cs.geo, batch, c, m, k.group, tensor.Data[float32](x), tensor.Data[float32](w), bd, tensor.Data[float32](y))
+		yd := tensor.Data[float32](y)
+		for i, v := range rd {
+			yd[i] += v
+		}
+		k.act.apply(yd)
 		out[0] = y
 		return nil
 	}
-	p := convProblem{
-		geo: geo.as2D(), batch: batch, c: c, m: m, group: k.group,
+	p := &convProblem{
+		geo: cs.geo2D, batch: batch, c: c, m: m, group: k.group,
 		x: tensor.Data[float32](x), w: tensor.Data[float32](w), bias: bd, y: tensor.Data[float32](y),
+		residual: rd, act: k.act,
 	}
-	if p.c/p.group == 1 {
-		convDepthwise(rc, &p)
-	} else {
-		var packed []gemmOperand
-		if k.packed != nil && len(k.wShape) == len(ws) && tensor.NumElements(k.wShape) == w.Len() {
-			packed = k.packed
-		}
-		convGemm(rc, &p, packed)
+	var packed []gemmOperand
+	if k.packed != nil && len(k.wShape) == len(ws) && tensor.NumElements(k.wShape) == w.Len() {
+		packed = k.packed
 	}
+	cs.plan.run(rc, p, packed)
 	out[0] = y
+	return nil
+}
+
+// runUnfused runs a convolution fused with Add and an activation as the
+// three operators, for a residual operand the fused kernel cannot add in
+// place (one that broadcasts).
+func (k *convKernel) runUnfused(rc *runCtx, x, w, bias, residual *tensor.Tensor, out []*tensor.Tensor) error {
+	plain := *k
+	plain.residual, plain.act, plain.unfusedAdd = false, nil, nil
+	in := []*tensor.Tensor{x, w}
+	if bias != nil {
+		in = append(in, bias)
+	}
+	y := make([]*tensor.Tensor, 1)
+	if err := plain.run(rc, in, y); err != nil {
+		return err
+	}
+	if err := k.unfusedAdd.run(rc, []*tensor.Tensor{y[0], residual}, out); err != nil {
+		return err
+	}
+	if k.act != nil && out[0].DType() == tensor.Float32 {
+		k.act.apply(tensor.Data[float32](out[0]))
+	}
 	return nil
 }

@@ -1,9 +1,72 @@
 package native
 
 // convDepthwise computes a convolution whose groups each have one input
-// channel (C == group), directly: every output plane is a weighted sum of
-// shifted copies of its input plane.
-func convDepthwise(rc *runCtx, p *convProblem) {
+// channel (C == group): every output plane is a weighted sum of shifted
+// views of its input plane. The planes of the images of a channel are laid
+// out together in the phase planes of a tapLayout (zero padding), and the
+// tap kernel computes each output channel's run over them in one call,
+// with the bias and a Relu or Clip; the outputs are then copied out of the
+// run, adding a residual and applying other activations.
+func convDepthwise(rc *runCtx, p *convProblem, cp *convPlan) {
+	l := cp.l
+	if l == nil {
+		convDepthwiseDirect(rc, p)
+		return
+	}
+	tk := cp.taps
+	taps := l.kh * l.kw
+	mg := p.m / p.group
+	plane, inPlane, outPlane := l.plane(), l.h*l.w, l.oh*l.ow
+	chunk, phaseStride, offs := cp.chunk, cp.phaseStride, cp.tapOffs
+	run := roundUp(chunk*plane, tk.Width)
+	chunks := (p.batch + chunk - 1) / chunk
+	clamp := p.act != nil && p.act.clamp && p.residual == nil
+	var lo, hi float32
+	if clamp {
+		lo, hi = p.act.lo, p.act.hi
+	}
+	parallelFor(rc.threads, p.c*chunks, max(1, elemGrain/(chunk*plane*taps*mg)), func(t0, t1 int) {
+		buf := getScratch(l.phases*phaseStride + run + l.w + 1)
+		defer putScratch(buf)
+		ph := (*buf)[:l.phases*phaseStride]
+		tmp := (*buf)[len(ph) : len(ph)+run]
+		scratch := (*buf)[len(ph)+run:]
+		l.prefill(ph, chunk, phaseStride, 0)
+		for t := t0; t < t1; t++ {
+			ic, n0 := t/chunks, t%chunks*chunk
+			n1 := min(p.batch, n0+chunk)
+			for n := n0; n < n1; n++ {
+				x := p.x[(n*p.c+ic)*inPlane : (n*p.c+ic+1)*inPlane]
+				l.build(ph[(n-n0)*plane:], x, phaseStride, tk, scratch)
+			}
+			for r := range mg {
+				oc := ic*mg + r
+				var b float32
+				if p.bias != nil {
+					b = p.bias[oc]
+				}
+				n := roundUp((n1-n0)*plane, tk.Width)
+				tk.Sum(tmp[:n], ph, offs, p.w[oc*taps:(oc+1)*taps], b, clamp, lo, hi)
+				for img := n0; img < n1; img++ {
+					y := p.y[(img*p.m+oc)*outPlane : (img*p.m+oc+1)*outPlane]
+					tk.Copy2D(y, l.ow, tmp[(img-n0)*plane:], l.wq, l.oh, l.ow)
+					if p.residual != nil {
+						for i, v := range p.residual[(img*p.m+oc)*outPlane : (img*p.m+oc+1)*outPlane] {
+							y[i] += v
+						}
+					}
+					if !clamp {
+						p.act.apply(y)
+					}
+				}
+			}
+		}
+	})
+}
+
+// convDepthwiseDirect is the depthwise convolution without the tap layout
+// (negative pads): row by row, axpy per tap.
+func convDepthwiseDirect(rc *runCtx, p *convProblem) {
 	g := &p.geo
 	kh, kw := g.kernel[0], g.kernel[1]
 	h, w := g.in[0], g.in[1]
@@ -51,6 +114,12 @@ func convDepthwise(rc *runCtx, p *convProblem) {
 					}
 				}
 			}
+			if p.residual != nil {
+				for i, v := range p.residual[t*oh*ow : (t+1)*oh*ow] {
+					y[i] += v
+				}
+			}
+			p.act.apply(y)
 		}
 	})
 }

@@ -5,109 +5,122 @@ type convProblem struct {
 	geo                geometry
 	batch, c, m, group int
 	x, w, bias, y      []float32
+	// residual, when not nil, is added to the output (it has its shape)
+	// before act, which is applied last (nil for none).
+	residual []float32
+	act      *fusedAct
 }
 
-// convGemm computes a grouped convolution as, per image and group, the
-// product of the group's weights (M/group × C/group·kh·kw) with the im2col
-// matrix of its input channels (C/group·kh·kw × OH·OW).
+// im2colTarget bounds the elements of the packed im2col matrix of one band
+// of output rows, so that it stays in the L2 cache while the kernel
+// streams the weights past it.
+const im2colTarget = 1 << 18
+
+// convGemm computes a grouped convolution as, per group and band of output
+// rows, the product of the group's weights (M/group × C/group·kh·kw) with
+// the im2col matrix of the band, which is written directly in the kernel's
+// packed layout. Output rows are numbered across the batch, so that a band
+// of a small image spans several images (the product then goes through a
+// buffer and is scattered to each image). Bias, residual and fusedAct are
+// applied as the kernel stores its tiles.
 func convGemm(rc *runCtx, p *convProblem, packed []gemmOperand) {
+	impl := defaultGemm()
 	g := &p.geo
 	cg, mg := p.c/p.group, p.m/p.group
-	kh, kw := g.kernel[0], g.kernel[1]
-	kg := cg * kh * kw
-	inPlane, outPlane := g.in[0]*g.in[1], g.out[0]*g.out[1]
-	// A 1×1 kernel with unit strides and no padding reads the input as is.
-	direct := kh == 1 && kw == 1 && g.stride[0] == 1 && g.stride[1] == 1 &&
-		g.padBegin[0] == 0 && g.padBegin[1] == 0 && g.padEnd[0] == 0 && g.padEnd[1] == 0
-	tasks := p.batch * p.group
-	flops := 2 * mg * kg * outPlane
-	// Small products run one per goroutine; big ones one at a time, each
-	// spread over all threads.
-	inner := rc.threads
-	if tasks >= rc.threads && flops < 1<<23 {
-		inner = 1
+	kg := cg * g.kernel[0] * g.kernel[1]
+	oh, ow := g.out[0], g.out[1]
+	total := p.batch * oh
+	bandRows := max(1, min(total, im2colTarget/(kg*ow)))
+	bands := (total + bandRows - 1) / bandRows
+	// Enough bands for every thread, when there are rows enough.
+	bands = max(bands, min(rc.threads, total, parallelTasks(2*mg*kg*total*ow*p.group)))
+	bandRows = (total + bands - 1) / bands
+	bands = (total + bandRows - 1) / bandRows
+	tasks := bands * p.group
+	inner := 1
+	if tasks < rc.threads {
+		inner = rc.threads
 	}
-	// The im2col matrix is built for bands of output rows small enough to
-	// stay in cache and bounded in size, whatever the image size.
-	band := max(1, min(g.out[0], im2colLimit/(kg*g.out[1])))
-	parallelFor(rc.threads/inner, tasks, max(1, gemmMinFlopsPerThread/flops), func(lo, hi int) {
-		var col *[]float32
-		if !direct {
-			col = getScratch(kg * band * g.out[1])
-			defer putScratch(col)
-		}
+	parallelFor(rc.threads/inner, tasks, 1, func(lo, hi int) {
+		var bbuf, cbuf *[]float32
 		for t := lo; t < hi; t++ {
-			n, grp := t/p.group, t%p.group
-			x := p.x[(n*p.c+grp*cg)*inPlane : (n*p.c+(grp+1)*cg)*inPlane]
-			y := p.y[(n*p.m+grp*mg)*outPlane : (n*p.m+(grp+1)*mg)*outPlane]
-			beta := float32(0)
-			if p.bias != nil {
-				beta = 1
-				for j := range mg {
-					fill(y[j*outPlane:(j+1)*outPlane], p.bias[grp*mg+j])
-				}
+			grp, band := t%p.group, t/p.group
+			t0 := band * bandRows
+			t1 := min(total, t0+bandRows)
+			cols := (t1 - t0) * ow
+			if bbuf == nil {
+				bbuf = getScratch(kg * roundUp(bandRows*ow, impl.nr))
+				defer putScratch(bbuf)
 			}
+			impl.im2colPacked(*bbuf, p, grp, t0, t1)
 			am := rowMajor(p.w[grp*mg*kg:], kg, false)
 			if packed != nil {
 				am = packed[grp]
 			}
-			if direct {
-				sgemm(mg, outPlane, kg, 1, am, rowMajor(x, outPlane, false), beta, y, outPlane, inner)
+			ep := gemmEpilogue{}
+			if p.bias != nil {
+				ep.rowBias = p.bias[grp*mg : (grp+1)*mg]
+			}
+			p.act.setEpilogue(&ep)
+			bm := gemmOperand{packed: *bbuf, impl: impl}
+			n0, n1 := t0/oh, (t1-1)/oh
+			if n0 == n1 {
+				// One image: the product lands in place.
+				off := (n0*p.m+grp*mg)*oh*ow + (t0-n0*oh)*ow
+				beta := float32(0)
+				if p.residual != nil {
+					copyRows(p.y[off:], oh*ow, p.residual[off:], oh*ow, mg, cols)
+					beta = 1
+				}
+				sgemmEp(impl, mg, cols, kg, 1, am, bm, beta, p.y[off:], oh*ow, inner, &ep)
 				continue
 			}
-			for y0 := 0; y0 < g.out[0]; y0 += band {
-				y1 := min(g.out[0], y0+band)
-				cols := (y1 - y0) * g.out[1]
-				im2col(*col, x, cg, g, y0, y1, inner)
-				sgemm(mg, cols, kg, 1, am, rowMajor(*col, cols, false), beta, y[y0*g.out[1]:], outPlane, inner)
+			if cbuf == nil {
+				cbuf = getScratch(mg * bandRows * ow)
+				defer putScratch(cbuf)
 			}
+			beta := float32(0)
+			if p.residual != nil {
+				p.bandImages(t0, t1, grp, func(off, col, n int) {
+					copyRows((*cbuf)[col:], cols, p.residual[off:], oh*ow, mg, n)
+				})
+				beta = 1
+			}
+			sgemmEp(impl, mg, cols, kg, 1, am, bm, beta, *cbuf, cols, inner, &ep)
+			p.bandImages(t0, t1, grp, func(off, col, n int) {
+				copyRows(p.y[off:], oh*ow, (*cbuf)[col:], cols, mg, n)
+			})
 		}
 	})
 }
 
-// im2colLimit bounds the elements of one im2col band.
-const im2colLimit = 1 << 21
+// bandImages calls f for each image the band of global output rows
+// [t0, t1) covers, with the offset in y (or residual) of the image's
+// first output of the band in group grp, the band's column where it
+// starts and its number of columns.
+func (p *convProblem) bandImages(t0, t1, grp int, f func(off, col, n int)) {
+	oh, ow := p.geo.out[0], p.geo.out[1]
+	mg := p.m / p.group
+	for t := t0; t < t1; {
+		n := t / oh
+		end := min(t1, (n+1)*oh)
+		f((n*p.m+grp*mg)*oh*ow+(t-n*oh)*ow, (t-t0)*ow, (end-t)*ow)
+		t = end
+	}
+}
 
-// im2col writes the patches of x (c channels of the geometry's input) for
-// output rows [y0, y1) as a (c·kh·kw) × ((y1-y0)·ow) matrix, zero where a
-// patch covers padding.
-func im2col(col, x []float32, c int, g *geometry, y0, y1, threads int) {
-	kh, kw := g.kernel[0], g.kernel[1]
-	h, w := g.in[0], g.in[1]
-	oh, ow := y1-y0, g.out[1]
-	sh, sw := g.stride[0], g.stride[1]
-	dh, dw := g.dilation[0], g.dilation[1]
-	pt, pl := g.padBegin[0], g.padBegin[1]
-	rows := c * kh * kw
-	parallelFor(threads, rows, max(1, elemGrain/(oh*ow)), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			ch, i, j := r/(kh*kw), r/kw%kh, r%kw
-			plane := x[ch*h*w : (ch+1)*h*w]
-			dst := col[r*oh*ow : (r+1)*oh*ow]
-			// Output columns whose input column is inside the image.
-			lo, hi := validRange(ow, w, sw, pl-j*dw)
-			for y := range oh {
-				row := dst[y*ow : (y+1)*ow]
-				iy := (y0+y)*sh - pt + i*dh
-				if iy < 0 || iy >= h || lo >= hi {
-					clear(row)
-					continue
-				}
-				src := plane[iy*w : (iy+1)*w]
-				clear(row[:lo])
-				clear(row[hi:])
-				off := lo*sw - pl + j*dw
-				if sw == 1 {
-					copy(row[lo:hi], src[off:off+hi-lo])
-					continue
-				}
-				for o := lo; o < hi; o++ {
-					row[o] = src[off]
-					off += sw
-				}
-			}
-		}
-	})
+// minTaskFlops is the least work worth a parallel task of a convolution
+// (tens of microseconds): splitting smaller products costs more in
+// synchronisation than it saves.
+const minTaskFlops = 1 << 22
+
+// parallelTasks is how many parallel tasks flops of work are worth.
+func parallelTasks(flops int) int { return max(1, flops/minTaskFlops) }
+
+// copyRows copies rows×n elements between matrices with leading dimensions
+// ldd and lds.
+func copyRows(dst []float32, ldd int, src []float32, lds, rows, n int) {
+	defaultTaps().Copy2D(dst, ldd, src, lds, rows, n)
 }
 
 // validRange returns the output positions [lo, hi) among n whose input

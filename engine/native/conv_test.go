@@ -2,6 +2,7 @@ package native
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -100,21 +101,51 @@ func TestConvZeroBatch(t *testing.T) {
 	}
 }
 
+// BenchmarkConv measures each convolution algorithm on layers of
+// ResNet-18 and MobileNetV2 (bias and Relu fused), one image, one thread.
 func BenchmarkConv(b *testing.B) {
-	// A typical 3×3 layer: 64 → 64 channels on 56×56, pad 1.
-	for _, threads := range []int{1, 2} {
-		b.Run(fmt.Sprintf("3x3_64x56x56/threads=%d", threads), func(b *testing.B) {
-			r := rand.New(rand.NewPCG(1, 2))
-			const c, hw = 64, 56
-			x := feeds("x", tensor.MustFromSlice(randFloats(r, c*hw*hw), 1, c, hw, hw))
-			inits := map[string]*tensor.Tensor{"w": tensor.MustFromSlice(randFloats(r, c*c*9), c, c, 3, 3), "b": tensor.MustFromSlice(randFloats(r, c), c)}
-			n := node("Conv", []string{"x", "w", "b"}, []string{"y"}, aInts("pads", 1, 1, 1, 1))
-			s := mustSession(b, opModel(13, n, x, inits), threads)
-			for b.Loop() {
-				mustRun(b, s, x)
+	layers := []struct {
+		name                     string
+		c, hw, m, k, stride, pad int
+	}{
+		{"resnet-conv1-7x7s2-3to64@224", 3, 224, 64, 7, 2, 3},
+		{"resnet-3x3-64@56", 64, 56, 64, 3, 1, 1},
+		{"resnet-3x3-256@14", 256, 14, 256, 3, 1, 1},
+		{"resnet-3x3-512@7", 512, 7, 512, 3, 1, 1},
+		{"mobilenet-1x1-24to144@56", 24, 56, 144, 1, 1, 0},
+		{"mobilenet-1x1-960to160@7", 960, 7, 160, 1, 1, 0},
+	}
+	algos := []struct {
+		name string
+		algo convAlgo
+	}{{"im2col", algoIm2col}, {"implicit", algoImplicit}, {"pointwise", algoPointwise}}
+	for _, ly := range layers {
+		for _, a := range algos {
+			if a.algo == algoPointwise && ly.k != 1 {
+				continue
 			}
-			flops := 2.0 * c * c * 9 * hw * hw
-			b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+			b.Run(ly.name+"/"+a.name, func(b *testing.B) {
+				r := rand.New(rand.NewPCG(1, 2))
+				oh := (ly.hw+2*ly.pad-ly.k)/ly.stride + 1
+				p := convProblem{
+					geo: geometry{in: []int{ly.hw, ly.hw}, out: []int{oh, oh}, kernel: []int{ly.k, ly.k},
+						stride: []int{ly.stride, ly.stride}, dilation: []int{1, 1},
+						padBegin: []int{ly.pad, ly.pad}, padEnd: []int{ly.pad, ly.pad}},
+					batch: 1, c: ly.c, m: ly.m, group: 1,
+					x: randFloats(r, ly.c*ly.hw*ly.hw), w: randFloats(r, ly.m*ly.c*ly.k*ly.k), bias: randFloats(r, ly.m),
+					y:   make([]float32, ly.m*oh*oh),
+					act: &fusedAct{op: "Relu", clamp: true, lo: 0, hi: float32(math.Inf(1))},
+				}
+				kg := ly.c * ly.k * ly.k
+				packed := []gemmOperand{prepackA(rowMajor(p.w, kg, false), ly.m, kg)}
+				cp := newConvPlan(&p, a.algo, 1)
+				rc := &runCtx{threads: 1}
+				for b.Loop() {
+					cp.run(rc, &p, packed)
+				}
+				flops := 2 * float64(ly.m*kg*oh*oh)
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }

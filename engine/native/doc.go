@@ -9,13 +9,21 @@
 // against the registry at load, and a model with operators the engine does
 // not implement fails with one error that lists all of them.
 //
+// After building, the plan is rewritten (fuse.go): Conv+BatchNormalization
+// folding, and the residual Add and activations fused into the Conv or
+// Gemm producing their input.
+//
 // Running a plan walks the nodes in order, checking the context between
 // nodes. Intermediate buffers come from a per-run arena that recycles them
-// after their last use and is itself pooled across runs. The float32 matrix
-// multiply behind Conv, Gemm and MatMul lives in sgemm*.go behind a small
-// internal signature (cache-blocked, packed panels, register-tiled
-// micro-kernel, parallel over blocks of the output), so that a SIMD kernel
-// can replace it without touching the operators.
+// after their last use and is kept by the session across runs. The hot
+// kernels are SIMD assembly generated with avo (internal/simd, chosen at run
+// time from the CPU's features, with portable Go equivalents): the float32
+// matrix multiply behind Conv, Gemm and MatMul (sgemm*.go: cache-blocked,
+// packed panels, a register-tiled micro-kernel with a fused epilogue),
+// convolution by implicit GEMM, pointwise GEMM or packed im2col chosen per
+// layer (conv_*.go), depthwise convolution and max pooling with tap
+// kernels. Kernels split their work over a process-wide set of helper
+// goroutines (parallel.go), at most the session's thread count at a time.
 //
 // Operators cover the default domain from opset 1 to 17 (with the
 // attribute-to-input changes between versions: Clip, Pad, Slice, Split,

@@ -19,6 +19,11 @@ type gemmKernel struct {
 	// its dimensions.
 	packedB *gemmOperand
 	k, n    int
+	// colBias is beta·C when C is a constant vector of n values (the bias
+	// of a fully connected layer), added by the kernel's epilogue.
+	colBias []float32
+	// act is an activation fused by the planner (fuse.go).
+	act *fusedAct
 }
 
 func buildGemm(b *buildCtx) (kernel, error) {
@@ -54,6 +59,13 @@ func buildGemm(b *buildCtx) (kernel, error) {
 	if c := b.constInput(2); c != nil && c.Rank() > 2 {
 		return nil, b.errorf("Gemm C must have rank at most 2, got shape %v", c.Shape())
 	}
+	if c := b.constInput(2); c != nil && c.DType() == tensor.Float32 && k.packedB != nil &&
+		c.Len() == k.n && (c.Rank() == 1 || c.Rank() == 2 && c.Shape()[0] == 1) {
+		k.colBias = make([]float32, k.n)
+		for j, v := range tensor.Data[float32](c) {
+			k.colBias[j] = k.beta * v
+		}
+	}
 	return k, nil
 }
 
@@ -86,7 +98,12 @@ func (k *gemmKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	y := rc.alloc(tensor.Float32, []int{m, n})
 	yd := tensor.Data[float32](y)
 	beta := float32(0)
-	if c != nil && k.beta != 0 {
+	var ep gemmEpilogue
+	k.act.setEpilogue(&ep)
+	switch {
+	case c != nil && k.beta != 0 && k.colBias != nil && c.Len() == n && k.n == n:
+		ep.colBias = k.colBias
+	case c != nil && k.beta != 0:
 		if !canBroadcastTo(c.Shape(), []int{m, n}) {
 			return fmt.Errorf("Gemm C of shape %v does not broadcast to [%d %d]", c.Shape(), m, n)
 		}
@@ -97,7 +114,7 @@ func (k *gemmKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	if k.packedB != nil && k.k == kb && k.n == n {
 		opB = *k.packedB
 	}
-	sgemm(m, n, ka, k.alpha, rowMajor(tensor.Data[float32](a), a.Shape()[1], k.transA), opB, beta, yd, n, rc.threads)
+	sgemmEp(defaultGemm(), m, n, ka, k.alpha, rowMajor(tensor.Data[float32](a), a.Shape()[1], k.transA), opB, beta, yd, n, rc.threads, &ep)
 	out[0] = y
 	return nil
 }

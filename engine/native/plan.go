@@ -42,6 +42,8 @@ type plan struct {
 	zipMaps map[int]*zipMapKernel
 
 	steps []step
+	// fused counts the nodes the rewrites of fuse.go removed.
+	fused int
 }
 
 // step is one node to execute.
@@ -101,6 +103,11 @@ func buildPlan(ctx context.Context, m *onnx.Model, g *onnx.Graph, threads int, o
 	}
 	if err := pl.buildSteps(ctx, pl.liveNodes(order)); err != nil {
 		return nil, err
+	}
+	if fusionEnabled {
+		if err := pl.fuse(); err != nil {
+			return nil, err
+		}
 	}
 	if err := pl.declareOutputs(); err != nil {
 		return nil, err

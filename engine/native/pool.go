@@ -100,6 +100,10 @@ func (k *poolKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		yf := make([]float64, y.Len())
 		poolND(rc, &geo, xs[0]*xs[1], xf, yf, idx, k.isMax, k.countPad)
 		castSlice(y.Data(), yf)
+	case x.DType() == tensor.Float32 && k.isMax && idx == nil && p.geo.out[1] < 32 &&
+		maxPoolInside(rc, &p.geo, p.planes, tensor.Data[float32](x), tensor.Data[float32](y)):
+	case x.DType() == tensor.Float32 && k.isMax && idx == nil &&
+		maxPoolTaps(rc, &p.geo, p.planes, tensor.Data[float32](x), tensor.Data[float32](y)):
 	case x.DType() == tensor.Float32:
 		poolT(rc, &p, tensor.Data[float32](y), tensor.Data[float32](x), idx, k.isMax)
 	default:

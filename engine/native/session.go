@@ -20,7 +20,32 @@ type session struct {
 	plan    *plan
 	threads int
 	log     *slog.Logger
-	arenas  sync.Pool
+	// arenas holds the arenas of finished runs for the next ones: each
+	// keeps the buffers of a run's intermediate values, so that
+	// steady-state runs allocate none. Unlike a sync.Pool it is not
+	// emptied by garbage collections; it holds as many arenas as runs
+	// have been concurrent.
+	arenasMu sync.Mutex
+	arenas   []*arena
+}
+
+// getArena takes a free arena, or a new one.
+func (s *session) getArena() *arena {
+	s.arenasMu.Lock()
+	defer s.arenasMu.Unlock()
+	if n := len(s.arenas); n > 0 {
+		ar := s.arenas[n-1]
+		s.arenas = s.arenas[:n-1]
+		return ar
+	}
+	return newArena()
+}
+
+// putArena returns an arena after a run.
+func (s *session) putArena(ar *arena) {
+	s.arenasMu.Lock()
+	defer s.arenasMu.Unlock()
+	s.arenas = append(s.arenas, ar)
 }
 
 // NewSession plans m for execution: it checks every node (of the graph and
@@ -45,14 +70,22 @@ func NewSession(ctx context.Context, m *onnx.Model, opts engine.Options) (engine
 		return nil, err
 	}
 	s := &session{plan: p, threads: threads, log: opts.Log()}
-	s.arenas.New = func() any { return newArena() }
-	s.log.Debug("native: model planned", "nodes", len(m.Graph.Nodes), "steps", len(p.steps), "values", p.numValues, "threads", threads)
+	s.log.Debug("native: model planned", "nodes", len(m.Graph.Nodes), "steps", len(p.steps), "fused", p.fused,
+		"values", p.numValues, "threads", threads, "gemm", defaultGemm().kern.Name, "taps", defaultTaps().Name)
 	return s, nil
 }
 
 func (s *session) Inputs() []engine.TensorInfo  { return cloneInfos(s.plan.inputs) }
 func (s *session) Outputs() []engine.TensorInfo { return cloneInfos(s.plan.outputs) }
-func (s *session) Close() error                 { return nil }
+
+// Close releases the arenas; the session still runs afterwards (with new
+// ones).
+func (s *session) Close() error {
+	s.arenasMu.Lock()
+	defer s.arenasMu.Unlock()
+	s.arenas = nil
+	return nil
+}
 
 // Run executes the plan on tensors. It returns the outputs Outputs lists:
 // every tensor output, and a ZipMap output as the [N, C] float32 tensor of
@@ -146,10 +179,12 @@ func (s *session) RunValues(ctx context.Context, inputs map[string]*onnx.Value) 
 
 // exec runs the main plan with a pooled arena and marks errors.
 func (s *session) exec(ctx context.Context, st *runState) error {
-	ar := s.arenas.Get().(*arena)
+	ar := s.getArena()
+	enterRun()
 	defer func() {
+		exitRun()
 		ar.endRun()
-		s.arenas.Put(ar)
+		s.putArena(ar)
 	}()
 	rc := &runCtx{ctx: ctx, threads: s.threads, arena: ar}
 	err := s.plan.exec(rc, st)

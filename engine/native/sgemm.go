@@ -1,31 +1,20 @@
 package native
 
-// Block sizes of the portable SGEMM. The micro-kernel computes a
-// gemmMR×gemmNR tile of C from packed panels of A (gemmMR rows) and B
-// (gemmNR columns); a gemmKC-deep slice of a gemmMC-row block of A stays in
-// L2 while a gemmKC×gemmNR panel of B stays in L1. The 2×4 tile is the
-// largest whose accumulators fit the scalar registers Go allocates on amd64
-// (larger tiles spill and run slower).
-const (
-	gemmMR = 2
-	gemmNR = 4
-	gemmKC = 256
-	gemmMC = 128
-	gemmNC = 2048
+import "github.com/inferd/inferd/engine/native/internal/simd"
 
-	// gemmMinFlopsPerThread keeps tiny products on one goroutine.
-	gemmMinFlopsPerThread = 1 << 19
-)
+// gemmMinFlopsPerThread keeps small products on one goroutine.
+const gemmMinFlopsPerThread = 1 << 20
 
 // gemmOperand is one operand of sgemm, op(X): a row-major matrix with
 // leading dimension ld, used transposed when trans is set, or an operand
-// packed once (constant weights) by packA or packB, in which case only
-// packed is read.
+// packed once (constant weights) by prepackA or prepackB for the kernel
+// impl, in which case only packed is read.
 type gemmOperand struct {
 	data   []float32
 	ld     int
 	trans  bool
 	packed []float32
+	impl   *gemmImpl
 }
 
 // at returns element (i, j) of op(X).
@@ -41,41 +30,73 @@ func rowMajor(data []float32, ld int, trans bool) gemmOperand {
 	return gemmOperand{data: data, ld: ld, trans: trans}
 }
 
+// gemmEpilogue is what sgemm applies to C = alpha·op(A)·op(B) + beta·C
+// before storing it, in this order: a bias per row (rowBias, m values) or
+// per column (colBias, n values; not both), a clamp to [lo, hi], then post, an
+// elementwise function applied in place. The kernels fuse all but post
+// into their stores.
+type gemmEpilogue struct {
+	rowBias, colBias []float32
+	clamp            bool
+	lo, hi           float32
+	post             func(d, x []float32)
+}
+
 // sgemm computes C = alpha·op(A)·op(B) + beta·C, where op(A) is m×k, op(B)
 // is k×n and C is m×n row-major with leading dimension ldc. When beta is 0,
 // C is not read (it may hold garbage). The work is split over at most
 // threads goroutines by blocks of C.
 //
-// This is the single entry point operators use for float32 matrix products;
-// a SIMD implementation replaces what is behind it.
+// This is the entry point operators use for float32 matrix products; it
+// runs the fastest kernel the CPU has.
 func sgemm(m, n, k int, alpha float32, a, b gemmOperand, beta float32, c []float32, ldc, threads int) {
+	sgemmEp(defaultGemm(), m, n, k, alpha, a, b, beta, c, ldc, threads, nil)
+}
+
+// sgemmEp is sgemm with kernel impl (packed operands must be packed for
+// it) and an epilogue (nil for none).
+func sgemmEp(impl *gemmImpl, m, n, k int, alpha float32, a, b gemmOperand, beta float32, c []float32, ldc, threads int, ep *gemmEpilogue) {
 	if m <= 0 || n <= 0 {
 		return
 	}
+	checkPacked(impl, &a, &b)
 	if k <= 0 || alpha == 0 {
 		parallelFor(threads, m, max(1, (1<<16)/n), func(lo, hi int) {
 			scaleRows(c, ldc, lo, hi, 0, n, beta)
+			ep.applyGo(c, ldc, lo, hi, 0, n)
 		})
 		return
 	}
 	threads = max(1, min(threads, m*n*k/gemmMinFlopsPerThread))
 	if a.packed == nil && b.packed == nil && (m == 1 || n == 1) {
 		sgemv(m, n, k, alpha, &a, &b, beta, c, ldc, threads)
+		ep.applyGo(c, ldc, 0, m, 0, n)
 		return
 	}
 	// Split C into bands along its longer side, aligned to the tile size
-	// so that pre-packed panels stay addressable.
+	// so that pre-packed panels stay addressable; two bands per thread at
+	// most, since each band packs its share of the operand that is not
+	// pre-packed and all of the other.
 	if n >= m {
-		panels := (n + gemmNR - 1) / gemmNR
-		parallelFor(threads, panels, 1, func(lo, hi int) {
-			gemmRegion(m, n, k, alpha, &a, &b, beta, c, ldc, 0, m, lo*gemmNR, min(hi*gemmNR, n))
+		panels := (n + impl.nr - 1) / impl.nr
+		parallelFor(threads, panels, max(1, panels/(2*threads)), func(lo, hi int) {
+			impl.region(m, n, k, alpha, &a, &b, beta, c, ldc, 0, m, lo*impl.nr, min(hi*impl.nr, n), ep)
 		})
 		return
 	}
-	panels := (m + gemmMR - 1) / gemmMR
-	parallelFor(threads, panels, 1, func(lo, hi int) {
-		gemmRegion(m, n, k, alpha, &a, &b, beta, c, ldc, lo*gemmMR, min(hi*gemmMR, m), 0, n)
+	panels := (m + impl.mr - 1) / impl.mr
+	parallelFor(threads, panels, max(1, panels/(2*threads)), func(lo, hi int) {
+		impl.region(m, n, k, alpha, &a, &b, beta, c, ldc, lo*impl.mr, min(hi*impl.mr, m), 0, n, ep)
 	})
+}
+
+// checkPacked panics when a packed operand was packed for another kernel
+// than impl: a bug, since operands are packed with the kernel that runs
+// them.
+func checkPacked(impl *gemmImpl, a, b *gemmOperand) {
+	if a.packed != nil && a.impl != impl || b.packed != nil && b.impl != impl {
+		panic("sgemm: operand packed for another kernel")
+	}
 }
 
 // scaleRows multiplies C[i0:i1, j0:j1] by beta (beta 0 stores zeros, so
@@ -96,73 +117,75 @@ func scaleRows(c []float32, ldc, i0, i1, j0, j1 int, beta float32) {
 	}
 }
 
-// gemmRegion computes the block C[i0:i1, j0:j1]; i0 is a multiple of
-// gemmMR and j0 of gemmNR.
-func gemmRegion(m, n, k int, alpha float32, a, b *gemmOperand, beta float32, c []float32, ldc, i0, i1, j0, j1 int) {
-	scaleRows(c, ldc, i0, i1, j0, j1, beta)
-	mPad := roundUp(m, gemmMR)
-	nPad := roundUp(n, gemmNR)
-	var abuf, bbuf *[]float32
-	if a.packed == nil {
-		abuf = getScratch(roundUp(min(gemmMC, i1-i0), gemmMR) * gemmKC)
-		defer putScratch(abuf)
+// applyGo applies the epilogue to C[i0:i1, j0:j1] in Go, for the paths
+// that do not go through the kernels. A nil epilogue does nothing.
+func (ep *gemmEpilogue) applyGo(c []float32, ldc, i0, i1, j0, j1 int) {
+	if ep == nil {
+		return
 	}
-	if b.packed == nil {
-		bbuf = getScratch(roundUp(min(gemmNC, j1-j0), gemmNR) * gemmKC)
-		defer putScratch(bbuf)
-	}
-	for jc := j0; jc < j1; jc += gemmNC {
-		ncb := min(gemmNC, j1-jc)
-		for pc := 0; pc < k; pc += gemmKC {
-			kcb := min(gemmKC, k-pc)
-			var bp []float32
-			if b.packed != nil {
-				bp = b.packed[pc*nPad+jc*kcb:]
-			} else {
-				bp = *bbuf
-				packB(bp, b, pc, kcb, jc, ncb, n)
+	for i := i0; i < i1; i++ {
+		row := c[i*ldc+j0 : i*ldc+j1]
+		switch {
+		case ep.rowBias != nil:
+			b := ep.rowBias[i]
+			for j := range row {
+				row[j] += b
 			}
-			for ic := i0; ic < i1; ic += gemmMC {
-				mcb := min(gemmMC, i1-ic)
-				var ap []float32
-				if a.packed != nil {
-					ap = a.packed[pc*mPad+ic*kcb:]
-				} else {
-					ap = *abuf
-					packA(ap, a, ic, mcb, pc, kcb, m)
-				}
-				gemmMacro(mcb, ncb, kcb, alpha, ap, bp, c[ic*ldc+jc:], ldc)
+		case ep.colBias != nil:
+			for j, b := range ep.colBias[j0:j1] {
+				row[j] += b
 			}
+		}
+		if ep.clamp {
+			clampSlice(row, ep.lo, ep.hi)
+		}
+		if ep.post != nil {
+			ep.post(row, row)
 		}
 	}
 }
 
-// gemmMacro multiplies a packed mcb×kcb block of A by a packed kcb×ncb
-// block of B into C, tile by tile.
-func gemmMacro(mcb, ncb, kcb int, alpha float32, ap, bp, c []float32, ldc int) {
-	for jr := 0; jr < ncb; jr += gemmNR {
-		nr := min(gemmNR, ncb-jr)
-		bpanel := bp[jr*kcb : (jr+gemmNR)*kcb]
-		for ir := 0; ir < mcb; ir += gemmMR {
-			mr := min(gemmMR, mcb-ir)
-			apanel := ap[ir*kcb : (ir+gemmMR)*kcb]
-			switch {
-			case mr == gemmMR && nr == gemmNR:
-				kernel2x4(kcb, alpha, apanel, bpanel, c[ir*ldc+jr:], ldc)
-			case mr == 1 && nr == gemmNR:
-				kernel1x4(kcb, alpha, apanel, bpanel, c[ir*ldc+jr:])
-			default:
-				var tile [gemmMR * gemmNR]float32
-				kernel2x4(kcb, alpha, apanel, bpanel, tile[:], gemmNR)
-				for r := range mr {
-					row := c[(ir+r)*ldc+jr : (ir+r)*ldc+jr+nr]
-					for j := range row {
-						row[j] += tile[r*gemmNR+j]
-					}
-				}
-			}
+// clampSlice bounds s to [lo, hi], leaving NaN as it is.
+func clampSlice(s []float32, lo, hi float32) {
+	for i, v := range s {
+		if v < lo {
+			v = lo
+		}
+		if v > hi {
+			v = hi
+		}
+		s[i] = v
+	}
+}
+
+// simdEpilogue returns the kernel flags and epilogue for a tile of the
+// block at rows i0 and columns j0 of C: scale by alpha unless 1,
+// accumulate unless this is the first depth block of a product with beta 0,
+// and on the last depth block the bias and clamp.
+func (ep *gemmEpilogue) simdEpilogue(alpha float32, accumulate, last bool) simd.Epilogue {
+	var s simd.Epilogue
+	if alpha != 1 {
+		s.Flags |= simd.Scale
+		s.Alpha = alpha
+	}
+	if accumulate {
+		s.Flags |= simd.Accumulate
+	}
+	if last && ep != nil {
+		switch {
+		case ep.rowBias != nil:
+			s.Flags |= simd.RowBias
+			s.Bias = ep.rowBias
+		case ep.colBias != nil:
+			s.Flags |= simd.ColBias
+			s.Bias = ep.colBias
+		}
+		if ep.clamp {
+			s.Flags |= simd.Clamp
+			s.Lo, s.Hi = ep.lo, ep.hi
 		}
 	}
+	return s
 }
 
 func roundUp(x, m int) int { return (x + m - 1) / m * m }

@@ -1,64 +1,162 @@
 package native
 
-// kernel2x4 computes C[0:2, 0:4] += alpha · Apanel · Bpanel over depth kc,
-// where a holds kc steps of gemmMR values and b kc steps of gemmNR values.
-// Eight accumulators and their products fill the scalar registers the Go
-// compiler allocates on amd64 without spilling.
-func kernel2x4(kc int, alpha float32, a, b, c []float32, ldc int) {
-	var c00, c01, c02, c03, c10, c11, c12, c13 float32
-	a = a[:kc*gemmMR]
-	b = b[:kc*gemmNR]
-	for len(a) >= 2 && len(b) >= 4 {
-		aa := (*[2]float32)(a)
-		bb := (*[4]float32)(b)
-		// Reading A through aa at each use (rather than into locals) keeps
-		// the compiler from spilling accumulators.
-		c00 += aa[0] * bb[0]
-		c01 += aa[0] * bb[1]
-		c02 += aa[0] * bb[2]
-		c03 += aa[0] * bb[3]
-		c10 += aa[1] * bb[0]
-		c11 += aa[1] * bb[1]
-		c12 += aa[1] * bb[2]
-		c13 += aa[1] * bb[3]
-		a = a[2:]
-		b = b[4:]
-	}
-	r0 := (*[4]float32)(c[:4])
-	r1 := (*[4]float32)(c[ldc : ldc+4])
-	if alpha != 1 {
-		c00, c01, c02, c03 = alpha*c00, alpha*c01, alpha*c02, alpha*c03
-		c10, c11, c12, c13 = alpha*c10, alpha*c11, alpha*c12, alpha*c13
-	}
-	r0[0] += c00
-	r0[1] += c01
-	r0[2] += c02
-	r0[3] += c03
-	r1[0] += c10
-	r1[1] += c11
-	r1[2] += c12
-	r1[3] += c13
+import (
+	"sync"
+
+	"github.com/inferd/inferd/engine/native/internal/simd"
+)
+
+// gemmImpl is a GEMM micro-kernel with its cache blocking. The kernel
+// computes an mr×nr tile of C from packed panels of A (mr rows) and B (nr
+// columns); a kc-deep slice of an mc-row block of A stays in L2 while a
+// kc×nr panel of B stays in L1, and nc bounds the columns of B packed at
+// once.
+type gemmImpl struct {
+	kern       *simd.GemmKernel
+	mr, nr     int
+	kc, mc, nc int
 }
 
-// kernel1x4 is kernel2x4 for a panel whose second row is padding (m odd):
-// it reads only the first row of each A step.
-func kernel1x4(kc int, alpha float32, a, b, c []float32) {
-	var c0, c1, c2, c3 float32
-	a = a[:kc*gemmMR]
-	b = b[:kc*gemmNR]
-	for len(a) >= 2 && len(b) >= 4 {
-		a0 := a[0]
-		bb := (*[4]float32)(b)
-		c0 += a0 * bb[0]
-		c1 += a0 * bb[1]
-		c2 += a0 * bb[2]
-		c3 += a0 * bb[3]
-		a = a[2:]
-		b = b[4:]
+// gemmImpls returns every kernel the CPU runs, fastest first, with its
+// blocking.
+var gemmImpls = sync.OnceValue(func() []*gemmImpl {
+	var impls []*gemmImpl
+	for _, k := range simd.GemmKernels() {
+		// Blocks are whole tiles, so that pre-packed panels stay
+		// addressable from any block.
+		impls = append(impls, &gemmImpl{kern: k, mr: k.MR, nr: k.NR,
+			kc: 256, mc: roundUp(128, k.MR), nc: roundUp(2048, k.NR)})
 	}
-	r := (*[4]float32)(c[:4])
-	r[0] += alpha * c0
-	r[1] += alpha * c1
-	r[2] += alpha * c2
-	r[3] += alpha * c3
+	return impls
+})
+
+// defaultGemm is the kernel operators use: the fastest, unless a test
+// forces another (forcedGemm).
+func defaultGemm() *gemmImpl {
+	if forcedGemm != nil {
+		return forcedGemm
+	}
+	return gemmImpls()[0]
 }
+
+// defaultTaps is the tap kernel operators use, like defaultGemm.
+func defaultTaps() *simd.TapKernel {
+	if forcedTaps != nil {
+		return forcedTaps
+	}
+	return simd.TapKernels()[0]
+}
+
+// forcedGemm and forcedTaps, when set (by tests, before loading a model),
+// replace the fastest kernels.
+var (
+	forcedGemm *gemmImpl
+	forcedTaps *simd.TapKernel
+)
+
+// region computes the block C[i0:i1, j0:j1]; i0 is a multiple of mr and
+// j0 of nr.
+func (impl *gemmImpl) region(m, n, k int, alpha float32, a, b *gemmOperand, beta float32, c []float32, ldc, i0, i1, j0, j1 int, ep *gemmEpilogue) {
+	if beta != 0 {
+		scaleRows(c, ldc, i0, i1, j0, j1, beta)
+	}
+	mPad := roundUp(m, impl.mr)
+	nPad := roundUp(n, impl.nr)
+	var abuf, bbuf *[]float32
+	if a.packed == nil {
+		abuf = getScratch(roundUp(min(impl.mc, i1-i0), impl.mr) * impl.kc)
+		defer putScratch(abuf)
+	}
+	if b.packed == nil {
+		bbuf = getScratch(roundUp(min(impl.nc, j1-j0), impl.nr) * impl.kc)
+		defer putScratch(bbuf)
+	}
+	for jc := j0; jc < j1; jc += impl.nc {
+		ncb := min(impl.nc, j1-jc)
+		for pc := 0; pc < k; pc += impl.kc {
+			kcb := min(impl.kc, k-pc)
+			var bp []float32
+			if b.packed != nil {
+				bp = b.packed[pc*nPad+jc*kcb:]
+			} else {
+				bp = *bbuf
+				impl.packB(bp, b, pc, kcb, jc, ncb, n)
+			}
+			last := pc+kcb >= k
+			sep := ep.simdEpilogue(alpha, pc > 0 || beta != 0, last)
+			for ic := i0; ic < i1; ic += impl.mc {
+				mcb := min(impl.mc, i1-ic)
+				var ap []float32
+				if a.packed != nil {
+					ap = a.packed[pc*mPad+ic*kcb:]
+				} else {
+					ap = *abuf
+					impl.packA(ap, a, ic, mcb, pc, kcb, m)
+				}
+				impl.macro(mcb, ncb, kcb, ap, bp, c[ic*ldc+jc:], ldc, &sep, ep, ic, jc)
+				if last && ep != nil && ep.post != nil {
+					for i := ic; i < ic+mcb; i++ {
+						row := c[i*ldc+jc : i*ldc+jc+ncb]
+						ep.post(row, row)
+					}
+				}
+			}
+		}
+	}
+}
+
+// macro multiplies a packed mcb×kcb block of A by a packed kcb×ncb block
+// of B into C, tile by tile; the block's top left corner is (i0, j0) of
+// the whole C, which locates its bias values. Partial tiles at the edges go
+// through a full tile on the stack.
+func (impl *gemmImpl) macro(mcb, ncb, kcb int, ap, bp, c []float32, ldc int, sep *simd.Epilogue, ep *gemmEpilogue, i0, j0 int) {
+	mr, nr := impl.mr, impl.nr
+	var (
+		tile [maxTile]float32
+		bias [maxTile]float32
+	)
+	rowBias := sep.Flags&simd.RowBias != 0
+	colBias := sep.Flags&simd.ColBias != 0
+	for jr := 0; jr < ncb; jr += nr {
+		cols := min(nr, ncb-jr)
+		bpanel := bp[jr*kcb : (jr+nr)*kcb]
+		tsep := *sep
+		if colBias {
+			tsep.Bias = ep.colBias[j0+jr:]
+			if cols < nr {
+				clear(bias[:nr])
+				copy(bias[:cols], ep.colBias[j0+jr:])
+				tsep.Bias = bias[:nr]
+			}
+		}
+		for ir := 0; ir < mcb; ir += mr {
+			rows := min(mr, mcb-ir)
+			apanel := ap[ir*kcb : (ir+mr)*kcb]
+			if rowBias {
+				tsep.Bias = ep.rowBias[i0+ir:]
+				if rows < mr {
+					clear(bias[:mr])
+					copy(bias[:rows], ep.rowBias[i0+ir:])
+					tsep.Bias = bias[:mr]
+				}
+			}
+			if rows == mr && cols == nr {
+				impl.kern.Tile(kcb, apanel, bpanel, c[ir*ldc+jr:], ldc, &tsep)
+				continue
+			}
+			t := tile[:mr*nr]
+			if tsep.Flags&simd.Accumulate != 0 {
+				for r := range rows {
+					copy(t[r*nr:r*nr+cols], c[(ir+r)*ldc+jr:])
+				}
+			}
+			impl.kern.Tile(kcb, apanel, bpanel, t, nr, &tsep)
+			for r := range rows {
+				copy(c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+cols], t[r*nr:])
+			}
+		}
+	}
+}
+
+// maxTile bounds mr·nr of every kernel.
+const maxTile = 8 * 32

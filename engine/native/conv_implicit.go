@@ -1,0 +1,217 @@
+package native
+
+import "github.com/inferd/inferd/engine/native/internal/simd"
+
+// Implicit-GEMM convolution: the input is laid out once in the phase
+// planes of a tapLayout (zero padding), after which row (ch, i, j) of the
+// im2col matrix is the planes of channel ch read at a constant offset, so
+// the GEMM kernel reads B in place through a table of offsets instead of a
+// packed im2col copy. The planes of consecutive images follow each other
+// (per channel and phase), so a band of output rows may span images. The
+// price is that each output run also computes the garbage columns and rows
+// of the padded layout; useImplicitConv weighs that against im2col's
+// packing.
+
+// planesTarget bounds the floats of the planes built at once (the batch is
+// processed in chunks of images): small enough for them to stay in the L2
+// cache between their building and their use (1 MB: measured best on
+// ResNet-18 and MobileNetV2 at batch 32, against 512 KB and 2 MB).
+const planesTarget = 1 << 18
+
+// im2colPackCost is what packing one element of the im2col matrix costs,
+// in multiply-adds of the kernel, fitted on BenchmarkConv (the per-row
+// overhead of small images makes it larger than the copy alone).
+const im2colPackCost = 256
+
+// useImplicitConv reports whether the implicit GEMM is expected to be
+// faster than the packed im2col for this convolution.
+func useImplicitConv(p *convProblem, l *tapLayout) bool {
+	if l == nil {
+		return false
+	}
+	mg, kg := p.m/p.group, p.c/p.group*l.kh*l.kw
+	mPad := roundUp(mg, defaultGemm().mr)
+	implicit := float64(mPad) * float64(kg) * float64(l.hq*l.wq)
+	im2col := float64(mPad+im2colPackCost) * float64(kg) * float64(l.oh*l.ow)
+	return implicit <= im2col
+}
+
+// convImplicit computes the convolution p with the implicit GEMM planned
+// in cp. packed holds the group's weights packed for cp's kernel, or is
+// nil.
+func convImplicit(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan) {
+	impl, l := cp.gemm, cp.l
+	cg, mg := p.c/p.group, p.m/p.group
+	kg := cg * l.kh * l.kw
+	plane := l.plane()
+	chunk, phaseStride, chStride, table := cp.chunk, cp.phaseStride, cp.chStride, cp.table
+	weights := packedWeights(impl, p, packed, kg)
+	tk := cp.taps
+	planes := getScratch(p.c * chStride)
+	defer putScratch(planes)
+	parallelFor(rc.threads, p.c, max(1, elemGrain/chStride), func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			l.prefill((*planes)[ch*chStride:], chunk, phaseStride, 0)
+		}
+	})
+	// Output columns per band: its product stays in L2 with the weights.
+	bandCols := max(4*impl.nr, (1<<17)/max(1, mg))
+	for n0 := 0; n0 < p.batch; n0 += chunk {
+		n1 := min(p.batch, n0+chunk)
+		imgs := n1 - n0
+		parallelFor(rc.threads, p.c*imgs, max(1, elemGrain/plane), func(lo, hi int) {
+			scratch := getScratch(l.w + 1)
+			defer putScratch(scratch)
+			for t := lo; t < hi; t++ {
+				ch, img := t/imgs, t%imgs
+				x := p.x[((n0+img)*p.c+ch)*l.h*l.w : ((n0+img)*p.c+ch+1)*l.h*l.w]
+				l.build((*planes)[ch*chStride+img*plane:], x, phaseStride, tk, *scratch)
+			}
+		})
+		rows := imgs * l.hq
+		bandRows := max(1, min(rows, bandCols/l.wq))
+		bands := max((rows+bandRows-1)/bandRows, min(rc.threads, rows, parallelTasks(2*mg*kg*rows*l.wq*p.group)))
+		bandRows = (rows + bands - 1) / bands
+		bands = (rows + bandRows - 1) / bandRows
+		parallelFor(rc.threads, bands*p.group, 1, func(lo, hi int) {
+			ctmp := getScratch(mg * roundUp(bandRows*l.wq, impl.nr))
+			defer putScratch(ctmp)
+			for t := lo; t < hi; t++ {
+				grp, band := t%p.group, t/p.group
+				t0 := band * bandRows
+				t1 := min(rows, t0+bandRows)
+				c0, cols := t0*l.wq, (t1-t0)*l.wq
+				ldc := roundUp(cols, impl.nr)
+				c := (*ctmp)[:mg*ldc]
+				ep := gemmEpilogue{}
+				if p.bias != nil {
+					ep.rowBias = p.bias[grp*mg : (grp+1)*mg]
+				}
+				p.act.setEpilogue(&ep)
+				accumulate := p.residual != nil
+				if accumulate {
+					l.validRows(t0, t1, func(t, run, n int) {
+						copyRows(c[run:], ldc, p.residual[p.outOffset(l, n0, grp, t):], l.oh*l.ow, mg, n)
+					})
+				}
+				b := (*planes)[grp*cg*chStride+c0:]
+				impl.regionIndirect(mg, kg, &weights[grp], b, table, cols, c, ldc, accumulate, true, &ep)
+				l.validRows(t0, t1, func(t, run, n int) {
+					copyRows(p.y[p.outOffset(l, n0, grp, t):], l.oh*l.ow, c[run:], ldc, mg, n)
+				})
+			}
+		})
+	}
+}
+
+// validRows calls f for the real output rows among the global rows
+// [t0, t1) of the layout's output runs (not the garbage rows between
+// images), with the first row t, its start in the band's run and the
+// number n of outputs to take from there: ow, or several rows at once when
+// rows have no garbage columns (wq = ow), since they are then contiguous
+// both in the run and in the output.
+func (l *tapLayout) validRows(t0, t1 int, f func(t, run, n int)) {
+	for t := t0; t < t1; {
+		if t%l.hq >= l.oh {
+			t++
+			continue
+		}
+		rows := 1
+		if l.wq == l.ow {
+			rows = min(t1, t-t%l.hq+l.oh) - t
+		}
+		f(t, (t-t0)*l.wq, rows*l.ow)
+		t += rows
+	}
+}
+
+// outOffset is the offset in y of output row t of the chunk starting at
+// image n0, in the first channel of group grp.
+func (p *convProblem) outOffset(l *tapLayout, n0, grp, t int) int {
+	img, oy := n0+t/l.hq, t%l.hq
+	return ((img*p.m+grp*(p.m/p.group))*l.oh + oy) * l.ow
+}
+
+// regionIndirect computes C = op(A)·B (+ C when accumulate) for the m×cols
+// product with the packed A and B read in place through the offset table
+// (row p of B at b[o[p]:]), applying the epilogue. When padded, B and C
+// (leading dimension ldc, a multiple of nr) have room for the last column
+// tile to be computed whole; otherwise that tile's B panel is gathered and
+// its C goes through a tile on the stack.
+func (impl *gemmImpl) regionIndirect(m, k int, a *gemmOperand, b []float32, o *simd.Offsets, cols int, c []float32, ldc int, accumulate, padded bool, ep *gemmEpilogue) {
+	mr, nr := impl.mr, impl.nr
+	mPad := roundUp(m, mr)
+	var tile, bias [maxTile]float32
+	var edge *[]float32
+	for pc := 0; pc < k; pc += impl.kc {
+		kcb := min(impl.kc, k-pc)
+		last := pc+kcb >= k
+		sep := ep.simdEpilogue(1, pc > 0 || accumulate, last)
+		ap := a.packed[pc*mPad:]
+		for jr := 0; jr < cols; jr += nr {
+			width := nr
+			var panel []float32
+			if !padded && cols-jr < nr {
+				// The last, partial column tile: gather its B panel.
+				width = cols - jr
+				if edge == nil {
+					edge = getScratch(impl.kc * nr)
+					defer putScratch(edge)
+				}
+				panel = (*edge)[:kcb*nr]
+				for q := range kcb {
+					row := panel[q*nr : (q+1)*nr]
+					at := o.At(pc+q) + jr
+					copy(row, b[at:at+width])
+					clear(row[width:])
+				}
+			}
+			for ir := 0; ir < m; ir += mr {
+				rows := min(mr, m-ir)
+				apanel := ap[ir*kcb : (ir+mr)*kcb]
+				tsep := sep
+				if sep.Flags&simd.RowBias != 0 {
+					tsep.Bias = ep.rowBias[ir:]
+					if rows < mr {
+						clear(bias[:mr])
+						copy(bias[:rows], ep.rowBias[ir:])
+						tsep.Bias = bias[:mr]
+					}
+				}
+				if rows == mr && width == nr {
+					impl.kern.TileIndirect(kcb, apanel, b[jr:], o, pc, c[ir*ldc+jr:], ldc, &tsep)
+					continue
+				}
+				t := tile[:mr*nr]
+				if tsep.Flags&simd.Accumulate != 0 {
+					copyRows(t, nr, c[ir*ldc+jr:], ldc, rows, width)
+				}
+				if panel != nil {
+					impl.kern.Tile(kcb, apanel, panel, t, nr, &tsep)
+				} else {
+					impl.kern.TileIndirect(kcb, apanel, b[jr:], o, pc, t, nr, &tsep)
+				}
+				copyRows(c[ir*ldc+jr:], ldc, t, nr, rows, width)
+			}
+		}
+	}
+	if ep != nil && ep.post != nil {
+		for i := range m {
+			row := c[i*ldc : i*ldc+cols]
+			ep.post(row, row)
+		}
+	}
+}
+
+// packedWeights returns packed, or when it is nil the weights of p (kg
+// values per output channel) packed for impl, group by group.
+func packedWeights(impl *gemmImpl, p *convProblem, packed []gemmOperand, kg int) []gemmOperand {
+	if packed != nil {
+		return packed
+	}
+	mg := p.m / p.group
+	for grp := range p.group {
+		packed = append(packed, impl.prepackA(rowMajor(p.w[grp*mg*kg:], kg, false), mg, kg))
+	}
+	return packed
+}

@@ -1,0 +1,145 @@
+package native
+
+import (
+	"slices"
+	"sync/atomic"
+
+	"github.com/inferd/inferd/engine/native/internal/simd"
+)
+
+// convAlgo is a 2-D convolution algorithm.
+type convAlgo int
+
+const (
+	algoIm2col    convAlgo = iota // packed im2col and GEMM (conv_gemm.go)
+	algoImplicit                  // implicit GEMM over the tap layout (conv_implicit.go)
+	algoPointwise                 // 1×1 GEMM on the input in place (conv_pointwise.go)
+	algoDepthwise                 // tap kernel per channel (conv_depthwise.go)
+)
+
+// convPlan is what a 2-D convolution derives from its shapes: the
+// algorithm and its tables, computed once per input shape (convSetup) so
+// that steady-state runs allocate none of it.
+type convPlan struct {
+	algo    convAlgo
+	gemm    *gemmImpl
+	taps    *simd.TapKernel
+	threads int
+	l       *tapLayout
+	// Implicit GEMM: images per chunk of planes, the stride of each phase
+	// and channel in the planes buffer, the offsets of the im2col rows.
+	// Pointwise: the offsets of the input channels.
+	chunk, phaseStride, chStride int
+	table                        *simd.Offsets
+	// Depthwise: images per run and the offsets of the taps.
+	tapOffs []int
+}
+
+// newConvPlan plans p with algorithm algo and the current kernels, for runs
+// on threads threads.
+func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
+	cp := &convPlan{algo: algo, gemm: defaultGemm(), taps: defaultTaps(), l: newTapLayout(&p.geo), threads: threads}
+	cg := p.c / p.group
+	switch algo {
+	case algoImplicit:
+		l := cp.l
+		taps := l.kh * l.kw
+		plane := l.plane()
+		// Each thread's L2 holds its share of the planes.
+		cp.chunk = max(1, min(p.batch, planesTarget*max(1, threads)/max(1, p.c*l.phases*plane)))
+		cp.phaseStride = cp.chunk*plane + l.tail() + l.reach() + cp.gemm.nr
+		cp.chStride = l.phases * cp.phaseStride
+		offs := make([]int, cg*taps)
+		l.tapOffsets(offs, cp.phaseStride)
+		for ch := 1; ch < cg; ch++ {
+			for t := range taps {
+				offs[ch*taps+t] = ch*cp.chStride + offs[t]
+			}
+		}
+		cp.table = simd.NewOffsets(offs)
+	case algoPointwise:
+		hw := p.geo.in[0] * p.geo.in[1]
+		offs := make([]int, cg)
+		for ch := range offs {
+			offs[ch] = ch * hw
+		}
+		cp.table = simd.NewOffsets(offs)
+	case algoDepthwise:
+		l := cp.l
+		if l == nil {
+			break
+		}
+		plane := l.plane()
+		cp.chunk = max(1, min(p.batch, 8192/plane))
+		run := roundUp(cp.chunk*plane, cp.taps.Width)
+		cp.phaseStride = run + l.tail() + l.reach() + cp.taps.Width
+		cp.tapOffs = make([]int, l.kh*l.kw)
+		l.tapOffsets(cp.tapOffs, cp.phaseStride)
+	}
+	return cp
+}
+
+// chooseConvAlgo picks the algorithm expected to be fastest for p.
+func chooseConvAlgo(p *convProblem) convAlgo {
+	switch {
+	case p.c/p.group == 1 && p.group > 1:
+		return algoDepthwise
+	case usePointwise(p):
+		return algoPointwise
+	case useImplicitConv(p, newTapLayout(&p.geo)):
+		return algoImplicit
+	}
+	return algoIm2col
+}
+
+// run computes p with the plan; packed holds the group's weights packed
+// for cp.gemm, or is nil.
+func (cp *convPlan) run(rc *runCtx, p *convProblem, packed []gemmOperand) {
+	switch cp.algo {
+	case algoDepthwise:
+		convDepthwise(rc, p, cp)
+	case algoPointwise:
+		convPointwise(rc, p, packed, cp)
+	case algoImplicit:
+		convImplicit(rc, p, packed, cp)
+	default:
+		convGemm(rc, p, packed)
+	}
+}
+
+// convSetup is a convolution's plan for one pair of input and weight
+// shapes, with the resolved geometry and output shape.
+type convSetup struct {
+	xs, ws []int
+	geo    geometry
+	yShape []int
+	// geo2D is geo as 2-D, for the plan.
+	geo2D geometry
+	// plan is nil for the N-D kernel.
+	plan *convPlan
+}
+
+// convSetupSlot holds the setup of the last shapes a Conv ran with; runs
+// with other shapes replace it. Fused copies of a kernel share the slot.
+type convSetupSlot struct{ p atomic.Pointer[convSetup] }
+
+// lookup returns the setup for the shapes when it is the cached one, made
+// for the current kernels and thread count. A nil slot caches nothing.
+func (s *convSetupSlot) lookup(xs, ws []int, threads int) *convSetup {
+	if s == nil {
+		return nil
+	}
+	cs := s.p.Load()
+	if cs == nil || !slices.Equal(cs.xs, xs) || !slices.Equal(cs.ws, ws) ||
+		cs.plan != nil && (cs.plan.gemm != defaultGemm() || cs.plan.taps != defaultTaps() || cs.plan.threads != threads) {
+		return nil
+	}
+	return cs
+}
+
+// store caches cs (a nil slot does not).
+func (s *convSetupSlot) store(cs *convSetup) {
+	if s != nil {
+		s.p.Store(cs)
+	}
+}

@@ -1,0 +1,51 @@
+package native
+
+// isPointwise reports whether p is a 1×1 convolution with unit strides and
+// no padding, whose input planes are the rows of its GEMM's B as they lie.
+func isPointwise(p *convProblem) bool {
+	g := &p.geo
+	return g.kernel[0] == 1 && g.kernel[1] == 1 && g.stride[0] == 1 && g.stride[1] == 1 &&
+		g.padBegin[0] == 0 && g.padBegin[1] == 0 && g.padEnd[0] == 0 && g.padEnd[1] == 0
+}
+
+// usePointwise reports whether convPointwise suits p: planes large enough
+// that their last partial column tile wastes little (smaller ones do
+// better spanning images in the implicit layout).
+func usePointwise(p *convProblem) bool {
+	return isPointwise(p) && (p.batch == 1 || p.geo.in[0]*p.geo.in[1] >= 8*defaultGemm().nr)
+}
+
+// convPointwise computes a 1×1 convolution with unit strides and no
+// padding image by image, as the product of the weights with the input
+// read in place (channel ch of the group is row ch of B), stored in place.
+// Column bands split the work between threads when images are few.
+func convPointwise(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan) {
+	impl, table := cp.gemm, cp.table
+	hw := p.geo.in[0] * p.geo.in[1]
+	cg, mg := p.c/p.group, p.m/p.group
+	weights := packedWeights(impl, p, packed, cg)
+	tiles := (hw + impl.nr - 1) / impl.nr
+	products := p.batch * p.group
+	split := min(rc.threads, parallelTasks(2*mg*cg*hw*products))
+	perBand := max(1, tiles/max(1, (split+products-1)/products))
+	bands := (tiles + perBand - 1) / perBand
+	parallelFor(rc.threads, products*bands, 1, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			prod, band := t/bands, t%bands
+			img, grp := prod/p.group, prod%p.group
+			j0 := band * perBand * impl.nr
+			j1 := min(hw, j0+perBand*impl.nr)
+			in := (img*p.c+grp*cg)*hw + j0
+			out := (img*p.m+grp*mg)*hw + j0
+			ep := gemmEpilogue{}
+			if p.bias != nil {
+				ep.rowBias = p.bias[grp*mg : (grp+1)*mg]
+			}
+			p.act.setEpilogue(&ep)
+			if p.residual != nil {
+				copyRows(p.y[out:], hw, p.residual[out:], hw, mg, j1-j0)
+			}
+			impl.regionIndirect(mg, cg, &weights[grp], p.x[in:], table, j1-j0, p.y[out:], hw, p.residual != nil, false, &ep)
+		}
+	})
+}

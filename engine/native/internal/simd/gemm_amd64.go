@@ -1,0 +1,96 @@
+//go:build !purego
+
+package simd
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/cpu"
+)
+
+var (
+	// hasAVX512 requires the OS to save the ZMM and mask registers, which
+	// x/sys/cpu checks.
+	hasAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX2 && cpu.X86.HasFMA && cpu.X86.HasBMI2
+	hasAVX2   = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+)
+
+// asmGemmKernels are the assembly GEMM kernels this CPU supports, fastest
+// first.
+var asmGemmKernels = func() []*GemmKernel {
+	var ks []*GemmKernel
+	if hasAVX512 {
+		ks = append(ks, &GemmKernel{Name: "avx512-8x32", MR: 8, NR: 32, isa: isaAVX512})
+	}
+	if hasAVX2 {
+		ks = append(ks, &GemmKernel{Name: "avx2-6x16", MR: 6, NR: 16, isa: isaAVX2})
+	}
+	return ks
+}()
+
+// asmTapKernels are the assembly tap kernels this CPU supports.
+var asmTapKernels = func() []*TapKernel {
+	var ks []*TapKernel
+	if hasAVX512 {
+		ks = append(ks, &TapKernel{Name: "avx512", Width: 16, isa: isaAVX512})
+	}
+	if hasAVX2 {
+		ks = append(ks, &TapKernel{Name: "avx2", Width: 8, isa: isaAVX2})
+	}
+	return ks
+}()
+
+func tileAsm(isa isa, kc int, a, b, c []float32, ldc int, ep *Epilogue) {
+	pa, pb, pc, bias := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), biasPtr(ep)
+	if isa == isaAVX512 {
+		gemmKernel8x32AVX512(kc, pa, pb, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
+		return
+	}
+	gemmKernel6x16AVX2(kc, pa, pb, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
+}
+
+func tileIndirectAsm(isa isa, kc int, a, b []float32, offs []int, c []float32, ldc int, ep *Epilogue) {
+	pa, pb, po, pc, bias := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(offs), unsafe.SliceData(c), biasPtr(ep)
+	if isa == isaAVX512 {
+		gemmKernel8x32AVX512Indirect(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
+		return
+	}
+	gemmKernel6x16AVX2Indirect(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
+}
+
+func biasPtr(ep *Epilogue) *float32 {
+	if ep.Flags&(RowBias|ColBias) == 0 {
+		return nil
+	}
+	return unsafe.SliceData(ep.Bias)
+}
+
+func tapSumAsm(isa isa, dst, src []float32, offs []int, w []float32, flags int, bias, lo, hi float32) {
+	pd, ps, po, pw := unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(offs), unsafe.SliceData(w)
+	if isa == isaAVX512 {
+		tapSumAVX512(pd, len(dst), ps, po, pw, len(w), flags, bias, lo, hi)
+		return
+	}
+	tapSumAVX2(pd, len(dst), ps, po, pw, len(w), flags, bias, lo, hi)
+}
+
+func tapMaxAsm(isa isa, dst, src []float32, offs []int) {
+	pd, ps, po := unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(offs)
+	if isa == isaAVX512 {
+		tapMaxAVX512(pd, len(dst), ps, po, len(offs))
+		return
+	}
+	tapMaxAVX2(pd, len(dst), ps, po, len(offs))
+}
+
+func deinterleave2DAsm(even []float32, lde int, odd []float32, ldo int, src []float32, lds, rows, n int) {
+	deinterleave2DAVX512(unsafe.SliceData(even), lde, unsafe.SliceData(odd), ldo, unsafe.SliceData(src), lds, rows, n)
+}
+
+func copy2DAsm(isa isa, dst []float32, ldd int, src []float32, lds, rows, cols int) {
+	if isa == isaAVX512 {
+		copy2DAVX512(unsafe.SliceData(dst), ldd, unsafe.SliceData(src), lds, rows, cols)
+		return
+	}
+	copy2DAVX2(unsafe.SliceData(dst), ldd, unsafe.SliceData(src), lds, rows, cols)
+}

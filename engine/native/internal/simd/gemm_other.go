@@ -1,0 +1,29 @@
+//go:build !amd64 || purego
+
+package simd
+
+// Without assembly only the Go kernels exist: the lists are empty and the
+// dispatchers below are never reached (every kernel they could be asked
+// for is isaGo, which the callers run directly).
+var (
+	asmGemmKernels []*GemmKernel
+	asmTapKernels  []*TapKernel
+)
+
+const noAsm = "simd: no assembly kernels in this build"
+
+func tileAsm(isa, int, []float32, []float32, []float32, int, *Epilogue) { panic(noAsm) }
+
+func tileIndirectAsm(isa, int, []float32, []float32, []int, []float32, int, *Epilogue) {
+	panic(noAsm)
+}
+
+func tapSumAsm(isa, []float32, []float32, []int, []float32, int, float32, float32, float32) {
+	panic(noAsm)
+}
+
+func tapMaxAsm(isa, []float32, []float32, []int) { panic(noAsm) }
+
+func deinterleave2DAsm([]float32, int, []float32, int, []float32, int, int, int) { panic(noAsm) }
+
+func copy2DAsm(isa, []float32, int, []float32, int, int, int) { panic(noAsm) }

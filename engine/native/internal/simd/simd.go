@@ -1,0 +1,123 @@
+package simd
+
+import "fmt"
+
+// Epilogue flags. The values are those of the generator (gen/gemm.go).
+const (
+	// Accumulate adds the tile to C instead of overwriting it.
+	Accumulate = 1 << iota
+	// Scale multiplies the product by Alpha (before C is added).
+	Scale
+	// RowBias adds Bias[r] to row r of the tile.
+	RowBias
+	// ColBias adds Bias[j] to column j of the tile.
+	ColBias
+	// Clamp bounds the result to [Lo, Hi]; NaN stays NaN.
+	Clamp
+)
+
+// Epilogue says what a GEMM tile does with its product P before storing
+// it: P = min(max(Alpha·P + C + Bias, Lo), Hi), each term by its flag.
+type Epilogue struct {
+	Flags  int
+	Alpha  float32
+	Bias   []float32
+	Lo, Hi float32
+}
+
+// GemmKernel is a register-blocked GEMM micro-kernel computing an MR×NR
+// tile of C.
+type GemmKernel struct {
+	Name   string
+	MR, NR int
+	// isa selects the implementation. The methods call it through a
+	// switch rather than a function value, which would make every
+	// argument escape to the heap.
+	isa isa
+}
+
+// isa is an instruction set a kernel is written for.
+type isa int
+
+const (
+	isaGo isa = iota
+	isaAVX2
+	isaAVX512
+)
+
+// Offsets is a table of row offsets into an unpacked B operand for
+// TileIndirect, with its range computed once.
+type Offsets struct {
+	offs     []int
+	min, max int
+}
+
+// NewOffsets returns the table of offs (which it keeps).
+func NewOffsets(offs []int) *Offsets {
+	o := &Offsets{offs: offs}
+	for i, v := range offs {
+		if i == 0 || v < o.min {
+			o.min = v
+		}
+		if i == 0 || v > o.max {
+			o.max = v
+		}
+	}
+	return o
+}
+
+// Len is the number of offsets.
+func (o *Offsets) Len() int { return len(o.offs) }
+
+// At returns offset p.
+func (o *Offsets) At(p int) int { return o.offs[p] }
+
+// TileIndirect is Tile with B read in place rather than packed: depth
+// step p reads the NR values at b[o[p0+p]:]. It panics unless every offset
+// of the table leaves NR values in b.
+func (k *GemmKernel) TileIndirect(kc int, a, b []float32, o *Offsets, p0 int, c []float32, ldc int, ep *Epilogue) {
+	if kc < 0 || p0 < 0 || p0+kc > len(o.offs) || len(a) < kc*k.MR || ldc < k.NR || len(c) < (k.MR-1)*ldc+k.NR ||
+		kc > 0 && (o.min < 0 || o.max+k.NR > len(b)) {
+		panic(fmt.Sprintf("simd: %s indirect tile: kc=%d, offsets %d..%d of %d, len(a)=%d, len(b)=%d, len(c)=%d, ldc=%d",
+			k.Name, kc, p0, p0+kc, len(o.offs), len(a), len(b), len(c), ldc))
+	}
+	if ep.Flags&RowBias != 0 && len(ep.Bias) < k.MR || ep.Flags&ColBias != 0 && len(ep.Bias) < k.NR {
+		panic(fmt.Sprintf("simd: %s tile: %d bias values", k.Name, len(ep.Bias)))
+	}
+	offs := o.offs[p0 : p0+kc]
+	if k.isa == isaGo {
+		gemmTileIndirectGo(kc, a, b, offs, c, ldc, ep)
+		return
+	}
+	tileIndirectAsm(k.isa, kc, a, b, offs, c, ldc, ep)
+}
+
+// Tile computes the product of a packed A panel (kc steps of MR values) and
+// a packed B panel (kc steps of NR values) and stores it, after the
+// epilogue, into the MR×NR tile at the start of c (row stride ldc). Bias
+// holds MR values for RowBias, NR for ColBias. It panics when a slice is
+// too short.
+func (k *GemmKernel) Tile(kc int, a, b, c []float32, ldc int, ep *Epilogue) {
+	if kc < 0 || len(a) < kc*k.MR || len(b) < kc*k.NR || ldc < k.NR || len(c) < (k.MR-1)*ldc+k.NR {
+		panic(fmt.Sprintf("simd: %s tile: kc=%d, len(a)=%d, len(b)=%d, len(c)=%d, ldc=%d", k.Name, kc, len(a), len(b), len(c), ldc))
+	}
+	if ep.Flags&RowBias != 0 && len(ep.Bias) < k.MR || ep.Flags&ColBias != 0 && len(ep.Bias) < k.NR {
+		panic(fmt.Sprintf("simd: %s tile: %d bias values", k.Name, len(ep.Bias)))
+	}
+	if k.isa == isaGo {
+		gemmTileGo(kc, a, b, c, ldc, ep)
+		return
+	}
+	tileAsm(k.isa, kc, a, b, c, ldc, ep)
+}
+
+func (k *GemmKernel) String() string { return k.Name }
+
+// GemmKernels returns the GEMM kernels this CPU runs, fastest first; the
+// last is the portable Go kernel. The slice is shared: do not modify it.
+func GemmKernels() []*GemmKernel { return gemmKernels }
+
+var gemmKernels = append(append([]*GemmKernel(nil), asmGemmKernels...), goGemmKernel)
+
+// BestGemmKernel is the first of GemmKernels.
+func BestGemmKernel() *GemmKernel { return GemmKernels()[0] }
