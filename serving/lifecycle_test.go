@@ -207,7 +207,7 @@ func TestConfigChange(t *testing.T) {
 	os.WriteFile(path, []byte(strings.Replace(string(orig), "top_k: 3", "top_k: 5", 1)), 0o644)
 	eventually(t, "new config applied", func() bool {
 		mod, _ := m.Model("m")
-		return mod.Config.Postprocess.TopK == 5 && mod.Default() != nil
+		return mod.Config != nil && mod.Config.Postprocess != nil && mod.Config.Postprocess.TopK == 5 && mod.Default() != nil
 	})
 	os.WriteFile(path, []byte(string(orig)+"bogus: 1\n"), 0o644)
 	eventually(t, "bad config rejected", func() bool {
@@ -215,7 +215,7 @@ func TestConfigChange(t *testing.T) {
 		return mod.ConfigErr != nil && strings.Contains(mod.ConfigErr.Error(), `unknown key "bogus"`)
 	})
 	mod, _ := m.Model("m")
-	if mod.Config == nil || mod.Config.Postprocess.TopK != 5 {
+	if mod.Config == nil || mod.Config.Postprocess == nil || mod.Config.Postprocess.TopK != 5 {
 		t.Fatalf("previous config not kept: %+v", mod.Config)
 	}
 	if _, err := classify(m, "", ""); err != nil {

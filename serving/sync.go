@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"path/filepath"
 	"slices"
 	"time"
 
@@ -51,6 +52,11 @@ func (m *Manager) Sync(ctx context.Context) error {
 // new files load without waiting for them to settle.
 func (m *Manager) syncModel(ctx context.Context, rm repository.Model, old *Model, now bool) {
 	cfg, cfgErr, digest := rm.Config, rm.ConfigErr, rm.ConfigDigest
+	if old != nil && old.digest != "" && digest != old.digest && !now && !m.settledID(filepath.Join(rm.Dir, model.FileName), digest) {
+		// config.yaml is being written: keep the config in effect until
+		// the file has settled, so that a half-written file is never applied.
+		cfg, cfgErr, digest = old.Config, old.ConfigErr, old.digest
+	}
 	if cfgErr != nil && old != nil && old.Config != nil {
 		cfg, digest = old.Config, old.digest
 		if old.ConfigErr == nil || old.ConfigErr.Error() != cfgErr.Error() {
@@ -183,14 +189,17 @@ func (m *Manager) syncModel(ctx context.Context, rm repository.Model, old *Model
 // settled reports whether a version's model file has kept the same size
 // and modification time for the settle duration (at once on the first
 // sync); otherwise it asks for another sync when it may have settled.
-func (m *Manager) settled(rv repository.Version) bool {
+func (m *Manager) settled(rv repository.Version) bool { return m.settledID(rv.Path, rv.FileID()) }
+
+// settledID reports whether the file at path has had the identity id
+// (size and time, or a digest of its content) for the settle duration.
+func (m *Manager) settledID(path, id string) bool {
 	if m.initial || m.settle <= 0 {
 		return true
 	}
-	id := rv.FileID()
-	p, ok := m.pending[rv.Path]
+	p, ok := m.pending[path]
 	if !ok || p.id != id {
-		m.pending[rv.Path] = pendingFile{id: id, since: time.Now()}
+		m.pending[path] = pendingFile{id: id, since: time.Now()}
 		m.kickAfter(m.settle)
 		return false
 	}
@@ -198,7 +207,7 @@ func (m *Manager) settled(rv repository.Version) bool {
 		m.kickAfter(m.settle - time.Since(p.since))
 		return false
 	}
-	delete(m.pending, rv.Path)
+	delete(m.pending, path)
 	return true
 }
 

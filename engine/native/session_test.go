@@ -24,9 +24,9 @@ func init() {
 	registerDef(testDomain, "Panic", opDef{minVersion: 1, maxVersion: 1, build: func(b *buildCtx) (kernel, error) {
 		return kernelFunc(func(rc *runCtx, in, out []*tensor.Tensor) error {
 			parallelFor(2, 2, 1, func(lo, hi int) {
-				if lo == 1 { // on the worker goroutine
+				if lo <= 1 && 1 < hi { // on a helper when the region is split, else on the caller
 					var s []int
-					_ = s[lo]
+					_ = s[1]
 				}
 			})
 			return nil
