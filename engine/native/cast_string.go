@@ -85,7 +85,7 @@ func castToStrings(x *tensor.Tensor, out []*tensor.Tensor) error {
 			break
 		}
 		for i, v := range d {
-			dst[i] = format(float64(halfToFloat(v)), 32)
+			dst[i] = format(float64(tensor.Float16ToFloat32(v)), 32)
 		}
 	case []bool:
 		for i, v := range d {

@@ -3,13 +3,15 @@ package native
 import (
 	"math"
 	"testing"
+
+	"github.com/inferd/inferd/tensor"
 )
 
 func TestHalfConversions(t *testing.T) {
 	// Every half value survives a round trip through float32.
 	for h := range 1 << 16 {
-		f := halfToFloat(uint16(h))
-		back := floatToHalf(f)
+		f := tensor.Float16ToFloat32(uint16(h))
+		back := tensor.Float32ToFloat16(f)
 		if math.IsNaN(float64(f)) {
 			if back&0x7c00 != 0x7c00 || back&0x3ff == 0 {
 				t.Fatalf("NaN %#04x came back as %#04x", h, back)
@@ -30,8 +32,8 @@ func TestHalfConversions(t *testing.T) {
 		{1.00146484375, 0x3c02},
 	}
 	for _, tc := range tests {
-		if got := floatToHalf(tc.f); got != tc.want {
-			t.Errorf("floatToHalf(%v) = %#04x, want %#04x", tc.f, got, tc.want)
+		if got := tensor.Float32ToFloat16(tc.f); got != tc.want {
+			t.Errorf("tensor.Float32ToFloat16(%v) = %#04x, want %#04x", tc.f, got, tc.want)
 		}
 	}
 }

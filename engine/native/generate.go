@@ -168,7 +168,7 @@ func buildEyeLike(b *buildCtx) (kernel, error) {
 		if t == tensor.Float16 {
 			bits := tensor.Data[uint16](y)
 			for i, v := range ones {
-				bits[i] = floatToHalf(float32(v))
+				bits[i] = tensor.Float32ToFloat16(float32(v))
 			}
 		} else {
 			castSlice(y.Data(), ones)

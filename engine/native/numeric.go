@@ -61,7 +61,7 @@ func scalarFloat(t *tensor.Tensor) (float64, error) {
 		return float64(d[0]), nil
 	case []uint16:
 		if t.DType() == tensor.Float16 {
-			return float64(halfToFloat(d[0])), nil
+			return float64(tensor.Float16ToFloat32(d[0])), nil
 		}
 		return float64(d[0]), nil
 	case []uint32:
