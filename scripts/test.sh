@@ -39,12 +39,15 @@ step "go build (CGO_ENABLED=0: the default build is one static binary)"
 CGO_ENABLED=0 go build -o /dev/null ./cmd/inferd
 
 # Packages with concurrency run under the race detector (needs cgo and gcc).
-race_pkgs=(./batch/... ./serving/... ./server/... ./api/... ./loadgen/... ./bench/... ./internal/cli/... ./cmd/...)
+race_pkgs=(./batch/... ./serving/... ./server/... ./api/... ./loadgen/... ./bench/... ./engine/native/... ./internal/cli/... ./cmd/...)
 step "go test -race ${race_pkgs[*]}"
 go test -race -count=1 "${race_pkgs[@]}"
 
 step "go test ./..."
 go test -count=1 ./...
+
+step "go test -tags purego ./engine/native/...: the portable kernels without SIMD"
+go test -count=1 -tags purego ./engine/native/...
 
 step "ONNX conformance suite (regressions against conformance/testdata/native.pass) and real models"
 bash scripts/conformance.sh
