@@ -127,7 +127,7 @@ func CompareTensors(got, want *tensor.Tensor, tol Tolerance) error {
 		for i := range w {
 			if !closeEnough(g[i], w[i], tol) {
 				return fmt.Errorf("element %d (index %v): got %s, want %s (rtol %g, atol %g)",
-					i, unravel(i, want.Shape()), f(g[i]), f(w[i]), tol.Rtol, tol.Atol)
+					i, tensor.Unravel(i, want.Shape()), f(g[i]), f(w[i]), tol.Rtol, tol.Atol)
 			}
 		}
 		return nil
@@ -159,22 +159,10 @@ func closeEnough(g, w float64, tol Tolerance) bool {
 func firstDiff[T comparable](g, w []T, shape []int) error {
 	for i := range w {
 		if g[i] != w[i] {
-			return fmt.Errorf("element %d (index %v): got %v, want %v", i, unravel(i, shape), g[i], w[i])
+			return fmt.Errorf("element %d (index %v): got %v, want %v", i, tensor.Unravel(i, shape), g[i], w[i])
 		}
 	}
 	return nil
-}
-
-// unravel turns a flat index into a multi-index of shape.
-func unravel(i int, shape []int) []int {
-	idx := make([]int, len(shape))
-	for k := len(shape) - 1; k >= 0; k-- {
-		if shape[k] > 0 {
-			idx[k] = i % shape[k]
-			i /= shape[k]
-		}
-	}
-	return idx
 }
 
 // asFloats converts a numeric tensor's elements to float64.

@@ -108,7 +108,7 @@ func compareTensor(name string, got, want *tensor.Tensor, tol Tolerance) OutputD
 		}
 	}
 	if first >= 0 {
-		d.First = unravel(first, want.Shape())
+		d.First = tensor.Unravel(first, want.Shape())
 	}
 	return d
 }
@@ -161,15 +161,4 @@ func element(t *tensor.Tensor, i int) any {
 		return d[i]
 	}
 	return nil
-}
-
-func unravel(i int, shape []int) []int {
-	idx := make([]int, len(shape))
-	for k := len(shape) - 1; k >= 0; k-- {
-		if shape[k] > 0 {
-			idx[k] = i % shape[k]
-			i /= shape[k]
-		}
-	}
-	return idx
 }

@@ -228,6 +228,18 @@ func Strides(shape []int) []int {
 	return s
 }
 
+// Unravel turns a flat row-major index into the multi-index of shape.
+func Unravel(i int, shape []int) []int {
+	idx := make([]int, len(shape))
+	for k := len(shape) - 1; k >= 0; k-- {
+		if shape[k] > 0 {
+			idx[k] = i % shape[k]
+			i /= shape[k]
+		}
+	}
+	return idx
+}
+
 // maxElements bounds the element count of any tensor built from untrusted
 // shapes so that a shape cannot request an absurd allocation.
 const maxElements = 1 << 31
