@@ -137,7 +137,9 @@ func (p *Image) geometry(img image.Image) (*image.RGBA, error) {
 			nw, nh = shorterSide(w, h, r.ShorterSide)
 		}
 		dst := image.NewRGBA(image.Rect(0, 0, nw, nh))
-		p.scaler(nw, nh, w, h).Scale(dst, dst.Bounds(), img, b, xdraw.Src, nil)
+		if r.Filter != "area" || !boxShrink(dst, img) {
+			p.scaler(nw, nh, w, h).Scale(dst, dst.Bounds(), img, b, xdraw.Src, nil)
+		}
 		img, b, w, h = dst, dst.Bounds(), nw, nh
 	}
 	if cc := p.cfg.CenterCrop; cc != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/inferd/inferd/internal/gctune"
 	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/server"
 	"github.com/inferd/inferd/serving"
@@ -30,6 +31,8 @@ type serveOptions struct {
 	modelControl string
 	pollInterval time.Duration
 	settle       time.Duration
+	debugAddr    string
+	gcHeadroom   uint64
 	log          logOptions
 }
 
@@ -83,6 +86,8 @@ exits 0.`,
 	fs.StringVar(&o.modelControl, "model-control", "poll", "poll: follow the repository (new versions, removed versions, config changes); explicit: load and unload only through POST /v2/repository/models/{name}/load|unload")
 	fs.DurationVar(&o.pollInterval, "poll-interval", serving.DefaultPollInterval, "how often the repository is re-read besides file notifications (the fallback where they are unavailable)")
 	fs.DurationVar(&o.settle, "settle", time.Second, "how long a new model file must keep its size and modification time before it loads")
+	fs.Uint64Var(&o.gcHeadroom, "gc-headroom-bytes", gctune.DefaultHeadroom, "heap growth the garbage collector allows between cycles while the live heap is smaller (fewer collections under load); 0 keeps Go's default, as does GOGC set in the environment")
+	fs.StringVar(&o.debugAddr, "debug-addr", "", "if set, serve Go's runtime profiles (net/http/pprof) on this address (host:port), apart from the API")
 	addORTLibraryFlag(fs)
 	o.log.register(fs)
 	return cmd
@@ -137,6 +142,18 @@ func runServe(ctx context.Context, o serveOptions) error {
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	if o.debugAddr != "" {
+		dln, err := net.Listen("tcp", o.debugAddr)
+		if err != nil {
+			ln.Close()
+			if gln != nil {
+				gln.Close()
+			}
+			return fmt.Errorf("--debug-addr: %w", err)
+		}
+		defer serveDebug(dln, log)()
+	}
+	go gctune.Tune(ctx, o.gcHeadroom, log)
 	loaded := make(chan struct{})
 	go func() {
 		// Serve while loading: /readyz turns ready once every model is.
