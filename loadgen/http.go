@@ -23,13 +23,44 @@ type httpBody struct {
 	// headerLen is the Inference-Header-Content-Length of a v2 request with
 	// binary data, or "".
 	headerLen string
+	// raw is the whole request, serialized for rawHTTP.
+	raw []byte
 }
 
-// httpTarget POSTs prepared bodies to one URL.
+// httpTarget POSTs prepared bodies to one URL: through rawHTTP for
+// http://, through net/http for https://.
 type httpTarget struct {
-	hc     *http.Client
+	raw    *rawHTTP     // http://
+	hc     *http.Client // https://
+	host   string
+	path   string
 	url    string
 	bodies []httpBody
+}
+
+// newHTTPTarget is a target for POSTs to base (checked by baseURL) + path.
+func newHTTPTarget(base, path string, maxConns int) *httpTarget {
+	t := &httpTarget{url: base + path, path: path}
+	u, _ := url.Parse(base)
+	t.host = u.Host
+	if u.Scheme == "http" {
+		addr := u.Host
+		if u.Port() == "" {
+			addr = net.JoinHostPort(u.Hostname(), "80")
+		}
+		t.raw = newRawHTTP(addr, maxConns)
+	} else {
+		t.hc = newHTTPClient(maxConns)
+	}
+	return t
+}
+
+// add prepares one more body.
+func (h *httpTarget) add(b httpBody) {
+	if h.raw != nil {
+		b.raw = rawRequest(h.host, h.path, b.data, "Content-Type", b.contentType, v2.HeaderContentLength, b.headerLen)
+	}
+	h.bodies = append(h.bodies, b)
 }
 
 // newHTTPClient returns a client that keeps up to maxConns connections
@@ -69,16 +100,16 @@ func newSeedTarget(c TargetConfig) (Target, error) {
 	if c.Version != "" {
 		path += "/" + url.PathEscape(c.Version)
 	}
-	t := &httpTarget{hc: newHTTPClient(c.MaxConns), url: base + path}
+	t := newHTTPTarget(base, path, c.MaxConns)
 	for _, in := range c.Inputs {
 		if ct := imageType(in.Data); ct != "" {
-			t.bodies = append(t.bodies, httpBody{data: in.Data, contentType: ct})
+			t.add(httpBody{data: in.Data, contentType: ct})
 			continue
 		}
 		if err := checkSeedJSON(in.Data); err != nil {
 			return nil, fmt.Errorf("%s: %w", in.Name, err)
 		}
-		t.bodies = append(t.bodies, httpBody{data: in.Data, contentType: "application/json"})
+		t.add(httpBody{data: in.Data, contentType: "application/json"})
 	}
 	return t, nil
 }
@@ -113,6 +144,17 @@ func checkSeedJSON(data []byte) error {
 
 func (h *httpTarget) Do(ctx context.Context, seq int) Outcome {
 	b := &h.bodies[seq%len(h.bodies)]
+	if h.raw != nil {
+		var o Outcome
+		err := h.raw.do(ctx, b.raw, func(resp *http.Response) (err error) {
+			o, err = answer(resp)
+			return err
+		})
+		if err != nil {
+			return transportOutcome(ctx, err)
+		}
+		return o
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.url, bytes.NewReader(b.data))
 	if err != nil {
 		return Outcome{Status: StatusTransport, Message: err.Error()}
@@ -126,21 +168,32 @@ func (h *httpTarget) Do(ctx context.Context, seq int) Outcome {
 		return transportOutcome(ctx, err)
 	}
 	defer resp.Body.Close()
+	o, err := answer(resp)
+	if err != nil {
+		return transportOutcome(ctx, err)
+	}
+	return o
+}
+
+// answer reads a response: its status, the error message of a failure,
+// the server's timing. It consumes the body.
+func answer(resp *http.Response) (Outcome, error) {
 	o := Outcome{OK: resp.StatusCode == http.StatusOK, Status: strconv.Itoa(resp.StatusCode)}
+	var err error
 	if o.OK {
 		_, err = io.Copy(io.Discard, resp.Body)
 	} else {
 		o.Message, err = errorMessage(resp.Body)
 	}
 	if err != nil {
-		return transportOutcome(ctx, fmt.Errorf("reading the answer: %w", err))
+		return o, fmt.Errorf("reading the answer: %w", err)
 	}
 	if v := resp.Header.Get(TimingHeader); v != "" {
 		if t, err := ParseTiming(v); err == nil {
 			o.Timing, o.HasTiming = t, true
 		}
 	}
-	return o
+	return o, nil
 }
 
 // errorMessage reads an error answer: the "error" of {"error": "..."} or
@@ -163,7 +216,11 @@ func errorMessage(body io.Reader) (string, error) {
 }
 
 func (h *httpTarget) Close() error {
-	h.hc.CloseIdleConnections()
+	if h.raw != nil {
+		h.raw.close()
+	} else {
+		h.hc.CloseIdleConnections()
+	}
 	return nil
 }
 

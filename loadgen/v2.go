@@ -68,13 +68,13 @@ func newV2Target(ctx context.Context, c TargetConfig) (Target, error) {
 	if c.Version != "" {
 		path += "/versions/" + url.PathEscape(c.Version)
 	}
-	t := &httpTarget{hc: newHTTPClient(c.MaxConns), url: base + path + "/infer"}
+	t := newHTTPTarget(base, path+"/infer", c.MaxConns)
 	for i, req := range reqs {
 		b, err := encodeV2REST(req)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Inputs[i].Name, err)
 		}
-		t.bodies = append(t.bodies, b)
+		t.add(b)
 	}
 	return t, nil
 }
