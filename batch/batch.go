@@ -151,6 +151,22 @@ func (b *Batcher) Do(ctx context.Context, inputs map[string]*tensor.Tensor) (map
 	}
 }
 
+// Admit reports ErrQueueFull (and counts the rejection) when the queue is
+// full, so that a server can turn a request away before it reads and
+// decodes it. Do still checks: the queue may fill in between.
+func (b *Batcher) Admit() error {
+	b.mu.Lock()
+	full := len(b.queue) >= b.cfg.MaxQueueSize
+	b.mu.Unlock()
+	if !full {
+		return nil
+	}
+	if b.obs != nil {
+		b.obs.Rejected()
+	}
+	return fmt.Errorf("%w: %d requests are waiting (max_queue_size)", ErrQueueFull, b.cfg.MaxQueueSize)
+}
+
 func (b *Batcher) signal() {
 	select {
 	case b.wake <- struct{}{}:

@@ -160,6 +160,9 @@ func TestQueueFullAndCancellation(t *testing.T) {
 	if !errors.Is(err, ErrQueueFull) || obs.rejected.Load() != 1 {
 		t.Fatalf("full queue: %v (rejected %d)", err, obs.rejected.Load())
 	}
+	if err := b.Admit(); !errors.Is(err, ErrQueueFull) || obs.rejected.Load() != 2 {
+		t.Fatalf("Admit on a full queue: %v (rejected %d)", err, obs.rejected.Load())
+	}
 	cancel() // the third request leaves the queue
 	if err := <-results; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled request: %v", err)
@@ -169,6 +172,9 @@ func TestQueueFullAndCancellation(t *testing.T) {
 		if err := <-results; err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := b.Admit(); err != nil {
+		t.Errorf("Admit on an empty queue: %v", err)
 	}
 	b.Close()
 	if n := len(d.batches); n != 2 {

@@ -81,8 +81,13 @@ func TestBackpressure(t *testing.T) {
 	if waited := time.Since(start); waited > time.Second {
 		t.Errorf("the 429 took %v; it must come at once, not after the queue delay", waited)
 	}
-	if v := metricValue(t, url, `inferd_inference_rejected_total{model="m",version="1"} `); v != "1" {
-		t.Errorf("rejected metric %q", v)
+	// Turned away before the body is read: a body that is no image gets
+	// 429, not the 400 its decoding would give.
+	if r := do(t, http.MethodPost, url+"/models/m", "image/png", []byte("not an image")); r.code != http.StatusTooManyRequests {
+		t.Errorf("full queue, undecodable body: %d %s; want 429 before decoding", r.code, r.body)
+	}
+	if v := metricValue(t, url, `inferd_inference_rejected_total{model="m",version="1"} `); v != "2" {
+		t.Errorf("rejected metric %q, want 2", v)
 	}
 	wg.Wait()
 	if codes[0] != 200 || codes[1] != 200 {

@@ -34,7 +34,9 @@ func (s *Server) resolveRef(name, ref string, info *reqInfo) (*serving.Version, 
 }
 
 // acquireRef is resolveRef for inference: "" follows the model's traffic
-// split, and the version stays loaded until release is called.
+// split, and the version stays loaded until release is called. A version
+// whose batching queue is full turns the request away here (429), before
+// its body is read.
 func (s *Server) acquireRef(name, ref string, info *reqInfo) (v *serving.Version, release func(), err error) {
 	if err := s.checkModel(name, info); err != nil {
 		return nil, nil, err
@@ -43,6 +45,10 @@ func (s *Server) acquireRef(name, ref string, info *reqInfo) (v *serving.Version
 		return nil, nil, err
 	}
 	info.version = v.Label()
+	if err := v.Admit(); err != nil {
+		v.Release()
+		return nil, nil, err
+	}
 	return v, v.Release, nil
 }
 

@@ -59,6 +59,19 @@ func (v *Version) run(ctx context.Context, inputs map[string]*tensor.Tensor) (ma
 	return out, err
 }
 
+// Admit turns a request away at once (batch.ErrQueueFull) when the
+// version's batching queue is full, before the caller spends anything on
+// reading and decoding it. Without batching every request is admitted.
+func (v *Version) Admit() error {
+	v.mu.RLock()
+	b := v.batcher
+	v.mu.RUnlock()
+	if b == nil {
+		return nil
+	}
+	return b.Admit()
+}
+
 // ClassifyImages preprocesses decoded images into one batch, runs it, and
 // returns the top-k predictions per image, in order.
 func (v *Version) ClassifyImages(ctx context.Context, imgs []image.Image) ([][]preprocess.Prediction, error) {
