@@ -5,10 +5,14 @@
 #   - inferd serving examples/models (the digits CNN and the digits MLP), seed routes;
 #   - a Flask app serving the same two models through PyTorch (bench/flask/app.py),
 #     under gunicorn with one sync worker per core and OPENBLAS_NUM_THREADS=1;
-#   - a bare Go net/http handler that only decodes the PNG (bench/decodeonly),
+#   - a bare Go net/http handler that only decodes the PNG (bench/decodeonly);
+#   - inferd again with dynamic batching configured for both models (BATCHING below),
 # then loads each with `inferd bench` (closed loop, concurrency 1, 8 and 64, the 50
-# sample images of examples/digits/images in turn), three times, and writes the
-# medians with the machine's description to docs/performance-serving.md.
+# sample images of examples/digits/images in turn), three times; then overloads the
+# batching inferd with an open-loop run at twice its closed-loop capacity (its
+# resident memory sampled every half second), records `inferd perf` of both models
+# at batch 1 and 32 (how the engine's cost per sample falls with the batch), and
+# writes the medians with the machine's description to docs/performance-serving.md.
 #
 # Usage: bench/run.sh [--quick] [--reps N] [--duration D] [--warmup D] [--out FILE]
 #                     [--results DIR] [--all-protocols] [--no-flask]
@@ -24,8 +28,9 @@
 #
 # Installs python3-flask, gunicorn, python3-torch, python3-onnx, python3-pil and
 # python3-sklearn with apt-get if they are missing (as root, or through sudo).
-# Ports: BENCH_PORT (default 18470) and the three after it; they must be free.
-# Exits non-zero if any request failed. A full run takes about 8 minutes.
+# Ports: BENCH_PORT (default 18470) and the four after it; they must be free.
+# Exits non-zero if any request failed (in the overload run: failed otherwise than
+# with 429). A full run takes about 12 minutes.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -72,7 +77,8 @@ go build -o "$work/decodeonly" ./bench/decodeonly
 
 base=${BENCH_PORT:-18470}
 http_port=$base grpc_port=$((base + 1)) flask_port=$((base + 2)) decode_port=$((base + 3))
-for port in $http_port $grpc_port $flask_port $decode_port; do
+batch_port=$((base + 4))
+for port in $http_port $grpc_port $flask_port $decode_port $batch_port; do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 		log "port $port is in use; set BENCH_PORT to a free range"
 		exit 1
@@ -99,6 +105,14 @@ wait_up() {
 "$work/inferd" serve --repository examples/models --http-addr "127.0.0.1:$http_port" \
 	--grpc-addr "127.0.0.1:$grpc_port" --log-level warn >"$work/inferd.log" 2>&1 &
 pids+=($!) inferd_pid=$!
+# The same repository with dynamic batching: greedy (no delay: a batch is what queued
+# while the previous one ran), at most 32 rows, at most 64 requests waiting.
+BATCHING='batching: {max_batch_size: 32, max_queue_delay: 0s, max_queue_size: 64}'
+cp -r examples/models "$work/repo-batching"
+for cfg in "$work"/repo-batching/*/config.yaml; do printf '%s\n' "$BATCHING" >>"$cfg"; done
+"$work/inferd" serve --repository "$work/repo-batching" --http-addr "127.0.0.1:$batch_port" \
+	--grpc-addr "" --log-level warn >"$work/inferd-batching.log" 2>&1 &
+pids+=($!) batch_pid=$!
 "$work/decodeonly" --addr "127.0.0.1:$decode_port" >"$work/decodeonly.log" 2>&1 &
 pids+=($!) decode_pid=$!
 if [ "$flask" = 1 ]; then
@@ -108,6 +122,7 @@ if [ "$flask" = 1 ]; then
 	pids+=($!) flask_pid=$!
 fi
 wait_up "http://127.0.0.1:$http_port/readyz" inferd "$inferd_pid"
+wait_up "http://127.0.0.1:$batch_port/readyz" inferd-batching "$batch_pid"
 wait_up "http://127.0.0.1:$decode_port/" decodeonly "$decode_pid" 405 # it only takes POST
 [ "$flask" = 1 ] && wait_up "http://127.0.0.1:$flask_port/healthz" flask "$flask_pid"
 
@@ -124,7 +139,11 @@ targets=(
 	"flask|http://127.0.0.1:$flask_port|seed|digits"
 	"flask|http://127.0.0.1:$flask_port|seed|digits-mlp"
 )
-targets+=("decode-only|http://127.0.0.1:$decode_port|seed|digits")
+targets+=(
+	"decode-only|http://127.0.0.1:$decode_port|seed|digits"
+	"inferd-batching|http://127.0.0.1:$batch_port|seed|digits"
+	"inferd-batching|http://127.0.0.1:$batch_port|seed|digits-mlp"
+)
 
 images=(examples/digits/images/*.png)
 mkdir -p "$work/results"
@@ -144,6 +163,40 @@ for rep in $(seq 1 "$reps"); do
 			--input "${images[@]}" >"$work/results/$i.$name.$rep.json"
 	done
 done
+
+# Overload: open loop at twice the batching server's closed-loop capacity at 64
+# connections (the median over the repetitions), up to 2048 requests in flight.
+capacity=$(python3 - "$work/results" <<'PY'
+import glob, json, statistics, sys
+tp = [r["throughput"] for f in glob.glob(sys.argv[1] + "/*.inferd-batching.*.json")
+      for rep in [json.load(open(f))] if rep["model"] == "digits"
+      for r in rep["results"] if r["concurrency"] == 64]
+print(int(statistics.median(tp)))
+PY
+)
+rate=$((2 * capacity))
+log "overload: open loop at $rate requests/s (capacity $capacity) on inferd-batching digits"
+mkdir -p "$work/overload"
+echo "inferd bench --url http://127.0.0.1:$batch_port --model digits --rate $rate --concurrency 2048 --duration $duration --warmup $warmup --json --input examples/digits/images/*.png" >"$work/overload/command"
+sample_rss() {
+	while kill -0 "$batch_pid" 2>/dev/null; do
+		echo "$(date +%s.%N) $(ps -o rss= -p "$batch_pid")"
+		sleep 0.5
+	done
+}
+sample_rss >"$work/overload/rss" &
+sampler=$!
+"$work/inferd" bench --url "http://127.0.0.1:$batch_port" --model digits --rate "$rate" \
+	--concurrency 2048 --duration "$duration" --warmup "$warmup" --json \
+	--input "${images[@]}" >"$work/overload/result.json"
+kill "$sampler" 2>/dev/null || true
+wait "$sampler" 2>/dev/null || true
+
+# How the engine's cost per sample falls with the batch (2 threads, as served).
+for model in digits digits-mlp; do
+	"$work/inferd" perf "examples/models/$model/1/model.onnx" --engines native --batch 1,32 \
+		--threads 2 --duration "$duration" --json >"$work/overload/perf-$model.json"
+done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 # Resident memory of each server after the run (gunicorn: master and workers).
@@ -152,13 +205,14 @@ rss_kib() {
 	children=$(pgrep -d, -P "$1" || true)
 	ps -o rss= -p "${children:+$children,}$1" | awk '{s += $1} END {print s + 0}'
 }
-rss="inferd=$(rss_kib "$inferd_pid") decode-only=$(rss_kib "$decode_pid")"
+rss="inferd=$(rss_kib "$inferd_pid") inferd-batching=$(rss_kib "$batch_pid") decode-only=$(rss_kib "$decode_pid")"
 [ "$flask" = 1 ] && rss="$rss flask=$(rss_kib "$flask_pid")"
 
-[ -n "$results" ] && mkdir -p "$results" && cp "$work"/results/*.json "$results"/
+[ -n "$results" ] && mkdir -p "$results" && cp "$work"/results/*.json "$results"/ && cp -r "$work/overload" "$results"/
 mkdir -p "$(dirname "$out")"
 python3 bench/report.py --results "$work/results" --out "$out" --reps "$reps" \
 	--duration "$duration" --warmup "$warmup" --go-version "$(go version)" \
 	--load-before "$load_before" --load-after "$load_after" --started "$started" \
-	--rss "$rss" --commands "$work/commands" --quick "$quick"
+	--rss "$rss" --commands "$work/commands" --quick "$quick" --overload "$work/overload" \
+	--batching "$BATCHING"
 log "wrote $out"
