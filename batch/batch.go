@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -197,28 +199,48 @@ func (b *Batcher) Close() {
 // requests whose inputs can be concatenated (same names, types and
 // dimensions after the first).
 func signature(inputs map[string]*tensor.Tensor) (int, string, error) {
-	names := slices.Sorted(func(yield func(string) bool) {
-		for k := range inputs {
-			if !yield(k) {
-				return
+	var (
+		sig  []byte
+		rows = -1
+		err  error
+	)
+	if len(inputs) == 1 { // the common case: nothing to sort
+		for name, t := range inputs {
+			rows, sig, err = appendSignature(sig, name, t, rows)
+		}
+	} else {
+		for _, name := range slices.Sorted(maps.Keys(inputs)) {
+			if rows, sig, err = appendSignature(sig, name, inputs[name], rows); err != nil {
+				break
 			}
 		}
-	})
-	rows := -1
-	sig := ""
-	for _, name := range names {
-		t := inputs[name]
-		if t.Rank() == 0 {
-			return 0, "", fmt.Errorf("input %q is a scalar; batching needs a batch dimension", name)
-		}
-		if rows >= 0 && t.Shape()[0] != rows {
-			return 0, "", fmt.Errorf("inputs disagree on the batch size: %q has %d rows, others %d", name, t.Shape()[0], rows)
-		}
-		rows = t.Shape()[0]
-		sig += fmt.Sprintf("%s:%v%v;", name, t.DType(), t.Shape()[1:])
+	}
+	if err != nil {
+		return 0, "", err
 	}
 	if rows <= 0 {
 		return 0, "", fmt.Errorf("request has no rows to batch")
 	}
-	return rows, sig, nil
+	return rows, string(sig), nil
+}
+
+// appendSignature appends input name's part of the signature to sig: its
+// name, dtype and dimensions after the first. rows is the batch size of
+// the inputs before it (-1: none yet); it returns this input's.
+func appendSignature(sig []byte, name string, t *tensor.Tensor, rows int) (int, []byte, error) {
+	if t.Rank() == 0 {
+		return 0, nil, fmt.Errorf("input %q is a scalar; batching needs a batch dimension", name)
+	}
+	shape := t.Shape()
+	if rows >= 0 && shape[0] != rows {
+		return 0, nil, fmt.Errorf("inputs disagree on the batch size: %q has %d rows, others %d", name, shape[0], rows)
+	}
+	sig = append(sig, name...)
+	sig = append(sig, ':')
+	sig = append(sig, t.DType().String()...)
+	for _, d := range shape[1:] {
+		sig = append(sig, ',')
+		sig = strconv.AppendInt(sig, int64(d), 10)
+	}
+	return shape[0], append(sig, ';'), nil
 }
