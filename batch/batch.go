@@ -61,8 +61,12 @@ type request struct {
 	rows   int
 	sig    string
 	enq    time.Time
-	taken  bool
-	done   chan result
+	taken  bool // in a batch (b.mu)
+	// lead hands this request's goroutine an instance to lead with; led
+	// records (under b.mu) that one was sent.
+	lead chan int
+	led  bool
+	done chan result
 }
 
 type result struct {
@@ -71,21 +75,27 @@ type result struct {
 	err    error
 }
 
-// Batcher groups requests for one runner.
+// Batcher groups requests for one runner. It has no goroutines of its
+// own: the calls run on the goroutines of the requests themselves. A
+// request that finds an instance free leads: it forms batches from the
+// queue and runs them until its own request is answered, then hands the
+// instance to the oldest request still waiting (or frees it if none is).
+// So an idle batcher runs a request at once on the caller's goroutine,
+// and a busy one never waits for a worker goroutine to be scheduled.
 type Batcher struct {
 	cfg Config
 	run Runner
 	obs Observer
 
-	mu     sync.Mutex
-	queue  []*request
-	wake   chan struct{} // a request arrived
-	quit   chan struct{} // closed by Close
-	closed bool
-	wg     sync.WaitGroup
+	mu      sync.Mutex
+	queue   []*request
+	free    []int         // instances no leader holds
+	wake    chan struct{} // a request arrived, for leaders waiting to fill a batch
+	closed  bool
+	drained *sync.Cond // signalled when the last instance is freed
 }
 
-// New starts a batcher with cfg.Instances workers.
+// New returns a batcher with cfg.Instances instances.
 func New(cfg Config, run Runner, obs Observer) (*Batcher, error) {
 	if cfg.MaxBatchSize <= 0 {
 		return nil, fmt.Errorf("max_batch_size must be positive, got %d", cfg.MaxBatchSize)
@@ -100,10 +110,10 @@ func New(cfg Config, run Runner, obs Observer) (*Batcher, error) {
 		cfg.Instances = 1
 	}
 	cfg.PreferredBatchSizes = slices.Sorted(slices.Values(cfg.PreferredBatchSizes))
-	b := &Batcher{cfg: cfg, run: run, obs: obs, wake: make(chan struct{}, cfg.Instances), quit: make(chan struct{})}
-	for i := range cfg.Instances {
-		b.wg.Add(1)
-		go b.worker(i)
+	b := &Batcher{cfg: cfg, run: run, obs: obs, wake: make(chan struct{}, cfg.Instances)}
+	b.drained = sync.NewCond(&b.mu)
+	for i := cfg.Instances - 1; i >= 0; i-- {
+		b.free = append(b.free, i)
 	}
 	return b, nil
 }
@@ -117,7 +127,7 @@ func (b *Batcher) Do(ctx context.Context, inputs map[string]*tensor.Tensor) (map
 	if err != nil {
 		return nil, Timing{}, err
 	}
-	req := &request{ctx: ctx, inputs: inputs, rows: rows, sig: sig, enq: time.Now(), done: make(chan result, 1)}
+	req := &request{ctx: ctx, inputs: inputs, rows: rows, sig: sig, enq: time.Now(), lead: make(chan int, 1), done: make(chan result, 1)}
 	b.mu.Lock()
 	switch {
 	case b.closed:
@@ -132,24 +142,55 @@ func (b *Batcher) Do(ctx context.Context, inputs map[string]*tensor.Tensor) (map
 	}
 	b.queue = append(b.queue, req)
 	n := len(b.queue)
+	instance := -1
+	if len(b.free) > 0 {
+		instance = b.free[len(b.free)-1]
+		b.free = b.free[:len(b.free)-1]
+	}
 	b.mu.Unlock()
 	if b.obs != nil {
 		b.obs.QueueLength(n)
 	}
-	b.signal()
-	select {
-	case r := <-req.done:
-		return r.out, r.timing, r.err
-	case <-ctx.Done():
-		b.mu.Lock()
-		if !req.taken {
-			b.remove(req)
+	if instance >= 0 {
+		b.lead(instance, req)
+	} else {
+		b.signal() // a leader may be waiting to fill a batch
+	}
+	r := b.await(req)
+	return r.out, r.timing, r.err
+}
+
+// await waits for req's answer, leading when handed an instance. If req's
+// context ends while it waits in the queue, it leaves the queue.
+func (b *Batcher) await(req *request) result {
+	for {
+		select {
+		case r := <-req.done:
+			b.passOn(req)
+			return r
+		case instance := <-req.lead:
+			b.lead(instance, req)
+		case <-req.ctx.Done():
+			b.mu.Lock()
+			if !req.taken {
+				b.remove(req)
+				b.mu.Unlock()
+				b.passOn(req)
+				return result{timing: Timing{Queue: time.Since(req.enq)}, err: req.ctx.Err()}
+			}
 			b.mu.Unlock()
-			return nil, Timing{Queue: time.Since(req.enq)}, ctx.Err()
+			// Already in a batch: its answer comes (the call outlives
+			// any one client).
+			for {
+				select {
+				case r := <-req.done:
+					b.passOn(req)
+					return r
+				case instance := <-req.lead:
+					b.lead(instance, req)
+				}
+			}
 		}
-		b.mu.Unlock()
-		r := <-req.done // already running: its call finishes
-		return r.out, r.timing, r.err
 	}
 }
 
@@ -184,15 +225,19 @@ func (b *Batcher) remove(req *request) {
 }
 
 // Close stops accepting requests, lets the queued ones run, and waits for
-// the workers.
+// the calls in progress.
 func (b *Batcher) Close() {
 	b.mu.Lock()
-	if !b.closed {
-		b.closed = true
-		close(b.quit)
+	b.closed = true
+	b.mu.Unlock()
+	for range b.cfg.Instances { // leaders waiting to fill a batch: run it now
+		b.signal()
+	}
+	b.mu.Lock()
+	for len(b.free) < b.cfg.Instances {
+		b.drained.Wait()
 	}
 	b.mu.Unlock()
-	b.wg.Wait()
 }
 
 // signature returns the batch size of a request and a key that equals for

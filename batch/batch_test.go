@@ -3,6 +3,9 @@ package batch
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -257,4 +260,130 @@ func TestConcatSplit(t *testing.T) {
 	if _, err := tensor.Split(j, []int{1, 1}); err == nil {
 		t.Error("Split with wrong sizes")
 	}
+}
+
+// TestNoGoroutinesOfItsOwn: the calls run on the requests' goroutines, so
+// a batcher leaves nothing running behind.
+func TestNoGoroutinesOfItsOwn(t *testing.T) {
+	before := runtime.NumGoroutine()
+	d := &doubler{}
+	b, _ := New(Config{MaxBatchSize: 4, Instances: 3}, d.run, nil)
+	if n := runtime.NumGoroutine(); n != before {
+		t.Errorf("New started %d goroutines", n-before)
+	}
+	in := rows(1, 2, 3)
+	out, timing, err := b.Do(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, in, out)
+	if timing.Queue > time.Second || timing.Batch != 2 {
+		t.Errorf("idle batcher: timing %+v, want the request run at once, alone", timing)
+	}
+	b.Close()
+	if n := runtime.NumGoroutine(); n != before {
+		t.Errorf("%d goroutines left after Close", n-before)
+	}
+}
+
+// TestStress runs many concurrent requests, some cancelled at random
+// moments, through batchers with one to three instances: every request
+// that is answered gets its own rows, and Close returns (no instance is
+// lost when leaders hand over or leave).
+func TestStress(t *testing.T) {
+	for _, cfg := range []Config{
+		{MaxBatchSize: 8, Instances: 1},
+		{MaxBatchSize: 8, MaxQueueDelay: 200 * time.Microsecond, Instances: 2},
+		{MaxBatchSize: 5, MaxQueueDelay: time.Millisecond, Instances: 3, PreferredBatchSizes: []int{2}, MaxQueueSize: 16},
+	} {
+		t.Run(fmt.Sprintf("instances=%d/delay=%v", cfg.Instances, cfg.MaxQueueDelay), func(t *testing.T) {
+			var used sync.Map
+			run := func(ctx context.Context, instance int, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+				if _, busy := used.LoadOrStore(instance, true); busy {
+					t.Errorf("instance %d runs two calls at once", instance)
+				}
+				defer used.Delete(instance)
+				if instance < 0 || instance >= cfg.Instances {
+					t.Errorf("instance %d out of range", instance)
+				}
+				time.Sleep(time.Duration(rand.IntN(50)) * time.Microsecond)
+				return (&doubler{}).run(ctx, instance, in)
+			}
+			b, _ := New(cfg, run, nil)
+			var (
+				wg                         sync.WaitGroup
+				answered, cancelled, full atomic.Int64
+			)
+			for g := range 64 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := range 25 {
+						in := rows(float32(1000*g+10*i), 1+rand.IntN(3), 2)
+						ctx, cancel := context.WithCancel(context.Background())
+						if rand.IntN(8) == 0 {
+							time.AfterFunc(time.Duration(rand.IntN(300))*time.Microsecond, cancel)
+						}
+						out, _, err := b.Do(ctx, in)
+						cancel()
+						switch {
+						case err == nil:
+							check(t, in, out)
+							answered.Add(1)
+						case errors.Is(err, context.Canceled):
+							cancelled.Add(1)
+						case errors.Is(err, ErrQueueFull):
+							full.Add(1)
+						default:
+							t.Error(err)
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			closed := make(chan struct{})
+			go func() { b.Close(); close(closed) }()
+			select {
+			case <-closed:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Close hangs: an instance was lost")
+			}
+			if answered.Load() == 0 || answered.Load()+cancelled.Load()+full.Load() != 64*25 {
+				t.Errorf("answered %d, cancelled %d, refused %d of %d", answered.Load(), cancelled.Load(), full.Load(), 64*25)
+			}
+			t.Logf("answered %d, cancelled %d, refused %d", answered.Load(), cancelled.Load(), full.Load())
+		})
+	}
+}
+
+// BenchmarkDo is the batcher's own cost per request around a runner that
+// does nothing, alone and with 8 concurrent callers.
+func BenchmarkDo(b *testing.B) {
+	run := func(_ context.Context, _ int, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+		return map[string]*tensor.Tensor{"y": in["x"]}, nil
+	}
+	in := rows(0, 1, 64)
+	b.Run("alone", func(b *testing.B) {
+		bt, _ := New(Config{MaxBatchSize: 32}, run, nil)
+		defer bt.Close()
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, _, err := bt.Do(context.Background(), in); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		bt, _ := New(Config{MaxBatchSize: 32}, run, nil)
+		defer bt.Close()
+		b.ReportAllocs()
+		b.SetParallelism(4)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, _, err := bt.Do(context.Background(), in); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	})
 }

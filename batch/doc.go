@@ -2,4 +2,11 @@
 // wait in a bounded queue, are grouped along the batch dimension up to a
 // maximum size or a maximum delay, run as one engine call, and the outputs
 // are split back to each request.
+//
+// The batcher has no goroutines: the request that finds an instance free
+// leads, forming and running batches on its own goroutine until its own
+// request is answered, then hands the instance to the oldest waiting
+// request. An idle batcher thus runs a request at once, with no hand-over
+// to another goroutine, and a busy server never waits for a worker
+// goroutine to be scheduled among hundreds of request goroutines.
 package batch

@@ -9,37 +9,58 @@ import (
 	"github.com/inferd/inferd/tensor"
 )
 
-// worker forms batches from the queue and runs them until Close.
-func (b *Batcher) worker(instance int) {
-	defer b.wg.Done()
+// lead forms batches from the queue and runs them on instance until own
+// is in one (or has left the queue), then hands the instance on.
+func (b *Batcher) lead(instance int, own *request) {
 	for {
-		reqs := b.collect()
+		reqs := b.collect(own)
 		if reqs == nil {
-			return
+			break
 		}
 		b.execute(instance, reqs)
+	}
+	b.handOff(instance)
+}
+
+// handOff gives instance to the oldest queued request without one, whose
+// goroutine then leads, or frees it when there is none.
+func (b *Batcher) handOff(instance int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, r := range b.queue {
+		if !r.led {
+			r.led = true
+			r.lead <- instance // buffered, and led makes it the only send
+			return
+		}
+	}
+	b.free = append(b.free, instance)
+	if len(b.free) == b.cfg.Instances {
+		b.drained.Broadcast()
+	}
+}
+
+// passOn hands on an instance that was sent to req, leaving, and not used.
+func (b *Batcher) passOn(req *request) {
+	select {
+	case instance := <-req.lead:
+		b.handOff(instance)
+	default:
 	}
 }
 
 // collect waits for a batch to be due and takes it from the queue: when it
 // holds MaxBatchSize rows, reaches a preferred size, or its oldest request
-// has waited MaxQueueDelay. It returns nil once closed with an empty queue.
-func (b *Batcher) collect() []*request {
+// has waited MaxQueueDelay, or the batcher is closing. It returns nil once
+// own is in a batch or has left the queue (its context ended meanwhile).
+func (b *Batcher) collect(own *request) []*request {
 	for {
 		b.mu.Lock()
-		if len(b.queue) == 0 {
-			closed := b.closed
+		if own.taken {
 			b.mu.Unlock()
-			if closed {
-				return nil
-			}
-			select {
-			case <-b.wake:
-			case <-b.quit:
-			}
-			continue
+			return nil
 		}
-		head := b.queue[0]
+		head := b.queue[0] // own is queued, so the queue is not empty
 		picked, rows := b.pick(head)
 		wait := time.Until(head.enq.Add(b.cfg.MaxQueueDelay))
 		if rows >= b.cfg.MaxBatchSize || slices.Contains(b.cfg.PreferredBatchSizes, rows) || wait <= 0 || b.closed {
@@ -50,7 +71,7 @@ func (b *Batcher) collect() []*request {
 			n := len(b.queue)
 			b.mu.Unlock()
 			if n > 0 {
-				b.signal() // the rest may be due for another worker
+				b.signal() // the rest may be due for another leader
 			}
 			if b.obs != nil {
 				b.obs.QueueLength(n)
@@ -61,8 +82,16 @@ func (b *Batcher) collect() []*request {
 		timer := time.NewTimer(wait)
 		select {
 		case <-b.wake:
-		case <-b.quit:
 		case <-timer.C:
+		case <-own.ctx.Done():
+			b.mu.Lock()
+			if !own.taken {
+				b.remove(own)
+				b.mu.Unlock()
+				timer.Stop()
+				return nil
+			}
+			b.mu.Unlock()
 		}
 		timer.Stop()
 	}
