@@ -311,7 +311,7 @@ func TestStress(t *testing.T) {
 			}
 			b, _ := New(cfg, run, nil)
 			var (
-				wg                         sync.WaitGroup
+				wg                        sync.WaitGroup
 				answered, cancelled, full atomic.Int64
 			)
 			for g := range 64 {
