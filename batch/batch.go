@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/inferd/inferd/tensor"
@@ -61,12 +62,9 @@ type request struct {
 	rows   int
 	sig    string
 	enq    time.Time
-	taken  bool // in a batch (b.mu)
-	// lead hands this request's goroutine an instance to lead with; led
-	// records (under b.mu) that one was sent.
-	lead chan int
-	led  bool
-	done chan result
+	taken  bool          // in a batch (b.mu)
+	poke   chan struct{} // an instance was freed: try to lead
+	done   chan result
 }
 
 type result struct {
@@ -78,10 +76,13 @@ type result struct {
 // Batcher groups requests for one runner. It has no goroutines of its
 // own: the calls run on the goroutines of the requests themselves. A
 // request that finds an instance free leads: it forms batches from the
-// queue and runs them until its own request is answered, then hands the
-// instance to the oldest request still waiting (or frees it if none is).
-// So an idle batcher runs a request at once on the caller's goroutine,
-// and a busy one never waits for a worker goroutine to be scheduled.
+// queue (oldest first) and runs them until its own request is answered,
+// then frees the instance and pokes the oldest waiting request, so that
+// either it or a request arriving meanwhile takes the instance, whichever
+// runs first. An idle batcher thus runs a request at once on the caller's
+// goroutine, and under load the next batch starts on a goroutine that is
+// already running, instead of waiting for one to be scheduled among
+// hundreds of request goroutines.
 type Batcher struct {
 	cfg Config
 	run Runner
@@ -92,7 +93,12 @@ type Batcher struct {
 	free    []int         // instances no leader holds
 	wake    chan struct{} // a request arrived, for leaders waiting to fill a batch
 	closed  bool
-	drained *sync.Cond // signalled when the last instance is freed
+	drained *sync.Cond // signalled when an instance is freed or a request leaves the queue
+	// queued and idle mirror len(queue) and len(free) for the checks
+	// that requests being turned away make without the lock (under
+	// overload they are most requests; taking the lock each would slow
+	// the leaders down).
+	queued, idle atomic.Int64
 }
 
 // New returns a batcher with cfg.Instances instances.
@@ -113,7 +119,7 @@ func New(cfg Config, run Runner, obs Observer) (*Batcher, error) {
 	b := &Batcher{cfg: cfg, run: run, obs: obs, wake: make(chan struct{}, cfg.Instances)}
 	b.drained = sync.NewCond(&b.mu)
 	for i := cfg.Instances - 1; i >= 0; i-- {
-		b.free = append(b.free, i)
+		b.pushFreeLocked(i)
 	}
 	return b, nil
 }
@@ -127,7 +133,7 @@ func (b *Batcher) Do(ctx context.Context, inputs map[string]*tensor.Tensor) (map
 	if err != nil {
 		return nil, Timing{}, err
 	}
-	req := &request{ctx: ctx, inputs: inputs, rows: rows, sig: sig, enq: time.Now(), lead: make(chan int, 1), done: make(chan result, 1)}
+	req := &request{ctx: ctx, inputs: inputs, rows: rows, sig: sig, enq: time.Now(), poke: make(chan struct{}, 1), done: make(chan result, 1)}
 	b.mu.Lock()
 	switch {
 	case b.closed:
@@ -135,17 +141,14 @@ func (b *Batcher) Do(ctx context.Context, inputs map[string]*tensor.Tensor) (map
 		return nil, Timing{}, ErrClosed
 	case len(b.queue) >= b.cfg.MaxQueueSize:
 		b.mu.Unlock()
-		if b.obs != nil {
-			b.obs.Rejected()
-		}
-		return nil, Timing{}, fmt.Errorf("%w: %d requests are waiting (max_queue_size)", ErrQueueFull, b.cfg.MaxQueueSize)
+		return nil, Timing{}, b.reject()
 	}
 	b.queue = append(b.queue, req)
 	n := len(b.queue)
+	b.queued.Store(int64(n))
 	instance := -1
 	if len(b.free) > 0 {
-		instance = b.free[len(b.free)-1]
-		b.free = b.free[:len(b.free)-1]
+		instance = b.popFreeLocked()
 	}
 	b.mu.Unlock()
 	if b.obs != nil {
@@ -160,36 +163,39 @@ func (b *Batcher) Do(ctx context.Context, inputs map[string]*tensor.Tensor) (map
 	return r.out, r.timing, r.err
 }
 
-// await waits for req's answer, leading when handed an instance. If req's
-// context ends while it waits in the queue, it leaves the queue.
+// await waits for req's answer, leading when poked and an instance is
+// free. If req's context ends while it waits in the queue, it leaves the
+// queue.
 func (b *Batcher) await(req *request) result {
 	for {
 		select {
 		case r := <-req.done:
-			b.passOn(req)
+			b.leave(req)
 			return r
-		case instance := <-req.lead:
-			b.lead(instance, req)
+		case <-req.poke:
+			b.mu.Lock()
+			if !req.taken && len(b.free) > 0 {
+				instance := b.popFreeLocked()
+				b.mu.Unlock()
+				b.lead(instance, req)
+				continue
+			}
+			b.mu.Unlock()
 		case <-req.ctx.Done():
 			b.mu.Lock()
 			if !req.taken {
 				b.remove(req)
+				b.drained.Broadcast()
 				b.mu.Unlock()
-				b.passOn(req)
+				b.leave(req)
 				return result{timing: Timing{Queue: time.Since(req.enq)}, err: req.ctx.Err()}
 			}
 			b.mu.Unlock()
 			// Already in a batch: its answer comes (the call outlives
 			// any one client).
-			for {
-				select {
-				case r := <-req.done:
-					b.passOn(req)
-					return r
-				case instance := <-req.lead:
-					b.lead(instance, req)
-				}
-			}
+			r := <-req.done
+			b.leave(req)
+			return r
 		}
 	}
 }
@@ -198,15 +204,19 @@ func (b *Batcher) await(req *request) result {
 // full, so that a server can turn a request away before it reads and
 // decodes it. Do still checks: the queue may fill in between.
 func (b *Batcher) Admit() error {
-	b.mu.Lock()
-	full := len(b.queue) >= b.cfg.MaxQueueSize
-	b.mu.Unlock()
-	if !full {
+	if b.queued.Load() < int64(b.cfg.MaxQueueSize) {
 		return nil
 	}
+	return b.reject()
+}
+
+// reject counts a request turned away for a full queue, runs a batch for
+// the queue if an instance is free (see help), and returns the error.
+func (b *Batcher) reject() error {
 	if b.obs != nil {
 		b.obs.Rejected()
 	}
+	b.help()
 	return fmt.Errorf("%w: %d requests are waiting (max_queue_size)", ErrQueueFull, b.cfg.MaxQueueSize)
 }
 
@@ -221,7 +231,22 @@ func (b *Batcher) signal() {
 func (b *Batcher) remove(req *request) {
 	if i := slices.Index(b.queue, req); i >= 0 {
 		b.queue = slices.Delete(b.queue, i, i+1)
+		b.queued.Store(int64(len(b.queue)))
 	}
+}
+
+// popFreeLocked takes a free instance (there is one); b.mu is held.
+func (b *Batcher) popFreeLocked() int {
+	i := b.free[len(b.free)-1]
+	b.free = b.free[:len(b.free)-1]
+	b.idle.Store(int64(len(b.free)))
+	return i
+}
+
+// pushFreeLocked frees instance i; b.mu is held.
+func (b *Batcher) pushFreeLocked(i int) {
+	b.free = append(b.free, i)
+	b.idle.Store(int64(len(b.free)))
 }
 
 // Close stops accepting requests, lets the queued ones run, and waits for
@@ -234,7 +259,7 @@ func (b *Batcher) Close() {
 		b.signal()
 	}
 	b.mu.Lock()
-	for len(b.free) < b.cfg.Instances {
+	for len(b.free) < b.cfg.Instances || len(b.queue) > 0 {
 		b.drained.Wait()
 	}
 	b.mu.Unlock()

@@ -22,37 +22,40 @@ func (b *Batcher) lead(instance int, own *request) {
 	b.handOff(instance)
 }
 
-// handOff gives instance to the oldest queued request without one, whose
-// goroutine then leads, or frees it when there is none.
+// handOff frees instance and pokes the oldest waiting request to take it,
+// unless a request arriving meanwhile does first.
 func (b *Batcher) handOff(instance int) {
 	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, r := range b.queue {
-		if !r.led {
-			r.led = true
-			r.lead <- instance // buffered, and led makes it the only send
-			return
+	b.pushFreeLocked(instance)
+	b.drained.Broadcast()
+	b.pokeLocked()
+	b.mu.Unlock()
+}
+
+// pokeLocked wakes the oldest queued request when an instance is free;
+// b.mu is held.
+func (b *Batcher) pokeLocked() {
+	if len(b.free) > 0 && len(b.queue) > 0 {
+		select {
+		case b.queue[0].poke <- struct{}{}:
+		default: // already poked
 		}
 	}
-	b.free = append(b.free, instance)
-	if len(b.free) == b.cfg.Instances {
-		b.drained.Broadcast()
+}
+
+// leave is called by a request leaving (answered or cancelled, out of the
+// queue): a poke it did not act on goes to the next oldest.
+func (b *Batcher) leave(req *request) {
+	if len(req.poke) > 0 {
+		b.mu.Lock()
+		b.pokeLocked()
+		b.mu.Unlock()
 	}
 }
 
-// passOn hands on an instance that was sent to req, leaving, and not used.
-func (b *Batcher) passOn(req *request) {
-	select {
-	case instance := <-req.lead:
-		b.handOff(instance)
-	default:
-	}
-}
-
-// collect waits for a batch to be due and takes it from the queue: when it
-// holds MaxBatchSize rows, reaches a preferred size, or its oldest request
-// has waited MaxQueueDelay, or the batcher is closing. It returns nil once
-// own is in a batch or has left the queue (its context ended meanwhile).
+// collect waits for a batch to be due and takes it from the queue. It
+// returns nil once own is in a batch or has left the queue (its context
+// ended meanwhile).
 func (b *Batcher) collect(own *request) []*request {
 	for {
 		b.mu.Lock()
@@ -60,25 +63,11 @@ func (b *Batcher) collect(own *request) []*request {
 			b.mu.Unlock()
 			return nil
 		}
-		head := b.queue[0] // own is queued, so the queue is not empty
-		picked, rows := b.pick(head)
-		wait := time.Until(head.enq.Add(b.cfg.MaxQueueDelay))
-		if rows >= b.cfg.MaxBatchSize || slices.Contains(b.cfg.PreferredBatchSizes, rows) || wait <= 0 || b.closed {
-			for _, r := range picked {
-				r.taken = true
-				b.remove(r)
-			}
-			n := len(b.queue)
-			b.mu.Unlock()
-			if n > 0 {
-				b.signal() // the rest may be due for another leader
-			}
-			if b.obs != nil {
-				b.obs.QueueLength(n)
-			}
+		picked, wait := b.takeLocked() // own is queued: the queue is not empty
+		b.mu.Unlock()
+		if picked != nil {
 			return picked
 		}
-		b.mu.Unlock()
 		timer := time.NewTimer(wait)
 		select {
 		case <-b.wake:
@@ -87,6 +76,7 @@ func (b *Batcher) collect(own *request) []*request {
 			b.mu.Lock()
 			if !own.taken {
 				b.remove(own)
+				b.drained.Broadcast()
 				b.mu.Unlock()
 				timer.Stop()
 				return nil
@@ -95,6 +85,53 @@ func (b *Batcher) collect(own *request) []*request {
 		}
 		timer.Stop()
 	}
+}
+
+// takeLocked takes the batch at the head of the (non-empty) queue if it is
+// due: MaxBatchSize rows, a preferred size, its oldest request waited
+// MaxQueueDelay, or the batcher is closing. Otherwise it returns nil and
+// how long until the delay passes. b.mu is held.
+func (b *Batcher) takeLocked() ([]*request, time.Duration) {
+	head := b.queue[0]
+	picked, rows := b.pick(head)
+	wait := time.Until(head.enq.Add(b.cfg.MaxQueueDelay))
+	if rows < b.cfg.MaxBatchSize && !slices.Contains(b.cfg.PreferredBatchSizes, rows) && wait > 0 && !b.closed {
+		return nil, wait
+	}
+	for _, r := range picked {
+		r.taken = true
+		b.remove(r)
+	}
+	n := len(b.queue)
+	if n > 0 {
+		b.signal() // the rest may be due for another leader
+	}
+	if b.obs != nil {
+		b.obs.QueueLength(n)
+	}
+	return picked, 0
+}
+
+// help runs one due batch if an instance is free: a request turned away
+// (the queue is full) lends its goroutine to the queue, so that the engine
+// does not idle while the waiting requests' goroutines wait to be
+// scheduled behind the ones being turned away.
+func (b *Batcher) help() {
+	if b.idle.Load() == 0 {
+		return // the usual case under load: every instance is busy
+	}
+	b.mu.Lock()
+	if len(b.free) == 0 || len(b.queue) == 0 {
+		b.mu.Unlock()
+		return
+	}
+	instance := b.popFreeLocked()
+	picked, _ := b.takeLocked()
+	b.mu.Unlock()
+	if picked != nil {
+		b.execute(instance, picked)
+	}
+	b.handOff(instance)
 }
 
 // pick chooses, in queue order, the requests that can join head's batch:

@@ -2,15 +2,17 @@
 # bench/run.sh: inferd against the seed's approach, side by side on this machine.
 #
 # Starts, each on loopback:
-#   - inferd serving examples/models (the digits CNN and the digits MLP), seed routes;
+#   - inferd serving examples/models (the digits CNN and the digits MLP), seed routes,
+#     plus bench/models/transformer (examples/zoo's transformer encoder, JSON tensors
+#     in: a model whose engine time dominates, for the batching comparison);
 #   - a Flask app serving the same two models through PyTorch (bench/flask/app.py),
 #     under gunicorn with one sync worker per core and OPENBLAS_NUM_THREADS=1;
 #   - a bare Go net/http handler that only decodes the PNG (bench/decodeonly);
 #   - inferd again with dynamic batching configured for both models (BATCHING below),
 # then loads each with `inferd bench` (closed loop, concurrency 1, 8 and 64, the 50
 # sample images of examples/digits/images in turn), three times; then overloads the
-# batching inferd with an open-loop run at twice its closed-loop capacity (its
-# resident memory sampled every half second), records `inferd perf` of both models
+# batching inferd's transformer with an open-loop run at twice its closed-loop
+# capacity (resident memory sampled every half second), records `inferd perf` of the models
 # at batch 1 and 32 (how the engine's cost per sample falls with the batch), and
 # writes the medians with the machine's description to docs/performance-serving.md.
 #
@@ -102,14 +104,19 @@ wait_up() {
 	exit 1
 }
 
-"$work/inferd" serve --repository examples/models --http-addr "127.0.0.1:$http_port" \
+# The repository: the example models and the transformer. The same with dynamic
+# batching: greedy (no delay: a batch is what queued while the previous one ran), at
+# most 32 rows, at most 64 requests waiting.
+BATCHING='batching: {max_batch_size: 32, max_queue_delay: 0s, max_queue_size: 64}'
+cp -r examples/models "$work/repo"
+mkdir -p "$work/repo/transformer/1"
+cp bench/models/transformer/config.yaml "$work/repo/transformer/"
+cp examples/zoo/transformer_encoder/model.onnx "$work/repo/transformer/1/"
+cp -r "$work/repo" "$work/repo-batching"
+for cfg in "$work"/repo-batching/*/config.yaml; do printf '%s\n' "$BATCHING" >>"$cfg"; done
+"$work/inferd" serve --repository "$work/repo" --http-addr "127.0.0.1:$http_port" \
 	--grpc-addr "127.0.0.1:$grpc_port" --log-level warn >"$work/inferd.log" 2>&1 &
 pids+=($!) inferd_pid=$!
-# The same repository with dynamic batching: greedy (no delay: a batch is what queued
-# while the previous one ran), at most 32 rows, at most 64 requests waiting.
-BATCHING='batching: {max_batch_size: 32, max_queue_delay: 0s, max_queue_size: 64}'
-cp -r examples/models "$work/repo-batching"
-for cfg in "$work"/repo-batching/*/config.yaml; do printf '%s\n' "$BATCHING" >>"$cfg"; done
 "$work/inferd" serve --repository "$work/repo-batching" --http-addr "127.0.0.1:$batch_port" \
 	--grpc-addr "" --log-level warn >"$work/inferd-batching.log" 2>&1 &
 pids+=($!) batch_pid=$!
@@ -126,10 +133,13 @@ wait_up "http://127.0.0.1:$batch_port/readyz" inferd-batching "$batch_pid"
 wait_up "http://127.0.0.1:$decode_port/" decodeonly "$decode_pid" 405 # it only takes POST
 [ "$flask" = 1 ] && wait_up "http://127.0.0.1:$flask_port/healthz" flask "$flask_pid"
 
-# name|url|protocol|model, in the order of the report.
+# name|url|protocol|model[|input], in the order of the report; the input is the 50
+# sample images unless given.
+transformer_input=bench/models/transformer/request.json
 targets=(
 	"inferd|http://127.0.0.1:$http_port|seed|digits"
 	"inferd|http://127.0.0.1:$http_port|seed|digits-mlp"
+	"inferd|http://127.0.0.1:$http_port|seed|transformer|$transformer_input"
 )
 [ "$all_protocols" = 1 ] && targets+=(
 	"inferd|http://127.0.0.1:$http_port|v2|digits"
@@ -143,6 +153,7 @@ targets+=(
 	"decode-only|http://127.0.0.1:$decode_port|seed|digits"
 	"inferd-batching|http://127.0.0.1:$batch_port|seed|digits"
 	"inferd-batching|http://127.0.0.1:$batch_port|seed|digits-mlp"
+	"inferd-batching|http://127.0.0.1:$batch_port|seed|transformer|$transformer_input"
 )
 
 images=(examples/digits/images/*.png)
@@ -152,32 +163,37 @@ started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 : >"$work/commands"
 for rep in $(seq 1 "$reps"); do
 	for i in "${!targets[@]}"; do
-		IFS='|' read -r name url protocol model <<<"${targets[$i]}"
+		IFS='|' read -r name url protocol model input <<<"${targets[$i]}"
+		inputs=("${images[@]}") shown='examples/digits/images/*.png'
+		[ -n "$input" ] && inputs=("$input") shown=$input
 		cmd=(inferd bench --url "$url" --protocol "$protocol" --model "$model"
 			--concurrency 1,8,64 --duration "$duration" --warmup "$warmup" --json
-			--input 'examples/digits/images/*.png')
+			--input "$shown")
 		[ "$rep" = 1 ] && echo "${cmd[*]}" >>"$work/commands"
 		log "rep $rep/$reps: $name $protocol $model"
 		"$work/inferd" bench --url "$url" --protocol "$protocol" --model "$model" \
 			--concurrency 1,8,64 --duration "$duration" --warmup "$warmup" --json \
-			--input "${images[@]}" >"$work/results/$i.$name.$rep.json"
+			--input "${inputs[@]}" >"$work/results/$i.$name.$rep.json"
 	done
 done
 
 # Overload: open loop at twice the batching server's closed-loop capacity at 64
-# connections (the median over the repetitions), up to 2048 requests in flight.
+# connections (the median over the repetitions), up to 1024 requests in flight, on
+# the transformer: the model whose engine, and so whose batching queue, is the
+# bottleneck (the digits models are bound by HTTP and PNG decoding, which back up
+# before a request is read, ahead of any queue).
 capacity=$(python3 - "$work/results" <<'PY'
 import glob, json, statistics, sys
 tp = [r["throughput"] for f in glob.glob(sys.argv[1] + "/*.inferd-batching.*.json")
-      for rep in [json.load(open(f))] if rep["model"] == "digits"
+      for rep in [json.load(open(f))] if rep["model"] == "transformer"
       for r in rep["results"] if r["concurrency"] == 64]
 print(int(statistics.median(tp)))
 PY
 )
 rate=$((2 * capacity))
-log "overload: open loop at $rate requests/s (capacity $capacity) on inferd-batching digits"
+log "overload: open loop at $rate requests/s (capacity $capacity) on inferd-batching transformer"
 mkdir -p "$work/overload"
-echo "inferd bench --url http://127.0.0.1:$batch_port --model digits --rate $rate --concurrency 2048 --duration $duration --warmup $warmup --json --input examples/digits/images/*.png" >"$work/overload/command"
+echo "inferd bench --url http://127.0.0.1:$batch_port --model transformer --rate $rate --concurrency 1024 --duration $duration --warmup $warmup --json --input $transformer_input" >"$work/overload/command"
 sample_rss() {
 	while kill -0 "$batch_pid" 2>/dev/null; do
 		echo "$(date +%s.%N) $(ps -o rss= -p "$batch_pid")"
@@ -186,15 +202,15 @@ sample_rss() {
 }
 sample_rss >"$work/overload/rss" &
 sampler=$!
-"$work/inferd" bench --url "http://127.0.0.1:$batch_port" --model digits --rate "$rate" \
-	--concurrency 2048 --duration "$duration" --warmup "$warmup" --json \
-	--input "${images[@]}" >"$work/overload/result.json"
+"$work/inferd" bench --url "http://127.0.0.1:$batch_port" --model transformer --rate "$rate" \
+	--concurrency 1024 --duration "$duration" --warmup "$warmup" --json \
+	--input "$transformer_input" >"$work/overload/result.json"
 kill "$sampler" 2>/dev/null || true
 wait "$sampler" 2>/dev/null || true
 
 # How the engine's cost per sample falls with the batch (2 threads, as served).
-for model in digits digits-mlp; do
-	"$work/inferd" perf "examples/models/$model/1/model.onnx" --engines native --batch 1,32 \
+for model in digits digits-mlp transformer; do
+	"$work/inferd" perf "$work/repo/$model/1/model.onnx" --engines native --batch 1,32 \
 		--threads 2 --duration "$duration" --json >"$work/overload/perf-$model.json"
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
