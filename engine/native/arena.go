@@ -16,49 +16,99 @@ import (
 // Reshape) has in common. A buffer goes back on the free list only when no
 // live value refers to it any more, and only if this arena allocated it
 // during the current run: inputs, constants and outputs are never recycled.
+//
+// The arena also keeps the tensors (headers) it made over each of its
+// buffers, one per shape, so that a run asking for the shapes of the
+// previous run gets the same tensors back and allocates nothing. A tensor
+// is immutable, and two values may share one, so handing out the same
+// tensor for every value of that shape over that buffer is safe.
 type arena struct {
 	// owned counts the live values referring to each buffer allocated in
 	// the current run.
 	owned map[any]int
-	// free holds, per element type, the last tensor released over each
-	// recycled buffer (the buffer is its data up to the capacity).
-	free map[tensor.DType][]*tensor.Tensor
+	// bufs records, by key, the buffers the arena recycles: the free
+	// ones and those reused in the current run. A buffer first allocated
+	// in the current run joins when it is released or viewed (a graph
+	// output never is).
+	bufs map[any]*arenaBuf
+	// free holds, per element type, the recycled buffers.
+	free map[tensor.DType][]*arenaBuf
+	// shape is scratch for view.
+	shape []int
 }
 
-// maxFreeBuffers bounds the buffers an arena keeps per element type.
-const maxFreeBuffers = 64
+// arenaBuf is one buffer of an arena with the tensors made over it; the
+// data of each starts at the buffer's first element.
+type arenaBuf struct {
+	key any
+	// size is the buffer's capacity in elements.
+	size int
+	// views holds at most maxViews tensors, each of a different shape,
+	// the most recently made last.
+	views []*tensor.Tensor
+}
+
+// maxFreeBuffers bounds the buffers an arena keeps per element type, and
+// maxViews the tensors it keeps per buffer.
+const (
+	maxFreeBuffers = 64
+	maxViews       = 8
+)
 
 func newArena() *arena {
-	return &arena{owned: map[any]int{}, free: map[tensor.DType][]*tensor.Tensor{}}
+	return &arena{owned: map[any]int{}, bufs: map[any]*arenaBuf{}, free: map[tensor.DType][]*arenaBuf{}}
 }
 
-// alloc returns a tensor with unspecified contents. A free tensor of the
-// same shape is returned as it is (a steady-state run allocates nothing);
-// else the smallest free buffer large enough is reused, unless it is more
-// than twice too large: a small value (a graph output, which leaves the
-// arena) must not take a large buffer that the next run would then have to
-// allocate again.
+// view returns the buffer's tensor of type dt and shape, or nil.
+func (b *arenaBuf) view(dt tensor.DType, shape []int) *tensor.Tensor {
+	for _, v := range b.views {
+		if v.DType() == dt && slices.Equal(v.Shape(), shape) {
+			return v
+		}
+	}
+	return nil
+}
+
+// addView records t, a tensor over the buffer, dropping the oldest one
+// when there are too many.
+func (b *arenaBuf) addView(t *tensor.Tensor) {
+	if len(b.views) >= maxViews {
+		b.views = slices.Delete(b.views, 0, 1)
+	}
+	b.views = append(b.views, t)
+}
+
+// alloc returns a tensor with unspecified contents. A free buffer with a
+// tensor of the same shape returns that tensor (a steady-state run
+// allocates nothing); else the smallest free buffer large enough is
+// reused, unless it is more than twice too large: a small value (a graph
+// output, which leaves the arena) must not take a large buffer that the
+// next run would then have to allocate again. shape is not retained.
 func (a *arena) alloc(dt tensor.DType, shape []int) *tensor.Tensor {
 	n := tensor.NumElements(shape)
 	list := a.free[dt]
 	best := -1
+	var t *tensor.Tensor
 	for i, f := range list {
-		if slices.Equal(f.Shape(), shape) {
+		if f.size < n {
+			continue
+		}
+		if t = f.view(dt, shape); t != nil {
 			best = i
 			break
 		}
-		if c := capOf(f.Data()); c >= n && c <= 2*n+64 && (best < 0 || c < capOf(list[best].Data())) {
+		if f.size <= 2*n+64 && (best < 0 || f.size < list[best].size) {
 			best = i
 		}
 	}
-	var t *tensor.Tensor
 	switch {
-	case best >= 0 && slices.Equal(list[best].Shape(), shape):
-		t = list[best]
-		a.free[dt] = slices.Delete(list, best, best+1)
 	case best >= 0:
-		t = wrapBuffer(dt, list[best].Data(), n, shape)
+		b := list[best]
 		a.free[dt] = slices.Delete(list, best, best+1)
+		if t == nil {
+			t = wrapBuffer(dt, b.views[0].Data(), n, slices.Clone(shape))
+			b.addView(t)
+		}
 	default:
 		t = tensor.New(dt, shape...)
 	}
@@ -66,6 +116,40 @@ func (a *arena) alloc(dt tensor.DType, shape []int) *tensor.Tensor {
 		a.owned[k] = 0
 	}
 	return t
+}
+
+// view returns a tensor over t's data with another shape of as many
+// elements: the one made for an earlier run when t's buffer is the
+// arena's, else a new one. shape is not retained.
+func (a *arena) view(t *tensor.Tensor, shape []int) (*tensor.Tensor, error) {
+	k := bufKey(t)
+	if _, ok := a.owned[k]; !ok || k == nil || tensor.NumElements(shape) != t.Len() {
+		// Reshape lets its argument escape: pass it one already on the
+		// heap.
+		a.shape = append(a.shape[:0], shape...)
+		return t.Reshape(a.shape...)
+	}
+	b := a.buf(k, t)
+	if v := b.view(t.DType(), shape); v != nil {
+		return v, nil
+	}
+	v, err := t.Reshape(slices.Clone(shape)...)
+	if err != nil {
+		return nil, err
+	}
+	b.addView(v)
+	return v, nil
+}
+
+// buf returns the record of the buffer with key k, of which t is a tensor,
+// making it if needed.
+func (a *arena) buf(k any, t *tensor.Tensor) *arenaBuf {
+	b := a.bufs[k]
+	if b == nil {
+		b = &arenaBuf{key: k, size: capOf(t.Data()), views: []*tensor.Tensor{t}}
+		a.bufs[k] = b
+	}
+	return b
 }
 
 // retain records that a value now refers to t's buffer.
@@ -93,27 +177,35 @@ func (a *arena) release(t *tensor.Tensor) {
 		return
 	}
 	delete(a.owned, k)
+	b := a.buf(k, t)
 	list := a.free[t.DType()]
 	if len(list) >= maxFreeBuffers {
 		// Keep the largest buffers: replace the smallest if this one is
 		// larger, else drop this one.
 		small := 0
-		for i, b := range list {
-			if capOf(b.Data()) < capOf(list[small].Data()) {
+		for i, f := range list {
+			if f.size < list[small].size {
 				small = i
 			}
 		}
-		if capOf(list[small].Data()) < capOf(t.Data()) {
-			list[small] = t
+		drop := b
+		if list[small].size < b.size {
+			drop, list[small] = list[small], b
 		}
+		delete(a.bufs, drop.key)
 		return
 	}
-	a.free[t.DType()] = append(list, t)
+	a.free[t.DType()] = append(list, b)
 }
 
 // endRun forgets the buffers of the finished run: those still owned were
 // handed to the caller as outputs (or abandoned on error).
-func (a *arena) endRun() { clear(a.owned) }
+func (a *arena) endRun() {
+	for k := range a.owned {
+		delete(a.bufs, k)
+	}
+	clear(a.owned)
+}
 
 // bufKey identifies t's backing array, or returns nil for empty data.
 func bufKey(t *tensor.Tensor) any {

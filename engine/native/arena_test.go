@@ -1,6 +1,7 @@
 package native
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/inferd/inferd/tensor"
@@ -46,7 +47,7 @@ func TestArena(t *testing.T) {
 		t.Fatal("wrong type")
 	}
 	for _, buf := range a.free[tensor.Float32] {
-		if capOf(buf) == 8 {
+		if buf.size == 8 {
 			t.Fatal("foreign buffer was recycled")
 		}
 	}
@@ -71,8 +72,74 @@ func TestArenaBoundsFreeList(t *testing.T) {
 		t.Fatalf("free list holds %d buffers, want the limit %d", n, maxFreeBuffers)
 	}
 	for _, buf := range a.free[tensor.Float32] {
-		if capOf(buf.Data()) <= 10 {
-			t.Errorf("kept a small buffer (%d) over larger ones", capOf(buf.Data()))
+		if buf.size <= 10 {
+			t.Errorf("kept a small buffer (%d) over larger ones", buf.size)
+		}
+	}
+	if len(a.bufs) != maxFreeBuffers {
+		t.Errorf("arena keeps %d buffers, want the %d free ones", len(a.bufs), maxFreeBuffers)
+	}
+}
+
+// TestArenaViews checks that the arena hands out the same tensors for the
+// same shapes run after run, for its buffers and their views.
+func TestArenaViews(t *testing.T) {
+	a := newArena()
+	run := func() (x, v *tensor.Tensor) {
+		x = a.alloc(tensor.Float32, []int{2, 6})
+		a.retain(x)
+		v, err := a.view(x, []int{3, 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a.retain(v)
+		a.release(x)
+		a.release(v)
+		a.endRun()
+		return x, v
+	}
+	x1, v1 := run()
+	for range 2 {
+		x, v := run()
+		if x != x1 {
+			t.Error("the buffer's tensor was not reused")
+		}
+		if v != v1 || !slices.Equal(v.Shape(), []int{3, 4}) || &tensor.Data[float32](v)[0] != &tensor.Data[float32](x)[0] {
+			t.Errorf("view %v of %v was not reused: %p, %p", v, x, v1, v)
+		}
+	}
+	// A smaller value reuses the buffer, which then has a tensor of its
+	// shape too; a view of another element count is still an error.
+	small := a.alloc(tensor.Float32, []int{2, 5})
+	if &tensor.Data[float32](small)[0] != &tensor.Data[float32](x1)[0] {
+		t.Fatal("smaller value did not reuse the free buffer")
+	}
+	a.retain(small)
+	a.release(small)
+	y := a.alloc(tensor.Float32, []int{2, 6})
+	a.retain(y)
+	if y != x1 {
+		t.Error("the buffer's tensor was not reused")
+	}
+	if v, err := a.view(y, []int{2, 5}); err == nil {
+		t.Errorf("view of %v as [2 5] succeeded: %v", y, v)
+	}
+	// Views of tensors the arena does not own are plain reshapes.
+	foreign := tensor.New(tensor.Float32, 4)
+	if v, err := a.view(foreign, []int{2, 2}); err != nil || &tensor.Data[float32](v)[0] != &tensor.Data[float32](foreign)[0] {
+		t.Errorf("view of a foreign tensor: %v, %v", v, err)
+	}
+	// Outputs (still owned at the end of the run) leave the arena.
+	a.endRun()
+	if len(a.bufs) != 0 {
+		t.Errorf("arena still records %d buffers after its only one was handed out", len(a.bufs))
+	}
+}
+
+func TestValidShape(t *testing.T) {
+	for _, shape := range [][]int{nil, {0}, {3, 4}, {-1}, {2, -3}, {1 << 31}, {1 << 31, 2}, {1 << 16, 1 << 16}, {0, -1}, {1 << 40, 0}} {
+		if got, want := validShape(shape), tensor.CheckShape(shape) == nil; got != want {
+			t.Errorf("validShape(%v) = %v, tensor.CheckShape says %v", shape, got, want)
 		}
 	}
 }

@@ -13,60 +13,77 @@ func convDepthwise(rc *runCtx, p *convProblem, cp *convPlan) {
 		convDepthwiseDirect(rc, p)
 		return
 	}
+	chunks := (p.batch + cp.chunk - 1) / cp.chunk
+	b := depthwiseBodies.get()
+	defer depthwiseBodies.put(b)
+	b.p, b.cp, b.chunks = *p, cp, chunks
+	parallelRange(rc.threads, p.c*chunks, max(1, elemGrain/(cp.chunk*l.plane()*l.kh*l.kw*(p.m/p.group))), b)
+}
+
+// depthwiseBody is the state of convDepthwise's region: the items are the
+// chunks of images of each input channel.
+type depthwiseBody struct {
+	p      convProblem
+	cp     *convPlan
+	chunks int
+}
+
+var depthwiseBodies freeList[depthwiseBody]
+
+func (b *depthwiseBody) do(t0, t1 int) {
+	p, cp, l := &b.p, b.cp, b.cp.l
 	tk := cp.taps
 	taps := l.kh * l.kw
 	mg := p.m / p.group
 	plane, inPlane, outPlane := l.plane(), l.h*l.w, l.oh*l.ow
 	chunk, phaseStride, offs := cp.chunk, cp.phaseStride, cp.tapOffs
 	run := roundUp(chunk*plane, tk.Width)
-	chunks := (p.batch + chunk - 1) / chunk
 	clamp := p.act != nil && p.act.clamp && p.residual == nil
 	var lo, hi float32
 	if clamp {
 		lo, hi = p.act.lo, p.act.hi
 	}
-	parallelFor(rc.threads, p.c*chunks, max(1, elemGrain/(chunk*plane*taps*mg)), func(t0, t1 int) {
-		buf := getScratch(l.phases*phaseStride + run + l.w + 1)
-		defer putScratch(buf)
-		ph := (*buf)[:l.phases*phaseStride]
-		tmp := (*buf)[len(ph) : len(ph)+run]
-		scratch := (*buf)[len(ph)+run:]
-		l.prefill(ph, chunk, phaseStride, 0)
-		for t := t0; t < t1; t++ {
-			ic, n0 := t/chunks, t%chunks*chunk
-			n1 := min(p.batch, n0+chunk)
-			for n := n0; n < n1; n++ {
-				x := p.x[(n*p.c+ic)*inPlane : (n*p.c+ic+1)*inPlane]
-				l.build(ph[(n-n0)*plane:], x, phaseStride, tk, scratch)
+	buf := getScratch(l.phases*phaseStride + run + l.w + 1)
+	defer putScratch(buf)
+	ph := (*buf)[:l.phases*phaseStride]
+	tmp := (*buf)[len(ph) : len(ph)+run]
+	scratch := (*buf)[len(ph)+run:]
+	l.prefill(ph, chunk, phaseStride, 0)
+	for t := t0; t < t1; t++ {
+		ic, n0 := t/b.chunks, t%b.chunks*chunk
+		n1 := min(p.batch, n0+chunk)
+		for n := n0; n < n1; n++ {
+			x := p.x[(n*p.c+ic)*inPlane : (n*p.c+ic+1)*inPlane]
+			l.build(ph[(n-n0)*plane:], x, phaseStride, tk, scratch)
+		}
+		for r := range mg {
+			oc := ic*mg + r
+			var bias float32
+			if p.bias != nil {
+				bias = p.bias[oc]
 			}
-			for r := range mg {
-				oc := ic*mg + r
-				var b float32
-				if p.bias != nil {
-					b = p.bias[oc]
+			n := roundUp((n1-n0)*plane, tk.Width)
+			tk.Sum(tmp[:n], ph, offs, p.w[oc*taps:(oc+1)*taps], bias, clamp, lo, hi)
+			for img := n0; img < n1; img++ {
+				y := p.y[(img*p.m+oc)*outPlane : (img*p.m+oc+1)*outPlane]
+				tk.Copy2D(y, l.ow, tmp[(img-n0)*plane:], l.wq, l.oh, l.ow)
+				if p.residual != nil {
+					for i, v := range p.residual[(img*p.m+oc)*outPlane : (img*p.m+oc+1)*outPlane] {
+						y[i] += v
+					}
 				}
-				n := roundUp((n1-n0)*plane, tk.Width)
-				tk.Sum(tmp[:n], ph, offs, p.w[oc*taps:(oc+1)*taps], b, clamp, lo, hi)
-				for img := n0; img < n1; img++ {
-					y := p.y[(img*p.m+oc)*outPlane : (img*p.m+oc+1)*outPlane]
-					tk.Copy2D(y, l.ow, tmp[(img-n0)*plane:], l.wq, l.oh, l.ow)
-					if p.residual != nil {
-						for i, v := range p.residual[(img*p.m+oc)*outPlane : (img*p.m+oc+1)*outPlane] {
-							y[i] += v
-						}
-					}
-					if !clamp {
-						p.act.apply(y)
-					}
+				if !clamp {
+					p.act.apply(y)
 				}
 			}
 		}
-	})
+	}
 }
 
 // convDepthwiseDirect is the depthwise convolution without the tap layout
 // (negative pads): row by row, axpy per tap.
-func convDepthwiseDirect(rc *runCtx, p *convProblem) {
+func convDepthwiseDirect(rc *runCtx, pp *convProblem) {
+	p := *pp // a copy: the closure escapes, p should not
 	g := &p.geo
 	kh, kw := g.kernel[0], g.kernel[1]
 	h, w := g.in[0], g.in[1]

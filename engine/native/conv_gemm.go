@@ -24,7 +24,6 @@ const im2colTarget = 1 << 18
 // buffer and is scattered to each image). Bias, residual and fusedAct are
 // applied as the kernel stores its tiles.
 func convGemm(rc *runCtx, p *convProblem, packed []gemmOperand) {
-	impl := defaultGemm()
 	g := &p.geo
 	cg, mg := p.c/p.group, p.m/p.group
 	kg := cg * g.kernel[0] * g.kernel[1]
@@ -41,57 +40,85 @@ func convGemm(rc *runCtx, p *convProblem, packed []gemmOperand) {
 	if tasks < rc.threads {
 		inner = rc.threads
 	}
-	parallelFor(rc.threads/inner, tasks, 1, func(lo, hi int) {
-		var bbuf, cbuf *[]float32
-		for t := lo; t < hi; t++ {
-			grp, band := t%p.group, t/p.group
-			t0 := band * bandRows
-			t1 := min(total, t0+bandRows)
-			cols := (t1 - t0) * ow
-			if bbuf == nil {
-				bbuf = getScratch(kg * roundUp(bandRows*ow, impl.nr))
-				defer putScratch(bbuf)
-			}
-			impl.im2colPacked(*bbuf, p, grp, t0, t1)
-			am := rowMajor(p.w[grp*mg*kg:], kg, false)
-			if packed != nil {
-				am = packed[grp]
-			}
-			ep := gemmEpilogue{}
-			if p.bias != nil {
-				ep.rowBias = p.bias[grp*mg : (grp+1)*mg]
-			}
-			p.act.setEpilogue(&ep)
-			bm := gemmOperand{packed: *bbuf, impl: impl}
-			n0, n1 := t0/oh, (t1-1)/oh
-			if n0 == n1 {
-				// One image: the product lands in place.
-				off := (n0*p.m+grp*mg)*oh*ow + (t0-n0*oh)*ow
-				beta := float32(0)
-				if p.residual != nil {
-					copyRows(p.y[off:], oh*ow, p.residual[off:], oh*ow, mg, cols)
-					beta = 1
-				}
-				sgemmEp(impl, mg, cols, kg, 1, am, bm, beta, p.y[off:], oh*ow, inner, &ep)
-				continue
-			}
-			if cbuf == nil {
-				cbuf = getScratch(mg * bandRows * ow)
-				defer putScratch(cbuf)
-			}
+	b := im2colBodies.get()
+	defer im2colBodies.put(b)
+	b.p, b.packed, b.bandRows, b.inner = *p, packed, bandRows, inner
+	parallelRange(rc.threads/inner, tasks, 1, b)
+}
+
+// im2colBody is the state of convGemm's region: the items are the bands
+// of bandRows output rows of each group, whose products run on inner
+// threads.
+type im2colBody struct {
+	p               convProblem
+	packed          []gemmOperand
+	bandRows, inner int
+}
+
+var im2colBodies freeList[im2colBody]
+
+func (b *im2colBody) do(lo, hi int) {
+	p, impl := &b.p, defaultGemm()
+	g := &p.geo
+	cg, mg := p.c/p.group, p.m/p.group
+	kg := cg * g.kernel[0] * g.kernel[1]
+	oh, ow := g.out[0], g.out[1]
+	total := p.batch * oh
+	var bbuf, cbuf *[]float32
+	defer func() {
+		if bbuf != nil {
+			putScratch(bbuf)
+		}
+		if cbuf != nil {
+			putScratch(cbuf)
+		}
+	}()
+	for t := lo; t < hi; t++ {
+		grp, band := t%p.group, t/p.group
+		t0 := band * b.bandRows
+		t1 := min(total, t0+b.bandRows)
+		cols := (t1 - t0) * ow
+		if bbuf == nil {
+			bbuf = getScratch(kg * roundUp(b.bandRows*ow, impl.nr))
+		}
+		impl.im2colPacked(*bbuf, p, grp, t0, t1)
+		am := rowMajor(p.w[grp*mg*kg:], kg, false)
+		if b.packed != nil {
+			am = b.packed[grp]
+		}
+		ep := gemmEpilogue{}
+		if p.bias != nil {
+			ep.rowBias = p.bias[grp*mg : (grp+1)*mg]
+		}
+		p.act.setEpilogue(&ep)
+		bm := gemmOperand{packed: *bbuf, impl: impl}
+		n0, n1 := t0/oh, (t1-1)/oh
+		if n0 == n1 {
+			// One image: the product lands in place.
+			off := (n0*p.m+grp*mg)*oh*ow + (t0-n0*oh)*ow
 			beta := float32(0)
 			if p.residual != nil {
-				p.bandImages(t0, t1, grp, func(off, col, n int) {
-					copyRows((*cbuf)[col:], cols, p.residual[off:], oh*ow, mg, n)
-				})
+				copyRows(p.y[off:], oh*ow, p.residual[off:], oh*ow, mg, cols)
 				beta = 1
 			}
-			sgemmEp(impl, mg, cols, kg, 1, am, bm, beta, *cbuf, cols, inner, &ep)
-			p.bandImages(t0, t1, grp, func(off, col, n int) {
-				copyRows(p.y[off:], oh*ow, (*cbuf)[col:], cols, mg, n)
-			})
+			sgemmEp(impl, mg, cols, kg, 1, am, bm, beta, p.y[off:], oh*ow, b.inner, &ep)
+			continue
 		}
-	})
+		if cbuf == nil {
+			cbuf = getScratch(mg * b.bandRows * ow)
+		}
+		beta := float32(0)
+		if p.residual != nil {
+			p.bandImages(t0, t1, grp, func(off, col, n int) {
+				copyRows((*cbuf)[col:], cols, p.residual[off:], oh*ow, mg, n)
+			})
+			beta = 1
+		}
+		sgemmEp(impl, mg, cols, kg, 1, am, bm, beta, *cbuf, cols, b.inner, &ep)
+		p.bandImages(t0, t1, grp, func(off, col, n int) {
+			copyRows(p.y[off:], oh*ow, (*cbuf)[col:], cols, mg, n)
+		})
+	}
 }
 
 // bandImages calls f for each image the band of global output rows

@@ -44,62 +44,111 @@ func convImplicit(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan
 	cg, mg := p.c/p.group, p.m/p.group
 	kg := cg * l.kh * l.kw
 	plane := l.plane()
-	chunk, phaseStride, chStride, table := cp.chunk, cp.phaseStride, cp.chStride, cp.table
-	weights := packedWeights(impl, p, packed, kg)
-	tk := cp.taps
-	planes := getScratch(p.c * chStride)
+	planes := getScratch(p.c * cp.chStride)
 	defer putScratch(planes)
-	parallelFor(rc.threads, p.c, max(1, elemGrain/chStride), func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			l.prefill((*planes)[ch*chStride:], chunk, phaseStride, 0)
-		}
-	})
+	b := implicitBodies.get()
+	defer implicitBodies.put(b)
+	b.p, b.cp, b.planes, b.weights = *p, cp, *planes, packedWeights(impl, p, packed, kg)
+	b.stage = implicitPrefill
+	parallelRange(rc.threads, p.c, max(1, elemGrain/cp.chStride), b)
 	// Output columns per band: its product stays in L2 with the weights.
 	bandCols := max(4*impl.nr, (1<<17)/max(1, mg))
-	for n0 := 0; n0 < p.batch; n0 += chunk {
-		n1 := min(p.batch, n0+chunk)
-		imgs := n1 - n0
-		parallelFor(rc.threads, p.c*imgs, max(1, elemGrain/plane), func(lo, hi int) {
-			scratch := getScratch(l.w + 1)
-			defer putScratch(scratch)
-			for t := lo; t < hi; t++ {
-				ch, img := t/imgs, t%imgs
-				x := p.x[((n0+img)*p.c+ch)*l.h*l.w : ((n0+img)*p.c+ch+1)*l.h*l.w]
-				l.build((*planes)[ch*chStride+img*plane:], x, phaseStride, tk, *scratch)
-			}
-		})
+	for n0 := 0; n0 < p.batch; n0 += cp.chunk {
+		imgs := min(p.batch, n0+cp.chunk) - n0
+		b.n0, b.imgs = n0, imgs
+		b.stage = implicitBuild
+		parallelRange(rc.threads, p.c*imgs, max(1, elemGrain/plane), b)
 		rows := imgs * l.hq
 		bandRows := max(1, min(rows, bandCols/l.wq))
 		bands := max((rows+bandRows-1)/bandRows, min(rc.threads, rows, parallelTasks(2*mg*kg*rows*l.wq*p.group)))
 		bandRows = (rows + bands - 1) / bands
 		bands = (rows + bandRows - 1) / bandRows
-		parallelFor(rc.threads, bands*p.group, 1, func(lo, hi int) {
-			ctmp := getScratch(mg * roundUp(bandRows*l.wq, impl.nr))
-			defer putScratch(ctmp)
-			for t := lo; t < hi; t++ {
-				grp, band := t%p.group, t/p.group
-				t0 := band * bandRows
-				t1 := min(rows, t0+bandRows)
-				c0, cols := t0*l.wq, (t1-t0)*l.wq
-				ldc := roundUp(cols, impl.nr)
-				c := (*ctmp)[:mg*ldc]
-				ep := gemmEpilogue{}
-				if p.bias != nil {
-					ep.rowBias = p.bias[grp*mg : (grp+1)*mg]
-				}
-				p.act.setEpilogue(&ep)
-				accumulate := p.residual != nil
-				if accumulate {
-					l.validRows(t0, t1, func(t, run, n int) {
-						copyRows(c[run:], ldc, p.residual[p.outOffset(l, n0, grp, t):], l.oh*l.ow, mg, n)
-					})
-				}
-				b := (*planes)[grp*cg*chStride+c0:]
-				impl.regionIndirect(mg, kg, &weights[grp], b, table, cols, c, ldc, accumulate, true, &ep)
-				l.validRows(t0, t1, func(t, run, n int) {
-					copyRows(p.y[p.outOffset(l, n0, grp, t):], l.oh*l.ow, c[run:], ldc, mg, n)
-				})
-			}
+		b.rows, b.bandRows = rows, bandRows
+		b.stage = implicitProduct
+		parallelRange(rc.threads, bands*p.group, 1, b)
+	}
+}
+
+// implicitBody is the state of convImplicit's parallel regions: the
+// problem, the planes and, for the chunk of images [n0, n0+imgs) in
+// progress, its output rows and the rows per band.
+type implicitBody struct {
+	stage                    int
+	p                        convProblem
+	cp                       *convPlan
+	planes                   []float32
+	weights                  []gemmOperand
+	n0, imgs, rows, bandRows int
+}
+
+// The regions of convImplicit, in order.
+const (
+	implicitPrefill = iota // zero the planes' padding, per channel
+	implicitBuild          // lay out the chunk's images, per channel and image
+	implicitProduct        // the GEMM, per band of output rows and group
+)
+
+var implicitBodies freeList[implicitBody]
+
+func (b *implicitBody) do(lo, hi int) {
+	switch b.stage {
+	case implicitPrefill:
+		cp := b.cp
+		for ch := lo; ch < hi; ch++ {
+			cp.l.prefill(b.planes[ch*cp.chStride:], cp.chunk, cp.phaseStride, 0)
+		}
+	case implicitBuild:
+		b.build(lo, hi)
+	default:
+		b.product(lo, hi)
+	}
+}
+
+// build lays out the images of items [lo, hi) (channel-major) in the
+// planes.
+func (b *implicitBody) build(lo, hi int) {
+	p, cp, l := &b.p, b.cp, b.cp.l
+	scratch := getScratch(l.w + 1)
+	defer putScratch(scratch)
+	plane := l.plane()
+	for t := lo; t < hi; t++ {
+		ch, img := t/b.imgs, t%b.imgs
+		x := p.x[((b.n0+img)*p.c+ch)*l.h*l.w : ((b.n0+img)*p.c+ch+1)*l.h*l.w]
+		l.build(b.planes[ch*cp.chStride+img*plane:], x, cp.phaseStride, cp.taps, *scratch)
+	}
+}
+
+// product computes the bands of output rows of items [lo, hi)
+// (band-major, then group).
+func (b *implicitBody) product(lo, hi int) {
+	p, cp, l := &b.p, b.cp, b.cp.l
+	impl := cp.gemm
+	cg, mg := p.c/p.group, p.m/p.group
+	kg := cg * l.kh * l.kw
+	ctmp := getScratch(mg * roundUp(b.bandRows*l.wq, impl.nr))
+	defer putScratch(ctmp)
+	for t := lo; t < hi; t++ {
+		grp, band := t%p.group, t/p.group
+		t0 := band * b.bandRows
+		t1 := min(b.rows, t0+b.bandRows)
+		c0, cols := t0*l.wq, (t1-t0)*l.wq
+		ldc := roundUp(cols, impl.nr)
+		c := (*ctmp)[:mg*ldc]
+		ep := gemmEpilogue{}
+		if p.bias != nil {
+			ep.rowBias = p.bias[grp*mg : (grp+1)*mg]
+		}
+		p.act.setEpilogue(&ep)
+		accumulate := p.residual != nil
+		if accumulate {
+			l.validRows(t0, t1, func(t, run, n int) {
+				copyRows(c[run:], ldc, p.residual[p.outOffset(l, b.n0, grp, t):], l.oh*l.ow, mg, n)
+			})
+		}
+		planes := b.planes[grp*cg*cp.chStride+c0:]
+		impl.regionIndirect(mg, kg, &b.weights[grp], planes, cp.table, cols, c, ldc, accumulate, true, &ep)
+		l.validRows(t0, t1, func(t, run, n int) {
+			copyRows(p.y[p.outOffset(l, b.n0, grp, t):], l.oh*l.ow, c[run:], ldc, mg, n)
 		})
 	}
 }
@@ -143,6 +192,11 @@ func (impl *gemmImpl) regionIndirect(m, k int, a *gemmOperand, b []float32, o *s
 	mPad := roundUp(m, mr)
 	var tile, bias [maxTile]float32
 	var edge *[]float32
+	defer func() {
+		if edge != nil {
+			putScratch(edge)
+		}
+	}()
 	for pc := 0; pc < k; pc += impl.kc {
 		kcb := min(impl.kc, k-pc)
 		last := pc+kcb >= k
@@ -156,7 +210,6 @@ func (impl *gemmImpl) regionIndirect(m, k int, a *gemmOperand, b []float32, o *s
 				width = cols - jr
 				if edge == nil {
 					edge = getScratch(impl.kc * nr)
-					defer putScratch(edge)
 				}
 				panel = (*edge)[:kcb*nr]
 				for q := range kcb {

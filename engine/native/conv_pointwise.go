@@ -20,32 +20,50 @@ func usePointwise(p *convProblem) bool {
 // read in place (channel ch of the group is row ch of B), stored in place.
 // Column bands split the work between threads when images are few.
 func convPointwise(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan) {
-	impl, table := cp.gemm, cp.table
+	impl := cp.gemm
 	hw := p.geo.in[0] * p.geo.in[1]
 	cg, mg := p.c/p.group, p.m/p.group
-	weights := packedWeights(impl, p, packed, cg)
 	tiles := (hw + impl.nr - 1) / impl.nr
 	products := p.batch * p.group
 	split := min(rc.threads, parallelTasks(2*mg*cg*hw*products))
-	perBand := max(1, tiles/max(1, (split+products-1)/products))
-	bands := (tiles + perBand - 1) / perBand
-	parallelFor(rc.threads, products*bands, 1, func(lo, hi int) {
-		for t := lo; t < hi; t++ {
-			prod, band := t/bands, t%bands
-			img, grp := prod/p.group, prod%p.group
-			j0 := band * perBand * impl.nr
-			j1 := min(hw, j0+perBand*impl.nr)
-			in := (img*p.c+grp*cg)*hw + j0
-			out := (img*p.m+grp*mg)*hw + j0
-			ep := gemmEpilogue{}
-			if p.bias != nil {
-				ep.rowBias = p.bias[grp*mg : (grp+1)*mg]
-			}
-			p.act.setEpilogue(&ep)
-			if p.residual != nil {
-				copyRows(p.y[out:], hw, p.residual[out:], hw, mg, j1-j0)
-			}
-			impl.regionIndirect(mg, cg, &weights[grp], p.x[in:], table, j1-j0, p.y[out:], hw, p.residual != nil, false, &ep)
+	b := pointwiseBodies.get()
+	defer pointwiseBodies.put(b)
+	b.p, b.cp, b.weights = *p, cp, packedWeights(impl, p, packed, cg)
+	b.perBand = max(1, tiles/max(1, (split+products-1)/products))
+	b.bands = (tiles + b.perBand - 1) / b.perBand
+	parallelRange(rc.threads, products*b.bands, 1, b)
+}
+
+// pointwiseBody is the state of convPointwise's region: the items are
+// the bands (of perBand column tiles) of each image and group.
+type pointwiseBody struct {
+	p              convProblem
+	cp             *convPlan
+	weights        []gemmOperand
+	perBand, bands int
+}
+
+var pointwiseBodies freeList[pointwiseBody]
+
+func (b *pointwiseBody) do(lo, hi int) {
+	p, impl := &b.p, b.cp.gemm
+	hw := p.geo.in[0] * p.geo.in[1]
+	cg, mg := p.c/p.group, p.m/p.group
+	for t := lo; t < hi; t++ {
+		prod, band := t/b.bands, t%b.bands
+		img, grp := prod/p.group, prod%p.group
+		j0 := band * b.perBand * impl.nr
+		j1 := min(hw, j0+b.perBand*impl.nr)
+		in := (img*p.c+grp*cg)*hw + j0
+		out := (img*p.m+grp*mg)*hw + j0
+		ep := gemmEpilogue{}
+		if p.bias != nil {
+			ep.rowBias = p.bias[grp*mg : (grp+1)*mg]
 		}
-	})
+		p.act.setEpilogue(&ep)
+		if p.residual != nil {
+			copyRows(p.y[out:], hw, p.residual[out:], hw, mg, j1-j0)
+		}
+		impl.regionIndirect(mg, cg, &b.weights[grp], p.x[in:], b.cp.table, j1-j0, p.y[out:], hw, p.residual != nil, false, &ep)
+	}
 }

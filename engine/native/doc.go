@@ -15,7 +15,11 @@
 //
 // Running a plan walks the nodes in order, checking the context between
 // nodes. Intermediate buffers come from a per-run arena that recycles them
-// after their last use and is kept by the session across runs. The hot
+// after their last use and is kept by the session across runs, with the
+// tensors made over them and the run's value slots; kernels cache what they
+// derive from their input shapes, and parallel regions recycle their state
+// (freelist.go), so that a steady-state Run of the common models allocates
+// only its outputs and the map returning them. The hot
 // kernels are SIMD assembly generated with avo (internal/simd, chosen at run
 // time from the CPU's features, with portable Go equivalents): the float32
 // matrix multiply behind Conv, Gemm and MatMul (sgemm*.go: cache-blocked,

@@ -39,13 +39,34 @@ type valuesOnlyKernel interface{ valuesOnly() }
 type runState struct {
 	vals   []*tensor.Tensor
 	others []*onnx.Value
+	// in and out hold a step's arguments.
+	in, out []*tensor.Tensor
 }
 
 // newRunState starts a run of p from its constants.
 func newRunState(p *plan) *runState {
-	s := &runState{vals: make([]*tensor.Tensor, p.numValues), others: make([]*onnx.Value, p.numValues)}
-	copy(s.vals, p.consts)
+	s := &runState{}
+	s.reset(p)
 	return s
+}
+
+// reset starts a run of p from its constants, reusing the slots of an
+// earlier run.
+func (s *runState) reset(p *plan) {
+	if cap(s.vals) < p.numValues {
+		s.vals, s.others = make([]*tensor.Tensor, p.numValues), make([]*onnx.Value, p.numValues)
+	}
+	s.vals, s.others = s.vals[:p.numValues], s.others[:p.numValues]
+	copy(s.vals, p.consts)
+	clear(s.others)
+}
+
+// clear drops the references to the run's values.
+func (s *runState) clear() {
+	clear(s.vals)
+	clear(s.others)
+	clear(s.in[:cap(s.in)])
+	clear(s.out[:cap(s.out)])
 }
 
 // get returns slot id as a value, nil when empty.
@@ -86,7 +107,8 @@ func (s *runState) set(id int, v *onnx.Value) {
 // when it is not nil. Errors name the node; kernel errors about values are
 // returned as they are (the caller marks them).
 func (p *plan) exec(rc *runCtx, st *runState) error {
-	var in, out []*tensor.Tensor
+	in, out := st.in, st.out
+	defer func() { st.in, st.out = in, out }()
 	for _, s := range p.steps {
 		if err := rc.ctx.Err(); err != nil {
 			return err

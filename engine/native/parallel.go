@@ -7,11 +7,12 @@ import (
 	"sync/atomic"
 )
 
-// Intra-op parallelism. Kernels split their work with parallelFor into at
-// most as many chunks as the session's thread count (IntraOpThreads). The
-// chunks run on the calling goroutine and on helpers: a process-wide set of
-// GOMAXPROCS-1 worker goroutines that every session shares, so that
-// concurrent sessions never run more goroutines than there are cores.
+// Intra-op parallelism. Kernels split their work with parallelFor (or
+// parallelRange) into at most as many chunks as the session's thread count
+// (IntraOpThreads). The chunks run on the calling goroutine and on helpers:
+// a process-wide set of GOMAXPROCS-1 worker goroutines that every session
+// shares, so that concurrent sessions never run more goroutines than there
+// are cores.
 //
 //   - A region takes only helpers that are idle and only as many as there
 //     are cores not already computing: busy counts the goroutines in
@@ -23,6 +24,13 @@ import (
 //   - A helper spins for a while after each task before it parks, so that
 //     the next region of the same run finds it awake (waking a parked
 //     goroutine costs microseconds, as much as a small region takes).
+//   - A panic in a chunk, on whichever goroutine, is re-raised on the
+//     caller once every chunk is done.
+//   - Steady-state regions allocate nothing: tasks are recycled (a task
+//     goes back to the pool only when the caller and every helper it was
+//     handed to are done with it), and hot kernels pass a rangeBody from a
+//     freeList instead of a closure (which escapes to the heap, since the
+//     task stores it).
 
 var (
 	helpersOnce sync.Once
@@ -73,6 +81,7 @@ func helperLoop() {
 		}
 		t.work()
 		busy.Add(-1)
+		t.release()
 	}
 }
 
@@ -96,16 +105,66 @@ func reserveHelpers(want int) int {
 	}
 }
 
+// rangeBody is the work of a parallel region: do computes items [lo, hi).
+// Kernels on the hot path implement it with a struct taken from a freeList,
+// which converts to the interface without allocating.
+type rangeBody interface{ do(lo, hi int) }
+
+// funcBody adapts a function to rangeBody.
+type funcBody func(lo, hi int)
+
+func (f funcBody) do(lo, hi int) { f(lo, hi) }
+
 // parallelTask is one parallel region: chunks claimed through next.
 type parallelTask struct {
-	fn       func(lo, hi int)
-	n        int
-	chunks   int
-	next     atomic.Int64
-	done     atomic.Int64
+	body   rangeBody
+	n      int
+	chunks int
+	next   atomic.Int64
+	done   atomic.Int64
+	// refs counts the goroutines holding the task: the caller and every
+	// helper it was sent to; the last one to let go recycles it.
+	refs atomic.Int32
+	// finished receives one token when the last chunk is done.
 	finished chan struct{}
 	mu       sync.Mutex
 	panicked any
+}
+
+// tasks recycles parallelTasks.
+var tasks struct {
+	mu   sync.Mutex
+	free []*parallelTask
+}
+
+// maxFreeTasks bounds the tasks kept for reuse.
+const maxFreeTasks = 256
+
+// getTask returns an idle task.
+func getTask() *parallelTask {
+	tasks.mu.Lock()
+	if n := len(tasks.free); n > 0 {
+		t := tasks.free[n-1]
+		tasks.free[n-1] = nil
+		tasks.free = tasks.free[:n-1]
+		tasks.mu.Unlock()
+		return t
+	}
+	tasks.mu.Unlock()
+	return &parallelTask{finished: make(chan struct{}, 1)}
+}
+
+// release drops one holder's reference, recycling the task after the last.
+func (t *parallelTask) release() {
+	if t.refs.Add(-1) != 0 {
+		return
+	}
+	t.body, t.panicked = nil, nil
+	tasks.mu.Lock()
+	if len(tasks.free) < maxFreeTasks {
+		tasks.free = append(tasks.free, t)
+	}
+	tasks.mu.Unlock()
 }
 
 // work runs chunks until none is left, recording the first panic. The
@@ -118,7 +177,7 @@ func (t *parallelTask) work() {
 		}
 		t.runChunk(i)
 		if int(t.done.Add(1)) == t.chunks {
-			close(t.finished)
+			t.finished <- struct{}{}
 		}
 	}
 }
@@ -137,7 +196,7 @@ func (t *parallelTask) runChunk(i int) {
 			t.mu.Unlock()
 		}
 	}()
-	t.fn(i*t.n/t.chunks, (i+1)*t.n/t.chunks)
+	t.body.do(i*t.n/t.chunks, (i+1)*t.n/t.chunks)
 }
 
 // parallelFor splits [0, n) into contiguous chunks of at least grain
@@ -145,8 +204,15 @@ func (t *parallelTask) runChunk(i int) {
 // at most threads-1 idle helpers (a few chunks per goroutine, claimed as
 // they finish). It returns when all chunks are done. A panic in any chunk
 // is re-raised on the calling goroutine, so that Run's recover sees it
-// instead of the process crashing.
+// instead of the process crashing. fn escapes to the heap: kernels on the
+// hot path use parallelRange.
 func parallelFor(threads, n, grain int, fn func(lo, hi int)) {
+	parallelRange(threads, n, grain, funcBody(fn))
+}
+
+// parallelRange is parallelFor over a rangeBody, which is not retained
+// after it returns.
+func parallelRange(threads, n, grain int, body rangeBody) {
 	if n <= 0 {
 		return
 	}
@@ -159,21 +225,27 @@ func parallelFor(threads, n, grain int, fn func(lo, hi int)) {
 		chunks = 1 + reserveHelpers(chunks-1)
 	}
 	if chunks <= 1 {
-		fn(0, n)
+		body.do(0, n)
 		return
 	}
 	helpers := chunks - 1
 	// Smaller chunks than one per goroutine balance the load: whoever is
 	// done first (or a caller whose helper wakes late) takes more.
 	chunks = min(chunksPerThread*chunks, (n+grain-1)/grain)
-	t := &parallelTask{fn: fn, n: n, chunks: chunks, finished: make(chan struct{})}
+	t := getTask()
+	t.body, t.n, t.chunks = body, n, chunks
+	t.next.Store(0)
+	t.done.Store(0)
+	t.refs.Store(int32(helpers + 1))
 	for range helpers {
 		helperTasks <- t
 	}
 	t.work()
 	<-t.finished
-	if t.panicked != nil {
-		panic(t.panicked)
+	p := t.panicked
+	t.release()
+	if p != nil {
+		panic(p)
 	}
 }
 

@@ -3,6 +3,8 @@ package native
 import (
 	"fmt"
 	"math"
+	"slices"
+	"sync/atomic"
 
 	"github.com/inferd/inferd/tensor"
 )
@@ -25,6 +27,8 @@ type poolKernel struct {
 	countPad       bool
 	columnMajorIdx bool
 	wantIndices    bool
+	// setup caches the setup of the last input.
+	setup *poolSetupSlot
 }
 
 func buildPool(b *buildCtx, isMax bool) (kernel, error) {
@@ -38,7 +42,7 @@ func buildPool(b *buildCtx, isMax bool) (kernel, error) {
 	if len(win.kernel) < 1 {
 		return nil, b.errorf("attribute kernel_shape is empty")
 	}
-	k := &poolKernel{win: win, isMax: isMax}
+	k := &poolKernel{win: win, isMax: isMax, setup: &poolSetupSlot{}}
 	if k.ceil, err = b.boolAttr("ceil_mode", false); err != nil {
 		return nil, err
 	}
@@ -71,43 +75,89 @@ type poolProblem struct {
 	colMajor bool
 }
 
+// poolSetup is what a pooling derives from its input's type and shape,
+// cached (poolSetupSlot) so that steady-state runs allocate none of it:
+// the geometry, the output shape and the fast path, if one applies.
+type poolSetup struct {
+	xs     []int
+	dt     tensor.DType
+	geo    geometry
+	yShape []int
+	p      poolProblem
+	// nd selects the N-D kernel; else inside or taps, when not nil, is
+	// the fast float32 max pooling.
+	nd     bool
+	inside *insidePool
+	taps   *tapsPool
+}
+
+// poolSetupSlot holds the setup of the last input a pooling ran with,
+// like convSetupSlot.
+type poolSetupSlot struct{ p atomic.Pointer[poolSetup] }
+
+// setupFor returns the setup for input x, cached when it is for x's type and
+// shape and the current tap kernel.
+func (k *poolKernel) setupFor(x *tensor.Tensor) (*poolSetup, error) {
+	xs := x.Shape()
+	ps := k.setup.p.Load()
+	if ps != nil && ps.dt == x.DType() && slices.Equal(ps.xs, xs) &&
+		(ps.inside == nil || ps.inside.tk == defaultTaps()) && (ps.taps == nil || ps.taps.tk == defaultTaps()) {
+		return ps, nil
+	}
+	geo, err := k.win.resolve(xs[2:], k.win.kernel, k.ceil)
+	if err != nil {
+		return nil, err
+	}
+	ps = &poolSetup{xs: slices.Clone(xs), dt: x.DType(), geo: geo, yShape: append([]int{xs[0], xs[1]}, geo.out...),
+		p:  poolProblem{geo: geo.as2D(), planes: xs[0] * xs[1], countPad: k.countPad, colMajor: k.columnMajorIdx},
+		nd: len(geo.in) > 2 || x.DType() != tensor.Float32 && x.DType() != tensor.Float64}
+	if !ps.nd && x.DType() == tensor.Float32 && k.isMax && !k.wantIndices {
+		if ps.p.geo.out[1] < 32 {
+			ps.inside = planMaxPoolInside(&ps.p.geo, ps.p.planes)
+		}
+		if ps.inside == nil {
+			ps.taps = planMaxPoolTaps(&ps.p.geo, ps.p.planes)
+		}
+	}
+	k.setup.p.Store(ps)
+	return ps, nil
+}
+
 func (k *poolKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	x := in[0]
 	xs := x.Shape()
 	if len(xs) != len(k.win.kernel)+2 {
 		return fmt.Errorf("pooling input of shape %v does not have %d spatial dimensions", xs, len(k.win.kernel))
 	}
-	geo, err := k.win.resolve(xs[2:], k.win.kernel, k.ceil)
+	ps, err := k.setupFor(x)
 	if err != nil {
 		return err
 	}
-	shape := append([]int{xs[0], xs[1]}, geo.out...)
-	p := poolProblem{geo: geo.as2D(), planes: xs[0] * xs[1], countPad: k.countPad, colMajor: k.columnMajorIdx}
-	y := rc.alloc(x.DType(), shape)
+	y := rc.alloc(x.DType(), ps.yShape)
 	var idx []int64
 	if k.wantIndices {
-		it := rc.alloc(tensor.Int64, shape)
+		it := rc.alloc(tensor.Int64, ps.yShape)
 		idx = tensor.Data[int64](it)
 		out[1] = it
 	}
 	switch {
-	case len(geo.in) > 2 || x.DType() != tensor.Float32 && x.DType() != tensor.Float64:
+	case ps.nd:
 		if x.DType() == tensor.String || x.DType() == tensor.Bool || x.DType() == tensor.Float16 {
 			return dtypeError("pooling", x.DType())
 		}
 		xf := make([]float64, x.Len())
 		castSlice(xf, x.Data())
 		yf := make([]float64, y.Len())
-		poolND(rc, &geo, xs[0]*xs[1], xf, yf, idx, k.isMax, k.countPad)
+		poolND(rc, &ps.geo, xs[0]*xs[1], xf, yf, idx, k.isMax, k.countPad)
 		castSlice(y.Data(), yf)
-	case x.DType() == tensor.Float32 && k.isMax && idx == nil && p.geo.out[1] < 32 &&
-		maxPoolInside(rc, &p.geo, p.planes, tensor.Data[float32](x), tensor.Data[float32](y)):
-	case x.DType() == tensor.Float32 && k.isMax && idx == nil &&
-		maxPoolTaps(rc, &p.geo, p.planes, tensor.Data[float32](x), tensor.Data[float32](y)):
+	case ps.inside != nil:
+		ps.inside.pool(rc, tensor.Data[float32](x), tensor.Data[float32](y))
+	case ps.taps != nil:
+		ps.taps.pool(rc, tensor.Data[float32](x), tensor.Data[float32](y))
 	case x.DType() == tensor.Float32:
-		poolT(rc, &p, tensor.Data[float32](y), tensor.Data[float32](x), idx, k.isMax)
+		poolT(rc, &ps.p, tensor.Data[float32](y), tensor.Data[float32](x), idx, k.isMax)
 	default:
-		poolT(rc, &p, tensor.Data[float64](y), tensor.Data[float64](x), idx, k.isMax)
+		poolT(rc, &ps.p, tensor.Data[float64](y), tensor.Data[float64](x), idx, k.isMax)
 	}
 	out[0] = y
 	return nil

@@ -14,38 +14,54 @@ import (
 	"github.com/inferd/inferd/tensor"
 )
 
-// session is a loaded model. Everything but the arena pool is immutable
+// session is a loaded model. Everything but the runner pool is immutable
 // after NewSession, so runs proceed concurrently.
 type session struct {
 	plan    *plan
 	threads int
 	log     *slog.Logger
-	// arenas holds the arenas of finished runs for the next ones: each
-	// keeps the buffers of a run's intermediate values, so that
-	// steady-state runs allocate none. Unlike a sync.Pool it is not
-	// emptied by garbage collections; it holds as many arenas as runs
-	// have been concurrent.
-	arenasMu sync.Mutex
-	arenas   []*arena
+	// runners holds the runners of finished runs for the next ones: each
+	// keeps the buffers of a run's intermediate values (its arena) and
+	// its value slots, so that steady-state runs allocate little more
+	// than their outputs. Unlike a sync.Pool it is not emptied by garbage
+	// collections; it holds as many runners as runs have been concurrent.
+	runnersMu sync.Mutex
+	runners   []*runner
 }
 
-// getArena takes a free arena, or a new one.
-func (s *session) getArena() *arena {
-	s.arenasMu.Lock()
-	defer s.arenasMu.Unlock()
-	if n := len(s.arenas); n > 0 {
-		ar := s.arenas[n-1]
-		s.arenas = s.arenas[:n-1]
-		return ar
+// runner is what a run of the main plan reuses from the previous ones.
+type runner struct {
+	arena *arena
+	rc    runCtx
+	st    runState
+}
+
+// getRunner takes a free runner, or a new one, ready for a run of p.
+func (s *session) getRunner() *runner {
+	s.runnersMu.Lock()
+	if n := len(s.runners); n > 0 {
+		r := s.runners[n-1]
+		s.runners[n-1] = nil
+		s.runners = s.runners[:n-1]
+		s.runnersMu.Unlock()
+		r.st.reset(s.plan)
+		return r
 	}
-	return newArena()
+	s.runnersMu.Unlock()
+	r := &runner{arena: newArena()}
+	r.st.reset(s.plan)
+	return r
 }
 
-// putArena returns an arena after a run.
-func (s *session) putArena(ar *arena) {
-	s.arenasMu.Lock()
-	defer s.arenasMu.Unlock()
-	s.arenas = append(s.arenas, ar)
+// putRunner returns a runner after a run, dropping its references to the
+// run's values.
+func (s *session) putRunner(r *runner) {
+	r.arena.endRun()
+	r.rc = runCtx{}
+	r.st.clear()
+	s.runnersMu.Lock()
+	defer s.runnersMu.Unlock()
+	s.runners = append(s.runners, r)
 }
 
 // NewSession plans m for execution: it checks every node (of the graph and
@@ -78,12 +94,12 @@ func NewSession(ctx context.Context, m *onnx.Model, opts engine.Options) (engine
 func (s *session) Inputs() []engine.TensorInfo  { return cloneInfos(s.plan.inputs) }
 func (s *session) Outputs() []engine.TensorInfo { return cloneInfos(s.plan.outputs) }
 
-// Close releases the arenas; the session still runs afterwards (with new
-// ones).
+// Close releases the runners and their buffers; the session still runs
+// afterwards (with new ones).
 func (s *session) Close() error {
-	s.arenasMu.Lock()
-	defer s.arenasMu.Unlock()
-	s.arenas = nil
+	s.runnersMu.Lock()
+	defer s.runnersMu.Unlock()
+	s.runners = nil
 	return nil
 }
 
@@ -107,11 +123,13 @@ func (s *session) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (ma
 	if err := engine.CheckInputs(p.inputs, inputs); err != nil {
 		return nil, err
 	}
-	st := newRunState(p)
+	r := s.getRunner()
+	defer s.putRunner(r)
+	st := &r.st
 	for i, id := range p.inputIDs {
 		st.vals[id] = inputs[p.graphInputs[i].Name]
 	}
-	if err := s.exec(ctx, st); err != nil {
+	if err := s.exec(ctx, r); err != nil {
 		return nil, err
 	}
 	res := make(map[string]*tensor.Tensor, len(p.outputIDs))
@@ -157,11 +175,13 @@ func (s *session) RunValues(ctx context.Context, inputs map[string]*onnx.Value) 
 	if err := engine.CheckInputs(p.inputs, tensors); err != nil {
 		return nil, err
 	}
-	st := newRunState(p)
+	r := s.getRunner()
+	defer s.putRunner(r)
+	st := &r.st
 	for i, id := range p.inputIDs {
 		st.set(id, inputs[p.graphInputs[i].Name])
 	}
-	if err := s.exec(ctx, st); err != nil {
+	if err := s.exec(ctx, r); err != nil {
 		return nil, err
 	}
 	res := make(map[string]*onnx.Value, len(p.outputIDs))
@@ -177,17 +197,12 @@ func (s *session) RunValues(ctx context.Context, inputs map[string]*onnx.Value) 
 	return res, nil
 }
 
-// exec runs the main plan with a pooled arena and marks errors.
-func (s *session) exec(ctx context.Context, st *runState) error {
-	ar := s.getArena()
+// exec runs the main plan with r's arena and slots and marks errors.
+func (s *session) exec(ctx context.Context, r *runner) error {
 	enterRun()
-	defer func() {
-		exitRun()
-		ar.endRun()
-		s.putArena(ar)
-	}()
-	rc := &runCtx{ctx: ctx, threads: s.threads, arena: ar}
-	err := s.plan.exec(rc, st)
+	defer exitRun()
+	r.rc = runCtx{ctx: ctx, threads: s.threads, arena: r.arena}
+	err := s.plan.exec(&r.rc, &r.st)
 	if err == nil {
 		return nil
 	}

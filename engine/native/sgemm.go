@@ -54,40 +54,79 @@ func sgemm(m, n, k int, alpha float32, a, b gemmOperand, beta float32, c []float
 }
 
 // sgemmEp is sgemm with kernel impl (packed operands must be packed for
-// it) and an epilogue (nil for none).
+// it) and an epilogue (nil for none), which it does not retain.
 func sgemmEp(impl *gemmImpl, m, n, k int, alpha float32, a, b gemmOperand, beta float32, c []float32, ldc, threads int, ep *gemmEpilogue) {
 	if m <= 0 || n <= 0 {
 		return
 	}
 	checkPacked(impl, &a, &b)
-	if k <= 0 || alpha == 0 {
-		parallelFor(threads, m, max(1, (1<<16)/n), func(lo, hi int) {
-			scaleRows(c, ldc, lo, hi, 0, n, beta)
-			ep.applyGo(c, ldc, lo, hi, 0, n)
-		})
-		return
+	if k > 0 && alpha != 0 {
+		threads = max(1, min(threads, m*n*k/gemmMinFlopsPerThread))
+		if a.packed == nil && b.packed == nil && (m == 1 || n == 1) {
+			sgemv(m, n, k, alpha, &a, &b, beta, c, ldc, threads)
+			ep.applyGo(c, ldc, 0, m, 0, n)
+			return
+		}
 	}
-	threads = max(1, min(threads, m*n*k/gemmMinFlopsPerThread))
-	if a.packed == nil && b.packed == nil && (m == 1 || n == 1) {
-		sgemv(m, n, k, alpha, &a, &b, beta, c, ldc, threads)
-		ep.applyGo(c, ldc, 0, m, 0, n)
-		return
+	g := sgemmBodies.get()
+	defer sgemmBodies.put(g)
+	*g = sgemmBody{impl: impl, m: m, n: n, k: k, alpha: alpha, a: a, b: b, beta: beta, c: c, ldc: ldc}
+	if ep != nil {
+		g.epv, g.ep = *ep, &g.epv
 	}
-	// Split C into bands along its longer side, aligned to the tile size
-	// so that pre-packed panels stay addressable; two bands per thread at
-	// most, since each band packs its share of the operand that is not
-	// pre-packed and all of the other.
-	if n >= m {
+	switch {
+	case k <= 0 || alpha == 0:
+		g.split = splitScale
+		parallelRange(threads, m, max(1, (1<<16)/n), g)
+	case n >= m:
+		// Split C into bands along its longer side, aligned to the tile
+		// size so that pre-packed panels stay addressable; two bands per
+		// thread at most, since each band packs its share of the operand
+		// that is not pre-packed and all of the other.
+		g.split = splitCols
 		panels := (n + impl.nr - 1) / impl.nr
-		parallelFor(threads, panels, max(1, panels/(2*threads)), func(lo, hi int) {
-			impl.region(m, n, k, alpha, &a, &b, beta, c, ldc, 0, m, lo*impl.nr, min(hi*impl.nr, n), ep)
-		})
-		return
+		parallelRange(threads, panels, max(1, panels/(2*threads)), g)
+	default:
+		g.split = splitRows
+		panels := (m + impl.mr - 1) / impl.mr
+		parallelRange(threads, panels, max(1, panels/(2*threads)), g)
 	}
-	panels := (m + impl.mr - 1) / impl.mr
-	parallelFor(threads, panels, max(1, panels/(2*threads)), func(lo, hi int) {
-		impl.region(m, n, k, alpha, &a, &b, beta, c, ldc, lo*impl.mr, min(hi*impl.mr, m), 0, n, ep)
-	})
+}
+
+// sgemmBody is the state of sgemmEp's region: the product, its epilogue
+// (ep points to epv, or is nil) and how its items split C.
+type sgemmBody struct {
+	impl        *gemmImpl
+	m, n, k     int
+	alpha, beta float32
+	a, b        gemmOperand
+	c           []float32
+	ldc         int
+	ep          *gemmEpilogue
+	epv         gemmEpilogue
+	split       int
+}
+
+// How sgemmBody's items split C.
+const (
+	splitScale = iota // rows, for C = beta·C
+	splitCols         // panels of nr columns
+	splitRows         // panels of mr rows
+)
+
+var sgemmBodies freeList[sgemmBody]
+
+func (g *sgemmBody) do(lo, hi int) {
+	impl := g.impl
+	switch g.split {
+	case splitScale:
+		scaleRows(g.c, g.ldc, lo, hi, 0, g.n, g.beta)
+		g.ep.applyGo(g.c, g.ldc, lo, hi, 0, g.n)
+	case splitCols:
+		impl.region(g.m, g.n, g.k, g.alpha, &g.a, &g.b, g.beta, g.c, g.ldc, 0, g.m, lo*impl.nr, min(hi*impl.nr, g.n), g.ep)
+	default:
+		impl.region(g.m, g.n, g.k, g.alpha, &g.a, &g.b, g.beta, g.c, g.ldc, lo*impl.mr, min(hi*impl.mr, g.m), 0, g.n, g.ep)
+	}
 }
 
 // checkPacked panics when a packed operand was packed for another kernel

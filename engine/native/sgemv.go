@@ -4,45 +4,70 @@ package native
 // matrix-vector product, memory bound, for which packing would cost as much
 // as the arithmetic.
 func sgemv(m, n, k int, alpha float32, a, b *gemmOperand, beta float32, c []float32, ldc, threads int) {
+	g := sgemvBodies.get()
+	defer sgemvBodies.put(g)
+	*g = sgemvBody{k: k, alpha: alpha, beta: beta, c: c, ldc: ldc}
 	if m == 1 {
 		// c[0, :] = alpha · x · op(B) + beta · c, x = op(A)[0, :].
-		x := vectorOf(k, func(p int) float32 { return a.at(0, p) })
-		defer putScratch(x)
-		parallelFor(threads, n, 256, func(lo, hi int) {
-			row := c[lo:hi]
-			scaleRows(row, 0, 0, 1, 0, len(row), beta)
-			if b.trans {
-				for j := range row {
-					row[j] += alpha * dot(*x, b.data[(lo+j)*b.ld:(lo+j)*b.ld+k])
-				}
-				return
-			}
-			for p, xv := range *x {
-				axpy(row, alpha*xv, b.data[p*b.ld+lo:p*b.ld+hi])
-			}
-		})
+		g.mat = *b
+		g.vec = vectorOf(k, func(p int) float32 { return a.at(0, p) })
+		defer putScratch(g.vec)
+		parallelRange(threads, n, 256, g)
 		return
 	}
 	// n == 1: c[:, 0] = alpha · op(A) · y + beta · c, y = op(B)[:, 0].
-	y := vectorOf(k, func(p int) float32 { return b.at(p, 0) })
-	defer putScratch(y)
-	parallelFor(threads, m, 64, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			var s float32
-			if a.trans {
-				for p, yv := range *y {
-					s += a.data[p*a.ld+i] * yv
-				}
-			} else {
-				s = dot(a.data[i*a.ld:i*a.ld+k], *y)
+	g.rows, g.mat = true, *a
+	g.vec = vectorOf(k, func(p int) float32 { return b.at(p, 0) })
+	defer putScratch(g.vec)
+	parallelRange(threads, m, 64, g)
+}
+
+// sgemvBody is the state of sgemv's region: the matrix operand, the
+// gathered vector, and whether the items are rows of C (n == 1) rather
+// than columns (m == 1).
+type sgemvBody struct {
+	k           int
+	alpha, beta float32
+	mat         gemmOperand
+	vec         *[]float32
+	c           []float32
+	ldc         int
+	rows        bool
+}
+
+var sgemvBodies freeList[sgemvBody]
+
+func (g *sgemvBody) do(lo, hi int) {
+	k, alpha, beta, mat, x, c := g.k, g.alpha, g.beta, &g.mat, *g.vec, g.c
+	if !g.rows {
+		row := c[lo:hi]
+		scaleRows(row, 0, 0, 1, 0, len(row), beta)
+		if mat.trans {
+			for j := range row {
+				row[j] += alpha * dot(x, mat.data[(lo+j)*mat.ld:(lo+j)*mat.ld+k])
 			}
-			if beta == 0 {
-				c[i*ldc] = alpha * s
-			} else {
-				c[i*ldc] = alpha*s + beta*c[i*ldc]
-			}
+			return
 		}
-	})
+		for p, xv := range x {
+			axpy(row, alpha*xv, mat.data[p*mat.ld+lo:p*mat.ld+hi])
+		}
+		return
+	}
+	for i := lo; i < hi; i++ {
+		var s float32
+		if mat.trans {
+			for p, yv := range x {
+				s += mat.data[p*mat.ld+i] * yv
+			}
+		} else {
+			s = dot(mat.data[i*mat.ld:i*mat.ld+k], x)
+		}
+		if beta == 0 {
+			c[i*g.ldc] = alpha * s
+		} else {
+			c[i*g.ldc] = alpha*s + beta*c[i*g.ldc]
+		}
+	}
 }
 
 // vectorOf gathers k values into a contiguous scratch vector.

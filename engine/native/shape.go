@@ -69,7 +69,7 @@ func buildReshape(b *buildCtx) (kernel, error) {
 		if err != nil {
 			return err
 		}
-		out[0], err = in[0].Reshape(shape...)
+		out[0], err = rc.view(in[0], shape)
 		return err
 	}), nil
 }
@@ -127,8 +127,9 @@ func buildFlatten(b *buildCtx) (kernel, error) {
 		if a < 0 || a > len(s) {
 			return fmt.Errorf("Flatten axis %d out of range for shape %v", axis, s)
 		}
+		shape := [2]int{tensor.NumElements(s[:a]), tensor.NumElements(s[a:])}
 		var err error
-		out[0], err = in[0].Reshape(tensor.NumElements(s[:a]), tensor.NumElements(s[a:]))
+		out[0], err = rc.view(in[0], shape[:])
 		return err
 	}), nil
 }
@@ -168,7 +169,7 @@ func buildAxesOp(b *buildCtx, squeeze bool) (kernel, error) {
 		if err != nil {
 			return err
 		}
-		out[0], err = in[0].Reshape(shape...)
+		out[0], err = rc.view(in[0], shape)
 		return err
 	}), nil
 }

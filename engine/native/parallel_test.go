@@ -1,0 +1,135 @@
+package native
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+)
+
+// countBody counts the calls covering each item, and when nested is set
+// runs a parallel region of its own per item, as convGemm does per band.
+type countBody struct {
+	hits   []atomic.Int32
+	nested *countBody
+}
+
+func (b *countBody) do(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		b.hits[i].Add(1)
+		if b.nested != nil {
+			parallelRange(2, len(b.nested.hits), 1, b.nested)
+		}
+	}
+}
+
+// TestParallelRange runs regions from several goroutines at once (so that
+// tasks are recycled while helpers may still hold them) and checks that
+// every item is computed exactly once.
+func TestParallelRange(t *testing.T) {
+	tests := []struct {
+		n, grain, threads int
+		nested            bool
+	}{
+		{1, 1, 2, false},
+		{7, 1, 2, false},
+		{100, 3, 4, false},
+		{1000, 1000, 2, false},
+		{64, 1, 2, true},
+	}
+	for _, tc := range tests {
+		t.Run(fmt.Sprintf("n=%d/grain=%d/threads=%d/nested=%v", tc.n, tc.grain, tc.threads, tc.nested), func(t *testing.T) {
+			const callers, regions = 4, 50
+			var wg sync.WaitGroup
+			errs := make(chan error, callers)
+			for range callers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					b := &countBody{hits: make([]atomic.Int32, tc.n)}
+					var inner *countBody
+					if tc.nested {
+						inner = &countBody{hits: make([]atomic.Int32, 8)}
+						b.nested = inner
+					}
+					for r := 1; r <= regions; r++ {
+						parallelRange(tc.threads, tc.n, tc.grain, b)
+						for i := range b.hits {
+							if got := b.hits[i].Load(); got != int32(r) {
+								errs <- fmt.Errorf("region %d: item %d computed %d times in all, want %d", r, i, got, r)
+								return
+							}
+						}
+					}
+					if inner != nil {
+						for i := range inner.hits {
+							if got, want := inner.hits[i].Load(), int32(regions*tc.n); got != want {
+								errs <- fmt.Errorf("nested item %d computed %d times, want %d", i, got, want)
+								return
+							}
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+// panicBody panics in the chunk holding item at.
+type panicBody struct{ at int }
+
+func (b *panicBody) do(lo, hi int) {
+	if lo <= b.at && b.at < hi {
+		panic(kernelError{fmt.Errorf("item %d failed", b.at)})
+	}
+}
+
+// TestParallelRangePanic checks that a panic in any chunk reaches the
+// caller, every time, and that the recycled tasks still work afterwards.
+func TestParallelRangePanic(t *testing.T) {
+	for i := range 100 {
+		func() {
+			defer func() {
+				r := recover()
+				if ke, ok := r.(kernelError); !ok || ke.err.Error() != fmt.Sprintf("item %d failed", i%16) {
+					t.Fatalf("recovered %v, want the chunk's kernelError", r)
+				}
+			}()
+			parallelRange(2, 16, 1, &panicBody{at: i % 16})
+		}()
+	}
+	b := &countBody{hits: make([]atomic.Int32, 16)}
+	parallelRange(2, 16, 1, b)
+	for i := range b.hits {
+		if b.hits[i].Load() != 1 {
+			t.Fatalf("item %d computed %d times after panics", i, b.hits[i].Load())
+		}
+	}
+}
+
+// TestParallelRangeAllocs checks that a steady-state region over a
+// rangeBody allocates nothing, on helpers or not.
+func TestParallelRangeAllocs(t *testing.T) {
+	b := &countBody{hits: make([]atomic.Int32, 64)}
+	for range 100 {
+		parallelRange(2, 64, 1, b)
+	}
+	const regions = 2000
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range regions {
+		parallelRange(2, 64, 1, b)
+	}
+	runtime.ReadMemStats(&after)
+	// A task may still be added to the pool when a helper is slow to let
+	// go of one; steady state is far below one allocation per region.
+	if per := float64(after.Mallocs-before.Mallocs) / regions; per > 0.05 {
+		t.Errorf("%.3f allocations per region, want none", per)
+	}
+}
