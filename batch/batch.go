@@ -38,6 +38,12 @@ type Config struct {
 	MaxQueueSize int
 	// Instances is the number of calls run in parallel; 0 means 1.
 	Instances int
+	// InFlight, if set, counts the requests admitted to the model that
+	// may yet call Do (those being read and decoded, and those inside Do).
+	// When every one of them is already inside Do and no other batch is
+	// running, waiting for MaxQueueDelay cannot gather more, and a batch
+	// starts at once: the delay then costs nothing to a lone request.
+	InFlight func() int
 }
 
 // Timing says where a request spent its time.
@@ -99,6 +105,8 @@ type Batcher struct {
 	// overload they are most requests; taking the lock each would slow
 	// the leaders down).
 	queued, idle atomic.Int64
+	// inside counts the requests in Do, for Config.InFlight.
+	inside atomic.Int64
 }
 
 // New returns a batcher with cfg.Instances instances.
@@ -133,6 +141,8 @@ func (b *Batcher) Do(ctx context.Context, inputs map[string]*tensor.Tensor) (map
 	if err != nil {
 		return nil, Timing{}, err
 	}
+	b.inside.Add(1)
+	defer b.inside.Add(-1)
 	req := &request{ctx: ctx, inputs: inputs, rows: rows, sig: sig, enq: time.Now(), poke: make(chan struct{}, 1), done: make(chan result, 1)}
 	b.mu.Lock()
 	switch {

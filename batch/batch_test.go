@@ -387,3 +387,51 @@ func BenchmarkDo(b *testing.B) {
 		})
 	})
 }
+
+// TestInFlight: with Config.InFlight, a batch waits for the delay only
+// while admitted requests have yet to reach Do.
+func TestInFlight(t *testing.T) {
+	var inFlight atomic.Int64
+	d := &doubler{}
+	b, _ := New(Config{MaxBatchSize: 8, MaxQueueDelay: time.Minute, InFlight: func() int { return int(inFlight.Load()) }}, d.run, nil)
+	defer b.Close()
+
+	// Alone: nothing else is coming, so no minute-long wait.
+	inFlight.Store(1)
+	done := make(chan error, 2)
+	go func() { _, _, err := b.Do(context.Background(), rows(0, 1, 2)); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a lone request waited for the delay")
+	}
+
+	// Two admitted: the first waits for the second, and they run together.
+	inFlight.Store(2)
+	go func() { _, _, err := b.Do(context.Background(), rows(0, 1, 2)); done <- err }()
+	time.Sleep(50 * time.Millisecond)
+	select {
+	case <-done:
+		t.Fatal("the first request ran although another was on its way")
+	default:
+	}
+	go func() { _, _, err := b.Do(context.Background(), rows(0, 1, 2)); done <- err }()
+	for range 2 {
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the two requests did not run")
+		}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !slices.Equal(d.batches, []int{1, 2}) {
+		t.Errorf("calls %v, want [1 2]: the lone request at once, then the pair together", d.batches)
+	}
+}

@@ -95,7 +95,7 @@ func (b *Batcher) takeLocked() ([]*request, time.Duration) {
 	head := b.queue[0]
 	picked, rows := b.pick(head)
 	wait := time.Until(head.enq.Add(b.cfg.MaxQueueDelay))
-	if rows < b.cfg.MaxBatchSize && !slices.Contains(b.cfg.PreferredBatchSizes, rows) && wait > 0 && !b.closed {
+	if rows < b.cfg.MaxBatchSize && !slices.Contains(b.cfg.PreferredBatchSizes, rows) && wait > 0 && !b.closed && !b.noneComing() {
 		return nil, wait
 	}
 	for _, r := range picked {
@@ -110,6 +110,14 @@ func (b *Batcher) takeLocked() ([]*request, time.Duration) {
 		b.obs.QueueLength(n)
 	}
 	return picked, 0
+}
+
+// noneComing reports, for a leader holding an instance, that waiting for
+// companions is pointless: every request admitted to the model is already
+// in Do (Config.InFlight), and no other batch is running whose requests'
+// clients could soon send more. b.mu is held.
+func (b *Batcher) noneComing() bool {
+	return b.cfg.InFlight != nil && len(b.free) == b.cfg.Instances-1 && int64(b.cfg.InFlight()) <= b.inside.Load()
 }
 
 // help runs one due batch if an instance is free: a request turned away

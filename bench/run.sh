@@ -105,9 +105,11 @@ wait_up() {
 }
 
 # The repository: the example models and the transformer. The same with dynamic
-# batching: greedy (no delay: a batch is what queued while the previous one ran), at
-# most 32 rows, at most 64 requests waiting.
-BATCHING='batching: {max_batch_size: 32, max_queue_delay: 0s, max_queue_size: 64}'
+# batching: two sessions running batches at once, a batch waits up to 1ms for
+# companions (at most 32 rows), at most 64 requests waiting. A delay costs at low
+# concurrency (a lone request waits it out) and pays under load.
+BATCHING='instances: 2
+batching: {max_batch_size: 32, max_queue_delay: 1ms, max_queue_size: 64}'
 cp -r examples/models "$work/repo"
 mkdir -p "$work/repo/transformer/1"
 cp bench/models/transformer/config.yaml "$work/repo/transformer/"

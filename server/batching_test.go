@@ -61,15 +61,22 @@ func TestDynamicBatching(t *testing.T) {
 // queue leaves it with 504.
 func TestBackpressure(t *testing.T) {
 	root := lifecycleRepo(t, "batching: {max_batch_size: 64, max_queue_delay: 1500ms, max_queue_size: 2}\n", map[int]string{1: "digits"})
-	url, _ := startWatching(t, root)
+	url, models := startWatching(t, root)
 	png := sample(t, "7_0.png")
+	// A request still being read holds the version: the queued ones wait
+	// for it (up to the delay) instead of running at once.
+	held, err := models.Acquire("m", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	deadline := time.Now().Add(10 * time.Second)
 	var wg sync.WaitGroup
 	codes := make([]int, 2)
 	for i := range 2 { // these two wait 1.5s for companions
 		wg.Add(1)
 		go func() { defer wg.Done(); codes[i] = do(t, http.MethodPost, url+"/models/m", "image/png", png).code }()
 	}
-	deadline := time.Now().Add(10 * time.Second)
 	for metricValue(t, url, `inferd_inference_queue_length{model="m",version="1"} `) != "2" && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}

@@ -94,6 +94,7 @@ func (m *Manager) load(ctx context.Context, v *Version) {
 		batcher, err = batch.New(batch.Config{
 			MaxBatchSize: b.MaxBatchSize, MaxQueueDelay: b.MaxQueueDelay, PreferredBatchSizes: b.PreferredBatchSizes,
 			MaxQueueSize: b.MaxQueueSize, Instances: len(sessions),
+			InFlight: func() int { return int(v.inflight.Load()) },
 		}, run, obs)
 		if err != nil {
 			closeAll()

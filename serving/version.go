@@ -58,9 +58,12 @@ type Version struct {
 
 	// refs counts requests that resolved this version and have not
 	// released it; retire waits for it to reach zero before unloading.
-	refs    int
-	retired bool
-	drained chan struct{} // closed when retired and refs == 0
+	refs int
+	// inflight mirrors refs without the lock, for the batcher (a batch
+	// does not wait for companions when no other request is in flight).
+	inflight atomic.Int64
+	retired  bool
+	drained  chan struct{} // closed when retired and refs == 0
 }
 
 // acquire takes a reference for a request; it fails once the version is
@@ -72,6 +75,7 @@ func (v *Version) acquire() bool {
 		return false
 	}
 	v.refs++
+	v.inflight.Add(1)
 	return true
 }
 
@@ -80,6 +84,7 @@ func (v *Version) Release() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.refs--
+	v.inflight.Add(-1)
 	if v.refs == 0 && v.retired && v.drained != nil {
 		close(v.drained)
 		v.drained = nil
