@@ -285,15 +285,16 @@ def main():
     doc += ["", "## Dynamic batching", "",
             "inferd-batching serves the same repository with these lines added to each model's config.yaml:",
             "", "```yaml", args.batching, "```", "",
-            "Two sessions run batches at once; a batch waits up to the delay for companions. At 1 and 8",
-            "connections a request mostly waits the delay out alone (the trade a delay makes: set",
-            "`max_queue_delay: 0s` for greedy batching, which costs nothing at low load but batches less under",
-            "it). The engine column is `inferd perf` on the model at batch 1 and 32 with 2 threads (median per",
-            "sample).", ""]
+            "Two sessions run batches at once; a batch waits up to the delay for companions, unless every request",
+            "in flight is already queued and no other batch runs (so a lone request does not wait). At 8",
+            "connections requests wait out part of the delay while the other session runs: the trade a delay",
+            "makes (`max_queue_delay: 0s` batches greedily: no such cost, smaller batches under load). The",
+            "engine column is `inferd perf` on the model at batch 1 and 32 with 2 threads (median per sample).", ""]
     doc += batch_table
     doc += ["", "## Overload", "",
-            "inferd-batching's transformer under an open-loop load at twice its closed-loop capacity at 64 connections",
-            "(latency counted from each request's scheduled send time, so queueing anywhere shows). A full batching",
+            "inferd-batching's transformer under an open-loop load at 1.5 times its closed-loop capacity at 64 connections",
+            "(latency counted from each request's scheduled send time, so queueing anywhere shows; the load generator",
+            "shares the two cores, so it cannot offer much more without becoming the bottleneck). A full batching",
             "queue (64 requests) answers 429 before the request body is read. The transformer is the model whose",
             "engine, and so whose queue, is the bottleneck; the digits models are bound by HTTP and PNG decoding,",
             "so their excess waits in the sockets before any request is read, ahead of any queue (an open-loop run",

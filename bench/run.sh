@@ -11,7 +11,7 @@
 #   - inferd again with dynamic batching configured for both models (BATCHING below),
 # then loads each with `inferd bench` (closed loop, concurrency 1, 8 and 64, the 50
 # sample images of examples/digits/images in turn), three times; then overloads the
-# batching inferd's transformer with an open-loop run at twice its closed-loop
+# batching inferd's transformer with an open-loop run at 1.5 times its closed-loop
 # capacity (resident memory sampled every half second), records `inferd perf` of the models
 # at batch 1 and 32 (how the engine's cost per sample falls with the batch), and
 # writes the medians with the machine's description to docs/performance-serving.md.
@@ -179,7 +179,7 @@ for rep in $(seq 1 "$reps"); do
 	done
 done
 
-# Overload: open loop at twice the batching server's closed-loop capacity at 64
+# Overload: open loop at one and a half times the batching server's closed-loop capacity at 64
 # connections (the median over the repetitions), up to 1024 requests in flight, on
 # the transformer: the model whose engine, and so whose batching queue, is the
 # bottleneck (the digits models are bound by HTTP and PNG decoding, which back up
@@ -192,7 +192,7 @@ tp = [r["throughput"] for f in glob.glob(sys.argv[1] + "/*.inferd-batching.*.jso
 print(int(statistics.median(tp)))
 PY
 )
-rate=$((2 * capacity))
+rate=$((3 * capacity / 2))
 log "overload: open loop at $rate requests/s (capacity $capacity) on inferd-batching transformer"
 mkdir -p "$work/overload"
 echo "inferd bench --url http://127.0.0.1:$batch_port --model transformer --rate $rate --concurrency 1024 --duration $duration --warmup $warmup --json --input $transformer_input" >"$work/overload/command"
