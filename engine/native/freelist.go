@@ -7,26 +7,58 @@ import "sync"
 // the helpers read: taking one from the list instead of allocating keeps
 // steady-state runs free of allocations. Unlike a sync.Pool it is not
 // emptied by garbage collections; it keeps as many values as have been in
-// use at once, up to maxFreeListed.
+// use at once, up to its limit.
 type freeList[T any] struct {
 	mu   sync.Mutex
 	free []*T
+	// limit bounds the values kept: 0 means maxFreeListed, a negative
+	// limit none.
+	limit int
 }
 
-// maxFreeListed bounds the values a freeList keeps.
+// maxFreeListed is the default bound of a freeList.
 const maxFreeListed = 64
+
+// take returns a kept value as it was left, or nil when none is.
+func (f *freeList[T]) take() *T {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := len(f.free)
+	if n == 0 {
+		return nil
+	}
+	x := f.free[n-1]
+	f.free[n-1] = nil
+	f.free = f.free[:n-1]
+	return x
+}
+
+// keep makes x, as it is, available to take, unless the list is full. x
+// must not be used afterwards.
+func (f *freeList[T]) keep(x *T) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	limit := f.limit
+	if limit == 0 {
+		limit = maxFreeListed
+	}
+	if limit < 0 || len(f.free) < limit {
+		f.free = append(f.free, x)
+	}
+}
+
+// drop forgets every kept value.
+func (f *freeList[T]) drop() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.free = nil
+}
 
 // get returns a zero T, recycled when one is free.
 func (f *freeList[T]) get() *T {
-	f.mu.Lock()
-	if n := len(f.free); n > 0 {
-		x := f.free[n-1]
-		f.free[n-1] = nil
-		f.free = f.free[:n-1]
-		f.mu.Unlock()
+	if x := f.take(); x != nil {
 		return x
 	}
-	f.mu.Unlock()
 	return new(T)
 }
 
@@ -35,9 +67,5 @@ func (f *freeList[T]) get() *T {
 func (f *freeList[T]) put(x *T) {
 	var zero T
 	*x = zero
-	f.mu.Lock()
-	if len(f.free) < maxFreeListed {
-		f.free = append(f.free, x)
-	}
-	f.mu.Unlock()
+	f.keep(x)
 }

@@ -131,26 +131,17 @@ type parallelTask struct {
 	panicked any
 }
 
-// tasks recycles parallelTasks.
-var tasks struct {
-	mu   sync.Mutex
-	free []*parallelTask
-}
+// tasks recycles parallelTasks, with their finished channels.
+var tasks = freeList[parallelTask]{limit: maxFreeTasks}
 
 // maxFreeTasks bounds the tasks kept for reuse.
 const maxFreeTasks = 256
 
 // getTask returns an idle task.
 func getTask() *parallelTask {
-	tasks.mu.Lock()
-	if n := len(tasks.free); n > 0 {
-		t := tasks.free[n-1]
-		tasks.free[n-1] = nil
-		tasks.free = tasks.free[:n-1]
-		tasks.mu.Unlock()
+	if t := tasks.take(); t != nil {
 		return t
 	}
-	tasks.mu.Unlock()
 	return &parallelTask{finished: make(chan struct{}, 1)}
 }
 
@@ -160,11 +151,7 @@ func (t *parallelTask) release() {
 		return
 	}
 	t.body, t.panicked = nil, nil
-	tasks.mu.Lock()
-	if len(tasks.free) < maxFreeTasks {
-		tasks.free = append(tasks.free, t)
-	}
-	tasks.mu.Unlock()
+	tasks.keep(t)
 }
 
 // work runs chunks until none is left, recording the first panic. The

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
-	"sync"
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/onnx"
@@ -25,8 +24,7 @@ type session struct {
 	// its value slots, so that steady-state runs allocate little more
 	// than their outputs. Unlike a sync.Pool it is not emptied by garbage
 	// collections; it holds as many runners as runs have been concurrent.
-	runnersMu sync.Mutex
-	runners   []*runner
+	runners freeList[runner]
 }
 
 // runner is what a run of the main plan reuses from the previous ones.
@@ -38,17 +36,10 @@ type runner struct {
 
 // getRunner takes a free runner, or a new one, ready for a run of p.
 func (s *session) getRunner() *runner {
-	s.runnersMu.Lock()
-	if n := len(s.runners); n > 0 {
-		r := s.runners[n-1]
-		s.runners[n-1] = nil
-		s.runners = s.runners[:n-1]
-		s.runnersMu.Unlock()
-		r.st.reset(s.plan)
-		return r
+	r := s.runners.take()
+	if r == nil {
+		r = &runner{arena: newArena()}
 	}
-	s.runnersMu.Unlock()
-	r := &runner{arena: newArena()}
 	r.st.reset(s.plan)
 	return r
 }
@@ -59,9 +50,7 @@ func (s *session) putRunner(r *runner) {
 	r.arena.endRun()
 	r.rc = runCtx{}
 	r.st.clear()
-	s.runnersMu.Lock()
-	defer s.runnersMu.Unlock()
-	s.runners = append(s.runners, r)
+	s.runners.keep(r)
 }
 
 // NewSession plans m for execution: it checks every node (of the graph and
@@ -85,7 +74,7 @@ func NewSession(ctx context.Context, m *onnx.Model, opts engine.Options) (engine
 	if err != nil {
 		return nil, err
 	}
-	s := &session{plan: p, threads: threads, log: opts.Log()}
+	s := &session{plan: p, threads: threads, log: opts.Log(), runners: freeList[runner]{limit: -1}}
 	s.log.Debug("native: model planned", "nodes", len(m.Graph.Nodes), "steps", len(p.steps), "fused", p.fused,
 		"values", p.numValues, "threads", threads, "gemm", defaultGemm().kern.Name, "taps", defaultTaps().Name)
 	return s, nil
@@ -97,9 +86,7 @@ func (s *session) Outputs() []engine.TensorInfo { return cloneInfos(s.plan.outpu
 // Close releases the runners and their buffers; the session still runs
 // afterwards (with new ones).
 func (s *session) Close() error {
-	s.runnersMu.Lock()
-	defer s.runnersMu.Unlock()
-	s.runners = nil
+	s.runners.drop()
 	return nil
 }
 
