@@ -192,15 +192,10 @@ func (b *Batcher) await(req *request) result {
 			}
 			b.mu.Unlock()
 		case <-req.ctx.Done():
-			b.mu.Lock()
-			if !req.taken {
-				b.remove(req)
-				b.drained.Broadcast()
-				b.mu.Unlock()
+			if b.withdraw(req) {
 				b.leave(req)
 				return result{timing: Timing{Queue: time.Since(req.enq)}, err: req.ctx.Err()}
 			}
-			b.mu.Unlock()
 			// Already in a batch: its answer comes (the call outlives
 			// any one client).
 			r := <-req.done
@@ -235,6 +230,19 @@ func (b *Batcher) signal() {
 	case b.wake <- struct{}{}:
 	default:
 	}
+}
+
+// withdraw takes req out of the queue unless it is already in a batch,
+// and reports whether it did.
+func (b *Batcher) withdraw(req *request) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if req.taken {
+		return false
+	}
+	b.remove(req)
+	b.drained.Broadcast()
+	return true
 }
 
 // remove drops req from the queue; b.mu is held.

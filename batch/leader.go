@@ -73,15 +73,10 @@ func (b *Batcher) collect(own *request) []*request {
 		case <-b.wake:
 		case <-timer.C:
 		case <-own.ctx.Done():
-			b.mu.Lock()
-			if !own.taken {
-				b.remove(own)
-				b.drained.Broadcast()
-				b.mu.Unlock()
+			if b.withdraw(own) {
 				timer.Stop()
 				return nil
 			}
-			b.mu.Unlock()
 		}
 		timer.Stop()
 	}
