@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/inferd/inferd/runner"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -46,12 +47,9 @@ type Config struct {
 	InFlight func() int
 }
 
-// Timing says where a request spent its time.
-type Timing struct {
-	Queue   time.Duration // from Do to the start of its call
-	Compute time.Duration // the call's duration
-	Batch   int           // rows in the call it ran in
-}
+// Timing says where a request spent its time: Queue from Do to the start
+// of its call, Compute the call's duration, Batch the rows of that call.
+type Timing = runner.Timing
 
 // Observer receives one record per call and per rejected request (for
 // metrics). Its methods must be cheap and safe for concurrent use.

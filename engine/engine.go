@@ -158,3 +158,13 @@ func InfoNames(infos []TensorInfo) []string {
 	}
 	return names
 }
+
+// IndexInfo returns the index of the tensor named name in infos, or -1.
+func IndexInfo(infos []TensorInfo, name string) int {
+	for i, in := range infos {
+		if in.Name == name {
+			return i
+		}
+	}
+	return -1
+}

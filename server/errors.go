@@ -14,6 +14,7 @@ import (
 	"github.com/inferd/inferd/batch"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/preprocess"
+	"github.com/inferd/inferd/runner"
 	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/tensor"
 )
@@ -48,7 +49,7 @@ func statusOf(err error) int {
 		return http.StatusTooManyRequests
 	case errors.Is(err, serving.ErrNotFound):
 		return http.StatusNotFound
-	case errors.Is(err, serving.ErrUnavailable):
+	case errors.Is(err, serving.ErrUnavailable), errors.Is(err, runner.ErrClosed):
 		return http.StatusServiceUnavailable
 	case errors.Is(err, engine.ErrInvalidInput), errors.Is(err, preprocess.ErrBadImage), errors.Is(err, tensor.ErrJSON), errors.Is(err, v2.ErrInvalid), errors.Is(err, serving.ErrInvalid):
 		return http.StatusBadRequest

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inferd/inferd/serving"
+	"github.com/inferd/inferd/runner"
 )
 
 // reqInfo carries what a handler learned about the request into metrics
@@ -52,7 +52,7 @@ func (s *Server) handleProtocol(mux *http.ServeMux, protocol, pattern string, fn
 		start := time.Now()
 		info := &reqInfo{client: r.Header.Get(ClientHeader)}
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
-		ctx := serving.WithTiming(r.Context())
+		ctx := runner.WithTiming(r.Context())
 		if d := r.Header.Get(TimeoutHeader); d != "" {
 			timeout, err := time.ParseDuration(d)
 			if err != nil || timeout <= 0 {
@@ -66,7 +66,7 @@ func (s *Server) handleProtocol(mux *http.ServeMux, protocol, pattern string, fn
 		}
 		r = r.WithContext(ctx)
 		v, err := fn(r, info)
-		if t, ok := serving.TimingOf(ctx); ok {
+		if t, ok := runner.TimingOf(ctx); ok {
 			w.Header().Set(TimingHeader, t.String())
 		}
 		code := http.StatusOK

@@ -25,17 +25,7 @@ func (s *Server) lifecycleRoutes(mux *http.ServeMux) {
 }
 
 // decodeBody decodes a small JSON body strictly into v.
-func decodeBody(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
-	}
-	if dec.More() {
-		return errorf(http.StatusBadRequest, "request body has data after the JSON object")
-	}
-	return nil
-}
+func decodeBody(r *http.Request, v any) error { return decodeJSON(r.Body, v, false, "") }
 
 // putLabel serves PUT /models/{name}/labels/{label} with {"version": N}
 // (N a number, or "3" / "v3").
@@ -118,7 +108,7 @@ func (s *Server) repositoryIndex(r *http.Request, _ *reqInfo) (any, error) {
 			return nil, err
 		}
 	}
-	idx, err := s.models.Index()
+	idx, err := s.models.Index(r.Context())
 	if err != nil {
 		return nil, err
 	}

@@ -53,7 +53,7 @@ func errString(err error) string {
 	return err.Error()
 }
 
-func summarize(m *serving.Model) modelSummary {
+func summarize(m *serving.ServedModel) modelSummary {
 	s := modelSummary{Name: m.Name, Error: errString(m.ConfigErr), Unloaded: m.Unloaded, Versions: []versionSummary{},
 		Labels: m.Labels(), Traffic: m.Traffic()}
 	if m.Config != nil {
@@ -97,7 +97,7 @@ func (s *Server) getVersion(r *http.Request, info *reqInfo) (any, error) {
 	}
 	st := v.Status()
 	d := versionDetail{
-		Name: v.Model, Version: v.Label(), Platform: v.Config.Platform, Engine: st.Engine,
+		Name: v.ModelName, Version: v.Label(), Platform: v.Config.Platform, Engine: st.Engine,
 		State: string(st.State), Error: errString(st.Err),
 		Inputs: st.Inputs, Outputs: st.Outputs,
 		Preprocess: v.Config.Preprocess, Postprocess: v.Config.Postprocess,

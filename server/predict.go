@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/inferd/inferd/engine"
-	"github.com/inferd/inferd/preprocess"
+	"github.com/inferd/inferd/codec"
 	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/tensor"
 )
@@ -26,12 +26,12 @@ const supportedTypes = "image/png, image/jpeg, image/webp, multipart/form-data (
 type imageAnswer struct {
 	Model       string                  `json:"model"`
 	Version     string                  `json:"version"`
-	Predictions []preprocess.Prediction `json:"predictions"`
+	Predictions []codec.Prediction `json:"predictions"`
 }
 
 type fileResult struct {
 	File        string                  `json:"file"`
-	Predictions []preprocess.Prediction `json:"predictions"`
+	Predictions []codec.Prediction `json:"predictions"`
 }
 
 type multipartAnswer struct {
@@ -48,7 +48,7 @@ type tensorAnswer struct {
 	Model       string                     `json:"model"`
 	Version     string                     `json:"version"`
 	Outputs     map[string]json.RawMessage `json:"outputs"`
-	Predictions [][]preprocess.Prediction  `json:"predictions,omitempty"`
+	Predictions [][]codec.Prediction  `json:"predictions,omitempty"`
 }
 
 // predict serves POST /models/{name}/{version} and POST /models/{name}
@@ -89,139 +89,90 @@ func (s *Server) predictImage(r *http.Request, v *serving.Version) (any, error) 
 	if len(data) == 0 {
 		return nil, errorf(http.StatusBadRequest, "empty request body; send the image bytes")
 	}
-	img, err := preprocess.DecodeImage(data, s.maxPixels)
+	res, err := v.Infer(r.Context(), &serving.Request{Images: [][]byte{data}, Predictions: true, MaxPixels: s.maxPixels})
 	if err != nil {
 		return nil, err
 	}
-	preds, err := v.ClassifyImages(r.Context(), []image.Image{img})
-	if err != nil {
-		return nil, err
-	}
-	return imageAnswer{Model: v.Model, Version: v.Label(), Predictions: preds[0]}, nil
+	return imageAnswer{Model: v.ModelName, Version: v.Label(), Predictions: res.Predictions[0]}, nil
 }
 
 func (s *Server) predictMultipart(r *http.Request, v *serving.Version, boundary string) (any, error) {
 	if boundary == "" {
 		return nil, errorf(http.StatusBadRequest, "multipart/form-data Content-Type has no boundary parameter")
 	}
-	mr := multipart.NewReader(r.Body, boundary)
-	var (
-		names []string
-		imgs  []image.Image
-	)
-	budget := s.maxPixels // pixels left for this request
+	names, files, err := readFiles(multipart.NewReader(r.Body, boundary))
+	if err != nil {
+		return nil, err
+	}
+	fileNames := make([]string, len(names))
+	for i, n := range names {
+		fileNames[i] = fmt.Sprintf("file %q", n)
+	}
+	res, err := v.Infer(r.Context(), &serving.Request{Images: files, ImageNames: fileNames, Predictions: true, MaxPixels: s.maxPixels})
+	if err != nil {
+		return nil, err
+	}
+	ans := multipartAnswer{Model: v.ModelName, Version: v.Label(), Results: make([]fileResult, len(files))}
+	for i := range files {
+		ans.Results[i] = fileResult{File: names[i], Predictions: res.Predictions[i]}
+	}
+	return ans, nil
+}
+
+// readFiles reads the image files of a multipart body, in order.
+func readFiles(mr *multipart.Reader) (names []string, files [][]byte, err error) {
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, readError(fmt.Errorf("reading multipart body: %w", err))
+			return nil, nil, readError(fmt.Errorf("reading multipart body: %w", err))
 		}
 		name := part.FileName()
 		if name == "" {
 			if !strings.HasPrefix(part.Header.Get("Content-Type"), "image/") {
-				return nil, errorf(http.StatusBadRequest, "multipart field %q is not a file; send images as file parts", part.FormName())
+				return nil, nil, errorf(http.StatusBadRequest, "multipart field %q is not a file; send images as file parts", part.FormName())
 			}
 			name = part.FormName()
 		}
 		data, err := io.ReadAll(part)
 		if err != nil {
-			return nil, readError(fmt.Errorf("reading file %q: %w", name, err))
+			return nil, nil, readError(fmt.Errorf("reading file %q: %w", name, err))
 		}
-		img, err := preprocess.DecodeImage(data, budget)
-		if err != nil {
-			return nil, fmt.Errorf("file %q: %w", name, err)
-		}
-		budget -= img.Bounds().Dx() * img.Bounds().Dy()
-		names = append(names, name)
-		imgs = append(imgs, img)
+		names, files = append(names, name), append(files, data)
 	}
-	if len(imgs) == 0 {
-		return nil, errorf(http.StatusBadRequest, "multipart body has no image files")
+	if len(files) == 0 {
+		return nil, nil, errorf(http.StatusBadRequest, "multipart body has no image files")
 	}
-	preds, err := v.ClassifyImages(r.Context(), imgs)
-	if err != nil {
-		return nil, err
-	}
-	ans := multipartAnswer{Model: v.Model, Version: v.Label(), Results: make([]fileResult, len(imgs))}
-	for i := range imgs {
-		ans.Results[i] = fileResult{File: names[i], Predictions: preds[i]}
-	}
-	return ans, nil
+	return names, files, nil
 }
 
 func (s *Server) predictTensors(r *http.Request, v *serving.Version) (any, error) {
-	dec := json.NewDecoder(r.Body)
-	dec.DisallowUnknownFields()
 	var req tensorRequest
-	if err := dec.Decode(&req); err != nil {
-		return nil, jsonError(err)
-	}
-	if dec.More() {
-		return nil, errorf(http.StatusBadRequest, "request body has data after the JSON object")
+	if err := decodeJSON(r.Body, &req, false, ""); err != nil {
+		return nil, err
 	}
 	if len(req.Inputs) == 0 {
 		return nil, errorf(http.StatusBadRequest, `request has no "inputs"; send {"inputs": {"<input name>": <nested array>}}`)
 	}
-	declared := v.Inputs()
 	inputs := make(map[string]*tensor.Tensor, len(req.Inputs))
 	for name, raw := range req.Inputs {
-		var dt tensor.DType
-		for _, in := range declared {
-			if in.Name == name {
-				dt = in.DType
-			}
-		}
-		if dt == tensor.Invalid {
-			return nil, fmt.Errorf("%w: unknown input %q (model inputs: %v)", engine.ErrInvalidInput, name, engine.InfoNames(declared))
-		}
-		t, err := tensor.FromJSON(raw, dt)
+		in, err := inputInfo(v, name)
 		if err != nil {
-			return nil, fmt.Errorf("input %q (%v): %w", name, dt, err)
+			return nil, err
 		}
-		inputs[name] = t
+		if inputs[name], err = jsonInput(v, in, raw, tensor.FromJSON); err != nil {
+			return nil, err
+		}
 	}
-	outs, err := v.Run(r.Context(), inputs)
+	res, err := v.Infer(r.Context(), &serving.Request{Inputs: inputs, Predictions: true, MaxPixels: s.maxPixels})
 	if err != nil {
 		return nil, err
 	}
-	ans := tensorAnswer{Model: v.Model, Version: v.Label(), Outputs: make(map[string]json.RawMessage, len(outs))}
-	for name, t := range outs {
-		ans.Outputs[name] = tensor.AppendJSON(nil, t)
-	}
-	if ans.Predictions, err = v.Classify(outs); err != nil {
-		return nil, err
+	ans := tensorAnswer{Model: v.ModelName, Version: v.Label(), Outputs: make(map[string]json.RawMessage, len(res.Outputs)), Predictions: res.Predictions}
+	for _, o := range res.Outputs {
+		ans.Outputs[o.Name] = tensor.AppendJSON(nil, o.Tensor)
 	}
 	return ans, nil
-}
-
-// readError keeps body-limit errors (413) and turns other read failures
-// into 400.
-func readError(err error) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return err
-	}
-	return errorf(http.StatusBadRequest, "%v", err)
-}
-
-// jsonError describes a JSON decoding failure.
-func jsonError(err error) error {
-	var (
-		mbe    *http.MaxBytesError
-		syntax *json.SyntaxError
-		typ    *json.UnmarshalTypeError
-	)
-	switch {
-	case errors.As(err, &mbe):
-		return err
-	case errors.Is(err, io.EOF):
-		return errorf(http.StatusBadRequest, "empty request body; send a JSON object")
-	case errors.As(err, &syntax):
-		return errorf(http.StatusBadRequest, "request body is not valid JSON: %v (at byte %d)", err, syntax.Offset)
-	case errors.As(err, &typ):
-		return errorf(http.StatusBadRequest, "request JSON has the wrong type at %q: want %v", typ.Field, typ.Type)
-	}
-	return errorf(http.StatusBadRequest, "request body is not valid JSON: %v", err)
 }

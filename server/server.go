@@ -25,11 +25,51 @@ const DefaultMaxBodyBytes = 32 << 20
 // way. gRPC's own default (4 MiB) is too small for batches of images.
 const DefaultGRPCMaxMessageBytes = 64 << 20
 
-// Server serves a serving.Manager over HTTP (the seed routes, the Open
-// Inference Protocol and TF Serving's REST API) and gRPC (the Open
-// Inference Protocol).
+// Catalog lists the served models and finds versions for metadata.
+type Catalog interface {
+	Models() []*serving.ServedModel
+	Model(name string) (*serving.ServedModel, error)
+	// Resolve finds a version by number, label or "" (the default)
+	// without taking a reference.
+	Resolve(name, ref string) (*serving.Version, error)
+	// Ready reports whether every model can serve, or says which cannot.
+	Ready() (bool, string)
+}
+
+// Acquirer finds the version that serves a request: by number, label, or
+// "" (the traffic split or the default) with key pinning a client to one
+// version of a split. The version stays loaded until its Release.
+type Acquirer interface {
+	Acquire(name, ref, key string) (*serving.Version, error)
+}
+
+// Lifecycle is the management API: labels, traffic splits and explicit
+// model control.
+type Lifecycle interface {
+	SetLabel(name, label string, version int) error
+	DeleteLabel(name, label string) error
+	SetTraffic(name string, split map[string]int) error
+	Explicit() bool
+	Index(ctx context.Context) ([]serving.IndexEntry, error)
+	LoadModel(ctx context.Context, name string) error
+	UnloadModel(name string) error
+}
+
+// Models is everything the server needs of the serving layer;
+// *serving.Manager implements it.
+type Models interface {
+	Catalog
+	Acquirer
+	Lifecycle
+}
+
+var _ Models = (*serving.Manager)(nil)
+
+// Server serves models over HTTP (the seed routes, the Open Inference
+// Protocol and TF Serving's REST API) and gRPC (the Open Inference
+// Protocol).
 type Server struct {
-	models       *serving.Manager
+	models       Models
 	log          *slog.Logger
 	gatherer     prometheus.Gatherer
 	metrics      *metrics
@@ -80,7 +120,7 @@ func WithGRPCServerOptions(opts ...grpc.ServerOption) Option {
 func WithDrainTimeout(d time.Duration) Option { return func(s *Server) { s.drainTimeout = d } }
 
 // New returns a Server for models.
-func New(models *serving.Manager, opts ...Option) *Server {
+func New(models Models, opts ...Option) *Server {
 	s := &Server{
 		models:       models,
 		log:          slog.Default(),
@@ -117,23 +157,6 @@ func (s *Server) routes() http.Handler {
 	s.v2Routes(mux)
 	s.tfRoutes(mux)
 	return s.jsonFallback(mux)
-}
-
-// Run listens on httpAddr and, unless grpcAddr is empty, on grpcAddr, and
-// serves until ctx is done (see ServeListeners).
-func (s *Server) Run(ctx context.Context, httpAddr, grpcAddr string) error {
-	ln, err := net.Listen("tcp", httpAddr)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", httpAddr, err)
-	}
-	var gln net.Listener
-	if grpcAddr != "" {
-		if gln, err = net.Listen("tcp", grpcAddr); err != nil {
-			ln.Close()
-			return fmt.Errorf("listening on %s: %w", grpcAddr, err)
-		}
-	}
-	return s.ServeListeners(ctx, ln, gln)
 }
 
 // Serve serves HTTP only on ln until ctx is done (see ServeListeners).

@@ -160,7 +160,7 @@ func (s *Server) tfMetadata(r *http.Request, info *reqInfo) (any, error) {
 	}
 	st := v.Status()
 	if st.State != serving.StateAvailable {
-		return nil, fmt.Errorf("%w: model %q version %s is %s%s", serving.ErrUnavailable, v.Model, v.Label(), st.State, errSuffix(st.Err))
+		return nil, fmt.Errorf("%w: model %q version %s is %s%s", serving.ErrUnavailable, v.ModelName, v.Label(), st.State, errSuffix(st.Err))
 	}
 	sig := map[string]any{
 		"inputs":      tfTensorInfos(st.Inputs),
@@ -168,7 +168,7 @@ func (s *Server) tfMetadata(r *http.Request, info *reqInfo) (any, error) {
 		"method_name": "tensorflow/serving/predict",
 	}
 	return map[string]any{
-		"model_spec": map[string]string{"name": v.Model, "signature_name": "", "version": v.Label()},
+		"model_spec": map[string]string{"name": v.ModelName, "signature_name": "", "version": v.Label()},
 		"metadata": map[string]any{"signature_def": map[string]any{
 			"signature_def": map[string]any{tfSignature: sig},
 		}},

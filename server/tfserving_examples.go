@@ -32,8 +32,8 @@ func (s *Server) tfExamples(r *http.Request, v *serving.Version, verb string) (a
 	}
 	// Check that the model fits the verb before running it.
 	var regressOut string
-	if verb == "classify" && !v.IsClassifier() {
-		return nil, errorf(http.StatusBadRequest, "model %q cannot :classify: its config.yaml has no postprocess section; use :predict", v.Model)
+	if verb == "classify" && !v.Codec().IsClassifier() {
+		return nil, errorf(http.StatusBadRequest, "model %q cannot :classify: its config.yaml has no postprocess section; use :predict", v.ModelName)
 	}
 	if verb == "regress" {
 		var err error
@@ -53,23 +53,20 @@ func (s *Server) tfExamples(r *http.Request, v *serving.Version, verb string) (a
 	if err != nil {
 		return nil, err
 	}
-	outs, err := s.run(r.Context(), v, inputs)
+	res, err := v.Infer(r.Context(), &serving.Request{Inputs: inputs, Predictions: verb == "classify", MaxPixels: s.maxPixels})
 	if err != nil {
 		return nil, err
 	}
 	if verb == "regress" {
+		outs := outputMap(res)
 		t := outs[regressOut]
 		if t.Len() != len(rows) {
 			return nil, fmt.Errorf("%w: output %q has shape %v, not one value per example", engine.ErrInvalidInput, regressOut, t.Shape())
 		}
 		return map[string]json.RawMessage{"results": tensor.AppendJSON(nil, mustFlat(t))}, nil
 	}
-	preds, err := v.Classify(outs)
-	if err != nil {
-		return nil, err
-	}
-	results := make([][][2]any, len(preds))
-	for i, row := range preds {
+	results := make([][][2]any, len(res.Predictions))
+	for i, row := range res.Predictions {
 		results[i] = make([][2]any, len(row))
 		for j, p := range row {
 			results[i][j] = [2]any{p.Label, p.Score}
@@ -86,16 +83,16 @@ func regressionOutput(v *serving.Version) (string, error) {
 	if len(outs) != 1 {
 		i = -1
 		if p := v.Config.Postprocess; p != nil {
-			i = indexInfo(outs, p.Output)
+			i = engine.IndexInfo(outs, p.Output)
 		}
 		if i < 0 {
-			return "", errorf(http.StatusBadRequest, "model %q cannot :regress: it has %d outputs %v and no postprocess output naming one", v.Model, len(outs), engine.InfoNames(outs))
+			return "", errorf(http.StatusBadRequest, "model %q cannot :regress: it has %d outputs %v and no postprocess output naming one", v.ModelName, len(outs), engine.InfoNames(outs))
 		}
 	}
 	d := outs[i]
 	fits := d.DType.IsFloat() && (len(d.Shape) == 1 || len(d.Shape) == 2 && d.Shape[1] == 1)
 	if !fits {
-		return "", errorf(http.StatusBadRequest, "model %q cannot :regress: output %q is %v%v, a regression needs one float per example ([batch] or [batch, 1]); use :predict", v.Model, d.Name, d.DType, d.Shape)
+		return "", errorf(http.StatusBadRequest, "model %q cannot :regress: output %q is %v%v, a regression needs one float per example ([batch] or [batch, 1]); use :predict", v.ModelName, d.Name, d.DType, d.Shape)
 	}
 	return d.Name, nil
 }

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"slices"
-	"unicode/utf8"
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/serving"
@@ -23,25 +21,14 @@ type tfPredictRequest struct {
 
 // tfReadJSON reads and strictly decodes a TF Serving request body.
 func (s *Server) tfReadJSON(r *http.Request, v any) error {
-	if r.ContentLength > s.maxBody {
-		return errorf(http.StatusRequestEntityTooLarge, "request body of %d bytes is larger than the limit of %d bytes", r.ContentLength, s.maxBody)
-	}
-	body, err := io.ReadAll(r.Body)
+	body, err := s.readBody(r)
 	if err != nil {
-		return readError(err)
+		return err
 	}
-	if !utf8.Valid(body) {
-		return errorf(http.StatusBadRequest, `request JSON is not valid UTF-8 (at byte %d); send binary strings as {"b64": "<base64>"}`, invalidUTF8At(body))
+	if err := validUTF8(body, `send binary strings as {"b64": "<base64>"}`); err != nil {
+		return err
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
-	}
-	if dec.More() {
-		return errorf(http.StatusBadRequest, "request body has data after the JSON object")
-	}
-	return nil
+	return decodeJSON(bytes.NewReader(body), v, false, "")
 }
 
 func checkSignature(name string) error {
@@ -78,10 +65,11 @@ func (s *Server) tfPredict(r *http.Request, v *serving.Version) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	outs, err := s.run(r.Context(), v, inputs)
+	res, err := v.Infer(r.Context(), &serving.Request{Inputs: inputs, MaxPixels: s.maxPixels})
 	if err != nil {
 		return nil, err
 	}
+	outs := outputMap(res)
 	declared := v.Outputs()
 	if !rowFormat {
 		if len(declared) == 1 {
@@ -134,7 +122,7 @@ func tfRowInputs(v *serving.Version, instances json.RawMessage) (map[string]*ten
 		if err != nil {
 			return nil, 0, err
 		}
-		t, err := tfInput(v, in, joinRows(rows))
+		t, err := jsonInput(v, in, joinRows(rows))
 		if err != nil {
 			return nil, 0, err
 		}
@@ -167,7 +155,7 @@ func tfNamedRows(v *serving.Version, rows []map[string]json.RawMessage) (map[str
 		if err != nil {
 			return nil, err
 		}
-		if inputs[name], err = tfInput(v, in, joinRows(col)); err != nil {
+		if inputs[name], err = jsonInput(v, in, joinRows(col)); err != nil {
 			return nil, err
 		}
 	}
@@ -182,7 +170,7 @@ func tfColumnInputs(v *serving.Version, raw json.RawMessage) (map[string]*tensor
 		if err != nil {
 			return nil, err
 		}
-		t, err := tfInput(v, in, raw)
+		t, err := jsonInput(v, in, raw)
 		if err != nil {
 			return nil, err
 		}
@@ -198,36 +186,10 @@ func tfColumnInputs(v *serving.Version, raw json.RawMessage) (map[string]*tensor
 		if err != nil {
 			return nil, err
 		}
-		if inputs[name], err = tfInput(v, in, val); err != nil {
+		if inputs[name], err = jsonInput(v, in, val); err != nil {
 			return nil, err
 		}
 	}
 	return inputs, nil
 }
 
-// tfInput decodes one input's value. Strings or b64 values given for the
-// image input of a model with image preprocessing are encoded images.
-func tfInput(v *serving.Version, in engine.TensorInfo, raw json.RawMessage) (*tensor.Tensor, error) {
-	asBytes := in.Name == v.ImageInput() && hasStringLeaf(raw)
-	t, err := tfDecode(raw, in.DType, asBytes)
-	if err != nil {
-		return nil, fmt.Errorf("input %q (%v): %w", in.Name, in.DType, err)
-	}
-	return t, nil
-}
-
-func onlyInput(v *serving.Version) (engine.TensorInfo, error) {
-	ins := v.Inputs()
-	if len(ins) != 1 {
-		return engine.TensorInfo{}, fmt.Errorf("%w: model %q has %d inputs %v; name them: give objects of named inputs", engine.ErrInvalidInput, v.Model, len(ins), engine.InfoNames(ins))
-	}
-	return ins[0], nil
-}
-
-func inputInfo(v *serving.Version, name string) (engine.TensorInfo, error) {
-	ins := v.Inputs()
-	if i := indexInfo(ins, name); i >= 0 {
-		return ins[i], nil
-	}
-	return engine.TensorInfo{}, fmt.Errorf("%w: unknown input %q (model inputs: %v)", engine.ErrInvalidInput, name, engine.InfoNames(ins))
-}

@@ -82,13 +82,13 @@ func (s *Server) modelMetadata(name, ref string, info *reqInfo) (*v2.ModelMetada
 	}
 	st := v.Status()
 	if st.State != serving.StateAvailable {
-		return nil, fmt.Errorf("%w: model %q version %s is %s%s", serving.ErrUnavailable, v.Model, v.Label(), st.State, errSuffix(st.Err))
+		return nil, fmt.Errorf("%w: model %q version %s is %s%s", serving.ErrUnavailable, v.ModelName, v.Label(), st.State, errSuffix(st.Err))
 	}
 	m, err := s.models.Model(name)
 	if err != nil {
 		return nil, err
 	}
-	md := &v2.ModelMetadata{Name: v.Model, Platform: platforms[v.Config.Platform], Inputs: tensorMetadata(st.Inputs), Outputs: tensorMetadata(st.Outputs)}
+	md := &v2.ModelMetadata{Name: v.ModelName, Platform: platforms[v.Config.Platform], Inputs: tensorMetadata(st.Inputs), Outputs: tensorMetadata(st.Outputs)}
 	if md.Platform == "" {
 		md.Platform = v.Config.Platform
 	}
@@ -128,7 +128,7 @@ func (s *Server) modelReady(name, ref string, info *reqInfo) error {
 		return err
 	}
 	if st := v.Status(); st.State != serving.StateAvailable {
-		return fmt.Errorf("%w: model %q version %s is %s%s", serving.ErrUnavailable, v.Model, v.Label(), st.State, errSuffix(st.Err))
+		return fmt.Errorf("%w: model %q version %s is %s%s", serving.ErrUnavailable, v.ModelName, v.Label(), st.State, errSuffix(st.Err))
 	}
 	return nil
 }

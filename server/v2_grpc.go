@@ -79,18 +79,11 @@ func (g *inferenceService) ModelInfer(ctx context.Context, req *v2.ModelInferReq
 	if err != nil {
 		return nil, err
 	}
-	if err := checkOutputs(v, reqs); err != nil {
-		return nil, err
-	}
-	outs, err := s.run(ctx, v, inputs)
+	res, err := v.Infer(ctx, &serving.Request{Inputs: inputs, Outputs: reqs, MaxPixels: s.maxPixels})
 	if err != nil {
 		return nil, err
 	}
-	res, err := selectOutputs(v, outs, reqs, false)
-	if err != nil {
-		return nil, err
-	}
-	return grpcAnswer(v.Model, v.Label(), req.GetId(), res, len(req.GetRawInputContents()) > 0)
+	return grpcAnswer(v.ModelName, v.Label(), req.GetId(), res.Outputs, len(req.GetRawInputContents()) > 0)
 }
 
 // grpcInputs decodes the input tensors from typed contents or raw bytes.
@@ -145,10 +138,10 @@ func hasContents(c *v2.InferTensorContents) bool {
 
 // grpcOutputs reads the requested outputs and their classification
 // parameter.
-func grpcOutputs(outs []*v2.ModelInferRequest_InferRequestedOutputTensor) ([]outputRequest, error) {
-	reqs := make([]outputRequest, len(outs))
+func grpcOutputs(outs []*v2.ModelInferRequest_InferRequestedOutputTensor) ([]serving.OutputRequest, error) {
+	reqs := make([]serving.OutputRequest, len(outs))
 	for i, o := range outs {
-		reqs[i].name = o.GetName()
+		reqs[i].Name = o.GetName()
 		p, ok := o.GetParameters()[v2.ParamClassification]
 		if !ok {
 			continue
@@ -165,26 +158,26 @@ func grpcOutputs(outs []*v2.ModelInferRequest_InferRequestedOutputTensor) ([]out
 		if k < 1 {
 			return nil, errorf(http.StatusBadRequest, "output %q: parameter %q must be at least 1", o.GetName(), v2.ParamClassification)
 		}
-		reqs[i].classes = int(min(k, 1<<20))
+		reqs[i].Classes = int(min(k, 1<<20))
 	}
 	return reqs, nil
 }
 
 // grpcAnswer encodes the outputs as typed contents, or raw when asked or
 // when an output has no typed field.
-func grpcAnswer(model, version, id string, res []namedOutput, raw bool) (*v2.ModelInferResponse, error) {
+func grpcAnswer(model, version, id string, res []serving.Output, raw bool) (*v2.ModelInferResponse, error) {
 	for _, o := range res {
-		raw = raw || !v2.HasContents(o.t.DType())
+		raw = raw || !v2.HasContents(o.Tensor.DType())
 	}
 	ans := &v2.ModelInferResponse{ModelName: model, ModelVersion: version, Id: id, Outputs: make([]*v2.ModelInferResponse_InferOutputTensor, len(res))}
 	for i, o := range res {
-		out := &v2.ModelInferResponse_InferOutputTensor{Name: o.name, Datatype: o.t.DType().String(), Shape: v2.WireShape(o.t.Shape())}
+		out := &v2.ModelInferResponse_InferOutputTensor{Name: o.Name, Datatype: o.Tensor.DType().String(), Shape: v2.WireShape(o.Tensor.Shape())}
 		if raw {
-			ans.RawOutputContents = append(ans.RawOutputContents, v2.AppendRaw(make([]byte, 0, v2.RawSize(o.t)), o.t))
+			ans.RawOutputContents = append(ans.RawOutputContents, v2.AppendRaw(make([]byte, 0, v2.RawSize(o.Tensor)), o.Tensor))
 		} else {
-			c, err := v2.ContentsOf(o.t)
+			c, err := v2.ContentsOf(o.Tensor)
 			if err != nil {
-				return nil, fmt.Errorf("output %q: %w", o.name, err)
+				return nil, fmt.Errorf("output %q: %w", o.Name, err)
 			}
 			out.Contents = c
 		}

@@ -4,12 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
-	"unicode/utf8"
 
 	v2 "github.com/inferd/inferd/api/v2"
+	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -61,12 +60,9 @@ func (s *Server) v2Infer(r *http.Request, info *reqInfo) (any, error) {
 		return nil, err
 	}
 	defer release()
-	if r.ContentLength > s.maxBody {
-		return nil, errorf(http.StatusRequestEntityTooLarge, "request body of %d bytes is larger than the limit of %d bytes", r.ContentLength, s.maxBody)
-	}
-	body, err := io.ReadAll(r.Body)
+	body, err := s.readBody(r)
 	if err != nil {
-		return nil, readError(err)
+		return nil, err
 	}
 	head, bin, err := v2.SplitBody(body, r.Header.Get(v2.HeaderContentLength))
 	if err != nil {
@@ -92,18 +88,11 @@ func (s *Server) v2Infer(r *http.Request, info *reqInfo) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := checkOutputs(v, reqs); err != nil {
-		return nil, err
-	}
-	outs, err := s.run(r.Context(), v, inputs)
+	res, err := v.Infer(r.Context(), &serving.Request{Inputs: inputs, Outputs: reqs, BinaryOutputs: binaryAll, MaxPixels: s.maxPixels})
 	if err != nil {
 		return nil, err
 	}
-	res, err := selectOutputs(v, outs, reqs, binaryAll)
-	if err != nil {
-		return nil, err
-	}
-	return v2RESTAnswer(v.Model, v.Label(), req.ID, res)
+	return v2RESTAnswer(v.ModelName, v.Label(), req.ID, res.Outputs)
 }
 
 // decodeV2Request decodes the JSON of an inference request strictly: valid
@@ -112,34 +101,18 @@ func decodeV2Request(head []byte) (*v2.InferRequest, error) {
 	if len(bytes.TrimSpace(head)) == 0 {
 		return nil, errorf(http.StatusBadRequest, "empty request body; send a JSON inference request")
 	}
-	if !utf8.Valid(head) {
-		return nil, errorf(http.StatusBadRequest, "request JSON is not valid UTF-8 (at byte %d); send BYTES that are not text as binary data", invalidUTF8At(head))
+	if err := validUTF8(head, "send BYTES that are not text as binary data"); err != nil {
+		return nil, err
 	}
-	dec := json.NewDecoder(bytes.NewReader(head))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
 	var req v2.InferRequest
-	if err := dec.Decode(&req); err != nil {
-		return nil, jsonError(err)
-	}
-	if dec.More() {
-		return nil, errorf(http.StatusBadRequest, "request JSON has data after the object; with binary data, set the %s header", v2.HeaderContentLength)
+	trailing := fmt.Sprintf("request JSON has data after the object; with binary data, set the %s header", v2.HeaderContentLength)
+	if err := decodeJSON(bytes.NewReader(head), &req, true, trailing); err != nil {
+		return nil, err
 	}
 	if len(req.Inputs) == 0 {
 		return nil, errorf(http.StatusBadRequest, `request has no "inputs"`)
 	}
 	return &req, nil
-}
-
-func invalidUTF8At(b []byte) int {
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r == utf8.RuneError && size <= 1 {
-			return i
-		}
-		i += size
-	}
-	return len(b)
 }
 
 // v2RESTInputs decodes the request's input tensors, JSON or binary.
@@ -163,16 +136,16 @@ func v2RESTInputs(ins []v2.RequestInput, data *v2.BinaryData) (map[string]*tenso
 }
 
 // v2RESTOutputs reads the requested outputs and their parameters.
-func v2RESTOutputs(outs []v2.RequestOutput, binaryAll bool) ([]outputRequest, error) {
-	reqs := make([]outputRequest, len(outs))
+func v2RESTOutputs(outs []v2.RequestOutput, binaryAll bool) ([]serving.OutputRequest, error) {
+	reqs := make([]serving.OutputRequest, len(outs))
 	for i, o := range outs {
-		reqs[i] = outputRequest{name: o.Name, binary: binaryAll}
+		reqs[i] = serving.OutputRequest{Name: o.Name, Binary: binaryAll}
 		if _, ok := o.Parameters[v2.ParamBinaryData]; ok {
 			b, err := o.Parameters.Bool(v2.ParamBinaryData)
 			if err != nil {
 				return nil, fmt.Errorf("output %q: %w", o.Name, err)
 			}
-			reqs[i].binary = b
+			reqs[i].Binary = b
 		}
 		k, ok, err := o.Parameters.Int(v2.ParamClassification)
 		if err != nil {
@@ -181,26 +154,26 @@ func v2RESTOutputs(outs []v2.RequestOutput, binaryAll bool) ([]outputRequest, er
 		if ok && k == 0 {
 			return nil, errorf(http.StatusBadRequest, "output %q: parameter %q must be at least 1", o.Name, v2.ParamClassification)
 		}
-		reqs[i].classes = int(min(k, 1<<20))
+		reqs[i].Classes = int(min(k, 1<<20))
 	}
 	return reqs, nil
 }
 
 // v2RESTAnswer encodes the outputs: plain JSON, or JSON followed by the
 // binary data when any output travels as binary data.
-func v2RESTAnswer(model, version, id string, res []namedOutput) (any, error) {
+func v2RESTAnswer(model, version, id string, res []serving.Output) (any, error) {
 	ans := v2.InferResponse{ModelName: model, ModelVersion: version, ID: id, Outputs: make([]v2.ResponseOutput, len(res))}
 	var (
 		bin    []byte
 		binary bool
 	)
 	for i, o := range res {
-		params, data, b, err := v2.EncodeTensor(o.t, o.binary, nil, bin)
+		params, data, b, err := v2.EncodeTensor(o.Tensor, o.Binary, nil, bin)
 		if err != nil {
-			return nil, fmt.Errorf("output %q: %w", o.name, err)
+			return nil, fmt.Errorf("output %q: %w", o.Name, err)
 		}
-		bin, binary = b, binary || o.binary
-		ans.Outputs[i] = v2.ResponseOutput{Name: o.name, Datatype: o.t.DType().String(), Shape: v2.WireShape(o.t.Shape()), Parameters: params, Data: data}
+		bin, binary = b, binary || o.Binary
+		ans.Outputs[i] = v2.ResponseOutput{Name: o.Name, Datatype: o.Tensor.DType().String(), Shape: v2.WireShape(o.Tensor.Shape()), Parameters: params, Data: data}
 	}
 	if !binary {
 		return ans, nil

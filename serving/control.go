@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/inferd/inferd/repository"
 )
 
 // IndexEntry describes one model of the repository for the explicit
@@ -22,9 +21,9 @@ func (m *Manager) Explicit() bool { return m.explicit }
 
 // Index lists every model in the repository with the state of its
 // versions: READY for AVAILABLE ones, UNAVAILABLE with a reason otherwise.
-func (m *Manager) Index() ([]IndexEntry, error) {
+func (m *Manager) Index(ctx context.Context) ([]IndexEntry, error) {
 	m.syncMu.Lock()
-	found, err := repository.Scan(m.root)
+	found, err := m.source.List(ctx)
 	m.syncMu.Unlock()
 	if err != nil {
 		return nil, err
@@ -62,7 +61,7 @@ func (m *Manager) Index() ([]IndexEntry, error) {
 func (m *Manager) LoadModel(ctx context.Context, name string) error {
 	m.syncMu.Lock()
 	defer m.syncMu.Unlock()
-	rm, err := repository.ScanModel(m.root, name)
+	e, err := m.source.Get(ctx, name)
 	if err != nil {
 		return fmt.Errorf("%w: model %q in the repository: %v", ErrNotFound, name, err)
 	}
@@ -70,7 +69,7 @@ func (m *Manager) LoadModel(ctx context.Context, name string) error {
 	if old != nil && old.Unloaded {
 		old = nil
 	}
-	m.syncModel(ctx, rm, old, true)
+	m.syncModel(ctx, e, old)
 	mod, _ := m.Model(name)
 	if mod == nil || mod.Default() == nil {
 		if mod != nil && mod.ConfigErr != nil {
@@ -90,7 +89,7 @@ func (m *Manager) UnloadModel(name string) error {
 	if err != nil {
 		return err
 	}
-	m.publish(&Model{Name: name, Config: old.Config, ConfigErr: old.ConfigErr, Unloaded: true, digest: old.digest})
+	m.publish(&Model{Name: name, Config: old.Config, ConfigErr: old.ConfigErr, Unloaded: true, configID: old.configID})
 	m.retireAll(old.versions)
 	return nil
 }

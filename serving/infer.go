@@ -3,152 +3,158 @@ package serving
 import (
 	"context"
 	"fmt"
-	"image"
-	"time"
 
+	"github.com/inferd/inferd/codec"
 	"github.com/inferd/inferd/engine"
-	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/tensor"
 )
 
-// Run validates inputs against the version's declarations and runs the
-// model. Errors caused by the inputs wrap engine.ErrInvalidInput.
-func (v *Version) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
-	out, err := v.run(ctx, inputs)
-	if err == nil && v.mirror != nil {
-		v.mirror(v, inputs, out)
-	}
-	return out, err
+// Request is one inference request, whatever protocol it came in.
+type Request struct {
+	// Inputs are the tensors by input name. A BYTES tensor of shape [N]
+	// given for the image input of a model with image preprocessing holds
+	// N encoded images.
+	Inputs map[string]*tensor.Tensor
+	// Images, instead of Inputs, are encoded images for the image input,
+	// answered with Predictions (the seed routes' image requests);
+	// ImageNames names them in errors.
+	Images     [][]byte
+	ImageNames []string
+	// Outputs are the outputs asked for, in order; none means every
+	// output in the model's order, with Binary set to BinaryOutputs.
+	Outputs       []OutputRequest
+	BinaryOutputs bool
+	// Predictions asks for the score output ranked as config.yaml says.
+	Predictions bool
+	// MaxPixels bounds the pixels of all the request's images together
+	// (0: preprocess.DefaultMaxPixels).
+	MaxPixels int
 }
 
-// run is Run without mirroring to a shadow version.
-func (v *Version) run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
-	v.runMu.RLock()
-	defer v.runMu.RUnlock()
-	v.mu.RLock()
-	sessions, batcher, obs, state, declared := v.sessions, v.batcher, v.observer, v.state, v.inputs
-	v.mu.RUnlock()
-	if state != StateAvailable || len(sessions) == 0 {
-		return nil, fmt.Errorf("%w: model %q version %d is %s", ErrUnavailable, v.Model, v.Number, state)
-	}
-	if err := engine.CheckInputs(declared, inputs); err != nil {
-		return nil, err
-	}
-	for name, t := range inputs {
-		if spec, ok := v.Config.Input(name); ok && spec.AllowNaN {
-			continue
-		}
-		if err := tensor.CheckFinite(t); err != nil {
-			return nil, fmt.Errorf("%w: input %q: %v; NaN and infinities are not allowed (set allow_nan for this input in config.yaml)", engine.ErrInvalidInput, name, err)
-		}
-	}
-	if batcher != nil {
-		out, t, err := batcher.Do(ctx, inputs)
-		recordTiming(ctx, Timing{Queue: t.Queue, Compute: t.Compute, Batch: t.Batch})
-		return out, err
-	}
-	sess := sessions[0]
-	if len(sessions) > 1 {
-		sess = sessions[v.next.Add(1)%uint64(len(sessions))]
-	}
-	start := time.Now()
-	out, err := sess.Run(ctx, inputs)
-	d := time.Since(start)
-	recordTiming(ctx, Timing{Compute: d, Batch: batchRows(inputs)})
-	obs.Batch(batchRows(inputs), d)
-	return out, err
+// OutputRequest is an output a client asked for.
+type OutputRequest struct {
+	Name string
+	// Classes > 0 asks for the classification extension: the top classes
+	// as "score:index[:label]" BYTES instead of the tensor.
+	Classes int
+	// Binary is the protocol's own flag (binary tensor data), carried to
+	// the answer.
+	Binary bool
 }
 
-// Admit turns a request away at once (batch.ErrQueueFull) when the
-// version's batching queue is full, before the caller spends anything on
-// reading and decoding it. Without batching every request is admitted.
-func (v *Version) Admit() error {
-	v.mu.RLock()
-	b := v.batcher
-	v.mu.RUnlock()
-	if b == nil {
-		return nil
-	}
-	return b.Admit()
+// Output is an output tensor on its way back to the client.
+type Output struct {
+	Name   string
+	Tensor *tensor.Tensor
+	Binary bool
 }
 
-// ClassifyImages preprocesses decoded images into one batch, runs it, and
-// returns the top-k predictions per image, in order.
-func (v *Version) ClassifyImages(ctx context.Context, imgs []image.Image) ([][]preprocess.Prediction, error) {
-	if v.imagePipeline() != nil && v.classify == nil {
-		return nil, fmt.Errorf("%w: model %q has no postprocess section in config.yaml, so image answers cannot be ranked; send JSON tensors", engine.ErrInvalidInput, v.Model)
-	}
-	in, err := v.ImageTensor(imgs)
+// Response is the answer to a Request.
+type Response struct {
+	Outputs     []Output
+	Predictions [][]codec.Prediction
+}
+
+// Infer is the inference path of every protocol: it checks the outputs
+// asked for, turns encoded images into the image input's batch, runs the
+// version's runner (input checks, shadow, batching, sessions), and picks
+// and post-processes the outputs.
+func (v *Version) Infer(ctx context.Context, req *Request) (*Response, error) {
+	s, err := v.servable()
 	if err != nil {
 		return nil, err
 	}
-	out, err := v.Run(ctx, map[string]*tensor.Tensor{v.ImageInput(): in})
+	inputs, err := s.inputs(req)
 	if err != nil {
 		return nil, err
 	}
-	return v.Classify(out)
-}
-
-// ImageInput is the input that the config's image preprocessing fills, or
-// "" when the config has none.
-func (v *Version) ImageInput() string {
-	if p := v.imagePipeline(); p != nil {
-		return p.InputName()
-	}
-	return ""
-}
-
-// ImageTensor preprocesses decoded images into one batch for the image
-// input, as the config says. Protocols that carry encoded images as BYTES
-// tensors use it before Run.
-func (v *Version) ImageTensor(imgs []image.Image) (*tensor.Tensor, error) {
-	p := v.imagePipeline()
-	if p == nil {
-		return nil, fmt.Errorf("%w: model %q has no image preprocessing in config.yaml; send JSON tensors", engine.ErrInvalidInput, v.Model)
-	}
-	if err := v.checkBatch(len(imgs)); err != nil {
+	outs, err := s.run.Run(ctx, inputs)
+	if err != nil {
 		return nil, err
 	}
-	return p.Tensor(imgs)
+	res := &Response{}
+	if res.Outputs, err = s.selectOutputs(outs, req); err != nil {
+		return nil, err
+	}
+	if req.Predictions {
+		if res.Predictions, err = s.codec.Classify(outs); err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
-func (v *Version) imagePipeline() *preprocess.Image {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	return v.image
+// inputs checks the request's outputs and returns the tensors to run.
+func (s *servable) inputs(req *Request) (map[string]*tensor.Tensor, error) {
+	c := s.codec
+	if req.Images == nil {
+		if err := s.checkOutputs(req.Outputs); err != nil {
+			return nil, err
+		}
+		return c.DecodeInputs(req.Inputs, req.MaxPixels)
+	}
+	if c.AcceptsImages() && !c.IsClassifier() {
+		return nil, fmt.Errorf("%w: model %q has no postprocess section in config.yaml, so image answers cannot be ranked; send JSON tensors", engine.ErrInvalidInput, s.name())
+	}
+	name := func(i int) string {
+		if i < len(req.ImageNames) {
+			return req.ImageNames[i]
+		}
+		return ""
+	}
+	t, err := c.ImagesTensor(req.Images, req.MaxPixels, name)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]*tensor.Tensor{c.ImageInput(): t}, nil
 }
 
-// checkBatch refuses a batch of n images when the image input's batch
-// dimension is fixed to another size.
-func (v *Version) checkBatch(n int) error {
-	for _, in := range v.Inputs() {
-		if in.Name == v.ImageInput() && len(in.Shape) > 0 && in.Shape[0] >= 0 && in.Shape[0] != n {
-			return fmt.Errorf("%w: model %q takes batches of exactly %d image(s), got %d", engine.ErrInvalidInput, v.Model, in.Shape[0], n)
+func (s *servable) name() string { return s.model }
+
+// checkOutputs validates requested outputs before anything runs: known
+// names, no duplicates, classification only of score-like outputs.
+func (s *servable) checkOutputs(reqs []OutputRequest) error {
+	declared := s.codec.Outputs()
+	seen := make(map[string]bool, len(reqs))
+	for _, r := range reqs {
+		if engine.IndexInfo(declared, r.Name) < 0 {
+			return fmt.Errorf("%w: unknown output %q (model outputs: %v)", engine.ErrInvalidInput, r.Name, engine.InfoNames(declared))
+		}
+		if seen[r.Name] {
+			return fmt.Errorf("%w: output %q is requested twice", engine.ErrInvalidInput, r.Name)
+		}
+		seen[r.Name] = true
+		if r.Classes > 0 {
+			if err := s.codec.CheckClassifiable(r.Name); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
 
-// Classify ranks the classes of the configured score output, one list of
-// predictions per batch row. It returns nil when the model is not
-// configured as a classifier.
-func (v *Version) Classify(outputs map[string]*tensor.Tensor) ([][]preprocess.Prediction, error) {
-	if v.classify == nil {
-		return nil, nil
-	}
-	name := v.Config.Postprocess.Output
-	if name == "" && len(outputs) == 1 {
-		for n := range outputs {
-			name = n
+// selectOutputs returns the requested outputs in request order, or every
+// output in the model's order, with classification applied.
+func (s *servable) selectOutputs(outs map[string]*tensor.Tensor, req *Request) ([]Output, error) {
+	reqs := req.Outputs
+	if len(reqs) == 0 {
+		for _, d := range s.codec.Outputs() {
+			reqs = append(reqs, OutputRequest{Name: d.Name, Binary: req.BinaryOutputs})
 		}
 	}
-	scores, ok := outputs[name]
-	if !ok {
-		return nil, fmt.Errorf("model %q produced no output %q to classify", v.Model, name)
+	res := make([]Output, 0, len(reqs))
+	for _, r := range reqs {
+		t, ok := outs[r.Name]
+		if !ok {
+			return nil, fmt.Errorf("model %q produced no output %q", s.name(), r.Name)
+		}
+		if r.Classes > 0 {
+			var err error
+			if t, err = s.codec.ClassifyOutput(r.Name, t, r.Classes); err != nil {
+				return nil, err
+			}
+		}
+		res = append(res, Output{Name: r.Name, Tensor: t, Binary: r.Binary})
 	}
-	preds, err := v.classify.Rank(scores)
-	if err != nil {
-		return nil, fmt.Errorf("classifying output %q of model %q: %w", name, v.Model, err)
-	}
-	return preds, nil
+	return res, nil
 }

@@ -15,32 +15,11 @@ type overrides struct {
 	traffic model.Traffic  // non-nil and empty: the split was removed
 }
 
-// effective returns the labels and traffic split in effect for a model:
-// config.yaml's, changed by the API.
-func (m *Manager) effective(name string, cfg *model.Config) (map[string]int, model.Traffic) {
-	labels := maps.Clone(cfg.VersionLabels)
-	if labels == nil {
-		labels = map[string]int{}
-	}
-	traffic := maps.Clone(cfg.Traffic)
+// overridesOf returns the API's overrides of a model, or nil.
+func (m *Manager) overridesOf(name string) *overrides {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	if o := m.overrides[name]; o != nil {
-		for l, v := range o.labels {
-			if v == 0 {
-				delete(labels, l)
-			} else {
-				labels[l] = v
-			}
-		}
-		if o.traffic != nil {
-			traffic = maps.Clone(o.traffic)
-			if len(traffic) == 0 {
-				traffic = nil
-			}
-		}
-	}
-	return labels, traffic
+	return m.overrides[name]
 }
 
 // SetLabel points label at version of the named model. The version must
@@ -52,7 +31,7 @@ func (m *Manager) SetLabel(name, label string, version int) error {
 	if _, err := model.ParseVersion(label); err == nil {
 		return fmt.Errorf("%w: label %q looks like a version number", ErrInvalid, label)
 	}
-	return m.change(name, func(mod *Model, o *overrides) error {
+	return m.change(name, func(mod *ServedModel, o *overrides) error {
 		v := mod.Version(version)
 		if v == nil || v.State() != StateAvailable {
 			state := "not loaded"
@@ -68,7 +47,7 @@ func (m *Manager) SetLabel(name, label string, version int) error {
 
 // DeleteLabel removes a label.
 func (m *Manager) DeleteLabel(name, label string) error {
-	return m.change(name, func(mod *Model, o *overrides) error {
+	return m.change(name, func(mod *ServedModel, o *overrides) error {
 		if _, ok := mod.labels[label]; !ok {
 			return fmt.Errorf("%w: model %q has no label %q", ErrNotFound, name, label)
 		}
@@ -88,7 +67,7 @@ func (m *Manager) SetTraffic(name string, split map[string]int) error {
 			return fmt.Errorf("%w: traffic: %v", ErrInvalid, err)
 		}
 	}
-	return m.change(name, func(mod *Model, o *overrides) error {
+	return m.change(name, func(mod *ServedModel, o *overrides) error {
 		for _, n := range t.Versions() {
 			if v := mod.Version(n); v == nil || v.State() != StateAvailable {
 				return fmt.Errorf("%w: traffic: version %d of model %q is not AVAILABLE", ErrInvalid, n, name)
@@ -105,7 +84,7 @@ func (m *Manager) SetTraffic(name string, split map[string]int) error {
 // change applies an API change to a model's overrides, publishes the new
 // labels and traffic, and asks for a sync so that versions no longer
 // pinned can be retired.
-func (m *Manager) change(name string, apply func(*Model, *overrides) error) error {
+func (m *Manager) change(name string, apply func(*ServedModel, *overrides) error) error {
 	mod, err := m.Model(name)
 	if err != nil {
 		return err
@@ -126,7 +105,7 @@ func (m *Manager) change(name string, apply func(*Model, *overrides) error) erro
 	m.overrides[name] = next
 	m.mu.Unlock()
 
-	labels, traffic := m.effective(name, mod.Config)
+	labels, traffic := effective(mod.Config, next)
 	m.mu.Lock()
 	if cur := m.models[name]; cur != nil {
 		c := *cur

@@ -1,132 +1,186 @@
 package serving
 
 import (
+	"cmp"
 	"context"
-	"errors"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io/fs"
+	"path"
 	"time"
 
 	"github.com/inferd/inferd/batch"
+	"github.com/inferd/inferd/codec"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/model"
-	"github.com/inferd/inferd/preprocess"
-	"github.com/inferd/inferd/repository"
-	"github.com/inferd/inferd/tensor"
+	"github.com/inferd/inferd/runner"
 )
 
 // load opens v's model file in its engine and makes it AVAILABLE, or
 // records why it FAILED.
 func (m *Manager) load(ctx context.Context, v *Version) {
 	start := time.Now()
-	cfg := v.Config
-	name := cfg.Engine
-	if name == "" {
-		name = m.defaultEngine
-	}
-	info := Info{Engine: name}
-	fail := func(err error) {
+	info := Info{Engine: cmp.Or(v.Config.Engine, m.defaultEngine)}
+	data, err := m.build(ctx, v, &info)
+	if err != nil {
 		v.mu.Lock()
 		v.state, v.err, v.info = StateFailed, err, info
 		v.mu.Unlock()
-		m.metrics.loadFails.WithLabelValues(v.Model, v.Label()).Inc()
-	}
-	eng, err := engine.Get(name)
-	if err != nil {
-		fail(err)
+		m.metrics.loadFails.WithLabelValues(v.ModelName, v.Label()).Inc()
 		return
-	}
-	info.SHA256, info.SizeBytes, err = repository.FileSHA256(v.Path)
-	if err != nil {
-		fail(err)
-		return
-	}
-	threads := cfg.Threads
-	if threads == 0 {
-		threads = m.threads
-	}
-	opts := engine.Options{IntraOpThreads: threads, InterOpThreads: cfg.InterOpThreads, Logger: m.log.With("model", v.Model, "version", v.Number)}
-	var sessions []engine.Session
-	closeAll := func() {
-		for _, s := range sessions {
-			_ = s.Close()
-		}
-	}
-	for i := range max(cfg.Instances, 1) {
-		sess, err := eng.Load(ctx, v.Path, opts)
-		if err != nil {
-			closeAll()
-			fail(fmt.Errorf("loading %s with engine %s (instance %d): %w", v.Path, name, i+1, err))
-			return
-		}
-		sessions = append(sessions, sess)
-	}
-	inputs, err := reconcile("inputs", cfg.Inputs, sessions[0].Inputs())
-	var outputs []engine.TensorInfo
-	if err == nil {
-		outputs, err = reconcile("outputs", cfg.Outputs, sessions[0].Outputs())
-	}
-	if err == nil && cfg.Preprocess != nil && cfg.Preprocess.Image != nil {
-		err = checkImageInput(cfg.Preprocess.Image, inputs)
-	}
-	if err == nil && cfg.Batching != nil {
-		err = checkBatchable(inputs, outputs)
-	}
-	if err != nil {
-		closeAll()
-		fail(fmt.Errorf("config.yaml does not match %s: %w", v.Path, err))
-		return
-	}
-	if w := cfg.Warmup; w != nil {
-		for _, sess := range sessions {
-			if err := v.warmup(ctx, sess, inputs, w); err != nil {
-				closeAll()
-				fail(fmt.Errorf("warmup: %w", err))
-				return
-			}
-		}
-	}
-	obs := m.metrics.observer(v.Model, v.Label())
-	var batcher *batch.Batcher
-	if b := cfg.Batching; b != nil {
-		run := func(ctx context.Context, instance int, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
-			return sessions[instance%len(sessions)].Run(ctx, in)
-		}
-		batcher, err = batch.New(batch.Config{
-			MaxBatchSize: b.MaxBatchSize, MaxQueueDelay: b.MaxQueueDelay, PreferredBatchSizes: b.PreferredBatchSizes,
-			MaxQueueSize: b.MaxQueueSize, Instances: len(sessions),
-			InFlight: func() int { return int(v.inflight.Load()) },
-		}, run, obs)
-		if err != nil {
-			closeAll()
-			fail(fmt.Errorf("batching: %w", err))
-			return
-		}
 	}
 	info.LoadedAt = time.Now()
 	info.LoadDuration = info.LoadedAt.Sub(start)
-	v.mu.Lock()
-	v.sessions, v.batcher, v.observer = sessions, batcher, obs
-	v.inputs, v.outputs, v.info = inputs, outputs, info
-	v.state, v.err = StateAvailable, nil
-	v.mu.Unlock()
-	m.metrics.loadSeconds.WithLabelValues(v.Model, v.Label()).Set(info.LoadDuration.Seconds())
-	m.log.Info("model version loaded", "model", v.Model, "version", v.Number, "engine", name, "duration", info.LoadDuration)
+	v.setAvailable(data, info)
+	m.metrics.loadSeconds.WithLabelValues(v.ModelName, v.Label()).Set(info.LoadDuration.Seconds())
+	m.log.Info("model version loaded", "model", v.ModelName, "version", v.Number, "engine", info.Engine, "duration", info.LoadDuration)
 }
 
-// newVersion returns a version in state LOADING with the pre- and
-// postprocessing its config describes.
-func newVersion(name string, number int, path string, cfg *model.Config) *Version {
-	v := &Version{Model: name, Number: number, Path: path, Config: cfg, state: StateLoading}
-	if cfg == nil {
-		return v
+// build reads the model file from the repository, opens the configured
+// number of sessions, checks config.yaml against the model, warms the
+// sessions up and composes the version's runner.
+func (m *Manager) build(ctx context.Context, v *Version, info *Info) (*servable, error) {
+	eng, err := engine.Get(info.Engine)
+	if err != nil {
+		return nil, err
+	}
+	fsys, err := m.source.FS(v.ModelName)
+	if err != nil {
+		return nil, err
+	}
+	file, err := readModel(fsys, v)
+	if err != nil {
+		return nil, err
+	}
+	sum := sha256.Sum256(file.Data)
+	info.SHA256, info.SizeBytes = hex.EncodeToString(sum[:]), int64(len(file.Data))
+	sessions, err := m.openSessions(ctx, eng, file, v)
+	if err != nil {
+		return nil, err
+	}
+	data, err := m.prepare(ctx, fsys, v, file.Name, sessions)
+	if err != nil {
+		closeSessions(sessions)
+		return nil, err
+	}
+	return data, nil
+}
+
+// readModel reads a version's model file; the files beside it stay
+// reachable for external data.
+func readModel(fsys fs.FS, v *Version) (engine.ModelFile, error) {
+	name := path.Join(v.ModelName, v.file.File)
+	data, err := fs.ReadFile(fsys, v.file.File)
+	if err != nil {
+		return engine.ModelFile{}, fmt.Errorf("reading %s: %w", name, err)
+	}
+	dir, err := fs.Sub(fsys, path.Dir(v.file.File))
+	if err != nil {
+		return engine.ModelFile{}, fmt.Errorf("reading %s: %w", name, err)
+	}
+	return engine.ModelFile{Name: name, Data: data, Dir: dir}, nil
+}
+
+// openSessions loads the model once per configured instance.
+func (m *Manager) openSessions(ctx context.Context, eng engine.Engine, file engine.ModelFile, v *Version) ([]engine.Session, error) {
+	cfg := v.Config
+	opts := engine.Options{
+		IntraOpThreads: cmp.Or(cfg.Threads, m.threads), InterOpThreads: cfg.InterOpThreads,
+		Logger: m.log.With("model", v.ModelName, "version", v.Number),
+	}
+	var sessions []engine.Session
+	for i := range max(cfg.Instances, 1) {
+		sess, err := eng.Load(ctx, file, opts)
+		if err != nil {
+			closeSessions(sessions)
+			return nil, fmt.Errorf("loading %s with engine %s (instance %d): %w", file.Name, eng.Name(), i+1, err)
+		}
+		sessions = append(sessions, sess)
+	}
+	return sessions, nil
+}
+
+func closeSessions(sessions []engine.Session) {
+	for _, s := range sessions {
+		_ = s.Close()
+	}
+}
+
+// prepare checks config.yaml against the loaded model, warms the sessions
+// up and composes the version's runner.
+func (m *Manager) prepare(ctx context.Context, fsys fs.FS, v *Version, file string, sessions []engine.Session) (*servable, error) {
+	cfg := v.Config
+	inputs, outputs, err := declarations(cfg, sessions[0])
+	if err != nil {
+		return nil, fmt.Errorf("config.yaml does not match %s: %w", file, err)
+	}
+	c := codec.New(v.ModelName, cfg, inputs, outputs)
+	if w := cfg.Warmup; w != nil {
+		feed, err := warmupInputs(fsys, c, w)
+		if err != nil {
+			return nil, fmt.Errorf("warmup: %w", err)
+		}
+		for _, sess := range sessions {
+			if err := warmup(ctx, sess, feed, w.Runs); err != nil {
+				return nil, fmt.Errorf("warmup: %w", err)
+			}
+		}
+	}
+	return m.compose(v, c, sessions)
+}
+
+// compose builds the version's runner: input checks, then the shadow (if
+// the config names one), then batching or per-call timing, then the pool
+// of sessions.
+func (m *Manager) compose(v *Version, c *codec.Codec, sessions []engine.Session) (*servable, error) {
+	cfg := v.Config
+	pool := runner.NewPool(fmt.Sprintf("model %q version %d", v.ModelName, v.Number), sessions)
+	obs := m.metrics.observer(v.ModelName, v.Label())
+	s := &servable{model: v.ModelName, codec: c, pool: pool}
+	calls := runner.Timed(obs)
+	if b := cfg.Batching; b != nil {
+		var err error
+		s.batch, err = batch.New(batch.Config{
+			MaxBatchSize: b.MaxBatchSize, MaxQueueDelay: b.MaxQueueDelay, PreferredBatchSizes: b.PreferredBatchSizes,
+			MaxQueueSize: b.MaxQueueSize, Instances: pool.Size(),
+			InFlight: func() int { return int(v.inflight.Load()) },
+		}, pool.RunOn, obs)
+		if err != nil {
+			return nil, fmt.Errorf("batching: %w", err)
+		}
+		calls = s.batch.Wrap()
+	}
+	check := runner.Check(c.Inputs(), c.Outputs(), func(name string) bool {
+		spec, ok := cfg.Input(name)
+		return ok && spec.AllowNaN
+	})
+	s.direct = runner.Chain(pool, check, calls)
+	s.run = runner.Chain(pool, check, m.shadows.wrap(v), calls)
+	return s, nil
+}
+
+// declarations checks config.yaml's declarations against the model's and
+// returns the effective ones, checking what image preprocessing and
+// batching need of them.
+func declarations(cfg *model.Config, sess engine.Session) (inputs, outputs []engine.TensorInfo, err error) {
+	if inputs, err = reconcile("inputs", cfg.Inputs, sess.Inputs()); err != nil {
+		return nil, nil, err
+	}
+	if outputs, err = reconcile("outputs", cfg.Outputs, sess.Outputs()); err != nil {
+		return nil, nil, err
 	}
 	if cfg.Preprocess != nil && cfg.Preprocess.Image != nil {
-		v.image = preprocess.NewImage(cfg.Preprocess.Image)
+		if err := checkImageInput(cfg.Preprocess.Image, inputs); err != nil {
+			return nil, nil, err
+		}
 	}
-	if p := cfg.Postprocess; p != nil {
-		v.classify = &preprocess.Classifier{Softmax: p.Softmax, TopK: p.TopK, Labels: cfg.Labels}
+	if cfg.Batching != nil {
+		if err := checkBatchable(inputs, outputs); err != nil {
+			return nil, nil, err
+		}
 	}
-	return v
+	return inputs, outputs, nil
 }
 
 // checkBatchable checks that every input and output has a variable first
@@ -140,28 +194,6 @@ func checkBatchable(inputs, outputs []engine.TensorInfo) error {
 		}
 	}
 	return nil
-}
-
-// unload closes the version's batcher (its queued requests run first) and
-// sessions; it reports whether there was anything to unload.
-func (v *Version) unload() (bool, error) {
-	v.runMu.Lock() // wait for runs in flight
-	defer v.runMu.Unlock()
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if len(v.sessions) == 0 {
-		return false, nil
-	}
-	if v.batcher != nil {
-		v.batcher.Close()
-	}
-	var errs []error
-	for _, s := range v.sessions {
-		errs = append(errs, s.Close())
-	}
-	err := errors.Join(errs...)
-	v.sessions, v.batcher, v.state = nil, nil, StateUnloaded
-	return true, err
 }
 
 // reconcile checks the config's declarations against the model's and
@@ -218,13 +250,13 @@ func compatible(a, b []int) bool {
 // checkImageInput checks the image preprocessing against the effective
 // shape of its input, which may come from the model file.
 func checkImageInput(p *model.ImagePreprocess, inputs []engine.TensorInfo) error {
-	for _, in := range inputs {
-		if in.Name == p.Input {
-			if err := p.CheckInput(model.TensorSpec{Name: in.Name, DataType: in.DType, Shape: in.Shape}); err != nil {
-				return fmt.Errorf("preprocess.image.%w", err)
-			}
-			return nil
-		}
+	i := engine.IndexInfo(inputs, p.Input)
+	if i < 0 {
+		return fmt.Errorf("preprocess.image.input: the model has no input %q", p.Input)
 	}
-	return fmt.Errorf("preprocess.image.input: the model has no input %q", p.Input)
+	in := inputs[i]
+	if err := p.CheckInput(model.TensorSpec{Name: in.Name, DataType: in.DType, Shape: in.Shape}); err != nil {
+		return fmt.Errorf("preprocess.image.%w", err)
+	}
+	return nil
 }

@@ -8,12 +8,12 @@ import (
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/inferd/inferd/model"
+	"github.com/inferd/inferd/repository"
 )
 
 // ErrNotFound marks unknown models, versions and labels (404).
@@ -37,28 +37,23 @@ type Manager struct {
 	threads       int
 	drainTimeout  time.Duration
 	settle        time.Duration
+	poll          time.Duration
 	explicit      bool
 
 	// syncMu serialises reconciliation with the repository.
-	syncMu  sync.Mutex
-	root    string
-	initial bool                   // the first sync: files count as stable at once
-	pending map[string]pendingFile // version file path -> first seen; guarded by syncMu
+	syncMu sync.Mutex
+	// source is the repository as it is; repo is the same with settle
+	// detection, what syncs follow.
+	source, repo repository.Source
 
 	mu        sync.RWMutex
-	models    map[string]*Model
+	models    map[string]*ServedModel
 	loaded    bool
 	overrides map[string]*overrides // API changes to labels and traffic, by model
 
-	generation atomic.Uint64
 	kick       chan struct{} // asks the watch loop for a sync
 	retiring   sync.WaitGroup
 	shadows    *shadower
-}
-
-type pendingFile struct {
-	id    string
-	since time.Time
 }
 
 // Option configures a Manager.
@@ -82,6 +77,10 @@ func WithThreads(n int) Option { return func(m *Manager) { m.threads = n } }
 // requests using it before it is unloaded anyway (default 30s).
 func WithDrainTimeout(d time.Duration) Option { return func(m *Manager) { m.drainTimeout = d } }
 
+// WithPollInterval sets how often a repository directory is read again
+// besides file notifications (default repository.DefaultPollInterval).
+func WithPollInterval(d time.Duration) Option { return func(m *Manager) { m.poll = d } }
+
 // WithSettle sets how long a new or changed model file must keep the same
 // size and modification time before it is loaded (default 1s), so that a
 // file still being copied is not loaded half-written.
@@ -99,9 +98,8 @@ func New(opts ...Option) *Manager {
 		defaultEngine: "native",
 		drainTimeout:  30 * time.Second,
 		settle:        time.Second,
-		models:        map[string]*Model{},
+		models:        map[string]*ServedModel{},
 		overrides:     map[string]*overrides{},
-		pending:       map[string]pendingFile{},
 		kick:          make(chan struct{}, 1),
 	}
 	for _, o := range opts {
@@ -114,13 +112,19 @@ func New(opts ...Option) *Manager {
 	return m
 }
 
-// LoadRepository reads the repository at root and loads what the version
-// policies select (nothing, under explicit control). Problems with a model
-// or version are recorded on it and logged; the error is only for a
-// repository that cannot be read at all.
+// LoadRepository serves the model repository in the directory root (see
+// Load).
 func (m *Manager) LoadRepository(ctx context.Context, root string) error {
+	return m.Load(ctx, repository.NewDir(root, repository.WithPollInterval(m.poll), repository.WithLogger(m.log)))
+}
+
+// Load reads the repository src and loads what the version policies
+// select (nothing, under explicit control); Watch then follows it.
+// Problems with a model or version are recorded on it and logged; the
+// error is only for a repository that cannot be read at all.
+func (m *Manager) Load(ctx context.Context, src repository.Source) error {
 	m.syncMu.Lock()
-	m.root, m.initial = root, true
+	m.source, m.repo = src, repository.Settled(src, m.settle)
 	m.syncMu.Unlock()
 	err := m.Sync(ctx)
 	m.mu.Lock()
@@ -129,11 +133,47 @@ func (m *Manager) LoadRepository(ctx context.Context, root string) error {
 	return err
 }
 
+// Watch keeps the served versions in line with the repository until ctx
+// is done: it syncs whenever the repository source says it may have
+// changed (file notifications, polling, a file that may have settled) and
+// when a label or traffic change unpins versions. Under explicit control
+// it only waits, as models then change through LoadModel and UnloadModel.
+func (m *Manager) Watch(ctx context.Context) error {
+	if m.explicit {
+		<-ctx.Done()
+		return nil
+	}
+	m.syncMu.Lock()
+	changes := m.repo.Watch(ctx)
+	m.syncMu.Unlock()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case _, ok := <-changes:
+			if !ok {
+				return nil
+			}
+		case <-m.kick:
+		}
+		if err := m.Sync(ctx); err != nil && ctx.Err() == nil {
+			m.log.Error("reading the model repository", "source", m.source.String(), "err", err)
+		}
+	}
+}
+
+func (m *Manager) requestSync() {
+	select {
+	case m.kick <- struct{}{}:
+	default:
+	}
+}
+
 // Models returns the models sorted by name.
-func (m *Manager) Models() []*Model {
+func (m *Manager) Models() []*ServedModel {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	out := make([]*Model, 0, len(m.models))
+	out := make([]*ServedModel, 0, len(m.models))
 	for _, mod := range m.models {
 		out = append(out, mod)
 	}
@@ -142,7 +182,7 @@ func (m *Manager) Models() []*Model {
 }
 
 // Model returns the current snapshot of the named model.
-func (m *Manager) Model(name string) (*Model, error) {
+func (m *Manager) Model(name string) (*ServedModel, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	mod, ok := m.models[name]
@@ -191,7 +231,7 @@ func (m *Manager) Acquire(name, ref, key string) (*Version, error) {
 	return nil, fmt.Errorf("%w: model %q is being reloaded; retry", ErrUnavailable, name)
 }
 
-func (mod *Model) resolve(ref string) (*Version, error) {
+func (mod *ServedModel) resolve(ref string) (*Version, error) {
 	if ref == "" {
 		if v := mod.Default(); v != nil {
 			return v, nil
@@ -216,7 +256,7 @@ func (mod *Model) resolve(ref string) (*Version, error) {
 	return nil, fmt.Errorf("%w: model %q has no version %d", ErrNotFound, mod.Name, number)
 }
 
-func (mod *Model) unavailable() error {
+func (mod *ServedModel) unavailable() error {
 	switch {
 	case mod.Unloaded:
 		return fmt.Errorf("%w: model %q is not loaded", ErrUnavailable, mod.Name)
@@ -255,7 +295,7 @@ func (m *Manager) Close() error {
 	defer m.syncMu.Unlock()
 	m.mu.Lock()
 	models := m.models
-	m.models = map[string]*Model{}
+	m.models = map[string]*ServedModel{}
 	m.mu.Unlock()
 	for _, mod := range models {
 		for _, v := range mod.versions {

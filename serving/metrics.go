@@ -69,7 +69,7 @@ func newMetrics(r prometheus.Registerer) *metrics {
 
 // publish sets the state gauges of a new snapshot and drops the series of
 // versions that left it.
-func (m *metrics) publish(old, cur *Model) {
+func (m *metrics) publish(old, cur *ServedModel) {
 	present := map[string]bool{}
 	for _, v := range cur.versions {
 		present[v.Label()] = true
@@ -79,18 +79,18 @@ func (m *metrics) publish(old, cur *Model) {
 			if s == st {
 				val = 1
 			}
-			m.state.WithLabelValues(v.Model, v.Label(), string(s)).Set(val)
+			m.state.WithLabelValues(v.ModelName, v.Label(), string(s)).Set(val)
 		}
 	}
 	for _, v := range old.list() {
 		if !present[v.Label()] {
-			m.forgetVersion(v.Model, v.Label())
+			m.forgetVersion(v.ModelName, v.Label())
 		}
 	}
 }
 
 // forget drops the series of the versions of a model snapshot.
-func (m *metrics) forget(name string, mod *Model) {
+func (m *metrics) forget(name string, mod *ServedModel) {
 	for _, v := range mod.list() {
 		m.forgetVersion(name, v.Label())
 	}

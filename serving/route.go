@@ -9,7 +9,7 @@ import (
 // when the model has one (a non-empty key always picks the same version for
 // the same split), else the default version. Versions of the split that are
 // not AVAILABLE get no traffic.
-func (mod *Model) route(key string) (*Version, error) {
+func (mod *ServedModel) route(key string) (*Version, error) {
 	if len(mod.traffic) == 0 {
 		return mod.resolve("")
 	}

@@ -2,12 +2,14 @@ package serving
 
 import (
 	"context"
-	"fmt"
-	"math"
 	"math/rand/v2"
+	"strconv"
 	"sync"
 	"time"
 
+	"github.com/inferd/inferd/codec"
+	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/runner"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -32,16 +34,44 @@ func newShadower(m *Manager) *shadower {
 
 func (s *shadower) wait() { s.wg.Wait() }
 
+// wrap returns the shadow wrapper of v's runner: every successful run is
+// mirrored to the version config.yaml names as the shadow. It is nil when
+// there is none.
+func (s *shadower) wrap(v *Version) runner.Wrapper {
+	cfg := v.Config.Shadow
+	if cfg == nil || cfg.Version == v.Number {
+		return nil
+	}
+	return func(next runner.Runner) runner.Runner { return &shadowed{next: next, s: s, primary: v} }
+}
+
+type shadowed struct {
+	next    runner.Runner
+	s       *shadower
+	primary *Version
+}
+
+func (r *shadowed) Inputs() []engine.TensorInfo  { return r.next.Inputs() }
+func (r *shadowed) Outputs() []engine.TensorInfo { return r.next.Outputs() }
+
+func (r *shadowed) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	out, err := r.next.Run(ctx, inputs)
+	if err == nil {
+		r.s.mirror(r.primary, inputs, out)
+	}
+	return out, err
+}
+
 // mirror runs the inputs that primary answered with outputs on the
 // model's shadow version, in the background, and records whether the
 // answers agree. The inputs and outputs are not modified.
 func (s *shadower) mirror(primary *Version, inputs, outputs map[string]*tensor.Tensor) {
 	cfg := primary.Config.Shadow
-	if cfg == nil || cfg.Version == primary.Number || (cfg.Percent < 100 && rand.Float64()*100 >= cfg.Percent) {
+	if cfg.Percent < 100 && rand.Float64()*100 >= cfg.Percent {
 		return
 	}
-	labels := []string{primary.Model, primary.Label(), fmt.Sprint(cfg.Version)}
-	mod, err := s.m.Model(primary.Model)
+	labels := []string{primary.ModelName, primary.Label(), strconv.Itoa(cfg.Version)}
+	mod, err := s.m.Model(primary.ModelName)
 	if err != nil {
 		return
 	}
@@ -62,26 +92,43 @@ func (s *shadower) mirror(primary *Version, inputs, outputs map[string]*tensor.T
 		defer s.wg.Done()
 		defer func() { <-s.sem }()
 		defer sv.Release()
-		ctx, cancel := context.WithTimeout(context.Background(), shadowTimeout)
-		defer cancel()
-		start := time.Now()
-		outs, err := sv.run(ctx, inputs)
-		s.m.metrics.shadowLat.WithLabelValues(primary.Model, sv.Label()).Observe(time.Since(start).Seconds())
-		result := "agree"
-		switch {
-		case err != nil:
-			result = "error"
-			s.m.log.Warn("shadow run failed", "model", primary.Model, "shadow_version", sv.Number, "err", err)
-		case !agree(primary, sv, outputs, outs):
-			result = "disagree"
-		}
+		result := s.compare(primary, sv, inputs, outputs)
 		s.m.metrics.shadowRuns.WithLabelValues(append(labels, result)...).Inc()
 	}()
 }
 
+// compare runs the shadow and says how its answer compares with the
+// primary's: agree, disagree or error.
+func (s *shadower) compare(primary, sv *Version, inputs, outputs map[string]*tensor.Tensor) string {
+	ctx, cancel := context.WithTimeout(context.Background(), shadowTimeout)
+	defer cancel()
+	start := time.Now()
+	data, err := sv.servable()
+	var outs map[string]*tensor.Tensor
+	if err == nil {
+		outs, err = data.direct.Run(ctx, inputs)
+	}
+	s.m.metrics.shadowLat.WithLabelValues(primary.ModelName, sv.Label()).Observe(time.Since(start).Seconds())
+	switch {
+	case err != nil:
+		s.m.log.Warn("shadow run failed", "model", primary.ModelName, "shadow_version", sv.Number, "err", err)
+		return "error"
+	case !agree(primary.Codec(), data.codec, outputs, outs):
+		return "disagree"
+	}
+	return "agree"
+}
+
+// shadowTolerance is how close the outputs of two versions must be to
+// agree, for models that are not classifiers.
+var shadowTolerance = tensor.Tolerance{RTol: 1e-4, ATol: 1e-4, NaNEqual: true}
+
 // agree compares two answers: the top-1 class of every row for
-// classifiers, otherwise every output within a small tolerance.
-func agree(primary, shadow *Version, a, b map[string]*tensor.Tensor) bool {
+// classifiers, otherwise every output within shadowTolerance.
+func agree(primary, shadow *codec.Codec, a, b map[string]*tensor.Tensor) bool {
+	if primary == nil || shadow == nil {
+		return false
+	}
 	if pa, err := primary.Classify(a); err == nil && pa != nil {
 		pb, err := shadow.Classify(b)
 		if err != nil || len(pa) != len(pb) {
@@ -96,34 +143,9 @@ func agree(primary, shadow *Version, a, b map[string]*tensor.Tensor) bool {
 	}
 	for name, x := range a {
 		y, ok := b[name]
-		if !ok || !closeTensors(x, y) {
+		if !ok || tensor.Compare(y, x, shadowTolerance) != nil {
 			return false
 		}
 	}
 	return true
-}
-
-func closeTensors(x, y *tensor.Tensor) bool {
-	if x.DType() != y.DType() || x.Len() != y.Len() {
-		return false
-	}
-	switch x.DType() {
-	case tensor.Float32:
-		xs, ys := tensor.Data[float32](x), tensor.Data[float32](y)
-		for i := range xs {
-			if math.Abs(float64(xs[i]-ys[i])) > 1e-4*(1+math.Abs(float64(xs[i]))) {
-				return false
-			}
-		}
-		return true
-	case tensor.Float64:
-		xs, ys := tensor.Data[float64](x), tensor.Data[float64](y)
-		for i := range xs {
-			if math.Abs(xs[i]-ys[i]) > 1e-4*(1+math.Abs(xs[i])) {
-				return false
-			}
-		}
-		return true
-	}
-	return string(tensor.AppendJSON(nil, x)) == string(tensor.AppendJSON(nil, y))
 }

@@ -2,15 +2,17 @@ package serving
 
 import (
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/inferd/inferd/batch"
+	"github.com/inferd/inferd/codec"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/model"
-	"github.com/inferd/inferd/preprocess"
-	"github.com/inferd/inferd/tensor"
+	"github.com/inferd/inferd/repository"
+	"github.com/inferd/inferd/runner"
 )
 
 // State is a version's lifecycle state.
@@ -26,35 +28,26 @@ const (
 
 var allStates = []State{StateLoading, StateAvailable, StateFailed, StateUnloaded}
 
-// Version is one version of a model, loaded or not.
+// Version is one version of a served model: its lifecycle (state, error,
+// the requests holding it) and, once loaded, its data path (a servable).
 type Version struct {
-	Model  string
-	Number int
-	Path   string
-	Config *model.Config
-	// fileID identifies the model file this version was created from.
-	fileID string
-	// mirror, when set, receives every successful run for the shadow.
-	mirror func(v *Version, inputs, outputs map[string]*tensor.Tensor)
-	// generation distinguishes Version objects of the same number created
-	// for different configs.
-	generation uint64
+	ModelName string
+	Number    int
+	Config    *model.Config
+	// file is the repository's model file this version was created from,
+	// configID the config it was created with.
+	file     repository.VersionEntry
+	configID string
 
-	// runMu is held for reading by every run and for writing by unload,
-	// so that a session is never closed under a run.
-	runMu    sync.RWMutex
-	mu       sync.RWMutex
-	state    State
-	err      error
-	info     Info
-	sessions []engine.Session // cfg.Instances of them
-	batcher  *batch.Batcher   // nil without batching
-	next     atomic.Uint64    // round robin over sessions without batching
-	observer *observer
-	inputs   []engine.TensorInfo // effective: the config's declarations where given
-	outputs  []engine.TensorInfo
-	image    *preprocess.Image
-	classify *preprocess.Classifier
+	mu    sync.RWMutex
+	state State
+	err   error
+	info  Info
+	data  *servable // set while AVAILABLE
+	// reloadFailed is the key (see loadKey) of a reload that failed while
+	// this version kept serving: it is not retried until the file or the
+	// config changes again.
+	reloadFailed string
 
 	// refs counts requests that resolved this version and have not
 	// released it; retire waits for it to reach zero before unloading.
@@ -65,6 +58,28 @@ type Version struct {
 	retired  bool
 	drained  chan struct{} // closed when retired and refs == 0
 }
+
+// servable is a loaded version's data path, immutable once built.
+type servable struct {
+	model  string
+	run    runner.Runner // checks → shadow → batching or timing → sessions
+	direct runner.Runner // run without the shadow: what a shadow of it runs
+	codec  *codec.Codec
+	pool   *runner.Pool
+	batch  *batch.Batcher // nil without batching
+}
+
+// newVersion returns a version in state LOADING.
+func newVersion(name string, f repository.VersionEntry, cfg *model.Config, configID string) *Version {
+	return &Version{ModelName: name, Number: f.Number, Config: cfg, file: f, configID: configID, state: StateLoading}
+}
+
+// loadKey identifies what a version is loaded from: its file and config.
+func loadKey(f repository.VersionEntry, configID string) string {
+	return f.FileID + "|" + configID
+}
+
+func (v *Version) key() string { return loadKey(v.file, v.configID) }
 
 // acquire takes a reference for a request; it fails once the version is
 // retired.
@@ -129,7 +144,11 @@ type Status struct {
 func (v *Version) Status() Status {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return Status{State: v.state, Err: v.err, Info: v.info, Inputs: v.inputs, Outputs: v.outputs}
+	st := Status{State: v.state, Err: v.err, Info: v.info}
+	if v.data != nil {
+		st.Inputs, st.Outputs = v.data.codec.Inputs(), v.data.codec.Outputs()
+	}
+	return st
 }
 
 // State returns the version's state.
@@ -139,39 +158,84 @@ func (v *Version) State() State {
 	return v.state
 }
 
-// Inputs returns the version's effective input declarations.
-func (v *Version) Inputs() []engine.TensorInfo {
+// servable returns the data path, or an ErrUnavailable error when the
+// version is not AVAILABLE.
+func (v *Version) servable() (*servable, error) {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
-	return v.inputs
+	if v.state != StateAvailable || v.data == nil {
+		return nil, fmt.Errorf("%w: model %q version %d is %s", ErrUnavailable, v.ModelName, v.Number, v.state)
+	}
+	return v.data, nil
 }
+
+// Codec returns the version's pre- and postprocessing; before the version
+// has loaded, one from its config alone (no declarations).
+func (v *Version) Codec() *codec.Codec {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if v.data == nil {
+		return codec.New(v.ModelName, v.Config, nil, nil)
+	}
+	return v.data.codec
+}
+
+// Inputs returns the version's effective input declarations.
+func (v *Version) Inputs() []engine.TensorInfo { return v.Status().Inputs }
 
 // Outputs returns the version's output declarations.
-func (v *Version) Outputs() []engine.TensorInfo {
-	v.mu.RLock()
-	defer v.mu.RUnlock()
-	return v.outputs
-}
-
-// AcceptsImages reports whether the config describes image preprocessing.
-func (v *Version) AcceptsImages() bool { return v.image != nil }
-
-// IsClassifier reports whether the config describes classification output.
-func (v *Version) IsClassifier() bool { return v.classify != nil }
+func (v *Version) Outputs() []engine.TensorInfo { return v.Status().Outputs }
 
 // Label is the version as shown to users: "1", "2", ...
-func (v *Version) Label() string { return fmt.Sprint(v.Number) }
+func (v *Version) Label() string { return strconv.Itoa(v.Number) }
+
+// Admit turns a request away at once (batch.ErrQueueFull) when the
+// version's batching queue is full, before the caller spends anything on
+// reading and decoding it. Without batching every request is admitted.
+func (v *Version) Admit() error {
+	v.mu.RLock()
+	d := v.data
+	v.mu.RUnlock()
+	if d == nil || d.batch == nil {
+		return nil
+	}
+	return d.batch.Admit()
+}
 
 // setReloadError records that a newer load of this version failed while
 // this one keeps serving; Status reports it as the version's error.
-func (v *Version) setReloadError(err error) {
+func (v *Version) setReloadError(key string, err error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.err = err
+	v.err, v.reloadFailed = err, key
 }
 
 func (v *Version) setFailed(err error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.state, v.err = StateFailed, err
+}
+
+func (v *Version) setAvailable(data *servable, info Info) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.data, v.info, v.state, v.err = data, info, StateAvailable, nil
+}
+
+// unload closes the version's batcher (its queued requests run first) and
+// sessions; it reports whether there was anything to unload.
+func (v *Version) unload() (bool, error) {
+	v.mu.Lock()
+	d := v.data
+	if d != nil {
+		v.state = StateUnloaded
+	}
+	v.mu.Unlock()
+	if d == nil {
+		return false, nil
+	}
+	if d.batch != nil {
+		d.batch.Close()
+	}
+	return d.pool.Close()
 }

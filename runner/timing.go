@@ -1,0 +1,148 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/tensor"
+)
+
+// Timing says where a request spent its time in the model: waiting in the
+// batcher's queue and running in the engine, and the rows of the call it
+// ran in. Servers send it as the Inferd-Timing header; load generators
+// parse it back (ParseTiming).
+type Timing struct {
+	// Queue is the time the request waited in the batcher (0 without
+	// batching).
+	Queue time.Duration
+	// Compute is the engine time of the call that ran it.
+	Compute time.Duration
+	// Batch is the number of rows of that call (0 when not reported).
+	Batch int
+}
+
+// String renders the timing as the Inferd-Timing header value:
+// queue=<µs>;compute=<µs>;batch=<rows>.
+func (t Timing) String() string {
+	return fmt.Sprintf("queue=%d;compute=%d;batch=%d", t.Queue.Microseconds(), t.Compute.Microseconds(), t.Batch)
+}
+
+// ParseTiming parses an Inferd-Timing value. queue and compute are
+// required; batch and unknown keys are optional, so that the server can add
+// fields.
+func ParseTiming(s string) (Timing, error) {
+	var (
+		t                Timing
+		hasQueue, hasCmp bool
+	)
+	for part := range strings.SplitSeq(s, ";") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(part, "=")
+		if !ok {
+			return Timing{}, fmt.Errorf("timing %q: %q is not key=value", s, part)
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch k {
+		case "queue", "compute", "batch":
+		default:
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			return Timing{}, fmt.Errorf("timing %q: %s=%q is not a non-negative integer", s, k, v)
+		}
+		switch k {
+		case "queue":
+			t.Queue, hasQueue = time.Duration(n)*time.Microsecond, true
+		case "compute":
+			t.Compute, hasCmp = time.Duration(n)*time.Microsecond, true
+		case "batch":
+			t.Batch = int(n)
+		}
+	}
+	if !hasQueue || !hasCmp {
+		return Timing{}, fmt.Errorf("timing %q: want queue=<µs>;compute=<µs>[;batch=<rows>]", s)
+	}
+	return t, nil
+}
+
+type timingKey struct{}
+
+// timingRecorder collects the timings of the runs of one request.
+type timingRecorder struct {
+	mu sync.Mutex
+	t  Timing
+	n  int
+}
+
+// WithTiming returns a context in which runs record their timing;
+// TimingOf reads it back.
+func WithTiming(ctx context.Context) context.Context {
+	return context.WithValue(ctx, timingKey{}, &timingRecorder{})
+}
+
+// TimingOf returns what the runs under ctx recorded, and whether any run
+// did.
+func TimingOf(ctx context.Context) (Timing, bool) {
+	r, ok := ctx.Value(timingKey{}).(*timingRecorder)
+	if !ok {
+		return Timing{}, false
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.t, r.n > 0
+}
+
+// RecordTiming adds a run's timing to the request's (a no-op outside
+// WithTiming): queue and compute add up, batch is the largest.
+func RecordTiming(ctx context.Context, t Timing) {
+	r, ok := ctx.Value(timingKey{}).(*timingRecorder)
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.t.Queue += t.Queue
+	r.t.Compute += t.Compute
+	r.t.Batch = max(r.t.Batch, t.Batch)
+	r.n++
+}
+
+// CallObserver receives the rows and engine time of each call (metrics).
+type CallObserver interface {
+	Batch(rows int, compute time.Duration)
+}
+
+// Timed measures each call of the runner it wraps: it records the timing
+// on the request and tells obs (may be nil). Batching records its own.
+func Timed(obs CallObserver) Wrapper {
+	return func(next Runner) Runner { return &timed{next: next, obs: obs} }
+}
+
+type timed struct {
+	next Runner
+	obs  CallObserver
+}
+
+func (t *timed) Inputs() []engine.TensorInfo  { return t.next.Inputs() }
+func (t *timed) Outputs() []engine.TensorInfo { return t.next.Outputs() }
+
+func (t *timed) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	start := time.Now()
+	out, err := t.next.Run(ctx, inputs)
+	d := time.Since(start)
+	rows := BatchRows(inputs)
+	RecordTiming(ctx, Timing{Compute: d, Batch: rows})
+	if t.obs != nil {
+		t.obs.Batch(rows, d)
+	}
+	return out, err
+}
