@@ -156,7 +156,7 @@ func runCase(ctx context.Context, e engine.Engine, c Case, opts Options) (r Resu
 	if threads <= 0 {
 		threads = 1
 	}
-	sess, err := e.Load(ctx, path, engine.Options{IntraOpThreads: threads, InterOpThreads: 1, Logger: slog.New(slog.DiscardHandler)})
+	sess, err := engine.LoadPath(ctx, e, path, engine.Options{IntraOpThreads: threads, InterOpThreads: 1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		r.Reason = fmt.Sprintf("load: %v", err)
 		return r

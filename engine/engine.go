@@ -50,9 +50,10 @@ func (o Options) Log() *slog.Logger {
 type Engine interface {
 	// Name is the name models use to select the engine (engine: native).
 	Name() string
-	// Load reads and prepares the ONNX model at path. Files the model refers
-	// to (external data) are resolved relative to its directory.
-	Load(ctx context.Context, path string, opts Options) (Session, error)
+	// Load prepares the model m: it decodes m.Data and resolves the files
+	// the model refers to (external data) in m.Dir. Errors name m.Name.
+	// Load does not keep m.Data after it returns. LoadPath loads a file.
+	Load(ctx context.Context, m ModelFile, opts Options) (Session, error)
 }
 
 // Session is a loaded model. Run is safe for concurrent use.

@@ -52,7 +52,7 @@ func (m *Manager) load(ctx context.Context, v *Version) {
 		}
 	}
 	for i := range max(cfg.Instances, 1) {
-		sess, err := eng.Load(ctx, v.Path, opts)
+		sess, err := engine.LoadPath(ctx, eng, v.Path, opts)
 		if err != nil {
 			closeAll()
 			fail(fmt.Errorf("loading %s with engine %s (instance %d): %w", v.Path, name, i+1, err))
