@@ -26,10 +26,10 @@ var DefaultTolerance = Tolerance{Rtol: 1e-3, Atol: 1e-7}
 // holding matching values. The error describes the first difference.
 func CompareValues(got, want *onnx.Value, tol Tolerance) error {
 	if got == nil {
-		return fmt.Errorf("missing, want a %s", kindName(want.Kind))
+		return fmt.Errorf("missing, want a %s", want.Kind)
 	}
 	if got.Kind != want.Kind {
-		return fmt.Errorf("got a %s, want a %s", kindName(got.Kind), kindName(want.Kind))
+		return fmt.Errorf("got a %s, want a %s", got.Kind, want.Kind)
 	}
 	switch want.Kind {
 	case onnx.KindTensor:
@@ -57,7 +57,7 @@ func CompareValues(got, want *onnx.Value, tol Tolerance) error {
 		}
 		return CompareValues(got.Elem, want.Elem, tol)
 	}
-	return fmt.Errorf("cannot compare a %s", kindName(want.Kind))
+	return fmt.Errorf("cannot compare a %s", want.Kind)
 }
 
 func compareMaps(got, want *onnx.Value, tol Tolerance) error {

@@ -25,8 +25,8 @@ type tensorOnly struct{ engine.Engine }
 
 type plainSession struct{ engine.Session }
 
-func (e tensorOnly) Load(ctx context.Context, path string, opts engine.Options) (engine.Session, error) {
-	s, err := e.Engine.Load(ctx, path, opts)
+func (e tensorOnly) Load(ctx context.Context, m engine.ModelFile, opts engine.Options) (engine.Session, error) {
+	s, err := e.Engine.Load(ctx, m, opts)
 	if err != nil {
 		return nil, err
 	}

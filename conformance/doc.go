@@ -18,6 +18,6 @@
 // when a listed case does not pass.
 //
 // Sessions see tensors only through engine.Session. Cases whose inputs or
-// outputs are sequences, maps or optionals need the optional ValueSession
+// outputs are sequences, maps or optionals need the optional engine.ValueSession
 // capability; on engines without it they are skipped with that reason.
 package conformance

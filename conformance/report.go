@@ -14,7 +14,7 @@ type Status string
 
 // The outcomes of a case. A case is skipped only when it cannot be
 // expressed to the engine (test data of a type inferd's tensors do not
-// hold, or non-tensor values on an engine without ValueSession); anything
+// hold, or non-tensor values on an engine without engine.ValueSession); anything
 // the engine gets wrong or refuses is a failure.
 const (
 	Pass Status = "pass"

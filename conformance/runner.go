@@ -156,13 +156,13 @@ func runCase(ctx context.Context, e engine.Engine, c Case, opts Options) (r Resu
 	if threads <= 0 {
 		threads = 1
 	}
-	sess, err := e.Load(ctx, path, engine.Options{IntraOpThreads: threads, InterOpThreads: 1, Logger: slog.New(slog.DiscardHandler)})
+	sess, err := engine.LoadPath(ctx, e, path, engine.Options{IntraOpThreads: threads, InterOpThreads: 1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		r.Reason = fmt.Sprintf("load: %v", err)
 		return r
 	}
 	defer sess.Close()
-	vs, hasValues := sess.(ValueSession)
+	vs, hasValues := sess.(engine.ValueSession)
 	if !tensorsOnly && !hasValues {
 		r.Status, r.Reason = Skip, "inputs or outputs are not tensors and the engine's sessions do not implement RunValues"
 		return r
@@ -189,7 +189,7 @@ func runCase(ctx context.Context, e engine.Engine, c Case, opts Options) (r Resu
 }
 
 // runSet runs one data set, through Run when every value is a tensor.
-func runSet(ctx context.Context, sess engine.Session, vs ValueSession, tensorsOnly bool, g *onnx.Graph, d dataSet) (map[string]*onnx.Value, error) {
+func runSet(ctx context.Context, sess engine.Session, vs engine.ValueSession, tensorsOnly bool, g *onnx.Graph, d dataSet) (map[string]*onnx.Value, error) {
 	if !tensorsOnly {
 		in := make(map[string]*onnx.Value, len(d.inputs))
 		for k, v := range d.inputs {

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/inferd/inferd/onnx"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -50,9 +51,10 @@ func (o Options) Log() *slog.Logger {
 type Engine interface {
 	// Name is the name models use to select the engine (engine: native).
 	Name() string
-	// Load reads and prepares the ONNX model at path. Files the model refers
-	// to (external data) are resolved relative to its directory.
-	Load(ctx context.Context, path string, opts Options) (Session, error)
+	// Load prepares the model m: it decodes m.Data and resolves the files
+	// the model refers to (external data) in m.Dir. Errors name m.Name.
+	// Load does not keep m.Data after it returns. LoadPath loads a file.
+	Load(ctx context.Context, m ModelFile, opts Options) (Session, error)
 }
 
 // Session is a loaded model. Run is safe for concurrent use.
@@ -65,6 +67,20 @@ type Session interface {
 	Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error)
 	// Close releases the session's resources. Run must not be called after.
 	Close() error
+}
+
+// ValueSession is an optional capability of a Session: running a model
+// whose inputs or outputs are ONNX values that are not tensors (sequences,
+// maps, optionals), such as the sequence of maps an ONNX-ML ZipMap
+// produces. Callers find it with a type assertion (s.(engine.ValueSession)).
+// Inputs are keyed by graph input name and must hold every input without
+// a default; the result holds every graph output as it is, while Run may
+// flatten non-tensor outputs to tensors. Values of kind tensor are passed
+// as such. Errors caused by the inputs wrap ErrInvalidInput, as Run's do.
+// Like Run, RunValues is safe for concurrent use.
+type ValueSession interface {
+	Session
+	RunValues(ctx context.Context, inputs map[string]*onnx.Value) (map[string]*onnx.Value, error)
 }
 
 var (

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 
@@ -42,6 +44,52 @@ func parseExternal(entries []*onnxpb.StringStringEntryProto) (externalRef, error
 	return ref, nil
 }
 
+// open opens the external data file at location (loc in the OS's syntax,
+// already checked to be local) in the files given with WithFS, else in the
+// base directory.
+func (d *decoder) open(location, loc string) (fs.File, error) {
+	if d.opts.fsys != nil {
+		f, err := d.opts.fsys.Open(path.Clean(location))
+		if err != nil {
+			return nil, fmt.Errorf("external data %q: %w", location, err)
+		}
+		return f, nil
+	}
+	if d.opts.baseDir == "" {
+		return nil, fmt.Errorf("external data %q needs the model's directory: use Load, WithBaseDir or WithFS", location)
+	}
+	if d.root == nil {
+		root, err := os.OpenRoot(d.opts.baseDir)
+		if err != nil {
+			return nil, fmt.Errorf("open model directory for external data: %w", err)
+		}
+		d.root = root
+	}
+	f, err := d.root.Open(loc)
+	if err != nil {
+		return nil, fmt.Errorf("external data %q: %w", location, err)
+	}
+	return f, nil
+}
+
+// readAt fills buf from f at offset: with ReadAt when f has it, else by
+// seeking or skipping.
+func readAt(f fs.File, buf []byte, offset int64) error {
+	if ra, ok := f.(io.ReaderAt); ok {
+		_, err := ra.ReadAt(buf, offset)
+		return err
+	}
+	if s, ok := f.(io.Seeker); ok {
+		if _, err := s.Seek(offset, io.SeekStart); err != nil {
+			return err
+		}
+	} else if _, err := io.CopyN(io.Discard, f, offset); err != nil {
+		return err
+	}
+	_, err := io.ReadFull(f, buf)
+	return err
+}
+
 // external reads the want bytes of an external tensor. The location must be
 // a relative path that stays inside the base directory; symbolic links that
 // lead out of it are refused too (os.Root enforces that).
@@ -57,19 +105,9 @@ func (d *decoder) external(entries []*onnxpb.StringStringEntryProto, want int64)
 	if !filepath.IsLocal(loc) {
 		return nil, fmt.Errorf("external data location %q escapes the model's directory", ref.location)
 	}
-	if d.opts.baseDir == "" {
-		return nil, fmt.Errorf("external data %q needs the model's directory: use Load or WithBaseDir", ref.location)
-	}
-	if d.root == nil {
-		root, err := os.OpenRoot(d.opts.baseDir)
-		if err != nil {
-			return nil, fmt.Errorf("open model directory for external data: %w", err)
-		}
-		d.root = root
-	}
-	f, err := d.root.Open(loc)
+	f, err := d.open(ref.location, loc)
 	if err != nil {
-		return nil, fmt.Errorf("external data %q: %w", ref.location, err)
+		return nil, err
 	}
 	defer f.Close()
 	st, err := f.Stat()
@@ -94,7 +132,7 @@ func (d *decoder) external(entries []*onnxpb.StringStringEntryProto, want int64)
 		return nil, fmt.Errorf("external data %q: holds %d bytes at offset %d, the tensor needs %d", ref.location, length, ref.offset, want)
 	}
 	buf := make([]byte, want)
-	if _, err := f.ReadAt(buf, ref.offset); err != nil && !(errors.Is(err, io.EOF) && want == 0) {
+	if err := readAt(f, buf, ref.offset); err != nil && !(errors.Is(err, io.EOF) && want == 0) {
 		return nil, fmt.Errorf("external data %q: %w", ref.location, err)
 	}
 	return buf, nil

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"testing/fstest"
 
 	"github.com/inferd/inferd/onnx/internal/onnxpb"
 	"github.com/inferd/inferd/tensor"
@@ -94,15 +95,26 @@ func TestExternalData(t *testing.T) {
 				t.Fatal(err)
 			}
 			m, err := Load(path)
+			// The same through WithFS, with os.Root's file system (which
+			// also keeps symbolic links inside).
+			root, rerr := os.OpenRoot(dir)
+			if rerr != nil {
+				t.Fatal(rerr)
+			}
+			defer root.Close()
+			mfs, errFS := Decode(marshal(t, externalModel(tt.kv...)), WithFS(root.FS()))
 			if tt.want != nil {
 				checkInvalid(t, err, tt.want...)
+				checkInvalid(t, errFS, tt.want...)
 				return
 			}
-			if err != nil {
-				t.Fatalf("case %d: %v", i, err)
+			if err != nil || errFS != nil {
+				t.Fatalf("case %d: %v; WithFS: %v", i, err, errFS)
 			}
-			if got := tensor.Data[float32](m.Graph.Initializers["W"]); !reflect.DeepEqual(got, []float32{1.5, -2}) {
-				t.Errorf("W = %v", got)
+			for _, m := range []*Model{m, mfs} {
+				if got := tensor.Data[float32](m.Graph.Initializers["W"]); !reflect.DeepEqual(got, []float32{1.5, -2}) {
+					t.Errorf("W = %v", got)
+				}
 			}
 		})
 	}
@@ -111,6 +123,18 @@ func TestExternalData(t *testing.T) {
 		if !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("error %v does not wrap fs.ErrNotExist", err)
 		}
+	})
+	t.Run("WithFS without ReadAt", func(t *testing.T) {
+		fsys := fstest.MapFS{"pad.bin": {Data: files["model/pad.bin"]}}
+		m, err := Decode(marshal(t, externalModel("location", "pad.bin", "offset", "4", "length", "8")), WithFS(readOnly{fsys}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tensor.Data[float32](m.Graph.Initializers["W"]); !reflect.DeepEqual(got, []float32{1.5, -2}) {
+			t.Errorf("W = %v", got)
+		}
+		_, err = Decode(marshal(t, externalModel("location", "w.bin")), WithFS(nil))
+		checkInvalid(t, err, "needs the model's directory")
 	})
 	t.Run("string tensors cannot be external", func(t *testing.T) {
 		s := &onnxpb.TensorProto{Name: proto.String("s"), DataType: proto.Int32(tString), Dims: []int64{1},
@@ -125,4 +149,15 @@ func TestExternalData(t *testing.T) {
 			t.Errorf("Load of a missing file: %v", err)
 		}
 	})
+}
+
+// readOnly hides every method of its files but Read, Stat and Close.
+type readOnly struct{ fsys fs.FS }
+
+func (r readOnly) Open(name string) (fs.File, error) {
+	f, err := r.fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return struct{ fs.File }{f}, nil
 }

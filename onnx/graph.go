@@ -70,6 +70,24 @@ const (
 	KindSparseTensor
 )
 
+var kindNames = [...]string{
+	KindUnknown:      "unknown",
+	KindTensor:       "tensor",
+	KindSequence:     "sequence",
+	KindMap:          "map",
+	KindOptional:     "optional",
+	KindSparseTensor: "sparse tensor",
+}
+
+// String names the kind for messages: "tensor", "sequence", "map",
+// "optional", "sparse tensor", or "unknown" for KindUnknown.
+func (k TypeKind) String() string {
+	if int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("TypeKind(%d)", uint8(k))
+}
+
 // Type is an ONNX value type. For tensors, DType and Shape are set (Shape is
 // nil when the rank is unknown). For sequences and optionals Elem is the
 // element type; for maps KeyType and Elem (the value type) are set.

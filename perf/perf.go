@@ -91,7 +91,7 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// Run loads the model at path with every engine and thread count, measures
+// Run reads the model file at path once, loads it with every engine and thread count, measures
 // every batch size and compares each engine's outputs with the first
 // engine's on the same inputs. Every engine loads the model once before
 // anything is measured, so one that cannot fails the run at once.
@@ -112,7 +112,11 @@ func Run(ctx context.Context, path string, cfg Config) (*Report, error) {
 	}
 	// The graph, if inferd can decode it, names the variable dimensions and
 	// gives the FLOPs.
-	m, decodeErr := onnx.Load(path)
+	mf, err := engine.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	m, decodeErr := onnx.Decode(mf.Data, onnx.WithFS(mf.Dir))
 	if decodeErr != nil {
 		rep.FLOPsNote = fmt.Sprintf("not counted: %v", decodeErr)
 	}
@@ -126,7 +130,7 @@ func Run(ctx context.Context, path string, cfg Config) (*Report, error) {
 		}
 	}()
 	for i, e := range engines {
-		l, err := load(ctx, e, path, cfg.Threads[0], cfg.Logger)
+		l, err := load(ctx, e, mf, cfg.Threads[0], cfg.Logger)
 		if err != nil {
 			return nil, fmt.Errorf("engine %s: %w", e.Name(), err)
 		}
@@ -139,7 +143,7 @@ func Run(ctx context.Context, path string, cfg Config) (*Report, error) {
 			l := first[ei]
 			if ti > 0 {
 				var err error
-				if l, err = load(ctx, e, path, threads, cfg.Logger); err != nil {
+				if l, err = load(ctx, e, mf, threads, cfg.Logger); err != nil {
 					return nil, fmt.Errorf("engine %s, %d threads: %w", e.Name(), threads, err)
 				}
 			}
@@ -177,9 +181,9 @@ type loaded struct {
 	time time.Duration
 }
 
-func load(ctx context.Context, e engine.Engine, path string, threads int, log *slog.Logger) (loaded, error) {
+func load(ctx context.Context, e engine.Engine, m engine.ModelFile, threads int, log *slog.Logger) (loaded, error) {
 	start := time.Now()
-	s, err := e.Load(ctx, path, engine.Options{IntraOpThreads: threads, InterOpThreads: 1, Logger: log})
+	s, err := e.Load(ctx, m, engine.Options{IntraOpThreads: threads, InterOpThreads: 1, Logger: log})
 	return loaded{s: s, time: time.Since(start)}, err
 }
 

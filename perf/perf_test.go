@@ -27,8 +27,8 @@ type scaled struct {
 
 func (e scaled) Name() string { return e.name }
 
-func (e scaled) Load(ctx context.Context, path string, opts engine.Options) (engine.Session, error) {
-	s, err := native.Engine{}.Load(ctx, path, opts)
+func (e scaled) Load(ctx context.Context, m engine.ModelFile, opts engine.Options) (engine.Session, error) {
+	s, err := native.Engine{}.Load(ctx, m, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func TestRunErrors(t *testing.T) {
 		{"duplicate engine", digitsMLP, Config{Engines: []string{"native", "native"}, Batches: []int{1}, Threads: []int{1}}, "twice"},
 		{"zero batch", digitsMLP, Config{Engines: []string{"native"}, Batches: []int{0}, Threads: []int{1}}, "batch size 0"},
 		{"zero threads", digitsMLP, Config{Engines: []string{"native"}, Batches: []int{1}, Threads: []int{0}}, "thread count 0"},
-		{"missing model", "nope.onnx", Config{Engines: []string{"native"}, Batches: []int{1}, Threads: []int{1}}, "engine native"},
+		{"missing model", "nope.onnx", Config{Engines: []string{"native"}, Batches: []int{1}, Threads: []int{1}}, "open nope.onnx"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

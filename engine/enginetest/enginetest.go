@@ -48,15 +48,28 @@ func Run(t *testing.T, e engine.Engine) {
 	t.Run("invalid_inputs", func(t *testing.T) { checkInvalidInputs(t, e, path) })
 	t.Run("concurrent_runs", func(t *testing.T) { checkConcurrent(t, e, path) })
 	t.Run("missing_file", func(t *testing.T) {
-		if _, err := e.Load(context.Background(), filepath.Join(dir, "does-not-exist.onnx"), engine.Options{}); err == nil {
-			t.Fatal("Load of a missing file succeeded")
+		missing := filepath.Join(dir, "does-not-exist.onnx")
+		_, err := engine.LoadPath(context.Background(), e, missing, engine.Options{})
+		if err == nil || !strings.Contains(err.Error(), missing) {
+			t.Fatalf("LoadPath of a missing file: %v, want an error naming it", err)
+		}
+	})
+	t.Run("invalid_bytes", func(t *testing.T) {
+		m := engine.ModelFile{Name: "bucket/garbage.onnx", Data: []byte("not a model")}
+		s, err := e.Load(context.Background(), m, engine.Options{})
+		if err == nil {
+			s.Close()
+			t.Fatal("Load of bytes that are not a model succeeded")
+		}
+		if !strings.Contains(err.Error(), m.Name) {
+			t.Errorf("Load error %q does not name the model %q", err, m.Name)
 		}
 	})
 }
 
 func load(t *testing.T, e engine.Engine, path string) engine.Session {
 	t.Helper()
-	s, err := e.Load(context.Background(), path, engine.Options{})
+	s, err := engine.LoadPath(context.Background(), e, path, engine.Options{})
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -74,7 +87,7 @@ func checkCase(t *testing.T, e engine.Engine, dir string, c Case) {
 		t.Fatal(err)
 	}
 	if c.LoadError != nil {
-		s, err := e.Load(context.Background(), path, engine.Options{})
+		s, err := engine.LoadPath(context.Background(), e, path, engine.Options{})
 		if err == nil {
 			s.Close()
 			t.Fatalf("Load succeeded, want an error mentioning %q", c.LoadError)

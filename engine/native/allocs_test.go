@@ -50,7 +50,7 @@ func TestSteadyStateAllocs(t *testing.T) {
 					if testing.Short() && len(m.batches) == 1 {
 						t.Skip("large model in -short mode")
 					}
-					s, err := native.Engine{}.Load(context.Background(), m.path, engine.Options{IntraOpThreads: threads})
+					s, err := engine.LoadPath(context.Background(), native.Engine{}, m.path, engine.Options{IntraOpThreads: threads})
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -2,6 +2,7 @@ package native
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/onnx"
@@ -19,18 +20,18 @@ func init() { engine.Register(Engine{}) }
 // Name returns "native".
 func (Engine) Name() string { return Name }
 
-// Load decodes the ONNX file at path (external data resolved relative to
-// its directory) and plans it with NewSession. Decoding errors wrap
-// onnx.ErrInvalidModel.
-func (Engine) Load(ctx context.Context, path string, opts engine.Options) (engine.Session, error) {
+// Load decodes the model's bytes (external data read from m.Dir, see
+// onnx.WithFS) and plans it with NewSession. Decoding errors name m.Name and
+// wrap onnx.ErrInvalidModel.
+func (Engine) Load(ctx context.Context, m engine.ModelFile, opts engine.Options) (engine.Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	m, err := onnx.Load(path)
+	model, err := onnx.Decode(m.Data, onnx.WithFS(m.Dir))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load %s: %w", m.Name, err)
 	}
-	return NewSession(ctx, m, opts)
+	return NewSession(ctx, model, opts)
 }
 
 var _ engine.Engine = Engine{}

@@ -39,7 +39,7 @@ func TestExampleModels(t *testing.T) {
 	}
 	for name, m := range ref.Models {
 		t.Run(name, func(t *testing.T) {
-			s, err := native.Engine{}.Load(context.Background(), filepath.Join(root, m.File), engine.Options{})
+			s, err := engine.LoadPath(context.Background(), native.Engine{}, filepath.Join(root, m.File), engine.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -125,7 +125,7 @@ func (p *plan) exec(rc *runCtx, st *runState) error {
 					continue
 				}
 				if o := st.others[id]; o != nil {
-					return &stepError{s, fmt.Errorf("input %q is a %s, not a tensor", p.nameOf(s, id), kindName(o.Kind))}
+					return &stepError{s, fmt.Errorf("input %q is a %s, not a tensor", p.nameOf(s, id), o.Kind)}
 				}
 				in = append(in, st.vals[id])
 			}
@@ -219,19 +219,4 @@ func runValueKernel(rc *runCtx, s step, in, out []*onnx.Value) (err error) {
 		}
 	}()
 	return s.values.runValues(rc, in, out)
-}
-
-// kindName names a value kind for messages.
-func kindName(k onnx.TypeKind) string {
-	switch k {
-	case onnx.KindTensor:
-		return "tensor"
-	case onnx.KindSequence:
-		return "sequence"
-	case onnx.KindMap:
-		return "map"
-	case onnx.KindOptional:
-		return "optional"
-	}
-	return "value of unknown kind"
 }

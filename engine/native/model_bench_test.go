@@ -27,7 +27,7 @@ func BenchmarkModels(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				s, err := native.Engine{}.Load(context.Background(), path, engine.Options{IntraOpThreads: threads})
+				s, err := engine.LoadPath(context.Background(), native.Engine{}, path, engine.Options{IntraOpThreads: threads})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -16,7 +16,7 @@ import (
 func TestOutputsOutliveLaterRuns(t *testing.T) {
 	for _, model := range []string{"digits", "digits-mlp"} {
 		t.Run(model, func(t *testing.T) {
-			sess, err := (&Engine{}).Load(context.Background(), testutil.ExamplesDir()+"/"+model+"/1/model.onnx", engine.Options{})
+			sess, err := engine.LoadPath(context.Background(), &Engine{}, testutil.ExamplesDir()+"/"+model+"/1/model.onnx", engine.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -142,7 +142,7 @@ func kindOf(v *onnx.Value) string {
 	if v == nil {
 		return "missing value"
 	}
-	return kindName(v.Kind)
+	return v.Kind.String()
 }
 
 // sequencePosition reads a position input (negative counts from the end)

@@ -103,7 +103,7 @@ func (s *session) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (ma
 	if len(p.inputs) != len(p.graphInputs) {
 		for _, in := range p.graphInputs {
 			if in.Type.Kind != onnx.KindTensor {
-				return nil, fmt.Errorf("%w: model input %q is a %s; run the model with RunValues", engine.ErrInvalidInput, in.Name, kindName(in.Type.Kind))
+				return nil, fmt.Errorf("%w: model input %q is a %s; run the model with RunValues", engine.ErrInvalidInput, in.Name, in.Type.Kind)
 			}
 		}
 	}
@@ -147,7 +147,7 @@ func (s *session) RunValues(ctx context.Context, inputs map[string]*onnx.Value) 
 			return nil, fmt.Errorf("%w: missing input %q", engine.ErrInvalidInput, in.Name)
 		}
 		if in.Type.Kind != onnx.KindUnknown && v.Kind != in.Type.Kind {
-			return nil, fmt.Errorf("%w: input %q is a %s, model expects a %s", engine.ErrInvalidInput, in.Name, kindName(v.Kind), kindName(in.Type.Kind))
+			return nil, fmt.Errorf("%w: input %q is a %s, model expects a %s", engine.ErrInvalidInput, in.Name, v.Kind, in.Type.Kind)
 		}
 		if v.Kind == onnx.KindTensor {
 			if v.Tensor == nil {
@@ -276,4 +276,4 @@ func cloneInfos(infos []engine.TensorInfo) []engine.TensorInfo {
 	return out
 }
 
-var _ engine.Session = (*session)(nil)
+var _ engine.ValueSession = (*session)(nil)

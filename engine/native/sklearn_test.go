@@ -48,7 +48,7 @@ func TestSklearnModels(t *testing.T) {
 	}
 	for name, m := range ref.Models {
 		t.Run(name, func(t *testing.T) {
-			s, err := native.Engine{}.Load(context.Background(), filepath.Join(dir, m.File), engine.Options{})
+			s, err := engine.LoadPath(context.Background(), native.Engine{}, filepath.Join(dir, m.File), engine.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

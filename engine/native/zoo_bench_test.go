@@ -39,7 +39,7 @@ func BenchmarkRealModels(b *testing.B) {
 					if _, err := os.Stat(m.path); err != nil {
 						b.Skipf("%s not generated: run scripts/gen-zoo.sh", m.path)
 					}
-					s, err := native.Engine{}.Load(context.Background(), m.path, engine.Options{IntraOpThreads: threads})
+					s, err := engine.LoadPath(context.Background(), native.Engine{}, m.path, engine.Options{IntraOpThreads: threads})
 					if err != nil {
 						b.Fatal(err)
 					}

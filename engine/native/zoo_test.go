@@ -44,7 +44,7 @@ func TestRealModels(t *testing.T) {
 			}
 			in := readPB(t, filepath.Join(c.dir, "test_data_set_0", "input_0.pb"))
 			want := readPB(t, filepath.Join(c.dir, "test_data_set_0", "output_0.pb"))
-			s, err := native.Engine{}.Load(context.Background(), path, engine.Options{})
+			s, err := engine.LoadPath(context.Background(), native.Engine{}, path, engine.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

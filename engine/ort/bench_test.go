@@ -15,7 +15,7 @@ import (
 // one thread, Go-side conversion included.
 func BenchmarkRun(b *testing.B) {
 	requireLibrary(b)
-	s, err := Engine{}.Load(context.Background(), "../../examples/models/digits/1/model.onnx", engine.Options{IntraOpThreads: 1})
+	s, err := engine.LoadPath(context.Background(), Engine{}, "../../examples/models/digits/1/model.onnx", engine.Options{IntraOpThreads: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

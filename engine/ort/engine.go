@@ -5,7 +5,9 @@ package ort
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"os"
+	"strings"
 
 	ortgo "github.com/yalue/onnxruntime_go"
 
@@ -32,39 +34,70 @@ func (Engine) Name() string { return Name }
 func (Engine) Version() string { return Version() }
 
 // Load opens the ONNX Runtime library on first use and creates a session
-// for the model at path (external data resolved relative to its directory).
-// The inputs and outputs are the graph's as decoded by package onnx; models
-// that package cannot decode get them from ONNX Runtime's metadata.
-func (e Engine) Load(ctx context.Context, path string, opts engine.Options) (engine.Session, error) {
+// from the model's bytes (CreateSessionFromArray). The inputs and outputs
+// are the graph's as decoded by package onnx; models that package cannot
+// decode get them from ONNX Runtime's metadata.
+//
+// External data: ONNX Runtime reads it itself, from a directory of the
+// local file system (the session option
+// session.model_external_initializers_file_folder_path). Load first decodes
+// the model with package onnx in m.Dir, which checks every location
+// (relative, inside Dir, symbolic links included with engine.DirFS, the
+// right size); then, when m.Dir is an engine.DirFS, ONNX Runtime is given
+// its directory. A model with external data in any other fs.FS (or none) is
+// refused with an error that says so, rather than copied to disk; for
+// other models ONNX Runtime is given an empty temporary directory, so that
+// it never resolves locations against the working directory.
+func (e Engine) Load(ctx context.Context, m engine.ModelFile, opts engine.Options) (engine.Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if err := ensureEnv(e.LibraryPath); err != nil {
 		return nil, err
 	}
-	if _, err := os.Stat(path); err != nil {
-		return nil, fmt.Errorf("load ONNX model: %w", err)
-	}
 	so, err := sessionOptions(opts)
 	if err != nil {
 		return nil, err
 	}
 	defer so.Destroy()
+	dir := &openedFS{fsys: m.Dir}
 	var ins, outs []port
 	var g *onnx.Graph
-	m, decodeErr := onnx.Load(path)
-	if decodeErr == nil {
-		g = m.Graph
+	model, decodeErr := onnx.Decode(m.Data, onnx.WithFS(dir))
+	local, isLocal := engine.LocalDir(m.Dir)
+	if dir.opened && !isLocal {
+		return nil, fmt.Errorf("ort: %s has external data, which ONNX Runtime reads from a local directory: its Dir must be an engine.DirFS (as engine.ReadFile makes)", m.Name)
+	}
+	if !isLocal {
+		tmp, err := os.MkdirTemp("", "inferd-ort-empty-")
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(tmp)
+		local = tmp
+	}
+	if err := so.AddSessionConfigEntry("session.model_external_initializers_file_folder_path", local); err != nil {
+		return nil, fmt.Errorf("onnxruntime session options: %w", err)
+	}
+	switch {
+	case decodeErr == nil:
+		g = model.Graph
 		ins, outs = portsFromGraph(g)
-	} else if ins, outs, err = portsFromSession(path, so); err != nil {
-		return nil, fmt.Errorf("onnxruntime: %w (and inferd's decoder: %w)", err, decodeErr)
+	case strings.Contains(decodeErr.Error(), "external data"):
+		// The decoder refused an external data location: ONNX Runtime's
+		// metadata session, which takes no options, is not asked.
+		return nil, fmt.Errorf("load %s: %w", m.Name, decodeErr)
+	default:
+		if ins, outs, err = portsFromSession(m.Data); err != nil {
+			return nil, fmt.Errorf("load %s: onnxruntime: %w (and inferd's decoder: %w)", m.Name, err, decodeErr)
+		}
 	}
 	if len(ins) == 0 {
-		return nil, fmt.Errorf("%s: models without inputs are not supported: onnxruntime_go cannot run them", path)
+		return nil, fmt.Errorf("%s: models without inputs are not supported: onnxruntime_go cannot run them", m.Name)
 	}
-	sess, err := ortgo.NewDynamicAdvancedSession(path, names(ins), names(outs), so)
+	sess, err := ortgo.NewDynamicAdvancedSessionWithONNXData(m.Data, names(ins), names(outs), so)
 	if err != nil {
-		return nil, loadError(err, g)
+		return nil, fmt.Errorf("load %s: %w", m.Name, loadError(err, g))
 	}
 	if err := ctx.Err(); err != nil {
 		sess.Destroy()
@@ -76,9 +109,24 @@ func (e Engine) Load(ctx context.Context, path string, opts engine.Options) (eng
 			s.valueInputs = append(s.valueInputs, p.info.Name)
 		}
 	}
-	opts.Log().Debug("ort: model loaded", "path", path, "inputs", len(ins), "outputs", len(outs),
+	opts.Log().Debug("ort: model loaded", "model", m.Name, "inputs", len(ins), "outputs", len(outs),
 		"intra_op_threads", opts.IntraOpThreads, "inter_op_threads", opts.InterOpThreads, "onnxruntime", Version())
 	return s, nil
+}
+
+// openedFS records whether the decoder opened (or tried to open) a file:
+// whether the model has external data.
+type openedFS struct {
+	fsys   fs.FS
+	opened bool
+}
+
+func (o *openedFS) Open(name string) (fs.File, error) {
+	o.opened = true
+	if o.fsys == nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+	return o.fsys.Open(name)
 }
 
 // sessionOptions translates engine options: intra-op threads as given (0:

@@ -145,7 +145,7 @@ func (a *arena) value(v *onnx.Value) (ortgo.Value, error) {
 		}
 		return a.value(v.Elem)
 	}
-	return nil, fmt.Errorf("%w: cannot pass a value of kind %d", engine.ErrInvalidInput, v.Kind)
+	return nil, fmt.Errorf("%w: cannot pass a value of kind %s", engine.ErrInvalidInput, v.Kind)
 }
 
 // mapValue makes an ONNX Runtime map from keys and one scalar tensor per

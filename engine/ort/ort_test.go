@@ -49,7 +49,7 @@ func TestLifecycle(t *testing.T) {
 	if err := SetLibraryPath(LibraryPath() + ".other"); err == nil {
 		t.Error("SetLibraryPath to another library after a Load succeeded")
 	}
-	_, err := (Engine{LibraryPath: "/elsewhere/libonnxruntime.so"}).Load(context.Background(), "testdata/dtypes.onnx", engine.Options{})
+	_, err := engine.LoadPath(context.Background(), Engine{LibraryPath: "/elsewhere/libonnxruntime.so"}, "testdata/dtypes.onnx", engine.Options{})
 	if err == nil || !strings.Contains(err.Error(), "already loaded") {
 		t.Errorf("Load with another library: %v, want an already loaded error", err)
 	}
@@ -97,7 +97,7 @@ func TestLoadErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := Engine{}.Load(context.Background(), tc.path, tc.opts)
+			s, err := engine.LoadPath(context.Background(), Engine{}, tc.path, tc.opts)
 			if err == nil {
 				s.Close()
 				t.Fatal("Load succeeded")

@@ -102,8 +102,8 @@ func mapSize(producer *onnx.Node) int {
 // metadata, for models the onnx package cannot decode. ONNX Runtime reports
 // no element type for values that are not tensors, and no rank for tensors
 // without a declared shape: those dimensions are reported as unknown.
-func portsFromSession(path string, opts *ortgo.SessionOptions) (ins, outs []port, err error) {
-	oi, oo, err := ortgo.GetInputOutputInfoWithOptions(path, opts)
+func portsFromSession(data []byte) (ins, outs []port, err error) {
+	oi, oo, err := ortgo.GetInputOutputInfoWithONNXData(data)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -220,10 +220,4 @@ func hasPort(ps []port, name string) bool {
 	return false
 }
 
-var (
-	_ engine.Session = (*session)(nil)
-	// RunValues matches conformance.ValueSession.
-	_ interface {
-		RunValues(context.Context, map[string]*onnx.Value) (map[string]*onnx.Value, error)
-	} = (*session)(nil)
-)
+var _ engine.ValueSession = (*session)(nil)

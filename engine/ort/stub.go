@@ -23,7 +23,7 @@ func init() { engine.Register(Engine{}) }
 func (Engine) Name() string { return Name }
 
 // Load fails with ErrNotCompiled.
-func (Engine) Load(context.Context, string, engine.Options) (engine.Session, error) {
+func (Engine) Load(context.Context, engine.ModelFile, engine.Options) (engine.Session, error) {
 	return nil, ErrNotCompiled
 }
 

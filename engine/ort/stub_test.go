@@ -21,7 +21,7 @@ func TestStub(t *testing.T) {
 	if Compiled {
 		t.Fatal("Compiled is true in a build without the ort tag")
 	}
-	s, err := e.Load(context.Background(), "model.onnx", engine.Options{})
+	s, err := e.Load(context.Background(), engine.ModelFile{Name: "model.onnx"}, engine.Options{})
 	if s != nil || !errors.Is(err, ErrNotCompiled) {
 		t.Fatalf("Load = %v, %v; want ErrNotCompiled", s, err)
 	}

@@ -18,7 +18,7 @@ import (
 func loadTest(t *testing.T, file string, opts engine.Options) engine.Session {
 	t.Helper()
 	requireLibrary(t)
-	s, err := Engine{}.Load(context.Background(), "testdata/"+file, opts)
+	s, err := engine.LoadPath(context.Background(), Engine{}, "testdata/"+file, opts)
 	if err != nil {
 		t.Fatalf("Load %s: %v", file, err)
 	}
