@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -99,23 +101,38 @@ var modelNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 func ValidName(s string) bool { return modelNameRE.MatchString(s) && !strings.Contains(s, "..") }
 
 // Load reads dir/config.yaml, applies defaults, validates it and reads the
-// labels file. Every error names the file and, where it can, the key.
+// labels file. Every error names the file and, where it can, the key. It is
+// LoadFS over the directory's files.
 func Load(dir string) (*Config, error) {
-	path := filepath.Join(dir, FileName)
-	data, err := os.ReadFile(path)
+	root := dir
+	if root == "" {
+		root = "." // os.DirFS("") opens nothing; Load("") has meant the current directory
+	}
+	return LoadFS(os.DirFS(root), dir)
+}
+
+// LoadFS reads config.yaml from fsys, the files of one model directory,
+// applies defaults, validates it and reads the labels file from fsys too.
+// dir names the model directory: it is what errors name the files by
+// (dir/config.yaml), the name a config's name key must match (its last
+// element) and the Config's Dir. Every error names the file and, where it
+// can, the key.
+func LoadFS(fsys fs.FS, dir string) (*Config, error) {
+	path := displayJoin(dir, FileName)
+	data, err := fs.ReadFile(fsys, FileName)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, err)
+		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, rebase(err, dir))
 	}
 	c, err := Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %s", ErrInvalidConfig, path, strings.TrimPrefix(err.Error(), ErrInvalidConfig.Error()+": "))
 	}
 	c.Dir = dir
-	if c.Name != "" && c.Name != filepath.Base(dir) {
-		return nil, fmt.Errorf("%w: %s: name: %q does not match the directory name %q", ErrInvalidConfig, path, c.Name, filepath.Base(dir))
+	if name := filepath.Base(dir); c.Name != "" && c.Name != name {
+		return nil, fmt.Errorf("%w: %s: name: %q does not match the directory name %q", ErrInvalidConfig, path, c.Name, name)
 	}
 	if c.Postprocess != nil && c.Postprocess.Labels != "" {
-		labels, err := readLabels(dir, c.Postprocess.Labels)
+		labels, err := readLabels(fsys, dir, c.Postprocess.Labels)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: postprocess.labels: %w", ErrInvalidConfig, path, err)
 		}
@@ -125,6 +142,40 @@ func Load(dir string) (*Config, error) {
 		c.Labels = labels
 	}
 	return c, nil
+}
+
+// FSPath turns a path that config.yaml gives relative to the model
+// directory (postprocess.labels, warmup samples) into the name of that file
+// in an fs.FS of the model directory's files. It fails unless the path is
+// relative and stays inside the model directory.
+func FSPath(rel string) (string, error) {
+	if rel == "" || filepath.IsAbs(rel) || !filepath.IsLocal(rel) {
+		return "", fmt.Errorf("%q must be a relative path inside the model directory", rel)
+	}
+	p := path.Clean(filepath.ToSlash(rel))
+	if !fs.ValidPath(p) {
+		return "", fmt.Errorf("%q must be a relative path inside the model directory", rel)
+	}
+	return p, nil
+}
+
+// displayJoin joins a model directory, as errors name it, and a file name.
+// A URL-like dir (scheme://...) is joined with a slash and not cleaned.
+func displayJoin(dir, name string) string {
+	if strings.Contains(dir, "://") {
+		return strings.TrimSuffix(dir, "/") + "/" + name
+	}
+	return filepath.Join(dir, filepath.FromSlash(name))
+}
+
+// rebase makes the path of an fs.PathError from fsys, relative to the model
+// directory, name the file under dir as Load's errors always have.
+func rebase(err error, dir string) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && !filepath.IsAbs(pe.Path) {
+		return &fs.PathError{Op: pe.Op, Path: displayJoin(dir, pe.Path), Err: pe.Err}
+	}
+	return err
 }
 
 // Parse decodes and validates config.yaml content. Unknown keys are errors.
@@ -295,14 +346,16 @@ func (c *Config) checkLabelCount(n int) error {
 	return nil
 }
 
-// readLabels reads a labels file inside dir, one label per line.
-func readLabels(dir, name string) ([]string, error) {
-	if filepath.IsAbs(name) || !filepath.IsLocal(name) {
-		return nil, fmt.Errorf("%q must be a relative path inside the model directory", name)
-	}
-	data, err := os.ReadFile(filepath.Join(dir, name))
+// readLabels reads a labels file of the model directory dir (files in
+// fsys), one label per line.
+func readLabels(fsys fs.FS, dir, name string) ([]string, error) {
+	p, err := FSPath(name)
 	if err != nil {
 		return nil, err
+	}
+	data, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		return nil, rebase(err, dir)
 	}
 	var labels []string
 	for line := range strings.Lines(string(data)) {

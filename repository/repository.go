@@ -1,17 +1,14 @@
 package repository
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/inferd/inferd/model"
@@ -56,68 +53,26 @@ func (v Version) FileID() string { return fmt.Sprintf("%d@%d", v.Size, v.ModTime
 // the others still load. Entries whose names start with "." or "_" are
 // ignored, as are plain files.
 func Scan(root string) ([]Model, error) {
-	entries, err := os.ReadDir(root)
+	entries, err := dirRepo(root).list(context.Background())
 	if err != nil {
-		return nil, fmt.Errorf("reading model repository: %w", err)
+		return nil, err
 	}
 	var models []Model
 	for _, e := range entries {
-		name := e.Name()
-		if !isDir(root, e) || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") {
-			continue
-		}
-		models = append(models, scanModel(filepath.Join(root, name), name))
+		models = append(models, modelOf(root, e))
 	}
 	return models, nil
 }
 
-func scanModel(dir, name string) Model {
-	m := Model{Name: name, Dir: dir}
-	if !model.ValidName(name) {
-		m.ConfigErr = fmt.Errorf("%q is not a valid model name (letters, digits, _ . -)", name)
-		return m
-	}
-	m.Config, m.ConfigErr = model.Load(dir)
-	m.ConfigDigest = configDigest(dir, m.Config)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		m.ConfigErr = errors.Join(m.ConfigErr, err)
-		return m
-	}
-	for _, e := range entries {
-		if !isDir(dir, e) {
-			continue
-		}
-		n, err := strconv.Atoi(e.Name())
-		if err != nil || n <= 0 || strconv.Itoa(n) != e.Name() {
-			continue // not a version directory (versions are 1, 2, ...)
-		}
-		v := Version{Number: n, Dir: filepath.Join(dir, e.Name())}
+// modelOf turns an entry of the directory root into a Model.
+func modelOf(root string, e Entry) Model {
+	m := Model{Name: e.Name, Dir: filepath.Join(root, e.Name), Config: e.Config, ConfigErr: e.ConfigErr, ConfigDigest: e.ConfigID}
+	for _, ve := range e.Versions {
+		v := Version{Number: ve.Number, Dir: filepath.Join(m.Dir, strconv.Itoa(ve.Number)), Err: ve.Err, Size: ve.Size, ModTime: ve.ModTime}
 		v.Path = filepath.Join(v.Dir, ModelFile)
-		if st, err := os.Stat(v.Path); err != nil {
-			v.Err = fmt.Errorf("version %d has no %s: %w", n, ModelFile, err)
-		} else if !st.Mode().IsRegular() {
-			v.Err = fmt.Errorf("version %d: %s is not a regular file", n, ModelFile)
-		} else {
-			v.Size, v.ModTime = st.Size(), st.ModTime()
-		}
 		m.Versions = append(m.Versions, v)
 	}
-	slices.SortFunc(m.Versions, func(a, b Version) int { return a.Number - b.Number })
 	return m
-}
-
-// configDigest hashes config.yaml and the labels file it names.
-func configDigest(dir string, c *model.Config) string {
-	h := sha256.New()
-	b, _ := os.ReadFile(filepath.Join(dir, model.FileName))
-	h.Write(b)
-	if c != nil && c.Postprocess != nil && c.Postprocess.Labels != "" {
-		h.Write([]byte{0})
-		l, _ := os.ReadFile(filepath.Join(dir, c.Postprocess.Labels))
-		h.Write(l)
-	}
-	return hex.EncodeToString(h.Sum(nil))
 }
 
 // FileSHA256 returns the hex sha256 and the size of a file, such as a
@@ -149,17 +104,5 @@ func ScanModel(root, name string) (Model, error) {
 	if !st.IsDir() {
 		return Model{}, fmt.Errorf("%s is not a directory", dir)
 	}
-	return scanModel(dir, name), nil
-}
-
-// isDir reports whether e is a directory, following a symlink.
-func isDir(parent string, e fs.DirEntry) bool {
-	if e.IsDir() {
-		return true
-	}
-	if e.Type()&fs.ModeSymlink != 0 {
-		st, err := os.Stat(filepath.Join(parent, e.Name()))
-		return err == nil && st.IsDir()
-	}
-	return false
+	return modelOf(root, dirRepo(root).read(name)), nil
 }
