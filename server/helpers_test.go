@@ -2,22 +2,16 @@ package server_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
-	_ "github.com/inferd/inferd/engine/native"
 	"github.com/inferd/inferd/internal/testutil"
 	"github.com/inferd/inferd/server"
+	"github.com/inferd/inferd/server/servertest"
 	"github.com/inferd/inferd/serving"
 )
 
@@ -25,40 +19,13 @@ import (
 type instance struct {
 	url    string
 	models *serving.Manager
-	stop   context.CancelFunc
-	done   chan error
 }
 
 // start loads repo and serves it on 127.0.0.1:0 until the test ends.
 func start(t *testing.T, repo string, opts ...server.Option) *instance {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	}
-	reg := prometheus.NewRegistry()
-	models := serving.New(serving.WithLogger(log), serving.WithRegisterer(reg))
-	if err := models.LoadRepository(context.Background(), repo); err != nil {
-		t.Fatal(err)
-	}
-	srv := server.New(models, append([]server.Option{server.WithLogger(log), server.WithMetrics(reg, reg), server.WithDrainTimeout(10 * time.Second)}, opts...)...)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	in := &instance{url: "http://" + ln.Addr().String(), models: models, stop: cancel, done: make(chan error, 1)}
-	go func() { in.done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-in.done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-		if err := models.Close(); err != nil {
-			t.Errorf("Close: %v", err)
-		}
-	})
-	return in
+	in := servertest.Start(t, repo, opts...)
+	return &instance{url: in.URL, models: in.Models}
 }
 
 // reply is a decoded answer.

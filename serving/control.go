@@ -89,7 +89,7 @@ func (m *Manager) UnloadModel(name string) error {
 	if err != nil {
 		return err
 	}
-	m.publish(&Model{Name: name, Config: old.Config, ConfigErr: old.ConfigErr, Unloaded: true, configID: old.configID})
+	m.publish(&ServedModel{Name: name, Config: old.Config, ConfigErr: old.ConfigErr, Unloaded: true, configID: old.configID})
 	m.retireAll(old.versions)
 	return nil
 }

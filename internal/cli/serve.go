@@ -12,8 +12,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
+	"github.com/inferd/inferd/app"
 	"github.com/inferd/inferd/internal/gctune"
 	"github.com/inferd/inferd/preprocess"
+	"github.com/inferd/inferd/repository"
 	"github.com/inferd/inferd/server"
 	"github.com/inferd/inferd/serving"
 )
@@ -84,7 +86,7 @@ exits 0.`,
 	fs.IntVar(&o.maxPixels, "max-image-pixels", preprocess.DefaultMaxPixels, "largest total image size of one request, in pixels")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "how long shutdown waits for requests in flight")
 	fs.StringVar(&o.modelControl, "model-control", "poll", "poll: follow the repository (new versions, removed versions, config changes); explicit: load and unload only through POST /v2/repository/models/{name}/load|unload")
-	fs.DurationVar(&o.pollInterval, "poll-interval", serving.DefaultPollInterval, "how often the repository is re-read besides file notifications (the fallback where they are unavailable)")
+	fs.DurationVar(&o.pollInterval, "poll-interval", repository.DefaultPollInterval, "how often the repository is re-read besides file notifications (the fallback where they are unavailable)")
 	fs.DurationVar(&o.settle, "settle", time.Second, "how long a new model file must keep its size and modification time before it loads")
 	fs.Uint64Var(&o.gcHeadroom, "gc-headroom-bytes", gctune.DefaultHeadroom, "heap growth the garbage collector allows between cycles while the live heap is smaller (fewer collections under load); 0 keeps Go's default, as does GOGC set in the environment")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "if set, serve Go's runtime profiles (net/http/pprof) on this address (host:port), apart from the API")
@@ -111,74 +113,36 @@ func runServe(ctx context.Context, o serveOptions) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	models := serving.New(
-		serving.WithLogger(log),
-		serving.WithRegisterer(reg),
-		serving.WithDefaultEngine(o.engine),
-		serving.WithThreads(o.threads),
-		serving.WithDrainTimeout(o.drainTimeout),
-		serving.WithSettle(o.settle),
-		serving.WithExplicitControl(o.modelControl == "explicit"),
-	)
-	srv := server.New(models,
-		server.WithLogger(log),
-		server.WithMetrics(reg, reg),
-		server.WithMaxBodyBytes(o.maxBody),
-		server.WithMaxImagePixels(o.maxPixels),
-		server.WithGRPCMaxMessageBytes(o.grpcMaxMsg),
-		server.WithVersion(Version()),
-		server.WithDrainTimeout(o.drainTimeout),
-	)
-	ln, err := net.Listen("tcp", o.httpAddr)
+	a, err := app.New(app.Config{
+		RepositoryDir: o.repository, HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr,
+		Logger: log, Registry: reg, DrainTimeout: o.drainTimeout, PollInterval: o.pollInterval, Watch: true,
+		Serving: []serving.Option{
+			serving.WithDefaultEngine(o.engine),
+			serving.WithThreads(o.threads),
+			serving.WithSettle(o.settle),
+			serving.WithExplicitControl(o.modelControl == "explicit"),
+		},
+		Server: []server.Option{
+			server.WithMaxBodyBytes(o.maxBody),
+			server.WithMaxImagePixels(o.maxPixels),
+			server.WithGRPCMaxMessageBytes(o.grpcMaxMsg),
+			server.WithVersion(Version()),
+		},
+	})
 	if err != nil {
-		return fmt.Errorf("--http-addr: %w", err)
+		return err
 	}
-	var gln net.Listener
-	if o.grpcAddr != "" {
-		if gln, err = net.Listen("tcp", o.grpcAddr); err != nil {
-			ln.Close()
-			return fmt.Errorf("--grpc-addr: %w", err)
-		}
-	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	if o.debugAddr != "" {
 		dln, err := net.Listen("tcp", o.debugAddr)
 		if err != nil {
-			ln.Close()
-			if gln != nil {
-				gln.Close()
-			}
 			return fmt.Errorf("--debug-addr: %w", err)
 		}
 		defer serveDebug(dln, log)()
 	}
 	go gctune.Tune(ctx, o.gcHeadroom, log)
-	loaded := make(chan struct{})
-	go func() {
-		// Serve while loading: /readyz turns ready once every model is.
-		defer close(loaded)
-		if err := models.LoadRepository(ctx, o.repository); err != nil {
-			if ctx.Err() == nil {
-				cancel(err)
-			}
-			return
-		}
-		_ = models.Watch(ctx, o.pollInterval)
-	}()
-	log.Info("inferd starting", "version", Version(), "repository", o.repository, "http", ln.Addr().String(), "grpc", o.grpcAddr)
-	serveErr := srv.ServeListeners(ctx, ln, gln)
-	cancel(nil) // stop loading and watching
-	<-loaded
-	closeErr := models.Close()
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
-		return cause
-	}
-	if serveErr != nil {
-		return serveErr
-	}
-	if closeErr != nil {
-		return closeErr
+	log.Info("inferd starting", "version", Version(), "repository", o.repository, "http", a.HTTPAddr, "grpc", a.GRPCAddr)
+	if err := a.Run(ctx); err != nil {
+		return err
 	}
 	log.Info("inferd stopped")
 	return nil
