@@ -1,9 +1,6 @@
 package perf
 
 import (
-	"fmt"
-	"math"
-	"slices"
 	"sort"
 
 	"github.com/inferd/inferd/tensor"
@@ -14,6 +11,12 @@ import (
 type Tolerance struct {
 	Rtol float64 `json:"rtol"`
 	Atol float64 `json:"atol"`
+}
+
+// tensor is t for tensor.Compare: NaN matches NaN, and an infinity the
+// same infinity.
+func (t Tolerance) tensor() tensor.Tolerance {
+	return tensor.Tolerance{RTol: t.Rtol, ATol: t.Atol, NaNEqual: true}
 }
 
 // DefaultTolerance allows for float32 sums taken in different orders
@@ -58,107 +61,17 @@ func compareOutputs(got, want map[string]*tensor.Tensor, tol Tolerance) []Output
 	return diffs
 }
 
+// compareTensor compares one output with tensor.Compare.
 func compareTensor(name string, got, want *tensor.Tensor, tol Tolerance) OutputDiff {
 	d := OutputDiff{Name: name}
 	if want == nil {
 		return d
 	}
-	d.Elements = want.Len()
-	switch {
-	case got == nil:
-		d.Problem = "missing"
-		return d
-	case got.DType() != want.DType() || !slices.Equal(got.Shape(), want.Shape()):
-		d.Problem = fmt.Sprintf("got %v, want %v", got, want)
-		return d
-	}
-	first := -1
-	if g, ok := floats(got); ok {
-		w, _ := floats(want)
-		for i := range w {
-			diff := math.Abs(g[i] - w[i])
-			bad := !(diff <= tol.Atol+tol.Rtol*math.Abs(w[i])) // NaN is bad...
-			if math.IsNaN(g[i]) && math.IsNaN(w[i]) || math.IsInf(w[i], 0) && g[i] == w[i] {
-				diff, bad = 0, false // ...unless both are NaN or the same infinity
-			}
-			if !math.IsInf(w[i], 0) && !math.IsNaN(w[i]) {
-				d.MaxRef = max(d.MaxRef, math.Abs(w[i]))
-			}
-			if !math.IsNaN(diff) {
-				d.MaxAbs = max(d.MaxAbs, diff)
-				if w[i] != 0 {
-					d.MaxRel = max(d.MaxRel, diff/math.Abs(w[i]))
-				}
-			}
-			if bad {
-				d.Mismatches++
-				if first < 0 {
-					first = i
-				}
-			}
-		}
-	} else {
-		for i := range d.Elements {
-			if fmt.Sprint(element(got, i)) != fmt.Sprint(element(want, i)) {
-				d.Mismatches++
-				if first < 0 {
-					first = i
-				}
-			}
-		}
-	}
-	if first >= 0 {
-		d.First = tensor.Unravel(first, want.Shape())
+	td, _ := tensor.Compare(got, want, tol.tensor())
+	d.MaxAbs, d.MaxRel, d.MaxRef = td.MaxAbs, td.MaxRel, td.MaxRef
+	d.Mismatches, d.Elements, d.Problem = td.Mismatches, td.Elements, td.Problem
+	if td.First >= 0 {
+		d.First = tensor.Unravel(td.First, want.Shape())
 	}
 	return d
-}
-
-// floats returns a float tensor's elements as float64.
-func floats(t *tensor.Tensor) ([]float64, bool) {
-	switch d := t.Data().(type) {
-	case []float32:
-		out := make([]float64, len(d))
-		for i, v := range d {
-			out[i] = float64(v)
-		}
-		return out, true
-	case []float64:
-		return d, true
-	case []uint16:
-		if t.DType() == tensor.Float16 {
-			out := make([]float64, len(d))
-			for i, v := range d {
-				out[i] = float64(tensor.Float16ToFloat32(v))
-			}
-			return out, true
-		}
-	}
-	return nil, false
-}
-
-// element returns element i of a non-float tensor.
-func element(t *tensor.Tensor, i int) any {
-	switch d := t.Data().(type) {
-	case []bool:
-		return d[i]
-	case []uint8:
-		return d[i]
-	case []uint16:
-		return d[i]
-	case []uint32:
-		return d[i]
-	case []uint64:
-		return d[i]
-	case []int8:
-		return d[i]
-	case []int16:
-		return d[i]
-	case []int32:
-		return d[i]
-	case []int64:
-		return d[i]
-	case []string:
-		return d[i]
-	}
-	return nil
 }

@@ -1,7 +1,6 @@
 package enginetest
 
 import (
-	"fmt"
 	"math"
 	"slices"
 
@@ -14,66 +13,15 @@ const (
 	Atol = 1e-5
 )
 
-// Compare checks got against want: same type and shape, floats within the
-// tolerances, everything else exactly. It describes the first difference.
+// Tolerance is the tolerance of Compare, NaN matching NaN.
+var Tolerance = tensor.Tolerance{RTol: Rtol, ATol: Atol, NaNEqual: true}
+
+// Compare checks got against want with tensor.Compare: same type and shape,
+// floats within Tolerance, everything else exactly. It describes the first
+// difference.
 func Compare(got, want *tensor.Tensor) error {
-	if got == nil {
-		return fmt.Errorf("missing output")
-	}
-	if got.DType() != want.DType() || !slices.Equal(got.Shape(), want.Shape()) {
-		return fmt.Errorf("got %v, want %v", got, want)
-	}
-	switch w := want.Data().(type) {
-	case []float32:
-		g := tensor.Data[float32](got)
-		for i := range w {
-			if !withinTol(float64(g[i]), float64(w[i])) {
-				return fmt.Errorf("element %d: got %v, want %v", i, g[i], w[i])
-			}
-		}
-	case []float64:
-		g := tensor.Data[float64](got)
-		for i := range w {
-			if !withinTol(g[i], w[i]) {
-				return fmt.Errorf("element %d: got %v, want %v", i, g[i], w[i])
-			}
-		}
-	default:
-		return equalData(got, want)
-	}
-	return nil
-}
-
-func withinTol(g, w float64) bool {
-	if math.IsNaN(w) {
-		return math.IsNaN(g)
-	}
-	return math.Abs(g-w) <= Atol+Rtol*math.Abs(w)
-}
-
-func equalData(got, want *tensor.Tensor) error {
-	switch w := want.Data().(type) {
-	case []bool:
-		return firstDiff(tensor.Data[bool](got), w)
-	case []int8:
-		return firstDiff(tensor.Data[int8](got), w)
-	case []uint8:
-		return firstDiff(tensor.Data[uint8](got), w)
-	case []int32:
-		return firstDiff(tensor.Data[int32](got), w)
-	case []int64:
-		return firstDiff(tensor.Data[int64](got), w)
-	}
-	return fmt.Errorf("cannot compare %v", want.DType())
-}
-
-func firstDiff[T comparable](g, w []T) error {
-	for i := range w {
-		if g[i] != w[i] {
-			return fmt.Errorf("element %d: got %v, want %v", i, g[i], w[i])
-		}
-	}
-	return nil
+	_, err := tensor.Compare(got, want, Tolerance)
+	return err
 }
 
 // Identical reports whether two tensors have the same type, shape and
@@ -84,21 +32,12 @@ func Identical(a, b *tensor.Tensor) bool {
 	}
 	switch x := a.Data().(type) {
 	case []float32:
-		y := tensor.Data[float32](b)
-		for i := range x {
-			if math.Float32bits(x[i]) != math.Float32bits(y[i]) {
-				return false
-			}
-		}
-		return true
+		return slices.EqualFunc(x, b.Data().([]float32), func(p, q float32) bool { return math.Float32bits(p) == math.Float32bits(q) })
 	case []float64:
-		y := tensor.Data[float64](b)
-		for i := range x {
-			if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
-				return false
-			}
-		}
-		return true
+		return slices.EqualFunc(x, b.Data().([]float64), func(p, q float64) bool { return math.Float64bits(p) == math.Float64bits(q) })
+	case []uint16: // FP16 bits included
+		return slices.Equal(x, b.Data().([]uint16))
 	}
-	return equalData(a, b) == nil
+	_, err := tensor.Compare(a, b, tensor.Tolerance{})
+	return err == nil
 }
