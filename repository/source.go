@@ -237,7 +237,9 @@ func isDirFS(fsys fs.FS, dir string, d fs.DirEntry) bool {
 type unwrapper interface{ Unwrap() Source }
 
 // localDirer is implemented by sources whose models are local directories.
-type localDirer interface{ localDir(name string) (string, bool) }
+type localDirer interface {
+	localDir(name string) (string, bool)
+}
 
 // LocalDir returns the local directory of the named model when src, or the
 // source it wraps, reads a local directory (NewDir), for engines and
