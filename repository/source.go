@@ -171,19 +171,21 @@ func (r fsRepo) read(name string) Entry {
 	}
 	e.Config, e.ConfigErr = model.LoadFS(sub, r.display(name))
 	e.ConfigID = configID(sub, e.Config)
-	dirents, err := fs.ReadDir(sub, ".")
+	// The directory and the model files are read in r.fsys itself rather
+	// than sub, which may not implement fs.StatFS.
+	dirents, err := fs.ReadDir(r.fsys, name)
 	if err != nil {
-		e.Config, e.ConfigErr = nil, errors.Join(e.ConfigErr, r.rebase(name, err))
+		e.Config, e.ConfigErr = nil, errors.Join(e.ConfigErr, r.rebase(".", err))
 		return e
 	}
 	for _, d := range dirents {
 		n, err := strconv.Atoi(d.Name())
-		if err != nil || n <= 0 || strconv.Itoa(n) != d.Name() || !isDirFS(sub, ".", d) {
+		if err != nil || n <= 0 || strconv.Itoa(n) != d.Name() || !isDirFS(r.fsys, name, d) {
 			continue // not a version directory (versions are 1, 2, ...)
 		}
 		v := VersionEntry{Number: n, File: d.Name() + "/" + ModelFile}
-		if st, err := fs.Stat(sub, v.File); err != nil {
-			v.Err = fmt.Errorf("version %d has no %s: %w", n, ModelFile, r.rebase(name, err))
+		if st, err := fs.Stat(r.fsys, name+"/"+v.File); err != nil {
+			v.Err = fmt.Errorf("version %d has no %s: %w", n, ModelFile, r.rebase(".", err))
 		} else if !st.Mode().IsRegular() {
 			v.Err = fmt.Errorf("version %d: %s is not a regular file", n, ModelFile)
 		} else {
@@ -237,7 +239,9 @@ func isDirFS(fsys fs.FS, dir string, d fs.DirEntry) bool {
 type unwrapper interface{ Unwrap() Source }
 
 // localDirer is implemented by sources whose models are local directories.
-type localDirer interface{ localDir(name string) (string, bool) }
+type localDirer interface {
+	localDir(name string) (string, bool)
+}
 
 // LocalDir returns the local directory of the named model when src, or the
 // source it wraps, reads a local directory (NewDir), for engines and
