@@ -54,13 +54,13 @@ type App struct {
 	// HTTPAddr and GRPCAddr are the bound addresses ("" without gRPC).
 	HTTPAddr, GRPCAddr string
 
-	cfg      Config
-	log      *slog.Logger
-	ln, gln  net.Listener
-	source   repository.Source
-	loaded   chan struct{}
-	loadErr  error
-	stopped  chan struct{}
+	cfg     Config
+	log     *slog.Logger
+	ln, gln net.Listener
+	source  repository.Source
+	loaded  chan struct{}
+	loadErr error
+	stopped chan struct{}
 }
 
 // New builds the manager and the servers and binds the listeners.

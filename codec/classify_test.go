@@ -36,4 +36,3 @@ func TestClassifier(t *testing.T) {
 		}
 	}
 }
-

@@ -169,4 +169,3 @@ preprocess: {image: {center_crop: {width: 224, height: 224}}}`)
 		t.Errorf("mixed sizes: %v", err)
 	}
 }
-

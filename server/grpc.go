@@ -16,7 +16,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	v2 "github.com/inferd/inferd/api/v2"
-	"github.com/inferd/inferd/serving"
+	"github.com/inferd/inferd/runner"
 )
 
 // readinessPoll is how often the gRPC health service re-checks readiness.
@@ -170,9 +170,9 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 		}
 		err = grpcError(err)
 	}()
-	tctx := serving.WithTiming(context.WithValue(ctx, reqInfoKey{}, ri))
+	tctx := runner.WithTiming(context.WithValue(ctx, reqInfoKey{}, ri))
 	resp, err = handler(tctx, req)
-	if t, ok := serving.TimingOf(tctx); ok {
+	if t, ok := runner.TimingOf(tctx); ok {
 		_ = grpc.SetHeader(ctx, metadata.Pairs(strings.ToLower(TimingHeader), t.String()))
 	}
 	return resp, err

@@ -1,12 +1,10 @@
 package server_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,10 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
+	"github.com/inferd/inferd/app"
 	"github.com/inferd/inferd/internal/testutil"
 	"github.com/inferd/inferd/server"
+	"github.com/inferd/inferd/server/servertest"
 	"github.com/inferd/inferd/serving"
 )
 
@@ -52,23 +50,11 @@ func putVersion(t *testing.T, root string, n int, which string) {
 // startWatching serves root with a manager that follows the repository.
 func startWatching(t *testing.T, root string, opts ...serving.Option) (string, *serving.Manager) {
 	t.Helper()
-	reg := prometheus.NewRegistry()
-	models := serving.New(append([]serving.Option{serving.WithLogger(quietLog()), serving.WithSettle(50 * time.Millisecond), serving.WithRegisterer(reg)}, opts...)...)
-	if err := models.LoadRepository(context.Background(), root); err != nil {
-		t.Fatal(err)
-	}
-	srv := server.New(models, server.WithLogger(quietLog()), server.WithMetrics(reg, reg))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); models.Watch(ctx, 100*time.Millisecond) }()
-	go func() { defer wg.Done(); srv.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); wg.Wait(); models.Close() })
-	return "http://" + ln.Addr().String(), models
+	in := servertest.StartConfig(t, app.Config{
+		RepositoryDir: root, Watch: true, PollInterval: 100 * time.Millisecond,
+		Serving: append([]serving.Option{serving.WithSettle(50 * time.Millisecond)}, opts...),
+	})
+	return in.URL, in.Models
 }
 
 func jsonBody(v any) []byte { b, _ := json.Marshal(v); return b }

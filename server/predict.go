@@ -4,14 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"strings"
 
-	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/codec"
 	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/tensor"
@@ -24,13 +22,13 @@ var imageTypes = map[string]bool{"image/png": true, "image/jpeg": true, "image/w
 const supportedTypes = "image/png, image/jpeg, image/webp, multipart/form-data (image files) or application/json"
 
 type imageAnswer struct {
-	Model       string                  `json:"model"`
-	Version     string                  `json:"version"`
+	Model       string             `json:"model"`
+	Version     string             `json:"version"`
 	Predictions []codec.Prediction `json:"predictions"`
 }
 
 type fileResult struct {
-	File        string                  `json:"file"`
+	File        string             `json:"file"`
 	Predictions []codec.Prediction `json:"predictions"`
 }
 
@@ -48,7 +46,7 @@ type tensorAnswer struct {
 	Model       string                     `json:"model"`
 	Version     string                     `json:"version"`
 	Outputs     map[string]json.RawMessage `json:"outputs"`
-	Predictions [][]codec.Prediction  `json:"predictions,omitempty"`
+	Predictions [][]codec.Prediction       `json:"predictions,omitempty"`
 }
 
 // predict serves POST /models/{name}/{version} and POST /models/{name}
@@ -162,7 +160,7 @@ func (s *Server) predictTensors(r *http.Request, v *serving.Version) (any, error
 		if err != nil {
 			return nil, err
 		}
-		if inputs[name], err = jsonInput(v, in, raw, tensor.FromJSON); err != nil {
+		if inputs[name], err = jsonInput(v, in, raw); err != nil {
 			return nil, err
 		}
 	}

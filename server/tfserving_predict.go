@@ -192,4 +192,3 @@ func tfColumnInputs(v *serving.Version, raw json.RawMessage) (map[string]*tensor
 	}
 	return inputs, nil
 }
-

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-
 )
 
 // IndexEntry describes one model of the repository for the explicit
@@ -61,7 +60,7 @@ func (m *Manager) Index(ctx context.Context) ([]IndexEntry, error) {
 func (m *Manager) LoadModel(ctx context.Context, name string) error {
 	m.syncMu.Lock()
 	defer m.syncMu.Unlock()
-	e, err := m.source.Get(ctx, name)
+	e, err := m.repo.GetNow(ctx, name)
 	if err != nil {
 		return fmt.Errorf("%w: model %q in the repository: %v", ErrNotFound, name, err)
 	}

@@ -3,7 +3,6 @@ package serving_test
 import (
 	"context"
 	"errors"
-	"image"
 	"io"
 	"log/slog"
 	"os"
@@ -20,7 +19,6 @@ import (
 
 	_ "github.com/inferd/inferd/engine/native"
 	"github.com/inferd/inferd/internal/testutil"
-	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/serving"
 )
 
@@ -71,13 +69,13 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 // manager loads root and watches it until the test ends.
 func manager(t *testing.T, root string, opts ...serving.Option) *serving.Manager {
 	t.Helper()
-	m := serving.New(append([]serving.Option{serving.WithLogger(quiet()), serving.WithSettle(50 * time.Millisecond), serving.WithDrainTimeout(5 * time.Second)}, opts...)...)
+	m := serving.New(append([]serving.Option{serving.WithLogger(quiet()), serving.WithSettle(50 * time.Millisecond), serving.WithPollInterval(100 * time.Millisecond), serving.WithDrainTimeout(5 * time.Second)}, opts...)...)
 	if err := m.LoadRepository(context.Background(), root); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { m.Watch(ctx, 100*time.Millisecond); close(done) }()
+	go func() { m.Watch(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; m.Close() })
 	return m
 }
@@ -106,17 +104,13 @@ func states(m *serving.Manager) string {
 	return strings.Join(s, " ")
 }
 
-var sampleImg image.Image
+var sampleImg []byte
 
-func sample(t testing.TB) image.Image {
+// sample reads the image that classify sends.
+func sample(t testing.TB) {
 	if sampleImg == nil {
-		img, err := preprocess.DecodeImage(testutil.ReadFile(t, filepath.Join(testutil.DigitsDir(), "images", "7_0.png")), 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sampleImg = img
+		sampleImg = testutil.ReadFile(t, filepath.Join(testutil.DigitsDir(), "images", "7_0.png"))
 	}
-	return sampleImg
 }
 
 // classify runs one request the way a protocol handler does.
@@ -126,11 +120,11 @@ func classify(m *serving.Manager, ref, key string) (version int, err error) {
 		return 0, err
 	}
 	defer v.Release()
-	preds, err := v.ClassifyImages(context.Background(), []image.Image{sampleImg})
+	res, err := v.Infer(context.Background(), &serving.Request{Images: [][]byte{sampleImg}, Predictions: true})
 	if err != nil {
 		return v.Number, err
 	}
-	if preds[0][0].Label != "7" {
+	if preds := res.Predictions; preds[0][0].Label != "7" {
 		return v.Number, errors.New("wrong answer " + preds[0][0].Label)
 	}
 	return v.Number, nil
@@ -466,7 +460,7 @@ func TestLoadUnloadCyclesDoNotLeak(t *testing.T) {
 		t.Errorf("heap in use: %d before, %d after 50 cycles", heap, heap2)
 	}
 	t.Logf("heap in use %d -> %d bytes, fds %d -> %d", heap, heap2, fds, fds2)
-	idx, err := m.Index()
+	idx, err := m.Index(context.Background())
 	if err != nil || len(idx) != 1 || idx[0].State != "UNAVAILABLE" {
 		t.Errorf("index = %+v, %v", idx, err)
 	}

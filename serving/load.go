@@ -8,12 +8,14 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"path/filepath"
 	"time"
 
 	"github.com/inferd/inferd/batch"
 	"github.com/inferd/inferd/codec"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/model"
+	"github.com/inferd/inferd/repository"
 	"github.com/inferd/inferd/runner"
 )
 
@@ -49,7 +51,7 @@ func (m *Manager) build(ctx context.Context, v *Version, info *Info) (*servable,
 	if err != nil {
 		return nil, err
 	}
-	file, err := readModel(fsys, v)
+	file, err := m.readModel(fsys, v)
 	if err != nil {
 		return nil, err
 	}
@@ -68,15 +70,18 @@ func (m *Manager) build(ctx context.Context, v *Version, info *Info) (*servable,
 }
 
 // readModel reads a version's model file; the files beside it stay
-// reachable for external data.
-func readModel(fsys fs.FS, v *Version) (engine.ModelFile, error) {
+// reachable for external data (as a local directory when the repository
+// is one, for engines that need paths).
+func (m *Manager) readModel(fsys fs.FS, v *Version) (engine.ModelFile, error) {
 	name := path.Join(v.ModelName, v.file.File)
 	data, err := fs.ReadFile(fsys, v.file.File)
 	if err != nil {
 		return engine.ModelFile{}, fmt.Errorf("reading %s: %w", name, err)
 	}
-	dir, err := fs.Sub(fsys, path.Dir(v.file.File))
-	if err != nil {
+	var dir fs.FS
+	if local, ok := repository.LocalDir(m.source, v.ModelName); ok {
+		dir = engine.DirFS(filepath.Join(local, filepath.FromSlash(path.Dir(v.file.File))))
+	} else if dir, err = fs.Sub(fsys, path.Dir(v.file.File)); err != nil {
 		return engine.ModelFile{}, fmt.Errorf("reading %s: %w", name, err)
 	}
 	return engine.ModelFile{Name: name, Data: data, Dir: dir}, nil

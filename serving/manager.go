@@ -44,16 +44,17 @@ type Manager struct {
 	syncMu sync.Mutex
 	// source is the repository as it is; repo is the same with settle
 	// detection, what syncs follow.
-	source, repo repository.Source
+	source repository.Source
+	repo   *repository.SettledSource
 
 	mu        sync.RWMutex
 	models    map[string]*ServedModel
 	loaded    bool
 	overrides map[string]*overrides // API changes to labels and traffic, by model
 
-	kick       chan struct{} // asks the watch loop for a sync
-	retiring   sync.WaitGroup
-	shadows    *shadower
+	kick     chan struct{} // asks the watch loop for a sync
+	retiring sync.WaitGroup
+	shadows  *shadower
 }
 
 // Option configures a Manager.

@@ -86,7 +86,7 @@ func describeLoads(ls []load) string {
 func TestPlanModel(t *testing.T) {
 	latest := mustConfig(t, "platform: onnx\n")
 	labelled := mustConfig(t, "version_labels: {stable: 1}\n")
-	all := mustConfig(t, "version_policy: {all: {}}\n")
+	all := mustConfig(t, "version_policy: all\n")
 	ok := func(id string) servedVersion { return servedVersion{StateAvailable, id, "c1"} }
 	tests := []struct {
 		name       string

@@ -1,4 +1,4 @@
-package loadgen
+package runner
 
 import (
 	"strings"
@@ -12,10 +12,10 @@ func TestParseTiming(t *testing.T) {
 		want Timing
 		err  string
 	}{
-		{"queue=120;compute=350;batch=8", Timing{120 * time.Microsecond, 350 * time.Microsecond, 8}, ""},
-		{"queue=0;compute=17", Timing{0, 17 * time.Microsecond, 0}, ""},
-		{" compute=5 ; queue=3 ;batch=1; ", Timing{3 * time.Microsecond, 5 * time.Microsecond, 1}, ""},
-		{"queue=1;compute=2;batch=4;engine=native", Timing{time.Microsecond, 2 * time.Microsecond, 4}, ""},
+		{"queue=120;compute=350;batch=8", Timing{Queue: 120 * time.Microsecond, Compute: 350 * time.Microsecond, Batch: 8}, ""},
+		{"queue=0;compute=17", Timing{Queue: 0, Compute: 17 * time.Microsecond, Batch: 0}, ""},
+		{" compute=5 ; queue=3 ;batch=1; ", Timing{Queue: 3 * time.Microsecond, Compute: 5 * time.Microsecond, Batch: 1}, ""},
+		{"queue=1;compute=2;batch=4;engine=native", Timing{Queue: time.Microsecond, Compute: 2 * time.Microsecond, Batch: 4}, ""},
 		{"queue=1", Timing{}, "want queue=<µs>;compute=<µs>"},
 		{"", Timing{}, "want queue=<µs>;compute=<µs>"},
 		{"queue=1;compute", Timing{}, `"compute" is not key=value`},
