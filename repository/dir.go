@@ -56,8 +56,8 @@ func newOptions(opts []Option) options {
 	return o
 }
 
-// dir is the Source of a local directory.
-type dir struct {
+// dirSource is the Source of a local directory.
+type dirSource struct {
 	root string
 	repo fsRepo
 	opts options
@@ -70,7 +70,7 @@ type dir struct {
 // size@mtime. Watch uses file notifications (fsnotify) on the root, the
 // model directories and their subdirectories, and polls as a safety net.
 func NewDir(root string, opts ...Option) Source {
-	return &dir{root: root, repo: dirRepo(root), opts: newOptions(opts)}
+	return &dirSource{root: root, repo: dirRepo(root), opts: newOptions(opts)}
 }
 
 // dirRepo reads the repository in the local directory root; messages name
@@ -87,13 +87,15 @@ func dirRepo(root string) fsRepo {
 }
 
 // List implements Source.
-func (d *dir) List(ctx context.Context) ([]Entry, error) { return d.repo.list(ctx) }
+func (d *dirSource) List(ctx context.Context) ([]Entry, error) { return d.repo.list(ctx) }
 
 // Get implements Source.
-func (d *dir) Get(ctx context.Context, name string) (Entry, error) { return d.repo.get(ctx, name) }
+func (d *dirSource) Get(ctx context.Context, name string) (Entry, error) {
+	return d.repo.get(ctx, name)
+}
 
 // FS implements Source: the model's directory (os.DirFS).
-func (d *dir) FS(name string) (fs.FS, error) {
+func (d *dirSource) FS(name string) (fs.FS, error) {
 	if err := d.repo.checkModel(name); err != nil {
 		return nil, err
 	}
@@ -101,21 +103,21 @@ func (d *dir) FS(name string) (fs.FS, error) {
 }
 
 // String implements Source.
-func (d *dir) String() string { return "dir " + d.root }
+func (d *dirSource) String() string { return "dir " + d.root }
 
-func (d *dir) localDir(name string) (string, bool) { return filepath.Join(d.root, name), true }
+func (d *dirSource) localDir(name string) (string, bool) { return filepath.Join(d.root, name), true }
 
 // Watch implements Source. It reports file notifications from the root,
 // the model directories and their subdirectories (directories that appear
 // are added as they do), debounced, and a possible change every poll
 // interval.
-func (d *dir) Watch(ctx context.Context) <-chan struct{} {
+func (d *dirSource) Watch(ctx context.Context) <-chan struct{} {
 	ch := make(chan struct{}, 1)
 	go d.watch(ctx, ch)
 	return ch
 }
 
-func (d *dir) watch(ctx context.Context, ch chan<- struct{}) {
+func (d *dirSource) watch(ctx context.Context, ch chan<- struct{}) {
 	defer close(ch)
 	log := d.opts.log
 	notify := func() {
@@ -175,7 +177,7 @@ func (d *dir) watch(ctx context.Context, ch chan<- struct{}) {
 // (versions, and others that may hold a labels file) to the watcher, once
 // each, before the consumer is told to read them. Directories that went
 // away are dropped by fsnotify itself.
-func (d *dir) watchDirs(w *fsnotify.Watcher, watched map[string]bool) {
+func (d *dirSource) watchDirs(w *fsnotify.Watcher, watched map[string]bool) {
 	if w == nil {
 		return
 	}

@@ -326,3 +326,16 @@ func TestScanAgreesWithDir(t *testing.T) {
 		t.Errorf("ScanModel = %+v, %v", sm, err)
 	}
 }
+
+func TestFileSHA256FS(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "m", "1", "model.onnx"), "abc")
+	sum, n, err := FileSHA256FS(os.DirFS(filepath.Join(root, "m")), "1/model.onnx")
+	want, wantN, _ := FileSHA256(filepath.Join(root, "m", "1", "model.onnx"))
+	if err != nil || sum != want || n != wantN || n != 3 {
+		t.Fatalf("FileSHA256FS = %s, %d, %v; want %s, %d", sum, n, err, want, wantN)
+	}
+	if _, _, err := FileSHA256FS(os.DirFS(root), "nope"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -74,7 +74,9 @@ func (m *Memory) Put(p string, data []byte) {
 }
 
 // Remove removes the file or directory at the slash-separated path p,
-// with everything under it. Removing nothing notifies nobody.
+// with everything under it. As in object storage, a directory not made
+// with Put exists only while it holds a file. Removing nothing notifies
+// nobody.
 func (m *Memory) Remove(p string) {
 	p = strings.TrimSuffix(p, "/")
 	m.mu.Lock()

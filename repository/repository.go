@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -83,10 +84,25 @@ func FileSHA256(path string) (string, int64, error) {
 		return "", 0, err
 	}
 	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
+	return readSHA256(f, path)
+}
+
+// FileSHA256FS returns the hex sha256 and the size of the file name in
+// fsys, such as a version's model file in a Source's FS.
+func FileSHA256FS(fsys fs.FS, name string) (string, int64, error) {
+	f, err := fsys.Open(name)
 	if err != nil {
-		return "", 0, fmt.Errorf("reading %s: %w", path, err)
+		return "", 0, err
+	}
+	defer f.Close()
+	return readSHA256(f, name)
+}
+
+func readSHA256(r io.Reader, name string) (string, int64, error) {
+	h := sha256.New()
+	n, err := io.Copy(h, r)
+	if err != nil {
+		return "", 0, fmt.Errorf("reading %s: %w", name, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), n, nil
 }
