@@ -96,7 +96,7 @@ func New(cfg Config) (*App, error) {
 func (a *App) listen() error {
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {
-		return fmt.Errorf("HTTP address: %w", err)
+		return fmt.Errorf("--http-addr: %w", err)
 	}
 	a.ln, a.HTTPAddr = ln, ln.Addr().String()
 	if a.cfg.GRPCAddr == "" {
@@ -104,7 +104,7 @@ func (a *App) listen() error {
 	}
 	if a.gln, err = net.Listen("tcp", a.cfg.GRPCAddr); err != nil {
 		ln.Close()
-		return fmt.Errorf("gRPC address: %w", err)
+		return fmt.Errorf("--grpc-addr: %w", err)
 	}
 	a.GRPCAddr = a.gln.Addr().String()
 	return nil
@@ -146,6 +146,7 @@ func (a *App) load(ctx context.Context, stop context.CancelCauseFunc) {
 	defer close(a.stopped)
 	err := a.Models.Load(ctx, a.source)
 	a.loadErr = err
+	a.Server.ReadinessChanged()
 	close(a.loaded)
 	if err != nil {
 		if ctx.Err() == nil {

@@ -50,6 +50,7 @@ func (s *Server) startGRPC(ctx context.Context, ln net.Listener) *grpcServer {
 	reflection.Register(gs)
 	wctx, cancel := context.WithCancel(ctx)
 	g := &grpcServer{srv: gs, health: hs, served: make(chan error, 1), stopWatch: cancel, watching: make(chan struct{}), endStreams: endStreams}
+	s.health.Store(hs)
 	s.updateHealth(hs) // before the first call can arrive
 	go func() {
 		defer close(g.watching)
@@ -71,6 +72,15 @@ func (s *Server) watchReadiness(ctx context.Context, hs *health.Server) {
 		case <-t.C:
 			s.updateHealth(hs)
 		}
+	}
+}
+
+// ReadinessChanged tells the server that readiness may have changed (the
+// repository finished loading), so that the gRPC health service reports
+// it at once rather than at its next poll.
+func (s *Server) ReadinessChanged() {
+	if hs := s.health.Load(); hs != nil {
+		s.updateHealth(hs)
 	}
 }
 

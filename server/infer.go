@@ -14,11 +14,12 @@ import (
 // shadow, batching, sessions, output selection and classification), and
 // the adapter encodes the serving.Response.
 
-// jsonInput decodes one input's JSON value (nested arrays). Strings or
-// {"b64": ...} values given for the image input of a model with image
-// preprocessing are encoded images, one per element.
-func jsonInput(v *serving.Version, in engine.TensorInfo, raw json.RawMessage) (*tensor.Tensor, error) {
-	asBytes := in.Name == v.Codec().ImageInput() && hasStringLeaf(raw)
+// jsonInput decodes one input's JSON value (nested arrays). {"b64": ...}
+// values (and, with strs, plain strings) given for the image input of a
+// model with image preprocessing are encoded images, one per element.
+// The seed route leaves strs off: there "NaN" is a float.
+func jsonInput(v *serving.Version, in engine.TensorInfo, raw json.RawMessage, strs bool) (*tensor.Tensor, error) {
+	asBytes := in.Name == v.Codec().ImageInput() && (strs && hasStringLeaf(raw) || hasB64Leaf(raw))
 	t, err := tfDecode(raw, in.DType, asBytes)
 	if err != nil {
 		return nil, fmt.Errorf("input %q (%v): %w", in.Name, in.DType, err)

@@ -160,7 +160,7 @@ func (s *Server) predictTensors(r *http.Request, v *serving.Version) (any, error
 		if err != nil {
 			return nil, err
 		}
-		if inputs[name], err = jsonInput(v, in, raw); err != nil {
+		if inputs[name], err = jsonInput(v, in, raw, false); err != nil {
 			return nil, err
 		}
 	}

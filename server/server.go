@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
 
 	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/serving"
@@ -81,6 +82,7 @@ type Server struct {
 	drainTimeout time.Duration
 	handler      http.Handler
 	stopping     atomic.Bool
+	health       atomic.Pointer[health.Server] // the gRPC health service, while serving
 }
 
 // Option configures a Server.

@@ -32,7 +32,15 @@ func isObject(raw json.RawMessage) bool {
 
 // hasStringLeaf reports whether the first element of a nested JSON array is
 // a string or a b64 object.
-func hasStringLeaf(raw json.RawMessage) bool {
+func hasStringLeaf(raw json.RawMessage) bool { return firstLeaf(raw, true) }
+
+// hasB64Leaf reports whether the first element of a nested JSON array is
+// a b64 object.
+func hasB64Leaf(raw json.RawMessage) bool { return firstLeaf(raw, false) }
+
+// firstLeaf reports whether the first element of a nested JSON array is a
+// b64 object or, with strs, a string.
+func firstLeaf(raw json.RawMessage, strs bool) bool {
 	for {
 		raw = bytes.TrimSpace(raw)
 		if len(raw) == 0 {
@@ -40,7 +48,7 @@ func hasStringLeaf(raw json.RawMessage) bool {
 		}
 		switch raw[0] {
 		case '"':
-			return true
+			return strs
 		case '{':
 			return isB64(raw)
 		case '[':

@@ -122,7 +122,7 @@ func tfRowInputs(v *serving.Version, instances json.RawMessage) (map[string]*ten
 		if err != nil {
 			return nil, 0, err
 		}
-		t, err := jsonInput(v, in, joinRows(rows))
+		t, err := jsonInput(v, in, joinRows(rows), true)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -155,7 +155,7 @@ func tfNamedRows(v *serving.Version, rows []map[string]json.RawMessage) (map[str
 		if err != nil {
 			return nil, err
 		}
-		if inputs[name], err = jsonInput(v, in, joinRows(col)); err != nil {
+		if inputs[name], err = jsonInput(v, in, joinRows(col), true); err != nil {
 			return nil, err
 		}
 	}
@@ -170,7 +170,7 @@ func tfColumnInputs(v *serving.Version, raw json.RawMessage) (map[string]*tensor
 		if err != nil {
 			return nil, err
 		}
-		t, err := jsonInput(v, in, raw)
+		t, err := jsonInput(v, in, raw, true)
 		if err != nil {
 			return nil, err
 		}
@@ -186,7 +186,7 @@ func tfColumnInputs(v *serving.Version, raw json.RawMessage) (map[string]*tensor
 		if err != nil {
 			return nil, err
 		}
-		if inputs[name], err = jsonInput(v, in, val); err != nil {
+		if inputs[name], err = jsonInput(v, in, val, true); err != nil {
 			return nil, err
 		}
 	}
