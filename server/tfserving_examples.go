@@ -6,6 +6,7 @@ import (
 	"maps"
 	"net/http"
 
+	"github.com/inferd/inferd/codec"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/tensor"
@@ -31,15 +32,16 @@ func (s *Server) tfExamples(r *http.Request, v *serving.Version, verb string) (a
 		return nil, errorf(http.StatusBadRequest, `request has no "examples"`)
 	}
 	// Check that the model fits the verb before running it.
-	var regressOut string
+	infer := &serving.Request{Predictions: verb == "classify", MaxPixels: s.maxPixels}
 	if verb == "classify" && !v.Codec().IsClassifier() {
 		return nil, errorf(http.StatusBadRequest, "model %q cannot :classify: its config.yaml has no postprocess section; use :predict", v.ModelName)
 	}
 	if verb == "regress" {
-		var err error
-		if regressOut, err = regressionOutput(v); err != nil {
+		out, err := regressionOutput(v)
+		if err != nil {
 			return nil, err
 		}
+		infer.Outputs = []serving.OutputRequest{{Name: out}}
 	}
 	rows := make([]map[string]json.RawMessage, len(req.Examples))
 	for i, ex := range req.Examples {
@@ -49,30 +51,39 @@ func (s *Server) tfExamples(r *http.Request, v *serving.Version, verb string) (a
 		}
 		maps.Copy(rows[i], ex)
 	}
-	inputs, err := tfNamedRows(v, rows)
-	if err != nil {
+	var err error
+	if infer.Inputs, err = tfNamedRows(v, rows); err != nil {
 		return nil, err
 	}
-	res, err := v.Infer(r.Context(), &serving.Request{Inputs: inputs, Predictions: verb == "classify", MaxPixels: s.maxPixels})
+	res, err := v.Infer(r.Context(), infer)
 	if err != nil {
 		return nil, err
 	}
 	if verb == "regress" {
-		outs := outputMap(res)
-		t := outs[regressOut]
-		if t.Len() != len(rows) {
-			return nil, fmt.Errorf("%w: output %q has shape %v, not one value per example", engine.ErrInvalidInput, regressOut, t.Shape())
-		}
-		return map[string]json.RawMessage{"results": tensor.AppendJSON(nil, mustFlat(t))}, nil
+		return tfRegressAnswer(res.Outputs[0], len(rows))
 	}
-	results := make([][][2]any, len(res.Predictions))
-	for i, row := range res.Predictions {
+	return tfClassifyAnswer(res.Predictions), nil
+}
+
+// tfRegressAnswer is {"results": [<value>, ...]}, one value per example.
+func tfRegressAnswer(out serving.Output, examples int) (any, error) {
+	t := out.Tensor
+	if t.Len() != examples {
+		return nil, fmt.Errorf("%w: output %q has shape %v, not one value per example", engine.ErrInvalidInput, out.Name, t.Shape())
+	}
+	return map[string]json.RawMessage{"results": tensor.AppendJSON(nil, mustFlat(t))}, nil
+}
+
+// tfClassifyAnswer is {"results": [[[label, score], ...], ...]}.
+func tfClassifyAnswer(preds [][]codec.Prediction) any {
+	results := make([][][2]any, len(preds))
+	for i, row := range preds {
 		results[i] = make([][2]any, len(row))
 		for j, p := range row {
 			results[i][j] = [2]any{p.Label, p.Score}
 		}
 	}
-	return map[string]any{"results": results}, nil
+	return map[string]any{"results": results}
 }
 
 // regressionOutput is the output :regress answers: the only (or the

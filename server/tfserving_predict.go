@@ -69,39 +69,51 @@ func (s *Server) tfPredict(r *http.Request, v *serving.Version) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	outs := outputMap(res)
-	declared := v.Outputs()
-	if !rowFormat {
-		if len(declared) == 1 {
-			return map[string]json.RawMessage{"outputs": tfEncode(declared[0].Name, outs[declared[0].Name])}, nil
-		}
-		cols := map[string]json.RawMessage{}
-		for _, d := range declared {
-			cols[d.Name] = tfEncode(d.Name, outs[d.Name])
-		}
-		return map[string]any{"outputs": cols}, nil
+	if rowFormat {
+		return tfRowAnswer(res.Outputs, rows)
 	}
-	byOutput := map[string][]json.RawMessage{}
-	for _, d := range declared {
-		t := outs[d.Name]
+	return tfColumnAnswer(res.Outputs), nil
+}
+
+// tfColumnAnswer is {"outputs": <the only output>} or {"outputs": {<name>:
+// <value>, ...}}.
+func tfColumnAnswer(outs []serving.Output) any {
+	if len(outs) == 1 {
+		return map[string]json.RawMessage{"outputs": tfEncode(outs[0].Name, outs[0].Tensor)}
+	}
+	cols := make(map[string]json.RawMessage, len(outs))
+	for _, o := range outs {
+		cols[o.Name] = tfEncode(o.Name, o.Tensor)
+	}
+	return map[string]any{"outputs": cols}
+}
+
+// tfRowAnswer is {"predictions": [<row>, ...]}, a row being the only
+// output's value or an object of named output values; every output must
+// have one row per instance.
+func tfRowAnswer(outs []serving.Output, rows int) (any, error) {
+	byOutput := make([][]json.RawMessage, len(outs))
+	for i, o := range outs {
+		t := o.Tensor
 		if t.Rank() == 0 || t.Shape()[0] != rows {
-			return nil, fmt.Errorf("%w: output %q has shape %v, not one row per instance (%d); use the columnar format (\"inputs\")", engine.ErrInvalidInput, d.Name, t.Shape(), rows)
+			return nil, fmt.Errorf("%w: output %q has shape %v, not one row per instance (%d); use the columnar format (\"inputs\")", engine.ErrInvalidInput, o.Name, t.Shape(), rows)
 		}
-		if byOutput[d.Name], err = splitRows(tfEncode(d.Name, t)); err != nil {
+		var err error
+		if byOutput[i], err = splitRows(tfEncode(o.Name, t)); err != nil {
 			return nil, err
 		}
 	}
 	preds := make([]any, rows)
-	for i := range preds {
-		if len(declared) == 1 {
-			preds[i] = byOutput[declared[0].Name][i]
+	for r := range preds {
+		if len(outs) == 1 {
+			preds[r] = byOutput[0][r]
 			continue
 		}
-		row := map[string]json.RawMessage{}
-		for _, d := range declared {
-			row[d.Name] = byOutput[d.Name][i]
+		row := make(map[string]json.RawMessage, len(outs))
+		for i, o := range outs {
+			row[o.Name] = byOutput[i][r]
 		}
-		preds[i] = row
+		preds[r] = row
 	}
 	return map[string]any{"predictions": preds}, nil
 }
