@@ -1,8 +1,11 @@
 package imagebuild
 
 import (
+	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/inferd/inferd/model"
@@ -63,11 +66,11 @@ type ModelVersion struct {
 // readable model file are errors when selected: an image never carries a
 // model that cannot load.
 func SelectModels(root string, sels []Selector) ([]Model, error) {
-	scanned, err := repository.Scan(root)
+	scanned, err := repository.NewDir(root).List(context.Background())
 	if err != nil {
 		return nil, err
 	}
-	byName := map[string]repository.Model{}
+	byName := map[string]repository.Entry{}
 	for _, m := range scanned {
 		byName[m.Name] = m
 	}
@@ -111,7 +114,8 @@ func SelectModels(root string, sels []Selector) ([]Model, error) {
 		if m.ConfigErr != nil {
 			return nil, fmt.Errorf("model %s: %w", m.Name, m.ConfigErr)
 		}
-		sel := Model{Name: m.Name, Dir: m.Dir, Labels: m.Config.VersionLabels}
+		dir := filepath.Join(root, m.Name)
+		sel := Model{Name: m.Name, Dir: dir, Labels: m.Config.VersionLabels}
 		for _, v := range m.Versions {
 			if !all[m.Name] && !picked[m.Name][v.Number] {
 				continue
@@ -119,11 +123,11 @@ func SelectModels(root string, sels []Selector) ([]Model, error) {
 			if v.Err != nil {
 				return nil, fmt.Errorf("model %s: %w", m.Name, v.Err)
 			}
-			sum, size, err := repository.FileSHA256(v.Path)
+			sum, size, err := repository.FileSHA256(filepath.Join(dir, filepath.FromSlash(v.File)))
 			if err != nil {
 				return nil, fmt.Errorf("model %s version %d: %w", m.Name, v.Number, err)
 			}
-			sel.Versions = append(sel.Versions, ModelVersion{Number: v.Number, Dir: v.Dir, SHA256: sum, Size: size})
+			sel.Versions = append(sel.Versions, ModelVersion{Number: v.Number, Dir: filepath.Join(dir, strconv.Itoa(v.Number)), SHA256: sum, Size: size})
 		}
 		if len(sel.Versions) == 0 {
 			return nil, fmt.Errorf("model %s has no versions (numbered directories holding %s)", m.Name, repository.ModelFile)
@@ -136,7 +140,7 @@ func SelectModels(root string, sels []Selector) ([]Model, error) {
 
 // resolveVersion turns a selector's version (3, v3 or a label) into a
 // version number present in m.
-func resolveVersion(m repository.Model, s string) (int, error) {
+func resolveVersion(m repository.Entry, s string) (int, error) {
 	n, err := model.ParseVersion(s)
 	if err != nil {
 		label, ok := m.Config.VersionLabels[s]
@@ -153,7 +157,7 @@ func resolveVersion(m repository.Model, s string) (int, error) {
 	return 0, fmt.Errorf("model %s has no version %d", m.Name, n)
 }
 
-func modelNames(ms []repository.Model) string {
+func modelNames(ms []repository.Entry) string {
 	if len(ms) == 0 {
 		return "no models"
 	}

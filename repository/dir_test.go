@@ -295,38 +295,6 @@ func TestDirWatchPolls(t *testing.T) {
 	receive(t, ch, "second poll")
 }
 
-func TestScanAgreesWithDir(t *testing.T) {
-	root := t.TempDir()
-	write(t, filepath.Join(root, "m", "config.yaml"), "description: m\n")
-	write(t, filepath.Join(root, "m", "1", "model.onnx"), "onnx")
-	write(t, filepath.Join(root, "m", "2", "README"), "")
-	models, err := Scan(root)
-	if err != nil {
-		t.Fatal(err)
-	}
-	entries, err := NewDir(root).List(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(models) != 1 || len(entries) != 1 {
-		t.Fatalf("%d models, %d entries", len(models), len(entries))
-	}
-	m, e := models[0], entries[0]
-	if m.ConfigDigest != e.ConfigID || m.Config.Description != e.Config.Description || m.Dir != filepath.Join(root, "m") {
-		t.Errorf("model %+v and entry %+v differ", m, e)
-	}
-	if len(m.Versions) != 2 || m.Versions[0].FileID() != e.Versions[0].FileID || m.Versions[0].Path != filepath.Join(root, "m", "1", "model.onnx") {
-		t.Errorf("versions %+v and %+v differ", m.Versions, e.Versions)
-	}
-	if m.Versions[1].Err == nil || m.Versions[1].Err.Error() != e.Versions[1].Err.Error() {
-		t.Errorf("version errors %v and %v differ", m.Versions[1].Err, e.Versions[1].Err)
-	}
-	sm, err := ScanModel(root, "m")
-	if err != nil || sm.ConfigDigest != m.ConfigDigest || len(sm.Versions) != 2 {
-		t.Errorf("ScanModel = %+v, %v", sm, err)
-	}
-}
-
 func TestFileSHA256FS(t *testing.T) {
 	root := t.TempDir()
 	write(t, filepath.Join(root, "m", "1", "model.onnx"), "abc")

@@ -7,7 +7,5 @@
 // Entry values, serves each model's files as an fs.FS and tells when the
 // repository may have changed (Watch). Settled wraps a Source so that new
 // and changed files are used only once they have stopped changing.
-//
-// Scan and ScanModel are the older, directory-only reading of the same
-// layout, kept until serving uses a Source.
+
 package repository
