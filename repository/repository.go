@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 )
 
@@ -21,17 +20,6 @@ func FileSHA256(path string) (string, int64, error) {
 	}
 	defer f.Close()
 	return readSHA256(f, path)
-}
-
-// FileSHA256FS returns the hex sha256 and the size of the file name in
-// fsys, such as a version's model file in a Source's FS.
-func FileSHA256FS(fsys fs.FS, name string) (string, int64, error) {
-	f, err := fsys.Open(name)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	return readSHA256(f, name)
 }
 
 func readSHA256(r io.Reader, name string) (string, int64, error) {

@@ -166,24 +166,7 @@ func (s *SettledSource) List(ctx context.Context) ([]Entry, error) {
 // Get implements Source: the settled entry, or an error wrapping
 // fs.ErrNotExist when there is none or its config has not settled yet.
 func (s *SettledSource) Get(ctx context.Context, name string) (Entry, error) {
-	if s.d <= 0 {
-		return s.src.Get(ctx, name)
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e, err := s.src.Get(ctx, name)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			delete(s.models, name)
-		}
-		return Entry{}, err
-	}
-	initial := !s.listed && s.models[name] == nil
-	e, ok := s.apply(e, s.now(), initial)
-	if !ok {
-		return Entry{}, fmt.Errorf("model %s: config.yaml has not settled yet: %w", name, fs.ErrNotExist)
-	}
-	return e, nil
+	return s.get(ctx, name, false)
 }
 
 // GetNow returns the entry as the wrapped source has it now, bypassing
@@ -191,6 +174,12 @@ func (s *SettledSource) Get(ctx context.Context, name string) (Entry, error) {
 // returns counts as settled from then on, so that List and Get agree with
 // what the caller loaded.
 func (s *SettledSource) GetNow(ctx context.Context, name string) (Entry, error) {
+	return s.get(ctx, name, true)
+}
+
+// get reads one entry from the wrapped source and settles it; with now,
+// everything in it counts as settled at once.
+func (s *SettledSource) get(ctx context.Context, name string, now bool) (Entry, error) {
 	if s.d <= 0 {
 		return s.src.Get(ctx, name)
 	}
@@ -203,7 +192,11 @@ func (s *SettledSource) GetNow(ctx context.Context, name string) (Entry, error) 
 		}
 		return Entry{}, err
 	}
-	e, _ = s.apply(e, s.now(), true)
+	initial := now || !s.listed && s.models[name] == nil
+	e, ok := s.apply(e, s.now(), initial)
+	if !ok {
+		return Entry{}, fmt.Errorf("model %s: config.yaml has not settled yet: %w", name, fs.ErrNotExist)
+	}
 	return e, nil
 }
 

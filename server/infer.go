@@ -45,12 +45,3 @@ func inputInfo(v *serving.Version, name string) (engine.TensorInfo, error) {
 	}
 	return engine.TensorInfo{}, fmt.Errorf("%w: unknown input %q (model inputs: %v)", engine.ErrInvalidInput, name, engine.InfoNames(ins))
 }
-
-// outputMap indexes a response's outputs by name.
-func outputMap(res *serving.Response) map[string]*tensor.Tensor {
-	m := make(map[string]*tensor.Tensor, len(res.Outputs))
-	for _, o := range res.Outputs {
-		m[o.Name] = o.Tensor
-	}
-	return m
-}
