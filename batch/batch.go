@@ -11,7 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/inferd/inferd/runner"
+	"github.com/inferd/inferd/serving/runner"
 	"github.com/inferd/inferd/tensor"
 )
 

@@ -4,7 +4,7 @@ import (
 	"context"
 
 	"github.com/inferd/inferd/engine"
-	"github.com/inferd/inferd/runner"
+	"github.com/inferd/inferd/serving/runner"
 	"github.com/inferd/inferd/tensor"
 )
 

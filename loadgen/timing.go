@@ -1,6 +1,6 @@
 package loadgen
 
-import datarunner "github.com/inferd/inferd/runner"
+import datarunner "github.com/inferd/inferd/serving/runner"
 
 // TimingHeader is the HTTP response header (and, in lower case, the gRPC
 // response metadata key) in which inferd reports how a request was served:

@@ -14,7 +14,7 @@ import (
 	"github.com/inferd/inferd/batch"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/preprocess"
-	"github.com/inferd/inferd/runner"
+	"github.com/inferd/inferd/serving/runner"
 	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/tensor"
 )

@@ -16,7 +16,7 @@ import (
 	"google.golang.org/grpc/reflection"
 
 	v2 "github.com/inferd/inferd/api/v2"
-	"github.com/inferd/inferd/runner"
+	"github.com/inferd/inferd/serving/runner"
 )
 
 // readinessPoll is how often the gRPC health service re-checks readiness.

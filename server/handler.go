@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/inferd/inferd/runner"
+	"github.com/inferd/inferd/serving/runner"
 )
 
 // reqInfo carries what a handler learned about the request into metrics

@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/inferd/inferd/codec"
+	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/tensor"
 )

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/inferd/inferd/codec"
+	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/tensor"
 )

@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/inferd/inferd/batch"
-	"github.com/inferd/inferd/codec"
+	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/model"
 	"github.com/inferd/inferd/repository"
-	"github.com/inferd/inferd/runner"
+	"github.com/inferd/inferd/serving/runner"
 )
 
 // load opens v's model file in its engine and makes it AVAILABLE, or

@@ -7,9 +7,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/inferd/inferd/codec"
+	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/engine"
-	"github.com/inferd/inferd/runner"
+	"github.com/inferd/inferd/serving/runner"
 	"github.com/inferd/inferd/tensor"
 )
 

@@ -8,7 +8,7 @@ import (
 	"io/fs"
 	"strings"
 
-	"github.com/inferd/inferd/codec"
+	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/model"
 	"github.com/inferd/inferd/preprocess"
