@@ -14,8 +14,8 @@ import (
 	"github.com/inferd/inferd/batch"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/preprocess"
-	"github.com/inferd/inferd/serving/runner"
 	"github.com/inferd/inferd/serving"
+	"github.com/inferd/inferd/serving/runner"
 	"github.com/inferd/inferd/tensor"
 )
 

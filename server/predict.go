@@ -10,8 +10,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/serving"
+	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/tensor"
 )
 

@@ -6,9 +6,9 @@ import (
 	"maps"
 	"net/http"
 
-	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/serving"
+	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/tensor"
 )
 

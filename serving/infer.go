@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/tensor"
 )
 

@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/inferd/inferd/batch"
-	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/model"
 	"github.com/inferd/inferd/repository"
+	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/serving/runner"
 )
 

@@ -7,8 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/serving/runner"
 	"github.com/inferd/inferd/tensor"
 )
