@@ -22,6 +22,10 @@ func (m *Manager) Explicit() bool { return m.explicit }
 // versions: READY for AVAILABLE ones, UNAVAILABLE with a reason otherwise.
 func (m *Manager) Index(ctx context.Context) ([]IndexEntry, error) {
 	m.syncMu.Lock()
+	if m.source == nil {
+		m.syncMu.Unlock()
+		return nil, errNoRepository
+	}
 	found, err := m.source.List(ctx)
 	m.syncMu.Unlock()
 	if err != nil {
@@ -60,6 +64,9 @@ func (m *Manager) Index(ctx context.Context) ([]IndexEntry, error) {
 func (m *Manager) LoadModel(ctx context.Context, name string) error {
 	m.syncMu.Lock()
 	defer m.syncMu.Unlock()
+	if m.repo == nil {
+		return errNoRepository
+	}
 	e, err := m.repo.GetNow(ctx, name)
 	if err != nil {
 		return fmt.Errorf("%w: model %q in the repository: %v", ErrNotFound, name, err)

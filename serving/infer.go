@@ -94,7 +94,7 @@ func (s *servable) inputs(req *Request) (map[string]*tensor.Tensor, error) {
 		return c.DecodeInputs(req.Inputs, req.MaxPixels)
 	}
 	if c.AcceptsImages() && !c.IsClassifier() {
-		return nil, fmt.Errorf("%w: model %q has no postprocess section in config.yaml, so image answers cannot be ranked; send JSON tensors", engine.ErrInvalidInput, s.name())
+		return nil, fmt.Errorf("%w: model %q has no postprocess section in config.yaml, so image answers cannot be ranked; send JSON tensors", engine.ErrInvalidInput, s.model)
 	}
 	name := func(i int) string {
 		if i < len(req.ImageNames) {
@@ -108,8 +108,6 @@ func (s *servable) inputs(req *Request) (map[string]*tensor.Tensor, error) {
 	}
 	return map[string]*tensor.Tensor{c.ImageInput(): t}, nil
 }
-
-func (s *servable) name() string { return s.model }
 
 // checkOutputs validates requested outputs before anything runs: known
 // names, no duplicates, classification only of score-like outputs.
@@ -146,7 +144,7 @@ func (s *servable) selectOutputs(outs map[string]*tensor.Tensor, req *Request) (
 	for _, r := range reqs {
 		t, ok := outs[r.Name]
 		if !ok {
-			return nil, fmt.Errorf("model %q produced no output %q", s.name(), r.Name)
+			return nil, fmt.Errorf("model %q produced no output %q", s.model, r.Name)
 		}
 		if r.Classes > 0 {
 			var err error

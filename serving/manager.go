@@ -119,6 +119,10 @@ func (m *Manager) LoadRepository(ctx context.Context, root string) error {
 	return m.Load(ctx, repository.NewDir(root, repository.WithPollInterval(m.poll), repository.WithLogger(m.log)))
 }
 
+// errNoRepository is returned by calls that need the repository before
+// Load has been given one.
+var errNoRepository = fmt.Errorf("%w: the model repository is not loaded yet", ErrUnavailable)
+
 // Load reads the repository src and loads what the version policies
 // select (nothing, under explicit control); Watch then follows it.
 // Problems with a model or version are recorded on it and logged; the
@@ -145,8 +149,12 @@ func (m *Manager) Watch(ctx context.Context) error {
 		return nil
 	}
 	m.syncMu.Lock()
-	changes := m.repo.Watch(ctx)
+	repo := m.repo
 	m.syncMu.Unlock()
+	if repo == nil {
+		return errNoRepository
+	}
+	changes := repo.Watch(ctx)
 	for {
 		select {
 		case <-ctx.Done():

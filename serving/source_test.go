@@ -2,6 +2,7 @@ package serving_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -128,5 +129,22 @@ func TestReloadErrorIsReported(t *testing.T) {
 	}
 	if st := v.Status(); st.State != serving.StateAvailable || st.Err == nil || !strings.Contains(st.Err.Error(), "disk on fire") {
 		t.Fatalf("status %v %v, want AVAILABLE with the reload error", st.State, st.Err)
+	}
+}
+
+func TestBeforeTheRepositoryIsLoaded(t *testing.T) {
+	m := serving.New(serving.WithLogger(quiet()))
+	ctx := context.Background()
+	if _, err := m.Index(ctx); !errors.Is(err, serving.ErrUnavailable) {
+		t.Errorf("Index: %v", err)
+	}
+	if err := m.LoadModel(ctx, "m"); !errors.Is(err, serving.ErrUnavailable) {
+		t.Errorf("LoadModel: %v", err)
+	}
+	if err := m.Sync(ctx); !errors.Is(err, serving.ErrUnavailable) {
+		t.Errorf("Sync: %v", err)
+	}
+	if ready, why := m.Ready(); ready || why == "" {
+		t.Errorf("Ready = %v, %q", ready, why)
 	}
 }

@@ -24,6 +24,9 @@ const maxPasses = 4
 func (m *Manager) Sync(ctx context.Context) error {
 	m.syncMu.Lock()
 	defer m.syncMu.Unlock()
+	if m.repo == nil {
+		return errNoRepository
+	}
 	entries, err := m.repo.List(ctx)
 	if err != nil {
 		return err
