@@ -84,6 +84,15 @@ func TestBadInput(t *testing.T) {
 			}
 		})
 	}
+	checkServesAfterBadInput(t, s.url, big, okJSON, png)
+}
+
+// checkServesAfterBadInput sends digits v1 at base a body twice big that
+// streams past the limit without announcing its length, then checks that
+// the server still answers okJSON and png and is ready.
+func checkServesAfterBadInput(t *testing.T, base string, big []byte, okJSON string, png []byte) {
+	t.Helper()
+	v1 := base + "/models/digits/v1"
 	// A body that streams past the limit without announcing its length.
 	req, _ := http.NewRequest(http.MethodPost, v1, io.MultiReader(bytes.NewReader(big), bytes.NewReader(big)))
 	req.Header.Set("Content-Type", "image/png")
@@ -100,7 +109,7 @@ func TestBadInput(t *testing.T) {
 	if len(ans.Predictions) == 0 || ans.Predictions[0].Label != "7" {
 		t.Errorf("image after bad input: %+v", ans)
 	}
-	if r := get(t, s.url+"/readyz"); r.code != 200 {
+	if r := get(t, base+"/readyz"); r.code != 200 {
 		t.Errorf("/readyz after bad input: %d", r.code)
 	}
 }

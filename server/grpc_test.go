@@ -77,6 +77,41 @@ func TestGRPCurl(t *testing.T) {
 		}
 		return out
 	}
+	checkGRPCurlReflection(t, mustCall)
+
+	const n = 2
+	x, _, _ := digitsBatch(t, n)
+	body := fmt.Sprintf(`{"inputs": [{"name": "input", "shape": [%d, 1, 8, 8], "datatype": "FP32", "data": %s}]}`, n, tensor.AppendJSON(nil, x))
+	_, outs := v2Outputs(t, do(t, http.MethodPost, s.URL+"/v2/models/digits/infer", "application/json", []byte(body)))
+	want := outs["logits"]
+	checkGRPCurlTyped(t, mustCall, x, want)
+	checkGRPCurlRaw(t, mustCall, x, want)
+
+	out, err := call(`{"model_name": "cats", "inputs": [{"name": "input", "datatype": "FP32", "shape": [1]}]}`, "inference.GRPCInferenceService/ModelInfer")
+	if err == nil || !strings.Contains(out, "NotFound") || !strings.Contains(out, `model "cats"`) {
+		t.Errorf("unknown model: %v\n%s", err, out)
+	}
+}
+
+// grpcurlAnswer is grpcurl's JSON of a ModelInferResponse with one FP32
+// output.
+type grpcurlAnswer struct {
+	ID      string `json:"id"`
+	Outputs []struct {
+		Name     string
+		Datatype string
+		Shape    []string
+		Contents struct {
+			Fp32Contents []float32
+		}
+	}
+	RawOutputContents [][]byte
+}
+
+// checkGRPCurlReflection checks that grpcurl lists and describes the
+// services by reflection and calls ServerMetadata and health.
+func checkGRPCurlReflection(t *testing.T, mustCall func(data string, args ...string) string) {
+	t.Helper()
 	list := mustCall("", "list")
 	for _, svc := range []string{"inference.GRPCInferenceService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"} {
 		if !strings.Contains(list, svc) {
@@ -92,27 +127,16 @@ func TestGRPCurl(t *testing.T) {
 	if out := mustCall("", "grpc.health.v1.Health/Check"); !strings.Contains(out, `"status": "SERVING"`) {
 		t.Errorf("health:\n%s", out)
 	}
+}
 
-	const n = 2
-	x, _, _ := digitsBatch(t, n)
-	body := fmt.Sprintf(`{"inputs": [{"name": "input", "shape": [%d, 1, 8, 8], "datatype": "FP32", "data": %s}]}`, n, tensor.AppendJSON(nil, x))
-	_, outs := v2Outputs(t, do(t, http.MethodPost, s.URL+"/v2/models/digits/infer", "application/json", []byte(body)))
-	want := outs["logits"]
-
+// checkGRPCurlTyped infers x with typed contents through grpcurl; the
+// answer is want.
+func checkGRPCurlTyped(t *testing.T, mustCall func(data string, args ...string) string, x, want *tensor.Tensor) {
+	t.Helper()
+	n := x.Shape()[0]
 	typed := fmt.Sprintf(`{"model_name": "digits", "model_version": "1", "id": "curl", "inputs": [{"name": "input", "datatype": "FP32", "shape": [%d, 1, 8, 8], "contents": {"fp32_contents": %s}}]}`,
 		n, tensor.AppendJSON(nil, tensor.MustFromSlice(tensor.Data[float32](x), x.Len())))
-	var ans struct {
-		ID      string `json:"id"`
-		Outputs []struct {
-			Name     string
-			Datatype string
-			Shape    []string
-			Contents struct {
-				Fp32Contents []float32
-			}
-		}
-		RawOutputContents [][]byte
-	}
+	var ans grpcurlAnswer
 	if err := json.Unmarshal([]byte(mustCall(typed, "inference.GRPCInferenceService/ModelInfer")), &ans); err != nil {
 		t.Fatal(err)
 	}
@@ -120,10 +144,16 @@ func TestGRPCurl(t *testing.T) {
 		t.Fatalf("typed answer %+v", ans)
 	}
 	sameTensor(t, "grpcurl typed", tensor.MustFromSlice(ans.Outputs[0].Contents.Fp32Contents, n, 10), want)
+}
 
+// checkGRPCurlRaw infers x with raw_input_contents through grpcurl; the
+// raw answer is want.
+func checkGRPCurlRaw(t *testing.T, mustCall func(data string, args ...string) string, x, want *tensor.Tensor) {
+	t.Helper()
+	n := x.Shape()[0]
 	raw := fmt.Sprintf(`{"model_name": "digits", "inputs": [{"name": "input", "datatype": "FP32", "shape": [%d, 1, 8, 8]}], "raw_input_contents": [%q]}`,
 		n, base64.StdEncoding.EncodeToString(v2.AppendRaw(nil, x)))
-	ans.RawOutputContents = nil
+	var ans grpcurlAnswer
 	if err := json.Unmarshal([]byte(mustCall(raw, "inference.GRPCInferenceService/ModelInfer")), &ans); err != nil {
 		t.Fatal(err)
 	}
@@ -135,11 +165,6 @@ func TestGRPCurl(t *testing.T) {
 		t.Fatal(err)
 	}
 	sameTensor(t, "grpcurl raw", got, want)
-
-	out, err := call(`{"model_name": "cats", "inputs": [{"name": "input", "datatype": "FP32", "shape": [1]}]}`, "inference.GRPCInferenceService/ModelInfer")
-	if err == nil || !strings.Contains(out, "NotFound") || !strings.Contains(out, `model "cats"`) {
-		t.Errorf("unknown model: %v\n%s", err, out)
-	}
 }
 
 // Shutdown with gRPC: not serving at once (health), new connections
@@ -147,18 +172,7 @@ func TestGRPCurl(t *testing.T) {
 // holding the drain to its deadline.
 func TestGRPCGracefulShutdown(t *testing.T) {
 	started, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	block := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		if info.FullMethod == "/inference.GRPCInferenceService/ModelInfer" {
-			once.Do(func() { close(started) })
-			select {
-			case <-release:
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
-		}
-		return h(ctx, req)
-	}
+	block := holdModelInfer(started, release)
 	srv, models, httpLn, grpcLn := newServer(t, server.WithGRPCServerOptions(grpc.ChainUnaryInterceptor(block)), server.WithDrainTimeout(20*time.Second))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -173,6 +187,42 @@ func TestGRPCGracefulShutdown(t *testing.T) {
 	if r, err := watch.Recv(); err != nil || r.GetStatus() != healthpb.HealthCheckResponse_SERVING {
 		t.Fatalf("health watch: %v, %v", r, err)
 	}
+	result := inferInBackground(t, conn)
+	<-started
+	cancel() // shutdown begins with a call in flight
+	// The watcher learns at once: NOT_SERVING, then the stream ends.
+	checkNotServingUntilEnd(t, watch)
+	checkStillRunning(t, done, "ServeListeners returned with a call in flight")
+	checkRefused(t, grpcLn.Addr().String(), "a new gRPC connection was accepted during shutdown")
+	close(release)
+	if err := <-result; err != nil {
+		t.Errorf("call in flight: %v", err)
+	}
+	checkReturns(t, done, "ServeListeners", "ServeListeners did not return after the call finished")
+}
+
+// holdModelInfer is an interceptor that holds the first ModelInfer call,
+// and any later one, until release is closed (or the call is cancelled);
+// it closes started when the first arrives.
+func holdModelInfer(started, release chan struct{}) grpc.UnaryServerInterceptor {
+	var once sync.Once
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if info.FullMethod == "/inference.GRPCInferenceService/ModelInfer" {
+			once.Do(func() { close(started) })
+			select {
+			case <-release:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return h(ctx, req)
+	}
+}
+
+// inferInBackground makes a ModelInfer call of one digit on conn in a
+// goroutine; its outcome arrives on the channel.
+func inferInBackground(t *testing.T, conn *grpc.ClientConn) <-chan error {
+	t.Helper()
 	x, _, _ := digitsBatch(t, 1)
 	contents, _ := v2.ContentsOf(x)
 	result := make(chan error, 1)
@@ -184,9 +234,14 @@ func TestGRPCGracefulShutdown(t *testing.T) {
 		}
 		result <- err
 	}()
-	<-started
-	cancel() // shutdown begins with a call in flight
-	for {    // the watcher learns at once: NOT_SERVING, then the stream ends
+	return result
+}
+
+// checkNotServingUntilEnd reads a health watch until its stream ends;
+// every status it sends must be NOT_SERVING.
+func checkNotServingUntilEnd(t *testing.T, watch grpc.ServerStreamingClient[healthpb.HealthCheckResponse]) {
+	t.Helper()
+	for {
 		r, err := watch.Recv()
 		if err != nil {
 			break
@@ -194,27 +249,6 @@ func TestGRPCGracefulShutdown(t *testing.T) {
 		if r.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
 			t.Errorf("health during shutdown: %v", r.GetStatus())
 		}
-	}
-	select {
-	case err := <-done:
-		t.Fatalf("ServeListeners returned with a call in flight: %v", err)
-	case <-time.After(200 * time.Millisecond):
-	}
-	if c, err := net.DialTimeout("tcp", grpcLn.Addr().String(), time.Second); err == nil {
-		c.Close()
-		t.Error("a new gRPC connection was accepted during shutdown")
-	}
-	close(release)
-	if err := <-result; err != nil {
-		t.Errorf("call in flight: %v", err)
-	}
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("ServeListeners: %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("ServeListeners did not return after the call finished")
 	}
 }
 

@@ -89,79 +89,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func TestRolloutUnderLoad(t *testing.T) {
 	root := lifecycleRepo(t, "version_policy: all\nversion_labels: {production: 1}\n", map[int]string{1: "digits"})
 	url, _ := startWatching(t, root)
-	png := sample(t, "7_0.png")
-
-	var (
-		mu      sync.Mutex
-		allowed = map[string]map[string]bool{ // route -> versions valid now
-			"/models/m":            {"1": true},
-			"/models/m/production": {"1": true},
-		}
-		stop      atomic.Bool
-		ok        atomic.Int64
-		failures  []string
-		wg        sync.WaitGroup
-		perRoute  = map[string]map[string]int{}
-		transport = &http.Transport{MaxIdleConnsPerHost: 16}
-		client    = &http.Client{Transport: transport, Timeout: 30 * time.Second}
-	)
-	allow := func(route string, versions ...string) {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, v := range versions {
-			allowed[route][v] = true
-		}
-	}
-	disallow := func(route string, versions ...string) {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, v := range versions {
-			delete(allowed[route], v)
-		}
-	}
-	for i := range 8 {
-		route := []string{"/models/m", "/models/m/production"}[i%2]
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for n := 0; !stop.Load() && n < 100000; n++ {
-				mu.Lock()
-				before := map[string]bool{}
-				for v := range allowed[route] {
-					before[v] = true
-				}
-				mu.Unlock()
-				req, _ := http.NewRequest(http.MethodPost, url+route, strings.NewReader(string(png)))
-				req.Header.Set("Content-Type", "image/png")
-				resp, err := client.Do(req)
-				if err != nil {
-					mu.Lock()
-					failures = append(failures, err.Error())
-					mu.Unlock()
-					continue
-				}
-				var ans struct {
-					Version     string
-					Predictions []struct{ Label string }
-					Error       string
-				}
-				json.NewDecoder(resp.Body).Decode(&ans)
-				resp.Body.Close()
-				mu.Lock()
-				valid := before[ans.Version] || allowed[route][ans.Version]
-				if resp.StatusCode != 200 || !valid || len(ans.Predictions) == 0 || ans.Predictions[0].Label != "7" {
-					failures = append(failures, fmt.Sprintf("%s: %d version %q (allowed %v) %s", route, resp.StatusCode, ans.Version, before, ans.Error))
-				} else {
-					ok.Add(1)
-					if perRoute[route] == nil {
-						perRoute[route] = map[string]int{}
-					}
-					perRoute[route][ans.Version]++
-				}
-				mu.Unlock()
-			}
-		}()
-	}
+	load := newRolloutLoad(url, sample(t, "7_0.png"))
+	load.start(8)
 	do200 := func(method, path string, body any) {
 		t.Helper()
 		r := do(t, method, url+path, "application/json", jsonBody(body))
@@ -174,33 +103,144 @@ func TestRolloutUnderLoad(t *testing.T) {
 	pause()
 	// With version_policy all and no split, the unversioned route goes to
 	// the highest version as soon as version 2 is AVAILABLE.
-	allow("/models/m", "2")
+	load.allow("/models/m", "2")
 	putVersion(t, root, 2, "digits-mlp")
 	waitFor(t, "version 2 AVAILABLE", func() bool { return modelVersions(t, url) == "1:AVAILABLE 2:AVAILABLE" })
-	disallow("/models/m", "1")
+	load.disallow("/models/m", "1")
 	pause()
-	allow("/models/m/production", "2")
+	load.allow("/models/m/production", "2")
 	do200(http.MethodPut, "/models/m/labels/production", map[string]any{"version": 2})
-	disallow("/models/m/production", "1")
+	load.disallow("/models/m/production", "1")
 	pause()
-	allow("/models/m", "1")
+	load.allow("/models/m", "1")
 	do200(http.MethodPut, "/models/m/traffic", map[string]int{"1": 90, "2": 10})
 	pause()
 	do200(http.MethodPut, "/models/m/traffic", map[string]int{"2": 100})
-	disallow("/models/m", "1")
+	load.disallow("/models/m", "1")
 	pause()
 	os.RemoveAll(filepath.Join(root, "m", "1"))
 	waitFor(t, "version 1 unloaded", func() bool { return modelVersions(t, url) == "2:AVAILABLE" })
 	pause()
-	stop.Store(true)
-	wg.Wait()
-	if len(failures) > 0 || ok.Load() == 0 {
-		t.Fatalf("%d requests succeeded, %d failed; first failures: %v", ok.Load(), len(failures), failures[:min(5, len(failures))])
+	load.stopAndCheck(t)
+}
+
+// rolloutLoad is continuous load on the routes of model "m" that checks
+// every answer against the versions valid for its route at that moment.
+type rolloutLoad struct {
+	url    string
+	png    []byte
+	client *http.Client
+	stop   atomic.Bool
+	ok     atomic.Int64
+	wg     sync.WaitGroup
+
+	mu       sync.Mutex
+	allowed  map[string]map[string]bool // route -> versions valid now
+	failures []string
+	perRoute map[string]map[string]int // route -> version -> answers
+}
+
+// newRolloutLoad is load of png on url, with version 1 valid on both
+// routes.
+func newRolloutLoad(url string, png []byte) *rolloutLoad {
+	return &rolloutLoad{
+		url:    url,
+		png:    png,
+		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}, Timeout: 30 * time.Second},
+		allowed: map[string]map[string]bool{
+			"/models/m":            {"1": true},
+			"/models/m/production": {"1": true},
+		},
+		perRoute: map[string]map[string]int{},
 	}
-	if perRoute["/models/m"]["1"] == 0 || perRoute["/models/m"]["2"] == 0 || perRoute["/models/m/production"]["2"] == 0 {
-		t.Errorf("answers per route and version: %v", perRoute)
+}
+
+// allow makes versions valid answers on route.
+func (l *rolloutLoad) allow(route string, versions ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, v := range versions {
+		l.allowed[route][v] = true
 	}
-	t.Logf("%d requests during the rollout, none failed: %v", ok.Load(), perRoute)
+}
+
+// disallow makes versions invalid answers on route.
+func (l *rolloutLoad) disallow(route string, versions ...string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, v := range versions {
+		delete(l.allowed[route], v)
+	}
+}
+
+// start starts clients goroutines, alternating between the two routes,
+// each sending requests one after another until stopped (at most 100000).
+func (l *rolloutLoad) start(clients int) {
+	for i := range clients {
+		route := []string{"/models/m", "/models/m/production"}[i%2]
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for n := 0; !l.stop.Load() && n < 100000; n++ {
+				l.request(route)
+			}
+		}()
+	}
+}
+
+// request sends one request on route and records its outcome: valid if
+// its version was allowed before it was sent or is allowed now.
+func (l *rolloutLoad) request(route string) {
+	l.mu.Lock()
+	before := map[string]bool{}
+	for v := range l.allowed[route] {
+		before[v] = true
+	}
+	l.mu.Unlock()
+	req, _ := http.NewRequest(http.MethodPost, l.url+route, strings.NewReader(string(l.png)))
+	req.Header.Set("Content-Type", "image/png")
+	resp, err := l.client.Do(req)
+	if err != nil {
+		l.mu.Lock()
+		l.failures = append(l.failures, err.Error())
+		l.mu.Unlock()
+		return
+	}
+	var ans struct {
+		Version     string
+		Predictions []struct{ Label string }
+		Error       string
+	}
+	json.NewDecoder(resp.Body).Decode(&ans)
+	resp.Body.Close()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	valid := before[ans.Version] || l.allowed[route][ans.Version]
+	if resp.StatusCode != 200 || !valid || len(ans.Predictions) == 0 || ans.Predictions[0].Label != "7" {
+		l.failures = append(l.failures, fmt.Sprintf("%s: %d version %q (allowed %v) %s", route, resp.StatusCode, ans.Version, before, ans.Error))
+		return
+	}
+	l.ok.Add(1)
+	if l.perRoute[route] == nil {
+		l.perRoute[route] = map[string]int{}
+	}
+	l.perRoute[route][ans.Version]++
+}
+
+// stopAndCheck stops the load, waits for it, and fails if any request
+// failed, none succeeded, or a route never answered with a version it
+// must have served during the rollout.
+func (l *rolloutLoad) stopAndCheck(t *testing.T) {
+	t.Helper()
+	l.stop.Store(true)
+	l.wg.Wait()
+	if len(l.failures) > 0 || l.ok.Load() == 0 {
+		t.Fatalf("%d requests succeeded, %d failed; first failures: %v", l.ok.Load(), len(l.failures), l.failures[:min(5, len(l.failures))])
+	}
+	if l.perRoute["/models/m"]["1"] == 0 || l.perRoute["/models/m"]["2"] == 0 || l.perRoute["/models/m/production"]["2"] == 0 {
+		t.Errorf("answers per route and version: %v", l.perRoute)
+	}
+	t.Logf("%d requests during the rollout, none failed: %v", l.ok.Load(), l.perRoute)
 }
 
 func TestLabelAndTrafficAPI(t *testing.T) {
@@ -249,7 +289,14 @@ func TestLabelAndTrafficAPI(t *testing.T) {
 	if m.Labels["production"] != 1 || m.Traffic["1"] != 90 || m.Traffic["2"] != 10 || m.Policy["all"] != true {
 		t.Errorf("/models/m = %+v", m)
 	}
-	// A pinned client always lands on the same version of the split.
+	checkPinnedClient(t, url)
+	checkDeleteLabelAndTraffic(t, url)
+}
+
+// checkPinnedClient checks that a client sending its ID always lands on
+// the same version of the split of model "m".
+func checkPinnedClient(t *testing.T, url string) {
+	t.Helper()
 	first := ""
 	for i := range 30 {
 		req, _ := http.NewRequest(http.MethodPost, url+"/models/m", strings.NewReader(string(sample(t, "2_0.png"))))
@@ -263,6 +310,12 @@ func TestLabelAndTrafficAPI(t *testing.T) {
 			t.Fatalf("pinned client moved from version %s to %s", first, ans.Version)
 		}
 	}
+}
+
+// checkDeleteLabelAndTraffic deletes the split and the production label of
+// model "m" and checks that both are gone.
+func checkDeleteLabelAndTraffic(t *testing.T, url string) {
+	t.Helper()
 	if r := do(t, "DELETE", url+"/models/m/traffic", "", nil); r.code != 200 {
 		t.Errorf("DELETE traffic: %d %s", r.code, r.body)
 	}

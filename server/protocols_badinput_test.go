@@ -35,15 +35,7 @@ func TestV2BadInput(t *testing.T) {
 	binHead := func(size int) []byte {
 		return []byte(v2Input("[1, 1, 8, 8]", "FP32", fmt.Sprintf(`, "parameters": {"binary_data_size": %d}`, size)))
 	}
-	type header struct{ key, value string }
-	tests := []struct {
-		name   string
-		url    string
-		body   []byte
-		header []header
-		code   int
-		msg    string
-	}{
+	runV2BadCases(t, []v2BadCase{
 		{"shape and data disagree", infer, []byte(v2Input("[1, 1, 8, 8]", "FP32", `, "data": `+zeros(63))), nil, 400, `input "input": shape [1 1 8 8] needs 64 elements, data has 63`},
 		{"unknown datatype", infer, []byte(v2Input("[1, 1, 8, 8]", "FP33", `, "data": `+zeros(64))), nil, 400, `input "input": unknown datatype "FP33"`},
 		{"lower-case datatype", infer, []byte(v2Input("[1, 1, 8, 8]", "fp32", `, "data": `+zeros(64))), nil, 400, `unknown datatype "fp32"`},
@@ -86,7 +78,31 @@ func TestV2BadInput(t *testing.T) {
 		{"unknown model", s.URL + "/v2/models/cats/infer", []byte(good), nil, 404, `model "cats"`},
 		{"unknown version", s.URL + "/v2/models/digits/versions/7/infer", []byte(good), nil, 404, "no version 7"},
 		{"body over the limit", infer, bytes.Repeat([]byte(" "), limit+1), nil, 413, "larger than the limit of 262144 bytes"},
+	})
+	// Still serving.
+	if r := do(t, http.MethodPost, infer, "application/json", []byte(good)); r.code != 200 {
+		t.Errorf("good request after bad ones: %d %s", r.code, r.body)
 	}
+}
+
+// header is one HTTP request header.
+type header struct{ key, value string }
+
+// v2BadCase is a bad v2 JSON inference request and the status and error
+// message it must answer.
+type v2BadCase struct {
+	name   string
+	url    string
+	body   []byte
+	header []header
+	code   int
+	msg    string
+}
+
+// runV2BadCases posts each case as application/json, with its headers, in
+// a subtest named after it.
+func runV2BadCases(t *testing.T, tests []v2BadCase) {
+	t.Helper()
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req, err := http.NewRequest(http.MethodPost, tt.url, bytes.NewReader(tt.body))
@@ -104,10 +120,6 @@ func TestV2BadInput(t *testing.T) {
 				t.Errorf("%d %q\nwant %d with %q", r.code, e.Error, tt.code, tt.msg)
 			}
 		})
-	}
-	// Still serving.
-	if r := do(t, http.MethodPost, infer, "application/json", []byte(good)); r.code != 200 {
-		t.Errorf("good request after bad ones: %d %s", r.code, r.body)
 	}
 }
 

@@ -41,11 +41,7 @@ func TestV2Endpoints(t *testing.T) {
 	if md.Name != "inferd" || md.Version != "test" || !slices.Equal(md.Extensions, []string{"binary_tensor_data", "classification"}) {
 		t.Errorf("GET /v2 = %+v", md)
 	}
-	tests := []struct {
-		path string
-		code int
-		body string
-	}{
+	checkGets(t, s.URL, []getCase{
 		{"/v2/health/live", 200, `{"live":true}`},
 		{"/v2/health/ready", 503, `not ready: no AVAILABLE version of: broken`},
 		{"/v2/models/digits", 200, `{"name":"digits","versions":["1"],"platform":"onnx_onnxv1","inputs":[{"name":"input","datatype":"FP32","shape":[-1,1,8,8]}],"outputs":[{"name":"logits","datatype":"FP32","shape":[-1,10]}]}`},
@@ -61,20 +57,44 @@ func TestV2Endpoints(t *testing.T) {
 		{"/v2/models/broken/ready", 503, `model \"broken\" has no AVAILABLE version`},
 		{"/v2/models/nope/ready", 404, `model \"nope\"`},
 		{"/v2/models", 404, "no route for GET /v2/models"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.path, func(t *testing.T) {
-			r := get(t, s.URL+tt.path)
-			if r.code != tt.code || !strings.Contains(string(r.body), tt.body) {
-				t.Errorf("%d %s\nwant %d with %s", r.code, r.body, tt.code, tt.body)
-			}
-		})
-	}
+	})
 	if r := do(t, http.MethodPut, s.URL+"/v2/models/digits/infer", "", nil); r.code != 405 || !strings.Contains(string(r.body), "allowed: POST") {
 		t.Errorf("PUT infer: %d %s", r.code, r.body)
 	}
 
 	g := grpcClient(t, s.GRPCAddr)
+	checkGRPCServerNotReady(t, g)
+	checkGRPCModelReady(t, g)
+	checkGRPCModelMetadata(t, g)
+	checkHealthNotServing(t, s.GRPCAddr)
+
+	checkServerReady(t, servertest.Start(t, testutil.ExamplesDir()))
+}
+
+// getCase is a GET of path and the status and body fragment it must answer.
+type getCase struct {
+	path string
+	code int
+	body string
+}
+
+// checkGets runs each GET against base in a subtest named after its path.
+func checkGets(t *testing.T, base string, tests []getCase) {
+	t.Helper()
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			r := get(t, base+tt.path)
+			if r.code != tt.code || !strings.Contains(string(r.body), tt.body) {
+				t.Errorf("%d %s\nwant %d with %s", r.code, r.body, tt.code, tt.body)
+			}
+		})
+	}
+}
+
+// checkGRPCServerNotReady checks the v2 gRPC server calls of a server with
+// a broken model: live, not ready, and its metadata.
+func checkGRPCServerNotReady(t *testing.T, g v2.GRPCInferenceServiceClient) {
+	t.Helper()
 	ctx := context.Background()
 	if r, err := g.ServerLive(ctx, &v2.ServerLiveRequest{}); err != nil || !r.GetLive() {
 		t.Errorf("ServerLive = %v, %v", r, err)
@@ -85,6 +105,12 @@ func TestV2Endpoints(t *testing.T) {
 	if r, err := g.ServerMetadata(ctx, &v2.ServerMetadataRequest{}); err != nil || r.GetName() != "inferd" || r.GetVersion() != "test" || len(r.GetExtensions()) != 2 {
 		t.Errorf("ServerMetadata = %v, %v", r, err)
 	}
+}
+
+// checkGRPCModelReady checks ModelReady over gRPC for the models and
+// versions of brokenRepo, by name, number, label and unknown ones.
+func checkGRPCModelReady(t *testing.T, g v2.GRPCInferenceServiceClient) {
+	t.Helper()
 	ready := []struct {
 		name, version string
 		ready         bool
@@ -95,11 +121,18 @@ func TestV2Endpoints(t *testing.T) {
 		{"digits", "7", false, codes.NotFound}, {"nope", "", false, codes.NotFound}, {"", "", false, codes.InvalidArgument},
 	}
 	for _, tt := range ready {
-		r, err := g.ModelReady(ctx, &v2.ModelReadyRequest{Name: tt.name, Version: tt.version})
+		r, err := g.ModelReady(context.Background(), &v2.ModelReadyRequest{Name: tt.name, Version: tt.version})
 		if status.Code(err) != tt.code || r.GetReady() != tt.ready {
 			t.Errorf("ModelReady(%q, %q) = %v, %v; want %v, %v", tt.name, tt.version, r, err, tt.ready, tt.code)
 		}
 	}
+}
+
+// checkGRPCModelMetadata checks ModelMetadata over gRPC for digits and for
+// its failed version 2.
+func checkGRPCModelMetadata(t *testing.T, g v2.GRPCInferenceServiceClient) {
+	t.Helper()
+	ctx := context.Background()
 	mm, err := g.ModelMetadata(ctx, &v2.ModelMetadataRequest{Name: "digits"})
 	if err != nil || mm.GetPlatform() != "onnx_onnxv1" || !slices.Equal(mm.GetVersions(), []string{"1"}) ||
 		len(mm.GetInputs()) != 1 || !slices.Equal(mm.GetInputs()[0].GetShape(), []int64{-1, 1, 8, 8}) || mm.GetOutputs()[0].GetDatatype() != "FP32" {
@@ -108,7 +141,15 @@ func TestV2Endpoints(t *testing.T) {
 	if _, err := g.ModelMetadata(ctx, &v2.ModelMetadataRequest{Name: "digits", Version: "2"}); status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), "FAILED") {
 		t.Errorf("ModelMetadata of a failed version: %v", err)
 	}
-	health := healthpb.NewHealthClient(grpcConn(t, s.GRPCAddr))
+}
+
+// checkHealthNotServing checks gRPC health of a server with a broken
+// model: NOT_SERVING overall and for the inference service, NotFound for
+// an unknown service.
+func checkHealthNotServing(t *testing.T, addr string) {
+	t.Helper()
+	ctx := context.Background()
+	health := healthpb.NewHealthClient(grpcConn(t, addr))
 	for _, service := range []string{"", "inference.GRPCInferenceService"} {
 		if r, err := health.Check(ctx, &healthpb.HealthCheckRequest{Service: service}); err != nil || r.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
 			t.Errorf("health of %q with a broken model = %v, %v", service, r, err)
@@ -117,8 +158,13 @@ func TestV2Endpoints(t *testing.T) {
 	if _, err := health.Check(ctx, &healthpb.HealthCheckRequest{Service: "nope"}); status.Code(err) != codes.NotFound {
 		t.Errorf("health of an unknown service: %v", err)
 	}
+}
 
-	ok := servertest.Start(t, testutil.ExamplesDir())
+// checkServerReady checks that a server whose models all loaded is ready
+// over v2 REST, v2 gRPC and gRPC health.
+func checkServerReady(t *testing.T, ok *servertest.Instance) {
+	t.Helper()
+	ctx := context.Background()
 	if r := get(t, ok.URL+"/v2/health/ready"); r.code != 200 || string(r.body) != `{"ready":true}`+"\n" {
 		t.Errorf("ready server: %d %s", r.code, r.body)
 	}
@@ -182,11 +228,7 @@ func TestClassificationExtension(t *testing.T) {
 
 func TestTFServingEndpoints(t *testing.T) {
 	s := servertest.Start(t, brokenRepo(t))
-	tests := []struct {
-		path string
-		code int
-		body string
-	}{
+	checkGets(t, s.URL, []getCase{
 		{"/v1/models/digits", 200, `{"model_version_status":[{"version":"2","state":"END","status":{"error_code":"UNKNOWN","error_message":"loading `},
 		{"/v1/models/digits", 200, `{"version":"1","state":"AVAILABLE","status":{"error_code":"OK","error_message":""}}]}`},
 		{"/v1/models/digits/versions/1", 200, `{"model_version_status":[{"version":"1","state":"AVAILABLE","status":{"error_code":"OK","error_message":""}}]}`},
@@ -199,15 +241,7 @@ func TestTFServingEndpoints(t *testing.T) {
 		{"/v1/models/digits/labels/production/metadata", 200, `"method_name":"tensorflow/serving/predict"`},
 		{"/v1/models/echo/metadata", 200, `"s_bytes":{"dtype":"DT_STRING"`},
 		{"/v1/models/digits/versions/2/metadata", 503, "FAILED"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.path, func(t *testing.T) {
-			r := get(t, s.URL+tt.path)
-			if r.code != tt.code || !strings.Contains(string(r.body), tt.body) {
-				t.Errorf("%d %s\nwant %d with %s", r.code, r.body, tt.code, tt.body)
-			}
-		})
-	}
+	})
 	x, _, _ := digitsBatch(t, 2)
 	ref := testutil.LoadReference(t)
 	var rows []string

@@ -53,62 +53,85 @@ func TestVersionMetadata(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(file)
 	for _, ref := range []string{"v1", "1", "production"} {
 		t.Run(ref, func(t *testing.T) {
-			var md struct {
-				Name, Version, Platform, Engine, State, Error, SHA256 string
-				LoadedAt                                              string `json:"loaded_at"`
-				Inputs                                                []struct {
-					Name     string `json:"name"`
-					Datatype string `json:"datatype"`
-					Shape    []int  `json:"shape"`
-				}
-				Outputs       []struct{ Name string }
-				Preprocessing struct {
-					Image struct {
-						Color  string `json:"color"`
-						Resize struct {
-							Width, Height int
-							Filter        string
-						} `json:"resize"`
-						Layout string `json:"layout"`
-					} `json:"image"`
-				}
-				Postprocessing struct {
-					Softmax bool `json:"softmax"`
-					TopK    int  `json:"top_k"`
-				}
-				NumLabels int   `json:"num_labels"`
-				SizeBytes int64 `json:"size_bytes"`
-			}
+			var md versionMetadata
 			r := get(t, s.url+"/models/digits/"+ref)
 			if r.code != 200 {
 				t.Fatalf("%d %s", r.code, r.body)
 			}
 			r.json(t, &md)
-			if md.Name != "digits" || md.Version != "1" || md.Platform != "onnx" || md.Engine != "native" || md.State != "AVAILABLE" || md.Error != "" {
-				t.Errorf("metadata = %s", r.body)
-			}
-			if md.SHA256 != hex.EncodeToString(sum[:]) || md.SizeBytes != int64(len(file)) {
-				t.Errorf("sha256 %s size %d, want %x %d", md.SHA256, md.SizeBytes, sum, len(file))
-			}
-			if len(md.Inputs) != 1 || md.Inputs[0].Name != "input" || md.Inputs[0].Datatype != "FP32" || len(md.Inputs[0].Shape) != 4 || md.Inputs[0].Shape[0] != -1 {
-				t.Errorf("inputs = %+v", md.Inputs)
-			}
-			if len(md.Outputs) != 1 || md.Outputs[0].Name != "logits" {
-				t.Errorf("outputs = %+v", md.Outputs)
-			}
-			if p := md.Preprocessing.Image; p.Color != "gray" || p.Resize.Width != 8 || p.Resize.Filter != "area" || p.Layout != "NCHW" {
-				t.Errorf("preprocessing = %+v", p)
-			}
-			if !md.Postprocessing.Softmax || md.Postprocessing.TopK != 3 || md.NumLabels != 10 {
-				t.Errorf("postprocessing %+v, %d labels", md.Postprocessing, md.NumLabels)
-			}
-			if md.LoadedAt == "" {
-				t.Error("no loaded_at")
-			}
+			checkVersionIdentity(t, md, r.body, file)
+			checkVersionTensors(t, md)
+			checkVersionProcessing(t, md)
 		})
+	}
+}
+
+// versionMetadata is the seed route's metadata of one model version.
+type versionMetadata struct {
+	Name, Version, Platform, Engine, State, Error, SHA256 string
+	LoadedAt                                              string `json:"loaded_at"`
+	Inputs                                                []struct {
+		Name     string `json:"name"`
+		Datatype string `json:"datatype"`
+		Shape    []int  `json:"shape"`
+	}
+	Outputs       []struct{ Name string }
+	Preprocessing struct {
+		Image struct {
+			Color  string `json:"color"`
+			Resize struct {
+				Width, Height int
+				Filter        string
+			} `json:"resize"`
+			Layout string `json:"layout"`
+		} `json:"image"`
+	}
+	Postprocessing struct {
+		Softmax bool `json:"softmax"`
+		TopK    int  `json:"top_k"`
+	}
+	NumLabels int   `json:"num_labels"`
+	SizeBytes int64 `json:"size_bytes"`
+}
+
+// checkVersionIdentity checks which version md describes, its state, and
+// the hash and size of its model file.
+func checkVersionIdentity(t *testing.T, md versionMetadata, body, file []byte) {
+	t.Helper()
+	sum := sha256.Sum256(file)
+	if md.Name != "digits" || md.Version != "1" || md.Platform != "onnx" || md.Engine != "native" || md.State != "AVAILABLE" || md.Error != "" {
+		t.Errorf("metadata = %s", body)
+	}
+	if md.SHA256 != hex.EncodeToString(sum[:]) || md.SizeBytes != int64(len(file)) {
+		t.Errorf("sha256 %s size %d, want %x %d", md.SHA256, md.SizeBytes, sum, len(file))
+	}
+}
+
+// checkVersionTensors checks the inputs and outputs of digits version 1.
+func checkVersionTensors(t *testing.T, md versionMetadata) {
+	t.Helper()
+	if len(md.Inputs) != 1 || md.Inputs[0].Name != "input" || md.Inputs[0].Datatype != "FP32" || len(md.Inputs[0].Shape) != 4 || md.Inputs[0].Shape[0] != -1 {
+		t.Errorf("inputs = %+v", md.Inputs)
+	}
+	if len(md.Outputs) != 1 || md.Outputs[0].Name != "logits" {
+		t.Errorf("outputs = %+v", md.Outputs)
+	}
+}
+
+// checkVersionProcessing checks the pre- and postprocessing of digits
+// version 1, its labels and its load time.
+func checkVersionProcessing(t *testing.T, md versionMetadata) {
+	t.Helper()
+	if p := md.Preprocessing.Image; p.Color != "gray" || p.Resize.Width != 8 || p.Resize.Filter != "area" || p.Layout != "NCHW" {
+		t.Errorf("preprocessing = %+v", p)
+	}
+	if !md.Postprocessing.Softmax || md.Postprocessing.TopK != 3 || md.NumLabels != 10 {
+		t.Errorf("postprocessing %+v, %d labels", md.Postprocessing, md.NumLabels)
+	}
+	if md.LoadedAt == "" {
+		t.Error("no loaded_at")
 	}
 }
 
@@ -139,6 +162,19 @@ func TestMetrics(t *testing.T) {
 
 // A broken version or model must not take the others down.
 func TestFailedVersionsKeepOthersServing(t *testing.T) {
+	s := start(t, failingRepo(t))
+	checkDigitsKeepsServing(t, s.url)
+	checkBrokenModels(t, s.url)
+	if r := get(t, s.url+"/readyz"); r.code != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "broken") {
+		t.Errorf("/readyz with a broken model: %d %s", r.code, r.body)
+	}
+}
+
+// failingRepo is a repository with digits version 1 and a corrupt version
+// 2 (and a version 3 without a model file), a model "broken" whose config
+// is wrong and a model "mismatch" whose config does not match its file.
+func failingRepo(t *testing.T) string {
+	t.Helper()
 	repo := t.TempDir()
 	copyDir(t, filepath.Join(testutil.ExamplesDir(), "digits"), filepath.Join(repo, "digits"))
 	// Version 2: a corrupt model file. Version 3: no model file at all.
@@ -151,13 +187,21 @@ func TestFailedVersionsKeepOthersServing(t *testing.T) {
 	// A model whose config does not match its file.
 	copyDir(t, filepath.Join(testutil.ExamplesDir(), "digits-mlp"), filepath.Join(repo, "mismatch"))
 	os.WriteFile(filepath.Join(repo, "mismatch", "config.yaml"), []byte("inputs: [{name: pixels, datatype: FP32}]\n"), 0o644)
+	return repo
+}
 
-	s := start(t, repo)
-	var m struct {
-		DefaultVersion string `json:"default_version"`
-		Versions       []struct{ Version, State, Error string }
-	}
-	get(t, s.url+"/models/digits").json(t, &m)
+// modelVersionList is the part of /models/{name} that lists the versions.
+type modelVersionList struct {
+	DefaultVersion string `json:"default_version"`
+	Versions       []struct{ Version, State, Error string }
+}
+
+// checkDigitsKeepsServing checks that in failingRepo digits version 2
+// failed and version 1 serves, as itself and as the default version.
+func checkDigitsKeepsServing(t *testing.T, url string) {
+	t.Helper()
+	var m modelVersionList
+	get(t, url+"/models/digits").json(t, &m)
 	// The policy (latest: 1) selects version 2, the highest with a model
 	// file; it fails, so version 1 keeps serving. Version 3 has no model
 	// file yet and is not listed.
@@ -167,30 +211,34 @@ func TestFailedVersionsKeepOthersServing(t *testing.T) {
 	if v := m.Versions[1]; v.State != "FAILED" || !strings.Contains(v.Error, "2/model.onnx") {
 		t.Errorf("version 2 = %+v", v)
 	}
-	r := do(t, http.MethodPost, s.url+"/models/digits/v2", "image/png", sample(t, "3_0.png"))
+	r := do(t, http.MethodPost, url+"/models/digits/v2", "image/png", sample(t, "3_0.png"))
 	if r.code != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "FAILED") {
 		t.Errorf("predict on failed version: %d %s", r.code, r.body)
 	}
 	var def struct{ Version string }
-	r = do(t, http.MethodPost, s.url+"/models/digits", "image/png", sample(t, "3_0.png"))
+	r = do(t, http.MethodPost, url+"/models/digits", "image/png", sample(t, "3_0.png"))
 	if r.json(t, &def); r.code != 200 || def.Version != "1" {
 		t.Errorf("POST /models/digits (the default version): %d %s", r.code, r.body)
 	}
 	var ans struct{ Predictions []struct{ Label string } }
-	do(t, http.MethodPost, s.url+"/models/digits/v1", "image/png", sample(t, "3_0.png")).json(t, &ans)
+	do(t, http.MethodPost, url+"/models/digits/v1", "image/png", sample(t, "3_0.png")).json(t, &ans)
 	if len(ans.Predictions) == 0 || ans.Predictions[0].Label != "3" {
 		t.Errorf("digits v1 no longer serves: %+v", ans)
 	}
+}
+
+// checkBrokenModels checks that the models of failingRepo whose config is
+// wrong report why.
+func checkBrokenModels(t *testing.T, url string) {
+	t.Helper()
 	var b struct{ Error string }
-	get(t, s.url+"/models/broken").json(t, &b)
+	get(t, url+"/models/broken").json(t, &b)
 	if !strings.Contains(b.Error, `unknown key "bogus"`) || !strings.Contains(b.Error, "config.yaml") {
 		t.Errorf("broken model error = %q", b.Error)
 	}
-	get(t, s.url+"/models/mismatch").json(t, &m)
+	var m modelVersionList
+	get(t, url+"/models/mismatch").json(t, &m)
 	if len(m.Versions) != 1 || !strings.Contains(m.Versions[0].Error, `the model has no input named "pixels"`) {
 		t.Errorf("mismatch = %+v", m)
-	}
-	if r := get(t, s.url+"/readyz"); r.code != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "broken") {
-		t.Errorf("/readyz with a broken model: %d %s", r.code, r.body)
 	}
 }

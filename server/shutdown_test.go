@@ -35,23 +35,46 @@ func TestGracefulShutdown(t *testing.T) {
 	go func() { done <- srv.Serve(ctx, ln) }()
 
 	png := sample(t, "4_0.png")
-	const inflight = 8
-	var (
-		wg      sync.WaitGroup
-		writers []*io.PipeWriter
-		codes   = make([]int, inflight)
-		labels  = make([]string, inflight)
-		started = make(chan struct{}, inflight)
-	)
-	for i := range inflight {
+	reqs := startHalfSent(t, url, png, 8)
+	time.Sleep(100 * time.Millisecond) // let the handlers block on their bodies
+	cancel()                           // shutdown begins with requests in flight
+	// Serve must not return while the requests are unfinished.
+	checkStillRunning(t, done, "Serve returned with requests in flight")
+	// New connections are refused once shutdown has begun.
+	checkRefused(t, ln.Addr().String(), "a new connection was accepted during shutdown")
+	reqs.finish(png)
+	for i := range reqs.codes {
+		if reqs.codes[i] != 200 || !strings.Contains(reqs.labels[i], `"label":"4"`) {
+			t.Errorf("in-flight request %d: %d %s", i, reqs.codes[i], reqs.labels[i])
+		}
+	}
+	checkReturns(t, done, "Serve", "Serve did not return after the requests finished")
+}
+
+// halfSent are image requests whose bodies are half sent, so that their
+// handlers are running, reading the rest.
+type halfSent struct {
+	wg      sync.WaitGroup
+	writers []*io.PipeWriter
+	codes   []int    // status of each answer, once finished
+	labels  []string // body of each answer, once finished
+}
+
+// startHalfSent posts n requests of png to url and returns once half of
+// each body is sent.
+func startHalfSent(t *testing.T, url string, png []byte, n int) *halfSent {
+	t.Helper()
+	h := &halfSent{codes: make([]int, n), labels: make([]string, n)}
+	started := make(chan struct{}, n)
+	for i := range n {
 		pr, pw := io.Pipe()
-		writers = append(writers, pw)
+		h.writers = append(h.writers, pw)
 		req, _ := http.NewRequest(http.MethodPost, url, pr)
 		req.Header.Set("Content-Type", "image/png")
 		req.ContentLength = int64(len(png))
-		wg.Add(1)
+		h.wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer h.wg.Done()
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Errorf("request %d: %v", i, err)
@@ -59,8 +82,8 @@ func TestGracefulShutdown(t *testing.T) {
 			}
 			defer resp.Body.Close()
 			b, _ := io.ReadAll(resp.Body)
-			codes[i] = resp.StatusCode
-			labels[i] = string(b)
+			h.codes[i] = resp.StatusCode
+			h.labels[i] = string(b)
 		}()
 		// Send half the image so the handler is running, reading the body.
 		go func() {
@@ -68,38 +91,51 @@ func TestGracefulShutdown(t *testing.T) {
 			started <- struct{}{}
 		}()
 	}
-	for range inflight {
+	for range n {
 		<-started
 	}
-	time.Sleep(100 * time.Millisecond) // let the handlers block on their bodies
-	cancel()                           // shutdown begins with requests in flight
-	// Serve must not return while the requests are unfinished.
-	select {
-	case err := <-done:
-		t.Fatalf("Serve returned with requests in flight: %v", err)
-	case <-time.After(200 * time.Millisecond):
-	}
-	// New connections are refused once shutdown has begun.
-	if conn, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
-		conn.Close()
-		t.Error("a new connection was accepted during shutdown")
-	}
-	for _, pw := range writers {
+	return h
+}
+
+// finish sends the rest of png on every request and waits for the answers.
+func (h *halfSent) finish(png []byte) {
+	for _, pw := range h.writers {
 		pw.Write(png[len(png)/2:])
 		pw.Close()
 	}
-	wg.Wait()
-	for i := range inflight {
-		if codes[i] != 200 || !strings.Contains(labels[i], `"label":"4"`) {
-			t.Errorf("in-flight request %d: %d %s", i, codes[i], labels[i])
-		}
+	h.wg.Wait()
+}
+
+// checkStillRunning fails with msg if a serve loop has returned on done
+// within 200ms.
+func checkStillRunning(t *testing.T, done <-chan error, msg string) {
+	t.Helper()
+	select {
+	case err := <-done:
+		t.Fatalf("%s: %v", msg, err)
+	case <-time.After(200 * time.Millisecond):
 	}
+}
+
+// checkRefused fails with msg if a new TCP connection to addr is accepted.
+func checkRefused(t *testing.T, addr, msg string) {
+	t.Helper()
+	if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		conn.Close()
+		t.Error(msg)
+	}
+}
+
+// checkReturns fails unless the serve loop called name returns nil on done
+// within 10s; timeout is the message if it does not return.
+func checkReturns(t *testing.T, done <-chan error, name, timeout string) {
+	t.Helper()
 	select {
 	case err := <-done:
 		if err != nil {
-			t.Fatalf("Serve: %v", err)
+			t.Fatalf("%s: %v", name, err)
 		}
 	case <-time.After(10 * time.Second):
-		t.Fatal("Serve did not return after the requests finished")
+		t.Fatal(timeout)
 	}
 }
