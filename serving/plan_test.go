@@ -83,21 +83,26 @@ func describeLoads(ls []load) string {
 	return strings.Join(s, " ")
 }
 
-func TestPlanModel(t *testing.T) {
+// planCase is one decision of the control plane.
+type planCase struct {
+	name       string
+	entry      repository.Entry
+	served     *ServedModel
+	overrides  *overrides
+	wantLoads  string
+	wantKeep   []int
+	wantRetire []int
+	wantLog    string
+}
+
+// planCases are the decisions of a model's life: first load, a new
+// version, failures, reloads, config changes, pins and removals.
+func planCases(t *testing.T) []planCase {
 	latest := mustConfig(t, "platform: onnx\n")
 	labelled := mustConfig(t, "version_labels: {stable: 1}\n")
 	all := mustConfig(t, "version_policy: all\n")
 	ok := func(id string) servedVersion { return servedVersion{StateAvailable, id, "c1"} }
-	tests := []struct {
-		name       string
-		entry      repository.Entry
-		served     *ServedModel
-		overrides  *overrides
-		wantLoads  string
-		wantKeep   []int
-		wantRetire []int
-		wantLog    string
-	}{
+	return []planCase{
 		{name: "new model loads the latest version",
 			entry: entryOf(latest, "c1", map[int]string{1: "a", 2: "b"}), wantLoads: "2:new"},
 		{name: "a new version loads beside the one serving",
@@ -140,7 +145,10 @@ func TestPlanModel(t *testing.T) {
 			entry:  entryOf(latest, "c1", map[int]string{1: "a", 2: ""}),
 			served: servedOf(latest, "c1", map[int]servedVersion{1: ok("a")}), wantKeep: []int{1}},
 	}
-	for _, tt := range tests {
+}
+
+func TestPlanModel(t *testing.T) {
+	for _, tt := range planCases(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := planModel(tt.entry, tt.served, tt.overrides)
 			if p.failed != nil {
