@@ -39,7 +39,7 @@ step "go build (CGO_ENABLED=0: the default build is one static binary)"
 CGO_ENABLED=0 go build -o /dev/null ./cmd/inferd
 
 # Packages with concurrency run under the race detector (needs cgo and gcc).
-race_pkgs=(./batch/... ./serving/... ./server/... ./api/... ./loadgen/... ./bench/... ./engine/native/... ./internal/cli/... ./cmd/...)
+race_pkgs=(./app/... ./batch/... ./repository/... ./serving/... ./server/... ./api/... ./loadgen/... ./bench/... ./engine/native/... ./internal/cli/... ./cmd/...)
 step "go test -race ${race_pkgs[*]}"
 go test -race -count=1 "${race_pkgs[@]}"
 
