@@ -69,60 +69,7 @@ func tfDecode(raw json.RawMessage, dt tensor.DType, asBytes bool) (*tensor.Tenso
 	if dt != tensor.String && !asBytes {
 		return tensor.FromJSON(raw, dt)
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("%w: %v", tensor.ErrJSON, err)
-	}
-	var shape []int
-	for cur := v; ; {
-		arr, ok := cur.([]any)
-		if !ok {
-			break
-		}
-		shape = append(shape, len(arr))
-		if len(arr) == 0 {
-			break
-		}
-		cur = arr[0]
-	}
-	if err := tensor.CheckShape(shape); err != nil {
-		return nil, fmt.Errorf("%w: %v", tensor.ErrJSON, err)
-	}
-	data := make([]string, 0, tensor.NumElements(shape))
-	var walk func(v any, depth int, path string) error
-	walk = func(v any, depth int, path string) error {
-		if depth < len(shape) {
-			arr, ok := v.([]any)
-			if !ok || len(arr) != shape[depth] {
-				return fmt.Errorf("%w: ragged array at %s: want an array of %d, the shape being %v", tensor.ErrJSON, where(path), shape[depth], shape)
-			}
-			for i, e := range arr {
-				if err := walk(e, depth+1, fmt.Sprintf("%s[%d]", path, i)); err != nil {
-					return err
-				}
-			}
-			return nil
-		}
-		s, err := tfString(v)
-		if err != nil {
-			return fmt.Errorf("%w: %s: %v", tensor.ErrJSON, where(path), err)
-		}
-		data = append(data, s)
-		return nil
-	}
-	if err := walk(v, 0, ""); err != nil {
-		return nil, err
-	}
-	return tensor.FromSlice(data, shape...)
-}
-
-func where(path string) string {
-	if path == "" {
-		return "the value"
-	}
-	return "element " + path
+	return tensor.StringsFromJSON(raw, tfString)
 }
 
 // tfString decodes a string element: a JSON string or {"b64": "..."}.
@@ -142,8 +89,6 @@ func tfString(v any) (string, error) {
 			}
 		}
 		return string(b), nil
-	case []any:
-		return "", fmt.Errorf("ragged array: an array where a string was expected")
 	}
 	return "", fmt.Errorf("%v is not a string", v)
 }

@@ -18,6 +18,17 @@ var ErrJSON = errors.New("bad JSON tensor")
 // "-Infinity" (CheckFinite rejects them where they are not allowed). Errors
 // wrap ErrJSON and say which element is wrong.
 func FromJSON(raw json.RawMessage, dt DType) (*Tensor, error) {
+	return fromJSON(raw, dt, nil)
+}
+
+// StringsFromJSON decodes a JSON value into a String tensor like FromJSON,
+// with leaf turning each element into its string: protocols whose strings
+// may also be objects, such as TF Serving's {"b64": "..."}.
+func StringsFromJSON(raw json.RawMessage, leaf func(v any) (string, error)) (*Tensor, error) {
+	return fromJSON(raw, String, leaf)
+}
+
+func fromJSON(raw json.RawMessage, dt DType, leaf func(any) (string, error)) (*Tensor, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -40,7 +51,7 @@ func FromJSON(raw json.RawMessage, dt DType) (*Tensor, error) {
 		return nil, fmt.Errorf("%w: %v", ErrJSON, err)
 	}
 	t := New(dt, shape...)
-	f := &flattener{t: t, shape: shape}
+	f := &flattener{t: t, shape: shape, leaf: leaf}
 	if err := f.walk(v, 0); err != nil {
 		return nil, err
 	}
@@ -50,6 +61,7 @@ func FromJSON(raw json.RawMessage, dt DType) (*Tensor, error) {
 type flattener struct {
 	t     *Tensor
 	shape []int
+	leaf  func(any) (string, error) // for String elements; nil: JSON strings only
 	pos   int
 	path  []int
 }
@@ -108,6 +120,11 @@ func (f *flattener) set(v any) error {
 		}
 		d[i] = b
 	case []string:
+		if f.leaf != nil {
+			s, err := f.leaf(v)
+			d[i] = s
+			return err
+		}
 		s, ok := v.(string)
 		if !ok {
 			return fmt.Errorf("%s is not a string", describe(v))
