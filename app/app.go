@@ -61,16 +61,15 @@ type App struct {
 
 // New builds the manager and the servers and binds the listeners.
 func New(cfg Config) (*App, error) {
+	if cfg.DrainTimeout <= 0 {
+		cfg.DrainTimeout = 30 * time.Second
+	}
 	a := &App{cfg: cfg, log: cfg.Logger, Registry: cfg.Registry, loaded: make(chan struct{}), stopped: make(chan struct{})}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	if a.Registry == nil {
 		a.Registry = prometheus.NewRegistry()
-	}
-	if cfg.DrainTimeout <= 0 {
-		cfg.DrainTimeout = 30 * time.Second
-		a.cfg.DrainTimeout = cfg.DrainTimeout
 	}
 	a.source = cfg.Repository
 	if a.source == nil {
