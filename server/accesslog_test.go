@@ -18,28 +18,9 @@ import (
 	"google.golang.org/grpc/metadata"
 
 	v2 "github.com/inferd/inferd/api/v2"
-	"github.com/inferd/inferd/engine"
-	"github.com/inferd/inferd/engine/fake"
-	"github.com/inferd/inferd/repository"
 	"github.com/inferd/inferd/server"
 	"github.com/inferd/inferd/server/servertest"
-	"github.com/inferd/inferd/tensor"
 )
-
-// fakeModels is a repository with model m, versions 1 (y = 2x) and 2
-// (y = 3x) of the fake engine, labelled stable: 1.
-func fakeModels() *repository.Memory {
-	src := repository.NewMemory()
-	src.Put("m/config.yaml", []byte("engine: fake\nversion_policy: all\nversion_labels: {stable: 1}\n"))
-	for v, scale := range map[string]float64{"1": 2, "2": 3} {
-		src.Put("m/"+v+"/model.onnx", fake.Model{
-			Inputs:  []engine.TensorInfo{{Name: "x", DType: tensor.Float32, Shape: []int{-1, 2}}},
-			Outputs: []engine.TensorInfo{{Name: "y", DType: tensor.Float32, Shape: []int{-1, 2}}},
-			Scale:   scale,
-		}.Bytes())
-	}
-	return src
-}
 
 // logBuffer collects JSON log lines; safe for the server's goroutines.
 type logBuffer struct {
@@ -91,7 +72,7 @@ func startLogged(t *testing.T, opts ...server.Option) (*servertest.Instance, *lo
 	t.Helper()
 	logs := &logBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	return servertest.StartSource(t, fakeModels(), append([]server.Option{server.WithLogger(log)}, opts...)...), logs
+	return servertest.StartSource(t, servertest.FakeRepository(), append([]server.Option{server.WithLogger(log)}, opts...)...), logs
 }
 
 // sendID sends a request, with a request id when id is not "".

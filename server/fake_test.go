@@ -11,7 +11,7 @@ import (
 // wiring, routing and protocols do not need a real model where the
 // numbers do not matter.
 func TestServerOverMemoryRepository(t *testing.T) {
-	s := servertest.StartSource(t, fakeModels())
+	s := servertest.StartSource(t, servertest.FakeRepository())
 
 	tests := []struct {
 		name, method, path, body string
