@@ -92,8 +92,8 @@ exits 0.`,
 	fs.DurationVar(&o.settle, "settle", time.Second, "how long a new model file must keep its size and modification time before it loads")
 	fs.Uint64Var(&o.gcHeadroom, "gc-headroom-bytes", gctune.DefaultHeadroom, "heap growth the garbage collector allows between cycles while the live heap is smaller (fewer collections under load); 0 keeps Go's default, as does GOGC set in the environment")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "if set, serve Go's runtime profiles (net/http/pprof) on this address (host:port), apart from the API")
-	fs.StringVar(&o.accessLog, "access-log", "all", "access log, one info line per request (method, route, protocol, model, version, status, latency, bytes, request id, client): all; errors (status 400 and above only); off (none but server errors, 5xx). Health, readiness and metrics probes are logged only when they fail; a 503 is a warning, other 5xx errors")
-	fs.IntVar(&o.accessSample, "access-log-sample", 1, "log 1 in N successful requests (failures are always logged)")
+	fs.StringVar(&o.accessLog, "access-log", "all", "access log, one line per request with method, route, protocol, model, version, status, latency, bytes, request id and client: all (successes at info; failures at info, 503 at warn, other 5xx at error), errors (status 400 and above only) or off (server errors, 5xx, only). Health, readiness and metrics probes are logged only when they fail. The request id is the client's Inferd-Request-Id header (gRPC: inferd-request-id metadata) or a new one, and comes back in the response's")
+	fs.IntVar(&o.accessSample, "access-log-sample", 1, "with --access-log all, log 1 in N successful requests (failures are always logged)")
 	addORTLibraryFlag(fs)
 	o.log.register(fs)
 	return cmd
