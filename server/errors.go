@@ -58,6 +58,21 @@ func statusOf(err error) int {
 	case errors.Is(err, context.Canceled):
 		return 499 // client closed the request (nginx's convention)
 	}
+	if st, ok := status.FromError(err); ok {
+		return httpStatusOfCode(st.Code()) // from gRPC services other than inferd's
+	}
+	return http.StatusInternalServerError
+}
+
+// httpStatusOfCode is the HTTP status whose gRPC code (grpcCode) is c, for
+// errors that are already gRPC statuses.
+func httpStatusOfCode(c codes.Code) int {
+	for _, h := range []int{http.StatusOK, http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed,
+		http.StatusTooManyRequests, 499, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusPreconditionFailed} {
+		if grpcCode(h) == c {
+			return h
+		}
+	}
 	return http.StatusInternalServerError
 }
 

@@ -4,27 +4,14 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/inferd/inferd/engine"
-	"github.com/inferd/inferd/engine/fake"
-	"github.com/inferd/inferd/repository"
 	"github.com/inferd/inferd/server/servertest"
-	"github.com/inferd/inferd/tensor"
 )
 
 // The server over an in-memory repository and the fake engine: the
 // wiring, routing and protocols do not need a real model where the
 // numbers do not matter.
 func TestServerOverMemoryRepository(t *testing.T) {
-	src := repository.NewMemory()
-	src.Put("m/config.yaml", []byte("engine: fake\nversion_policy: all\nversion_labels: {stable: 1}\n"))
-	for v, scale := range map[string]float64{"1": 2, "2": 3} {
-		src.Put("m/"+v+"/model.onnx", fake.Model{
-			Inputs:  []engine.TensorInfo{{Name: "x", DType: tensor.Float32, Shape: []int{-1, 2}}},
-			Outputs: []engine.TensorInfo{{Name: "y", DType: tensor.Float32, Shape: []int{-1, 2}}},
-			Scale:   scale,
-		}.Bytes())
-	}
-	s := servertest.StartSource(t, src)
+	s := servertest.StartSource(t, servertest.FakeRepository())
 
 	tests := []struct {
 		name, method, path, body string

@@ -13,7 +13,10 @@ import (
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	v2 "github.com/inferd/inferd/api/v2"
 	"github.com/inferd/inferd/serving/runner"
@@ -143,18 +146,15 @@ func callInfo(ctx context.Context) *reqInfo {
 	return &reqInfo{}
 }
 
-// unaryInterceptor is to gRPC what handleProtocol is to HTTP: it maps
-// errors to status codes (grpcError), records metrics and logs failures
-// for the inference service, and turns a panic into an Internal error
-// instead of a crash.
+// unaryInterceptor is to gRPC what handleProtocol and accessLogged are
+// to HTTP: it gives the call its request id (echoed in header metadata),
+// maps errors to status codes (grpcError), records metrics for the
+// inference service, writes the access log line, and turns a panic into
+// an Internal error instead of a crash.
 func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (resp any, err error) {
 	start := time.Now()
-	ri := &reqInfo{}
-	if md, ok := metadata.FromIncomingContext(ctx); ok {
-		if v := md.Get(strings.ToLower(ClientHeader)); len(v) > 0 {
-			ri.client = v[0]
-		}
-	}
+	ri := grpcCallInfo(ctx, info.FullMethod)
+	_ = grpc.SetHeader(ctx, metadata.Pairs(strings.ToLower(RequestIDHeader), ri.requestID))
 	measured := strings.HasPrefix(info.FullMethod, "/"+v2.GRPCInferenceService_ServiceDesc.ServiceName+"/")
 	defer func() {
 		if p := recover(); p != nil {
@@ -163,22 +163,16 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 		}
 		code := http.StatusOK
 		if err != nil {
-			code = statusOf(err)
+			code, ri.err = statusOf(err), err
 		}
 		if measured {
-			if err != nil {
-				level := s.log.Debug
-				switch {
-				case code == http.StatusServiceUnavailable:
-					level = s.log.Warn
-				case code >= 500:
-					level = s.log.Error
-				}
-				level("gRPC call failed", "method", info.FullMethod, "status", code, "err", err)
-			}
 			s.metrics.observe(protoV2GRPC, info.FullMethod, ri.model, ri.version, code, time.Since(start))
 		}
 		err = grpcError(err)
+		s.logAccess(ctx, &accessEntry{
+			method: http.MethodPost, remote: peerAddr(ctx), info: ri, status: code, grpcCode: status.Code(err).String(),
+			latency: time.Since(start), reqBytes: messageSize(req), respBytes: messageSize(resp),
+		})
 	}()
 	tctx := runner.WithTiming(context.WithValue(ctx, reqInfoKey{}, ri))
 	resp, err = handler(tctx, req)
@@ -186,6 +180,39 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 		_ = grpc.SetHeader(ctx, metadata.Pairs(strings.ToLower(TimingHeader), t.String()))
 	}
 	return resp, err
+}
+
+// grpcCallInfo starts the reqInfo of a call from its metadata: the client
+// id and the request id (the client's, or a new one).
+func grpcCallInfo(ctx context.Context, method string) *reqInfo {
+	ri := &reqInfo{protocol: protoV2GRPC, route: method}
+	md, _ := metadata.FromIncomingContext(ctx)
+	if v := md.Get(strings.ToLower(ClientHeader)); len(v) > 0 {
+		ri.client = v[0]
+	}
+	given := ""
+	if v := md.Get(strings.ToLower(RequestIDHeader)); len(v) > 0 {
+		given = v[0]
+	}
+	ri.requestID = requestID(given)
+	return ri
+}
+
+// peerAddr is the address of the call's client.
+func peerAddr(ctx context.Context) string {
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		return p.Addr.String()
+	}
+	return ""
+}
+
+// messageSize is the encoded size of a protobuf message (0 for others,
+// and for a nil answer).
+func messageSize(m any) int64 {
+	if pm, ok := m.(proto.Message); ok && pm != nil {
+		return int64(proto.Size(pm))
+	}
+	return 0
 }
 
 // streamInterceptor ends streams when end is closed, by cancelling their

@@ -12,12 +12,19 @@ import (
 
 // reqInfo carries what a handler learned about the request into metrics
 // and logs: the model and version it resolved (empty for unknown ones, so
-// that metric labels stay bounded).
+// that metric labels stay bounded), and what the access log records.
 type reqInfo struct {
 	model, version string
 	// client pins the request to one version of a traffic split: the
 	// Inferd-Client-Id header, or inferd-client-id gRPC metadata.
 	client string
+	// requestID identifies the request (see RequestIDHeader).
+	requestID string
+	// protocol and route name the protocol and the route (HTTP pattern
+	// without its method, or gRPC method) that served the request.
+	protocol, route string
+	// err is the error the request failed with.
+	err error
 }
 
 // TimingHeader names the response header that splits a request's time in
@@ -45,42 +52,28 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, fn apiFunc) {
 
 // handleProtocol registers fn on mux under pattern ("METHOD /path"),
 // encoding its result (JSON, or a *rawAnswer as is) or error and recording
-// metrics by protocol and route.
+// metrics by protocol and route. The access log (accessLogged) writes the
+// request's line from the reqInfo it fills.
 func (s *Server) handleProtocol(mux *http.ServeMux, protocol, pattern string, fn apiFunc) {
 	route := pattern[strings.IndexByte(pattern, ' ')+1:]
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &reqInfo{client: r.Header.Get(ClientHeader)}
+		info := callInfo(r.Context())
+		info.protocol, info.route = protocol, route
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
-		ctx := runner.WithTiming(r.Context())
-		if d := r.Header.Get(TimeoutHeader); d != "" {
-			timeout, err := time.ParseDuration(d)
-			if err != nil || timeout <= 0 {
-				code := writeError(w, errorf(http.StatusBadRequest, "%s: %q is not a positive duration (e.g. 250ms)", TimeoutHeader, d))
-				s.metrics.observe(protocol, route, "", "", code, time.Since(start))
-				return
-			}
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, timeout)
-			defer cancel()
+		ctx, cancel, err := requestContext(r)
+		defer cancel()
+		var v any
+		if err == nil {
+			v, err = fn(r.WithContext(ctx), info)
 		}
-		r = r.WithContext(ctx)
-		v, err := fn(r, info)
 		if t, ok := runner.TimingOf(ctx); ok {
 			w.Header().Set(TimingHeader, t.String())
 		}
 		code := http.StatusOK
 		if err != nil {
+			info.err = err
 			code = writeError(w, err)
-			level := s.log.Debug
-			switch {
-			case route == "/readyz":
-			case code == http.StatusServiceUnavailable:
-				level = s.log.Warn
-			case code >= 500:
-				level = s.log.Error
-			}
-			level("request failed", "method", r.Method, "path", r.URL.Path, "status", code, "err", err)
 		} else if raw, ok := v.(*rawAnswer); ok {
 			raw.write(w)
 		} else {
@@ -88,6 +81,22 @@ func (s *Server) handleProtocol(mux *http.ServeMux, protocol, pattern string, fn
 		}
 		s.metrics.observe(protocol, route, info.model, info.version, code, time.Since(start))
 	})
+}
+
+// requestContext is r's context with a timing recorder and, when the
+// Inferd-Timeout header is set, a deadline.
+func requestContext(r *http.Request) (context.Context, context.CancelFunc, error) {
+	ctx := runner.WithTiming(r.Context())
+	d := r.Header.Get(TimeoutHeader)
+	if d == "" {
+		return ctx, func() {}, nil
+	}
+	timeout, err := time.ParseDuration(d)
+	if err != nil || timeout <= 0 {
+		return ctx, func() {}, errorf(http.StatusBadRequest, "%s: %q is not a positive duration (e.g. 250ms)", TimeoutHeader, d)
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	return ctx, cancel, nil
 }
 
 // jsonFallback answers requests that match no route (404) or no method of a
@@ -101,12 +110,15 @@ func (s *Server) jsonFallback(mux *http.ServeMux) http.Handler {
 		}
 		rec := &statusRecorder{header: http.Header{}}
 		h.ServeHTTP(rec, r)
+		info := callInfo(r.Context())
 		switch rec.code {
 		case http.StatusMethodNotAllowed:
 			w.Header().Set("Allow", rec.header.Get("Allow"))
-			writeError(w, errorf(rec.code, "method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, rec.header.Get("Allow")))
+			info.err = errorf(rec.code, "method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, rec.header.Get("Allow"))
+			writeError(w, info.err)
 		case http.StatusNotFound:
-			writeError(w, errorf(rec.code, "no route for %s %s", r.Method, r.URL.Path))
+			info.err = errorf(rec.code, "no route for %s %s", r.Method, r.URL.Path)
+			writeError(w, info.err)
 		default: // a redirect, for example to a cleaned path
 			for k, vs := range rec.header {
 				w.Header()[k] = vs

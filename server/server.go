@@ -81,6 +81,7 @@ type Server struct {
 	grpcOpts     []grpc.ServerOption
 	drainTimeout time.Duration
 	handler      http.Handler
+	access       accessLog
 	stopping     atomic.Bool
 	health       atomic.Pointer[health.Server] // the gRPC health service, while serving
 }
@@ -131,6 +132,7 @@ func New(models Models, opts ...Option) *Server {
 		grpcMaxMsg:   DefaultGRPCMaxMessageBytes,
 		version:      "dev",
 		drainTimeout: 30 * time.Second,
+		access:       accessLog{mode: AccessLogAll, sample: 1},
 	}
 	for _, o := range opts {
 		o(s)
@@ -139,7 +141,7 @@ func New(models Models, opts ...Option) *Server {
 		reg := prometheus.NewRegistry()
 		s.metrics, s.gatherer = newMetrics(reg), reg
 	}
-	s.handler = s.routes()
+	s.handler = s.accessLogged(s.routes())
 	return s
 }
 

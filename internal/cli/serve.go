@@ -35,6 +35,8 @@ type serveOptions struct {
 	settle       time.Duration
 	debugAddr    string
 	gcHeadroom   uint64
+	accessLog    string
+	accessSample int
 	log          logOptions
 }
 
@@ -90,6 +92,8 @@ exits 0.`,
 	fs.DurationVar(&o.settle, "settle", time.Second, "how long a new model file must keep its size and modification time before it loads")
 	fs.Uint64Var(&o.gcHeadroom, "gc-headroom-bytes", gctune.DefaultHeadroom, "heap growth the garbage collector allows between cycles while the live heap is smaller (fewer collections under load); 0 keeps Go's default, as does GOGC set in the environment")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "if set, serve Go's runtime profiles (net/http/pprof) on this address (host:port), apart from the API")
+	fs.StringVar(&o.accessLog, "access-log", "all", "access log, one line per request with method, route, protocol, model, version, status, latency, bytes, request id and client: all (successes at info; failures at info, 503 at warn, other 5xx at error), errors (status 400 and above only) or off (server errors, 5xx, only). Health, readiness and metrics probes are logged only when they fail. The request id is the client's Inferd-Request-Id header (gRPC: inferd-request-id metadata) or a new one, and comes back in the response's")
+	fs.IntVar(&o.accessSample, "access-log-sample", 1, "with --access-log all, log 1 in N successful requests (failures are always logged)")
 	addORTLibraryFlag(fs)
 	o.log.register(fs)
 	return cmd
@@ -108,8 +112,9 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if o.modelControl != "poll" && o.modelControl != "explicit" {
 		return fmt.Errorf("--model-control: %q is not poll or explicit", o.modelControl)
 	}
-	if o.maxBody <= 0 || o.maxPixels <= 0 || o.grpcMaxMsg <= 0 {
-		return errors.New("--max-body-bytes, --max-image-pixels and --grpc-max-message-bytes must be positive")
+	serverOpts, err := o.serverOptions()
+	if err != nil {
+		return err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -122,12 +127,7 @@ func runServe(ctx context.Context, o serveOptions) error {
 			serving.WithSettle(o.settle),
 			serving.WithExplicitControl(o.modelControl == "explicit"),
 		},
-		Server: []server.Option{
-			server.WithMaxBodyBytes(o.maxBody),
-			server.WithMaxImagePixels(o.maxPixels),
-			server.WithGRPCMaxMessageBytes(o.grpcMaxMsg),
-			server.WithVersion(Version()),
-		},
+		Server: serverOpts,
 	})
 	if err != nil {
 		return err
@@ -146,4 +146,25 @@ func runServe(ctx context.Context, o serveOptions) error {
 	}
 	log.Info("inferd stopped")
 	return nil
+}
+
+// serverOptions checks the server's flags and returns them as options.
+func (o serveOptions) serverOptions() ([]server.Option, error) {
+	if o.maxBody <= 0 || o.maxPixels <= 0 || o.grpcMaxMsg <= 0 {
+		return nil, errors.New("--max-body-bytes, --max-image-pixels and --grpc-max-message-bytes must be positive")
+	}
+	accessMode, err := server.ParseAccessLogMode(o.accessLog)
+	if err != nil {
+		return nil, fmt.Errorf("--access-log: %w", err)
+	}
+	if o.accessSample < 1 {
+		return nil, errors.New("--access-log-sample must be 1 or more")
+	}
+	return []server.Option{
+		server.WithMaxBodyBytes(o.maxBody),
+		server.WithMaxImagePixels(o.maxPixels),
+		server.WithGRPCMaxMessageBytes(o.grpcMaxMsg),
+		server.WithVersion(Version()),
+		server.WithAccessLog(accessMode, o.accessSample),
+	}, nil
 }
