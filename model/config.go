@@ -362,6 +362,12 @@ func readLabels(fsys fs.FS, dir, name string) ([]string, error) {
 	if err != nil {
 		return nil, rebase(err, dir)
 	}
+	return parseLabels(name, data)
+}
+
+// parseLabels splits the labels file name's content into labels, one a
+// line; trailing blank lines are dropped.
+func parseLabels(name string, data []byte) ([]string, error) {
 	var labels []string
 	for line := range strings.Lines(string(data)) {
 		labels = append(labels, strings.TrimRight(line, "\r\n"))

@@ -29,7 +29,7 @@ Every flag can also be set from the environment: --http-addr is INFERD_HTTP_ADDR
 			return flagsFromEnv(cmd.Flags())
 		},
 	}
-	root.AddCommand(newServeCmd(), newPredictCmd(), newPerfCmd(), newVersionCmd(), newConformanceCmd(), newImageCmd(), newHealthcheckCmd(), newBenchCmd())
+	root.AddCommand(newServeCmd(), newPredictCmd(), newPerfCmd(), newVersionCmd(), newConformanceCmd(), newImageCmd(), newHealthcheckCmd(), newBenchCmd(), newModelCmd())
 	return root
 }
 
