@@ -69,11 +69,17 @@ func Add(src string, o AddOptions) (*Added, error) {
 	if _, err := os.Lstat(final); err == nil {
 		return nil, fmt.Errorf("%s already exists: choose another --version, or remove it first", final)
 	}
+	files, err := a.configFiles(dir, o)
+	if err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
 	}
-	if err := a.writeConfig(dir, o); err != nil {
-		return nil, err
+	for _, f := range files {
+		if err := writeFileAtomic(f.path, f.data); err != nil {
+			return nil, err
+		}
 	}
 	if err := placeVersion(dir, final, data); err != nil {
 		return nil, err
@@ -101,38 +107,44 @@ func nextVersion(dir string) (int, error) {
 	return highest + 1, nil
 }
 
-// writeConfig writes config.yaml and copies the labels file, unless the
-// model directory already has a config.yaml. It checks the config it
-// writes as a server would read it.
-func (a *Added) writeConfig(dir string, o AddOptions) error {
+// file is a file to write.
+type file struct {
+	path string
+	data []byte
+}
+
+// configFiles returns the labels file and config.yaml to write, none when
+// the model directory already has a config.yaml. It checks the config as
+// a server would read it.
+func (a *Added) configFiles(dir string, o AddOptions) ([]file, error) {
 	path := filepath.Join(dir, FileName)
 	if _, err := os.Stat(path); err == nil {
-		return nil
+		return nil, nil
 	}
-	var labels []byte
+	var files []file
 	so := ScaffoldOptions{Source: a.source, Image: o.Image}
 	if o.Labels != "" {
-		var err error
-		if labels, err = os.ReadFile(o.Labels); err != nil {
-			return fmt.Errorf("labels: %w", err)
+		labels, err := os.ReadFile(o.Labels)
+		if err != nil {
+			return nil, fmt.Errorf("labels: %w", err)
 		}
 		so.Labels = filepath.Base(o.Labels)
+		a.Labels = filepath.Join(dir, so.Labels)
+		files = append(files, file{a.Labels, labels})
 	}
 	text, err := Scaffold(a.Summary, so)
 	if err != nil {
-		return err
+		return nil, err
+	}
+	var labels []byte
+	if len(files) > 0 {
+		labels = files[0].data
 	}
 	if err := checkScaffold(text, a.Summary, so.Labels, labels); err != nil {
-		return err
-	}
-	if so.Labels != "" {
-		a.Labels = filepath.Join(dir, so.Labels)
-		if err := writeFileAtomic(a.Labels, labels); err != nil {
-			return err
-		}
+		return nil, err
 	}
 	a.Config = path
-	return writeFileAtomic(path, text)
+	return append(files, file{path, text}), nil
 }
 
 // checkScaffold parses a written config.yaml with the model's declarations
