@@ -113,6 +113,8 @@ func Load(dir string) (*Config, error) {
 
 // LoadFS reads config.yaml from fsys, the files of one model directory,
 // applies defaults, validates it and reads the labels file from fsys too.
+// A model directory without config.yaml has the default config: a plain
+// ONNX model whose inputs and outputs all come from the model file.
 // dir names the model directory: it is what errors name the files by
 // (dir/config.yaml), the name a config's name key must match (its last
 // element) and the Config's Dir. Every error names the file and, where it
@@ -120,6 +122,9 @@ func Load(dir string) (*Config, error) {
 func LoadFS(fsys fs.FS, dir string) (*Config, error) {
 	path := displayJoin(dir, FileName)
 	data, err := fs.ReadFile(fsys, FileName)
+	if errors.Is(err, fs.ErrNotExist) {
+		data, err = nil, nil // config.yaml is optional: every default
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidConfig, rebase(err, dir))
 	}
@@ -357,6 +362,12 @@ func readLabels(fsys fs.FS, dir, name string) ([]string, error) {
 	if err != nil {
 		return nil, rebase(err, dir)
 	}
+	return parseLabels(name, data)
+}
+
+// parseLabels splits the labels file name's content into labels, one a
+// line; trailing blank lines are dropped.
+func parseLabels(name string, data []byte) ([]string, error) {
 	var labels []string
 	for line := range strings.Lines(string(data)) {
 		labels = append(labels, strings.TrimRight(line, "\r\n"))

@@ -21,7 +21,7 @@ func TestLoadFS(t *testing.T) {
 			"config.yaml":     {Data: []byte(outputs + "postprocess: {labels: meta/../meta/labels.txt}\n")},
 			"meta/labels.txt": {Data: []byte("a\nb\n")},
 		}, ""},
-		{"missing config", "repo/m", fstest.MapFS{}, "open repo/m/config.yaml: file does not exist"},
+		{"missing config is the default", "repo/m", fstest.MapFS{"1/model.onnx": {Data: []byte("x")}}, ""},
 		{"bad key", "repo/m", fstest.MapFS{"config.yaml": {Data: []byte("bogus: 1\n")}}, `repo/m/config.yaml: line 1: unknown key "bogus"`},
 		{"name mismatch", "repo/m", fstest.MapFS{"config.yaml": {Data: []byte("name: x\n")}}, `repo/m/config.yaml: name: "x" does not match the directory name "m"`},
 		{"url dir", "s3://bucket/models/m", fstest.MapFS{"config.yaml": {Data: []byte("name: x\n")}}, `s3://bucket/models/m/config.yaml: name: "x" does not match the directory name "m"`},
@@ -55,10 +55,24 @@ func TestLoadFS(t *testing.T) {
 	}
 }
 
-func TestLoadFSMissingIsNotExist(t *testing.T) {
-	_, err := LoadFS(fstest.MapFS{}, "m")
-	if !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("err = %v, want it to wrap fs.ErrNotExist", err)
+// TestLoadFSWithoutConfig checks that config.yaml is optional: a plain
+// model directory has the default config.
+func TestLoadFSWithoutConfig(t *testing.T) {
+	c, err := LoadFS(fstest.MapFS{}, "repo/m")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Platform != "onnx" || c.Dir != "repo/m" || c.Inputs != nil || c.Preprocess != nil || c.Postprocess != nil {
+		t.Errorf("config = %+v, want the default", c)
+	}
+}
+
+// TestLoadFSConfigUnreadable checks that a config.yaml that exists but
+// cannot be read is still an error.
+func TestLoadFSConfigUnreadable(t *testing.T) {
+	_, err := LoadFS(fstest.MapFS{"config.yaml": {Mode: fs.ModeDir}}, "m")
+	if err == nil || !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("err = %v, want an invalid config", err)
 	}
 }
 
@@ -71,10 +85,10 @@ func TestFSPath(t *testing.T) {
 	}
 }
 
-func TestLoadMissingNamesFullPath(t *testing.T) {
+func TestLoadWithoutConfig(t *testing.T) {
 	dir := t.TempDir()
-	_, err := Load(dir)
-	if err == nil || !strings.Contains(err.Error(), dir+"/config.yaml") || !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("err = %v, want it to name %s/config.yaml and wrap fs.ErrNotExist", err, dir)
+	c, err := Load(dir)
+	if err != nil || c.Dir != dir || c.Platform != "onnx" {
+		t.Fatalf("Load = %+v, %v; want the default config", c, err)
 	}
 }

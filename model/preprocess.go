@@ -17,11 +17,15 @@ type Preprocess struct {
 // (pixel*scale - mean) / std, laid out as NCHW or NHWC with a batch
 // dimension first.
 type ImagePreprocess struct {
-	// Input names the image input; default: the only input.
+	// Input names the image input; default: the only input, of config.yaml
+	// or else of the model file.
 	Input string `yaml:"input" json:"input,omitempty"`
-	// Color is gray, rgb or bgr (default rgb).
+	// Color is gray, rgb or bgr (default gray when the input has one
+	// channel, else rgb).
 	Color string `yaml:"color" json:"color,omitempty"`
-	// Resize scales the image before cropping; omitted means no resize.
+	// Resize scales the image before cropping; omitted means no resize,
+	// unless the input has a fixed height and width and there is no
+	// CenterCrop either: then images are resized to that size.
 	Resize *Resize `yaml:"resize" json:"resize,omitempty"`
 	// CenterCrop cuts the centre of the (resized) image.
 	CenterCrop *Size `yaml:"center_crop" json:"center_crop,omitempty"`
@@ -31,8 +35,13 @@ type ImagePreprocess struct {
 	// per channel). Defaults 0 and 1.
 	Mean []float64 `yaml:"mean" json:"mean,omitempty"`
 	Std  []float64 `yaml:"std" json:"std,omitempty"`
-	// Layout is NCHW (default) or NHWC.
+	// Layout is NCHW or NHWC (default NHWC when the input's last dimension
+	// is 1 or 3 and its second is not, else NCHW).
 	Layout string `yaml:"layout" json:"layout,omitempty"`
+
+	// colorDefault and layoutDefault record that Color and Layout were
+	// not given, so that ForModel may take them from the model's input.
+	colorDefault, layoutDefault bool
 }
 
 // Resize sets the target size: either Width and Height, or ShorterSide,
@@ -56,10 +65,10 @@ var resizeFilters = []string{"area", "bilinear", "nearest", "catmull-rom"}
 
 func (p *ImagePreprocess) setDefaults() {
 	if p.Color == "" {
-		p.Color = "rgb"
+		p.Color, p.colorDefault = "rgb", true
 	}
 	if p.Layout == "" {
-		p.Layout = "NCHW"
+		p.Layout, p.layoutDefault = "NCHW", true
 	}
 	if p.Scale == nil {
 		s := 1.0 / 255
@@ -123,16 +132,9 @@ func (p *ImagePreprocess) validate(c *Config) error {
 	if cc := p.CenterCrop; cc != nil && (cc.Width <= 0 || cc.Height <= 0) {
 		return fmt.Errorf("center_crop: needs positive width and height")
 	}
-	ch := p.Channels()
-	for key, vals := range map[string][]float64{"mean": p.Mean, "std": p.Std} {
-		if len(vals) != 0 && len(vals) != 1 && len(vals) != ch {
-			return fmt.Errorf("%s: has %d values; want 1 or %d for color %s", key, len(vals), ch, p.Color)
-		}
-	}
-	for i, s := range p.Std {
-		if s == 0 {
-			return fmt.Errorf("std[%d]: must not be zero", i)
-		}
+	if len(c.Inputs) == 0 {
+		// The model file declares the inputs: ForModel checks them at load.
+		return p.checkNormalize()
 	}
 	if p.Input == "" {
 		if len(c.Inputs) != 1 {
@@ -144,7 +146,96 @@ func (p *ImagePreprocess) validate(c *Config) error {
 	if !ok {
 		return fmt.Errorf("input: %q is not a declared input", p.Input)
 	}
+	if len(in.Shape) == 4 {
+		p.fromShape(in.Shape)
+	}
+	if err := p.checkNormalize(); err != nil {
+		return err
+	}
 	return p.CheckInput(in)
+}
+
+// checkNormalize checks mean and std against the channel count.
+func (p *ImagePreprocess) checkNormalize() error {
+	ch := p.Channels()
+	for _, key := range []string{"mean", "std"} {
+		vals := p.Mean
+		if key == "std" {
+			vals = p.Std
+		}
+		if len(vals) != 0 && len(vals) != 1 && len(vals) != ch {
+			return fmt.Errorf("%s: has %d values; want 1 or %d for color %s", key, len(vals), ch, p.Color)
+		}
+	}
+	for i, s := range p.Std {
+		if s == 0 {
+			return fmt.Errorf("std[%d]: must not be zero", i)
+		}
+	}
+	return nil
+}
+
+// ForModel returns a copy of p completed from the model's effective
+// inputs (config.yaml's, else the model file's), checked with CheckInput.
+// The input defaults to the only one; where config.yaml leaves them
+// unset, the layout and color follow the input's shape and, without
+// resize or center_crop, images are resized to the input's fixed height
+// and width. p itself, shared by the versions of a model, is not changed.
+func (p *ImagePreprocess) ForModel(inputs []TensorSpec) (*ImagePreprocess, error) {
+	q := *p
+	if q.Input == "" {
+		if len(inputs) != 1 {
+			return nil, fmt.Errorf("input: required when the model has %d inputs (%v)", len(inputs), specNames(inputs))
+		}
+		q.Input = inputs[0].Name
+	}
+	in, ok := findSpec(inputs, q.Input)
+	if !ok {
+		return nil, fmt.Errorf("input: the model has no input %q (it has %v)", q.Input, specNames(inputs))
+	}
+	if len(in.Shape) == 4 {
+		q.fromShape(in.Shape)
+	}
+	if err := q.checkNormalize(); err != nil {
+		return nil, err
+	}
+	if err := q.CheckInput(in); err != nil {
+		return nil, err
+	}
+	return &q, nil
+}
+
+// fromShape fills what config.yaml left unset from a 4-dimensional input
+// shape: layout, color and the resize to a fixed height and width.
+func (p *ImagePreprocess) fromShape(shape []int) {
+	isChannels := func(d int) bool { return d == 1 || d == 3 }
+	if p.Layout == "" || p.layoutDefault {
+		p.Layout = "NCHW"
+		if isChannels(shape[3]) && !isChannels(shape[1]) {
+			p.Layout = "NHWC"
+		}
+	}
+	c, h, w := shape[1], shape[2], shape[3]
+	if p.Layout == "NHWC" {
+		h, w, c = shape[1], shape[2], shape[3]
+	}
+	if p.Color == "" || p.colorDefault {
+		p.Color = "rgb"
+		if c == 1 {
+			p.Color = "gray"
+		}
+	}
+	if p.Resize == nil && p.CenterCrop == nil && w > 0 && h > 0 {
+		p.Resize = &Resize{Width: w, Height: h, Filter: "bilinear"}
+	}
+}
+
+func specNames(specs []TensorSpec) []string {
+	names := make([]string, len(specs))
+	for i, s := range specs {
+		names[i] = s.Name
+	}
+	return names
 }
 
 // CheckInput checks that the image pipeline produces what the input

@@ -23,7 +23,7 @@ func TestMemory(t *testing.T) {
 		{"one model", map[string]string{"m/config.yaml": "description: d\n", "m/1/model.onnx": "x", "m/2/model.onnx": "yy"}, nil, "m(d) 1:1 2:2"},
 		{"version without model file", map[string]string{"m/config.yaml": "", "m/3/": "", "m/4/README": ""}, nil, "m() 3:err 4:err"},
 		{"ignored names", map[string]string{"m/config.yaml": "", ".git/config.yaml": "", "_tmp/config.yaml": "", "README": ""}, nil, "m()"},
-		{"missing config", map[string]string{"m/1/model.onnx": "x"}, nil, "m(err) 1:1"},
+		{"missing config is the default", map[string]string{"m/1/model.onnx": "x"}, nil, "m() 1:1"},
 		{"remove a file", map[string]string{"m/config.yaml": "", "m/1/model.onnx": "x", "m/1/notes": ""}, []string{"m/1/model.onnx"}, "m() 1:err"},
 		{"remove the last file of a directory", map[string]string{"m/config.yaml": "", "m/1/model.onnx": "x"}, []string{"m/1/model.onnx"}, "m()"},
 		{"remove a directory", map[string]string{"m/config.yaml": "", "m/1/model.onnx": "x", "m/2/model.onnx": "x"}, []string{"m/1"}, "m() 2:1"},

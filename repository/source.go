@@ -19,7 +19,8 @@ import (
 // Entry is one model of the repository as its source lists it.
 type Entry struct {
 	Name string
-	// Config is the parsed config.yaml; nil when ConfigErr is set.
+	// Config is the parsed config.yaml, or the default config when the
+	// model directory has none; nil when ConfigErr is set.
 	Config    *model.Config
 	ConfigErr error
 	// ConfigID identifies the content of config.yaml and of the labels

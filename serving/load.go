@@ -116,11 +116,11 @@ func closeSessions(sessions []engine.Session) {
 // up and composes the version's runner.
 func (m *Manager) prepare(ctx context.Context, fsys fs.FS, v *Version, file string, sessions []engine.Session) (*servable, error) {
 	cfg := v.Config
-	inputs, outputs, err := declarations(cfg, sessions[0])
+	inputs, outputs, img, err := declarations(cfg, sessions[0])
 	if err != nil {
 		return nil, fmt.Errorf("config.yaml does not match %s: %w", file, err)
 	}
-	c := codec.New(v.ModelName, cfg, inputs, outputs)
+	c := codec.New(v.ModelName, withImage(cfg, img), inputs, outputs)
 	if w := cfg.Warmup; w != nil {
 		feed, err := warmupInputs(fsys, c, w)
 		if err != nil {
@@ -167,25 +167,39 @@ func (m *Manager) compose(v *Version, c *codec.Codec, sessions []engine.Session)
 
 // declarations checks config.yaml's declarations against the model's and
 // returns the effective ones, checking what image preprocessing and
-// batching need of them.
-func declarations(cfg *model.Config, sess engine.Session) (inputs, outputs []engine.TensorInfo, err error) {
+// batching need of them. img is the image preprocessing completed from the
+// effective image input (nil without image preprocessing).
+func declarations(cfg *model.Config, sess engine.Session) (inputs, outputs []engine.TensorInfo, img *model.ImagePreprocess, err error) {
 	if inputs, err = reconcile("inputs", cfg.Inputs, sess.Inputs()); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if outputs, err = reconcile("outputs", cfg.Outputs, sess.Outputs()); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if cfg.Preprocess != nil && cfg.Preprocess.Image != nil {
-		if err := checkImageInput(cfg.Preprocess.Image, inputs); err != nil {
-			return nil, nil, err
+		if img, err = checkImageInput(cfg.Preprocess.Image, inputs); err != nil {
+			return nil, nil, nil, err
 		}
 	}
 	if cfg.Batching != nil {
 		if err := checkBatchable(inputs, outputs); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return inputs, outputs, nil
+	return inputs, outputs, img, nil
+}
+
+// withImage returns cfg with its image preprocessing replaced by img, the
+// one completed at load, without changing cfg (the versions of a model
+// share it).
+func withImage(cfg *model.Config, img *model.ImagePreprocess) *model.Config {
+	if img == nil {
+		return cfg
+	}
+	c, pre := *cfg, *cfg.Preprocess
+	pre.Image = img
+	c.Preprocess = &pre
+	return &c
 }
 
 // checkBatchable checks that every input and output has a variable first
@@ -252,16 +266,17 @@ func compatible(a, b []int) bool {
 	return true
 }
 
-// checkImageInput checks the image preprocessing against the effective
-// shape of its input, which may come from the model file.
-func checkImageInput(p *model.ImagePreprocess, inputs []engine.TensorInfo) error {
-	i := engine.IndexInfo(inputs, p.Input)
-	if i < 0 {
-		return fmt.Errorf("preprocess.image.input: the model has no input %q", p.Input)
+// checkImageInput completes the image preprocessing from the effective
+// inputs, which may come from the model file, and checks it against the
+// image input.
+func checkImageInput(p *model.ImagePreprocess, inputs []engine.TensorInfo) (*model.ImagePreprocess, error) {
+	specs := make([]model.TensorSpec, len(inputs))
+	for i, in := range inputs {
+		specs[i] = model.TensorSpec{Name: in.Name, DataType: in.DType, Shape: in.Shape}
 	}
-	in := inputs[i]
-	if err := p.CheckInput(model.TensorSpec{Name: in.Name, DataType: in.DType, Shape: in.Shape}); err != nil {
-		return fmt.Errorf("preprocess.image.%w", err)
+	img, err := p.ForModel(specs)
+	if err != nil {
+		return nil, fmt.Errorf("preprocess.image.%w", err)
 	}
-	return nil
+	return img, nil
 }

@@ -29,7 +29,8 @@ Every flag can also be set from the environment: --http-addr is INFERD_HTTP_ADDR
 			return flagsFromEnv(cmd.Flags())
 		},
 	}
-	root.AddCommand(newServeCmd(), newPredictCmd(), newPerfCmd(), newVersionCmd(), newConformanceCmd(), newImageCmd(), newHealthcheckCmd(), newBenchCmd(), newModelsCmd(), newLabelCmd(), newTrafficCmd())
+	root.AddCommand(newServeCmd(), newPredictCmd(), newPerfCmd(), newVersionCmd(), newConformanceCmd(), newImageCmd(), newHealthcheckCmd(), newBenchCmd(),
+		newModelCmd(), newModelsCmd(), newLabelCmd(), newTrafficCmd())
 	return root
 }
 

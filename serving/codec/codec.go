@@ -52,8 +52,35 @@ func New(modelName string, cfg *model.Config, inputs, outputs []engine.TensorInf
 		}
 		c.ranker = &Classifier{Softmax: p.Softmax, TopK: p.TopK, Labels: cfg.Labels}
 		c.labels = cfg.Labels
+	} else if c.image != nil {
+		c.scores = defaultScores(outputs)
+		if c.scores != "" {
+			c.ranker = &Classifier{TopK: DefaultTopK}
+		}
 	}
 	return c
+}
+
+// DefaultTopK is how many classes an image model without a postprocess
+// section answers with.
+const DefaultTopK = 5
+
+// defaultScores returns the output that an image model without a
+// postprocess section is ranked by: its only output, when that holds float
+// scores of shape [N, C] or [C]; else "" (the model is not a classifier).
+// The scores are ranked as they are (no softmax), labelled "0".."C-1".
+func defaultScores(outputs []engine.TensorInfo) string {
+	if len(outputs) != 1 {
+		return ""
+	}
+	o := outputs[0]
+	if o.DType != tensor.Float32 && o.DType != tensor.Float64 {
+		return ""
+	}
+	if o.Shape != nil && len(o.Shape) != 1 && len(o.Shape) != 2 {
+		return ""
+	}
+	return o.Name
 }
 
 // Inputs and Outputs are the effective declarations the codec was built
@@ -67,7 +94,9 @@ func (c *Codec) ImageInput() string { return c.imageInput }
 // AcceptsImages reports whether config.yaml describes image preprocessing.
 func (c *Codec) AcceptsImages() bool { return c.image != nil }
 
-// IsClassifier reports whether config.yaml describes classification.
+// IsClassifier reports whether the model's outputs are ranked: config.yaml
+// has a postprocess section, or the model takes images and has one float
+// output of class scores (see defaultScores).
 func (c *Codec) IsClassifier() bool { return c.ranker != nil }
 
 // ScoreOutput is the output that postprocessing ranks, or "".
