@@ -80,11 +80,11 @@ with --json the whole report. Only loopback servers are loaded unless
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&o.url, "url", "http://127.0.0.1:8080", "server: http://HOST:PORT; for v2-grpc grpc://HOST:PORT or HOST:PORT (default 127.0.0.1:8081)")
+	fs.StringVar(&o.url, "url", "", "server: http://HOST:PORT; for v2-grpc grpc://HOST:PORT or HOST:PORT (default http://127.0.0.1:8080, with --protocol v2-grpc grpc://127.0.0.1:8081)")
 	fs.StringVar(&o.model, "model", "", "the model, NAME or NAME/VERSION (required)")
 	fs.StringArrayVar(&o.inputs, "input", nil, "a request file, image or .json (repeatable; sent in turn)")
 	fs.StringVar(&o.protocol, "protocol", "seed", "seed (POST /models/...), v2 (Open Inference Protocol over REST) or v2-grpc; a grpc:// --url implies v2-grpc")
-	fs.IntSliceVar(&o.concurrency, "concurrency", []int{1, 8, 64}, "workers per run, one run each (open loop: most requests in flight, default 64)")
+	fs.IntSliceVar(&o.concurrency, "concurrency", nil, "workers per run, one run each (default 1,8,64; open loop: most requests in flight, default 64)")
 	fs.Float64Var(&o.rate, "rate", 0, "open loop: requests per second (0: closed loop)")
 	fs.DurationVar(&o.duration, "duration", 10*time.Second, "length of each run (with --requests alone: no time bound)")
 	fs.IntVar(&o.requests, "requests", 0, "requests per run (0: no count bound)")
@@ -114,14 +114,19 @@ func (o *benchOptions) resolve() error {
 	switch {
 	case p == loadgen.V2GRPC && !o.urlSet:
 		o.url = "grpc://127.0.0.1:8081"
+	case !o.urlSet:
+		o.url = "http://127.0.0.1:8080"
 	case p != loadgen.V2GRPC && strings.HasPrefix(o.url, "grpc://"):
 		return fmt.Errorf("--url %s is gRPC but --protocol is %s; use --protocol v2-grpc", o.url, p)
 	}
 	if o.requests > 0 && !o.durationSet {
 		o.duration = 0
 	}
-	if o.rate > 0 && !o.concurrencySet {
+	switch {
+	case o.rate > 0 && !o.concurrencySet:
 		o.concurrency = []int{64}
+	case !o.concurrencySet:
+		o.concurrency = []int{1, 8, 64}
 	}
 	if o.duration < 0 || o.requests < 0 || o.warmup < 0 || o.timeout <= 0 {
 		return errors.New("--duration, --requests and --warmup must not be negative, --timeout must be positive")

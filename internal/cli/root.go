@@ -29,6 +29,12 @@ Every flag can also be set from the environment: --http-addr is INFERD_HTTP_ADDR
 			return flagsFromEnv(cmd.Flags())
 		},
 	}
+	// --version prints what `inferd version` prints.
+	var v strings.Builder
+	_ = writeVersion(&v)
+	root.Version = Version()
+	root.Flags().Bool("version", false, "print inferd's version and commit, Go version and engines")
+	root.SetVersionTemplate(strings.ReplaceAll(v.String(), "{{", `{{"{{"}}`))
 	root.AddCommand(newServeCmd(), newPredictCmd(), newPerfCmd(), newVersionCmd(), newConformanceCmd(), newImageCmd(), newHealthcheckCmd(), newBenchCmd(),
 		newModelCmd(), newModelsCmd(), newLabelCmd(), newTrafficCmd())
 	return root
