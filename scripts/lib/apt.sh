@@ -1,8 +1,9 @@
 # shellcheck shell=bash
 # apt.sh: sourced by the scripts that need Debian packages.
 #
-# apt_install PKG... installs the packages that are missing (nothing at all
-# runs when every one is installed). Before the first install of a run it
+# apt_install [--with-recommends] PKG... installs the packages that are
+# missing (nothing at all runs when every one is installed), without their
+# recommended packages unless asked. Before the first install of a run it
 # refreshes the package lists once (a fresh machine has none); the exported
 # INFERD_APT_UPDATED keeps child scripts from doing it again.
 #
@@ -14,7 +15,11 @@
 #     (/var/lib/apt/lists/lock), so it is retried while it says the lock is
 #     held.
 apt_install() {
-	local missing=() p
+	local missing=() p recommends=--no-install-recommends
+	if [ "${1:-}" = --with-recommends ]; then
+		recommends=--install-recommends
+		shift
+	fi
 	for p in "$@"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 	done
@@ -27,7 +32,7 @@ apt_install() {
 		_apt_update "$timeout" "${sudo[@]}"
 		export INFERD_APT_UPDATED=1
 	fi
-	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends \
+	DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q "$recommends" \
 		-o DPkg::Lock::Timeout="$timeout" "${missing[@]}" >&2
 }
 
