@@ -3,10 +3,10 @@
 # models on 127.0.0.1:8080 (INFERD_HTTP_ADDR to change it). Needs only Go;
 # extra flags go to `inferd serve`.
 #
-# It says what it is doing while it works: the first build compiles every
-# dependency (about 45 s on 2 cores with the modules downloaded; later builds
-# take a second or two from Go's build cache), then it prints the URL once the
-# server is ready. Stop the server with Ctrl-C: it turns not-ready, finishes
+# It says what it is doing while it works: the first build compiles about 450
+# packages (some 145 s of CPU time: over a minute on 2 idle cores, with the
+# modules already downloaded), later builds take a few seconds from Go's build
+# cache; then it prints the URL once the server is ready. Stop the server with Ctrl-C: it turns not-ready, finishes
 # the requests in flight and exits 0.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +21,7 @@ case $addr in
 *) url=http://$addr ;;
 esac
 
-say "building bin/inferd with $(go env GOVERSION) (the first build compiles the dependencies: about a minute)..."
+say "building bin/inferd with $(go env GOVERSION) (a first build compiles every dependency: a minute or more; later ones take seconds)..."
 mkdir -p bin
 # A ticker, so that a long first build is not silent.
 ( while sleep 10; do say "still building ($((SECONDS - begin))s)..."; done ) &
