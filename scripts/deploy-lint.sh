@@ -27,7 +27,7 @@ helm=$bin/helm
 if [[ ! -x $helm ]]; then
 	echo "deploy-lint: building helm $HELM_VERSION (once; about 2 minutes on 2 cores)" >&2
 	mkdir -p "$bin"
-	GOBIN=$bin GOFLAGS= CGO_ENABLED=0 go install \
+	GOBIN=$bin GOFLAGS='' CGO_ENABLED=0 go install \
 		-ldflags "-X helm.sh/helm/v3/internal/version.version=$HELM_VERSION" \
 		"helm.sh/helm/v3/cmd/helm@$HELM_VERSION"
 fi

@@ -30,12 +30,9 @@ case ${1:-} in
 esac
 
 if ! command -v protoc >/dev/null 2>&1; then
-	echo "gen-api-proto: installing protobuf-compiler" >&2
-	if [[ $(id -u) -eq 0 ]]; then
-		apt-get install -y protobuf-compiler >&2
-	else
-		sudo apt-get install -y protobuf-compiler >&2
-	fi
+	# shellcheck source=scripts/lib/apt.sh
+	. "$root/scripts/lib/apt.sh"
+	apt_install protobuf-compiler
 fi
 if [[ $(protoc --version) != "$PROTOC_VERSION" ]]; then
 	echo "gen-api-proto: warning: $(protoc --version) differs from $PROTOC_VERSION; the generated header will differ" >&2
@@ -46,8 +43,8 @@ bin=$(go env GOCACHE)/inferd-protoc-plugins/go-$PROTOC_GEN_GO_VERSION-grpc-$PROT
 if [[ ! -x $bin/protoc-gen-go || ! -x $bin/protoc-gen-go-grpc ]]; then
 	echo "gen-api-proto: installing protoc-gen-go $PROTOC_GEN_GO_VERSION and protoc-gen-go-grpc $PROTOC_GEN_GO_GRPC_VERSION" >&2
 	mkdir -p "$bin"
-	GOBIN=$bin GOFLAGS= go install "google.golang.org/protobuf/cmd/protoc-gen-go@$PROTOC_GEN_GO_VERSION"
-	GOBIN=$bin GOFLAGS= go install "google.golang.org/grpc/cmd/protoc-gen-go-grpc@$PROTOC_GEN_GO_GRPC_VERSION"
+	GOBIN=$bin GOFLAGS='' go install "google.golang.org/protobuf/cmd/protoc-gen-go@$PROTOC_GEN_GO_VERSION"
+	GOBIN=$bin GOFLAGS='' go install "google.golang.org/grpc/cmd/protoc-gen-go-grpc@$PROTOC_GEN_GO_GRPC_VERSION"
 fi
 
 out=$src

@@ -39,12 +39,9 @@ if [[ ${1:-} == --import ]]; then
 fi
 
 if ! command -v protoc >/dev/null 2>&1; then
-	echo "gen-onnx-proto: installing protobuf-compiler" >&2
-	if [[ $(id -u) -eq 0 ]]; then
-		apt-get install -y protobuf-compiler >&2
-	else
-		sudo apt-get install -y protobuf-compiler >&2
-	fi
+	# shellcheck source=scripts/lib/apt.sh
+	. "$root/scripts/lib/apt.sh"
+	apt_install protobuf-compiler
 fi
 if [[ $(protoc --version) != "$PROTOC_VERSION" ]]; then
 	echo "gen-onnx-proto: warning: $(protoc --version) differs from $PROTOC_VERSION; the generated header will differ" >&2

@@ -29,12 +29,10 @@ case ${1:-} in
 *) echo "usage: $0 [--containerfile]" >&2; exit 2 ;;
 esac
 
-if ! command -v podman >/dev/null 2>&1 || ! command -v runc >/dev/null 2>&1; then
-	echo "image-test: installing podman and runc" >&2
-	sudo=; [[ $(id -u) -eq 0 ]] || sudo=sudo
-	$sudo apt-get update -qq >&2
-	$sudo apt-get install -y -qq podman runc >&2
-fi
+# shellcheck source=scripts/lib/apt.sh
+. scripts/lib/apt.sh
+# With recommends, as podman is usually installed (slirp4netns, uidmap, ...).
+apt_install --with-recommends podman runc
 
 tmp=$(mktemp -d)
 tag=localhost/inferd-examples:image-test-$$

@@ -2,26 +2,37 @@
 # Sets up and runs the whole test suite: formatting, vet, module tidiness,
 # generated code freshness, unit and integration tests (with the race
 # detector where there is concurrency), and every benchmark once so that
-# none rots.
+# none rots. Also runs the export guides of docs/export.md (PyTorch and
+# scikit-learn models exported, served and queried).
+#
+# Each step is announced with the time elapsed since the start; at the end,
+# pass or fail, a summary lists how long every step took. Tools that take
+# long to fetch or build are cached across runs: Debian packages are installed
+# only when missing, ONNX Runtime under ~/.cache/inferd (scripts/onnxruntime.sh),
+# helm in the Go build cache (scripts/deploy-lint.sh), ResNet-18 and
+# MobileNetV2 in .cache/zoo (scripts/gen-zoo.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v go >/dev/null || { echo "test: Go is required" >&2; exit 1; }
+# shellcheck source=scripts/lib/apt.sh
 . scripts/lib/apt.sh
-
-step() { printf '\n== %s\n' "$*"; }
+# shellcheck source=scripts/lib/steps.sh
+. scripts/lib/steps.sh
+steps_begin test
 
 step "system packages"
 # gcc: the race detector; protobuf-compiler: the generated-code check;
 # libonnx-testdata: the ONNX backend conformance suite; python3-torch,
 # -torchvision, -onnx: ResNet-18 and MobileNetV2 with PyTorch's reference
-# outputs for the real-model tests (generated into .cache, not committed).
-apt_install gcc protobuf-compiler libonnx-testdata python3-torch python3-torchvision python3-onnx
+# outputs for the real-model tests (generated into .cache, not committed);
+# python3-sklearn: the scikit-learn export guide; curl: the export check.
+apt_install gcc protobuf-compiler libonnx-testdata python3-torch python3-torchvision python3-onnx python3-sklearn curl
 
 step "go mod download"
 go mod download
 
 step "gofmt"
-unformatted=$(gofmt -l $(find . -name '*.go' -not -path './.cache/*'))
+unformatted=$(find . -name '*.go' -not -path './.cache/*' -print0 | xargs -0 gofmt -l)
 if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
@@ -36,7 +47,12 @@ step "generated code is up to date"
 scripts/gen-api-proto.sh --check
 
 step "go build (CGO_ENABLED=0: the default build is one static binary)"
-CGO_ENABLED=0 go build -o /dev/null ./cmd/inferd
+bin=$(mktemp -d "${TMPDIR:-/tmp}/inferd-test.XXXXXX")
+steps_cleanup+=("$bin")
+CGO_ENABLED=0 go build -o "$bin/inferd" ./cmd/inferd
+
+step "export guides (docs/export.md): PyTorch and scikit-learn exported, served, queried with curl"
+bash scripts/export-check.sh --inferd "$bin/inferd"
 
 # Packages with concurrency run under the race detector (needs cgo and gcc).
 race_pkgs=(./app/... ./batch/... ./repository/... ./serving/... ./server/... ./api/... ./loadgen/... ./bench/... ./engine/native/... ./internal/cli/... ./cmd/...)
