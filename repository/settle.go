@@ -237,6 +237,27 @@ func (s *SettledSource) apply(e Entry, now time.Time, all bool) (Entry, bool) {
 		st = &settleState{versions: map[int]*settleVersion{}}
 		s.models[e.Name] = st
 	}
+	visible := s.applyConfig(st, &e, now, all)
+	seen := make(map[int]bool, len(e.Versions))
+	versions := make([]VersionEntry, 0, len(e.Versions))
+	for _, v := range e.Versions {
+		seen[v.Number] = true
+		if v, ok := s.applyVersion(st, v, now, all); ok {
+			versions = append(versions, v)
+		}
+	}
+	for n := range st.versions {
+		if !seen[n] {
+			delete(st.versions, n)
+		}
+	}
+	e.Versions = versions
+	return e, visible
+}
+
+// applyConfig replaces e's config by the settled one and reports whether
+// the model has a settled config at all.
+func (s *SettledSource) applyConfig(st *settleState, e *Entry, now time.Time, all bool) bool {
 	visible := true
 	switch current := (settledConfig{e.Config, e.ConfigErr, e.ConfigID}); {
 	case all || st.hasConfig && st.config.id == e.ConfigID:
@@ -250,46 +271,39 @@ func (s *SettledSource) apply(e Entry, now time.Time, all bool) (Entry, bool) {
 		}
 	}
 	e.Config, e.ConfigErr, e.ConfigID = st.config.cfg, st.config.err, st.config.id
+	return visible
+}
 
-	seen := make(map[int]bool, len(e.Versions))
-	versions := make([]VersionEntry, 0, len(e.Versions))
-	for _, v := range e.Versions {
-		seen[v.Number] = true
-		sv := st.versions[v.Number]
-		if sv == nil {
-			sv = &settleVersion{}
-			st.versions[v.Number] = sv
-		}
-		if v.Err != nil {
-			*sv = settleVersion{} // no file: whatever comes next is new
-			versions = append(versions, v)
-			continue
-		}
-		settled := all || sv.settled != nil && sv.settled.FileID == v.FileID
-		if !settled {
-			var wait time.Duration
-			if settled, wait = sv.wait.check(v.FileID, now, s.d); !settled {
-				s.wakeIn(now, wait)
-			}
-		}
-		switch {
-		case settled:
-			cp := v
-			sv.settled, sv.wait = &cp, pending{}
-		case sv.settled == nil:
-			continue // new and not settled: left out
-		default: // changed and not settled: the settled file keeps serving
-			v.FileID, v.Size, v.ModTime = sv.settled.FileID, sv.settled.Size, sv.settled.ModTime
-		}
-		versions = append(versions, v)
+// applyVersion returns what of version v has settled: v itself, v with
+// the file that settled before it changed, or nothing (false) for a new
+// file that has not settled yet.
+func (s *SettledSource) applyVersion(st *settleState, v VersionEntry, now time.Time, all bool) (VersionEntry, bool) {
+	sv := st.versions[v.Number]
+	if sv == nil {
+		sv = &settleVersion{}
+		st.versions[v.Number] = sv
 	}
-	for n := range st.versions {
-		if !seen[n] {
-			delete(st.versions, n)
+	if v.Err != nil {
+		*sv = settleVersion{} // no file: whatever comes next is new
+		return v, true
+	}
+	settled := all || sv.settled != nil && sv.settled.FileID == v.FileID
+	if !settled {
+		var wait time.Duration
+		if settled, wait = sv.wait.check(v.FileID, now, s.d); !settled {
+			s.wakeIn(now, wait)
 		}
 	}
-	e.Versions = versions
-	return e, visible
+	switch {
+	case settled:
+		cp := v
+		sv.settled, sv.wait = &cp, pending{}
+	case sv.settled == nil:
+		return VersionEntry{}, false // new and not settled: left out
+	default: // changed and not settled: the settled file keeps serving
+		v.FileID, v.Size, v.ModTime = sv.settled.FileID, sv.settled.Size, sv.settled.ModTime
+	}
+	return v, true
 }
 
 // wakeIn makes the watchers receive once wait (and the margin) has passed
