@@ -33,12 +33,18 @@ func (o *manageOptions) register(fs *pflag.FlagSet) {
 // management API is REST only: a grpc:// URL fails with
 // client.ErrRESTOnly.
 func (o *manageOptions) call(ctx context.Context, fn func(context.Context, *client.Client) error) error {
-	c, err := client.New(o.url)
+	return withClient(ctx, o.url, o.timeout, fn)
+}
+
+// withClient runs fn with a client of the server at url (the --url flag)
+// and a context bounded by timeout.
+func withClient(ctx context.Context, url string, timeout time.Duration, fn func(context.Context, *client.Client) error) error {
+	c, err := client.New(url)
 	if err != nil {
 		return fmt.Errorf("--url: %w", err)
 	}
 	defer c.Close()
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	return fn(ctx, c)
 }

@@ -100,26 +100,21 @@ func runPredict(ctx context.Context, out io.Writer, o predictOptions, target str
 	if images != 0 && images != len(files) {
 		return errors.New("give either images or .json files, not both")
 	}
-	c, err := client.New(o.url)
-	if err != nil {
-		return fmt.Errorf("--url: %w", err)
-	}
-	defer c.Close()
-	ctx, cancel := context.WithTimeout(ctx, o.timeout)
-	defer cancel()
-	if images > 0 {
-		return predictImages(ctx, out, c, o, model, version, files)
-	}
-	md, err := c.ModelMetadata(ctx, model, version)
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		if err := predictJSON(ctx, out, c, o, md, version, f); err != nil {
-			return fmt.Errorf("%s: %w", f.path, err)
+	return withClient(ctx, o.url, o.timeout, func(ctx context.Context, c *client.Client) error {
+		if images > 0 {
+			return predictImages(ctx, out, c, o, model, version, files)
 		}
-	}
-	return nil
+		md, err := c.ModelMetadata(ctx, model, version)
+		if err != nil {
+			return err
+		}
+		for _, f := range files {
+			if err := predictJSON(ctx, out, c, o, md, version, f); err != nil {
+				return fmt.Errorf("%s: %w", f.path, err)
+			}
+		}
+		return nil
+	})
 }
 
 // isImage recognizes PNG, JPEG and WebP files by their bytes.
