@@ -62,14 +62,20 @@ func TestTLS(t *testing.T) {
 			if !tt.ok && err == nil {
 				t.Errorf("gRPC over TLS: %v, want the handshake refused", st)
 			}
-			// Plain text to a TLS listener is never served.
-			if code, _, err := request(t, nil, http.MethodGet, "http://"+r.httpAddr+"/healthz", ""); err == nil && code == http.StatusOK {
-				t.Error("plain HTTP was served by the TLS listener")
-			}
-			if _, err := grpcHealth(t, r.grpcAddr, nil); err == nil {
-				t.Error("plain-text gRPC was served by the TLS listener")
-			}
+			checkPlainRefused(t, r)
 		})
+	}
+}
+
+// checkPlainRefused checks that plain text to the TLS listeners is never
+// served.
+func checkPlainRefused(t *testing.T, r *running) {
+	t.Helper()
+	if code, _, err := request(t, nil, http.MethodGet, "http://"+r.httpAddr+"/healthz", ""); err == nil && code == http.StatusOK {
+		t.Error("plain HTTP was served by the TLS listener")
+	}
+	if _, err := grpcHealth(t, r.grpcAddr, nil); err == nil {
+		t.Error("plain-text gRPC was served by the TLS listener")
 	}
 }
 
