@@ -35,6 +35,9 @@ type Config struct {
 	// DrainTimeout bounds how long shutdown waits for requests in flight
 	// (default 30s).
 	DrainTimeout time.Duration
+	// ShutdownDelay is how long shutdown keeps serving, not ready, before
+	// it drains (server.WithShutdownDelay; default 0).
+	ShutdownDelay time.Duration
 	// PollInterval is how often a repository directory is re-read besides
 	// file notifications (default repository.DefaultPollInterval).
 	PollInterval time.Duration
@@ -80,6 +83,7 @@ func New(cfg Config) (*App, error) {
 	}, cfg.Serving...)...)
 	a.Server = server.New(a.Models, append([]server.Option{
 		server.WithLogger(a.log), server.WithMetrics(a.Registry, a.Registry), server.WithDrainTimeout(cfg.DrainTimeout),
+		server.WithShutdownDelay(cfg.ShutdownDelay),
 	}, cfg.Server...)...)
 	if err := a.listen(); err != nil {
 		return nil, err

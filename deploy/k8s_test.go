@@ -13,6 +13,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -40,6 +41,10 @@ var kinds = map[string]func() (any, *metav1.ObjectMeta){
 	"apps/v1/Deployment": func() (any, *metav1.ObjectMeta) { o := &appsv1.Deployment{}; return o, &o.ObjectMeta },
 	"autoscaling/v2/HorizontalPodAutoscaler": func() (any, *metav1.ObjectMeta) {
 		o := &autoscalingv2.HorizontalPodAutoscaler{}
+		return o, &o.ObjectMeta
+	},
+	"networking.k8s.io/v1/NetworkPolicy": func() (any, *metav1.ObjectMeta) {
+		o := &networkingv1.NetworkPolicy{}
 		return o, &o.ObjectMeta
 	},
 	"policy/v1/PodDisruptionBudget": func() (any, *metav1.ObjectMeta) {

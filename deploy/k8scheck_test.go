@@ -8,6 +8,7 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
 	apivalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -99,6 +100,8 @@ func checkObjects(objs []object) error {
 			if v.Spec.MinReplicas == nil || *v.Spec.MinReplicas < 1 || *v.Spec.MinReplicas > v.Spec.MaxReplicas || len(v.Spec.Metrics) == 0 {
 				add(o, "needs 1 <= minReplicas <= maxReplicas and metrics")
 			}
+		case *networkingv1.NetworkPolicy:
+			podsOf(o, &v.Spec.PodSelector)
 		case *policyv1.PodDisruptionBudget:
 			if (v.Spec.MinAvailable == nil) == (v.Spec.MaxUnavailable == nil) {
 				add(o, "needs exactly one of minAvailable and maxUnavailable")

@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/reflection"
@@ -21,6 +23,50 @@ import (
 	v2 "github.com/inferd/inferd/api/v2"
 	"github.com/inferd/inferd/serving/runner"
 )
+
+// DefaultGRPCConnectionTimeout is the default time a new gRPC connection
+// has to finish its TLS handshake and send the HTTP/2 preface; one that
+// does not is closed.
+const DefaultGRPCConnectionTimeout = 10 * time.Second
+
+// WithGRPCConnectionTimeout sets how long a new gRPC connection has to
+// finish its TLS handshake and send the HTTP/2 preface (default
+// DefaultGRPCConnectionTimeout).
+func WithGRPCConnectionTimeout(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.grpcConnTime = d
+		}
+	}
+}
+
+// grpcKeepalive is how the gRPC server keeps connections alive and
+// bounds them: a client may ping every 10s at most (more often, or
+// without calls when not permitted, and it is sent GOAWAY), idle
+// connections close after 5 minutes, and a connection that does not
+// answer a ping within 20s is closed.
+var (
+	grpcEnforcement = keepalive.EnforcementPolicy{MinTime: 10 * time.Second, PermitWithoutStream: true}
+	grpcKeepalive   = keepalive.ServerParameters{MaxConnectionIdle: 5 * time.Minute, Time: time.Minute, Timeout: 20 * time.Second}
+)
+
+// grpcBaseOptions are the gRPC server's own options: message sizes,
+// interceptors, connection bounds and TLS.
+func (s *Server) grpcBaseOptions(endStreams <-chan struct{}) []grpc.ServerOption {
+	opts := []grpc.ServerOption{
+		grpc.MaxRecvMsgSize(s.grpcMaxMsg),
+		grpc.MaxSendMsgSize(s.grpcMaxMsg),
+		grpc.ChainUnaryInterceptor(s.unaryInterceptor, s.limitUnary),
+		grpc.ChainStreamInterceptor(streamInterceptor(endStreams)),
+		grpc.ConnectionTimeout(s.grpcConnTime),
+		grpc.KeepaliveEnforcementPolicy(grpcEnforcement),
+		grpc.KeepaliveParams(grpcKeepalive),
+	}
+	if s.tlsConfig != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(s.tlsConfig)))
+	}
+	return opts
+}
 
 // readinessPoll is how often the gRPC health service re-checks readiness.
 const readinessPoll = 250 * time.Millisecond
@@ -41,12 +87,7 @@ type grpcServer struct {
 // startGRPC starts serving gRPC on ln.
 func (s *Server) startGRPC(ctx context.Context, ln net.Listener) *grpcServer {
 	endStreams := make(chan struct{})
-	gs := grpc.NewServer(append([]grpc.ServerOption{
-		grpc.MaxRecvMsgSize(s.grpcMaxMsg),
-		grpc.MaxSendMsgSize(s.grpcMaxMsg),
-		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
-		grpc.ChainStreamInterceptor(streamInterceptor(endStreams)),
-	}, s.grpcOpts...)...)
+	gs := grpc.NewServer(append(s.grpcBaseOptions(endStreams), s.grpcOpts...)...)
 	v2.RegisterGRPCInferenceServiceServer(gs, &inferenceService{s: s})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)

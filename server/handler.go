@@ -63,6 +63,11 @@ func (s *Server) handleProtocol(mux *http.ServeMux, protocol, pattern string, fn
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 		ctx, cancel, err := requestContext(r)
 		defer cancel()
+		if err == nil {
+			var release func()
+			release, err = s.admitHTTP(w, r, info)
+			defer release()
+		}
 		var v any
 		if err == nil {
 			v, err = fn(r.WithContext(ctx), info)

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -80,6 +81,13 @@ type Server struct {
 	grpcMaxMsg   int
 	grpcOpts     []grpc.ServerOption
 	drainTimeout time.Duration
+	timeouts     httpTimeouts
+	grpcConnTime time.Duration
+	tlsConfig    *tls.Config
+	delay        time.Duration // the shutdown delay
+	rates        *clientRates  // nil: no rate limit
+	maxInflight  int64         // 0: no cap
+	inflight     atomic.Int64
 	handler      http.Handler
 	access       accessLog
 	stopping     atomic.Bool
@@ -122,6 +130,59 @@ func WithGRPCServerOptions(opts ...grpc.ServerOption) Option {
 // WithDrainTimeout bounds how long shutdown waits for requests in flight.
 func WithDrainTimeout(d time.Duration) Option { return func(s *Server) { s.drainTimeout = d } }
 
+// DefaultReadTimeout is the default time a client has to send a whole
+// request, headers and body.
+const DefaultReadTimeout = 60 * time.Second
+
+// DefaultReadHeaderTimeout is the default time a client has to send a
+// request's headers.
+const DefaultReadHeaderTimeout = 10 * time.Second
+
+// DefaultIdleTimeout is the default time an idle keep-alive connection is
+// kept open.
+const DefaultIdleTimeout = 120 * time.Second
+
+// httpTimeouts are the HTTP server's connection timeouts.
+type httpTimeouts struct {
+	read, readHeader, idle time.Duration
+}
+
+// WithHTTPTimeouts sets how long a client has to send a whole request
+// (read: headers and body; a body trickled slower is cut), its headers
+// (readHeader), and how long an idle keep-alive connection stays open
+// (idle). Zero keeps a default (DefaultReadTimeout,
+// DefaultReadHeaderTimeout, DefaultIdleTimeout); a negative value turns
+// the timeout off.
+func WithHTTPTimeouts(read, readHeader, idle time.Duration) Option {
+	return func(s *Server) {
+		pick := func(d, def time.Duration) time.Duration {
+			switch {
+			case d < 0:
+				return 0
+			case d == 0:
+				return def
+			}
+			return d
+		}
+		s.timeouts = httpTimeouts{
+			read:       pick(read, DefaultReadTimeout),
+			readHeader: pick(readHeader, DefaultReadHeaderTimeout),
+			idle:       pick(idle, DefaultIdleTimeout),
+		}
+	}
+}
+
+// WithTLSConfig serves HTTP and gRPC over TLS with cfg (see
+// internal/tlsreload for a certificate reloaded from files, and mutual
+// TLS). Without it both serve plain text (h2c for gRPC).
+func WithTLSConfig(cfg *tls.Config) Option { return func(s *Server) { s.tlsConfig = cfg } }
+
+// WithShutdownDelay sets how long shutdown keeps accepting connections
+// and serving requests, while readiness reports not ready, before it
+// drains: the time load balancers and Kubernetes endpoints need to stop
+// sending new requests (default 0).
+func WithShutdownDelay(d time.Duration) Option { return func(s *Server) { s.delay = max(d, 0) } }
+
 // New returns a Server for models.
 func New(models Models, opts ...Option) *Server {
 	s := &Server{
@@ -132,6 +193,8 @@ func New(models Models, opts ...Option) *Server {
 		grpcMaxMsg:   DefaultGRPCMaxMessageBytes,
 		version:      "dev",
 		drainTimeout: 30 * time.Second,
+		timeouts:     httpTimeouts{read: DefaultReadTimeout, readHeader: DefaultReadHeaderTimeout, idle: DefaultIdleTimeout},
+		grpcConnTime: DefaultGRPCConnectionTimeout,
 		access:       accessLog{mode: AccessLogAll, sample: 1},
 	}
 	for _, o := range opts {
@@ -170,25 +233,21 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // ServeListeners serves HTTP on httpLn and, when grpcLn is not nil, gRPC on
 // grpcLn, until ctx is done or either server fails. Shutdown marks the
-// server not ready (readiness routes and the gRPC health service), stops
+// server not ready (readiness routes and the gRPC health service) and
+// keeps serving, new connections included, for the shutdown delay, so
+// that load balancers stop sending requests first; then it stops
 // accepting connections on both and waits, up to the drain timeout, for
 // the requests and calls in flight to finish; gRPC calls still running at
 // the deadline are cancelled. The caller unloads the models afterwards.
 func (s *Server) ServeListeners(ctx context.Context, httpLn, grpcLn net.Listener) error {
-	srv := &http.Server{
-		Handler:           s.handler,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
+	srv := s.httpServer(ctx)
 	httpErr := make(chan error, 1)
-	go func() { httpErr <- srv.Serve(httpLn) }()
-	s.log.Info("serving HTTP", "addr", httpLn.Addr().String())
+	go func() { httpErr <- s.serveHTTP(srv, httpLn) }()
+	s.log.Info("serving HTTP", "addr", httpLn.Addr().String(), "tls", s.tlsConfig != nil)
 	var g *grpcServer
 	if grpcLn != nil {
 		g = s.startGRPC(ctx, grpcLn)
-		s.log.Info("serving gRPC", "addr", grpcLn.Addr().String())
+		s.log.Info("serving gRPC", "addr", grpcLn.Addr().String(), "tls", s.tlsConfig != nil)
 	}
 	select {
 	case err := <-httpErr:
@@ -205,7 +264,49 @@ func (s *Server) ServeListeners(ctx context.Context, httpLn, grpcLn net.Listener
 	case <-ctx.Done():
 	}
 	s.stopping.Store(true)
-	s.log.Info("shutting down: not ready, draining requests in flight", "timeout", s.drainTimeout)
+	s.ReadinessChanged() // the gRPC health service too, at once
+	s.linger(srv)
+	return s.drain(srv, httpErr, g)
+}
+
+// httpServer is the HTTP server, with its timeouts.
+func (s *Server) httpServer(ctx context.Context) *http.Server {
+	return &http.Server{
+		Handler:           s.handler,
+		ReadTimeout:       s.timeouts.read,
+		ReadHeaderTimeout: s.timeouts.readHeader,
+		IdleTimeout:       s.timeouts.idle,
+		TLSConfig:         s.tlsConfig,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+}
+
+// serveHTTP serves srv on ln, over TLS when the server has a TLS
+// configuration (HTTP/2 and HTTP/1.1 by ALPN).
+func (s *Server) serveHTTP(srv *http.Server, ln net.Listener) error {
+	if s.tlsConfig != nil {
+		return srv.ServeTLS(ln, "", "") // the certificate comes from TLSConfig
+	}
+	return srv.Serve(ln)
+}
+
+// linger keeps serving for the shutdown delay while not ready. Answers
+// close their keep-alive connections meanwhile, so that clients connect
+// again through the load balancer, to servers that are staying.
+func (s *Server) linger(srv *http.Server) {
+	if s.delay <= 0 {
+		return
+	}
+	s.log.Info("shutting down: not ready, still serving for the shutdown delay", "delay", s.delay)
+	srv.SetKeepAlivesEnabled(false)
+	time.Sleep(s.delay)
+}
+
+// drain stops accepting connections and waits, up to the drain timeout,
+// for the HTTP requests and gRPC calls in flight.
+func (s *Server) drain(srv *http.Server, httpErr <-chan error, g *grpcServer) error {
+	s.log.Info("shutting down: draining requests in flight", "timeout", s.drainTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), s.drainTimeout)
 	defer cancel()
 	grpcDrained := make(chan error, 1)

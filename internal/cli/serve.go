@@ -2,8 +2,10 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"time"
@@ -11,9 +13,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/inferd/inferd/app"
 	"github.com/inferd/inferd/internal/gctune"
+	"github.com/inferd/inferd/internal/tlsreload"
 	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/repository"
 	"github.com/inferd/inferd/server"
@@ -38,6 +42,67 @@ type serveOptions struct {
 	accessLog    string
 	accessSample int
 	log          logOptions
+	security     securityOptions
+}
+
+// securityOptions are the flags of TLS, connection timeouts, request
+// limits and shutdown (docs/security.md).
+type securityOptions struct {
+	tls               tlsreload.Files
+	readTimeout       time.Duration
+	readHeaderTimeout time.Duration
+	idleTimeout       time.Duration
+	grpcConnTimeout   time.Duration
+	rateLimit         float64
+	rateBurst         int
+	rateKey           string
+	maxInflight       int
+	shutdownDelay     time.Duration
+}
+
+// register adds the flags to fs.
+func (o *securityOptions) register(fs *pflag.FlagSet) {
+	fs.StringVar(&o.tls.Cert, "tls-cert", "", "serve HTTP, gRPC and --debug-addr over TLS with this certificate (PEM, leaf first); reloaded when the file changes")
+	fs.StringVar(&o.tls.Key, "tls-key", "", "the private key of --tls-cert (PEM); reloaded when the file changes")
+	fs.StringVar(&o.tls.ClientCA, "tls-client-ca", "", "require every client to present a certificate signed by one of these CAs (PEM bundle): mutual TLS; needs --tls-cert")
+	fs.DurationVar(&o.readTimeout, "read-timeout", server.DefaultReadTimeout, "how long an HTTP client has to send a whole request, headers and body (a slower body is cut); 0 turns it off")
+	fs.DurationVar(&o.readHeaderTimeout, "read-header-timeout", server.DefaultReadHeaderTimeout, "how long an HTTP client has to send a request's headers")
+	fs.DurationVar(&o.idleTimeout, "idle-timeout", server.DefaultIdleTimeout, "how long an idle HTTP keep-alive connection stays open")
+	fs.DurationVar(&o.grpcConnTimeout, "grpc-connection-timeout", server.DefaultGRPCConnectionTimeout, "how long a new gRPC connection has to finish its TLS handshake and HTTP/2 preface before it is closed")
+	fs.Float64Var(&o.rateLimit, "rate-limit", 0, "requests per second each client may send (token bucket; over it: 429 with Retry-After); 0 turns the limit off. Probes are never limited")
+	fs.IntVar(&o.rateBurst, "rate-burst", 20, "requests a client may send at once above --rate-limit")
+	fs.StringVar(&o.rateKey, "rate-limit-key", string(server.RateKeyClient), "what --rate-limit counts by: client (the Inferd-Client-Id header, else the remote address) or ip (the remote address; IPv6 by /64)")
+	fs.IntVar(&o.maxInflight, "max-inflight-requests", 0, "requests served at once, past which requests get 429 with Retry-After at once; 0 is no cap. Probes are never limited")
+	fs.DurationVar(&o.shutdownDelay, "shutdown-delay", 5*time.Second, "on SIGTERM, how long the server reports not ready but keeps serving, new connections included, before it drains (for load balancers and Kubernetes endpoints to stop sending requests)")
+}
+
+// options checks the flags and returns them as server options, with the
+// TLS configuration (nil without TLS).
+func (o securityOptions) options(log *slog.Logger) ([]server.Option, *tls.Config, error) {
+	if o.rateLimit < 0 || o.rateBurst < 1 || o.maxInflight < 0 {
+		return nil, nil, errors.New("--rate-limit and --max-inflight-requests must not be negative, and --rate-burst must be 1 or more")
+	}
+	if o.rateKey != string(server.RateKeyClient) && o.rateKey != string(server.RateKeyIP) {
+		return nil, nil, fmt.Errorf("--rate-limit-key: %q is not client or ip", o.rateKey)
+	}
+	if o.shutdownDelay < 0 || o.readHeaderTimeout <= 0 || o.idleTimeout <= 0 || o.grpcConnTimeout <= 0 || o.readTimeout < 0 {
+		return nil, nil, errors.New("--shutdown-delay and --read-timeout must not be negative; --read-header-timeout, --idle-timeout and --grpc-connection-timeout must be positive")
+	}
+	tlsCfg, err := o.tls.Config(tlsreload.WithLogger(log))
+	if err != nil {
+		return nil, nil, fmt.Errorf("--tls-cert, --tls-key, --tls-client-ca: %w", err)
+	}
+	read := o.readTimeout
+	if read == 0 {
+		read = -1 // off
+	}
+	return []server.Option{
+		server.WithHTTPTimeouts(read, o.readHeaderTimeout, o.idleTimeout),
+		server.WithGRPCConnectionTimeout(o.grpcConnTimeout),
+		server.WithRateLimit(o.rateLimit, o.rateBurst, server.RateKey(o.rateKey)),
+		server.WithMaxInflightRequests(o.maxInflight),
+		server.WithTLSConfig(tlsCfg),
+	}, tlsCfg, nil
 }
 
 func newServeCmd() *cobra.Command {
@@ -70,8 +135,13 @@ and on the standard protocols:
   /v1/models/...                     TensorFlow Serving's REST API (:predict, :classify,
                                      :regress, status and metadata)
 
-On SIGINT or SIGTERM the server turns not-ready, finishes requests in flight and
-exits 0.`,
+On SIGINT or SIGTERM the server turns not-ready, keeps serving for
+--shutdown-delay (so that load balancers stop sending it requests), finishes
+requests in flight and exits 0.
+
+With --tls-cert and --tls-key every listener serves TLS (the pair is reloaded
+when the files change); --tls-client-ca requires client certificates (mutual
+TLS). docs/security.md lists every limit and its default.`,
 		Example: `  inferd serve --repository examples/models --http-addr 127.0.0.1:8080
   INFERD_REPOSITORY=/models INFERD_HTTP_ADDR=:8080 inferd serve`,
 		Args: cobra.NoArgs,
@@ -94,6 +164,7 @@ exits 0.`,
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "if set, serve Go's runtime profiles (net/http/pprof) on this address (host:port), apart from the API")
 	fs.StringVar(&o.accessLog, "access-log", "all", "access log, one line per request with method, route, protocol, model, version, status, latency, bytes, request id and client: all (successes at info; failures at info, 503 at warn, other 5xx at error), errors (status 400 and above only) or off (server errors, 5xx, only). Health, readiness and metrics probes are logged only when they fail. The request id is the client's Inferd-Request-Id header (gRPC: inferd-request-id metadata) or a new one, and comes back in the response's")
 	fs.IntVar(&o.accessSample, "access-log-sample", 1, "with --access-log all, log 1 in N successful requests (failures are always logged)")
+	o.security.register(fs)
 	addORTLibraryFlag(fs)
 	o.log.register(fs)
 	return cmd
@@ -116,18 +187,23 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	secOpts, tlsCfg, err := o.security.options(log)
+	if err != nil {
+		return err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a, err := app.New(app.Config{
 		RepositoryDir: o.repository, HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr,
-		Logger: log, Registry: reg, DrainTimeout: o.drainTimeout, PollInterval: o.pollInterval, Watch: true,
+		Logger: log, Registry: reg, DrainTimeout: o.drainTimeout, ShutdownDelay: o.security.shutdownDelay,
+		PollInterval: o.pollInterval, Watch: true,
 		Serving: []serving.Option{
 			serving.WithDefaultEngine(o.engine),
 			serving.WithThreads(o.threads),
 			serving.WithSettle(o.settle),
 			serving.WithExplicitControl(o.modelControl == "explicit"),
 		},
-		Server: serverOpts,
+		Server: append(serverOpts, secOpts...),
 	})
 	if err != nil {
 		return err
@@ -136,6 +212,9 @@ func runServe(ctx context.Context, o serveOptions) error {
 		dln, err := net.Listen("tcp", o.debugAddr)
 		if err != nil {
 			return fmt.Errorf("--debug-addr: %w", err)
+		}
+		if tlsCfg != nil {
+			dln = tls.NewListener(dln, tlsCfg)
 		}
 		defer serveDebug(dln, log)()
 	}
