@@ -45,7 +45,7 @@ func (s *Server) startGRPC(ctx context.Context, ln net.Listener) *grpcServer {
 		grpc.MaxRecvMsgSize(s.grpcMaxMsg),
 		grpc.MaxSendMsgSize(s.grpcMaxMsg),
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor),
-		grpc.ChainStreamInterceptor(streamInterceptor(endStreams)),
+		grpc.ChainStreamInterceptor(streamInterceptor(endStreams), s.streamAuth),
 	}, s.grpcOpts...)...)
 	v2.RegisterGRPCInferenceServiceServer(gs, &inferenceService{s: s})
 	hs := health.NewServer()
@@ -175,7 +175,9 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 		})
 	}()
 	tctx := runner.WithTiming(context.WithValue(ctx, reqInfoKey{}, ri))
-	resp, err = handler(tctx, req)
+	if err = s.authorizeCall(ctx, info.FullMethod, req, ri); err == nil {
+		resp, err = handler(tctx, req)
+	}
 	if t, ok := runner.TimingOf(tctx); ok {
 		_ = grpc.SetHeader(ctx, metadata.Pairs(strings.ToLower(TimingHeader), t.String()))
 	}

@@ -1,0 +1,62 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrUnauthenticated is wrapped by every error of a missing, malformed,
+// unknown, expired or otherwise invalid credential (HTTP 401, gRPC
+// Unauthenticated).
+var ErrUnauthenticated = errors.New("unauthenticated")
+
+// ErrNoCredential is wrapped (with ErrUnauthenticated) when the request
+// carries no credential at all.
+var ErrNoCredential = errors.New("no credential: send Authorization: Bearer <token>")
+
+// Authenticator turns a bearer credential into the principal it stands
+// for. Errors wrap ErrUnauthenticated.
+type Authenticator interface {
+	Authenticate(ctx context.Context, bearer string) (*Principal, error)
+}
+
+// Chain tries API keys first, then JWTs: a credential shaped like a JWT
+// (three dot-separated parts) goes to jwt, any other to tokens. Either
+// may be nil.
+type Chain struct {
+	Tokens *Tokens
+	JWT    *JWTVerifier
+}
+
+var _ Authenticator = (*Chain)(nil)
+
+// Authenticate implements Authenticator.
+func (c *Chain) Authenticate(ctx context.Context, bearer string) (*Principal, error) {
+	if bearer == "" {
+		return nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrNoCredential)
+	}
+	if c.JWT != nil && strings.Count(bearer, ".") == 2 {
+		return c.JWT.Authenticate(ctx, bearer)
+	}
+	if c.Tokens != nil {
+		return c.Tokens.Authenticate(ctx, bearer)
+	}
+	return nil, fmt.Errorf("%w: the credential is not a JWT", ErrUnauthenticated)
+}
+
+// BearerToken returns the token of an Authorization header value
+// ("Bearer <token>", the scheme case-insensitive), or "" when there is
+// none. ok is false for a header that is present but not a bearer token.
+func BearerToken(header string) (token string, ok bool) {
+	if header == "" {
+		return "", true
+	}
+	scheme, token, found := strings.Cut(strings.TrimSpace(header), " ")
+	if !found || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	token = strings.TrimSpace(token)
+	return token, token != ""
+}
