@@ -7,7 +7,7 @@ import (
 )
 
 // DefaultPollInterval is how often the token file and a JWKS file are
-// checked for changes (their modification time and size).
+// read again to look for changes.
 const DefaultPollInterval = 3 * time.Second
 
 // DefaultJWKSRefresh is how often a JWKS URL is fetched again; a token

@@ -23,7 +23,9 @@ import (
 // stored; `printf %s TOKEN | sha256sum` (or HashToken) gives one. The file
 // is checked for changes at most once per poll interval, on the next
 // request; a file that no longer reads or parses keeps the previous keys
-// (and is logged).
+// (and is logged). The file is re-read and compared whole, rather than by
+// its modification time, so that a quick rewrite of the same size is not
+// missed.
 type Tokens struct {
 	path      string
 	opts      options
@@ -35,8 +37,7 @@ type Tokens struct {
 // tokenFile is one parsed version of the file.
 type tokenFile struct {
 	entries []tokenEntry
-	modTime time.Time
-	size    int64
+	sum     [sha256.Size]byte // of the file's bytes
 }
 
 type tokenEntry struct {
@@ -81,8 +82,8 @@ func (t *Tokens) Authenticate(_ context.Context, bearer string) (*Principal, err
 	return found, nil
 }
 
-// maybeReload re-reads the file when the poll interval has passed and its
-// modification time or size changed. Concurrent callers do not wait for
+// maybeReload re-reads the file when the poll interval has passed, and
+// parses it when it changed. Concurrent callers do not wait for
 // a reload in progress; they use the keys already loaded.
 func (t *Tokens) maybeReload() {
 	now := t.opts.now().UnixNano()
@@ -91,16 +92,15 @@ func (t *Tokens) maybeReload() {
 	}
 	defer t.reload.Unlock()
 	t.lastCheck.Store(now)
-	cur := t.keys.Load()
-	st, err := os.Stat(t.path)
+	data, err := os.ReadFile(t.path)
 	if err != nil {
 		t.opts.log.Error("token file: keeping the keys loaded", "path", t.path, "err", err)
 		return
 	}
-	if st.ModTime().Equal(cur.modTime) && st.Size() == cur.size {
+	if sha256.Sum256(data) == t.keys.Load().sum {
 		return
 	}
-	f, err := readTokenFile(t.path)
+	f, err := parseTokenFile(t.path, data)
 	if err != nil {
 		t.opts.log.Error("token file: keeping the keys loaded", "path", t.path, "err", err)
 		return
@@ -111,19 +111,20 @@ func (t *Tokens) maybeReload() {
 
 // readTokenFile reads and parses the token file.
 func readTokenFile(path string) (*tokenFile, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("token file: %w", err)
-	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("token file: %w", err)
 	}
+	return parseTokenFile(path, data)
+}
+
+// parseTokenFile parses the token file read from path.
+func parseTokenFile(path string, data []byte) (*tokenFile, error) {
 	entries, err := parseTokens(data)
 	if err != nil {
 		return nil, fmt.Errorf("token file %s: %w", path, err)
 	}
-	return &tokenFile{entries: entries, modTime: st.ModTime(), size: st.Size()}, nil
+	return &tokenFile{entries: entries, sum: sha256.Sum256(data)}, nil
 }
 
 // parseTokens parses the lines of a token file.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/inferd/inferd/app"
+	"github.com/inferd/inferd/auth"
 	"github.com/inferd/inferd/internal/gctune"
 	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/repository"
@@ -37,7 +39,13 @@ type serveOptions struct {
 	gcHeadroom   uint64
 	accessLog    string
 	accessSample int
+	auth         authOptions
 	log          logOptions
+}
+
+// authOptions are the credentials serve accepts.
+type authOptions struct {
+	tokens, jwks, issuer, audience string
 }
 
 func newServeCmd() *cobra.Command {
@@ -70,6 +78,13 @@ and on the standard protocols:
   /v1/models/...                     TensorFlow Serving's REST API (:predict, :classify,
                                      :regress, status and metadata)
 
+With --auth-tokens or --auth-jwks, every route but health and readiness needs a
+bearer token (Authorization: Bearer <token>) holding the route's scope: read
+(listings, metadata, status), predict (inference; predict:PATTERN for some models),
+manage (labels, traffic, repository load/unload/index) or metrics. Missing or bad
+credentials get 401, a missing scope 403. Without either flag every route is open
+but management, which is open only when --http-addr is a loopback address.
+
 On SIGINT or SIGTERM the server turns not-ready, finishes requests in flight and
 exits 0.`,
 		Example: `  inferd serve --repository examples/models --http-addr 127.0.0.1:8080
@@ -94,6 +109,10 @@ exits 0.`,
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "if set, serve Go's runtime profiles (net/http/pprof) on this address (host:port), apart from the API")
 	fs.StringVar(&o.accessLog, "access-log", "all", "access log, one line per request with method, route, protocol, model, version, status, latency, bytes, request id and client: all (successes at info; failures at info, 503 at warn, other 5xx at error), errors (status 400 and above only) or off (server errors, 5xx, only). Health, readiness and metrics probes are logged only when they fail. The request id is the client's Inferd-Request-Id header (gRPC: inferd-request-id metadata) or a new one, and comes back in the response's")
 	fs.IntVar(&o.accessSample, "access-log-sample", 1, "with --access-log all, log 1 in N successful requests (failures are always logged)")
+	fs.StringVar(&o.auth.tokens, "auth-tokens", "", "file of API keys, one a line: <sha256 hex of the token> <name> <scopes, comma-separated> (printf %s TOKEN | sha256sum); reloaded when it changes. Scopes: predict, predict:PATTERN (models matching a path.Match pattern such as digits*), read, manage, metrics. Clients send Authorization: Bearer <token> (gRPC: authorization metadata)")
+	fs.StringVar(&o.auth.jwks, "auth-jwks", "", "JWKS (file, or https URL fetched only from that address) whose keys verify JWT bearer tokens (RS256, ES256); scopes from the scope or scp claim. Needs --auth-issuer and --auth-audience")
+	fs.StringVar(&o.auth.issuer, "auth-issuer", "", "the iss claim JWTs must carry")
+	fs.StringVar(&o.auth.audience, "auth-audience", "", "an aud value JWTs must carry")
 	addORTLibraryFlag(fs)
 	o.log.register(fs)
 	return cmd
@@ -115,6 +134,13 @@ func runServe(ctx context.Context, o serveOptions) error {
 	serverOpts, err := o.serverOptions()
 	if err != nil {
 		return err
+	}
+	authn, err := o.auth.authenticator(ctx, log)
+	if err != nil {
+		return err
+	}
+	if authn != nil {
+		serverOpts = append(serverOpts, server.WithAuth(authn))
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -167,4 +193,28 @@ func (o serveOptions) serverOptions() ([]server.Option, error) {
 		server.WithVersion(Version()),
 		server.WithAccessLog(accessMode, o.accessSample),
 	}, nil
+}
+
+// authenticator builds the authenticator the flags describe, nil when
+// they describe none.
+func (o authOptions) authenticator(ctx context.Context, log *slog.Logger) (auth.Authenticator, error) {
+	if o.jwks == "" && (o.issuer != "" || o.audience != "") {
+		return nil, errors.New("--auth-issuer and --auth-audience need --auth-jwks")
+	}
+	if o.tokens == "" && o.jwks == "" {
+		return nil, nil
+	}
+	c := &auth.Chain{}
+	var err error
+	if o.tokens != "" {
+		if c.Tokens, err = auth.LoadTokens(o.tokens, auth.WithLogger(log)); err != nil {
+			return nil, fmt.Errorf("--auth-tokens: %w", err)
+		}
+	}
+	if o.jwks != "" {
+		if c.JWT, err = auth.NewJWTVerifier(ctx, o.jwks, o.issuer, o.audience, auth.WithLogger(log)); err != nil {
+			return nil, fmt.Errorf("--auth-jwks: %w", err)
+		}
+	}
+	return c, nil
 }
