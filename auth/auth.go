@@ -22,8 +22,8 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, bearer string) (*Principal, error)
 }
 
-// Chain tries API keys first, then JWTs: a credential shaped like a JWT
-// (three dot-separated parts) goes to jwt, any other to tokens. Either
+// Chain tries API keys first, then JWTs: a credential that is no API key
+// and is shaped like a JWT (three dot-separated parts) goes to JWT. Either
 // may be nil.
 type Chain struct {
 	Tokens *Tokens
@@ -37,13 +37,16 @@ func (c *Chain) Authenticate(ctx context.Context, bearer string) (*Principal, er
 	if bearer == "" {
 		return nil, fmt.Errorf("%w: %w", ErrUnauthenticated, ErrNoCredential)
 	}
-	if c.JWT != nil && strings.Count(bearer, ".") == 2 {
+	if c.Tokens != nil {
+		p, err := c.Tokens.Authenticate(ctx, bearer)
+		if err == nil || c.JWT == nil || strings.Count(bearer, ".") != 2 {
+			return p, err
+		}
+	}
+	if c.JWT != nil {
 		return c.JWT.Authenticate(ctx, bearer)
 	}
-	if c.Tokens != nil {
-		return c.Tokens.Authenticate(ctx, bearer)
-	}
-	return nil, fmt.Errorf("%w: the credential is not a JWT", ErrUnauthenticated)
+	return nil, fmt.Errorf("%w: no credentials are configured", ErrUnauthenticated)
 }
 
 // BearerToken returns the token of an Authorization header value

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -129,9 +130,34 @@ func TestJWKSURLRefused(t *testing.T) {
 }
 
 func TestChain(t *testing.T) {
-	_, err := (&auth.Chain{}).Authenticate(context.Background(), "")
+	ctx := context.Background()
+	_, err := (&auth.Chain{}).Authenticate(ctx, "")
 	if !errors.Is(err, auth.ErrNoCredential) || !errors.Is(err, auth.ErrUnauthenticated) {
 		t.Errorf("no credential: %v", err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "tokens")
+	authtest.WriteTokens(t, path, authtest.Key{Token: "key.with.dots", Name: "dots", Scopes: []string{"read"}})
+	tok, err := auth.LoadTokens(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is := authtest.NewIssuer(t, "k")
+	v, err := auth.NewJWTVerifier(ctx, is.WriteJWKS(t, dir), is.Issuer, is.Audience)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &auth.Chain{Tokens: tok, JWT: v}
+	for token, want := range map[string]string{
+		"key.with.dots": "dots",
+		is.Token(t, authtest.Claims{Subject: "svc", Expiry: time.Hour}): "svc",
+		"other": "",
+		"a.b.c": "",
+	} {
+		p, err := c.Authenticate(ctx, token)
+		if want == "" && !errors.Is(err, auth.ErrUnauthenticated) || want != "" && (err != nil || p.Name != want) {
+			t.Errorf("%.20s: %v, %v; want %q", token, p, err, want)
+		}
 	}
 	tests := []struct {
 		header, token string

@@ -2,6 +2,8 @@ package server_test
 
 import (
 	"context"
+	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -12,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
+	reflectionpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
 	v2 "github.com/inferd/inferd/api/v2"
@@ -282,6 +285,149 @@ func TestAuthorizationMatrixGRPC(t *testing.T) {
 					t.Fatalf("code %s (%v), want %s", got, err, want)
 				}
 			})
+		}
+	}
+}
+
+// fakeAddrListener reports another address than the one it listens on.
+type fakeAddrListener struct {
+	net.Listener
+	addr net.Addr
+}
+
+func (l fakeAddrListener) Addr() net.Addr { return l.addr }
+
+// Without credentials, every route is open but management, which is open
+// only when the HTTP listener is on loopback.
+func TestManagementWithoutCredentials(t *testing.T) {
+	in, logs := startLogged(t) // loopback
+	r := sendID(t, "PUT", in.URL+"/models/m/labels/stable", "open-1", `{"version": 1}`)
+	if r.code != http.StatusOK {
+		t.Fatalf("management on loopback: %d %s", r.code, r.body)
+	}
+	if line := logs.line(t, "open-1"); line["principal"] != "anonymous" {
+		t.Errorf("principal = %v, want anonymous", line["principal"])
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	public := fakeAddrListener{Listener: ln, addr: &net.TCPAddr{IP: net.ParseIP("192.0.2.1"), Port: 8080}}
+	srv := server.New(in.Models, server.WithLogger(slog.New(slog.DiscardHandler)))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- srv.ServeListeners(ctx, public, nil) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+	url := "http://" + ln.Addr().String()
+	tests := []struct {
+		method, path, body string
+		code               int
+		want               string
+	}{
+		{"PUT", "/models/m/labels/stable", `{"version": 1}`, 403, "management is refused: no credentials are configured"},
+		{"POST", "/v2/repository/index", "", 403, "management is refused"},
+		{"GET", "/models", "", 200, `"name":"m"`},
+		{"POST", "/models/m", seedJSON, 200, `"outputs"`},
+		{"GET", "/metrics", "", 200, "inferd_"},
+	}
+	for _, tt := range tests {
+		r := sendID(t, tt.method, url+tt.path, "", tt.body)
+		if r.code != tt.code || !strings.Contains(string(r.body), tt.want) {
+			t.Errorf("%s %s = %d %s, want %d with %q", tt.method, tt.path, r.code, r.body, tt.code, tt.want)
+		}
+	}
+}
+
+// Management is logged with its principal even when the access log is
+// off; other requests log their principal too.
+func TestAuthAccessLog(t *testing.T) {
+	logs := &logBuffer{}
+	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, c, _ := authServer(t, server.WithLogger(log), server.WithAccessLog(server.AccessLogOff, 1))
+	tests := []struct {
+		id, method, path, body, token string
+		code                          int
+		logged                        bool
+	}{
+		{"manage-1", "PUT", "/models/m/labels/stable", `{"version": 1}`, c.right[auth.Manage], 200, true},
+		{"manage-2", "PUT", "/models/m/labels/stable", `{"version": 1}`, c.wrong[auth.Manage], 403, true},
+		{"predict-1", "POST", "/models/m", seedJSON, c.right[auth.Predict], 200, false},
+	}
+	for _, tt := range tests {
+		r := sendID(t, tt.method, s.URL+tt.path, tt.id, tt.body, "Authorization", "Bearer "+tt.token)
+		if r.code != tt.code {
+			t.Fatalf("%s: %d %s", tt.id, r.code, r.body)
+		}
+	}
+	for _, tt := range tests {
+		if !tt.logged {
+			continue
+		}
+		if line := logs.line(t, tt.id); line["principal"] != tt.token || line["route"] != "/models/{name}/labels/{label}" {
+			t.Errorf("%s: line %v, want principal %s", tt.id, line, tt.token)
+		}
+	}
+	for _, line := range logs.lines(t) {
+		if line["request_id"] == "predict-1" {
+			t.Errorf("a prediction was logged with the access log off: %v", line)
+		}
+	}
+}
+
+// The server takes a rewritten token file: the new key works and the
+// removed one stops, within a bounded wait, a poll at a time.
+func TestAuthTokenFileReload(t *testing.T) {
+	s, c, tokens := authServer(t)
+	url := s.URL + "/models"
+	if r := sendID(t, "GET", url, "", "", "Authorization", "Bearer "+c.right[auth.Read]); r.code != 200 {
+		t.Fatalf("before: %d %s", r.code, r.body)
+	}
+	authtest.WriteTokens(t, tokens, authtest.Key{Token: "rotated", Name: "rotated", Scopes: []string{"read"}})
+	deadline := time.Now().Add(5 * time.Second)
+	for sendID(t, "GET", url, "", "", "Authorization", "Bearer rotated").code != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("the new key was not taken within 5s")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if r := sendID(t, "GET", url, "", "", "Authorization", "Bearer "+c.right[auth.Read]); r.code != http.StatusUnauthorized {
+		t.Errorf("the removed key: %d %s", r.code, r.body)
+	}
+}
+
+// Every gRPC service the server registers (listed by reflection, itself
+// open) has its methods in the route table.
+func TestEveryGRPCServiceHasScopes(t *testing.T) {
+	s, _, _ := authServer(t)
+	stream, err := reflectionpb.NewServerReflectionClient(grpcConn(t, s.GRPCAddr)).ServerReflectionInfo(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := stream.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_ListServices{}}); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := stream.Recv()
+	if err != nil {
+		t.Fatalf("reflection: %v", err)
+	}
+	_ = stream.CloseSend()
+	services := resp.GetListServicesResponse().GetService()
+	if len(services) < 3 {
+		t.Fatalf("services %v", services)
+	}
+	for _, svc := range services {
+		name := svc.GetName()
+		if name == v2.GRPCInferenceService_ServiceDesc.ServiceName {
+			continue // method by method, in TestAuthorizationMatrixGRPC
+		}
+		if _, ok := server.RouteScopes["/"+name+"/"]; !ok {
+			t.Errorf("service %s has no scope", name)
 		}
 	}
 }
