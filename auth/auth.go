@@ -14,7 +14,7 @@ var ErrUnauthenticated = errors.New("unauthenticated")
 
 // ErrNoCredential is wrapped (with ErrUnauthenticated) when the request
 // carries no credential at all.
-var ErrNoCredential = errors.New("no credential: send Authorization: Bearer <token>")
+var ErrNoCredential = errors.New("no credential (send the header Authorization: Bearer TOKEN)")
 
 // Authenticator turns a bearer credential into the principal it stands
 // for. Errors wrap ErrUnauthenticated.
