@@ -12,6 +12,7 @@ import (
 	"time"
 
 	v2 "github.com/inferd/inferd/api/v2"
+	"github.com/inferd/inferd/auth"
 )
 
 // The access log: one structured line per request, over HTTP and gRPC,
@@ -112,6 +113,9 @@ type accessEntry struct {
 func (s *Server) logAccess(ctx context.Context, e *accessEntry) {
 	ri := e.info
 	level, ok := s.access.decide(e.status, isProbe(ri.route))
+	if ri.scope == auth.Manage { // management is always logged, with its principal
+		level, ok = max(level, slog.LevelInfo), true
+	}
 	if !ok || !s.log.Enabled(ctx, level) {
 		return
 	}
@@ -135,6 +139,7 @@ func (s *Server) logAccess(ctx context.Context, e *accessEntry) {
 		slog.String("request_id", ri.requestID),
 		slog.String("remote", e.remote))
 	nonEmpty("client_id", ri.client)
+	nonEmpty("principal", ri.principal)
 	if ri.err != nil {
 		attrs = append(attrs, slog.String("err", errorMessage(ri.err)))
 	}

@@ -67,7 +67,7 @@ func statusOf(err error) int {
 // httpStatusOfCode is the HTTP status whose gRPC code (grpcCode) is c, for
 // errors that are already gRPC statuses.
 func httpStatusOfCode(c codes.Code) int {
-	for _, h := range []int{http.StatusOK, http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed,
+	for _, h := range []int{http.StatusOK, http.StatusBadRequest, http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusUnauthorized, http.StatusForbidden,
 		http.StatusTooManyRequests, 499, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusPreconditionFailed} {
 		if grpcCode(h) == c {
 			return h
@@ -90,6 +90,10 @@ func grpcCode(httpStatus int) codes.Code {
 		return codes.InvalidArgument
 	case http.StatusNotFound:
 		return codes.NotFound
+	case http.StatusUnauthorized:
+		return codes.Unauthenticated
+	case http.StatusForbidden:
+		return codes.PermissionDenied
 	case http.StatusMethodNotAllowed:
 		return codes.Unimplemented
 	case http.StatusRequestEntityTooLarge, http.StatusTooManyRequests:

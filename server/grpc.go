@@ -57,7 +57,7 @@ func (s *Server) grpcBaseOptions(endStreams <-chan struct{}) []grpc.ServerOption
 		grpc.MaxRecvMsgSize(s.grpcMaxMsg),
 		grpc.MaxSendMsgSize(s.grpcMaxMsg),
 		grpc.ChainUnaryInterceptor(s.unaryInterceptor, s.limitUnary),
-		grpc.ChainStreamInterceptor(streamInterceptor(endStreams)),
+		grpc.ChainStreamInterceptor(streamInterceptor(endStreams), s.streamAuth),
 		grpc.ConnectionTimeout(s.grpcConnTime),
 		grpc.KeepaliveEnforcementPolicy(grpcEnforcement),
 		grpc.KeepaliveParams(grpcKeepalive),
@@ -216,7 +216,9 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 		})
 	}()
 	tctx := runner.WithTiming(context.WithValue(ctx, reqInfoKey{}, ri))
-	resp, err = handler(tctx, req)
+	if err = s.authorizeCall(ctx, info.FullMethod, req, ri); err == nil {
+		resp, err = handler(tctx, req)
+	}
 	if t, ok := runner.TimingOf(tctx); ok {
 		_ = grpc.SetHeader(ctx, metadata.Pairs(strings.ToLower(TimingHeader), t.String()))
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inferd/inferd/auth"
 	"github.com/inferd/inferd/serving/runner"
 )
 
@@ -25,6 +26,10 @@ type reqInfo struct {
 	protocol, route string
 	// err is the error the request failed with.
 	err error
+	// principal is who made the request (auth), scope what the route
+	// needs.
+	principal string
+	scope     auth.Scope
 }
 
 // TimingHeader names the response header that splits a request's time in
@@ -56,6 +61,9 @@ func (s *Server) handle(mux *http.ServeMux, pattern string, fn apiFunc) {
 // request's line from the reqInfo it fills.
 func (s *Server) handleProtocol(mux *http.ServeMux, protocol, pattern string, fn apiFunc) {
 	route := pattern[strings.IndexByte(pattern, ' ')+1:]
+	if _, ok := scopeOf(pattern); !ok {
+		panic("server: route " + pattern + " has no entry in routeScopes")
+	}
 	mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		info := callInfo(r.Context())
@@ -63,6 +71,9 @@ func (s *Server) handleProtocol(mux *http.ServeMux, protocol, pattern string, fn
 		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 		ctx, cancel, err := requestContext(r)
 		defer cancel()
+		if err == nil {
+			err = s.authorizeHTTP(w, r, pattern, info)
+		}
 		if err == nil {
 			var release func()
 			release, err = s.admitHTTP(w, r, info)

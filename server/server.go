@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/health"
 
+	"github.com/inferd/inferd/auth"
 	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/serving"
 )
@@ -92,6 +93,8 @@ type Server struct {
 	access       accessLog
 	stopping     atomic.Bool
 	health       atomic.Pointer[health.Server] // the gRPC health service, while serving
+	authn        auth.Authenticator            // nil: no credentials configured (see WithAuth)
+	loopback     atomic.Bool                   // the HTTP listener is on a loopback address
 }
 
 // Option configures a Server.
@@ -220,7 +223,7 @@ func (s *Server) routes() http.Handler {
 	s.handle(mux, "GET /models/{name}/{version}", s.getVersion)
 	s.handle(mux, "POST /models/{name}/{version}", s.predict)
 	s.lifecycleRoutes(mux)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", s.guarded("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{})))
 	s.v2Routes(mux)
 	s.tfRoutes(mux)
 	return s.jsonFallback(mux)
@@ -240,6 +243,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // the requests and calls in flight to finish; gRPC calls still running at
 // the deadline are cancelled. The caller unloads the models afterwards.
 func (s *Server) ServeListeners(ctx context.Context, httpLn, grpcLn net.Listener) error {
+	s.loopback.Store(isLoopbackListener(httpLn))
+	if s.authn == nil && !s.loopback.Load() {
+		s.log.Warn("no credentials configured (--auth-tokens, --auth-jwks) and the HTTP listener is not on loopback: management routes are refused, every other route is open")
+	}
 	srv := s.httpServer(ctx)
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- s.serveHTTP(srv, httpLn) }()

@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/inferd/inferd/app"
+	"github.com/inferd/inferd/auth"
 	"github.com/inferd/inferd/internal/gctune"
 	"github.com/inferd/inferd/internal/tlsreload"
 	"github.com/inferd/inferd/preprocess"
@@ -41,6 +42,7 @@ type serveOptions struct {
 	gcHeadroom   uint64
 	accessLog    string
 	accessSample int
+	auth         authOptions
 	log          logOptions
 	security     securityOptions
 }
@@ -105,6 +107,11 @@ func (o securityOptions) options(log *slog.Logger) ([]server.Option, *tls.Config
 	}, tlsCfg, nil
 }
 
+// authOptions are the credentials serve accepts.
+type authOptions struct {
+	tokens, jwks, issuer, audience string
+}
+
 func newServeCmd() *cobra.Command {
 	o := serveOptions{}
 	cmd := &cobra.Command{
@@ -135,6 +142,13 @@ and on the standard protocols:
   /v1/models/...                     TensorFlow Serving's REST API (:predict, :classify,
                                      :regress, status and metadata)
 
+With --auth-tokens or --auth-jwks, every route but health and readiness needs a
+bearer token (Authorization: Bearer <token>) holding the route's scope: read
+(listings, metadata, status), predict (inference; predict:PATTERN for some models),
+manage (labels, traffic, repository load/unload/index) or metrics. Missing or bad
+credentials get 401, a missing scope 403. Without either flag every route is open
+but management, which is open only when --http-addr is a loopback address.
+
 On SIGINT or SIGTERM the server turns not-ready, keeps serving for
 --shutdown-delay (so that load balancers stop sending it requests), finishes
 requests in flight and exits 0.
@@ -162,9 +176,13 @@ TLS). docs/security.md lists every limit and its default.`,
 	fs.DurationVar(&o.settle, "settle", time.Second, "how long a new model file must keep its size and modification time before it loads")
 	fs.Uint64Var(&o.gcHeadroom, "gc-headroom-bytes", gctune.DefaultHeadroom, "heap growth the garbage collector allows between cycles while the live heap is smaller (fewer collections under load); 0 keeps Go's default, as does GOGC set in the environment")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "if set, serve Go's runtime profiles (net/http/pprof) on this address (host:port), apart from the API")
-	fs.StringVar(&o.accessLog, "access-log", "all", "access log, one line per request with method, route, protocol, model, version, status, latency, bytes, request id and client: all (successes at info; failures at info, 503 at warn, other 5xx at error), errors (status 400 and above only) or off (server errors, 5xx, only). Health, readiness and metrics probes are logged only when they fail. The request id is the client's Inferd-Request-Id header (gRPC: inferd-request-id metadata) or a new one, and comes back in the response's")
+	fs.StringVar(&o.accessLog, "access-log", "all", "access log, one line per request with method, route, protocol, model, version, status, latency, bytes, request id, client and principal (the API key's name or the JWT's subject; management requests are always logged): all (successes at info; failures at info, 503 at warn, other 5xx at error), errors (status 400 and above only) or off (server errors, 5xx, only). Health, readiness and metrics probes are logged only when they fail. The request id is the client's Inferd-Request-Id header (gRPC: inferd-request-id metadata) or a new one, and comes back in the response's")
 	fs.IntVar(&o.accessSample, "access-log-sample", 1, "with --access-log all, log 1 in N successful requests (failures are always logged)")
 	o.security.register(fs)
+	fs.StringVar(&o.auth.tokens, "auth-tokens", "", "file of API keys, one a line: <sha256 hex of the token> <name> <scopes, comma-separated> (printf %s TOKEN | sha256sum); reloaded when it changes. Scopes: predict, predict:PATTERN (models matching a path.Match pattern such as digits*), read, manage, metrics. Clients send Authorization: Bearer <token> (gRPC: authorization metadata)")
+	fs.StringVar(&o.auth.jwks, "auth-jwks", "", "JWKS (file, or https URL fetched only from that address) whose keys verify JWT bearer tokens (RS256, ES256); scopes from the scope or scp claim. Needs --auth-issuer and --auth-audience")
+	fs.StringVar(&o.auth.issuer, "auth-issuer", "", "the iss claim JWTs must carry")
+	fs.StringVar(&o.auth.audience, "auth-audience", "", "an aud value JWTs must carry")
 	addORTLibraryFlag(fs)
 	o.log.register(fs)
 	return cmd
@@ -190,6 +208,13 @@ func runServe(ctx context.Context, o serveOptions) error {
 	secOpts, tlsCfg, err := o.security.options(log)
 	if err != nil {
 		return err
+	}
+	authn, err := o.auth.authenticator(ctx, log)
+	if err != nil {
+		return err
+	}
+	if authn != nil {
+		serverOpts = append(serverOpts, server.WithAuth(authn))
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -246,4 +271,28 @@ func (o serveOptions) serverOptions() ([]server.Option, error) {
 		server.WithVersion(Version()),
 		server.WithAccessLog(accessMode, o.accessSample),
 	}, nil
+}
+
+// authenticator builds the authenticator the flags describe, nil when
+// they describe none.
+func (o authOptions) authenticator(ctx context.Context, log *slog.Logger) (auth.Authenticator, error) {
+	if o.jwks == "" && (o.issuer != "" || o.audience != "") {
+		return nil, errors.New("--auth-issuer and --auth-audience need --auth-jwks")
+	}
+	if o.tokens == "" && o.jwks == "" {
+		return nil, nil
+	}
+	c := &auth.Chain{}
+	var err error
+	if o.tokens != "" {
+		if c.Tokens, err = auth.LoadTokens(o.tokens, auth.WithLogger(log)); err != nil {
+			return nil, fmt.Errorf("--auth-tokens: %w", err)
+		}
+	}
+	if o.jwks != "" {
+		if c.JWT, err = auth.NewJWTVerifier(ctx, o.jwks, o.issuer, o.audience, auth.WithLogger(log)); err != nil {
+			return nil, fmt.Errorf("--auth-jwks: %w", err)
+		}
+	}
+	return c, nil
 }
