@@ -175,6 +175,15 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 		})
 	}()
 	tctx := runner.WithTiming(context.WithValue(ctx, reqInfoKey{}, ri))
+	if measured {
+		mem := s.budget.newReservation()
+		defer mem.done()
+		// The message as received and as decoded; gRPC has read it by now.
+		if err = mem.charge(2*messageSize(req), "the gRPC message"); err != nil {
+			return nil, err
+		}
+		tctx = withReservation(tctx, mem)
+	}
 	resp, err = handler(tctx, req)
 	if t, ok := runner.TimingOf(tctx); ok {
 		_ = grpc.SetHeader(ctx, metadata.Pairs(strings.ToLower(TimingHeader), t.String()))
