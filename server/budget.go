@@ -28,8 +28,9 @@ const (
 
 // Memory returned to the operating system after large requests.
 const (
-	// freeOver is the reservation above which a finished request gives
-	// its memory back to the operating system (debug.FreeOSMemory).
+	// freeOver is the reservation above which a finished request has its
+	// memory given back to the operating system (debug.FreeOSMemory) once
+	// the bytes in flight have fallen below it again (the burst is over).
 	freeOver = 64 << 20
 	// freeEvery is the least time between two such returns: each is a
 	// full, stop-the-world-heavy collection.
@@ -44,7 +45,8 @@ type memBudget struct {
 	mu       sync.Mutex
 	used     int64
 	lastFree time.Time
-	pending  bool // a delayed FreeOSMemory is scheduled
+	big      bool // a request over freeOver finished since the last return
+	pending  bool // a FreeOSMemory is scheduled
 	free     func()
 }
 
@@ -63,21 +65,20 @@ func (b *memBudget) tryAcquire(n int64) (ok bool, used int64) {
 	return true, b.used
 }
 
-// release gives n bytes back; a request that held more than freeOver also
-// returns freed memory to the operating system, at most once per
+// release gives n bytes back. Once requests that held more than freeOver
+// have finished and the bytes in flight are below freeOver again, the
+// freed memory goes back to the operating system, at most once per
 // freeEvery (a return due sooner is delayed, not dropped).
-func (b *memBudget) release(n int64, peak int64) {
+func (b *memBudget) release(n int64) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.used -= n
-	if peak < freeOver || b.pending {
+	b.big = b.big || n >= freeOver
+	if !b.big || b.used >= freeOver || b.pending {
 		return
 	}
-	wait := freeEvery - time.Since(b.lastFree)
-	b.pending = true
-	if wait <= 0 {
-		wait = 0
-	}
+	b.big, b.pending = false, true
+	wait := max(freeEvery-time.Since(b.lastFree), 0)
 	time.AfterFunc(wait, func() {
 		b.free()
 		b.mu.Lock()
@@ -136,7 +137,7 @@ func (r *reservation) done() {
 	n := r.held
 	r.held = 0
 	r.mu.Unlock()
-	r.b.release(n, n)
+	r.b.release(n)
 }
 
 type reservationKey struct{}
