@@ -35,6 +35,9 @@ const (
 	// freeEvery is the least time between two such returns: each is a
 	// full, stop-the-world-heavy collection.
 	freeEvery = 10 * time.Second
+	// freeDelay lets the answers of the burst be written and their
+	// memory become garbage before it is returned.
+	freeDelay = time.Second
 )
 
 // memBudget is the server-wide budget: a semaphore of bytes that never
@@ -78,7 +81,7 @@ func (b *memBudget) release(n int64) {
 		return
 	}
 	b.big, b.pending = false, true
-	wait := max(freeEvery-time.Since(b.lastFree), 0)
+	wait := max(freeEvery-time.Since(b.lastFree), freeDelay)
 	time.AfterFunc(wait, func() {
 		b.free()
 		b.mu.Lock()
