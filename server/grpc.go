@@ -216,9 +216,19 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 		})
 	}()
 	tctx := runner.WithTiming(context.WithValue(ctx, reqInfoKey{}, ri))
-	if err = s.authorizeCall(ctx, info.FullMethod, req, ri); err == nil {
-		resp, err = handler(tctx, req)
+	if err = s.authorizeCall(ctx, info.FullMethod, req, ri); err != nil {
+		return nil, err
 	}
+	if measured {
+		mem := s.budget.newReservation()
+		defer mem.done()
+		// The message as received and as decoded; gRPC has read it by now.
+		if err = mem.charge(2*messageSize(req), "the gRPC message"); err != nil {
+			return nil, err
+		}
+		tctx = withReservation(tctx, mem)
+	}
+	resp, err = handler(tctx, req)
 	if t, ok := runner.TimingOf(tctx); ok {
 		_ = grpc.SetHeader(ctx, metadata.Pairs(strings.ToLower(TimingHeader), t.String()))
 	}

@@ -79,6 +79,12 @@ func (s *Server) handleProtocol(mux *http.ServeMux, protocol, pattern string, fn
 			release, err = s.admitHTTP(w, r, info)
 			defer release()
 		}
+		res := s.budget.newReservation()
+		defer res.done() // after the answer is written
+		if err == nil {
+			err = res.charge(s.bodyEstimate(r), "the request body")
+		}
+		ctx = withReservation(ctx, res)
 		var v any
 		if err == nil {
 			v, err = fn(r.WithContext(ctx), info)
@@ -97,6 +103,15 @@ func (s *Server) handleProtocol(mux *http.ServeMux, protocol, pattern string, fn
 		}
 		s.metrics.observe(protocol, route, info.model, info.version, code, time.Since(start))
 	})
+}
+
+// bodyEstimate is the memory a request body takes: its Content-Length,
+// or the body limit when the length is not known in advance.
+func (s *Server) bodyEstimate(r *http.Request) int64 {
+	if r.ContentLength >= 0 {
+		return min(r.ContentLength, s.maxBody)
+	}
+	return s.maxBody
 }
 
 // requestContext is r's context with a timing recorder and, when the

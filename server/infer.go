@@ -18,8 +18,16 @@ import (
 // values (and, with strs, plain strings) given for the image input of a
 // model with image preprocessing are encoded images, one per element.
 // The seed route leaves strs off: there "NaN" is a float.
-func jsonInput(v *serving.Version, in engine.TensorInfo, raw json.RawMessage, strs bool) (*tensor.Tensor, error) {
+func jsonInput(res *reservation, v *serving.Version, in engine.TensorInfo, raw json.RawMessage, strs bool) (*tensor.Tensor, error) {
 	asBytes := in.Name == v.Codec().ImageInput() && (strs && hasStringLeaf(raw) || hasB64Leaf(raw))
+	dt := in.DType
+	if asBytes {
+		dt = tensor.String
+	}
+	leaves := jsonLeaves(raw)
+	if err := res.charge(jsonDecodeBytes(leaves, len(raw), dt), fmt.Sprintf("input %q (%d JSON values)", in.Name, leaves)); err != nil {
+		return nil, err
+	}
 	t, err := tfDecode(raw, in.DType, asBytes)
 	if err != nil {
 		return nil, fmt.Errorf("input %q (%v): %w", in.Name, in.DType, err)

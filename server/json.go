@@ -87,6 +87,13 @@ func (s *Server) readBody(r *http.Request) ([]byte, error) {
 	if r.ContentLength > s.maxBody {
 		return nil, errorf(http.StatusRequestEntityTooLarge, "request body of %d bytes is larger than the limit of %d bytes", r.ContentLength, s.maxBody)
 	}
+	if r.ContentLength > 0 { // read into a buffer of the declared size: no doubling
+		body := make([]byte, r.ContentLength)
+		if _, err := io.ReadFull(r.Body, body); err != nil {
+			return nil, readError(err)
+		}
+		return body, nil
+	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		return nil, readError(err)

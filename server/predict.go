@@ -80,14 +80,14 @@ func (s *Server) predict(r *http.Request, info *reqInfo) (any, error) {
 }
 
 func (s *Server) predictImage(r *http.Request, v *serving.Version) (any, error) {
-	data, err := io.ReadAll(r.Body)
+	data, err := s.readBody(r)
 	if err != nil {
-		return nil, readError(err)
+		return nil, err
 	}
 	if len(data) == 0 {
 		return nil, errorf(http.StatusBadRequest, "empty request body; send the image bytes")
 	}
-	res, err := v.Infer(r.Context(), &serving.Request{Images: [][]byte{data}, Predictions: true, MaxPixels: s.maxPixels})
+	res, err := v.Infer(r.Context(), &serving.Request{Images: [][]byte{data}, Predictions: true, MaxPixels: s.maxPixels, Charge: reservationOf(r.Context()).chargeFunc()})
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (s *Server) predictMultipart(r *http.Request, v *serving.Version, boundary 
 	for i, n := range names {
 		fileNames[i] = fmt.Sprintf("file %q", n)
 	}
-	res, err := v.Infer(r.Context(), &serving.Request{Images: files, ImageNames: fileNames, Predictions: true, MaxPixels: s.maxPixels})
+	res, err := v.Infer(r.Context(), &serving.Request{Images: files, ImageNames: fileNames, Predictions: true, MaxPixels: s.maxPixels, Charge: reservationOf(r.Context()).chargeFunc()})
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,9 @@ func (s *Server) predictMultipart(r *http.Request, v *serving.Version, boundary 
 	return ans, nil
 }
 
-// readFiles reads the image files of a multipart body, in order.
+// readFiles reads the image files of a multipart body, in order; more
+// than codec.MaxImages parts are refused (413) as soon as the next one
+// starts.
 func readFiles(mr *multipart.Reader) (names []string, files [][]byte, err error) {
 	for {
 		part, err := mr.NextPart()
@@ -126,6 +128,9 @@ func readFiles(mr *multipart.Reader) (names []string, files [][]byte, err error)
 		}
 		if err != nil {
 			return nil, nil, readError(fmt.Errorf("reading multipart body: %w", err))
+		}
+		if len(files) == codec.MaxImages {
+			return nil, nil, errorf(http.StatusRequestEntityTooLarge, "multipart body has more than %d parts, the limit of images per request", codec.MaxImages)
 		}
 		name := part.FileName()
 		if name == "" {
@@ -147,6 +152,10 @@ func readFiles(mr *multipart.Reader) (names []string, files [][]byte, err error)
 }
 
 func (s *Server) predictTensors(r *http.Request, v *serving.Version) (any, error) {
+	res := reservationOf(r.Context())
+	if err := res.charge(2*s.bodyEstimate(r), "decoding the request JSON"); err != nil {
+		return nil, err
+	}
 	var req tensorRequest
 	if err := decodeJSON(r.Body, &req, false, ""); err != nil {
 		return nil, err
@@ -160,16 +169,16 @@ func (s *Server) predictTensors(r *http.Request, v *serving.Version) (any, error
 		if err != nil {
 			return nil, err
 		}
-		if inputs[name], err = jsonInput(v, in, raw, false); err != nil {
+		if inputs[name], err = jsonInput(res, v, in, raw, false); err != nil {
 			return nil, err
 		}
 	}
-	res, err := v.Infer(r.Context(), &serving.Request{Inputs: inputs, Predictions: true, MaxPixels: s.maxPixels})
+	out, err := v.Infer(r.Context(), &serving.Request{Inputs: inputs, Predictions: true, MaxPixels: s.maxPixels, Charge: res.chargeFunc()})
 	if err != nil {
 		return nil, err
 	}
-	ans := tensorAnswer{Model: v.ModelName, Version: v.Label(), Outputs: make(map[string]json.RawMessage, len(res.Outputs)), Predictions: res.Predictions}
-	for _, o := range res.Outputs {
+	ans := tensorAnswer{Model: v.ModelName, Version: v.Label(), Outputs: make(map[string]json.RawMessage, len(out.Outputs)), Predictions: out.Predictions}
+	for _, o := range out.Outputs {
 		ans.Outputs[o.Name] = tensor.AppendJSON(nil, o.Tensor)
 	}
 	return ans, nil

@@ -79,6 +79,7 @@ type Server struct {
 	version      string
 	maxBody      int64
 	maxPixels    int
+	budget       *memBudget
 	grpcMaxMsg   int
 	grpcOpts     []grpc.ServerOption
 	drainTimeout time.Duration
@@ -114,6 +115,23 @@ func WithMaxBodyBytes(n int64) Option { return func(s *Server) { s.maxBody = n }
 
 // WithMaxImagePixels sets the largest image, in pixels, a request may carry.
 func WithMaxImagePixels(n int) Option { return func(s *Server) { s.maxPixels = n } }
+
+// WithMemoryBudget sets the memory budgets: perRequest bounds what one
+// request may hold (its body, decoded tensors and images; more is refused
+// with 413), inflight what all requests in flight may hold together (a
+// request that finds it spent is refused with 429, never queued). Zero
+// keeps a default (DefaultMaxRequestMemoryBytes,
+// DefaultMaxInflightMemoryBytes).
+func WithMemoryBudget(perRequest, inflight int64) Option {
+	return func(s *Server) {
+		if perRequest > 0 {
+			s.budget.perRequest = perRequest
+		}
+		if inflight > 0 {
+			s.budget.limit = inflight
+		}
+	}
+}
 
 // WithVersion sets the server version reported by the protocols' server
 // metadata.
@@ -193,6 +211,7 @@ func New(models Models, opts ...Option) *Server {
 		log:          slog.Default(),
 		maxBody:      DefaultMaxBodyBytes,
 		maxPixels:    preprocess.DefaultMaxPixels,
+		budget:       newMemBudget(DefaultMaxRequestMemoryBytes, DefaultMaxInflightMemoryBytes),
 		grpcMaxMsg:   DefaultGRPCMaxMessageBytes,
 		version:      "dev",
 		drainTimeout: 30 * time.Second,

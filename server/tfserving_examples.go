@@ -32,7 +32,8 @@ func (s *Server) tfExamples(r *http.Request, v *serving.Version, verb string) (a
 		return nil, errorf(http.StatusBadRequest, `request has no "examples"`)
 	}
 	// Check that the model fits the verb before running it.
-	infer := &serving.Request{Predictions: verb == "classify", MaxPixels: s.maxPixels}
+	mem := reservationOf(r.Context())
+	infer := &serving.Request{Predictions: verb == "classify", MaxPixels: s.maxPixels, Charge: mem.chargeFunc()}
 	if verb == "classify" && !v.Codec().IsClassifier() {
 		return nil, errorf(http.StatusBadRequest, "model %q cannot :classify: its config.yaml has no postprocess section; use :predict", v.ModelName)
 	}
@@ -52,7 +53,7 @@ func (s *Server) tfExamples(r *http.Request, v *serving.Version, verb string) (a
 		maps.Copy(rows[i], ex)
 	}
 	var err error
-	if infer.Inputs, err = tfNamedRows(v, rows); err != nil {
+	if infer.Inputs, err = tfNamedRows(mem, v, rows); err != nil {
 		return nil, err
 	}
 	res, err := v.Infer(r.Context(), infer)

@@ -28,6 +28,10 @@ func (s *Server) tfReadJSON(r *http.Request, v any) error {
 	if err := validUTF8(body, `send binary strings as {"b64": "<base64>"}`); err != nil {
 		return err
 	}
+	// The decoder's buffer and the copies of the values it keeps raw.
+	if err := reservationOf(r.Context()).charge(2*int64(len(body)), "decoding the request JSON"); err != nil {
+		return err
+	}
 	return decodeJSON(bytes.NewReader(body), v, false, "")
 }
 
@@ -57,15 +61,16 @@ func (s *Server) tfPredict(r *http.Request, v *serving.Version) (any, error) {
 		rows   int
 		err    error
 	)
+	mem := reservationOf(r.Context())
 	if rowFormat {
-		inputs, rows, err = tfRowInputs(v, req.Instances)
+		inputs, rows, err = tfRowInputs(mem, v, req.Instances)
 	} else {
-		inputs, err = tfColumnInputs(v, req.Inputs)
+		inputs, err = tfColumnInputs(mem, v, req.Inputs)
 	}
 	if err != nil {
 		return nil, err
 	}
-	res, err := v.Infer(r.Context(), &serving.Request{Inputs: inputs, MaxPixels: s.maxPixels})
+	res, err := v.Infer(r.Context(), &serving.Request{Inputs: inputs, MaxPixels: s.maxPixels, Charge: mem.chargeFunc()})
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +126,11 @@ func tfRowAnswer(outs []serving.Output, rows int) (any, error) {
 // tfRowInputs decodes "instances": a list of rows, each the value of the
 // only input or an object of named inputs; the rows are stacked into
 // batches.
-func tfRowInputs(v *serving.Version, instances json.RawMessage) (map[string]*tensor.Tensor, int, error) {
+func tfRowInputs(mem *reservation, v *serving.Version, instances json.RawMessage) (map[string]*tensor.Tensor, int, error) {
+	// The rows are copied out of instances, then joined again by input.
+	if err := mem.charge(2*int64(len(instances)), `splitting "instances" into rows`); err != nil {
+		return nil, 0, err
+	}
 	var rows []json.RawMessage
 	if err := json.Unmarshal(instances, &rows); err != nil {
 		return nil, 0, errorf(http.StatusBadRequest, `"instances" must be a list of rows`)
@@ -134,7 +143,7 @@ func tfRowInputs(v *serving.Version, instances json.RawMessage) (map[string]*ten
 		if err != nil {
 			return nil, 0, err
 		}
-		t, err := jsonInput(v, in, joinRows(rows), true)
+		t, err := jsonInput(mem, v, in, joinRows(rows), true)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -146,12 +155,12 @@ func tfRowInputs(v *serving.Version, instances json.RawMessage) (map[string]*ten
 			return nil, 0, errorf(http.StatusBadRequest, "instance %d is not an object of named inputs like instance 0", i)
 		}
 	}
-	inputs, err := tfNamedRows(v, named)
+	inputs, err := tfNamedRows(mem, v, named)
 	return inputs, len(rows), err
 }
 
 // tfNamedRows stacks rows of named input values into one batch per input.
-func tfNamedRows(v *serving.Version, rows []map[string]json.RawMessage) (map[string]*tensor.Tensor, error) {
+func tfNamedRows(mem *reservation, v *serving.Version, rows []map[string]json.RawMessage) (map[string]*tensor.Tensor, error) {
 	names := slices.Sorted(maps.Keys(rows[0]))
 	inputs := make(map[string]*tensor.Tensor, len(names))
 	for _, name := range names {
@@ -167,7 +176,7 @@ func tfNamedRows(v *serving.Version, rows []map[string]json.RawMessage) (map[str
 		if err != nil {
 			return nil, err
 		}
-		if inputs[name], err = jsonInput(v, in, joinRows(col), true); err != nil {
+		if inputs[name], err = jsonInput(mem, v, in, joinRows(col), true); err != nil {
 			return nil, err
 		}
 	}
@@ -176,13 +185,13 @@ func tfNamedRows(v *serving.Version, rows []map[string]json.RawMessage) (map[str
 
 // tfColumnInputs decodes "inputs": the value of the only input, or an
 // object of named input values.
-func tfColumnInputs(v *serving.Version, raw json.RawMessage) (map[string]*tensor.Tensor, error) {
+func tfColumnInputs(mem *reservation, v *serving.Version, raw json.RawMessage) (map[string]*tensor.Tensor, error) {
 	if !isObject(raw) {
 		in, err := onlyInput(v)
 		if err != nil {
 			return nil, err
 		}
-		t, err := jsonInput(v, in, raw, true)
+		t, err := jsonInput(mem, v, in, raw, true)
 		if err != nil {
 			return nil, err
 		}
@@ -198,7 +207,7 @@ func tfColumnInputs(v *serving.Version, raw json.RawMessage) (map[string]*tensor
 		if err != nil {
 			return nil, err
 		}
-		if inputs[name], err = jsonInput(v, in, val, true); err != nil {
+		if inputs[name], err = jsonInput(mem, v, in, val, true); err != nil {
 			return nil, err
 		}
 	}

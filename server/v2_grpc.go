@@ -71,7 +71,8 @@ func (g *inferenceService) ModelInfer(ctx context.Context, req *v2.ModelInferReq
 		return nil, err
 	}
 	defer release()
-	inputs, err := grpcInputs(req)
+	mem := reservationOf(ctx)
+	inputs, err := grpcInputs(mem, req)
 	if err != nil {
 		return nil, err
 	}
@@ -79,15 +80,16 @@ func (g *inferenceService) ModelInfer(ctx context.Context, req *v2.ModelInferReq
 	if err != nil {
 		return nil, err
 	}
-	res, err := v.Infer(ctx, &serving.Request{Inputs: inputs, Outputs: reqs, MaxPixels: s.maxPixels})
+	res, err := v.Infer(ctx, &serving.Request{Inputs: inputs, Outputs: reqs, MaxPixels: s.maxPixels, Charge: mem.chargeFunc()})
 	if err != nil {
 		return nil, err
 	}
 	return grpcAnswer(v.ModelName, v.Label(), req.GetId(), res.Outputs, len(req.GetRawInputContents()) > 0)
 }
 
-// grpcInputs decodes the input tensors from typed contents or raw bytes.
-func grpcInputs(req *v2.ModelInferRequest) (map[string]*tensor.Tensor, error) {
+// grpcInputs decodes the input tensors from typed contents or raw bytes,
+// each charged to mem before it is decoded.
+func grpcInputs(mem *reservation, req *v2.ModelInferRequest) (map[string]*tensor.Tensor, error) {
 	ins, raw := req.GetInputs(), req.GetRawInputContents()
 	if len(ins) == 0 {
 		return nil, errorf(http.StatusBadRequest, "request has no inputs")
@@ -100,6 +102,9 @@ func grpcInputs(req *v2.ModelInferRequest) (map[string]*tensor.Tensor, error) {
 		name := in.GetName()
 		if _, dup := inputs[name]; dup {
 			return nil, errorf(http.StatusBadRequest, "input %q is given twice", name)
+		}
+		if err := chargeGRPCInput(mem, in, raw, i); err != nil {
+			return nil, err
 		}
 		t, err := grpcInput(in, raw, i)
 		if err != nil {
@@ -129,6 +134,20 @@ func grpcInput(in *v2.ModelInferRequest_InferInputTensor, raw [][]byte, i int) (
 		return nil, errorf(http.StatusBadRequest, "no contents; set contents or raw_input_contents")
 	}
 	return v2.TensorFromContents(dt, shape, in.GetContents())
+}
+
+// chargeGRPCInput reserves the tensor an input's shape and datatype
+// declare (and the strings of raw BYTES) before it is decoded.
+func chargeGRPCInput(mem *reservation, in *v2.ModelInferRequest_InferInputTensor, raw [][]byte, i int) error {
+	dt, err := v2.ParseDatatype(in.GetDatatype())
+	if err != nil {
+		return nil // decoding says what is wrong
+	}
+	n := tensorBytes(dt, in.GetShape())
+	if dt == tensor.String && i < len(raw) {
+		n = satAdd(n, int64(len(raw[i])))
+	}
+	return mem.charge(n, describeTensor("input", in.GetName(), in.GetDatatype(), in.GetShape()))
 }
 
 func hasContents(c *v2.InferTensorContents) bool {

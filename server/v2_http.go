@@ -68,8 +68,16 @@ func (s *Server) v2Infer(r *http.Request, info *reqInfo) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	mem := reservationOf(r.Context())
+	// The decoder's buffer and the copies of the "data" values it keeps raw.
+	if err := mem.charge(2*int64(len(head)), "decoding the request JSON"); err != nil {
+		return nil, err
+	}
 	req, err := decodeV2Request(head)
 	if err != nil {
+		return nil, err
+	}
+	if err := chargeV2Inputs(mem, req.Inputs); err != nil {
 		return nil, err
 	}
 	var data *v2.BinaryData
@@ -88,7 +96,7 @@ func (s *Server) v2Infer(r *http.Request, info *reqInfo) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	res, err := v.Infer(r.Context(), &serving.Request{Inputs: inputs, Outputs: reqs, BinaryOutputs: binaryAll, MaxPixels: s.maxPixels})
+	res, err := v.Infer(r.Context(), &serving.Request{Inputs: inputs, Outputs: reqs, BinaryOutputs: binaryAll, MaxPixels: s.maxPixels, Charge: mem.chargeFunc()})
 	if err != nil {
 		return nil, err
 	}
@@ -113,6 +121,29 @@ func decodeV2Request(head []byte) (*v2.InferRequest, error) {
 		return nil, errorf(http.StatusBadRequest, `request has no "inputs"`)
 	}
 	return &req, nil
+}
+
+// chargeV2Inputs reserves the memory of the input tensors before they are
+// decoded: the tensor their shape and datatype declare and, for JSON data,
+// the decoding of every value the data holds (which may be more than the
+// shape declares). Inputs that cannot be decoded are left to decoding to
+// refuse.
+func chargeV2Inputs(mem *reservation, ins []v2.RequestInput) error {
+	for i := range ins {
+		in := &ins[i]
+		dt, err := v2.ParseDatatype(in.Datatype)
+		if err != nil {
+			continue
+		}
+		n := tensorBytes(dt, in.Shape)
+		if len(in.Data) > 0 {
+			n = satAdd(n, jsonDecodeBytes(jsonLeaves(in.Data), len(in.Data), dt))
+		}
+		if err := mem.charge(n, describeTensor("input", in.Name, in.Datatype, in.Shape)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // v2RESTInputs decodes the request's input tensors, JSON or binary.

@@ -29,6 +29,9 @@ type Request struct {
 	// MaxPixels bounds the pixels of all the request's images together
 	// (0: preprocess.DefaultMaxPixels).
 	MaxPixels int
+	// Charge, when set, reserves the memory of each image from its header
+	// before it is decoded, and refuses what does not fit.
+	Charge codec.Charge
 }
 
 // OutputRequest is an output a client asked for.
@@ -91,7 +94,7 @@ func (s *servable) inputs(req *Request) (map[string]*tensor.Tensor, error) {
 		if err := s.checkOutputs(req.Outputs); err != nil {
 			return nil, err
 		}
-		return c.DecodeInputs(req.Inputs, req.MaxPixels)
+		return c.DecodeInputs(req.Inputs, req.MaxPixels, req.Charge)
 	}
 	if c.AcceptsImages() && !c.IsClassifier() {
 		return nil, fmt.Errorf("%w: model %q has no postprocess section in config.yaml, so image answers cannot be ranked; send JSON tensors", engine.ErrInvalidInput, s.model)
@@ -102,7 +105,7 @@ func (s *servable) inputs(req *Request) (map[string]*tensor.Tensor, error) {
 		}
 		return ""
 	}
-	t, err := c.ImagesTensor(req.Images, req.MaxPixels, name)
+	t, err := c.ImagesTensor(req.Images, req.MaxPixels, req.Charge, name)
 	if err != nil {
 		return nil, err
 	}

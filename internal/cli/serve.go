@@ -18,6 +18,7 @@ import (
 	"github.com/inferd/inferd/app"
 	"github.com/inferd/inferd/auth"
 	"github.com/inferd/inferd/internal/gctune"
+	"github.com/inferd/inferd/internal/memlimit"
 	"github.com/inferd/inferd/internal/tlsreload"
 	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/repository"
@@ -34,6 +35,8 @@ type serveOptions struct {
 	threads      int
 	maxBody      int64
 	maxPixels    int
+	maxReqMem    int64
+	maxFlightMem int64
 	drainTimeout time.Duration
 	modelControl string
 	pollInterval time.Duration
@@ -170,6 +173,8 @@ TLS). docs/security.md lists every limit and its default.`,
 	fs.IntVar(&o.threads, "threads", 0, "intra-op threads per model session (0: one per CPU)")
 	fs.Int64Var(&o.maxBody, "max-body-bytes", server.DefaultMaxBodyBytes, "largest request body accepted, in bytes")
 	fs.IntVar(&o.maxPixels, "max-image-pixels", preprocess.DefaultMaxPixels, "largest total image size of one request, in pixels")
+	fs.Int64Var(&o.maxReqMem, "max-request-memory-bytes", 0, "memory one request may hold (body, decoded tensors and images, estimated before they are allocated); more is refused with 413. 0: a quarter of the in-flight budget, at most 512 MiB")
+	fs.Int64Var(&o.maxFlightMem, "max-inflight-memory-bytes", 0, "memory all requests in flight may hold together; a request that does not fit now is refused with 429 (gRPC RESOURCE_EXHAUSTED). 0: half the container's memory limit (cgroup), or of physical memory capped at 4 GiB")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "how long shutdown waits for requests in flight")
 	fs.StringVar(&o.modelControl, "model-control", "poll", "poll: follow the repository (new versions, removed versions, config changes); explicit: load and unload only through POST /v2/repository/models/{name}/load|unload")
 	fs.DurationVar(&o.pollInterval, "poll-interval", repository.DefaultPollInterval, "how often the repository is re-read besides file notifications (the fallback where they are unavailable)")
@@ -216,6 +221,7 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if authn != nil {
 		serverOpts = append(serverOpts, server.WithAuth(authn))
 	}
+	serverOpts = append(serverOpts, o.memoryBudget(log))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a, err := app.New(app.Config{
@@ -257,6 +263,9 @@ func (o serveOptions) serverOptions() ([]server.Option, error) {
 	if o.maxBody <= 0 || o.maxPixels <= 0 || o.grpcMaxMsg <= 0 {
 		return nil, errors.New("--max-body-bytes, --max-image-pixels and --grpc-max-message-bytes must be positive")
 	}
+	if o.maxReqMem < 0 || o.maxFlightMem < 0 {
+		return nil, errors.New("--max-request-memory-bytes and --max-inflight-memory-bytes must not be negative (0 derives them)")
+	}
 	accessMode, err := server.ParseAccessLogMode(o.accessLog)
 	if err != nil {
 		return nil, fmt.Errorf("--access-log: %w", err)
@@ -295,4 +304,27 @@ func (o authOptions) authenticator(ctx context.Context, log *slog.Logger) (auth.
 		}
 	}
 	return c, nil
+}
+
+// memoryBudget returns the memory budgets the flags give, deriving those
+// left at 0 from the container's memory limit (or physical memory), and
+// logs what it chose.
+func (o serveOptions) memoryBudget(log *slog.Logger) server.Option {
+	limit, err := memlimit.Detect(os.DirFS("/"))
+	if err != nil {
+		log.Warn("cannot read the memory limit; assuming one", "err", err, "assumed_bytes", memlimit.Fallback)
+	}
+	b := memlimit.Derive(limit)
+	if o.maxFlightMem > 0 {
+		b.Inflight = o.maxFlightMem
+	}
+	if o.maxReqMem > 0 {
+		b.PerRequest = o.maxReqMem
+	}
+	if b.PerRequest > b.Inflight {
+		b.PerRequest = b.Inflight
+	}
+	log.Info("memory budgets", "limit_bytes", limit.Bytes, "limit_source", limit.Source, "container", limit.Container,
+		"max_inflight_memory_bytes", b.Inflight, "max_request_memory_bytes", b.PerRequest)
+	return server.WithMemoryBudget(b.PerRequest, b.Inflight)
 }
