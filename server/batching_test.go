@@ -22,8 +22,17 @@ func metricValue(t *testing.T, url, prefix string) string {
 // Concurrent requests are grouped into larger engine calls; every client
 // gets its own answer, and the timing header tells it where time went.
 func TestDynamicBatching(t *testing.T) {
-	root := lifecycleRepo(t, "batching: {max_batch_size: 16, max_queue_delay: 20ms}\ninstances: 2\n", map[int]string{1: "digits"})
-	url, _ := startWatching(t, root)
+	root := lifecycleRepo(t, "batching: {max_batch_size: 16, max_queue_delay: 200ms}\ninstances: 2\n", map[int]string{1: "digits"})
+	url, models := startWatching(t, root)
+	// A request still being read holds the version, so a batch waits (up
+	// to the delay) for companions instead of starting at once when the
+	// others are slow to arrive (a loaded machine): batches form whatever
+	// the scheduling.
+	held, err := models.Acquire("m", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
 	files := []string{"0_0.png", "1_1.png", "2_2.png", "3_3.png", "4_4.png", "5_0.png", "6_1.png", "7_2.png", "8_3.png", "9_4.png"}
 	var wg sync.WaitGroup
 	errs := make(chan string, 100)
