@@ -81,5 +81,8 @@ bash scripts/image-test.sh
 step "bench/run.sh --quick --no-flask: inferd bench against inferd and the decode-only handler"
 bash bench/run.sh --quick --no-flask
 
+step "fuzz targets of every decoder, bounded time each (scripts/fuzz.sh)"
+bash scripts/fuzz.sh --time 8s
+
 step "benchmarks, once each"
 go test -run '^$' -bench . -benchtime=1x ./...
