@@ -115,6 +115,7 @@ func (k *loopKernel) runValues(rc *runCtx, in, out []*onnx.Value) error {
 	outer := in[k.explicit:]
 	nScan := len(k.body.outputIDs) - 1 - k.carried
 	scans := make([][]*tensor.Tensor, nScan)
+	scanBytes := make([]int64, nScan)
 	for i := int64(0); (maxTrips < 0 || i < maxTrips) && cond; i++ {
 		if err := rc.ctx.Err(); err != nil {
 			return err
@@ -138,6 +139,12 @@ func (k *loopKernel) runValues(rc *runCtx, in, out []*onnx.Value) error {
 			t, err := tensorOf(res[1+k.carried+j], j)
 			if err != nil {
 				return fmt.Errorf("Loop scan output %d: %w", j, err)
+			}
+			// The scan output stacks every iteration's tensor: bound
+			// it before the iterations pile up.
+			if scanBytes[j] += tensorBytes(t); rc.maxBytes > 0 && scanBytes[j] > rc.maxBytes {
+				return fmt.Errorf("Loop scan output %d reaches %d bytes after %d iterations, more than the limit of %d bytes per tensor (max tensor bytes)",
+					j, scanBytes[j], i+1, rc.maxBytes)
 			}
 			scans[j] = append(scans[j], t)
 		}
