@@ -140,11 +140,8 @@ func (k *loopKernel) runValues(rc *runCtx, in, out []*onnx.Value) error {
 			if err != nil {
 				return fmt.Errorf("Loop scan output %d: %w", j, err)
 			}
-			// The scan output stacks every iteration's tensor: bound
-			// it before the iterations pile up.
-			if scanBytes[j] += tensorBytes(t); rc.maxBytes > 0 && scanBytes[j] > rc.maxBytes {
-				return fmt.Errorf("Loop scan output %d reaches %d bytes after %d iterations, more than the limit of %d bytes per tensor (max tensor bytes)",
-					j, scanBytes[j], i+1, rc.maxBytes)
+			if err := rc.growScan(&scanBytes[j], t, j, i+1); err != nil {
+				return err
 			}
 			scans[j] = append(scans[j], t)
 		}
@@ -156,6 +153,17 @@ func (k *loopKernel) runValues(rc *runCtx, in, out []*onnx.Value) error {
 			return fmt.Errorf("Loop scan output %d: %w", j, err)
 		}
 		out[k.carried+j] = &onnx.Value{Kind: onnx.KindTensor, Tensor: t}
+	}
+	return nil
+}
+
+// growScan adds t to the bytes *total of Loop scan output j after n
+// iterations. The scan output stacks every iteration's tensor: it is
+// bounded by rc's limit before the iterations pile up.
+func (rc *runCtx) growScan(total *int64, t *tensor.Tensor, j int, n int64) error {
+	if *total += tensorBytes(t); rc.maxBytes > 0 && *total > rc.maxBytes {
+		return fmt.Errorf("Loop scan output %d reaches %d bytes after %d iterations, more than the limit of %d bytes per tensor (max tensor bytes)",
+			j, *total, n, rc.maxBytes)
 	}
 	return nil
 }
