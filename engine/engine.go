@@ -37,6 +37,43 @@ type Options struct {
 	InterOpThreads int
 	// Logger receives load-time diagnostics; nil means slog.Default().
 	Logger *slog.Logger
+	// MaxTensorBytes bounds the size of one tensor the engine allocates
+	// when its size comes from values (ConstantOfShape, Expand, Tile,
+	// Range, Resize, Pad, Loop scan outputs, …), at run time and when
+	// folding constants at load. A run that would exceed it fails with an
+	// error wrapping ErrInvalidInput that names the node and the size. 0
+	// means DefaultMaxTensorBytes; a negative value means no limit.
+	MaxTensorBytes int64
+	// MaxModelBytes bounds the memory one model may take while it loads:
+	// its initializers (sized from their dims and data type before any
+	// external data is read) and the outputs of constant folding. A model
+	// that would exceed it fails to load. 0 means DefaultMaxModelBytes; a
+	// negative value means no limit.
+	MaxModelBytes int64
+}
+
+// Defaults of Options.MaxTensorBytes and Options.MaxModelBytes.
+const (
+	DefaultMaxTensorBytes int64 = 1 << 30
+	DefaultMaxModelBytes  int64 = 4 << 30
+)
+
+// TensorBytesLimit returns the effective MaxTensorBytes: the default for
+// 0, and 0 (no limit) for a negative value.
+func (o Options) TensorBytesLimit() int64 { return limitOf(o.MaxTensorBytes, DefaultMaxTensorBytes) }
+
+// ModelBytesLimit returns the effective MaxModelBytes: the default for 0,
+// and 0 (no limit) for a negative value.
+func (o Options) ModelBytesLimit() int64 { return limitOf(o.MaxModelBytes, DefaultMaxModelBytes) }
+
+func limitOf(v, def int64) int64 {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
 }
 
 // Log returns the configured logger or the default one.

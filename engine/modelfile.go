@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // ModelFile is a model to load: the ONNX bytes and the files beside it.
@@ -65,7 +66,10 @@ func LocalDir(fsys fs.FS) (dir string, ok bool) {
 type localDir string
 
 // Open opens name below the directory. The os.Root is closed at once: the
-// file it opened stays open.
+// file it opened stays open. The file is opened without blocking, so that
+// opening a named pipe or a device returns at once (callers that read
+// data check that Stat reports a regular file first); a regular file reads
+// as usual.
 func (d localDir) Open(name string) (fs.File, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
@@ -75,5 +79,19 @@ func (d localDir) Open(name string) (fs.File, error) {
 		return nil, err
 	}
 	defer root.Close()
-	return root.Open(filepath.FromSlash(name))
+	return root.OpenFile(filepath.FromSlash(name), os.O_RDONLY|syscall.O_NONBLOCK, 0)
+}
+
+// Stat describes name below the directory without opening it (fs.StatFS),
+// following symbolic links that stay inside the directory.
+func (d localDir) Stat(name string) (fs.FileInfo, error) {
+	if !fs.ValidPath(name) {
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: fs.ErrInvalid}
+	}
+	root, err := os.OpenRoot(string(d))
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	return root.Stat(filepath.FromSlash(name))
 }

@@ -358,6 +358,12 @@ func readLabels(fsys fs.FS, dir, name string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Only a regular file: a named pipe would block the load.
+	if st, err := fs.Stat(fsys, p); err != nil {
+		return nil, rebase(err, dir)
+	} else if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", name)
+	}
 	data, err := fs.ReadFile(fsys, p)
 	if err != nil {
 		return nil, rebase(err, dir)

@@ -49,6 +49,18 @@ func Load(path string, opts ...Option) (*Model, error) {
 type decoder struct {
 	opts options
 	root *os.Root // the base directory, opened on first external tensor
+	used int64    // bytes of the tensors made so far (see WithMaxBytes)
+}
+
+// charge counts n more bytes of tensors, failing when they would exceed
+// the limit given with WithMaxBytes.
+func (d *decoder) charge(n int64) error {
+	if d.opts.maxBytes > 0 && n > d.opts.maxBytes-d.used {
+		return fmt.Errorf("%w: needs %d bytes, which would bring the model's tensors to %d bytes, more than the limit of %d bytes",
+			ErrTooLarge, n, d.used+n, d.opts.maxBytes)
+	}
+	d.used += n
+	return nil
 }
 
 func newDecoder(opts []Option) *decoder { return &decoder{opts: newOptions(opts)} }

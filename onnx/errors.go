@@ -11,6 +11,10 @@ import (
 // Test for it with errors.Is.
 var ErrInvalidModel = errors.New("invalid ONNX model")
 
+// ErrTooLarge marks a model whose tensors would take more memory than the
+// limit given with WithMaxBytes. It comes wrapped in ErrInvalidModel.
+var ErrTooLarge = errors.New("model too large")
+
 // invalid wraps err, which describes what is wrong, with ErrInvalidModel.
 func invalid(err error) error {
 	if err == nil {

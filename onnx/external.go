@@ -9,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strconv"
+	"syscall"
 
 	"github.com/inferd/inferd/onnx/internal/onnxpb"
 )
@@ -46,10 +47,16 @@ func parseExternal(entries []*onnxpb.StringStringEntryProto) (externalRef, error
 
 // open opens the external data file at location (loc in the OS's syntax,
 // already checked to be local) in the files given with WithFS, else in the
-// base directory.
+// base directory. It describes the file first and opens only a regular
+// one: opening a named pipe would block the load until a writer came,
+// and a device could be read forever.
 func (d *decoder) open(location, loc string) (fs.File, error) {
 	if d.opts.fsys != nil {
-		f, err := d.opts.fsys.Open(path.Clean(location))
+		name := path.Clean(location)
+		if err := regular(location, fs.Stat, d.opts.fsys, name); err != nil {
+			return nil, err
+		}
+		f, err := d.opts.fsys.Open(name)
 		if err != nil {
 			return nil, fmt.Errorf("external data %q: %w", location, err)
 		}
@@ -65,11 +72,27 @@ func (d *decoder) open(location, loc string) (fs.File, error) {
 		}
 		d.root = root
 	}
-	f, err := d.root.Open(loc)
+	if err := regular(location, func(r *os.Root, name string) (fs.FileInfo, error) { return r.Stat(name) }, d.root, loc); err != nil {
+		return nil, err
+	}
+	f, err := d.root.OpenFile(loc, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("external data %q: %w", location, err)
 	}
 	return f, nil
+}
+
+// regular checks, with stat, that name in fsys is a regular file (stat
+// follows symbolic links, within the directory).
+func regular[F any](location string, stat func(F, string) (fs.FileInfo, error), fsys F, name string) error {
+	st, err := stat(fsys, name)
+	if err != nil {
+		return fmt.Errorf("external data %q: %w", location, err)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("external data %q is not a regular file (%v)", location, st.Mode().Type())
+	}
+	return nil
 }
 
 // readAt fills buf from f at offset: with ReadAt when f has it, else by

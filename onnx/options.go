@@ -9,6 +9,7 @@ type options struct {
 	baseDir        string
 	fsys           fs.FS
 	maxSparseBytes int64
+	maxBytes       int64
 }
 
 // DefaultMaxSparseBytes is the default bound on the size of one densified
@@ -49,3 +50,12 @@ func WithFS(fsys fs.FS) Option {
 // stops a small file from making the decoder allocate gigabytes. The
 // default is DefaultMaxSparseBytes.
 func WithMaxSparseBytes(n int64) Option { return func(o *options) { o.maxSparseBytes = n } }
+
+// WithMaxBytes bounds the total size in bytes of the tensors one decoding
+// makes: initializers, tensor attributes (Constant values), sparse tensors
+// once densified, and tensors within values (strings count 16 bytes per
+// element). Each tensor is charged from its dims and data type before its
+// data is read or converted, so an initializer that claims gigabytes in a
+// small (or sparse) external file is refused without allocating them. 0,
+// the default, means no limit. Errors wrap ErrTooLarge.
+func WithMaxBytes(n int64) Option { return func(o *options) { o.maxBytes = n } }

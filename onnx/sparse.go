@@ -45,6 +45,9 @@ func (d *decoder) sparseData(sp *onnxpb.SparseTensorProto) (*tensor.Tensor, erro
 	if bytes := int64(n) * elemSize; bytes > d.opts.maxSparseBytes {
 		return nil, fmt.Errorf("dense shape %v of %v needs %d bytes, more than the limit of %d", shape, values.DType(), bytes, d.opts.maxSparseBytes)
 	}
+	if err := d.charge(int64(n) * elemSize); err != nil {
+		return nil, err
+	}
 	indices, err := d.tensor(sp.GetIndices())
 	if err != nil {
 		return nil, err

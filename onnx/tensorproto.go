@@ -37,6 +37,15 @@ func shapeOf(dims []int64) ([]int, error) {
 }
 
 // rawSize is the size in bytes of one element of ONNX type code in raw_data.
+// elemBytes is the memory one decoded element of dt takes; strings count
+// their header.
+func elemBytes(dt tensor.DType) int64 {
+	if dt == tensor.String {
+		return 16
+	}
+	return int64(dt.Size())
+}
+
 func rawSize(code int32, dt tensor.DType) int {
 	if code == bfloat16 {
 		return 2
@@ -68,6 +77,9 @@ func (d *decoder) tensorData(tp *onnxpb.TensorProto) (*tensor.Tensor, error) {
 	code := tp.GetDataType()
 	dt, err := toDType(code, false)
 	if err != nil {
+		return nil, err
+	}
+	if err := d.charge(int64(n) * elemBytes(dt)); err != nil {
 		return nil, err
 	}
 	if tp.GetDataLocation() == onnxpb.TensorProto_EXTERNAL {

@@ -6,9 +6,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/inferd/inferd/engine"
 )
 
 // DefaultPollInterval is how often a source's Watch reports a possible
@@ -83,6 +87,7 @@ func dirRepo(root string) fsRepo {
 	return fsRepo{
 		fsys:    os.DirFS(fsRoot),
 		display: func(p string) string { return filepath.Join(root, filepath.FromSlash(p)) },
+		modelFS: func(name string) fs.FS { return modelDir(filepath.Join(fsRoot, name)) },
 	}
 }
 
@@ -94,12 +99,38 @@ func (d *dirSource) Get(ctx context.Context, name string) (Entry, error) {
 	return d.repo.get(ctx, name)
 }
 
-// FS implements Source: the model's directory (os.DirFS).
+// FS implements Source: the model's directory, held to it (modelDir).
 func (d *dirSource) FS(name string) (fs.FS, error) {
-	if err := d.repo.checkModel(name); err != nil {
-		return nil, err
+	return d.repo.sub(name)
+}
+
+// modelDir is the files of a model directory, which symbolic links cannot
+// lead out of (engine.DirFS, an os.Root): labels, warmup samples and the
+// files of a version stay inside their folders. A version directory may
+// itself be a symbolic link (the repository's layout is the operator's):
+// the files below it are held to the folder it points to.
+type modelDir string
+
+// Open implements fs.FS.
+func (d modelDir) Open(name string) (fs.File, error) {
+	fsys, rest := d.split(name)
+	return fsys.Open(rest)
+}
+
+// Stat implements fs.StatFS.
+func (d modelDir) Stat(name string) (fs.FileInfo, error) {
+	fsys, rest := d.split(name)
+	return fs.Stat(fsys, rest)
+}
+
+// split returns the folder that holds name (the version directory for a
+// file of a version, else the model directory) and name within it.
+func (d modelDir) split(name string) (fs.FS, string) {
+	first, rest, ok := strings.Cut(name, "/")
+	if n, err := strconv.Atoi(first); ok && err == nil && n > 0 && fs.ValidPath(name) {
+		return engine.DirFS(filepath.Join(string(d), first)), rest
 	}
-	return os.DirFS(filepath.Join(d.root, name)), nil
+	return engine.DirFS(string(d)), name
 }
 
 // String implements Source.

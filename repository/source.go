@@ -93,6 +93,17 @@ type fsRepo struct {
 	// display names a slash-separated path of fsys in messages and as a
 	// Config's Dir, such as the file path it stands for. "." is the root.
 	display func(p string) string
+	// modelFS, if set, returns the files of a model directory (else
+	// fs.Sub of fsys): for sources that hold them to the directory.
+	modelFS func(name string) fs.FS
+}
+
+// model returns the files of the model directory name.
+func (r fsRepo) model(name string) (fs.FS, error) {
+	if r.modelFS != nil {
+		return r.modelFS(name), nil
+	}
+	return fs.Sub(r.fsys, name)
 }
 
 // ignored reports whether a name of the repository's root is not a model:
@@ -155,7 +166,7 @@ func (r fsRepo) sub(name string) (fs.FS, error) {
 	if err := r.checkModel(name); err != nil {
 		return nil, err
 	}
-	return fs.Sub(r.fsys, name)
+	return r.model(name)
 }
 
 // read reads one model directory. Problems are recorded on the entry.
@@ -165,7 +176,7 @@ func (r fsRepo) read(name string) Entry {
 		e.ConfigErr = fmt.Errorf("%q is not a valid model name (letters, digits, _ . -)", name)
 		return e
 	}
-	sub, err := fs.Sub(r.fsys, name)
+	sub, err := r.model(name)
 	if err != nil {
 		e.ConfigErr = err
 		return e

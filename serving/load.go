@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -19,12 +20,40 @@ import (
 	"github.com/inferd/inferd/serving/runner"
 )
 
+// DefaultLoadTimeout bounds one version's load when WithLoadTimeout does
+// not say otherwise.
+const DefaultLoadTimeout = 5 * time.Minute
+
+// loadLimits bound what loading one version may take.
+type loadLimits struct {
+	// timeout bounds the load (0: DefaultLoadTimeout, < 0: none).
+	timeout time.Duration
+	// tensorBytes and modelBytes are the engine's limits
+	// (engine.Options.MaxTensorBytes and MaxModelBytes).
+	tensorBytes, modelBytes int64
+}
+
+// WithLoadTimeout bounds how long loading one version may take (reading
+// the file, opening the sessions, warming up); default DefaultLoadTimeout,
+// and a negative d means no bound. A load that takes longer FAILS with an
+// error saying so, and the sync goes on with the other models; the load
+// itself is abandoned: engines stop at their next check of the context,
+// and whatever finishes later is closed.
+func WithLoadTimeout(d time.Duration) Option { return func(m *Manager) { m.limits.timeout = d } }
+
+// WithEngineLimits sets the memory limits of the engines' sessions:
+// engine.Options.MaxTensorBytes (one tensor of a run, 0 for the engine's
+// default) and MaxModelBytes (what a model takes while it loads).
+func WithEngineLimits(maxTensorBytes, maxModelBytes int64) Option {
+	return func(m *Manager) { m.limits.tensorBytes, m.limits.modelBytes = maxTensorBytes, maxModelBytes }
+}
+
 // load opens v's model file in its engine and makes it AVAILABLE, or
 // records why it FAILED.
 func (m *Manager) load(ctx context.Context, v *Version) {
 	start := time.Now()
 	info := Info{Engine: cmp.Or(v.Config.Engine, m.defaultEngine)}
-	data, err := m.build(ctx, v, &info)
+	data, err := m.buildTimed(ctx, v, &info)
 	if err != nil {
 		v.mu.Lock()
 		v.state, v.err, v.info = StateFailed, err, info
@@ -37,6 +66,55 @@ func (m *Manager) load(ctx context.Context, v *Version) {
 	v.setAvailable(data, info)
 	m.metrics.loadSeconds.WithLabelValues(v.ModelName, v.Label()).Set(info.LoadDuration.Seconds())
 	m.log.Info("model version loaded", "model", v.ModelName, "version", v.Number, "engine", info.Engine, "duration", info.LoadDuration)
+}
+
+// errLoadTimeout is the cause of a load's context when the load timeout
+// passes.
+var errLoadTimeout = errors.New("load timeout")
+
+// buildTimed is build bounded by the load timeout. A build that does not
+// return in time is abandoned: it goes on in the background (an engine may
+// be blocked in a read that no context stops) and closes what it made when
+// it ends, while the version FAILS at once, so that the other models load.
+func (m *Manager) buildTimed(ctx context.Context, v *Version, info *Info) (*servable, error) {
+	timeout := m.limits.timeout
+	switch {
+	case timeout < 0:
+		return m.build(ctx, v, info)
+	case timeout == 0:
+		timeout = DefaultLoadTimeout
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, errLoadTimeout)
+	type result struct {
+		data *servable
+		info Info
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		r := result{info: *info}
+		r.data, r.err = m.build(ctx, v, &r.info)
+		done <- r
+	}()
+	select {
+	case r := <-done:
+		cancel()
+		*info = r.info
+		return r.data, r.err
+	case <-ctx.Done():
+	}
+	go func() {
+		defer cancel()
+		if r := <-done; r.data != nil {
+			r.data.close()
+			m.log.Warn("an abandoned load finished; closed it", "model", v.ModelName, "version", v.Number)
+		}
+	}()
+	if !errors.Is(context.Cause(ctx), errLoadTimeout) {
+		return nil, ctx.Err()
+	}
+	m.log.Error("loading took longer than the load timeout; abandoned", "model", v.ModelName, "version", v.Number, "timeout", timeout)
+	return nil, fmt.Errorf("loading took longer than the load timeout (%v); abandoned", timeout)
 }
 
 // build reads the model file from the repository, opens the configured
@@ -92,7 +170,8 @@ func (m *Manager) openSessions(ctx context.Context, eng engine.Engine, file engi
 	cfg := v.Config
 	opts := engine.Options{
 		IntraOpThreads: cmp.Or(cfg.Threads, m.threads), InterOpThreads: cfg.InterOpThreads,
-		Logger: m.log.With("model", v.ModelName, "version", v.Number),
+		Logger:         m.log.With("model", v.ModelName, "version", v.Number),
+		MaxTensorBytes: m.limits.tensorBytes, MaxModelBytes: m.limits.modelBytes,
 	}
 	var sessions []engine.Session
 	for i := range max(cfg.Instances, 1) {
@@ -279,4 +358,12 @@ func checkImageInput(p *model.ImagePreprocess, inputs []engine.TensorInfo) (*mod
 		return nil, fmt.Errorf("preprocess.image.%w", err)
 	}
 	return img, nil
+}
+
+// close releases a servable that was never published (an abandoned load).
+func (s *servable) close() {
+	if s.batch != nil {
+		s.batch.Close()
+	}
+	_, _ = s.pool.Close()
 }

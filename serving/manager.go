@@ -39,6 +39,7 @@ type Manager struct {
 	settle        time.Duration
 	poll          time.Duration
 	explicit      bool
+	limits        loadLimits // see load.go
 
 	// syncMu serialises reconciliation with the repository.
 	syncMu sync.Mutex

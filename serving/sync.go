@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/inferd/inferd/repository"
@@ -14,6 +15,12 @@ import (
 // not retried, so two rounds suffice; the bound only guards against a
 // repository changing under the sync.
 const maxPasses = 4
+
+// parallelLoads bounds the models one sync reconciles at once. Models are
+// independent: a slow or stuck load (bounded by the load timeout) holds
+// one slot while the others load; the bound keeps a repository of many
+// large models from loading them all at once.
+const parallelLoads = 4
 
 // Sync brings the served versions in line with the repository: new
 // versions load (and become AVAILABLE only once loaded and warmed up),
@@ -32,9 +39,12 @@ func (m *Manager) Sync(ctx context.Context) error {
 		return err
 	}
 	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, parallelLoads)
 	for _, e := range entries {
 		seen[e.Name] = true
 		if err := ctx.Err(); err != nil {
+			wg.Wait()
 			return err
 		}
 		old, _ := m.Model(e.Name)
@@ -42,8 +52,13 @@ func (m *Manager) Sync(ctx context.Context) error {
 			m.publish(&ServedModel{Name: e.Name, Config: e.Config, ConfigErr: e.ConfigErr, Unloaded: true, configID: e.ConfigID})
 			continue
 		}
-		m.syncModel(ctx, e, old)
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			m.syncModel(ctx, e, old)
+		})
 	}
+	wg.Wait()
 	for _, mod := range m.Models() {
 		if !seen[mod.Name] {
 			m.log.Info("model removed from the repository: unloading it", "model", mod.Name)

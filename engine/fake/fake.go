@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/tensor"
@@ -20,7 +21,10 @@ type Model struct {
 	Outputs   []engine.TensorInfo `json:"outputs"`
 	Scale     float64             `json:"scale,omitempty"`
 	LoadError string              `json:"load_error,omitempty"`
-	RunError  string              `json:"run_error,omitempty"`
+	// LoadDelay makes Load take this long (a time.ParseDuration string),
+	// ignoring its context, as a load stuck reading a file would.
+	LoadDelay string `json:"load_delay,omitempty"`
+	RunError  string `json:"run_error,omitempty"`
 }
 
 // Bytes encodes m as a model file.
@@ -54,6 +58,13 @@ func (e *Engine) Load(ctx context.Context, f engine.ModelFile, _ engine.Options)
 	var m Model
 	if err := json.Unmarshal(f.Data, &m); err != nil {
 		return nil, fmt.Errorf("load %s: not a fake model: %w", f.Name, err)
+	}
+	if m.LoadDelay != "" {
+		d, err := time.ParseDuration(m.LoadDelay)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: load_delay: %w", f.Name, err)
+		}
+		time.Sleep(d)
 	}
 	if m.LoadError != "" {
 		return nil, fmt.Errorf("load %s: %s", f.Name, m.LoadError)

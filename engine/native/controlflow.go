@@ -115,6 +115,7 @@ func (k *loopKernel) runValues(rc *runCtx, in, out []*onnx.Value) error {
 	outer := in[k.explicit:]
 	nScan := len(k.body.outputIDs) - 1 - k.carried
 	scans := make([][]*tensor.Tensor, nScan)
+	scanBytes := make([]int64, nScan)
 	for i := int64(0); (maxTrips < 0 || i < maxTrips) && cond; i++ {
 		if err := rc.ctx.Err(); err != nil {
 			return err
@@ -139,6 +140,9 @@ func (k *loopKernel) runValues(rc *runCtx, in, out []*onnx.Value) error {
 			if err != nil {
 				return fmt.Errorf("Loop scan output %d: %w", j, err)
 			}
+			if err := rc.growScan(&scanBytes[j], t, j, i+1); err != nil {
+				return err
+			}
 			scans[j] = append(scans[j], t)
 		}
 	}
@@ -149,6 +153,17 @@ func (k *loopKernel) runValues(rc *runCtx, in, out []*onnx.Value) error {
 			return fmt.Errorf("Loop scan output %d: %w", j, err)
 		}
 		out[k.carried+j] = &onnx.Value{Kind: onnx.KindTensor, Tensor: t}
+	}
+	return nil
+}
+
+// growScan adds t to the bytes *total of Loop scan output j after n
+// iterations. The scan output stacks every iteration's tensor: it is
+// bounded by rc's limit before the iterations pile up.
+func (rc *runCtx) growScan(total *int64, t *tensor.Tensor, j int, n int64) error {
+	if *total += tensorBytes(t); rc.maxBytes > 0 && *total > rc.maxBytes {
+		return fmt.Errorf("Loop scan output %d reaches %d bytes after %d iterations, more than the limit of %d bytes per tensor (max tensor bytes)",
+			j, *total, n, rc.maxBytes)
 	}
 	return nil
 }

@@ -22,12 +22,15 @@ func (Engine) Name() string { return Name }
 
 // Load decodes the model's bytes (external data read from m.Dir, see
 // onnx.WithFS) and plans it with NewSession. Decoding errors name m.Name and
-// wrap onnx.ErrInvalidModel.
+// wrap onnx.ErrInvalidModel. The model's tensors are held to
+// opts.MaxModelBytes (onnx.WithMaxBytes) as they are decoded, each sized
+// before its data is read, and again with the outputs of constant
+// folding.
 func (Engine) Load(ctx context.Context, m engine.ModelFile, opts engine.Options) (engine.Session, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	model, err := onnx.Decode(m.Data, onnx.WithFS(m.Dir))
+	model, err := onnx.Decode(m.Data, onnx.WithFS(m.Dir), onnx.WithMaxBytes(opts.ModelBytesLimit()))
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", m.Name, err)
 	}

@@ -285,7 +285,7 @@ func (f *fuser) foldBatchNorms() error {
 		f.grow()
 		f.uses[wID], f.uses[bID] = 1, 1
 		bc := &buildCtx{node: &node, opset: f.pl.m.Opset(node.Domain), consts: []*tensor.Tensor{nil, fw, fb},
-			threads: f.pl.threads, model: f.pl.m}
+			threads: f.pl.threads, lim: f.pl.lim, model: f.pl.m}
 		k, err := buildConv(bc)
 		if err != nil {
 			return err

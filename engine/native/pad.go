@@ -85,6 +85,13 @@ func (k *padKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	if err := tensor.CheckShape(shape); err != nil {
 		return fmt.Errorf("Pad output: %w", err)
 	}
+	// The output first: alloc checks its size against the run's limit
+	// before the index maps below, as large as its dimensions, are made.
+	y := rc.alloc(x.DType(), shape)
+	if y.Len() == 0 {
+		out[0] = y
+		return nil
+	}
 	// maps[a][o] is the input index along axis a feeding output index o,
 	// or -1 for the fill value.
 	maps := make([][]int, len(xs))
@@ -94,7 +101,6 @@ func (k *padKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 			maps[a][o] = padSource(o-int(pads[a]), dim, k.mode)
 		}
 	}
-	y := rc.alloc(x.DType(), shape)
 	switch s := words(x).(type) {
 	case []uint8:
 		padT(words(y).([]uint8), s, words(value).([]uint8)[0], xs, shape, maps)

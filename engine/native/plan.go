@@ -67,6 +67,7 @@ type planner struct {
 	m       *onnx.Model
 	g       *onnx.Graph
 	threads int
+	lim     *limits
 	ids     map[string]int
 	p       *plan
 	// implicit lists, per node, the enclosing values its subgraphs use.
@@ -74,7 +75,7 @@ type planner struct {
 }
 
 // newPlan validates m and builds its plan.
-func newPlan(ctx context.Context, m *onnx.Model, threads int) (*plan, error) {
+func newPlan(ctx context.Context, m *onnx.Model, threads int, lim *limits) (*plan, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -86,13 +87,18 @@ func newPlan(ctx context.Context, m *onnx.Model, threads int) (*plan, error) {
 	if unsupported.order != nil {
 		return nil, &unsupported
 	}
-	return buildPlan(ctx, m, m.Graph, threads, nil, nil)
+	for name, t := range m.Graph.Initializers {
+		if err := lim.budget.charge(fmt.Sprintf("initializer %q", name), tensorBytes(t)); err != nil {
+			return nil, err
+		}
+	}
+	return buildPlan(ctx, m, m.Graph, threads, lim, nil, nil)
 }
 
 // buildPlan plans g. For a subgraph, outer names the enclosing values it
 // uses and outerConsts their values when constant.
-func buildPlan(ctx context.Context, m *onnx.Model, g *onnx.Graph, threads int, outer []string, outerConsts []*tensor.Tensor) (*plan, error) {
-	pl := &planner{m: m, g: g, threads: threads, ids: map[string]int{}, p: &plan{constKeys: map[any]bool{}}}
+func buildPlan(ctx context.Context, m *onnx.Model, g *onnx.Graph, threads int, lim *limits, outer []string, outerConsts []*tensor.Tensor) (*plan, error) {
+	pl := &planner{m: m, g: g, threads: threads, lim: lim, ids: map[string]int{}, p: &plan{constKeys: map[any]bool{}}}
 	if err := pl.declareSources(outer, outerConsts); err != nil {
 		return nil, err
 	}
@@ -223,7 +229,7 @@ func (pl *planner) buildSteps(ctx context.Context, order []*onnx.Node) error {
 		inputs := pl.nodeInputs(n)
 		st := step{node: n, in: make([]int, len(inputs)), out: make([]int, len(n.Outputs))}
 		bc := &buildCtx{node: n, opset: v, consts: make([]*tensor.Tensor, len(inputs)), threads: pl.threads,
-			model: pl.m, implicit: pl.implicit[n], ctx: ctx}
+			lim: pl.lim, model: pl.m, implicit: pl.implicit[n], ctx: ctx}
 		allConst := !def.noFold
 		for i, in := range inputs {
 			st.in[i] = -1
@@ -275,7 +281,7 @@ func (pl *planner) buildSteps(ctx context.Context, order []*onnx.Node) error {
 // outputs into constants.
 func (pl *planner) fold(ctx context.Context, st step, in []*tensor.Tensor) error {
 	out := make([]*tensor.Tensor, len(st.out))
-	rc := &runCtx{ctx: ctx, threads: pl.threads}
+	rc := &runCtx{ctx: ctx, threads: pl.threads, maxBytes: pl.lim.tensorBytes}
 	if err := runKernel(rc, st, in, out); err != nil {
 		return fmt.Errorf("evaluating constant node %s: %w", st.node.Label(), err)
 	}
@@ -283,6 +289,10 @@ func (pl *planner) fold(ctx context.Context, st step, in []*tensor.Tensor) error
 		if id >= 0 {
 			if out[i] == nil {
 				return fmt.Errorf("node %s: output %d was not produced", st.node.Label(), i)
+			}
+			what := fmt.Sprintf("constant node %s output %d", st.node.Label(), i)
+			if err := pl.lim.budget.charge(what, tensorBytes(out[i])); err != nil {
+				return err
 			}
 			pl.p.consts[id] = out[i]
 		}

@@ -49,6 +49,8 @@ type buildCtx struct {
 	consts []*tensor.Tensor
 	// threads is the intra-op parallelism of the session.
 	threads int
+	// lim holds the session's memory limits and the load budget.
+	lim *limits
 	// model is the model being planned (for subgraphs and opsets).
 	model *onnx.Model
 	// implicit names the enclosing values the node's subgraphs use; their

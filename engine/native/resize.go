@@ -168,6 +168,11 @@ func (k *resizeKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	if err := tensor.CheckShape(outShape); err != nil {
 		return fmt.Errorf("Resize: %w", err)
 	}
+	// The output is computed in float64 first: bound that buffer, made
+	// before the output itself.
+	if err := rc.fits(tensor.Float64, outShape); err != nil {
+		return fmt.Errorf("Resize: %w", err)
+	}
 	taps := make([][]axisTaps, r)
 	for d := range r {
 		var lo, hi float64

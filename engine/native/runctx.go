@@ -16,6 +16,15 @@ type runCtx struct {
 	// arena recycles buffers of dead values; nil allocates fresh ones
 	// (constant folding at load).
 	arena *arena
+	// maxBytes bounds the size of one tensor alloc makes; 0 means no
+	// limit (see limits).
+	maxBytes int64
+}
+
+// sub returns a context for a subgraph run within rc's: same cancellation,
+// threads and limit, without rc's arena.
+func (rc *runCtx) sub() *runCtx {
+	return &runCtx{ctx: rc.ctx, threads: rc.threads, maxBytes: rc.maxBytes}
 }
 
 // kernelError carries an error out of deep kernel code by panic; the step
@@ -31,17 +40,30 @@ func throwf(format string, args ...any) {
 
 // alloc returns a tensor of the given type and shape whose contents are
 // unspecified: the kernel must write every element. It aborts the kernel
-// with an error when the shape is invalid or too large.
+// with an error when the shape is invalid, or when the tensor would take
+// more than rc.maxBytes: every size a kernel computes from values (a
+// ConstantOfShape's shape input, Expand, Tile, Range, Resize, Pad, …) is
+// checked here before the memory is taken.
 // shape is not retained.
 func (rc *runCtx) alloc(dt tensor.DType, shape []int) *tensor.Tensor {
 	if !validShape(shape) {
 		// A copy, so that shape does not escape.
 		throwf("output %v", tensor.CheckShape(slices.Clone(shape)))
 	}
+	if rc.maxBytes > 0 && int64(tensor.NumElements(shape))*elemBytes(dt) > rc.maxBytes {
+		panic(kernelError{checkBytes(rc.maxBytes, dt, tensor.NumElements(shape), slices.Clone(shape))})
+	}
 	if rc.arena == nil || dt == tensor.String {
 		return tensor.New(dt, shape...)
 	}
 	return rc.arena.alloc(dt, shape)
+}
+
+// fits reports, as an error, whether a tensor of type dt and shape would
+// exceed rc's limit: for kernels that allocate scratch of the output's size
+// before the output.
+func (rc *runCtx) fits(dt tensor.DType, shape []int) error {
+	return checkBytes(rc.maxBytes, dt, tensor.NumElements(shape), shape)
 }
 
 // view returns a tensor sharing t's data with another shape of as many

@@ -229,7 +229,7 @@ func (k *scanKernel) scan(rc *runCtx, states, inputs []*tensor.Tensor, outer []*
 			for d := ax + 1; d < r; d++ {
 				perm = append(perm, d)
 			}
-			if t, err = permuted(&runCtx{ctx: rc.ctx, threads: rc.threads}, t, t.Shape(), perm); err != nil {
+			if t, err = permuted(rc.sub(), t, t.Shape(), perm); err != nil {
 				return nil, err
 			}
 		}

@@ -18,7 +18,9 @@ import (
 type session struct {
 	plan    *plan
 	threads int
-	log     *slog.Logger
+	// maxBytes bounds one tensor of a run (Options.MaxTensorBytes).
+	maxBytes int64
+	log      *slog.Logger
 	// runners holds the runners of finished runs for the next ones: each
 	// keeps the buffers of a run's intermediate values (its arena) and
 	// its value slots, so that steady-state runs allocate little more
@@ -70,11 +72,12 @@ func NewSession(ctx context.Context, m *onnx.Model, opts engine.Options) (engine
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	p, err := newPlan(ctx, m, threads)
+	lim := newLimits(opts)
+	p, err := newPlan(ctx, m, threads, lim)
 	if err != nil {
 		return nil, err
 	}
-	s := &session{plan: p, threads: threads, log: opts.Log(), runners: freeList[runner]{limit: -1}}
+	s := &session{plan: p, threads: threads, maxBytes: lim.tensorBytes, log: opts.Log(), runners: freeList[runner]{limit: -1}}
 	s.log.Debug("native: model planned", "nodes", len(m.Graph.Nodes), "steps", len(p.steps), "fused", p.fused,
 		"values", p.numValues, "threads", threads, "gemm", defaultGemm().kern.Name, "taps", defaultTaps().Name)
 	return s, nil
@@ -188,7 +191,7 @@ func (s *session) RunValues(ctx context.Context, inputs map[string]*onnx.Value) 
 func (s *session) exec(ctx context.Context, r *runner) error {
 	enterRun()
 	defer exitRun()
-	r.rc = runCtx{ctx: ctx, threads: s.threads, arena: r.arena}
+	r.rc = runCtx{ctx: ctx, threads: s.threads, arena: r.arena, maxBytes: s.maxBytes}
 	err := s.plan.exec(&r.rc, &r.st)
 	if err == nil {
 		return nil

@@ -108,7 +108,7 @@ func (b *buildCtx) subPlan(name string) (*plan, error) {
 	for i := range b.implicit {
 		outerConsts[i] = b.consts[len(b.consts)-len(b.implicit)+i]
 	}
-	p, err := buildPlan(b.ctx, b.model, a.Graph, b.threads, b.implicit, outerConsts)
+	p, err := buildPlan(b.ctx, b.model, a.Graph, b.threads, b.lim, b.implicit, outerConsts)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: subgraph %s: %w", b.node.Label(), name, err)
 	}
@@ -135,7 +135,7 @@ func (p *plan) call(rc *runCtx, inputs, outer []*onnx.Value) ([]*onnx.Value, err
 			st.set(id, outer[i])
 		}
 	}
-	sub := &runCtx{ctx: rc.ctx, threads: rc.threads}
+	sub := rc.sub()
 	if err := p.exec(sub, st); err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/inferd/inferd/app"
 	"github.com/inferd/inferd/auth"
+	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/internal/gctune"
 	"github.com/inferd/inferd/internal/memlimit"
 	"github.com/inferd/inferd/internal/tlsreload"
@@ -41,6 +43,9 @@ type serveOptions struct {
 	modelControl string
 	pollInterval time.Duration
 	settle       time.Duration
+	loadTimeout  time.Duration
+	maxTensor    int64
+	maxModel     int64
 	debugAddr    string
 	gcHeadroom   uint64
 	accessLog    string
@@ -179,6 +184,9 @@ TLS). docs/security.md lists every limit and its default.`,
 	fs.StringVar(&o.modelControl, "model-control", "poll", "poll: follow the repository (new versions, removed versions, config changes); explicit: load and unload only through POST /v2/repository/models/{name}/load|unload")
 	fs.DurationVar(&o.pollInterval, "poll-interval", repository.DefaultPollInterval, "how often the repository is re-read besides file notifications (the fallback where they are unavailable)")
 	fs.DurationVar(&o.settle, "settle", time.Second, "how long a new model file must keep its size and modification time before it loads")
+	fs.DurationVar(&o.loadTimeout, "load-timeout", serving.DefaultLoadTimeout, "how long loading one model version may take (reading, opening sessions, warmup) before it is abandoned and marked FAILED; other models load meanwhile; 0 for no limit")
+	fs.Int64Var(&o.maxTensor, "max-tensor-bytes", engine.DefaultMaxTensorBytes, "largest tensor an engine allocates from values a request (or a model's constants) decide, such as ConstantOfShape or Expand shapes, in bytes; a request asking for more fails with 400; -1 for no limit")
+	fs.Int64Var(&o.maxModel, "max-model-bytes", engine.DefaultMaxModelBytes, "most memory one model may take while it loads (its initializers, sized before external data is read, and constant folding), in bytes; a model over it fails to load; -1 for no limit")
 	fs.Uint64Var(&o.gcHeadroom, "gc-headroom-bytes", gctune.DefaultHeadroom, "heap growth the garbage collector allows between cycles while the live heap is smaller (fewer collections under load); 0 keeps Go's default, as does GOGC set in the environment")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "if set, serve Go's runtime profiles (net/http/pprof) on this address (host:port), apart from the API")
 	fs.StringVar(&o.accessLog, "access-log", "all", "access log, one line per request with method, route, protocol, model, version, status, latency, bytes, request id, client and principal (the API key's name or the JWT's subject; management requests are always logged): all (successes at info; failures at info, 503 at warn, other 5xx at error), errors (status 400 and above only) or off (server errors, 5xx, only). Health, readiness and metrics probes are logged only when they fail. The request id is the client's Inferd-Request-Id header (gRPC: inferd-request-id metadata) or a new one, and comes back in the response's")
@@ -233,6 +241,8 @@ func runServe(ctx context.Context, o serveOptions) error {
 			serving.WithThreads(o.threads),
 			serving.WithSettle(o.settle),
 			serving.WithExplicitControl(o.modelControl == "explicit"),
+			serving.WithLoadTimeout(cmp.Or(o.loadTimeout, -1)),
+			serving.WithEngineLimits(cmp.Or(o.maxTensor, -1), cmp.Or(o.maxModel, -1)),
 		},
 		Server: append(serverOpts, secOpts...),
 	})
