@@ -63,7 +63,9 @@ func (s *Server) grpcBaseOptions(endStreams <-chan struct{}) []grpc.ServerOption
 		grpc.KeepaliveParams(grpcKeepalive),
 	}
 	if s.tlsConfig != nil {
-		opts = append(opts, grpc.Creds(credentials.NewTLS(s.tlsConfig)))
+		// A config of its own: the HTTP server changes the one it gets
+		// while gRPC may be reading this one.
+		opts = append(opts, grpc.Creds(credentials.NewTLS(s.tlsConfig.Clone())))
 	}
 	return opts
 }

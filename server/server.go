@@ -302,7 +302,7 @@ func (s *Server) httpServer(ctx context.Context) *http.Server {
 		ReadTimeout:       s.timeouts.read,
 		ReadHeaderTimeout: s.timeouts.readHeader,
 		IdleTimeout:       s.timeouts.idle,
-		TLSConfig:         s.tlsConfig,
+		TLSConfig:         s.tlsConfig.Clone(), // net/http adds its ALPN protocols to the config it gets
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}

@@ -255,7 +255,7 @@ func runServe(ctx context.Context, o serveOptions) error {
 			return fmt.Errorf("--debug-addr: %w", err)
 		}
 		if tlsCfg != nil {
-			dln = tls.NewListener(dln, tlsCfg)
+			dln = tls.NewListener(dln, tlsCfg.Clone())
 		}
 		defer serveDebug(dln, log)()
 	}
