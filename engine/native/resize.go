@@ -114,8 +114,6 @@ func (k *resizeKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	x := in[0]
 	xs := x.Shape()
 	r := len(xs)
-	scales := make([]float64, r)
-	outShape := make([]int, r)
 	var roi []float64
 	if t := optionalInput(in, k.roiIn); t != nil && k.coord == "tf_crop_and_resize" {
 		v, err := toFloat64s(t)
@@ -124,46 +122,9 @@ func (k *resizeKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		}
 		roi = v
 	}
-	switch st, zt := optionalInput(in, k.scalesIn), optionalInput(in, k.sizesIn); {
-	case zt != nil:
-		sizes, err := int64sOf(zt)
-		if err != nil || len(sizes) != r {
-			return fmt.Errorf("Resize sizes must hold %d int64 values, got %v", r, zt)
-		}
-		for i, s := range sizes {
-			if s < 0 || s > 1<<24 {
-				return fmt.Errorf("Resize size %d is invalid", s)
-			}
-			outShape[i] = int(s)
-			scales[i] = float64(s) / float64(max(xs[i], 1))
-		}
-	case st != nil || k.attrScales != nil:
-		var sv []float64
-		if st != nil {
-			var err error
-			if sv, err = toFloat64s(st); err != nil {
-				return fmt.Errorf("Resize scales: %w", err)
-			}
-		} else {
-			sv = make([]float64, len(k.attrScales))
-			castSlice(sv, k.attrScales)
-		}
-		if len(sv) != r {
-			return fmt.Errorf("Resize has %d scales for an input of rank %d", len(sv), r)
-		}
-		for i, s := range sv {
-			if !(s > 0) || s > 1<<16 {
-				return fmt.Errorf("Resize scale %v is invalid", s)
-			}
-			scales[i] = s
-			length := float64(xs[i])
-			if roi != nil {
-				length *= roi[r+i] - roi[i]
-			}
-			outShape[i] = int(math.Floor(length * s))
-		}
-	default:
-		return fmt.Errorf("Resize needs scales or sizes")
+	outShape, scales, err := k.outputShape(in, xs, roi)
+	if err != nil {
+		return err
 	}
 	if err := tensor.CheckShape(outShape); err != nil {
 		return fmt.Errorf("Resize: %w", err)
@@ -196,6 +157,55 @@ func (k *resizeKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	castSlice(y.Data(), yv)
 	out[0] = y
 	return nil
+}
+
+// outputShape is the output's shape and the scale of each axis, from the
+// sizes input, else the scales input or attribute (scaled by the roi's
+// extent under tf_crop_and_resize).
+func (k *resizeKernel) outputShape(in []*tensor.Tensor, xs []int, roi []float64) (outShape []int, scales []float64, err error) {
+	r := len(xs)
+	scales, outShape = make([]float64, r), make([]int, r)
+	switch st, zt := optionalInput(in, k.scalesIn), optionalInput(in, k.sizesIn); {
+	case zt != nil:
+		sizes, err := int64sOf(zt)
+		if err != nil || len(sizes) != r {
+			return nil, nil, fmt.Errorf("Resize sizes must hold %d int64 values, got %v", r, zt)
+		}
+		for i, s := range sizes {
+			if s < 0 || s > 1<<24 {
+				return nil, nil, fmt.Errorf("Resize size %d is invalid", s)
+			}
+			outShape[i] = int(s)
+			scales[i] = float64(s) / float64(max(xs[i], 1))
+		}
+	case st != nil || k.attrScales != nil:
+		var sv []float64
+		if st != nil {
+			if sv, err = toFloat64s(st); err != nil {
+				return nil, nil, fmt.Errorf("Resize scales: %w", err)
+			}
+		} else {
+			sv = make([]float64, len(k.attrScales))
+			castSlice(sv, k.attrScales)
+		}
+		if len(sv) != r {
+			return nil, nil, fmt.Errorf("Resize has %d scales for an input of rank %d", len(sv), r)
+		}
+		for i, s := range sv {
+			if !(s > 0) || s > 1<<16 {
+				return nil, nil, fmt.Errorf("Resize scale %v is invalid", s)
+			}
+			scales[i] = s
+			length := float64(xs[i])
+			if roi != nil {
+				length *= roi[r+i] - roi[i]
+			}
+			outShape[i] = int(math.Floor(length * s))
+		}
+	default:
+		return nil, nil, fmt.Errorf("Resize needs scales or sizes")
+	}
+	return outShape, scales, nil
 }
 
 // axisTaps are the input positions and weights one output coordinate
