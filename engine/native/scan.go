@@ -206,36 +206,45 @@ func (k *scanKernel) scan(rc *runCtx, states, inputs []*tensor.Tensor, outer []*
 		res = append(res, t)
 	}
 	for j, parts := range outs {
-		if k.outDs[j] == 1 {
-			for a, b := 0, len(parts)-1; a < b; a, b = a+1, b-1 {
-				parts[a], parts[b] = parts[b], parts[a]
-			}
-		}
-		t, err := stack(parts, k.body.graphOutputs[k.nState+j].Type.DType)
+		t, err := k.scanOutput(rc, j, parts)
 		if err != nil {
 			return nil, err
-		}
-		if a := k.outAxes[j]; a != 0 {
-			r := t.Rank()
-			ax, ok := normAxis(a, r)
-			if !ok {
-				return nil, fmt.Errorf("Scan output axis %d out of range for rank %d", a, r)
-			}
-			perm := make([]int, 0, r)
-			for d := 1; d <= ax; d++ {
-				perm = append(perm, d)
-			}
-			perm = append(perm, 0)
-			for d := ax + 1; d < r; d++ {
-				perm = append(perm, d)
-			}
-			if t, err = permuted(rc.sub(), t, t.Shape(), perm); err != nil {
-				return nil, err
-			}
 		}
 		res = append(res, t)
 	}
 	return res, nil
+}
+
+// scanOutput stacks the parts of scan output j in its direction and moves
+// the scan axis to where the output's axis attribute puts it.
+func (k *scanKernel) scanOutput(rc *runCtx, j int, parts []*tensor.Tensor) (*tensor.Tensor, error) {
+	if k.outDs[j] == 1 {
+		for a, b := 0, len(parts)-1; a < b; a, b = a+1, b-1 {
+			parts[a], parts[b] = parts[b], parts[a]
+		}
+	}
+	t, err := stack(parts, k.body.graphOutputs[k.nState+j].Type.DType)
+	if err != nil {
+		return nil, err
+	}
+	a := k.outAxes[j]
+	if a == 0 {
+		return t, nil
+	}
+	r := t.Rank()
+	ax, ok := normAxis(a, r)
+	if !ok {
+		return nil, fmt.Errorf("Scan output axis %d out of range for rank %d", a, r)
+	}
+	perm := make([]int, 0, r)
+	for d := 1; d <= ax; d++ {
+		perm = append(perm, d)
+	}
+	perm = append(perm, 0)
+	for d := ax + 1; d < r; d++ {
+		perm = append(perm, d)
+	}
+	return permuted(rc.sub(), t, t.Shape(), perm)
 }
 
 // sliceAt returns x's slice at index i of axis, without that axis, as a
