@@ -200,3 +200,16 @@ var (
 	negInf = math.Inf(-1)
 	nan    = math.NaN()
 )
+
+// accumulateLoopBody is a Loop body that adds the outer x to its carried
+// acc at each step and scans out every acc.
+func accumulateLoopBody() *onnx.Graph {
+	return &onnx.Graph{Name: "body",
+		Inputs: []onnx.ValueInfo{input("i", tensor.Int64), input("cond", tensor.Bool), input("acc", tensor.Float32, -1)},
+		Nodes: []*onnx.Node{
+			node("Identity", []string{"cond"}, []string{"cond_out"}),
+			node("Add", []string{"acc", "x"}, []string{"acc_out"}),
+			node("Identity", []string{"acc_out"}, []string{"scan"}),
+		},
+		Outputs: []onnx.ValueInfo{output("cond_out"), output("acc_out"), output("scan")}}
+}

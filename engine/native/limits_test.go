@@ -23,14 +23,7 @@ import (
 // invalid-input error naming the node and the size, before allocating,
 // and the session must answer the next, reasonable request.
 func TestRunBombs(t *testing.T) {
-	loopBody := &onnx.Graph{Name: "body",
-		Inputs: []onnx.ValueInfo{input("i", tensor.Int64), input("cond", tensor.Bool), input("acc", tensor.Float32, -1)},
-		Nodes: []*onnx.Node{
-			node("Identity", []string{"cond"}, []string{"cond_out"}),
-			node("Add", []string{"acc", "x"}, []string{"acc_out"}),
-			node("Identity", []string{"acc_out"}, []string{"scan"}),
-		},
-		Outputs: []onnx.ValueInfo{output("cond_out"), output("acc_out"), output("scan")}}
+	loopBody := accumulateLoopBody()
 	big := make([]float32, 64<<10)
 	tests := []struct {
 		name     string

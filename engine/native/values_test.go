@@ -103,14 +103,7 @@ func TestIfAndLoop(t *testing.T) {
 	assertClose(t, mustRun(t, s, feeds("c", tensor.Scalar(false), "x", x))["y"], f32([]int{2}, -1, -2))
 
 	// Loop M times: acc += x; scan output acc at each step.
-	body := &onnx.Graph{Name: "body",
-		Inputs: []onnx.ValueInfo{input("i", tensor.Int64), input("cond", tensor.Bool), input("acc", tensor.Float32, -1)},
-		Nodes: []*onnx.Node{
-			node("Identity", []string{"cond"}, []string{"cond_out"}),
-			node("Add", []string{"acc", "x"}, []string{"acc_out"}),
-			node("Identity", []string{"acc_out"}, []string{"scan"}),
-		},
-		Outputs: []onnx.ValueInfo{output("cond_out"), output("acc_out"), output("scan")}}
+	body := accumulateLoopBody()
 	m = model(13, []*onnx.Node{node("Loop", []string{"M", "", "a0"}, []string{"sum", "steps"}, graphAttr("body", body))},
 		[]onnx.ValueInfo{input("M", tensor.Int64), input("a0", tensor.Float32, -1), input("x", tensor.Float32, -1)}, []string{"sum", "steps"}, nil)
 	s = mustSession(t, m, 1)
