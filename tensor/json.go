@@ -50,16 +50,22 @@ func fromJSON(raw json.RawMessage, dt DType, leaf func(any) (string, error)) (*T
 	if err := checkShape(shape); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrJSON, err)
 	}
-	t := New(dt, shape...)
-	f := &flattener{t: t, shape: shape, leaf: leaf}
+	// The shape comes from the first element at each depth, so a small
+	// ragged body could declare a huge one: the nesting is checked before
+	// the tensor is allocated, which bounds it by the values present.
+	f := &flattener{shape: shape, leaf: leaf}
 	if err := f.walk(v, 0); err != nil {
 		return nil, err
 	}
-	return t, nil
+	f.t, f.pos = New(dt, shape...), 0
+	if err := f.walk(v, 0); err != nil {
+		return nil, err
+	}
+	return f.t, nil
 }
 
 type flattener struct {
-	t     *Tensor
+	t     *Tensor // nil while the nesting is being checked
 	shape []int
 	leaf  func(any) (string, error) // for String elements; nil: JSON strings only
 	pos   int
@@ -94,6 +100,9 @@ func (f *flattener) walk(v any, depth int) error {
 	}
 	if _, ok := v.([]any); ok {
 		return fmt.Errorf("%w: ragged array: %s is an array where a value was expected, the shape being %v", ErrJSON, f.where(), f.shape)
+	}
+	if f.t == nil { // the first pass checks the nesting only
+		return nil
 	}
 	if err := f.set(v); err != nil {
 		return fmt.Errorf("%w: %s: %v", ErrJSON, f.where(), err)

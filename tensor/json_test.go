@@ -101,6 +101,9 @@ func TestFromJSONErrors(t *testing.T) {
 		{"string from number", `[1]`, String, "is not a string"},
 		{"not json", `[1, 2`, Float32, "unexpected EOF"},
 		{"bare NaN", `[NaN]`, Float32, "invalid character 'N'"},
+		// 5 levels of 60 declare 60^5 = 7.8e8 elements in under 2 KB: refused
+		// as ragged before anything that size is allocated.
+		{"small body, huge declared shape", hugeDeclared(5, 60), Float32, "ragged array: element [0][0][0][1] should be an array of 60"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -110,6 +113,16 @@ func TestFromJSONErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// hugeDeclared nests depth arrays whose first element has width elements
+// and whose other elements are scalars: [[[0,0…],0…],0…].
+func hugeDeclared(depth, width int) string {
+	s := "0"
+	for range depth {
+		s = "[" + s + strings.Repeat(",0", width-1) + "]"
+	}
+	return s
 }
 
 func TestAppendJSONRoundTrip(t *testing.T) {
