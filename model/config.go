@@ -65,6 +65,11 @@ type Config struct {
 	Instances int `yaml:"instances" json:"instances,omitempty"`
 	// Warmup runs each version before it becomes AVAILABLE.
 	Warmup *Warmup `yaml:"warmup" json:"warmup,omitempty"`
+	// MaxRunRows bounds the rows of one engine run when every input and
+	// output has a variable first dimension: larger requests run in
+	// slices of at most this many rows (0: the server's --max-run-rows;
+	// -1: never, for models whose rows depend on each other).
+	MaxRunRows int `yaml:"max_run_rows" json:"max_run_rows,omitempty"`
 
 	// Labels holds the class labels read from Postprocess.Labels.
 	Labels []string `yaml:"-" json:"-"`
@@ -229,6 +234,9 @@ func (c *Config) validate() error {
 	}
 	if c.InterOpThreads < 0 {
 		return fmt.Errorf("inter_op_threads: must not be negative, got %d", c.InterOpThreads)
+	}
+	if c.MaxRunRows < -1 {
+		return fmt.Errorf("max_run_rows: want a positive number of rows, or -1 for no bound; got %d", c.MaxRunRows)
 	}
 	if err := validateSpecs("inputs", c.Inputs); err != nil {
 		return err

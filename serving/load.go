@@ -31,6 +31,30 @@ type loadLimits struct {
 	// tensorBytes and modelBytes are the engine's limits
 	// (engine.Options.MaxTensorBytes and MaxModelBytes).
 	tensorBytes, modelBytes int64
+	// runRows bounds the rows of one engine run (0: DefaultMaxRunRows,
+	// < 0: no bound); a model's max_run_rows overrides it.
+	runRows int
+}
+
+// DefaultMaxRunRows is the most rows one engine run takes when
+// WithMaxRunRows does not say otherwise: larger requests run in slices.
+const DefaultMaxRunRows = 256
+
+// WithMaxRunRows bounds the rows of one engine run for models whose rows
+// are independent (a variable first dimension on every input and output):
+// a larger request runs as consecutive slices of at most n rows, so the
+// engine's working memory no longer grows with the request. Default
+// DefaultMaxRunRows; a negative n means no bound. A model's config.yaml
+// max_run_rows overrides it.
+func WithMaxRunRows(n int) Option { return func(m *Manager) { m.limits.runRows = n } }
+
+// maxRunRows is the bound on one run's rows for a version (0: none).
+func (m *Manager) maxRunRows(cfg *model.Config) int {
+	n := cmp.Or(cfg.MaxRunRows, m.limits.runRows, DefaultMaxRunRows)
+	if b := cfg.Batching; b != nil && n > 0 {
+		n = min(n, b.MaxBatchSize)
+	}
+	return max(n, 0)
 }
 
 // WithLoadTimeout bounds how long loading one version may take (reading
@@ -239,8 +263,9 @@ func (m *Manager) compose(v *Version, c *codec.Codec, sessions []engine.Session)
 		spec, ok := cfg.Input(name)
 		return ok && spec.AllowNaN
 	})
-	s.direct = runner.Chain(pool, check, calls)
-	s.run = runner.Chain(pool, check, m.shadows.wrap(v), calls)
+	split := runner.Split(m.maxRunRows(cfg), c.Inputs(), c.Outputs())
+	s.direct = runner.Chain(pool, check, split, calls)
+	s.run = runner.Chain(pool, check, m.shadows.wrap(v), split, calls)
 	return s, nil
 }
 

@@ -44,6 +44,7 @@ type serveOptions struct {
 	pollInterval time.Duration
 	settle       time.Duration
 	loadTimeout  time.Duration
+	maxRunRows   int
 	maxTensor    int64
 	maxModel     int64
 	debugAddr    string
@@ -184,6 +185,7 @@ TLS). docs/security.md lists every limit and its default.`,
 	fs.StringVar(&o.modelControl, "model-control", "poll", "poll: follow the repository (new versions, removed versions, config changes); explicit: load and unload only through POST /v2/repository/models/{name}/load|unload")
 	fs.DurationVar(&o.pollInterval, "poll-interval", repository.DefaultPollInterval, "how often the repository is re-read besides file notifications (the fallback where they are unavailable)")
 	fs.DurationVar(&o.settle, "settle", time.Second, "how long a new model file must keep its size and modification time before it loads")
+	fs.IntVar(&o.maxRunRows, "max-run-rows", serving.DefaultMaxRunRows, "the most rows one engine run takes for models whose inputs and outputs all have a variable first dimension: larger requests run in slices, so the engine's working memory does not grow with the request; 0 for no bound (a model's max_run_rows overrides it)")
 	fs.DurationVar(&o.loadTimeout, "load-timeout", serving.DefaultLoadTimeout, "how long loading one model version may take (reading, opening sessions, warmup) before it is abandoned and marked FAILED; other models load meanwhile; 0 for no limit")
 	fs.Int64Var(&o.maxTensor, "max-tensor-bytes", engine.DefaultMaxTensorBytes, "largest tensor an engine allocates from values a request (or a model's constants) decide, such as ConstantOfShape or Expand shapes, in bytes; a request asking for more fails with 400; -1 for no limit")
 	fs.Int64Var(&o.maxModel, "max-model-bytes", engine.DefaultMaxModelBytes, "most memory one model may take while it loads (its initializers, sized before external data is read, and constant folding), in bytes; a model over it fails to load; -1 for no limit")
@@ -242,6 +244,7 @@ func runServe(ctx context.Context, o serveOptions) error {
 			serving.WithSettle(o.settle),
 			serving.WithExplicitControl(o.modelControl == "explicit"),
 			serving.WithLoadTimeout(cmp.Or(o.loadTimeout, -1)),
+			serving.WithMaxRunRows(cmp.Or(o.maxRunRows, -1)),
 			serving.WithEngineLimits(cmp.Or(o.maxTensor, -1), cmp.Or(o.maxModel, -1)),
 		},
 		Server: append(serverOpts, secOpts...),

@@ -1,0 +1,299 @@
+package hostile
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+
+	"github.com/inferd/inferd/api/client"
+	"github.com/inferd/inferd/internal/testutil"
+	"github.com/inferd/inferd/tensor"
+)
+
+// The budgets memlimit.Derive gives a 2 GiB container: half of it in
+// flight, a quarter of that per request. Peak RSS must stay under
+// containerLimit.
+const (
+	containerLimit = 2 << 30
+	inflightBudget = containerLimit / 2
+	requestBudget  = inflightBudget / 4
+)
+
+// attack is one hostile request; ok lists the HTTP statuses (or, for
+// gRPC, 200 for success and the HTTP status of its error code) that count
+// as the server holding.
+type attack struct {
+	name string
+	send func(ctx context.Context, s *server) (status int, err error)
+	ok   []int
+}
+
+func corpus() []attack {
+	return []attack{
+		// 31 MiB of JSON zeros declaring 250,045 digits: 1.8 GB as decoded values.
+		{"v2 JSON, 31 MiB of zeros", func(ctx context.Context, s *server) (int, error) {
+			return s.post(ctx, "/v2/models/digits/infer", "application/json", jsonZeros(250045))
+		}, []int{413, 429}},
+		// The binary extension: 64 MiB of FP32 digits, within the per-request budget after the body.
+		{"v2 binary, 64 MiB", func(ctx context.Context, s *server) (int, error) {
+			return s.post(ctx, "/v2/models/digits-mlp/infer", "application/octet-stream", nil, binaryRequest(64<<20-1024)...)
+		}, []int{200, 413, 429}},
+		// A raw gRPC message just under the 64 MiB limit: 262,000 digits run through the CNN.
+		{"gRPC raw contents, 64 MiB", func(ctx context.Context, s *server) (int, error) {
+			return s.grpcInfer(ctx, "digits", 262000)
+		}, []int{200, 413, 429}},
+		// 5000 one-pixel PNGs in one multipart body: cut at part 1001.
+		{"multipart of 5000 images", func(ctx context.Context, s *server) (int, error) {
+			body, ctype := multipartPNGs(5000, tinyPNG())
+			return s.post(ctx, "/models/digits/1", ctype, body)
+		}, []int{400, 413}},
+		// A PNG whose header claims 5000×5000 pixels.
+		{"5000x5000 PNG bomb", func(ctx context.Context, s *server) (int, error) {
+			body, ctype := multipartPNGs(1, testutil.PNGBomb(5000, 5000))
+			return s.post(ctx, "/models/digits-mlp/1", ctype, body)
+		}, []int{400, 413, 429}},
+	}
+}
+
+func TestHostileCorpusConcurrently(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the server: not in -short")
+	}
+	s := start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	const rounds = 2
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	failures := []string{}
+	for _, a := range corpus() {
+		for range rounds {
+			wg.Go(func() {
+				status, err := a.send(ctx, s)
+				mu.Lock()
+				defer mu.Unlock()
+				t.Logf("%s: status %d, err %v", a.name, status, err)
+				if err != nil {
+					failures = append(failures, fmt.Sprintf("%s: %v", a.name, err))
+				} else if !contains(a.ok, status) {
+					failures = append(failures, fmt.Sprintf("%s: status %d, want one of %v", a.name, status, a.ok))
+				}
+			})
+		}
+	}
+	wg.Wait()
+	for _, f := range failures {
+		t.Error(f)
+	}
+	// The server still serves a plain request.
+	if status, err := s.grpcInfer(ctx, "digits", 1); err != nil || status != 200 {
+		t.Fatalf("after the corpus, one digit: status %d, err %v", status, err)
+	}
+	peak := s.peakRSS(t)
+	t.Logf("peak RSS %d MiB over %d hostile requests (%d cases × %d at once), container limit %d MiB",
+		peak>>20, rounds*len(corpus()), len(corpus()), rounds, containerLimit>>20)
+	if peak >= containerLimit {
+		t.Fatalf("peak RSS %d MiB, over the %d MiB the budgets were derived from", peak>>20, containerLimit>>20)
+	}
+}
+
+func contains(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// server is a running inferd process.
+type server struct {
+	cmd        *exec.Cmd
+	http, grpc string
+}
+
+func start(t *testing.T) *server {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "inferd")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/inferd")
+	build.Dir = testutil.RepoRoot()
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	s := &server{http: freeAddr(t), grpc: freeAddr(t)}
+	s.cmd = exec.Command(bin, "serve", "--repository", testutil.ExamplesDir(),
+		"--http-addr", s.http, "--grpc-addr", s.grpc, "--shutdown-delay", "0",
+		"--max-inflight-memory-bytes", strconv.Itoa(inflightBudget),
+		"--max-request-memory-bytes", strconv.Itoa(requestBudget))
+	var logs bytes.Buffer
+	s.cmd.Stdout, s.cmd.Stderr = &logs, &logs
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = s.cmd.Process.Kill()
+		_ = s.cmd.Wait()
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get("http://" + s.http + "/v2/health/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("server not ready after 60 s: %v\n%s", err, logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// peakRSS reads the process's high-water resident set (VmHWM).
+func (s *server) peakRSS(t *testing.T) int64 {
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatal("no VmHWM in /proc/PID/status")
+	return 0
+}
+
+// post sends body (or, when body is nil, the concatenation of parts) and
+// returns the status, draining the answer.
+func (s *server) post(ctx context.Context, path, ctype string, body []byte, parts ...[]byte) (int, error) {
+	var r io.Reader = bytes.NewReader(body)
+	if body == nil {
+		rs := make([]io.Reader, len(parts))
+		for i, p := range parts {
+			rs[i] = bytes.NewReader(p)
+		}
+		r = io.MultiReader(rs...)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+s.http+path, r)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", ctype)
+	if body == nil {
+		req.ContentLength = 0
+		for _, p := range parts {
+			req.ContentLength += int64(len(p))
+		}
+		req.Header.Set("Inferd-Header-Content-Length", strconv.Itoa(len(parts[0])))
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, err
+}
+
+// grpcInfer sends rows digits of zeros as raw contents over gRPC.
+func (s *server) grpcInfer(ctx context.Context, model string, rows int) (int, error) {
+	c, err := client.NewGRPC(s.grpc)
+	if err != nil {
+		return 0, err
+	}
+	defer c.Close()
+	_, err = c.Infer(ctx, &client.InferRequest{Model: model, Binary: true,
+		Inputs: []client.Input{{Name: "input", Tensor: tensor.New(tensor.Float32, rows, 1, 8, 8)}}})
+	return grpcStatus(err)
+}
+
+// grpcStatus maps a gRPC answer to the HTTP status of the same meaning.
+func grpcStatus(err error) (int, error) {
+	var e *client.Error
+	switch {
+	case err == nil:
+		return 200, nil
+	case !errors.As(err, &e):
+		return 0, err
+	case e.Code == codes.InvalidArgument:
+		return 400, nil
+	case e.Code == codes.ResourceExhausted:
+		return 429, nil
+	}
+	return 0, err
+}
+
+// jsonZeros is a v2 JSON request of rows digits, all zeros.
+func jsonZeros(rows int) []byte {
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `{"inputs":[{"name":"input","datatype":"FP32","shape":[%d,1,8,8],"data":[`, rows)
+	b.WriteString("0")
+	b.WriteString(strings.Repeat(",0", rows*64-1))
+	b.WriteString("]}]}")
+	return b.Bytes()
+}
+
+// binaryRequest is a v2 binary-extension request: its JSON header, then
+// size bytes of FP32 digits (rounded down to whole digits).
+func binaryRequest(size int) [][]byte {
+	rows := size / (64 * 4)
+	hdr := fmt.Appendf(nil, `{"inputs":[{"name":"input","datatype":"FP32","shape":[%d,1,8,8],"parameters":{"binary_data_size":%d}}]}`, rows, rows*64*4)
+	data := make([]byte, rows*64*4)
+	for i := 0; i < len(data); i += 4 {
+		binary.LittleEndian.PutUint32(data[i:], math.Float32bits(0.5))
+	}
+	return [][]byte{hdr, data}
+}
+
+func tinyPNG() []byte { return testutil.PNGBomb(1, 1) }
+
+// multipartPNGs is a multipart body of n copies of img under "images".
+func multipartPNGs(n int, img []byte) ([]byte, string) {
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for i := range n {
+		p, _ := w.CreateFormFile("images", fmt.Sprintf("%d.png", i))
+		p.Write(img)
+	}
+	w.Close()
+	return b.Bytes(), w.FormDataContentType()
+}
