@@ -1,4 +1,4 @@
-package hostile
+package processtest
 
 import (
 	"bufio"
@@ -77,7 +77,7 @@ func TestHostileCorpusConcurrently(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the server: not in -short")
 	}
-	s := start(t)
+	s := start(t, "--shutdown-delay", "0")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const rounds = 2
@@ -128,30 +128,51 @@ func contains(xs []int, x int) bool {
 type server struct {
 	cmd        *exec.Cmd
 	http, grpc string
+	logs       *syncBuffer
+	waited     bool // the test waited for the process itself
 }
 
-func start(t *testing.T) *server {
+// syncBuffer is the server's log, written by the process's output copier
+// and read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// start builds inferd and serves the examples with the hostile budgets
+// and args, waiting until it is ready.
+func start(t *testing.T, args ...string) *server {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "inferd")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/inferd")
-	build.Dir = testutil.RepoRoot()
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := inferdBinary(t)
 	s := &server{http: freeAddr(t), grpc: freeAddr(t)}
 	s.cmd = exec.Command(bin, "serve", "--repository", testutil.ExamplesDir(),
-		"--http-addr", s.http, "--grpc-addr", s.grpc, "--shutdown-delay", "0",
+		"--http-addr", s.http, "--grpc-addr", s.grpc,
 		"--max-inflight-memory-bytes", strconv.Itoa(inflightBudget),
 		"--max-request-memory-bytes", strconv.Itoa(requestBudget))
-	var logs bytes.Buffer
-	s.cmd.Stdout, s.cmd.Stderr = &logs, &logs
+	s.cmd.Args = append(s.cmd.Args, args...)
+	logs := &syncBuffer{}
+	s.cmd.Stdout, s.cmd.Stderr = logs, logs
+	s.logs = logs
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		_ = s.cmd.Process.Kill()
-		_ = s.cmd.Wait()
+		if !s.waited {
+			_ = s.cmd.Process.Kill()
+			_ = s.cmd.Wait()
+		}
 		if t.Failed() {
 			t.Logf("server log:\n%s", logs.String())
 		}
@@ -170,6 +191,39 @@ func start(t *testing.T) *server {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// inferdBinary builds inferd once for the package's tests.
+func inferdBinary(t *testing.T) string {
+	built.once.Do(func() {
+		if built.dir, built.err = os.MkdirTemp("", "inferd-processtest"); built.err != nil {
+			return
+		}
+		build := exec.Command("go", "build", "-o", filepath.Join(built.dir, "inferd"), "./cmd/inferd")
+		build.Dir = testutil.RepoRoot()
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %w\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		t.Fatal(built.err)
+	}
+	return filepath.Join(built.dir, "inferd")
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+	os.Exit(code)
 }
 
 func freeAddr(t *testing.T) string {
