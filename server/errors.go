@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -53,6 +54,10 @@ func statusOf(err error) int {
 		return http.StatusServiceUnavailable
 	case errors.Is(err, engine.ErrInvalidInput), errors.Is(err, preprocess.ErrBadImage), errors.Is(err, tensor.ErrJSON), errors.Is(err, v2.ErrInvalid), errors.Is(err, serving.ErrInvalid):
 		return http.StatusBadRequest
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		// The connection's read deadline (--read-timeout) passed while the
+		// body was being read: the client was too slow.
+		return http.StatusRequestTimeout
 	case errors.Is(err, context.DeadlineExceeded):
 		return http.StatusGatewayTimeout
 	case errors.Is(err, context.Canceled):
@@ -102,7 +107,7 @@ func grpcCode(httpStatus int) codes.Code {
 		return codes.Canceled
 	case http.StatusServiceUnavailable:
 		return codes.Unavailable
-	case http.StatusGatewayTimeout:
+	case http.StatusGatewayTimeout, http.StatusRequestTimeout:
 		return codes.DeadlineExceeded
 	}
 	if httpStatus >= 400 && httpStatus < 500 {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
 	"unicode/utf8"
 )
 
@@ -51,12 +52,15 @@ func invalidUTF8At(b []byte) int {
 	return len(b)
 }
 
-// readError keeps body-limit errors (413) and turns other read failures
-// into 400.
+// readError keeps body-limit errors (413) and read timeouts (408) and
+// turns other read failures into 400.
 func readError(err error) error {
 	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
+	switch {
+	case errors.As(err, &mbe):
 		return err
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return errorf(http.StatusRequestTimeout, "the request body was not received within the read timeout: %v", err)
 	}
 	return errorf(http.StatusBadRequest, "%v", err)
 }
@@ -71,6 +75,8 @@ func jsonError(err error) error {
 	switch {
 	case errors.As(err, &mbe):
 		return err
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		return readError(err)
 	case errors.Is(err, io.EOF):
 		return errorf(http.StatusBadRequest, "empty request body; send a JSON object")
 	case errors.As(err, &syntax):
