@@ -125,22 +125,110 @@ func load(certFile, keyFile string) (*tls.Certificate, error) {
 // ServerConfig returns a server TLS configuration (TLS 1.2 or later)
 // serving r's certificate. With clientCAFile (a PEM bundle) set, every
 // client must present a certificate that one of its CAs signed (mutual
-// TLS); the bundle is read once.
+// TLS); the bundle is read again, like the certificate, when it changes
+// (a bundle that does not parse keeps the loaded one), so CAs rotate
+// without a restart.
 func ServerConfig(r *Reloader, clientCAFile string) (*tls.Config, error) {
 	cfg := &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: r.GetCertificate}
 	if clientCAFile == "" {
 		return cfg, nil
 	}
-	pem, err := os.ReadFile(clientCAFile)
+	ca, err := newCAPool(clientCAFile, r)
+	if err != nil {
+		return nil, err
+	}
+	// The chain is verified in VerifyConnection against the current
+	// bundle: tls.Config.ClientCAs would be fixed for the config's life.
+	// No CA names are sent in the certificate request, so clients holding
+	// a certificate of a rotated-in CA still present it.
+	cfg.ClientAuth, cfg.VerifyConnection = tls.RequireAnyClientCert, ca.verify
+	return cfg, nil
+}
+
+// caPool is a client CA bundle read from a file, and again when the file
+// changes (checked at most every interval).
+type caPool struct {
+	file     string
+	interval time.Duration
+	log      *slog.Logger
+	now      func() time.Time
+
+	mu      sync.Mutex
+	pool    *x509.CertPool
+	stamp   fileStamp
+	checked time.Time
+}
+
+func newCAPool(file string, r *Reloader) (*caPool, error) {
+	c := &caPool{file: file, interval: r.interval, log: r.log, now: r.now}
+	st, err := os.Stat(file)
+	if err != nil {
+		return nil, fmt.Errorf("client CA bundle: %w", err)
+	}
+	if c.pool, err = readPool(file); err != nil {
+		return nil, err
+	}
+	c.stamp, c.checked = fileStamp{mod: st.ModTime(), size: st.Size()}, c.now()
+	return c, nil
+}
+
+// readPool parses a PEM bundle of CA certificates.
+func readPool(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("client CA bundle: %w", err)
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, errors.New("client CA bundle " + clientCAFile + ": no PEM certificate in it")
+		return nil, errors.New("client CA bundle " + file + ": no PEM certificate in it")
 	}
-	cfg.ClientCAs, cfg.ClientAuth = pool, tls.RequireAndVerifyClientCert
-	return cfg, nil
+	return pool, nil
+}
+
+// current returns the bundle, reading it again first if the interval has
+// passed since the last check and the file has changed.
+func (c *caPool) current() *x509.CertPool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	if now.Sub(c.checked) < c.interval {
+		return c.pool
+	}
+	c.checked = now
+	st, err := os.Stat(c.file)
+	if err != nil {
+		c.log.Warn("client CA bundle: keeping the loaded one", "err", err)
+		return c.pool
+	}
+	stamp := fileStamp{mod: st.ModTime(), size: st.Size()}
+	if stamp == c.stamp {
+		return c.pool
+	}
+	pool, err := readPool(c.file)
+	if err != nil {
+		c.log.Warn("client CA bundle changed but does not load: keeping the loaded one", "err", err)
+		return c.pool
+	}
+	c.pool, c.stamp = pool, stamp
+	c.log.Info("client CA bundle reloaded", "file", c.file)
+	return c.pool
+}
+
+// verify checks the client's chain against the current bundle, for
+// client authentication, as crypto/tls does for
+// RequireAndVerifyClientCert.
+func (c *caPool) verify(cs tls.ConnectionState) error {
+	if len(cs.PeerCertificates) == 0 {
+		return errors.New("tls: client presented no certificate")
+	}
+	opts := x509.VerifyOptions{Roots: c.current(), Intermediates: x509.NewCertPool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	for _, ic := range cs.PeerCertificates[1:] {
+		opts.Intermediates.AddCert(ic)
+	}
+	if _, err := cs.PeerCertificates[0].Verify(opts); err != nil {
+		return fmt.Errorf("tls: client certificate: %w", err)
+	}
+	return nil
 }
 
 // Files are the TLS flags of a server: a certificate and key, and an
