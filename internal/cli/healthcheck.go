@@ -1,11 +1,15 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +20,10 @@ type healthcheckOptions struct {
 	path     string
 	url      string
 	timeout  time.Duration
+	// tlsCert is the server's certificate: with it the check speaks HTTPS
+	// and accepts only that certificate. clientCert and clientKey are the
+	// check's own pair, for a server under mutual TLS.
+	tlsCert, clientCert, clientKey string
 }
 
 // newHealthcheckCmd is the health check of container images, which have no
@@ -38,10 +46,66 @@ func newHealthcheckCmd() *cobra.Command {
 	fs.StringVar(&o.path, "path", "/healthz", "path to check (/healthz: alive, /readyz: ready to serve)")
 	fs.StringVar(&o.url, "url", "", "full URL to check, instead of --http-addr and --path")
 	fs.DurationVar(&o.timeout, "timeout", 3*time.Second, "how long to wait for the answer")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "the server's certificate file (its --tls-cert, also from INFERD_TLS_CERT): check over HTTPS, accepting only that certificate")
+	fs.StringVar(&o.clientCert, "tls-client-cert", "", "a client certificate to present, for a server under mutual TLS")
+	fs.StringVar(&o.clientKey, "tls-client-key", "", "the key of --tls-client-cert")
 	return cmd
 }
 
+// healthClient is a plain HTTP client, or with o.tlsCert an HTTPS client
+// that accepts only the server certificate in that file: the check talks
+// to the server on loopback, whose certificate names its public hosts, so
+// the certificate is pinned instead of its names being checked.
+func healthClient(o healthcheckOptions) (*http.Client, string, error) {
+	if o.tlsCert == "" {
+		return http.DefaultClient, "http", nil
+	}
+	pin, err := leafDER(o.tlsCert)
+	if err != nil {
+		return nil, "", err
+	}
+	cfg := &tls.Config{
+		MinVersion:         tls.VersionTLS12,
+		InsecureSkipVerify: true, // replaced by the pin below
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			if len(cs.PeerCertificates) == 0 || !bytes.Equal(cs.PeerCertificates[0].Raw, pin) {
+				return fmt.Errorf("the server's certificate is not the one in %s", o.tlsCert)
+			}
+			return nil
+		},
+	}
+	if o.clientCert != "" || o.clientKey != "" {
+		pair, err := tls.LoadX509KeyPair(o.clientCert, o.clientKey)
+		if err != nil {
+			return nil, "", fmt.Errorf("--tls-client-cert and --tls-client-key: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: cfg}}, "https", nil
+}
+
+// leafDER is the first certificate of a PEM file.
+func leafDER(file string) ([]byte, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert: %w", err)
+	}
+	for {
+		var blk *pem.Block
+		if blk, b = pem.Decode(b); blk == nil {
+			return nil, fmt.Errorf("--tls-cert: no PEM certificate in %s", file)
+		}
+		if blk.Type == "CERTIFICATE" {
+			return blk.Bytes, nil
+		}
+	}
+}
+
 func runHealthcheck(ctx context.Context, stdout io.Writer, o healthcheckOptions) error {
+	client, scheme, err := healthClient(o)
+	if err != nil {
+		return fmt.Errorf("health check: %w", err)
+	}
 	url := o.url
 	if url == "" {
 		host, port, err := net.SplitHostPort(o.httpAddr)
@@ -54,7 +118,7 @@ func runHealthcheck(ctx context.Context, stdout io.Writer, o healthcheckOptions)
 				host = "::1"
 			}
 		}
-		url = "http://" + net.JoinHostPort(host, port) + o.path
+		url = scheme + "://" + net.JoinHostPort(host, port) + o.path
 	}
 	ctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
@@ -62,7 +126,7 @@ func runHealthcheck(ctx context.Context, stdout io.Writer, o healthcheckOptions)
 	if err != nil {
 		return fmt.Errorf("health check: %w", err)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return fmt.Errorf("health check: %w", err)
 	}

@@ -1,12 +1,16 @@
 package cli_test
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/inferd/inferd/internal/tlsreload/tlstest"
 )
 
 func TestHealthcheck(t *testing.T) {
@@ -72,5 +76,59 @@ func TestHealthcheckIsHidden(t *testing.T) {
 	}
 	if strings.Contains(stdout, "healthcheck") || !strings.Contains(stdout, "image") {
 		t.Errorf("help:\n%s", stdout)
+	}
+}
+
+// Over TLS the check accepts only the server certificate it is given, and
+// presents its own under mutual TLS.
+func TestHealthcheckTLS(t *testing.T) {
+	ca := tlstest.NewCA(t, "ca")
+	dir := t.TempDir()
+	cert, key := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	ca.Server(t, cert, key, 1)
+	otherCert := filepath.Join(dir, "other.crt")
+	ca.Server(t, otherCert, filepath.Join(dir, "other.key"), 2)
+	clientCert, clientKey := ca.ClientFiles(t, "healthcheck")
+	serve := func(mutual bool) string {
+		pair, err := tls.LoadX509KeyPair(cert, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
+		srv.TLS = &tls.Config{Certificates: []tls.Certificate{pair}}
+		if mutual {
+			srv.TLS.ClientCAs, srv.TLS.ClientAuth = ca.Pool(), tls.RequireAndVerifyClientCert
+		}
+		srv.StartTLS()
+		t.Cleanup(srv.Close)
+		return strings.TrimPrefix(srv.URL, "https://")
+	}
+	tlsAddr, mtlsAddr := serve(false), serve(true)
+	tests := []struct {
+		name    string
+		args    []string
+		wantOut string
+		wantErr string
+	}{
+		{name: "pinned certificate", args: []string{"--http-addr", tlsAddr, "--tls-cert", cert}, wantOut: "https://" + tlsAddr + "/healthz: 200 OK"},
+		{name: "another certificate", args: []string{"--http-addr", tlsAddr, "--tls-cert", otherCert}, wantErr: "is not the one in"},
+		{name: "plain HTTP to TLS", args: []string{"--http-addr", tlsAddr}, wantErr: "400 Bad Request"},
+		{name: "mutual TLS with a client certificate", args: []string{"--http-addr", mtlsAddr, "--tls-cert", cert, "--tls-client-cert", clientCert, "--tls-client-key", clientKey}, wantOut: "200 OK"},
+		{name: "mutual TLS without one", args: []string{"--http-addr", mtlsAddr, "--tls-cert", cert}, wantErr: "certificate"},
+		{name: "not a certificate", args: []string{"--http-addr", tlsAddr, "--tls-cert", key}, wantErr: "no PEM certificate"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdout, _, err := execInferd(t, append([]string{"healthcheck"}, tt.args...)...)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !strings.Contains(stdout, tt.wantOut) {
+				t.Fatalf("stdout %q, err %v; want %q", stdout, err, tt.wantOut)
+			}
+		})
 	}
 }

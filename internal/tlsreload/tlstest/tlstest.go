@@ -70,17 +70,25 @@ func (ca *CA) Server(t testing.TB, certFile, keyFile string, serial int64) {
 // Client returns a client certificate signed by the CA.
 func (ca *CA) Client(t testing.TB, name string) tls.Certificate {
 	t.Helper()
-	dir := t.TempDir()
-	certFile, keyFile := filepath.Join(dir, "client.pem"), filepath.Join(dir, "client-key.pem")
-	ca.issue(t, certFile, keyFile, &x509.Certificate{
-		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	})
+	certFile, keyFile := ca.ClientFiles(t, name)
 	c, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// ClientFiles writes a client certificate signed by the CA, and its key,
+// to PEM files in a temporary directory and returns their paths.
+func (ca *CA) ClientFiles(t testing.TB, name string) (certFile, keyFile string) {
+	t.Helper()
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "client.pem"), filepath.Join(dir, "client-key.pem")
+	ca.issue(t, certFile, keyFile, &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: name},
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+	})
+	return certFile, keyFile
 }
 
 // issue signs tmpl with a new key and writes both as PEM files.
