@@ -17,13 +17,16 @@ import (
 	"google.golang.org/grpc/status"
 
 	v2 "github.com/inferd/inferd/api/v2"
+	"github.com/inferd/inferd/app"
 	"github.com/inferd/inferd/internal/testutil"
 	"github.com/inferd/inferd/server/servertest"
+	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/tensor"
 )
 
 // brokenRepo has the fixtures, a FAILED version 2 of digits, and a model
-// "broken" whose only version failed, so the server is not ready.
+// "broken" whose only version failed, so the server is not ready under
+// the readiness policy "all".
 func brokenRepo(t *testing.T) string {
 	repo := repoWithFixtures(t)
 	for _, dir := range []string{"digits/2", "broken/1"} {
@@ -35,7 +38,8 @@ func brokenRepo(t *testing.T) string {
 }
 
 func TestV2Endpoints(t *testing.T) {
-	s := servertest.Start(t, brokenRepo(t))
+	s := servertest.StartConfig(t, app.Config{RepositoryDir: brokenRepo(t),
+		Serving: []serving.Option{serving.WithReadiness(serving.Readiness{Mode: serving.ReadyAll})}})
 	var md v2.ServerMetadata
 	get(t, s.URL+"/v2").json(t, &md)
 	if md.Name != "inferd" || md.Version != "test" || !slices.Equal(md.Extensions, []string{"binary_tensor_data", "classification"}) {

@@ -35,8 +35,10 @@ type Catalog interface {
 	// Resolve finds a version by number, label or "" (the default)
 	// without taking a reference.
 	Resolve(name, ref string) (*serving.Version, error)
-	// Ready reports whether every model can serve, or says which cannot.
-	Ready() (bool, string)
+	// Ready reports whether the models the readiness policy names can
+	// serve; why says what is missing, or, when ready, which models do
+	// not serve ("" when all do).
+	Ready() (ready bool, why string)
 }
 
 // Acquirer finds the version that serves a request: by number, label, or

@@ -88,6 +88,7 @@ func (m *Manager) load(ctx context.Context, v *Version) {
 	info.LoadedAt = time.Now()
 	info.LoadDuration = info.LoadedAt.Sub(start)
 	v.setAvailable(data, info)
+	m.markServed(v.ModelName)
 	m.metrics.loadSeconds.WithLabelValues(v.ModelName, v.Label()).Set(info.LoadDuration.Seconds())
 	m.log.Info("model version loaded", "model", v.ModelName, "version", v.Number, "engine", info.Engine, "duration", info.LoadDuration)
 }

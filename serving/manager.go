@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +51,8 @@ type Manager struct {
 	models    map[string]*ServedModel
 	loaded    bool
 	overrides map[string]*overrides // API changes to labels and traffic, by model
+	readiness Readiness             // see ready.go
+	served    map[string]bool       // models that have had an AVAILABLE version
 
 	kick     chan struct{} // asks the watch loop for a sync
 	retiring sync.WaitGroup
@@ -102,6 +103,7 @@ func New(opts ...Option) *Manager {
 		settle:        time.Second,
 		models:        map[string]*ServedModel{},
 		overrides:     map[string]*overrides{},
+		served:        map[string]bool{},
 		kick:          make(chan struct{}, 1),
 	}
 	for _, o := range opts {
@@ -274,28 +276,6 @@ func (mod *ServedModel) unavailable() error {
 		return fmt.Errorf("%w: model %q cannot serve: %v", ErrUnavailable, mod.Name, mod.ConfigErr)
 	}
 	return fmt.Errorf("%w: model %q has no AVAILABLE version", ErrUnavailable, mod.Name)
-}
-
-// Ready reports whether loading has finished and every model (every loaded
-// one, under explicit control) has an AVAILABLE version; otherwise it says
-// which are not ready.
-func (m *Manager) Ready() (bool, string) {
-	m.mu.RLock()
-	loaded := m.loaded
-	m.mu.RUnlock()
-	if !loaded {
-		return false, "models are loading"
-	}
-	var missing []string
-	for _, mod := range m.Models() {
-		if !mod.Unloaded && mod.Default() == nil {
-			missing = append(missing, mod.Name)
-		}
-	}
-	if len(missing) > 0 {
-		return false, "no AVAILABLE version of: " + strings.Join(missing, ", ")
-	}
-	return true, ""
 }
 
 // Close unloads every version, waiting (up to the drain timeout) for the

@@ -45,6 +45,7 @@ type serveOptions struct {
 	settle       time.Duration
 	loadTimeout  time.Duration
 	maxRunRows   int
+	readiness    string
 	maxTensor    int64
 	maxModel     int64
 	debugAddr    string
@@ -116,6 +117,19 @@ func (o securityOptions) options(log *slog.Logger) ([]server.Option, *tls.Config
 	}, tlsCfg, nil
 }
 
+// registerModels registers the flags of how models are loaded, followed
+// and bounded, and when the server counts as ready.
+func (o *serveOptions) registerModels(fs *pflag.FlagSet) {
+	fs.StringVar(&o.modelControl, "model-control", "poll", "poll: follow the repository (new versions, removed versions, config changes); explicit: load and unload only through POST /v2/repository/models/{name}/load|unload")
+	fs.DurationVar(&o.pollInterval, "poll-interval", repository.DefaultPollInterval, "how often the repository is re-read besides file notifications (the fallback where they are unavailable)")
+	fs.DurationVar(&o.settle, "settle", time.Second, "how long a new model file must keep its size and modification time before it loads")
+	fs.StringVar(&o.readiness, "readiness", serving.ReadyLoaded, "when the server is ready (/readyz, v2 and gRPC health): loaded (every model that has served since start serves now, and one at least: a bad upload does not take the replica out of its Service), all (every model), any (one model), or a comma-separated list of models that must serve")
+	fs.IntVar(&o.maxRunRows, "max-run-rows", serving.DefaultMaxRunRows, "the most rows one engine run takes for models whose inputs and outputs all have a variable first dimension: larger requests run in slices, so the engine's working memory does not grow with the request; 0 for no bound (a model's max_run_rows overrides it)")
+	fs.DurationVar(&o.loadTimeout, "load-timeout", serving.DefaultLoadTimeout, "how long loading one model version may take (reading, opening sessions, warmup) before it is abandoned and marked FAILED; other models load meanwhile; 0 for no limit")
+	fs.Int64Var(&o.maxTensor, "max-tensor-bytes", engine.DefaultMaxTensorBytes, "largest tensor an engine allocates from values a request (or a model's constants) decide, such as ConstantOfShape or Expand shapes, in bytes; a request asking for more fails with 400; -1 for no limit")
+	fs.Int64Var(&o.maxModel, "max-model-bytes", engine.DefaultMaxModelBytes, "most memory one model may take while it loads (its initializers, sized before external data is read, and constant folding), in bytes; a model over it fails to load; -1 for no limit")
+}
+
 // authOptions are the credentials serve accepts.
 type authOptions struct {
 	tokens, jwks, issuer, audience string
@@ -182,13 +196,7 @@ TLS). docs/security.md lists every limit and its default.`,
 	fs.Int64Var(&o.maxReqMem, "max-request-memory-bytes", 0, "memory one request may hold (body, decoded tensors and images, estimated before they are allocated); more is refused with 413. 0: a quarter of the in-flight budget, at most 512 MiB")
 	fs.Int64Var(&o.maxFlightMem, "max-inflight-memory-bytes", 0, "memory all requests in flight may hold together; a request that does not fit now is refused with 429 (gRPC RESOURCE_EXHAUSTED). 0: half the container's memory limit (cgroup), or of physical memory capped at 4 GiB")
 	fs.DurationVar(&o.drainTimeout, "drain-timeout", 30*time.Second, "how long shutdown waits for requests in flight")
-	fs.StringVar(&o.modelControl, "model-control", "poll", "poll: follow the repository (new versions, removed versions, config changes); explicit: load and unload only through POST /v2/repository/models/{name}/load|unload")
-	fs.DurationVar(&o.pollInterval, "poll-interval", repository.DefaultPollInterval, "how often the repository is re-read besides file notifications (the fallback where they are unavailable)")
-	fs.DurationVar(&o.settle, "settle", time.Second, "how long a new model file must keep its size and modification time before it loads")
-	fs.IntVar(&o.maxRunRows, "max-run-rows", serving.DefaultMaxRunRows, "the most rows one engine run takes for models whose inputs and outputs all have a variable first dimension: larger requests run in slices, so the engine's working memory does not grow with the request; 0 for no bound (a model's max_run_rows overrides it)")
-	fs.DurationVar(&o.loadTimeout, "load-timeout", serving.DefaultLoadTimeout, "how long loading one model version may take (reading, opening sessions, warmup) before it is abandoned and marked FAILED; other models load meanwhile; 0 for no limit")
-	fs.Int64Var(&o.maxTensor, "max-tensor-bytes", engine.DefaultMaxTensorBytes, "largest tensor an engine allocates from values a request (or a model's constants) decide, such as ConstantOfShape or Expand shapes, in bytes; a request asking for more fails with 400; -1 for no limit")
-	fs.Int64Var(&o.maxModel, "max-model-bytes", engine.DefaultMaxModelBytes, "most memory one model may take while it loads (its initializers, sized before external data is read, and constant folding), in bytes; a model over it fails to load; -1 for no limit")
+	o.registerModels(fs)
 	fs.Uint64Var(&o.gcHeadroom, "gc-headroom-bytes", gctune.DefaultHeadroom, "heap growth the garbage collector allows between cycles while the live heap is smaller (fewer collections under load); 0 keeps Go's default, as does GOGC set in the environment")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "if set, serve Go's runtime profiles (net/http/pprof) on this address (host:port), apart from the API")
 	fs.StringVar(&o.accessLog, "access-log", "all", "access log, one line per request with method, route, protocol, model, version, status, latency, bytes, request id, client and principal (the API key's name or the JWT's subject; management requests are always logged): all (successes at info; failures at info, 503 at warn, other 5xx at error), errors (status 400 and above only) or off (server errors, 5xx, only). Health, readiness and metrics probes are logged only when they fail. The request id is the client's Inferd-Request-Id header (gRPC: inferd-request-id metadata) or a new one, and comes back in the response's")
@@ -232,6 +240,10 @@ func runServe(ctx context.Context, o serveOptions) error {
 		serverOpts = append(serverOpts, server.WithAuth(authn))
 	}
 	serverOpts = append(serverOpts, o.memoryBudget(log))
+	readiness, err := serving.ParseReadiness(o.readiness)
+	if err != nil {
+		return fmt.Errorf("--readiness: %w", err)
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a, err := app.New(app.Config{
@@ -245,6 +257,7 @@ func runServe(ctx context.Context, o serveOptions) error {
 			serving.WithExplicitControl(o.modelControl == "explicit"),
 			serving.WithLoadTimeout(cmp.Or(o.loadTimeout, -1)),
 			serving.WithMaxRunRows(cmp.Or(o.maxRunRows, -1)),
+			serving.WithReadiness(readiness),
 			serving.WithEngineLimits(cmp.Or(o.maxTensor, -1), cmp.Or(o.maxModel, -1)),
 		},
 		Server: append(serverOpts, secOpts...),
