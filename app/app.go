@@ -24,6 +24,10 @@ type Config struct {
 	// HTTPAddr and GRPCAddr are the listen addresses (host:port; port 0
 	// picks a free one). An empty GRPCAddr disables gRPC.
 	HTTPAddr, GRPCAddr string
+	// ManagementAddr, when set, is the address of the management listener
+	// (server.WithManagementListener): management routes are served there
+	// and not on HTTPAddr.
+	ManagementAddr string
 	// Logger, when nil, discards logs.
 	Logger *slog.Logger
 	// Registry receives every metric and is served on /metrics; nil makes
@@ -50,16 +54,17 @@ type App struct {
 	Models   *serving.Manager
 	Server   *server.Server
 	Registry *prometheus.Registry
-	// HTTPAddr and GRPCAddr are the bound addresses ("" without gRPC).
-	HTTPAddr, GRPCAddr string
+	// HTTPAddr and GRPCAddr are the bound addresses ("" without gRPC);
+	// ManagementAddr the management listener's ("" without one).
+	HTTPAddr, GRPCAddr, ManagementAddr string
 
-	cfg     Config
-	log     *slog.Logger
-	ln, gln net.Listener
-	source  repository.Source
-	loaded  chan struct{}
-	loadErr error
-	stopped chan struct{}
+	cfg          Config
+	log          *slog.Logger
+	ln, gln, mln net.Listener
+	source       repository.Source
+	loaded       chan struct{}
+	loadErr      error
+	stopped      chan struct{}
 }
 
 // New builds the manager and the servers and binds the listeners.
@@ -81,31 +86,46 @@ func New(cfg Config) (*App, error) {
 	a.Models = serving.New(append([]serving.Option{
 		serving.WithLogger(a.log), serving.WithRegisterer(a.Registry), serving.WithDrainTimeout(cfg.DrainTimeout),
 	}, cfg.Serving...)...)
-	a.Server = server.New(a.Models, append([]server.Option{
-		server.WithLogger(a.log), server.WithMetrics(a.Registry, a.Registry), server.WithDrainTimeout(cfg.DrainTimeout),
-		server.WithShutdownDelay(cfg.ShutdownDelay),
-	}, cfg.Server...)...)
 	if err := a.listen(); err != nil {
 		return nil, err
 	}
+	opts := []server.Option{
+		server.WithLogger(a.log), server.WithMetrics(a.Registry, a.Registry), server.WithDrainTimeout(cfg.DrainTimeout),
+		server.WithShutdownDelay(cfg.ShutdownDelay),
+	}
+	if a.mln != nil {
+		opts = append(opts, server.WithManagementListener(a.mln))
+	}
+	a.Server = server.New(a.Models, append(opts, cfg.Server...)...)
 	return a, nil
 }
 
-// listen binds the HTTP and gRPC listeners.
+// listen binds the HTTP, gRPC and management listeners, or none.
 func (a *App) listen() error {
-	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("--http-addr: %w", err)
+	binds := []struct {
+		flag, addr string
+		ln         *net.Listener
+		bound      *string
+	}{
+		{"--http-addr", a.cfg.HTTPAddr, &a.ln, &a.HTTPAddr},
+		{"--grpc-addr", a.cfg.GRPCAddr, &a.gln, &a.GRPCAddr},
+		{"--management-addr", a.cfg.ManagementAddr, &a.mln, &a.ManagementAddr},
 	}
-	a.ln, a.HTTPAddr = ln, ln.Addr().String()
-	if a.cfg.GRPCAddr == "" {
-		return nil
+	for i, b := range binds {
+		if b.addr == "" && i > 0 {
+			continue
+		}
+		ln, err := net.Listen("tcp", b.addr)
+		if err != nil {
+			for _, done := range binds[:i] {
+				if *done.ln != nil {
+					(*done.ln).Close()
+				}
+			}
+			return fmt.Errorf("%s: %w", b.flag, err)
+		}
+		*b.ln, *b.bound = ln, ln.Addr().String()
 	}
-	if a.gln, err = net.Listen("tcp", a.cfg.GRPCAddr); err != nil {
-		ln.Close()
-		return fmt.Errorf("--grpc-addr: %w", err)
-	}
-	a.GRPCAddr = a.gln.Addr().String()
 	return nil
 }
 

@@ -115,6 +115,9 @@ func (s *Server) authorize(ctx context.Context, route, authorization, model stri
 		return errorf(http.StatusForbidden, "no scope is defined for %s", route)
 	}
 	info.scope = scope
+	if err := s.checkListener(ctx, route, scope); err != nil {
+		return err
+	}
 	if scope == auth.Open {
 		return nil
 	}
@@ -122,11 +125,11 @@ func (s *Server) authorize(ctx context.Context, route, authorization, model stri
 		if scope != auth.Manage {
 			return nil
 		}
-		if s.loopback.Load() {
+		if s.managementOpen() {
 			info.principal = "anonymous"
 			return nil
 		}
-		return errorf(http.StatusForbidden, "management is refused: no credentials are configured (--auth-tokens or --auth-jwks) and the HTTP listener is not on a loopback address")
+		return errorf(http.StatusForbidden, "management is refused: no credentials are configured (--auth-tokens or --auth-jwks) and the listener serving management is not on a loopback address")
 	}
 	token, ok := auth.BearerToken(authorization)
 	if !ok {

@@ -431,3 +431,61 @@ func TestEveryGRPCServiceHasScopes(t *testing.T) {
 		}
 	}
 }
+
+// With a management listener, management is served there only, and no
+// inference is; without credentials it is open because that listener is
+// on loopback, although the API listener is public.
+func TestManagementListener(t *testing.T) {
+	in, _ := startLogged(t)
+	listen := func() net.Listener {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ln
+	}
+	apiLn, mgmtLn, publicMgmtLn := listen(), listen(), listen()
+	public := func(ln net.Listener) net.Listener {
+		return fakeAddrListener{Listener: ln, addr: &net.TCPAddr{IP: net.ParseIP("192.0.2.1"), Port: 8080}}
+	}
+	serve := func(api, mgmt net.Listener) {
+		srv := server.New(in.Models, server.WithLogger(slog.New(slog.DiscardHandler)), server.WithManagementListener(mgmt))
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- srv.ServeListeners(ctx, api, nil) }()
+		t.Cleanup(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	serve(public(apiLn), mgmtLn)
+	otherAPI := listen()
+	serve(otherAPI, public(publicMgmtLn))
+	api, mgmt, publicMgmt := "http://"+apiLn.Addr().String(), "http://"+mgmtLn.Addr().String(), "http://"+publicMgmtLn.Addr().String()
+	tests := []struct {
+		name, method, url, body string
+		code                    int
+		want                    string
+	}{
+		{"management on the API listener", "PUT", api + "/models/m/labels/stable", `{"version": 1}`, 404, "management is served on the management listener"},
+		{"repository on the API listener", "POST", api + "/v2/repository/index", "", 404, "management listener"},
+		{"inference on the API listener", "POST", api + "/models/m", seedJSON, 200, `"outputs"`},
+		{"listing on the API listener", "GET", api + "/models", "", 200, `"name":"m"`},
+		{"management on the loopback management listener", "PUT", mgmt + "/models/m/labels/stable", `{"version": 1}`, 200, `"stable"`},
+		{"inference on the management listener", "POST", mgmt + "/models/m", seedJSON, 404, "serves no inference"},
+		{"v2 inference on the management listener", "POST", mgmt + "/v2/models/m/infer", `{"inputs":[]}`, 404, "serves no inference"},
+		{"listing on the management listener", "GET", mgmt + "/models", "", 200, `"name":"m"`},
+		{"readiness on the management listener", "GET", mgmt + "/readyz", "", 200, "ready"},
+		{"management on a public management listener", "PUT", publicMgmt + "/models/m/labels/stable", `{"version": 1}`, 403, "management is refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := sendID(t, tt.method, tt.url, "", tt.body)
+			if r.code != tt.code || !strings.Contains(string(r.body), tt.want) {
+				t.Errorf("%s = %d %s, want %d with %q", tt.method, r.code, r.body, tt.code, tt.want)
+			}
+		})
+	}
+}

@@ -98,6 +98,7 @@ type Server struct {
 	health       atomic.Pointer[health.Server] // the gRPC health service, while serving
 	authn        auth.Authenticator            // nil: no credentials configured (see WithAuth)
 	loopback     atomic.Bool                   // the HTTP listener is on a loopback address
+	mgmtLn       net.Listener                  // nil: management is served on the HTTP listener
 }
 
 // Option configures a Server.
@@ -265,9 +266,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 // the deadline are cancelled. The caller unloads the models afterwards.
 func (s *Server) ServeListeners(ctx context.Context, httpLn, grpcLn net.Listener) error {
 	s.loopback.Store(isLoopbackListener(httpLn))
-	if s.authn == nil && !s.loopback.Load() {
-		s.log.Warn("no credentials configured (--auth-tokens, --auth-jwks) and the HTTP listener is not on loopback: management routes are refused, every other route is open")
+	if s.authn == nil && !s.managementOpen() {
+		s.log.Warn("no credentials configured (--auth-tokens, --auth-jwks) and the listener serving management is not on loopback: management routes are refused, every other route is open")
 	}
+	stopManagement := s.serveManagement(ctx)
 	srv := s.httpServer(ctx)
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- s.serveHTTP(srv, httpLn) }()
@@ -283,18 +285,20 @@ func (s *Server) ServeListeners(ctx context.Context, httpLn, grpcLn net.Listener
 		if g != nil {
 			g.stop()
 		}
+		_ = stopManagement(context.Background())
 		return fmt.Errorf("HTTP server: %w", err)
 	case err := <-g.failed():
 		s.stopping.Store(true)
 		srv.Close()
 		<-httpErr
+		_ = stopManagement(context.Background())
 		return fmt.Errorf("gRPC server: %w", err)
 	case <-ctx.Done():
 	}
 	s.stopping.Store(true)
 	s.ReadinessChanged() // the gRPC health service too, at once
 	s.linger(srv)
-	return s.drain(srv, httpErr, g)
+	return s.drain(srv, httpErr, g, stopManagement)
 }
 
 // httpServer is the HTTP server, with its timeouts.
@@ -333,7 +337,7 @@ func (s *Server) linger(srv *http.Server) {
 
 // drain stops accepting connections and waits, up to the drain timeout,
 // for the HTTP requests and gRPC calls in flight.
-func (s *Server) drain(srv *http.Server, httpErr <-chan error, g *grpcServer) error {
+func (s *Server) drain(srv *http.Server, httpErr <-chan error, g *grpcServer, stopManagement func(context.Context) error) error {
 	s.log.Info("shutting down: draining requests in flight", "timeout", s.drainTimeout)
 	sctx, cancel := context.WithTimeout(context.Background(), s.drainTimeout)
 	defer cancel()
@@ -352,6 +356,9 @@ func (s *Server) drain(srv *http.Server, httpErr <-chan error, g *grpcServer) er
 	}
 	if err := <-httpErr; err != nil && !errors.Is(err, http.ErrServerClosed) {
 		errs = append(errs, err)
+	}
+	if err := stopManagement(sctx); err != nil {
+		errs = append(errs, fmt.Errorf("management listener: %w", err))
 	}
 	return errors.Join(errs...)
 }

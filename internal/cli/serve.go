@@ -46,6 +46,7 @@ type serveOptions struct {
 	loadTimeout  time.Duration
 	maxRunRows   int
 	readiness    string
+	mgmtAddr     string
 	maxTensor    int64
 	maxModel     int64
 	debugAddr    string
@@ -188,6 +189,7 @@ TLS). docs/security.md lists every limit and its default.`,
 	fs.StringVar(&o.repository, "repository", "models", "model repository directory")
 	fs.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address (host:port; :8080 for all interfaces)")
 	fs.StringVar(&o.grpcAddr, "grpc-addr", "127.0.0.1:8081", "gRPC listen address (host:port); empty disables gRPC")
+	fs.StringVar(&o.mgmtAddr, "management-addr", "", "if set, serve the management routes (labels, traffic, repository load/unload/index) on this address only, and no inference there; without credentials they are open only if it is a loopback address")
 	fs.IntVar(&o.grpcMaxMsg, "grpc-max-message-bytes", server.DefaultGRPCMaxMessageBytes, "largest gRPC message received or sent, in bytes")
 	fs.StringVar(&o.engine, "engine", "native", "engine for models whose config.yaml names none")
 	fs.IntVar(&o.threads, "threads", 0, "intra-op threads per model session (0: one per CPU)")
@@ -247,7 +249,7 @@ func runServe(ctx context.Context, o serveOptions) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	a, err := app.New(app.Config{
-		RepositoryDir: o.repository, HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr,
+		RepositoryDir: o.repository, HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr, ManagementAddr: o.mgmtAddr,
 		Logger: log, Registry: reg, DrainTimeout: o.drainTimeout, ShutdownDelay: o.security.shutdownDelay,
 		PollInterval: o.pollInterval, Watch: true,
 		Serving: []serving.Option{
