@@ -57,6 +57,13 @@ func (m *Memory) Put(p string, data []byte) {
 		panic(fmt.Sprintf("repository.Memory.Put: invalid path %q", p))
 	}
 	m.mu.Lock()
+	m.putLocked(p, data, dir)
+	m.mu.Unlock()
+	m.subs.notify()
+}
+
+// putLocked stores a file or directory; m.mu is held.
+func (m *Memory) putLocked(p string, data []byte, dir bool) {
 	m.gen++
 	mt := time.Unix(int64(m.gen), 0).UTC()
 	if m.now != nil {
@@ -69,8 +76,6 @@ func (m *Memory) Put(p string, data []byte) {
 		f.Data = append([]byte(nil), data...)
 	}
 	m.files[p] = f
-	m.mu.Unlock()
-	m.subs.notify()
 }
 
 // Remove removes the file or directory at the slash-separated path p,

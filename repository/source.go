@@ -28,6 +28,13 @@ type Entry struct {
 	ConfigID string
 	// Versions are the numbered version directories, ascending.
 	Versions []VersionEntry
+	// Routing is routing.yaml, the labels and traffic changed through the
+	// API (nil when there is none, or RoutingErr says why it is unusable);
+	// RoutingID identifies its content for compare-and-swap writes ("" when
+	// there is no file).
+	Routing    *model.Routing
+	RoutingErr error
+	RoutingID  string
 }
 
 // VersionEntry is one numbered version of an Entry.
@@ -183,6 +190,7 @@ func (r fsRepo) read(name string) Entry {
 	}
 	e.Config, e.ConfigErr = model.LoadFS(sub, r.display(name))
 	e.ConfigID = configID(sub, e.Config)
+	e.Routing, e.RoutingID, e.RoutingErr = readRouting(sub)
 	// The directory and the model files are read in r.fsys itself rather
 	// than sub, which may not implement fs.StatFS.
 	dirents, err := fs.ReadDir(r.fsys, name)
@@ -217,6 +225,55 @@ func (r fsRepo) rebase(dir string, err error) error {
 		return &fs.PathError{Op: pe.Op, Path: r.display(path.Join(dir, pe.Path)), Err: pe.Err}
 	}
 	return err
+}
+
+// readRouting reads routing.yaml, if there is one.
+func readRouting(fsys fs.FS) (*model.Routing, string, error) {
+	b, err := fs.ReadFile(fsys, model.RoutingFileName)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	id := RoutingID(b)
+	r, err := model.ParseRouting(b)
+	return r, id, err
+}
+
+// RoutingID identifies the content of a routing file.
+func RoutingID(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// ErrConflict is returned by RoutingWriter.WriteRouting when the routing
+// file is no longer the one the write was based on.
+var ErrConflict = errors.New("changed by someone else since it was read")
+
+// RoutingWriter is implemented by sources that can store routing.yaml, so
+// that API changes to labels and traffic reach every replica and survive
+// restarts.
+type RoutingWriter interface {
+	// WriteRouting replaces the named model's routing.yaml with data if
+	// its content is still the one ifID identifies ("": there is none);
+	// otherwise it fails with an error wrapping ErrConflict.
+	WriteRouting(ctx context.Context, name string, data []byte, ifID string) error
+}
+
+// Writer returns the RoutingWriter of src or of the source it wraps.
+func Writer(src Source) (RoutingWriter, bool) {
+	for src != nil {
+		if w, ok := src.(RoutingWriter); ok {
+			return w, true
+		}
+		u, ok := src.(unwrapper)
+		if !ok {
+			return nil, false
+		}
+		src = u.Unwrap()
+	}
+	return nil, false
 }
 
 // configID hashes config.yaml and the labels file it names.

@@ -1,15 +1,23 @@
 package serving
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"maps"
+	"os"
+	"time"
 
 	"github.com/inferd/inferd/model"
+	"github.com/inferd/inferd/repository"
 )
 
 // overrides are the changes made through the API to a model's labels and
-// traffic split. They live in memory; config.yaml stays the source of
-// truth at start.
+// traffic split. When the repository can store them (a
+// repository.RoutingWriter: directories, object storage), they are
+// written to the model's routing.yaml and read back from it by every
+// replica; otherwise they live in memory and config.yaml is the truth at
+// start.
 type overrides struct {
 	labels  map[string]int // 0: the label was deleted
 	traffic model.Traffic  // non-nil and empty: the split was removed
@@ -92,6 +100,12 @@ func (m *Manager) change(name string, apply func(*ServedModel, *overrides) error
 	if mod.Config == nil {
 		return fmt.Errorf("%w: model %q has no valid config", ErrUnavailable, name)
 	}
+	m.mu.RLock()
+	w, src := m.routing, m.source
+	m.mu.RUnlock()
+	if w != nil {
+		return m.changeShared(src, w, mod, apply)
+	}
 	m.mu.Lock()
 	o := m.overrides[name]
 	if o == nil {
@@ -104,15 +118,105 @@ func (m *Manager) change(name string, apply func(*ServedModel, *overrides) error
 	}
 	m.overrides[name] = next
 	m.mu.Unlock()
+	m.publishOverrides(mod, next)
+	return nil
+}
 
-	labels, traffic := effective(mod.Config, next)
+// publishOverrides publishes the labels and traffic that o gives the
+// model, and asks for a sync so that versions no longer pinned retire.
+func (m *Manager) publishOverrides(mod *ServedModel, o *overrides) {
+	labels, traffic := effective(mod.Config, o)
 	m.mu.Lock()
-	if cur := m.models[name]; cur != nil {
+	if cur := m.models[mod.Name]; cur != nil {
 		c := *cur
 		c.labels, c.traffic = labels, traffic
-		m.models[name] = &c
+		m.models[mod.Name] = &c
 	}
 	m.mu.Unlock()
 	m.requestSync()
-	return nil
+}
+
+// routingAttempts bounds the retries of a change whose routing.yaml was
+// rewritten by another replica meanwhile.
+const routingAttempts = 5
+
+// changeShared applies a change to the routing.yaml in the repository:
+// read, apply, and write back if nobody wrote it meanwhile (compare and
+// swap); a conflicting write is retried on the new content, so that
+// neither change is lost.
+func (m *Manager) changeShared(src repository.Source, w repository.RoutingWriter, mod *ServedModel, apply func(*ServedModel, *overrides) error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for range routingAttempts {
+		e, err := src.Get(ctx, mod.Name)
+		if err != nil {
+			return fmt.Errorf("%w: reading model %q: %v", ErrUnavailable, mod.Name, err)
+		}
+		if e.RoutingErr != nil {
+			return fmt.Errorf("%w: model %q: %v; fix or remove it", ErrUnavailable, mod.Name, e.RoutingErr)
+		}
+		base := e.Routing
+		if base == nil {
+			base = &model.Routing{}
+		}
+		next := overridesFrom(base)
+		if err := apply(mod, next); err != nil {
+			return err
+		}
+		r := next.routing(base.Generation + 1)
+		err = w.WriteRouting(ctx, mod.Name, r.Marshal(), e.RoutingID)
+		if errors.Is(err, repository.ErrConflict) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("%w: writing the labels and traffic of model %q: %v", ErrUnavailable, mod.Name, err)
+		}
+		m.mu.Lock()
+		m.overrides[mod.Name] = next
+		m.mu.Unlock()
+		m.publishOverrides(mod, next)
+		m.log.Info("routing written to the repository", "model", mod.Name, "generation", r.Generation)
+		return nil
+	}
+	return fmt.Errorf("model %q: %s was rewritten %d times while this change was applied: %w", mod.Name, model.RoutingFileName, routingAttempts, repository.ErrConflict)
+}
+
+// overridesFrom reads routing.yaml's changes.
+func overridesFrom(r *model.Routing) *overrides {
+	labels := maps.Clone(r.Labels)
+	if labels == nil {
+		labels = map[string]int{}
+	}
+	return &overrides{labels: labels, traffic: r.TrafficSplit()}
+}
+
+// routing is o as routing.yaml of the given generation.
+func (o *overrides) routing(generation int64) *model.Routing {
+	host, _ := os.Hostname()
+	r := &model.Routing{Generation: generation, Labels: maps.Clone(o.labels), UpdatedBy: host, UpdatedAt: time.Now().UTC().Truncate(time.Second)}
+	r.SetTrafficSplit(o.traffic)
+	return r
+}
+
+// overridesFor returns the overrides a sync plans with: the entry's
+// routing.yaml when the repository stores it (every replica agrees),
+// else the API's changes held in memory.
+func (m *Manager) overridesFor(e repository.Entry) *overrides {
+	m.mu.RLock()
+	shared := m.routing != nil
+	m.mu.RUnlock()
+	if !shared {
+		return m.overridesOf(e.Name)
+	}
+	var o *overrides
+	if e.Routing != nil {
+		o = overridesFrom(e.Routing)
+	} else if e.RoutingErr != nil {
+		m.log.Warn("model routing file unusable: keeping the labels and traffic in effect", "model", e.Name, "err", e.RoutingErr)
+		return m.overridesOf(e.Name)
+	}
+	m.mu.Lock()
+	m.overrides[e.Name] = o
+	m.mu.Unlock()
+	return o
 }

@@ -50,9 +50,11 @@ type Manager struct {
 	mu        sync.RWMutex
 	models    map[string]*ServedModel
 	loaded    bool
-	overrides map[string]*overrides // API changes to labels and traffic, by model
-	readiness Readiness             // see ready.go
-	served    map[string]bool       // models that have had an AVAILABLE version
+	overrides map[string]*overrides    // API changes to labels and traffic, by model
+	readiness Readiness                // see ready.go
+	served    map[string]bool          // models that have had an AVAILABLE version
+	routing   repository.RoutingWriter // the source's, when it stores routing.yaml
+	// (m.source is set once by Load, before any sync or API change)
 
 	kick     chan struct{} // asks the watch loop for a sync
 	retiring sync.WaitGroup
@@ -133,6 +135,9 @@ var errNoRepository = fmt.Errorf("%w: the model repository is not loaded yet", E
 func (m *Manager) Load(ctx context.Context, src repository.Source) error {
 	m.syncMu.Lock()
 	m.source, m.repo = src, repository.Settled(src, m.settle)
+	m.mu.Lock()
+	m.routing, _ = repository.Writer(src)
+	m.mu.Unlock()
 	m.syncMu.Unlock()
 	err := m.Sync(ctx)
 	m.mu.Lock()

@@ -72,7 +72,7 @@ func (m *Manager) Sync(ctx context.Context) error {
 // after loading. It is called with syncMu held.
 func (m *Manager) syncModel(ctx context.Context, e repository.Entry, cur *ServedModel) {
 	for range maxPasses {
-		p := planModel(e, cur, m.overridesOf(e.Name))
+		p := planModel(e, cur, m.overridesFor(e))
 		for _, l := range p.logs {
 			m.log.Log(ctx, l.level, l.msg, l.args...)
 		}

@@ -24,6 +24,7 @@ import (
 	"github.com/inferd/inferd/internal/tlsreload"
 	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/repository"
+	"github.com/inferd/inferd/repository/bucket"
 	"github.com/inferd/inferd/server"
 	"github.com/inferd/inferd/serving"
 )
@@ -47,6 +48,7 @@ type serveOptions struct {
 	maxRunRows   int
 	readiness    string
 	mgmtAddr     string
+	cacheDir     string
 	maxTensor    int64
 	maxModel     int64
 	debugAddr    string
@@ -118,6 +120,23 @@ func (o securityOptions) options(log *slog.Logger) ([]server.Option, *tls.Config
 	}, tlsCfg, nil
 }
 
+// repositorySource opens an object-storage repository; nil for a
+// directory, which app opens itself.
+func (o serveOptions) repositorySource(ctx context.Context, log *slog.Logger) (repository.Source, error) {
+	if !bucket.IsURL(o.repository) {
+		return nil, nil
+	}
+	opts := []bucket.Option{bucket.WithPollInterval(o.pollInterval), bucket.WithLogger(log)}
+	if o.cacheDir != "" {
+		opts = append(opts, bucket.WithCacheDir(o.cacheDir))
+	}
+	src, err := bucket.Open(ctx, o.repository, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("--repository: %w", err)
+	}
+	return src, nil
+}
+
 // registerModels registers the flags of how models are loaded, followed
 // and bounded, and when the server counts as ready.
 func (o *serveOptions) registerModels(fs *pflag.FlagSet) {
@@ -186,7 +205,8 @@ TLS). docs/security.md lists every limit and its default.`,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), o) },
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&o.repository, "repository", "models", "model repository directory")
+	fs.StringVar(&o.repository, "repository", "models", "model repository: a directory, or object storage (s3://BUCKET/PREFIX, gs://..., azblob://..., file:///DIR) where versions appear once their inferd.sha256 marker is written (docs/scaling.md)")
+	fs.StringVar(&o.cacheDir, "cache-dir", "", "with an object-storage repository, where model files are cached, verified, by checksum (default: inferd/models in the user's cache directory)")
 	fs.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address (host:port; :8080 for all interfaces)")
 	fs.StringVar(&o.grpcAddr, "grpc-addr", "127.0.0.1:8081", "gRPC listen address (host:port); empty disables gRPC")
 	fs.StringVar(&o.mgmtAddr, "management-addr", "", "if set, serve the management routes (labels, traffic, repository load/unload/index) on this address only, and no inference there; without credentials they are open only if it is a loopback address")
@@ -248,8 +268,12 @@ func runServe(ctx context.Context, o serveOptions) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	src, err := o.repositorySource(ctx, log)
+	if err != nil {
+		return err
+	}
 	a, err := app.New(app.Config{
-		RepositoryDir: o.repository, HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr, ManagementAddr: o.mgmtAddr,
+		Repository: src, RepositoryDir: o.repository, HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr, ManagementAddr: o.mgmtAddr,
 		Logger: log, Registry: reg, DrainTimeout: o.drainTimeout, ShutdownDelay: o.security.shutdownDelay,
 		PollInterval: o.pollInterval, Watch: true,
 		Serving: []serving.Option{
@@ -278,7 +302,11 @@ func runServe(ctx context.Context, o serveOptions) error {
 		defer serveDebug(dln, log)()
 	}
 	go gctune.Tune(ctx, o.gcHeadroom, log)
-	log.Info("inferd starting", "version", Version(), "repository", o.repository, "http", a.HTTPAddr, "grpc", a.GRPCAddr)
+	repo := o.repository
+	if src != nil {
+		repo = src.String() // without the URL's query
+	}
+	log.Info("inferd starting", "version", Version(), "repository", repo, "http", a.HTTPAddr, "grpc", a.GRPCAddr)
 	if err := a.Run(ctx); err != nil {
 		return err
 	}

@@ -13,7 +13,9 @@
 #    1m02s go vet
 #    ...
 #   14m31s total
-# Directories added to the steps_cleanup array are removed on exit.
+# Directories added to the steps_cleanup array are removed on exit, and
+# processes whose PIDs are in steps_kill are stopped (services the tests
+# started, such as MinIO).
 
 _steps_names=()
 _steps_secs=()
@@ -22,6 +24,7 @@ _steps_started=0
 _steps_begun=0
 _steps_label=
 steps_cleanup=()
+steps_kill=()
 
 # _steps_fmt SECONDS: 42s, 3m07s or 1h02m03s.
 _steps_fmt() {
@@ -63,6 +66,7 @@ _steps_summary() {
 	else
 		printf '%s: ok\n' "$_steps_label"
 	fi
+	[ ${#steps_kill[@]} -eq 0 ] || { kill "${steps_kill[@]}" 2>/dev/null; wait "${steps_kill[@]}" 2>/dev/null; } || true
 	[ ${#steps_cleanup[@]} -eq 0 ] || rm -rf "${steps_cleanup[@]}"
 	return "$rc"
 }
