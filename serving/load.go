@@ -121,6 +121,9 @@ func (m *Manager) buildTimed(ctx context.Context, v *Version, info *Info) (*serv
 // number of sessions, checks config.yaml against the model, warms the
 // sessions up and composes the version's runner.
 func (m *Manager) build(ctx context.Context, v *Version, info *Info) (*servable, error) {
+	if v.Config.IsPipeline() {
+		return m.buildPipeline(ctx, v, info)
+	}
 	eng, err := engine.Get(info.Engine)
 	if err != nil {
 		return nil, err
@@ -199,7 +202,8 @@ func (m *Manager) prepare(ctx context.Context, fsys fs.FS, v *Version, file stri
 	if err != nil {
 		return nil, fmt.Errorf("config.yaml does not match %s: %w", file, err)
 	}
-	c := codec.New(v.ModelName, withImage(cfg, img), inputs, outputs)
+	effective := withImage(cfg, img)
+	c := codec.New(v.ModelName, effective, inputs, outputs)
 	if w := cfg.Warmup; w != nil {
 		feed, err := warmupInputs(fsys, c, w)
 		if err != nil {
@@ -211,7 +215,11 @@ func (m *Manager) prepare(ctx context.Context, fsys fs.FS, v *Version, file stri
 			}
 		}
 	}
-	return m.compose(v, c, sessions)
+	s, err := m.compose(v, c, sessions)
+	if s != nil {
+		s.cfg = effective
+	}
+	return s, err
 }
 
 // compose builds the version's runner: input checks, then the shadow (if
@@ -365,5 +373,7 @@ func (s *servable) close() {
 	if s.batch != nil {
 		s.batch.Close()
 	}
-	_, _ = s.pool.Close()
+	if s.pool != nil {
+		_, _ = s.pool.Close()
+	}
 }

@@ -56,6 +56,9 @@ type Manager struct {
 	kick     chan struct{} // asks the watch loop for a sync
 	retiring sync.WaitGroup
 	shadows  *shadower
+	// pipelines builds pipeline versions (nil: not supported); see
+	// pipeline.go.
+	pipelines PipelineBuilder
 }
 
 // Option configures a Manager.
