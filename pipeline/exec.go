@@ -1,0 +1,222 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/serving"
+	"github.com/inferd/inferd/serving/runner"
+	"github.com/inferd/inferd/tensor"
+)
+
+// Pipeline is a compiled pipeline version: a runner.Runner (and a
+// serving.PipelineRunner) that runs each request through its steps.
+type Pipeline struct {
+	name    string
+	version int
+	g       *graph
+	models  serving.Models
+	log     *slog.Logger
+	obs     []stepObserver // by node
+}
+
+var _ serving.PipelineRunner = (*Pipeline)(nil)
+
+// Inputs implements runner.Runner.
+func (p *Pipeline) Inputs() []engine.TensorInfo { return p.g.inputs }
+
+// Outputs implements runner.Runner.
+func (p *Pipeline) Outputs() []engine.TensorInfo { return p.g.outputs }
+
+// request is one run of the graph: each node's outputs (nil when missing),
+// published by closing its done channel.
+type request struct {
+	p      *Pipeline
+	inputs map[string]*tensor.Tensor
+	outs   []map[string]*tensor.Tensor
+	done   []chan struct{}
+}
+
+// Run implements runner.Runner. Every step starts once the steps it reads
+// have ended, so independent steps run in parallel. The first hard step
+// that fails cancels the others, and its error (naming the step) is the
+// answer. Outputs whose step is missing are left out of the answer.
+func (p *Pipeline) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	r := &request{p: p, inputs: inputs, outs: make([]map[string]*tensor.Tensor, len(p.g.nodes)), done: make([]chan struct{}, len(p.g.nodes))}
+	for i := range r.done {
+		r.done[i] = make(chan struct{})
+	}
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	fail := func(err error) {
+		once.Do(func() { first = err; cancel(err) })
+	}
+	last := len(p.g.nodes) - 1
+	for i := range p.g.nodes[:last] {
+		wg.Go(func() { r.node(ctx, i, fail) })
+	}
+	r.node(ctx, last, fail) // the last node on the caller's goroutine
+	wg.Wait()
+	if first != nil {
+		return nil, first
+	}
+	out := make(map[string]*tensor.Tensor, len(p.g.outputs))
+	for k, o := range p.g.outputs {
+		if t := r.value(p.g.outRefs[k]); t != nil {
+			out[o.Name] = t
+		}
+	}
+	return out, nil
+}
+
+// node runs node i once the nodes it reads have ended.
+func (r *request) node(ctx context.Context, i int, fail func(error)) {
+	defer close(r.done[i])
+	n := r.p.g.nodes[i]
+	for _, d := range n.deps {
+		select {
+		case <-r.done[d]:
+		case <-ctx.Done():
+			return
+		}
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	out, err := r.step(ctx, i)
+	switch {
+	case err == nil:
+		r.outs[i] = out
+	case n.soft:
+		r.p.log.Warn("soft pipeline step failed; its outputs are missing", "pipeline", r.p.name, "version", r.p.version, "step", n.name, "err", err)
+	default:
+		fail(err)
+	}
+}
+
+// step runs one node, unless an input it needs is missing or its
+// condition does not hold (then its outputs are missing, nil and no
+// error). Its error names the pipeline and the step.
+func (r *request) step(ctx context.Context, i int) (map[string]*tensor.Tensor, error) {
+	n, obs := r.p.g.nodes[i], r.p.obs[i]
+	in := make(map[string]*tensor.Tensor, len(n.inputs))
+	for name, ref := range n.inputs {
+		if t := r.value(ref); t != nil {
+			in[name] = t
+		}
+	}
+	_, partial := n.op.(partialOp)
+	if len(in) < len(n.inputs) && (!partial || len(in) == 0) || (n.when != nil && !r.holds(n.when)) {
+		runner.RecordStep(ctx, runner.StepTiming{Name: n.name, Missing: true})
+		return nil, nil
+	}
+	sctx := ctx
+	if n.timeout > 0 {
+		var cancel context.CancelFunc
+		sctx, cancel = context.WithTimeout(ctx, n.timeout)
+		defer cancel()
+	}
+	start := time.Now()
+	out, err := r.p.exec(sctx, n, in)
+	d := time.Since(start)
+	obs.seconds.Observe(d.Seconds())
+	if err == nil {
+		runner.RecordStep(ctx, runner.StepTiming{Name: n.name, Duration: d})
+		return out, nil
+	}
+	obs.errors.Inc()
+	runner.RecordStep(ctx, runner.StepTiming{Name: n.name, Missing: true})
+	if n.timeout > 0 && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = fmt.Errorf("timed out after %v: %w", n.timeout, err)
+	}
+	return nil, fmt.Errorf("pipeline %q step %q: %w", r.p.name, n.name, err)
+}
+
+// exec runs a model step on the version its model and version resolve to
+// now, or a built-in step.
+func (p *Pipeline) exec(ctx context.Context, n *node, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	if n.op != nil {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		return n.op.run(in)
+	}
+	v, err := p.models.Acquire(n.model, n.version, "")
+	if err != nil {
+		return nil, err
+	}
+	defer v.Release()
+	return v.Run(ctx, in)
+}
+
+// value is the tensor r names, or nil when it is missing.
+func (r *request) value(ref ref) *tensor.Tensor {
+	if ref.step == "" {
+		return r.inputs[ref.tensor]
+	}
+	i := r.p.g.index[ref.step]
+	return r.outs[i][ref.tensor]
+}
+
+// holds evaluates a step's condition: any element (every element, with
+// all) of the tensor compares to the value. A missing tensor holds
+// nothing.
+func (r *request) holds(c *condition) bool {
+	t := r.value(c.ref)
+	if t == nil {
+		return false
+	}
+	xs := asFloats(t)
+	if len(xs) == 0 {
+		return c.all
+	}
+	for _, x := range xs {
+		if c.compare(x, c.value) != c.all {
+			return !c.all
+		}
+	}
+	return c.all
+}
+
+// asFloats returns a numeric or boolean tensor's elements as float64.
+func asFloats(t *tensor.Tensor) []float64 {
+	var out []float64
+	switch d := t.Data().(type) {
+	case []float32:
+		out = convert(d)
+	case []float64:
+		out = d
+	case []int64:
+		out = convert(d)
+	case []int32:
+		out = convert(d)
+	case []uint8:
+		out = convert(d)
+	case []bool:
+		out = make([]float64, len(d))
+		for i, b := range d {
+			if b {
+				out[i] = 1
+			}
+		}
+	}
+	return out
+}
+
+func convert[T float32 | int64 | int32 | uint8](xs []T) []float64 {
+	out := make([]float64, len(xs))
+	for i, x := range xs {
+		out[i] = float64(x)
+	}
+	return out
+}
