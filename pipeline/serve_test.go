@@ -13,9 +13,9 @@ import (
 
 	"github.com/inferd/inferd/api/client"
 	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/server/servertest"
 	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/serving/runner"
-	"github.com/inferd/inferd/server/servertest"
 	"github.com/inferd/inferd/tensor"
 )
 
