@@ -51,7 +51,7 @@ func sameKind(in map[string]engine.TensorInfo) (engine.TensorInfo, error) {
 		if t.DType != first.DType {
 			return first, fmt.Errorf("input %q is %v but input %q is %v", n, t.DType, names[0], first.DType)
 		}
-		if first.Shape != nil && t.Shape != nil && (len(t.Shape) != len(first.Shape) || !compatible(t.Shape[1:], first.Shape[1:])) {
+		if first.Shape != nil && t.Shape != nil && (len(t.Shape) != len(first.Shape) || len(t.Shape) > 0 && !compatible(t.Shape[1:], first.Shape[1:])) {
 			return first, fmt.Errorf("input %q has shape %v but input %q has %v", n, t.Shape, names[0], first.Shape)
 		}
 	}

@@ -43,11 +43,13 @@ func (o ensembleOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInf
 			return nil, err
 		}
 	}
-	first, err := sameKind(in)
-	if err != nil {
-		return nil, err
-	}
+	first := in[sortedNames(in)[0]]
 	n := batchOf(first)
+	if o.Mode != "concat" {
+		if _, err := sameKind(in); err != nil {
+			return nil, err
+		}
+	}
 	switch o.Mode {
 	case "vote":
 		return []engine.TensorInfo{info("output", tensor.Int64, n)}, nil
@@ -67,7 +69,11 @@ func (o ensembleOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInf
 			return nil, fmt.Errorf("input %q has shape %v, others %v: mean needs one shape", name, t.Shape, first.Shape)
 		}
 	}
-	return []engine.TensorInfo{info("output", tensor.Float32, n, first.Shape[1])}, nil
+	c := -1
+	if first.Shape != nil {
+		c = first.Shape[1]
+	}
+	return []engine.TensorInfo{info("output", tensor.Float32, n, c)}, nil
 }
 
 func (o ensembleOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {

@@ -37,7 +37,9 @@ func TestStepFailsMidRequest(t *testing.T) {
 	soft := strings.Replace(pickSpec, "{name: pick,", "{name: pick, soft: true,", 1)
 	in := servertest.Start(t, repo(t, map[string]string{"pick": pickSpec, "pick-soft": soft}))
 	ctx := context.Background()
-	rows := func(r ...int64) client.Input { return client.Input{Name: "rows", Tensor: tensor.MustFromSlice(r, len(r))} }
+	rows := func(r ...int64) client.Input {
+		return client.Input{Name: "rows", Tensor: tensor.MustFromSlice(r, len(r))}
+	}
 	images := client.Input{Name: "input", Tensor: digitsBatch(2)}
 	for proto, c := range clients(t, in) {
 		t.Run(proto, func(t *testing.T) {

@@ -2,7 +2,6 @@ package pipeline_test
 
 import (
 	"context"
-	"errors"
 	"io"
 	"math"
 	"net/http"
@@ -14,7 +13,6 @@ import (
 	"github.com/inferd/inferd/api/client"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/server/servertest"
-	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/serving/runner"
 	"github.com/inferd/inferd/tensor"
 )
@@ -174,6 +172,3 @@ func get(t testing.TB, url string) string {
 	}
 	return string(body)
 }
-
-var _ = errors.Is
-var _ serving.State
