@@ -48,6 +48,10 @@ type graph struct {
 	outRefs []ref
 	nodes   []*node
 	index   map[string]int // node by step name
+	// roots are the nodes that read no other node; dependents[i] are the
+	// nodes that read node i.
+	roots      []int
+	dependents [][]int
 }
 
 // compile checks spec against the models as they are served and orders
@@ -67,6 +71,15 @@ func compile(spec *Spec, models serving.Models) (*graph, error) {
 		index[n.name] = i
 	}
 	g.index = index
+	g.dependents = make([][]int, len(nodes))
+	for i, n := range nodes {
+		if len(n.deps) == 0 {
+			g.roots = append(g.roots, i)
+		}
+		for _, d := range n.deps {
+			g.dependents[d] = append(g.dependents[d], i)
+		}
+	}
 	for _, n := range nodes {
 		if err := g.typeStep(n, spec.Steps[slices.IndexFunc(spec.Steps, func(s Step) bool { return s.Name == n.name })], index, models); err != nil {
 			return nil, fmt.Errorf("%w: step %q: %w", ErrInvalidGraph, n.name, err)

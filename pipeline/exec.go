@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/inferd/inferd/engine"
@@ -33,66 +34,78 @@ func (p *Pipeline) Inputs() []engine.TensorInfo { return p.g.inputs }
 // Outputs implements runner.Runner.
 func (p *Pipeline) Outputs() []engine.TensorInfo { return p.g.outputs }
 
-// request is one run of the graph: each node's outputs (nil when missing),
-// published by closing its done channel.
+// request is one run of the graph: each node's outputs (nil when
+// missing), and how many of the nodes it reads have not ended yet.
 type request struct {
-	p      *Pipeline
-	inputs map[string]*tensor.Tensor
-	outs   []map[string]*tensor.Tensor
-	done   []chan struct{}
+	p       *Pipeline
+	inputs  map[string]*tensor.Tensor
+	outs    []map[string]*tensor.Tensor
+	pending []atomic.Int32
+	wg      sync.WaitGroup
+	once    sync.Once
+	first   error
+	cancel  context.CancelCauseFunc
 }
 
-// Run implements runner.Runner. Every step starts once the steps it reads
-// have ended, so independent steps run in parallel. The first hard step
-// that fails cancels the others, and its error (naming the step) is the
-// answer. Outputs whose step is missing are left out of the answer.
+// Run implements runner.Runner. A step starts as soon as the steps it
+// reads have ended, so independent steps run in parallel: the goroutine
+// that ends a step goes on with the first step that this makes ready, and
+// starts a goroutine for each other one (a chain runs on the caller's
+// goroutine alone). The first hard step that fails cancels the others,
+// and its error (naming the step) is the answer. Outputs whose step is
+// missing are left out of the answer.
 func (p *Pipeline) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	r := &request{p: p, inputs: inputs, outs: make([]map[string]*tensor.Tensor, len(p.g.nodes)), done: make([]chan struct{}, len(p.g.nodes))}
-	for i := range r.done {
-		r.done[i] = make(chan struct{})
+	g := p.g
+	r := &request{p: p, inputs: inputs, outs: make([]map[string]*tensor.Tensor, len(g.nodes)), pending: make([]atomic.Int32, len(g.nodes)), cancel: cancel}
+	for i, n := range g.nodes {
+		r.pending[i].Store(int32(len(n.deps)))
 	}
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	fail := func(err error) {
-		once.Do(func() { first = err; cancel(err) })
+	for _, i := range g.roots[1:] {
+		r.wg.Go(func() { r.from(ctx, i) })
 	}
-	last := len(p.g.nodes) - 1
-	for i := range p.g.nodes[:last] {
-		wg.Go(func() { r.node(ctx, i, fail) })
+	r.from(ctx, g.roots[0])
+	r.wg.Wait()
+	if r.first != nil {
+		return nil, r.first
 	}
-	r.node(ctx, last, fail) // the last node on the caller's goroutine
-	wg.Wait()
-	if first != nil {
-		return nil, first
-	}
-	out := make(map[string]*tensor.Tensor, len(p.g.outputs))
-	for k, o := range p.g.outputs {
-		if t := r.value(p.g.outRefs[k]); t != nil {
+	out := make(map[string]*tensor.Tensor, len(g.outputs))
+	for k, o := range g.outputs {
+		if t := r.value(g.outRefs[k]); t != nil {
 			out[o.Name] = t
 		}
 	}
 	return out, nil
 }
 
-// node runs node i once the nodes it reads have ended.
-func (r *request) node(ctx context.Context, i int, fail func(error)) {
-	defer close(r.done[i])
-	n := r.p.g.nodes[i]
-	for _, d := range n.deps {
-		select {
-		case <-r.done[d]:
-		case <-ctx.Done():
-			return
+// from runs node i, then the nodes that its end makes ready: the first on
+// this goroutine, the others on their own.
+func (r *request) from(ctx context.Context, i int) {
+	for i >= 0 {
+		r.node(ctx, i)
+		next := -1
+		for _, d := range r.p.g.dependents[i] {
+			if r.pending[d].Add(-1) != 0 {
+				continue
+			}
+			if next < 0 {
+				next = d
+			} else {
+				r.wg.Go(func() { r.from(ctx, d) })
+			}
 		}
+		i = next
 	}
+}
+
+// node runs node i (unless the request has failed) and records its
+// outputs or its error.
+func (r *request) node(ctx context.Context, i int) {
 	if ctx.Err() != nil {
 		return
 	}
+	n := r.p.g.nodes[i]
 	out, err := r.step(ctx, i)
 	switch {
 	case err == nil:
@@ -100,7 +113,7 @@ func (r *request) node(ctx context.Context, i int, fail func(error)) {
 	case n.soft:
 		r.p.log.Warn("soft pipeline step failed; its outputs are missing", "pipeline", r.p.name, "version", r.p.version, "step", n.name, "err", err)
 	default:
-		fail(err)
+		r.once.Do(func() { r.first = err; r.cancel(err) })
 	}
 }
 

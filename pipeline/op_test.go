@@ -120,7 +120,9 @@ func TestOpRunErrors(t *testing.T) {
 	}
 }
 
-func isInvalidInput(err error) bool { return strings.Contains(err.Error(), engine.ErrInvalidInput.Error()) }
+func isInvalidInput(err error) bool {
+	return strings.Contains(err.Error(), engine.ErrInvalidInput.Error())
+}
 
 func TestParse(t *testing.T) {
 	base := "inputs: [{name: x, datatype: FP32}]\n"
