@@ -10,7 +10,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/inferd/inferd/pipeline"
 	"github.com/inferd/inferd/repository"
 	"github.com/inferd/inferd/server"
 	"github.com/inferd/inferd/serving"
@@ -81,7 +80,6 @@ func New(cfg Config) (*App, error) {
 	}
 	a.Models = serving.New(append([]serving.Option{
 		serving.WithLogger(a.log), serving.WithRegisterer(a.Registry), serving.WithDrainTimeout(cfg.DrainTimeout),
-		serving.WithPipelines(pipeline.NewBuilder(a.Registry, a.log)),
 	}, cfg.Serving...)...)
 	a.Server = server.New(a.Models, append([]server.Option{
 		server.WithLogger(a.log), server.WithMetrics(a.Registry, a.Registry), server.WithDrainTimeout(cfg.DrainTimeout),

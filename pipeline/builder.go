@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -10,19 +9,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/inferd/inferd/engine"
-	"github.com/inferd/inferd/serving"
 )
 
-// Builder builds pipeline versions for the serving manager
-// (serving.WithPipelines): it parses pipeline.yaml, compiles it against
-// the models served, and measures every step.
+// Builder builds pipeline versions for the serving manager: it parses
+// pipeline.yaml, compiles it against the models served, and measures
+// every step.
 type Builder struct {
 	log     *slog.Logger
 	seconds *prometheus.HistogramVec
 	errors  *prometheus.CounterVec
 }
-
-var _ serving.PipelineBuilder = (*Builder)(nil)
 
 // NewBuilder returns a Builder whose step metrics are registered with r
 // (nil: not registered) and that logs to log (nil: slog.Default()):
@@ -55,8 +51,22 @@ type stepObserver struct {
 	errors  prometheus.Counter
 }
 
-// Build implements serving.PipelineBuilder.
-func (b *Builder) Build(_ context.Context, spec serving.PipelineSpec) (serving.PipelineRunner, error) {
+// Version is one pipeline version to build.
+type Version struct {
+	Name   string
+	Number int
+	// File names the spec in messages (digits-ensemble/1/pipeline.yaml);
+	// Data is its content.
+	File string
+	Data []byte
+	// Models resolves the models the steps name: when building, for their
+	// declarations; on each run, to acquire the version that runs.
+	Models Models
+}
+
+// Build parses and compiles a pipeline version. Errors name the file,
+// and the step and tensor at fault.
+func (b *Builder) Build(spec Version) (*Pipeline, error) {
 	s, err := Parse(spec.Data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.File, err)
@@ -65,8 +75,8 @@ func (b *Builder) Build(_ context.Context, spec serving.PipelineSpec) (serving.P
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.File, err)
 	}
-	p := &Pipeline{name: spec.Name, version: spec.Version, g: g, models: spec.Models, log: b.log}
-	version := strconv.Itoa(spec.Version)
+	p := &Pipeline{name: spec.Name, version: spec.Number, g: g, models: spec.Models, log: b.log}
+	version := strconv.Itoa(spec.Number)
 	for _, n := range g.nodes {
 		p.obs = append(p.obs, stepObserver{
 			seconds: b.seconds.WithLabelValues(spec.Name, version, n.name),
@@ -76,27 +86,26 @@ func (b *Builder) Build(_ context.Context, spec serving.PipelineSpec) (serving.P
 	return p, nil
 }
 
-// Check implements serving.PipelineRunner: every model step's model and
-// version still resolve to an AVAILABLE version whose declarations are
-// those the step was compiled against.
+// Check says whether every model step's model and version still resolve
+// to an AVAILABLE version whose declarations are those the step was
+// compiled against; the error names the step.
 func (p *Pipeline) Check() error {
 	for _, n := range p.g.nodes {
 		if n.op != nil {
 			continue
 		}
-		v, err := p.models.Resolve(n.model, n.version)
+		st, err := p.models.Resolve(n.model, n.version)
 		if err != nil {
 			return fmt.Errorf("step %q: model %q: %w", n.name, n.model, err)
 		}
-		st := v.Status()
-		if st.State != serving.StateAvailable {
-			return fmt.Errorf("step %q: model %q version %d is %s", n.name, n.model, v.Number, st.State)
+		if !st.Available {
+			return fmt.Errorf("step %q: model %q version %d is %s", n.name, n.model, st.Number, st.State)
 		}
 		if err := sameInfos(n.in, st.Inputs); err != nil {
-			return fmt.Errorf("step %q: model %q version %d: inputs changed: %w", n.name, n.model, v.Number, err)
+			return fmt.Errorf("step %q: model %q version %d: inputs changed: %w", n.name, n.model, st.Number, err)
 		}
 		if err := sameInfos(n.outs, st.Outputs); err != nil {
-			return fmt.Errorf("step %q: model %q version %d: outputs changed: %w", n.name, n.model, v.Number, err)
+			return fmt.Errorf("step %q: model %q version %d: outputs changed: %w", n.name, n.model, st.Number, err)
 		}
 	}
 	return nil
@@ -120,17 +129,16 @@ func sameInfos(was, now []engine.TensorInfo) error {
 	return nil
 }
 
-// ImageFeed implements serving.PipelineRunner: the first pipeline input
-// that a model step takes, as it is, for that model's image input.
-func (p *Pipeline) ImageFeed() (string, *serving.Version) {
+// ImageFeed names the first pipeline input that a model step takes, as
+// it is, for that model's image input, and the model and version of that
+// step, so that the pipeline can take images as that model does ("" when
+// there is none).
+func (p *Pipeline) ImageFeed() (input, model, version string) {
 	for _, n := range p.g.nodes {
-		if n.at == nil {
-			continue
-		}
-		img := n.at.Codec().ImageInput()
-		if r, ok := n.inputs[img]; ok && img != "" && r.step == "" {
-			return r.tensor, n.at
+		img := n.at.ImageInput
+		if r, ok := n.inputs[img]; ok && n.op == nil && img != "" && r.step == "" {
+			return r.tensor, n.model, n.version
 		}
 	}
-	return "", nil
+	return "", "", ""
 }

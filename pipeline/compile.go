@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/inferd/inferd/engine"
-	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -30,7 +29,7 @@ type node struct {
 	op             op
 	model, version string
 	in             []engine.TensorInfo
-	at             *serving.Version
+	at             Target
 }
 
 type condition struct {
@@ -56,7 +55,7 @@ type graph struct {
 
 // compile checks spec against the models as they are served and orders
 // its steps. Every error names the step and the tensor.
-func compile(spec *Spec, models serving.Models) (*graph, error) {
+func compile(spec *Spec, models Models) (*graph, error) {
 	g := &graph{}
 	for _, in := range spec.Inputs {
 		g.inputs = append(g.inputs, engine.TensorInfo{Name: in.Name, DType: in.DataType, Shape: in.Shape})
@@ -158,7 +157,7 @@ func order(steps []Step) ([]*node, error) {
 
 // typeStep resolves a step's inputs, checks them against what the step
 // takes, and declares its outputs.
-func (g *graph) typeStep(n *node, st Step, index map[string]int, models serving.Models) error {
+func (g *graph) typeStep(n *node, st Step, index map[string]int, models Models) error {
 	n.inputs = map[string]ref{}
 	in := map[string]engine.TensorInfo{}
 	for _, name := range sortedNames(st.Inputs) {
@@ -200,14 +199,16 @@ func (g *graph) typeStep(n *node, st Step, index map[string]int, models serving.
 
 // typeModel checks a model step's inputs against the version its model
 // and version resolve to now, and takes that version's outputs.
-func (n *node) typeModel(in map[string]engine.TensorInfo, models serving.Models) error {
-	v, err := models.Resolve(n.model, n.version)
+func (n *node) typeModel(in map[string]engine.TensorInfo, models Models) error {
+	st, err := models.Resolve(n.model, n.version)
 	if err != nil {
 		return fmt.Errorf("model %q: %w", n.model, err)
 	}
-	st := v.Status()
-	if st.State != serving.StateAvailable {
-		return fmt.Errorf("model %q version %d is %s", n.model, v.Number, st.State)
+	if st.Pipeline {
+		return fmt.Errorf("model %q is a pipeline; steps run models", n.model)
+	}
+	if !st.Available {
+		return fmt.Errorf("model %q version %d is %s", n.model, st.Number, st.State)
 	}
 	for _, want := range st.Inputs {
 		got, ok := in[want.Name]
@@ -223,7 +224,7 @@ func (n *node) typeModel(in map[string]engine.TensorInfo, models serving.Models)
 			return fmt.Errorf("input %q: model %q has no input %q (it has %s)", name, n.model, name, strings.Join(engine.InfoNames(st.Inputs), ", "))
 		}
 	}
-	n.in, n.outs, n.at = st.Inputs, st.Outputs, v
+	n.in, n.outs, n.at = st.Inputs, st.Outputs, st
 	return nil
 }
 

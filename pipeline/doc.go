@@ -4,8 +4,8 @@
 // repository entry like a model (config.yaml `platform: pipeline`, each
 // version folder holding a pipeline.yaml), so the serving package plans,
 // loads, labels, splits and retires its versions as it does a model's;
-// Builder is the serving.PipelineBuilder that turns a pipeline.yaml into
-// the version's runner.
+// Builder turns a version's pipeline.yaml into its runner; the serving
+// manager calls it through the Models interface, which it implements.
 //
 // Parse reads pipeline.yaml strictly. Compile checks the graph against
 // the models as they are served (unknown models, steps, operations and

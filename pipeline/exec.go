@@ -10,23 +10,22 @@ import (
 	"time"
 
 	"github.com/inferd/inferd/engine"
-	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/serving/runner"
 	"github.com/inferd/inferd/tensor"
 )
 
-// Pipeline is a compiled pipeline version: a runner.Runner (and a
-// serving.PipelineRunner) that runs each request through its steps.
+// Pipeline is a compiled pipeline version: a runner.Runner that runs each
+// request through its steps.
 type Pipeline struct {
 	name    string
 	version int
 	g       *graph
-	models  serving.Models
+	models  Models
 	log     *slog.Logger
 	obs     []stepObserver // by node
 }
 
-var _ serving.PipelineRunner = (*Pipeline)(nil)
+var _ runner.Runner = (*Pipeline)(nil)
 
 // Inputs implements runner.Runner.
 func (p *Pipeline) Inputs() []engine.TensorInfo { return p.g.inputs }
@@ -164,7 +163,7 @@ func (p *Pipeline) exec(ctx context.Context, n *node, in map[string]*tensor.Tens
 		}
 		return n.op.run(in)
 	}
-	v, err := p.models.Acquire(n.model, n.version, "")
+	v, err := p.models.Acquire(n.model, n.version)
 	if err != nil {
 		return nil, err
 	}

@@ -11,7 +11,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/inferd/inferd/engine"
-	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -34,7 +33,7 @@ type partialOp interface{ partial() }
 // labels op reads a model's labels).
 type opEnv struct {
 	args   *yaml.Node
-	models serving.Models
+	models Models
 }
 
 // decode decodes the op's args strictly into v (no args: v unchanged).

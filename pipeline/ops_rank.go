@@ -176,11 +176,11 @@ func newLabels(e opEnv) (op, error) {
 	case (len(o.Labels) == 0) == (o.Model == ""):
 		return nil, errors.New("args: exactly one of labels and model is required")
 	case o.Model != "":
-		v, err := e.models.Resolve(o.Model, "")
+		t, err := e.models.Resolve(o.Model, "")
 		if err != nil {
 			return nil, fmt.Errorf("args.model: %w", err)
 		}
-		if o.Labels = v.Config.Labels; len(o.Labels) == 0 {
+		if o.Labels = t.Labels; len(o.Labels) == 0 {
 			return nil, fmt.Errorf("args.model: model %q has no labels (postprocess.labels)", o.Model)
 		}
 	}

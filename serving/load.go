@@ -122,7 +122,7 @@ func (m *Manager) buildTimed(ctx context.Context, v *Version, info *Info) (*serv
 // sessions up and composes the version's runner.
 func (m *Manager) build(ctx context.Context, v *Version, info *Info) (*servable, error) {
 	if v.Config.IsPipeline() {
-		return m.buildPipeline(ctx, v, info)
+		return m.buildPipeline(v, info)
 	}
 	eng, err := engine.Get(info.Engine)
 	if err != nil {

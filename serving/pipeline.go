@@ -4,13 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io/fs"
 	"path"
 	"strings"
 
 	"github.com/inferd/inferd/model"
+	"github.com/inferd/inferd/pipeline"
 	"github.com/inferd/inferd/repository"
 	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/serving/runner"
@@ -20,54 +20,32 @@ import (
 // A pipeline (config.yaml `platform: pipeline`, versions holding
 // pipeline.yaml) is served like a model: it is planned, loaded, labelled,
 // split and retired by the same code. Only its build differs: the manager
-// hands the version's pipeline.yaml to a PipelineBuilder (package
-// pipeline, given by WithPipelines) and serves the runner it returns
-// behind the same checks, shadow and codec. This file is that hook.
+// hands the version's pipeline.yaml to package pipeline, which compiles it
+// against the models served (through pipelineModels) into a runner, and
+// serves that runner behind the same checks, shadow and codec.
 
-// PipelineBuilder builds the runner of a pipeline version. Package
-// pipeline implements it; serving knows nothing of the format.
-type PipelineBuilder interface {
-	Build(ctx context.Context, spec PipelineSpec) (PipelineRunner, error)
+// pipelineModels is the manager as package pipeline sees it.
+type pipelineModels struct{ m *Manager }
+
+// Resolve implements pipeline.Models.
+func (p pipelineModels) Resolve(name, ref string) (pipeline.Target, error) {
+	v, err := p.m.Resolve(name, ref)
+	if err != nil {
+		return pipeline.Target{}, err
+	}
+	st := v.Status()
+	t := pipeline.Target{Number: v.Number, State: string(st.State), Available: st.State == StateAvailable,
+		Pipeline: v.Config.IsPipeline(), Inputs: st.Inputs, Outputs: st.Outputs, ImageInput: v.Codec().ImageInput()}
+	if v.Config != nil {
+		t.Labels = v.Config.Labels
+	}
+	return t, nil
 }
 
-// PipelineSpec is one pipeline version to build.
-type PipelineSpec struct {
-	Name    string
-	Version int
-	// File names the spec in messages (digits-ensemble/1/pipeline.yaml);
-	// Data is its content.
-	File string
-	Data []byte
-	// Models resolves the models the steps name: when building, for their
-	// declarations; on each run, to acquire the version that runs.
-	Models Models
+// Acquire implements pipeline.Models.
+func (p pipelineModels) Acquire(name, ref string) (pipeline.Member, error) {
+	return p.m.Acquire(name, ref, "")
 }
-
-// Models is what a pipeline needs of the manager (*Manager implements
-// it): Resolve and Acquire, as for requests.
-type Models interface {
-	Resolve(name, ref string) (*Version, error)
-	Acquire(name, ref, key string) (*Version, error)
-}
-
-// PipelineRunner is a pipeline version's runner.
-type PipelineRunner interface {
-	runner.Runner
-	// Check says whether the versions the steps name still resolve to
-	// AVAILABLE versions that fit the graph. The manager calls it after
-	// each sync: while it fails, the pipeline version is FAILED with its
-	// error (a pinned version that went away fails only the pipelines
-	// pinning it).
-	Check() error
-	// ImageFeed names the pipeline input that feeds a model's image input
-	// as it is, and that model's version, so that a pipeline whose config
-	// has no preprocess section takes images as that model does ("" and
-	// nil when there is none).
-	ImageFeed() (input string, from *Version)
-}
-
-// WithPipelines lets the manager serve pipelines, built by b.
-func WithPipelines(b PipelineBuilder) Option { return func(m *Manager) { m.pipelines = b } }
 
 // Run runs tensors through the version's runner (input checks, shadow,
 // batching or timing, sessions) without the codec: what a pipeline step
@@ -82,11 +60,8 @@ func (v *Version) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (ma
 
 // buildPipeline builds a pipeline version: its pipeline.yaml through the
 // PipelineBuilder, then the checks, shadow and codec a model has.
-func (m *Manager) buildPipeline(ctx context.Context, v *Version, info *Info) (*servable, error) {
+func (m *Manager) buildPipeline(v *Version, info *Info) (*servable, error) {
 	info.Engine = model.PlatformPipeline
-	if m.pipelines == nil {
-		return nil, errors.New("platform pipeline: this server was built without pipeline support (serving.WithPipelines)")
-	}
 	fsys, err := m.source.FS(v.ModelName)
 	if err != nil {
 		return nil, err
@@ -98,11 +73,11 @@ func (m *Manager) buildPipeline(ctx context.Context, v *Version, info *Info) (*s
 	}
 	sum := sha256.Sum256(data)
 	info.SHA256, info.SizeBytes = hex.EncodeToString(sum[:]), int64(len(data))
-	r, err := m.pipelines.Build(ctx, PipelineSpec{Name: v.ModelName, Version: v.Number, File: name, Data: data, Models: m})
+	r, err := m.pipelines.Build(pipeline.Version{Name: v.ModelName, Number: v.Number, File: name, Data: data, Models: pipelineModels{m}})
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := pipelineConfig(v.Config, r)
+	cfg, err := m.pipelineConfig(v.Config, r)
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +90,7 @@ func (m *Manager) buildPipeline(ctx context.Context, v *Version, info *Info) (*s
 // pipelineConfig is the config a pipeline version's codec works from: its
 // own preprocess section completed from the pipeline's inputs, or else the
 // image preprocessing of the model its image input feeds.
-func pipelineConfig(cfg *model.Config, r PipelineRunner) (*model.Config, error) {
+func (m *Manager) pipelineConfig(cfg *model.Config, r *pipeline.Pipeline) (*model.Config, error) {
 	if cfg.Preprocess != nil && cfg.Preprocess.Image != nil {
 		img, err := checkImageInput(cfg.Preprocess.Image, r.Inputs())
 		if err != nil {
@@ -123,9 +98,13 @@ func pipelineConfig(cfg *model.Config, r PipelineRunner) (*model.Config, error) 
 		}
 		return withImage(cfg, img), nil
 	}
-	input, from := r.ImageFeed()
-	if from == nil {
+	input, name, ref := r.ImageFeed()
+	if input == "" {
 		return cfg, nil
+	}
+	from, err := m.Resolve(name, ref)
+	if err != nil {
+		return cfg, nil // the pipeline takes tensors only; Check will say why
 	}
 	from.mu.RLock()
 	d := from.data

@@ -10,6 +10,7 @@ import (
 	"github.com/inferd/inferd/batch"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/model"
+	"github.com/inferd/inferd/pipeline"
 	"github.com/inferd/inferd/repository"
 	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/serving/runner"
@@ -74,7 +75,7 @@ type servable struct {
 	// cfg is the config in effect, image preprocessing completed at load.
 	cfg *model.Config
 	// pipe is a pipeline version's runner (nil for a model).
-	pipe PipelineRunner
+	pipe *pipeline.Pipeline
 }
 
 // newVersion returns a version in state LOADING.
