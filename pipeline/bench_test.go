@@ -9,7 +9,10 @@ import (
 	"net/http"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/inferd/inferd/server/servertest"
 	"github.com/inferd/inferd/serving"
@@ -35,6 +38,27 @@ outputs:
 // a client calling both models (ensemble vs client-ensemble, which makes
 // two requests per operation).
 func BenchmarkPipeline(b *testing.B) {
+	for _, bc := range benchCases(b) {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					bc.op()
+				}
+			})
+		})
+	}
+}
+
+type benchCase struct {
+	name string
+	op   func()
+}
+
+// benchCases starts a server with the chain pipeline and returns the
+// operations BenchmarkPipeline compares: one v2 JSON request each, or two
+// for client-ensemble.
+func benchCases(b *testing.B) []benchCase {
 	in := servertest.Start(b, repo(b, map[string]string{"chain": chainSpec}))
 	body := v2Body(b)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxConnsPerHost: 128}}
@@ -50,24 +74,53 @@ func BenchmarkPipeline(b *testing.B) {
 		}
 		return out
 	}
-	for _, bc := range []struct {
-		name string
-		op   func()
-	}{
+	return []benchCase{
 		{"cnn-alone", func() { post("digits") }},
 		{"chain", func() { post("chain") }},
 		{"ensemble", func() { post("digits-ensemble") }},
 		{"client-ensemble", func() { clientEnsemble(b, post("digits"), post("digits-mlp")) }},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
-			b.RunParallel(func(pb *testing.PB) {
-				for pb.Next() {
-					bc.op()
-				}
-			})
+	}
+}
+
+// BenchmarkPipelineRatio measures BenchmarkPipeline's cases in turns of
+// 300ms each at 64 requests in flight, five rounds, so that a machine
+// shared with other work slows them alike, and reports the throughput
+// ratios: chain/cnn-alone (the pipeline's overhead) and
+// ensemble/client-ensemble (against chaining in the client). Run it with
+// -benchtime 1x.
+func BenchmarkPipelineRatio(b *testing.B) {
+	cases := benchCases(b)
+	for b.Loop() {
+		ops := make([]float64, len(cases))
+		for range 5 {
+			for i, c := range cases {
+				ops[i] += throughput(300*time.Millisecond, 64, c.op)
+			}
+		}
+		for i, c := range cases {
+			b.ReportMetric(ops[i]/5, c.name+"-req/s")
+		}
+		b.ReportMetric(ops[1]/ops[0], "chain/cnn")
+		b.ReportMetric(ops[2]/ops[3], "ensemble/client")
+	}
+}
+
+// throughput runs op from conc goroutines for d and returns the
+// operations per second.
+func throughput(d time.Duration, conc int, op func()) float64 {
+	var n atomic.Int64
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	for range conc {
+		wg.Go(func() {
+			for time.Now().Before(deadline) {
+				op()
+				n.Add(1)
+			}
 		})
 	}
+	wg.Wait()
+	return float64(n.Load()) / d.Seconds()
 }
 
 // v2Body is a v2 JSON request of one 8x8 image.
