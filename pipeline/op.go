@@ -65,6 +65,8 @@ var ops = map[string]func(opEnv) (op, error){
 	"crop_resize": newCropResize,
 	"ensemble":    newEnsemble,
 	"first":       func(opEnv) (op, error) { return firstOp{}, nil },
+	"softmax":     func(opEnv) (op, error) { return softmaxOp{}, nil },
+	"join":        newJoin,
 }
 
 func opNames() []string { return slices.Sorted(maps.Keys(ops)) }
