@@ -41,13 +41,16 @@ func (c *Config) validatePlatform() error {
 	default:
 		return fmt.Errorf("platform: %q is not supported (want onnx or pipeline)", c.Platform)
 	}
-	for key, set := range map[string]bool{
-		"engine": c.Engine != "", "threads": c.Threads != 0, "inter_op_threads": c.InterOpThreads != 0,
-		"batching": c.Batching != nil, "instances": c.Instances > 1, "warmup": c.Warmup != nil,
-		"inputs": len(c.Inputs) > 0, "outputs": len(c.Outputs) > 0,
+	for _, k := range []struct {
+		key string
+		set bool
+	}{
+		{"engine", c.Engine != ""}, {"threads", c.Threads != 0}, {"inter_op_threads", c.InterOpThreads != 0},
+		{"batching", c.Batching != nil}, {"instances", c.Instances > 1}, {"warmup", c.Warmup != nil},
+		{"inputs", len(c.Inputs) > 0}, {"outputs", len(c.Outputs) > 0},
 	} {
-		if set {
-			return fmt.Errorf("%s: does not apply to a pipeline (its steps' models have their own; inputs and outputs are declared in each version's %s)", key, PipelineFile)
+		if k.set {
+			return fmt.Errorf("%s: does not apply to a pipeline (its steps' models have their own; inputs and outputs are declared in each version's %s)", k.key, PipelineFile)
 		}
 	}
 	return nil

@@ -9,8 +9,9 @@ import (
 	"github.com/inferd/inferd/tensor"
 )
 
-// cropResize cuts image regions out and resizes them (bilinear) for the
-// next model: images FP32 [N, C, H, W], boxes FP32 [M, 4] as x1, y1, x2,
+// cropResize cuts image regions out and resizes them for the next model
+// (averaging the pixels each output pixel covers when the box shrinks,
+// bilinear when it grows): images FP32 [N, C, H, W], boxes FP32 [M, 4] as x1, y1, x2,
 // y2 in the images' pixels (x2, y2 excluded), and optionally image_index
 // INT64 [M], the image each box is in (default 0) → crops FP32
 // [M, C, Height, Width].
@@ -92,7 +93,11 @@ func (o cropResizeOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tens
 		for ch := range c {
 			p := src[(at*c+ch)*plane : (at*c+ch+1)*plane]
 			dst := out[(k*c+ch)*o.Height*o.Width : (k*c+ch+1)*o.Height*o.Width]
-			o.resample(dst, p, s[3], s[2], box)
+			if box[2]-box[0] >= float32(o.Width) && box[3]-box[1] >= float32(o.Height) {
+				o.area(dst, p, s[3], s[2], box)
+			} else {
+				o.resample(dst, p, s[3], s[2], box)
+			}
 		}
 	}
 	return map[string]*tensor.Tensor{"crops": tensor.MustFromSlice(out, m, c, o.Height, o.Width)}, nil
@@ -121,6 +126,30 @@ func (o cropResizeOp) resample(dst, p []float32, w, h int, box []float32) {
 			top := at(x0, y0)*(1-fx) + at(x0+1, y0)*fx
 			bot := at(x0, y0+1)*(1-fx) + at(x0+1, y0+1)*fx
 			dst[i*o.Width+j] = float32(top*(1-fy) + bot*fy)
+		}
+	}
+}
+
+// area fills dst (Height×Width) with the box of the plane p (w×h), each
+// output pixel the mean of the plane over the rectangle it covers
+// (fractions of pixels counted by their area; outside the plane counts as
+// 0). Only the part of the rectangle inside the plane is visited.
+func (o cropResizeOp) area(dst, p []float32, w, h int, box []float32) {
+	sx := float64(box[2]-box[0]) / float64(o.Width)
+	sy := float64(box[3]-box[1]) / float64(o.Height)
+	for i := range o.Height {
+		y0, y1 := float64(box[1])+float64(i)*sy, float64(box[1])+float64(i+1)*sy
+		for j := range o.Width {
+			x0, x1 := float64(box[0])+float64(j)*sx, float64(box[0])+float64(j+1)*sx
+			var sum float64
+			for y := max(0, int(math.Floor(y0))); y < min(h, int(math.Ceil(y1))); y++ {
+				cy := math.Min(y1, float64(y+1)) - math.Max(y0, float64(y))
+				for x := max(0, int(math.Floor(x0))); x < min(w, int(math.Ceil(x1))); x++ {
+					cx := math.Min(x1, float64(x+1)) - math.Max(x0, float64(x))
+					sum += float64(p[y*w+x]) * cx * cy
+				}
+			}
+			dst[i*o.Width+j] = float32(sum / (sx * sy))
 		}
 	}
 }
