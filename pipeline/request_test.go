@@ -138,3 +138,18 @@ func TestSwitch(t *testing.T) {
 		t.Errorf("branches taken (cnn: true): %v; the images should take both", branches)
 	}
 }
+
+// TestStepTimeout: a step over its timeout fails the request with the
+// step named, as a timeout (504 over HTTP, DeadlineExceeded over gRPC).
+func TestStepTimeout(t *testing.T) {
+	spec := strings.Replace(cnnOnly(""), `inputs: {input: pipeline.inputs.input}}`, `timeout: 1ns, inputs: {input: pipeline.inputs.input}}`, 1)
+	in := servertest.Start(t, repo(t, map[string]string{"hasty": spec}))
+	for proto, c := range clients(t, in) {
+		_, err := infer(context.Background(), c, "hasty", client.Input{Name: "input", Tensor: digitsBatch(1)})
+		var ce *client.Error
+		if !errors.As(err, &ce) || (ce.HTTPStatus != http.StatusGatewayTimeout && ce.Code != codes.DeadlineExceeded) ||
+			!strings.Contains(ce.Message, `pipeline "hasty" step "cnn": timed out after 1ns`) {
+			t.Errorf("%s: %v, want a timeout naming step cnn", proto, err)
+		}
+	}
+}
