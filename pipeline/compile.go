@@ -254,7 +254,7 @@ func fits(got, want engine.TensorInfo) error {
 	if got.DType != want.DType {
 		return fmt.Errorf("%s is fed %v but takes %v", want.Name, got.DType, want.DType)
 	}
-	if got.Shape != nil && want.Shape != nil && !compatible(got.Shape, want.Shape) {
+	if got.Shape != nil && want.Shape != nil && !engine.ShapesCompatible(got.Shape, want.Shape) {
 		return fmt.Errorf("%s is fed shape %v but takes %v", want.Name, got.Shape, want.Shape)
 	}
 	return nil

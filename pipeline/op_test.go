@@ -87,7 +87,7 @@ func TestOps(t *testing.T) {
 			}
 			for _, d := range outs {
 				g, w := got[d.Name], c.want[d.Name]
-				if w == nil || g.DType() != d.DType || !compatible(g.Shape(), d.Shape) {
+				if w == nil || g.DType() != d.DType || !engine.ShapesCompatible(g.Shape(), d.Shape) {
 					t.Fatalf("%s: got %v, declared %v", d.Name, g, d)
 				}
 				if !reflect.DeepEqual(g.Shape(), w.Shape()) || !reflect.DeepEqual(g.Data(), w.Data()) {

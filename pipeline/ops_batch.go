@@ -51,7 +51,7 @@ func sameKind(in map[string]engine.TensorInfo) (engine.TensorInfo, error) {
 		if t.DType != first.DType {
 			return first, fmt.Errorf("input %q is %v but input %q is %v", n, t.DType, names[0], first.DType)
 		}
-		if first.Shape != nil && t.Shape != nil && (len(t.Shape) != len(first.Shape) || len(t.Shape) > 0 && !compatible(t.Shape[1:], first.Shape[1:])) {
+		if first.Shape != nil && t.Shape != nil && (len(t.Shape) != len(first.Shape) || len(t.Shape) > 0 && !engine.ShapesCompatible(t.Shape[1:], first.Shape[1:])) {
 			return first, fmt.Errorf("input %q has shape %v but input %q has %v", n, t.Shape, names[0], first.Shape)
 		}
 	}
@@ -186,18 +186,4 @@ func (firstOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInfo, er
 func (firstOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
 	names := sortedNames(in)
 	return map[string]*tensor.Tensor{"output": in[names[0]]}, nil
-}
-
-// compatible reports whether two shapes can describe the same tensors:
-// same rank, equal where both are fixed.
-func compatible(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] >= 0 && b[i] >= 0 && a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }

@@ -3,10 +3,10 @@ package pipeline
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 
 	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -65,7 +65,7 @@ func (o ensembleOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInf
 		return []engine.TensorInfo{info("output", tensor.Float32, n, c)}, nil
 	}
 	for name, t := range in {
-		if first.Shape != nil && t.Shape != nil && !compatible(t.Shape, first.Shape) {
+		if first.Shape != nil && t.Shape != nil && !engine.ShapesCompatible(t.Shape, first.Shape) {
 			return nil, fmt.Errorf("input %q has shape %v, others %v: mean needs one shape", name, t.Shape, first.Shape)
 		}
 	}
@@ -115,7 +115,7 @@ func (o ensembleOp) mean(xs [][]float32, n, c int) *tensor.Tensor {
 				row[j] = float64(x[i*c+j])
 			}
 			if o.Softmax {
-				softmax(row)
+				row = codec.Softmax(row)
 			}
 			for j, v := range row {
 				sum[i*c+j] += v
@@ -127,22 +127,6 @@ func (o ensembleOp) mean(xs [][]float32, n, c int) *tensor.Tensor {
 		out[i] = float32(v / float64(len(xs)))
 	}
 	return tensor.MustFromSlice(out, n, c)
-}
-
-// softmax replaces x by its softmax, computed stably.
-func softmax(x []float64) {
-	m := math.Inf(-1)
-	for _, v := range x {
-		m = max(m, v)
-	}
-	var s float64
-	for i, v := range x {
-		x[i] = math.Exp(v - m)
-		s += x[i]
-	}
-	for i := range x {
-		x[i] /= s
-	}
 }
 
 func vote(xs [][]float32, n, c int) *tensor.Tensor {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -32,8 +33,7 @@ func (softmaxOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, e
 		for j := range c {
 			row[j] = float64(x[i*c+j])
 		}
-		softmax(row)
-		for j, v := range row {
+		for j, v := range codec.Softmax(row) {
 			out[i*c+j] = float32(v)
 		}
 	}

@@ -325,7 +325,7 @@ func reconcile(key string, declared []model.TensorSpec, actual []engine.TensorIn
 		shape := d.Shape
 		if shape == nil {
 			shape = a.Shape
-		} else if a.Shape != nil && !compatible(d.Shape, a.Shape) {
+		} else if a.Shape != nil && !engine.ShapesCompatible(d.Shape, a.Shape) {
 			return nil, fmt.Errorf("%s[%d]: %q has shape %v in config.yaml but %v in the model", key, i, d.Name, d.Shape, a.Shape)
 		}
 		out = append(out, engine.TensorInfo{Name: d.Name, DType: d.DataType, Shape: shape})
@@ -337,20 +337,6 @@ func reconcile(key string, declared []model.TensorSpec, actual []engine.TensorIn
 		}
 	}
 	return out, nil
-}
-
-// compatible reports whether two declared shapes can describe the same
-// tensors: same rank, equal where both are fixed.
-func compatible(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] >= 0 && b[i] >= 0 && a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // checkImageInput completes the image preprocessing from the effective
