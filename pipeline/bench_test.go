@@ -74,33 +74,48 @@ func benchCases(b *testing.B) []benchCase {
 		}
 		return out
 	}
+	x := digitsBatch(1)
+	direct := func(model string) {
+		v, err := in.Models.Acquire(model, "", "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer v.Release()
+		if _, err := v.Infer(context.Background(), &serving.Request{Inputs: map[string]*tensor.Tensor{"input": x}}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	return []benchCase{
 		{"cnn-alone", func() { post("digits") }},
 		{"chain", func() { post("chain") }},
 		{"ensemble", func() { post("digits-ensemble") }},
 		{"client-ensemble", func() { clientEnsemble(b, post("digits"), post("digits-mlp")) }},
+		{"cnn-alone-inprocess", func() { direct("digits") }},
+		{"chain-inprocess", func() { direct("chain") }},
 	}
 }
 
 // BenchmarkPipelineRatio measures BenchmarkPipeline's cases in turns of
-// 300ms each at 64 requests in flight, five rounds, so that a machine
+// 300ms each at 64 requests in flight, eight rounds, so that a machine
 // shared with other work slows them alike, and reports the throughput
-// ratios: chain/cnn-alone (the pipeline's overhead) and
-// ensemble/client-ensemble (against chaining in the client). Run it with
-// -benchtime 1x.
+// ratios: chain/cnn-alone over HTTP and in process (Version.Infer, the
+// pipeline's own overhead), and ensemble/client-ensemble (against
+// chaining in the client). Run it with -benchtime 1x.
 func BenchmarkPipelineRatio(b *testing.B) {
 	cases := benchCases(b)
+	const rounds = 8
 	for b.Loop() {
 		ops := make([]float64, len(cases))
-		for range 5 {
+		for range rounds {
 			for i, c := range cases {
 				ops[i] += throughput(300*time.Millisecond, 64, c.op)
 			}
 		}
 		for i, c := range cases {
-			b.ReportMetric(ops[i]/5, c.name+"-req/s")
+			b.ReportMetric(ops[i]/rounds, c.name+"-req/s")
 		}
 		b.ReportMetric(ops[1]/ops[0], "chain/cnn")
+		b.ReportMetric(ops[5]/ops[4], "chain/cnn-inprocess")
 		b.ReportMetric(ops[2]/ops[3], "ensemble/client")
 	}
 }
