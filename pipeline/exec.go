@@ -146,8 +146,11 @@ func (r *request) step(ctx context.Context, i int) (map[string]*tensor.Tensor, e
 		runner.RecordStep(ctx, runner.StepTiming{Name: n.name, Duration: d})
 		return out, nil
 	}
-	obs.errors.Inc()
 	runner.RecordStep(ctx, runner.StepTiming{Name: n.name, Missing: true})
+	if context.Cause(ctx) != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded) && ctx.Err() != nil {
+		return nil, ctx.Err() // cancelled by another step's failure or the client: not this step's error
+	}
+	obs.errors.Inc()
 	if n.timeout > 0 && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 		err = fmt.Errorf("timed out after %v: %w", n.timeout, err)
 	}
@@ -161,7 +164,7 @@ func (p *Pipeline) exec(ctx context.Context, n *node, in map[string]*tensor.Tens
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		return n.op.run(in)
+		return runOp(n.op, in)
 	}
 	v, err := p.models.Acquire(n.model, n.version)
 	if err != nil {
@@ -169,6 +172,17 @@ func (p *Pipeline) exec(ctx context.Context, n *node, in map[string]*tensor.Tens
 	}
 	defer v.Release()
 	return v.Run(ctx, in)
+}
+
+// runOp runs a built-in step, turning a panic (a tensor that is not what
+// its declaration said) into an error.
+func runOp(o op, in map[string]*tensor.Tensor) (out map[string]*tensor.Tensor, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("%w: %v", engine.ErrInvalidInput, r)
+		}
+	}()
+	return o.run(in)
 }
 
 // value is the tensor r names, or nil when it is missing.

@@ -53,6 +53,19 @@ func (e opEnv) decode(v any) error {
 	return nil
 }
 
+// maxOutputElements bounds the output of the steps that can make more
+// elements than they are given (gather with repeated indices, crop_resize):
+// 2^26 elements, 256 MiB of FP32.
+const maxOutputElements = 1 << 26
+
+// checkOutputSize refuses an output of n elements over maxOutputElements.
+func checkOutputSize(what string, n int64) error {
+	if n > maxOutputElements {
+		return fmt.Errorf("%w: %s would make %d elements, more than the limit of %d", engine.ErrInvalidInput, what, n, maxOutputElements)
+	}
+	return nil
+}
+
 // ops are the built-in operations by name.
 var ops = map[string]func(opEnv) (op, error){
 	"argmax":      newArgmax,

@@ -108,6 +108,8 @@ func TestOpRunErrors(t *testing.T) {
 		{"labels out of range", "labels", "labels: [a]", map[string]*tensor.Tensor{"index": i64(3)}, "class 3 has no label"},
 		{"empty box", "crop_resize", "{width: 1, height: 1}", map[string]*tensor.Tensor{"images": f32([]int{1, 1, 1, 1}, 0), "boxes": f32([]int{1, 4}, 1, 1, 1, 2)}, "box 0"},
 		{"box in a missing image", "crop_resize", "{width: 1, height: 1}", map[string]*tensor.Tensor{"images": f32([]int{1, 1, 1, 1}, 0), "boxes": f32([]int{1, 4}, 0, 0, 1, 1), "image_index": i64(4)}, "image 4 of 1"},
+		{"gather over the output limit", "gather", "", map[string]*tensor.Tensor{"x": tensor.New(tensor.Float32, 1, 1<<16), "indices": tensor.New(tensor.Int64, 1025)}, "more than the limit"},
+		{"crop_resize over the output limit", "crop_resize", "{width: 4096, height: 4096}", map[string]*tensor.Tensor{"images": f32([]int{1, 1, 1, 1}, 0), "boxes": tensor.MustFromSlice(make([]float32, 5*4), 5, 4)}, "more than the limit"},
 		{"split rows", "split", "sizes: [1, 1]", map[string]*tensor.Tensor{"x": f32([]int{3}, 0, 1, 2)}, "add up to 2"},
 	}
 	for _, c := range cases {

@@ -144,6 +144,9 @@ func gatherRows(t *tensor.Tensor, idx []int64) (*tensor.Tensor, error) {
 		return nil, fmt.Errorf("%w: cannot pick rows of a scalar", engine.ErrInvalidInput)
 	}
 	n := t.Shape()[0]
+	if err := checkOutputSize("picking rows", int64(len(idx))*int64(tensor.NumElements(t.Shape()[1:]))); err != nil {
+		return nil, err
+	}
 	rows := make([]*tensor.Tensor, 0, len(idx))
 	views, err := tensor.Split(t, ones(n))
 	if err != nil {

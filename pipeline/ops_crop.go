@@ -76,6 +76,9 @@ func (o cropResizeOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tens
 	s := img.Shape()
 	n, c := s[0], s[1]
 	plane := s[2] * s[3]
+	if err := checkOutputSize("crop_resize", int64(m)*int64(c)*int64(o.Height)*int64(o.Width)); err != nil {
+		return nil, err
+	}
 	src := tensor.Data[float32](img)
 	out := make([]float32, m*c*o.Height*o.Width)
 	for k := range m {
