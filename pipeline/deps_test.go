@@ -70,6 +70,9 @@ func TestReferencedVersionGoesAway(t *testing.T) {
 	if !strings.Contains(body, `"state":"FAILED"`) || !strings.Contains(body, `step \"cnn\": model \"digits\"`) {
 		t.Fatalf("pinned after version 1 left: %s", body)
 	}
+	if m := get(t, in.URL+"/metrics"); !strings.Contains(m, `inferd_model_state{model="pinned",state="FAILED",version="1"} 1`) {
+		t.Error(`inferd_model_state does not show pinned version 1 FAILED`)
+	}
 	want, err := infer(ctx, cs["http"], "digits", x)
 	if err != nil {
 		t.Fatal(err)

@@ -135,7 +135,11 @@ func (m *Manager) checkPipelines() {
 				continue
 			}
 			err := d.pipe.Check()
-			if v.setDepErr(err) && err != nil {
+			if !v.setDepErr(err) {
+				continue
+			}
+			m.metrics.publish(mod, mod) // the state gauges follow
+			if err != nil {
 				m.log.Error("pipeline version cannot serve: a model it names changed", "pipeline", v.ModelName, "version", v.Number, "err", err)
 			}
 		}
