@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"math"
@@ -171,4 +172,29 @@ func get(t testing.TB, url string) string {
 		t.Fatal(err)
 	}
 	return string(body)
+}
+
+// TestOwnPreprocess: a pipeline whose config.yaml has its own image
+// preprocessing and postprocessing answers the seed image route with it.
+func TestOwnPreprocess(t *testing.T) {
+	dir := repo(t, nil)
+	writePipeline(t, dir, "own", `platform: pipeline
+preprocess:
+  image: {color: gray, resize: {width: 8, height: 8, filter: area}, layout: NCHW}
+postprocess: {output: logits, softmax: true, top_k: 1}
+`, cnnOnly(""))
+	in := servertest.Start(t, dir)
+	img, err := os.ReadFile(filepath.Join("..", "examples", "digits", "images", "3_0.png"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.Post(in.URL+"/models/own", "image/png", bytes.NewReader(img))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"predictions":[{"label":"3","index":3,`) {
+		t.Fatalf("%d %s, want 200 ranking 3 first (one class)", res.StatusCode, body)
+	}
 }
