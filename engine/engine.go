@@ -189,6 +189,21 @@ func CheckInputs(want []TensorInfo, inputs map[string]*tensor.Tensor) error {
 	return nil
 }
 
+// ShapesCompatible reports whether two declared shapes can describe the
+// same tensors: the same rank, and equal dimensions where both are fixed
+// (-1 is variable).
+func ShapesCompatible(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] >= 0 && b[i] >= 0 && a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
 // ShapeMatches reports whether a concrete shape fits a declared one, where -1
 // in the declared shape matches any size.
 func ShapeMatches(declared, shape []int) bool {

@@ -40,13 +40,17 @@ func TestBuildExampleImage(t *testing.T) {
 			}
 		}
 		want := map[string]string{
-			AnnotationModels:                 "digits:1,digits-mlp:1",
+			AnnotationModels:                 "digits:1,digits-ensemble:1,digits-mlp:1,read-number:1,read-number-detector:1",
 			AnnotationCreated:                "1970-01-01T00:00:00Z",
 			AnnotationVersion:                "dev",
 			AnnotationTitle:                  "inferd",
 			AnnotationRepository:             "/models",
 			ModelAnnotation("digits", 1):     sha256File(t, filepath.Join(exampleRepo, "digits", "1", "model.onnx")),
 			ModelAnnotation("digits-mlp", 1): sha256File(t, filepath.Join(exampleRepo, "digits-mlp", "1", "model.onnx")),
+			// a pipeline's version file is its pipeline.yaml
+			ModelAnnotation("digits-ensemble", 1):      sha256File(t, filepath.Join(exampleRepo, "digits-ensemble", "1", "pipeline.yaml")),
+			ModelAnnotation("read-number", 1):          sha256File(t, filepath.Join(exampleRepo, "read-number", "1", "pipeline.yaml")),
+			ModelAnnotation("read-number-detector", 1): sha256File(t, filepath.Join(exampleRepo, "read-number-detector", "1", "model.onnx")),
 		}
 		for k, v := range want {
 			if m.Annotations[k] != v {
@@ -90,7 +94,7 @@ func TestBuildExampleImage(t *testing.T) {
 				t.Errorf("label %s = %q, want the annotation %q", k, c.Labels[k], v)
 			}
 		}
-		if len(cf.History) != 4 || !strings.Contains(cf.History[2].CreatedBy, "COPY model digits versions 1 /models/digits") {
+		if len(cf.History) != 7 || !strings.Contains(cf.History[2].CreatedBy, "COPY model digits versions 1 /models/digits") {
 			t.Errorf("history %+v", cf.History)
 		}
 	})
@@ -100,15 +104,18 @@ func TestBuildExampleImage(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(ls) != 4 {
-			t.Fatalf("%d layers, want base, binary, digits, digits-mlp", len(ls))
+		if len(ls) != 7 {
+			t.Fatalf("%d layers, want base, binary, digits, digits-ensemble, digits-mlp, read-number, read-number-detector", len(ls))
 		}
 		binData, _ := os.ReadFile(bin)
 		wantLayers := []map[string]string{
 			{"etc/": "d755", "etc/group": "-644", "etc/passwd": "-644", "home/": "d755", "home/nonroot/": "d700 65532", "models/": "d755", "tmp/": "d1777"},
 			{"usr/": "d755", "usr/local/": "d755", "usr/local/bin/": "d755", "usr/local/bin/inferd": "-755"},
 			{"models/": "d755", "models/digits/": "d755", "models/digits/1/": "d755", "models/digits/1/model.onnx": "-644", "models/digits/config.yaml": "-644", "models/digits/labels.txt": "-644"},
+			{"models/": "d755", "models/digits-ensemble/": "d755", "models/digits-ensemble/1/": "d755", "models/digits-ensemble/1/pipeline.yaml": "-644", "models/digits-ensemble/config.yaml": "-644", "models/digits-ensemble/labels.txt": "-644"},
 			{"models/": "d755", "models/digits-mlp/": "d755", "models/digits-mlp/1/": "d755", "models/digits-mlp/1/model.onnx": "-644", "models/digits-mlp/config.yaml": "-644", "models/digits-mlp/labels.txt": "-644"},
+			{"models/": "d755", "models/read-number/": "d755", "models/read-number/1/": "d755", "models/read-number/1/pipeline.yaml": "-644", "models/read-number/config.yaml": "-644"},
+			{"models/": "d755", "models/read-number-detector/": "d755", "models/read-number-detector/1/": "d755", "models/read-number-detector/1/model.onnx": "-644", "models/read-number-detector/config.yaml": "-644"},
 		}
 		for i, l := range ls {
 			files := layerFiles(t, l)

@@ -158,7 +158,7 @@ func TestPush(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Annotations[AnnotationModels] != "digits:1,digits-mlp:1" {
+	if m.Annotations[AnnotationModels] != "digits:1,digits-ensemble:1,digits-mlp:1,read-number:1,read-number-detector:1" {
 		t.Errorf("pulled annotations %v", m.Annotations)
 	}
 

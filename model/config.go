@@ -29,7 +29,8 @@ type Config struct {
 	// Name, when set, must equal the model's directory name.
 	Name        string `yaml:"name" json:"name,omitempty"`
 	Description string `yaml:"description" json:"description,omitempty"`
-	// Platform is the model format; only "onnx" (the default) for now.
+	// Platform is what the versions hold: "onnx" (the default, model.onnx)
+	// or "pipeline" (pipeline.yaml, a graph of steps over other models).
 	Platform string `yaml:"platform" json:"platform,omitempty"`
 	// Engine selects the runtime: "native" (default) or "ort".
 	Engine string `yaml:"engine" json:"engine,omitempty"`
@@ -226,8 +227,8 @@ func (c *Config) setDefaults() {
 }
 
 func (c *Config) validate() error {
-	if c.Platform != "onnx" {
-		return fmt.Errorf("platform: %q is not supported (want onnx)", c.Platform)
+	if err := c.validatePlatform(); err != nil {
+		return err
 	}
 	if c.Threads < 0 {
 		return fmt.Errorf("threads: must not be negative, got %d", c.Threads)

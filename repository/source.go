@@ -203,11 +203,12 @@ func (r fsRepo) read(name string) Entry {
 		if err != nil || n <= 0 || strconv.Itoa(n) != d.Name() || !isDirFS(r.fsys, name, d) {
 			continue // not a version directory (versions are 1, 2, ...)
 		}
-		v := VersionEntry{Number: n, File: d.Name() + "/" + ModelFile}
+		file := e.Config.VersionFile() // pipeline.yaml for a pipeline
+		v := VersionEntry{Number: n, File: d.Name() + "/" + file}
 		if st, err := fs.Stat(r.fsys, name+"/"+v.File); err != nil {
-			v.Err = fmt.Errorf("version %d has no %s: %w", n, ModelFile, r.rebase(".", err))
+			v.Err = fmt.Errorf("version %d has no %s: %w", n, file, r.rebase(".", err))
 		} else if !st.Mode().IsRegular() {
-			v.Err = fmt.Errorf("version %d: %s is not a regular file", n, ModelFile)
+			v.Err = fmt.Errorf("version %d: %s is not a regular file", n, file)
 		} else {
 			v.Size, v.ModTime, v.FileID = st.Size(), st.ModTime(), fileID(st)
 		}

@@ -55,7 +55,7 @@ step "export guides (docs/export.md): PyTorch and scikit-learn exported, served,
 bash scripts/export-check.sh --inferd "$bin/inferd"
 
 # Packages with concurrency run under the race detector (needs cgo and gcc).
-race_pkgs=(./app/... ./batch/... ./repository/... ./serving/... ./server/... ./api/... ./loadgen/... ./bench/... ./engine/native/... ./internal/cli/... ./cmd/...)
+race_pkgs=(./app/... ./batch/... ./repository/... ./serving/... ./pipeline/... ./server/... ./api/... ./loadgen/... ./bench/... ./engine/native/... ./internal/cli/... ./cmd/...)
 step "go test -race ${race_pkgs[*]}"
 go test -race -count=1 "${race_pkgs[@]}"
 

@@ -28,7 +28,8 @@ func TestHealthAndListing(t *testing.T) {
 		}
 	}
 	get(t, s.url+"/models").json(t, &list)
-	if len(list.Models) != 2 || list.Models[0].Name != "digits" || list.Models[1].Name != "digits-mlp" {
+	if len(list.Models) != 5 || list.Models[0].Name != "digits" || list.Models[1].Name != "digits-ensemble" || list.Models[2].Name != "digits-mlp" ||
+		list.Models[3].Name != "read-number" || list.Models[4].Name != "read-number-detector" {
 		t.Fatalf("/models = %+v", list)
 	}
 	for _, m := range list.Models {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"sort"
+
+	"github.com/inferd/inferd/repository"
 )
 
 // IndexEntry describes one model of the repository for the explicit
@@ -74,6 +76,10 @@ func (m *Manager) LoadModel(ctx context.Context, name string) error {
 	old, _ := m.Model(name)
 	if old != nil && old.Unloaded {
 		old = nil
+	}
+	if e.Config.IsPipeline() {
+		m.checkPipelines()
+		e = withModelsID([]repository.Entry{e}, m.modelsID())[0]
 	}
 	m.syncModel(ctx, e, old)
 	mod, _ := m.Model(name)

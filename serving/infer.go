@@ -138,7 +138,8 @@ func (s *servable) checkOutputs(reqs []OutputRequest) error {
 // output in the model's order, with classification applied.
 func (s *servable) selectOutputs(outs map[string]*tensor.Tensor, req *Request) ([]Output, error) {
 	reqs := req.Outputs
-	if len(reqs) == 0 {
+	all := len(reqs) == 0
+	if all {
 		for _, d := range s.codec.Outputs() {
 			reqs = append(reqs, OutputRequest{Name: d.Name, Binary: req.BinaryOutputs})
 		}
@@ -146,7 +147,12 @@ func (s *servable) selectOutputs(outs map[string]*tensor.Tensor, req *Request) (
 	res := make([]Output, 0, len(reqs))
 	for _, r := range reqs {
 		t, ok := outs[r.Name]
-		if !ok {
+		switch {
+		case !ok && s.pipe != nil && all:
+			continue // a pipeline output whose step was skipped or failed softly
+		case !ok && s.pipe != nil:
+			return nil, fmt.Errorf("%w: output %q of pipeline %q is missing: its step was skipped or failed softly", ErrUnavailable, r.Name, s.model)
+		case !ok:
 			return nil, fmt.Errorf("model %q produced no output %q", s.model, r.Name)
 		}
 		if r.Classes > 0 {

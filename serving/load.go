@@ -146,6 +146,9 @@ func (m *Manager) buildTimed(ctx context.Context, v *Version, info *Info) (*serv
 // number of sessions, checks config.yaml against the model, warms the
 // sessions up and composes the version's runner.
 func (m *Manager) build(ctx context.Context, v *Version, info *Info) (*servable, error) {
+	if v.Config.IsPipeline() {
+		return m.buildPipeline(v, info)
+	}
 	eng, err := engine.Get(info.Engine)
 	if err != nil {
 		return nil, err
@@ -224,7 +227,8 @@ func (m *Manager) prepare(ctx context.Context, fsys fs.FS, v *Version, file stri
 	if err != nil {
 		return nil, fmt.Errorf("config.yaml does not match %s: %w", file, err)
 	}
-	c := codec.New(v.ModelName, withImage(cfg, img), inputs, outputs)
+	effective := withImage(cfg, img)
+	c := codec.New(v.ModelName, effective, inputs, outputs)
 	if w := cfg.Warmup; w != nil {
 		feed, err := warmupInputs(fsys, c, w)
 		if err != nil {
@@ -236,7 +240,11 @@ func (m *Manager) prepare(ctx context.Context, fsys fs.FS, v *Version, file stri
 			}
 		}
 	}
-	return m.compose(v, c, sessions)
+	s, err := m.compose(v, c, sessions)
+	if s != nil {
+		s.cfg = effective
+	}
+	return s, err
 }
 
 // compose builds the version's runner: input checks, then the shadow (if
@@ -343,7 +351,7 @@ func reconcile(key string, declared []model.TensorSpec, actual []engine.TensorIn
 		shape := d.Shape
 		if shape == nil {
 			shape = a.Shape
-		} else if a.Shape != nil && !compatible(d.Shape, a.Shape) {
+		} else if a.Shape != nil && !engine.ShapesCompatible(d.Shape, a.Shape) {
 			return nil, fmt.Errorf("%s[%d]: %q has shape %v in config.yaml but %v in the model", key, i, d.Name, d.Shape, a.Shape)
 		}
 		out = append(out, engine.TensorInfo{Name: d.Name, DType: d.DataType, Shape: shape})
@@ -355,20 +363,6 @@ func reconcile(key string, declared []model.TensorSpec, actual []engine.TensorIn
 		}
 	}
 	return out, nil
-}
-
-// compatible reports whether two declared shapes can describe the same
-// tensors: same rank, equal where both are fixed.
-func compatible(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] >= 0 && b[i] >= 0 && a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // checkImageInput completes the image preprocessing from the effective
@@ -391,5 +385,7 @@ func (s *servable) close() {
 	if s.batch != nil {
 		s.batch.Close()
 	}
-	_, _ = s.pool.Close()
+	if s.pool != nil {
+		_, _ = s.pool.Close()
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/inferd/inferd/model"
+	"github.com/inferd/inferd/pipeline"
 	"github.com/inferd/inferd/repository"
 )
 
@@ -59,6 +60,9 @@ type Manager struct {
 	kick     chan struct{} // asks the watch loop for a sync
 	retiring sync.WaitGroup
 	shadows  *shadower
+	// pipelines builds pipeline versions; see pipeline.go.
+	pipelines  *pipeline.Builder
+	registerer prometheus.Registerer
 }
 
 // Option configures a Manager.
@@ -69,7 +73,7 @@ func WithLogger(l *slog.Logger) Option { return func(m *Manager) { m.log = l } }
 
 // WithRegisterer registers the manager's metrics with r.
 func WithRegisterer(r prometheus.Registerer) Option {
-	return func(m *Manager) { m.metrics = newMetrics(r) }
+	return func(m *Manager) { m.metrics, m.registerer = newMetrics(r), r }
 }
 
 // WithDefaultEngine sets the engine for models whose config names none.
@@ -115,6 +119,7 @@ func New(opts ...Option) *Manager {
 		m.metrics = newMetrics(nil)
 	}
 	m.shadows = newShadower(m)
+	m.pipelines = pipeline.NewBuilder(m.registerer, m.log)
 	return m
 }
 

@@ -39,12 +39,33 @@ func (m *Manager) Sync(ctx context.Context) error {
 		return err
 	}
 	seen := map[string]bool{}
+	// Models first, then the pipelines, which build against them.
+	models, pipelines := splitPipelines(entries)
+	if err := m.syncEntries(ctx, models, seen); err != nil {
+		return err
+	}
+	m.checkPipelines()
+	if err := m.syncEntries(ctx, withModelsID(pipelines, m.modelsID()), seen); err != nil {
+		return err
+	}
+	for _, mod := range m.Models() {
+		if !seen[mod.Name] {
+			m.log.Info("model removed from the repository: unloading it", "model", mod.Name)
+			m.removeModel(mod.Name)
+		}
+	}
+	return nil
+}
+
+// syncEntries reconciles entries, up to parallelLoads at once, and marks
+// them seen.
+func (m *Manager) syncEntries(ctx context.Context, entries []repository.Entry, seen map[string]bool) error {
 	var wg sync.WaitGroup
+	defer wg.Wait()
 	slots := make(chan struct{}, parallelLoads)
 	for _, e := range entries {
 		seen[e.Name] = true
 		if err := ctx.Err(); err != nil {
-			wg.Wait()
 			return err
 		}
 		old, _ := m.Model(e.Name)
@@ -57,13 +78,6 @@ func (m *Manager) Sync(ctx context.Context) error {
 			defer func() { <-slots }()
 			m.syncModel(ctx, e, old)
 		})
-	}
-	wg.Wait()
-	for _, mod := range m.Models() {
-		if !seen[mod.Name] {
-			m.log.Info("model removed from the repository: unloading it", "model", mod.Name)
-			m.removeModel(mod.Name)
-		}
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/inferd/inferd/batch"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/model"
+	"github.com/inferd/inferd/pipeline"
 	"github.com/inferd/inferd/repository"
 	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/serving/runner"
@@ -48,6 +49,10 @@ type Version struct {
 	// this version kept serving: it is not retried until the file or the
 	// config changes again.
 	reloadFailed string
+	// depErr, for a loaded pipeline version, says why the models its
+	// steps name no longer fit (see checkPipelines): it is FAILED while
+	// set.
+	depErr error
 
 	// refs counts requests that resolved this version and have not
 	// released it; retire waits for it to reach zero before unloading.
@@ -65,8 +70,12 @@ type servable struct {
 	run    runner.Runner // checks → shadow → batching or timing → sessions
 	direct runner.Runner // run without the shadow: what a shadow of it runs
 	codec  *codec.Codec
-	pool   *runner.Pool
+	pool   *runner.Pool   // nil for a pipeline
 	batch  *batch.Batcher // nil without batching
+	// cfg is the config in effect, image preprocessing completed at load.
+	cfg *model.Config
+	// pipe is a pipeline version's runner (nil for a model).
+	pipe *pipeline.Pipeline
 }
 
 // newVersion returns a version in state LOADING.
@@ -145,6 +154,9 @@ func (v *Version) Status() Status {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
 	st := Status{State: v.state, Err: v.err, Info: v.info}
+	if v.state == StateAvailable && v.depErr != nil {
+		st.State, st.Err = StateFailed, v.depErr
+	}
 	if v.data != nil {
 		st.Inputs, st.Outputs = v.data.codec.Inputs(), v.data.codec.Outputs()
 	}
@@ -155,6 +167,9 @@ func (v *Version) Status() Status {
 func (v *Version) State() State {
 	v.mu.RLock()
 	defer v.mu.RUnlock()
+	if v.state == StateAvailable && v.depErr != nil {
+		return StateFailed
+	}
 	return v.state
 }
 
@@ -165,6 +180,9 @@ func (v *Version) servable() (*servable, error) {
 	defer v.mu.RUnlock()
 	if v.state != StateAvailable || v.data == nil {
 		return nil, fmt.Errorf("%w: model %q version %d is %s", ErrUnavailable, v.ModelName, v.Number, v.state)
+	}
+	if v.depErr != nil {
+		return nil, fmt.Errorf("%w: pipeline %q version %d is FAILED: %w", ErrUnavailable, v.ModelName, v.Number, v.depErr)
 	}
 	return v.data, nil
 }
@@ -236,6 +254,9 @@ func (v *Version) unload() (bool, error) {
 	}
 	if d.batch != nil {
 		d.batch.Close()
+	}
+	if d.pool == nil {
+		return true, nil // a pipeline: the versions it runs are their own
 	}
 	return d.pool.Close()
 }

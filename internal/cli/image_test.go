@@ -148,7 +148,7 @@ func TestImageBuild(t *testing.T) {
 			t.Fatal(err)
 		}
 		m := digestRE.FindStringSubmatch(stdout)
-		if m == nil || !strings.Contains(stdout, "pushed:  "+u.Host+"/ml/inferd@"+m[1]) || !strings.Contains(stdout, "models:  digits:1, digits-mlp:1") {
+		if m == nil || !strings.Contains(stdout, "pushed:  "+u.Host+"/ml/inferd@"+m[1]) || !strings.Contains(stdout, "models:  digits:1, digits-ensemble:1, digits-mlp:1, read-number:1, read-number-detector:1") {
 			t.Fatalf("output:\n%s", stdout)
 		}
 		r, _ := name.ParseReference(ref)

@@ -26,7 +26,10 @@ func TestModels(t *testing.T) {
 	}
 	want := "MODEL VERSION STATE DEFAULT LABELS TRAFFIC ERROR\n" +
 		"digits 1 AVAILABLE * production - -\n" +
-		"digits-mlp 1 AVAILABLE * production - -"
+		"digits-ensemble 1 AVAILABLE * production - -\n" +
+		"digits-mlp 1 AVAILABLE * production - -\n" +
+		"read-number 1 AVAILABLE * production - -\n" +
+		"read-number-detector 1 AVAILABLE * production - -"
 	var got []string
 	for _, row := range fields(out) {
 		got = append(got, strings.Join(row, " "))
@@ -52,7 +55,7 @@ func TestModels(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &ans); err != nil {
 		t.Fatalf("not JSON (%v):\n%s", err, out)
 	}
-	if len(ans.Models) != 2 || ans.Models[0].Name != "digits" || ans.Models[0].DefaultVersion != "1" || ans.Models[0].Labels["production"] != 1 ||
+	if len(ans.Models) != 5 || ans.Models[0].Name != "digits" || ans.Models[0].DefaultVersion != "1" || ans.Models[0].Labels["production"] != 1 ||
 		ans.Models[0].Policy["latest"] != 1 || len(ans.Models[0].Versions) != 1 || ans.Models[0].Versions[0].State != "AVAILABLE" {
 		t.Errorf("models --json:\n%s", out)
 	}

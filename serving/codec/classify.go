@@ -42,7 +42,7 @@ func (c Classifier) Rank(scores *tensor.Tensor) ([][]Prediction, error) {
 			}
 		}
 		if c.Softmax {
-			row = softmax(row)
+			row = Softmax(row)
 		}
 		for i := range idx {
 			idx[i] = i
@@ -95,8 +95,8 @@ func rowsOf(t *tensor.Tensor) ([][]float64, int, error) {
 	return rows, c, nil
 }
 
-// softmax returns exp(x - max) normalised, computed stably.
-func softmax(x []float64) []float64 {
+// Softmax returns exp(x - max) normalised, computed stably.
+func Softmax(x []float64) []float64 {
 	m := math.Inf(-1)
 	for _, v := range x {
 		m = max(m, v)

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,12 +25,34 @@ type Timing struct {
 	Compute time.Duration
 	// Batch is the number of rows of that call (0 when not reported).
 	Batch int
+	// Steps are the steps of a pipeline, in the order they ended: the
+	// time each took (model steps include their queue), or that it was
+	// skipped or failed softly.
+	Steps []StepTiming
+}
+
+// StepTiming is one pipeline step's share of a request.
+type StepTiming struct {
+	Name     string
+	Duration time.Duration
+	// Missing is set when the step did not answer: skipped by its
+	// condition or a missing input, or a soft step that failed.
+	Missing bool
 }
 
 // String renders the timing as the Inferd-Timing header value:
-// queue=<µs>;compute=<µs>;batch=<rows>.
+// queue=<µs>;compute=<µs>;batch=<rows>, then step.<name>=<µs> for each
+// pipeline step (step.<name>=missing for one that did not answer).
 func (t Timing) String() string {
-	return fmt.Sprintf("queue=%d;compute=%d;batch=%d", t.Queue.Microseconds(), t.Compute.Microseconds(), t.Batch)
+	s := fmt.Sprintf("queue=%d;compute=%d;batch=%d", t.Queue.Microseconds(), t.Compute.Microseconds(), t.Batch)
+	for _, st := range t.Steps {
+		if st.Missing {
+			s += ";step." + st.Name + "=missing"
+		} else {
+			s += fmt.Sprintf(";step.%s=%d", st.Name, st.Duration.Microseconds())
+		}
+	}
+	return s
 }
 
 // ParseTiming parses an Inferd-Timing value. queue and compute are
@@ -50,6 +73,14 @@ func ParseTiming(s string) (Timing, error) {
 			return Timing{}, fmt.Errorf("timing %q: %q is not key=value", s, part)
 		}
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		if name, ok := strings.CutPrefix(k, "step."); ok {
+			st, err := parseStep(name, v)
+			if err != nil {
+				return Timing{}, fmt.Errorf("timing %q: %w", s, err)
+			}
+			t.Steps = append(t.Steps, st)
+			continue
+		}
 		switch k {
 		case "queue", "compute", "batch":
 		default:
@@ -72,6 +103,18 @@ func ParseTiming(s string) (Timing, error) {
 		return Timing{}, fmt.Errorf("timing %q: want queue=<µs>;compute=<µs>[;batch=<rows>]", s)
 	}
 	return t, nil
+}
+
+// parseStep parses a step.<name>=<µs|missing> value.
+func parseStep(name, v string) (StepTiming, error) {
+	if v == "missing" {
+		return StepTiming{Name: name, Missing: true}, nil
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 {
+		return StepTiming{}, fmt.Errorf("step.%s=%q is not a non-negative integer or missing", name, v)
+	}
+	return StepTiming{Name: name, Duration: time.Duration(n) * time.Microsecond}, nil
 }
 
 type timingKey struct{}
@@ -98,7 +141,9 @@ func TimingOf(ctx context.Context) (Timing, bool) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.t, r.n > 0
+	t := r.t
+	t.Steps = slices.Clone(t.Steps)
+	return t, r.n > 0
 }
 
 // RecordTiming adds a run's timing to the request's (a no-op outside
@@ -113,6 +158,19 @@ func RecordTiming(ctx context.Context, t Timing) {
 	r.t.Queue += t.Queue
 	r.t.Compute += t.Compute
 	r.t.Batch = max(r.t.Batch, t.Batch)
+	r.n++
+}
+
+// RecordStep adds a pipeline step's timing to the request's (a no-op
+// outside WithTiming).
+func RecordStep(ctx context.Context, st StepTiming) {
+	r, ok := ctx.Value(timingKey{}).(*timingRecorder)
+	if !ok {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.t.Steps = append(r.t.Steps, st)
 	r.n++
 }
 

@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,9 @@ func TestParseTiming(t *testing.T) {
 		{"queue=0;compute=17", Timing{Queue: 0, Compute: 17 * time.Microsecond, Batch: 0}, ""},
 		{" compute=5 ; queue=3 ;batch=1; ", Timing{Queue: 3 * time.Microsecond, Compute: 5 * time.Microsecond, Batch: 1}, ""},
 		{"queue=1;compute=2;batch=4;engine=native", Timing{Queue: time.Microsecond, Compute: 2 * time.Microsecond, Batch: 4}, ""},
+		{"queue=1;compute=2;batch=1;step.cnn=40;step.mlp=missing", Timing{Queue: time.Microsecond, Compute: 2 * time.Microsecond, Batch: 1,
+			Steps: []StepTiming{{Name: "cnn", Duration: 40 * time.Microsecond}, {Name: "mlp", Missing: true}}}, ""},
+		{"queue=1;compute=2;step.cnn=x", Timing{}, `step.cnn="x" is not a non-negative integer or missing`},
 		{"queue=1", Timing{}, "want queue=<µs>;compute=<µs>"},
 		{"", Timing{}, "want queue=<µs>;compute=<µs>"},
 		{"queue=1;compute", Timing{}, `"compute" is not key=value`},
@@ -31,8 +35,11 @@ func TestParseTiming(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || got != tc.want {
+			if err != nil || !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("got %+v, %v; want %+v", got, err, tc.want)
+			}
+			if round, err := ParseTiming(got.String()); err != nil || !reflect.DeepEqual(round, tc.want) {
+				t.Fatalf("%q parses back as %+v, %v; want %+v", got.String(), round, err, tc.want)
 			}
 		})
 	}

@@ -1,0 +1,68 @@
+package pipeline_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/inferd/inferd/api/client"
+	"github.com/inferd/inferd/internal/testutil"
+	"github.com/inferd/inferd/server/servertest"
+	"github.com/inferd/inferd/tensor"
+)
+
+// TestReadNumber serves the example repository and reads every sample
+// canvas of examples/read-number/images (named by their true number)
+// through the read-number pipeline, over HTTP and gRPC: the detector, the
+// crops, the digits classifier and the join. Both protocols must agree,
+// and most numbers must be read right (the canvases are made of held-out
+// digits, so a few misreadings are expected; see reference.json).
+func TestReadNumber(t *testing.T) {
+	dir := filepath.Join(testutil.RepoRoot(), "examples", "read-number", "images")
+	files, err := filepath.Glob(filepath.Join(dir, "*.png"))
+	if err != nil || len(files) < 10 {
+		t.Fatalf("sample canvases: %v, %v", files, err)
+	}
+	in := servertest.Start(t, testutil.ExamplesDir())
+	cs := clients(t, in)
+	ctx := context.Background()
+	right := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, _, _ := strings.Cut(filepath.Base(f), "_")
+		img := client.Input{Name: "image", Tensor: tensor.MustFromSlice([]string{string(data)}, 1)}
+		var got []string
+		for _, proto := range []string{"http", "grpc"} {
+			res, err := infer(ctx, cs[proto], "read-number", img)
+			if err != nil {
+				t.Fatalf("%s %s: %v", proto, f, err)
+			}
+			number, scores := res.Output("number"), res.Output("digit_scores")
+			if number == nil || scores == nil {
+				t.Fatalf("%s %s: outputs %v", proto, f, res.Outputs)
+			}
+			read := tensor.Data[string](number)[0]
+			if len(read) != scores.Len() {
+				t.Errorf("%s %s: %q read with %d digit scores", proto, f, read, scores.Len())
+			}
+			got = append(got, read)
+		}
+		if got[0] != got[1] {
+			t.Errorf("%s: HTTP read %q, gRPC %q", f, got[0], got[1])
+		}
+		if got[0] == want {
+			right++
+		} else {
+			t.Logf("%s read as %s", filepath.Base(f), got[0])
+		}
+	}
+	t.Logf("%d of %d numbers read right", right, len(files))
+	if right*4 < len(files)*3 {
+		t.Errorf("%d of %d numbers read right, want at least 3 in 4", right, len(files))
+	}
+}
