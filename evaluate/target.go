@@ -20,7 +20,8 @@ type Model struct {
 	Input string
 	Shape []int
 	DType tensor.DType
-	// Images is set when the model takes encoded images.
+	// Images is set when the model takes encoded images (rows with an
+	// image are sent as images, table rows fill Input).
 	Images bool
 }
 

@@ -110,17 +110,14 @@ func (l *Local) describe(output string) error {
 	if k == 1 {
 		m.Classes = []string{"value"}
 	}
-	if c.AcceptsImages() {
-		m.Images, m.Input = true, c.ImageInput()
-	} else {
-		in := c.Inputs()
-		if len(in) != 1 {
-			return fmt.Errorf("model %q has %d inputs: table rows fill one", v.ModelName, len(in))
-		}
+	m.Images = c.AcceptsImages()
+	if in := c.Inputs(); len(in) == 1 {
 		m.Input, m.DType = in[0].Name, in[0].DType
-		if m.Shape, err = evaluate.SampleShape(in[0].Name, in[0].Shape); err != nil {
+		if m.Shape, err = evaluate.SampleShape(in[0].Name, in[0].Shape); err != nil && !m.Images {
 			return err
 		}
+	} else if !m.Images {
+		return fmt.Errorf("model %q has %d inputs: table rows fill one", v.ModelName, len(in))
 	}
 	l.model = m
 	return nil
@@ -132,11 +129,11 @@ func (l *Local) Model() *evaluate.Model { return l.model }
 // Predict runs the rows through Version.Infer.
 func (l *Local) Predict(ctx context.Context, rows []*dataset.Row) ([]float64, error) {
 	req := &serving.Request{Outputs: []serving.OutputRequest{{Name: l.output}}}
-	if l.model.Images {
+	if rows[0].Image != nil {
+		if !l.model.Images {
+			return nil, fmt.Errorf("%s: the model takes no images (its config.yaml has no image preprocessing)", rows[0].Where())
+		}
 		for _, r := range rows {
-			if r.Image == nil {
-				return nil, fmt.Errorf("%s: the model takes images, the dataset has table rows", r.Where())
-			}
 			req.Images = append(req.Images, r.Image)
 			req.ImageNames = append(req.ImageNames, r.File)
 		}
