@@ -118,6 +118,7 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	}
 	rep.Dataset = o.Data.Path
 	rep.Latency = latencyOf(lat, c.rows(), time.Since(start))
+	clean(rep)
 	return rep, nil
 }
 

@@ -29,7 +29,7 @@ type frame struct {
 
 func newFrame(id, title string, x0, x1, y0, y1 float64, xlabel, ylabel string) *frame {
 	f := &frame{x0: x0, x1: x1, y0: y0, y1: y1}
-	fmt.Fprintf(&f.b, `<figure><figcaption>%s</figcaption><svg class="plot" id="%s" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d">`,
+	fmt.Fprintf(&f.b, `<figure><figcaption>%s</figcaption><svg class="plot" id="%s" width="%d" height="%d" viewBox="0 0 %d %d">`,
 		html.EscapeString(title), id, plotW, plotH, plotW, plotH)
 	fmt.Fprintf(&f.b, `<rect class="axes" x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#888"/>`, padL, padT, plotW-padL-padR, plotH-padT-padB)
 	for i := 0; i <= 4; i++ {
@@ -138,7 +138,7 @@ func confusionSVG(cm [][]float64, names []string) string {
 	size := 300
 	cell := float64(size) / float64(max(k, 1))
 	var b strings.Builder
-	fmt.Fprintf(&b, `<figure><figcaption>Confusion matrix (rows: true class, columns: predicted)</figcaption><svg class="plot" id="confusion" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d">`, size+60, size+40)
+	fmt.Fprintf(&b, `<figure><figcaption>Confusion matrix (rows: true class, columns: predicted)</figcaption><svg class="plot" id="confusion" width="%d" height="%d">`, size+60, size+40)
 	for t, row := range cm {
 		sum := 0.0
 		for _, v := range row {

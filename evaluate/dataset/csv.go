@@ -124,7 +124,7 @@ func fill(file string, line int, cols []string, ro *roles, cell func(i int) (str
 		}
 		v, err := strconv.ParseFloat(s, 64)
 		if err != nil {
-			return nil, dataErr(file, line, "feature column %q: %q is not a number", cols[i], s)
+			return nil, dataErr(file, line, "feature column %q: %q is not a number (a column that is not a feature needs a role: label, group, slice or weight)", cols[i], s)
 		}
 		row.Features = append(row.Features, v)
 	}
