@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/model"
 	"github.com/inferd/inferd/tensor"
 )
@@ -146,7 +147,10 @@ func floats(t *tensor.Tensor) []float64 {
 func (s *servable) checkClasses(outs map[string]*tensor.Tensor, c *model.AcceptanceCase) error {
 	name := s.codec.ScoreOutput()
 	if name == "" {
-		return errors.New("the model has no score output to rank (config.yaml has no postprocess section)")
+		name = onlyScores(s.codec.Outputs())
+	}
+	if name == "" {
+		return errors.New("cannot tell which output holds the class scores: name it in config.yaml's postprocess section")
 	}
 	k := max(len(c.TopK), 1)
 	ranked, err := s.codec.ClassifyOutput(name, outs[name], k)
@@ -184,4 +188,18 @@ func (s *servable) checkClasses(outs map[string]*tensor.Tensor, c *model.Accepta
 		}
 	}
 	return nil
+}
+
+// onlyScores is the model's only float output of shape [N, C], or "".
+func onlyScores(outputs []engine.TensorInfo) string {
+	name := ""
+	for _, o := range outputs {
+		if (o.DType == tensor.Float32 || o.DType == tensor.Float64) && len(o.Shape) == 2 {
+			if name != "" {
+				return ""
+			}
+			name = o.Name
+		}
+	}
+	return name
 }

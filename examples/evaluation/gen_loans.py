@@ -13,8 +13,12 @@ Writes (deterministic, fixed seed):
   loans/2/model.onnx       trained on historical decisions that approved
                            women less often, with sex_f as a feature: the
                            planted bias; the fairness gate blocks it
-  loans/3/model.onnx       trained on 60 rows and two features: worse than
+  loans/3/model.onnx       trained on 60 rows and income only: worse than
                            production; the change threshold blocks it
+  loans/4/model.onnx       version 2 again, with acceptance.yaml: the golden
+                           case of an applicant who should be approved
+                           whatever her sex fails, so it never serves
+  loans/{1,3}/acceptance.yaml  the same case, which they pass
 """
 import os
 import sys
@@ -73,6 +77,19 @@ def main():
         acc = (m.predict(x_te) == y_te).mean()
         sel = [m.predict(x_te[f_te == g]).mean() for g in (1, 0)]
         print(f"version {v}: accuracy {acc:.4f}, approval rate women {sel[0]:.3f} men {sel[1]:.3f}")
+    # The golden case: a woman the fair model approves and the biased one refuses.
+    case = np.array([[55.0, 18.0, 6.0, 1.0]], dtype=np.float32)
+    assert models[1].predict(case)[0] == 1 and models[2].predict(case)[0] == 0
+    os.makedirs(os.path.join(out, "4"), exist_ok=True)
+    onnx.save(convert(models[2], len(FEATURES), "loans_v4", x_tr.astype(np.float32)), os.path.join(out, "4", "model.onnx"))
+    for v in (1, 3, 4):
+        with open(os.path.join(out, str(v), "acceptance.yaml"), "w") as f:
+            f.write("# Golden cases run by the server after warm-up (docs/evaluation.md).\n"
+                    "cases:\n"
+                    "  - name: qualified woman approved\n"
+                    f"    inputs: {{input: [{[float(x) for x in case[0]]}]}}\n"
+                    "    label: \"1\"\n"
+                    "    latency_ms: 1000\n")
     with open(os.path.join(HERE, "loans-test.csv"), "w") as f:
         f.write(",".join(FEATURES) + ",sex,region,label\n")
         for row, y, g, r in zip(x_te.astype(np.float32), y_te, f_te, region):
