@@ -126,49 +126,60 @@ func regressionMetrics(s *subset) (map[string]float64, error) {
 	return map[string]float64{"rows": float64(len(s.yv)), "mae": r.MAE, "rmse": r.RMSE, "r2": r.R2, "mape": r.MAPE}, nil
 }
 
-// headline are the classification metrics of a subset; ranking metrics
-// that are undefined on it (a class with no sample) are left out.
-func headline(s *subset, k, topK, bins int) (map[string]float64, *metrics.Confusion, error) {
+// figures are the classification figures of a subset.
+type figures struct {
+	metrics map[string]float64
+	cm      *metrics.Confusion
+	ovr     *metrics.OneVsRest // nil when a class has no sample
+	cal     *metrics.Calibration
+}
+
+// headline computes the classification metrics of a subset; ranking
+// metrics that are undefined on it (a class with no sample) are left out.
+func headline(s *subset, k, topK, bins int) (*figures, error) {
 	cm, err := metrics.ConfusionMatrix(s.yTrue, s.yPred, s.w, k)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	avg := cm.Average()
-	mm := map[string]float64{
+	f := &figures{cm: cm, metrics: map[string]float64{
 		"rows": float64(len(s.yTrue)), "accuracy": cm.Accuracy(), "balanced_accuracy": cm.BalancedAccuracy(),
 		"precision_macro": avg.Macro.Precision, "recall_macro": avg.Macro.Recall, "f1_macro": avg.Macro.F1,
 		"precision_micro": avg.Micro.Precision, "recall_micro": avg.Micro.Recall, "f1_micro": avg.Micro.F1,
 		"precision_weighted": avg.Weighted.Precision, "recall_weighted": avg.Weighted.Recall, "f1_weighted": avg.Weighted.F1,
-	}
+	}}
+	mm := f.metrics
 	if v, err := metrics.TopKAccuracy(s.yTrue, s.scores, s.w, topK); err == nil {
 		mm["top_k_accuracy"] = v
 	}
 	if v, err := metrics.LogLoss(s.yTrue, s.scores, s.w); err == nil {
 		mm["log_loss"] = v
 	}
-	if cal, err := metrics.ExpectedCalibration(s.yTrue, s.scores, s.w, bins); err == nil {
-		mm["expected_calibration_error"] = cal.ECE
+	if f.cal, err = metrics.ExpectedCalibration(s.yTrue, s.scores, s.w, bins); err == nil {
+		mm["expected_calibration_error"] = f.cal.ECE
 	}
-	if ovr, err := metrics.OneVsRestAUC(s.yTrue, s.scores, s.w); err == nil {
-		mm["roc_auc"], mm["pr_auc"] = ovr.ROCAUCMacro, ovr.APMacro
+	var ovrErr error
+	if f.ovr, ovrErr = metrics.OneVsRestAUC(s.yTrue, s.scores, s.w); ovrErr == nil {
+		mm["roc_auc"], mm["pr_auc"] = f.ovr.ROCAUCMacro, f.ovr.APMacro
 	}
-	return mm, cm, nil
+	return f, nil
 }
 
 func (c *collected) classification(rep *Report, s *subset, o Options) error {
-	mm, cm, err := headline(s, c.k, o.TopK, o.Bins)
+	f, err := headline(s, c.k, o.TopK, o.Bins)
 	if err != nil {
 		return err
 	}
-	rep.Metrics, rep.ConfusionMatrix = mm, cm.Counts
-	for i, cs := range cm.PerClass() {
+	rep.Metrics, rep.ConfusionMatrix = f.metrics, f.cm.Counts
+	for i, cs := range f.cm.PerClass() {
 		rep.PerClass = append(rep.PerClass, ClassReport{Class: rep.Classes[i], ClassScores: cs})
 	}
-	if cal, err := metrics.ExpectedCalibration(s.yTrue, s.scores, s.w, o.Bins); err == nil {
-		rep.Reliability = cal.Bins
+	if f.cal != nil {
+		rep.Reliability = f.cal.Bins
 	}
-	ovr, err := metrics.OneVsRestAUC(s.yTrue, s.scores, s.w)
-	if err != nil {
+	ovr := f.ovr
+	if ovr == nil {
+		_, err := metrics.OneVsRestAUC(s.yTrue, s.scores, s.w)
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("no roc_auc or pr_auc: %v", err))
 		return nil
 	}
@@ -196,19 +207,20 @@ func (c *collected) intervals(rep *Report, o Options) {
 	if c.regress {
 		names = []string{"mae", "rmse", "r2"}
 	}
-	for _, name := range names {
-		iv, err := metrics.Bootstrap(c.rows(), o.Bootstrap, o.Level, o.Seed, func(idx []int) (float64, error) {
-			return c.quick(idx, name)
-		})
-		if err == nil {
-			rep.Intervals[name] = iv
-		}
+	ivs, err := metrics.Bootstrap(c.rows(), o.Bootstrap, o.Level, o.Seed, c.draw(len(names)))
+	if err != nil {
+		rep.Warnings = append(rep.Warnings, "no confidence intervals: "+err.Error())
+		return
+	}
+	for i, name := range names {
+		rep.Intervals[name] = ivs[i]
 	}
 }
 
-// quick computes one confusion-based or regression metric of the rows
-// idx without copying their scores.
-func (c *collected) quick(idx []int, name string) (float64, error) {
+// draw returns the statistics of one bootstrap draw: accuracy, balanced
+// accuracy and macro F1 from a confusion matrix of the drawn rows (each
+// row's cell is computed once), or MAE, RMSE and R² for regression.
+func (c *collected) draw(stats int) func(idx []int) ([]float64, error) {
 	w := func(j int) float64 {
 		if c.weights == nil {
 			return 1
@@ -216,48 +228,39 @@ func (c *collected) quick(idx []int, name string) (float64, error) {
 		return c.weights[j]
 	}
 	if c.regress {
-		yv, pv, ws := make([]float64, len(idx)), make([]float64, len(idx)), []float64(nil)
-		if c.weights != nil {
-			ws = make([]float64, len(idx))
-		}
-		for i, j := range idx {
-			yv[i], pv[i] = c.yValue[j], float64(c.scores[j])
-			if ws != nil {
-				ws[i] = w(j)
+		yv, pv := make([]float64, 0, c.rows()), make([]float64, 0, c.rows())
+		var ws []float64
+		return func(idx []int) ([]float64, error) {
+			yv, pv, ws = yv[:0], pv[:0], ws[:0]
+			for _, j := range idx {
+				yv, pv = append(yv, c.yValue[j]), append(pv, float64(c.scores[j]))
+				if c.weights != nil {
+					ws = append(ws, w(j))
+				}
 			}
+			r, err := metrics.Regress(yv, pv, weightsOrNil(ws, c.weights != nil))
+			if err != nil {
+				return nil, err
+			}
+			return []float64{r.MAE, r.RMSE, r.R2}, nil
 		}
-		r, err := metrics.Regress(yv, pv, ws)
-		if err != nil {
-			return 0, err
-		}
-		return map[string]float64{"mae": r.MAE, "rmse": r.RMSE, "r2": r.R2}[name], nil
 	}
+	cell := make([]int32, c.rows())
+	for j := range cell {
+		cell[j] = c.yTrue[j]*int32(c.k) + int32(c.predicted(j))
+	}
+	counts := make([]float64, c.k*c.k)
 	cm := &metrics.Confusion{Counts: make([][]float64, c.k)}
 	for i := range cm.Counts {
-		cm.Counts[i] = make([]float64, c.k)
+		cm.Counts[i] = counts[i*c.k : (i+1)*c.k]
 	}
-	for _, j := range idx {
-		cm.Counts[c.yTrue[j]][c.predicted(j)] += w(j)
-	}
-	switch name {
-	case "accuracy":
-		return cm.Accuracy(), nil
-	case "balanced_accuracy":
-		return cm.BalancedAccuracy(), nil
-	}
-	return cm.Average().Macro.F1, nil
-}
-
-// predicted is row j's predicted class: its highest score.
-func (c *collected) predicted(j int) int {
-	row := c.scores[j*c.k : (j+1)*c.k]
-	best := 0
-	for i, v := range row {
-		if v > row[best] {
-			best = i
+	return func(idx []int) ([]float64, error) {
+		clear(counts)
+		for _, j := range idx {
+			counts[cell[j]] += w(j)
 		}
+		return []float64{cm.Accuracy(), cm.BalancedAccuracy(), cm.Average().Macro.F1}, nil
 	}
-	return best
 }
 
 // slicesOf computes the metrics of every value of every slice column.
@@ -286,7 +289,10 @@ func (c *collected) metricsOf(idx []int, o Options) map[string]float64 {
 	if c.regress {
 		mm, err = regressionMetrics(s)
 	} else {
-		mm, _, err = headline(s, c.k, o.TopK, o.Bins)
+		var f *figures
+		if f, err = headline(s, c.k, o.TopK, o.Bins); err == nil {
+			mm = f.metrics
+		}
 	}
 	if err != nil {
 		return map[string]float64{"rows": float64(len(idx))}
@@ -326,4 +332,24 @@ func thin(c metrics.Curve) metrics.Curve {
 		out.X, out.Y = append(out.X, c.X[j]), append(out.Y, c.Y[j])
 	}
 	return out
+}
+
+// predicted is row j's predicted class: its highest score (the first on
+// ties).
+func (c *collected) predicted(j int) int {
+	row := c.scores[j*c.k : (j+1)*c.k]
+	best := 0
+	for i, v := range row {
+		if v > row[best] {
+			best = i
+		}
+	}
+	return best
+}
+
+func weightsOrNil(ws []float64, weighted bool) []float64 {
+	if !weighted {
+		return nil
+	}
+	return ws
 }

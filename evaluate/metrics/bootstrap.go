@@ -14,33 +14,45 @@ type Interval struct {
 	Level float64 `json:"level"`
 }
 
-// Bootstrap is the percentile bootstrap interval of a statistic over n
+// Bootstrap is the percentile bootstrap interval of statistics over n
 // samples: fn is called `reps` times with indices drawn with replacement
 // from a generator seeded with seed (the same seed gives the same
-// interval). Draws where fn fails or returns NaN are skipped.
-func Bootstrap(n, reps int, level float64, seed uint64, fn func(idx []int) (float64, error)) (Interval, error) {
+// intervals) and returns one value per statistic. Draws where fn fails,
+// and NaN values, are skipped.
+func Bootstrap(n, reps int, level float64, seed uint64, fn func(idx []int) ([]float64, error)) ([]Interval, error) {
 	if n <= 0 || reps <= 0 || level <= 0 || level >= 1 {
-		return Interval{}, fmt.Errorf("%w: bootstrap of %d samples, %d repetitions, level %v", ErrInput, n, reps, level)
+		return nil, fmt.Errorf("%w: bootstrap of %d samples, %d repetitions, level %v", ErrInput, n, reps, level)
 	}
 	rng := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 	idx := make([]int, n)
-	vals := make([]float64, 0, reps)
+	var vals [][]float64
 	for range reps {
 		for i := range idx {
 			idx[i] = rng.IntN(n)
 		}
 		v, err := fn(idx)
-		if err != nil || math.IsNaN(v) {
+		if err != nil {
 			continue
 		}
-		vals = append(vals, v)
+		if vals == nil {
+			vals = make([][]float64, len(v))
+		}
+		for s, x := range v {
+			if !math.IsNaN(x) {
+				vals[s] = append(vals[s], x)
+			}
+		}
 	}
-	if len(vals) == 0 {
-		return Interval{}, fmt.Errorf("%w: no bootstrap draw gave a value", ErrInput)
+	if vals == nil {
+		return nil, fmt.Errorf("%w: no bootstrap draw gave a value", ErrInput)
 	}
-	slices.Sort(vals)
 	a := (1 - level) / 2
-	return Interval{Low: Quantile(vals, a), High: Quantile(vals, 1-a), Level: level}, nil
+	out := make([]Interval, len(vals))
+	for s, v := range vals {
+		slices.Sort(v)
+		out[s] = Interval{Low: Quantile(v, a), High: Quantile(v, 1-a), Level: level}
+	}
+	return out, nil
 }
 
 // Quantile is the q-quantile of sorted values, linearly interpolated

@@ -161,22 +161,23 @@ func TestBadInput(t *testing.T) {
 func TestBootstrapIsSeededAndCoversTheEstimate(t *testing.T) {
 	yTrue := []int{0, 1, 1, 0, 1, 1, 0, 0, 1, 1, 0, 1, 0, 1, 1, 0}
 	yPred := []int{0, 1, 0, 0, 1, 1, 1, 0, 1, 1, 0, 1, 0, 0, 1, 0}
-	acc := func(idx []int) (float64, error) {
+	acc := func(idx []int) ([]float64, error) {
 		t2, p2 := make([]int, len(idx)), make([]int, len(idx))
 		for i, j := range idx {
 			t2[i], p2[i] = yTrue[j], yPred[j]
 		}
 		c, err := ConfusionMatrix(t2, p2, nil, 2)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
-		return c.Accuracy(), nil
+		return []float64{c.Accuracy()}, nil
 	}
-	a, err := Bootstrap(len(yTrue), 500, 0.95, 7, acc)
+	ivs, err := Bootstrap(len(yTrue), 500, 0.95, 7, acc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := Bootstrap(len(yTrue), 500, 0.95, 7, acc)
+	again, _ := Bootstrap(len(yTrue), 500, 0.95, 7, acc)
+	a, b := ivs[0], again[0]
 	if a != b {
 		t.Fatalf("same seed, different intervals: %v and %v", a, b)
 	}
@@ -184,7 +185,8 @@ func TestBootstrapIsSeededAndCoversTheEstimate(t *testing.T) {
 	for i := range all {
 		all[i] = i
 	}
-	est, _ := acc(all)
+	v, _ := acc(all)
+	est := v[0]
 	if !(a.Low < est && est < a.High) || a.High-a.Low > 0.6 {
 		t.Fatalf("interval %v does not bracket the estimate %v sensibly", a, est)
 	}

@@ -1,9 +1,10 @@
 package metrics
 
 import (
+	"cmp"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 )
 
 // Curve is a ROC curve (X false-positive rate, Y true-positive rate) or a
@@ -23,7 +24,9 @@ func binaryCounts(pos []bool, score, w []float64) (tps, fps []float64) {
 			idx = append(idx, i)
 		}
 	}
-	sort.SliceStable(idx, func(a, b int) bool { return score[idx[a]] > score[idx[b]] })
+	// Descending score; the order within ties does not matter, as counts
+	// are taken at the end of each run of equal scores.
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(score[b], score[a]) })
 	tp, fp := 0.0, 0.0
 	for j, i := range idx {
 		if pos[i] {
@@ -42,7 +45,10 @@ func binaryCounts(pos []bool, score, w []float64) (tps, fps []float64) {
 // BinaryROC is the ROC curve and its area for one class against the rest;
 // the area is NaN when either side has no samples.
 func BinaryROC(pos []bool, score, w []float64) (Curve, float64) {
-	tps, fps := binaryCounts(pos, score, w)
+	return roc(binaryCounts(pos, score, w))
+}
+
+func roc(tps, fps []float64) (Curve, float64) {
 	c := Curve{X: []float64{0}, Y: []float64{0}}
 	if len(tps) == 0 || tps[len(tps)-1] == 0 || fps[len(fps)-1] == 0 {
 		return c, math.NaN()
@@ -61,7 +67,10 @@ func BinaryROC(pos []bool, score, w []float64) (Curve, float64) {
 // (sum of precision times recall increase over thresholds) for one class
 // against the rest; NaN when the class has no samples.
 func BinaryPR(pos []bool, score, w []float64) (Curve, float64) {
-	tps, fps := binaryCounts(pos, score, w)
+	return pr(binaryCounts(pos, score, w))
+}
+
+func pr(tps, fps []float64) (Curve, float64) {
 	var c Curve
 	if len(tps) == 0 || tps[len(tps)-1] == 0 {
 		return c, math.NaN()
@@ -111,12 +120,13 @@ func OneVsRestAUC(yTrue []int, s Scores, w []float64) (*OneVsRest, error) {
 		for i, t := range yTrue {
 			pos[i], col[i] = t == c, s.Data[i*s.K+c]
 		}
-		roc, auc := BinaryROC(pos, col, w)
-		pr, ap := BinaryPR(pos, col, w)
+		tps, fps := binaryCounts(pos, col, w)
+		rc, auc := roc(tps, fps)
+		pc, ap := pr(tps, fps)
 		if math.IsNaN(auc) {
 			return nil, fmt.Errorf("%w: ROC-AUC of class %d is undefined: it needs positive and negative samples", ErrInput, c)
 		}
-		o.ROC, o.PR = append(o.ROC, roc), append(o.PR, pr)
+		o.ROC, o.PR = append(o.ROC, rc), append(o.PR, pc)
 		o.ROCAUC, o.AP = append(o.ROCAUC, auc), append(o.AP, ap)
 		o.ROCAUCMacro += auc / float64(len(classes))
 		o.APMacro += ap / float64(len(classes))
