@@ -10,11 +10,13 @@ import (
 	"github.com/inferd/inferd/evaluate"
 	"github.com/inferd/inferd/evaluate/dataset"
 	"github.com/inferd/inferd/evaluate/target"
+	"github.com/inferd/inferd/serving"
 )
 
 // BenchmarkEvalDigits evaluates the digits CNN in process on its
 // held-out set repeated 20 times (7200 rows, batches of 32), to compare
-// with `inferd perf examples/models/digits/1/model.onnx --batch 32`.
+// with `inferd perf examples/models/digits/1/model.onnx --batch 32`
+// (one engine thread, as perf's default).
 func BenchmarkEvalDigits(b *testing.B) {
 	src, err := os.ReadFile(digits)
 	if err != nil {
@@ -25,7 +27,7 @@ func BenchmarkEvalDigits(b *testing.B) {
 	if err := os.WriteFile(path, []byte(header+"\n"+strings.Repeat(rows, 20)), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "")
+	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "", serving.WithThreads(1))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -57,7 +59,7 @@ func BenchmarkPredictDigits(b *testing.B) {
 		rows = append(rows, row)
 	}
 	r.Close()
-	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "")
+	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "", serving.WithThreads(1))
 	if err != nil {
 		b.Fatal(err)
 	}

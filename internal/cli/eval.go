@@ -17,6 +17,7 @@ import (
 	"github.com/inferd/inferd/evaluate"
 	"github.com/inferd/inferd/evaluate/dataset"
 	"github.com/inferd/inferd/evaluate/target"
+	"github.com/inferd/inferd/serving"
 )
 
 // evalOptions are the flags of eval and promote.
@@ -29,6 +30,7 @@ type evalOptions struct {
 	run        evaluate.Options
 	gate       string
 	baseline   string
+	threads    int
 	reports    []string
 	json       bool
 }
@@ -36,6 +38,7 @@ type evalOptions struct {
 func (o *evalOptions) register(fs *pflag.FlagSet, local bool) {
 	if local {
 		fs.StringVar(&o.repository, "repository", "", "evaluate in this process, loading the model from this repository directory")
+		fs.IntVar(&o.threads, "threads", 0, "in process: intra-op threads of the engine, where config.yaml sets none (0: the engine's default)")
 	}
 	fs.StringVar(&o.url, "url", "", "evaluate against a running server: http://HOST:PORT (REST) or grpc://HOST:PORT")
 	fs.DurationVar(&o.timeout, "timeout", time.Hour, "how long the whole evaluation may take")
@@ -188,7 +191,7 @@ func (o *evalOptions) evaluate(ctx context.Context, errw io.Writer, name, versio
 
 func (o *evalOptions) open(ctx context.Context, name, version string) (evaluate.Target, func(), error) {
 	if o.repository != "" {
-		l, err := target.OpenLocal(ctx, o.repository, name, version, o.output)
+		l, err := target.OpenLocal(ctx, o.repository, name, version, o.output, serving.WithThreads(o.threads))
 		if err != nil {
 			return nil, nil, err
 		}
