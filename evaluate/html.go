@@ -89,7 +89,11 @@ func groupPlots(rep *Report, f *Fairness, gate *GateResult) []string {
 				b = &gb
 			}
 		}
-		out = append(out, barsSVG("group-"+name, "Per-group "+name+" (dashed: the gate's bounds)", groups, []string{name}, [][]float64{vals}, b))
+		title := "Per-group " + name
+		if b != nil {
+			title += " (dashed: the gate's bounds)"
+		}
+		out = append(out, barsSVG("group-"+name, title, groups, []string{name}, [][]float64{vals}, b))
 	}
 	return out
 }

@@ -25,16 +25,25 @@ func color(i int) string { return palette[i%len(palette)] }
 type frame struct {
 	b              strings.Builder
 	x0, x1, y0, y1 float64
+	// bars: categories on the x axis (no numeric ticks), legend on top.
+	bars bool
 }
 
 func newFrame(id, title string, x0, x1, y0, y1 float64, xlabel, ylabel string) *frame {
-	f := &frame{x0: x0, x1: x1, y0: y0, y1: y1}
+	return newFrameOf(id, title, x0, x1, y0, y1, xlabel, ylabel, false)
+}
+
+func newFrameOf(id, title string, x0, x1, y0, y1 float64, xlabel, ylabel string, bars bool) *frame {
+	f := &frame{x0: x0, x1: x1, y0: y0, y1: y1, bars: bars}
 	fmt.Fprintf(&f.b, `<figure><figcaption>%s</figcaption><svg class="plot" id="%s" width="%d" height="%d" viewBox="0 0 %d %d">`,
 		html.EscapeString(title), id, plotW, plotH, plotW, plotH)
 	fmt.Fprintf(&f.b, `<rect class="axes" x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#888"/>`, padL, padT, plotW-padL-padR, plotH-padT-padB)
 	for i := 0; i <= 4; i++ {
 		v := y0 + (y1-y0)*float64(i)/4
 		fmt.Fprintf(&f.b, `<text x="%d" y="%.1f" font-size="10" text-anchor="end">%.2g</text>`, padL-4, f.y(v)+3, v)
+		if bars {
+			continue
+		}
 		u := x0 + (x1-x0)*float64(i)/4
 		fmt.Fprintf(&f.b, `<text x="%.1f" y="%d" font-size="10" text-anchor="middle">%.2g</text>`, f.x(u), plotH-padB+14, u)
 	}
@@ -60,6 +69,10 @@ func (f *frame) line(xs, ys []float64, stroke, class string) {
 }
 
 func (f *frame) legend(i int, text, stroke string) {
+	if f.bars {
+		fmt.Fprintf(&f.b, `<text x="%d" y="%d" font-size="10" fill="%s">%s</text>`, padL+90*i, padT-4, stroke, html.EscapeString(text))
+		return
+	}
 	fmt.Fprintf(&f.b, `<text x="%d" y="%d" font-size="10" fill="%s">%s</text>`, plotW-padR-90, padT+12+12*i, stroke, html.EscapeString(text))
 }
 
@@ -94,7 +107,7 @@ func barsSVG(id, title string, cats, series []string, values [][]float64, bounds
 			}
 		}
 	}
-	f := newFrame(id, title, 0, float64(len(cats)), 0, hi, "", "")
+	f := newFrameOf(id, title, 0, float64(len(cats)), 0, hi, "", "", true)
 	slot := float64(plotW-padL-padR) / float64(max(len(cats), 1))
 	bw := slot * 0.8 / float64(max(len(series), 1))
 	for c, cat := range cats {
