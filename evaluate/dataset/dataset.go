@@ -11,10 +11,11 @@ import (
 
 // Spec says where a dataset is and which columns mean what.
 type Spec struct {
-	// Path is a .csv, .jsonl (or .ndjson) file, or a directory of images
-	// with one subfolder per class.
+	// Path is a .csv, .jsonl (or .ndjson) or .parquet file, or a
+	// directory of images with one subfolder per class.
 	Path string
-	// Format overrides the format guessed from Path: csv, jsonl or images.
+	// Format overrides the format guessed from Path: csv, jsonl, parquet
+	// or images.
 	Format string
 	// Features are the feature columns, in the order they fill the model's
 	// input; none means every column that has no other role.
@@ -97,10 +98,12 @@ func Open(spec Spec) (Reader, error) {
 		return openCSV(spec)
 	case "jsonl", "ndjson":
 		return openJSONL(spec)
+	case "parquet":
+		return openParquet(spec)
 	case "images":
 		return openImages(spec)
 	}
-	return nil, fmt.Errorf("dataset %s: unknown format %q (want csv, jsonl or images)", spec.Path, format)
+	return nil, fmt.Errorf("dataset %s: unknown format %q (want csv, jsonl, parquet or images)", spec.Path, format)
 }
 
 func guessFormat(path string) string {
@@ -112,6 +115,8 @@ func guessFormat(path string) string {
 		return "csv"
 	case ".jsonl", ".ndjson":
 		return "jsonl"
+	case ".parquet":
+		return "parquet"
 	}
 	return strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
 }

@@ -42,8 +42,8 @@ func (o *evalOptions) register(fs *pflag.FlagSet, local bool) {
 	}
 	fs.StringVar(&o.url, "url", "", "evaluate against a running server: http://HOST:PORT (REST) or grpc://HOST:PORT")
 	fs.DurationVar(&o.timeout, "timeout", time.Hour, "how long the whole evaluation may take")
-	fs.StringVar(&o.data.Path, "data", "", "the dataset: a .csv or .jsonl file, or a folder with one subfolder of images per class")
-	fs.StringVar(&o.data.Format, "format", "", "dataset format: csv, jsonl or images (default: from --data)")
+	fs.StringVar(&o.data.Path, "data", "", "the dataset: a .csv, .jsonl or .parquet file, or a folder with one subfolder of images per class")
+	fs.StringVar(&o.data.Format, "format", "", "dataset format: csv, jsonl, parquet or images (default: from --data)")
 	fs.StringVar(&o.data.Label, "label", "label", "the label column")
 	fs.StringSliceVar(&o.data.Features, "features", nil, "feature columns in input order (default: every column without another role)")
 	fs.StringSliceVar(&o.data.Groups, "group", nil, "group columns for fairness, intersected when several")
@@ -77,7 +77,7 @@ With --repository the version is loaded in this process by the same code the
 server uses; with --url it is asked of a running server (any protocol, any
 version or label), so the deployed model is what is tested.
 
-The dataset is streamed: a CSV or JSON Lines table (features, label, optional
+The dataset is streamed: a CSV, JSON Lines or Parquet table (features, label, optional
 group, slice and weight columns) or a folder of images with one subfolder per
 class. Any problem in it stops the run with the file and line.
 
