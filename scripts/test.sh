@@ -56,7 +56,7 @@ bash scripts/export-check.sh --inferd "$bin/inferd"
 
 step "evaluation: golden files and examples regenerate identically (python3-sklearn, python3-onnx)"
 /usr/bin/python3 evaluate/metrics/testdata/gen_golden.py && /usr/bin/python3 examples/evaluation/gen_digits.py >/dev/null &&
-	/usr/bin/python3 examples/evaluation/gen_loans.py >/dev/null && git diff --exit-code -- evaluate examples/evaluation
+	/usr/bin/python3 examples/evaluation/gen_loans.py >/dev/null && /usr/bin/python3 examples/evaluation/gen_houses.py >/dev/null && git diff --exit-code -- evaluate examples/evaluation
 
 # Packages with concurrency run under the race detector (needs cgo and gcc).
 race_pkgs=(./app/... ./batch/... ./repository/... ./serving/... ./server/... ./api/... ./loadgen/... ./bench/... ./engine/native/... ./internal/cli/... ./cmd/...)

@@ -2,6 +2,7 @@ package target_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"math"
 	"os"
@@ -145,6 +146,52 @@ func TestOpenLocalErrors(t *testing.T) {
 	} {
 		if _, err := target.OpenLocal(context.Background(), repo, tt.model, tt.ref, ""); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s/%s: %v, want %q", tt.model, tt.ref, err, tt.want)
+		}
+	}
+}
+
+// The houses regression model: MAE, RMSE, R² and MAPE as scikit-learn
+// computes them on the model's float32 predictions
+// (examples/evaluation/houses-reference.json), in process and remotely.
+func TestHousesRegression(t *testing.T) {
+	b, err := os.ReadFile("../../examples/evaluation/houses-reference.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]float64
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	spec := dataset.Spec{Path: "../../examples/evaluation/houses-test.csv", Slices: []string{"region"}}
+	l, err := target.OpenLocal(ctx, "../../examples/evaluation", "houses", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	srv := servertest.Start(t, "../../examples/evaluation")
+	c, err := client.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := target.OpenRemote(ctx, c, "houses", "1", "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tg := range map[string]evaluate.Target{"local": l, "remote": r} {
+		rep := run(t, tg, spec)
+		if rep.Task != "regression" || rep.Rows != 500 || len(rep.Slices["region"]) != 2 {
+			t.Fatalf("%s: task %s rows %d slices %v", name, rep.Task, rep.Rows, rep.Slices)
+		}
+		for k, v := range want {
+			// The engine's float32 sums may differ from numpy's in the last bits.
+			if got := rep.Metrics[k]; math.Abs(got-v) > 1e-5*math.Abs(v) {
+				t.Errorf("%s: %s = %v, scikit-learn %v", name, k, got, v)
+			}
+		}
+		if iv := rep.Intervals["mae"]; !(iv.Low < want["mae"] && want["mae"] < iv.High) {
+			t.Errorf("%s: mae interval %v", name, iv)
 		}
 	}
 }
