@@ -336,16 +336,7 @@ func thin(c metrics.Curve) metrics.Curve {
 
 // predicted is row j's predicted class: its highest score (the first on
 // ties).
-func (c *collected) predicted(j int) int {
-	row := c.scores[j*c.k : (j+1)*c.k]
-	best := 0
-	for i, v := range row {
-		if v > row[best] {
-			best = i
-		}
-	}
-	return best
-}
+func (c *collected) predicted(j int) int { return metrics.Argmax(c.scores[j*c.k : (j+1)*c.k]) }
 
 func weightsOrNil(ws []float64, weighted bool) []float64 {
 	if !weighted {

@@ -186,7 +186,7 @@ func Rank(row []float64, t int) int {
 }
 
 // Argmax is the index of the highest score (the first on ties).
-func Argmax(row []float64) int {
+func Argmax[T float32 | float64](row []T) int {
 	best := 0
 	for c, v := range row {
 		if v > row[best] {

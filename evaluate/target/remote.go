@@ -144,7 +144,8 @@ func (r *Remote) request(rows []*dataset.Row) (*client.InferRequest, error) {
 	return req, nil
 }
 
-func (r *Remote) ask(ctx context.Context, rows []*dataset.Row) ([][]client.Classification, error) {
+// infer sends the rows as one request and returns the score output.
+func (r *Remote) infer(ctx context.Context, rows []*dataset.Row) (*tensor.Tensor, error) {
 	req, err := r.request(rows)
 	if err != nil {
 		return nil, err
@@ -160,23 +161,23 @@ func (r *Remote) ask(ctx context.Context, rows []*dataset.Row) ([][]client.Class
 	if t == nil {
 		return nil, fmt.Errorf("answer has no output %q", r.output)
 	}
+	return t, nil
+}
+
+func (r *Remote) ask(ctx context.Context, rows []*dataset.Row) ([][]client.Classification, error) {
+	t, err := r.infer(ctx, rows)
+	if err != nil {
+		return nil, err
+	}
 	return client.ParseClassifications(t)
 }
 
 // Predict sends the rows as one request.
 func (r *Remote) Predict(ctx context.Context, rows []*dataset.Row) ([]float64, error) {
 	if !r.classify {
-		req, err := r.request(rows)
+		t, err := r.infer(ctx, rows)
 		if err != nil {
 			return nil, err
-		}
-		res, err := r.c.Infer(ctx, req)
-		if err != nil {
-			return nil, err
-		}
-		t := res.Output(r.output)
-		if t == nil {
-			return nil, fmt.Errorf("answer has no output %q", r.output)
 		}
 		return scoresOf(t, len(rows), 1, false)
 	}
