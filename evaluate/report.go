@@ -149,8 +149,10 @@ func headline(s *subset, k, topK, bins int) (*figures, error) {
 		"precision_weighted": avg.Weighted.Precision, "recall_weighted": avg.Weighted.Recall, "f1_weighted": avg.Weighted.F1,
 	}}
 	mm := f.metrics
-	if v, err := metrics.TopKAccuracy(s.yTrue, s.scores, s.w, topK); err == nil {
-		mm["top_k_accuracy"] = v
+	if topK < k { // with k ≥ the classes, every row is a hit
+		if v, err := metrics.TopKAccuracy(s.yTrue, s.scores, s.w, topK); err == nil {
+			mm["top_k_accuracy"] = v
+		}
 	}
 	if v, err := metrics.LogLoss(s.yTrue, s.scores, s.w); err == nil {
 		mm["log_loss"] = v
