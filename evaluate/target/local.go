@@ -28,8 +28,10 @@ var _ evaluate.Target = (*Local)(nil)
 
 // OpenLocal loads version ref (a number, a version label, or "" for the
 // highest) of the named model from the repository directory, as the
-// server would load it (config, warm-up, batching), and nothing else.
-// output names the score output ("" to pick it as described in Model).
+// server would load it (config, warm-up, acceptance tests, batching), and
+// nothing else. output names the score output ("" for config.yaml's
+// postprocess output, else the model's only float output of shape [N, K]
+// or [N]).
 func OpenLocal(ctx context.Context, dir, name, ref, output string, opts ...serving.Option) (*Local, error) {
 	src := repository.NewDir(dir)
 	e, err := src.Get(ctx, name)
