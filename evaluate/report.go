@@ -185,9 +185,7 @@ func (c *collected) classification(rep *Report, s *subset, o Options) error {
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("no roc_auc or pr_auc: %v", err))
 		return nil
 	}
-	for i := range ovr.ROC {
-		rep.ROC, rep.PR = append(rep.ROC, thin(ovr.ROC[i])), append(rep.PR, thin(ovr.PR[i]))
-	}
+	rep.ROC, rep.PR = ovr.ROC, ovr.PR
 	for i := range ovr.ROCAUC {
 		class := i
 		if c.k == 2 {
@@ -314,25 +312,6 @@ func sortedKeys[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	slices.Sort(out)
-	return out
-}
-
-// maxCurvePoints bounds the points kept of each ROC and PR curve (a
-// curve has a point per distinct score).
-const maxCurvePoints = 512
-
-// thin keeps at most maxCurvePoints points of a curve, evenly spaced,
-// with both ends.
-func thin(c metrics.Curve) metrics.Curve {
-	n := len(c.X)
-	if n <= maxCurvePoints {
-		return c
-	}
-	out := metrics.Curve{}
-	for i := range maxCurvePoints {
-		j := i * (n - 1) / (maxCurvePoints - 1)
-		out.X, out.Y = append(out.X, c.X[j]), append(out.Y, c.Y[j])
-	}
 	return out
 }
 

@@ -1,9 +1,11 @@
 package metrics
 
 import (
+	"cmp"
 	"encoding/json"
 	"math"
 	"os"
+	"slices"
 	"testing"
 )
 
@@ -198,5 +200,42 @@ func TestQuantileMatchesNumpyLinear(t *testing.T) {
 		if got := Quantile(v, tt.q); got != tt.want {
 			t.Errorf("Quantile(%v) = %v, want %v", tt.q, got, tt.want)
 		}
+	}
+}
+
+func TestCurvesAreThinnedButAreasExact(t *testing.T) {
+	n := 5000
+	pos, score := make([]bool, n), make([]float64, n)
+	for i := range n {
+		pos[i] = i%3 == 0
+		score[i] = float64((i*7919)%n) / float64(n) // distinct scores
+	}
+	roc, auc := BinaryROC(pos, score, nil)
+	pr, ap := BinaryPR(pos, score, nil)
+	if len(roc.X) > MaxCurvePoints+1 || len(pr.X) > MaxCurvePoints+1 || len(roc.X) < MaxCurvePoints-1 {
+		t.Fatalf("curves of %d and %d points", len(roc.X), len(pr.X))
+	}
+	if roc.X[0] != 0 || roc.Y[0] != 0 || roc.X[len(roc.X)-1] != 1 || roc.Y[len(roc.Y)-1] != 1 || pr.X[len(pr.X)-1] != 1 {
+		t.Fatalf("curve ends: roc %v,%v … %v,%v; pr recall ends at %v", roc.X[0], roc.Y[0], roc.X[len(roc.X)-1], roc.Y[len(roc.Y)-1], pr.X[len(pr.X)-1])
+	}
+	// The area of the full curve, by the trapezoids of every point.
+	idx := make([]int, n)
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(score[b], score[a]) })
+	P, N := float64((n+2)/3), float64(n-(n+2)/3)
+	var tp, fp, px, py, want float64
+	for _, i := range idx {
+		if pos[i] {
+			tp++
+		} else {
+			fp++
+		}
+		want += (fp/N - px) * (tp/P + py) / 2
+		px, py = fp/N, tp/P
+	}
+	if math.Abs(auc-want) > 1e-12 || math.IsNaN(ap) {
+		t.Fatalf("auc %v, want %v (ap %v)", auc, want, ap)
 	}
 }

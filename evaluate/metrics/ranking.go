@@ -15,78 +15,110 @@ type Curve struct {
 	Y []float64 `json:"y"`
 }
 
-// binaryCounts are cumulative weighted true and false positives at each
-// distinct score, highest first (scikit-learn's _binary_clf_curve).
-func binaryCounts(pos []bool, score, w []float64) (tps, fps []float64) {
-	idx := make([]int, 0, len(score))
+// MaxCurvePoints bounds the points of each ROC and PR curve: a curve
+// keeps its first and last points and others evenly spaced by rank in
+// between. The areas are computed on every threshold.
+const MaxCurvePoints = 512
+
+// ranked is one class against the rest, swept from the highest score.
+type ranked struct {
+	roc, pr curveBuilder
+	auc, ap float64
+}
+
+// curveBuilder keeps about MaxCurvePoints of a curve of n points.
+type curveBuilder struct {
+	Curve
+	n, seen int
+}
+
+func (b *curveBuilder) add(x, y float64, last bool) {
+	b.seen++
+	if last || b.n <= MaxCurvePoints || (b.seen-1)*(MaxCurvePoints-1)/(b.n-1) != (b.seen-2)*(MaxCurvePoints-1)/(b.n-1) {
+		b.X, b.Y = append(b.X, x), append(b.Y, y)
+	}
+}
+
+// rank sorts the samples by descending score and sweeps them once
+// (scikit-learn's _binary_clf_curve): at the end of each run of equal
+// scores it adds a ROC point and the trapezoid under it, and a
+// precision-recall point and precision times the recall gained. The ROC
+// area is NaN when either side has no samples, the average precision when
+// there is no positive.
+func rank(pos []bool, score, w []float64) ranked {
+	idx := make([]int32, 0, len(score))
 	for i := range score {
 		if weight(w, i) != 0 {
-			idx = append(idx, i)
+			idx = append(idx, int32(i))
 		}
 	}
-	// Descending score; the order within ties does not matter, as counts
+	// Descending score; the order within ties does not matter, as points
 	// are taken at the end of each run of equal scores.
-	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(score[b], score[a]) })
-	tp, fp := 0.0, 0.0
+	slices.SortFunc(idx, func(a, b int32) int { return cmp.Compare(score[b], score[a]) })
+	// The totals are summed in the sweep's order, so that the last point
+	// is exactly (1, 1).
+	var P, N float64
+	distinct := 0
 	for j, i := range idx {
 		if pos[i] {
-			tp += weight(w, i)
+			P += weight(w, int(i))
 		} else {
-			fp += weight(w, i)
+			N += weight(w, int(i))
 		}
 		if j == len(idx)-1 || score[idx[j+1]] != score[i] {
-			tps = append(tps, tp)
-			fps = append(fps, fp)
+			distinct++
 		}
 	}
-	return tps, fps
+	r := ranked{roc: curveBuilder{Curve: Curve{X: []float64{0}, Y: []float64{0}}, n: distinct + 1}, pr: curveBuilder{n: distinct}}
+	r.roc.seen = 1
+	if P == 0 || N == 0 {
+		r.auc = math.NaN()
+	}
+	if P == 0 {
+		r.ap = math.NaN()
+	}
+	var tp, fp, px, py, prevR float64
+	for j, i := range idx {
+		if pos[i] {
+			tp += weight(w, int(i))
+		} else {
+			fp += weight(w, int(i))
+		}
+		if j < len(idx)-1 && score[idx[j+1]] == score[i] {
+			continue
+		}
+		last := j == len(idx)-1
+		if P > 0 && N > 0 {
+			x, y := fp/N, tp/P
+			r.auc += (x - px) * (y + py) / 2
+			px, py = x, y
+			r.roc.add(x, y, last)
+		}
+		if P > 0 && prevR < 1 {
+			rc, p := tp/P, tp/(tp+fp)
+			r.ap += (rc - prevR) * p
+			prevR = rc
+			r.pr.add(rc, p, last || tp == P)
+		}
+	}
+	return r
 }
 
-// BinaryROC is the ROC curve and its area for one class against the rest;
-// the area is NaN when either side has no samples.
+// BinaryROC is the ROC curve (at most MaxCurvePoints points) and its area
+// for one class against the rest; the area is NaN when either side has no
+// samples.
 func BinaryROC(pos []bool, score, w []float64) (Curve, float64) {
-	return roc(binaryCounts(pos, score, w))
+	r := rank(pos, score, w)
+	return r.roc.Curve, r.auc
 }
 
-func roc(tps, fps []float64) (Curve, float64) {
-	c := Curve{X: []float64{0}, Y: []float64{0}}
-	if len(tps) == 0 || tps[len(tps)-1] == 0 || fps[len(fps)-1] == 0 {
-		return c, math.NaN()
-	}
-	P, N := tps[len(tps)-1], fps[len(fps)-1]
-	area := 0.0
-	for i := range tps {
-		x, y := fps[i]/N, tps[i]/P
-		area += (x - c.X[len(c.X)-1]) * (y + c.Y[len(c.Y)-1]) / 2
-		c.X, c.Y = append(c.X, x), append(c.Y, y)
-	}
-	return c, area
-}
-
-// BinaryPR is the precision-recall curve and the average precision
-// (sum of precision times recall increase over thresholds) for one class
-// against the rest; NaN when the class has no samples.
+// BinaryPR is the precision-recall curve (at most MaxCurvePoints points)
+// and the average precision (sum of precision times recall increase over
+// thresholds) for one class against the rest; NaN when the class has no
+// samples.
 func BinaryPR(pos []bool, score, w []float64) (Curve, float64) {
-	return pr(binaryCounts(pos, score, w))
-}
-
-func pr(tps, fps []float64) (Curve, float64) {
-	var c Curve
-	if len(tps) == 0 || tps[len(tps)-1] == 0 {
-		return c, math.NaN()
-	}
-	P := tps[len(tps)-1]
-	ap, prev := 0.0, 0.0
-	for i := range tps {
-		r, p := tps[i]/P, tps[i]/(tps[i]+fps[i])
-		ap += (r - prev) * p
-		prev = r
-		c.X, c.Y = append(c.X, r), append(c.Y, p)
-		if tps[i] == P {
-			break
-		}
-	}
-	return c, ap
+	r := rank(pos, score, w)
+	return r.pr.Curve, r.ap
 }
 
 // OneVsRest are per-class ROC and PR results and their macro averages.
@@ -120,9 +152,8 @@ func OneVsRestAUC(yTrue []int, s Scores, w []float64) (*OneVsRest, error) {
 		for i, t := range yTrue {
 			pos[i], col[i] = t == c, s.Data[i*s.K+c]
 		}
-		tps, fps := binaryCounts(pos, col, w)
-		rc, auc := roc(tps, fps)
-		pc, ap := pr(tps, fps)
+		r := rank(pos, col, w)
+		rc, auc, pc, ap := r.roc.Curve, r.auc, r.pr.Curve, r.ap
 		if math.IsNaN(auc) {
 			return nil, fmt.Errorf("%w: ROC-AUC of class %d is undefined: it needs positive and negative samples", ErrInput, c)
 		}
