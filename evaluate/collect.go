@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/inferd/inferd/evaluate/dataset"
+	"github.com/inferd/inferd/evaluate/fairness"
 )
 
 // collected is what evaluation keeps per row, compactly (about 4·K+16
@@ -82,14 +83,7 @@ func (c *collected) add(r *dataset.Row, scores []float64, weighted bool) error {
 		c.weights = append(c.weights, r.Weight)
 	}
 	if len(c.groupCols) > 0 {
-		var b strings.Builder
-		for i, col := range c.groupCols {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(col + "=" + r.Groups[i])
-		}
-		c.groups = append(c.groups, c.groupKeys.id(b.String()))
+		c.groups = append(c.groups, c.groupKeys.id(fairness.Key(c.groupCols, r.Groups)))
 	}
 	for i := range c.sliceCols {
 		c.slices[i] = append(c.slices[i], c.sliceKeys[i].id(r.Slices[i]))

@@ -32,9 +32,8 @@ func Intersect(columns []string, values [][]string) (*Groups, error) {
 	}
 	n := len(values[0])
 	keys := make([]string, n)
-	var b strings.Builder
+	row := make([]string, len(columns))
 	for i := range n {
-		b.Reset()
 		for c, col := range columns {
 			if len(values[c]) != n {
 				return nil, fmt.Errorf("fairness: column %q has %d values, want %d", col, len(values[c]), n)
@@ -42,14 +41,24 @@ func Intersect(columns []string, values [][]string) (*Groups, error) {
 			if values[c][i] == "" {
 				return nil, fmt.Errorf("fairness: sample %d has no value for group column %q", i, col)
 			}
-			if c > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(col + "=" + values[c][i])
+			row[c] = values[c][i]
 		}
-		keys[i] = b.String()
+		keys[i] = Key(columns, row)
 	}
 	return FromKeys(columns, keys), nil
+}
+
+// Key names the group of a sample with the given values of the group
+// columns: "col=value[,col=value…]".
+func Key(columns, values []string) string {
+	var b strings.Builder
+	for c, col := range columns {
+		if c > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(col + "=" + values[c])
+	}
+	return b.String()
 }
 
 // FromKeys groups samples by a key each.
