@@ -54,6 +54,10 @@ CGO_ENABLED=0 go build -o "$bin/inferd" ./cmd/inferd
 step "export guides (docs/export.md): PyTorch and scikit-learn exported, served, queried with curl"
 bash scripts/export-check.sh --inferd "$bin/inferd"
 
+step "evaluation: golden files and examples regenerate identically (python3-sklearn, python3-onnx)"
+/usr/bin/python3 evaluate/metrics/testdata/gen_golden.py && /usr/bin/python3 examples/evaluation/gen_digits.py >/dev/null &&
+	/usr/bin/python3 examples/evaluation/gen_loans.py >/dev/null && /usr/bin/python3 examples/evaluation/gen_houses.py >/dev/null && git diff --exit-code -- evaluate examples/evaluation
+
 # Packages with concurrency run under the race detector (needs cgo and gcc).
 race_pkgs=(./app/... ./batch/... ./repository/... ./serving/... ./pipeline/... ./server/... ./api/... ./loadgen/... ./bench/... ./engine/native/... ./internal/cli/... ./cmd/...)
 step "go test -race ${race_pkgs[*]}"

@@ -172,6 +172,10 @@ func (m *Manager) build(ctx context.Context, v *Version, info *Info) (*servable,
 		closeSessions(sessions)
 		return nil, err
 	}
+	if err := m.accept(ctx, fsys, v, data); err != nil {
+		data.close()
+		return nil, err
+	}
 	return data, nil
 }
 

@@ -36,7 +36,7 @@ Every flag can also be set from the environment: --http-addr is INFERD_HTTP_ADDR
 	root.Flags().Bool("version", false, "print inferd's version and commit, Go version and engines")
 	root.SetVersionTemplate(strings.ReplaceAll(v.String(), "{{", `{{"{{"}}`))
 	root.AddCommand(newServeCmd(), newPredictCmd(), newPerfCmd(), newVersionCmd(), newConformanceCmd(), newImageCmd(), newHealthcheckCmd(), newBenchCmd(),
-		newModelCmd(), newModelsCmd(), newLabelCmd(), newTrafficCmd())
+		newModelCmd(), newModelsCmd(), newLabelCmd(), newTrafficCmd(), newEvalCmd(), newPromoteCmd(), newPromotionsCmd())
 	return root
 }
 

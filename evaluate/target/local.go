@@ -1,0 +1,191 @@
+package target
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+
+	"github.com/inferd/inferd/evaluate"
+	"github.com/inferd/inferd/evaluate/dataset"
+	"github.com/inferd/inferd/repository"
+	"github.com/inferd/inferd/serving"
+	"github.com/inferd/inferd/tensor"
+)
+
+// Local is one version of a repository model loaded in this process.
+type Local struct {
+	manager *serving.Manager
+	version *serving.Version
+	model   *evaluate.Model
+	output  string
+	softmax bool
+}
+
+var _ evaluate.Target = (*Local)(nil)
+
+// OpenLocal loads version ref (a number, a version label, or "" for the
+// highest) of the named model from the repository directory, as the
+// server would load it (config, warm-up, acceptance tests, batching), and
+// nothing else. output names the score output ("" for config.yaml's
+// postprocess output, else the model's only float output of shape [N, K]
+// or [N]).
+func OpenLocal(ctx context.Context, dir, name, ref, output string, opts ...serving.Option) (*Local, error) {
+	src := repository.NewDir(dir)
+	e, err := src.Get(ctx, name)
+	if err != nil {
+		return nil, fmt.Errorf("model %q in %s: %w", name, dir, err)
+	}
+	if e.ConfigErr != nil {
+		return nil, fmt.Errorf("model %q: %w", name, e.ConfigErr)
+	}
+	n, err := pickVersion(e, ref)
+	if err != nil {
+		return nil, err
+	}
+	opts = append([]serving.Option{serving.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}, opts...)
+	m := serving.New(opts...)
+	if err := m.Load(ctx, &oneVersion{Source: src, name: name, number: n}); err != nil {
+		m.Close()
+		return nil, err
+	}
+	v, err := m.Acquire(name, strconv.Itoa(n), "")
+	if err != nil {
+		if mod, _ := m.Model(name); mod != nil && mod.Version(n) != nil && mod.Version(n).Status().Err != nil {
+			err = mod.Version(n).Status().Err
+		}
+		m.Close()
+		return nil, fmt.Errorf("model %q version %d did not load: %w", name, n, err)
+	}
+	if st := v.Status(); st.State != serving.StateAvailable {
+		v.Release()
+		m.Close()
+		return nil, fmt.Errorf("model %q version %d is %s: %v", name, n, st.State, st.Err)
+	}
+	l := &Local{manager: m, version: v}
+	if err := l.describe(output); err != nil {
+		l.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+// pickVersion resolves ref against the repository entry.
+func pickVersion(e repository.Entry, ref string) (int, error) {
+	if len(e.Versions) == 0 {
+		return 0, fmt.Errorf("model %q has no versions", e.Name)
+	}
+	if ref == "" {
+		return e.Versions[len(e.Versions)-1].Number, nil
+	}
+	n, err := strconv.Atoi(ref)
+	if err != nil {
+		var ok bool
+		if n, ok = e.Config.VersionLabels[ref]; !ok {
+			return 0, fmt.Errorf("model %q has no version or label %q", e.Name, ref)
+		}
+	}
+	if !slices.ContainsFunc(e.Versions, func(v repository.VersionEntry) bool { return v.Number == n }) {
+		return 0, fmt.Errorf("model %q has no version %d", e.Name, n)
+	}
+	return n, nil
+}
+
+func (l *Local) describe(output string) error {
+	v, c := l.version, l.version.Codec()
+	out, err := scoreOutput(c.Outputs(), output, c.ScoreOutput())
+	if err != nil {
+		return fmt.Errorf("model %q: %w", v.ModelName, err)
+	}
+	k, err := classesOf(out)
+	if err != nil {
+		return err
+	}
+	l.output = out.Name
+	cfg := v.Config
+	if p := cfg.Postprocess; p != nil && out.Name == c.ScoreOutput() {
+		l.softmax = p.Softmax
+	}
+	m := &evaluate.Model{Name: v.ModelName, Version: strconv.Itoa(v.Number), Classes: evaluate.ClassNames(cfg.Labels, k)}
+	if k == 1 {
+		m.Classes = []string{"value"}
+	}
+	m.Images = c.AcceptsImages()
+	if in := c.Inputs(); len(in) == 1 {
+		m.Input, m.DType = in[0].Name, in[0].DType
+		if m.Shape, err = evaluate.SampleShape(in[0].Name, in[0].Shape); err != nil && !m.Images {
+			return err
+		}
+	} else if !m.Images {
+		return fmt.Errorf("model %q has %d inputs: table rows fill one", v.ModelName, len(in))
+	}
+	l.model = m
+	return nil
+}
+
+// Model describes the loaded version.
+func (l *Local) Model() *evaluate.Model { return l.model }
+
+// Predict runs the rows through Version.Infer.
+func (l *Local) Predict(ctx context.Context, rows []*dataset.Row) ([]float64, error) {
+	req := &serving.Request{Outputs: []serving.OutputRequest{{Name: l.output}}}
+	if rows[0].Image != nil {
+		if !l.model.Images {
+			return nil, fmt.Errorf("%s: the model takes no images (its config.yaml has no image preprocessing)", rows[0].Where())
+		}
+		for _, r := range rows {
+			req.Images = append(req.Images, r.Image)
+			req.ImageNames = append(req.ImageNames, r.File)
+		}
+	} else {
+		t, err := evaluate.FeatureTensor(l.model, rows)
+		if err != nil {
+			return nil, err
+		}
+		req.Inputs = map[string]*tensor.Tensor{l.model.Input: t}
+	}
+	res, err := l.version.Infer(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return scoresOf(res.Outputs[0].Tensor, len(rows), len(l.model.Classes), l.softmax)
+}
+
+// Close releases the version and unloads it.
+func (l *Local) Close() error {
+	l.version.Release()
+	return l.manager.Close()
+}
+
+// oneVersion shows one model of a source with one version, and without
+// the labels, traffic split, shadow and version policy that could pin
+// others.
+type oneVersion struct {
+	repository.Source
+	name   string
+	number int
+}
+
+func (o *oneVersion) List(ctx context.Context) ([]repository.Entry, error) {
+	e, err := o.Get(ctx, o.name)
+	if err != nil {
+		return nil, err
+	}
+	return []repository.Entry{e}, nil
+}
+
+func (o *oneVersion) Get(ctx context.Context, name string) (repository.Entry, error) {
+	e, err := o.Source.Get(ctx, name)
+	if err != nil || name != o.name {
+		return e, err
+	}
+	e.Versions = slices.DeleteFunc(slices.Clone(e.Versions), func(v repository.VersionEntry) bool { return v.Number != o.number })
+	if e.Config != nil {
+		cfg := *e.Config
+		cfg.VersionLabels, cfg.Traffic, cfg.Shadow, cfg.VersionPolicy = nil, nil, nil, nil
+		e.Config = &cfg
+	}
+	return e, nil
+}

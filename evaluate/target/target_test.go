@@ -1,0 +1,197 @@
+package target_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/inferd/inferd/api/client"
+	"github.com/inferd/inferd/evaluate"
+	"github.com/inferd/inferd/evaluate/dataset"
+	"github.com/inferd/inferd/evaluate/target"
+	"github.com/inferd/inferd/server/servertest"
+)
+
+const (
+	repo   = "../../examples/models"
+	digits = "../../examples/evaluation/digits-test.csv"
+)
+
+func run(t *testing.T, tg evaluate.Target, spec dataset.Spec) *evaluate.Report {
+	t.Helper()
+	rep, err := evaluate.Run(context.Background(), tg, evaluate.Options{Data: spec, Bootstrap: 50, Batch: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+// The digits CNN gets 356 of its 360 held-out images right
+// (examples/digits/README.md), in process and through a server on every
+// protocol.
+func TestDigitsLocalAndRemoteAgree(t *testing.T) {
+	ctx := context.Background()
+	l, err := target.OpenLocal(ctx, repo, "digits", "production", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	local := run(t, l, dataset.Spec{Path: digits})
+	if got := local.Metrics["accuracy"] * 360; math.Abs(got-356) > 1e-9 {
+		t.Fatalf("accuracy×360 = %v, want 356", got)
+	}
+	if local.Version != "1" || local.Rows != 360 || len(local.ConfusionMatrix) != 10 {
+		t.Fatalf("version %q rows %d", local.Version, local.Rows)
+	}
+	srv := servertest.Start(t, repo)
+	for _, url := range []string{srv.URL, "grpc://" + srv.GRPCAddr} {
+		t.Run(url[:4], func(t *testing.T) {
+			c, err := client.New(url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			r, err := target.OpenRemote(ctx, c, "digits", "", "", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			remote := run(t, r, dataset.Spec{Path: digits})
+			for _, name := range []string{"accuracy", "f1_macro", "roc_auc", "log_loss", "top_k_accuracy"} {
+				// Scores travel as float32 text: the figures agree closely, not bit for bit.
+				if d := math.Abs(remote.Metrics[name] - local.Metrics[name]); d > 1e-6 {
+					t.Errorf("%s: remote %v, local %v", name, remote.Metrics[name], local.Metrics[name])
+				}
+			}
+			if remote.Version != "1" {
+				t.Errorf("remote version %q", remote.Version)
+			}
+		})
+	}
+}
+
+func TestImageFolder(t *testing.T) {
+	dir := t.TempDir()
+	files, _ := filepath.Glob("../../examples/digits/images/*.png")
+	for _, f := range files {
+		class, _, _ := strings.Cut(filepath.Base(f), "_")
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.MkdirAll(filepath.Join(dir, class), 0o755)
+		if err := os.WriteFile(filepath.Join(dir, class, filepath.Base(f)), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := target.OpenLocal(context.Background(), repo, "digits-mlp", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	rep := run(t, l, dataset.Spec{Path: dir})
+	if rep.Rows != 50 || rep.Metrics["accuracy"] != 1 {
+		t.Fatalf("rows %d accuracy %v: the README says every sample image is classified correctly", rep.Rows, rep.Metrics["accuracy"])
+	}
+	// A truncated PNG with a valid header fails in decoding, naming the file.
+	b, _ := os.ReadFile(files[0])
+	bad := filepath.Join(dir, "3", "truncated.png")
+	os.WriteFile(bad, b[:len(b)/2], 0o644)
+	_, err = evaluate.Run(context.Background(), l, evaluate.Options{Data: dataset.Spec{Path: dir}})
+	if err == nil || !strings.Contains(err.Error(), "truncated.png") {
+		t.Fatalf("truncated image: %v", err)
+	}
+}
+
+func TestBadRowsNameFileAndLine(t *testing.T) {
+	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	dir := t.TempDir()
+	row := strings.Repeat("0,", 64)
+	for _, tt := range []struct{ name, body, want string }{
+		{"unknown class", "x\n" + row + "11\n", `line 2: bad dataset: unknown class "11"`},
+		{"wrong width", "a,b,label\n1,2,3\n", "line 2: bad dataset: 2 feature values, but input \"input\" takes 64"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := tt.body
+			if strings.HasPrefix(body, "x\n") {
+				hdr := make([]string, 64)
+				for i := range hdr {
+					hdr[i] = "p" + string(rune('a'+i%26)) + string(rune('a'+i/26))
+				}
+				body = strings.Join(hdr, ",") + ",label\n" + strings.TrimPrefix(body, "x\n")
+			}
+			p := filepath.Join(dir, strings.ReplaceAll(tt.name, " ", "_")+".csv")
+			os.WriteFile(p, []byte(body), 0o644)
+			_, err := evaluate.Run(context.Background(), l, evaluate.Options{Data: dataset.Spec{Path: p}})
+			if err == nil || !errors.Is(err, dataset.ErrData) || !strings.Contains(err.Error(), p+" "+tt.want) {
+				t.Fatalf("error %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestOpenLocalErrors(t *testing.T) {
+	for _, tt := range []struct{ model, ref, want string }{
+		{"nope", "", `model "nope"`},
+		{"digits", "7", "no version 7"},
+		{"digits", "canary", `no version or label "canary"`},
+	} {
+		if _, err := target.OpenLocal(context.Background(), repo, tt.model, tt.ref, ""); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s/%s: %v, want %q", tt.model, tt.ref, err, tt.want)
+		}
+	}
+}
+
+// The houses regression model: MAE, RMSE, R² and MAPE as scikit-learn
+// computes them on the model's float32 predictions
+// (examples/evaluation/houses-reference.json), in process and remotely.
+func TestHousesRegression(t *testing.T) {
+	b, err := os.ReadFile("../../examples/evaluation/houses-reference.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want map[string]float64
+	if err := json.Unmarshal(b, &want); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	spec := dataset.Spec{Path: "../../examples/evaluation/houses-test.csv", Slices: []string{"region"}}
+	l, err := target.OpenLocal(ctx, "../../examples/evaluation", "houses", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	srv := servertest.Start(t, "../../examples/evaluation")
+	c, err := client.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r, err := target.OpenRemote(ctx, c, "houses", "1", "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tg := range map[string]evaluate.Target{"local": l, "remote": r} {
+		rep := run(t, tg, spec)
+		if rep.Task != "regression" || rep.Rows != 500 || len(rep.Slices["region"]) != 2 {
+			t.Fatalf("%s: task %s rows %d slices %v", name, rep.Task, rep.Rows, rep.Slices)
+		}
+		for k, v := range want {
+			// The engine's float32 sums may differ from numpy's in the last bits.
+			if got := rep.Metrics[k]; math.Abs(got-v) > 1e-5*math.Abs(v) {
+				t.Errorf("%s: %s = %v, scikit-learn %v", name, k, got, v)
+			}
+		}
+		if iv := rep.Intervals["mae"]; !(iv.Low < want["mae"] && want["mae"] < iv.High) {
+			t.Errorf("%s: mae interval %v", name, iv)
+		}
+	}
+}
