@@ -25,7 +25,7 @@ func inputs(t *testing.T, names ...string) []loadgen.Input {
 // Every protocol and kind of input against a real inferd: every request
 // succeeds and the server's timing comes back.
 func TestInferd(t *testing.T) {
-	s := servertest.Start(t, testutil.ExamplesDir())
+	s := servertest.Start(t, testutil.ExamplesCopy(t))
 	images := inputs(t, "images/7_0.png", "images/3_1.png")
 	tensors := inputs(t, "sample-input.json")
 	for _, tc := range []struct {
@@ -64,7 +64,7 @@ func TestInferd(t *testing.T) {
 }
 
 func TestInferdErrors(t *testing.T) {
-	s := servertest.Start(t, testutil.ExamplesDir())
+	s := servertest.Start(t, testutil.ExamplesCopy(t))
 	images := inputs(t, "images/7_0.png")
 	ctx := context.Background()
 	for _, tc := range []struct {

@@ -25,7 +25,7 @@ func TestReadNumber(t *testing.T) {
 	if err != nil || len(files) < 10 {
 		t.Fatalf("sample canvases: %v, %v", files, err)
 	}
-	in := servertest.Start(t, testutil.ExamplesDir())
+	in := servertest.Start(t, testutil.ExamplesCopy(t))
 	cs := clients(t, in)
 	ctx := context.Background()
 	right := 0

@@ -25,7 +25,7 @@ func multipartBody(t *testing.T, parts map[string]string) ([]byte, string) {
 
 func TestBadInput(t *testing.T) {
 	const limit = 64 << 10
-	s := start(t, testutil.ExamplesDir(), server.WithMaxBodyBytes(limit), server.WithMaxImagePixels(1<<20))
+	s := start(t, testutil.ExamplesCopy(t), server.WithMaxBodyBytes(limit), server.WithMaxImagePixels(1<<20))
 	png := sample(t, "7_0.png")
 	field, fieldType := multipartBody(t, map[string]string{"note": "not a file"})
 	empty, emptyType := multipartBody(t, nil)

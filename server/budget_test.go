@@ -32,7 +32,7 @@ const (
 
 func startBudgeted(t *testing.T) *servertest.Instance {
 	t.Helper()
-	return servertest.Start(t, testutil.ExamplesDir(), server.WithMemoryBudget(testPerRequest, testInflight))
+	return servertest.Start(t, testutil.ExamplesCopy(t), server.WithMemoryBudget(testPerRequest, testInflight))
 }
 
 // encodePNG encodes a gray image of w x h pixels.

@@ -67,7 +67,7 @@ func grpcurl(t *testing.T, addr string) func(data string, args ...string) (strin
 // grpcurl, knowing nothing but the address, finds the services by
 // reflection and calls them; its numbers are the REST numbers.
 func TestGRPCurl(t *testing.T) {
-	s := servertest.Start(t, testutil.ExamplesDir())
+	s := servertest.Start(t, testutil.ExamplesCopy(t))
 	call := grpcurl(t, s.GRPCAddr)
 	mustCall := func(data string, args ...string) string {
 		t.Helper()
@@ -307,7 +307,7 @@ func newServer(t *testing.T, opts ...server.Option) (*server.Server, *serving.Ma
 // Every protocol lands in the same metrics, told apart by the protocol
 // label; gRPC calls count the HTTP status of their outcome.
 func TestProtocolMetrics(t *testing.T) {
-	s := servertest.Start(t, testutil.ExamplesDir())
+	s := servertest.Start(t, testutil.ExamplesCopy(t))
 	x, _, _ := digitsBatch(t, 1)
 	body := fmt.Sprintf(`{"inputs": [{"name": "input", "shape": [1, 1, 8, 8], "datatype": "FP32", "data": %s}]}`, tensor.AppendJSON(nil, x))
 	do(t, http.MethodPost, s.URL+"/v2/models/digits/infer", "application/json", []byte(body))

@@ -40,7 +40,7 @@ func softmax(x []float64) []float64 {
 // classified it, with the same probabilities, and the accuracy over the
 // samples is what the training script measured.
 func TestSampleImages(t *testing.T) {
-	s := start(t, testutil.ExamplesDir())
+	s := start(t, testutil.ExamplesCopy(t))
 	ref := testutil.LoadReference(t)
 	for _, name := range []string{"digits", "digits-mlp"} {
 		t.Run(name, func(t *testing.T) {
@@ -86,7 +86,7 @@ func TestSampleImages(t *testing.T) {
 }
 
 func TestMultipart(t *testing.T) {
-	s := start(t, testutil.ExamplesDir())
+	s := start(t, testutil.ExamplesCopy(t))
 	files := []string{"0_1.png", "5_2.png", "9_4.png", "3_3.png"}
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
@@ -126,7 +126,7 @@ func TestMultipart(t *testing.T) {
 }
 
 func TestJSONTensors(t *testing.T) {
-	s := start(t, testutil.ExamplesDir())
+	s := start(t, testutil.ExamplesCopy(t))
 	ref := testutil.LoadReference(t)
 	body := testutil.ReadFile(t, filepath.Join(testutil.DigitsDir(), "sample-input.json"))
 	for _, name := range []string{"digits", "digits-mlp"} {

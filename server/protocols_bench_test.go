@@ -19,7 +19,7 @@ import (
 // protocol and encoding, end to end on loopback: what the encoding costs
 // next to the model.
 func BenchmarkProtocols(b *testing.B) {
-	s := servertest.Start(b, testutil.ExamplesDir())
+	s := servertest.Start(b, testutil.ExamplesCopy(b))
 	conn := v2.NewGRPCInferenceServiceClient(grpcConnB(b, s.GRPCAddr))
 	for _, n := range []int{1, 256} {
 		x := tensor.New(tensor.Float32, n, 1, 8, 8)

@@ -72,7 +72,7 @@ func TestV2Endpoints(t *testing.T) {
 	checkGRPCModelMetadata(t, g)
 	checkHealthNotServing(t, s.GRPCAddr)
 
-	checkServerReady(t, servertest.Start(t, testutil.ExamplesDir()))
+	checkServerReady(t, servertest.Start(t, testutil.ExamplesCopy(t)))
 }
 
 // getCase is a GET of path and the status and body fragment it must answer.

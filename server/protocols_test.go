@@ -20,7 +20,7 @@ import (
 // route; they match PyTorch's reference logits. Images sent as BYTES (v2
 // binary data, gRPC contents, TF b64) match the tensor path.
 func TestSameNumbersEveryProtocol(t *testing.T) {
-	s := servertest.Start(t, testutil.ExamplesDir())
+	s := servertest.Start(t, testutil.ExamplesCopy(t))
 	g := grpcClient(t, s.GRPCAddr)
 	const n = 4
 	x, pngs, ref := digitsBatch(t, n)

@@ -13,7 +13,7 @@ import (
 )
 
 func TestHealthAndListing(t *testing.T) {
-	s := start(t, testutil.ExamplesDir())
+	s := start(t, testutil.ExamplesCopy(t))
 	if r := get(t, s.url+"/healthz"); r.code != 200 {
 		t.Fatalf("/healthz: %d %s", r.code, r.body)
 	}
@@ -49,7 +49,7 @@ func TestHealthAndListing(t *testing.T) {
 }
 
 func TestVersionMetadata(t *testing.T) {
-	s := start(t, testutil.ExamplesDir())
+	s := start(t, testutil.ExamplesCopy(t))
 	file, err := os.ReadFile(filepath.Join(testutil.ExamplesDir(), "digits", "1", "model.onnx"))
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +137,7 @@ func checkVersionProcessing(t *testing.T, md versionMetadata) {
 }
 
 func TestMetrics(t *testing.T) {
-	s := start(t, testutil.ExamplesDir())
+	s := start(t, testutil.ExamplesCopy(t))
 	do(t, http.MethodPost, s.url+"/models/digits/v1", "image/png", sample(t, "7_0.png"))
 	do(t, http.MethodPost, s.url+"/models/digits/v1", "text/plain", []byte("x"))
 	get(t, s.url+"/models/nope")

@@ -12,7 +12,7 @@ import (
 // values, like v2 and TF Serving, and answers as for the same PNG posted
 // as an image.
 func TestSeedJSONTakesEncodedImages(t *testing.T) {
-	s := start(t, testutil.ExamplesDir())
+	s := start(t, testutil.ExamplesCopy(t))
 	png := sample(t, "7_0.png")
 	var direct struct {
 		Predictions []struct{ Label string } `json:"predictions"`

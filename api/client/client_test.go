@@ -22,7 +22,7 @@ import (
 // Both transports against a real server: health, metadata, tensors as JSON
 // and as binary data, classification, images, errors.
 func TestClient(t *testing.T) {
-	s := servertest.Start(t, testutil.ExamplesDir())
+	s := servertest.Start(t, testutil.ExamplesCopy(t))
 	ref := testutil.LoadReference(t)
 	const n = 3
 	var (

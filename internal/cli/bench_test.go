@@ -13,7 +13,7 @@ import (
 // inferd bench against a real server: the table, --json, the gRPC URL
 // choosing the protocol, and the open loop.
 func TestBench(t *testing.T) {
-	s := servertest.Start(t, testutil.ExamplesDir())
+	s := servertest.Start(t, testutil.ExamplesCopy(t))
 	images := filepath.Join(testutil.DigitsDir(), "images")
 	png1, png2 := filepath.Join(images, "7_0.png"), filepath.Join(images, "3_1.png")
 	sample := filepath.Join(testutil.DigitsDir(), "sample-input.json")
@@ -90,7 +90,7 @@ func mustRun(t *testing.T, args ...string) string {
 }
 
 func TestBenchErrors(t *testing.T) {
-	s := servertest.Start(t, testutil.ExamplesDir())
+	s := servertest.Start(t, testutil.ExamplesCopy(t))
 	png := filepath.Join(testutil.DigitsDir(), "images", "7_0.png")
 	for _, tc := range []struct {
 		name string

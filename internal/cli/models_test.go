@@ -19,7 +19,7 @@ func fields(out string) [][]string {
 }
 
 func TestModels(t *testing.T) {
-	s := servertest.Start(t, testutil.ExamplesDir())
+	s := servertest.Start(t, testutil.ExamplesCopy(t))
 	out, err := run(t, "models", "--url", s.URL)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)

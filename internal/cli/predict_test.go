@@ -27,7 +27,7 @@ func run(t *testing.T, args ...string) (string, error) {
 // inferd predict against a real server, over REST and gRPC: images print
 // their top classes, JSON files their output tensors.
 func TestPredict(t *testing.T) {
-	s := servertest.Start(t, testutil.ExamplesDir())
+	s := servertest.Start(t, testutil.ExamplesCopy(t))
 	images := filepath.Join(testutil.DigitsDir(), "images")
 	ref := testutil.LoadReference(t)
 	for _, url := range []string{s.URL, "grpc://" + s.GRPCAddr} {
@@ -75,7 +75,7 @@ func TestPredict(t *testing.T) {
 }
 
 func TestPredictErrors(t *testing.T) {
-	s := servertest.Start(t, testutil.ExamplesDir())
+	s := servertest.Start(t, testutil.ExamplesCopy(t))
 	png := filepath.Join(testutil.DigitsDir(), "images", "7_0.png")
 	js := filepath.Join(testutil.DigitsDir(), "sample-input.json")
 	tests := []struct {

@@ -44,7 +44,7 @@ func TestReadme(t *testing.T) {
 		t.Skip("curl not found: the README's examples use it (apt-get install curl)")
 	}
 	blocks := Parse(readme(t))
-	in := servertest.Start(t, testutil.ExamplesDir())
+	in := servertest.Start(t, testutil.ExamplesCopy(t))
 	httpAddr := strings.TrimPrefix(in.URL, "http://")
 	grpcurl := findGrpcurl()
 

@@ -22,6 +22,19 @@ func RepoRoot() string {
 // ExamplesDir is the example model repository served by the README.
 func ExamplesDir() string { return filepath.Join(RepoRoot(), "examples", "models") }
 
+// ExamplesCopy copies the example model repository into a temporary
+// directory of t and returns it: for servers under test, which write to
+// their repository (routing.yaml, when labels or traffic change through
+// the API), so that tests leave the checkout as they found it.
+func ExamplesCopy(t testing.TB) string {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), "models")
+	if err := os.CopyFS(dst, os.DirFS(ExamplesDir())); err != nil {
+		t.Fatalf("copying the examples: %v", err)
+	}
+	return dst
+}
+
 // DigitsDir holds the digits sample images and reference outputs.
 func DigitsDir() string { return filepath.Join(RepoRoot(), "examples", "digits") }
 
