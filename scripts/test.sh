@@ -19,14 +19,17 @@ command -v go >/dev/null || { echo "test: Go is required" >&2; exit 1; }
 # shellcheck source=scripts/lib/steps.sh
 . scripts/lib/steps.sh
 steps_begin test
+checkout_before=$(git status --porcelain 2>/dev/null || true)
 
 step "system packages"
 # gcc: the race detector; protobuf-compiler: the generated-code check;
 # libonnx-testdata: the ONNX backend conformance suite; python3-torch,
 # -torchvision, -onnx: ResNet-18 and MobileNetV2 with PyTorch's reference
 # outputs for the real-model tests (generated into .cache, not committed);
-# python3-sklearn: the scikit-learn export guide; curl: the export check.
-apt_install gcc protobuf-compiler libonnx-testdata python3-torch python3-torchvision python3-onnx python3-sklearn curl
+# python3-sklearn: the scikit-learn export guide; curl: the export check;
+# nginx: the load balancer in front of a fleet of replicas; chromium: the
+# evaluation report opened in a real browser.
+apt_install gcc protobuf-compiler libonnx-testdata python3-torch python3-torchvision python3-onnx python3-sklearn curl nginx chromium
 
 step "go mod download"
 go mod download
@@ -60,6 +63,11 @@ step "evaluation: golden files and examples regenerate identically (python3-skle
 
 # Packages with concurrency run under the race detector (needs cgo and gcc).
 race_pkgs=(./app/... ./batch/... ./repository/... ./serving/... ./pipeline/... ./server/... ./api/... ./loadgen/... ./bench/... ./engine/native/... ./internal/cli/... ./cmd/...)
+step "services for the tests: MinIO on loopback (built once from the Go module proxy into .cache/bin)"
+# shellcheck source=scripts/lib/minio.sh
+. scripts/lib/minio.sh
+minio_start
+
 step "go test -race ${race_pkgs[*]}"
 go test -race -count=1 "${race_pkgs[@]}"
 
@@ -89,4 +97,14 @@ step "fuzz targets of every decoder, bounded time each (scripts/fuzz.sh)"
 bash scripts/fuzz.sh --time 8s
 
 step "benchmarks, once each"
-go test -run '^$' -bench . -benchtime=1x ./...
+# The object-storage poll is measured on 200 models here (1,000 by hand:
+# docs/scaling.md), to keep the suite short.
+INFERD_BENCH_MODELS=200 go test -run '^$' -bench . -benchtime=1x ./...
+
+step "the tests left the checkout as they found it"
+checkout_after=$(git status --porcelain 2>/dev/null || true)
+if [ "$checkout_after" != "$checkout_before" ]; then
+  echo "the tests changed or left files in the checkout:"
+  diff <(echo "$checkout_before") <(echo "$checkout_after") || true
+  exit 1
+fi
