@@ -203,12 +203,17 @@ func (m *Manager) Models() []*ServedModel {
 	return out
 }
 
-// Model returns the current snapshot of the named model.
+// Model returns the current snapshot of the named model. Before the first
+// load of the repository has finished, a model not known yet is
+// unavailable (503: ask again, or another replica), not missing (404).
 func (m *Manager) Model(name string) (*ServedModel, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	mod, ok := m.models[name]
-	if !ok {
+	switch {
+	case !ok && !m.loaded:
+		return nil, fmt.Errorf("%w: model %q: the model repository is still loading", ErrUnavailable, name)
+	case !ok:
 		return nil, fmt.Errorf("%w: model %q", ErrNotFound, name)
 	}
 	return mod, nil

@@ -238,7 +238,9 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	if st, err := os.Stat(o.repository); err != nil {
+	if bucket.IsURL(o.repository) {
+		// Opened below; the bucket is checked when it is first listed.
+	} else if st, err := os.Stat(o.repository); err != nil {
 		return fmt.Errorf("--repository: %w", err)
 	} else if !st.IsDir() {
 		return fmt.Errorf("--repository: %s is not a directory", o.repository)

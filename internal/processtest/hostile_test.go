@@ -18,6 +18,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -155,26 +156,48 @@ func (b *syncBuffer) String() string {
 // and args, waiting until it is ready.
 func start(t *testing.T, args ...string) *server {
 	t.Helper()
-	bin := inferdBinary(t)
-	s := &server{http: freeAddr(t), grpc: freeAddr(t)}
-	s.cmd = exec.Command(bin, "serve", "--repository", testutil.ExamplesDir(),
-		"--http-addr", s.http, "--grpc-addr", s.grpc,
+	return startOn(t, freeAddr(t), freeAddr(t), append([]string{"--repository", testutil.ExamplesDir(),
 		"--max-inflight-memory-bytes", strconv.Itoa(inflightBudget),
-		"--max-request-memory-bytes", strconv.Itoa(requestBudget))
-	s.cmd.Args = append(s.cmd.Args, args...)
+		"--max-request-memory-bytes", strconv.Itoa(requestBudget)}, args...)...)
+}
+
+// startAt serves args on free ports of host, a loopback address.
+func startAt(t *testing.T, host string, args ...string) *server {
+	t.Helper()
+	return startOn(t, freeAddrOn(t, host), freeAddrOn(t, host), args...)
+}
+
+// startOn runs inferd serve on the given HTTP and gRPC addresses with
+// args, waiting until it is ready; the test's end kills it.
+func startOn(t *testing.T, httpAddr, grpcAddr string, args ...string) *server {
+	t.Helper()
+	bin := inferdBinary(t)
+	s := &server{http: httpAddr, grpc: grpcAddr}
+	s.cmd = exec.Command(bin, append([]string{"serve", "--http-addr", s.http, "--grpc-addr", s.grpc}, args...)...)
 	logs := &syncBuffer{}
 	s.cmd.Stdout, s.cmd.Stderr = logs, logs
 	s.logs = logs
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	exited := make(chan struct{})
+	go func() {
+		// Only to see an early exit: the test's own Wait comes later.
+		for s.cmd.ProcessState == nil {
+			if err := s.cmd.Process.Signal(syscall.Signal(0)); err != nil {
+				close(exited)
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}()
 	t.Cleanup(func() {
 		if !s.waited {
 			_ = s.cmd.Process.Kill()
 			_ = s.cmd.Wait()
 		}
 		if t.Failed() {
-			t.Logf("server log:\n%s", logs.String())
+			t.Logf("server %s log:\n%s", s.http, logs.String())
 		}
 	})
 	deadline := time.Now().Add(60 * time.Second)
@@ -185,6 +208,11 @@ func start(t *testing.T, args ...string) *server {
 			if resp.StatusCode == 200 {
 				return s
 			}
+		}
+		select {
+		case <-exited:
+			t.Fatalf("server exited before it was ready:\n%s", logs.String())
+		default:
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("server not ready after 60 s: %v\n%s", err, logs.String())
@@ -226,8 +254,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func freeAddr(t *testing.T) string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+func freeAddr(t *testing.T) string { return freeAddrOn(t, "127.0.0.1") }
+
+// freeAddrOn returns a free port of host.
+func freeAddrOn(t *testing.T, host string) string {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
