@@ -65,6 +65,8 @@ type Config struct {
 	Instances int `yaml:"instances" json:"instances,omitempty"`
 	// Warmup runs each version before it becomes AVAILABLE.
 	Warmup *Warmup `yaml:"warmup" json:"warmup,omitempty"`
+	// Monitoring configures payload capture (sampling, headers, redaction).
+	Monitoring *Monitoring `yaml:"monitoring" json:"monitoring,omitempty"`
 
 	// Labels holds the class labels read from Postprocess.Labels.
 	Labels []string `yaml:"-" json:"-"`
@@ -258,6 +260,11 @@ func (c *Config) validate() error {
 	if c.Postprocess != nil {
 		if err := c.Postprocess.validate(c); err != nil {
 			return fmt.Errorf("postprocess.%w", err)
+		}
+	}
+	if c.Monitoring != nil {
+		if err := c.Monitoring.validate(c); err != nil {
+			return fmt.Errorf("monitoring.%w", err)
 		}
 	}
 	return nil
