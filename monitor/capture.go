@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/model"
 	"github.com/inferd/inferd/serving/runner"
 	"github.com/inferd/inferd/tensor"
 	"github.com/prometheus/client_golang/prometheus"
@@ -187,4 +188,16 @@ func className(idx int, labels []string) string {
 		return labels[idx]
 	}
 	return strconv.Itoa(idx)
+}
+
+// TargetFor is the capture target of a model version with config.yaml cfg.
+func TargetFor(name string, version int, cfg *model.Config) Target {
+	t := Target{Model: name, Version: version, Labels: cfg.Labels}
+	if mc := cfg.Monitoring; mc != nil {
+		t.Rate, t.Headers, t.Redact = mc.SampleRate, mc.Headers, mc.Redact
+	}
+	if p := cfg.Postprocess; p != nil {
+		t.ScoreOutput = p.Output
+	}
+	return t
 }

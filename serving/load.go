@@ -240,7 +240,11 @@ func (m *Manager) compose(v *Version, c *codec.Codec, sessions []engine.Session)
 		return ok && spec.AllowNaN
 	})
 	s.direct = runner.Chain(pool, check, calls)
-	s.run = runner.Chain(pool, check, m.shadows.wrap(v), calls)
+	var capture runner.Wrapper // payload capture sees what the client sent and got
+	if m.capture != nil {
+		capture = m.capture(v)
+	}
+	s.run = runner.Chain(pool, check, capture, m.shadows.wrap(v), calls)
 	return s, nil
 }
 

@@ -53,6 +53,7 @@ type serveOptions struct {
 	auth         authOptions
 	log          logOptions
 	security     securityOptions
+	monitor      monitorOptions
 }
 
 // securityOptions are the flags of TLS, connection timeouts, request
@@ -198,6 +199,7 @@ TLS). docs/security.md lists every limit and its default.`,
 	fs.StringVar(&o.auth.audience, "auth-audience", "", "an aud value JWTs must carry")
 	addORTLibraryFlag(fs)
 	o.log.register(fs)
+	o.monitor.register(fs)
 	return cmd
 }
 
@@ -232,7 +234,15 @@ func runServe(ctx context.Context, o serveOptions) error {
 	serverOpts = append(serverOpts, o.memoryBudget(log))
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mon, store, err := o.monitor.open(ctx, log, reg)
+	if err != nil {
+		return err
+	}
+	if store != nil {
+		defer store.Close()
+	}
 	a, err := app.New(app.Config{
+		Monitor:       mon,
 		RepositoryDir: o.repository, HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr,
 		Logger: log, Registry: reg, DrainTimeout: o.drainTimeout, ShutdownDelay: o.security.shutdownDelay,
 		PollInterval: o.pollInterval, Watch: true,

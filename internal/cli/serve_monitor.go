@@ -1,0 +1,85 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
+
+	"github.com/inferd/inferd/monitor"
+	"github.com/inferd/inferd/monitor/sqlstore"
+)
+
+// monitorOptions are serve's payload capture flags.
+type monitorOptions struct {
+	dataDir  string
+	store    string
+	sample   float64
+	queue    int
+	maxAge   time.Duration
+	maxBytes int64
+}
+
+func (o *monitorOptions) register(fs *pflag.FlagSet) {
+	fs.StringVar(&o.dataDir, "data-dir", "", "directory for the server's own data: captured requests and feedback go to monitor.db (SQLite) in it. With it or --capture-store, payload capture and POST /models/{name}/feedback are on")
+	fs.StringVar(&o.store, "capture-store", "", "store captured requests and feedback in PostgreSQL instead (a postgres:// DSN), shared by a fleet of replicas so that a label sent to one joins a request served by another")
+	fs.Float64Var(&o.sample, "capture-sample", 0, "share of requests captured (0 to 1) for models whose config.yaml sets no monitoring.sample_rate")
+	fs.IntVar(&o.queue, "capture-queue", monitor.DefaultQueueSize, "captured requests waiting to be written, past which new ones are dropped (and counted in inferd_monitor_capture_dropped_total) rather than slow a request")
+	fs.DurationVar(&o.maxAge, "capture-max-age", 30*24*time.Hour, "delete captured requests and labels older than this; 0 keeps them")
+	fs.Int64Var(&o.maxBytes, "capture-max-bytes", 1<<30, "delete the oldest captured requests once their payload exceeds this many bytes; 0 for no limit")
+}
+
+// open returns the monitor the flags describe and its store, or nil when
+// capture is off.
+func (o *monitorOptions) open(ctx context.Context, log *slog.Logger, reg prometheus.Registerer) (*monitor.Monitor, monitor.Store, error) {
+	if o.dataDir == "" && o.store == "" {
+		if o.sample > 0 {
+			return nil, nil, fmt.Errorf("--capture-sample needs a store: --data-dir or --capture-store")
+		}
+		return nil, nil, nil
+	}
+	if o.maxAge < 0 || o.maxBytes < 0 {
+		return nil, nil, fmt.Errorf("--capture-max-age and --capture-max-bytes must not be negative")
+	}
+	store, err := openStore(ctx, o.dataDir, o.store)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := monitor.New(store, monitor.WithSampleRate(o.sample), monitor.WithQueueSize(o.queue),
+		monitor.WithRetention(monitor.Retention{MaxAge: o.maxAge, MaxBytes: o.maxBytes}, monitor.DefaultRetainInterval),
+		monitor.WithLogger(log), monitor.WithRegisterer(reg))
+	if err != nil {
+		store.Close()
+		return nil, nil, fmt.Errorf("--capture-sample, --capture-queue: %w", err)
+	}
+	return m, store, nil
+}
+
+// openStore opens the PostgreSQL store of dsn, else the SQLite store in
+// dataDir.
+func openStore(ctx context.Context, dataDir, dsn string) (*sqlstore.Store, error) {
+	if dsn != "" {
+		if !strings.HasPrefix(dsn, "postgres://") && !strings.HasPrefix(dsn, "postgresql://") {
+			return nil, fmt.Errorf("--capture-store: want a postgres:// DSN")
+		}
+		s, err := sqlstore.OpenPostgres(ctx, dsn)
+		if err != nil {
+			return nil, fmt.Errorf("--capture-store: %w", err)
+		}
+		return s, nil
+	}
+	if err := os.MkdirAll(dataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("--data-dir: %w", err)
+	}
+	s, err := sqlstore.OpenSQLite(ctx, filepath.Join(dataDir, "monitor.db"))
+	if err != nil {
+		return nil, fmt.Errorf("--data-dir: %w", err)
+	}
+	return s, nil
+}
