@@ -240,6 +240,9 @@ func runServe(ctx context.Context, o serveOptions) error {
 	}
 	if store != nil {
 		defer store.Close()
+		if err := o.monitor.watchDrift(ctx, store, o.repository, log, reg); err != nil {
+			return err
+		}
 	}
 	a, err := app.New(app.Config{
 		Monitor:       mon,

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/inferd/inferd/monitor"
+	"github.com/inferd/inferd/monitor/drift"
 	"github.com/inferd/inferd/monitor/sqlstore"
 )
 
@@ -24,6 +25,33 @@ type monitorOptions struct {
 	queue    int
 	maxAge   time.Duration
 	maxBytes int64
+	drift    driftFlags
+}
+
+// driftFlags are the drift window flags of serve and inferd drift.
+type driftFlags struct {
+	window     int
+	span       time.Duration
+	level      float64
+	correction string
+}
+
+func (d *driftFlags) register(fs *pflag.FlagSet) {
+	fs.IntVar(&d.window, "drift-window", 200, "requests in a drift window (a version's profile.json is calibrated for one window size)")
+	fs.DurationVar(&d.span, "drift-span", time.Hour, "also close a drift window this long after its first request, once it has 50 requests")
+	fs.Float64Var(&d.level, "drift-level", 0.05, "per-feature test level after the multiple-testing correction")
+	fs.StringVar(&d.correction, "drift-correction", drift.CorrectionFDR, "multiple-testing correction: fdr (Benjamini-Hochberg) or bonferroni")
+}
+
+func (d *driftFlags) config() (drift.Config, error) {
+	cfg := drift.Config{Level: d.level, Correction: d.correction}
+	if d.window < 10 {
+		return cfg, fmt.Errorf("--drift-window must be at least 10")
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("--drift-level, --drift-correction: %w", err)
+	}
+	return cfg, nil
 }
 
 func (o *monitorOptions) register(fs *pflag.FlagSet) {
@@ -33,6 +61,23 @@ func (o *monitorOptions) register(fs *pflag.FlagSet) {
 	fs.IntVar(&o.queue, "capture-queue", monitor.DefaultQueueSize, "captured requests waiting to be written, past which new ones are dropped (and counted in inferd_monitor_capture_dropped_total) rather than slow a request")
 	fs.DurationVar(&o.maxAge, "capture-max-age", 30*24*time.Hour, "delete captured requests and labels older than this; 0 keeps them")
 	fs.Int64Var(&o.maxBytes, "capture-max-bytes", 1<<30, "delete the oldest captured requests once their payload exceeds this many bytes; 0 for no limit")
+	o.drift.register(fs)
+}
+
+// watchDrift starts the drift watcher over the store for the versions
+// that have a profile.json in the repository; it stops with ctx.
+func (o *monitorOptions) watchDrift(ctx context.Context, store monitor.Store, repo string, log *slog.Logger, reg prometheus.Registerer) error {
+	cfg, err := o.drift.config()
+	if err != nil {
+		return err
+	}
+	w, err := drift.NewWatcher(store, repo, reg)
+	if err != nil {
+		return err
+	}
+	w.Window, w.Span, w.Config, w.Log = o.drift.window, o.drift.span, cfg, log
+	go func() { _ = w.Run(ctx) }()
+	return nil
 }
 
 // open returns the monitor the flags describe and its store, or nil when

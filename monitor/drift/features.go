@@ -19,8 +19,9 @@ type Row struct {
 }
 
 // Extract turns a request's inputs and outputs (the first dimension is the
-// batch) into feature rows. labels name the classes of classifier outputs.
-func Extract(inputs, outputs map[string]*tensor.Tensor, labels []string) []Row {
+// batch) into feature rows. Classes are their indexes, so that profiles
+// do not depend on the labels file.
+func Extract(inputs, outputs map[string]*tensor.Tensor) []Row {
 	rows := batchRows(inputs)
 	out := make([]Row, rows)
 	for i := range out {
@@ -36,7 +37,7 @@ func Extract(inputs, outputs map[string]*tensor.Tensor, labels []string) []Row {
 			continue
 		}
 		for i := range rows {
-			outputFeatures(out[i], name, rowValues(t, i), labels)
+			outputFeatures(out[i], name, rowValues(t, i))
 		}
 	}
 	return out
@@ -179,9 +180,9 @@ func meanStd(vals []float64) (float64, float64) {
 }
 
 // outputFeatures adds an output row: a single value as itself; scores as
-// the predicted class (its label when labels has it) and its confidence
-// (the softmax of the scores, unless they already are probabilities).
-func outputFeatures(r Row, name string, vals []float64, labels []string) {
+// the predicted class (its index) and its confidence (the softmax of the
+// scores, unless they already are probabilities).
+func outputFeatures(r Row, name string, vals []float64) {
 	switch len(vals) {
 	case 0:
 		return
@@ -195,11 +196,7 @@ func outputFeatures(r Row, name string, vals []float64, labels []string) {
 			best = j
 		}
 	}
-	class := strconv.Itoa(best)
-	if best < len(labels) {
-		class = labels[best]
-	}
-	r.Cat[name+".class"] = class
+	r.Cat[name+".class"] = strconv.Itoa(best)
 	r.Num[name+".confidence"] = confidence(vals, best)
 }
 

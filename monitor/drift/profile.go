@@ -160,6 +160,9 @@ func (p *Profile) Save(path string) error {
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("saving profile: %w", err)
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("saving profile: %w", err)
+	}
 	return os.Rename(tmp.Name(), path)
 }
 
