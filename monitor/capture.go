@@ -129,8 +129,8 @@ func pickHeaders(call *Call, names []string) map[string]string {
 // encode fills in the record's payload and prediction (on the writer).
 func (p *pending) encode() Record {
 	r := p.rec
-	r.Inputs = EncodeTensors(p.inputs, p.target.redact)
-	r.Outputs = EncodeTensors(p.outputs, nil)
+	r.Inputs = EncodePayload(p.inputs, p.target.redact)
+	r.Outputs = EncodePayload(p.outputs, nil)
 	if idx, ok := predictedClass(p.outputs, p.target.ScoreOutput); ok {
 		r.Prediction = className(idx, p.target.Labels)
 	}

@@ -77,12 +77,16 @@ func TestCaptureRedactsAndSkipsFailures(t *testing.T) {
 	if recs, _ = store.Records(context.Background(), monitor.Query{}); len(recs) != 1 {
 		t.Fatalf("%d records; the failed run must not be captured", len(recs))
 	}
-	in := string(recs[0].Inputs)
+	inJSON, err := recs[0].Inputs.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := string(inJSON)
 	if strings.Contains(in, "123456789") || !strings.Contains(in, `"ssn":{"datatype":"FP32","shape":[1,1],"redacted":true}`) {
 		t.Fatalf("inputs %s: ssn must be redacted", in)
 	}
-	if string(recs[0].Outputs) != `{"y":{"datatype":"FP32","shape":[1,2],"data":[[6,2]]}}` || recs[0].Prediction != "0" {
-		t.Fatalf("outputs %s prediction %q", recs[0].Outputs, recs[0].Prediction)
+	if out, _ := recs[0].Outputs.MarshalJSON(); string(out) != `{"y":{"datatype":"FP32","shape":[1,2],"data":[[6,2]]}}` || recs[0].Prediction != "0" {
+		t.Fatalf("outputs %s prediction %q", out, recs[0].Prediction)
 	}
 }
 

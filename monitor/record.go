@@ -2,8 +2,6 @@ package monitor
 
 import (
 	"encoding/json"
-	"fmt"
-	"sort"
 	"time"
 
 	"github.com/inferd/inferd/tensor"
@@ -20,9 +18,9 @@ type Record struct {
 	Latency   time.Duration     `json:"latency_ns"`
 	ClientID  string            `json:"client_id,omitempty"`
 	Headers   map[string]string `json:"headers,omitempty"`
-	// Inputs and Outputs are Tensors by name, as JSON (EncodeTensors).
-	Inputs  json.RawMessage `json:"inputs"`
-	Outputs json.RawMessage `json:"outputs"`
+	// Inputs and Outputs are the tensors by name (as JSON: Tensor objects).
+	Inputs  Payload `json:"inputs"`
+	Outputs Payload `json:"outputs"`
 	// Prediction is the predicted class of a single-row classifier answer:
 	// its label when the model has labels, else its index ("" otherwise).
 	Prediction string `json:"prediction,omitempty"`
@@ -39,64 +37,17 @@ type Tensor struct {
 	Redacted bool            `json:"redacted,omitempty"`
 }
 
-// EncodeTensors encodes ts as a JSON object of Tensors, in name order,
-// leaving out the data of the names in redact.
-func EncodeTensors(ts map[string]*tensor.Tensor, redact map[string]bool) []byte {
-	names := make([]string, 0, len(ts))
-	for n := range ts {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	buf := []byte{'{'}
-	for i, n := range names {
-		t := ts[n]
-		if i > 0 {
-			buf = append(buf, ',')
-		}
-		buf, _ = appendJSONString(buf, n)
-		buf = fmt.Appendf(buf, `:{"datatype":%q,"shape":`, t.DType().String())
-		shape, _ := json.Marshal(t.Shape())
-		buf = append(buf, shape...)
-		if redact[n] {
-			buf = append(buf, `,"redacted":true}`...)
-			continue
-		}
-		buf = append(buf, `,"data":`...)
-		buf = tensor.AppendJSON(buf, t)
-		buf = append(buf, '}')
-	}
-	return append(buf, '}')
-}
-
 func appendJSONString(buf []byte, s string) ([]byte, error) {
 	b, err := json.Marshal(s)
 	return append(buf, b...), err
 }
 
-// DecodeTensors decodes what EncodeTensors wrote; redacted tensors are
-// left out.
+// DecodeTensors decodes a JSON object of Tensors (a marshalled Payload);
+// redacted tensors are left out.
 func DecodeTensors(raw json.RawMessage) (map[string]*tensor.Tensor, error) {
-	var ts map[string]Tensor
-	if err := json.Unmarshal(raw, &ts); err != nil {
-		return nil, fmt.Errorf("captured tensors: %w", err)
+	var p Payload
+	if err := p.UnmarshalJSON(raw); err != nil {
+		return nil, err
 	}
-	out := make(map[string]*tensor.Tensor, len(ts))
-	for name, t := range ts {
-		if t.Redacted {
-			continue
-		}
-		dt, err := tensor.ParseDType(t.Datatype)
-		if err != nil {
-			return nil, fmt.Errorf("captured tensor %q: %w", name, err)
-		}
-		v, err := tensor.FromJSON(t.Data, dt)
-		if err != nil {
-			return nil, fmt.Errorf("captured tensor %q: %w", name, err)
-		}
-		if v, err = v.Reshape(t.Shape...); err != nil {
-			return nil, fmt.Errorf("captured tensor %q: %w", name, err)
-		}
-		out[name] = v
-	}
-	return out, nil
+	return p.Tensors()
 }

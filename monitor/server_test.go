@@ -131,7 +131,7 @@ func TestCaptureFeedbackAndAccuracy(t *testing.T) {
 		if len(r.Headers) != 1 || r.Headers["X-Tenant"] != "acme" {
 			t.Errorf("%s: headers %v, want only the allowed X-Tenant", r.RequestID, r.Headers)
 		}
-		ins, err := monitor.DecodeTensors(r.Inputs)
+		ins, err := r.Inputs.Tensors()
 		if err != nil || ins["input"] == nil || fmt.Sprint(ins["input"].Shape()) != "[1 1 8 8]" {
 			t.Fatalf("%s: inputs %v (%v)", r.RequestID, ins, err)
 		}

@@ -8,11 +8,11 @@ import (
 
 // RecordRows returns the feature rows of a captured record.
 func RecordRows(r monitor.Record) ([]Row, error) {
-	ins, err := monitor.DecodeTensors(r.Inputs)
+	ins, err := r.Inputs.Tensors()
 	if err != nil {
 		return nil, fmt.Errorf("record %d: %w", r.ID, err)
 	}
-	outs, err := monitor.DecodeTensors(r.Outputs)
+	outs, err := r.Outputs.Tensors()
 	if err != nil {
 		return nil, fmt.Errorf("record %d: %w", r.ID, err)
 	}

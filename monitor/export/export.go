@@ -69,7 +69,7 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 func Images(ctx context.Context, s monitor.Store, q monitor.Query, limit int, input, dir string) (int, error) {
 	images := 0
 	_, err := Each(ctx, s, q, limit, func(r monitor.Record) error {
-		ins, err := monitor.DecodeTensors(r.Inputs)
+		ins, err := r.Inputs.Tensors()
 		if err != nil {
 			return err
 		}

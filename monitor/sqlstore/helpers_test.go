@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -91,8 +90,8 @@ func record(model string, version, i int) monitor.Record {
 		RequestID: fmt.Sprintf("req-%d", i), Model: model, Version: version,
 		Time: time.Unix(1_700_000_000+int64(i), 0), Latency: time.Duration(i) * time.Microsecond,
 		ClientID: "c", Headers: map[string]string{"X-Tenant": "t1"},
-		Inputs:  monitor.EncodeTensors(map[string]*tensor.Tensor{"x": x}, nil),
-		Outputs: monitor.EncodeTensors(map[string]*tensor.Tensor{"y": y}, nil), Prediction: "1",
+		Inputs:  monitor.EncodePayload(map[string]*tensor.Tensor{"x": x}, nil),
+		Outputs: monitor.EncodePayload(map[string]*tensor.Tensor{"y": y}, nil), Prediction: "1",
 	}
 }
 
@@ -104,15 +103,15 @@ func checkRecord(t *testing.T, got monitor.Record, model string, version, i int)
 		got.Latency != want.Latency || got.ClientID != want.ClientID || got.Headers["X-Tenant"] != "t1" || got.Prediction != "1" {
 		t.Fatalf("record %d: got %+v", i, got)
 	}
-	ins, err := monitor.DecodeTensors(got.Inputs)
+	ins, err := got.Inputs.Tensors()
 	if err != nil {
 		t.Fatalf("record %d: %v", i, err)
 	}
 	if x := tensor.Data[float32](ins["x"]); len(x) != 3 || x[0] != float32(i) || x[1] != float32(i)/2 {
 		t.Fatalf("record %d: inputs %s", i, got.Inputs)
 	}
-	var outs map[string]monitor.Tensor
-	if err := json.Unmarshal(got.Outputs, &outs); err != nil || outs["y"].Datatype != "FP32" {
-		t.Fatalf("record %d: outputs %s (%v)", i, got.Outputs, err)
+	outs, err := got.Outputs.Tensors()
+	if err != nil || outs["y"].DType() != tensor.Float32 || tensor.Data[float32](outs["y"])[1] != 0.7 {
+		t.Fatalf("record %d: outputs %v (%v)", i, outs, err)
 	}
 }

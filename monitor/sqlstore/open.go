@@ -25,7 +25,7 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	// One writer at a time is SQLite's rule; waiting in Go is cheaper than
 	// busy retries.
 	db.SetMaxOpenConns(1)
-	return open(ctx, db, path, dialect{name: "sqlite " + path, serial: "INTEGER PRIMARY KEY AUTOINCREMENT"})
+	return open(ctx, db, path, dialect{name: "sqlite " + path, serial: "INTEGER PRIMARY KEY AUTOINCREMENT", blob: "BLOB"})
 }
 
 // OpenPostgres opens the PostgreSQL store at dsn (a URL or key=value
@@ -36,7 +36,7 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	db.SetMaxOpenConns(8)
-	return open(ctx, db, dsn, dialect{name: "postgres", serial: "BIGSERIAL PRIMARY KEY", numbered: true})
+	return open(ctx, db, dsn, dialect{name: "postgres", serial: "BIGSERIAL PRIMARY KEY", numbered: true, blob: "BYTEA"})
 }
 
 func open(ctx context.Context, db *sql.DB, dsn string, d dialect) (*Store, error) {

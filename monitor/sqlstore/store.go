@@ -19,6 +19,8 @@ type dialect struct {
 	serial string
 	// numbered placeholders ($1) instead of ?.
 	numbered bool
+	// blob is the type of binary columns.
+	blob string
 }
 
 // Store is a monitor.Store in a SQL database.
@@ -31,16 +33,13 @@ type Store struct {
 
 var _ monitor.Store = (*Store)(nil)
 
-// insertChunk is the rows one INSERT statement writes.
-const insertChunk = 64
-
 func (s *Store) migrate(ctx context.Context) error {
 	stmts := []string{
 		`CREATE TABLE IF NOT EXISTS inferd_records (
 			id ` + s.d.serial + `,
 			request_id TEXT NOT NULL, model TEXT NOT NULL, version INTEGER NOT NULL,
 			time_ns BIGINT NOT NULL, latency_ns BIGINT NOT NULL, client_id TEXT NOT NULL,
-			headers TEXT NOT NULL, inputs TEXT NOT NULL, outputs TEXT NOT NULL,
+			headers TEXT NOT NULL, inputs ` + s.d.blob + ` NOT NULL, outputs ` + s.d.blob + ` NOT NULL,
 			prediction TEXT NOT NULL, size BIGINT NOT NULL)`,
 		`CREATE INDEX IF NOT EXISTS inferd_records_request ON inferd_records (model, request_id)`,
 		`CREATE INDEX IF NOT EXISTS inferd_records_time ON inferd_records (time_ns)`,
@@ -74,17 +73,23 @@ func (s *Store) q(query string) string {
 	return b.String()
 }
 
-// Append implements monitor.Store: one transaction, multi-row inserts.
+// Append implements monitor.Store: one transaction, one prepared insert.
 func (s *Store) Append(ctx context.Context, recs []monitor.Record) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.d.name, err)
 	}
 	defer tx.Rollback()
-	for start := 0; start < len(recs); start += insertChunk {
-		chunk := recs[start:min(start+insertChunk, len(recs))]
-		query, args := insertQuery(chunk)
-		if _, err := tx.ExecContext(ctx, s.q(query), args...); err != nil {
+	stmt, err := tx.PrepareContext(ctx, s.q(insertRecord))
+	if err != nil {
+		return fmt.Errorf("%s: storing captured requests: %w", s.d.name, err)
+	}
+	defer stmt.Close()
+	for _, r := range recs {
+		headers, _ := json.Marshal(r.Headers)
+		size := len(headers) + len(r.Inputs) + len(r.Outputs)
+		if _, err := stmt.ExecContext(ctx, r.RequestID, r.Model, r.Version, r.Time.UnixNano(), int64(r.Latency), r.ClientID,
+			string(headers), []byte(r.Inputs), []byte(r.Outputs), r.Prediction, size); err != nil {
 			return fmt.Errorf("%s: storing captured requests: %w", s.d.name, err)
 		}
 	}
@@ -94,22 +99,8 @@ func (s *Store) Append(ctx context.Context, recs []monitor.Record) error {
 	return nil
 }
 
-func insertQuery(recs []monitor.Record) (string, []any) {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO inferd_records (request_id, model, version, time_ns, latency_ns, client_id, headers, inputs, outputs, prediction, size) VALUES `)
-	args := make([]any, 0, 11*len(recs))
-	for i, r := range recs {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
-		headers, _ := json.Marshal(r.Headers)
-		size := len(headers) + len(r.Inputs) + len(r.Outputs)
-		args = append(args, r.RequestID, r.Model, r.Version, r.Time.UnixNano(), int64(r.Latency), r.ClientID,
-			string(headers), string(r.Inputs), string(r.Outputs), r.Prediction, size)
-	}
-	return b.String(), args
-}
+const insertRecord = `INSERT INTO inferd_records (request_id, model, version, time_ns, latency_ns, client_id, headers, inputs, outputs, prediction, size)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?)`
 
 const recordColumns = `r.id, r.request_id, r.model, r.version, r.time_ns, r.latency_ns, r.client_id, r.headers, r.inputs, r.outputs, r.prediction, f.label`
 
@@ -152,14 +143,15 @@ func (s *Store) query(ctx context.Context, query string, args ...any) ([]monitor
 	for rows.Next() {
 		var r monitor.Record
 		var tns, lat int64
-		var headers, inputs, outputs string
+		var headers string
+		var inputs, outputs []byte
 		var label sql.NullString
 		if err := rows.Scan(&r.ID, &r.RequestID, &r.Model, &r.Version, &tns, &lat, &r.ClientID,
 			&headers, &inputs, &outputs, &r.Prediction, &label); err != nil {
 			return nil, fmt.Errorf("%s: reading captured requests: %w", s.d.name, err)
 		}
 		r.Time, r.Latency = time.Unix(0, tns), time.Duration(lat)
-		r.Inputs, r.Outputs = json.RawMessage(inputs), json.RawMessage(outputs)
+		r.Inputs, r.Outputs = inputs, outputs
 		if headers != "null" {
 			if err := json.Unmarshal([]byte(headers), &r.Headers); err != nil {
 				return nil, fmt.Errorf("%s: record %d: headers: %w", s.d.name, r.ID, err)

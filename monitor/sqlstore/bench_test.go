@@ -1,0 +1,29 @@
+package sqlstore
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/inferd/inferd/monitor"
+)
+
+// BenchmarkAppend writes batches of 256 digits-sized records to SQLite;
+// ns/op is per record.
+func BenchmarkAppend(b *testing.B) {
+	s, err := OpenSQLite(context.Background(), filepath.Join(b.TempDir(), "m.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	batch := make([]monitor.Record, 256)
+	for i := range batch {
+		batch[i] = record("digits", 1, i)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i += len(batch) {
+		if err := s.Append(context.Background(), batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
