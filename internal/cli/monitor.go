@@ -241,6 +241,9 @@ func writeDriftText(out io.Writer, model string, version int, reports []drift.Re
 		}
 		w.printf("%s version %d, window %d of %d (%d requests): %s\n", model, version, i+1, len(reports), r.Rows, verdict)
 		w.printf("  dataset score %.3f (threshold %.3f); %.0f%% of %d features drifted\n", r.Score, r.Threshold, 100*r.Share, len(r.Features))
+		if !math.IsNaN(r.EstimatedAccuracy) {
+			w.printf("  estimated accuracy (mean confidence, no labels) %.3f; reference %.3f\n", r.EstimatedAccuracy, r.ReferenceConfidence)
+		}
 		if p := r.Prediction; p != nil {
 			w.printf("  prediction drift: %s %s=%.3f p=%s\n", p.Feature, p.Test, p.Score, pstr(p.PValue))
 		}

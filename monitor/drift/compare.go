@@ -1,9 +1,11 @@
 package drift
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 )
 
 // Corrections for multiple testing.
@@ -92,6 +94,12 @@ type Report struct {
 	// Prediction is the test of the predicted classes (nil without a
 	// classifier output).
 	Prediction *FeatureResult `json:"prediction,omitempty"`
+	// EstimatedAccuracy is the window's mean confidence: the accuracy a
+	// calibrated classifier expects without labels (CBPE's estimate; NaN
+	// without a classifier output). ReferenceConfidence is the same mean
+	// over the profile, to compare it with.
+	EstimatedAccuracy   float64 `json:"estimated_accuracy"`
+	ReferenceConfidence float64 `json:"reference_confidence"`
 }
 
 // Compare tests a window of rows against the profile.
@@ -119,6 +127,7 @@ func Compare(p *Profile, rows []Row, cfg Config) Report {
 	if len(rep.Features) > 0 {
 		rep.Share = float64(drifted) / float64(len(rep.Features))
 	}
+	rep.EstimatedAccuracy, rep.ReferenceConfidence = estimateAccuracy(p, rows)
 	if math.IsNaN(rep.Score) {
 		rep.Score = rep.Share
 	}
@@ -227,4 +236,56 @@ func rank(f FeatureResult) float64 {
 		return f.Score
 	}
 	return 1 - f.PValue + 1 // p-values rank above distances
+}
+
+// estimateAccuracy is the mean confidence of the window and of the
+// reference, for the first classifier output (by name); NaN without one.
+func estimateAccuracy(p *Profile, rows []Row) (window, reference float64) {
+	feature := ""
+	for _, name := range p.Features() {
+		if n, ok := p.Numeric[name]; ok && n.Count > 0 && strings.HasSuffix(name, ".confidence") {
+			feature = name
+			break
+		}
+	}
+	if feature == "" {
+		return math.NaN(), math.NaN()
+	}
+	sum, n := 0.0, 0
+	for _, r := range rows {
+		if v, ok := r.Num[feature]; ok && !math.IsNaN(v) {
+			sum += v
+			n++
+		}
+	}
+	if n == 0 {
+		return math.NaN(), p.Numeric[feature].Mean
+	}
+	return sum / float64(n), p.Numeric[feature].Mean
+}
+
+// MarshalJSON writes a NaN p-value (a distance test) as null.
+func (f FeatureResult) MarshalJSON() ([]byte, error) {
+	type plain FeatureResult
+	return json.Marshal(struct {
+		plain
+		PValue *float64 `json:"p_value"`
+	}{plain(f), finite(f.PValue)})
+}
+
+// MarshalJSON writes NaN estimates (no classifier output) as null.
+func (r Report) MarshalJSON() ([]byte, error) {
+	type plain Report
+	return json.Marshal(struct {
+		plain
+		EstimatedAccuracy   *float64 `json:"estimated_accuracy"`
+		ReferenceConfidence *float64 `json:"reference_confidence"`
+	}{plain(r), finite(r.EstimatedAccuracy), finite(r.ReferenceConfidence)})
+}
+
+func finite(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
 }

@@ -1,8 +1,10 @@
 package drift
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/inferd/inferd/monitor/sketch"
@@ -118,5 +120,28 @@ func TestWassersteinAndPSI(t *testing.T) {
 	}
 	if v := numericPSI(ref, []float64{9, 9, 9, 9}); v < 1 {
 		t.Errorf("PSI of a collapsed window %v", v)
+	}
+}
+
+// A report with distance tests and no classifier encodes as JSON (NaN as null).
+func TestReportJSON(t *testing.T) {
+	p := NewProfile("m", 1, "test")
+	for i := range 100 {
+		p.Add(Row{Num: map[string]float64{"x": float64(i)}, Cat: map[string]string{}})
+	}
+	rows := make([]Row, 1200)
+	for i := range rows {
+		rows[i] = Row{Num: map[string]float64{"x": float64(i % 100)}}
+	}
+	rep := Compare(p, rows, Config{})
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"test":"wasserstein"`) || !strings.Contains(string(b), `"p_value":null`) || !strings.Contains(string(b), `"estimated_accuracy":null`) {
+		t.Fatalf("%s", b)
+	}
+	if rep.Detected || rep.Features[0].Score > 0.05 {
+		t.Fatalf("the reference itself drifted: %+v", rep)
 	}
 }

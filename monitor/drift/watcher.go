@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -30,7 +31,7 @@ type Watcher struct {
 	Config     Config
 	Log        *slog.Logger
 
-	score, detected *prometheus.GaugeVec
+	score, detected, estimated *prometheus.GaugeVec
 	mu              sync.Mutex
 	last            map[versionKey]Report
 	windows         map[versionKey]*pendingWindow
@@ -56,9 +57,11 @@ func NewWatcher(store monitor.Store, repository string, reg prometheus.Registere
 			Help: "Drift of the last window: per feature the test's statistic or distance (test label), for feature _dataset the dataset drift score."}, []string{"model", "version", "feature", "test"}),
 		detected: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "inferd_drift_detected",
 			Help: "1 when the last window drifted: per feature after multiple-testing correction, for feature _dataset the calibrated alarm."}, []string{"model", "version", "feature", "test"}),
+		estimated: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "inferd_drift_estimated_accuracy",
+			Help: "Label-free accuracy estimate of the last window: the classifier's mean confidence (valid for calibrated classifiers)."}, []string{"model", "version"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{w.score, w.detected} {
+		for _, c := range []prometheus.Collector{w.score, w.detected, w.estimated} {
 			if err := reg.Register(c); err != nil {
 				return nil, err
 			}
@@ -160,6 +163,9 @@ func (w *Watcher) evaluate(k versionKey, rows []Row) {
 	}
 	w.score.WithLabelValues(k.model, v, "_dataset", "score").Set(rep.Score)
 	w.detected.WithLabelValues(k.model, v, "_dataset", "score").Set(b2f(rep.Detected))
+	if !math.IsNaN(rep.EstimatedAccuracy) {
+		w.estimated.WithLabelValues(k.model, v).Set(rep.EstimatedAccuracy)
+	}
 	w.mu.Lock()
 	w.last[k] = rep
 	w.mu.Unlock()
