@@ -135,8 +135,15 @@ func TestMonitoringLifecycle(t *testing.T) {
 		t.Fatalf("drift: %v\n%s", err, out)
 	}
 
+	checkExports(t, repo, dataDir, truth)
+}
+
+// checkExports runs inferd data export (JSON Lines, then an image folder)
+// and inferd profile --captured on the store of TestMonitoringLifecycle.
+func checkExports(t *testing.T, repo, dataDir string, truth map[string]string) {
 	file := filepath.Join(t.TempDir(), "digits.jsonl")
-	if out, err = execute("data", "export", "digits", "--data-dir", dataDir, "--out", file); err != nil || !strings.Contains(out, "400 requests") {
+	out, err := execute("data", "export", "digits", "--data-dir", dataDir, "--out", file)
+	if err != nil || !strings.Contains(out, "400 requests") {
 		t.Fatalf("export: %v\n%s", err, out)
 	}
 	checkExport(t, file, truth)
