@@ -10,6 +10,7 @@ import (
 type metrics struct {
 	captured, dropped  *prometheus.CounterVec
 	storeErrors, lost  prometheus.Counter
+	eventErrors        prometheus.Counter
 	retained           prometheus.Counter
 	queued             prometheus.Gauge
 	feedback           *prometheus.CounterVec
@@ -26,6 +27,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Failed writes and retention runs of the monitoring store."}),
 		lost: prometheus.NewCounter(prometheus.CounterOpts{Name: "inferd_monitor_capture_lost_total",
 			Help: "Captured requests lost because the store refused their batch."}),
+		eventErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "inferd_monitor_cloudevents_errors_total",
+			Help: "Batches of captured requests the CloudEvents endpoint did not take."}),
 		retained: prometheus.NewCounter(prometheus.CounterOpts{Name: "inferd_monitor_retention_deleted_total",
 			Help: "Captured requests deleted by the retention policy."}),
 		queued: prometheus.NewGauge(prometheus.GaugeOpts{Name: "inferd_monitor_capture_queue_length",
@@ -40,7 +43,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.captured, m.dropped, m.storeErrors, m.lost, m.retained, m.queued, m.feedback, m.accuracy, m.labelled} {
+	for _, c := range []prometheus.Collector{m.captured, m.dropped, m.storeErrors, m.lost, m.eventErrors, m.retained, m.queued, m.feedback, m.accuracy, m.labelled} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("monitor metrics: %w", err)
 		}

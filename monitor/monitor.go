@@ -47,6 +47,7 @@ type options struct {
 	retention      Retention
 	retainInterval time.Duration
 	windows        []int
+	events         *CloudEvents
 	log            *slog.Logger
 	reg            prometheus.Registerer
 }
@@ -73,6 +74,11 @@ func WithRetention(r Retention, every time.Duration) Option {
 // WithAccuracyWindows sets the sizes (in labeled requests) of the live
 // accuracy windows (default 100 and 1000).
 func WithAccuracyWindows(sizes ...int) Option { return func(o *options) { o.windows = sizes } }
+
+// WithCloudEvents also sends every captured record to c, as KServe's
+// payload logger does (after it is stored, from the writer goroutine: a
+// slow endpoint fills the queue, and then records are dropped and counted).
+func WithCloudEvents(c *CloudEvents) Option { return func(o *options) { o.events = c } }
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
@@ -172,6 +178,12 @@ func (m *Monitor) write(batch []Record) []Record {
 	} else {
 		for i := range batch {
 			m.metrics.captured.WithLabelValues(batch[i].Model).Inc()
+		}
+	}
+	if m.opts.events != nil {
+		if err := m.opts.events.send(ctx, batch); err != nil {
+			m.metrics.eventErrors.Inc()
+			m.opts.log.Warn("sending captured requests as CloudEvents", "records", len(batch), "err", err)
 		}
 	}
 	return batch[:0]

@@ -22,13 +22,11 @@ type Payload []byte
 
 // EncodePayload encodes ts, leaving out the data of the names in redact.
 func EncodePayload(ts map[string]*tensor.Tensor, redact map[string]bool) Payload {
-	names := make([]string, 0, len(ts))
+	names := sortedNames(ts)
 	size := 16
 	for n, t := range ts {
-		names = append(names, n)
 		size += len(n) + 32 + t.Bytes()
 	}
-	sort.Strings(names)
 	buf := binary.AppendUvarint(make([]byte, 0, size), uint64(len(names)))
 	for _, n := range names {
 		t := ts[n]
@@ -51,6 +49,15 @@ func EncodePayload(ts map[string]*tensor.Tensor, redact map[string]bool) Payload
 		buf, _ = binary.Append(buf, binary.LittleEndian, t.Data()) // fixed-size values: cannot fail
 	}
 	return buf
+}
+
+func sortedNames(ts map[string]*tensor.Tensor) []string {
+	names := make([]string, 0, len(ts))
+	for n := range ts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
 }
 
 func appendString(buf []byte, s string) []byte {

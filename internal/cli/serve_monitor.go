@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -25,6 +27,7 @@ type monitorOptions struct {
 	queue    int
 	maxAge   time.Duration
 	maxBytes int64
+	events   string
 	drift    driftFlags
 }
 
@@ -61,6 +64,7 @@ func (o *monitorOptions) register(fs *pflag.FlagSet) {
 	fs.IntVar(&o.queue, "capture-queue", monitor.DefaultQueueSize, "captured requests waiting to be written, past which new ones are dropped (and counted in inferd_monitor_capture_dropped_total) rather than slow a request")
 	fs.DurationVar(&o.maxAge, "capture-max-age", 30*24*time.Hour, "delete captured requests and labels older than this; 0 keeps them")
 	fs.Int64Var(&o.maxBytes, "capture-max-bytes", 1<<30, "delete the oldest captured requests once their payload exceeds this many bytes; 0 for no limit")
+	fs.StringVar(&o.events, "capture-cloudevents", "", "also send every captured request to this URL as CloudEvents of KServe's payload logger (org.kubeflow.serving.inference.request and .response, sharing the ce-id), e.g. a Knative broker")
 	o.drift.register(fs)
 }
 
@@ -96,9 +100,19 @@ func (o *monitorOptions) open(ctx context.Context, log *slog.Logger, reg prometh
 	if err != nil {
 		return nil, nil, err
 	}
-	m, err := monitor.New(store, monitor.WithSampleRate(o.sample), monitor.WithQueueSize(o.queue),
+	opts := []monitor.Option{monitor.WithSampleRate(o.sample), monitor.WithQueueSize(o.queue),
 		monitor.WithRetention(monitor.Retention{MaxAge: o.maxAge, MaxBytes: o.maxBytes}, monitor.DefaultRetainInterval),
-		monitor.WithLogger(log), monitor.WithRegisterer(reg))
+		monitor.WithLogger(log), monitor.WithRegisterer(reg)}
+	if o.events != "" {
+		u, err := url.Parse(o.events)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			store.Close()
+			return nil, nil, fmt.Errorf("--capture-cloudevents: %q is not an http(s) URL", o.events)
+		}
+		opts = append(opts, monitor.WithCloudEvents(&monitor.CloudEvents{URL: o.events, Source: "inferd",
+			Client: &http.Client{Timeout: 10 * time.Second}}))
+	}
+	m, err := monitor.New(store, opts...)
 	if err != nil {
 		store.Close()
 		return nil, nil, fmt.Errorf("--capture-sample, --capture-queue: %w", err)
