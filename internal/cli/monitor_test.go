@@ -228,3 +228,30 @@ func getBody(t *testing.T, url string) string {
 	_, _ = b.ReadFrom(resp.Body)
 	return b.String()
 }
+
+func TestMonitoringFlags(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"sample without a store", []string{"serve", "--repository", ".", "--capture-sample", "0.5"}, "--capture-sample needs a store"},
+		{"sample out of range", []string{"serve", "--repository", ".", "--data-dir", dir, "--capture-sample", "2"}, "--capture-sample must be between 0 and 1"},
+		{"not postgres", []string{"serve", "--repository", ".", "--capture-store", "mysql://x"}, "want a postgres:// DSN"},
+		{"bad cloudevents URL", []string{"serve", "--repository", ".", "--data-dir", dir, "--capture-cloudevents", "ftp://x"}, "is not an http(s) URL"},
+		{"bad correction", []string{"serve", "--repository", ".", "--data-dir", dir, "--drift-correction", "holm"}, "holm"},
+		{"profile without a source", []string{"profile", "digits"}, "give one of --dataset and --captured"},
+		{"drift without a profile", []string{"drift", "digits", "--repository", dir, "--data-dir", dir}, "inferd profile"},
+		{"export without a store", []string{"data", "export", "digits", "--data-dir", t.TempDir(), "--out", "-"}, "--data-dir"},
+		{"export format", []string{"data", "export", "digits", "--out", "x"}, "give --data-dir or --capture-store"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, err := execute(tt.args...)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want %q\n%s", err, tt.want, out)
+			}
+		})
+	}
+}

@@ -93,8 +93,11 @@ func (o *monitorOptions) open(ctx context.Context, log *slog.Logger, reg prometh
 		}
 		return nil, nil, nil
 	}
-	if o.maxAge < 0 || o.maxBytes < 0 {
-		return nil, nil, fmt.Errorf("--capture-max-age and --capture-max-bytes must not be negative")
+	if o.maxAge < 0 || o.maxBytes < 0 || o.sample < 0 || o.sample > 1 {
+		return nil, nil, fmt.Errorf("--capture-max-age and --capture-max-bytes must not be negative, --capture-sample must be between 0 and 1")
+	}
+	if u, err := url.Parse(o.events); o.events != "" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "") {
+		return nil, nil, fmt.Errorf("--capture-cloudevents: %q is not an http(s) URL", o.events)
 	}
 	store, err := openStore(ctx, o.dataDir, o.store)
 	if err != nil {
@@ -104,11 +107,6 @@ func (o *monitorOptions) open(ctx context.Context, log *slog.Logger, reg prometh
 		monitor.WithRetention(monitor.Retention{MaxAge: o.maxAge, MaxBytes: o.maxBytes}, monitor.DefaultRetainInterval),
 		monitor.WithLogger(log), monitor.WithRegisterer(reg)}
 	if o.events != "" {
-		u, err := url.Parse(o.events)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			store.Close()
-			return nil, nil, fmt.Errorf("--capture-cloudevents: %q is not an http(s) URL", o.events)
-		}
 		opts = append(opts, monitor.WithCloudEvents(&monitor.CloudEvents{URL: o.events, Source: "inferd",
 			Client: &http.Client{Timeout: 10 * time.Second}}))
 	}
