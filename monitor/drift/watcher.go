@@ -32,11 +32,11 @@ type Watcher struct {
 	Log        *slog.Logger
 
 	score, detected, estimated *prometheus.GaugeVec
-	mu              sync.Mutex
-	last            map[versionKey]Report
-	windows         map[versionKey]*pendingWindow
-	profiles        map[versionKey]*Profile
-	after           int64
+	mu                         sync.Mutex
+	last                       map[versionKey]Report
+	windows                    map[versionKey]*pendingWindow
+	profiles                   map[versionKey]*Profile
+	after                      int64
 }
 
 type versionKey struct {
