@@ -7,7 +7,7 @@
 #   scripts/postgres.sh go test -count=1 ./monitor/...
 set -euo pipefail
 [ $# -gt 0 ] || { echo "usage: scripts/postgres.sh COMMAND [ARGS...]" >&2; exit 2; }
-bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+bindir=$(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V | tail -1)
 [ -x "${bindir:-}/initdb" ] || { echo "postgres.sh: PostgreSQL is not installed (apt-get install postgresql)" >&2; exit 1; }
 dir=$(mktemp -d "${TMPDIR:-/tmp}/inferd-pg.XXXXXX")
 as=()
