@@ -102,7 +102,9 @@ type Report struct {
 	ReferenceConfidence float64 `json:"reference_confidence"`
 }
 
-// Compare tests a window of rows against the profile.
+// Compare tests a window of rows against the profile. It caches the
+// sketches' CDFs in p: do not call it on one profile from several
+// goroutines at once.
 func Compare(p *Profile, rows []Row, cfg Config) Report {
 	cfg = cfg.withDefaults()
 	rep := Report{Rows: len(rows)}
@@ -162,7 +164,8 @@ func compareFeature(p *Profile, name string, rows []Row, cfg Config) (FeatureRes
 		}
 		if len(vals) < cfg.LargeWindow {
 			res.Test = "ks"
-			res.Score, res.PValue = ks(n.Sketch, vals)
+			xs, cdf := n.cdf()
+			res.Score, res.PValue = ks(xs, cdf, n.Sketch.N, vals)
 		} else {
 			res.Test = "wasserstein"
 			res.Score = wasserstein(n.Sketch, vals, n.Std())

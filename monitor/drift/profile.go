@@ -36,6 +36,20 @@ type Numeric struct {
 	Mean    float64           `json:"mean"`
 	M2      float64           `json:"m2"` // sum of squared deviations (Welford)
 	Sketch  *sketch.Quantiles `json:"sketch"`
+
+	// points caches the sketch's CDF for the tests; Add and Merge drop it.
+	points *cdfPoints
+}
+
+type cdfPoints struct{ xs, cdf []float64 }
+
+// cdf returns the sketch's points and CDF, computed once per change.
+func (n *Numeric) cdf() ([]float64, []float64) {
+	if n.points == nil {
+		xs, cdf := n.Sketch.Points()
+		n.points = &cdfPoints{xs, cdf}
+	}
+	return n.points.xs, n.points.cdf
 }
 
 // Std is the feature's standard deviation.
@@ -73,6 +87,7 @@ func (p *Profile) Add(r Row) {
 			continue
 		}
 		n.Count++
+		n.points = nil
 		d := v - n.Mean
 		n.Mean += d / float64(n.Count)
 		n.M2 += d * (v - n.Mean)
@@ -115,6 +130,7 @@ func (p *Profile) Merge(o *Profile) {
 		}
 		n.Count, n.Missing = total, n.Missing+on.Missing
 		n.Sketch.Merge(on.Sketch)
+		n.points = nil
 	}
 	for name, oc := range o.Categorical {
 		c := p.Categorical[name]

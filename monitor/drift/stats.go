@@ -14,11 +14,11 @@ import (
 // (a sketch).
 
 // ks returns the two-sample Kolmogorov–Smirnov statistic between the
-// reference and the window, and its asymptotic p-value.
-func ks(ref *sketch.Quantiles, window []float64) (d, p float64) {
+// reference (its sketch's points and CDF, n values) and the window, and
+// its asymptotic p-value.
+func ks(xs, cdf []float64, refN int64, window []float64) (d, p float64) {
 	w := slices.Clone(window)
 	slices.Sort(w)
-	xs, cdf := ref.Points()
 	// Both CDFs are right-continuous steps: the largest gap is at a jump.
 	i, j := 0, 0
 	for i < len(xs) || j < len(w) {
@@ -40,7 +40,7 @@ func ks(ref *sketch.Quantiles, window []float64) (d, p float64) {
 		}
 		d = max(d, math.Abs(fr-float64(j)/float64(len(w))))
 	}
-	n, m := float64(ref.N), float64(len(w))
+	n, m := float64(refN), float64(len(w))
 	en := math.Sqrt(n * m / (n + m))
 	return d, kolmogorovQ((en + 0.12 + 0.11/en) * d)
 }

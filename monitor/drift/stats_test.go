@@ -31,7 +31,9 @@ func TestKS(t *testing.T) {
 		{"ties", []float64{0, 0, 0, 1}, []float64{0, 1, 1, 1}, 0.5},
 	}
 	for _, tt := range tests {
-		d, p := ks(sketchOf(tt.ref...), tt.window)
+		ref := sketchOf(tt.ref...)
+		xs, cdf := ref.Points()
+		d, p := ks(xs, cdf, ref.N, tt.window)
 		if math.Abs(d-tt.d) > 1e-12 || p < 0 || p > 1 {
 			t.Errorf("%s: D=%v p=%v, want D=%v", tt.name, d, p, tt.d)
 		}
@@ -46,10 +48,11 @@ func TestKS(t *testing.T) {
 	for i := range same {
 		same[i], shifted[i] = r.NormFloat64(), r.NormFloat64()+0.5
 	}
-	if _, p := ks(ref, same); p < 0.01 {
+	xs, cdf := ref.Points()
+	if _, p := ks(xs, cdf, ref.N, same); p < 0.01 {
 		t.Errorf("same distribution: p=%v", p)
 	}
-	if _, p := ks(ref, shifted); p > 1e-6 {
+	if _, p := ks(xs, cdf, ref.N, shifted); p > 1e-6 {
 		t.Errorf("shifted: p=%v", p)
 	}
 	if kolmogorovQ(1.36) < 0.049 || kolmogorovQ(1.36) > 0.051 { // the 5% critical value
