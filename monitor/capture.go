@@ -36,6 +36,7 @@ type pending struct {
 	inputs  map[string]*tensor.Tensor
 	outputs map[string]*tensor.Tensor
 	target  *target
+	bytes   int64 // of the tensors, held against the queue's byte budget
 }
 
 // target is a Target with what the hot path needs precomputed.
@@ -87,7 +88,13 @@ func (c *captured) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (m
 	if err != nil {
 		return out, err
 	}
-	p := &pending{target: c.t, inputs: cloneAll(inputs), outputs: cloneAll(out), rec: Record{
+	size := tensorBytes(inputs) + tensorBytes(out)
+	if c.m.queued.Add(size) > c.m.opts.queueBytes {
+		c.m.queued.Add(-size)
+		c.t.dropped.Inc()
+		return out, nil
+	}
+	p := &pending{target: c.t, inputs: cloneAll(inputs), outputs: cloneAll(out), bytes: size, rec: Record{
 		Model: c.t.Model, Version: c.t.Version, Time: start, Latency: time.Since(start),
 	}}
 	if call := CallOf(ctx); call != nil {
@@ -97,9 +104,18 @@ func (c *captured) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (m
 	select {
 	case c.m.queue <- p:
 	default:
+		c.m.queued.Add(-size)
 		c.t.dropped.Inc()
 	}
 	return out, nil
+}
+
+func tensorBytes(ts map[string]*tensor.Tensor) int64 {
+	var n int64
+	for _, t := range ts {
+		n += int64(t.Bytes())
+	}
+	return n
 }
 
 func cloneAll(ts map[string]*tensor.Tensor) map[string]*tensor.Tensor {

@@ -146,3 +146,32 @@ func metricSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
 	}
 	return sum
 }
+
+// The queue also holds at most its byte budget of tensors: large tensors
+// are dropped before the count is reached.
+func TestCaptureQueueBytes(t *testing.T) {
+	m, _, reg := newMonitor(t, monitor.WithQueueBytes(50)) // a request holds 20 bytes of tensors
+	one := 1.0
+	r := runner.Chain(double, m.Wrap(monitor.Target{Model: "m", Version: 1, Rate: &one}))
+	for range 10 {
+		if err := run(t, r, context.Background(), 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := metricSum(t, reg, "inferd_monitor_capture_dropped_total"); n != 8 {
+		t.Fatalf("dropped %v, want 8", n)
+	}
+	runMonitor(t, m) // the writer frees the budget
+	for range 500 {
+		if metricSum(t, reg, "inferd_monitor_captured_total") == 2 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := run(t, r, context.Background(), 1); err != nil {
+		t.Fatal(err)
+	}
+	if n := metricSum(t, reg, "inferd_monitor_capture_dropped_total"); n != 8 {
+		t.Fatalf("dropped %v after the writer ran, want still 8", n)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -12,9 +13,10 @@ import (
 
 // Defaults of the options.
 const (
-	DefaultQueueSize      = 4096
-	DefaultBatchSize      = 256
-	DefaultFlushInterval  = 200 * time.Millisecond
+	DefaultQueueSize      = 8192
+	DefaultQueueBytes     = 256 << 20
+	DefaultBatchSize      = 1024
+	DefaultFlushInterval  = 500 * time.Millisecond
 	DefaultRetainInterval = time.Minute
 	defaultWriteTimeout   = 30 * time.Second
 )
@@ -22,9 +24,11 @@ const (
 // Monitor captures requests into a Store and keeps live accuracy from
 // feedback. A nil *Monitor captures nothing.
 type Monitor struct {
-	store   Store
-	opts    options
-	queue   chan *pending
+	store Store
+	opts  options
+	queue chan *pending
+	// queued is the tensor bytes waiting in queue.
+	queued  atomic.Int64
 	metrics *metrics
 	live    *live
 
@@ -43,6 +47,7 @@ type Option func(*options)
 type options struct {
 	rate           float64
 	queue, batch   int
+	queueBytes     int64
 	flush          time.Duration
 	retention      Retention
 	retainInterval time.Duration
@@ -59,6 +64,10 @@ func WithSampleRate(r float64) Option { return func(o *options) { o.rate = r } }
 // WithQueueSize bounds the records waiting for the writer; more are
 // dropped and counted.
 func WithQueueSize(n int) Option { return func(o *options) { o.queue = n } }
+
+// WithQueueBytes bounds the tensor bytes of the records waiting for the
+// writer (default 256 MiB); more are dropped and counted.
+func WithQueueBytes(n int64) Option { return func(o *options) { o.queueBytes = n } }
 
 // WithBatch sets how many records one transaction writes at most, and how
 // long the writer waits to fill one.
@@ -89,7 +98,7 @@ func WithRegisterer(r prometheus.Registerer) Option { return func(o *options) { 
 // New returns a monitor writing to store. Run must run for records to be
 // written.
 func New(store Store, opts ...Option) (*Monitor, error) {
-	o := options{queue: DefaultQueueSize, batch: DefaultBatchSize, flush: DefaultFlushInterval,
+	o := options{queue: DefaultQueueSize, queueBytes: DefaultQueueBytes, batch: DefaultBatchSize, flush: DefaultFlushInterval,
 		retainInterval: DefaultRetainInterval, windows: []int{100, 1000}, log: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
 		opt(&o)
@@ -97,8 +106,8 @@ func New(store Store, opts ...Option) (*Monitor, error) {
 	if o.rate < 0 || o.rate > 1 {
 		return nil, errors.New("monitor: sample rate must be between 0 and 1")
 	}
-	if o.queue < 1 || o.batch < 1 || o.flush <= 0 {
-		return nil, errors.New("monitor: queue size, batch size and flush interval must be positive")
+	if o.queue < 1 || o.queueBytes < 1 || o.batch < 1 || o.flush <= 0 {
+		return nil, errors.New("monitor: queue size and bytes, batch size and flush interval must be positive")
 	}
 	for _, w := range o.windows {
 		if w < 1 {
@@ -140,7 +149,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 	for {
 		select {
 		case p := <-m.queue:
-			if batch = append(batch, p.encode()); len(batch) == m.opts.batch {
+			if batch = append(batch, m.take(p)); len(batch) == m.opts.batch {
 				batch = m.write(batch)
 			}
 		case <-tick.C:
@@ -151,7 +160,7 @@ func (m *Monitor) Run(ctx context.Context) error {
 			for {
 				select {
 				case p := <-m.queue:
-					if batch = append(batch, p.encode()); len(batch) == m.opts.batch {
+					if batch = append(batch, m.take(p)); len(batch) == m.opts.batch {
 						batch = m.write(batch)
 					}
 				default:
@@ -162,6 +171,13 @@ func (m *Monitor) Run(ctx context.Context) error {
 		}
 		m.metrics.queued.Set(float64(len(m.queue)))
 	}
+}
+
+// take encodes a queued record and releases its bytes from the queue.
+func (m *Monitor) take(p *pending) Record {
+	r := p.encode()
+	m.queued.Add(-p.bytes)
+	return r
 }
 
 // write stores batch in one transaction and returns it emptied.

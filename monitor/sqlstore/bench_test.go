@@ -9,6 +9,9 @@ import (
 	"github.com/inferd/inferd/monitor"
 )
 
+// benchBatch is the records one Append writes (the writer's DefaultBatchSize).
+var benchBatch = 1024
+
 // BenchmarkAppend writes batches of 256 digits-sized records to SQLite;
 // ns/op is per record.
 func BenchmarkAppend(b *testing.B) {
@@ -17,7 +20,7 @@ func BenchmarkAppend(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	batch := make([]monitor.Record, 256)
+	batch := make([]monitor.Record, benchBatch)
 	for i := range batch {
 		batch[i] = record("digits", 1, i)
 	}
