@@ -6,7 +6,6 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
-	"time"
 
 	"github.com/inferd/inferd/engine"
 	_ "github.com/inferd/inferd/engine/native"
@@ -50,7 +49,7 @@ func BenchmarkCapture(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer store.Close()
-			m, err := monitor.New(store, monitor.WithQueueSize(1<<16), monitor.WithBatch(256, 200*time.Millisecond))
+			m, err := monitor.New(store, monitor.WithQueueSize(1<<16))
 			if err != nil {
 				b.Fatal(err)
 			}
