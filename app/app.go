@@ -10,9 +10,11 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/inferd/inferd/monitor"
 	"github.com/inferd/inferd/repository"
 	"github.com/inferd/inferd/server"
 	"github.com/inferd/inferd/serving"
+	"github.com/inferd/inferd/serving/runner"
 )
 
 // Config says what to serve and where.
@@ -47,6 +49,9 @@ type Config struct {
 	PollInterval time.Duration
 	// Watch follows the repository after the first load.
 	Watch bool
+	// Monitor, when set, captures requests and takes feedback (its
+	// writer runs with the server; the caller closes its store after Run).
+	Monitor *monitor.Monitor
 }
 
 // App is a wired server, listening, not yet serving.
@@ -82,6 +87,12 @@ func New(cfg Config) (*App, error) {
 	a.source = cfg.Repository
 	if a.source == nil {
 		a.source = repository.NewDir(cfg.RepositoryDir, repository.WithPollInterval(cfg.PollInterval), repository.WithLogger(a.log))
+	}
+	if m := cfg.Monitor; m != nil {
+		cfg.Serving = append(cfg.Serving, serving.WithCapture(func(v *serving.Version) runner.Wrapper {
+			return m.Wrap(monitor.TargetFor(v.ModelName, v.Number, v.Config))
+		}))
+		cfg.Server = append(cfg.Server, server.WithMonitor(m))
 	}
 	a.Models = serving.New(append([]serving.Option{
 		serving.WithLogger(a.log), serving.WithRegisterer(a.Registry), serving.WithDrainTimeout(cfg.DrainTimeout),
@@ -148,11 +159,13 @@ func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	go a.load(ctx, cancel)
+	stopMonitor := a.runMonitor()
 	serveErr := a.Server.ServeListeners(ctx, a.ln, a.gln)
 	cancel(nil) // stop loading and watching
 	<-a.loaded
 	<-a.stopped
 	closeErr := a.Models.Close()
+	stopMonitor() // after the last request: writes what is queued
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return cause
 	}
@@ -175,5 +188,24 @@ func (a *App) load(ctx context.Context, stop context.CancelCauseFunc) {
 	}
 	if a.cfg.Watch {
 		_ = a.Models.Watch(ctx)
+	}
+}
+
+// runMonitor starts the monitor's writer; the function it returns stops
+// it once the queued records are written.
+func (a *App) runMonitor() func() {
+	m := a.cfg.Monitor
+	if m == nil {
+		return func() {}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = m.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
 	}
 }

@@ -71,6 +71,8 @@ type Config struct {
 	// slices of at most this many rows (0: the server's --max-run-rows;
 	// -1: never, for models whose rows depend on each other).
 	MaxRunRows int `yaml:"max_run_rows" json:"max_run_rows,omitempty"`
+	// Monitoring configures payload capture (sampling, headers, redaction).
+	Monitoring *Monitoring `yaml:"monitoring" json:"monitoring,omitempty"`
 
 	// Labels holds the class labels read from Postprocess.Labels.
 	Labels []string `yaml:"-" json:"-"`
@@ -267,6 +269,11 @@ func (c *Config) validate() error {
 	if c.Postprocess != nil {
 		if err := c.Postprocess.validate(c); err != nil {
 			return fmt.Errorf("postprocess.%w", err)
+		}
+	}
+	if c.Monitoring != nil {
+		if err := c.Monitoring.validate(c); err != nil {
+			return fmt.Errorf("monitoring.%w", err)
 		}
 	}
 	return nil

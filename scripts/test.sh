@@ -74,6 +74,10 @@ go test -race -count=1 "${race_pkgs[@]}"
 step "go test ./..."
 go test -count=1 ./...
 
+step "monitoring: capture, stores, drift under -race, SQLite and a throwaway PostgreSQL (scripts/postgres.sh)"
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || apt_install postgresql
+bash scripts/postgres.sh go test -race -count=1 ./monitor/...
+
 step "go test -tags purego ./engine/native/...: the portable kernels without SIMD"
 go test -count=1 -tags purego ./engine/native/...
 

@@ -69,6 +69,11 @@ var routeScopes = map[string]auth.Scope{
 	"POST /v1/models/{name}/versions/{version}":       auth.Predict,
 	"POST /v1/models/{name}/labels/{label}":           auth.Predict,
 	grpcService + "ModelInfer":                        auth.Predict,
+	// Feedback labels the model's own answers: who may ask a model may
+	// say what the right answer was (and predict:PATTERN limits it to the
+	// same models). It changes nothing that is served.
+	"POST /models/{name}/feedback":    auth.Predict,
+	"POST /v2/models/{name}/feedback": auth.Predict,
 
 	// Management: labels, traffic, explicit model control.
 	"PUT /models/{name}/labels/{label}":        auth.Manage,

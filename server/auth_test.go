@@ -117,6 +117,8 @@ var httpRoutes = []httpRoute{
 	{"POST /v1/models/{name}", auth.Predict, "POST", "/v1/models/m:predict", tfJSON, 200},
 	{"POST /v1/models/{name}/versions/{version}", auth.Predict, "POST", "/v1/models/m/versions/2:predict", tfJSON, 200},
 	{"POST /v1/models/{name}/labels/{label}", auth.Predict, "POST", "/v1/models/m/labels/stable:predict", tfJSON, 200},
+	{"POST /models/{name}/feedback", auth.Predict, "POST", "/models/m/feedback", `{"request_id": "r", "label": 1}`, 404},       // capture is off
+	{"POST /v2/models/{name}/feedback", auth.Predict, "POST", "/v2/models/m/feedback", `{"request_id": "r", "label": 1}`, 404}, // capture is off
 	{"PUT /models/{name}/labels/{label}", auth.Manage, "PUT", "/models/m/labels/stable", `{"version": 1}`, 200},
 	{"DELETE /models/{name}/labels/{label}", auth.Manage, "DELETE", "/models/m/labels/canary", "", 404},
 	{"PUT /models/{name}/traffic", auth.Manage, "PUT", "/models/m/traffic", `{"1": 50, "2": 50}`, 200},

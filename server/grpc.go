@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	v2 "github.com/inferd/inferd/api/v2"
+	"github.com/inferd/inferd/monitor"
 	"github.com/inferd/inferd/serving/runner"
 )
 
@@ -218,6 +219,7 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 		})
 	}()
 	tctx := runner.WithTiming(context.WithValue(ctx, reqInfoKey{}, ri))
+	tctx = monitor.WithCall(tctx, &monitor.Call{RequestID: ri.requestID, ClientID: ri.client, Header: metadataGetter(ctx)})
 	if err = s.authorizeCall(ctx, info.FullMethod, req, ri); err != nil {
 		return nil, err
 	}
@@ -251,6 +253,18 @@ func grpcCallInfo(ctx context.Context, method string) *reqInfo {
 	}
 	ri.requestID = requestID(given)
 	return ri
+}
+
+// metadataGetter returns the first value of a call's metadata key (any
+// case), as monitor.Call.Header.
+func metadataGetter(ctx context.Context) func(string) string {
+	md, _ := metadata.FromIncomingContext(ctx)
+	return func(name string) string {
+		if v := md.Get(name); len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
 }
 
 // peerAddr is the address of the call's client.

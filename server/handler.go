@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/inferd/inferd/auth"
+	"github.com/inferd/inferd/monitor"
 	"github.com/inferd/inferd/serving/runner"
 )
 
@@ -85,6 +86,7 @@ func (s *Server) handleProtocol(mux *http.ServeMux, protocol, pattern string, fn
 			err = res.charge(s.bodyEstimate(r), "the request body")
 		}
 		ctx = withReservation(ctx, res)
+		ctx = monitor.WithCall(ctx, &monitor.Call{RequestID: info.requestID, ClientID: info.client, Header: r.Header.Get})
 		var v any
 		if err == nil {
 			v, err = fn(r.WithContext(ctx), info)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/model"
+	"github.com/inferd/inferd/monitor"
 	"github.com/inferd/inferd/serving"
 )
 
@@ -26,6 +27,9 @@ type modelSummary struct {
 	Traffic        model.Traffic        `json:"traffic,omitempty"`
 	Shadow         *model.Shadow        `json:"shadow,omitempty"`
 	Versions       []versionSummary     `json:"versions"`
+	// Monitoring is the live accuracy by version and window (GET
+	// /models/{name} only).
+	Monitoring map[string]map[string]monitor.WindowStatus `json:"monitoring,omitempty"`
 }
 
 type versionDetail struct {
@@ -86,7 +90,11 @@ func (s *Server) getModel(r *http.Request, info *reqInfo) (any, error) {
 		return nil, err
 	}
 	info.model = m.Name
-	return summarize(m), nil
+	sum := summarize(m)
+	if s.monitor != nil {
+		sum.Monitoring = s.monitor.Status(m.Name)
+	}
+	return sum, nil
 }
 
 // getVersion serves GET /models/{name}/{version}.

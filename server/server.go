@@ -75,6 +75,7 @@ var _ Models = (*serving.Manager)(nil)
 // Protocol).
 type Server struct {
 	models       Models
+	monitor      Monitor // nil: no feedback routes
 	log          *slog.Logger
 	gatherer     prometheus.Gatherer
 	metrics      *metrics
@@ -245,6 +246,7 @@ func (s *Server) routes() http.Handler {
 	s.handle(mux, "GET /models/{name}/{version}", s.getVersion)
 	s.handle(mux, "POST /models/{name}/{version}", s.predict)
 	s.lifecycleRoutes(mux)
+	s.feedbackRoutes(mux)
 	mux.Handle("GET /metrics", s.guarded("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{})))
 	s.v2Routes(mux)
 	s.tfRoutes(mux)

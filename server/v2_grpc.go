@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -84,7 +85,8 @@ func (g *inferenceService) ModelInfer(ctx context.Context, req *v2.ModelInferReq
 	if err != nil {
 		return nil, err
 	}
-	return grpcAnswer(v.ModelName, v.Label(), req.GetId(), res.Outputs, len(req.GetRawInputContents()) > 0)
+	// The answer's id is the client's, else the request id (inferd-request-id).
+	return grpcAnswer(v.ModelName, v.Label(), cmp.Or(req.GetId(), RequestID(ctx)), res.Outputs, len(req.GetRawInputContents()) > 0)
 }
 
 // grpcInputs decodes the input tensors from typed contents or raw bytes,

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -100,7 +101,8 @@ func (s *Server) v2Infer(r *http.Request, info *reqInfo) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return v2RESTAnswer(v.ModelName, v.Label(), req.ID, res.Outputs)
+	// The answer's id is the client's, else the request id (Inferd-Request-Id).
+	return v2RESTAnswer(v.ModelName, v.Label(), cmp.Or(req.ID, RequestID(r.Context())), res.Outputs)
 }
 
 // decodeV2Request decodes the JSON of an inference request strictly: valid

@@ -278,7 +278,11 @@ func (m *Manager) compose(v *Version, c *codec.Codec, sessions []engine.Session)
 	})
 	split := runner.Split(m.maxRunRows(cfg), c.Inputs(), c.Outputs())
 	s.direct = runner.Chain(pool, check, split, calls)
-	s.run = runner.Chain(pool, check, m.shadows.wrap(v), split, calls)
+	var capture runner.Wrapper // payload capture sees what the client sent and got
+	if m.capture != nil {
+		capture = m.capture(v)
+	}
+	s.run = runner.Chain(pool, check, capture, m.shadows.wrap(v), split, calls)
 	return s, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/inferd/inferd/model"
 	"github.com/inferd/inferd/pipeline"
 	"github.com/inferd/inferd/repository"
+	"github.com/inferd/inferd/serving/runner"
 )
 
 // ErrNotFound marks unknown models, versions and labels (404).
@@ -40,6 +41,8 @@ type Manager struct {
 	poll          time.Duration
 	explicit      bool
 	limits        loadLimits // see load.go
+	// capture makes each version's capture wrapper (see capture.go).
+	capture func(*Version) runner.Wrapper
 
 	// syncMu serialises reconciliation with the repository.
 	syncMu sync.Mutex

@@ -37,6 +37,7 @@ Every flag can also be set from the environment: --http-addr is INFERD_HTTP_ADDR
 	root.SetVersionTemplate(strings.ReplaceAll(v.String(), "{{", `{{"{{"}}`))
 	root.AddCommand(newServeCmd(), newPredictCmd(), newPerfCmd(), newVersionCmd(), newConformanceCmd(), newImageCmd(), newHealthcheckCmd(), newBenchCmd(),
 		newModelCmd(), newModelsCmd(), newLabelCmd(), newTrafficCmd(), newEvalCmd(), newPromoteCmd(), newPromotionsCmd())
+	root.AddCommand(newProfileCmd(), newDriftCmd(), newDataCmd())
 	return root
 }
 

@@ -58,6 +58,7 @@ type serveOptions struct {
 	auth         authOptions
 	log          logOptions
 	security     securityOptions
+	monitor      monitorOptions
 }
 
 // securityOptions are the flags of TLS, connection timeouts, request
@@ -230,6 +231,7 @@ TLS). docs/security.md lists every limit and its default.`,
 	fs.StringVar(&o.auth.audience, "auth-audience", "", "an aud value JWTs must carry")
 	addORTLibraryFlag(fs)
 	o.log.register(fs)
+	o.monitor.register(fs)
 	return cmd
 }
 
@@ -270,11 +272,22 @@ func runServe(ctx context.Context, o serveOptions) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	mon, store, err := o.monitor.open(ctx, log, reg)
+	if err != nil {
+		return err
+	}
+	if store != nil {
+		defer store.Close()
+		if err := o.monitor.watchDrift(ctx, store, o.repository, log, reg); err != nil {
+			return err
+		}
+	}
 	src, err := o.repositorySource(ctx, log)
 	if err != nil {
 		return err
 	}
 	a, err := app.New(app.Config{
+		Monitor:    mon,
 		Repository: src, RepositoryDir: o.repository, HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr, ManagementAddr: o.mgmtAddr,
 		Logger: log, Registry: reg, DrainTimeout: o.drainTimeout, ShutdownDelay: o.security.shutdownDelay,
 		PollInterval: o.pollInterval, Watch: true,

@@ -1,0 +1,219 @@
+package monitor
+
+import (
+	"context"
+	"math/rand/v2"
+	"strconv"
+	"time"
+
+	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/model"
+	"github.com/inferd/inferd/serving/runner"
+	"github.com/inferd/inferd/tensor"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Target describes the version a capture wrapper serves.
+type Target struct {
+	Model   string
+	Version int
+	// Rate is the share of requests captured; nil uses the monitor's
+	// default (WithSampleRate).
+	Rate *float64
+	// Headers are the request headers kept; Redact the inputs whose data
+	// is left out.
+	Headers []string
+	Redact  []string
+	// Labels are the class labels; ScoreOutput names the output whose
+	// argmax is the prediction ("" for the only float output).
+	Labels      []string
+	ScoreOutput string
+}
+
+// pending is a sampled request waiting for the writer.
+type pending struct {
+	rec     Record
+	inputs  map[string]*tensor.Tensor
+	outputs map[string]*tensor.Tensor
+	target  *target
+	bytes   int64 // of the tensors, held against the queue's byte budget
+}
+
+// target is a Target with what the hot path needs precomputed.
+type target struct {
+	Target
+	rate    float64
+	redact  map[string]bool
+	dropped prometheus.Counter
+}
+
+// Wrap returns the capture wrapper of a version, or nil when capture is
+// off for it (or m is nil).
+func (m *Monitor) Wrap(t Target) runner.Wrapper {
+	if m == nil {
+		return nil
+	}
+	rate := m.opts.rate
+	if t.Rate != nil {
+		rate = *t.Rate
+	}
+	m.remember(t)
+	if rate <= 0 {
+		return nil
+	}
+	tg := &target{Target: t, rate: rate, redact: map[string]bool{}, dropped: m.metrics.dropped.WithLabelValues(t.Model)}
+	for _, n := range t.Redact {
+		tg.redact[n] = true
+	}
+	return func(next runner.Runner) runner.Runner { return &captured{next: next, m: m, t: tg} }
+}
+
+type captured struct {
+	next runner.Runner
+	m    *Monitor
+	t    *target
+}
+
+func (c *captured) Inputs() []engine.TensorInfo  { return c.next.Inputs() }
+func (c *captured) Outputs() []engine.TensorInfo { return c.next.Outputs() }
+
+// Run runs the request and, when it is sampled and succeeded, offers a
+// copy of it to the writer without waiting.
+func (c *captured) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	if c.t.rate < 1 && rand.Float64() >= c.t.rate {
+		return c.next.Run(ctx, inputs)
+	}
+	start := time.Now()
+	out, err := c.next.Run(ctx, inputs)
+	if err != nil {
+		return out, err
+	}
+	size := tensorBytes(inputs) + tensorBytes(out)
+	if c.m.queued.Add(size) > c.m.opts.queueBytes {
+		c.m.queued.Add(-size)
+		c.t.dropped.Inc()
+		return out, nil
+	}
+	p := &pending{target: c.t, inputs: cloneAll(inputs), outputs: cloneAll(out), bytes: size, rec: Record{
+		Model: c.t.Model, Version: c.t.Version, Time: start, Latency: time.Since(start),
+	}}
+	if call := CallOf(ctx); call != nil {
+		p.rec.RequestID, p.rec.ClientID = call.RequestID, call.ClientID
+		p.rec.Headers = pickHeaders(call, c.t.Headers)
+	}
+	select {
+	case c.m.queue <- p:
+	default:
+		c.m.queued.Add(-size)
+		c.t.dropped.Inc()
+	}
+	return out, nil
+}
+
+func tensorBytes(ts map[string]*tensor.Tensor) int64 {
+	var n int64
+	for _, t := range ts {
+		n += int64(t.Bytes())
+	}
+	return n
+}
+
+func cloneAll(ts map[string]*tensor.Tensor) map[string]*tensor.Tensor {
+	out := make(map[string]*tensor.Tensor, len(ts))
+	for n, t := range ts {
+		out[n] = t.Clone()
+	}
+	return out
+}
+
+func pickHeaders(call *Call, names []string) map[string]string {
+	if call.Header == nil || len(names) == 0 {
+		return nil
+	}
+	var h map[string]string
+	for _, n := range names {
+		if v := call.Header(n); v != "" {
+			if h == nil {
+				h = map[string]string{}
+			}
+			h[n] = v
+		}
+	}
+	return h
+}
+
+// encode fills in the record's payload and prediction (on the writer).
+func (p *pending) encode() Record {
+	r := p.rec
+	r.Inputs = EncodePayload(p.inputs, p.target.redact)
+	r.Outputs = EncodePayload(p.outputs, nil)
+	if idx, ok := predictedClass(p.outputs, p.target.ScoreOutput); ok {
+		r.Prediction = className(idx, p.target.Labels)
+	}
+	return r
+}
+
+// predictedClass is the argmax of a single-row score output: the named
+// one, else the only float output.
+func predictedClass(outs map[string]*tensor.Tensor, name string) (int, bool) {
+	t := outs[name]
+	if t == nil {
+		for _, o := range outs {
+			if o.DType().IsFloat() {
+				if t != nil {
+					return 0, false
+				}
+				t = o
+			}
+		}
+	}
+	if t == nil || !t.DType().IsFloat() || t.Len() == 0 {
+		return 0, false
+	}
+	if s := t.Shape(); len(s) > 2 || len(s) == 2 && s[0] != 1 {
+		return 0, false
+	}
+	return argmax(t), true
+}
+
+func argmax(t *tensor.Tensor) int {
+	best, at := 0.0, -1
+	for i := range t.Len() {
+		v := floatAt(t, i)
+		if at < 0 || v > best {
+			best, at = v, i
+		}
+	}
+	return at
+}
+
+func floatAt(t *tensor.Tensor, i int) float64 {
+	switch d := t.Data().(type) {
+	case []float32:
+		return float64(d[i])
+	case []float64:
+		return d[i]
+	case []uint16:
+		return float64(tensor.Float16ToFloat32(d[i]))
+	}
+	return 0
+}
+
+func className(idx int, labels []string) string {
+	if idx < len(labels) {
+		return labels[idx]
+	}
+	return strconv.Itoa(idx)
+}
+
+// TargetFor is the capture target of a model version with config.yaml cfg.
+func TargetFor(name string, version int, cfg *model.Config) Target {
+	t := Target{Model: name, Version: version, Labels: cfg.Labels}
+	if mc := cfg.Monitoring; mc != nil {
+		t.Rate, t.Headers, t.Redact = mc.SampleRate, mc.Headers, mc.Redact
+	}
+	if p := cfg.Postprocess; p != nil {
+		t.ScoreOutput = p.Output
+	}
+	return t
+}

@@ -1,0 +1,146 @@
+package monitor
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// Label is one feedback item: the ground truth of a request.
+type Label struct {
+	RequestID string          `json:"request_id"`
+	Label     json.RawMessage `json:"label"`
+}
+
+// FeedbackResult says what became of a feedback call.
+type FeedbackResult struct {
+	Received int `json:"received"`
+	// Joined counts labels whose request was captured; the others are
+	// kept and join if the request's record arrives later (export).
+	Joined  int `json:"joined"`
+	Correct int `json:"correct"`
+}
+
+// Feedback stores labels for model's requests, joins them to the captured
+// requests and updates the live accuracy of the versions that answered.
+func (m *Monitor) Feedback(ctx context.Context, model string, labels []Label) (FeedbackResult, error) {
+	now := time.Now()
+	fb := make([]Feedback, len(labels))
+	for i, l := range labels {
+		fb[i] = Feedback{Model: model, RequestID: l.RequestID, Label: l.Label, Time: now}
+	}
+	recs, err := m.store.AddFeedback(ctx, fb)
+	if err != nil {
+		return FeedbackResult{}, fmt.Errorf("storing feedback: %w", err)
+	}
+	res := FeedbackResult{Received: len(labels), Joined: len(recs)}
+	for _, r := range recs {
+		t, _ := m.target(r.Model, r.Version)
+		ok := r.Prediction != "" && Correct(r.Label, r.Prediction, t.Labels)
+		if ok {
+			res.Correct++
+		}
+		if r.Prediction != "" {
+			m.live.add(targetKey{r.Model, r.Version}, ok)
+		}
+	}
+	m.metrics.feedback.WithLabelValues(model, "true").Add(float64(res.Joined))
+	m.metrics.feedback.WithLabelValues(model, "false").Add(float64(res.Received - res.Joined))
+	return res, nil
+}
+
+// WindowStatus is the live accuracy over one window.
+type WindowStatus struct {
+	Accuracy float64 `json:"accuracy"`
+	Labelled int     `json:"labelled"`
+}
+
+// Status is the live accuracy of model's versions by window ("last_100",
+// …), keyed by version number; nil when no label has joined yet.
+func (m *Monitor) Status(model string) map[string]map[string]WindowStatus {
+	if m == nil {
+		return nil
+	}
+	return m.live.status(model)
+}
+
+// live keeps the outcomes of the last labelled predictions per version.
+type live struct {
+	mu    sync.Mutex
+	sizes []int
+	met   *metrics
+	ring  map[targetKey]*outcomes
+}
+
+type outcomes struct {
+	buf  []bool // ring of the largest window's size
+	next int
+	n    int
+}
+
+func newLive(sizes []int, met *metrics) *live {
+	return &live{sizes: sizes, met: met, ring: map[targetKey]*outcomes{}}
+}
+
+func (l *live) add(k targetKey, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	o := l.ring[k]
+	if o == nil {
+		o = &outcomes{buf: make([]bool, maxOf(l.sizes))}
+		l.ring[k] = o
+	}
+	o.buf[o.next] = ok
+	o.next = (o.next + 1) % len(o.buf)
+	o.n = min(o.n+1, len(o.buf))
+	for _, size := range l.sizes {
+		w := o.last(size)
+		name, v := windowName(size), strconv.Itoa(k.version)
+		l.met.accuracy.WithLabelValues(k.model, v, name).Set(Accuracy(w))
+		l.met.labelled.WithLabelValues(k.model, v, name).Set(float64(len(w)))
+	}
+}
+
+// last returns the last n outcomes (fewer when there are fewer).
+func (o *outcomes) last(n int) []bool {
+	n = min(n, o.n)
+	out := make([]bool, n)
+	for i := range n {
+		out[i] = o.buf[(o.next-1-i+2*len(o.buf))%len(o.buf)]
+	}
+	return out
+}
+
+func (l *live) status(model string) map[string]map[string]WindowStatus {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var st map[string]map[string]WindowStatus
+	for k, o := range l.ring {
+		if k.model != model {
+			continue
+		}
+		if st == nil {
+			st = map[string]map[string]WindowStatus{}
+		}
+		ws := map[string]WindowStatus{}
+		for _, size := range l.sizes {
+			w := o.last(size)
+			ws[windowName(size)] = WindowStatus{Accuracy: Accuracy(w), Labelled: len(w)}
+		}
+		st[strconv.Itoa(k.version)] = ws
+	}
+	return st
+}
+
+func windowName(size int) string { return "last_" + strconv.Itoa(size) }
+
+func maxOf(xs []int) int {
+	m := 1
+	for _, x := range xs {
+		m = max(m, x)
+	}
+	return m
+}

@@ -1,0 +1,222 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Defaults of the options.
+const (
+	DefaultQueueSize      = 8192
+	DefaultQueueBytes     = 256 << 20
+	DefaultBatchSize      = 1024
+	DefaultFlushInterval  = 500 * time.Millisecond
+	DefaultRetainInterval = time.Minute
+	defaultWriteTimeout   = 30 * time.Second
+)
+
+// Monitor captures requests into a Store and keeps live accuracy from
+// feedback. A nil *Monitor captures nothing.
+type Monitor struct {
+	store Store
+	opts  options
+	queue chan *pending
+	// queued is the tensor bytes waiting in queue.
+	queued  atomic.Int64
+	metrics *metrics
+	live    *live
+
+	mu      sync.Mutex
+	targets map[targetKey]Target
+}
+
+type targetKey struct {
+	model   string
+	version int
+}
+
+// Option configures a Monitor.
+type Option func(*options)
+
+type options struct {
+	rate           float64
+	queue, batch   int
+	queueBytes     int64
+	flush          time.Duration
+	retention      Retention
+	retainInterval time.Duration
+	windows        []int
+	events         *CloudEvents
+	log            *slog.Logger
+	reg            prometheus.Registerer
+}
+
+// WithSampleRate sets the share of requests captured for models whose
+// config.yaml sets no monitoring.sample_rate (default 0: none).
+func WithSampleRate(r float64) Option { return func(o *options) { o.rate = r } }
+
+// WithQueueSize bounds the records waiting for the writer; more are
+// dropped and counted.
+func WithQueueSize(n int) Option { return func(o *options) { o.queue = n } }
+
+// WithQueueBytes bounds the tensor bytes of the records waiting for the
+// writer (default 256 MiB); more are dropped and counted.
+func WithQueueBytes(n int64) Option { return func(o *options) { o.queueBytes = n } }
+
+// WithBatch sets how many records one transaction writes at most, and how
+// long the writer waits to fill one.
+func WithBatch(n int, flush time.Duration) Option {
+	return func(o *options) { o.batch, o.flush = n, flush }
+}
+
+// WithRetention sets what the store keeps, enforced every interval.
+func WithRetention(r Retention, every time.Duration) Option {
+	return func(o *options) { o.retention, o.retainInterval = r, every }
+}
+
+// WithAccuracyWindows sets the sizes (in labeled requests) of the live
+// accuracy windows (default 100 and 1000).
+func WithAccuracyWindows(sizes ...int) Option { return func(o *options) { o.windows = sizes } }
+
+// WithCloudEvents also sends every captured record to c, as KServe's
+// payload logger does (after it is stored, from the writer goroutine: a
+// slow endpoint fills the queue, and then records are dropped and counted).
+func WithCloudEvents(c *CloudEvents) Option { return func(o *options) { o.events = c } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
+
+// WithRegisterer registers the monitor's metrics.
+func WithRegisterer(r prometheus.Registerer) Option { return func(o *options) { o.reg = r } }
+
+// New returns a monitor writing to store. Run must run for records to be
+// written.
+func New(store Store, opts ...Option) (*Monitor, error) {
+	o := options{queue: DefaultQueueSize, queueBytes: DefaultQueueBytes, batch: DefaultBatchSize, flush: DefaultFlushInterval,
+		retainInterval: DefaultRetainInterval, windows: []int{100, 1000}, log: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.rate < 0 || o.rate > 1 {
+		return nil, errors.New("monitor: sample rate must be between 0 and 1")
+	}
+	if o.queue < 1 || o.queueBytes < 1 || o.batch < 1 || o.flush <= 0 {
+		return nil, errors.New("monitor: queue size and bytes, batch size and flush interval must be positive")
+	}
+	for _, w := range o.windows {
+		if w < 1 {
+			return nil, errors.New("monitor: accuracy windows must be positive")
+		}
+	}
+	met, err := newMetrics(o.reg)
+	if err != nil {
+		return nil, err
+	}
+	return &Monitor{store: store, opts: o, queue: make(chan *pending, o.queue), metrics: met,
+		live: newLive(o.windows, met), targets: map[targetKey]Target{}}, nil
+}
+
+// Store returns the monitor's store.
+func (m *Monitor) Store() Store { return m.store }
+
+func (m *Monitor) remember(t Target) {
+	m.mu.Lock()
+	m.targets[targetKey{t.Model, t.Version}] = t
+	m.mu.Unlock()
+}
+
+func (m *Monitor) target(model string, version int) (Target, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.targets[targetKey{model, version}]
+	return t, ok
+}
+
+// Run writes queued records until ctx is done, then writes what is still
+// queued and returns. It enforces retention meanwhile.
+func (m *Monitor) Run(ctx context.Context) error {
+	tick := time.NewTicker(m.opts.flush)
+	defer tick.Stop()
+	retain := time.NewTicker(m.opts.retainInterval)
+	defer retain.Stop()
+	batch := make([]Record, 0, m.opts.batch)
+	for {
+		select {
+		case p := <-m.queue:
+			if batch = append(batch, m.take(p)); len(batch) == m.opts.batch {
+				batch = m.write(batch)
+			}
+		case <-tick.C:
+			batch = m.write(batch)
+		case <-retain.C:
+			m.retain()
+		case <-ctx.Done():
+			for {
+				select {
+				case p := <-m.queue:
+					if batch = append(batch, m.take(p)); len(batch) == m.opts.batch {
+						batch = m.write(batch)
+					}
+				default:
+					m.write(batch)
+					return nil
+				}
+			}
+		}
+		m.metrics.queued.Set(float64(len(m.queue)))
+	}
+}
+
+// take encodes a queued record and releases its bytes from the queue.
+func (m *Monitor) take(p *pending) Record {
+	r := p.encode()
+	m.queued.Add(-p.bytes)
+	return r
+}
+
+// write stores batch in one transaction and returns it emptied.
+func (m *Monitor) write(batch []Record) []Record {
+	if len(batch) == 0 {
+		return batch
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), defaultWriteTimeout)
+	defer cancel()
+	if err := m.store.Append(ctx, batch); err != nil {
+		m.metrics.storeErrors.Inc()
+		m.metrics.lost.Add(float64(len(batch)))
+		m.opts.log.Error("writing captured requests", "records", len(batch), "err", err)
+	} else {
+		for i := range batch {
+			m.metrics.captured.WithLabelValues(batch[i].Model).Inc()
+		}
+	}
+	if m.opts.events != nil {
+		if err := m.opts.events.send(ctx, batch); err != nil {
+			m.metrics.eventErrors.Inc()
+			m.opts.log.Warn("sending captured requests as CloudEvents", "records", len(batch), "err", err)
+		}
+	}
+	return batch[:0]
+}
+
+func (m *Monitor) retain() {
+	r := m.opts.retention
+	if r.MaxAge <= 0 && r.MaxBytes <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), defaultWriteTimeout)
+	defer cancel()
+	n, err := m.store.Retain(ctx, r)
+	if err != nil {
+		m.metrics.storeErrors.Inc()
+		m.opts.log.Error("enforcing capture retention", "err", err)
+		return
+	}
+	m.metrics.retained.Add(float64(n))
+}

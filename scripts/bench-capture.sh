@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Measures what payload capture costs: the digits CNN served by inferd with
+# capture off, at 10% and at 100% sampling into SQLite (--data-dir), loaded
+# by inferd bench at 64 connections on the seed route with the 50 example
+# digits. Rounds interleave the modes so that a noisy machine hurts them
+# alike. Prints per mode and round the requests/s, p50, p99 and the server's
+# CPU time per request (user+system from /proc, over the measured run),
+# then the medians and their ratios to capture off. On a shared machine the
+# CPU per request is the steady figure: a saturated server's throughput is
+# its cores divided by it.
+#   scripts/bench-capture.sh [ROUNDS] [DURATION]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-3}
+duration=${2:-10s}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/inferd-bench-capture.XXXXXX")
+pid=
+trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
+go build -o "$tmp/inferd" ./cmd/inferd
+port=18093
+run() { # mode sample
+  local args=()
+  if [ "$2" != off ]; then
+    rm -rf "$tmp/data"
+    args=(--data-dir "$tmp/data" --capture-sample "$2")
+  fi
+  "$tmp/inferd" serve --repository examples/models --http-addr "127.0.0.1:$port" --grpc-addr "" \
+    --access-log off --shutdown-delay 0 "${args[@]}" >"$tmp/serve.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+  "$tmp/inferd" bench --url "http://127.0.0.1:$port" --model digits --concurrency 64 --duration 1s --warmup 0s \
+    --input examples/digits/images/*.png >/dev/null
+  local cpu0 cpu1
+  cpu0=$(awk '{print $14+$15}' "/proc/$pid/stat")
+  "$tmp/inferd" bench --url "http://127.0.0.1:$port" --model digits --concurrency 64 --duration "$duration" --warmup 0s \
+    --input examples/digits/images/*.png --json >"$tmp/$1.json"
+  cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat")
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+  local captured=0
+  [ "$2" != off ] && captured=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from inferd_records').fetchone()[0])" "$tmp/data/monitor.db")
+  python3 - "$tmp/$1.json" "$1" "$captured" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" <<'PY'
+import json, sys
+run = json.load(open(sys.argv[1]))["results"][0]
+cpu_us = int(sys.argv[4]) / int(sys.argv[5]) * 1e6 / run["ok"]
+print(f"{sys.argv[2]:>5} {run['throughput']:8.0f} req/s  p50 {run['latency']['p50_us']/1000:6.2f} ms  p99 {run['latency']['p99_us']/1000:7.2f} ms  cpu {cpu_us:6.1f} us/req  captured {sys.argv[3]}")
+PY
+}
+for r in $(seq "$rounds"); do
+  echo "round $r"
+  run off off | tee -a "$tmp/off.txt"
+  run s10 0.1 | tee -a "$tmp/s10.txt"
+  run s100 1 | tee -a "$tmp/s100.txt"
+done
+python3 - "$tmp" <<'PY'
+import statistics, sys
+rps, cpu = {}, {}
+for m in ("off", "s10", "s100"):
+    lines = [l.split() for l in open(f"{sys.argv[1]}/{m}.txt")]
+    rps[m] = statistics.median(float(l[1]) for l in lines)
+    cpu[m] = statistics.median(float(l[l.index("cpu") + 1]) for l in lines)
+print(f"median req/s: off {rps['off']:.0f}, 10% {rps['s10']:.0f} ({rps['s10']/rps['off']:.3f}), 100% {rps['s100']:.0f} ({rps['s100']/rps['off']:.3f})")
+print(f"median server CPU per request: off {cpu['off']:.1f} us, 10% {cpu['s10']:.1f} us ({cpu['s10']/cpu['off']:.3f}), 100% {cpu['s100']:.1f} us ({cpu['s100']/cpu['off']:.3f})")
+print(f"throughput at equal CPU, relative to off: 10% {cpu['off']/cpu['s10']:.3f}, 100% {cpu['off']/cpu['s100']:.3f}")
+PY
