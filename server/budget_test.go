@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -136,6 +137,8 @@ func checkServes(t *testing.T, in *servertest.Instance) {
 // holdBudget starts a request that declares a body of n bytes and sends
 // none of it, so that the server holds n bytes of its in-flight budget
 // until the returned function ends the request.
+var holdEnded atomic.Value // why the last held request ended, for failures
+
 func holdBudget(t *testing.T, url string, n int64) (end func()) {
 	t.Helper()
 	pr, pw := io.Pipe()
@@ -148,8 +151,13 @@ func holdBudget(t *testing.T, url string, n int64) (end func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
+			holdEnded.Store(fmt.Sprintf("the held request ended early: %d %s", resp.StatusCode, b))
+		} else {
+			holdEnded.Store("the held request ended early: " + err.Error())
 		}
 	}()
 	var once sync.Once
@@ -227,11 +235,11 @@ func TestMemoryBudgetConcurrentImages(t *testing.T) {
 func postUntil(t *testing.T, url string, img []byte, want int) reply {
 	t.Helper()
 	var r reply
-	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 		if r = do(t, http.MethodPost, url, "image/png", img); r.code == want {
 			return r
 		}
 	}
-	t.Fatalf("answer %d %s, want %d", r.code, r.body, want)
+	t.Fatalf("answer %d %s, want %d (%v)", r.code, r.body, want, holdEnded.Load())
 	return r
 }
