@@ -61,12 +61,13 @@ step "evaluation: golden files and examples regenerate identically (python3-skle
 /usr/bin/python3 evaluate/metrics/testdata/gen_golden.py && /usr/bin/python3 examples/evaluation/gen_digits.py >/dev/null &&
 	/usr/bin/python3 examples/evaluation/gen_loans.py >/dev/null && /usr/bin/python3 examples/evaluation/gen_houses.py >/dev/null && git diff --exit-code -- evaluate examples/evaluation
 
-# Packages with concurrency run under the race detector (needs cgo and gcc).
-race_pkgs=(./app/... ./batch/... ./repository/... ./serving/... ./pipeline/... ./server/... ./api/... ./loadgen/... ./bench/... ./engine/native/... ./internal/cli/... ./cmd/...)
 step "services for the tests: MinIO on loopback (built once from the Go module proxy into .cache/bin)"
 # shellcheck source=scripts/lib/minio.sh
 . scripts/lib/minio.sh
 minio_start
+
+# Packages with concurrency run under the race detector (needs cgo and gcc).
+race_pkgs=(./app/... ./batch/... ./repository/... ./serving/... ./pipeline/... ./server/... ./api/... ./loadgen/... ./bench/... ./engine/native/... ./internal/cli/... ./cmd/...)
 
 step "go test -race ${race_pkgs[*]}"
 go test -race -count=1 "${race_pkgs[@]}"
