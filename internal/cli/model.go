@@ -17,7 +17,7 @@ func newModelCmd() *cobra.Command {
 		Use:   "model",
 		Short: "Add a model file to a repository, or inspect one",
 	}
-	cmd.AddCommand(newModelAddCmd(), newModelInspectCmd())
+	cmd.AddCommand(newModelAddCmd(), newModelInspectCmd(), newModelPushCmd())
 	return cmd
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/inferd/inferd/internal/testutil"
 	"github.com/inferd/inferd/repository"
+	"github.com/inferd/inferd/repository/bucket"
 	"github.com/inferd/inferd/serving"
 )
 
@@ -184,5 +185,29 @@ func TestModelInspect(t *testing.T) {
 	}
 	if !native {
 		t.Errorf("engines = %+v, want native supported", s.Engines)
+	}
+}
+
+// Push uploads a model directory to a file:// repository that a source
+// then lists: the chosen versions, whole, with the model's files.
+func TestModelPush(t *testing.T) {
+	repo := t.TempDir()
+	url := "file://" + repo
+	digits := filepath.Join(testutil.ExamplesDir(), "digits")
+	out, _, err := execInferd(t, "model", "push", digits, url)
+	if err != nil || !strings.Contains(out, "pushed digits version 1 to file://") {
+		t.Fatalf("push: %q, %v", out, err)
+	}
+	src, err := bucket.Open(context.Background(), url, bucket.WithCacheDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	e, err := src.Get(context.Background(), "digits")
+	if err != nil || e.Config == nil || len(e.Versions) != 1 || e.Versions[0].Err != nil || len(e.Config.Labels) != 10 {
+		t.Fatalf("pushed entry %+v, %v: want digits version 1 with its config and labels", e, err)
+	}
+	if _, _, err := execInferd(t, "model", "push", digits, url, "--version", "7"); err == nil || !strings.Contains(err.Error(), "no version directory 7") {
+		t.Fatalf("pushing a missing version: %v", err)
 	}
 }
