@@ -9,7 +9,8 @@ func (s *Server) healthz(*http.Request, *reqInfo) (any, error) {
 
 // readyz serves GET /readyz: the models the readiness policy names have
 // an AVAILABLE version and the server is not shutting down. A ready answer
-// still names the models that do not serve, under "not_serving".
+// counts the models that serve ("models_serving", so that a probe can
+// tell an empty repository) and names those that do not ("not_serving").
 func (s *Server) readyz(*http.Request, *reqInfo) (any, error) {
 	if s.stopping.Load() {
 		return nil, errorf(http.StatusServiceUnavailable, "not ready: shutting down")
@@ -18,7 +19,13 @@ func (s *Server) readyz(*http.Request, *reqInfo) (any, error) {
 	if !ok {
 		return nil, errorf(http.StatusServiceUnavailable, "not ready: %s", why)
 	}
-	answer := map[string]string{"status": "ready"}
+	serving := 0
+	for _, mod := range s.models.Models() {
+		if mod.Default() != nil {
+			serving++
+		}
+	}
+	answer := map[string]any{"status": "ready", "models_serving": serving}
 	if why != "" {
 		answer["not_serving"] = why
 	}

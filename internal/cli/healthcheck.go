@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -20,6 +21,9 @@ type healthcheckOptions struct {
 	path     string
 	url      string
 	timeout  time.Duration
+	// minModels fails the check when the answer's models_serving (/readyz)
+	// is lower.
+	minModels int
 	// tlsCert is the server's certificate: with it the check speaks HTTPS
 	// and accepts only that certificate. clientCert and clientKey are the
 	// check's own pair, for a server under mutual TLS.
@@ -46,6 +50,7 @@ func newHealthcheckCmd() *cobra.Command {
 	fs.StringVar(&o.path, "path", "/healthz", "path to check (/healthz: alive, /readyz: ready to serve)")
 	fs.StringVar(&o.url, "url", "", "full URL to check, instead of --http-addr and --path")
 	fs.DurationVar(&o.timeout, "timeout", 3*time.Second, "how long to wait for the answer")
+	fs.IntVar(&o.minModels, "min-models", 0, "with --path /readyz: fail unless at least this many models serve (helm test: 1, so that an empty repository fails)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "the server's certificate file (its --tls-cert, also from INFERD_TLS_CERT): check over HTTPS, accepting only that certificate")
 	fs.StringVar(&o.clientCert, "tls-client-cert", "", "a client certificate to present, for a server under mutual TLS")
 	fs.StringVar(&o.clientKey, "tls-client-key", "", "the key of --tls-client-cert")
@@ -131,9 +136,17 @@ func runHealthcheck(ctx context.Context, stdout io.Writer, o healthcheckOptions)
 		return fmt.Errorf("health check: %w", err)
 	}
 	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return fmt.Errorf("health check: GET %s: %s %s", url, resp.Status, body)
+	}
+	if o.minModels > 0 {
+		var ready struct {
+			Serving int `json:"models_serving"`
+		}
+		if err := json.Unmarshal(body, &ready); err != nil || ready.Serving < o.minModels {
+			return fmt.Errorf("health check: GET %s: %d models serve, want at least %d: %s", url, ready.Serving, o.minModels, body)
+		}
 	}
 	_, err = fmt.Fprintf(stdout, "%s: %s\n", url, resp.Status)
 	return err

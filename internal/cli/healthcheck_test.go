@@ -22,6 +22,10 @@ func TestHealthcheck(t *testing.T) {
 			http.Error(w, `{"error":"loading"}`, http.StatusServiceUnavailable)
 		case "/slow":
 			time.Sleep(time.Second)
+		case "/ready-empty":
+			w.Write([]byte(`{"status":"ready","models_serving":0}`))
+		case "/ready-one":
+			w.Write([]byte(`{"status":"ready","models_serving":1}`))
 		default:
 			http.NotFound(w, r)
 		}
@@ -46,6 +50,8 @@ func TestHealthcheck(t *testing.T) {
 		{name: "address from the environment", env: map[string]string{"INFERD_HTTP_ADDR": "0.0.0.0:" + port}, wantOut: "200 OK"},
 		{name: "not ready", args: []string{"--http-addr", "127.0.0.1:" + port, "--path", "/readyz"}, wantErr: `503 Service Unavailable {"error":"loading"}`},
 		{name: "not found", args: []string{"--url", srv.URL + "/nope"}, wantErr: "404 Not Found"},
+		{name: "ready but serving nothing", args: []string{"--url", srv.URL + "/ready-empty", "--min-models", "1"}, wantErr: "0 models serve, want at least 1"},
+		{name: "ready and serving", args: []string{"--url", srv.URL + "/ready-one", "--min-models", "1"}, wantOut: "200 OK"},
 		{name: "timeout", args: []string{"--url", srv.URL + "/slow", "--timeout", "50ms"}, wantErr: "context deadline exceeded"},
 		{name: "nothing listening", args: []string{"--http-addr", closedAddr}, wantErr: "connection refused"},
 		{name: "bad address", args: []string{"--http-addr", "nope"}, wantErr: "--http-addr: address nope: missing port"},
