@@ -95,8 +95,8 @@ func TestElementwiseFusion(t *testing.T) {
 			inputs: feeds("x", w(2, 3, 4, 5), "b", w(3, 1, 1)), inits: with(nil), steps: 1,
 		},
 		{
-			name: "scalar constant of higher rank",
-			nodes: []*onnx.Node{n("Add", []string{"x", "c11"}, "a"), n("Neg", []string{"a"}, "y")},
+			name:   "scalar constant of higher rank",
+			nodes:  []*onnx.Node{n("Add", []string{"x", "c11"}, "a"), n("Neg", []string{"a"}, "y")},
 			inputs: feeds("x", w(7)), inits: with(map[string]*tensor.Tensor{"c11": tensor.MustFromSlice([]float32{2}, 1, 1)}), steps: 1,
 		},
 		{
