@@ -8,9 +8,11 @@ import (
 
 // ConvTranspose (the gradient of Conv with respect to its input) over any
 // number of spatial dimensions: groups, strides, dilations, pads or
-// auto_pad, output_padding and output_shape, optional bias. It is computed
-// in gather form, one output plane per task: output position o receives
-// input position i through tap k where i·stride - pad + k·dilation = o.
+// auto_pad, output_padding and output_shape, optional bias. One and two
+// spatial dimensions go through a matrix product (conv_transpose_gemm.go);
+// more are computed in gather form, one output plane per task: output
+// position o receives input position i through tap k where
+// i·stride - pad + k·dilation = o.
 
 func init() { register("ConvTranspose", buildConvTranspose) }
 
@@ -150,7 +152,11 @@ func (k *convTransposeKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	if bias != nil {
 		bd = tensor.Data[float32](bias)
 	}
-	convTransposeND(rc, &g, batch, c, m, k.group, tensor.Data[float32](x), tensor.Data[float32](w), bd, tensor.Data[float32](y))
+	if p, ok := as2D(&g); ok {
+		convTransposeGemm(rc, &p, batch, c, m, k.group, tensor.Data[float32](x), tensor.Data[float32](w), bd, tensor.Data[float32](y))
+	} else {
+		convTransposeND(rc, &g, batch, c, m, k.group, tensor.Data[float32](x), tensor.Data[float32](w), bd, tensor.Data[float32](y))
+	}
 	out[0] = y
 	return nil
 }

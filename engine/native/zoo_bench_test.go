@@ -31,6 +31,8 @@ func BenchmarkRealModels(b *testing.B) {
 		{"digits-mlp", filepath.Join(root, "examples", "models", "digits-mlp", "1", "model.onnx"), []int{1, 8, 8}},
 		{"resnet18", filepath.Join(zoo, "resnet18", "model.onnx"), []int{3, 224, 224}},
 		{"mobilenet_v2", filepath.Join(zoo, "mobilenet_v2", "model.onnx"), []int{3, 224, 224}},
+		{"db_detector", filepath.Join(zoo, "db_detector", "model.onnx"), []int{3, 128, 128}},
+		{"crnn", filepath.Join(zoo, "crnn", "model.onnx"), []int{1, 32, 128}},
 	}
 	for _, m := range models {
 		for _, batch := range []int{1, 32} {
