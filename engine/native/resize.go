@@ -29,6 +29,7 @@ type resizeKernel struct {
 	// Input positions of roi, scales and sizes, -1 when absent.
 	roiIn, scalesIn, sizesIn int
 	attrScales               []float32
+	cache                    resizeCache
 }
 
 func buildResize(b *buildCtx) (kernel, error) {
@@ -128,6 +129,9 @@ func (k *resizeKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	}
 	if err := tensor.CheckShape(outShape); err != nil {
 		return fmt.Errorf("Resize: %w", err)
+	}
+	if k.runFast(rc, x, outShape, scales, out) {
+		return nil
 	}
 	// The output is computed in float64 first: bound that buffer, made
 	// before the output itself.
