@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
+	"slices"
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/onnx"
@@ -270,10 +271,8 @@ func runKernel(rc *runCtx, st step, in, out []*tensor.Tensor) (err error) {
 func cloneInfos(infos []engine.TensorInfo) []engine.TensorInfo {
 	out := make([]engine.TensorInfo, len(infos))
 	for i, in := range infos {
-		in.Shape = append([]int(nil), in.Shape...)
-		if infos[i].Shape == nil {
-			in.Shape = nil
-		}
+		// A rank-0 shape stays empty, not nil (which means unknown).
+		in.Shape = slices.Clone(in.Shape)
 		out[i] = in
 	}
 	return out
