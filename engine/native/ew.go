@@ -51,6 +51,7 @@ const (
 	ewRDivS // d = imm / a
 	ewMinS
 	ewMaxS
+	ewAffine // d = a·imm + imm2, then bounded to [lo, hi] when clamp
 )
 
 // ewInstr is one instruction of a program.
@@ -59,6 +60,11 @@ type ewInstr struct {
 	d, a, b   int
 	imm, imm2 float32
 	fn        func(d, x []float32)
+	// clamp, lo and hi bound an ewAffine's result; w holds its factor
+	// for the tap kernel.
+	clamp  bool
+	lo, hi float32
+	w      [1]float32
 }
 
 // ewProgram is the compiled form of a group.
@@ -81,16 +87,9 @@ func (p *ewProgram) exec(views [][]float32, n int) {
 		case ewFunc:
 			in.fn(d, a)
 		case ewClamp:
-			lo, hi := in.imm, in.imm2
-			for j, v := range a {
-				if v < lo {
-					v = lo
-				}
-				if v > hi {
-					v = hi
-				}
-				d[j] = v
-			}
+			clampInto(d, a, in.imm, in.imm2)
+		case ewAffine:
+			ewAffineInto(in, d, a)
 		case ewPow:
 			e := float64(in.imm)
 			for j, v := range a {
@@ -101,6 +100,41 @@ func (p *ewProgram) exec(views [][]float32, n int) {
 		default:
 			ewBinary(in.op, d, a, views[in.b][:n])
 		}
+	}
+}
+
+// clampInto sets d to a bounded to [lo, hi] (NaN kept).
+func clampInto(d, a []float32, lo, hi float32) {
+	a = a[:len(d)]
+	for j, v := range a {
+		if v < lo {
+			v = lo
+		}
+		if v > hi {
+			v = hi
+		}
+		d[j] = v
+	}
+}
+
+// ewOffsets is the one tap of an affine instruction run by the SIMD tap
+// kernel.
+var ewOffsets = []int{0}
+
+// ewAffineInto computes an ewAffine instruction, with the SIMD tap kernel
+// when there is one (it reads each vector before storing it, so d may be
+// a; the portable one may not be used in place).
+func ewAffineInto(in *ewInstr, d, a []float32) {
+	if tk := defaultTaps(); tk.Width > 1 {
+		tk.Sum(d, a, ewOffsets, in.w[:], in.imm2, in.clamp, in.lo, in.hi)
+		return
+	}
+	a = a[:len(d)]
+	for j, v := range a {
+		d[j] = v*in.imm + in.imm2
+	}
+	if in.clamp {
+		clampSlice(d, in.lo, in.hi)
 	}
 }
 

@@ -241,7 +241,7 @@ func (f *fuser) compileGroup(members []int, cands []*ewCand) (*ewKernel, []int, 
 			code[i].d = out
 		}
 	}
-	k.prog.code, k.prog.nregs = code, c.nregs
+	k.prog.code, k.prog.nregs = foldAffine(code), c.nregs
 	k.nodes = f.groupNodes(members, cands, c.ext, produced)
 	k.unary = len(c.ext) == 1 && f.pl.p.consts[c.ext[0]] == nil
 	return k, c.ext, true
@@ -381,4 +381,96 @@ func (f *fuser) replaceGroup(root int, members []int, k *ewKernel, ext []int) {
 			f.removed[m] = true
 		}
 	}
+}
+
+// affineOf returns an instruction as x·m + c when it is one without a
+// clamp (division by a constant becomes a product by its reciprocal).
+func affineOf(in *ewInstr) (m, c float32, ok bool) {
+	switch in.op {
+	case ewAddS:
+		return 1, in.imm, true
+	case ewSubS:
+		return 1, -in.imm, true
+	case ewMulS:
+		return in.imm, 0, true
+	case ewDivS:
+		return 1 / in.imm, 0, true
+	case ewRSubS:
+		return -1, in.imm, true
+	case ewAffine:
+		return in.imm, in.imm2, !in.clamp
+	}
+	return 0, 0, false
+}
+
+// foldAffine rewrites the affine instructions and clamps as ewAffine
+// (which the SIMD tap kernel runs) and merges each into the next one when
+// that is its only reader and is affine or a clamp: hardswish's Add and
+// Clip, say, become one instruction.
+func foldAffine(code []ewInstr) []ewInstr {
+	for i := range code {
+		in := &code[i]
+		if m, c, ok := affineOf(in); ok {
+			*in = ewInstr{op: ewAffine, d: in.d, a: in.a, b: -1, imm: m, imm2: c}
+		} else if in.op == ewClamp {
+			*in = ewInstr{op: ewAffine, d: in.d, a: in.a, b: -1, imm: 1, clamp: true, lo: in.imm, hi: in.imm2}
+		}
+	}
+	for i := 0; i+1 < len(code); {
+		p, q := &code[i], &code[i+1]
+		if p.op != ewAffine || q.op != ewAffine || q.a != p.d || readsOf(code[i+1:], p.d) != 1 {
+			i++
+			continue
+		}
+		merged, ok := composeAffine(p, q)
+		if !ok {
+			i++
+			continue
+		}
+		code[i+1] = merged
+		code = append(code[:i], code[i+1:]...)
+	}
+	for i := range code {
+		code[i].w[0] = code[i].imm
+	}
+	return code
+}
+
+// composeAffine returns q∘p as one ewAffine, false when it is not one:
+// an affine map after a clamp, or clamps whose ranges do not overlap.
+func composeAffine(p, q *ewInstr) (ewInstr, bool) {
+	r := *q
+	r.a = p.a
+	switch {
+	case !p.clamp:
+		r.imm, r.imm2 = q.imm*p.imm, q.imm*p.imm2+q.imm2
+		return r, true
+	case q.imm == 1 && q.imm2 == 0:
+		r.imm, r.imm2, r.clamp = p.imm, p.imm2, true
+		r.lo, r.hi = p.lo, p.hi
+		if q.clamp {
+			r.lo, r.hi = max(p.lo, q.lo), min(p.hi, q.hi)
+		}
+		return r, r.lo <= r.hi
+	}
+	return r, false
+}
+
+// readsOf counts the reads of slot s by code until an instruction
+// overwrites it (that one's reads included).
+func readsOf(code []ewInstr, s int) int {
+	n := 0
+	for i := range code {
+		in := &code[i]
+		if in.a == s {
+			n++
+		}
+		if in.b == s && in.op < ewPow && in.op >= ewAdd {
+			n++
+		}
+		if in.d == s {
+			break
+		}
+	}
+	return n
 }
