@@ -6,8 +6,8 @@ import (
 
 // The float32 path of the recurrent operators: the input projection of
 // every time step is one matrix product X·Wᵀ (+ biases) before the time
-// loop, and each step multiplies the batch's hidden states by Rᵀ at once,
-// then applies the gates in place. The scratch (projections, states) is
+// loop; each step's recurrent product H·Rᵀ is a weighted sum of the rows
+// of Rᵀ (the SIMD tap kernel), then the gates are applied in place. The scratch (projections, states) is
 // taken once per run, not per step. It takes float32 inputs without
 // sequence lengths shorter than the sequence (those run the general,
 // float64 path); activations are the node's, evaluated in float64 as
@@ -22,7 +22,11 @@ type rnnFast struct {
 	y, yh, yc            []float32
 	gx, gh, state, cell  []float32
 	reset, rh            []float32
-	threads              int
+	// rt is the direction's R transposed ([h, g·h]) and offs the offsets
+	// of its rows: the taps of the recurrent products.
+	rt      []float32
+	offs    []int
+	threads int
 }
 
 // runFast computes the operator in float32, false when it does not apply.
@@ -46,9 +50,14 @@ func (k *rnnKernel) runFast(rc *runCtx, in, out []*tensor.Tensor) bool {
 		}
 	}
 	gh := f.g * f.h
-	buf := getScratch(f.seq*f.batch*gh + f.batch*(gh+4*f.h))
+	buf := getScratch(f.seq*f.batch*gh + f.batch*(gh+4*f.h) + gh*f.h)
 	defer putScratch(buf)
 	s := *buf
+	f.rt, s = s[:gh*f.h], s[gh*f.h:]
+	f.offs = make([]int, f.h)
+	for i := range f.offs {
+		f.offs[i] = i * gh
+	}
 	f.gx, s = s[:f.seq*f.batch*gh], s[f.seq*f.batch*gh:]
 	f.gh, s = s[:f.batch*gh], s[f.batch*gh:]
 	f.state, s = s[:f.batch*f.h], s[f.batch*f.h:]
@@ -169,14 +178,23 @@ func (f *rnnFast) direction(d int, reverse bool) {
 	if f.k.kind == rnnGRU && !f.k.linearBefore {
 		rows = 2 * h // the candidate's product needs the reset state
 	}
+	for i := range gh {
+		for j := range h {
+			f.rt[j*gh+i] = r[i*h+j]
+		}
+	}
+	tk := defaultTaps()
 	for s := range f.seq {
 		t := s
 		if reverse {
 			t = f.seq - 1 - s
 		}
-		sgemm(f.batch, rows, h, 1, rowMajor(f.state, h, false), rowMajor(r, h, true), 0, f.gh, gh, f.threads)
+		// H·Rᵀ per batch element, as a sum of R's columns weighted by H.
+		for b := range f.batch {
+			tk.Sum(f.gh[b*gh:b*gh+rows], f.rt, f.offs, f.state[b*h:(b+1)*h], 0, false, 0, 0)
+		}
 		if f.k.kind == rnnGRU && !f.k.linearBefore {
-			f.gruReset(d, t, r, rbh)
+			f.gruReset(d, t, rbh)
 		}
 		for b := range f.batch {
 			gx := f.gx[f.xRow(t, b)*gh : (f.xRow(t, b)+1)*gh]
@@ -201,7 +219,7 @@ func (f *rnnFast) direction(d int, reverse bool) {
 // gruReset computes, for GRU without linear_before_reset, the candidate's
 // recurrent term (rt ⊙ H)·Rhᵀ + Rbh into rh, rt from the step's z and r
 // pre-activations.
-func (f *rnnFast) gruReset(d, t int, r, rbh []float32) {
+func (f *rnnFast) gruReset(d, t int, rbh []float32) {
 	h, gh := f.h, f.g*f.h
 	act := f.k.acts[d*f.k.kind.acts()]
 	for b := range f.batch {
@@ -212,9 +230,10 @@ func (f *rnnFast) gruReset(d, t int, r, rbh []float32) {
 			f.reset[b*h+i] = float32(rt) * f.state[b*h+i]
 		}
 	}
-	sgemm(f.batch, h, h, 1, rowMajor(f.reset, h, false), rowMajor(r[2*h*h:], h, true), 0, f.rh, h, f.threads)
-	if rbh != nil {
-		for b := range f.batch {
+	tk := defaultTaps()
+	for b := range f.batch {
+		tk.Sum(f.rh[b*h:(b+1)*h], f.rt[2*h:], f.offs, f.reset[b*h:(b+1)*h], 0, false, 0, 0)
+		if rbh != nil {
 			for i := range h {
 				f.rh[b*h+i] += rbh[i]
 			}
