@@ -27,7 +27,13 @@ func init() {
 			},
 		}, nil
 	})
-	registerUnary("Exp", floatUnary(math.Exp))
+	registerUnary("Exp", func(b *buildCtx) (*unaryKernel, error) {
+		k, err := floatUnary(math.Exp)(b)
+		if err == nil {
+			k.f32 = expSlice
+		}
+		return k, err
+	})
 	registerUnary("Log", floatUnary(math.Log))
 	registerUnarySince("Erf", 9, func(b *buildCtx) (*unaryKernel, error) {
 		k, err := floatUnary(math.Erf)(b)
