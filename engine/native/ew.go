@@ -230,6 +230,8 @@ func pickMax(a, b float32) float32 {
 type ewKernel struct {
 	prog  ewProgram
 	nodes []ewNode
+	// ops lists the fused operators, for profiles.
+	ops []string
 	// unary is set when the program has one input and no other non-scalar
 	// constant: it is then a function of one tensor, which a producing
 	// Conv or Gemm applies to each block of its output.

@@ -3,6 +3,7 @@ package native
 import (
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/inferd/inferd/tensor"
 )
@@ -251,7 +252,7 @@ func (f *fuser) fusableActivation(st step) *fusedAct {
 		}
 		return &fusedAct{op: "Clip", clamp: true, lo: float32(lo), hi: float32(hi)}
 	case k != nil && isUnaryGroup(k):
-		return &fusedAct{op: "Elementwise", fn: k.(*ewKernel).apply}
+		return &fusedAct{op: "Elementwise(" + strings.Join(k.(*ewKernel).ops, ",") + ")", fn: k.(*ewKernel).apply}
 	case fusedFuncs[n.OpType] && len(st.in) == 1:
 		if u, ok := k.(*unaryKernel); ok && u.f32 != nil {
 			return &fusedAct{op: n.OpType, fn: u.f32}

@@ -79,7 +79,7 @@ func (f *fuser) ewCandidate(st step) *ewCand {
 		if act.clamp {
 			return &ewCand{operands: 1, op: ewClamp, imm: act.lo, hi: act.hi}
 		}
-		if act.fn != nil && act.op != "Elementwise" {
+		if act.fn != nil {
 			return &ewCand{operands: 1, op: ewFunc, fn: act.fn}
 		}
 		return nil
@@ -243,6 +243,9 @@ func (f *fuser) compileGroup(members []int, cands []*ewCand) (*ewKernel, []int, 
 	}
 	k.prog.code, k.prog.nregs = foldAffine(code), c.nregs
 	k.nodes = f.groupNodes(members, cands, c.ext, produced)
+	for _, nd := range k.nodes {
+		k.ops = append(k.ops, nd.op)
+	}
 	k.unary = len(c.ext) == 1 && f.pl.p.consts[c.ext[0]] == nil
 	return k, c.ext, true
 }
