@@ -4,7 +4,11 @@ package native
 // over [-4, 4] (the approximation of Eigen and XLA, within a few float32
 // ulps of math.Erf; beyond 4, erf is ±1 in float32).
 func erf32(x float32) float32 {
-	x = min(max(x, -4), 4)
+	if x > 4 {
+		x = 4
+	} else if x < -4 {
+		x = -4
+	}
 	x2 := x * x
 	p := x2*-2.72614225801306e-10 + 2.77068142495902e-08
 	p = p*x2 - 2.10102402082508e-06
@@ -23,10 +27,7 @@ func erf32(x float32) float32 {
 func erfSlice(d, x []float32) {
 	x = x[:len(d)]
 	for i, v := range x {
-		if v != v {
-			d[i] = v
-			continue
-		}
+		// erf32 keeps NaN: the comparisons fail and NaN·p/q is NaN.
 		d[i] = erf32(v)
 	}
 }
