@@ -138,42 +138,9 @@ func (f *rnnFast) sOff(d, b int) int {
 // direction runs direction d over the sequence.
 func (f *rnnFast) direction(d int, reverse bool) {
 	h, gh := f.h, f.g*f.h
-	w := f.w[d*gh*f.in : (d+1)*gh*f.in]
 	r := f.r[d*gh*h : (d+1)*gh*h]
-	// Gx = X·Wᵀ, with the rows in X's order, plus the biases that add
-	// linearly (all but GRU's recurrent bias of the candidate).
-	sgemm(f.seq*f.batch, gh, f.in, 1, rowMajor(f.x, f.in, false), rowMajor(w, f.in, true), 0, f.gx, gh, f.threads)
-	var rbh []float32
-	if f.bias != nil {
-		wb, rb := f.bias[d*2*gh:d*2*gh+gh], f.bias[d*2*gh+gh:(d+1)*2*gh]
-		lin := gh
-		if f.k.kind == rnnGRU {
-			lin, rbh = 2*h, rb[2*h:]
-		}
-		for row := range f.seq * f.batch {
-			gr := f.gx[row*gh : (row+1)*gh]
-			for i := range gr {
-				gr[i] += wb[i]
-			}
-			for i := range lin {
-				gr[i] += rb[i]
-			}
-		}
-	}
-	for b := range f.batch {
-		o := f.sOff(d, b)
-		hs, cs := f.state[b*h:(b+1)*h], f.cell[b*h:(b+1)*h]
-		if f.initH != nil {
-			copy(hs, f.initH[o:o+h])
-		} else {
-			clear(hs)
-		}
-		if f.initC != nil {
-			copy(cs, f.initC[o:o+h])
-		} else {
-			clear(cs)
-		}
-	}
+	rbh := f.project(d)
+	f.initState(d)
 	rows := gh
 	if f.k.kind == rnnGRU && !f.k.linearBefore {
 		rows = 2 * h // the candidate's product needs the reset state
@@ -212,6 +179,53 @@ func (f *rnnFast) direction(d int, reverse bool) {
 		}
 		if f.yc != nil {
 			copy(f.yc[o:o+h], f.cell[b*h:(b+1)*h])
+		}
+	}
+}
+
+// project computes Gx = X·Wᵀ of direction d, with the rows in X's order,
+// plus the biases that add linearly (all but GRU's recurrent bias of the
+// candidate, which it returns).
+func (f *rnnFast) project(d int) (rbh []float32) {
+	h, gh := f.h, f.g*f.h
+	w := f.w[d*gh*f.in : (d+1)*gh*f.in]
+	sgemm(f.seq*f.batch, gh, f.in, 1, rowMajor(f.x, f.in, false), rowMajor(w, f.in, true), 0, f.gx, gh, f.threads)
+	if f.bias == nil {
+		return nil
+	}
+	wb, rb := f.bias[d*2*gh:d*2*gh+gh], f.bias[d*2*gh+gh:(d+1)*2*gh]
+	lin := gh
+	if f.k.kind == rnnGRU {
+		lin, rbh = 2*h, rb[2*h:]
+	}
+	for row := range f.seq * f.batch {
+		gr := f.gx[row*gh : (row+1)*gh]
+		for i := range gr {
+			gr[i] += wb[i]
+		}
+		for i := range lin {
+			gr[i] += rb[i]
+		}
+	}
+	return rbh
+}
+
+// initState sets the states of direction d from the initial ones, or to
+// zero.
+func (f *rnnFast) initState(d int) {
+	h := f.h
+	for b := range f.batch {
+		o := f.sOff(d, b)
+		hs, cs := f.state[b*h:(b+1)*h], f.cell[b*h:(b+1)*h]
+		if f.initH != nil {
+			copy(hs, f.initH[o:o+h])
+		} else {
+			clear(hs)
+		}
+		if f.initC != nil {
+			copy(cs, f.initC[o:o+h])
+		} else {
+			clear(cs)
 		}
 	}
 }
