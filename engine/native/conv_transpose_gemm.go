@@ -45,18 +45,34 @@ func convTransposeGemm(rc *runCtx, p *plane2D, batch, c, m, group int, x, w, bia
 			if bias != nil {
 				bg = bias[grp*mg : (grp+1)*mg]
 			}
-			parallelFor(rc.threads, mg, max(1, (1<<15)/max(1, taps*hw)), func(lo, hi int) {
-				for mo := lo; mo < hi; mo++ {
-					yp := yg[mo*ohw : (mo+1)*ohw]
-					var b0 float32
-					if bg != nil {
-						b0 = bg[mo]
-					}
-					fill(yp, b0)
-					p.col2im(yp, (*col)[mo*taps*hw:(mo+1)*taps*hw])
-				}
-			})
+			cb := col2imBodies.get()
+			*cb = col2imBody{p: p, y: yg, col: *col, bias: bg, taps: taps, hw: hw, ohw: ohw}
+			parallelRange(rc.threads, mg, max(1, (1<<15)/max(1, taps*hw)), cb)
+			col2imBodies.put(cb)
 		}
+	}
+}
+
+// col2imBody is the parallel region of convTransposeGemm's col2im: the
+// items are output channels.
+type col2imBody struct {
+	p            *plane2D
+	y, col, bias []float32
+	taps, hw     int
+	ohw          int
+}
+
+var col2imBodies freeList[col2imBody]
+
+func (b *col2imBody) do(lo, hi int) {
+	for mo := lo; mo < hi; mo++ {
+		yp := b.y[mo*b.ohw : (mo+1)*b.ohw]
+		var b0 float32
+		if b.bias != nil {
+			b0 = b.bias[mo]
+		}
+		fill(yp, b0)
+		b.p.col2im(yp, b.col[mo*b.taps*b.hw:(mo+1)*b.taps*b.hw])
 	}
 }
 
