@@ -2,6 +2,8 @@ package native
 
 import (
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/inferd/inferd/tensor"
 )
@@ -21,6 +23,30 @@ type convTransposeKernel struct {
 	group       int
 	outPadding  []int
 	outputShape []int
+
+	// The geometry and output shape of the last input and weight shapes.
+	mu         sync.Mutex
+	lastX      []int
+	lastW      []int
+	lastGeo    geometry
+	lastYShape []int
+}
+
+// geometryFor is geometry for x and w's shapes, with the output's shape,
+// remembered for the last shapes.
+func (k *convTransposeKernel) geometryFor(xs, ws []int, m int) (geometry, []int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.lastX != nil && slices.Equal(k.lastX, xs) && slices.Equal(k.lastW, ws) {
+		return k.lastGeo, k.lastYShape, nil
+	}
+	g, err := k.geometry(slices.Clone(xs[2:]), slices.Clone(ws[2:]))
+	if err != nil {
+		return g, nil, err
+	}
+	k.lastX, k.lastW, k.lastGeo = slices.Clone(xs), slices.Clone(ws), g
+	k.lastYShape = append([]int{xs[0], m}, g.out...)
+	return g, k.lastYShape, nil
 }
 
 func buildConvTranspose(b *buildCtx) (kernel, error) {
@@ -137,17 +163,17 @@ func (k *convTransposeKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 			}
 		}
 	}
-	g, err := k.geometry(xs[2:], ws[2:])
-	if err != nil {
-		return fmt.Errorf("ConvTranspose: %w", err)
-	}
 	batch, c := xs[0], xs[1]
 	mg := ws[1]
 	m := mg * k.group
 	if bias != nil && bias.Len() != m {
 		return fmt.Errorf("ConvTranspose bias of shape %v does not match %d output channels", bias.Shape(), m)
 	}
-	y := rc.alloc(tensor.Float32, append([]int{batch, m}, g.out...))
+	g, yShape, err := k.geometryFor(xs, ws, m)
+	if err != nil {
+		return fmt.Errorf("ConvTranspose: %w", err)
+	}
+	y := rc.alloc(tensor.Float32, yShape)
 	var bd []float32
 	if bias != nil {
 		bd = tensor.Data[float32](bias)

@@ -30,10 +30,33 @@ type resize2D struct {
 	copies bool
 }
 
-// resizeCache keeps the last resize2D of a kernel.
+// resizeCache keeps the last resize2D of a kernel, and the last output
+// shape and scales computed from constant parameters.
 type resizeCache struct {
 	mu   sync.Mutex
 	last *resize2D
+	// in, out and scales: the last shapes.
+	in, out []int
+	scales  []float64
+}
+
+// shapes is outputShape, remembered for the last input shape when the
+// parameters are constant (their values cannot change between runs).
+func (k *resizeKernel) shapes(in []*tensor.Tensor, xs []int, roi []float64) ([]int, []float64, error) {
+	if !k.constParams || roi != nil {
+		return k.outputShape(in, xs, roi)
+	}
+	c := &k.cache
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.in != nil && slices.Equal(c.in, xs) {
+		return c.out, c.scales, nil
+	}
+	out, scales, err := k.outputShape(in, xs, roi)
+	if err == nil {
+		c.in, c.out, c.scales = slices.Clone(xs), out, scales
+	}
+	return out, scales, err
 }
 
 // fastPlan returns the flattened taps for resizing x to outShape, or nil
@@ -102,12 +125,25 @@ func flatTaps(taps []axisTaps) (k int, idx []int, w []float32, ok bool) {
 
 // run computes y from x, rows of all planes in parallel.
 func (p *resize2D) run(rc *runCtx, x, y []float32) {
-	rows := p.planes * p.oh
-	parallelFor(rc.threads, rows, max(1, (1<<14)/max(1, p.ow)), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			p.row(x, y, r)
-		}
-	})
+	b := resizeBodies.get()
+	*b = resizeBody{p: p, x: x, y: y}
+	parallelRange(rc.threads, p.planes*p.oh, max(1, (1<<14)/max(1, p.ow)), b)
+	resizeBodies.put(b)
+}
+
+// resizeBody is the parallel region of resize2D.run: the items are the
+// output rows.
+type resizeBody struct {
+	p    *resize2D
+	x, y []float32
+}
+
+var resizeBodies freeList[resizeBody]
+
+func (b *resizeBody) do(lo, hi int) {
+	for r := lo; r < hi; r++ {
+		b.p.row(b.x, b.y, r)
+	}
 }
 
 // row computes output row r (of all planes' rows).
