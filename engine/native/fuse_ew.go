@@ -121,7 +121,10 @@ func (f *fuser) fuseElementwise() {
 			continue
 		}
 		members := f.growGroup(root, cands, taken)
-		if len(members) < 2 {
+		if len(members) < 2 && !f.floatConstOperand(steps[root], cands[root]) {
+			// One step gains nothing, unless a float32 constant makes
+			// it surely float32: then it runs on the cached layout and
+			// its affine form on SIMD (a bias Add, a scale Mul).
 			continue
 		}
 		k, ext, ok := f.compileGroup(members, cands)
@@ -133,6 +136,17 @@ func (f *fuser) fuseElementwise() {
 		}
 		f.replaceGroup(root, members, k, ext)
 	}
+}
+
+// floatConstOperand reports whether an operand of st is a float32
+// constant.
+func (f *fuser) floatConstOperand(st step, cd *ewCand) bool {
+	for _, id := range st.in[:cd.operands] {
+		if c := f.pl.p.consts[id]; c != nil && c.DType() == tensor.Float32 {
+			return true
+		}
+	}
+	return false
 }
 
 // growGroup returns the steps of the group ending at root, in order.

@@ -106,6 +106,11 @@ func TestElementwiseFusion(t *testing.T) {
 			inputs: feeds("x", w(5, 9)), inits: with(nil), steps: 1,
 		},
 		{
+			name:   "one bias Add with a float32 constant",
+			nodes:  []*onnx.Node{n("Add", []string{"x", "bias"}, "y")},
+			inputs: feeds("x", w(3, 4, 5)), inits: with(map[string]*tensor.Tensor{"bias": w(4, 1)}), steps: 1,
+		},
+		{
 			name:   "int64 operands run the operators",
 			nodes:  []*onnx.Node{n("Add", []string{"x", "b"}, "a"), n("Mul", []string{"a", "x"}, "y")},
 			inputs: feeds("x", i64([]int{2, 3}, 1, -2, 3, 4, 5, -6), "b", i64([]int{3}, 7, 8, 9)), steps: 1,
