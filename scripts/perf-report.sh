@@ -168,7 +168,7 @@ LEFT = """## What is left
 - Two threads scale well on large layers (ResNet-18 at batch 32) but less on MobileNetV2 at
   batch 1, whose many short layers leave each region tens of microseconds.
 - The transformer path (MatMul with non-constant operands, the shape arithmetic around
-  attention) is still slow at batch 1 and its kernels still allocate per run (about 600
+  attention) is still slow and its kernels still allocate per run (about 550
   allocations for the zoo's transformers, against 6 for the CNNs).
 - The fused elementwise programs run their binary operators and functions (Mul, Tanh) as
   Go loops; only affine steps and clamps use SIMD. MatMul has no fused epilogue yet.
