@@ -38,6 +38,9 @@ type Config struct {
 	Seed uint64
 	// Tolerance decides output agreement (default DefaultTolerance).
 	Tolerance Tolerance
+	// Profile, when set, also times every step of a few runs of the
+	// engines that can (engine/native): Report.Profiles.
+	Profile bool
 	// Logger receives progress; nil discards it.
 	Logger *slog.Logger
 }
@@ -228,6 +231,15 @@ func measureSession(ctx context.Context, l loaded, name string, m *onnx.Model, t
 			}
 		}
 		rows = append(rows, measured{res: res, st: st})
+		if cfg.Profile {
+			p, err := profile(ctx, s, in, name, threads, batch)
+			if err != nil {
+				return nil, fmt.Errorf("batch %d: profile: %w", batch, err)
+			}
+			if p != nil {
+				rep.Profiles = append(rep.Profiles, *p)
+			}
+		}
 	}
 	return rows, nil
 }

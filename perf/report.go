@@ -24,6 +24,9 @@ type Report struct {
 	// Agreement compares every engine but the first with the first, per
 	// thread count and batch size.
 	Agreement []Agreement `json:"agreement"`
+	// Profiles says where the time goes, per operator and node, when
+	// Config.Profile asked (for the engines that can tell).
+	Profiles []Profile `json:"profiles,omitempty"`
 }
 
 // EngineInfo names an engine and, when it reports one, its version.
@@ -138,6 +141,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		} else {
 			fmt.Fprintf(ew, "verdict: the engines DISAGREE (see above)\n")
 		}
+	}
+	for i := range r.Profiles {
+		writeProfile(ew, &r.Profiles[i])
 	}
 	return ew.err
 }

@@ -49,12 +49,16 @@ fi
 models=(
   "digits=examples/models/digits/1/model.onnx"
   "digits-mlp=examples/models/digits-mlp/1/model.onnx"
+  "transformer_encoder=examples/zoo/transformer_encoder/model.onnx"
 )
+zoo=("resnet18=.cache/zoo/resnet18/model.onnx" "mobilenet_v2=.cache/zoo/mobilenet_v2/model.onnx"
+  "db_detector=.cache/zoo/db_detector/model.onnx" "crnn=.cache/zoo/crnn/model.onnx"
+  "transformer_gelu=.cache/zoo/transformer_gelu/model.onnx")
 if [ -n "$render_only" ]; then
-  models+=("resnet18=.cache/zoo/resnet18/model.onnx" "mobilenet_v2=.cache/zoo/mobilenet_v2/model.onnx")
+  models+=("${zoo[@]}")
 elif /usr/bin/python3 -c 'import torch, torchvision, onnx' 2>/dev/null; then
   scripts/gen-zoo.sh
-  models+=("resnet18=.cache/zoo/resnet18/model.onnx" "mobilenet_v2=.cache/zoo/mobilenet_v2/model.onnx")
+  models+=("${zoo[@]}")
 else
   echo "perf-report: python3-torch/torchvision missing, ResNet-18 and MobileNetV2 left out" >&2
 fi
@@ -126,8 +130,18 @@ DESIGN = """## What the native engine does
   rest; depthwise convolution with the tap kernel. Plans (geometry, algorithm, offset
   tables) are cached per input shape.
 - **Graph rewrites at load**: constant folding, dead-node removal, Conv+BatchNormalization
-  folding, and fusion of the residual Add and of activations (Relu, Clip, Sigmoid,
-  HardSwish, LeakyRelu, ...) into the producing Conv or Gemm.
+  folding, fusion of the residual Add, and *elementwise fusion*: any connected group of
+  elementwise steps (arithmetic with broadcasting, Min/Max, Pow by a constant, Clip,
+  activations, Erf, Cast to float) whose intermediate values are read only inside it runs
+  as one pass, a small program interpreted over blocks of 128 values (affine steps and
+  clamps folded into one SIMD instruction). Decomposed hardswish, hardsigmoid, SiLU, GELU
+  (Erf and Tanh forms) and LayerNorm's tail are such groups whatever the exporter; a group
+  that is a function of one tensor runs in the epilogue of the Conv or Gemm producing it.
+- **ConvTranspose** (1-D, 2-D) as a matrix product and a float32 col2im; **Resize** of the
+  last two axes from flattened taps cached per shape (nearest is an indexed copy);
+  **RNN/GRU/LSTM** in float32 with the input projection of all steps as one matrix product
+  and each step's recurrent product on the SIMD tap kernel; float32 Erf, Exp, Sigmoid,
+  Softmax and trailing-axis reductions.
 - **Memory**: intermediate buffers, and the tensor headers over them, are recycled by a
   per-session arena kept across runs (not a sync.Pool, so garbage collections do not empty
   it); scratch buffers by size classes; convolution and pooling plans cached per input shape;
@@ -153,9 +167,13 @@ LEFT = """## What is left
   MobileNetV2.
 - Two threads scale well on large layers (ResNet-18 at batch 32) but less on MobileNetV2 at
   batch 1, whose many short layers leave each region tens of microseconds.
-- The transformer path (MatMul with non-constant operands, Softmax, LayerNormalization) has
-  not been tuned, and its kernels still allocate per run (about 720 allocations for
-  examples/zoo's encoder, against 6 for the CNNs).
+- The transformer path (MatMul with non-constant operands, the shape arithmetic around
+  attention) is still slow and its kernels still allocate per run (about 550
+  allocations for the zoo's transformers, against 6 for the CNNs).
+- The fused elementwise programs run their binary operators and functions (Mul, Tanh) as
+  Go loops; only affine steps and clamps use SIMD. MatMul has no fused epilogue yet.
+- Resize outside the last two axes, ConvTranspose in 3-D and recurrent operators with
+  per-sequence lengths still take the general float64 paths.
 
 """
 

@@ -20,7 +20,13 @@ func init() {
 		}
 		return &unaryKernel{f32: leakyRelu(alpha), f64: leakyRelu(float64(alpha))}, nil
 	})
-	registerUnary("Sigmoid", floatUnary(sigmoid))
+	registerUnary("Sigmoid", func(b *buildCtx) (*unaryKernel, error) {
+		k, err := floatUnary(sigmoid)(b)
+		if err == nil {
+			k.f32 = sigmoidSlice
+		}
+		return k, err
+	})
 	registerUnary("Tanh", floatUnary(math.Tanh))
 	registerUnary("HardSigmoid", func(b *buildCtx) (*unaryKernel, error) {
 		alpha, err := b.floatAttr("alpha", 0.2)

@@ -161,6 +161,16 @@ func (a *arena) retain(t *tensor.Tensor) {
 	}
 }
 
+// disown drops one reference to t's buffer without recycling it: for a
+// kernel that retained a value it then hands out as its output.
+func (a *arena) disown(t *tensor.Tensor) {
+	if k := bufKey(t); k != nil {
+		if n, ok := a.owned[k]; ok && n > 0 {
+			a.owned[k] = n - 1
+		}
+	}
+}
+
 // release records that a value referring to t's buffer is dead, recycling
 // the buffer when it was the last one.
 func (a *arena) release(t *tensor.Tensor) {

@@ -66,15 +66,21 @@ func buildConcat(b *buildCtx) (kernel, error) {
 }
 
 func concatT[T any](dst []T, parts []*tensor.Tensor, outer, inner, axis int) {
+	// The parts' data, converted once (words boxes a slice: once per
+	// part and outer index would allocate in proportion to the batch).
+	var buf [8][]T
+	srcs := buf[:0]
+	for _, t := range parts {
+		srcs = append(srcs, words(t).([]T))
+	}
 	off := 0
 	for o := range outer {
-		for _, t := range parts {
+		for i, t := range parts {
 			n := t.Shape()[axis] * inner
 			if n == 0 {
 				continue
 			}
-			src := words(t).([]T)
-			off += copy(dst[off:off+n], src[o*n:(o+1)*n])
+			off += copy(dst[off:off+n], srcs[i][o*n:(o+1)*n])
 		}
 	}
 }

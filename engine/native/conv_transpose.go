@@ -2,15 +2,19 @@ package native
 
 import (
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/inferd/inferd/tensor"
 )
 
 // ConvTranspose (the gradient of Conv with respect to its input) over any
 // number of spatial dimensions: groups, strides, dilations, pads or
-// auto_pad, output_padding and output_shape, optional bias. It is computed
-// in gather form, one output plane per task: output position o receives
-// input position i through tap k where i·stride - pad + k·dilation = o.
+// auto_pad, output_padding and output_shape, optional bias. One and two
+// spatial dimensions go through a matrix product (conv_transpose_gemm.go);
+// more are computed in gather form, one output plane per task: output
+// position o receives input position i through tap k where
+// i·stride - pad + k·dilation = o.
 
 func init() { register("ConvTranspose", buildConvTranspose) }
 
@@ -19,6 +23,30 @@ type convTransposeKernel struct {
 	group       int
 	outPadding  []int
 	outputShape []int
+
+	// The geometry and output shape of the last input and weight shapes.
+	mu         sync.Mutex
+	lastX      []int
+	lastW      []int
+	lastGeo    geometry
+	lastYShape []int
+}
+
+// geometryFor is geometry for x and w's shapes, with the output's shape,
+// remembered for the last shapes.
+func (k *convTransposeKernel) geometryFor(xs, ws []int, m int) (geometry, []int, error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.lastX != nil && slices.Equal(k.lastX, xs) && slices.Equal(k.lastW, ws) {
+		return k.lastGeo, k.lastYShape, nil
+	}
+	g, err := k.geometry(slices.Clone(xs[2:]), slices.Clone(ws[2:]))
+	if err != nil {
+		return g, nil, err
+	}
+	k.lastX, k.lastW, k.lastGeo = slices.Clone(xs), slices.Clone(ws), g
+	k.lastYShape = append([]int{xs[0], m}, g.out...)
+	return g, k.lastYShape, nil
 }
 
 func buildConvTranspose(b *buildCtx) (kernel, error) {
@@ -135,22 +163,26 @@ func (k *convTransposeKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 			}
 		}
 	}
-	g, err := k.geometry(xs[2:], ws[2:])
-	if err != nil {
-		return fmt.Errorf("ConvTranspose: %w", err)
-	}
 	batch, c := xs[0], xs[1]
 	mg := ws[1]
 	m := mg * k.group
 	if bias != nil && bias.Len() != m {
 		return fmt.Errorf("ConvTranspose bias of shape %v does not match %d output channels", bias.Shape(), m)
 	}
-	y := rc.alloc(tensor.Float32, append([]int{batch, m}, g.out...))
+	g, yShape, err := k.geometryFor(xs, ws, m)
+	if err != nil {
+		return fmt.Errorf("ConvTranspose: %w", err)
+	}
+	y := rc.alloc(tensor.Float32, yShape)
 	var bd []float32
 	if bias != nil {
 		bd = tensor.Data[float32](bias)
 	}
-	convTransposeND(rc, &g, batch, c, m, k.group, tensor.Data[float32](x), tensor.Data[float32](w), bd, tensor.Data[float32](y))
+	if p, ok := as2D(&g); ok {
+		convTransposeGemm(rc, &p, batch, c, m, k.group, tensor.Data[float32](x), tensor.Data[float32](w), bd, tensor.Data[float32](y))
+	} else {
+		convTransposeND(rc, &g, batch, c, m, k.group, tensor.Data[float32](x), tensor.Data[float32](w), bd, tensor.Data[float32](y))
+	}
 	out[0] = y
 	return nil
 }

@@ -10,8 +10,12 @@
 // not implement fails with one error that lists all of them.
 //
 // After building, the plan is rewritten (fuse.go): Conv+BatchNormalization
-// folding, and the residual Add and activations fused into the Conv or
-// Gemm producing their input.
+// folding, the residual Add fused into the Conv producing it, groups of
+// elementwise steps compiled into one pass (fuse_ew.go, ew.go: a small
+// float32 program interpreted over blocks, whatever the exporter wrote:
+// decomposed hardswish, SiLU, GELU and LayerNorm's tail are such groups),
+// and activations, single or grouped, fused into the Conv or Gemm
+// producing their input.
 //
 // Running a plan walks the nodes in order, checking the context between
 // nodes. Intermediate buffers come from a per-run arena that recycles them
@@ -26,7 +30,9 @@
 // packed panels, a register-tiled micro-kernel with a fused epilogue),
 // convolution by implicit GEMM, pointwise GEMM or packed im2col chosen per
 // layer (conv_*.go), depthwise convolution and max pooling with tap
-// kernels. Kernels split their work over a process-wide set of helper
+// kernels, ConvTranspose as GEMM and col2im, recurrent operators with the
+// input projection of all time steps as one GEMM (rnn_fast.go), Resize of
+// images from cached taps (resize_fast.go). Kernels split their work over a process-wide set of helper
 // goroutines (parallel.go), at most the session's thread count at a time.
 //
 // Operators cover the default domain from opset 1 to 17 (with the

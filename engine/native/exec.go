@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/inferd/inferd/onnx"
 	"github.com/inferd/inferd/tensor"
@@ -109,9 +111,13 @@ func (s *runState) set(id int, v *onnx.Value) {
 func (p *plan) exec(rc *runCtx, st *runState) error {
 	in, out := st.in, st.out
 	defer func() { st.in, st.out = in, out }()
+	var t0 time.Time
 	for _, s := range p.steps {
 		if err := rc.ctx.Err(); err != nil {
 			return err
+		}
+		if rc.onStep != nil {
+			t0 = time.Now()
 		}
 		if s.values != nil && (s.valuesOnly || st.hasOther(s.in)) {
 			if err := p.execValues(rc, st, s); err != nil {
@@ -149,6 +155,9 @@ func (p *plan) exec(rc *runCtx, st *runState) error {
 					rc.arena.retain(out[i])
 				}
 			}
+		}
+		if rc.onStep != nil {
+			rc.onStep(s.node.Label(), stepOp(s), time.Since(t0))
 		}
 		for _, id := range s.release {
 			if rc.arena != nil && st.vals[id] != nil {
@@ -219,4 +228,26 @@ func runValueKernel(rc *runCtx, s step, in, out []*onnx.Value) (err error) {
 		}
 	}()
 	return s.values.runValues(rc, in, out)
+}
+
+// stepOp names a step's operator for profiles, with what fusion added to
+// it: "Conv+Add+Relu", "Gemm+Elementwise", "Elementwise(Add,Clip,Mul,Div)".
+func stepOp(s step) string {
+	op := s.node.OpType
+	var act *fusedAct
+	switch k := unwrapHalf(s.kernel).(type) {
+	case *ewKernel:
+		return "Elementwise(" + strings.Join(k.ops, ",") + ")"
+	case *convKernel:
+		if k.residual {
+			op += "+Add"
+		}
+		act = k.act
+	case *gemmKernel:
+		act = k.act
+	}
+	if act != nil {
+		op += "+" + act.op
+	}
+	return op
 }

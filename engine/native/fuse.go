@@ -3,6 +3,7 @@ package native
 import (
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/inferd/inferd/tensor"
 )
@@ -15,6 +16,7 @@ import (
 //   - Conv followed by Add (a residual connection): the kernel adds the
 //     other operand as it stores its output; if at run time that operand
 //     does not have the output's shape, the kernel runs the Add unfused.
+//   - Groups of elementwise steps become one step (fuse_ew.go).
 //   - Conv or Gemm followed by an activation (Relu, Clip, Sigmoid,
 //     HardSwish, LeakyRelu, ...; see fusableActivation): applied by the
 //     kernel to each block of output it stores.
@@ -45,6 +47,7 @@ func (pl *planner) fuse() error {
 		return err
 	}
 	f.fuseResiduals()
+	f.fuseElementwise()
 	f.fuseActivations()
 	var steps []step
 	for i, st := range pl.p.steps {
@@ -153,7 +156,9 @@ func (f *fuser) fuseResiduals() {
 				continue
 			}
 			ck, ok := unwrapHalf(f.pl.p.steps[p].kernel).(*convKernel)
-			if !ok || ck.residual || ck.act != nil || st.in[1-i] == id {
+			// A constant operand (a bias that broadcasts) is left to the
+			// elementwise fusion.
+			if !ok || ck.residual || ck.act != nil || st.in[1-i] == id || f.pl.p.consts[st.in[1-i]] != nil {
 				continue
 			}
 			if p > best {
@@ -209,6 +214,13 @@ var fusedFuncs = map[string]bool{
 	"Gelu": true,
 }
 
+// isUnaryGroup reports whether k is a fused elementwise group computing a
+// function of one tensor.
+func isUnaryGroup(k kernel) bool {
+	ek, ok := k.(*ewKernel)
+	return ok && ek.unary
+}
+
 // fusableActivation returns the activation a step computes, or nil when it
 // is not an activation the kernels fuse (Clip only with constant bounds).
 func (f *fuser) fusableActivation(st step) *fusedAct {
@@ -239,6 +251,8 @@ func (f *fuser) fusableActivation(st step) *fusedAct {
 			}
 		}
 		return &fusedAct{op: "Clip", clamp: true, lo: float32(lo), hi: float32(hi)}
+	case k != nil && isUnaryGroup(k):
+		return &fusedAct{op: "Elementwise(" + strings.Join(k.(*ewKernel).ops, ",") + ")", fn: k.(*ewKernel).apply}
 	case fusedFuncs[n.OpType] && len(st.in) == 1:
 		if u, ok := k.(*unaryKernel); ok && u.f32 != nil {
 			return &fusedAct{op: n.OpType, fn: u.f32}

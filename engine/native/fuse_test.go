@@ -134,9 +134,10 @@ func TestFusion(t *testing.T) {
 				node("Relu", []string{"c"}, []string{"a"}),
 				node("Add", []string{"a", "c"}, []string{"y"}),
 			},
-			inputs:  feeds("x", w(1, 2, 4, 4)),
-			inits:   map[string]*tensor.Tensor{"w": w(2, 2, 1, 1)},
-			outputs: []string{"y"}, steps: 3,
+			inputs: feeds("x", w(1, 2, 4, 4)),
+			inits:  map[string]*tensor.Tensor{"w": w(2, 2, 1, 1)},
+			// Relu and Add form a function of c, fused into the Conv.
+			outputs: []string{"y"}, steps: 1,
 		},
 		{
 			name: "weights not constant: no batchnorm folding",

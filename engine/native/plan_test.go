@@ -172,6 +172,9 @@ func TestPlan(t *testing.T) {
 		node("Neg", []string{"c"}, []string{"negc"}),
 	}
 	m := model(13, nodes, []onnx.ValueInfo{input("x", tensor.Float32, -1, 3)}, []string{"y"}, nil)
+	// Without the rewrites, which would fuse Relu and Add.
+	fusionEnabled = false
+	defer func() { fusionEnabled = true }()
 	p, err := newPlan(context.Background(), m, 1, newLimits(engine.Options{}))
 	if err != nil {
 		t.Fatal(err)

@@ -113,6 +113,9 @@ func (k *reduceKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	if count == 0 && (k.kind == reduceMax || k.kind == reduceMin) {
 		return fmt.Errorf("%s over an empty set of values", k.name)
 	}
+	if k.reduceRows(rc, x, reduced, shape, count, out) {
+		return nil
+	}
 	vals, err := toFloat64s(x)
 	if err != nil {
 		return fmt.Errorf("%s: %w", k.name, err)
@@ -212,4 +215,74 @@ func forEachSlot(shape, outStrides []int, f func(i, o int)) {
 			idx[a] = 0
 		}
 	}
+}
+
+// reduceRows is the float32 path of the common reductions over trailing
+// axes (LayerNorm's mean over the last one, say): each output is a
+// contiguous row of count inputs, folded in float64. It returns false
+// when it does not apply.
+func (k *reduceKernel) reduceRows(rc *runCtx, x *tensor.Tensor, reduced []bool, shape []int, count int, out []*tensor.Tensor) bool {
+	switch k.kind {
+	case reduceSum, reduceMean, reduceMax, reduceMin, reduceSumSquare:
+	default:
+		return false
+	}
+	if x.DType() != tensor.Float32 || count == 0 {
+		return false
+	}
+	for i := 1; i < len(reduced); i++ {
+		if reduced[i-1] && !reduced[i] {
+			return false // a kept axis after a reduced one
+		}
+	}
+	y := rc.alloc(tensor.Float32, shape)
+	xd, yd := tensor.Data[float32](x), tensor.Data[float32](y)
+	parallelFor(rc.threads, len(yd), max(1, elemGrain/count), func(lo, hi int) {
+		for o := lo; o < hi; o++ {
+			yd[o] = k.foldRow(xd[o*count : (o+1)*count])
+		}
+	})
+	out[0] = y
+	return true
+}
+
+// foldRow reduces one row for reduceRows.
+func (k *reduceKernel) foldRow(row []float32) float32 {
+	switch k.kind {
+	case reduceMax, reduceMin:
+		m := row[0]
+		for _, v := range row[1:] {
+			if v != v || m != m {
+				m = float32(math.NaN())
+				continue
+			}
+			if k.kind == reduceMax {
+				m = max(m, v)
+			} else {
+				m = min(m, v)
+			}
+		}
+		return m
+	}
+	var s0, s1 float64
+	i := 0
+	for ; i+1 < len(row); i += 2 {
+		a, b := float64(row[i]), float64(row[i+1])
+		if k.kind == reduceSumSquare {
+			a, b = a*a, b*b
+		}
+		s0, s1 = s0+a, s1+b
+	}
+	if i < len(row) {
+		a := float64(row[i])
+		if k.kind == reduceSumSquare {
+			a *= a
+		}
+		s0 += a
+	}
+	s := s0 + s1
+	if k.kind == reduceMean {
+		s /= float64(len(row))
+	}
+	return float32(s)
 }

@@ -29,6 +29,10 @@ type resizeKernel struct {
 	// Input positions of roi, scales and sizes, -1 when absent.
 	roiIn, scalesIn, sizesIn int
 	attrScales               []float32
+	// constParams is set when roi, scales and sizes are absent or
+	// constant: the output shape is then a function of the input's.
+	constParams bool
+	cache       resizeCache
 }
 
 func buildResize(b *buildCtx) (kernel, error) {
@@ -59,7 +63,19 @@ func buildResize(b *buildCtx) (kernel, error) {
 		}
 		k.extrapolation = float64(e)
 	}
+	k.constParams = constParams(b, k.roiIn, k.scalesIn, k.sizesIn)
 	return k, k.validate(b)
+}
+
+// constParams reports whether the inputs at the given positions are
+// absent or constant.
+func constParams(b *buildCtx, idx ...int) bool {
+	for _, i := range idx {
+		if i >= 0 && b.hasInput(i) && b.constInput(i) == nil {
+			return false
+		}
+	}
+	return true
 }
 
 func buildUpsample(b *buildCtx) (kernel, error) {
@@ -71,6 +87,7 @@ func buildUpsample(b *buildCtx) (kernel, error) {
 	if k.mode == "bilinear" {
 		k.mode = "linear"
 	}
+	k.constParams = b.opset < 9 || constParams(b, k.scalesIn)
 	if b.opset < 9 {
 		k.scalesIn = -1
 		if k.attrScales, err = b.floatsAttr("scales"); err != nil {
@@ -122,12 +139,15 @@ func (k *resizeKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		}
 		roi = v
 	}
-	outShape, scales, err := k.outputShape(in, xs, roi)
+	outShape, scales, err := k.shapes(in, xs, roi)
 	if err != nil {
 		return err
 	}
 	if err := tensor.CheckShape(outShape); err != nil {
 		return fmt.Errorf("Resize: %w", err)
+	}
+	if k.runFast(rc, x, outShape, scales, out) {
+		return nil
 	}
 	// The output is computed in float64 first: bound that buffer, made
 	// before the output itself.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/inferd/inferd/tensor"
 )
@@ -19,6 +20,9 @@ type runCtx struct {
 	// maxBytes bounds the size of one tensor alloc makes; 0 means no
 	// limit (see limits).
 	maxBytes int64
+	// onStep, when set, receives the time each step of the plan took
+	// (RunProfiled).
+	onStep func(node, op string, d time.Duration)
 }
 
 // sub returns a context for a subgraph run within rc's: same cancellation,

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"runtime"
 	"runtime/debug"
+	"slices"
+	"time"
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/onnx"
@@ -102,6 +104,17 @@ func (s *session) Close() error {
 // engine.ErrInvalidInput and name the node: the model was validated at
 // load, so what fails at run time depends on the caller's inputs.
 func (s *session) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	return s.run(ctx, inputs, nil)
+}
+
+// RunProfiled is Run calling step after every step of the plan (not those
+// of subgraphs) with the node's name, its operator (with what fusion added
+// to it, as in "Conv+Relu") and the time it took.
+func (s *session) RunProfiled(ctx context.Context, inputs map[string]*tensor.Tensor, step func(node, op string, d time.Duration)) (map[string]*tensor.Tensor, error) {
+	return s.run(ctx, inputs, step)
+}
+
+func (s *session) run(ctx context.Context, inputs map[string]*tensor.Tensor, step func(node, op string, d time.Duration)) (map[string]*tensor.Tensor, error) {
 	p := s.plan
 	if len(p.inputs) != len(p.graphInputs) {
 		for _, in := range p.graphInputs {
@@ -119,7 +132,7 @@ func (s *session) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (ma
 	for i, id := range p.inputIDs {
 		st.vals[id] = inputs[p.graphInputs[i].Name]
 	}
-	if err := s.exec(ctx, r); err != nil {
+	if err := s.exec(ctx, r, step); err != nil {
 		return nil, err
 	}
 	res := make(map[string]*tensor.Tensor, len(p.outputIDs))
@@ -171,7 +184,7 @@ func (s *session) RunValues(ctx context.Context, inputs map[string]*onnx.Value) 
 	for i, id := range p.inputIDs {
 		st.set(id, inputs[p.graphInputs[i].Name])
 	}
-	if err := s.exec(ctx, r); err != nil {
+	if err := s.exec(ctx, r, nil); err != nil {
 		return nil, err
 	}
 	res := make(map[string]*onnx.Value, len(p.outputIDs))
@@ -188,10 +201,10 @@ func (s *session) RunValues(ctx context.Context, inputs map[string]*onnx.Value) 
 }
 
 // exec runs the main plan with r's arena and slots and marks errors.
-func (s *session) exec(ctx context.Context, r *runner) error {
+func (s *session) exec(ctx context.Context, r *runner, step func(node, op string, d time.Duration)) error {
 	enterRun()
 	defer exitRun()
-	r.rc = runCtx{ctx: ctx, threads: s.threads, arena: r.arena, maxBytes: s.maxBytes}
+	r.rc = runCtx{ctx: ctx, threads: s.threads, arena: r.arena, maxBytes: s.maxBytes, onStep: step}
 	err := s.plan.exec(&r.rc, &r.st)
 	if err == nil {
 		return nil
@@ -270,10 +283,8 @@ func runKernel(rc *runCtx, st step, in, out []*tensor.Tensor) (err error) {
 func cloneInfos(infos []engine.TensorInfo) []engine.TensorInfo {
 	out := make([]engine.TensorInfo, len(infos))
 	for i, in := range infos {
-		in.Shape = append([]int(nil), in.Shape...)
-		if infos[i].Shape == nil {
-			in.Shape = nil
-		}
+		// A rank-0 shape stays empty, not nil (which means unknown).
+		in.Shape = slices.Clone(in.Shape)
 		out[i] = in
 	}
 	return out

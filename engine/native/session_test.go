@@ -204,3 +204,19 @@ func TestEngineRegistered(t *testing.T) {
 		t.Fatalf("SupportedOps() = %v", SupportedOps())
 	}
 }
+
+// TestScalarInputShape checks that a declared rank-0 input is described
+// with an empty shape, not as one of unknown shape (nil).
+func TestScalarInputShape(t *testing.T) {
+	m := model(13, []*onnx.Node{node("Identity", []string{"sr"}, []string{"y"})},
+		[]onnx.ValueInfo{input("sr", tensor.Int64)}, []string{"y"}, nil)
+	s := mustSession(t, m, 1)
+	in := s.Inputs()
+	if len(in) != 1 || in[0].Shape == nil || len(in[0].Shape) != 0 {
+		t.Fatalf("Inputs() = %#v, want one input of shape []", in)
+	}
+	out := mustRun(t, s, feeds("sr", tensor.Scalar(int64(16000))))
+	if got := tensor.Data[int64](out["y"]); len(got) != 1 || got[0] != 16000 {
+		t.Fatalf("y = %v", got)
+	}
+}

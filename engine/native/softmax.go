@@ -69,6 +69,10 @@ func softmaxT[T float](rc *runCtx, d, x []T, outer, n, inner int, log bool) {
 	if len(d) == 0 {
 		return
 	}
+	if x32, ok := any(x).([]float32); ok && !log && inner == 1 {
+		softmax32(rc, any(d).([]float32), x32, outer, n)
+		return
+	}
 	parallelFor(rc.threads, outer*inner, max(1, elemGrain/max(n, 1)), func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			base := (r/inner)*n*inner + r%inner
@@ -94,6 +98,30 @@ func softmaxT[T float](rc *runCtx, d, x []T, outer, n, inner int, log bool) {
 			inv := 1 / sum
 			for i := range n {
 				d[base+i*inner] = T(float64(d[base+i*inner]) * inv)
+			}
+		}
+	})
+}
+
+// softmax32 is Softmax over the last axis of float32 rows of n values,
+// with the float32 exponential (sums in float64).
+func softmax32(rc *runCtx, d, x []float32, rows, n int) {
+	parallelFor(rc.threads, rows, max(1, elemGrain/max(n, 1)), func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, dr := x[r*n:(r+1)*n], d[r*n:(r+1)*n]
+			mx := float32(math.Inf(-1))
+			for _, v := range xr {
+				mx = max(mx, v)
+			}
+			var sum float64
+			for i, v := range xr {
+				e := exp32(v - mx)
+				dr[i] = e
+				sum += float64(e)
+			}
+			inv := float32(1 / sum)
+			for i := range dr {
+				dr[i] *= inv
 			}
 		}
 	})

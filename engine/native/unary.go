@@ -27,9 +27,21 @@ func init() {
 			},
 		}, nil
 	})
-	registerUnary("Exp", floatUnary(math.Exp))
+	registerUnary("Exp", func(b *buildCtx) (*unaryKernel, error) {
+		k, err := floatUnary(math.Exp)(b)
+		if err == nil {
+			k.f32 = expSlice
+		}
+		return k, err
+	})
 	registerUnary("Log", floatUnary(math.Log))
-	registerUnarySince("Erf", 9, floatUnary(math.Erf))
+	registerUnarySince("Erf", 9, func(b *buildCtx) (*unaryKernel, error) {
+		k, err := floatUnary(math.Erf)(b)
+		if err == nil {
+			k.f32 = erfSlice
+		}
+		return k, err
+	})
 	registerUnary("Neg", func(b *buildCtx) (*unaryKernel, error) {
 		return &unaryKernel{f32: negT[float32], f64: negT[float64], i32: negT[int32], i64: negT[int64], i8: negT[int8], i16: negT[int16]}, nil
 	})

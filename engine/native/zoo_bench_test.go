@@ -31,6 +31,9 @@ func BenchmarkRealModels(b *testing.B) {
 		{"digits-mlp", filepath.Join(root, "examples", "models", "digits-mlp", "1", "model.onnx"), []int{1, 8, 8}},
 		{"resnet18", filepath.Join(zoo, "resnet18", "model.onnx"), []int{3, 224, 224}},
 		{"mobilenet_v2", filepath.Join(zoo, "mobilenet_v2", "model.onnx"), []int{3, 224, 224}},
+		{"db_detector", filepath.Join(zoo, "db_detector", "model.onnx"), []int{3, 128, 128}},
+		{"crnn", filepath.Join(zoo, "crnn", "model.onnx"), []int{1, 32, 128}},
+		{"transformer_gelu", filepath.Join(zoo, "transformer_gelu", "model.onnx"), []int{32}},
 	}
 	for _, m := range models {
 		for _, batch := range []int{1, 32} {
@@ -50,7 +53,16 @@ func BenchmarkRealModels(b *testing.B) {
 					for i := range data {
 						data[i] = r.Float32()
 					}
-					in := map[string]*tensor.Tensor{s.Inputs()[0].Name: tensor.MustFromSlice(data, shape...)}
+					x := tensor.MustFromSlice(data, shape...)
+					if s.Inputs()[0].DType == tensor.Int64 {
+						// Token ids.
+						ids := make([]int64, len(data))
+						for i, v := range data {
+							ids[i] = int64(v * 100)
+						}
+						x = tensor.MustFromSlice(ids, shape...)
+					}
+					in := map[string]*tensor.Tensor{s.Inputs()[0].Name: x}
 					if _, err := s.Run(context.Background(), in); err != nil {
 						b.Fatal(err)
 					}

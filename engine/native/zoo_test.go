@@ -20,7 +20,8 @@ const zooDir = ".cache/zoo"
 // TestRealModels runs PyTorch-exported models with random weights and
 // compares their outputs with PyTorch's within 1e-4 absolute:
 // the committed BERT-style encoder (examples/zoo/transformer_encoder) and,
-// when scripts/gen-zoo.sh has generated them, ResNet-18 and MobileNetV2.
+// when scripts/gen-zoo.sh has generated them, ResNet-18, MobileNetV2 and
+// the zoo of shapes users bring (text detector, CRNN, transformer).
 func TestRealModels(t *testing.T) {
 	root := filepath.Join("..", "..")
 	zoo := os.Getenv("INFERD_ZOO")
@@ -31,6 +32,9 @@ func TestRealModels(t *testing.T) {
 		{"transformer_encoder", filepath.Join(root, "examples", "zoo", "transformer_encoder")},
 		{"resnet18", filepath.Join(zoo, "resnet18")},
 		{"mobilenet_v2", filepath.Join(zoo, "mobilenet_v2")},
+		{"db_detector", filepath.Join(zoo, "db_detector")},
+		{"crnn", filepath.Join(zoo, "crnn")},
+		{"transformer_gelu", filepath.Join(zoo, "transformer_gelu")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

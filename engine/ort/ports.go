@@ -4,6 +4,7 @@ package ort
 
 import (
 	"fmt"
+	"slices"
 
 	ortgo "github.com/yalue/onnxruntime_go"
 
@@ -152,9 +153,8 @@ func infos(ps []port) []engine.TensorInfo {
 	out := make([]engine.TensorInfo, len(ps))
 	for i, p := range ps {
 		out[i] = p.info
-		if p.info.Shape != nil {
-			out[i].Shape = append([]int(nil), p.info.Shape...)
-		}
+		// A rank-0 shape stays empty, not nil (which means unknown).
+		out[i].Shape = slices.Clone(p.info.Shape)
 	}
 	return out
 }

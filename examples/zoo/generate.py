@@ -81,7 +81,97 @@ def transformer_encoder():
     return m, torch.randint(0, 100, (2, 12)), 17
 
 
-MODELS = {"resnet18": resnet18, "mobilenet_v2": mobilenet_v2, "transformer_encoder": transformer_encoder}
+def conv_bn(cin, cout, k=3, s=1, act=None):
+    layers = [nn.Conv2d(cin, cout, k, s, k // 2, bias=False), nn.BatchNorm2d(cout)]
+    if act is not None:
+        layers.append(act())
+    return nn.Sequential(*layers)
+
+
+class DecomposedHardswish(nn.Module):
+    """Hardswish as some exporters write it: Add(3), Clip(0, 6), Mul, Div(6)."""
+
+    def forward(self, x):
+        return x * torch.clamp(x + 3, 0, 6) / 6
+
+
+class DBDetector(nn.Module):
+    """A DB-style text detector: a strided CNN backbone, a feature pyramid
+    merged with nearest-neighbour upsampling (Resize), and a head that
+    upsamples twice with ConvTranspose (kernel = stride = 2) to a
+    probability map of the input's size."""
+
+    def __init__(self, widths=(16, 32, 64, 96), inner=32):
+        super().__init__()
+        self.stem = conv_bn(3, widths[0], 3, 2, nn.ReLU)
+        stages, cin = [], widths[0]
+        for i, w in enumerate(widths):
+            stages.append(nn.Sequential(conv_bn(cin, w, 3, 2, nn.ReLU), conv_bn(w, w, 3, 1, nn.ReLU)))
+            cin = w
+        self.stages = nn.ModuleList(stages)
+        self.lateral = nn.ModuleList(nn.Conv2d(w, inner, 1) for w in widths)
+        self.smooth = nn.ModuleList(nn.Conv2d(inner, inner // 4, 3, padding=1) for _ in widths)
+        self.head = nn.Sequential(
+            conv_bn(inner, inner // 4, 3, 1, nn.ReLU),
+            nn.ConvTranspose2d(inner // 4, inner // 4, 2, 2), nn.BatchNorm2d(inner // 4), nn.ReLU(),
+            nn.ConvTranspose2d(inner // 4, 1, 2, 2), nn.Sigmoid())
+
+    def forward(self, x):
+        feats, x = [], self.stem(x)
+        for s in self.stages:
+            x = s(x)
+            feats.append(x)
+        lat = [l(f) for l, f in zip(self.lateral, feats)]
+        for i in range(len(lat) - 1, 0, -1):
+            lat[i - 1] = lat[i - 1] + nn.functional.interpolate(lat[i], scale_factor=2.0, mode="nearest")
+        outs = [sm(l) for sm, l in zip(self.smooth, lat)]
+        outs = [nn.functional.interpolate(o, scale_factor=float(2 ** i), mode="nearest") if i else o for i, o in enumerate(outs)]
+        return self.head(torch.cat(outs, 1))
+
+
+def db_detector():
+    m = DBDetector()
+    calibrate(m, (8, 3, 128, 128))
+    return m, torch.randn(2, 3, 128, 128), 11
+
+
+class CRNN(nn.Module):
+    """A CRNN text recogniser: a CNN with decomposed hardswish reduces a
+    32-pixel-high line to a sequence, a bidirectional LSTM reads it, a linear
+    layer gives per-step class scores."""
+
+    def __init__(self, classes=37, hidden=48):
+        super().__init__()
+        hs = DecomposedHardswish
+        self.cnn = nn.Sequential(
+            conv_bn(1, 16, 3, 1, hs), nn.MaxPool2d(2, 2),
+            conv_bn(16, 32, 3, 1, hs), nn.MaxPool2d(2, 2),
+            conv_bn(32, 48, 3, 1, hs), conv_bn(48, 48, 3, 1, hs), nn.MaxPool2d((2, 1), (2, 1)),
+            conv_bn(48, 64, 3, 1, hs), nn.MaxPool2d((4, 1), (4, 1)))
+        self.rnn = nn.LSTM(64, hidden, bidirectional=True)
+        self.fc = nn.Linear(2 * hidden, classes)
+
+    def forward(self, x):
+        f = self.cnn(x).squeeze(2).permute(2, 0, 1)  # [W, N, C]
+        y, _ = self.rnn(f)
+        return self.fc(y)
+
+
+def crnn():
+    m = CRNN()
+    calibrate(m, (8, 1, 32, 128))
+    return m, torch.randn(2, 1, 32, 128), 13
+
+
+def transformer_gelu():
+    """The encoder at opset 13: LayerNorm and GELU are exported decomposed
+    (ReduceMean, Sub, Pow, Sqrt, Div; Div, Erf, Add, Mul)."""
+    m = Encoder(vocab=1000, d=64, heads=4, ff=256, layers=2, max_len=32, classes=4).eval()
+    return m, torch.randint(0, 1000, (2, 32)), 13
+
+
+MODELS = {"resnet18": resnet18, "mobilenet_v2": mobilenet_v2, "transformer_encoder": transformer_encoder,
+          "db_detector": db_detector, "crnn": crnn, "transformer_gelu": transformer_gelu}
 
 
 def export(name, out):
@@ -92,8 +182,12 @@ def export(name, out):
     d = os.path.join(out, name)
     os.makedirs(os.path.join(d, "test_data_set_0"), exist_ok=True)
     path = os.path.join(d, "model.onnx")
+    out_axis = 1 if name == "crnn" else 0  # the CRNN's output is [steps, batch, classes]
     torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"], output_names=["output"],
-                      dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}}, do_constant_folding=True)
+                      dynamic_axes={"input": {0: "batch"}, "output": {out_axis: "batch"}}, do_constant_folding=True,
+                      dynamo=False) if "dynamo" in torch.onnx.export.__code__.co_varnames else \
+        torch.onnx.export(model, x, path, opset_version=opset, input_names=["input"], output_names=["output"],
+                          dynamic_axes={"input": {0: "batch"}, "output": {out_axis: "batch"}}, do_constant_folding=True)
     onnx.checker.check_model(onnx.load(path))
     for kind, arr, n in (("input", x.numpy(), "input"), ("output", y.numpy(), "output")):
         t = numpy_helper.from_array(np.ascontiguousarray(arr), n)

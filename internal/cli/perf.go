@@ -23,6 +23,7 @@ type perfOptions struct {
 	seed       uint64
 	rtol, atol float64
 	json       bool
+	profile    bool
 }
 
 func newPerfCmd() *cobra.Command {
@@ -41,6 +42,11 @@ shapes), Go heap allocations per run, and the speed relative to the first engine
 It then compares each engine's outputs with the first engine's on the same
 inputs (largest absolute and relative differences) and says whether they agree
 within --rtol and --atol; if they do not, it exits with status 1.
+
+With --profile it also times every step of a few runs of the engines that can
+(the native engine) and prints the time and share of each operator type, with
+what fusion merged into it (Conv+Relu, Elementwise(Add,Clip,Mul,Div)), and of
+the slowest nodes.
 
 Variable dimensions other than the batch are sized with --dim NAME=N (the
 symbolic dimension's name in the model) or --dim INPUT:AXIS=N.
@@ -70,6 +76,7 @@ The ort engine needs a binary built with -tags ort and the ONNX Runtime library
 	fs.Float64Var(&o.rtol, "rtol", perf.DefaultTolerance.Rtol, "relative tolerance of the output agreement")
 	fs.Float64Var(&o.atol, "atol", perf.DefaultTolerance.Atol, "absolute tolerance of the output agreement")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	fs.BoolVar(&o.profile, "profile", false, "also time every operator of a few runs (native engine): time and share by operator type and by node")
 	addORTLibraryFlag(fs)
 	return cmd
 }
@@ -99,7 +106,7 @@ func runPerf(ctx context.Context, w io.Writer, model string, o perfOptions) erro
 	rep, err := perf.Run(ctx, model, perf.Config{
 		Engines: o.engines, Batches: o.batches, Threads: o.threads, Dims: dims,
 		Warmup: warmup, Duration: o.duration, Iterations: o.iterations, Seed: o.seed,
-		Tolerance: perf.Tolerance{Rtol: o.rtol, Atol: o.atol},
+		Tolerance: perf.Tolerance{Rtol: o.rtol, Atol: o.atol}, Profile: o.profile,
 	})
 	if err != nil {
 		return err
