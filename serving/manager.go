@@ -54,10 +54,13 @@ type Manager struct {
 	mu        sync.RWMutex
 	models    map[string]*ServedModel
 	loaded    bool
-	overrides map[string]*overrides    // API changes to labels and traffic, by model
-	readiness Readiness                // see ready.go
-	served    map[string]bool          // models that have had an AVAILABLE version
-	routing   repository.RoutingWriter // the source's, when it stores routing.yaml
+	overrides map[string]*overrides // API changes to labels and traffic, by model
+	readiness Readiness             // see ready.go
+	served    map[string]bool       // models that have had an AVAILABLE version
+	// modelsKnown is set once a sync has published every model of the
+	// repository: from then on an unknown name is not found, not loading.
+	modelsKnown bool
+	routing     repository.RoutingWriter // the source's, when it stores routing.yaml
 	// (m.source is set once by Load, before any sync or API change)
 
 	kick     chan struct{} // asks the watch loop for a sync
@@ -214,7 +217,7 @@ func (m *Manager) Model(name string) (*ServedModel, error) {
 	defer m.mu.RUnlock()
 	mod, ok := m.models[name]
 	switch {
-	case !ok && !m.loaded:
+	case !ok && !m.loaded && !m.modelsKnown:
 		return nil, fmt.Errorf("%w: model %q: the model repository is still loading", ErrUnavailable, name)
 	case !ok:
 		return nil, fmt.Errorf("%w: model %q", ErrNotFound, name)

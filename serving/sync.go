@@ -44,6 +44,9 @@ func (m *Manager) Sync(ctx context.Context) error {
 	if err := m.syncEntries(ctx, models, seen); err != nil {
 		return err
 	}
+	m.mu.Lock()
+	m.modelsKnown = true // every model of the repository is published now
+	m.mu.Unlock()
 	m.checkPipelines()
 	if err := m.syncEntries(ctx, withModelsID(pipelines, m.modelsID()), seen); err != nil {
 		return err
