@@ -240,15 +240,8 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	if bucket.IsURL(o.repository) {
-		// Opened below; the bucket is checked when it is first listed.
-	} else if st, err := os.Stat(o.repository); err != nil {
-		return fmt.Errorf("--repository: %w", err)
-	} else if !st.IsDir() {
-		return fmt.Errorf("--repository: %s is not a directory", o.repository)
-	}
-	if o.modelControl != "poll" && o.modelControl != "explicit" {
-		return fmt.Errorf("--model-control: %q is not poll or explicit", o.modelControl)
+	if err := o.checkRepository(); err != nil {
+		return err
 	}
 	serverOpts, err := o.serverOptions()
 	if err != nil {
@@ -266,9 +259,9 @@ func runServe(ctx context.Context, o serveOptions) error {
 		serverOpts = append(serverOpts, server.WithAuth(authn))
 	}
 	serverOpts = append(serverOpts, o.memoryBudget(log))
-	readiness, err := serving.ParseReadiness(o.readiness)
+	servingOpts, err := o.servingOptions()
 	if err != nil {
-		return fmt.Errorf("--readiness: %w", err)
+		return err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -291,17 +284,8 @@ func runServe(ctx context.Context, o serveOptions) error {
 		Repository: src, RepositoryDir: o.repository, HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr, ManagementAddr: o.mgmtAddr,
 		Logger: log, Registry: reg, DrainTimeout: o.drainTimeout, ShutdownDelay: o.security.shutdownDelay,
 		PollInterval: o.pollInterval, Watch: true,
-		Serving: []serving.Option{
-			serving.WithDefaultEngine(o.engine),
-			serving.WithThreads(o.threads),
-			serving.WithSettle(o.settle),
-			serving.WithExplicitControl(o.modelControl == "explicit"),
-			serving.WithLoadTimeout(cmp.Or(o.loadTimeout, -1)),
-			serving.WithMaxRunRows(cmp.Or(o.maxRunRows, -1)),
-			serving.WithReadiness(readiness),
-			serving.WithEngineLimits(cmp.Or(o.maxTensor, -1), cmp.Or(o.maxModel, -1)),
-		},
-		Server: append(serverOpts, secOpts...),
+		Serving: servingOpts,
+		Server:  append(serverOpts, secOpts...),
 	})
 	if err != nil {
 		return err
@@ -327,6 +311,41 @@ func runServe(ctx context.Context, o serveOptions) error {
 	}
 	log.Info("inferd stopped")
 	return nil
+}
+
+// checkRepository checks --repository (a directory that exists, or an
+// object-storage URL, checked when it is first listed) and
+// --model-control.
+func (o serveOptions) checkRepository() error {
+	if !bucket.IsURL(o.repository) {
+		if st, err := os.Stat(o.repository); err != nil {
+			return fmt.Errorf("--repository: %w", err)
+		} else if !st.IsDir() {
+			return fmt.Errorf("--repository: %s is not a directory", o.repository)
+		}
+	}
+	if o.modelControl != "poll" && o.modelControl != "explicit" {
+		return fmt.Errorf("--model-control: %q is not poll or explicit", o.modelControl)
+	}
+	return nil
+}
+
+// servingOptions returns the model manager's options from the flags.
+func (o serveOptions) servingOptions() ([]serving.Option, error) {
+	readiness, err := serving.ParseReadiness(o.readiness)
+	if err != nil {
+		return nil, fmt.Errorf("--readiness: %w", err)
+	}
+	return []serving.Option{
+		serving.WithDefaultEngine(o.engine),
+		serving.WithThreads(o.threads),
+		serving.WithSettle(o.settle),
+		serving.WithExplicitControl(o.modelControl == "explicit"),
+		serving.WithLoadTimeout(cmp.Or(o.loadTimeout, -1)),
+		serving.WithMaxRunRows(cmp.Or(o.maxRunRows, -1)),
+		serving.WithReadiness(readiness),
+		serving.WithEngineLimits(cmp.Or(o.maxTensor, -1), cmp.Or(o.maxModel, -1)),
+	}, nil
 }
 
 // serverOptions checks the server's flags and returns them as options.
