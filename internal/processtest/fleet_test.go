@@ -16,12 +16,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/inferd/inferd/internal/testutil"
 	"github.com/inferd/inferd/repository/bucket"
+	"github.com/inferd/inferd/repository/bucket/buckettest"
 )
 
 // fleetPoll is the replicas' repository poll interval.
@@ -91,40 +88,8 @@ func TestFleetBehindNginx(t *testing.T) {
 // returns its URL for the replicas.
 func fleetRepository(t *testing.T) (string, *bucket.Source) {
 	t.Helper()
-	endpoint := os.Getenv("INFERD_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		t.Skip("INFERD_TEST_S3_ENDPOINT is not set: scripts/test.sh starts MinIO (scripts/lib/minio.sh) and sets it")
-	}
-	t.Setenv("AWS_ENDPOINT_URL", endpoint)
-	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("fleet-%d", time.Now().UnixNano())
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		t.Fatal(err)
-	}
-	url := "s3://" + name + "/models?use_path_style=true"
-	src, err := bucket.Open(ctx, url, bucket.WithCacheDir(t.TempDir()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close() })
-	digits := filepath.Join(testutil.ExamplesDir(), "digits")
-	for _, f := range []string{"config.yaml", "labels.txt"} {
-		b, err := os.ReadFile(filepath.Join(digits, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := src.Put(ctx, "digits/"+f, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := src.PushVersion(ctx, "digits", 1, os.DirFS(filepath.Join(digits, "1"))); err != nil {
-		t.Fatal(err)
-	}
+	src, url := buckettest.MinIO(t, "models")
+	buckettest.PushDigits(t, src)
 	return url, src
 }
 

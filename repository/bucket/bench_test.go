@@ -10,6 +10,7 @@ import (
 	"testing/fstest"
 
 	"github.com/inferd/inferd/repository/bucket"
+	"github.com/inferd/inferd/repository/bucket/buckettest"
 )
 
 // BenchmarkMinIOPoll measures one poll of a repository of 1,000 models ×
@@ -22,7 +23,7 @@ func BenchmarkMinIOPoll(b *testing.B) {
 	if s := os.Getenv("INFERD_BENCH_MODELS"); s != "" {
 		models, _ = strconv.Atoi(s)
 	}
-	src, _ := minioBucket(b, "fleet")
+	src, _ := buckettest.MinIO(b, "fleet")
 	populate(b, src, models, 5)
 	ctx := context.Background()
 	if _, err := src.List(ctx); err != nil { // fills the caches

@@ -12,49 +12,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-
 	"github.com/inferd/inferd/app"
 	"github.com/inferd/inferd/internal/testutil"
 	"github.com/inferd/inferd/repository/bucket"
+	"github.com/inferd/inferd/repository/bucket/buckettest"
 	"github.com/inferd/inferd/repository/repotest"
 	"github.com/inferd/inferd/server/servertest"
 	"github.com/inferd/inferd/serving"
 )
 
-// minioBucket makes a new bucket on the MinIO server scripts/test.sh
-// starts (scripts/lib/minio.sh) and opens prefix in it, with the endpoint
-// given the SDK's standard way, AWS_ENDPOINT_URL.
-func minioBucket(t testing.TB, prefix string, opts ...bucket.Option) (*bucket.Source, string) {
-	t.Helper()
-	endpoint := os.Getenv("INFERD_TEST_S3_ENDPOINT")
-	if endpoint == "" {
-		t.Skip("INFERD_TEST_S3_ENDPOINT is not set: scripts/test.sh starts MinIO (scripts/lib/minio.sh) and sets it")
-	}
-	t.Setenv("AWS_ENDPOINT_URL", endpoint)
-	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := fmt.Sprintf("inferd-%d", time.Now().UnixNano())
-	client := s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true })
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)}); err != nil {
-		t.Fatalf("creating bucket %s on %s: %v", name, endpoint, err)
-	}
-	url := "s3://" + name + "/" + prefix + "?use_path_style=true"
-	src, err := bucket.Open(ctx, url, append([]bucket.Option{bucket.WithCacheDir(t.TempDir())}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { src.Close() })
-	return src, url
-}
-
 func TestMinIOVersionsAppearOnlyComplete(t *testing.T) {
-	src, _ := minioBucket(t, "models/team-a")
+	src, _ := buckettest.MinIO(t, "models/team-a")
 	checkVersionsAppearOnlyComplete(t, src)
 }
 
@@ -63,21 +31,8 @@ func TestMinIOVersionsAppearOnlyComplete(t *testing.T) {
 // deleted one retires; no request fails meanwhile.
 func TestMinIOServesUnderLoad(t *testing.T) {
 	ctx := context.Background()
-	src, _ := minioBucket(t, "repo", bucket.WithPollInterval(50*time.Millisecond))
-	digits := filepath.Join(testutil.ExamplesDir(), "digits")
-	for _, f := range []string{"config.yaml", "labels.txt"} {
-		b, err := os.ReadFile(filepath.Join(digits, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := src.Put(ctx, "digits/"+f, b); err != nil {
-			t.Fatal(err)
-		}
-	}
-	version := os.DirFS(filepath.Join(digits, "1"))
-	if err := src.PushVersion(ctx, "digits", 1, version); err != nil {
-		t.Fatal(err)
-	}
+	src, _ := buckettest.MinIO(t, "repo", bucket.WithPollInterval(50*time.Millisecond))
+	version := buckettest.PushDigits(t, src)
 	in := servertest.StartConfig(t, app.Config{Repository: src, Watch: true, Serving: []serving.Option{serving.WithSettle(0)}})
 	var ok, failed atomic.Int64
 	stop := make(chan struct{})
@@ -172,7 +127,7 @@ func waitStates(t *testing.T, in *servertest.Instance, want string) {
 }
 
 func TestMinIORoutingWrites(t *testing.T) {
-	src, _ := minioBucket(t, "routing")
+	src, _ := buckettest.MinIO(t, "routing")
 	src.Put(context.Background(), "m/config.yaml", []byte("description: x\n"))
 	repotest.CheckRoutingWrites(t, src)
 }
