@@ -5,7 +5,7 @@
 //
 // A version's runner is built as
 //
-//	Check(inputs, outputs) → [shadow] → [Split] → Batch | Timed → Pool(sessions)
+//	Check(inputs, outputs) → [capture] → [shadow] → [Split] → Batch | Timed → Pool(sessions)
 //
 // and every protocol reaches it through serving's one inference function.
 // A new capability (payload capture, drift, a pipeline step) is a new
