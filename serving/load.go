@@ -326,12 +326,8 @@ func withImage(cfg *model.Config, img *model.ImagePreprocess) *model.Config {
 // checkBatchable checks that every input and output has a variable first
 // dimension that batching can grow.
 func checkBatchable(inputs, outputs []engine.TensorInfo) error {
-	for _, infos := range [][]engine.TensorInfo{inputs, outputs} {
-		for _, in := range infos {
-			if len(in.Shape) == 0 || in.Shape[0] != -1 {
-				return fmt.Errorf("batching: %q has shape %v; batching needs a variable first (batch) dimension", in.Name, in.Shape)
-			}
-		}
+	if in, fixed := runner.FixedRows(inputs, outputs); fixed {
+		return fmt.Errorf("batching: %q has shape %v; batching needs a variable first (batch) dimension", in.Name, in.Shape)
 	}
 	return nil
 }

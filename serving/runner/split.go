@@ -31,17 +31,22 @@ func Split(maxRows int, inputs, outputs []engine.TensorInfo) Wrapper {
 // first (batch) dimension, so that a run's rows may be run apart or
 // together.
 func RowsIndependent(inputs, outputs []engine.TensorInfo) bool {
-	if len(inputs) == 0 || len(outputs) == 0 {
-		return false
-	}
+	_, fixed := FixedRows(inputs, outputs)
+	return len(inputs) > 0 && len(outputs) > 0 && !fixed
+}
+
+// FixedRows returns the first input or output whose first dimension is
+// not variable (or that is a scalar): what keeps a model's rows from being
+// run apart or batched together.
+func FixedRows(inputs, outputs []engine.TensorInfo) (engine.TensorInfo, bool) {
 	for _, infos := range [][]engine.TensorInfo{inputs, outputs} {
 		for _, in := range infos {
 			if len(in.Shape) == 0 || in.Shape[0] != -1 {
-				return false
+				return in, true
 			}
 		}
 	}
-	return true
+	return engine.TensorInfo{}, false
 }
 
 type split struct {
