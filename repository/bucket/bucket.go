@@ -110,9 +110,10 @@ func (s *Source) Close() error { return s.b.Close() }
 // String implements repository.Source.
 func (s *Source) String() string { return s.display }
 
-// view lists the bucket and returns the repository it holds now.
-func (s *Source) view(ctx context.Context) (repository.View, error) {
-	l, err := s.list(ctx)
+// view lists the keys under prefix ("" for all, "NAME/" for one model) and
+// returns the repository they hold now.
+func (s *Source) view(ctx context.Context, prefix string) (repository.View, error) {
+	l, err := s.list(ctx, prefix)
 	if err != nil {
 		return repository.View{}, err
 	}
@@ -128,16 +129,16 @@ func (s *Source) displayPath(p string) string {
 
 // List implements repository.Source.
 func (s *Source) List(ctx context.Context) ([]repository.Entry, error) {
-	v, err := s.view(ctx)
+	v, err := s.view(ctx, "")
 	if err != nil {
 		return nil, err
 	}
 	return v.List(ctx)
 }
 
-// Get implements repository.Source.
+// Get implements repository.Source; it lists the model's keys only.
 func (s *Source) Get(ctx context.Context, name string) (repository.Entry, error) {
-	v, err := s.view(ctx)
+	v, err := s.view(ctx, name+"/")
 	if err != nil {
 		return repository.Entry{}, err
 	}
@@ -145,9 +146,9 @@ func (s *Source) Get(ctx context.Context, name string) (repository.Entry, error)
 }
 
 // FS implements repository.Source: the model's files as they are listed
-// now; its version files are read from the verified cache.
+// now (its keys only); its version files are read from the verified cache.
 func (s *Source) FS(name string) (fs.FS, error) {
-	v, err := s.view(context.Background())
+	v, err := s.view(context.Background(), name+"/")
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +165,7 @@ func (s *Source) Watch(ctx context.Context) <-chan struct{} {
 
 func (s *Source) watch(ctx context.Context) {
 	last := ""
-	if l, err := s.list(ctx); err == nil {
+	if l, err := s.list(ctx, ""); err == nil {
 		last = l.digest()
 	}
 	t := time.NewTicker(s.poll)
@@ -175,7 +176,7 @@ func (s *Source) watch(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		l, err := s.list(ctx)
+		l, err := s.list(ctx, "")
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("listing the model repository", "repository", s.display, "err", err)
@@ -207,10 +208,11 @@ func (o object) identity() string {
 // listing is every object under the prefix, by key relative to it.
 type listing map[string]object
 
-// list lists every object under the prefix.
-func (s *Source) list(ctx context.Context) (listing, error) {
+// list lists every object whose key, relative to the repository, starts
+// with prefix.
+func (s *Source) list(ctx context.Context, prefix string) (listing, error) {
 	l := listing{}
-	it := s.b.List(nil)
+	it := s.b.List(&blob.ListOptions{Prefix: prefix})
 	for {
 		o, err := it.Next(ctx)
 		if errors.Is(err, io.EOF) {

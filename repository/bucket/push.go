@@ -82,15 +82,13 @@ func (s *Source) Put(ctx context.Context, key string, data []byte) error {
 // such as "digits/2/": the marker first, so the version disappears
 // before its files do.
 func (s *Source) Delete(ctx context.Context, prefix string) error {
-	l, err := s.list(ctx)
+	l, err := s.list(ctx, prefix)
 	if err != nil {
 		return err
 	}
 	var keys []string
 	for k := range l {
-		if strings.HasPrefix(k, prefix) {
-			keys = append(keys, k)
-		}
+		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b string) int {
 		am, bm := strings.HasSuffix(a, "/"+MarkerFile), strings.HasSuffix(b, "/"+MarkerFile)
