@@ -7,29 +7,23 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/inferd/inferd/model"
 )
 
-// routingLocks serialises the routing writes of this process to one
-// repository directory; flock serialises them with other processes that
-// share the directory (replicas on one volume).
-var routingLocks sync.Map // root → *sync.Mutex
-
 // WriteRouting implements RoutingWriter: the file is written beside
 // config.yaml through a temporary file and a rename, under a lock, after
-// checking that it is still the one the change was based on.
+// checking that it is still the one the change was based on. The lock is
+// flock on the model's .routing.lock: each call opens the file anew, so
+// it excludes writers of this process as well as other processes that
+// share the directory (replicas on one volume).
 func (d *dirSource) WriteRouting(ctx context.Context, name string, data []byte, ifID string) error {
 	if err := d.repo.checkModel(name); err != nil {
 		return err
 	}
 	dir := filepath.Join(d.root, name)
-	mu, _ := routingLocks.LoadOrStore(d.root, &sync.Mutex{})
-	mu.(*sync.Mutex).Lock()
-	defer mu.(*sync.Mutex).Unlock()
 	lock, err := os.OpenFile(filepath.Join(dir, ".routing.lock"), os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return fmt.Errorf("locking %s: %w", model.RoutingFileName, err)
