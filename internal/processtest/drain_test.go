@@ -66,16 +66,8 @@ func TestSIGTERMDrainRefusesNothing(t *testing.T) {
 	close(stop)
 	wg.Wait()
 
-	exited := make(chan error, 1)
-	go func() { exited <- s.cmd.Wait() }()
-	select {
-	case err := <-exited:
-		s.waited = true
-		if err != nil {
-			t.Errorf("server exit after SIGTERM: %v, want status 0", err)
-		}
-	case <-time.After(deadlineT):
-		t.Fatalf("server still running %v after the load stopped", deadlineT)
+	if err := s.exit(t, deadlineT); err != nil {
+		t.Errorf("server exit after SIGTERM: %v, want status 0", err)
 	}
 	t.Logf("SIGTERM under load, %d workers, a new connection per request: %d answered before it, %d during the %v after it (not ready after %v), %d refused, %d failed",
 		workers, beforeSignal, ok.Load()-beforeSignal, during, notReadyAfter.Round(time.Millisecond), refused.Load(), failed.Load())

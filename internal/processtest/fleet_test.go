@@ -73,7 +73,7 @@ func TestFleetBehindNginx(t *testing.T) {
 	}
 
 	for i, r := range replicas {
-		restartReplica(t, r, repoURL)
+		replicas[i] = restartReplica(t, r, repoURL)
 		waitFleet(t, replicas[i:i+1], "restarted replica ready", func(s *server) bool { return s.versionReady("2") })
 	}
 	counts := load.stop()
@@ -107,17 +107,15 @@ func replicaArgs(t *testing.T, repoURL string) []string {
 
 // restartReplica stops a replica with SIGTERM, waits for it to exit, and
 // starts it again on the same addresses.
-func restartReplica(t *testing.T, s *server, repoURL string) {
+func restartReplica(t *testing.T, s *server, repoURL string) *server {
 	t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.cmd.Wait(); err != nil {
+	if err := s.exit(t, 30*time.Second); err != nil {
 		t.Fatalf("replica %s exit after SIGTERM: %v", s.http, err)
 	}
-	s.waited = true
-	next := startOn(t, s.http, s.grpc, replicaArgs(t, repoURL)...)
-	*s = *next
+	return startOn(t, s.http, s.grpc, replicaArgs(t, repoURL)...)
 }
 
 // label returns the version a label of digits points at on s (0: none).

@@ -18,7 +18,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -130,7 +129,22 @@ type server struct {
 	cmd        *exec.Cmd
 	http, grpc string
 	logs       *syncBuffer
-	waited     bool // the test waited for the process itself
+	// exited is closed once the process has exited; waitErr is then what
+	// Wait returned (one goroutine waits for every process).
+	exited  chan struct{}
+	waitErr error
+}
+
+// exit waits up to d for the process to exit and returns Wait's error.
+func (s *server) exit(t *testing.T, d time.Duration) error {
+	t.Helper()
+	select {
+	case <-s.exited:
+		return s.waitErr
+	case <-time.After(d):
+		t.Fatalf("server %s still running %v later", s.http, d)
+		return nil
+	}
 }
 
 // syncBuffer is the server's log, written by the process's output copier
@@ -180,21 +194,17 @@ func startOn(t *testing.T, httpAddr, grpcAddr string, args ...string) *server {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan struct{})
+	s.exited = make(chan struct{})
 	go func() {
-		// Only to see an early exit: the test's own Wait comes later.
-		for s.cmd.ProcessState == nil {
-			if err := s.cmd.Process.Signal(syscall.Signal(0)); err != nil {
-				close(exited)
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		s.waitErr = s.cmd.Wait()
+		close(s.exited)
 	}()
 	t.Cleanup(func() {
-		if !s.waited {
+		select {
+		case <-s.exited:
+		default:
 			_ = s.cmd.Process.Kill()
-			_ = s.cmd.Wait()
+			<-s.exited
 		}
 		if t.Failed() {
 			t.Logf("server %s log:\n%s", s.http, logs.String())
@@ -210,7 +220,7 @@ func startOn(t *testing.T, httpAddr, grpcAddr string, args ...string) *server {
 			}
 		}
 		select {
-		case <-exited:
+		case <-s.exited:
 			t.Fatalf("server exited before it was ready:\n%s", logs.String())
 		default:
 		}
