@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 	"sync"
 	"time"
 )
@@ -19,21 +20,10 @@ const DefaultInterval = 5 * time.Second
 // again when the files change. Its GetCertificate is safe for concurrent
 // use.
 type Reloader struct {
-	certFile, keyFile string
-	interval          time.Duration
-	log               *slog.Logger
-	now               func() time.Time
-
-	mu      sync.Mutex
-	cert    *tls.Certificate
-	stamp   [2]fileStamp // of certFile and keyFile when cert was loaded
-	checked time.Time
-}
-
-// fileStamp identifies a version of a file.
-type fileStamp struct {
-	mod  time.Time
-	size int64
+	pair     *watched[*tls.Certificate]
+	interval time.Duration
+	log      *slog.Logger
+	now      func() time.Time
 }
 
 // Option configures a Reloader.
@@ -49,19 +39,19 @@ func WithLogger(l *slog.Logger) Option { return func(r *Reloader) { r.log = l } 
 // New loads the pair from certFile (PEM, the leaf first, then any
 // intermediates) and keyFile (PEM) and returns a Reloader serving it.
 func New(certFile, keyFile string, opts ...Option) (*Reloader, error) {
-	r := &Reloader{certFile: certFile, keyFile: keyFile, interval: DefaultInterval, log: slog.New(slog.DiscardHandler), now: time.Now}
+	r := &Reloader{interval: DefaultInterval, log: slog.New(slog.DiscardHandler), now: time.Now}
 	for _, o := range opts {
 		o(r)
 	}
-	stamp, err := r.stamps()
+	pair, err := newWatched(r, "TLS certificate", []string{certFile, keyFile}, func() (*tls.Certificate, error) {
+		return load(certFile, keyFile)
+	}, func(c *tls.Certificate) []any {
+		return []any{"cert", certFile, "serial", c.Leaf.SerialNumber.String(), "not_after", c.Leaf.NotAfter}
+	})
 	if err != nil {
 		return nil, err
 	}
-	cert, err := load(certFile, keyFile)
-	if err != nil {
-		return nil, err
-	}
-	r.cert, r.stamp, r.checked = cert, stamp, r.now()
+	r.pair = pair
 	return r, nil
 }
 
@@ -69,43 +59,90 @@ func New(certFile, keyFile string, opts ...Option) (*Reloader, error) {
 // interval has passed since the last check and a file has changed. It
 // has the signature of tls.Config.GetCertificate.
 func (r *Reloader) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	now := r.now()
-	if now.Sub(r.checked) < r.interval {
-		return r.cert, nil
-	}
-	r.checked = now
-	stamp, err := r.stamps()
-	if err != nil {
-		r.log.Warn("TLS certificate: keeping the loaded pair", "err", err)
-		return r.cert, nil
-	}
-	if stamp == r.stamp {
-		return r.cert, nil
-	}
-	cert, err := load(r.certFile, r.keyFile)
-	if err != nil {
-		// Perhaps half rotated: retried at the next check.
-		r.log.Warn("TLS certificate changed but does not load: keeping the loaded pair", "err", err)
-		return r.cert, nil
-	}
-	r.cert, r.stamp = cert, stamp
-	r.log.Info("TLS certificate reloaded", "cert", r.certFile, "serial", cert.Leaf.SerialNumber.String(), "not_after", cert.Leaf.NotAfter)
-	return r.cert, nil
+	return r.pair.current(), nil
 }
 
-// stamps stats both files.
-func (r *Reloader) stamps() ([2]fileStamp, error) {
-	var s [2]fileStamp
-	for i, f := range []string{r.certFile, r.keyFile} {
+// watched is a value loaded from files, loaded again when one of them
+// changes (checked at most every interval). A load that fails keeps the
+// value loaded before, with a warning, and is tried again at the next
+// check: files are often rotated one at a time.
+type watched[T any] struct {
+	what     string // for logs: "TLS certificate"
+	files    []string
+	load     func() (T, error)
+	describe func(T) []any // log attributes of a reloaded value
+	interval time.Duration
+	log      *slog.Logger
+	now      func() time.Time
+
+	mu      sync.Mutex
+	value   T
+	stamps  []fileStamp // of files when value was loaded
+	checked time.Time
+}
+
+// fileStamp identifies a version of a file.
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+// newWatched loads a value from files and returns it watched with r's
+// interval, logger and clock. The files must exist and the load succeed.
+func newWatched[T any](r *Reloader, what string, files []string, load func() (T, error), describe func(T) []any) (*watched[T], error) {
+	w := &watched[T]{what: what, files: files, load: load, describe: describe, interval: r.interval, log: r.log, now: r.now}
+	stamps, err := w.stat()
+	if err != nil {
+		return nil, err
+	}
+	v, err := load()
+	if err != nil {
+		return nil, err
+	}
+	w.value, w.stamps, w.checked = v, stamps, w.now()
+	return w, nil
+}
+
+// current returns the value, loading it again first if the interval has
+// passed since the last check and a file has changed.
+func (w *watched[T]) current() T {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := w.now()
+	if now.Sub(w.checked) < w.interval {
+		return w.value
+	}
+	w.checked = now
+	stamps, err := w.stat()
+	if err != nil {
+		w.log.Warn(w.what+": keeping the loaded one", "err", err)
+		return w.value
+	}
+	if slices.Equal(stamps, w.stamps) {
+		return w.value
+	}
+	v, err := w.load()
+	if err != nil {
+		// Perhaps half rotated: retried at the next check.
+		w.log.Warn(w.what+" changed but does not load: keeping the loaded one", "err", err)
+		return w.value
+	}
+	w.value, w.stamps = v, stamps
+	w.log.Info(w.what+" reloaded", w.describe(v)...)
+	return w.value
+}
+
+// stat stats every file.
+func (w *watched[T]) stat() ([]fileStamp, error) {
+	stamps := make([]fileStamp, len(w.files))
+	for i, f := range w.files {
 		st, err := os.Stat(f)
 		if err != nil {
-			return s, fmt.Errorf("TLS certificate: %w", err)
+			return nil, fmt.Errorf("%s: %w", w.what, err)
 		}
-		s[i] = fileStamp{mod: st.ModTime(), size: st.Size()}
+		stamps[i] = fileStamp{mod: st.ModTime(), size: st.Size()}
 	}
-	return s, nil
+	return stamps, nil
 }
 
 // load reads the pair and parses its leaf.
@@ -133,43 +170,19 @@ func ServerConfig(r *Reloader, clientCAFile string) (*tls.Config, error) {
 	if clientCAFile == "" {
 		return cfg, nil
 	}
-	ca, err := newCAPool(clientCAFile, r)
+	bundle, err := newWatched(r, "client CA bundle", []string{clientCAFile}, func() (*x509.CertPool, error) {
+		return readPool(clientCAFile)
+	}, func(*x509.CertPool) []any { return []any{"file", clientCAFile} })
 	if err != nil {
 		return nil, err
 	}
+	ca := &caPool{bundle: bundle}
 	// The chain is verified in VerifyConnection against the current
 	// bundle: tls.Config.ClientCAs would be fixed for the config's life.
 	// No CA names are sent in the certificate request, so clients holding
 	// a certificate of a rotated-in CA still present it.
 	cfg.ClientAuth, cfg.VerifyConnection = tls.RequireAnyClientCert, ca.verify
 	return cfg, nil
-}
-
-// caPool is a client CA bundle read from a file, and again when the file
-// changes (checked at most every interval).
-type caPool struct {
-	file     string
-	interval time.Duration
-	log      *slog.Logger
-	now      func() time.Time
-
-	mu      sync.Mutex
-	pool    *x509.CertPool
-	stamp   fileStamp
-	checked time.Time
-}
-
-func newCAPool(file string, r *Reloader) (*caPool, error) {
-	c := &caPool{file: file, interval: r.interval, log: r.log, now: r.now}
-	st, err := os.Stat(file)
-	if err != nil {
-		return nil, fmt.Errorf("client CA bundle: %w", err)
-	}
-	if c.pool, err = readPool(file); err != nil {
-		return nil, err
-	}
-	c.stamp, c.checked = fileStamp{mod: st.ModTime(), size: st.Size()}, c.now()
-	return c, nil
 }
 
 // readPool parses a PEM bundle of CA certificates.
@@ -185,34 +198,8 @@ func readPool(file string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-// current returns the bundle, reading it again first if the interval has
-// passed since the last check and the file has changed.
-func (c *caPool) current() *x509.CertPool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.now()
-	if now.Sub(c.checked) < c.interval {
-		return c.pool
-	}
-	c.checked = now
-	st, err := os.Stat(c.file)
-	if err != nil {
-		c.log.Warn("client CA bundle: keeping the loaded one", "err", err)
-		return c.pool
-	}
-	stamp := fileStamp{mod: st.ModTime(), size: st.Size()}
-	if stamp == c.stamp {
-		return c.pool
-	}
-	pool, err := readPool(c.file)
-	if err != nil {
-		c.log.Warn("client CA bundle changed but does not load: keeping the loaded one", "err", err)
-		return c.pool
-	}
-	c.pool, c.stamp = pool, stamp
-	c.log.Info("client CA bundle reloaded", "file", c.file)
-	return c.pool
-}
+// caPool is the client CA bundle, read again when its file changes.
+type caPool struct{ bundle *watched[*x509.CertPool] }
 
 // verify checks the client's chain against the current bundle, for
 // client authentication, as crypto/tls does for
@@ -221,7 +208,7 @@ func (c *caPool) verify(cs tls.ConnectionState) error {
 	if len(cs.PeerCertificates) == 0 {
 		return errors.New("tls: client presented no certificate")
 	}
-	opts := x509.VerifyOptions{Roots: c.current(), Intermediates: x509.NewCertPool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
+	opts := x509.VerifyOptions{Roots: c.bundle.current(), Intermediates: x509.NewCertPool(), KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}}
 	for _, ic := range cs.PeerCertificates[1:] {
 		opts.Intermediates.AddCert(ic)
 	}
