@@ -135,8 +135,11 @@ func checkServes(t *testing.T, in *servertest.Instance) {
 }
 
 // holdBudget starts a request that declares a body of n bytes and sends
-// none of it, so that the server holds n bytes of its in-flight budget
-// until the returned function ends the request.
+// one byte of it, so that the server holds n bytes of its in-flight budget
+// until the returned function ends the request. It returns once the server
+// holds them: the request expects 100-continue, which the server sends
+// when it starts reading the body, after reserving it, and only then does
+// the client take the first byte.
 var holdEnded atomic.Value // why the last held request ended, for failures
 
 func holdBudget(t *testing.T, url string, n int64) (end func()) {
@@ -148,10 +151,12 @@ func holdBudget(t *testing.T, url string, n int64) (end func()) {
 	}
 	req.ContentLength = n
 	req.Header.Set("Content-Type", "image/png")
+	req.Header.Set("Expect", "100-continue")
+	client := &http.Client{Transport: &http.Transport{ExpectContinueTimeout: time.Minute}}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err == nil {
 			b, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -160,6 +165,19 @@ func holdBudget(t *testing.T, url string, n int64) (end func()) {
 			holdEnded.Store("the held request ended early: " + err.Error())
 		}
 	}()
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := pw.Write([]byte{0x89}) // the first byte of a PNG
+		wrote <- err
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatalf("holding the budget: %v", err)
+		}
+	case <-done:
+		t.Fatalf("holding the budget: %v", holdEnded.Load())
+	}
 	var once sync.Once
 	end = func() {
 		once.Do(func() {
