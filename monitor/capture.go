@@ -30,15 +30,6 @@ type Target struct {
 	ScoreOutput string
 }
 
-// pending is a sampled request waiting for the writer.
-type pending struct {
-	rec     Record
-	inputs  map[string]*tensor.Tensor
-	outputs map[string]*tensor.Tensor
-	target  *target
-	bytes   int64 // of the tensors, held against the queue's byte budget
-}
-
 // target is a Target with what the hot path needs precomputed.
 type target struct {
 	Target
@@ -77,8 +68,10 @@ type captured struct {
 func (c *captured) Inputs() []engine.TensorInfo  { return c.next.Inputs() }
 func (c *captured) Outputs() []engine.TensorInfo { return c.next.Outputs() }
 
-// Run runs the request and, when it is sampled and succeeded, offers a
-// copy of it to the writer without waiting.
+// Run runs the request and, when it is sampled and succeeded, offers it to
+// the writer without waiting. The one copy made on the request's goroutine
+// is the tensors' encoding into the record's payload (an append of their
+// bytes); a full queue drops the record and counts it.
 func (c *captured) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
 	if c.t.rate < 1 && rand.Float64() >= c.t.rate {
 		return c.next.Run(ctx, inputs)
@@ -88,42 +81,22 @@ func (c *captured) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (m
 	if err != nil {
 		return out, err
 	}
-	size := tensorBytes(inputs) + tensorBytes(out)
-	if c.m.queued.Add(size) > c.m.opts.queueBytes {
-		c.m.queued.Add(-size)
+	lat := time.Since(start)
+	if len(c.m.queue) == cap(c.m.queue) || c.m.queued.Load() > c.m.opts.queueBytes {
 		c.t.dropped.Inc()
 		return out, nil
 	}
-	p := &pending{target: c.t, inputs: cloneAll(inputs), outputs: cloneAll(out), bytes: size, rec: Record{
-		Model: c.t.Model, Version: c.t.Version, Time: start, Latency: time.Since(start),
-	}}
+	r := Record{Model: c.t.Model, Version: c.t.Version, Time: start, Latency: lat,
+		Inputs: EncodePayload(inputs, c.t.redact), Outputs: EncodePayload(out, nil)}
+	if idx, ok := predictedClass(out, c.t.ScoreOutput); ok {
+		r.Prediction = className(idx, c.t.Labels)
+	}
 	if call := CallOf(ctx); call != nil {
-		p.rec.RequestID, p.rec.ClientID = call.RequestID, call.ClientID
-		p.rec.Headers = pickHeaders(call, c.t.Headers)
+		r.RequestID, r.ClientID = call.RequestID, call.ClientID
+		r.Headers = pickHeaders(call, c.t.Headers)
 	}
-	select {
-	case c.m.queue <- p:
-	default:
-		c.m.queued.Add(-size)
-		c.t.dropped.Inc()
-	}
+	c.m.offer(r, c.t.dropped)
 	return out, nil
-}
-
-func tensorBytes(ts map[string]*tensor.Tensor) int64 {
-	var n int64
-	for _, t := range ts {
-		n += int64(t.Bytes())
-	}
-	return n
-}
-
-func cloneAll(ts map[string]*tensor.Tensor) map[string]*tensor.Tensor {
-	out := make(map[string]*tensor.Tensor, len(ts))
-	for n, t := range ts {
-		out[n] = t.Clone()
-	}
-	return out
 }
 
 func pickHeaders(call *Call, names []string) map[string]string {
@@ -140,17 +113,6 @@ func pickHeaders(call *Call, names []string) map[string]string {
 		}
 	}
 	return h
-}
-
-// encode fills in the record's payload and prediction (on the writer).
-func (p *pending) encode() Record {
-	r := p.rec
-	r.Inputs = EncodePayload(p.inputs, p.target.redact)
-	r.Outputs = EncodePayload(p.outputs, nil)
-	if idx, ok := predictedClass(p.outputs, p.target.ScoreOutput); ok {
-		r.Prediction = className(idx, p.target.Labels)
-	}
-	return r
 }
 
 // predictedClass is the argmax of a single-row score output: the named

@@ -118,11 +118,13 @@ func TestCaptureSamples(t *testing.T) {
 		}
 	}
 	runMonitor(t, m)
-	for range 500 {
-		if metricSum(t, reg, "inferd_monitor_captured_total") > 0 && metricSum(t, reg, "inferd_monitor_capture_queue_length") == 0 {
-			break
+	for last, i := -1.0, 0; i < 500; i++ {
+		n := metricSum(t, reg, "inferd_monitor_captured_total")
+		if n > 0 && n == last && metricSum(t, reg, "inferd_monitor_capture_queue_length") == 0 {
+			break // the writer has drained the queue
 		}
-		time.Sleep(10 * time.Millisecond)
+		last = n
+		time.Sleep(20 * time.Millisecond)
 	}
 	// 5000 draws at 0.1: 500 expected, sd 21; ±100 is about 5 sd.
 	if n := metricSum(t, reg, "inferd_monitor_captured_total"); n < 400 || n > 600 {
@@ -150,7 +152,7 @@ func metricSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
 // The queue also holds at most its byte budget of tensors: large tensors
 // are dropped before the count is reached.
 func TestCaptureQueueBytes(t *testing.T) {
-	m, _, reg := newMonitor(t, monitor.WithQueueBytes(50)) // a request holds 20 bytes of tensors
+	m, _, reg := newMonitor(t, monitor.WithQueueBytes(150)) // a request's payloads are about 55 bytes
 	one := 1.0
 	r := runner.Chain(double, m.Wrap(monitor.Target{Model: "m", Version: 1, Rate: &one}))
 	for range 10 {

@@ -26,8 +26,11 @@ const (
 type Monitor struct {
 	store Store
 	opts  options
-	queue chan *pending
-	// queued is the tensor bytes waiting in queue.
+	queue chan Record
+	// kick wakes the writer when a batch is waiting; otherwise it wakes
+	// every flush interval, not for each record.
+	kick chan struct{}
+	// queued is the payload bytes waiting in queue.
 	queued  atomic.Int64
 	metrics *metrics
 	live    *live
@@ -118,7 +121,7 @@ func New(store Store, opts ...Option) (*Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Monitor{store: store, opts: o, queue: make(chan *pending, o.queue), metrics: met,
+	return &Monitor{store: store, opts: o, queue: make(chan Record, o.queue), kick: make(chan struct{}, 1), metrics: met,
 		live: newLive(o.windows, met), targets: map[targetKey]Target{}}, nil
 }
 
@@ -138,8 +141,33 @@ func (m *Monitor) target(model string, version int) (Target, bool) {
 	return t, ok
 }
 
+// offer queues r for the writer, or drops and counts it when the queue is
+// full; it never waits.
+func (m *Monitor) offer(r Record, dropped prometheus.Counter) {
+	size := int64(len(r.Inputs) + len(r.Outputs))
+	if m.queued.Add(size) > m.opts.queueBytes {
+		m.queued.Add(-size)
+		dropped.Inc()
+		return
+	}
+	select {
+	case m.queue <- r:
+	default:
+		m.queued.Add(-size)
+		dropped.Inc()
+		return
+	}
+	if len(m.queue) >= m.opts.batch {
+		select {
+		case m.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
 // Run writes queued records until ctx is done, then writes what is still
-// queued and returns. It enforces retention meanwhile.
+// queued and returns. It enforces retention meanwhile. It wakes once per
+// flush interval, or when a batch is waiting, and then drains the queue.
 func (m *Monitor) Run(ctx context.Context) error {
 	tick := time.NewTicker(m.opts.flush)
 	defer tick.Stop()
@@ -148,36 +176,35 @@ func (m *Monitor) Run(ctx context.Context) error {
 	batch := make([]Record, 0, m.opts.batch)
 	for {
 		select {
-		case p := <-m.queue:
-			if batch = append(batch, m.take(p)); len(batch) == m.opts.batch {
-				batch = m.write(batch)
-			}
+		case <-m.kick:
 		case <-tick.C:
-			batch = m.write(batch)
 		case <-retain.C:
 			m.retain()
+			continue
 		case <-ctx.Done():
-			for {
-				select {
-				case p := <-m.queue:
-					if batch = append(batch, m.take(p)); len(batch) == m.opts.batch {
-						batch = m.write(batch)
-					}
-				default:
-					m.write(batch)
-					return nil
-				}
-			}
+			m.drain(batch)
+			return nil
 		}
+		batch = m.drain(batch)
 		m.metrics.queued.Set(float64(len(m.queue)))
 	}
 }
 
-// take encodes a queued record and releases its bytes from the queue.
-func (m *Monitor) take(p *pending) Record {
-	r := p.encode()
-	m.queued.Add(-p.bytes)
-	return r
+// drain writes what is queued (at most a queue's worth, so that retention
+// still runs under constant load), in batches, and returns batch emptied.
+func (m *Monitor) drain(batch []Record) []Record {
+	for range cap(m.queue) {
+		select {
+		case r := <-m.queue:
+			m.queued.Add(-int64(len(r.Inputs) + len(r.Outputs)))
+			if batch = append(batch, r); len(batch) == m.opts.batch {
+				batch = m.write(batch)
+			}
+		default:
+			return m.write(batch)
+		}
+	}
+	return m.write(batch)
 }
 
 // write stores batch in one transaction and returns it emptied.
@@ -202,6 +229,7 @@ func (m *Monitor) write(batch []Record) []Record {
 			m.opts.log.Warn("sending captured requests as CloudEvents", "records", len(batch), "err", err)
 		}
 	}
+	clear(batch) // let the payloads go
 	return batch[:0]
 }
 

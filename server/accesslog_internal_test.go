@@ -51,7 +51,7 @@ func TestRequestID(t *testing.T) {
 	}
 	for _, tt := range tests {
 		got := requestID(tt.given)
-		if (got == tt.given) != tt.kept || !tt.kept && len(got) != 16 {
+		if (got == tt.given) != tt.kept || !tt.kept && len(got) != 24 {
 			t.Errorf("requestID(%q) = %q, kept %v", tt.given, got, tt.kept)
 		}
 	}

@@ -92,7 +92,7 @@ func sendID(t *testing.T, method, url, id, body string, header ...string) reply 
 	return send(t, req)
 }
 
-var generatedID = regexp.MustCompile(`^[0-9a-f]{16}$`)
+var generatedID = regexp.MustCompile(`^[0-9a-f]{24}$`)
 
 // One line per HTTP request, with the route's protocol, pattern, model,
 // version, status, sizes and ids; the request id is the client's or a new
@@ -128,7 +128,7 @@ func TestAccessLogHTTP(t *testing.T) {
 			if tt.id != "" && len(tt.id) <= 128 && id != tt.id {
 				t.Errorf("response request id %q, want the client's %q", id, tt.id)
 			} else if (tt.id == "" || len(tt.id) > 128) && !generatedID.MatchString(id) {
-				t.Errorf("response request id %q, want 16 hex digits", id)
+				t.Errorf("response request id %q, want 24 hex digits", id)
 			}
 			line := logs.line(t, id)
 			for k, want := range tt.want {

@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
+	"time"
 )
 
 // RequestIDHeader names the request and response header (and gRPC
@@ -17,13 +19,18 @@ const RequestIDHeader = "Inferd-Request-Id"
 const maxRequestIDLen = 128
 
 // requestID returns the client's id when it is acceptable (1 to 128
-// visible ASCII characters), or a new one: 16 random hex digits.
+// visible ASCII characters), or a new one: 24 hex digits, the time in
+// milliseconds (12) then 48 random bits (12). Ids made later sort later,
+// so that stores indexing them (monitor) append instead of writing all
+// over their index; 48 random bits keep ids made in the same millisecond
+// apart.
 func requestID(given string) string {
 	if validRequestID(given) {
 		return given
 	}
-	var b [8]byte
-	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
+	var b [12]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMilli())<<16)
+	_, _ = rand.Read(b[6:]) // crypto/rand.Read never fails
 	return hex.EncodeToString(b[:])
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/inferd/inferd/monitor"
@@ -73,23 +74,40 @@ func (s *Store) q(query string) string {
 	return b.String()
 }
 
-// Append implements monitor.Store: one transaction, one prepared insert.
+// Append implements monitor.Store: one transaction; PostgreSQL copies the
+// rows in (COPY), SQLite inserts them appendRows at a time per statement.
 func (s *Store) Append(ctx context.Context, recs []monitor.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	if s.d.numbered {
+		return s.copyRecords(ctx, recs)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.d.name, err)
 	}
 	defer tx.Rollback()
-	stmt, err := tx.PrepareContext(ctx, s.q(insertRecord))
-	if err != nil {
-		return fmt.Errorf("%s: storing captured requests: %w", s.d.name, err)
-	}
-	defer stmt.Close()
-	for _, r := range recs {
-		headers, _ := json.Marshal(r.Headers)
-		size := len(headers) + len(r.Inputs) + len(r.Outputs)
-		if _, err := stmt.ExecContext(ctx, r.RequestID, r.Model, r.Version, r.Time.UnixNano(), int64(r.Latency), r.ClientID,
-			string(headers), []byte(r.Inputs), []byte(r.Outputs), r.Prediction, size); err != nil {
+	var full *sql.Stmt // the statement of appendRows rows, prepared once
+	args := make([]any, 0, appendRows*len(recordFields))
+	for start := 0; start < len(recs); start += appendRows {
+		chunk := recs[start:min(start+appendRows, len(recs))]
+		args = args[:0]
+		for i := range chunk {
+			args = append(args, recordRow(&chunk[i])...)
+		}
+		if len(chunk) == appendRows && full == nil {
+			if full, err = tx.PrepareContext(ctx, insertRecords(appendRows)); err != nil {
+				return fmt.Errorf("%s: storing captured requests: %w", s.d.name, err)
+			}
+			defer full.Close()
+		}
+		if len(chunk) == appendRows {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, insertRecords(len(chunk)), args...)
+		}
+		if err != nil {
 			return fmt.Errorf("%s: storing captured requests: %w", s.d.name, err)
 		}
 	}
@@ -99,8 +117,37 @@ func (s *Store) Append(ctx context.Context, recs []monitor.Record) error {
 	return nil
 }
 
-const insertRecord = `INSERT INTO inferd_records (request_id, model, version, time_ns, latency_ns, client_id, headers, inputs, outputs, prediction, size)
-	VALUES (?,?,?,?,?,?,?,?,?,?,?)`
+// appendRows is the rows one SQLite INSERT statement writes: one statement
+// per row would cost a round through database/sql per record.
+const appendRows = 128
+
+// recordFields are the stored columns of a record, in recordRow's order.
+var recordFields = []string{"request_id", "model", "version", "time_ns", "latency_ns", "client_id", "headers", "inputs", "outputs", "prediction", "size"}
+
+// recordRow is the values of recordFields for r.
+func recordRow(r *monitor.Record) []any {
+	headers := "null"
+	if r.Headers != nil {
+		b, _ := json.Marshal(r.Headers) // a map of strings: cannot fail
+		headers = string(b)
+	}
+	size := len(headers) + len(r.Inputs) + len(r.Outputs)
+	return []any{r.RequestID, r.Model, int64(r.Version), r.Time.UnixNano(), int64(r.Latency), r.ClientID,
+		headers, []byte(r.Inputs), []byte(r.Outputs), r.Prediction, int64(size)}
+}
+
+var insertStatements sync.Map // rows → the SQLite INSERT of that many rows
+
+// insertRecords is the SQLite statement inserting n records.
+func insertRecords(n int) string {
+	if q, ok := insertStatements.Load(n); ok {
+		return q.(string)
+	}
+	row := "(?" + strings.Repeat(",?", len(recordFields)-1) + ")"
+	q := "INSERT INTO inferd_records (" + strings.Join(recordFields, ", ") + ") VALUES " + row + strings.Repeat(","+row, n-1)
+	insertStatements.Store(n, q)
+	return q
+}
 
 const recordColumns = `r.id, r.request_id, r.model, r.version, r.time_ns, r.latency_ns, r.client_id, r.headers, r.inputs, r.outputs, r.prediction, f.label`
 
