@@ -87,7 +87,7 @@ func (c *captured) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (m
 		return out, nil
 	}
 	r := Record{Model: c.t.Model, Version: c.t.Version, Time: start, Latency: lat,
-		Inputs: EncodePayload(inputs, c.t.redact), Outputs: EncodePayload(out, nil)}
+		Inputs: encodePayload(inputs, c.t.redact, runner.EncodedOf(ctx, inputs)), Outputs: EncodePayload(out, nil)}
 	if idx, ok := predictedClass(out, c.t.ScoreOutput); ok {
 		r.Prediction = className(idx, c.t.Labels)
 	}

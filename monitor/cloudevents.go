@@ -113,7 +113,11 @@ func v2Tensors(ts map[string]*tensor.Tensor) []v2Tensor {
 		t := ts[name]
 		flat, _ := t.Reshape(t.Len()) // the same elements: cannot fail
 		dt := t.DType().String()
-		out = append(out, v2Tensor{Name: name, Shape: t.Shape(), Datatype: dt, Data: tensor.AppendJSON(nil, flat)})
+		data := tensor.AppendJSON(nil, flat)
+		if strs, ok := t.Data().([]string); ok { // encoded images as {"b64": …}
+			data = appendStringsJSON(nil, strs, []int{t.Len()})
+		}
+		out = append(out, v2Tensor{Name: name, Shape: t.Shape(), Datatype: dt, Data: data})
 	}
 	return out
 }

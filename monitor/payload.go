@@ -1,12 +1,15 @@
 package monitor
 
 import (
+	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
+	"unicode/utf8"
 
+	"github.com/inferd/inferd/serving/runner"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -22,21 +25,33 @@ type Payload []byte
 
 // EncodePayload encodes ts, leaving out the data of the names in redact.
 func EncodePayload(ts map[string]*tensor.Tensor, redact map[string]bool) Payload {
+	return encodePayload(ts, redact, nil)
+}
+
+// encodePayload encodes ts; the input e names (when e is not nil) is
+// written as e's encoded images, a BYTES tensor of shape [N], instead of
+// the tensor decoded from them.
+func encodePayload(ts map[string]*tensor.Tensor, redact map[string]bool, e *runner.Encoded) Payload {
 	names := sortedNames(ts)
 	size := 16
 	for n, t := range ts {
+		if e != nil && n == e.Input {
+			size += len(n) + 32
+			for i := range e.Len() {
+				size += binary.MaxVarintLen32 + imageLen(e, i)
+			}
+			continue
+		}
 		size += len(n) + 32 + t.Bytes()
 	}
 	buf := binary.AppendUvarint(make([]byte, 0, size), uint64(len(names)))
 	for _, n := range names {
-		t := ts[n]
-		buf = appendString(buf, n)
-		buf = appendString(buf, t.DType().String())
-		buf = append(buf, b2byte(redact[n]))
-		buf = binary.AppendUvarint(buf, uint64(t.Rank()))
-		for _, d := range t.Shape() {
-			buf = binary.AppendUvarint(buf, uint64(d))
+		if e != nil && n == e.Input {
+			buf = appendEncoded(buf, n, e, redact[n])
+			continue
 		}
+		t := ts[n]
+		buf = appendHead(buf, n, t.DType().String(), redact[n], t.Shape())
 		if redact[n] {
 			continue
 		}
@@ -49,6 +64,38 @@ func EncodePayload(ts map[string]*tensor.Tensor, redact map[string]bool) Payload
 		buf, _ = binary.Append(buf, binary.LittleEndian, t.Data()) // fixed-size values: cannot fail
 	}
 	return buf
+}
+
+// appendHead appends an entry's name, dtype, redacted flag and shape.
+func appendHead(buf []byte, name, dtype string, redacted bool, shape []int) []byte {
+	buf = appendString(buf, name)
+	buf = appendString(buf, dtype)
+	buf = append(buf, b2byte(redacted))
+	buf = binary.AppendUvarint(buf, uint64(len(shape)))
+	for _, d := range shape {
+		buf = binary.AppendUvarint(buf, uint64(d))
+	}
+	return buf
+}
+
+// appendEncoded appends e's images as a BYTES entry of shape [N].
+func appendEncoded(buf []byte, name string, e *runner.Encoded, redacted bool) []byte {
+	buf = appendHead(buf, name, tensor.String.String(), redacted, []int{e.Len()})
+	if redacted {
+		return buf
+	}
+	for i := range e.Len() {
+		buf = binary.AppendUvarint(buf, uint64(imageLen(e, i)))
+		buf = e.AppendImage(buf, i)
+	}
+	return buf
+}
+
+func imageLen(e *runner.Encoded, i int) int {
+	if e.Images != nil {
+		return len(e.Images[i])
+	}
+	return len(e.Strings[i])
 }
 
 func sortedNames(ts map[string]*tensor.Tensor) []string {
@@ -152,7 +199,11 @@ func (p Payload) MarshalJSON() ([]byte, error) {
 			continue
 		}
 		buf = append(buf, `,"data":`...)
-		buf = tensor.AppendJSON(buf, e.t)
+		if strs, ok := e.t.Data().([]string); ok {
+			buf = appendStringsJSON(buf, strs, e.shape)
+		} else {
+			buf = tensor.AppendJSON(buf, e.t)
+		}
 		buf = append(buf, '}')
 	}
 	return append(buf, '}'), nil
@@ -175,7 +226,12 @@ func (p *Payload) UnmarshalJSON(b []byte) error {
 			all[name], redact[name] = tensor.New(dt, t.Shape...), true
 			continue
 		}
-		v, err := tensor.FromJSON(t.Data, dt)
+		var v *tensor.Tensor
+		if dt == tensor.String {
+			v, err = tensor.StringsFromJSON(t.Data, stringOrB64)
+		} else {
+			v, err = tensor.FromJSON(t.Data, dt)
+		}
 		if err == nil {
 			v, err = v.Reshape(t.Shape...)
 		}
@@ -186,6 +242,47 @@ func (p *Payload) UnmarshalJSON(b []byte) error {
 	}
 	*p = EncodePayload(all, redact)
 	return nil
+}
+
+// appendStringsJSON appends BYTES elements as nested arrays of shape:
+// each a JSON string when it is valid UTF-8, else {"b64": "…"} (encoded
+// images), as inferd's JSON protocols accept them.
+func appendStringsJSON(buf []byte, strs []string, shape []int) []byte {
+	if len(shape) == 0 {
+		if len(strs) == 0 {
+			return append(buf, "null"...)
+		}
+		if utf8.ValidString(strs[0]) {
+			b, _ := appendJSONString(buf, strs[0])
+			return b
+		}
+		buf = append(buf, `{"b64":"`...)
+		buf = base64.StdEncoding.AppendEncode(buf, []byte(strs[0]))
+		return append(buf, `"}`...)
+	}
+	per := tensor.NumElements(shape[1:])
+	buf = append(buf, '[')
+	for i := range shape[0] {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendStringsJSON(buf, strs[i*per:(i+1)*per], shape[1:])
+	}
+	return append(buf, ']')
+}
+
+// stringOrB64 is a BYTES element of appendStringsJSON's form.
+func stringOrB64(v any) (string, error) {
+	switch x := v.(type) {
+	case string:
+		return x, nil
+	case map[string]any:
+		if s, ok := x["b64"].(string); ok && len(x) == 1 {
+			b, err := base64.StdEncoding.DecodeString(s)
+			return string(b), err
+		}
+	}
+	return "", errors.New(`a BYTES element must be a string or {"b64": "…"}`)
 }
 
 // reader decodes a payload, keeping the first error.

@@ -2,6 +2,7 @@ package monitor_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/inferd/inferd/monitor"
@@ -16,6 +17,7 @@ func TestPayloadRoundTrip(t *testing.T) {
 		"u8":   tensor.MustFromSlice([]uint8{0, 255}, 1, 2),
 		"b":    tensor.MustFromSlice([]bool{true, false}, 2),
 		"s":    tensor.MustFromSlice([]string{"héllo", ""}, 2),
+		"png":  tensor.MustFromSlice([]string{"\x89PNG\r\n\x1a\n\xff\x00", "ok"}, 2, 1),
 		"f16":  mustF16(t),
 		"ssn":  tensor.MustFromSlice([]int32{123456789}, 1, 1),
 		"void": tensor.New(tensor.Float32, 0, 4),
@@ -47,6 +49,11 @@ func TestPayloadRoundTrip(t *testing.T) {
 	}
 	if string(again) != string(p) {
 		t.Fatalf("JSON round trip changed the payload: %s", js)
+	}
+	// Binary BYTES (encoded images) are {"b64": …} in JSON, as inferd's
+	// JSON protocols take them; text stays a string.
+	if want := `"png":{"datatype":"BYTES","shape":[2,1],"data":[[{"b64":"iVBORw0KGgr/AA=="}],["ok"]]}`; !strings.Contains(string(js), want) {
+		t.Fatalf("JSON %s lacks %s", js, want)
 	}
 }
 

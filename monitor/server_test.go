@@ -24,6 +24,7 @@ import (
 	"github.com/inferd/inferd/monitor"
 	"github.com/inferd/inferd/monitor/sqlstore"
 	"github.com/inferd/inferd/server/servertest"
+	"github.com/inferd/inferd/tensor"
 )
 
 // digitsRepo copies the digits example into a temporary repository, with
@@ -110,6 +111,7 @@ func TestCaptureFeedbackAndAccuracy(t *testing.T) {
 	ref := testutil.LoadReference(t)
 	// Seed route, one PNG each, with the client's request ids.
 	want := map[string]string{} // request id -> predicted label
+	sent := map[string]string{} // request id -> the PNG
 	for i, img := range ref.Images[:8] {
 		png := testutil.ReadFile(t, filepath.Join(testutil.DigitsDir(), "images", img.File))
 		id := fmt.Sprintf("seed-%d", i)
@@ -118,7 +120,7 @@ func TestCaptureFeedbackAndAccuracy(t *testing.T) {
 		if a.code != 200 || a.header.Get("Inferd-Request-Id") != id {
 			t.Fatalf("predict %d: %d %s (id %q)", i, a.code, a.body, a.header.Get("Inferd-Request-Id"))
 		}
-		want[id] = img.Digits.Predicted
+		want[id], sent[id] = img.Digits.Predicted, string(png)
 	}
 	recs := waitRecords(t, store, 8)
 	for _, r := range recs {
@@ -131,9 +133,11 @@ func TestCaptureFeedbackAndAccuracy(t *testing.T) {
 		if len(r.Headers) != 1 || r.Headers["X-Tenant"] != "acme" {
 			t.Errorf("%s: headers %v, want only the allowed X-Tenant", r.RequestID, r.Headers)
 		}
+		// The image is kept as it was sent, not as the decoded pixels.
 		ins, err := r.Inputs.Tensors()
-		if err != nil || ins["input"] == nil || fmt.Sprint(ins["input"].Shape()) != "[1 1 8 8]" {
-			t.Fatalf("%s: inputs %v (%v)", r.RequestID, ins, err)
+		if err != nil || ins["input"] == nil || ins["input"].DType() != tensor.String || fmt.Sprint(ins["input"].Shape()) != "[1]" ||
+			tensor.Data[string](ins["input"])[0] != sent[r.RequestID] {
+			t.Fatalf("%s: inputs %v (%v), want the PNG sent", r.RequestID, ins, err)
 		}
 	}
 	// Labels: the first 6 as the reference's prediction, then 2 wrong, and

@@ -6,6 +6,7 @@ import (
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/serving/codec"
+	"github.com/inferd/inferd/serving/runner"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -71,6 +72,9 @@ func (v *Version) Infer(ctx context.Context, req *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if s.captured {
+		ctx = s.withEncoded(ctx, req, inputs)
+	}
 	outs, err := s.run.Run(ctx, inputs)
 	if err != nil {
 		return nil, err
@@ -110,6 +114,21 @@ func (s *servable) inputs(req *Request) (map[string]*tensor.Tensor, error) {
 		return nil, err
 	}
 	return map[string]*tensor.Tensor{c.ImageInput(): t}, nil
+}
+
+// withEncoded returns ctx carrying the encoded images the codec decoded
+// into inputs (runner.Encoded), for payload capture to keep them as sent.
+func (s *servable) withEncoded(ctx context.Context, req *Request, inputs map[string]*tensor.Tensor) context.Context {
+	name := s.codec.ImageInput()
+	e := &runner.Encoded{Input: name, Decoded: inputs[name], Images: req.Images}
+	if req.Images == nil {
+		t := s.codec.EncodedImages(req.Inputs)
+		if t == nil {
+			return ctx
+		}
+		e.Strings = tensor.Data[string](t)
+	}
+	return runner.WithEncoded(ctx, e)
 }
 
 // checkOutputs validates requested outputs before anything runs: known

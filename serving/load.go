@@ -281,6 +281,7 @@ func (m *Manager) compose(v *Version, c *codec.Codec, sessions []engine.Session)
 	var capture runner.Wrapper // payload capture sees what the client sent and got
 	if m.capture != nil {
 		capture = m.capture(v)
+		s.captured = capture != nil
 	}
 	s.run = runner.Chain(pool, check, capture, m.shadows.wrap(v), split, calls)
 	return s, nil

@@ -76,6 +76,9 @@ type servable struct {
 	cfg *model.Config
 	// pipe is a pipeline version's runner (nil for a model).
 	pipe *pipeline.Pipeline
+	// captured: run has a payload capture wrapper (it wants the encoded
+	// images, runner.Encoded).
+	captured bool
 }
 
 // newVersion returns a version in state LOADING.

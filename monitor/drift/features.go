@@ -108,10 +108,11 @@ func number(t *tensor.Tensor, i int) (float64, bool) {
 }
 
 // inputFeatures adds row i of input t: its elements when there are few,
-// and for image-like tensors (rank 4) summary features.
+// and for image-like tensors (rank 4) and encoded images (BYTES, as
+// capture keeps them) summary features.
 func inputFeatures(r Row, name string, t *tensor.Tensor, i int) {
 	if t.DType() == tensor.String {
-		if s, ok := t.Data().([]string); ok && t.Len() == batchOf(t) {
+		if s, ok := t.Data().([]string); ok && t.Len() == batchOf(t) && !encodedImageFeatures(r, name, s[i]) {
 			r.Cat[name] = s[i]
 		}
 		return

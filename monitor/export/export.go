@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"github.com/inferd/inferd/monitor"
 	"github.com/inferd/inferd/tensor"
@@ -61,11 +62,12 @@ func JSONL(ctx context.Context, s monitor.Store, q monitor.Query, limit int, w i
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]`)
 
-// Images writes the image input of each record q selects as PNG files,
-// dir/<label>/<request id>-<row>.png (dir/unlabeled/ without a label),
-// and returns how many images it wrote. An image input is a rank-4 float
-// or uint8 tensor with 1 or 3 channels (NCHW or NHWC); float pixels are
-// taken as [0, 1].
+// Images writes the image input of each record q selects as files,
+// dir/<label>/<request id>-<row>.<ext> (dir/unlabeled/ without a label),
+// and returns how many images it wrote. Images captured as sent (a BYTES
+// input) are written byte for byte (.png, .jpg or .webp by their content);
+// a decoded image input, a rank-4 float or uint8 tensor with 1 or 3
+// channels (NCHW or NHWC, float pixels in [0, 1]), is written as PNG.
 func Images(ctx context.Context, s monitor.Store, q monitor.Query, limit int, input, dir string) (int, error) {
 	images := 0
 	_, err := Each(ctx, s, q, limit, func(r monitor.Record) error {
@@ -83,6 +85,16 @@ func Images(ctx context.Context, s monitor.Store, q monitor.Query, limit int, in
 			_ = json.Unmarshal(r.Label, &v)
 			label = unsafeName.ReplaceAllString(fmt.Sprint(v), "_")
 		}
+		if strs, ok := t.Data().([]string); ok { // kept as sent: written as is
+			for row, data := range strs {
+				name := fmt.Sprintf("%s-%d%s", unsafeName.ReplaceAllString(cmp.Or(r.RequestID, fmt.Sprint(r.ID)), "_"), row, imageExt(data))
+				if err := writeFile(filepath.Join(dir, label, name), []byte(data)); err != nil {
+					return err
+				}
+				images++
+			}
+			return nil
+		}
 		for row := range t.Shape()[0] {
 			img, err := toImage(t, row)
 			if err != nil {
@@ -97,6 +109,26 @@ func Images(ctx context.Context, s monitor.Store, q monitor.Query, limit int, in
 		return nil
 	})
 	return images, err
+}
+
+// imageExt is the file extension of an encoded image, by its first bytes.
+func imageExt(data string) string {
+	switch {
+	case strings.HasPrefix(data, "\x89PNG"):
+		return ".png"
+	case strings.HasPrefix(data, "\xff\xd8"):
+		return ".jpg"
+	case len(data) >= 12 && data[:4] == "RIFF" && data[8:12] == "WEBP":
+		return ".webp"
+	}
+	return ".bin"
+}
+
+func writeFile(path string, data []byte) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
 }
 
 func writePNG(path string, img image.Image) error {

@@ -238,8 +238,8 @@ func pixelBytes(m color.Model) int {
 // the BYTES of a model whose image input itself takes BYTES, pass as they
 // are. inputs is not modified.
 func (c *Codec) DecodeInputs(inputs map[string]*tensor.Tensor, maxPixels int, charge Charge) (map[string]*tensor.Tensor, error) {
-	t, ok := inputs[c.imageInput]
-	if c.image == nil || !ok || t.DType() != tensor.String || c.takesBytes {
+	t := c.EncodedImages(inputs)
+	if t == nil {
 		return inputs, nil
 	}
 	if t.Rank() != 1 || t.Len() == 0 {
@@ -260,6 +260,16 @@ func (c *Codec) DecodeInputs(inputs map[string]*tensor.Tensor, maxPixels int, ch
 	}
 	out[c.imageInput] = x
 	return out, nil
+}
+
+// EncodedImages returns the BYTES tensor of encoded images among inputs
+// that DecodeInputs decodes into the image input, or nil when there is none.
+func (c *Codec) EncodedImages(inputs map[string]*tensor.Tensor) *tensor.Tensor {
+	t, ok := inputs[c.imageInput]
+	if c.image == nil || !ok || t.DType() != tensor.String || c.takesBytes {
+		return nil
+	}
+	return t
 }
 
 // checkBatch refuses a batch of n images when the image input's batch
