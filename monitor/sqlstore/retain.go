@@ -16,7 +16,11 @@ func (s *Store) Retain(ctx context.Context, p monitor.Retention) (int64, error) 
 	var deleted int64
 	if p.MaxAge > 0 {
 		cut := time.Now().Add(-p.MaxAge).UnixNano()
-		res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM inferd_records WHERE time_ns < ?`), cut)
+		// Records are written in time order (up to a writer's batch), so the
+		// old ones are the first ids: they are found walking the ids, and
+		// deleted as a range.
+		res, err := s.db.ExecContext(ctx, s.q(`DELETE FROM inferd_records WHERE id < COALESCE(
+			(SELECT id FROM inferd_records WHERE time_ns >= ? ORDER BY id LIMIT 1), (SELECT MAX(id) + 1 FROM inferd_records))`), cut)
 		if err != nil {
 			return 0, fmt.Errorf("%s: retention by age: %w", s.d.name, err)
 		}
