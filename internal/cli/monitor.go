@@ -146,6 +146,7 @@ type driftOptions struct {
 	version    int
 	windows    int
 	asJSON     bool
+	html       string
 	store      storeFlags
 	flags      driftFlags
 }
@@ -170,6 +171,7 @@ of drifted features, the prediction drift and the most drifted features.`,
 	fs.IntVar(&o.version, "version", 1, "model version")
 	fs.IntVar(&o.windows, "windows", 3, "latest windows to report")
 	fs.BoolVar(&o.asJSON, "json", false, "print the reports as JSON")
+	fs.StringVar(&o.html, "html", "", "also write an HTML report (self-contained, with histograms) to this file")
 	o.store.register(fs)
 	o.flags.register(fs)
 	return cmd
@@ -197,11 +199,19 @@ func runDrift(ctx context.Context, out io.Writer, model string, o driftOptions) 
 		return err
 	}
 	var reports []drift.Report
+	var windows []drift.HTMLWindow
 	for start := 0; start+o.flags.window <= len(rows); start += o.flags.window {
-		reports = append(reports, drift.Compare(p, rows[start:start+o.flags.window], cfg))
+		win := rows[start : start+o.flags.window]
+		reports = append(reports, drift.Compare(p, win, cfg))
+		windows = append(windows, drift.HTMLWindow{Rows: win, Report: reports[len(reports)-1]})
 	}
 	if len(reports) == 0 {
 		return fmt.Errorf("%s version %d: %d captured rows, fewer than one window of %d", model, o.version, len(rows), o.flags.window)
+	}
+	if o.html != "" {
+		if err := writeDriftHTML(o.html, p, windows, cfg); err != nil {
+			return err
+		}
 	}
 	if o.asJSON {
 		enc := json.NewEncoder(out)
@@ -230,6 +240,18 @@ func latestRows(ctx context.Context, store monitor.Store, model string, version,
 
 func exportEach(ctx context.Context, store monitor.Store, q monitor.Query, fn func(monitor.Record) error) (int, error) {
 	return export.Each(ctx, store, q, 0, fn)
+}
+
+func writeDriftHTML(path string, p *drift.Profile, windows []drift.HTMLWindow, cfg drift.Config) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := drift.WriteHTML(f, p, windows, cfg); err != nil {
+		f.Close()
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return f.Close()
 }
 
 func writeDriftText(out io.Writer, model string, version int, reports []drift.Report) error {
@@ -287,13 +309,18 @@ func newDataCmd() *cobra.Command {
 	o := exportOptions{}
 	cmd := &cobra.Command{
 		Use:   "export MODEL",
-		Short: "Write captured requests, with their feedback labels, as JSON Lines or an image folder",
+		Short: "Write captured requests, with their feedback labels, as JSON Lines, Parquet or an image folder",
 		Long: `Export writes MODEL's captured requests with the feedback labels joined:
 --format jsonl, one record a line (request id, version, time, latency, client,
-headers, input and output tensors, prediction, label), or --format images, the
-image input of each request as a PNG in OUT/<label>/ (OUT/unlabeled/ without a
-label), a folder inferd profile --dataset reads.`,
+headers, input and output tensors, prediction, label; images as {"b64": …});
+--format parquet, one row per request row with a column per tensor
+(input.NAME, output.NAME: lists of numbers, or the bytes of encoded images)
+beside request_id, version, time, latency_ns, client_id, prediction and label;
+or --format images, the image input of each request in OUT/<label>/
+(OUT/unlabeled/ without a label) as it was sent, a folder inferd profile
+--dataset and inferd eval read.`,
 		Example: `  inferd data export digits --data-dir /var/lib/inferd --out digits.jsonl
+  inferd data export digits --data-dir /var/lib/inferd --format parquet --out digits.parquet
   inferd data export digits --data-dir /var/lib/inferd --format images --labeled --out retrain/`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -302,8 +329,8 @@ label), a folder inferd profile --dataset reads.`,
 	}
 	fs := cmd.Flags()
 	fs.IntVar(&o.version, "version", 0, "only this version (default: every version)")
-	fs.StringVar(&o.format, "format", "jsonl", "jsonl or images")
-	fs.StringVar(&o.out, "out", "", "output file (jsonl; - for stdout) or directory (images)")
+	fs.StringVar(&o.format, "format", "jsonl", "jsonl, parquet or images")
+	fs.StringVar(&o.out, "out", "", "output file (jsonl, parquet; - for stdout) or directory (images)")
 	fs.StringVar(&o.input, "input", "input", "the image input (--format images)")
 	fs.BoolVar(&o.labeled, "labeled", false, "only requests with a feedback label")
 	fs.IntVar(&o.limit, "limit", 0, "at most this many requests (0: all)")
@@ -324,12 +351,16 @@ func runExport(ctx context.Context, stdout io.Writer, model string, o exportOpti
 	q := monitor.Query{Model: model, Version: o.version, Labeled: o.labeled}
 	var n int
 	switch o.format {
-	case "jsonl":
+	case "jsonl", "parquet":
 		w, closeOut, err := outFile(o.out, stdout)
 		if err != nil {
 			return err
 		}
-		n, err = export.JSONL(ctx, store, q, o.limit, w)
+		if o.format == "jsonl" {
+			n, err = export.JSONL(ctx, store, q, o.limit, w)
+		} else {
+			n, err = export.Parquet(ctx, store, q, o.limit, w)
+		}
 		if cerr := closeOut(); err == nil {
 			err = cerr
 		}
@@ -341,12 +372,12 @@ func runExport(ctx context.Context, stdout io.Writer, model string, o exportOpti
 			return err
 		}
 	default:
-		return fmt.Errorf("--format: %q is not jsonl or images", o.format)
+		return fmt.Errorf("--format: %q is not jsonl, parquet or images", o.format)
 	}
 	if o.out == "-" {
 		return nil
 	}
-	_, err = fmt.Fprintf(stdout, "%s: %d %s written\n", o.out, n, map[string]string{"jsonl": "requests", "images": "images"}[o.format])
+	_, err = fmt.Fprintf(stdout, "%s: %d %s written\n", o.out, n, map[string]string{"jsonl": "requests", "parquet": "rows", "images": "images"}[o.format])
 	return err
 }
 

@@ -130,9 +130,13 @@ func TestMonitoringLifecycle(t *testing.T) {
 	}
 	t.Logf("live accuracy: %.2f on example digits, %.2f once inverted ones are labelled", before, after)
 
-	out, err = execute("drift", "digits", "--repository", repo, "--data-dir", dataDir, "--windows", "2")
+	report := filepath.Join(t.TempDir(), "drift.html")
+	out, err = execute("drift", "digits", "--repository", repo, "--data-dir", dataDir, "--windows", "2", "--html", report)
 	if err != nil || !strings.Contains(out, "window 1 of 2 (200 requests): no drift") || !strings.Contains(out, "window 2 of 2 (200 requests): DRIFT") {
 		t.Fatalf("drift: %v\n%s", err, out)
+	}
+	if html := string(testutil.ReadFile(t, report)); !strings.Contains(html, "<td>input.brightness</td>") || !strings.Contains(html, "DRIFT") || !strings.Contains(html, "<svg") {
+		t.Fatalf("the HTML drift report lacks the brightness row, the verdict or its plots")
 	}
 
 	checkExports(t, repo, dataDir, truth)
@@ -151,8 +155,15 @@ func checkExports(t *testing.T, repo, dataDir string, truth map[string]string) {
 	if out, err = execute("data", "export", "digits", "--data-dir", dataDir, "--format", "images", "--labeled", "--limit", "50", "--out", dir); err != nil || !strings.Contains(out, "50 images") {
 		t.Fatalf("export images: %v\n%s", err, out)
 	}
-	if pngs, _ := filepath.Glob(filepath.Join(dir, "7", "*.png")); len(pngs) != 5 {
+	pngs, _ := filepath.Glob(filepath.Join(dir, "7", "*.png"))
+	if len(pngs) != 5 {
 		t.Fatalf("%d images of 7 in the exported folder, want 5", len(pngs))
+	}
+	if b := testutil.ReadFile(t, pngs[0]); len(b) > 400 { // the 64x64 example PNGs are about 240 bytes
+		t.Fatalf("%s: %d bytes; the image must be exported as it was sent, not re-encoded", pngs[0], len(b))
+	}
+	if out, err = execute("data", "export", "digits", "--data-dir", dataDir, "--format", "parquet", "--out", filepath.Join(dir, "d.parquet")); err != nil || !strings.Contains(out, "400 rows") {
+		t.Fatalf("export parquet: %v\n%s", err, out)
 	}
 	if out, err = execute("profile", "digits", "--repository", repo, "--data-dir", dataDir, "--captured", "200", "--out", filepath.Join(dir, "p.json")); err != nil || !strings.Contains(out, "200 rows") {
 		t.Fatalf("profile --captured: %v\n%s", err, out)

@@ -53,6 +53,10 @@ func batchRows(ts map[string]*tensor.Tensor) int {
 	return 0
 }
 
+// RowValues returns row i of t (its first dimension is the batch) as
+// floats, nil for non-numeric tensors.
+func RowValues(t *tensor.Tensor, i int) []float64 { return rowValues(t, i) }
+
 // rowValues returns row i of t as floats (nil for non-numeric tensors).
 func rowValues(t *tensor.Tensor, i int) []float64 {
 	if t.Rank() == 0 {
