@@ -179,7 +179,9 @@ func categoryBars(fr *sketch.Frequent, rows []Row, name string) (labels []string
 	for k := range keys {
 		labels = append(labels, k)
 	}
-	sort.Slice(labels, func(i, j int) bool { return keys[labels[i]] > keys[labels[j]] || keys[labels[i]] == keys[labels[j]] && labels[i] < labels[j] })
+	sort.Slice(labels, func(i, j int) bool {
+		return keys[labels[i]] > keys[labels[j]] || keys[labels[i]] == keys[labels[j]] && labels[i] < labels[j]
+	})
 	labels = labels[:min(len(labels), 10)]
 	sort.Strings(labels)
 	for i, k := range labels {
