@@ -39,23 +39,18 @@ func (m *Monitor) Feedback(ctx context.Context, model string, labels []Label) (F
 	res := FeedbackResult{Received: len(labels), Joined: len(recs)}
 	for _, r := range recs {
 		t, _ := m.target(r.Model, r.Version)
-		ok := r.Prediction != "" && Correct(r.Label, r.Prediction, t.Labels)
-		if ok {
+		o, ok := outcomeOf(r, t.Labels)
+		if !ok {
+			continue
+		}
+		if o.correct() {
 			res.Correct++
 		}
-		if r.Prediction != "" {
-			m.live.add(targetKey{r.Model, r.Version}, ok)
-		}
+		m.live.add(targetKey{r.Model, r.Version}, o)
 	}
 	m.metrics.feedback.WithLabelValues(model, "true").Add(float64(res.Joined))
 	m.metrics.feedback.WithLabelValues(model, "false").Add(float64(res.Received - res.Joined))
 	return res, nil
-}
-
-// WindowStatus is the live accuracy over one window.
-type WindowStatus struct {
-	Accuracy float64 `json:"accuracy"`
-	Labelled int     `json:"labelled"`
 }
 
 // Status is the live accuracy of model's versions by window ("last_100",
@@ -76,7 +71,7 @@ type live struct {
 }
 
 type outcomes struct {
-	buf  []bool // ring of the largest window's size
+	buf  []outcome // ring of the largest window's size
 	next int
 	n    int
 }
@@ -85,29 +80,26 @@ func newLive(sizes []int, met *metrics) *live {
 	return &live{sizes: sizes, met: met, ring: map[targetKey]*outcomes{}}
 }
 
-func (l *live) add(k targetKey, ok bool) {
+func (l *live) add(k targetKey, o outcome) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	o := l.ring[k]
-	if o == nil {
-		o = &outcomes{buf: make([]bool, maxOf(l.sizes))}
-		l.ring[k] = o
+	ring := l.ring[k]
+	if ring == nil {
+		ring = &outcomes{buf: make([]outcome, maxOf(l.sizes))}
+		l.ring[k] = ring
 	}
-	o.buf[o.next] = ok
-	o.next = (o.next + 1) % len(o.buf)
-	o.n = min(o.n+1, len(o.buf))
+	ring.buf[ring.next] = o
+	ring.next = (ring.next + 1) % len(ring.buf)
+	ring.n = min(ring.n+1, len(ring.buf))
 	for _, size := range l.sizes {
-		w := o.last(size)
-		name, v := windowName(size), strconv.Itoa(k.version)
-		l.met.accuracy.WithLabelValues(k.model, v, name).Set(Accuracy(w))
-		l.met.labelled.WithLabelValues(k.model, v, name).Set(float64(len(w)))
+		l.met.set(k.model, strconv.Itoa(k.version), windowName(size), quality(ring.last(size)))
 	}
 }
 
 // last returns the last n outcomes (fewer when there are fewer).
-func (o *outcomes) last(n int) []bool {
+func (o *outcomes) last(n int) []outcome {
 	n = min(n, o.n)
-	out := make([]bool, n)
+	out := make([]outcome, n)
 	for i := range n {
 		out[i] = o.buf[(o.next-1-i+2*len(o.buf))%len(o.buf)]
 	}
@@ -127,8 +119,7 @@ func (l *live) status(model string) map[string]map[string]WindowStatus {
 		}
 		ws := map[string]WindowStatus{}
 		for _, size := range l.sizes {
-			w := o.last(size)
-			ws[windowName(size)] = WindowStatus{Accuracy: Accuracy(w), Labelled: len(w)}
+			ws[windowName(size)] = quality(o.last(size))
 		}
 		st[strconv.Itoa(k.version)] = ws
 	}

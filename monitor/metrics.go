@@ -15,6 +15,8 @@ type metrics struct {
 	queued             prometheus.Gauge
 	feedback           *prometheus.CounterVec
 	accuracy, labelled *prometheus.GaugeVec
+	quality            *prometheus.GaugeVec
+	classQuality       *prometheus.GaugeVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -39,11 +41,17 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Help: "Accuracy of the labelled predictions in the window (the last N labelled requests)."}, []string{"model", "version", "window"}),
 		labelled: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "inferd_monitor_labelled",
 			Help: "Labelled predictions in the accuracy window."}, []string{"model", "version", "window"}),
+		quality: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "inferd_monitor_quality",
+			Help: "Live quality of the labelled predictions in the window: precision_macro, recall_macro, f1_macro (classifiers); mae, rmse, r2, mape (regressors)."},
+			[]string{"model", "version", "window", "metric"}),
+		classQuality: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "inferd_monitor_class_quality",
+			Help: "Live precision, recall and F1 of one class over the labelled predictions in the window."},
+			[]string{"model", "version", "window", "class", "metric"}),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.captured, m.dropped, m.storeErrors, m.lost, m.eventErrors, m.retained, m.queued, m.feedback, m.accuracy, m.labelled} {
+	for _, c := range []prometheus.Collector{m.captured, m.dropped, m.storeErrors, m.lost, m.eventErrors, m.retained, m.queued, m.feedback, m.accuracy, m.labelled, m.quality, m.classQuality} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("monitor metrics: %w", err)
 		}

@@ -162,7 +162,7 @@ func TestCaptureFeedbackAndAccuracy(t *testing.T) {
 		Monitoring map[string]map[string]monitor.WindowStatus `json:"monitoring"`
 	}
 	getJSON(t, srv.URL+"/models/digits", &status)
-	if w := status.Monitoring["1"]["last_100"]; w.Labelled != 8 || w.Accuracy != 0.75 {
+	if w := status.Monitoring["1"]["last_100"]; w.Labelled != 8 || w.Accuracy != 0.75 || w.F1Macro <= 0 || w.Classes["x"].Support != 2 {
 		t.Fatalf("status monitoring %+v, want 8 labelled at 0.75", status.Monitoring)
 	}
 	metrics := get(t, srv.URL+"/metrics")
@@ -170,6 +170,8 @@ func TestCaptureFeedbackAndAccuracy(t *testing.T) {
 		`inferd_monitor_accuracy{model="digits",version="1",window="last_100"} 0.75`,
 		`inferd_monitor_captured_total{model="digits"} 8`,
 		`inferd_monitor_feedback_total{joined="false",model="digits"} 1`,
+		`inferd_monitor_quality{metric="f1_macro",model="digits",version="1",window="last_100"}`,
+		`inferd_monitor_class_quality{class="x",metric="precision",model="digits",version="1",window="last_100"} 0`,
 	} {
 		if !strings.Contains(metrics, line) {
 			t.Errorf("metrics lack %s", line)
