@@ -15,7 +15,7 @@ import (
 // readers do not block the writer.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	v := url.Values{}
-	for _, p := range []string{"page_size(16384)", "journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(on)", "temp_store(MEMORY)", "cache_size(-65536)"} {
+	for _, p := range []string{"page_size(16384)", "journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(on)", "temp_store(MEMORY)", "cache_size(-16384)"} {
 		v.Add("_pragma", p)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+v.Encode())
