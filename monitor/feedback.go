@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -43,6 +44,7 @@ func (m *Monitor) Feedback(ctx context.Context, model string, labels []Label) (F
 		if !ok {
 			continue
 		}
+		o.at = now
 		if o.correct() {
 			res.Correct++
 		}
@@ -66,6 +68,7 @@ func (m *Monitor) Status(model string) map[string]map[string]WindowStatus {
 type live struct {
 	mu    sync.Mutex
 	sizes []int
+	spans []time.Duration
 	met   *metrics
 	ring  map[targetKey]*outcomes
 }
@@ -76,8 +79,23 @@ type outcomes struct {
 	n    int
 }
 
-func newLive(sizes []int, met *metrics) *live {
-	return &live{sizes: sizes, met: met, ring: map[targetKey]*outcomes{}}
+func newLive(sizes []int, spans []time.Duration, met *metrics) *live {
+	return &live{sizes: sizes, spans: spans, met: met, ring: map[targetKey]*outcomes{}}
+}
+
+// windows returns the outcomes of each window by name: the last N, and
+// those labelled in the last span before now.
+func (l *live) windows(o *outcomes, now time.Time) map[string][]outcome {
+	ws := make(map[string][]outcome, len(l.sizes)+len(l.spans))
+	for _, size := range l.sizes {
+		ws[windowName(size)] = o.last(size)
+	}
+	all := o.last(len(o.buf))
+	for _, d := range l.spans {
+		n := sort.Search(len(all), func(i int) bool { return now.Sub(all[i].at) > d }) // newest first
+		ws[spanName(d)] = all[:n]
+	}
+	return ws
 }
 
 func (l *live) add(k targetKey, o outcome) {
@@ -91,8 +109,8 @@ func (l *live) add(k targetKey, o outcome) {
 	ring.buf[ring.next] = o
 	ring.next = (ring.next + 1) % len(ring.buf)
 	ring.n = min(ring.n+1, len(ring.buf))
-	for _, size := range l.sizes {
-		l.met.set(k.model, strconv.Itoa(k.version), windowName(size), quality(ring.last(size)))
+	for name, w := range l.windows(ring, o.at) {
+		l.met.set(k.model, strconv.Itoa(k.version), name, quality(w))
 	}
 }
 
@@ -118,8 +136,8 @@ func (l *live) status(model string) map[string]map[string]WindowStatus {
 			st = map[string]map[string]WindowStatus{}
 		}
 		ws := map[string]WindowStatus{}
-		for _, size := range l.sizes {
-			ws[windowName(size)] = quality(o.last(size))
+		for name, w := range l.windows(o, time.Now()) {
+			ws[name] = quality(w)
 		}
 		st[strconv.Itoa(k.version)] = ws
 	}
@@ -127,6 +145,17 @@ func (l *live) status(model string) map[string]map[string]WindowStatus {
 }
 
 func windowName(size int) string { return "last_" + strconv.Itoa(size) }
+
+// spanName is "last_1h", "last_15m" or "last_30s".
+func spanName(d time.Duration) string {
+	switch {
+	case d%time.Hour == 0:
+		return "last_" + strconv.Itoa(int(d/time.Hour)) + "h"
+	case d%time.Minute == 0:
+		return "last_" + strconv.Itoa(int(d/time.Minute)) + "m"
+	}
+	return "last_" + strconv.Itoa(int(d/time.Second)) + "s"
+}
 
 func maxOf(xs []int) int {
 	m := 1

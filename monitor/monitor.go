@@ -55,6 +55,7 @@ type options struct {
 	retention      Retention
 	retainInterval time.Duration
 	windows        []int
+	spans          []time.Duration
 	events         *CloudEvents
 	log            *slog.Logger
 	reg            prometheus.Registerer
@@ -87,6 +88,11 @@ func WithRetention(r Retention, every time.Duration) Option {
 // accuracy windows (default 100 and 1000).
 func WithAccuracyWindows(sizes ...int) Option { return func(o *options) { o.windows = sizes } }
 
+// WithQualitySpans sets the time windows of the live quality (default one
+// hour): the labels received in the last span, at most as many as the
+// largest accuracy window keeps.
+func WithQualitySpans(spans ...time.Duration) Option { return func(o *options) { o.spans = spans } }
+
 // WithCloudEvents also sends every captured record to c, as KServe's
 // payload logger does (after it is stored, from the writer goroutine: a
 // slow endpoint fills the queue, and then records are dropped and counted).
@@ -102,7 +108,7 @@ func WithRegisterer(r prometheus.Registerer) Option { return func(o *options) { 
 // written.
 func New(store Store, opts ...Option) (*Monitor, error) {
 	o := options{queue: DefaultQueueSize, queueBytes: DefaultQueueBytes, batch: DefaultBatchSize, flush: DefaultFlushInterval,
-		retainInterval: DefaultRetainInterval, windows: []int{100, 1000}, log: slog.New(slog.DiscardHandler)}
+		retainInterval: DefaultRetainInterval, windows: []int{100, 1000}, spans: []time.Duration{time.Hour}, log: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -117,12 +123,17 @@ func New(store Store, opts ...Option) (*Monitor, error) {
 			return nil, errors.New("monitor: accuracy windows must be positive")
 		}
 	}
+	for _, d := range o.spans {
+		if d <= 0 {
+			return nil, errors.New("monitor: quality spans must be positive")
+		}
+	}
 	met, err := newMetrics(o.reg)
 	if err != nil {
 		return nil, err
 	}
 	return &Monitor{store: store, opts: o, queue: make(chan Record, o.queue), kick: make(chan struct{}, 1), metrics: met,
-		live: newLive(o.windows, met), targets: map[targetKey]Target{}}, nil
+		live: newLive(o.windows, o.spans, met), targets: map[targetKey]Target{}}, nil
 }
 
 // Store returns the monitor's store.

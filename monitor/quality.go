@@ -6,6 +6,7 @@ import (
 	"math"
 	"sort"
 	"strconv"
+	"time"
 
 	evalmetrics "github.com/inferd/inferd/evaluate/metrics"
 )
@@ -38,6 +39,7 @@ type outcome struct {
 	truth, pred string
 	regression  bool
 	y, yhat     float64
+	at          time.Time // when the label arrived
 }
 
 func (o outcome) correct() bool { return !o.regression && o.truth == o.pred }

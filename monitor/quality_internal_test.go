@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math"
 	"testing"
+	"time"
 
 	"github.com/inferd/inferd/tensor"
 )
@@ -41,5 +42,25 @@ func TestOutcomeAndQuality(t *testing.T) {
 	}
 	if r := st.Regression; r == nil || !near(r.MAE, 2.0/3) || !near(r.RMSE, math.Sqrt(4.0/3)) {
 		t.Fatalf("regression %+v", st.Regression)
+	}
+}
+
+// A time window holds the labels of its span, newest first.
+func TestLiveSpans(t *testing.T) {
+	met, err := newMetrics(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := newLive([]int{2, 10}, []time.Duration{time.Hour, 90 * time.Second}, met)
+	now := time.Now()
+	k := targetKey{"m", 1}
+	for _, ago := range []time.Duration{3 * time.Hour, 2 * time.Hour, 30 * time.Minute, time.Minute, 0} {
+		l.add(k, outcome{truth: "a", pred: "a", at: now.Add(-ago)})
+	}
+	st := l.status("m")["1"]
+	for name, want := range map[string]int{"last_2": 2, "last_10": 5, "last_1h": 3, "last_90s": 2} {
+		if st[name].Labelled != want {
+			t.Errorf("%s: %d labelled, want %d", name, st[name].Labelled, want)
+		}
 	}
 }

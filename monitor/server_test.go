@@ -162,7 +162,7 @@ func TestCaptureFeedbackAndAccuracy(t *testing.T) {
 		Monitoring map[string]map[string]monitor.WindowStatus `json:"monitoring"`
 	}
 	getJSON(t, srv.URL+"/models/digits", &status)
-	if w := status.Monitoring["1"]["last_100"]; w.Labelled != 8 || w.Accuracy != 0.75 || w.F1Macro <= 0 || w.Classes["x"].Support != 2 {
+	if w := status.Monitoring["1"]["last_100"]; w.Labelled != 8 || w.Accuracy != 0.75 || w.F1Macro <= 0 || w.Classes["x"].Support != 2 || status.Monitoring["1"]["last_1h"].Labelled != 8 {
 		t.Fatalf("status monitoring %+v, want 8 labelled at 0.75", status.Monitoring)
 	}
 	metrics := get(t, srv.URL+"/metrics")
