@@ -36,7 +36,7 @@ type Watcher struct {
 	last                       map[versionKey]Report
 	windows                    map[versionKey]*pendingWindow
 	profiles                   map[versionKey]*Profile
-	after                      int64
+	after                      map[versionKey]int64 // the last record read per version
 }
 
 type versionKey struct {
@@ -52,7 +52,7 @@ type pendingWindow struct {
 // NewWatcher returns a watcher with its gauges registered with reg.
 func NewWatcher(store monitor.Store, repository string, reg prometheus.Registerer) (*Watcher, error) {
 	w := &Watcher{Store: store, Repository: repository, Window: 200, Span: time.Hour, MinRows: 50, Every: 10 * time.Second,
-		Log: slog.New(slog.DiscardHandler), last: map[versionKey]Report{}, windows: map[versionKey]*pendingWindow{}, profiles: map[versionKey]*Profile{},
+		Log: slog.New(slog.DiscardHandler), last: map[versionKey]Report{}, windows: map[versionKey]*pendingWindow{}, profiles: map[versionKey]*Profile{}, after: map[versionKey]int64{},
 		score: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "inferd_drift_score",
 			Help: "Drift of the last window: per feature the test's statistic or distance (test label), for feature _dataset the dataset drift score."}, []string{"model", "version", "feature", "test"}),
 		detected: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "inferd_drift_detected",
@@ -86,24 +86,51 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 }
 
-// Step reads the records that arrived since the last step and evaluates
-// the windows they complete.
+// Step reads the records that arrived since the last step for the
+// versions that have a profile, and evaluates the windows they complete.
+// Versions without one cost nothing: their records are not read.
 func (w *Watcher) Step(ctx context.Context) error {
-	for range 100 { // at most 100 pages a step
-		recs, err := w.Store.Records(ctx, monitor.Query{AfterID: w.after, Limit: 2000})
-		if err != nil {
+	for _, k := range w.profiled() {
+		if err := w.read(ctx, k); err != nil {
 			return err
-		}
-		for _, r := range recs {
-			w.after = r.ID
-			w.add(r)
-		}
-		if len(recs) < 2000 {
-			break
 		}
 	}
 	w.flushOld()
 	return nil
+}
+
+// read reads the version's new records (at most 100 pages a step).
+func (w *Watcher) read(ctx context.Context, k versionKey) error {
+	for range 100 {
+		recs, err := w.Store.Records(ctx, monitor.Query{Model: k.model, Version: k.version, AfterID: w.after[k], Limit: 2000})
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			w.after[k] = r.ID
+			w.add(r)
+		}
+		if len(recs) < 2000 {
+			return nil
+		}
+	}
+	return nil
+}
+
+// profiled returns the versions with a profile in the repository, looked
+// up at every step so that a profile written later is used.
+func (w *Watcher) profiled() []versionKey {
+	paths, _ := filepath.Glob(filepath.Join(w.Repository, "*", "*", FileName)) // the pattern is valid
+	var out []versionKey
+	for _, p := range paths {
+		dir := filepath.Dir(p)
+		v, err := strconv.Atoi(filepath.Base(dir))
+		k := versionKey{filepath.Base(filepath.Dir(dir)), v}
+		if err == nil && w.profile(k) != nil {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 func (w *Watcher) add(r monitor.Record) {
@@ -145,10 +172,13 @@ func (w *Watcher) profile(k versionKey) *Profile {
 	}
 	path := filepath.Join(w.Repository, k.model, strconv.Itoa(k.version), FileName)
 	p, err := Load(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil // not remembered: it may be written later
+	}
+	if err != nil {
 		w.Log.Warn("drift: the profile cannot be read; no drift for this version", "model", k.model, "version", k.version, "err", err)
 	}
-	w.profiles[k] = p // nil when missing: not retried until restart
+	w.profiles[k] = p // nil when unreadable: not retried until restart
 	return p
 }
 
