@@ -7,8 +7,12 @@
 # CPU time per request (user+system from /proc, over the measured run),
 # then the medians and their ratios to capture off. On a shared machine the
 # CPU per request is the steady figure: a saturated server's throughput is
-# its cores divided by it.
-#   scripts/bench-capture.sh [ROUNDS] [DURATION]
+# its cores divided by it. With DRIFT=1 a fourth mode, "drift", serves a
+# copy of the repository whose digits version has a profile (inferd
+# profile on the example images), so that the drift watcher runs over the
+# 100% capture: its p99 beside s100's is the "drift off the request path"
+# check.
+#   [DRIFT=1] scripts/bench-capture.sh [ROUNDS] [DURATION]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -18,13 +22,19 @@ pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 go build -o "$tmp/inferd" ./cmd/inferd
 port=18093
-run() { # mode sample
+modes="off s10 s100"
+if [ "${DRIFT:-0}" = 1 ]; then
+  modes="$modes drift"
+  cp -r examples/models "$tmp/repo"
+  "$tmp/inferd" profile digits --repository "$tmp/repo" --dataset examples/digits/images >/dev/null
+fi
+run() { # mode sample [repository]
   local args=()
   if [ "$2" != off ]; then
     rm -rf "$tmp/data"
     args=(--data-dir "$tmp/data" --capture-sample "$2")
   fi
-  "$tmp/inferd" serve --repository examples/models --http-addr "127.0.0.1:$port" --grpc-addr "" \
+  "$tmp/inferd" serve --repository "${3:-examples/models}" --http-addr "127.0.0.1:$port" --grpc-addr "" \
     --access-log off --shutdown-delay 0 "${args[@]}" >"$tmp/serve.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
@@ -50,15 +60,19 @@ for r in $(seq "$rounds"); do
   run off off | tee -a "$tmp/off.txt"
   run s10 0.1 | tee -a "$tmp/s10.txt"
   run s100 1 | tee -a "$tmp/s100.txt"
+  if [ "${DRIFT:-0}" = 1 ]; then run drift 1 "$tmp/repo" | tee -a "$tmp/drift.txt"; fi
 done
-python3 - "$tmp" <<'PY'
+python3 - "$tmp" $modes <<'PY'
 import statistics, sys
 rps, cpu = {}, {}
-for m in ("off", "s10", "s100"):
+for m in sys.argv[2:]:
     lines = [l.split() for l in open(f"{sys.argv[1]}/{m}.txt")]
     rps[m] = statistics.median(float(l[1]) for l in lines)
     cpu[m] = statistics.median(float(l[l.index("cpu") + 1]) for l in lines)
 print(f"median req/s: off {rps['off']:.0f}, 10% {rps['s10']:.0f} ({rps['s10']/rps['off']:.3f}), 100% {rps['s100']:.0f} ({rps['s100']/rps['off']:.3f})")
 print(f"median server CPU per request: off {cpu['off']:.1f} us, 10% {cpu['s10']:.1f} us ({cpu['s10']/cpu['off']:.3f}), 100% {cpu['s100']:.1f} us ({cpu['s100']/cpu['off']:.3f})")
 print(f"throughput at equal CPU, relative to off: 10% {cpu['off']/cpu['s10']:.3f}, 100% {cpu['off']/cpu['s100']:.3f}")
+if "drift" in rps:
+    p99 = {m: statistics.median(float(l[l.index("p99") + 1]) for l in (x.split() for x in open(f"{sys.argv[1]}/{m}.txt"))) for m in ("s100", "drift")}
+    print(f"100% with the drift watcher: median req/s {rps['drift']:.0f} ({rps['drift']/rps['off']:.3f}), p99 {p99['drift']:.2f} ms vs {p99['s100']:.2f} ms without")
 PY
