@@ -69,7 +69,7 @@ func WithSampleRate(r float64) Option { return func(o *options) { o.rate = r } }
 // dropped and counted.
 func WithQueueSize(n int) Option { return func(o *options) { o.queue = n } }
 
-// WithQueueBytes bounds the tensor bytes of the records waiting for the
+// WithQueueBytes bounds the payload bytes of the records waiting for the
 // writer (default 256 MiB); more are dropped and counted.
 func WithQueueBytes(n int64) Option { return func(o *options) { o.queueBytes = n } }
 

@@ -63,7 +63,7 @@ func (o *monitorOptions) register(fs *pflag.FlagSet) {
 	fs.StringVar(&o.store, "capture-store", "", "store captured requests and feedback in PostgreSQL instead (a postgres:// DSN), shared by a fleet of replicas so that a label sent to one joins a request served by another")
 	fs.Float64Var(&o.sample, "capture-sample", 0, "share of requests captured (0 to 1) for models whose config.yaml sets no monitoring.sample_rate")
 	fs.IntVar(&o.queue, "capture-queue", monitor.DefaultQueueSize, "captured requests waiting to be written, past which new ones are dropped (and counted in inferd_monitor_capture_dropped_total) rather than slow a request")
-	fs.Int64Var(&o.queueMem, "capture-queue-bytes", monitor.DefaultQueueBytes, "tensor bytes of the captured requests waiting to be written, past which new ones are dropped (and counted)")
+	fs.Int64Var(&o.queueMem, "capture-queue-bytes", monitor.DefaultQueueBytes, "payload bytes (encoded tensors and images) of the captured requests waiting to be written, past which new ones are dropped (and counted)")
 	fs.DurationVar(&o.maxAge, "capture-max-age", 30*24*time.Hour, "delete captured requests and labels older than this; 0 keeps them")
 	fs.Int64Var(&o.maxBytes, "capture-max-bytes", 1<<30, "delete the oldest captured requests once their payload exceeds this many bytes; 0 for no limit")
 	fs.StringVar(&o.events, "capture-cloudevents", "", "also send every captured request to this URL as CloudEvents of KServe's payload logger (org.kubeflow.serving.inference.request and .response, sharing the ce-id), e.g. a Knative broker")
