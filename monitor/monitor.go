@@ -73,8 +73,8 @@ func WithQueueSize(n int) Option { return func(o *options) { o.queue = n } }
 // writer (default 256 MiB); more are dropped and counted.
 func WithQueueBytes(n int64) Option { return func(o *options) { o.queueBytes = n } }
 
-// WithBatch sets how many records one transaction writes at most, and how
-// long the writer waits to fill one.
+// WithBatch sets how many records one transaction writes at most (a full
+// batch waiting wakes the writer) and how often the writer wakes anyway.
 func WithBatch(n int, flush time.Duration) Option {
 	return func(o *options) { o.batch, o.flush = n, flush }
 }
