@@ -79,6 +79,17 @@ func TestStepFailsMidRequest(t *testing.T) {
 	if h := res.Header.Get("Inferd-Timing"); !strings.Contains(h, "step.pick=missing") || !strings.Contains(h, "step.cnn=missing") {
 		t.Errorf("timing %q, want pick and cnn missing", h)
 	}
+	metrics := get(t, in.URL+"/metrics")
+	for _, want := range []string{ // one failure per protocol, and the soft ones; skipped steps are not errors
+		`inferd_pipeline_step_errors_total{pipeline="pick",step="pick",version="1"} 2`,
+		`inferd_pipeline_step_errors_total{pipeline="pick-soft",step="pick",version="1"} 3`,
+		`inferd_pipeline_step_errors_total{pipeline="pick-soft",step="cnn",version="1"} 0`,
+		`inferd_pipeline_step_seconds_count{pipeline="pick",step="cnn",version="1"} 2`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics have no %s", want)
+		}
+	}
 }
 
 // switchSpec runs the CNN when the MLP's top probability is below 0.9,
