@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/inferd/inferd/api/client"
 	"github.com/inferd/inferd/app"
@@ -27,7 +29,7 @@ outputs:
 // TestPipelineVersions: a pipeline's versions behave as a model's. A new
 // pipeline.yaml version loads beside the one serving and takes the
 // unversioned route; labels and a traffic split pick versions over HTTP
-// and gRPC; a version removed from the repository stops taking requests
+// and gRPC; a shadow version compares its answers; a version removed from the repository stops taking requests
 // at once, while a request holding it finishes on it (it drains), and is
 // unloaded after.
 func TestPipelineVersions(t *testing.T) {
@@ -59,7 +61,7 @@ func TestPipelineVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	write(t, filepath.Join(p, "2", "pipeline.yaml"), mlpOnly)
-	write(t, filepath.Join(p, "config.yaml"), "platform: pipeline\nversion_policy: all\nversion_labels: {stable: 1, canary: 2}\n")
+	write(t, filepath.Join(p, "config.yaml"), "platform: pipeline\nversion_policy: all\nversion_labels: {stable: 1, canary: 2}\nshadow: {version: 2}\n")
 	if err := in.Models.Sync(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +71,13 @@ func TestPipelineVersions(t *testing.T) {
 				t.Errorf("%s: p version %q answered %s, want %s", proto, version, got, want)
 			}
 		}
+	}
+
+	for i := 0; !strings.Contains(get(t, in.URL+"/metrics"), `model="p",result="disagree",shadow_version="2"`); i++ {
+		if i == 500 { // version 1's requests, mirrored to version 2, disagree
+			t.Fatal("no disagreeing shadow request of p counted")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 
 	write(t, filepath.Join(p, "config.yaml"), "platform: pipeline\nversion_policy: all\ntraffic: {\"1\": 50, \"2\": 50}\n")
