@@ -40,14 +40,7 @@ func TestPipelineVersions(t *testing.T) {
 	ctx := context.Background()
 	x := client.Input{Name: "input", Tensor: digitsBatch(1)}
 	cs := clients(t, in)
-	logits := func(c *client.Client, model, version string) string {
-		t.Helper()
-		res, err := c.Infer(ctx, &client.InferRequest{Model: model, Version: version, Inputs: []client.Input{x}})
-		if err != nil {
-			t.Fatalf("%s/%s: %v", model, version, err)
-		}
-		return fmt.Sprint(tensor.Data[float32](res.Output("logits")))
-	}
+	logits := func(c *client.Client, model, version string) string { return answer(t, c, model, version, x) }
 	cnn, mlp := logits(cs["http"], "digits", ""), logits(cs["http"], "digits-mlp", "")
 	if cnn == mlp {
 		t.Fatal("the two models answer alike; the test cannot tell the versions apart")
@@ -73,12 +66,8 @@ func TestPipelineVersions(t *testing.T) {
 		}
 	}
 
-	for i := 0; !strings.Contains(get(t, in.URL+"/metrics"), `model="p",result="disagree",shadow_version="2"`); i++ {
-		if i == 500 { // version 1's requests, mirrored to version 2, disagree
-			t.Fatal("no disagreeing shadow request of p counted")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	// Version 1's requests, mirrored to version 2, disagree.
+	waitMetric(t, in.URL, `model="p",result="disagree",shadow_version="2"`)
 
 	write(t, filepath.Join(p, "config.yaml"), "platform: pipeline\nversion_policy: all\ntraffic: {\"1\": 50, \"2\": 50}\n")
 	if err := in.Models.Sync(ctx); err != nil {
@@ -119,5 +108,26 @@ func TestPipelineVersions(t *testing.T) {
 		if got := logits(c, "p", ""); got != mlp {
 			t.Errorf("%s: p answered %s after version 1 left, want version 2's %s", proto, got, mlp)
 		}
+	}
+}
+
+// answer is the logits a version of a model answers to x, as text.
+func answer(t *testing.T, c *client.Client, model, version string, x client.Input) string {
+	t.Helper()
+	res, err := c.Infer(context.Background(), &client.InferRequest{Model: model, Version: version, Inputs: []client.Input{x}})
+	if err != nil {
+		t.Fatalf("%s/%s: %v", model, version, err)
+	}
+	return fmt.Sprint(tensor.Data[float32](res.Output("logits")))
+}
+
+// waitMetric waits until the server's metrics hold want.
+func waitMetric(t *testing.T, url, want string) {
+	t.Helper()
+	for i := 0; !strings.Contains(get(t, url+"/metrics"), want); i++ {
+		if i == 500 {
+			t.Fatalf("metrics have no %s", want)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
