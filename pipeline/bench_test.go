@@ -8,14 +8,19 @@ import (
 	"io"
 	"net/http"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/inferd/inferd/server/servertest"
 	"github.com/inferd/inferd/serving"
+	"github.com/inferd/inferd/serving/codec"
+	"github.com/inferd/inferd/serving/runner"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -92,39 +97,58 @@ func benchCases(b *testing.B) []benchCase {
 		{"client-ensemble", func() { clientEnsemble(b, post("digits"), post("digits-mlp")) }},
 		{"cnn-alone-inprocess", func() { direct("digits") }},
 		{"chain-inprocess", func() { direct("chain") }},
+		{"mlp-alone-inprocess", func() { direct("digits-mlp") }},
+		{"ensemble-inprocess", func() { direct("digits-ensemble") }},
 	}
 }
 
 // BenchmarkPipelineRatio measures BenchmarkPipeline's cases in turns of
-// 300ms each at 64 requests in flight, eight rounds, so that a machine
-// shared with other work slows them alike, and reports the throughput
-// ratios: chain/cnn-alone over HTTP and in process (Version.Infer, the
-// pipeline's own overhead), and ensemble/client-ensemble (against
-// chaining in the client). Run it with -benchtime 1x.
+// 250ms each at 64 requests in flight, ten rounds of every case one after
+// the other, so that a machine shared with other work slows them alike.
+// It reports for each case the median throughput and the median process
+// CPU time per operation (client and server: they share the process), and
+// the ratios: chain/cnn over HTTP and in process (Version.Infer, the
+// pipeline's own overhead), and ensemble/client (the digits-ensemble
+// pipeline against a client calling both models over HTTP). A ratio is
+// the median of the rounds' ratios of throughput (-tput), or the ratio of
+// the median CPU times per operation (-cpu: the throughput ratio on a
+// machine of our own, where the CPU is the limit at 64 in flight). Run it
+// with -benchtime 1x.
 func BenchmarkPipelineRatio(b *testing.B) {
 	cases := benchCases(b)
-	const rounds = 8
+	const rounds = 10
 	for b.Loop() {
-		ops := make([]float64, len(cases))
+		tput := make([][]float64, len(cases)) // case → per round
+		cpu := make([][]float64, len(cases))
 		for range rounds {
 			for i, c := range cases {
-				ops[i] += throughput(300*time.Millisecond, 64, c.op)
+				ops, perOp := throughput(250*time.Millisecond, 64, c.op)
+				tput[i], cpu[i] = append(tput[i], ops), append(cpu[i], perOp)
 			}
 		}
 		for i, c := range cases {
-			b.ReportMetric(ops[i]/rounds, c.name+"-req/s")
+			b.ReportMetric(median(tput[i]), c.name+"-req/s")
+			b.ReportMetric(median(cpu[i]), c.name+"-cpu-µs/op")
 		}
-		b.ReportMetric(ops[1]/ops[0], "chain/cnn")
-		b.ReportMetric(ops[5]/ops[4], "chain/cnn-inprocess")
-		b.ReportMetric(ops[2]/ops[3], "ensemble/client")
+		for _, r := range []struct {
+			name string
+			a, b int
+		}{{"chain/cnn", 1, 0}, {"chain/cnn-inprocess", 5, 4}, {"ensemble/client", 2, 3}} {
+			b.ReportMetric(medianRatio(tput[r.a], tput[r.b]), r.name+"-tput")
+			b.ReportMetric(median(cpu[r.b])/median(cpu[r.a]), r.name+"-cpu")
+		}
+		// The ensemble's own CPU beyond its two models, in process.
+		b.ReportMetric(median(cpu[7])-median(cpu[4])-median(cpu[6]), "ensemble-overhead-inprocess-cpu-µs/op")
 	}
 }
 
 // throughput runs op from conc goroutines for d and returns the
-// operations per second.
-func throughput(d time.Duration, conc int, op func()) float64 {
+// operations per second and the process CPU time (user and system) per
+// operation in µs.
+func throughput(d time.Duration, conc int, op func()) (perSecond, cpuPerOp float64) {
 	var n atomic.Int64
-	deadline := time.Now().Add(d)
+	cpu0, start := cpuTime(), time.Now()
+	deadline := start.Add(d)
 	var wg sync.WaitGroup
 	for range conc {
 		wg.Go(func() {
@@ -135,7 +159,35 @@ func throughput(d time.Duration, conc int, op func()) float64 {
 		})
 	}
 	wg.Wait()
-	return float64(n.Load()) / d.Seconds()
+	ops := float64(max(1, n.Load()))
+	return ops / time.Since(start).Seconds(), (cpuTime() - cpu0).Seconds() * 1e6 / ops
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if len(s) == 0 {
+		return 0
+	}
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// medianRatio is the median of a[i]/b[i].
+func medianRatio(a, b []float64) float64 {
+	r := make([]float64, len(a))
+	for i := range a {
+		r[i] = a[i] / b[i]
+	}
+	return median(r)
 }
 
 // v2Body is a v2 JSON request of one 8x8 image.
@@ -153,9 +205,10 @@ func v2Body(b *testing.B) []byte {
 	return []byte(sb.String())
 }
 
-// clientEnsemble is the client's half of the ensemble: decode both
-// answers and average the scores.
-func clientEnsemble(b *testing.B, cnn, mlp []byte) {
+// clientEnsemble is the client's half of the ensemble, the work the
+// pipeline does after the models: decode both answers, average the
+// softmax of the scores, and pick the best class and its label.
+func clientEnsemble(b *testing.B, cnn, mlp []byte) string {
 	var answers [2]struct {
 		Outputs []struct {
 			Data []float64 `json:"data"`
@@ -167,18 +220,30 @@ func clientEnsemble(b *testing.B, cnn, mlp []byte) {
 		}
 	}
 	mean := make([]float64, len(answers[0].Outputs[0].Data))
-	for i := range mean {
-		mean[i] = (answers[0].Outputs[0].Data[i] + answers[1].Outputs[0].Data[i]) / 2
+	for _, a := range answers {
+		for i, p := range codec.Softmax(a.Outputs[0].Data) {
+			mean[i] += p / 2
+		}
 	}
+	best := 0
+	for i, p := range mean {
+		if p > mean[best] {
+			best = i
+		}
+	}
+	return strconv.Itoa(best) // digits' labels are the digits
 }
 
-// BenchmarkPipelineInProcess is BenchmarkPipeline's cnn-alone and chain
-// through Version.Infer, without HTTP: the pipeline's own overhead.
+// BenchmarkPipelineInProcess runs digits, the chain, digits-mlp and
+// digits-ensemble through Version.Infer, without HTTP, 64 in flight: the
+// pipelines' own overhead. cpu-µs/op is the process CPU time per request.
 func BenchmarkPipelineInProcess(b *testing.B) {
 	in := servertest.Start(b, repo(b, map[string]string{"chain": chainSpec}))
 	x := digitsBatch(1)
-	for _, model := range []string{"digits", "chain"} {
+	for _, model := range []string{"digits", "chain", "digits-mlp", "digits-ensemble"} {
 		b.Run(model, func(b *testing.B) {
+			cpu0 := cpuTime()
+			defer func() { b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op") }()
 			b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -193,6 +258,32 @@ func BenchmarkPipelineInProcess(b *testing.B) {
 					}
 				}
 			})
+		})
+	}
+}
+
+// BenchmarkPipelineSerial runs one request at a time through
+// Version.Infer (run it with -cpu 1 -benchmem): the CPU time and the
+// allocations a pipeline adds to its steps, without contention.
+func BenchmarkPipelineSerial(b *testing.B) {
+	in := servertest.Start(b, repo(b, map[string]string{"chain": chainSpec}))
+	x := digitsBatch(1)
+	for _, model := range []string{"digits", "chain", "digits-mlp", "digits-ensemble"} {
+		b.Run(model, func(b *testing.B) {
+			ctx := runner.WithTiming(context.Background())
+			cpu0 := cpuTime()
+			defer func() { b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op") }()
+			for b.Loop() {
+				v, err := in.Models.Acquire(model, "", "")
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, err = v.Infer(ctx, &serving.Request{Inputs: map[string]*tensor.Tensor{"input": x}})
+				v.Release()
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

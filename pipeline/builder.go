@@ -16,6 +16,7 @@ import (
 // every step.
 type Builder struct {
 	log     *slog.Logger
+	helpers *helpers
 	seconds *prometheus.HistogramVec
 	errors  *prometheus.CounterVec
 }
@@ -30,7 +31,8 @@ func NewBuilder(r prometheus.Registerer, log *slog.Logger) *Builder {
 	}
 	lv := []string{"pipeline", "version", "step"}
 	b := &Builder{
-		log: log,
+		log:     log,
+		helpers: newHelpers(),
 		seconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "inferd_pipeline_step_seconds", Help: "Time each pipeline step took (model steps include their batching queue).",
 			Buckets: []float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
@@ -75,7 +77,7 @@ func (b *Builder) Build(spec Version) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.File, err)
 	}
-	p := &Pipeline{name: spec.Name, version: spec.Number, g: g, models: spec.Models, log: b.log}
+	p := &Pipeline{name: spec.Name, version: spec.Number, g: g, models: spec.Models, log: b.log, helpers: b.helpers}
 	version := strconv.Itoa(spec.Number)
 	for _, n := range g.nodes {
 		p.obs = append(p.obs, stepObserver{

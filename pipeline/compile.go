@@ -51,6 +51,9 @@ type graph struct {
 	// nodes that read node i.
 	roots      []int
 	dependents [][]int
+	// serial says that no two nodes can run at once: one root, and no
+	// node that more than one node reads.
+	serial bool
 }
 
 // compile checks spec against the models as they are served and orders
@@ -79,6 +82,7 @@ func compile(spec *Spec, models Models) (*graph, error) {
 			g.dependents[d] = append(g.dependents[d], i)
 		}
 	}
+	g.serial = len(g.roots) == 1 && !slices.ContainsFunc(g.dependents, func(ds []int) bool { return len(ds) > 1 })
 	for _, n := range nodes {
 		if err := g.typeStep(n, spec.Steps[slices.IndexFunc(spec.Steps, func(s Step) bool { return s.Name == n.name })], index, models); err != nil {
 			return nil, fmt.Errorf("%w: step %q: %w", ErrInvalidGraph, n.name, err)

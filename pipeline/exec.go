@@ -23,6 +23,9 @@ type Pipeline struct {
 	models  Models
 	log     *slog.Logger
 	obs     []stepObserver // by node
+	// requests are free requests (see request), for reuse.
+	requests sync.Pool
+	helpers  *helpers
 }
 
 var _ runner.Runner = (*Pipeline)(nil)
@@ -34,38 +37,43 @@ func (p *Pipeline) Inputs() []engine.TensorInfo { return p.g.inputs }
 func (p *Pipeline) Outputs() []engine.TensorInfo { return p.g.outputs }
 
 // request is one run of the graph: each node's outputs (nil when
-// missing), and how many of the nodes it reads have not ended yet.
+// missing) and inputs, and how many of the nodes it reads have not ended
+// yet. Requests are reused (Pipeline.get and put) with their slices and
+// input maps, so that a run allocates little beyond what its steps make.
 type request struct {
 	p       *Pipeline
 	inputs  map[string]*tensor.Tensor
 	outs    []map[string]*tensor.Tensor
+	ins     []map[string]*tensor.Tensor
 	pending []atomic.Int32
 	wg      sync.WaitGroup
-	once    sync.Once
+	mu      sync.Mutex
 	first   error
-	cancel  context.CancelCauseFunc
+	// failed is set once a hard step failed: the steps not started yet
+	// do not start. erred is set once any step returned an error: its
+	// runner may not be done with its input map, so the request is not
+	// reused.
+	failed, erred atomic.Bool
+	cancel        context.CancelCauseFunc // nil for a serial graph
 }
 
 // Run implements runner.Runner. A step starts as soon as the steps it
 // reads have ended, so independent steps run in parallel: the goroutine
 // that ends a step goes on with the first step that this makes ready, and
-// starts a goroutine for each other one (a chain runs on the caller's
-// goroutine alone). The first hard step that fails cancels the others,
-// and its error (naming the step) is the answer. Outputs whose step is
-// missing are left out of the answer.
+// hands each other one to a helper (see helpers) or, when none is free,
+// runs it after. A chain runs on the caller's goroutine alone, without a
+// context of its own. The first hard step
+// that fails cancels the others, and its error (naming the step) is the
+// answer. Outputs whose step is missing are left out of the answer.
 func (p *Pipeline) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
 	g := p.g
-	r := &request{p: p, inputs: inputs, outs: make([]map[string]*tensor.Tensor, len(g.nodes)), pending: make([]atomic.Int32, len(g.nodes)), cancel: cancel}
-	for i, n := range g.nodes {
-		r.pending[i].Store(int32(len(n.deps)))
+	r := p.get(inputs)
+	defer p.put(r)
+	if g.serial {
+		r.from(ctx, g.roots[0])
+	} else {
+		r.parallel(ctx)
 	}
-	for _, i := range g.roots[1:] {
-		r.wg.Go(func() { r.from(ctx, i) })
-	}
-	r.from(ctx, g.roots[0])
-	r.wg.Wait()
 	if r.first != nil {
 		return nil, r.first
 	}
@@ -78,41 +86,125 @@ func (p *Pipeline) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (m
 	return out, nil
 }
 
+// parallel runs the graph from every root, under a context that the
+// first hard failure cancels.
+func (r *request) parallel(ctx context.Context) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	r.cancel = cancel
+	roots := r.p.g.roots
+	var later []int
+	for _, i := range roots[1:] {
+		if !r.branch(ctx, i) {
+			later = append(later, i)
+		}
+	}
+	r.from(ctx, roots[0])
+	for _, i := range later {
+		r.from(ctx, i)
+	}
+	r.wg.Wait()
+}
+
+// get returns a request for inputs, reused when one is free.
+func (p *Pipeline) get(inputs map[string]*tensor.Tensor) *request {
+	r, _ := p.requests.Get().(*request)
+	if r == nil {
+		n := len(p.g.nodes)
+		r = &request{p: p, outs: make([]map[string]*tensor.Tensor, n), ins: make([]map[string]*tensor.Tensor, n), pending: make([]atomic.Int32, n)}
+		for i, nd := range p.g.nodes {
+			r.ins[i] = make(map[string]*tensor.Tensor, len(nd.inputs))
+		}
+	}
+	r.inputs = inputs
+	for i, nd := range p.g.nodes {
+		r.pending[i].Store(int32(len(nd.deps)))
+	}
+	return r
+}
+
+// put makes r free for another request, unless a step's runner may still
+// read its input map. It drops every reference to the request's tensors.
+func (p *Pipeline) put(r *request) {
+	if r.erred.Load() {
+		return
+	}
+	r.inputs, r.first, r.cancel = nil, nil, nil
+	r.failed.Store(false)
+	clear(r.outs)
+	for _, m := range r.ins {
+		clear(m)
+	}
+	p.requests.Put(r)
+}
+
 // from runs node i, then the nodes that its end makes ready: the first on
-// this goroutine, the others on their own.
+// this goroutine, the others on helpers, or on this goroutine too when no
+// helper is free.
 func (r *request) from(ctx context.Context, i int) {
+	var later []int
 	for i >= 0 {
 		r.node(ctx, i)
 		next := -1
 		for _, d := range r.p.g.dependents[i] {
-			if r.pending[d].Add(-1) != 0 {
-				continue
-			}
-			if next < 0 {
+			switch {
+			case r.pending[d].Add(-1) != 0:
+			case next < 0:
 				next = d
-			} else {
-				r.wg.Go(func() { r.from(ctx, d) })
+			case !r.branch(ctx, d):
+				later = append(later, d)
 			}
+		}
+		if next < 0 && len(later) > 0 {
+			next, later = later[len(later)-1], later[:len(later)-1]
 		}
 		i = next
 	}
 }
 
+// branch hands node i and what follows it to a helper; it reports false
+// when no helper is free.
+func (r *request) branch(ctx context.Context, i int) bool {
+	r.wg.Add(1)
+	if r.p.helpers.hand(func() { defer r.wg.Done(); r.from(ctx, i) }) {
+		return true
+	}
+	r.wg.Done()
+	return false
+}
+
 // node runs node i (unless the request has failed) and records its
 // outputs or its error.
 func (r *request) node(ctx context.Context, i int) {
-	if ctx.Err() != nil {
+	if r.failed.Load() || ctx.Err() != nil {
 		return
 	}
 	n := r.p.g.nodes[i]
 	out, err := r.step(ctx, i)
+	if err != nil {
+		r.erred.Store(true)
+	}
 	switch {
 	case err == nil:
 		r.outs[i] = out
 	case n.soft:
 		r.p.log.Warn("soft pipeline step failed; its outputs are missing", "pipeline", r.p.name, "version", r.p.version, "step", n.name, "err", err)
 	default:
-		r.once.Do(func() { r.first = err; r.cancel(err) })
+		r.fail(err)
+	}
+}
+
+// fail records the first hard failure and cancels the steps running.
+func (r *request) fail(err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.first != nil {
+		return
+	}
+	r.first = err
+	r.failed.Store(true)
+	if r.cancel != nil {
+		r.cancel(err)
 	}
 }
 
@@ -120,8 +212,7 @@ func (r *request) node(ctx context.Context, i int) {
 // condition does not hold (then its outputs are missing, nil and no
 // error). Its error names the pipeline and the step.
 func (r *request) step(ctx context.Context, i int) (map[string]*tensor.Tensor, error) {
-	n, obs := r.p.g.nodes[i], r.p.obs[i]
-	in := make(map[string]*tensor.Tensor, len(n.inputs))
+	n, obs, in := r.p.g.nodes[i], r.p.obs[i], r.ins[i]
 	for name, ref := range n.inputs {
 		if t := r.value(ref); t != nil {
 			in[name] = t

@@ -115,7 +115,7 @@ func (o ensembleOp) mean(xs [][]float32, n, c int) *tensor.Tensor {
 				row[j] = float64(x[i*c+j])
 			}
 			if o.Softmax {
-				row = codec.Softmax(row)
+				codec.SoftmaxTo(row, row)
 			}
 			for j, v := range row {
 				sum[i*c+j] += v

@@ -33,7 +33,7 @@ func (softmaxOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, e
 		for j := range c {
 			row[j] = float64(x[i*c+j])
 		}
-		for j, v := range codec.Softmax(row) {
+		for j, v := range codec.SoftmaxTo(row, row) {
 			out[i*c+j] = float32(v)
 		}
 	}

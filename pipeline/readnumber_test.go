@@ -66,3 +66,21 @@ func TestReadNumber(t *testing.T) {
 		t.Errorf("%d of %d numbers read right, want at least 3 in 4", right, len(files))
 	}
 }
+
+// TestReadNothing: a canvas with no digit on it reads as the empty
+// number: the crop step cuts no rows, and the classifier step runs on a
+// batch of none.
+func TestReadNothing(t *testing.T) {
+	in := servertest.Start(t, testutil.ExamplesCopy(t))
+	blank := client.Input{Name: "image", Tensor: tensor.New(tensor.Float32, 1, 1, 16, 64)}
+	for proto, c := range clients(t, in) {
+		res, err := infer(context.Background(), c, "read-number", blank)
+		if err != nil {
+			t.Fatalf("%s: %v", proto, err)
+		}
+		number, scores := res.Output("number"), res.Output("digit_scores")
+		if number == nil || tensor.Data[string](number)[0] != "" || scores == nil || scores.Len() != 0 {
+			t.Errorf("%s: number %v, scores %v; want the empty number and no scores", proto, number, scores)
+		}
+	}
+}

@@ -3,14 +3,17 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"google.golang.org/grpc/codes"
 
 	"github.com/inferd/inferd/api/client"
 	"github.com/inferd/inferd/server/servertest"
+	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -75,6 +78,17 @@ func TestStepFailsMidRequest(t *testing.T) {
 	}
 	if h := res.Header.Get("Inferd-Timing"); !strings.Contains(h, "step.pick=missing") || !strings.Contains(h, "step.cnn=missing") {
 		t.Errorf("timing %q, want pick and cnn missing", h)
+	}
+	metrics := get(t, in.URL+"/metrics")
+	for _, want := range []string{ // one failure per protocol, and the soft ones; skipped steps are not errors
+		`inferd_pipeline_step_errors_total{pipeline="pick",step="pick",version="1"} 2`,
+		`inferd_pipeline_step_errors_total{pipeline="pick-soft",step="pick",version="1"} 3`,
+		`inferd_pipeline_step_errors_total{pipeline="pick-soft",step="cnn",version="1"} 0`,
+		`inferd_pipeline_step_seconds_count{pipeline="pick",step="cnn",version="1"} 2`,
+	} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("metrics have no %s", want)
+		}
 	}
 }
 
@@ -152,4 +166,61 @@ func TestStepTimeout(t *testing.T) {
 			t.Errorf("%s: %v, want a timeout naming step cnn", proto, err)
 		}
 	}
+}
+
+// TestConcurrentRequests: requests run together and one after another on
+// the same pipelines give each the answer it gets alone, whichever steps
+// its input skips (switch), fails softly or fails hard (pick): a run
+// reuses the state of earlier ones (see request) and hands branches to
+// helpers, and nothing of one request may show in another.
+func TestConcurrentRequests(t *testing.T) {
+	soft := strings.Replace(pickSpec, "{name: pick,", "{name: pick, soft: true,", 1)
+	in := servertest.Start(t, repo(t, map[string]string{"switch": switchSpec, "pick": pickSpec, "pick-soft": soft}))
+	rows, err := tensor.Split(digitsBatch(6), []int{1, 1, 1, 1, 1, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type call struct {
+		model  string
+		inputs map[string]*tensor.Tensor
+	}
+	var calls []call
+	for i, x := range append(rows, tensor.New(tensor.Float32, 1, 1, 8, 8)) {
+		calls = append(calls, call{"switch", map[string]*tensor.Tensor{"input": x}})
+		pick := map[string]*tensor.Tensor{"input": digitsBatch(2), "rows": tensor.MustFromSlice([]int64{int64(i % 3)}, 1)}
+		calls = append(calls, call{"pick", pick}, call{"pick-soft", pick}) // row 2 is out of range
+	}
+	run := func(c call) string {
+		v, err := in.Models.Acquire(c.model, "", "")
+		if err != nil {
+			t.Error(err)
+			return ""
+		}
+		defer v.Release()
+		res, err := v.Infer(context.Background(), &serving.Request{Inputs: c.inputs})
+		if err != nil {
+			return "error: " + err.Error()
+		}
+		var b strings.Builder
+		for _, o := range res.Outputs {
+			fmt.Fprintf(&b, "%s=%v;", o.Name, o.Tensor.Data())
+		}
+		return b.String()
+	}
+	want := make([]string, len(calls))
+	for i, c := range calls {
+		want[i] = run(c)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for k := range 40 {
+				i := (g*7 + k*5) % len(calls)
+				if got := run(calls[i]); got != want[i] {
+					t.Errorf("%s, input %d: %s; alone: %s", calls[i].model, i, got, want[i])
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

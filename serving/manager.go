@@ -271,17 +271,15 @@ func (mod *ServedModel) resolve(ref string) (*Version, error) {
 		}
 		return nil, mod.unavailable()
 	}
+	if n, ok := mod.labels[ref]; ok { // labels first: no error is made for a label
+		if v := mod.Version(n); v != nil {
+			return v, nil
+		}
+		return nil, fmt.Errorf("%w: label %q of model %q points at version %d, which is not loaded", ErrUnavailable, ref, mod.Name, n)
+	}
 	number, perr := model.ParseVersion(ref)
 	if perr != nil {
-		n, ok := mod.labels[ref]
-		if !ok {
-			return nil, fmt.Errorf("%w: model %q has no version or label %q", ErrNotFound, mod.Name, ref)
-		}
-		v := mod.Version(n)
-		if v == nil {
-			return nil, fmt.Errorf("%w: label %q of model %q points at version %d, which is not loaded", ErrUnavailable, ref, mod.Name, n)
-		}
-		return v, nil
+		return nil, fmt.Errorf("%w: model %q has no version or label %q", ErrNotFound, mod.Name, ref)
 	}
 	if v := mod.Version(number); v != nil {
 		return v, nil

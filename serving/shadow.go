@@ -2,6 +2,7 @@ package serving
 
 import (
 	"context"
+	"maps"
 	"math/rand/v2"
 	"strconv"
 	"sync"
@@ -87,6 +88,9 @@ func (s *shadower) mirror(primary *Version, inputs, outputs map[string]*tensor.T
 		s.m.metrics.shadowRuns.WithLabelValues(append(labels, "dropped")...).Inc()
 		return
 	}
+	// The caller may reuse its maps once Run returns (a pipeline does):
+	// the background run keeps copies (the tensors are not modified).
+	inputs, outputs = maps.Clone(inputs), maps.Clone(outputs)
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

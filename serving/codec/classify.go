@@ -96,19 +96,22 @@ func rowsOf(t *tensor.Tensor) ([][]float64, int, error) {
 }
 
 // Softmax returns exp(x - max) normalised, computed stably.
-func Softmax(x []float64) []float64 {
+func Softmax(x []float64) []float64 { return SoftmaxTo(make([]float64, len(x)), x) }
+
+// SoftmaxTo is Softmax written to dst (len(x) long; it may be x itself),
+// which it returns.
+func SoftmaxTo(dst, x []float64) []float64 {
 	m := math.Inf(-1)
 	for _, v := range x {
 		m = max(m, v)
 	}
-	out := make([]float64, len(x))
 	var sum float64
 	for i, v := range x {
-		out[i] = math.Exp(v - m)
-		sum += out[i]
+		dst[i] = math.Exp(v - m)
+		sum += dst[i]
 	}
-	for i := range out {
-		out[i] /= sum
+	for i := range dst {
+		dst[i] /= sum
 	}
-	return out
+	return dst
 }
