@@ -320,13 +320,37 @@ func (s *server) post(ctx context.Context, path, ctype string, body []byte, part
 		}
 		req.Header.Set("Inferd-Header-Content-Length", strconv.Itoa(len(parts[0])))
 	}
-	resp, err := http.DefaultClient.Do(req)
+	return s.roundTrip(ctx, req)
+}
+
+// roundTrip sends req on a connection of its own and reads the answer
+// while the body is still being written. A server that refuses a body
+// midway answers and stops reading; net/http's client may then report its
+// write error (a broken pipe) instead of the answer, as real clients that
+// read while writing do not.
+func (s *server) roundTrip(ctx context.Context, req *http.Request) (int, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", s.http)
 	if err != nil {
 		return 0, err
 	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	written := make(chan error, 1)
+	go func() { written <- req.Write(conn) }()
+	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+	if err != nil {
+		if werr := <-written; werr != nil {
+			return 0, fmt.Errorf("no answer (%w) after writing failed: %w", err, werr)
+		}
+		return 0, fmt.Errorf("reading the answer: %w", err)
+	}
 	defer resp.Body.Close()
-	_, err = io.Copy(io.Discard, resp.Body)
-	return resp.StatusCode, err
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return resp.StatusCode, err
+	}
+	return resp.StatusCode, nil
 }
 
 // grpcInfer sends rows digits of zeros as raw contents over gRPC.
