@@ -42,8 +42,8 @@ func (o *evalOptions) register(fs *pflag.FlagSet, local bool) {
 	}
 	fs.StringVar(&o.url, "url", "", "evaluate against a running server: http://HOST:PORT (REST) or grpc://HOST:PORT")
 	fs.DurationVar(&o.timeout, "timeout", time.Hour, "how long the whole evaluation may take")
-	fs.StringVar(&o.data.Path, "data", "", "the dataset: a .csv, .jsonl or .parquet file, or a folder with one subfolder of images per class")
-	fs.StringVar(&o.data.Format, "format", "", "dataset format: csv, jsonl, parquet or images (default: from --data)")
+	fs.StringVar(&o.data.Path, "data", "", "the dataset: a .csv, .jsonl or .parquet file, a folder with one subfolder of images per class, or v2 request records (a .v2.jsonl file or a folder of .json files)")
+	fs.StringVar(&o.data.Format, "format", "", "dataset format: csv, jsonl, parquet, images or v2 (default: from --data)")
 	fs.StringVar(&o.data.Label, "label", "label", "the label column")
 	fs.StringSliceVar(&o.data.Features, "features", nil, "feature columns in input order (default: every column without another role)")
 	fs.StringSliceVar(&o.data.Groups, "group", nil, "group columns for fairness, intersected when several")
@@ -78,8 +78,10 @@ server uses; with --url it is asked of a running server (any protocol, any
 version or label), so the deployed model is what is tested.
 
 The dataset is streamed: a CSV, JSON Lines or Parquet table (features, label, optional
-group, slice and weight columns) or a folder of images with one subfolder per
-class. Any problem in it stops the run with the file and line.
+group, slice and weight columns), a folder of images with one subfolder per
+class, or Open Inference Protocol v2 request bodies with their expected outputs
+(a .v2.jsonl file, one record a line, or a folder of .json files; see
+docs/evaluation.md). Any problem in it stops the run with the file and line.
 
 --gate checks the report against a gates.yaml; change thresholds evaluate
 its baseline version on the same dataset. A failing gate prints what failed
@@ -201,11 +203,12 @@ func (o *evalOptions) open(ctx context.Context, name, version string) (evaluate.
 	if err != nil {
 		return nil, nil, fmt.Errorf("--url: %w", err)
 	}
-	images := o.data.Format == "images"
-	if fi, err := os.Stat(o.data.Path); err == nil && fi.IsDir() {
-		images = true
+	first, err := dataset.First(o.data)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
 	}
-	r, err := target.OpenRemote(ctx, c, name, version, o.output, images)
+	r, err := target.OpenRemote(ctx, c, name, version, o.output, first)
 	if err != nil {
 		c.Close()
 		return nil, nil, err

@@ -81,7 +81,13 @@ func TestPromoteLoans(t *testing.T) {
 		return run(t, "promote", "loans", version, "--to", "production", "--data", data, "--group", "sex", "--slice", "region", "--gate", gate,
 			"--url", s.URL, "--repository", repo, "--actor", "ci", "--bootstrap", "-1")
 	}
-	out, err := promote("2", gate)
+	// The same test set as v2 request records, against the server.
+	out, err := run(t, "eval", "loans/2", "--url", s.URL, "--data", filepath.Join(evaluationDir(), "loans-requests"), "--group", "sex",
+		"--slice", "region", "--gate", gate, "--bootstrap", "-1")
+	if err == nil || !strings.Contains(err.Error(), "fairness.demographic_parity_ratio >= 0.8") || !strings.Contains(out, "1500 rows of") {
+		t.Fatalf("biased version from v2 requests: %v\n%s", err, out)
+	}
+	out, err = promote("2", gate)
 	if err == nil || !strings.Contains(err.Error(), "fairness.demographic_parity_ratio >= 0.8") {
 		t.Fatalf("biased version: %v\n%s", err, out)
 	}
