@@ -80,8 +80,8 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	defer r.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan batchOf, 2)
-	go readBatches(ctx, r, o.Batch, batches)
+	batches, free := make(chan batchOf, 2), make(chan []*dataset.Row, 4)
+	go readBatches(ctx, r, o.Batch, batches, free)
 
 	c := newCollected(m, o.Data)
 	var lat []time.Duration
@@ -108,6 +108,10 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 		if o.Progress != nil {
 			o.Progress(c.rows())
 		}
+		select {
+		case free <- b.rows: // the reader fills them again
+		default:
+		}
 	}
 	if c.rows() == 0 {
 		return nil, fmt.Errorf("dataset %s has no rows", o.Data.Path)
@@ -122,9 +126,18 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	return rep, nil
 }
 
-func readBatches(ctx context.Context, r dataset.Reader, size int, out chan<- batchOf) {
+// rowFiller is a dataset reader that can fill a row it is given, reusing
+// its slices (dataset's CSV reader).
+type rowFiller interface {
+	NextInto(row *dataset.Row) error
+}
+
+// readBatches reads batches of size rows into out, reusing the batches
+// the consumer hands back on free: a CSV run then allocates nothing per
+// row.
+func readBatches(ctx context.Context, r dataset.Reader, size int, out chan<- batchOf, free <-chan []*dataset.Row) {
 	defer close(out)
-	rows := make([]*dataset.Row, 0, size)
+	filler, _ := r.(rowFiller)
 	send := func(b batchOf) bool {
 		select {
 		case out <- b:
@@ -134,25 +147,43 @@ func readBatches(ctx context.Context, r dataset.Reader, size int, out chan<- bat
 		}
 	}
 	for {
-		row, err := r.Next()
+		rows, err := readBatch(r, filler, size, free)
+		if len(rows) > 0 && !send(batchOf{rows: rows}) {
+			return
+		}
 		if errors.Is(err, io.EOF) {
-			if len(rows) > 0 {
-				send(batchOf{rows: rows})
-			}
 			return
 		}
 		if err != nil {
 			send(batchOf{err: err})
 			return
 		}
-		rows = append(rows, row)
-		if len(rows) == size {
-			if !send(batchOf{rows: rows}) {
-				return
-			}
-			rows = make([]*dataset.Row, 0, size)
+	}
+}
+
+// readBatch reads up to size rows into a recycled batch or a new one.
+func readBatch(r dataset.Reader, filler rowFiller, size int, free <-chan []*dataset.Row) ([]*dataset.Row, error) {
+	var rows []*dataset.Row
+	select {
+	case rows = <-free:
+	default:
+		rows = make([]*dataset.Row, size)
+		for i := range rows {
+			rows[i] = &dataset.Row{}
 		}
 	}
+	for i := range rows {
+		var err error
+		if filler != nil {
+			err = filler.NextInto(rows[i])
+		} else {
+			rows[i], err = r.Next()
+		}
+		if err != nil {
+			return rows[:i], err
+		}
+	}
+	return rows, nil
 }
 
 // Latency is how long the target took per batch.
