@@ -20,6 +20,11 @@ type csvReader struct {
 	// labels, groups and slices.
 	fields [][]byte
 	strs   map[string]string
+	// feature marks the feature columns; vals and ok are their cells'
+	// numbers, read while the line is cut (ok false: read them as text).
+	feature []bool
+	vals    []float64
+	ok      []bool
 }
 
 // maxInterned bounds the distinct texts a CSV reader keeps.
@@ -48,7 +53,12 @@ func openCSV(spec Spec) (Reader, error) {
 		f.Close()
 		return nil, err
 	}
-	return &csvReader{closer: closer{f}, file: spec.Path, sc: sc, cols: cols, roles: ro, strs: map[string]string{}}, nil
+	c := &csvReader{closer: closer{f}, file: spec.Path, sc: sc, cols: cols, roles: ro, strs: map[string]string{},
+		feature: make([]bool, len(cols)), vals: make([]float64, len(cols)), ok: make([]bool, len(cols))}
+	for _, i := range ro.features {
+		c.feature[i] = true
+	}
+	return c, nil
 }
 
 func (c *csvReader) Features() []string { return c.roles.featureNames }
@@ -63,7 +73,16 @@ func (c *csvReader) Next() (*Row, error) {
 
 // NextInto reads the next row into row, reusing its slices.
 func (c *csvReader) NextInto(row *Row) error {
-	rec, line, err := c.sc.next()
+	text, line, err := c.sc.nextLine()
+	var rec [][]byte
+	if err == nil {
+		if bytes.IndexByte(text, '"') < 0 {
+			rec = c.cut(text)
+		} else {
+			clear(c.ok)
+			rec, line, err = c.sc.quoted(text, line)
+		}
+	}
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			return io.EOF
@@ -90,8 +109,38 @@ func (c *csvReader) text(i int) (string, []float64, error) {
 	return s, nil, nil
 }
 
+// cut splits a line without quotes at its commas, reading the feature
+// cells' numbers on the way.
+func (c *csvReader) cut(line []byte) [][]byte {
+	fields := c.fields[:0]
+	for col := 0; ; col++ {
+		end := -1
+		if col < len(c.feature) && c.feature[col] {
+			v, n, ok := scanFloat(line)
+			if ok = ok && (n == len(line) || line[n] == ','); ok {
+				end = n
+			}
+			c.vals[col], c.ok[col] = v, ok
+		}
+		if end < 0 {
+			if end = bytes.IndexByte(line, ','); end < 0 {
+				end = len(line)
+			}
+		}
+		fields = append(fields, line[:end])
+		if end == len(line) {
+			c.fields = fields
+			return fields
+		}
+		line = line[end+1:]
+	}
+}
+
 // number is cell i as a number, if it is one.
 func (c *csvReader) number(i int) (float64, bool) {
+	if c.ok[i] {
+		return c.vals[i], true
+	}
 	v, err := parseFloat(c.fields[i])
 	return v, err == nil
 }

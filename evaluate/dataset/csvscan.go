@@ -58,28 +58,35 @@ func (s *csvScanner) readLine() ([]byte, error) {
 
 // next returns the next record's fields and the line it starts on.
 func (s *csvScanner) next() ([][]byte, int, error) {
+	line, start, err := s.nextLine()
+	if err != nil {
+		return nil, start, err
+	}
+	if bytes.IndexByte(line, '"') < 0 {
+		s.fields = s.fields[:0]
+		for {
+			i := bytes.IndexByte(line, ',')
+			if i < 0 {
+				s.fields = append(s.fields, line)
+				return s.fields, start, nil
+			}
+			s.fields = append(s.fields, line[:i])
+			line = line[i+1:]
+		}
+	}
+	return s.quoted(line, start)
+}
+
+// nextLine returns the next non-blank line and its number.
+func (s *csvScanner) nextLine() ([]byte, int, error) {
 	for {
 		line, err := s.readLine()
 		if err != nil {
 			return nil, s.line + 1, err
 		}
-		if len(line) == 0 {
-			continue
+		if len(line) > 0 {
+			return line, s.line, nil
 		}
-		start := s.line
-		if bytes.IndexByte(line, '"') < 0 {
-			s.fields = s.fields[:0]
-			for {
-				i := bytes.IndexByte(line, ',')
-				if i < 0 {
-					s.fields = append(s.fields, line)
-					return s.fields, start, nil
-				}
-				s.fields = append(s.fields, line[:i])
-				line = line[i+1:]
-			}
-		}
-		return s.quoted(line, start)
 	}
 }
 
@@ -157,4 +164,33 @@ func parseFloat(b []byte) (float64, error) {
 		f = -f
 	}
 	return f, nil
+}
+
+// scanFloat reads a plain decimal number (digits, an optional sign and
+// point, no exponent) at the start of b in one pass: its value, its
+// length, and whether Clinger's fast path gave it exactly; ok is false
+// for anything else, which parseFloat then reads.
+func scanFloat(b []byte) (v float64, n int, ok bool) {
+	neg := n < len(b) && b[n] == '-'
+	if neg || n < len(b) && b[n] == '+' {
+		n++
+	}
+	var mant uint64
+	digits, exp := 0, 0
+	for ; n < len(b) && b[n]-'0' <= 9; n++ {
+		mant, digits = mant*10+uint64(b[n]-'0'), digits+1
+	}
+	if n < len(b) && b[n] == '.' {
+		for n++; n < len(b) && b[n]-'0' <= 9; n++ {
+			mant, digits, exp = mant*10+uint64(b[n]-'0'), digits+1, exp-1
+		}
+	}
+	if digits == 0 || digits > 19 || mant > 1<<53 || exp < -22 {
+		return 0, n, false
+	}
+	v = float64(mant) / pow10[-exp]
+	if neg {
+		v = -v
+	}
+	return v, n, true
 }

@@ -61,6 +61,9 @@ func TestParseFloatExact(t *testing.T) {
 		if (err == nil) != (werr == nil) || (err == nil && math.Float64bits(got) != math.Float64bits(want) && !(math.IsNaN(got) && math.IsNaN(want))) {
 			t.Fatalf("%q: %v (%v), strconv %v (%v)", c, got, err, want, werr)
 		}
+		if v, n, ok := scanFloat([]byte(c)); ok && n == len(c) && (werr != nil || math.Float64bits(v) != math.Float64bits(want)) {
+			t.Fatalf("scanFloat %q: %v, strconv %v (%v)", c, v, want, werr)
+		}
 	}
 }
 
