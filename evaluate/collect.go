@@ -25,6 +25,7 @@ type collected struct {
 	groupKeys dict
 	groups    []int32
 	sliceCols []string
+	buckets   map[string]Buckets
 	sliceKeys []dict
 	slices    [][]int32
 	groupCols []string
@@ -84,8 +85,15 @@ func (c *collected) add(r *dataset.Row, scores []float64, weighted bool) error {
 	if len(c.groupCols) > 0 {
 		c.groups = append(c.groups, c.groupKeys.id(fairness.Key(c.groupCols, r.Groups)))
 	}
-	for i := range c.sliceCols {
-		c.slices[i] = append(c.slices[i], c.sliceKeys[i].id(r.Slices[i]))
+	for i, col := range c.sliceCols {
+		v := r.Slices[i]
+		if b := c.buckets[col]; b != nil {
+			var err error
+			if v, err = b.bucketOf(r, col, v); err != nil {
+				return err
+			}
+		}
+		c.slices[i] = append(c.slices[i], c.sliceKeys[i].id(v))
 	}
 	return nil
 }

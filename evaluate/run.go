@@ -34,6 +34,8 @@ type Options struct {
 	// MinGroupSize is the smallest group judged without a warning
 	// (default 30).
 	MinGroupSize int
+	// Buckets cut numeric slice columns into ranges, by column name.
+	Buckets map[string]Buckets
 	// Progress, when set, is called after each batch with the rows done.
 	Progress func(rows int)
 }
@@ -73,6 +75,11 @@ type batchOf struct {
 func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	m := t.Model()
 	o.defaults(m)
+	for col := range o.Buckets {
+		if !slices.Contains(o.Data.Slices, col) {
+			return nil, fmt.Errorf("buckets of %q: it is not a slice column (--slice)", col)
+		}
+	}
 	r, err := dataset.Open(o.Data)
 	if err != nil {
 		return nil, err
@@ -84,6 +91,7 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	go readBatches(ctx, r, o.Batch, batches, free)
 
 	c := newCollected(m, o.Data)
+	c.buckets = o.Buckets
 	var lat []time.Duration
 	start := time.Now()
 	for b := range batches {

@@ -33,6 +33,7 @@ type evalOptions struct {
 	threads    int
 	reports    []string
 	json       bool
+	buckets    []string
 }
 
 func (o *evalOptions) register(fs *pflag.FlagSet, local bool) {
@@ -48,6 +49,7 @@ func (o *evalOptions) register(fs *pflag.FlagSet, local bool) {
 	fs.StringSliceVar(&o.data.Features, "features", nil, "feature columns in input order (default: every column without another role)")
 	fs.StringSliceVar(&o.data.Groups, "group", nil, "group columns for fairness, intersected when several")
 	fs.StringSliceVar(&o.data.Slices, "slice", nil, "slice columns: metrics per value of each")
+	fs.StringArrayVar(&o.buckets, "buckets", nil, "cut a numeric slice column into ranges: COLUMN=E1:E2:… gives <E1, [E1, E2), …, >=En (repeatable)")
 	fs.StringVar(&o.data.Weight, "weight", "", "a sample-weight column")
 	fs.StringVar(&o.output, "output", "", "the score output (default: the configured one, or the only float output)")
 	fs.IntVar(&o.run.Batch, "batch", 32, "rows per inference request")
@@ -105,6 +107,16 @@ func (o *evalOptions) check() error {
 	}
 	if (o.repository == "") == (o.url == "") {
 		return errors.New("give --repository DIR (in process) or --url URL (a running server)")
+	}
+	for _, b := range o.buckets {
+		col, edges, err := evaluate.ParseBuckets(b)
+		if err != nil {
+			return fmt.Errorf("--buckets: %w", err)
+		}
+		if o.run.Buckets == nil {
+			o.run.Buckets = map[string]evaluate.Buckets{}
+		}
+		o.run.Buckets[col] = edges
 	}
 	for _, r := range o.reports {
 		switch strings.ToLower(filepath.Ext(r)) {

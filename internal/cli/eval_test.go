@@ -210,3 +210,31 @@ func TestEvalGateExitAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// A numeric column sliced into buckets: every row lands in one range.
+func TestEvalBuckets(t *testing.T) {
+	data := filepath.Join(evaluationDir(), "loans-test.csv")
+	repo := copyLoans(t)
+	out, err := run(t, "eval", "loans/1", "--repository", repo, "--data", data, "--features", "income,debt,years,sex_f",
+		"--slice", "income", "--buckets", "income=40:80", "--json", "--bootstrap", "-1")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var rep struct {
+		Slices map[string]map[string]map[string]float64
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	rows := 0.0
+	for _, name := range []string{"<40", "[40, 80)", ">=80"} {
+		rows += rep.Slices["income"][name]["rows"]
+	}
+	if len(rep.Slices["income"]) != 3 || rows != 1500 {
+		t.Fatalf("income buckets: %v", rep.Slices["income"])
+	}
+	if out, err := run(t, "eval", "loans/1", "--repository", repo, "--data", data, "--features", "income,debt,years,sex_f",
+		"--slice", "region", "--buckets", "region=1:2"); err == nil || !strings.Contains(err.Error(), `loans-test.csv line 2: bad dataset: slice column "region" has buckets, but "north" is not a number`) {
+		t.Fatalf("text in a bucketed column: %v\n%s", err, out)
+	}
+}
