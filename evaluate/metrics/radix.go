@@ -1,6 +1,9 @@
 package metrics
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // sortDescending orders idx by descending score[idx[i]] with a
 // least-significant-digit radix sort on the scores' bits (eight passes of
@@ -13,8 +16,12 @@ func sortDescending(score []float64, idx []int32) {
 	if n < 2 {
 		return
 	}
-	keys, tmpKeys := make([]uint64, n), make([]uint64, n)
-	tmpIdx := make([]int32, n)
+	sc := scratch.Get().(*radixScratch)
+	defer scratch.Put(sc)
+	if cap(sc.keys) < n {
+		sc.keys, sc.tmpKeys, sc.tmpIdx = make([]uint64, n), make([]uint64, n), make([]int32, n)
+	}
+	keys, tmpKeys, tmpIdx := sc.keys[:n], sc.tmpKeys[:n], sc.tmpIdx[:n]
 	for j, i := range idx {
 		keys[j] = descendingKey(score[i])
 	}
@@ -39,6 +46,16 @@ func sortDescending(score []float64, idx []int32) {
 		copy(idx, tmpIdx)
 	}
 }
+
+// radixScratch is sortDescending's memory, kept between calls (a report
+// sorts once per class, group and slice: without it each sort's 20 bytes a
+// row would be garbage).
+type radixScratch struct {
+	keys, tmpKeys []uint64
+	tmpIdx        []int32
+}
+
+var scratch = sync.Pool{New: func() any { return new(radixScratch) }}
 
 // descendingKey maps a score to a key whose ascending order is the
 // scores' descending order (-0 and +0 adjacent, NaN last).
