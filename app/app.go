@@ -102,7 +102,7 @@ func New(cfg Config) (*App, error) {
 	}
 	opts := []server.Option{
 		server.WithLogger(a.log), server.WithMetrics(a.Registry, a.Registry), server.WithDrainTimeout(cfg.DrainTimeout),
-		server.WithShutdownDelay(cfg.ShutdownDelay),
+		server.WithShutdownDelay(cfg.ShutdownDelay), server.WithPromotions(a.source),
 	}
 	if a.mln != nil {
 		opts = append(opts, server.WithManagementListener(a.mln))

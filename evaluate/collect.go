@@ -1,7 +1,6 @@
 package evaluate
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -26,6 +25,7 @@ type collected struct {
 	groupKeys dict
 	groups    []int32
 	sliceCols []string
+	buckets   map[string]Buckets
 	sliceKeys []dict
 	slices    [][]int32
 	groupCols []string
@@ -66,7 +66,7 @@ func (c *collected) add(r *dataset.Row, scores []float64, weighted bool) error {
 	if c.regress {
 		v, err := strconv.ParseFloat(r.Label, 64)
 		if err != nil {
-			return &dataset.Error{File: r.File, Line: r.Line, Err: fmt.Errorf("%w: label %q is not a number (the model is a regression model)", dataset.ErrData, r.Label)}
+			return r.Errorf("label %q is not a number (the model is a regression model)", r.Label)
 		}
 		c.yValue = append(c.yValue, v)
 	} else {
@@ -85,8 +85,15 @@ func (c *collected) add(r *dataset.Row, scores []float64, weighted bool) error {
 	if len(c.groupCols) > 0 {
 		c.groups = append(c.groups, c.groupKeys.id(fairness.Key(c.groupCols, r.Groups)))
 	}
-	for i := range c.sliceCols {
-		c.slices[i] = append(c.slices[i], c.sliceKeys[i].id(r.Slices[i]))
+	for i, col := range c.sliceCols {
+		v := r.Slices[i]
+		if b := c.buckets[col]; b != nil {
+			var err error
+			if v, err = b.bucketOf(r, col, v); err != nil {
+				return err
+			}
+		}
+		c.slices[i] = append(c.slices[i], c.sliceKeys[i].id(v))
 	}
 	return nil
 }
@@ -100,7 +107,7 @@ func (c *collected) classOf(r *dataset.Row) (int, error) {
 	if t, err := strconv.Atoi(r.Label); err == nil && t >= 0 && t < c.k {
 		return t, nil
 	}
-	return 0, &dataset.Error{File: r.File, Line: r.Line, Err: fmt.Errorf("%w: unknown class %q (the model's %d classes: %s)", dataset.ErrData, r.Label, c.k, shortList(c.classNames()))}
+	return 0, r.Errorf("unknown class %q (the model's %d classes: %s)", r.Label, c.k, shortList(c.classNames()))
 }
 
 func (c *collected) classNames() []string {

@@ -59,8 +59,13 @@ func AppendPromotion(dir string, p *Promotion) error {
 // ReadPromotions reads a model's promotion record, oldest first (none
 // when there is no record yet).
 func ReadPromotions(dir, model string) ([]Promotion, error) {
-	path := filepath.Join(dir, model, PromotionFile)
-	f, err := os.Open(path)
+	return ReadPromotionsFS(os.DirFS(filepath.Join(dir, model)), filepath.Join(dir, model, PromotionFile))
+}
+
+// ReadPromotionsFS reads the promotion record of the model directory
+// fsys (a repository source's FS); where names the file in errors.
+func ReadPromotionsFS(fsys fs.FS, where string) ([]Promotion, error) {
+	f, err := fsys.Open(PromotionFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -74,11 +79,14 @@ func ReadPromotions(dir, model string) ([]Promotion, error) {
 	for line := 1; sc.Scan(); line++ {
 		var p Promotion
 		if err := json.Unmarshal(sc.Bytes(), &p); err != nil {
-			return nil, fmt.Errorf("%s line %d: %w", path, line, err)
+			return nil, fmt.Errorf("%s line %d: %w", where, line, err)
 		}
 		out = append(out, p)
 	}
-	return out, sc.Err()
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", where, err)
+	}
+	return out, nil
 }
 
 // WriteJSONLine writes v as one line of JSON.

@@ -207,7 +207,7 @@ func (c *collected) intervals(rep *Report, o Options) {
 	if c.regress {
 		names = []string{"mae", "rmse", "r2"}
 	}
-	ivs, err := metrics.Bootstrap(c.rows(), o.Bootstrap, o.Level, o.Seed, c.draw(len(names)))
+	ivs, err := metrics.Bootstrap(c.rows(), o.Bootstrap, o.Level, o.Seed, c.draw())
 	if err != nil {
 		rep.Warnings = append(rep.Warnings, "no confidence intervals: "+err.Error())
 		return
@@ -217,49 +217,62 @@ func (c *collected) intervals(rep *Report, o Options) {
 	}
 }
 
-// draw returns the statistics of one bootstrap draw: accuracy, balanced
-// accuracy and macro F1 from a confusion matrix of the drawn rows (each
-// row's cell is computed once), or MAE, RMSE and R² for regression.
-func (c *collected) draw(stats int) func(idx []int) ([]float64, error) {
-	w := func(j int) float64 {
-		if c.weights == nil {
-			return 1
-		}
-		return c.weights[j]
-	}
+// draw makes the statistic functions of the bootstrap draws: accuracy,
+// balanced accuracy and macro F1 from a confusion matrix of the drawn
+// rows (each row's cell is computed once, for all draws), or MAE, RMSE and
+// R² for regression.
+func (c *collected) draw() func() func(idx []int) ([]float64, error) {
 	if c.regress {
-		yv, pv := make([]float64, 0, c.rows()), make([]float64, 0, c.rows())
-		var ws []float64
-		return func(idx []int) ([]float64, error) {
-			yv, pv, ws = yv[:0], pv[:0], ws[:0]
-			for _, j := range idx {
-				yv, pv = append(yv, c.yValue[j]), append(pv, float64(c.scores[j]))
-				if c.weights != nil {
-					ws = append(ws, w(j))
-				}
-			}
-			r, err := metrics.Regress(yv, pv, weightsOrNil(ws, c.weights != nil))
-			if err != nil {
-				return nil, err
-			}
-			return []float64{r.MAE, r.RMSE, r.R2}, nil
-		}
+		return c.regressionDraw
 	}
 	cell := make([]int32, c.rows())
 	for j := range cell {
 		cell[j] = c.yTrue[j]*int32(c.k) + int32(c.predicted(j))
 	}
-	counts := make([]float64, c.k*c.k)
-	cm := &metrics.Confusion{Counts: make([][]float64, c.k)}
-	for i := range cm.Counts {
-		cm.Counts[i] = counts[i*c.k : (i+1)*c.k]
-	}
-	return func(idx []int) ([]float64, error) {
-		clear(counts)
-		for _, j := range idx {
-			counts[cell[j]] += w(j)
+	return func() func(idx []int) ([]float64, error) {
+		counts := make([]float64, c.k*c.k)
+		cm := &metrics.Confusion{Counts: make([][]float64, c.k)}
+		for i := range cm.Counts {
+			cm.Counts[i] = counts[i*c.k : (i+1)*c.k]
 		}
-		return []float64{cm.Accuracy(), cm.BalancedAccuracy(), cm.Average().Macro.F1}, nil
+		tally := make([]int32, c.k*c.k)
+		return func(idx []int) ([]float64, error) {
+			if c.weights == nil {
+				clear(tally)
+				for _, j := range idx {
+					tally[cell[j]]++
+				}
+				for i, n := range tally {
+					counts[i] = float64(n)
+				}
+			} else {
+				clear(counts)
+				for _, j := range idx {
+					counts[cell[j]] += c.weights[j]
+				}
+			}
+			return []float64{cm.Accuracy(), cm.BalancedAccuracy(), cm.Average().Macro.F1}, nil
+		}
+	}
+}
+
+// regressionDraw makes a statistic function of MAE, RMSE and R².
+func (c *collected) regressionDraw() func(idx []int) ([]float64, error) {
+	yv, pv := make([]float64, 0, c.rows()), make([]float64, 0, c.rows())
+	var ws []float64
+	return func(idx []int) ([]float64, error) {
+		yv, pv, ws = yv[:0], pv[:0], ws[:0]
+		for _, j := range idx {
+			yv, pv = append(yv, c.yValue[j]), append(pv, float64(c.scores[j]))
+			if c.weights != nil {
+				ws = append(ws, c.weights[j])
+			}
+		}
+		r, err := metrics.Regress(yv, pv, weightsOrNil(ws, c.weights != nil))
+		if err != nil {
+			return nil, err
+		}
+		return []float64{r.MAE, r.RMSE, r.R2}, nil
 	}
 }
 

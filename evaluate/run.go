@@ -34,6 +34,8 @@ type Options struct {
 	// MinGroupSize is the smallest group judged without a warning
 	// (default 30).
 	MinGroupSize int
+	// Buckets cut numeric slice columns into ranges, by column name.
+	Buckets map[string]Buckets
 	// Progress, when set, is called after each batch with the rows done.
 	Progress func(rows int)
 }
@@ -73,6 +75,11 @@ type batchOf struct {
 func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	m := t.Model()
 	o.defaults(m)
+	for col := range o.Buckets {
+		if !slices.Contains(o.Data.Slices, col) {
+			return nil, fmt.Errorf("buckets of %q: it is not a slice column (--slice)", col)
+		}
+	}
 	r, err := dataset.Open(o.Data)
 	if err != nil {
 		return nil, err
@@ -80,10 +87,11 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	defer r.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches := make(chan batchOf, 2)
-	go readBatches(ctx, r, o.Batch, batches)
+	batches, free := make(chan batchOf, 2), make(chan []*dataset.Row, 4)
+	go readBatches(ctx, r, o.Batch, batches, free)
 
 	c := newCollected(m, o.Data)
+	c.buckets = o.Buckets
 	var lat []time.Duration
 	start := time.Now()
 	for b := range batches {
@@ -108,6 +116,10 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 		if o.Progress != nil {
 			o.Progress(c.rows())
 		}
+		select {
+		case free <- b.rows: // the reader fills them again
+		default:
+		}
 	}
 	if c.rows() == 0 {
 		return nil, fmt.Errorf("dataset %s has no rows", o.Data.Path)
@@ -122,9 +134,18 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	return rep, nil
 }
 
-func readBatches(ctx context.Context, r dataset.Reader, size int, out chan<- batchOf) {
+// rowFiller is a dataset reader that can fill a row it is given, reusing
+// its slices (dataset's CSV reader).
+type rowFiller interface {
+	NextInto(row *dataset.Row) error
+}
+
+// readBatches reads batches of size rows into out, reusing the batches
+// the consumer hands back on free: a CSV run then allocates nothing per
+// row.
+func readBatches(ctx context.Context, r dataset.Reader, size int, out chan<- batchOf, free <-chan []*dataset.Row) {
 	defer close(out)
-	rows := make([]*dataset.Row, 0, size)
+	filler, _ := r.(rowFiller)
 	send := func(b batchOf) bool {
 		select {
 		case out <- b:
@@ -134,25 +155,43 @@ func readBatches(ctx context.Context, r dataset.Reader, size int, out chan<- bat
 		}
 	}
 	for {
-		row, err := r.Next()
+		rows, err := readBatch(r, filler, size, free)
+		if len(rows) > 0 && !send(batchOf{rows: rows}) {
+			return
+		}
 		if errors.Is(err, io.EOF) {
-			if len(rows) > 0 {
-				send(batchOf{rows: rows})
-			}
 			return
 		}
 		if err != nil {
 			send(batchOf{err: err})
 			return
 		}
-		rows = append(rows, row)
-		if len(rows) == size {
-			if !send(batchOf{rows: rows}) {
-				return
-			}
-			rows = make([]*dataset.Row, 0, size)
+	}
+}
+
+// readBatch reads up to size rows into a recycled batch or a new one.
+func readBatch(r dataset.Reader, filler rowFiller, size int, free <-chan []*dataset.Row) ([]*dataset.Row, error) {
+	var rows []*dataset.Row
+	select {
+	case rows = <-free:
+	default:
+		rows = make([]*dataset.Row, size)
+		for i := range rows {
+			rows[i] = &dataset.Row{}
 		}
 	}
+	for i := range rows {
+		var err error
+		if filler != nil {
+			err = filler.NextInto(rows[i])
+		} else {
+			rows[i], err = r.Next()
+		}
+		if err != nil {
+			return rows[:i], err
+		}
+	}
+	return rows, nil
 }
 
 // Latency is how long the target took per batch.

@@ -23,6 +23,10 @@ type Model struct {
 	// Images is set when the model takes encoded images (rows with an
 	// image are sent as images, table rows fill Input).
 	Images bool
+	// TableErr says why table rows cannot fill the model's input (several
+	// inputs, a variable sample shape); nil when they can. Images and v2
+	// requests may still serve such a model.
+	TableErr error
 }
 
 // Target runs batches of dataset rows through one model version.
@@ -39,6 +43,9 @@ type Target interface {
 // batch of len(rows) samples of m.Shape, of m.DType. A row with the wrong
 // number of features is an error naming it.
 func FeatureTensor(m *Model, rows []*dataset.Row) (*tensor.Tensor, error) {
+	if m.TableErr != nil {
+		return nil, fmt.Errorf("%s: %w", rows[0].Where(), m.TableErr)
+	}
 	per := tensor.NumElements(m.Shape)
 	shape := append([]int{len(rows)}, m.Shape...)
 	switch m.DType {
@@ -66,9 +73,33 @@ func FeatureTensor(m *Model, rows []*dataset.Row) (*tensor.Tensor, error) {
 	return nil, fmt.Errorf("input %q is %v: table rows fill FP32 or FP64 inputs only", m.Input, m.DType)
 }
 
+// RequestInputs stacks the rows' v2 request inputs into one batch per
+// input. Every row must have the same inputs, of the same sample shape
+// and type.
+func RequestInputs(rows []*dataset.Row) (map[string]*tensor.Tensor, error) {
+	out := make(map[string]*tensor.Tensor, len(rows[0].Inputs))
+	parts := make([]*tensor.Tensor, len(rows))
+	for name := range rows[0].Inputs {
+		for i, r := range rows {
+			if parts[i] = r.Inputs[name]; parts[i] == nil {
+				return nil, r.Errorf("no input %q, which %s has: every request needs the same inputs", name, rows[0].Where())
+			}
+			if len(r.Inputs) != len(rows[0].Inputs) {
+				return nil, r.Errorf("%d inputs, %s has %d: every request needs the same inputs", len(r.Inputs), rows[0].Where(), len(rows[0].Inputs))
+			}
+		}
+		t, err := tensor.Concat(parts...)
+		if err != nil {
+			return nil, fmt.Errorf("rows %s to %s: input %q: %w", rows[0].Where(), rows[len(rows)-1].Where(), name, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
 func checkWidth(m *Model, r *dataset.Row, per int) error {
 	if len(r.Features) != per {
-		return &dataset.Error{File: r.File, Line: r.Line, Err: fmt.Errorf("%w: %d feature values, but input %q takes %d per sample (shape %v)", dataset.ErrData, len(r.Features), m.Input, per, m.Shape)}
+		return r.Errorf("%d feature values, but input %q takes %d per sample (shape %v)", len(r.Features), m.Input, per, m.Shape)
 	}
 	return nil
 }

@@ -59,7 +59,8 @@ bash scripts/export-check.sh --inferd "$bin/inferd"
 
 step "evaluation: golden files and examples regenerate identically (python3-sklearn, python3-onnx)"
 /usr/bin/python3 evaluate/metrics/testdata/gen_golden.py && /usr/bin/python3 examples/evaluation/gen_digits.py >/dev/null &&
-	/usr/bin/python3 examples/evaluation/gen_loans.py >/dev/null && /usr/bin/python3 examples/evaluation/gen_houses.py >/dev/null && git diff --exit-code -- evaluate examples/evaluation
+	/usr/bin/python3 examples/evaluation/gen_loans.py >/dev/null && /usr/bin/python3 examples/evaluation/gen_houses.py >/dev/null &&
+	/usr/bin/python3 examples/evaluation/gen_requests.py >/dev/null && git diff --exit-code -- evaluate examples/evaluation
 
 step "services for the tests: MinIO on loopback (built once from the Go module proxy into .cache/bin)"
 # shellcheck source=scripts/lib/minio.sh

@@ -2,9 +2,11 @@ package server
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/evaluate"
 	"github.com/inferd/inferd/model"
 	"github.com/inferd/inferd/monitor"
 	"github.com/inferd/inferd/serving"
@@ -30,6 +32,8 @@ type modelSummary struct {
 	// Monitoring is the live accuracy by version and window (GET
 	// /models/{name} only).
 	Monitoring map[string]map[string]monitor.WindowStatus `json:"monitoring,omitempty"`
+	// Promotions is the promotion record's history (WithPromotions).
+	Promotions *promotionStatus `json:"promotions,omitempty"`
 }
 
 type versionDetail struct {
@@ -48,6 +52,9 @@ type versionDetail struct {
 	SizeBytes   int64               `json:"size_bytes,omitempty"`
 	LoadedAt    *time.Time          `json:"loaded_at,omitempty"`
 	LoadSeconds float64             `json:"load_seconds,omitempty"`
+	// LabelsHeld are the periods in which the version held each label,
+	// by the promotion record (WithPromotions).
+	LabelsHeld map[string][]evaluate.LabelPeriod `json:"labels_held,omitempty"`
 }
 
 func errString(err error) string {
@@ -78,7 +85,9 @@ func summarize(m *serving.ServedModel) modelSummary {
 func (s *Server) listModels(*http.Request, *reqInfo) (any, error) {
 	out := []modelSummary{}
 	for _, m := range s.models.Models() {
-		out = append(out, summarize(m))
+		sum := summarize(m)
+		sum.Promotions = s.promotions(m.Name)
+		out = append(out, sum)
 	}
 	return map[string]any{"models": out}, nil
 }
@@ -91,6 +100,7 @@ func (s *Server) getModel(r *http.Request, info *reqInfo) (any, error) {
 	}
 	info.model = m.Name
 	sum := summarize(m)
+	sum.Promotions = s.promotions(m.Name)
 	if s.monitor != nil {
 		sum.Monitoring = s.monitor.Status(m.Name)
 	}
@@ -121,6 +131,9 @@ func (s *Server) getVersion(r *http.Request, info *reqInfo) (any, error) {
 	if !st.LoadedAt.IsZero() {
 		t := st.LoadedAt.UTC()
 		d.LoadedAt = &t
+	}
+	if p := s.promotions(v.ModelName); p != nil && p.History != nil {
+		d.LabelsHeld = p.Held(strconv.Itoa(v.Number))
 	}
 	return d, nil
 }

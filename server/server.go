@@ -75,7 +75,8 @@ var _ Models = (*serving.Manager)(nil)
 // Protocol).
 type Server struct {
 	models       Models
-	monitor      Monitor // nil: no feedback routes
+	monitor      Monitor    // nil: no feedback routes
+	records      ModelFiles // nil: no promotion history in the model status
 	log          *slog.Logger
 	gatherer     prometheus.Gatherer
 	metrics      *metrics

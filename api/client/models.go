@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"time"
 )
 
 // The management API of inferd's seed routes, over REST only: the served
@@ -32,6 +33,42 @@ type ModelStatus struct {
 	// Shadow is the shadow configuration, as config.yaml has it.
 	Shadow   json.RawMessage `json:"shadow,omitempty"`
 	Versions []VersionStatus `json:"versions"`
+	// Promotions is the model's promotion record (inferd promote): which
+	// version each label pointed at when, and the latest entries.
+	Promotions *Promotions `json:"promotions,omitempty"`
+}
+
+// Promotions is a model's promotion history as the server reads it from
+// MODEL/promotions.jsonl.
+type Promotions struct {
+	// Labels are each label's periods, oldest first.
+	Labels map[string][]LabelPeriod `json:"labels,omitempty"`
+	// Recent are the latest promotions and refusals; Entries counts all.
+	Recent  []Promotion `json:"recent"`
+	Entries int         `json:"entries"`
+	// Error says why the server could not read the record.
+	Error string `json:"error,omitempty"`
+}
+
+// LabelPeriod is a time in which a label pointed at a version; Since is
+// nil before the record began, Until nil while it still points there.
+type LabelPeriod struct {
+	Version string     `json:"version"`
+	Since   *time.Time `json:"since,omitempty"`
+	Until   *time.Time `json:"until,omitempty"`
+	Actor   string     `json:"actor,omitempty"`
+}
+
+// Promotion is one promotion or refusal of the record.
+type Promotion struct {
+	Time     time.Time `json:"time"`
+	Actor    string    `json:"actor,omitempty"`
+	Label    string    `json:"label"`
+	From     string    `json:"from,omitempty"`
+	To       string    `json:"to"`
+	Promoted bool      `json:"promoted"`
+	Reason   string    `json:"reason,omitempty"`
+	Failed   []string  `json:"failed,omitempty"`
 }
 
 // VersionStatus is a version's state: LOADING, AVAILABLE, FAILED (with

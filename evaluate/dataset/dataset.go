@@ -7,15 +7,18 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/inferd/inferd/tensor"
 )
 
 // Spec says where a dataset is and which columns mean what.
 type Spec struct {
-	// Path is a .csv, .jsonl (or .ndjson) or .parquet file, or a
-	// directory of images with one subfolder per class.
+	// Path is a .csv, .jsonl (or .ndjson) or .parquet file, a directory
+	// of images with one subfolder per class, or v2 request records: a
+	// .v2.jsonl file or a directory of .json files.
 	Path string
-	// Format overrides the format guessed from Path: csv, jsonl, parquet
-	// or images.
+	// Format overrides the format guessed from Path: csv, jsonl, parquet,
+	// images or v2.
 	Format string
 	// Features are the feature columns, in the order they fill the model's
 	// input; none means every column that has no other role.
@@ -36,20 +39,28 @@ type Row struct {
 	// Image is the encoded image of an image-folder row, File its path.
 	Image []byte
 	File  string
-	// Line is the row's 1-based line in File (0 for images).
+	// Inputs are a v2 request's input tensors for this sample (first
+	// dimension 1), by input name.
+	Inputs map[string]*tensor.Tensor
+	// Line is the row's 1-based line in File (0 for images and record
+	// files); Sample is its 1-based sample in a v2 request (0 otherwise).
 	Line   int
+	Sample int
 	Label  string
 	Groups []string
 	Slices []string
 	Weight float64
 }
 
-// Where names the row in errors: "file line N" or the image file.
+// Where names the row in errors: "file line N", "file line N sample M"
+// or the image file.
 func (r *Row) Where() string {
-	if r.Line == 0 {
-		return r.File
-	}
-	return fmt.Sprintf("%s line %d", r.File, r.Line)
+	return (&Error{File: r.File, Line: r.Line, Sample: r.Sample}).where()
+}
+
+// Errorf is an error about the data of this row, wrapping ErrData.
+func (r *Row) Errorf(format string, args ...any) error {
+	return &Error{File: r.File, Line: r.Line, Sample: r.Sample, Err: fmt.Errorf("%w: "+format, append([]any{ErrData}, args...)...)}
 }
 
 // Reader yields rows until io.EOF.
@@ -61,18 +72,26 @@ type Reader interface {
 	Close() error
 }
 
-// Error is an error about the data at one place.
+// Error is an error about the data at one place: a file, its line (0:
+// the whole file) and, in a v2 request, the sample (0: the request).
 type Error struct {
-	File string
-	Line int
-	Err  error
+	File   string
+	Line   int
+	Sample int
+	Err    error
 }
 
-func (e *Error) Error() string {
-	if e.Line == 0 {
-		return fmt.Sprintf("%s: %v", e.File, e.Err)
+func (e *Error) Error() string { return fmt.Sprintf("%s: %v", e.where(), e.Err) }
+
+func (e *Error) where() string {
+	w := e.File
+	if e.Line > 0 {
+		w += fmt.Sprintf(" line %d", e.Line)
 	}
-	return fmt.Sprintf("%s line %d: %v", e.File, e.Line, e.Err)
+	if e.Sample > 0 {
+		w += fmt.Sprintf(" sample %d", e.Sample)
+	}
+	return w
 }
 
 func (e *Error) Unwrap() error { return e.Err }
@@ -102,13 +121,21 @@ func Open(spec Spec) (Reader, error) {
 		return openParquet(spec)
 	case "images":
 		return openImages(spec)
+	case "v2":
+		return openV2(spec)
 	}
-	return nil, fmt.Errorf("dataset %s: unknown format %q (want csv, jsonl, parquet or images)", spec.Path, format)
+	return nil, fmt.Errorf("dataset %s: unknown format %q (want csv, jsonl, parquet, images or v2)", spec.Path, format)
 }
 
 func guessFormat(path string) string {
 	if fi, err := os.Stat(path); err == nil && fi.IsDir() {
+		if isV2Dir(path) {
+			return "v2"
+		}
 		return "images"
+	}
+	if strings.HasSuffix(strings.ToLower(path), ".v2.jsonl") {
+		return "v2"
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".csv":
@@ -199,4 +226,18 @@ func (c *closer) Close() error {
 	err := c.f.Close()
 	c.f = nil
 	return err
+}
+
+// First reads the dataset's first row, which tells what its rows hold.
+func First(spec Spec) (*Row, error) {
+	r, err := Open(spec)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	row, err := r.Next()
+	if errors.Is(err, io.EOF) {
+		return nil, dataErr(spec.Path, 0, "no rows")
+	}
+	return row, err
 }

@@ -174,11 +174,11 @@ func TestBootstrapIsSeededAndCoversTheEstimate(t *testing.T) {
 		}
 		return []float64{c.Accuracy()}, nil
 	}
-	ivs, err := Bootstrap(len(yTrue), 500, 0.95, 7, acc)
+	ivs, err := Bootstrap(len(yTrue), 500, 0.95, 7, func() func([]int) ([]float64, error) { return acc })
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, _ := Bootstrap(len(yTrue), 500, 0.95, 7, acc)
+	again, _ := Bootstrap(len(yTrue), 500, 0.95, 7, func() func([]int) ([]float64, error) { return acc })
 	a, b := ivs[0], again[0]
 	if a != b {
 		t.Fatalf("same seed, different intervals: %v and %v", a, b)

@@ -1,10 +1,8 @@
 package metrics
 
 import (
-	"cmp"
 	"fmt"
 	"math"
-	"slices"
 )
 
 // Curve is a ROC curve (X false-positive rate, Y true-positive rate) or a
@@ -54,7 +52,7 @@ func rank(pos []bool, score, w []float64) ranked {
 	}
 	// Descending score; the order within ties does not matter, as points
 	// are taken at the end of each run of equal scores.
-	slices.SortFunc(idx, func(a, b int32) int { return cmp.Compare(score[b], score[a]) })
+	sortDescending(score, idx)
 	// The totals are summed in the sweep's order, so that the last point
 	// is exactly (1, 1).
 	var P, N float64

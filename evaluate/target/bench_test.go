@@ -15,10 +15,11 @@ import (
 	"github.com/inferd/inferd/serving"
 )
 
-// BenchmarkEvalDigits evaluates the digits CNN in process on its
-// held-out set repeated 20 times (7200 rows, batches of 32), to compare
-// with `inferd perf examples/models/digits/1/model.onnx --batch 32`
-// (one engine thread, as perf's default).
+// BenchmarkEvalDigits is a whole in-process evaluation of the digits CNN,
+// with inferd eval's defaults (batches of 32, 200 bootstrap draws), on its
+// held-out set repeated 100 times (36,000 rows), to compare with `inferd
+// perf examples/models/digits/1/model.onnx --batch 32` (one engine
+// thread, as perf's default).
 func BenchmarkEvalDigits(b *testing.B) {
 	src, err := os.ReadFile(digits)
 	if err != nil {
@@ -26,7 +27,7 @@ func BenchmarkEvalDigits(b *testing.B) {
 	}
 	header, rows, _ := strings.Cut(string(src), "\n")
 	path := filepath.Join(b.TempDir(), "digits.csv")
-	if err := os.WriteFile(path, []byte(header+"\n"+strings.Repeat(rows, 20)), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(header+"\n"+strings.Repeat(rows, 100)), 0o644); err != nil {
 		b.Fatal(err)
 	}
 	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "", serving.WithThreads(1))
@@ -36,7 +37,7 @@ func BenchmarkEvalDigits(b *testing.B) {
 	defer l.Close()
 	var rep *evaluate.Report
 	for b.Loop() {
-		rep, err = evaluate.Run(context.Background(), l, evaluate.Options{Data: dataset.Spec{Path: path}, Batch: 32, Bootstrap: -1})
+		rep, err = evaluate.Run(context.Background(), l, evaluate.Options{Data: dataset.Spec{Path: path}, Batch: 32})
 		if err != nil {
 			b.Fatal(err)
 		}

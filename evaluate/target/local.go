@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/evaluate"
 	"github.com/inferd/inferd/evaluate/dataset"
 	"github.com/inferd/inferd/repository"
@@ -113,16 +114,19 @@ func (l *Local) describe(output string) error {
 		m.Classes = []string{"value"}
 	}
 	m.Images = c.AcceptsImages()
-	if in := c.Inputs(); len(in) == 1 {
-		m.Input, m.DType = in[0].Name, in[0].DType
-		if m.Shape, err = evaluate.SampleShape(in[0].Name, in[0].Shape); err != nil && !m.Images {
-			return err
-		}
-	} else if !m.Images {
-		return fmt.Errorf("model %q has %d inputs: table rows fill one", v.ModelName, len(in))
-	}
+	describeInput(m, c.Inputs())
 	l.model = m
 	return nil
+}
+
+// describeInput sets the input that table rows fill, or why they cannot.
+func describeInput(m *evaluate.Model, in []engine.TensorInfo) {
+	if len(in) != 1 {
+		m.TableErr = fmt.Errorf("model %q has %d inputs: table rows fill one (a v2 request dataset fills several)", m.Name, len(in))
+		return
+	}
+	m.Input, m.DType = in[0].Name, in[0].DType
+	m.Shape, m.TableErr = evaluate.SampleShape(in[0].Name, in[0].Shape)
 }
 
 // Model describes the loaded version.
@@ -131,7 +135,14 @@ func (l *Local) Model() *evaluate.Model { return l.model }
 // Predict runs the rows through Version.Infer.
 func (l *Local) Predict(ctx context.Context, rows []*dataset.Row) ([]float64, error) {
 	req := &serving.Request{Outputs: []serving.OutputRequest{{Name: l.output}}}
-	if rows[0].Image != nil {
+	switch {
+	case rows[0].Inputs != nil:
+		in, err := evaluate.RequestInputs(rows)
+		if err != nil {
+			return nil, err
+		}
+		req.Inputs = in
+	case rows[0].Image != nil:
 		if !l.model.Images {
 			return nil, fmt.Errorf("%s: the model takes no images (its config.yaml has no image preprocessing)", rows[0].Where())
 		}
@@ -139,7 +150,7 @@ func (l *Local) Predict(ctx context.Context, rows []*dataset.Row) ([]float64, er
 			req.Images = append(req.Images, r.Image)
 			req.ImageNames = append(req.ImageNames, r.File)
 		}
-	} else {
+	default:
 		t, err := evaluate.FeatureTensor(l.model, rows)
 		if err != nil {
 			return nil, err

@@ -1,11 +1,10 @@
 package target
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"image"
-	"image/png"
+	"maps"
+	"slices"
 
 	"github.com/inferd/inferd/api/client"
 	v2 "github.com/inferd/inferd/api/v2"
@@ -30,9 +29,11 @@ var _ evaluate.Target = (*Remote)(nil)
 
 // OpenRemote describes the server's model version ref ("" for the
 // server's choice, a number or a label) from its metadata and one probe
-// request, which also learns the class labels. images says the dataset
-// holds images (sent as a BYTES tensor for the image input).
-func OpenRemote(ctx context.Context, c *client.Client, name, ref, output string, images bool) (*Remote, error) {
+// request, which also learns the class labels. first is the dataset's
+// first row: it tells what the rows hold (table features, an image sent as
+// a BYTES tensor for the image input, or v2 request inputs sent as they
+// are) and is the probe.
+func OpenRemote(ctx context.Context, c *client.Client, name, ref, output string, first *dataset.Row) (*Remote, error) {
 	md, err := c.ModelMetadata(ctx, name, ref)
 	if err != nil {
 		return nil, err
@@ -49,22 +50,20 @@ func OpenRemote(ctx context.Context, c *client.Client, name, ref, output string,
 	if err != nil {
 		return nil, err
 	}
-	if len(md.Inputs) != 1 {
-		return nil, fmt.Errorf("model %q has %d inputs: evaluation fills one", name, len(md.Inputs))
+	ins, err := infos(md.Inputs)
+	if err != nil {
+		return nil, err
 	}
 	r := &Remote{c: c, output: out.Name, classify: k > 1}
-	m := &evaluate.Model{Name: name, Version: ref, Input: md.Inputs[0].Name, Images: images, Classes: []string{"value"}}
-	if !images {
-		in, _ := infos(md.Inputs)
-		m.DType = in[0].DType
-		if m.Shape, err = evaluate.SampleShape(m.Input, in[0].Shape); err != nil {
-			return nil, err
-		}
+	m := &evaluate.Model{Name: name, Version: ref, Images: first.Image != nil, Classes: []string{"value"}}
+	describeInput(m, ins)
+	if m.Images && len(ins) != 1 {
+		return nil, fmt.Errorf("model %q has %d inputs: images fill one", name, len(ins))
 	}
 	r.model = m
 	if k > 1 {
-		if err := r.probe(ctx, k); err != nil {
-			return nil, fmt.Errorf("model %q: probe request: %w", name, err)
+		if err := r.probe(ctx, k, first); err != nil {
+			return nil, fmt.Errorf("model %q: probe request with %s: %w", name, first.Where(), err)
 		}
 	}
 	return r, nil
@@ -86,19 +85,8 @@ func infos(ts []v2.TensorMetadata) ([]engine.TensorInfo, error) {
 	return out, nil
 }
 
-// probe sends one zero sample (a black image for image models) and reads
-// the class labels from the answer.
-func (r *Remote) probe(ctx context.Context, k int) error {
-	row := &dataset.Row{File: "probe"}
-	if r.model.Images {
-		var b bytes.Buffer
-		if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, 8, 8))); err != nil {
-			return err
-		}
-		row.Image = b.Bytes()
-	} else {
-		row.Features = make([]float64, tensor.NumElements(r.model.Shape))
-	}
+// probe sends the first row and reads the class labels from the answer.
+func (r *Remote) probe(ctx context.Context, k int, row *dataset.Row) error {
 	r.model.Classes = evaluate.ClassNames(nil, k)
 	rows, err := r.ask(ctx, []*dataset.Row{row})
 	if err != nil {
@@ -120,6 +108,16 @@ func (r *Remote) request(rows []*dataset.Row) (*client.InferRequest, error) {
 		Outputs: []client.RequestedOutput{{Name: r.output}}}
 	if r.classify {
 		req.Outputs[0].Classification = len(r.model.Classes)
+	}
+	if rows[0].Inputs != nil {
+		in, err := evaluate.RequestInputs(rows)
+		if err != nil {
+			return nil, err
+		}
+		for _, name := range slices.Sorted(maps.Keys(in)) {
+			req.Inputs = append(req.Inputs, client.Input{Name: name, Tensor: in[name]})
+		}
+		return req, nil
 	}
 	if r.model.Images {
 		data := make([]string, len(rows))

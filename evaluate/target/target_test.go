@@ -31,6 +31,15 @@ func run(t *testing.T, tg evaluate.Target, spec dataset.Spec) *evaluate.Report {
 	return rep
 }
 
+func firstRow(t *testing.T, spec dataset.Spec) *dataset.Row {
+	t.Helper()
+	row, err := dataset.First(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return row
+}
+
 // The digits CNN gets 356 of its 360 held-out images right
 // (examples/digits/README.md), in process and through a server on every
 // protocol.
@@ -49,6 +58,7 @@ func TestDigitsLocalAndRemoteAgree(t *testing.T) {
 		t.Fatalf("version %q rows %d", local.Version, local.Rows)
 	}
 	srv := servertest.Start(t, repo)
+	first := firstRow(t, dataset.Spec{Path: digits})
 	for _, url := range []string{srv.URL, "grpc://" + srv.GRPCAddr} {
 		t.Run(url[:4], func(t *testing.T) {
 			c, err := client.New(url)
@@ -56,7 +66,7 @@ func TestDigitsLocalAndRemoteAgree(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			r, err := target.OpenRemote(ctx, c, "digits", "", "", false)
+			r, err := target.OpenRemote(ctx, c, "digits", "", "", first)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -175,7 +185,7 @@ func TestHousesRegression(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	r, err := target.OpenRemote(ctx, c, "houses", "1", "", false)
+	r, err := target.OpenRemote(ctx, c, "houses", "1", "", firstRow(t, spec))
 	if err != nil {
 		t.Fatal(err)
 	}

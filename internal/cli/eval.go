@@ -33,6 +33,7 @@ type evalOptions struct {
 	threads    int
 	reports    []string
 	json       bool
+	buckets    []string
 }
 
 func (o *evalOptions) register(fs *pflag.FlagSet, local bool) {
@@ -42,12 +43,13 @@ func (o *evalOptions) register(fs *pflag.FlagSet, local bool) {
 	}
 	fs.StringVar(&o.url, "url", "", "evaluate against a running server: http://HOST:PORT (REST) or grpc://HOST:PORT")
 	fs.DurationVar(&o.timeout, "timeout", time.Hour, "how long the whole evaluation may take")
-	fs.StringVar(&o.data.Path, "data", "", "the dataset: a .csv, .jsonl or .parquet file, or a folder with one subfolder of images per class")
-	fs.StringVar(&o.data.Format, "format", "", "dataset format: csv, jsonl, parquet or images (default: from --data)")
+	fs.StringVar(&o.data.Path, "data", "", "the dataset: a .csv, .jsonl or .parquet file, a folder with one subfolder of images per class, or v2 request records (a .v2.jsonl file or a folder of .json files)")
+	fs.StringVar(&o.data.Format, "format", "", "dataset format: csv, jsonl, parquet, images or v2 (default: from --data)")
 	fs.StringVar(&o.data.Label, "label", "label", "the label column")
 	fs.StringSliceVar(&o.data.Features, "features", nil, "feature columns in input order (default: every column without another role)")
 	fs.StringSliceVar(&o.data.Groups, "group", nil, "group columns for fairness, intersected when several")
 	fs.StringSliceVar(&o.data.Slices, "slice", nil, "slice columns: metrics per value of each")
+	fs.StringArrayVar(&o.buckets, "buckets", nil, "cut a numeric slice column into ranges: COLUMN=E1:E2:… gives <E1, [E1, E2), …, >=En (repeatable)")
 	fs.StringVar(&o.data.Weight, "weight", "", "a sample-weight column")
 	fs.StringVar(&o.output, "output", "", "the score output (default: the configured one, or the only float output)")
 	fs.IntVar(&o.run.Batch, "batch", 32, "rows per inference request")
@@ -78,8 +80,10 @@ server uses; with --url it is asked of a running server (any protocol, any
 version or label), so the deployed model is what is tested.
 
 The dataset is streamed: a CSV, JSON Lines or Parquet table (features, label, optional
-group, slice and weight columns) or a folder of images with one subfolder per
-class. Any problem in it stops the run with the file and line.
+group, slice and weight columns), a folder of images with one subfolder per
+class, or Open Inference Protocol v2 request bodies with their expected outputs
+(a .v2.jsonl file, one record a line, or a folder of .json files; see
+docs/evaluation.md). Any problem in it stops the run with the file and line.
 
 --gate checks the report against a gates.yaml; change thresholds evaluate
 its baseline version on the same dataset. A failing gate prints what failed
@@ -103,6 +107,16 @@ func (o *evalOptions) check() error {
 	}
 	if (o.repository == "") == (o.url == "") {
 		return errors.New("give --repository DIR (in process) or --url URL (a running server)")
+	}
+	for _, b := range o.buckets {
+		col, edges, err := evaluate.ParseBuckets(b)
+		if err != nil {
+			return fmt.Errorf("--buckets: %w", err)
+		}
+		if o.run.Buckets == nil {
+			o.run.Buckets = map[string]evaluate.Buckets{}
+		}
+		o.run.Buckets[col] = edges
 	}
 	for _, r := range o.reports {
 		switch strings.ToLower(filepath.Ext(r)) {
@@ -201,11 +215,12 @@ func (o *evalOptions) open(ctx context.Context, name, version string) (evaluate.
 	if err != nil {
 		return nil, nil, fmt.Errorf("--url: %w", err)
 	}
-	images := o.data.Format == "images"
-	if fi, err := os.Stat(o.data.Path); err == nil && fi.IsDir() {
-		images = true
+	first, err := dataset.First(o.data)
+	if err != nil {
+		c.Close()
+		return nil, nil, err
 	}
-	r, err := target.OpenRemote(ctx, c, name, version, o.output, images)
+	r, err := target.OpenRemote(ctx, c, name, version, o.output, first)
 	if err != nil {
 		c.Close()
 		return nil, nil, err

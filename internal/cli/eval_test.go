@@ -2,10 +2,13 @@ package cli_test
 
 import (
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/inferd/inferd/internal/testutil"
 	"github.com/inferd/inferd/server/servertest"
@@ -81,7 +84,13 @@ func TestPromoteLoans(t *testing.T) {
 		return run(t, "promote", "loans", version, "--to", "production", "--data", data, "--group", "sex", "--slice", "region", "--gate", gate,
 			"--url", s.URL, "--repository", repo, "--actor", "ci", "--bootstrap", "-1")
 	}
-	out, err := promote("2", gate)
+	// The same test set as v2 request records, against the server.
+	out, err := run(t, "eval", "loans/2", "--url", s.URL, "--data", filepath.Join(evaluationDir(), "loans-requests"), "--group", "sex",
+		"--slice", "region", "--gate", gate, "--bootstrap", "-1")
+	if err == nil || !strings.Contains(err.Error(), "fairness.demographic_parity_ratio >= 0.8") || !strings.Contains(out, "1500 rows of") {
+		t.Fatalf("biased version from v2 requests: %v\n%s", err, out)
+	}
+	out, err = promote("2", gate)
 	if err == nil || !strings.Contains(err.Error(), "fairness.demographic_parity_ratio >= 0.8") {
 		t.Fatalf("biased version: %v\n%s", err, out)
 	}
@@ -105,6 +114,71 @@ func TestPromoteLoans(t *testing.T) {
 	rows := fields(out)
 	if len(rows) != 4 || rows[1][5] != "refused" || rows[2][5] != "refused" || rows[3][5] != "promoted" || rows[3][1] != "ci" || rows[3][3] != "1" || rows[3][4] != "3" {
 		t.Fatalf("record:\n%s", out)
+	}
+	checkPromotionStatus(t, s.URL)
+}
+
+// The server's model status shows the promotion record: production was
+// version 1 until the promotion, version 3 since; the refusals with their
+// failed checks; version 3's status says since when it holds the label.
+func checkPromotionStatus(t *testing.T, url string) {
+	t.Helper()
+	var model struct {
+		Promotions struct {
+			Labels map[string][]struct {
+				Version      string
+				Since, Until *time.Time
+				Actor        string
+			}
+			Recent []struct {
+				To       string
+				Promoted bool
+				Failed   []string
+			}
+			Entries int
+		}
+	}
+	getJSON(t, url+"/models/loans", &model)
+	prod, recent := model.Promotions.Labels["production"], model.Promotions.Recent
+	if len(prod) != 2 || prod[0].Version != "1" || prod[0].Since != nil || prod[0].Until == nil ||
+		prod[1].Version != "3" || prod[1].Since == nil || !prod[1].Since.Equal(*prod[0].Until) || prod[1].Until != nil || prod[1].Actor != "ci" {
+		t.Fatalf("production's history: %+v", prod)
+	}
+	if model.Promotions.Entries != 3 || len(recent) != 3 || recent[0].Promoted || recent[0].To != "2" ||
+		!slices.Contains(recent[0].Failed, "fairness.demographic_parity_ratio >= 0.8") || !recent[2].Promoted {
+		t.Fatalf("recent entries: %+v", model.Promotions)
+	}
+	var version struct {
+		LabelsHeld map[string][]struct{ Version string } `json:"labels_held"`
+	}
+	getJSON(t, url+"/models/loans/3", &version)
+	if len(version.LabelsHeld["production"]) != 1 {
+		t.Fatalf("version 3 holds %+v", version.LabelsHeld)
+	}
+	out, err := run(t, "models", "--url", url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var history [][]string
+	for _, row := range fields(out) {
+		if len(row) == 7 && row[1] == "production" {
+			history = append(history, row)
+		}
+	}
+	if len(history) != 2 || history[0][2] != "1" || history[0][3] != "-" || history[1][4] != "now" || history[1][2] != "3" || history[1][5] != "ci" {
+		t.Fatalf("inferd models:\n%s", out)
+	}
+}
+
+func getJSON(t *testing.T, url string, v any) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if err := json.NewDecoder(res.Body).Decode(v); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %d %v", url, res.StatusCode, err)
 	}
 }
 
@@ -134,5 +208,33 @@ func TestEvalGateExitAndErrors(t *testing.T) {
 		if out, err := run(t, args...); err == nil {
 			t.Errorf("%v: no error\n%s", args, out)
 		}
+	}
+}
+
+// A numeric column sliced into buckets: every row lands in one range.
+func TestEvalBuckets(t *testing.T) {
+	data := filepath.Join(evaluationDir(), "loans-test.csv")
+	repo := copyLoans(t)
+	out, err := run(t, "eval", "loans/1", "--repository", repo, "--data", data, "--features", "income,debt,years,sex_f",
+		"--slice", "income", "--buckets", "income=40:80", "--json", "--bootstrap", "-1")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var rep struct {
+		Slices map[string]map[string]map[string]float64
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	rows := 0.0
+	for _, name := range []string{"<40", "[40, 80)", ">=80"} {
+		rows += rep.Slices["income"][name]["rows"]
+	}
+	if len(rep.Slices["income"]) != 3 || rows != 1500 {
+		t.Fatalf("income buckets: %v", rep.Slices["income"])
+	}
+	if out, err := run(t, "eval", "loans/1", "--repository", repo, "--data", data, "--features", "income,debt,years,sex_f",
+		"--slice", "region", "--buckets", "region=1:2"); err == nil || !strings.Contains(err.Error(), `loans-test.csv line 2: bad dataset: slice column "region" has buckets, but "north" is not a number`) {
+		t.Fatalf("text in a bucketed column: %v\n%s", err, out)
 	}
 }

@@ -70,6 +70,11 @@ per version:
   ERROR    why it failed to load; for the model's line (VERSION -), why its
            config.yaml was rejected
 
+Models whose directory holds a promotion record (inferd promote) then get a
+second table: which version each label pointed at, since when (- before the
+record began), until when (now: it still does),
+and who moved it there.
+
 --json prints the server's answer instead.`,
 		Example: `  inferd models
   inferd models --url http://inferd.internal:8080 --json`,
@@ -117,7 +122,10 @@ func printModels(out io.Writer, models []client.ModelStatus) error {
 			fmt.Fprintln(tw, strings.Join(row, "\t"))
 		}
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printLabelHistory(out, models)
 }
 
 // modelRows are a model's lines: one for the model itself when it has an

@@ -31,7 +31,9 @@ Only if every check passes does it move the label (PUT
 
 Every promotion and every refusal is appended to the model's promotion record,
 <repository>/<model>/promotions.jsonl: who, when, from which version to which,
-the metrics of both, and the gate's result. 'inferd promotions' shows it.
+the metrics of both, and the gate's result. 'inferd promotions' shows it, and
+the server shows which version each label pointed at when in the model's status
+(GET /models/{name}, 'inferd models').
 A refusal exits with status 1 after printing what failed and by how much.`,
 		Example: `  inferd promote loans 2 --to production --data loans-test.csv --group sex --gate gates.yaml \
       --url http://127.0.0.1:8080 --repository models/`,
