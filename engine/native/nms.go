@@ -64,9 +64,10 @@ func buildNMS(b *buildCtx) (kernel, error) {
 			}
 		}
 		var sel []int64
+		cand, kept := make([]int, 0, n), make([]int, 0, n) // reused for every image and class
 		for bi := range bs[0] {
 			for cl := range ss[1] {
-				var cand []int
+				cand = cand[:0]
 				for j := range n {
 					if !hasScoreTh || sv[(bi*ss[1]+cl)*n+j] > scoreTh {
 						cand = append(cand, j)
@@ -76,7 +77,7 @@ func buildNMS(b *buildCtx) (kernel, error) {
 				// Decreasing score, ties in box order (no reflection swapper:
 				// sort.SliceStable was most of a YOLO model's NMS time).
 				slices.SortStableFunc(cand, func(p, q int) int { return cmp.Compare(sc[q], sc[p]) })
-				var kept []int
+				kept = kept[:0]
 				for _, j := range cand {
 					if float64(len(kept)) >= maxOut {
 						break
