@@ -207,7 +207,7 @@ func measureSession(ctx context.Context, l loaded, name string, m *onnx.Model, t
 			decl[in.Name] = in.Type.Shape
 		}
 	}
-	files, err := decodeValues(s.Inputs(), cfg.Values)
+	files, err := decodeValues(s.Inputs(), cfg.Values, imageDecoder(rep.Model, s))
 	if err != nil {
 		return nil, err
 	}

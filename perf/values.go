@@ -11,13 +11,16 @@ import (
 	"strings"
 
 	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/model"
 	"github.com/inferd/inferd/onnx"
+	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/tensor"
 )
 
 // Value is what --input gives one model input instead of random data:
 // a constant (Const, every element of the input's shape) or the tensor in
-// a file (Path: .npy, .json, or .raw/.bin little-endian elements).
+// a file (Path: .npy, .json, .raw/.bin little-endian elements, or an image
+// preprocessed as the model's config.yaml says).
 type Value struct {
 	Const string
 	Path  string
@@ -28,15 +31,15 @@ type Value struct {
 const maxValueFile = 1 << 30
 
 // ParseInput parses an --input value NAME=VALUE: VALUE is a file when it
-// ends in .npy, .json, .raw or .bin (read now), otherwise a constant in
-// the input's type (16000, 0.5, true, or a string).
+// ends in .npy, .json, .raw, .bin, .png, .jpg, .jpeg or .webp (read now),
+// otherwise a constant in the input's type (16000, 0.5, true, or a string).
 func ParseInput(s string) (string, Value, error) {
 	name, v, ok := strings.Cut(s, "=")
 	if !ok || name == "" {
 		return "", Value{}, fmt.Errorf("input %q is not NAME=FILE or NAME=CONSTANT", s)
 	}
 	switch strings.ToLower(filepath.Ext(v)) {
-	case ".npy", ".json", ".raw", ".bin":
+	case ".npy", ".json", ".raw", ".bin", ".png", ".jpg", ".jpeg", ".webp":
 	default:
 		return name, Value{Const: v}, nil
 	}
@@ -55,8 +58,8 @@ func ParseInput(s string) (string, Value, error) {
 }
 
 // decode returns the file's tensor as type dt, or nil for a constant or a
-// raw file (whose shape is the input's).
-func (v Value) decode(dt tensor.DType) (*tensor.Tensor, error) {
+// raw file (whose shape is the input's). image preprocesses an image file.
+func (v Value) decode(dt tensor.DType, image func([]byte) (*tensor.Tensor, error)) (*tensor.Tensor, error) {
 	var (
 		t   *tensor.Tensor
 		err error
@@ -68,8 +71,12 @@ func (v Value) decode(dt tensor.DType) (*tensor.Tensor, error) {
 		}
 	case ".json":
 		t, err = jsonValue(v.file, dt)
-	default:
+	case ".raw", ".bin", "":
 		return nil, nil
+	default: // an image
+		if t, err = image(v.file); err == nil {
+			t, err = convert(t, dt)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", v.Path, err)
@@ -228,8 +235,9 @@ func setElem(v reflect.Value, dt tensor.DType, f float64) {
 }
 
 // decodeValues checks that every given value names an input and decodes
-// the files, each as its input's type.
-func decodeValues(infos []engine.TensorInfo, values map[string]Value) (map[string]*tensor.Tensor, error) {
+// the files, each as its input's type; image(name) preprocesses an image
+// for input name.
+func decodeValues(infos []engine.TensorInfo, values map[string]Value, image func(name string, data []byte) (*tensor.Tensor, error)) (map[string]*tensor.Tensor, error) {
 	files := map[string]*tensor.Tensor{}
 	for name, v := range values {
 		i := slices.IndexFunc(infos, func(in engine.TensorInfo) bool { return in.Name == name })
@@ -240,7 +248,7 @@ func decodeValues(infos []engine.TensorInfo, values map[string]Value) (map[strin
 			}
 			return nil, fmt.Errorf("--input %s: the model has no such input (inputs: %s)", name, strings.Join(names, ", "))
 		}
-		t, err := v.decode(infos[i].DType)
+		t, err := v.decode(infos[i].DType, func(b []byte) (*tensor.Tensor, error) { return image(name, b) })
 		if err != nil {
 			return nil, fmt.Errorf("input %s: %w", name, err)
 		}
@@ -283,4 +291,22 @@ func makeInputs(infos []engine.TensorInfo, decl map[string][]onnx.Dim, batch int
 		}
 	}
 	return in, shapes, nil
+}
+
+// imageDecoder returns how to preprocess an image for an input of the
+// model at path: as its config.yaml says, found in the repository layout
+// NAME/config.yaml beside NAME/VERSION/model.onnx.
+func imageDecoder(path string, s engine.Session) func(name string, data []byte) (*tensor.Tensor, error) {
+	return func(name string, data []byte) (*tensor.Tensor, error) {
+		dir := filepath.Dir(filepath.Dir(path))
+		cfg, err := model.Load(dir)
+		if err != nil {
+			return nil, fmt.Errorf("an image needs the model's config.yaml with image preprocessing (perf looks in %s, as in a repository NAME/VERSION/model.onnx): %w", dir, err)
+		}
+		c := codec.New(filepath.Base(dir), cfg, s.Inputs(), s.Outputs())
+		if c.AcceptsImages() && c.ImageInput() != name {
+			return nil, fmt.Errorf("%s/config.yaml preprocesses images for input %q, not %q", dir, c.ImageInput(), name)
+		}
+		return c.ImagesTensor([][]byte{data}, 0, nil, nil)
+	}
 }

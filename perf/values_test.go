@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/engine/native"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -153,7 +154,7 @@ func TestMakeInputs(t *testing.T) {
 }
 
 func inputsFor(infos []engine.TensorInfo, batch int, cfg Config) (map[string]*tensor.Tensor, error) {
-	files, err := decodeValues(infos, cfg.Values)
+	files, err := decodeValues(infos, cfg.Values, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -195,5 +196,61 @@ func TestRunWithValues(t *testing.T) {
 	}
 	if len(rep.Results) != 4 || !rep.Agree() {
 		t.Errorf("%d results, agree %v", len(rep.Results), rep.Agree())
+	}
+}
+
+// TestImageInput: an image goes through the model's config.yaml
+// preprocessing (the digits CNN: gray, 8×8, /255), one row repeated for
+// every row of the batch.
+func TestImageInput(t *testing.T) {
+	png := filepath.Join("..", "examples", "digits", "images", "3_0.png")
+	_, v, err := ParseInput("input=" + png)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := engine.LoadPath(context.Background(), native.Engine{}, digitsCNN, engine.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	cfg := Config{Values: map[string]Value{"input": v}}
+	files, err := decodeValues(s.Inputs(), cfg.Values, imageDecoder(digitsCNN, s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _, err := makeInputs(s.Inputs(), nil, 3, cfg, files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := in["input"]
+	if !slices.Equal(x.Shape(), []int{3, 1, 8, 8}) {
+		t.Fatalf("image input shape %v, want [3 1 8 8]", x.Shape())
+	}
+	d := tensor.Data[float32](x)
+	lit := 0
+	for i, p := range d {
+		if p < 0 || p > 1 || p != d[i%64] {
+			t.Fatalf("pixel %d = %v: not a [0, 1] pixel repeated per row", i, p)
+		}
+		if p > 0.5 {
+			lit++
+		}
+	}
+	if lit == 0 || lit == len(d) {
+		t.Errorf("%d of %d pixels lit: not a digit", lit, len(d))
+	}
+
+	// A model file outside a repository layout has no preprocessing.
+	bare := filepath.Join(t.TempDir(), "model.onnx")
+	raw, err := os.ReadFile(digitsCNN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(bare, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Run(context.Background(), bare, Config{Engines: []string{"native"}, Batches: []int{1}, Threads: []int{1}, Iterations: 1, Values: cfg.Values})
+	if err == nil || !strings.Contains(err.Error(), "image preprocessing") {
+		t.Errorf("image for a bare model: %v, want an error about image preprocessing", err)
 	}
 }

@@ -54,8 +54,10 @@ symbolic dimension's name in the model) or --dim INPUT:AXIS=N.
 
 --input NAME=VALUE gives an input real values instead of random ones: a file
 (.npy; .json with a nested array or a seed request body {"inputs": {...}};
-.raw or .bin with the input's elements, little-endian) or a constant in the
-input's type that fills it (--input sr=16000). A file holds the whole input
+.raw or .bin with the input's elements, little-endian; an image, .png, .jpg,
+.jpeg or .webp, preprocessed as the config.yaml of the model's repository
+directory says, for MODEL given as NAME/VERSION/model.onnx) or a constant in
+the input's type that fills it (--input sr=16000). A file holds the whole input
 at the run's batch size, or one row of it (with or without the batch axis),
 repeated for every row; its shape sizes the input's variable dimensions.
 
@@ -78,7 +80,7 @@ The ort engine needs a binary built with -tags ort and the ONNX Runtime library
 	fs.IntSliceVar(&o.batches, "batch", []int{1}, "batch sizes")
 	fs.IntSliceVar(&o.threads, "threads", []int{1}, "intra-op thread counts")
 	fs.StringArrayVar(&o.dims, "dim", nil, "size of a variable dimension: NAME=N or INPUT:AXIS=N (repeatable)")
-	fs.StringArrayVar(&o.inputs, "input", nil, "an input's values: NAME=FILE (.npy, .json, .raw/.bin) or NAME=CONSTANT (repeatable)")
+	fs.StringArrayVar(&o.inputs, "input", nil, "an input's values: NAME=FILE (.npy, .json, .raw/.bin, an image) or NAME=CONSTANT (repeatable)")
 	fs.IntVar(&o.warmup, "warmup", perf.DefaultWarmup, "unmeasured runs before each measurement (at least 1: its outputs are compared)")
 	fs.DurationVar(&o.duration, "duration", perf.DefaultDuration, "how long each engine, thread count and batch size is measured")
 	fs.IntVar(&o.iterations, "iterations", 0, "measure exactly this many runs instead of --duration")
