@@ -30,7 +30,10 @@ type Runner func(ctx context.Context, instance int, inputs map[string]*tensor.Te
 type Config struct {
 	// MaxBatchSize is the most rows (first-dimension elements) in one call.
 	MaxBatchSize int
-	// MaxQueueDelay is how long the oldest request may wait for others.
+	// MaxQueueDelay is how long the oldest request may wait for others:
+	// an upper bound. Once the traffic has shown the calls' fixed cost
+	// and the gap between requests, a batch waits only while requests
+	// come faster than a call's fixed cost (adaptive.go).
 	MaxQueueDelay time.Duration
 	// PreferredBatchSizes dispatch a batch as soon as it reaches one of
 	// these sizes, without waiting for the delay.
@@ -105,6 +108,9 @@ type Batcher struct {
 	queued, idle atomic.Int64
 	// inside counts the requests in Do, for Config.InFlight.
 	inside atomic.Int64
+	// cost learns the calls' fixed cost and the gap between arrivals,
+	// to decide whether a batch waits for companions (adaptive.go).
+	cost costModel
 }
 
 // New returns a batcher with cfg.Instances instances.
@@ -142,6 +148,7 @@ func (b *Batcher) Do(ctx context.Context, inputs map[string]*tensor.Tensor) (map
 	b.inside.Add(1)
 	defer b.inside.Add(-1)
 	req := &request{ctx: ctx, inputs: inputs, rows: rows, sig: sig, enq: time.Now(), poke: make(chan struct{}, 1), done: make(chan result, 1)}
+	b.cost.arrived(req.enq)
 	b.mu.Lock()
 	switch {
 	case b.closed:

@@ -9,4 +9,9 @@
 // request. An idle batcher thus runs a request at once, with no hand-over
 // to another goroutine, and a busy server never waits for a worker
 // goroutine to be scheduled among hundreds of request goroutines.
+//
+// A batch waits for companions (up to MaxQueueDelay) only when waiting is
+// predicted to pay: while the learned mean gap between requests is shorter
+// than the learned fixed cost of a call (adaptive.go), and never when no
+// companion can come (Config.InFlight).
 package batch

@@ -84,13 +84,15 @@ func (b *Batcher) collect(own *request) []*request {
 
 // takeLocked takes the batch at the head of the (non-empty) queue if it is
 // due: MaxBatchSize rows, a preferred size, its oldest request waited
-// MaxQueueDelay, or the batcher is closing. Otherwise it returns nil and
-// how long until the delay passes. b.mu is held.
+// MaxQueueDelay, the batcher is closing, no companion can come
+// (noneComing) or waiting is not predicted to pay (adaptive.go).
+// Otherwise it returns nil and how long until the delay passes. b.mu is
+// held.
 func (b *Batcher) takeLocked() ([]*request, time.Duration) {
 	head := b.queue[0]
 	picked, rows := b.pick(head)
 	wait := time.Until(head.enq.Add(b.cfg.MaxQueueDelay))
-	if rows < b.cfg.MaxBatchSize && !slices.Contains(b.cfg.PreferredBatchSizes, rows) && wait > 0 && !b.closed && !b.noneComing() {
+	if rows < b.cfg.MaxBatchSize && !slices.Contains(b.cfg.PreferredBatchSizes, rows) && wait > 0 && !b.closed && !b.noneComing() && b.cost.worthWaiting() {
 		return nil, wait
 	}
 	for _, r := range picked {
@@ -180,6 +182,9 @@ func (b *Batcher) execute(instance int, reqs []*request) {
 		out, err = b.run(ctx, instance, inputs)
 	}
 	compute := time.Since(start)
+	if err == nil {
+		b.cost.observe(rows, compute)
+	}
 	if b.obs != nil {
 		b.obs.Batch(rows, compute)
 	}

@@ -285,10 +285,10 @@ def main():
     doc += ["", "## Dynamic batching", "",
             "inferd-batching serves the same repository with these lines added to each model's config.yaml:",
             "", "```yaml", args.batching, "```", "",
-            "Two sessions run batches at once; a batch waits up to the delay for companions, unless every request",
-            "in flight is already queued and no other batch runs (so a lone request does not wait). At 8",
-            "connections requests wait out part of the delay while the other session runs: the trade a delay",
-            "makes (`max_queue_delay: 0s` batches greedily: no such cost, smaller batches under load). The",
+            "Two sessions run batches at once; a batch waits (at most the delay) for companions only while the",
+            "learned gap between requests is shorter than a call's learned fixed cost, and never when every request",
+            "in flight is already queued and no other batch runs (so a lone request does not wait). Under load",
+            "batches form from the requests that queue while both sessions are busy (the mean batch column). The",
             "engine column is `inferd perf` on the model at batch 1 and 32 with 2 threads (median per sample).", ""]
     doc += batch_table
     doc += ["", "## Overload", "",

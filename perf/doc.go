@@ -5,7 +5,8 @@
 // Run loads the model once per engine and intra-op thread count, feeds it
 // random inputs made with a fixed seed for the model's input types and
 // shapes (the variable first dimension is the batch size; other variable
-// dimensions are given by name), and after a warm-up times every run for a
+// dimensions are given by name), or the values given (Config.Values:
+// constants, .npy, JSON or raw files; see ParseInput), and after a warm-up times every run for a
 // bounded time or number of runs. For each engine, thread count and batch
 // size the Report holds the median and 99th-percentile latency, samples per
 // second, GFLOP/s where FLOPs can be counted from the graph (Conv,

@@ -30,9 +30,18 @@ func ParseDim(s string) (key string, size int, err error) {
 // size: a variable first dimension is the batch; other variable dimensions
 // come from dims, by symbolic name or as "input:axis". decl holds the
 // graph's declared dimensions by input name, when the graph was decoded.
+//
+// A later axis whose symbolic name is that of a variable first dimension
+// (a recurrent state [layers, batch, hidden]) is the batch too.
 func inputShapes(infos []engine.TensorInfo, decl map[string][]onnx.Dim, batch int, dims map[string]int) (map[string][]int, error) {
 	shapes := make(map[string][]int, len(infos))
 	batched := false
+	batchNames := map[string]bool{}
+	for _, in := range infos {
+		if ds := decl[in.Name]; len(ds) > 0 && len(in.Shape) > 0 && in.Shape[0] < 0 && ds[0].Param != "" {
+			batchNames[ds[0].Param] = true
+		}
+	}
 	for _, in := range infos {
 		if in.Shape == nil {
 			return nil, fmt.Errorf("input %q has no declared shape, so perf cannot make one up", in.Name)
@@ -49,6 +58,10 @@ func inputShapes(infos []engine.TensorInfo, decl map[string][]onnx.Dim, batch in
 			name := ""
 			if ds := decl[in.Name]; axis < len(ds) {
 				name = ds[axis].Param
+			}
+			if batchNames[name] {
+				sh[axis] = batch
+				continue
 			}
 			n, ok := dims[name]
 			if name == "" || !ok {

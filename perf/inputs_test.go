@@ -41,10 +41,12 @@ func TestInputShapes(t *testing.T) {
 		{Name: "ids", DType: tensor.Int64, Shape: []int{-1, -1}},
 		{Name: "mask", DType: tensor.Bool, Shape: []int{-1, -1, 4}},
 		{Name: "scale", DType: tensor.Float32, Shape: []int{1}},
+		{Name: "state", DType: tensor.Float32, Shape: []int{2, -1, 8}},
 	}
 	decl := map[string][]onnx.Dim{
-		"ids":  {{Value: -1, Param: "batch"}, {Value: -1, Param: "seq"}},
-		"mask": {{Value: -1, Param: "batch"}, {Value: -1}, {Value: 4}},
+		"ids":   {{Value: -1, Param: "batch"}, {Value: -1, Param: "seq"}},
+		"mask":  {{Value: -1, Param: "batch"}, {Value: -1}, {Value: 4}},
+		"state": {{Value: 2}, {Value: -1, Param: "batch"}, {Value: 8}},
 	}
 	tests := []struct {
 		name  string
@@ -54,7 +56,7 @@ func TestInputShapes(t *testing.T) {
 		err   string
 	}{
 		{"named and positional", 3, map[string]int{"seq": 5, "mask:1": 2},
-			map[string][]int{"ids": {3, 5}, "mask": {3, 2, 4}, "scale": {1}}, ""},
+			map[string][]int{"ids": {3, 5}, "mask": {3, 2, 4}, "scale": {1}, "state": {2, 3, 8}}, ""},
 		{"missing named", 1, map[string]int{"mask:1": 2}, nil, "--dim seq=N"},
 		{"missing unnamed", 1, map[string]int{"seq": 2}, nil, "--dim mask:1=N"},
 	}

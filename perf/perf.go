@@ -36,6 +36,9 @@ type Config struct {
 	Iterations int
 	// Seed seeds the random inputs.
 	Seed uint64
+	// Values gives inputs, by name, constants or file contents instead of
+	// random data (see ParseInput).
+	Values map[string]Value
 	// Tolerance decides output agreement (default DefaultTolerance).
 	Tolerance Tolerance
 	// Profile, when set, also times every step of a few runs of the
@@ -204,13 +207,13 @@ func measureSession(ctx context.Context, l loaded, name string, m *onnx.Model, t
 			decl[in.Name] = in.Type.Shape
 		}
 	}
+	files, err := decodeValues(s.Inputs(), cfg.Values, imageDecoder(rep.Model, s))
+	if err != nil {
+		return nil, err
+	}
 	var rows []measured
 	for _, batch := range cfg.Batches {
-		shapes, err := inputShapes(s.Inputs(), decl, batch, cfg.Dims)
-		if err != nil {
-			return nil, err
-		}
-		in, err := randomInputs(s.Inputs(), shapes, cfg.Seed+uint64(batch))
+		in, shapes, err := makeInputs(s.Inputs(), decl, batch, cfg, files)
 		if err != nil {
 			return nil, err
 		}

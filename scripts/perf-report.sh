@@ -53,7 +53,11 @@ models=(
 )
 zoo=("resnet18=.cache/zoo/resnet18/model.onnx" "mobilenet_v2=.cache/zoo/mobilenet_v2/model.onnx"
   "db_detector=.cache/zoo/db_detector/model.onnx" "crnn=.cache/zoo/crnn/model.onnx"
-  "transformer_gelu=.cache/zoo/transformer_gelu/model.onnx")
+  "transformer_gelu=.cache/zoo/transformer_gelu/model.onnx" "vad_lstm=.cache/zoo/vad_lstm/model.onnx"
+  "yolo_detector=.cache/zoo/yolo_detector/model.onnx")
+# Models whose inputs perf cannot make up: the voice-activity model's chunk
+# length and its sample rate (a scalar choosing the If's 16 kHz branch).
+declare -A perf_args=([vad_lstm]="--dim samples=512 --input sr=16000")
 if [ -n "$render_only" ]; then
   models+=("${zoo[@]}")
 elif /usr/bin/python3 -c 'import torch, torchvision, onnx' 2>/dev/null; then
@@ -90,8 +94,9 @@ for rep in $(seq 1 "$repeat"); do
   for entry in "${models[@]}"; do
     name=${entry%%=*} path=${entry#*=}
     echo "perf-report: $name (run $rep of $repeat)" >&2
+    # shellcheck disable=SC2086 # perf_args holds several flags
     "$work/inferd" perf "$path" --engines "$engines" --batch 1,32 --threads 1,2 \
-      --duration "$duration" --warmup 2 --json > "$work/$name.$rep.json"
+      --duration "$duration" --warmup 2 --json ${perf_args[$name]:-} > "$work/$name.$rep.json"
   done
 done
 

@@ -3,6 +3,7 @@ package native_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -14,8 +15,8 @@ import (
 )
 
 // BenchmarkRealModels runs the example models and, when
-// scripts/gen-zoo.sh has generated them, ResNet-18 and MobileNetV2 end to
-// end on random inputs, per batch size and thread count, reporting
+// scripts/gen-zoo.sh has generated them, ResNet-18, MobileNetV2 and the
+// zoo end to end on random inputs, per batch size and thread count, reporting
 // allocations per run (the steady state: the first run is not measured).
 func BenchmarkRealModels(b *testing.B) {
 	root := filepath.Join("..", "..")
@@ -26,14 +27,20 @@ func BenchmarkRealModels(b *testing.B) {
 	models := []struct {
 		name, path string
 		sample     []int
+		// more gives the inputs after the first, for a batch size.
+		more func(batch int) map[string]*tensor.Tensor
 	}{
-		{"digits", filepath.Join(root, "examples", "models", "digits", "1", "model.onnx"), []int{1, 8, 8}},
-		{"digits-mlp", filepath.Join(root, "examples", "models", "digits-mlp", "1", "model.onnx"), []int{1, 8, 8}},
-		{"resnet18", filepath.Join(zoo, "resnet18", "model.onnx"), []int{3, 224, 224}},
-		{"mobilenet_v2", filepath.Join(zoo, "mobilenet_v2", "model.onnx"), []int{3, 224, 224}},
-		{"db_detector", filepath.Join(zoo, "db_detector", "model.onnx"), []int{3, 128, 128}},
-		{"crnn", filepath.Join(zoo, "crnn", "model.onnx"), []int{1, 32, 128}},
-		{"transformer_gelu", filepath.Join(zoo, "transformer_gelu", "model.onnx"), []int{32}},
+		{"digits", filepath.Join(root, "examples", "models", "digits", "1", "model.onnx"), []int{1, 8, 8}, nil},
+		{"digits-mlp", filepath.Join(root, "examples", "models", "digits-mlp", "1", "model.onnx"), []int{1, 8, 8}, nil},
+		{"resnet18", filepath.Join(zoo, "resnet18", "model.onnx"), []int{3, 224, 224}, nil},
+		{"mobilenet_v2", filepath.Join(zoo, "mobilenet_v2", "model.onnx"), []int{3, 224, 224}, nil},
+		{"db_detector", filepath.Join(zoo, "db_detector", "model.onnx"), []int{3, 128, 128}, nil},
+		{"crnn", filepath.Join(zoo, "crnn", "model.onnx"), []int{1, 32, 128}, nil},
+		{"transformer_gelu", filepath.Join(zoo, "transformer_gelu", "model.onnx"), []int{32}, nil},
+		{"vad_lstm", filepath.Join(zoo, "vad_lstm", "model.onnx"), []int{512}, func(batch int) map[string]*tensor.Tensor {
+			return map[string]*tensor.Tensor{"sr": tensor.Scalar(int64(16000)), "state": tensor.New(tensor.Float32, 2, batch, 64)}
+		}},
+		{"yolo_detector", filepath.Join(zoo, "yolo_detector", "model.onnx"), []int{3, 128, 128}, nil},
 	}
 	for _, m := range models {
 		for _, batch := range []int{1, 32} {
@@ -63,6 +70,9 @@ func BenchmarkRealModels(b *testing.B) {
 						x = tensor.MustFromSlice(ids, shape...)
 					}
 					in := map[string]*tensor.Tensor{s.Inputs()[0].Name: x}
+					if m.more != nil {
+						maps.Copy(in, m.more(batch))
+					}
 					if _, err := s.Run(context.Background(), in); err != nil {
 						b.Fatal(err)
 					}

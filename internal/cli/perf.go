@@ -17,6 +17,7 @@ type perfOptions struct {
 	batches    []int
 	threads    []int
 	dims       []string
+	inputs     []string
 	warmup     int
 	duration   time.Duration
 	iterations int
@@ -51,11 +52,21 @@ the slowest nodes.
 Variable dimensions other than the batch are sized with --dim NAME=N (the
 symbolic dimension's name in the model) or --dim INPUT:AXIS=N.
 
+--input NAME=VALUE gives an input real values instead of random ones: a file
+(.npy; .json with a nested array or a seed request body {"inputs": {...}};
+.raw or .bin with the input's elements, little-endian; an image, .png, .jpg,
+.jpeg or .webp, preprocessed as the config.yaml of the model's repository
+directory says, for MODEL given as NAME/VERSION/model.onnx) or a constant in
+the input's type that fills it (--input sr=16000). A file holds the whole input
+at the run's batch size, or one row of it (with or without the batch axis),
+repeated for every row; its shape sizes the input's variable dimensions.
+
 The ort engine needs a binary built with -tags ort and the ONNX Runtime library
 (--ort-library or INFERD_ORT_LIBRARY; scripts/onnxruntime.sh fetches it).`,
 		Example: `  inferd perf examples/models/digits/1/model.onnx
   inferd perf model.onnx --engines native,ort --batch 1,32 --threads 1,2
-  inferd perf bert.onnx --engines ort --dim sequence=128 --iterations 50 --json`,
+  inferd perf bert.onnx --engines ort --dim sequence=128 --iterations 50 --json
+  inferd perf vad.onnx --input audio=chunk.npy --input sr=16000 --profile`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if cmd.Flags().Changed("duration") && cmd.Flags().Changed("iterations") {
@@ -69,6 +80,7 @@ The ort engine needs a binary built with -tags ort and the ONNX Runtime library
 	fs.IntSliceVar(&o.batches, "batch", []int{1}, "batch sizes")
 	fs.IntSliceVar(&o.threads, "threads", []int{1}, "intra-op thread counts")
 	fs.StringArrayVar(&o.dims, "dim", nil, "size of a variable dimension: NAME=N or INPUT:AXIS=N (repeatable)")
+	fs.StringArrayVar(&o.inputs, "input", nil, "an input's values: NAME=FILE (.npy, .json, .raw/.bin, an image) or NAME=CONSTANT (repeatable)")
 	fs.IntVar(&o.warmup, "warmup", perf.DefaultWarmup, "unmeasured runs before each measurement (at least 1: its outputs are compared)")
 	fs.DurationVar(&o.duration, "duration", perf.DefaultDuration, "how long each engine, thread count and batch size is measured")
 	fs.IntVar(&o.iterations, "iterations", 0, "measure exactly this many runs instead of --duration")
@@ -99,13 +111,24 @@ func runPerf(ctx context.Context, w io.Writer, model string, o perfOptions) erro
 		}
 		dims[k] = n
 	}
+	values := map[string]perf.Value{}
+	for _, in := range o.inputs {
+		name, v, err := perf.ParseInput(in)
+		if err != nil {
+			return fmt.Errorf("--input: %w", err)
+		}
+		if _, dup := values[name]; dup {
+			return fmt.Errorf("--input %s is given twice", name)
+		}
+		values[name] = v
+	}
 	warmup := o.warmup
 	if warmup == 0 {
 		warmup = 1 // one run is always made for the agreement check
 	}
 	rep, err := perf.Run(ctx, model, perf.Config{
 		Engines: o.engines, Batches: o.batches, Threads: o.threads, Dims: dims,
-		Warmup: warmup, Duration: o.duration, Iterations: o.iterations, Seed: o.seed,
+		Warmup: warmup, Duration: o.duration, Iterations: o.iterations, Seed: o.seed, Values: values,
 		Tolerance: perf.Tolerance{Rtol: o.rtol, Atol: o.atol}, Profile: o.profile,
 	})
 	if err != nil {

@@ -44,7 +44,7 @@ func TestPerf(t *testing.T) {
 	if len(rep.Results) != 2 || rep.Results[1].Batch != 4 || rep.Results[1].Runs != 3 || rep.Results[0].Engine != "native" {
 		t.Errorf("results %+v, want native at batches 1 and 4, 3 runs each", rep.Results)
 	}
-	out, err = execute("perf", model, "--iterations", "2")
+	out, err = execute("perf", model, "--iterations", "2", "--input", "input=0.5")
 	if err != nil || !strings.Contains(out, "samples/s") || !strings.Contains(out, "native") {
 		t.Errorf("text report: %v\n%s", err, out)
 	}
@@ -62,6 +62,9 @@ func TestPerfErrors(t *testing.T) {
 		{"bad dim", []string{"perf", model, "--dim", "seq"}, "--dim"},
 		{"bad batch", []string{"perf", model, "--batch", "0"}, "batch size 0"},
 		{"unknown engine", []string{"perf", model, "--engines", "native,nope"}, "unknown engine"},
+		{"bad input", []string{"perf", model, "--input", "input"}, "--input"},
+		{"input twice", []string{"perf", model, "--input", "input=1", "--input", "input=2"}, "given twice"},
+		{"unknown input", []string{"perf", model, "--input", "pixels=1", "--iterations", "1"}, "no such input"},
 	}
 	if !ort.Compiled || os.Getenv(ort.EnvLibrary) == "" {
 		// Without ONNX Runtime, asking for it says how to get it.

@@ -1,0 +1,76 @@
+package batch
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+func TestCostModel(t *testing.T) {
+	tests := []struct {
+		name      string
+		rows      []int
+		fixed     time.Duration // of the synthetic calls
+		perRow    time.Duration
+		gap       time.Duration // between the synthetic arrivals
+		wantFixed bool
+		wait      bool
+	}{
+		{"no spread in rows: no fit, the delay applies", []int{1, 1, 1, 1}, time.Millisecond, 100 * time.Microsecond, time.Second, false, true},
+		{"sparse arrivals: no wait", []int{1, 4, 8, 2, 16}, time.Millisecond, 100 * time.Microsecond, 10 * time.Millisecond, true, false},
+		{"dense arrivals, costly calls: wait", []int{1, 4, 8, 2, 16}, time.Millisecond, 100 * time.Microsecond, 50 * time.Microsecond, true, true},
+		{"dense arrivals, cheap calls: no wait", []int{1, 4, 8, 2, 16}, 10 * time.Microsecond, 100 * time.Microsecond, 50 * time.Microsecond, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var m costModel
+			for i := range 200 {
+				n := tt.rows[i%len(tt.rows)]
+				m.observe(n, tt.fixed+time.Duration(n)*tt.perRow)
+			}
+			t0 := time.Unix(1000, 0)
+			for i := range 100 {
+				m.arrived(t0.Add(time.Duration(i) * tt.gap))
+			}
+			fixed, gap, haveFixed, haveGap := m.estimates()
+			if haveFixed != tt.wantFixed || !haveGap {
+				t.Fatalf("estimates known: fixed %v, gap %v; want %v, true", haveFixed, haveGap, tt.wantFixed)
+			}
+			if haveFixed && (fixed < tt.fixed*99/100 || fixed > tt.fixed*101/100) {
+				t.Errorf("fixed cost %v, want %v", fixed, tt.fixed)
+			}
+			if gap != tt.gap {
+				t.Errorf("gap %v, want %v", gap, tt.gap)
+			}
+			if got := m.worthWaiting(); got != tt.wait {
+				t.Errorf("worthWaiting = %v, want %v", got, tt.wait)
+			}
+		})
+	}
+}
+
+// TestAdaptiveNoWait: once the batcher has learned that requests come
+// rarely compared with a call's fixed cost, a request that is not alone
+// in flight still starts at once instead of waiting out the delay.
+func TestAdaptiveNoWait(t *testing.T) {
+	d := &doubler{}
+	b, _ := New(Config{MaxBatchSize: 8, MaxQueueDelay: time.Minute, InFlight: func() int { return 2 }}, d.run, nil)
+	defer b.Close()
+	for i := range 100 {
+		b.cost.observe(1+i%8, 10*time.Microsecond+time.Duration(1+i%8)*time.Microsecond)
+	}
+	t0 := time.Now().Add(-time.Hour)
+	for i := range 10 {
+		b.cost.arrived(t0.Add(time.Duration(i) * time.Second))
+	}
+	done := make(chan error, 1)
+	go func() { _, _, err := b.Do(context.Background(), rows(0, 1, 2)); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a request waited for the delay although companions come far apart")
+	}
+}
