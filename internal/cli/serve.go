@@ -48,6 +48,7 @@ type serveOptions struct {
 	maxRunRows   int
 	readiness    string
 	mgmtAddr     string
+	ui           string
 	cacheDir     string
 	maxTensor    int64
 	maxModel     int64
@@ -211,6 +212,7 @@ TLS). docs/security.md lists every limit and its default.`,
 	fs.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address (host:port; :8080 for all interfaces)")
 	fs.StringVar(&o.grpcAddr, "grpc-addr", "127.0.0.1:8081", "gRPC listen address (host:port); empty disables gRPC")
 	fs.StringVar(&o.mgmtAddr, "management-addr", "", "if set, serve the management routes (labels, traffic, repository load/unload/index) on this address only, and no inference there; without credentials they are open only if it is a loopback address")
+	fs.StringVar(&o.ui, "ui", "auto", "the web console on /ui/: auto (served when the listener that serves management, --management-addr or else --http-addr, is on a loopback address), on (served on that listener wherever it is; its data needs the read scope once credentials are configured) or off")
 	fs.IntVar(&o.grpcMaxMsg, "grpc-max-message-bytes", server.DefaultGRPCMaxMessageBytes, "largest gRPC message received or sent, in bytes")
 	fs.StringVar(&o.engine, "engine", "native", "engine for models whose config.yaml names none")
 	fs.IntVar(&o.threads, "threads", 0, "intra-op threads per model session (0: one per CPU)")
@@ -247,6 +249,9 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	if o.ui != string(server.ConsoleAuto) && o.ui != string(server.ConsoleOn) && o.ui != string(server.ConsoleOff) {
+		return fmt.Errorf("--ui: %q is not auto, on or off", o.ui)
+	}
 	secOpts, tlsCfg, err := o.security.options(log)
 	if err != nil {
 		return err
@@ -269,18 +274,24 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	cons := app.Console{Mode: server.ConsoleMode(o.ui)}
 	if store != nil {
 		defer store.Close()
-		if err := o.monitor.watchDrift(ctx, store, o.repository, log, reg); err != nil {
+		w, err := o.monitor.watchDrift(ctx, store, o.repository, log, reg)
+		if err != nil {
 			return err
 		}
+		cons.Drift = w
 	}
 	src, err := o.repositorySource(ctx, log)
 	if err != nil {
 		return err
 	}
+	if !bucket.IsURL(o.repository) {
+		cons.PromotionsDir = o.repository
+	}
 	a, err := app.New(app.Config{
-		Monitor:    mon,
+		Monitor: mon, Console: cons,
 		Repository: src, RepositoryDir: o.repository, HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr, ManagementAddr: o.mgmtAddr,
 		Logger: log, Registry: reg, DrainTimeout: o.drainTimeout, ShutdownDelay: o.security.shutdownDelay,
 		PollInterval: o.pollInterval, Watch: true,
