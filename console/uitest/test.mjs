@@ -141,11 +141,28 @@ async function bench(page) {
   await shot(page, 'overview-50-models');
 }
 
+// hold keeps the overview and a model page open (live) for seconds, for
+// scripts/bench-console.sh.
+async function hold(browser, seconds) {
+  const ctx = await browser.newContext();
+  for (const hash of ['', '#/models/digits']) {
+    const page = await ctx.newPage();
+    await page.goto(base + '/ui/' + hash);
+  }
+  console.log('console open');
+  await new Promise((r) => {
+    setTimeout(r, seconds * 1000);
+    process.once('SIGTERM', r); // the caller is done: close the browser and exit
+  });
+}
+
 const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('pageerror', (e) => check(false, 'page error: ' + e.message));
-  if (process.argv.includes('--bench')) {
+  if (process.argv.includes('--hold')) {
+    await hold(browser, Number(process.argv[process.argv.indexOf('--hold') + 1]));
+  } else if (process.argv.includes('--bench')) {
     await bench(page);
   } else {
     await traffic('/v2/models/digits/versions/2/infer', 300, 2);

@@ -20,6 +20,7 @@ import (
 	"github.com/inferd/inferd/auth"
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/internal/gctune"
+	"github.com/inferd/inferd/monitor/drift"
 	"github.com/inferd/inferd/internal/memlimit"
 	"github.com/inferd/inferd/internal/tlsreload"
 	"github.com/inferd/inferd/preprocess"
@@ -249,9 +250,6 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.ui != string(server.ConsoleAuto) && o.ui != string(server.ConsoleOn) && o.ui != string(server.ConsoleOff) {
-		return fmt.Errorf("--ui: %q is not auto, on or off", o.ui)
-	}
 	secOpts, tlsCfg, err := o.security.options(log)
 	if err != nil {
 		return err
@@ -274,24 +272,19 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	cons := app.Console{Mode: server.ConsoleMode(o.ui)}
+	var watcher *drift.Watcher
 	if store != nil {
 		defer store.Close()
-		w, err := o.monitor.watchDrift(ctx, store, o.repository, log, reg)
-		if err != nil {
+		if watcher, err = o.monitor.watchDrift(ctx, store, o.repository, log, reg); err != nil {
 			return err
 		}
-		cons.Drift = w
 	}
 	src, err := o.repositorySource(ctx, log)
 	if err != nil {
 		return err
 	}
-	if !bucket.IsURL(o.repository) {
-		cons.PromotionsDir = o.repository
-	}
 	a, err := app.New(app.Config{
-		Monitor: mon, Console: cons,
+		Monitor: mon, Console: o.console(watcher),
 		Repository: src, RepositoryDir: o.repository, HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr, ManagementAddr: o.mgmtAddr,
 		Logger: log, Registry: reg, DrainTimeout: o.drainTimeout, ShutdownDelay: o.security.shutdownDelay,
 		PollInterval: o.pollInterval, Watch: true,
@@ -361,6 +354,9 @@ func (o serveOptions) servingOptions() ([]serving.Option, error) {
 
 // serverOptions checks the server's flags and returns them as options.
 func (o serveOptions) serverOptions() ([]server.Option, error) {
+	if err := o.checkConsole(); err != nil {
+		return nil, err
+	}
 	if o.maxBody <= 0 || o.maxPixels <= 0 || o.grpcMaxMsg <= 0 {
 		return nil, errors.New("--max-body-bytes, --max-image-pixels and --grpc-max-message-bytes must be positive")
 	}
