@@ -142,3 +142,14 @@ func BenchmarkRequest(b *testing.B) {
 		st.Request("model", "3", 200, 700*time.Microsecond)
 	}
 }
+
+// BenchmarkRequestParallel is every core recording into one version's
+// series at once (the contended case).
+func BenchmarkRequestParallel(b *testing.B) {
+	st := New()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			st.Request("model", "3", 200, 700*time.Microsecond)
+		}
+	})
+}
