@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
+
+	"github.com/inferd/inferd/serving"
 )
 
 // ErrTooManyStreams refuses an event stream past Config.MaxClients.
@@ -122,9 +125,17 @@ func (h *hub) close() {
 // ServeEvents streams server-sent events: an "overview" event (the
 // overview's JSON) every interval, until the client goes, falls behind
 // (its events are not buffered beyond a few: it is dropped and may
-// reconnect) or the server shuts down. An error is returned before
-// anything is written.
+// reconnect), the server shuts down, or ?events=N events were sent. An
+// error is returned before anything is written.
 func (c *Console) ServeEvents(w http.ResponseWriter, r *http.Request) error {
+	limit := 0
+	if q := r.URL.Query().Get("events"); q != "" {
+		n, err := strconv.Atoi(q)
+		if err != nil || n < 0 {
+			return fmt.Errorf("%w: events=%q: want a count of events to send (0: no limit)", serving.ErrInvalid, q)
+		}
+		limit = n
+	}
 	rc := http.NewResponseController(w)
 	ch, err := c.hub.join()
 	if err != nil {
@@ -136,7 +147,7 @@ func (c *Console) ServeEvents(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusOK)
 	_, _ = fmt.Fprintf(w, "retry: %d\n\n", c.cfg.Interval.Milliseconds())
 	_ = rc.Flush()
-	for {
+	for sent := 0; limit == 0 || sent < limit; sent++ {
 		select {
 		case <-r.Context().Done():
 			return nil
@@ -153,4 +164,5 @@ func (c *Console) ServeEvents(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 	}
+	return nil
 }

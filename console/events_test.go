@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -51,5 +52,22 @@ func TestEventStream(t *testing.T) {
 		t.Errorf("stopping with a stream open: %v", err)
 	}
 	for sc.Scan() {
+	}
+}
+
+// ?events=N ends the stream after N events; a bad count is a 400.
+func TestEventCount(t *testing.T) {
+	in := start(t, examples(t), server.ConsoleAuto)
+	resp, err := http.Get(in.URL + "/ui/api/events?events=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(resp.Body) // ends: the server closes the stream
+	resp.Body.Close()
+	if err != nil || strings.Count(string(data), "event: overview\n") != 2 {
+		t.Errorf("events=2: %d overview events (%v)", strings.Count(string(data), "event: overview\n"), err)
+	}
+	if code := get(t, in.URL+"/ui/api/events?events=-1", nil); code != http.StatusBadRequest {
+		t.Errorf("events=-1: %d, want 400", code)
 	}
 }
