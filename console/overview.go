@@ -3,6 +3,7 @@ package console
 import (
 	"context"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -130,8 +131,8 @@ func (c *Console) versionSummary(v *serving.Version) (VersionSummary, series.Sum
 		return vs, sum
 	}
 	vs.RPS = float64(sum.Requests) / window.Seconds()
-	vs.ErrorRate = ratio(sum.Errors, sum.Requests)
-	vs.P50, vs.P99 = sum.P50, sum.P99
+	vs.ErrorRate = round(ratio(sum.Errors, sum.Requests), 1e4)
+	vs.P50, vs.P99 = round(sum.P50, 1e6), round(sum.P99, 1e6)
 	vs.Spark = spark(se.Points(sparkPoints))
 	return vs, sum
 }
@@ -141,11 +142,15 @@ func spark(pts []series.Point) *Spark {
 	sp := &Spark{RPS: make([]float64, len(pts)), ErrorRate: make([]float64, len(pts)), P50: make([]float64, len(pts)), P99: make([]float64, len(pts))}
 	for i, p := range pts {
 		sp.RPS[i] = float64(p.Requests) / series.Width.Seconds()
-		sp.ErrorRate[i] = ratio(p.Errors, p.Requests)
-		sp.P50[i], sp.P99[i] = p.P50, p.P99
+		sp.ErrorRate[i] = round(ratio(p.Errors, p.Requests), 1e4)
+		sp.P50[i], sp.P99[i] = round(p.P50, 1e6), round(p.P99, 1e6)
 	}
 	return sp
 }
+
+// round keeps x to 1/per (microseconds for latencies): the sparklines
+// need no more, and the overview's JSON is a third of the size.
+func round(x, per float64) float64 { return math.Round(x*per) / per }
 
 func ratio(a, b uint64) float64 {
 	if b == 0 {
