@@ -5,7 +5,9 @@
 # (console/uitest/test.mjs): the pages render, the charts have data, a label
 # moved from the page is moved on the server, axe-core finds no serious or
 # critical violation, the keyboard reaches the links, the overview updates
-# itself. Screenshots go to .cache/artifacts/ui.
+# itself. It also opens the digits evaluation report (inferd eval --report
+# digits.html): its SVG plots render, axe passes. Screenshots go to
+# .cache/artifacts/ui.
 #
 # Then the overview's render time is measured with 50 models and 200 versions
 # (a benchmark: printed, not asserted).
@@ -70,6 +72,10 @@ say "console at $url/ui/"
 artifacts=$root/.cache/artifacts/ui
 rm -rf "$artifacts"
 (cd console/uitest && INFERD_URL=$url ARTIFACTS=$artifacts node test.mjs)
+# The evaluation report (inferd eval --report, docs/evaluation.md) in the same
+# harness: its plots render and axe passes.
+"$inferd" eval digits --repository examples/models --data examples/evaluation/digits-test.csv --report "$tmp/digits.html" >/dev/null
+(cd console/uitest && INFERD_URL=$url ARTIFACTS=$artifacts node test.mjs --report "$tmp/digits.html")
 say "screenshots in $artifacts"
 
 if [ "$bench" = 1 ]; then

@@ -156,11 +156,28 @@ async function hold(browser, seconds) {
   });
 }
 
+// report checks an evaluation report (inferd eval --report FILE.html, issue
+// 15) in the same browser: every SVG plot has a size, the confusion
+// matrix's diagonal is shaded, the per-class bars are drawn, axe passes.
+async function report(page, file) {
+  await page.goto('file://' + path.resolve(file));
+  const sizes = await page.$$eval('svg', (ss) => ss.map((s) => s.getBoundingClientRect()).map((r) => r.width * r.height));
+  check(sizes.length >= 3 && sizes.every((a) => a > 0), `the report's ${sizes.length} SVG plots have a size`);
+  const cells = await page.$$eval('rect.cell', (rs) => rs.filter((r) => getComputedStyle(r).fill === 'rgb(0, 76, 255)').length);
+  check(cells >= 5, `the confusion matrix has ${cells} fully shaded cells (on its diagonal)`);
+  const bars = await page.$$eval('rect', (rs) => rs.filter((r) => ['rgb(255, 127, 14)', 'rgb(44, 160, 44)'].includes(getComputedStyle(r).fill) && r.getBoundingClientRect().height > 0).length);
+  check(bars >= 10, `the per-class bars are drawn (${bars})`);
+  await shot(page, 'evaluation-report');
+  await axe(page, 'evaluation report');
+}
+
 const browser = await launch();
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
   page.on('pageerror', (e) => check(false, 'page error: ' + e.message));
-  if (process.argv.includes('--hold')) {
+  if (process.argv.includes('--report')) {
+    await report(page, process.argv[process.argv.indexOf('--report') + 1]);
+  } else if (process.argv.includes('--hold')) {
     await hold(browser, Number(process.argv[process.argv.indexOf('--hold') + 1]));
   } else if (process.argv.includes('--bench')) {
     await bench(page);
