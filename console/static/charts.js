@@ -88,7 +88,7 @@ export function pipelineGraph(graph, stats, fmt) {
   }
   const outCol = cols.length;
   cols[outCol] = graph.outputs.map((o) => ({ id: 'out:' + o.name, title: o.name, sub: 'output', out: o }));
-  const nw = 170, nh = 58, gx = 50, gy = 18;
+  const nw = 200, nh = 58, gx = 44, gy = 18;
   const pos = {};
   cols.forEach((col, c) => (col || []).forEach((n, r) => { pos[n.id] = { x: 10 + c * (nw + gx), y: 10 + r * (nh + gy), n }; }));
   const w = 20 + cols.length * (nw + gx) - gx, h = 20 + Math.max(...cols.map((c) => (c || []).length)) * (nh + gy) - gy;
