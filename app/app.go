@@ -10,6 +10,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/inferd/inferd/console"
+	"github.com/inferd/inferd/console/series"
 	"github.com/inferd/inferd/monitor"
 	"github.com/inferd/inferd/repository"
 	"github.com/inferd/inferd/server"
@@ -52,6 +54,17 @@ type Config struct {
 	// Monitor, when set, captures requests and takes feedback (its
 	// writer runs with the server; the caller closes its store after Run).
 	Monitor *monitor.Monitor
+	// Console configures the web console (off when Mode is "" or off).
+	Console Console
+}
+
+// Console configures the web console: where it is served (Mode), the drift
+// watcher it shows (nil: none) and the repository directory whose
+// promotion records it shows ("": none).
+type Console struct {
+	Mode          server.ConsoleMode
+	Drift         console.Drift
+	PromotionsDir string
 }
 
 // App is a wired server, listening, not yet serving.
@@ -94,6 +107,7 @@ func New(cfg Config) (*App, error) {
 		}))
 		cfg.Server = append(cfg.Server, server.WithMonitor(m))
 	}
+	cons := a.console(&cfg)
 	a.Models = serving.New(append([]serving.Option{
 		serving.WithLogger(a.log), serving.WithRegisterer(a.Registry), serving.WithDrainTimeout(cfg.DrainTimeout),
 	}, cfg.Serving...)...)
@@ -107,8 +121,41 @@ func New(cfg Config) (*App, error) {
 	if a.mln != nil {
 		opts = append(opts, server.WithManagementListener(a.mln))
 	}
+	if cons != nil {
+		cons.models = a.Models
+	}
 	a.Server = server.New(a.Models, append(opts, cfg.Server...)...)
 	return a, nil
+}
+
+// lateCatalog is the manager, set once it exists (the console is made
+// before it, since the manager's options feed the console's series).
+type lateCatalog struct{ models *serving.Manager }
+
+func (l *lateCatalog) Models() []*serving.ServedModel { return l.models.Models() }
+func (l *lateCatalog) Model(name string) (*serving.ServedModel, error) {
+	return l.models.Model(name)
+}
+
+// console adds the web console and its ring buffer of metrics to cfg's
+// serving and server options, unless it is off.
+func (a *App) console(cfg *Config) *lateCatalog {
+	cc := cfg.Console
+	if cc.Mode == "" || cc.Mode == server.ConsoleOff {
+		return nil
+	}
+	st := series.New()
+	cat := &lateCatalog{}
+	ccfg := console.Config{Models: cat, Series: st, Drift: cc.Drift}
+	if cfg.Monitor != nil {
+		ccfg.Accuracy = cfg.Monitor
+	}
+	if cc.PromotionsDir != "" {
+		ccfg.Promotions = console.PromotionsFromDir(cc.PromotionsDir)
+	}
+	cfg.Serving = append(cfg.Serving, serving.WithSeries(st))
+	cfg.Server = append(cfg.Server, server.WithSeries(st), server.WithConsole(console.New(ccfg), cc.Mode))
+	return cat
 }
 
 // listen binds the HTTP, gRPC and management listeners, or none.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/inferd/inferd/console/series"
 	"github.com/inferd/inferd/engine"
 )
 
@@ -19,6 +20,7 @@ type Builder struct {
 	helpers *helpers
 	seconds *prometheus.HistogramVec
 	errors  *prometheus.CounterVec
+	series  *series.Store // the console's copy (nil: none)
 }
 
 // NewBuilder returns a Builder whose step metrics are registered with r
@@ -47,10 +49,15 @@ func NewBuilder(r prometheus.Registerer, log *slog.Logger) *Builder {
 	return b
 }
 
+// WithSeries also records every step's time and errors in the console's
+// ring buffer; it returns b.
+func (b *Builder) WithSeries(s *series.Store) *Builder { b.series = s; return b }
+
 // stepObserver is a step's metrics, bound to its labels once.
 type stepObserver struct {
 	seconds prometheus.Observer
 	errors  prometheus.Counter
+	series  *series.Series
 }
 
 // Version is one pipeline version to build.
@@ -83,6 +90,7 @@ func (b *Builder) Build(spec Version) (*Pipeline, error) {
 		p.obs = append(p.obs, stepObserver{
 			seconds: b.seconds.WithLabelValues(spec.Name, version, n.name),
 			errors:  b.errors.WithLabelValues(spec.Name, version, n.name),
+			series:  b.series.Series(spec.Name, version, n.name),
 		})
 	}
 	return p, nil

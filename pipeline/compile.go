@@ -27,6 +27,7 @@ type node struct {
 	// with the declarations it was compiled against (in, the model's
 	// inputs) and the version it resolved to then (at).
 	op             op
+	opName         string
 	model, version string
 	in             []engine.TensorInfo
 	at             Target
@@ -139,7 +140,7 @@ func order(steps []Step) ([]*node, error) {
 			if placed[i] > 0 || slices.ContainsFunc(waits[i], func(j int) bool { return placed[j] == 0 }) {
 				continue
 			}
-			n := &node{name: st.Name, soft: st.Soft, timeout: st.Timeout, model: st.Model, version: st.Version}
+			n := &node{name: st.Name, soft: st.Soft, timeout: st.Timeout, model: st.Model, version: st.Version, opName: st.Op}
 			for _, j := range waits[i] {
 				n.deps = append(n.deps, placed[j]-1)
 			}

@@ -233,12 +233,14 @@ func (r *request) step(ctx context.Context, i int) (map[string]*tensor.Tensor, e
 	out, err := r.p.exec(sctx, n, in)
 	d := time.Since(start)
 	obs.seconds.Observe(d.Seconds())
+	cancelled := err != nil && context.Cause(ctx) != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded) && ctx.Err() != nil
+	obs.series.Request(err != nil && !cancelled, d)
 	if err == nil {
 		runner.RecordStep(ctx, runner.StepTiming{Name: n.name, Duration: d})
 		return out, nil
 	}
 	runner.RecordStep(ctx, runner.StepTiming{Name: n.name, Missing: true})
-	if context.Cause(ctx) != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded) && ctx.Err() != nil {
+	if cancelled {
 		return nil, ctx.Err() // cancelled by another step's failure or the client: not this step's error
 	}
 	obs.errors.Inc()

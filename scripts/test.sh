@@ -90,6 +90,10 @@ step "ONNX Runtime engine (-tags ort): its tests, conformance beside native, out
 command -v npm >/dev/null || apt_install npm
 bash scripts/test-ort.sh
 
+step "console: go test -race ./console/..., then the browser test (scripts/test-ui.sh: chromium, playwright-core, axe-core)"
+command -v npm >/dev/null || apt_install npm
+go test -race -count=1 ./console/... && bash scripts/test-ui.sh --inferd "$bin/inferd"
+
 step "deployment: helm lint --strict, manifests, chart, KServe and compose validated strictly"
 bash scripts/deploy-lint.sh
 

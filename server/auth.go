@@ -75,6 +75,14 @@ var routeScopes = map[string]auth.Scope{
 	"POST /models/{name}/feedback":    auth.Predict,
 	"POST /v2/models/{name}/feedback": auth.Predict,
 
+	// The console (console.go): the page holds no data; its data is read
+	// like the listings; its actions are the management routes below.
+	"GET /ui/":                     auth.Open,
+	"GET /ui/api/overview":         auth.Read,
+	"GET /ui/api/models/{name}":    auth.Read,
+	"GET /ui/api/pipelines/{name}": auth.Read,
+	"GET /ui/api/events":           auth.Read,
+
 	// Management: labels, traffic, explicit model control.
 	"PUT /models/{name}/labels/{label}":        auth.Manage,
 	"DELETE /models/{name}/labels/{label}":     auth.Manage,

@@ -18,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	v2 "github.com/inferd/inferd/api/v2"
+	"github.com/inferd/inferd/app"
 	"github.com/inferd/inferd/auth"
 	"github.com/inferd/inferd/auth/authtest"
 	"github.com/inferd/inferd/server"
@@ -71,7 +72,7 @@ func authServer(t *testing.T, opts ...server.Option) (*servertest.Instance, cred
 		t.Fatal(err)
 	}
 	opts = append([]server.Option{server.WithAuth(&auth.Chain{Tokens: tok, JWT: verifier})}, opts...)
-	return servertest.StartSource(t, servertest.FakeRepository(), opts...), c, tokens
+	return servertest.StartConfig(t, app.Config{Repository: servertest.FakeRepository(), Server: opts, Console: app.Console{Mode: server.ConsoleAuto}}), c, tokens
 }
 
 // httpRoute is one request on every route of the server, with the scope
@@ -126,6 +127,11 @@ var httpRoutes = []httpRoute{
 	{"POST /v2/repository/index", auth.Manage, "POST", "/v2/repository/index", "", 200},
 	{"POST /v2/repository/models/{name}/load", auth.Manage, "POST", "/v2/repository/models/nope/load", "", 404},
 	{"POST /v2/repository/models/{name}/unload", auth.Manage, "POST", "/v2/repository/models/m/unload", "", 400}, // not under explicit control
+	{"GET /ui/", auth.Open, "GET", "/ui/", "", 200},
+	{"GET /ui/api/overview", auth.Read, "GET", "/ui/api/overview", "", 200},
+	{"GET /ui/api/models/{name}", auth.Read, "GET", "/ui/api/models/m", "", 200},
+	{"GET /ui/api/pipelines/{name}", auth.Read, "GET", "/ui/api/pipelines/m", "", 400}, // m is a model
+	{"GET /ui/api/events", auth.Read, "GET", "/ui/api/events?events=1", "", 200},
 }
 
 // credCase is one column of the matrix: the Authorization header sent and

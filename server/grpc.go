@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	v2 "github.com/inferd/inferd/api/v2"
+	"github.com/inferd/inferd/auth"
 	"github.com/inferd/inferd/monitor"
 	"github.com/inferd/inferd/serving/runner"
 )
@@ -211,6 +212,9 @@ func (s *Server) unaryInterceptor(ctx context.Context, req any, info *grpc.Unary
 		}
 		if measured {
 			s.metrics.observe(protoV2GRPC, info.FullMethod, ri.model, ri.version, code, time.Since(start))
+			if ri.scope == auth.Predict {
+				s.series.Request(ri.model, ri.version, code, time.Since(start))
+			}
 		}
 		err = grpcError(err)
 		s.logAccess(ctx, &accessEntry{

@@ -103,7 +103,11 @@ func (s *Server) handleProtocol(mux *http.ServeMux, protocol, pattern string, fn
 		} else {
 			writeJSON(w, code, v)
 		}
-		s.metrics.observe(protocol, route, info.model, info.version, code, time.Since(start))
+		d := time.Since(start)
+		s.metrics.observe(protocol, route, info.model, info.version, code, d)
+		if info.scope == auth.Predict {
+			s.series.Request(info.model, info.version, code, d)
+		}
 	})
 }
 

@@ -17,6 +17,8 @@ import (
 	"google.golang.org/grpc/health"
 
 	"github.com/inferd/inferd/auth"
+	"github.com/inferd/inferd/console"
+	"github.com/inferd/inferd/console/series"
 	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/serving"
 )
@@ -101,6 +103,9 @@ type Server struct {
 	authn        auth.Authenticator            // nil: no credentials configured (see WithAuth)
 	loopback     atomic.Bool                   // the HTTP listener is on a loopback address
 	mgmtLn       net.Listener                  // nil: management is served on the HTTP listener
+	series       *series.Store                 // the console's metrics (nil: none)
+	console      *console.Console              // nil: no console (see console.go)
+	consoleMode  ConsoleMode
 }
 
 // Option configures a Server.
@@ -251,6 +256,9 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("GET /metrics", s.guarded("GET /metrics", promhttp.HandlerFor(s.gatherer, promhttp.HandlerOpts{})))
 	s.v2Routes(mux)
 	s.tfRoutes(mux)
+	if s.console != nil {
+		s.consoleRoutes(mux)
+	}
 	return s.jsonFallback(mux)
 }
 
@@ -300,6 +308,9 @@ func (s *Server) ServeListeners(ctx context.Context, httpLn, grpcLn net.Listener
 	}
 	s.stopping.Store(true)
 	s.ReadinessChanged() // the gRPC health service too, at once
+	if s.console != nil {
+		s.console.Close() // event streams would hold the drain
+	}
 	s.linger(srv)
 	return s.drain(srv, httpErr, g, stopManagement)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/inferd/inferd/console/series"
 	"github.com/inferd/inferd/model"
 	"github.com/inferd/inferd/pipeline"
 	"github.com/inferd/inferd/repository"
@@ -69,10 +70,15 @@ type Manager struct {
 	// pipelines builds pipeline versions; see pipeline.go.
 	pipelines  *pipeline.Builder
 	registerer prometheus.Registerer
+	series     *series.Store // the console's metrics (nil: none)
 }
 
 // Option configures a Manager.
 type Option func(*Manager)
+
+// WithSeries also records the batching, queue and shadow metrics, and
+// the pipeline steps', in the console's ring buffer.
+func WithSeries(s *series.Store) Option { return func(m *Manager) { m.series = s } }
 
 // WithLogger sets the logger.
 func WithLogger(l *slog.Logger) Option { return func(m *Manager) { m.log = l } }
@@ -125,7 +131,8 @@ func New(opts ...Option) *Manager {
 		m.metrics = newMetrics(nil)
 	}
 	m.shadows = newShadower(m)
-	m.pipelines = pipeline.NewBuilder(m.registerer, m.log)
+	m.pipelines = pipeline.NewBuilder(m.registerer, m.log).WithSeries(m.series)
+	m.metrics.series = m.series
 	return m
 }
 

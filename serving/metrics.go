@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/inferd/inferd/console/series"
 )
 
 type metrics struct {
@@ -17,6 +19,7 @@ type metrics struct {
 	loadFails   *prometheus.CounterVec
 	shadowRuns  *prometheus.CounterVec
 	shadowLat   *prometheus.HistogramVec
+	series      *series.Store // the console's copy (nil: none)
 }
 
 // newMetrics creates the model metrics and registers them with r (if not nil).
@@ -101,6 +104,7 @@ type observer struct {
 	queue, compute, size prometheus.Observer
 	queueLen             prometheus.Gauge
 	rejected             prometheus.Counter
+	series               *series.Series
 }
 
 func (m *metrics) observer(model, version string) *observer {
@@ -110,14 +114,16 @@ func (m *metrics) observer(model, version string) *observer {
 		size:     m.batchSize.WithLabelValues(model, version),
 		queueLen: m.queueLen.WithLabelValues(model, version),
 		rejected: m.rejected.WithLabelValues(model, version),
+		series:   m.series.Series(model, version, ""),
 	}
 }
 
 func (o *observer) Batch(rows int, d time.Duration) {
 	o.size.Observe(float64(rows))
 	o.compute.Observe(d.Seconds())
+	o.series.Batch(rows)
 }
-func (o *observer) Queued(d time.Duration) { o.queue.Observe(d.Seconds()) }
+func (o *observer) Queued(d time.Duration) { o.queue.Observe(d.Seconds()); o.series.Queued(d) }
 func (o *observer) QueueLength(n int)      { o.queueLen.Set(float64(n)) }
 func (o *observer) Rejected()              { o.rejected.Inc() }
 
@@ -129,4 +135,5 @@ func (m *metrics) forgetVersion(name, version string) {
 		m.state.DeleteLabelValues(name, version, string(s))
 	}
 	m.loadSeconds.DeleteLabelValues(name, version)
+	m.series.Forget(name, version)
 }

@@ -79,6 +79,7 @@ func (s *shadower) mirror(primary *Version, inputs, outputs map[string]*tensor.T
 	sv := mod.Version(cfg.Version)
 	if sv == nil || sv.State() != StateAvailable || !sv.acquire() {
 		s.m.metrics.shadowRuns.WithLabelValues(append(labels, "unavailable")...).Inc()
+		s.m.series.Shadow(primary.ModelName, primary.Label(), "unavailable")
 		return
 	}
 	select {
@@ -86,6 +87,7 @@ func (s *shadower) mirror(primary *Version, inputs, outputs map[string]*tensor.T
 	default:
 		sv.Release()
 		s.m.metrics.shadowRuns.WithLabelValues(append(labels, "dropped")...).Inc()
+		s.m.series.Shadow(primary.ModelName, primary.Label(), "dropped")
 		return
 	}
 	// The caller may reuse its maps once Run returns (a pipeline does):
@@ -98,6 +100,7 @@ func (s *shadower) mirror(primary *Version, inputs, outputs map[string]*tensor.T
 		defer sv.Release()
 		result := s.compare(primary, sv, inputs, outputs)
 		s.m.metrics.shadowRuns.WithLabelValues(append(labels, result)...).Inc()
+		s.m.series.Shadow(primary.ModelName, primary.Label(), result)
 	}()
 }
 

@@ -207,6 +207,17 @@ func (v *Version) Inputs() []engine.TensorInfo { return v.Status().Inputs }
 // Outputs returns the version's output declarations.
 func (v *Version) Outputs() []engine.TensorInfo { return v.Status().Outputs }
 
+// Pipeline returns a loaded pipeline version's compiled pipeline (nil for
+// a model, or a version not loaded).
+func (v *Version) Pipeline() *pipeline.Pipeline {
+	v.mu.RLock()
+	defer v.mu.RUnlock()
+	if v.data == nil {
+		return nil
+	}
+	return v.data.pipe
+}
+
 // Label is the version as shown to users: "1", "2", ...
 func (v *Version) Label() string { return strconv.Itoa(v.Number) }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/inferd/inferd/internal/gctune"
 	"github.com/inferd/inferd/internal/memlimit"
 	"github.com/inferd/inferd/internal/tlsreload"
+	"github.com/inferd/inferd/monitor/drift"
 	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/repository"
 	"github.com/inferd/inferd/repository/bucket"
@@ -48,6 +49,7 @@ type serveOptions struct {
 	maxRunRows   int
 	readiness    string
 	mgmtAddr     string
+	ui           string
 	cacheDir     string
 	maxTensor    int64
 	maxModel     int64
@@ -211,6 +213,7 @@ TLS). docs/security.md lists every limit and its default.`,
 	fs.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address (host:port; :8080 for all interfaces)")
 	fs.StringVar(&o.grpcAddr, "grpc-addr", "127.0.0.1:8081", "gRPC listen address (host:port); empty disables gRPC")
 	fs.StringVar(&o.mgmtAddr, "management-addr", "", "if set, serve the management routes (labels, traffic, repository load/unload/index) on this address only, and no inference there; without credentials they are open only if it is a loopback address")
+	fs.StringVar(&o.ui, "ui", "auto", "the web console on /ui/: auto (served when the listener that serves management, --management-addr or else --http-addr, is on a loopback address), on (served on that listener wherever it is; its data needs the read scope once credentials are configured) or off")
 	fs.IntVar(&o.grpcMaxMsg, "grpc-max-message-bytes", server.DefaultGRPCMaxMessageBytes, "largest gRPC message received or sent, in bytes")
 	fs.StringVar(&o.engine, "engine", "native", "engine for models whose config.yaml names none")
 	fs.IntVar(&o.threads, "threads", 0, "intra-op threads per model session (0: one per CPU)")
@@ -269,9 +272,10 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	var watcher *drift.Watcher
 	if store != nil {
 		defer store.Close()
-		if err := o.monitor.watchDrift(ctx, store, o.repository, log, reg); err != nil {
+		if watcher, err = o.monitor.watchDrift(ctx, store, o.repository, log, reg); err != nil {
 			return err
 		}
 	}
@@ -280,7 +284,7 @@ func runServe(ctx context.Context, o serveOptions) error {
 		return err
 	}
 	a, err := app.New(app.Config{
-		Monitor:    mon,
+		Monitor: mon, Console: o.console(watcher),
 		Repository: src, RepositoryDir: o.repository, HTTPAddr: o.httpAddr, GRPCAddr: o.grpcAddr, ManagementAddr: o.mgmtAddr,
 		Logger: log, Registry: reg, DrainTimeout: o.drainTimeout, ShutdownDelay: o.security.shutdownDelay,
 		PollInterval: o.pollInterval, Watch: true,
@@ -350,6 +354,9 @@ func (o serveOptions) servingOptions() ([]serving.Option, error) {
 
 // serverOptions checks the server's flags and returns them as options.
 func (o serveOptions) serverOptions() ([]server.Option, error) {
+	if err := o.checkConsole(); err != nil {
+		return nil, err
+	}
 	if o.maxBody <= 0 || o.maxPixels <= 0 || o.grpcMaxMsg <= 0 {
 		return nil, errors.New("--max-body-bytes, --max-image-pixels and --grpc-max-message-bytes must be positive")
 	}

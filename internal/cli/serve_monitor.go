@@ -72,18 +72,18 @@ func (o *monitorOptions) register(fs *pflag.FlagSet) {
 
 // watchDrift starts the drift watcher over the store for the versions
 // that have a profile.json in the repository; it stops with ctx.
-func (o *monitorOptions) watchDrift(ctx context.Context, store monitor.Store, repo string, log *slog.Logger, reg prometheus.Registerer) error {
+func (o *monitorOptions) watchDrift(ctx context.Context, store monitor.Store, repo string, log *slog.Logger, reg prometheus.Registerer) (*drift.Watcher, error) {
 	cfg, err := o.drift.config()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	w, err := drift.NewWatcher(store, repo, reg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	w.Window, w.Span, w.Config, w.Log = o.drift.window, o.drift.span, cfg, log
 	go func() { _ = w.Run(ctx) }()
-	return nil
+	return w, nil
 }
 
 // open returns the monitor the flags describe and its store, or nil when

@@ -34,6 +34,7 @@ type Watcher struct {
 	score, detected, estimated *prometheus.GaugeVec
 	mu                         sync.Mutex
 	last                       map[versionKey]Report
+	sides                      map[versionKey][]Side // the reference beside the last window
 	windows                    map[versionKey]*pendingWindow
 	profiles                   map[versionKey]*Profile
 	after                      map[versionKey]int64 // the last record read per version
@@ -196,8 +197,13 @@ func (w *Watcher) evaluate(k versionKey, rows []Row) {
 	if !math.IsNaN(rep.EstimatedAccuracy) {
 		w.estimated.WithLabelValues(k.model, v).Set(rep.EstimatedAccuracy)
 	}
+	sides := Sides(w.profiles[k], rows)
 	w.mu.Lock()
 	w.last[k] = rep
+	if w.sides == nil {
+		w.sides = map[versionKey][]Side{}
+	}
+	w.sides[k] = sides
 	w.mu.Unlock()
 	if rep.Detected {
 		w.Log.Warn("drift detected", "model", k.model, "version", k.version, "rows", rep.Rows, "score", rep.Score, "threshold", rep.Threshold, "share", rep.Share)
