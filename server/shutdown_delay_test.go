@@ -14,7 +14,7 @@ import (
 // connections (HTTP predict 200, gRPC health NOT_SERVING); after it, the
 // server drains and stops, and connections are refused.
 func TestShutdownDelay(t *testing.T) {
-	const delay = 1500 * time.Millisecond
+	const delay = 4 * time.Second // long enough for the checks on a loaded machine (1.5 s failed once)
 	r := serveFake(t, server.WithShutdownDelay(delay))
 	url := "http://" + r.httpAddr
 	if code, _, err := request(t, nil, http.MethodGet, url+"/readyz", ""); err != nil || code != 200 {
