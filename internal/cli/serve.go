@@ -52,6 +52,7 @@ type serveOptions struct {
 	maxTensor    int64
 	maxModel     int64
 	debugAddr    string
+	addrFile     string
 	gcHeadroom   uint64
 	accessLog    string
 	accessSample int
@@ -222,6 +223,7 @@ TLS). docs/security.md lists every limit and its default.`,
 	o.registerModels(fs)
 	fs.Uint64Var(&o.gcHeadroom, "gc-headroom-bytes", gctune.DefaultHeadroom, "heap growth the garbage collector allows between cycles while the live heap is smaller (fewer collections under load); 0 keeps Go's default, as does GOGC set in the environment")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "if set, serve Go's runtime profiles (net/http/pprof) on this address (host:port), apart from the API")
+	fs.StringVar(&o.addrFile, "addr-file", "", "once listening, write the bound HTTP and gRPC addresses (JSON) to this file, removed at exit; `inferd healthcheck` reads it (the images set INFERD_ADDR_FILE, so their health check follows --http-addr)")
 	fs.StringVar(&o.accessLog, "access-log", "all", "access log, one line per request with method, route, protocol, model, version, status, latency, bytes, request id, client and principal (the API key's name or the JWT's subject; management requests are always logged): all (successes at info; failures at info, 503 at warn, other 5xx at error), errors (status 400 and above only) or off (server errors, 5xx, only). Health, readiness and metrics probes are logged only when they fail. The request id is the client's Inferd-Request-Id header (gRPC: inferd-request-id metadata) or a new one, and comes back in the response's")
 	fs.IntVar(&o.accessSample, "access-log-sample", 1, "with --access-log all, log 1 in N successful requests (failures are always logged)")
 	o.security.register(fs)
@@ -290,16 +292,11 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.debugAddr != "" {
-		dln, err := net.Listen("tcp", o.debugAddr)
-		if err != nil {
-			return fmt.Errorf("--debug-addr: %w", err)
-		}
-		if tlsCfg != nil {
-			dln = tls.NewListener(dln, tlsCfg.Clone())
-		}
-		defer serveDebug(dln, log)()
+	cleanup, err := o.startBeside(a, tlsCfg, log)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	go gctune.Tune(ctx, o.gcHeadroom, log)
 	repo := o.repository
 	if src != nil {
@@ -311,6 +308,40 @@ func runServe(ctx context.Context, o serveOptions) error {
 	}
 	log.Info("inferd stopped")
 	return nil
+}
+
+// startBeside starts what runs beside the app: the --debug-addr listener
+// and the --addr-file. The function returned stops them.
+func (o serveOptions) startBeside(a *app.App, tlsCfg *tls.Config, log *slog.Logger) (func(), error) {
+	var stops []func()
+	stop := func() {
+		for _, f := range stops {
+			f()
+		}
+	}
+	if o.debugAddr != "" {
+		dln, err := net.Listen("tcp", o.debugAddr)
+		if err != nil {
+			return nil, fmt.Errorf("--debug-addr: %w", err)
+		}
+		if tlsCfg != nil {
+			dln = tls.NewListener(dln, tlsCfg.Clone())
+		}
+		stops = append(stops, serveDebug(dln, log))
+	}
+	if o.addrFile != "" {
+		addrs := boundAddrs{HTTP: a.HTTPAddr, GRPC: a.GRPCAddr, Scheme: "http"}
+		if o.security.tls.Cert != "" {
+			addrs.Scheme, addrs.TLSCert = "https", o.security.tls.Cert
+		}
+		remove, err := writeAddrFile(o.addrFile, addrs)
+		if err != nil {
+			stop()
+			return nil, err
+		}
+		stops = append(stops, remove)
+	}
+	return stop, nil
 }
 
 // checkRepository checks --repository (a directory that exists, or an
