@@ -22,6 +22,7 @@ import (
 	"github.com/inferd/inferd/internal/gctune"
 	"github.com/inferd/inferd/internal/memlimit"
 	"github.com/inferd/inferd/internal/tlsreload"
+	"github.com/inferd/inferd/monitor/drift"
 	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/repository"
 	"github.com/inferd/inferd/repository/bucket"
@@ -271,15 +272,19 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	if store != nil {
-		defer store.Close()
-		if err := o.monitor.watchDrift(ctx, store, o.repository, log, reg); err != nil {
-			return err
-		}
-	}
 	src, err := o.repositorySource(ctx, log)
 	if err != nil {
 		return err
+	}
+	if store != nil {
+		defer store.Close()
+		var profiles drift.ModelFiles = repository.NewDir(o.repository)
+		if src != nil {
+			profiles = src
+		}
+		if err := o.monitor.watchDrift(ctx, store, profiles, log, reg); err != nil {
+			return err
+		}
 	}
 	a, err := app.New(app.Config{
 		Monitor:    mon,

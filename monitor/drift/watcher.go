@@ -6,7 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
-	"path/filepath"
+	"path"
 	"strconv"
 	"sync"
 	"time"
@@ -16,14 +16,21 @@ import (
 	"github.com/inferd/inferd/monitor"
 )
 
+// ModelFiles gives the files of a model directory of the repository, as
+// repository.Source's FS does for directories and object storage alike.
+type ModelFiles interface {
+	FS(model string) (fs.FS, error)
+}
+
 // Watcher computes drift off the request path: it reads captured records
 // from the store as they arrive, groups them into windows per model
 // version (Window rows, or what arrived within Span once there are at
 // least MinRows), compares each window with the version's profile
-// (<repository>/<model>/<version>/profile.json) and publishes gauges.
+// (<version>/profile.json in the model's files from Repository, a local
+// directory or object storage) and publishes gauges.
 type Watcher struct {
 	Store      monitor.Store
-	Repository string
+	Repository ModelFiles
 	Window     int
 	Span       time.Duration
 	MinRows    int
@@ -50,7 +57,7 @@ type pendingWindow struct {
 }
 
 // NewWatcher returns a watcher with its gauges registered with reg.
-func NewWatcher(store monitor.Store, repository string, reg prometheus.Registerer) (*Watcher, error) {
+func NewWatcher(store monitor.Store, repository ModelFiles, reg prometheus.Registerer) (*Watcher, error) {
 	w := &Watcher{Store: store, Repository: repository, Window: 200, Span: time.Hour, MinRows: 50, Every: 10 * time.Second,
 		Log: slog.New(slog.DiscardHandler), last: map[versionKey]Report{}, windows: map[versionKey]*pendingWindow{}, profiles: map[versionKey]*Profile{},
 		score: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "inferd_drift_score",
@@ -143,8 +150,11 @@ func (w *Watcher) profile(k versionKey) *Profile {
 	if p, ok := w.profiles[k]; ok {
 		return p
 	}
-	path := filepath.Join(w.Repository, k.model, strconv.Itoa(k.version), FileName)
-	p, err := Load(path)
+	var p *Profile
+	fsys, err := w.Repository.FS(k.model)
+	if err == nil {
+		p, err = LoadFS(fsys, path.Join(strconv.Itoa(k.version), FileName))
+	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		w.Log.Warn("drift: the profile cannot be read; no drift for this version", "model", k.model, "version", k.version, "err", err)
 	}
