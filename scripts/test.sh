@@ -29,7 +29,7 @@ step "system packages"
 # python3-sklearn: the scikit-learn export guide; curl: the export check;
 # nginx: the load balancer in front of a fleet of replicas; chromium: the
 # evaluation report opened in a real browser.
-apt_install gcc protobuf-compiler libonnx-testdata python3-torch python3-torchvision python3-onnx python3-sklearn curl nginx chromium
+apt_install gcc protobuf-compiler libonnx-testdata python3-torch python3-torchvision python3-onnx python3-sklearn curl nginx chromium podman-compose
 
 step "go mod download"
 go mod download
@@ -92,7 +92,7 @@ bash scripts/test-ort.sh
 step "deployment: helm lint --strict, manifests, chart, KServe and compose validated strictly"
 bash scripts/deploy-lint.sh
 
-step "container image: reproducible daemonless build, then a real podman run"
+step "container image: reproducible daemonless build, then a real podman run and podman-compose up"
 bash scripts/image-test.sh
 
 step "bench/run.sh --quick --no-flask: inferd bench against inferd and the decode-only handler"
