@@ -28,7 +28,8 @@ step "system packages"
 # outputs for the real-model tests (generated into .cache, not committed);
 # python3-sklearn: the scikit-learn export guide; curl: the export check;
 # nginx: the load balancer in front of a fleet of replicas; chromium: the
-# evaluation report opened in a real browser.
+# evaluation report opened in a real browser; podman-compose: the compose
+# file brought up for real (scripts/image-test.sh).
 apt_install gcc protobuf-compiler libonnx-testdata python3-torch python3-torchvision python3-onnx python3-sklearn curl nginx chromium podman-compose
 
 step "go mod download"
