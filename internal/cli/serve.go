@@ -209,7 +209,7 @@ TLS). docs/security.md lists every limit and its default.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.repository, "repository", "models", "model repository: a directory, or object storage (s3://BUCKET/PREFIX, gs://..., azblob://..., file:///DIR) where versions appear once their inferd.sha256 marker is written (docs/scaling.md)")
-	fs.StringVar(&o.cacheDir, "cache-dir", "", "with an object-storage repository, where model files are cached, verified, by checksum (default: inferd/models in the user's cache directory)")
+	fs.StringVar(&o.cacheDir, "cache-dir", "", "with an object-storage repository, where model files are cached, verified, by checksum; files of retired versions are removed (default: inferd/models in the user's cache directory, where only the files this server used are removed)")
 	fs.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address (host:port; :8080 for all interfaces)")
 	fs.StringVar(&o.grpcAddr, "grpc-addr", "127.0.0.1:8081", "gRPC listen address (host:port); empty disables gRPC")
 	fs.StringVar(&o.mgmtAddr, "management-addr", "", "if set, serve the management routes (labels, traffic, repository load/unload/index) on this address only, and no inference there; without credentials they are open only if it is a loopback address")
