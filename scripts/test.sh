@@ -62,10 +62,13 @@ step "evaluation: golden files and examples regenerate identically (python3-skle
 /usr/bin/python3 evaluate/metrics/testdata/gen_golden.py && /usr/bin/python3 examples/evaluation/gen_digits.py >/dev/null &&
 	/usr/bin/python3 examples/evaluation/gen_loans.py >/dev/null && /usr/bin/python3 examples/evaluation/gen_houses.py >/dev/null && git diff --exit-code -- evaluate examples/evaluation
 
-step "services for the tests: MinIO on loopback (built once from the Go module proxy into .cache/bin)"
+step "services for the tests: MinIO, Azurite and fake-gcs-server on loopback (installed once into .cache)"
 # shellcheck source=scripts/lib/minio.sh
 . scripts/lib/minio.sh
 minio_start
+# shellcheck source=scripts/lib/emulators.sh
+. scripts/lib/emulators.sh
+emulators_start
 
 # Packages with concurrency run under the race detector (needs cgo and gcc).
 race_pkgs=(./app/... ./batch/... ./repository/... ./serving/... ./pipeline/... ./server/... ./api/... ./loadgen/... ./bench/... ./engine/native/... ./internal/cli/... ./cmd/...)

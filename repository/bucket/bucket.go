@@ -42,6 +42,9 @@ type Source struct {
 	log     *slog.Logger
 	cache   *cache
 	subs    repository.Broadcaster
+	// beforeRoutingWrite, set by tests, runs between WriteRouting's read
+	// and its write: another replica's write landing there.
+	beforeRoutingWrite func()
 }
 
 // Option configures Open.

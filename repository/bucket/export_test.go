@@ -15,3 +15,7 @@ func (s *Source) PruneNow(ctx context.Context) error {
 
 // CacheDir is the directory of the model cache.
 func (s *Source) CacheDir() string { return s.cache.dir }
+
+// SetBeforeRoutingWrite sets a function WriteRouting runs between its
+// read and its write.
+func (s *Source) SetBeforeRoutingWrite(f func()) { s.beforeRoutingWrite = f }
