@@ -316,7 +316,8 @@ func runServe(ctx context.Context, o serveOptions) error {
 }
 
 // startBeside starts what runs beside the app: the --debug-addr listener
-// and the --addr-file. The function returned stops them.
+// and the --addr-file. The function returned stops them (and removes the
+// file).
 func (o serveOptions) startBeside(a *app.App, tlsCfg *tls.Config, log *slog.Logger) (func(), error) {
 	var stops []func()
 	stop := func() {
@@ -339,12 +340,14 @@ func (o serveOptions) startBeside(a *app.App, tlsCfg *tls.Config, log *slog.Logg
 		if o.security.tls.Cert != "" {
 			addrs.Scheme, addrs.TLSCert = "https", o.security.tls.Cert
 		}
-		remove, err := writeAddrFile(o.addrFile, addrs)
-		if err != nil {
-			stop()
-			return nil, err
+		// Not fatal: a read-only root without a writable /tmp only costs the
+		// health check the server's own address (it falls back to
+		// --http-addr).
+		if remove, err := writeAddrFile(o.addrFile, addrs); err != nil {
+			log.Warn("the health check will not find the server's address", "err", err)
+		} else {
+			stops = append(stops, remove)
 		}
-		stops = append(stops, remove)
 	}
 	return stop, nil
 }
