@@ -71,6 +71,8 @@ func TestHelmLint(t *testing.T) {
 			args := []string{"lint", "--strict", chart}
 			if values != "" {
 				args = append(args, "--values", values)
+			} else {
+				args = append(args, "--set", "models.url="+defaultURL)
 			}
 			out, err := runHelm(t, args...)
 			if err != nil {
@@ -99,6 +101,8 @@ func TestHelmTemplate(t *testing.T) {
 			args := []string{"template", "rel", chart, "--namespace", "ml"}
 			if values != "" {
 				args = append(args, "--values", values)
+			} else {
+				args = append(args, "--set", "models.url="+defaultURL)
 			}
 			out, err := runHelm(t, args...)
 			if err != nil {
@@ -119,6 +123,11 @@ func TestHelmTemplate(t *testing.T) {
 			spec := &d.Spec.Template.Spec
 			checkInferdPod(t, spec)
 			checkSource(t, spec, firstComment(t, values))
+			if flagValue(spec.Containers[0].Args, "--repository") != "" {
+				checkObjectStorage(t, objs, spec)
+			}
+			checkStop(t, spec)
+			checkIngressAndMonitor(t, objs)
 
 			hpa := find[*autoscalingv2.HorizontalPodAutoscaler](objs)
 			if (len(hpa) == 1) == (d.Spec.Replicas != nil) {
@@ -151,6 +160,10 @@ func checkSource(t *testing.T, spec *corev1.PodSpec, desc string) {
 	case strings.Contains(desc, "init container"):
 		if models == nil || models.EmptyDir == nil || len(spec.InitContainers) != 1 || !mounts(spec.InitContainers[0], "models", imagebuild.ModelsPath, false) {
 			t.Errorf("volumes %+v init %+v: want an init container filling an emptyDir", spec.Volumes, spec.InitContainers)
+		}
+	case desc == "" || strings.Contains(desc, "object storage"): // the defaults read object storage
+		if models != nil || len(spec.InitContainers) != 0 || !strings.Contains(flagValue(c.Args, "--repository"), "://") {
+			t.Errorf("volumes %+v init %+v args %q: want the repository read from object storage", spec.Volumes, spec.InitContainers, c.Args)
 		}
 	default: // the models are in the image
 		if models != nil || len(spec.InitContainers) != 0 {

@@ -34,10 +34,19 @@ func (o object) String() string { return o.source + " (" + o.kind + " " + o.meta
 // kinds are the API types the deployment files may use, decoded into the
 // Go types of k8s.io/api (and of KServe, mirrored in kserve_types_test.go).
 var kinds = map[string]func() (any, *metav1.ObjectMeta){
-	"v1/ServiceAccount":  func() (any, *metav1.ObjectMeta) { o := &corev1.ServiceAccount{}; return o, &o.ObjectMeta },
-	"v1/ConfigMap":       func() (any, *metav1.ObjectMeta) { o := &corev1.ConfigMap{}; return o, &o.ObjectMeta },
-	"v1/Service":         func() (any, *metav1.ObjectMeta) { o := &corev1.Service{}; return o, &o.ObjectMeta },
-	"v1/Pod":             func() (any, *metav1.ObjectMeta) { o := &corev1.Pod{}; return o, &o.ObjectMeta },
+	"v1/ServiceAccount": func() (any, *metav1.ObjectMeta) { o := &corev1.ServiceAccount{}; return o, &o.ObjectMeta },
+	"v1/ConfigMap":      func() (any, *metav1.ObjectMeta) { o := &corev1.ConfigMap{}; return o, &o.ObjectMeta },
+	"v1/Service":        func() (any, *metav1.ObjectMeta) { o := &corev1.Service{}; return o, &o.ObjectMeta },
+	"v1/Pod":            func() (any, *metav1.ObjectMeta) { o := &corev1.Pod{}; return o, &o.ObjectMeta },
+	"v1/Secret":         func() (any, *metav1.ObjectMeta) { o := &corev1.Secret{}; return o, &o.ObjectMeta },
+	"networking.k8s.io/v1/Ingress": func() (any, *metav1.ObjectMeta) {
+		o := &networkingv1.Ingress{}
+		return o, &o.ObjectMeta
+	},
+	"monitoring.coreos.com/v1/ServiceMonitor": func() (any, *metav1.ObjectMeta) {
+		o := &serviceMonitor{}
+		return o, &o.ObjectMeta
+	},
 	"apps/v1/Deployment": func() (any, *metav1.ObjectMeta) { o := &appsv1.Deployment{}; return o, &o.ObjectMeta },
 	"autoscaling/v2/HorizontalPodAutoscaler": func() (any, *metav1.ObjectMeta) {
 		o := &autoscalingv2.HorizontalPodAutoscaler{}

@@ -54,8 +54,13 @@ func TestKServe(t *testing.T) {
 		if c.Command != nil {
 			t.Errorf("command %q replaces the image's entrypoint", c.Command)
 		}
-		if len(c.Ports) != 1 || c.Ports[0].ContainerPort != imagebuild.HTTPPort {
-			t.Errorf("ports %v: KServe routes to one port, the v2 REST one (%d)", c.Ports, imagebuild.HTTPPort)
+		// The REST port first (KServe's default route), then the gRPC
+		// one, named h2c as KServe and Knative recognise it, and the
+		// port of --grpc-addr.
+		grpcAddr := fmt.Sprintf("--grpc-addr=0.0.0.0:%d", imagebuild.GRPCPort)
+		if len(c.Ports) != 2 || c.Ports[0].ContainerPort != imagebuild.HTTPPort || c.Ports[1].Name != "h2c" ||
+			c.Ports[1].ContainerPort != imagebuild.GRPCPort || !slices.Contains(c.Args, grpcAddr) {
+			t.Errorf("ports %v: want REST on %d, then h2c on %d as %s says", c.Ports, imagebuild.HTTPPort, imagebuild.GRPCPort, grpcAddr)
 		}
 		port := intstr.FromInt32(imagebuild.HTTPPort)
 		if p := c.ReadinessProbe; p == nil || p.HTTPGet == nil || p.HTTPGet.Path != "/v2/health/ready" || p.HTTPGet.Port != port {

@@ -116,7 +116,7 @@ func TestDecodeObjectsIsStrict(t *testing.T) {
 		{"duplicate key", head + "spec:\n  type: ClusterIP\n  type: NodePort\n", `"type" already set in map`},
 		{"wrong type", head + "spec:\n  ports:\n    - port: \"eighty\"\n", "cannot unmarshal string"},
 		{"bad quantity", "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: c\n      resources:\n        limits:\n          memory: lots\n", "quantities must match"},
-		{"unknown kind", "apiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n", `unexpected kind "v1/Secret"`},
+		{"unknown kind", "apiVersion: v1\nkind: Endpoints\nmetadata:\n  name: s\n", `unexpected kind "v1/Endpoints"`},
 		{"unknown version", "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: h\n", `unexpected kind "autoscaling/v1/HorizontalPodAutoscaler"`},
 	}
 	for _, tt := range tests {

@@ -65,7 +65,7 @@ func TestPrometheusRules(t *testing.T) {
 	if _, err := monitor.New(nil, monitor.WithRegisterer(names)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := drift.NewWatcher(nil, "", names); err != nil {
+	if _, err := drift.NewWatcher(nil, nil, names); err != nil {
 		t.Fatal(err)
 	}
 	metric := regexp.MustCompile(`inferd_[a-z_]+`)

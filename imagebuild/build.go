@@ -26,6 +26,11 @@ const (
 	GRPCPort = 8081
 )
 
+// AddrFile is where the images' server writes its bound addresses and
+// their health check reads them (serve and healthcheck --addr-file), so
+// that the check follows an --http-addr given as an argument.
+const AddrFile = "/tmp/inferd.addr"
+
 // Env is the environment of the images: `inferd serve` reads its flags
 // from INFERD_* variables, so these make it serve /models on all
 // interfaces.
@@ -34,6 +39,7 @@ var Env = []string{
 	"INFERD_REPOSITORY=" + ModelsPath,
 	"INFERD_HTTP_ADDR=0.0.0.0:" + strconv.Itoa(HTTPPort),
 	"INFERD_GRPC_ADDR=0.0.0.0:" + strconv.Itoa(GRPCPort),
+	"INFERD_ADDR_FILE=" + AddrFile,
 }
 
 // Entrypoint is the images' entrypoint; arguments given to the container

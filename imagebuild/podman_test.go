@@ -79,11 +79,12 @@ func TestPodman(t *testing.T) {
 	httpPort, grpcPort := freePort(t), freePort(t)
 	base := "http://127.0.0.1:" + strconv.Itoa(httpPort)
 	container := "inferd-test-" + suffix
-	// No health check timer (it needs systemd); the check runs on demand below.
+	// No health check timer (it needs systemd); the check runs on demand
+	// below. The HTTP address is an argument, not the image's environment:
+	// the health check must follow it (through INFERD_ADDR_FILE).
 	args := append(append([]string{"run", "-d", "--name", container, "--health-interval", "disable"}, podmanArgs...),
-		"-e", "INFERD_HTTP_ADDR=127.0.0.1:"+strconv.Itoa(httpPort),
 		"-e", "INFERD_GRPC_ADDR=127.0.0.1:"+strconv.Itoa(grpcPort),
-		tag)
+		tag, "--http-addr=127.0.0.1:"+strconv.Itoa(httpPort))
 	if _, err := run(args...); err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +138,8 @@ func TestPodman(t *testing.T) {
 	})
 	t.Run("health check", func(t *testing.T) {
 		// podman runs the image's HEALTHCHECK (inferd healthcheck, which
-		// finds the server through INFERD_HTTP_ADDR) in the container.
+		// finds the server through the file INFERD_ADDR_FILE names, though
+		// INFERD_HTTP_ADDR names another port) in the container.
 		if _, err := run("healthcheck", "run", container); err != nil {
 			t.Fatal(err)
 		}

@@ -28,8 +28,9 @@ step "system packages"
 # outputs for the real-model tests (generated into .cache, not committed);
 # python3-sklearn: the scikit-learn export guide; curl: the export check;
 # nginx: the load balancer in front of a fleet of replicas; chromium: the
-# evaluation report opened in a real browser.
-apt_install gcc protobuf-compiler libonnx-testdata python3-torch python3-torchvision python3-onnx python3-sklearn curl nginx chromium
+# evaluation report opened in a real browser; podman-compose: the compose
+# file brought up for real (scripts/image-test.sh).
+apt_install gcc protobuf-compiler libonnx-testdata python3-torch python3-torchvision python3-onnx python3-sklearn curl nginx chromium podman-compose
 
 step "go mod download"
 go mod download
@@ -62,10 +63,13 @@ step "evaluation: golden files and examples regenerate identically (python3-skle
 	/usr/bin/python3 examples/evaluation/gen_loans.py >/dev/null && /usr/bin/python3 examples/evaluation/gen_houses.py >/dev/null &&
 	/usr/bin/python3 examples/evaluation/gen_requests.py >/dev/null && git diff --exit-code -- evaluate examples/evaluation
 
-step "services for the tests: MinIO on loopback (built once from the Go module proxy into .cache/bin)"
+step "services for the tests: MinIO, Azurite and fake-gcs-server on loopback (installed once into .cache)"
 # shellcheck source=scripts/lib/minio.sh
 . scripts/lib/minio.sh
 minio_start
+# shellcheck source=scripts/lib/emulators.sh
+. scripts/lib/emulators.sh
+emulators_start
 
 # Packages with concurrency run under the race detector (needs cgo and gcc).
 race_pkgs=(./app/... ./batch/... ./repository/... ./serving/... ./pipeline/... ./server/... ./api/... ./loadgen/... ./bench/... ./engine/native/... ./internal/cli/... ./cmd/...)
@@ -97,7 +101,7 @@ go test -race -count=1 ./console/... && bash scripts/test-ui.sh --inferd "$bin/i
 step "deployment: helm lint --strict, manifests, chart, KServe and compose validated strictly"
 bash scripts/deploy-lint.sh
 
-step "container image: reproducible daemonless build, then a real podman run"
+step "container image: reproducible daemonless build, then a real podman run and podman-compose up"
 bash scripts/image-test.sh
 
 step "bench/run.sh --quick --no-flask: inferd bench against inferd and the decode-only handler"

@@ -28,12 +28,19 @@ type healthcheckOptions struct {
 	// and accepts only that certificate. clientCert and clientKey are the
 	// check's own pair, for a server under mutual TLS.
 	tlsCert, clientCert, clientKey string
+	// addrFile is where the server wrote its bound addresses (serve
+	// --addr-file); it wins over --http-addr unless --http-addr or --url
+	// is on the command line (commandLine).
+	addrFile    string
+	commandLine bool
 }
 
 // newHealthcheckCmd is the health check of container images, which have no
 // curl: it GETs the server's /healthz and exits 0 on a 2xx answer, 1
-// otherwise. Like every flag, --http-addr also comes from INFERD_HTTP_ADDR,
-// so the check follows the address the server was given.
+// otherwise. It finds the server in the file `inferd serve --addr-file`
+// writes (INFERD_ADDR_FILE, set in the images), so it follows the address
+// the server's arguments gave; without that file, --http-addr (also from
+// INFERD_HTTP_ADDR).
 func newHealthcheckCmd() *cobra.Command {
 	o := healthcheckOptions{}
 	cmd := &cobra.Command{
@@ -41,6 +48,11 @@ func newHealthcheckCmd() *cobra.Command {
 		Short:  "Check that a local inferd server answers (the health check of container images)",
 		Hidden: true,
 		Args:   cobra.NoArgs,
+		// Which flags the command line gave, before the environment's.
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			o.commandLine = cmd.Flags().Changed("http-addr") || cmd.Flags().Changed("url")
+			return flagsFromEnv(cmd.Flags())
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runHealthcheck(cmd.Context(), cmd.OutOrStdout(), o)
 		},
@@ -54,6 +66,7 @@ func newHealthcheckCmd() *cobra.Command {
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "the server's certificate file (its --tls-cert, also from INFERD_TLS_CERT): check over HTTPS, accepting only that certificate")
 	fs.StringVar(&o.clientCert, "tls-client-cert", "", "a client certificate to present, for a server under mutual TLS")
 	fs.StringVar(&o.clientKey, "tls-client-key", "", "the key of --tls-client-cert")
+	fs.StringVar(&o.addrFile, "addr-file", "", "the file where the server wrote its addresses (its --addr-file, also from INFERD_ADDR_FILE): used when it exists, unless --http-addr or --url is on the command line")
 	return cmd
 }
 
@@ -106,7 +119,28 @@ func leafDER(file string) ([]byte, error) {
 	}
 }
 
+// fromAddrFile applies the server's addresses file to o, when there is
+// one and the command line named no address.
+func (o healthcheckOptions) fromAddrFile() (healthcheckOptions, error) {
+	if o.addrFile == "" || o.commandLine {
+		return o, nil
+	}
+	a, ok, err := readAddrFile(o.addrFile)
+	if err != nil || !ok {
+		return o, err
+	}
+	o.httpAddr = a.HTTP
+	if a.Scheme == "https" && o.tlsCert == "" {
+		o.tlsCert = a.TLSCert
+	}
+	return o, nil
+}
+
 func runHealthcheck(ctx context.Context, stdout io.Writer, o healthcheckOptions) error {
+	o, err := o.fromAddrFile()
+	if err != nil {
+		return fmt.Errorf("health check: %w", err)
+	}
 	client, scheme, err := healthClient(o)
 	if err != nil {
 		return fmt.Errorf("health check: %w", err)

@@ -1,15 +1,20 @@
 package cli_test
 
 import (
+	"context"
 	"crypto/tls"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/inferd/inferd/internal/cli"
+	"github.com/inferd/inferd/internal/testutil"
 	"github.com/inferd/inferd/internal/tlsreload/tlstest"
 )
 
@@ -136,5 +141,56 @@ func TestHealthcheckTLS(t *testing.T) {
 				t.Fatalf("stdout %q, err %v; want %q", stdout, err, tt.wantOut)
 			}
 		})
+	}
+}
+
+// The check follows the address the server's arguments gave, through the
+// file serve --addr-file writes (the images set INFERD_ADDR_FILE), even
+// when INFERD_HTTP_ADDR names another address; an address on the check's
+// command line wins, and the file goes when the server exits.
+func TestHealthcheckFollowsAddrFile(t *testing.T) {
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closedAddr := strings.TrimPrefix(closed.URL, "http://")
+	closed.Close()
+	addrFile := filepath.Join(t.TempDir(), "inferd.addr")
+	t.Setenv("INFERD_ADDR_FILE", addrFile)
+	t.Setenv("INFERD_HTTP_ADDR", closedAddr)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		cmd := cli.NewRootCmd()
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		cmd.SetArgs([]string{"serve", "--repository", testutil.ExamplesCopy(t), "--http-addr", "127.0.0.1:0", "--grpc-addr", "",
+			"--shutdown-delay", "0s", "--log-level", "error"})
+		done <- cmd.ExecuteContext(ctx)
+	}()
+	for i := 0; ; i++ {
+		if _, err := os.Stat(addrFile); err == nil {
+			break
+		}
+		if i == 300 {
+			t.Fatal("serve wrote no --addr-file within 30 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	out, _, err := execInferd(t, "healthcheck")
+	if err != nil || !strings.Contains(out, "/healthz: 200 OK") || strings.Contains(out, closedAddr) {
+		t.Fatalf("healthcheck with the server's address file: %v %q", err, out)
+	}
+	if _, _, err := execInferd(t, "healthcheck", "--http-addr", closedAddr); err == nil || !strings.Contains(err.Error(), "connection refused") {
+		t.Fatalf("--http-addr on the command line: err = %v, want the closed address refused", err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	if _, err := os.Stat(addrFile); !os.IsNotExist(err) {
+		t.Fatalf("the address file is still there after the server exited: %v", err)
+	}
+	if _, _, err := execInferd(t, "healthcheck"); err == nil || !strings.Contains(err.Error(), closedAddr) {
+		t.Fatalf("without the file the check uses INFERD_HTTP_ADDR: err = %v", err)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/inferd/inferd/monitor/dataset"
 	"github.com/inferd/inferd/monitor/drift"
 	"github.com/inferd/inferd/monitor/export"
+	"github.com/inferd/inferd/repository/bucket"
 )
 
 // storeFlags name the capture store of a (stopped or running) server.
@@ -167,7 +169,7 @@ of drifted features, the prediction drift and the most drifted features.`,
 		},
 	}
 	fs := cmd.Flags()
-	fs.StringVar(&o.repository, "repository", "models", "model repository directory")
+	fs.StringVar(&o.repository, "repository", "models", "model repository: a directory or object storage (s3://BUCKET/PREFIX, gs://..., azblob://...)")
 	fs.IntVar(&o.version, "version", 1, "model version")
 	fs.IntVar(&o.windows, "windows", 3, "latest windows to report")
 	fs.BoolVar(&o.asJSON, "json", false, "print the reports as JSON")
@@ -185,7 +187,7 @@ func runDrift(ctx context.Context, out io.Writer, model string, o driftOptions) 
 	if o.windows < 1 || o.windows > 1000 {
 		return fmt.Errorf("--windows must be between 1 and 1000")
 	}
-	p, err := drift.Load(filepath.Join(o.repository, model, strconv.Itoa(o.version), drift.FileName))
+	p, err := loadProfile(ctx, o.repository, model, o.version)
 	if err != nil {
 		return fmt.Errorf("%w (build it with inferd profile)", err)
 	}
@@ -390,4 +392,24 @@ func outFile(path string, stdout io.Writer) (io.Writer, func() error, error) {
 		return nil, nil, err
 	}
 	return f, f.Close, nil
+}
+
+// loadProfile reads a version's profile from the repository, a directory
+// or object storage (where it is a file of the version, listed in its
+// marker).
+func loadProfile(ctx context.Context, repo, model string, version int) (*drift.Profile, error) {
+	name := path.Join(strconv.Itoa(version), drift.FileName)
+	if !bucket.IsURL(repo) {
+		return drift.LoadFS(os.DirFS(filepath.Join(repo, model)), name)
+	}
+	src, err := bucket.Open(ctx, repo)
+	if err != nil {
+		return nil, fmt.Errorf("--repository: %w", err)
+	}
+	defer src.Close()
+	fsys, err := src.FS(model)
+	if err != nil {
+		return nil, err
+	}
+	return drift.LoadFS(fsys, name)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/inferd/inferd/monitor"
 	"github.com/inferd/inferd/monitor/drift"
 	"github.com/inferd/inferd/monitor/sqlstore"
+	"github.com/inferd/inferd/repository"
 	"github.com/inferd/inferd/server/servertest"
 )
 
@@ -87,7 +88,7 @@ func TestMonitoringLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := servertest.StartConfig(t, app.Config{RepositoryDir: repo, Monitor: m, Registry: reg})
-	w, err := drift.NewWatcher(store, repo, reg)
+	w, err := drift.NewWatcher(store, repository.NewDir(repo), reg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,6 +54,7 @@ type serveOptions struct {
 	maxTensor    int64
 	maxModel     int64
 	debugAddr    string
+	addrFile     string
 	gcHeadroom   uint64
 	accessLog    string
 	accessSample int
@@ -209,7 +210,7 @@ TLS). docs/security.md lists every limit and its default.`,
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&o.repository, "repository", "models", "model repository: a directory, or object storage (s3://BUCKET/PREFIX, gs://..., azblob://..., file:///DIR) where versions appear once their inferd.sha256 marker is written (docs/scaling.md)")
-	fs.StringVar(&o.cacheDir, "cache-dir", "", "with an object-storage repository, where model files are cached, verified, by checksum (default: inferd/models in the user's cache directory)")
+	fs.StringVar(&o.cacheDir, "cache-dir", "", "with an object-storage repository, where model files are cached, verified, by checksum; files of retired versions are removed (default: inferd/models in the user's cache directory, where only the files this server used are removed)")
 	fs.StringVar(&o.httpAddr, "http-addr", "127.0.0.1:8080", "HTTP listen address (host:port; :8080 for all interfaces)")
 	fs.StringVar(&o.grpcAddr, "grpc-addr", "127.0.0.1:8081", "gRPC listen address (host:port); empty disables gRPC")
 	fs.StringVar(&o.mgmtAddr, "management-addr", "", "if set, serve the management routes (labels, traffic, repository load/unload/index) on this address only, and no inference there; without credentials they are open only if it is a loopback address")
@@ -225,6 +226,7 @@ TLS). docs/security.md lists every limit and its default.`,
 	o.registerModels(fs)
 	fs.Uint64Var(&o.gcHeadroom, "gc-headroom-bytes", gctune.DefaultHeadroom, "heap growth the garbage collector allows between cycles while the live heap is smaller (fewer collections under load); 0 keeps Go's default, as does GOGC set in the environment")
 	fs.StringVar(&o.debugAddr, "debug-addr", "", "if set, serve Go's runtime profiles (net/http/pprof) on this address (host:port), apart from the API")
+	fs.StringVar(&o.addrFile, "addr-file", "", "once listening, write the bound HTTP and gRPC addresses (JSON) to this file, removed at exit; `inferd healthcheck` reads it (the images set INFERD_ADDR_FILE, so their health check follows --http-addr)")
 	fs.StringVar(&o.accessLog, "access-log", "all", "access log, one line per request with method, route, protocol, model, version, status, latency, bytes, request id, client and principal (the API key's name or the JWT's subject; management requests are always logged): all (successes at info; failures at info, 503 at warn, other 5xx at error), errors (status 400 and above only) or off (server errors, 5xx, only). Health, readiness and metrics probes are logged only when they fail. The request id is the client's Inferd-Request-Id header (gRPC: inferd-request-id metadata) or a new one, and comes back in the response's")
 	fs.IntVar(&o.accessSample, "access-log-sample", 1, "with --access-log all, log 1 in N successful requests (failures are always logged)")
 	o.security.register(fs)
@@ -272,16 +274,20 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	var watcher *drift.Watcher
-	if store != nil {
-		defer store.Close()
-		if watcher, err = o.monitor.watchDrift(ctx, store, o.repository, log, reg); err != nil {
-			return err
-		}
-	}
 	src, err := o.repositorySource(ctx, log)
 	if err != nil {
 		return err
+	}
+	var watcher *drift.Watcher
+	if store != nil {
+		defer store.Close()
+		var profiles drift.ModelFiles = repository.NewDir(o.repository)
+		if src != nil {
+			profiles = src
+		}
+		if watcher, err = o.monitor.watchDrift(ctx, store, profiles, log, reg); err != nil {
+			return err
+		}
 	}
 	a, err := app.New(app.Config{
 		Monitor: mon, Console: o.console(watcher),
@@ -294,16 +300,11 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	if o.debugAddr != "" {
-		dln, err := net.Listen("tcp", o.debugAddr)
-		if err != nil {
-			return fmt.Errorf("--debug-addr: %w", err)
-		}
-		if tlsCfg != nil {
-			dln = tls.NewListener(dln, tlsCfg.Clone())
-		}
-		defer serveDebug(dln, log)()
+	cleanup, err := o.startBeside(a, tlsCfg, log)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	go gctune.Tune(ctx, o.gcHeadroom, log)
 	repo := o.repository
 	if src != nil {
@@ -315,6 +316,43 @@ func runServe(ctx context.Context, o serveOptions) error {
 	}
 	log.Info("inferd stopped")
 	return nil
+}
+
+// startBeside starts what runs beside the app: the --debug-addr listener
+// and the --addr-file. The function returned stops them (and removes the
+// file).
+func (o serveOptions) startBeside(a *app.App, tlsCfg *tls.Config, log *slog.Logger) (func(), error) {
+	var stops []func()
+	stop := func() {
+		for _, f := range stops {
+			f()
+		}
+	}
+	if o.debugAddr != "" {
+		dln, err := net.Listen("tcp", o.debugAddr)
+		if err != nil {
+			return nil, fmt.Errorf("--debug-addr: %w", err)
+		}
+		if tlsCfg != nil {
+			dln = tls.NewListener(dln, tlsCfg.Clone())
+		}
+		stops = append(stops, serveDebug(dln, log))
+	}
+	if o.addrFile != "" {
+		addrs := boundAddrs{HTTP: a.HTTPAddr, GRPC: a.GRPCAddr, Scheme: "http"}
+		if o.security.tls.Cert != "" {
+			addrs.Scheme, addrs.TLSCert = "https", o.security.tls.Cert
+		}
+		// Not fatal: a read-only root without a writable /tmp only costs the
+		// health check the server's own address (it falls back to
+		// --http-addr).
+		if remove, err := writeAddrFile(o.addrFile, addrs); err != nil {
+			log.Warn("the health check will not find the server's address", "err", err)
+		} else {
+			stops = append(stops, remove)
+		}
+	}
+	return stop, nil
 }
 
 // checkRepository checks --repository (a directory that exists, or an

@@ -71,8 +71,9 @@ func (o *monitorOptions) register(fs *pflag.FlagSet) {
 }
 
 // watchDrift starts the drift watcher over the store for the versions
-// that have a profile.json in the repository; it stops with ctx.
-func (o *monitorOptions) watchDrift(ctx context.Context, store monitor.Store, repo string, log *slog.Logger, reg prometheus.Registerer) (*drift.Watcher, error) {
+// that have a profile.json in the repository (a directory or object
+// storage); it stops with ctx.
+func (o *monitorOptions) watchDrift(ctx context.Context, store monitor.Store, repo drift.ModelFiles, log *slog.Logger, reg prometheus.Registerer) (*drift.Watcher, error) {
 	cfg, err := o.drift.config()
 	if err != nil {
 		return nil, err

@@ -3,6 +3,7 @@ package drift
 import (
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -188,6 +189,21 @@ func Load(path string) (*Profile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading profile: %w", err)
 	}
+	return decode(b, path)
+}
+
+// LoadFS reads a profile from a file system, such as a model's files in
+// the repository (repository.Source's FS).
+func LoadFS(fsys fs.FS, name string) (*Profile, error) {
+	b, err := fs.ReadFile(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("reading profile: %w", err)
+	}
+	return decode(b, name)
+}
+
+// decode parses a profile's JSON; path names it in errors.
+func decode(b []byte, path string) (*Profile, error) {
 	var p Profile
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("profile %s: %w", path, err)

@@ -5,8 +5,9 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"math"
-	"path/filepath"
+	"path"
 	"strconv"
 	"sync"
 	"time"
@@ -14,16 +15,31 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/inferd/inferd/monitor"
+	"github.com/inferd/inferd/repository"
 )
+
+// ModelFiles is the repository as the watcher reads it: its entries and
+// each model directory's files. A repository.Source (a local directory or
+// object storage) is one.
+type ModelFiles interface {
+	List(ctx context.Context) ([]repository.Entry, error)
+	FS(model string) (fs.FS, error)
+}
+
+// ScanEvery is how often the watcher lists the repository for versions
+// with a profile: a listing of object storage reads every model, so it is
+// not done at every step. A profile written later is used within it.
+const ScanEvery = time.Minute
 
 // Watcher computes drift off the request path: it reads captured records
 // from the store as they arrive, groups them into windows per model
 // version (Window rows, or what arrived within Span once there are at
 // least MinRows), compares each window with the version's profile
-// (<repository>/<model>/<version>/profile.json) and publishes gauges.
+// (<version>/profile.json in the model's files from Repository, a local
+// directory or object storage) and publishes gauges.
 type Watcher struct {
 	Store      monitor.Store
-	Repository string
+	Repository ModelFiles
 	Window     int
 	Span       time.Duration
 	MinRows    int
@@ -38,6 +54,8 @@ type Watcher struct {
 	windows                    map[versionKey]*pendingWindow
 	profiles                   map[versionKey]*Profile
 	after                      map[versionKey]int64 // the last record read per version
+	versions                   []versionKey         // the repository's versions at the last scan
+	scanned                    time.Time            // when versions was listed
 }
 
 type versionKey struct {
@@ -51,7 +69,7 @@ type pendingWindow struct {
 }
 
 // NewWatcher returns a watcher with its gauges registered with reg.
-func NewWatcher(store monitor.Store, repository string, reg prometheus.Registerer) (*Watcher, error) {
+func NewWatcher(store monitor.Store, repository ModelFiles, reg prometheus.Registerer) (*Watcher, error) {
 	w := &Watcher{Store: store, Repository: repository, Window: 200, Span: time.Hour, MinRows: 50, Every: 10 * time.Second,
 		Log: slog.New(slog.DiscardHandler), last: map[versionKey]Report{}, windows: map[versionKey]*pendingWindow{}, profiles: map[versionKey]*Profile{}, after: map[versionKey]int64{},
 		score: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "inferd_drift_score",
@@ -91,7 +109,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 // versions that have a profile, and evaluates the windows they complete.
 // Versions without one cost nothing: their records are not read.
 func (w *Watcher) Step(ctx context.Context) error {
-	for _, k := range w.profiled() {
+	for _, k := range w.profiled(ctx) {
 		if err := w.read(ctx, k); err != nil {
 			return err
 		}
@@ -118,16 +136,27 @@ func (w *Watcher) read(ctx context.Context, k versionKey) error {
 	return nil
 }
 
-// profiled returns the versions with a profile in the repository, looked
-// up at every step so that a profile written later is used.
-func (w *Watcher) profiled() []versionKey {
-	paths, _ := filepath.Glob(filepath.Join(w.Repository, "*", "*", FileName)) // the pattern is valid
+// profiled returns the versions with a profile in the repository. The
+// repository is listed at most every ScanEvery; each listing forgets the
+// profiles found missing, so that one written since is read.
+func (w *Watcher) profiled(ctx context.Context) []versionKey {
+	if w.versions == nil || time.Since(w.scanned) >= ScanEvery {
+		entries, err := w.Repository.List(ctx)
+		if err != nil {
+			w.Log.Warn("drift: listing the repository for profiles", "err", err)
+		} else {
+			w.versions, w.scanned = []versionKey{}, time.Now()
+			for _, e := range entries {
+				for _, v := range e.Versions {
+					w.versions = append(w.versions, versionKey{e.Name, v.Number})
+				}
+			}
+			maps.DeleteFunc(w.profiles, func(_ versionKey, p *Profile) bool { return p == nil })
+		}
+	}
 	var out []versionKey
-	for _, p := range paths {
-		dir := filepath.Dir(p)
-		v, err := strconv.Atoi(filepath.Base(dir))
-		k := versionKey{filepath.Base(filepath.Dir(dir)), v}
-		if err == nil && w.profile(k) != nil {
+	for _, k := range w.versions {
+		if w.profile(k) != nil {
 			out = append(out, k)
 		}
 	}
@@ -171,15 +200,15 @@ func (w *Watcher) profile(k versionKey) *Profile {
 	if p, ok := w.profiles[k]; ok {
 		return p
 	}
-	path := filepath.Join(w.Repository, k.model, strconv.Itoa(k.version), FileName)
-	p, err := Load(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil // not remembered: it may be written later
+	var p *Profile
+	fsys, err := w.Repository.FS(k.model)
+	if err == nil {
+		p, err = LoadFS(fsys, path.Join(strconv.Itoa(k.version), FileName))
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		w.Log.Warn("drift: the profile cannot be read; no drift for this version", "model", k.model, "version", k.version, "err", err)
 	}
-	w.profiles[k] = p // nil when unreadable: not retried until restart
+	w.profiles[k] = p // nil when missing or unreadable: looked for again after the next scan
 	return p
 }
 

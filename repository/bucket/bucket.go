@@ -42,6 +42,9 @@ type Source struct {
 	log     *slog.Logger
 	cache   *cache
 	subs    repository.Broadcaster
+	// beforeRoutingWrite, set by tests, runs between WriteRouting's read
+	// and its write: another replica's write landing there.
+	beforeRoutingWrite func()
 }
 
 // Option configures Open.
@@ -55,8 +58,12 @@ func WithPollInterval(d time.Duration) Option { return func(s *Source) { s.poll 
 func WithLogger(l *slog.Logger) Option { return func(s *Source) { s.log = l } }
 
 // WithCacheDir sets the directory of the local file cache (default
-// inferd/models under the user's cache directory).
-func WithCacheDir(dir string) Option { return func(s *Source) { s.cache.dir = dir } }
+// inferd/models under the user's cache directory). The directory belongs
+// to the source: files of retired versions are removed from it, whoever
+// put them there (in the default directory, only those the source used).
+func WithCacheDir(dir string) Option {
+	return func(s *Source) { s.cache.dir, s.cache.prune.owned = dir, true }
+}
 
 // Open opens the repository at rawURL: s3://BUCKET/PREFIX, gs://...,
 // azblob://..., or file:///DIR. Query parameters go to the provider (for
@@ -187,6 +194,7 @@ func (s *Source) watch(ctx context.Context) {
 			last = d
 			s.subs.Notify()
 		}
+		s.pruneCache(ctx, l)
 	}
 }
 

@@ -32,6 +32,7 @@ type cache struct {
 	smallFiles map[string][]byte // key + "\x00" + identity → content
 	smallBytes int64
 	flights    singleflight.Group
+	prune      pruneState
 }
 
 func newCache() *cache { return &cache{smallFiles: map[string][]byte{}} }
@@ -82,7 +83,7 @@ func (c *cache) small(ctx context.Context, b *blob.Bucket, key string, o object)
 // verified returns the path of the cached copy of key, whose SHA-256 must
 // be sum, downloading and checking it first if it is not cached.
 func (c *cache) verified(ctx context.Context, b *blob.Bucket, key, sum, display string) (string, error) {
-	p := filepath.Join(c.dir, sum[:2], sum)
+	p := c.path(sum)
 	if _, err := os.Stat(p); err == nil {
 		return p, nil
 	}

@@ -13,7 +13,12 @@
 // cache named by their checksum and verified before they are used; a
 // version whose marker changes is a new file to the control loop
 // (VersionEntry.FileID is the model file's checksum), so replacing a
-// version in place reloads it.
+// version in place reloads it. After every poll the cache is pruned: a
+// file that no complete version's marker lists any more (its version was
+// deleted or replaced) is removed once two polls in a row find it so, and
+// never while it is open (a version loading reads it). In a cache
+// directory given to the source every such file goes; in the shared
+// default one only the files this source used.
 //
 // Changes are found by polling: every poll interval the prefix is listed
 // and the watchers are told when any object's size, time or MD5 changed.

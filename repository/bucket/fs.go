@@ -3,6 +3,7 @@ package bucket
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -172,21 +173,35 @@ func (f *bucketFS) Open(name string) (fs.File, error) {
 	}
 	fi := st.(*fileInfo)
 	if fi.sum != "" {
-		p, err := f.src.cache.verified(context.Background(), f.src.b, name, fi.sum, f.src.displayPath(name))
-		if err != nil {
-			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
-		}
-		file, err := os.Open(p)
-		if err != nil {
-			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
-		}
-		return &cachedFile{File: file, info: fi}, nil
+		return f.openCached(name, fi)
 	}
 	b, err := f.src.cache.small(context.Background(), f.src.b, name, fi.o)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 	}
 	return &memFile{Reader: bytes.NewReader(b), info: fi}, nil
+}
+
+// openCached opens a version file from the verified cache, held open
+// against pruning until closed. A file another server sharing the cache
+// pruned between the check and the open is downloaded again.
+func (f *bucketFS) openCached(name string, fi *fileInfo) (fs.File, error) {
+	c := f.src.cache
+	c.acquire(fi.sum)
+	for attempt := 0; ; attempt++ {
+		p, err := c.verified(context.Background(), f.src.b, name, fi.sum, f.src.displayPath(name))
+		var file *os.File
+		if err == nil {
+			file, err = os.Open(p)
+		}
+		if err == nil {
+			return &cachedFile{File: file, info: fi, release: func() { c.release(fi.sum) }}, nil
+		}
+		if attempt > 0 || !errors.Is(err, fs.ErrNotExist) {
+			c.release(fi.sum)
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+	}
 }
 
 func unwrapPath(err error) error {
@@ -227,7 +242,15 @@ func (d dirInfo) Sys() any           { return nil }
 
 type cachedFile struct {
 	*os.File
-	info fs.FileInfo
+	info    fs.FileInfo
+	release func()
+	once    sync.Once
+}
+
+// Close closes the file and lets the cache prune it again.
+func (f *cachedFile) Close() error {
+	f.once.Do(f.release)
+	return f.File.Close()
 }
 
 func (f *cachedFile) Stat() (fs.FileInfo, error) { return f.info, nil }

@@ -61,3 +61,22 @@ runAsNonRoot: true
 capabilities:
   drop: ["ALL"]
 {{- end }}
+
+{{/* A Go duration (30s, 1m30s, 500ms) in whole seconds, rounded up. */}}
+{{- define "inferd.seconds" -}}
+{{- $units := dict "ns" 0.000000001 "us" 0.000001 "ms" 0.001 "s" 1.0 "m" 60.0 "h" 3600.0 }}
+{{- $total := 0.0 }}
+{{- range regexFindAll "[0-9.]+(ns|us|ms|s|m|h)" (toString .) -1 }}
+{{- $total = addf $total (mulf (float64 (regexFind "^[0-9.]+" .)) (get $units (regexReplaceAll "^[0-9.]+" . ""))) }}
+{{- end }}
+{{- ceil $total | int }}
+{{- end }}
+
+{{/* The Secret of the object-storage credentials ("" without one). */}}
+{{- define "inferd.credentialsSecret" -}}
+{{- with .Values.models.credentials }}
+{{- if .existingSecret }}{{ .existingSecret }}
+{{- else if .env }}{{ include "inferd.fullname" $ }}-models
+{{- end }}
+{{- end }}
+{{- end }}
