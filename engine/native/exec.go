@@ -238,6 +238,8 @@ func stepOp(s step) string {
 	switch k := unwrapHalf(s.kernel).(type) {
 	case *ewKernel:
 		return "Elementwise(" + strings.Join(k.ops, ",") + ")"
+	case *layerNormKernel:
+		return "LayerNorm(decomposed)"
 	case *convKernel:
 		if k.residual {
 			op += "+Add"

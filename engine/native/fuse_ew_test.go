@@ -86,7 +86,22 @@ func TestElementwiseFusion(t *testing.T) {
 				n("Pow", []string{"d", "two"}, "d2"), n("ReduceMean", []string{"d2"}, "v", aInts("axes", -1)),
 				n("Add", []string{"v", "eps"}, "ve"), n("Sqrt", []string{"ve"}, "sd"), n("Div", []string{"d", "sd"}, "z"),
 				n("Mul", []string{"z", "gamma"}, "zg"), n("Add", []string{"zg", "beta"}, "y")},
-			inputs: feeds("x", w(2, 3, 40)), inits: with(map[string]*tensor.Tensor{"gamma": w(40), "beta": w(40)}), steps: 5,
+			inputs: feeds("x", w(2, 3, 40)), inits: with(map[string]*tensor.Tensor{"gamma": w(40), "beta": w(40)}), steps: 1,
+		},
+		{
+			name: "layernorm, square as Mul, eps first, no scale or bias",
+			nodes: []*onnx.Node{n("ReduceMean", []string{"x"}, "mu", aInts("axes", -1)), n("Sub", []string{"x", "mu"}, "d"),
+				n("Mul", []string{"d", "d"}, "d2"), n("ReduceMean", []string{"d2"}, "v", aInts("axes", -1)),
+				n("Add", []string{"eps", "v"}, "ve"), n("Sqrt", []string{"ve"}, "sd"), n("Div", []string{"d", "sd"}, "y")},
+			inputs: feeds("x", w(5, 33)), inits: with(nil), steps: 1,
+		},
+		{
+			name: "layernorm whose mean is read elsewhere",
+			nodes: []*onnx.Node{n("ReduceMean", []string{"x"}, "mu", aInts("axes", -1)), n("Sub", []string{"x", "mu"}, "d"),
+				n("Pow", []string{"d", "two"}, "d2"), n("ReduceMean", []string{"d2"}, "v", aInts("axes", -1)),
+				n("Add", []string{"v", "eps"}, "ve"), n("Sqrt", []string{"ve"}, "sd"), n("Div", []string{"d", "sd"}, "z"),
+				n("Add", []string{"z", "mu"}, "y")},
+			inputs: feeds("x", w(4, 16)), inits: with(nil), steps: 5,
 		},
 		{
 			name: "two runtime inputs that broadcast",

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/inferd/inferd/engine/native/internal/simd"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -114,15 +115,31 @@ func softmax32(rc *runCtx, d, x []float32, rows, n int) {
 				mx = max(mx, v)
 			}
 			var sum float64
-			for i, v := range xr {
-				e := exp32(v - mx)
-				dr[i] = e
-				sum += float64(e)
+			if mapSIMD(simd.VecExp, dr, xr, nil, -mx) {
+				for _, e := range dr {
+					sum += float64(e)
+				}
+			} else {
+				for i, v := range xr {
+					e := exp32(v - mx)
+					dr[i] = e
+					sum += float64(e)
+				}
 			}
-			inv := float32(1 / sum)
-			for i := range dr {
-				dr[i] *= inv
-			}
+			scaleSlice(dr, float32(1/sum))
 		}
 	})
+}
+
+// scaleSlice multiplies d by s in place, on the SIMD tap kernel when
+// there is one.
+func scaleSlice(d []float32, s float32) {
+	if tk := defaultTaps(); tk.Width > 1 {
+		w := [1]float32{s}
+		tk.Sum(d, d, ewOffsets, w[:], 0, false, 0, 0)
+		return
+	}
+	for i := range d {
+		d[i] *= s
+	}
 }
