@@ -8,17 +8,17 @@ import "github.com/inferd/inferd/tensor"
 // and Slice (scaled strides, offset base).
 func copyStrided(rc *runCtx, dst, src *tensor.Tensor, base int, strides []int) {
 	shape := dst.Shape()
-	switch s := words(src).(type) {
-	case []uint8:
-		stridedT(rc, words(dst).([]uint8), s, base, shape, strides)
-	case []uint16:
-		stridedT(rc, words(dst).([]uint16), s, base, shape, strides)
-	case []uint32:
-		stridedT(rc, words(dst).([]uint32), s, base, shape, strides)
-	case []uint64:
-		stridedT(rc, words(dst).([]uint64), s, base, shape, strides)
-	case []string:
-		stridedT(rc, words(dst).([]string), s, base, shape, strides)
+	switch wordKind(src) {
+	case 1:
+		stridedT(rc, wordsAs[uint8](dst), wordsAs[uint8](src), base, shape, strides)
+	case 2:
+		stridedT(rc, wordsAs[uint16](dst), wordsAs[uint16](src), base, shape, strides)
+	case 4:
+		stridedT(rc, wordsAs[uint32](dst), wordsAs[uint32](src), base, shape, strides)
+	case 8:
+		stridedT(rc, wordsAs[uint64](dst), wordsAs[uint64](src), base, shape, strides)
+	case 0:
+		stridedT(rc, wordsAs[string](dst), wordsAs[string](src), base, shape, strides)
 	}
 }
 
