@@ -140,7 +140,11 @@ func (p *plan) exec(rc *runCtx, st *runState) error {
 			}
 			out = out[:len(s.out)]
 			clear(out)
-			if err := runKernel(rc, s, in, out); err != nil {
+			run := runKernel
+			if s.memo != nil {
+				run = s.memo.run
+			}
+			if err := run(rc, s, in, out); err != nil {
 				return &stepError{s, err}
 			}
 			for i, id := range s.out {
