@@ -30,38 +30,56 @@ func stridedT[T any](rc *runCtx, dst, src []T, base int, shape, strides []int) {
 		dst[0] = src[base]
 		return
 	}
+	n := shape[len(shape)-1]
+	runs := len(dst) / n
+	grain := max(1, elemGrain/n)
+	if rc.threads <= 1 || runs <= grain {
+		// One range: no closure to allocate.
+		stridedRange(dst, src, base, shape, strides, 0, runs)
+		return
+	}
+	parallelFor(rc.threads, runs, grain, func(lo, hi int) {
+		stridedRange(dst, src, base, shape, strides, lo, hi)
+	})
+}
+
+// stridedRange is stridedT over runs [lo, hi) of the last axis.
+func stridedRange[T any](dst, src []T, base int, shape, strides []int, lo, hi int) {
 	last := len(shape) - 1
 	n, st := shape[last], strides[last]
-	runs := len(dst) / n
-	parallelFor(rc.threads, runs, max(1, elemGrain/n), func(lo, hi int) {
-		// Odometer over the outer axes, started at run lo.
-		idx := make([]int, last)
-		off := base
-		for a, r := last-1, lo; a >= 0; a-- {
-			idx[a] = r % shape[a]
-			off += idx[a] * strides[a]
-			r /= shape[a]
-		}
-		for r := lo; r < hi; r++ {
-			d := dst[r*n : (r+1)*n]
-			if st == 1 {
-				copy(d, src[off:off+n])
-			} else {
-				o := off
-				for i := range d {
-					d[i] = src[o]
-					o += st
-				}
-			}
-			for a := last - 1; a >= 0; a-- {
-				idx[a]++
-				off += strides[a]
-				if idx[a] < shape[a] {
-					break
-				}
-				off -= strides[a] * shape[a]
-				idx[a] = 0
+	// Odometer over the outer axes, started at run lo.
+	var ib [8]int
+	idx := ib[:0]
+	if last <= len(ib) {
+		idx = ib[:last]
+	} else {
+		idx = make([]int, last)
+	}
+	off := base
+	for a, r := last-1, lo; a >= 0; a-- {
+		idx[a] = r % shape[a]
+		off += idx[a] * strides[a]
+		r /= shape[a]
+	}
+	for r := lo; r < hi; r++ {
+		d := dst[r*n : (r+1)*n]
+		if st == 1 {
+			copy(d, src[off:off+n])
+		} else {
+			o := off
+			for i := range d {
+				d[i] = src[o]
+				o += st
 			}
 		}
-	})
+		for a := last - 1; a >= 0; a-- {
+			idx[a]++
+			off += strides[a]
+			if idx[a] < shape[a] {
+				break
+			}
+			off -= strides[a] * shape[a]
+			idx[a] = 0
+		}
+	}
 }
