@@ -220,15 +220,23 @@ func (k *layerNormKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 			castSlice(y.Data(), yv)
 		} else {
 			xv, yv := tensor.Data[float32](x), tensor.Data[float32](y)
-			parallelFor(rc.threads, len(xv)/n, max(1, elemGrain/n), func(lo, hi int) {
-				for r := lo; r < hi; r++ {
-					k.row32(yv[r*n:(r+1)*n], xv[r*n:(r+1)*n])
-				}
-			})
+			rows, grain := len(xv)/n, max(1, elemGrain/n)
+			if rc.threads <= 1 || rows <= grain {
+				k.rows32(yv, xv, n, 0, rows)
+			} else {
+				parallelFor(rc.threads, rows, grain, func(lo, hi int) { k.rows32(yv, xv, n, lo, hi) })
+			}
 		}
 	}
 	out[0] = y
 	return nil
+}
+
+// rows32 normalises rows [lo, hi) of n values.
+func (k *layerNormKernel) rows32(y, x []float32, n, lo, hi int) {
+	for r := lo; r < hi; r++ {
+		k.row32(y[r*n:(r+1)*n], x[r*n:(r+1)*n])
+	}
 }
 
 // row32 normalises one float32 row (statistics in float64).

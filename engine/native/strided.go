@@ -1,6 +1,10 @@
 package native
 
-import "github.com/inferd/inferd/tensor"
+import (
+	"slices"
+
+	"github.com/inferd/inferd/tensor"
+)
 
 // copyStrided fills dst (row-major, of its shape) from src, where dst's
 // element at index (i0, i1, ...) is src's element at base + Σ ik·strides[k].
@@ -38,6 +42,9 @@ func stridedT[T any](rc *runCtx, dst, src []T, base int, shape, strides []int) {
 		stridedRange(dst, src, base, shape, strides, 0, runs)
 		return
 	}
+	// The closure gets copies, so that the callers' shape and stride
+	// slices do not escape (they are often arrays on the stack).
+	shape, strides = slices.Clone(shape), slices.Clone(strides)
 	parallelFor(rc.threads, runs, grain, func(lo, hi int) {
 		stridedRange(dst, src, base, shape, strides, lo, hi)
 	})
