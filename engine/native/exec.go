@@ -244,6 +244,10 @@ func stepOp(s step) string {
 		return "Elementwise(" + strings.Join(k.ops, ",") + ")"
 	case *layerNormKernel:
 		return "LayerNorm(decomposed)"
+	case *matMulKernel:
+		if k.bias != nil {
+			op += "+Add"
+		}
 	case *convKernel:
 		if k.residual {
 			op += "+Add"

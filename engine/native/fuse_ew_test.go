@@ -104,6 +104,18 @@ func TestElementwiseFusion(t *testing.T) {
 			inputs: feeds("x", w(4, 16)), inits: with(nil), steps: 5,
 		},
 		{
+			name: "matmul bias into the gemm, then gelu",
+			nodes: []*onnx.Node{n("MatMul", []string{"x", "w"}, "mm"), n("Add", []string{"bias", "mm"}, "h"),
+				n("Div", []string{"h", "sqrt2"}, "d"), n("Erf", []string{"d"}, "e"),
+				n("Add", []string{"e", "one"}, "a"), n("Mul", []string{"h", "a"}, "m"), n("Mul", []string{"m", "half"}, "y")},
+			inputs: feeds("x", w(2, 7, 12)), inits: with(map[string]*tensor.Tensor{"w": w(12, 20), "bias": w(20)}), steps: 2,
+		},
+		{
+			name:   "matmul bias that broadcasts differently stays an add",
+			nodes:  []*onnx.Node{n("MatMul", []string{"x", "w"}, "mm"), n("Add", []string{"mm", "bias"}, "y")},
+			inputs: feeds("x", w(3, 12)), inits: with(map[string]*tensor.Tensor{"w": w(12, 20), "bias": w(3, 1)}), steps: 2,
+		},
+		{
 			name: "two runtime inputs that broadcast",
 			nodes: []*onnx.Node{n("Sub", []string{"x", "b"}, "s"), n("Relu", []string{"s"}, "r"),
 				n("Max", []string{"r", "x"}, "m"), n("Min", []string{"m", "half"}, "y")},

@@ -17,6 +17,10 @@ func init() { register("MatMul", buildMatMul) }
 
 type matMulKernel struct {
 	packedB *gemmOperand // constant 2-D B
+	n       int          // its columns
+	// bias, when set (fuseMatMulBias), is added to each row of the
+	// output: a following Add of a constant vector, fused.
+	bias []float32
 
 	mu   sync.Mutex
 	last *matMulGeometry
@@ -29,7 +33,7 @@ func buildMatMul(b *buildCtx) (kernel, error) {
 	k := &matMulKernel{}
 	if w := b.constInput(1); w != nil && w.DType() == tensor.Float32 && w.Rank() == 2 {
 		p := prepackB(rowMajor(tensor.Data[float32](w), w.Shape()[1], false), w.Shape()[0], w.Shape()[1])
-		k.packedB = &p
+		k.packedB, k.n = &p, w.Shape()[1]
 	}
 	return k, nil
 }
@@ -58,7 +62,11 @@ func (k *matMulKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		if k.packedB != nil {
 			opB = *k.packedB
 		}
-		sgemm(g.rows, n, ka, 1, rowMajor(ad, ka, false), opB, 0, yd, n, rc.threads)
+		var ep *gemmEpilogue
+		if k.bias != nil {
+			ep = &gemmEpilogue{colBias: k.bias}
+		}
+		sgemmEp(defaultGemm(), g.rows, n, ka, 1, rowMajor(ad, ka, false), opB, 0, yd, n, rc.threads, ep)
 		out[0] = y
 		return nil
 	}
@@ -158,4 +166,32 @@ func batchOffset(l *bcastLayout, k, i int) int {
 		i /= l.dims[d]
 	}
 	return off
+}
+
+// fuseMatMulBias fuses into a MatMul with a constant 2-D B the Add of a
+// constant vector of B's width that follows it (a linear layer's bias):
+// the GEMM adds it as it stores the product.
+func (f *fuser) fuseMatMulBias() {
+	steps := f.pl.p.steps
+	for c, st := range steps {
+		if f.removed[c] || st.node.OpType != "Add" || normDomain(st.node.Domain) != "" || len(st.in) != 2 || !singleOutput(st) {
+			continue
+		}
+		if bk, ok := unwrapHalf(st.kernel).(*binaryKernel); !ok || bk.legacyAxis >= 0 {
+			continue
+		}
+		for i, id := range st.in {
+			bias := f.pl.p.consts[st.in[1-i]]
+			p, ok := f.soleProducer(id, c)
+			if !ok || bias == nil || bias.DType() != tensor.Float32 || bias.Rank() != 1 {
+				continue
+			}
+			mk, ok := unwrapHalf(steps[p].kernel).(*matMulKernel)
+			if !ok || mk.packedB == nil || mk.bias != nil || bias.Len() != mk.n {
+				continue
+			}
+			f.merge(p, c, &matMulKernel{packedB: mk.packedB, n: mk.n, bias: tensor.Data[float32](bias)})
+			break
+		}
+	}
 }

@@ -2,6 +2,8 @@ package native
 
 import (
 	"context"
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/inferd/inferd/engine"
@@ -44,5 +46,29 @@ func TestShapeMemo(t *testing.T) {
 			t.Fatal(err)
 		}
 		assertClose(t, out["y"], tensor.MustFromSlice(seq(batch*6, 0, 1), 2*batch, 3))
+	}
+	// Concurrent runs of other shapes share the memory.
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for g := range errs {
+		wg.Go(func() {
+			for i := range 20 {
+				batch := 1 + (g+i)%3
+				out, err := s.Run(context.Background(), feeds("x", tensor.MustFromSlice(seq(batch*6, 0, 1), batch, 6)))
+				if err == nil && !equalInts(out["y"].Shape(), []int{2 * batch, 3}) {
+					err = fmt.Errorf("batch %d: output shape %v", batch, out["y"].Shape())
+				}
+				if err != nil {
+					errs[g] = err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 }
