@@ -21,6 +21,7 @@ type matMulKernel struct {
 	// bias, when set (fuseMatMulBias), is added to each row of the
 	// output: a following Add of a constant vector, fused.
 	bias []float32
+	ep   *gemmEpilogue // adds bias
 
 	mu   sync.Mutex
 	last *matMulGeometry
@@ -62,11 +63,7 @@ func (k *matMulKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		if k.packedB != nil {
 			opB = *k.packedB
 		}
-		var ep *gemmEpilogue
-		if k.bias != nil {
-			ep = &gemmEpilogue{colBias: k.bias}
-		}
-		sgemmEp(defaultGemm(), g.rows, n, ka, 1, rowMajor(ad, ka, false), opB, 0, yd, n, rc.threads, ep)
+		sgemmEp(defaultGemm(), g.rows, n, ka, 1, rowMajor(ad, ka, false), opB, 0, yd, n, rc.threads, k.ep)
 		out[0] = y
 		return nil
 	}
@@ -190,7 +187,8 @@ func (f *fuser) fuseMatMulBias() {
 			if !ok || mk.packedB == nil || mk.bias != nil || bias.Len() != mk.n {
 				continue
 			}
-			f.merge(p, c, &matMulKernel{packedB: mk.packedB, n: mk.n, bias: tensor.Data[float32](bias)})
+			b := tensor.Data[float32](bias)
+			f.merge(p, c, &matMulKernel{packedB: mk.packedB, n: mk.n, bias: b, ep: &gemmEpilogue{colBias: b}})
 			break
 		}
 	}
