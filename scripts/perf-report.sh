@@ -123,7 +123,9 @@ DESIGN = """## What the native engine does
   AVX-512 and a 6×16 AVX2/FMA GEMM micro-kernel, each also in an *indirect* form that reads
   B through a table of row offsets; an epilogue fused into their stores (alpha, accumulate,
   bias per row or column, clamp); tap kernels (sum and maximum of shifted views) for
-  depthwise convolution and max pooling; strided copies and a row splitter. They are chosen
+  depthwise convolution and max pooling; strided copies and a row splitter; vector kernels
+  (add, sub, mul, div, and the float32 exp, erf, tanh and sigmoid approximations with NaN
+  and range handling) for elementwise programs and Softmax. They are chosen
   at run time from the CPU's features (golang.org/x/sys/cpu); the `purego` tag or another
   architecture leaves the portable Go kernels. Tests force every kernel the CPU runs.
 - **GEMM**: packed, cache-blocked (kc 256, mc 128, nc 2048); constant weights are packed
@@ -140,8 +142,10 @@ DESIGN = """## What the native engine does
   activations, Erf, Cast to float) whose intermediate values are read only inside it runs
   as one pass, a small program interpreted over blocks of 128 values (affine steps and
   clamps folded into one SIMD instruction). Decomposed hardswish, hardsigmoid, SiLU, GELU
-  (Erf and Tanh forms) and LayerNorm's tail are such groups whatever the exporter; a group
-  that is a function of one tensor runs in the epilogue of the Conv or Gemm producing it.
+  (Erf and Tanh forms) are such groups whatever the exporter; a group that is a function of
+  one tensor runs in the epilogue of the Conv or Gemm producing it. A decomposed LayerNorm
+  (ReduceMean, Sub, Pow or Mul, ReduceMean, Add ε, Sqrt, Div, then a constant scale and
+  bias) becomes one step of two passes per row.
 - **ConvTranspose** (1-D, 2-D) as a matrix product and a float32 col2im; **Resize** of the
   last two axes from flattened taps cached per shape (nearest is an indexed copy);
   **RNN/GRU/LSTM** in float32 with the input projection of all steps as one matrix product
@@ -153,7 +157,10 @@ DESIGN = """## What the native engine does
   the per-run state and the parallel regions' task objects are pooled, and kernels hand
   their regions non-escaping bodies instead of closures. A steady-state run of these models
   allocates a constant handful of small objects, whatever the depth or batch: the output
-  tensors and the map that returns them (6 for the CNNs; the `allocs` column).
+  tensors and the map that returns them (6 for the CNNs; the `allocs` column). Shape
+  arithmetic (Shape, Gather, Concat, Unsqueeze, integer Add/Mul... over shapes and
+  constants) is memoized per step: a run with the input shapes of the last one reuses its
+  small outputs. Kernels that move elements view data by element size without boxing.
 - **Threads**: one process-wide set of GOMAXPROCS-1 helper goroutines, shared by the
   sessions; a parallel region takes at most IntraOpThreads-1 of them, and only while cores
   are idle, so concurrent sessions do not oversubscribe the CPU. Chunks are claimed
@@ -172,11 +179,12 @@ LEFT = """## What is left
   MobileNetV2.
 - Two threads scale well on large layers (ResNet-18 at batch 32) but less on MobileNetV2 at
   batch 1, whose many short layers leave each region tens of microseconds.
-- The transformer path (MatMul with non-constant operands, the shape arithmetic around
-  attention) is still slow and its kernels still allocate per run (about 550
-  allocations for the zoo's transformers, against 6 for the CNNs).
-- The fused elementwise programs run their binary operators and functions (Mul, Tanh) as
-  Go loops; only affine steps and clamps use SIMD. MatMul has no fused epilogue yet.
+- The transformer path at batch 32: the attention products (MatMul with two computed
+  operands) pack both operands per small product, and Softmax's row maximum and sum are Go
+  loops; the transformers still allocate 60-70 times per run (Slice and Transpose layouts,
+  broadcast layouts of unfused Add/Mul), against 6 for the CNNs.
+- Comparisons and Where do not join elementwise groups (bool values), and a group has one
+  output; the GELU group after a MatMul+bias is not yet the GEMM's epilogue.
 - Resize outside the last two axes, ConvTranspose in 3-D and recurrent operators with
   per-sequence lengths still take the general float64 paths.
 

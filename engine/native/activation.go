@@ -27,7 +27,13 @@ func init() {
 		}
 		return k, err
 	})
-	registerUnary("Tanh", floatUnary(math.Tanh))
+	registerUnary("Tanh", func(b *buildCtx) (*unaryKernel, error) {
+		k, err := floatUnary(math.Tanh)(b)
+		if err == nil {
+			k.f32 = tanhSlice
+		}
+		return k, err
+	})
 	registerUnary("HardSigmoid", func(b *buildCtx) (*unaryKernel, error) {
 		alpha, err := b.floatAttr("alpha", 0.2)
 		if err != nil {

@@ -48,17 +48,17 @@ func buildConcat(b *buildCtx) (kernel, error) {
 		}
 		y := rc.alloc(first.DType(), shape)
 		outer, inner := tensor.NumElements(shape[:a]), tensor.NumElements(shape[a+1:])
-		switch d := words(y).(type) {
-		case []uint8:
-			concatT(d, parts, outer, inner, a)
-		case []uint16:
-			concatT(d, parts, outer, inner, a)
-		case []uint32:
-			concatT(d, parts, outer, inner, a)
-		case []uint64:
-			concatT(d, parts, outer, inner, a)
-		case []string:
-			concatT(d, parts, outer, inner, a)
+		switch wordKind(y) {
+		case 1:
+			concatT(wordsAs[uint8](y), parts, outer, inner, a)
+		case 2:
+			concatT(wordsAs[uint16](y), parts, outer, inner, a)
+		case 4:
+			concatT(wordsAs[uint32](y), parts, outer, inner, a)
+		case 8:
+			concatT(wordsAs[uint64](y), parts, outer, inner, a)
+		case 0:
+			concatT(wordsAs[string](y), parts, outer, inner, a)
 		}
 		out[0] = y
 		return nil
@@ -66,12 +66,11 @@ func buildConcat(b *buildCtx) (kernel, error) {
 }
 
 func concatT[T any](dst []T, parts []*tensor.Tensor, outer, inner, axis int) {
-	// The parts' data, converted once (words boxes a slice: once per
-	// part and outer index would allocate in proportion to the batch).
+	// The parts' data, converted once.
 	var buf [8][]T
 	srcs := buf[:0]
 	for _, t := range parts {
-		srcs = append(srcs, words(t).([]T))
+		srcs = append(srcs, wordsAs[T](t))
 	}
 	off := 0
 	for o := range outer {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/inferd/inferd/engine/native/internal/simd"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -140,6 +141,9 @@ func ewAffineInto(in *ewInstr, d, a []float32) {
 
 // ewBinary computes d = a op b.
 func ewBinary(op ewOp, d, a, b []float32) {
+	if op <= ewDiv && mapSIMD(simd.VecAdd+simd.VecOp(op-ewAdd), d, a, b, 0) {
+		return
+	}
 	a, b = a[:len(d)], b[:len(d)]
 	switch op {
 	case ewAdd:

@@ -140,7 +140,11 @@ func (p *plan) exec(rc *runCtx, st *runState) error {
 			}
 			out = out[:len(s.out)]
 			clear(out)
-			if err := runKernel(rc, s, in, out); err != nil {
+			run := runKernel
+			if s.memo != nil {
+				run = s.memo.run
+			}
+			if err := run(rc, s, in, out); err != nil {
 				return &stepError{s, err}
 			}
 			for i, id := range s.out {
@@ -238,6 +242,12 @@ func stepOp(s step) string {
 	switch k := unwrapHalf(s.kernel).(type) {
 	case *ewKernel:
 		return "Elementwise(" + strings.Join(k.ops, ",") + ")"
+	case *layerNormKernel:
+		return "LayerNorm(decomposed)"
+	case *matMulKernel:
+		if k.bias != nil {
+			op += "+Add"
+		}
 	case *convKernel:
 		if k.residual {
 			op += "+Add"

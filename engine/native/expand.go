@@ -42,17 +42,17 @@ func runExpand(rc *runCtx, in, out []*tensor.Tensor) error {
 // broadcastWords fills dst with src broadcast to dst's shape.
 func broadcastWords(dst, src *tensor.Tensor) {
 	ds, ss := dst.Shape(), src.Shape()
-	switch s := words(src).(type) {
-	case []uint8:
-		broadcastCopy(words(dst).([]uint8), s, ds, ss)
-	case []uint16:
-		broadcastCopy(words(dst).([]uint16), s, ds, ss)
-	case []uint32:
-		broadcastCopy(words(dst).([]uint32), s, ds, ss)
-	case []uint64:
-		broadcastCopy(words(dst).([]uint64), s, ds, ss)
-	case []string:
-		broadcastCopy(words(dst).([]string), s, ds, ss)
+	switch wordKind(src) {
+	case 1:
+		broadcastCopy(wordsAs[uint8](dst), wordsAs[uint8](src), ds, ss)
+	case 2:
+		broadcastCopy(wordsAs[uint16](dst), wordsAs[uint16](src), ds, ss)
+	case 4:
+		broadcastCopy(wordsAs[uint32](dst), wordsAs[uint32](src), ds, ss)
+	case 8:
+		broadcastCopy(wordsAs[uint64](dst), wordsAs[uint64](src), ds, ss)
+	case 0:
+		broadcastCopy(wordsAs[string](dst), wordsAs[string](src), ds, ss)
 	}
 }
 
@@ -79,17 +79,17 @@ func runTile(rc *runCtx, in, out []*tensor.Tensor) error {
 	y := rc.alloc(x.DType(), shape)
 	// Input index along axis a of output index i is i mod xs[a]: a strided
 	// copy per tile would do, but the odometer below is simpler and linear.
-	switch s := words(x).(type) {
-	case []uint8:
-		tileT(words(y).([]uint8), s, xs, shape)
-	case []uint16:
-		tileT(words(y).([]uint16), s, xs, shape)
-	case []uint32:
-		tileT(words(y).([]uint32), s, xs, shape)
-	case []uint64:
-		tileT(words(y).([]uint64), s, xs, shape)
-	case []string:
-		tileT(words(y).([]string), s, xs, shape)
+	switch wordKind(x) {
+	case 1:
+		tileT(wordsAs[uint8](y), wordsAs[uint8](x), xs, shape)
+	case 2:
+		tileT(wordsAs[uint16](y), wordsAs[uint16](x), xs, shape)
+	case 4:
+		tileT(wordsAs[uint32](y), wordsAs[uint32](x), xs, shape)
+	case 8:
+		tileT(wordsAs[uint64](y), wordsAs[uint64](x), xs, shape)
+	case 0:
+		tileT(wordsAs[string](y), wordsAs[string](x), xs, shape)
 	}
 	out[0] = y
 	return nil

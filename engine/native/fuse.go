@@ -16,6 +16,10 @@ import (
 //   - Conv followed by Add (a residual connection): the kernel adds the
 //     other operand as it stores its output; if at run time that operand
 //     does not have the output's shape, the kernel runs the Add unfused.
+//   - MatMul with a constant B followed by Add of a constant vector (a
+//     bias): the GEMM adds it as it stores (matmul.go).
+//   - A LayerNorm written out as ReduceMean, Sub, Pow, Sqrt, Div, ...
+//     becomes one step (fuse_layernorm.go).
 //   - Groups of elementwise steps become one step (fuse_ew.go).
 //   - Conv or Gemm followed by an activation (Relu, Clip, Sigmoid,
 //     HardSwish, LeakyRelu, ...; see fusableActivation): applied by the
@@ -47,6 +51,8 @@ func (pl *planner) fuse() error {
 		return err
 	}
 	f.fuseResiduals()
+	f.fuseMatMulBias()
+	f.fuseLayerNorms()
 	f.fuseElementwise()
 	f.fuseActivations()
 	var steps []step

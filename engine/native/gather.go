@@ -39,17 +39,17 @@ func buildGather(b *buildCtx) (kernel, error) {
 		shape := append(append(append([]int(nil), ds[:a]...), indices.Shape()...), ds[a+1:]...)
 		y := rc.alloc(data.DType(), shape)
 		outer, inner := tensor.NumElements(ds[:a]), tensor.NumElements(ds[a+1:])
-		switch d := words(y).(type) {
-		case []uint8:
-			gatherT(d, words(data).([]uint8), idx, outer, dim, inner)
-		case []uint16:
-			gatherT(d, words(data).([]uint16), idx, outer, dim, inner)
-		case []uint32:
-			gatherT(d, words(data).([]uint32), idx, outer, dim, inner)
-		case []uint64:
-			gatherT(d, words(data).([]uint64), idx, outer, dim, inner)
-		case []string:
-			gatherT(d, words(data).([]string), idx, outer, dim, inner)
+		switch wordKind(y) {
+		case 1:
+			gatherT(wordsAs[uint8](y), wordsAs[uint8](data), idx, outer, dim, inner)
+		case 2:
+			gatherT(wordsAs[uint16](y), wordsAs[uint16](data), idx, outer, dim, inner)
+		case 4:
+			gatherT(wordsAs[uint32](y), wordsAs[uint32](data), idx, outer, dim, inner)
+		case 8:
+			gatherT(wordsAs[uint64](y), wordsAs[uint64](data), idx, outer, dim, inner)
+		case 0:
+			gatherT(wordsAs[string](y), wordsAs[string](data), idx, outer, dim, inner)
 		}
 		out[0] = y
 		return nil

@@ -63,17 +63,17 @@ func dimsOf(dims []int64) ([]int, error) {
 
 // fillWith sets every element of t to the single element of v (same type).
 func fillWith(t, v *tensor.Tensor) {
-	switch d := words(t).(type) {
-	case []uint8:
-		fillT(d, words(v).([]uint8)[0])
-	case []uint16:
-		fillT(d, words(v).([]uint16)[0])
-	case []uint32:
-		fillT(d, words(v).([]uint32)[0])
-	case []uint64:
-		fillT(d, words(v).([]uint64)[0])
-	case []string:
-		fillT(d, words(v).([]string)[0])
+	switch wordKind(t) {
+	case 1:
+		fillT(wordsAs[uint8](t), wordsAs[uint8](v)[0])
+	case 2:
+		fillT(wordsAs[uint16](t), wordsAs[uint16](v)[0])
+	case 4:
+		fillT(wordsAs[uint32](t), wordsAs[uint32](v)[0])
+	case 8:
+		fillT(wordsAs[uint64](t), wordsAs[uint64](v)[0])
+	case 0:
+		fillT(wordsAs[string](t), wordsAs[string](v)[0])
 	}
 }
 

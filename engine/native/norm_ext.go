@@ -38,6 +38,9 @@ func buildLayerNorm(b *buildCtx) (kernel, error) {
 		if !ok {
 			return fmt.Errorf("LayerNormalization axis %d out of range for shape %v", axis, xs)
 		}
+		if k := layerNormLastAxis(x, a, in, len(out), eps); k != nil {
+			return k.run(rc, in[:1], out)
+		}
 		rows, n := tensor.NumElements(xs[:a]), tensor.NumElements(xs[a:])
 		xv, err := floatsOf(x)
 		if err != nil {
@@ -86,6 +89,32 @@ func buildLayerNorm(b *buildCtx) (kernel, error) {
 		}
 		return nil
 	}), nil
+}
+
+// layerNormLastAxis returns the float32 row kernel of the decomposed
+// LayerNorm fusion for a LayerNormalization it can compute: float32 over
+// the last axis, scale and bias float32 vectors of its length, and no
+// Mean or InvStdDev output. Else nil.
+func layerNormLastAxis(x *tensor.Tensor, axis int, in []*tensor.Tensor, outs int, eps float32) *layerNormKernel {
+	n := x.Shape()[len(x.Shape())-1]
+	if x.DType() != tensor.Float32 || axis != x.Rank()-1 || outs != 1 {
+		return nil
+	}
+	k := &layerNormKernel{eps: eps}
+	for i, p := range []*[]float32{&k.gamma, &k.beta} {
+		if i+1 >= len(in) || in[i+1] == nil {
+			continue
+		}
+		t := in[i+1]
+		if t.DType() != tensor.Float32 || t.Rank() != 1 || t.Len() != n {
+			return nil
+		}
+		*p = tensor.Data[float32](t)
+	}
+	if k.gamma == nil {
+		return nil
+	}
+	return k
 }
 
 // broadcastParam returns a scale or bias tensor broadcast to shape.

@@ -101,17 +101,17 @@ func (k *padKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 			maps[a][o] = padSource(o-int(pads[a]), dim, k.mode)
 		}
 	}
-	switch s := words(x).(type) {
-	case []uint8:
-		padT(words(y).([]uint8), s, words(value).([]uint8)[0], xs, shape, maps)
-	case []uint16:
-		padT(words(y).([]uint16), s, words(value).([]uint16)[0], xs, shape, maps)
-	case []uint32:
-		padT(words(y).([]uint32), s, words(value).([]uint32)[0], xs, shape, maps)
-	case []uint64:
-		padT(words(y).([]uint64), s, words(value).([]uint64)[0], xs, shape, maps)
-	case []string:
-		padT(words(y).([]string), s, words(value).([]string)[0], xs, shape, maps)
+	switch wordKind(x) {
+	case 1:
+		padT(wordsAs[uint8](y), wordsAs[uint8](x), wordsAs[uint8](value)[0], xs, shape, maps)
+	case 2:
+		padT(wordsAs[uint16](y), wordsAs[uint16](x), wordsAs[uint16](value)[0], xs, shape, maps)
+	case 4:
+		padT(wordsAs[uint32](y), wordsAs[uint32](x), wordsAs[uint32](value)[0], xs, shape, maps)
+	case 8:
+		padT(wordsAs[uint64](y), wordsAs[uint64](x), wordsAs[uint64](value)[0], xs, shape, maps)
+	case 0:
+		padT(wordsAs[string](y), wordsAs[string](x), wordsAs[string](value)[0], xs, shape, maps)
 	}
 	out[0] = y
 	return nil

@@ -60,6 +60,9 @@ type step struct {
 	in, out []int
 	// release lists the values whose last use is this step.
 	release []int
+	// memo, when set, remembers the step's last inputs and outputs
+	// (memo.go).
+	memo *stepMemo
 }
 
 // builder of a plan: value naming and constant tracking during load.
@@ -119,6 +122,7 @@ func buildPlan(ctx context.Context, m *onnx.Model, g *onnx.Graph, threads int, l
 		return nil, err
 	}
 	pl.computeLifetimes()
+	pl.markMemos()
 	for _, c := range pl.p.consts {
 		if c != nil {
 			if k := bufKey(c); k != nil {

@@ -146,15 +146,15 @@ func buildTrilu(b *buildCtx) (kernel, error) {
 			}
 			return int64(j-i) <= k
 		}
-		switch s := words(x).(type) {
-		case []uint8:
-			triluT(words(y).([]uint8), s, rows, cols, keep)
-		case []uint16:
-			triluT(words(y).([]uint16), s, rows, cols, keep)
-		case []uint32:
-			triluT(words(y).([]uint32), s, rows, cols, keep)
-		case []uint64:
-			triluT(words(y).([]uint64), s, rows, cols, keep)
+		switch wordKind(x) {
+		case 1:
+			triluT(wordsAs[uint8](y), wordsAs[uint8](x), rows, cols, keep)
+		case 2:
+			triluT(wordsAs[uint16](y), wordsAs[uint16](x), rows, cols, keep)
+		case 4:
+			triluT(wordsAs[uint32](y), wordsAs[uint32](x), rows, cols, keep)
+		case 8:
+			triluT(wordsAs[uint64](y), wordsAs[uint64](x), rows, cols, keep)
 		default:
 			return dtypeError("Trilu", x.DType())
 		}

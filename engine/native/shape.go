@@ -65,7 +65,8 @@ func buildReshape(b *buildCtx) (kernel, error) {
 		if in[1].DType() != tensor.Int64 || in[1].Rank() != 1 {
 			return fmt.Errorf("Reshape shape must be a 1-D int64 tensor, got %v", in[1])
 		}
-		shape, err := reshapeTarget(in[0].Shape(), tensor.Data[int64](in[1]), allowZero)
+		var buf [8]int
+		shape, err := reshapeTarget(buf[:0], in[0].Shape(), tensor.Data[int64](in[1]), allowZero)
 		if err != nil {
 			return err
 		}
@@ -75,9 +76,9 @@ func buildReshape(b *buildCtx) (kernel, error) {
 }
 
 // reshapeTarget resolves a Reshape shape: 0 copies the input dimension
-// (unless allowZero), -1 is inferred.
-func reshapeTarget(in []int, spec []int64, allowZero bool) ([]int, error) {
-	shape := make([]int, len(spec))
+// (unless allowZero), -1 is inferred. The shape is appended to dst[:0].
+func reshapeTarget(dst, in []int, spec []int64, allowZero bool) ([]int, error) {
+	shape := append(dst[:0], make([]int, len(spec))...)
 	infer := -1
 	known := 1
 	for i, d := range spec {

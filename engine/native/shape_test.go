@@ -28,7 +28,7 @@ func TestReshapeTarget(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(fmt.Sprint(tc.in, tc.spec, tc.allowZero), func(t *testing.T) {
-			got, err := reshapeTarget(tc.in, tc.spec, tc.allowZero)
+			got, err := reshapeTarget(nil, tc.in, tc.spec, tc.allowZero)
 			if tc.fail != (err != nil) || !tc.fail && !slices.Equal(got, tc.want) {
 				t.Fatalf("reshapeTarget = %v, %v; want %v (fail %v)", got, err, tc.want, tc.fail)
 			}

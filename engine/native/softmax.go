@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/inferd/inferd/engine/native/internal/simd"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -106,23 +107,73 @@ func softmaxT[T float](rc *runCtx, d, x []T, outer, n, inner int, log bool) {
 // softmax32 is Softmax over the last axis of float32 rows of n values,
 // with the float32 exponential (sums in float64).
 func softmax32(rc *runCtx, d, x []float32, rows, n int) {
-	parallelFor(rc.threads, rows, max(1, elemGrain/max(n, 1)), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			xr, dr := x[r*n:(r+1)*n], d[r*n:(r+1)*n]
-			mx := float32(math.Inf(-1))
-			for _, v := range xr {
-				mx = max(mx, v)
-			}
-			var sum float64
+	grain := max(1, elemGrain/max(n, 1))
+	if rc.threads <= 1 || rows <= grain {
+		softmaxRows32(d, x, n, 0, rows)
+		return
+	}
+	parallelFor(rc.threads, rows, grain, func(lo, hi int) { softmaxRows32(d, x, n, lo, hi) })
+}
+
+// softmaxRows32 is softmax32 over rows [lo, hi).
+func softmaxRows32(d, x []float32, n, lo, hi int) {
+	for r := lo; r < hi; r++ {
+		xr, dr := x[r*n:(r+1)*n], d[r*n:(r+1)*n]
+		mx := rowMax(xr)
+		var sum float64
+		if mapSIMD(simd.VecExp, dr, xr, nil, -mx) {
+			sum = rowSum(dr)
+		} else {
 			for i, v := range xr {
 				e := exp32(v - mx)
 				dr[i] = e
 				sum += float64(e)
 			}
-			inv := float32(1 / sum)
-			for i := range dr {
-				dr[i] *= inv
-			}
 		}
-	})
+		scaleSlice(dr, float32(1/sum))
+	}
+}
+
+// scaleSlice multiplies d by s in place, on the SIMD tap kernel when
+// there is one.
+func scaleSlice(d []float32, s float32) {
+	if tk := defaultTaps(); tk.Width > 1 {
+		w := [1]float32{s}
+		tk.Sum(d, d, ewOffsets, w[:], 0, false, 0, 0)
+		return
+	}
+	for i := range d {
+		d[i] *= s
+	}
+}
+
+// rowMax is the maximum of x (NaN when one is NaN; −Inf for none), over
+// four independent chains.
+func rowMax(x []float32) float32 {
+	inf := float32(math.Inf(-1))
+	m0, m1, m2, m3 := inf, inf, inf, inf
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		m0, m1, m2, m3 = max(m0, x[i]), max(m1, x[i+1]), max(m2, x[i+2]), max(m3, x[i+3])
+	}
+	for ; i < len(x); i++ {
+		m0 = max(m0, x[i])
+	}
+	return max(m0, m1, m2, m3)
+}
+
+// rowSum is the float64 sum of x over four independent chains.
+func rowSum(x []float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i])
+		s1 += float64(x[i+1])
+		s2 += float64(x[i+2])
+		s3 += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return (s0 + s1) + (s2 + s3)
 }

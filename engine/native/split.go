@@ -82,17 +82,17 @@ func copyBlocks(dst, src *tensor.Tensor, outer, n, srcStride, srcOff int) {
 	if n == 0 || outer == 0 {
 		return
 	}
-	switch s := words(src).(type) {
-	case []uint8:
-		blocksT(words(dst).([]uint8), s, outer, n, srcStride, srcOff)
-	case []uint16:
-		blocksT(words(dst).([]uint16), s, outer, n, srcStride, srcOff)
-	case []uint32:
-		blocksT(words(dst).([]uint32), s, outer, n, srcStride, srcOff)
-	case []uint64:
-		blocksT(words(dst).([]uint64), s, outer, n, srcStride, srcOff)
-	case []string:
-		blocksT(words(dst).([]string), s, outer, n, srcStride, srcOff)
+	switch wordKind(src) {
+	case 1:
+		blocksT(wordsAs[uint8](dst), wordsAs[uint8](src), outer, n, srcStride, srcOff)
+	case 2:
+		blocksT(wordsAs[uint16](dst), wordsAs[uint16](src), outer, n, srcStride, srcOff)
+	case 4:
+		blocksT(wordsAs[uint32](dst), wordsAs[uint32](src), outer, n, srcStride, srcOff)
+	case 8:
+		blocksT(wordsAs[uint64](dst), wordsAs[uint64](src), outer, n, srcStride, srcOff)
+	case 0:
+		blocksT(wordsAs[string](dst), wordsAs[string](src), outer, n, srcStride, srcOff)
 	}
 }
 

@@ -1,6 +1,10 @@
 package native
 
-import "github.com/inferd/inferd/tensor"
+import (
+	"slices"
+
+	"github.com/inferd/inferd/tensor"
+)
 
 // copyStrided fills dst (row-major, of its shape) from src, where dst's
 // element at index (i0, i1, ...) is src's element at base + Σ ik·strides[k].
@@ -8,17 +12,17 @@ import "github.com/inferd/inferd/tensor"
 // and Slice (scaled strides, offset base).
 func copyStrided(rc *runCtx, dst, src *tensor.Tensor, base int, strides []int) {
 	shape := dst.Shape()
-	switch s := words(src).(type) {
-	case []uint8:
-		stridedT(rc, words(dst).([]uint8), s, base, shape, strides)
-	case []uint16:
-		stridedT(rc, words(dst).([]uint16), s, base, shape, strides)
-	case []uint32:
-		stridedT(rc, words(dst).([]uint32), s, base, shape, strides)
-	case []uint64:
-		stridedT(rc, words(dst).([]uint64), s, base, shape, strides)
-	case []string:
-		stridedT(rc, words(dst).([]string), s, base, shape, strides)
+	switch wordKind(src) {
+	case 1:
+		stridedT(rc, wordsAs[uint8](dst), wordsAs[uint8](src), base, shape, strides)
+	case 2:
+		stridedT(rc, wordsAs[uint16](dst), wordsAs[uint16](src), base, shape, strides)
+	case 4:
+		stridedT(rc, wordsAs[uint32](dst), wordsAs[uint32](src), base, shape, strides)
+	case 8:
+		stridedT(rc, wordsAs[uint64](dst), wordsAs[uint64](src), base, shape, strides)
+	case 0:
+		stridedT(rc, wordsAs[string](dst), wordsAs[string](src), base, shape, strides)
 	}
 }
 
@@ -30,38 +34,59 @@ func stridedT[T any](rc *runCtx, dst, src []T, base int, shape, strides []int) {
 		dst[0] = src[base]
 		return
 	}
+	n := shape[len(shape)-1]
+	runs := len(dst) / n
+	grain := max(1, elemGrain/n)
+	if rc.threads <= 1 || runs <= grain {
+		// One range: no closure to allocate.
+		stridedRange(dst, src, base, shape, strides, 0, runs)
+		return
+	}
+	// The closure gets copies, so that the callers' shape and stride
+	// slices do not escape (they are often arrays on the stack).
+	shape, strides = slices.Clone(shape), slices.Clone(strides)
+	parallelFor(rc.threads, runs, grain, func(lo, hi int) {
+		stridedRange(dst, src, base, shape, strides, lo, hi)
+	})
+}
+
+// stridedRange is stridedT over runs [lo, hi) of the last axis.
+func stridedRange[T any](dst, src []T, base int, shape, strides []int, lo, hi int) {
 	last := len(shape) - 1
 	n, st := shape[last], strides[last]
-	runs := len(dst) / n
-	parallelFor(rc.threads, runs, max(1, elemGrain/n), func(lo, hi int) {
-		// Odometer over the outer axes, started at run lo.
-		idx := make([]int, last)
-		off := base
-		for a, r := last-1, lo; a >= 0; a-- {
-			idx[a] = r % shape[a]
-			off += idx[a] * strides[a]
-			r /= shape[a]
-		}
-		for r := lo; r < hi; r++ {
-			d := dst[r*n : (r+1)*n]
-			if st == 1 {
-				copy(d, src[off:off+n])
-			} else {
-				o := off
-				for i := range d {
-					d[i] = src[o]
-					o += st
-				}
-			}
-			for a := last - 1; a >= 0; a-- {
-				idx[a]++
-				off += strides[a]
-				if idx[a] < shape[a] {
-					break
-				}
-				off -= strides[a] * shape[a]
-				idx[a] = 0
+	// Odometer over the outer axes, started at run lo.
+	var ib [8]int
+	idx := ib[:0]
+	if last <= len(ib) {
+		idx = ib[:last]
+	} else {
+		idx = make([]int, last)
+	}
+	off := base
+	for a, r := last-1, lo; a >= 0; a-- {
+		idx[a] = r % shape[a]
+		off += idx[a] * strides[a]
+		r /= shape[a]
+	}
+	for r := lo; r < hi; r++ {
+		d := dst[r*n : (r+1)*n]
+		if st == 1 {
+			copy(d, src[off:off+n])
+		} else {
+			o := off
+			for i := range d {
+				d[i] = src[o]
+				o += st
 			}
 		}
-	})
+		for a := last - 1; a >= 0; a-- {
+			idx[a]++
+			off += strides[a]
+			if idx[a] < shape[a] {
+				break
+			}
+			off -= strides[a] * shape[a]
+			idx[a] = 0
+		}
+	}
 }

@@ -12,17 +12,17 @@ import (
 
 // take sets dst[i] = src[idx[i]] for tensors of one element type.
 func take(dst, src *tensor.Tensor, idx []int) {
-	switch s := words(src).(type) {
-	case []uint8:
-		takeT(words(dst).([]uint8), s, idx)
-	case []uint16:
-		takeT(words(dst).([]uint16), s, idx)
-	case []uint32:
-		takeT(words(dst).([]uint32), s, idx)
-	case []uint64:
-		takeT(words(dst).([]uint64), s, idx)
-	case []string:
-		takeT(words(dst).([]string), s, idx)
+	switch wordKind(src) {
+	case 1:
+		takeT(wordsAs[uint8](dst), wordsAs[uint8](src), idx)
+	case 2:
+		takeT(wordsAs[uint16](dst), wordsAs[uint16](src), idx)
+	case 4:
+		takeT(wordsAs[uint32](dst), wordsAs[uint32](src), idx)
+	case 8:
+		takeT(wordsAs[uint64](dst), wordsAs[uint64](src), idx)
+	case 0:
+		takeT(wordsAs[string](dst), wordsAs[string](src), idx)
 	}
 }
 
@@ -35,17 +35,17 @@ func takeT[T any](dst, src []T, idx []int) {
 // takeBlocks copies, for each i, the block of n elements of src starting at
 // idx[i] to position i·n of dst.
 func takeBlocks(dst, src *tensor.Tensor, idx []int, n int) {
-	switch s := words(src).(type) {
-	case []uint8:
-		blocksByIndex(words(dst).([]uint8), s, idx, n)
-	case []uint16:
-		blocksByIndex(words(dst).([]uint16), s, idx, n)
-	case []uint32:
-		blocksByIndex(words(dst).([]uint32), s, idx, n)
-	case []uint64:
-		blocksByIndex(words(dst).([]uint64), s, idx, n)
-	case []string:
-		blocksByIndex(words(dst).([]string), s, idx, n)
+	switch wordKind(src) {
+	case 1:
+		blocksByIndex(wordsAs[uint8](dst), wordsAs[uint8](src), idx, n)
+	case 2:
+		blocksByIndex(wordsAs[uint16](dst), wordsAs[uint16](src), idx, n)
+	case 4:
+		blocksByIndex(wordsAs[uint32](dst), wordsAs[uint32](src), idx, n)
+	case 8:
+		blocksByIndex(wordsAs[uint64](dst), wordsAs[uint64](src), idx, n)
+	case 0:
+		blocksByIndex(wordsAs[string](dst), wordsAs[string](src), idx, n)
 	}
 }
 
@@ -76,17 +76,17 @@ func parseReduction(b *buildCtx) (scatterReduction, error) {
 // combining by red.
 func put(dst, upd *tensor.Tensor, idx []int, n int, red scatterReduction) error {
 	if red == "none" {
-		switch u := words(upd).(type) {
-		case []uint8:
-			putT(words(dst).([]uint8), u, idx, n)
-		case []uint16:
-			putT(words(dst).([]uint16), u, idx, n)
-		case []uint32:
-			putT(words(dst).([]uint32), u, idx, n)
-		case []uint64:
-			putT(words(dst).([]uint64), u, idx, n)
-		case []string:
-			putT(words(dst).([]string), u, idx, n)
+		switch wordKind(upd) {
+		case 1:
+			putT(wordsAs[uint8](dst), wordsAs[uint8](upd), idx, n)
+		case 2:
+			putT(wordsAs[uint16](dst), wordsAs[uint16](upd), idx, n)
+		case 4:
+			putT(wordsAs[uint32](dst), wordsAs[uint32](upd), idx, n)
+		case 8:
+			putT(wordsAs[uint64](dst), wordsAs[uint64](upd), idx, n)
+		case 0:
+			putT(wordsAs[string](dst), wordsAs[string](upd), idx, n)
 		}
 		return nil
 	}

@@ -33,11 +33,19 @@ func buildTranspose(b *buildCtx) (kernel, error) {
 			return err
 		}
 		xs := x.Shape()
-		strides := tensor.Strides(xs)
-		shape := make([]int, len(p))
-		inStrides := make([]int, len(p))
-		for i, a := range p {
-			shape[i], inStrides[i] = xs[a], strides[a]
+		// Small ranks use arrays on the stack (alloc keeps no shape).
+		var buf [3][8]int
+		strides, shape, inStrides := buf[0][:0], buf[1][:0], buf[2][:0]
+		if len(p) > len(buf[0]) {
+			strides, shape, inStrides = nil, nil, nil
+		}
+		strides = append(strides, xs...)
+		for i, st := len(xs)-1, 1; i >= 0; i-- {
+			strides[i] = st
+			st *= xs[i]
+		}
+		for _, a := range p {
+			shape, inStrides = append(shape, xs[a]), append(inStrides, strides[a])
 		}
 		y := rc.alloc(x.DType(), shape)
 		copyStrided(rc, y, x, 0, inStrides)

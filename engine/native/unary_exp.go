@@ -1,6 +1,10 @@
 package native
 
-import "math"
+import (
+	"math"
+
+	"github.com/inferd/inferd/engine/native/internal/simd"
+)
 
 // exp32 is e^x in float32 (Cephes' expf: x = n·ln2 + r, e^r by a
 // polynomial, times 2^n; within 2 float32 ulps of math.Exp), 0 below the
@@ -32,6 +36,9 @@ func exp32(x float32) float32 {
 
 // expSlice sets d[i] = e^x[i] in float32.
 func expSlice(d, x []float32) {
+	if mapSIMD(simd.VecExp, d, x, nil, 0) {
+		return
+	}
 	x = x[:len(d)]
 	for i, v := range x {
 		d[i] = exp32(v)
@@ -40,8 +47,23 @@ func expSlice(d, x []float32) {
 
 // sigmoidSlice sets d[i] = 1 / (1 + e^-x[i]) in float32.
 func sigmoidSlice(d, x []float32) {
+	if mapSIMD(simd.VecSigmoid, d, x, nil, 0) {
+		return
+	}
 	x = x[:len(d)]
 	for i, v := range x {
 		d[i] = 1 / (1 + exp32(-v))
 	}
+}
+
+// mapSIMD computes a vector operation with the SIMD kernel when the CPU
+// has one (the same float32 approximations as the Go loops, up to the
+// rounding of fused multiply-adds) and reports whether it did.
+func mapSIMD(op simd.VecOp, d, a, b []float32, s float32) bool {
+	tk := defaultTaps()
+	if tk.Width == 1 {
+		return false
+	}
+	tk.Map(op, d, a, b, s)
+	return true
 }

@@ -31,17 +31,17 @@ func buildWhere(b *buildCtx) (kernel, error) {
 		}
 		o := rc.alloc(x.DType(), shape)
 		cd := tensor.Data[bool](c)
-		switch xd := words(x).(type) {
-		case []uint8:
-			whereT(words(o).([]uint8), cd, xd, words(y).([]uint8), shape, c.Shape(), x.Shape(), y.Shape())
-		case []uint16:
-			whereT(words(o).([]uint16), cd, xd, words(y).([]uint16), shape, c.Shape(), x.Shape(), y.Shape())
-		case []uint32:
-			whereT(words(o).([]uint32), cd, xd, words(y).([]uint32), shape, c.Shape(), x.Shape(), y.Shape())
-		case []uint64:
-			whereT(words(o).([]uint64), cd, xd, words(y).([]uint64), shape, c.Shape(), x.Shape(), y.Shape())
-		case []string:
-			whereT(words(o).([]string), cd, xd, words(y).([]string), shape, c.Shape(), x.Shape(), y.Shape())
+		switch wordKind(x) {
+		case 1:
+			whereT(wordsAs[uint8](o), cd, wordsAs[uint8](x), wordsAs[uint8](y), shape, c.Shape(), x.Shape(), y.Shape())
+		case 2:
+			whereT(wordsAs[uint16](o), cd, wordsAs[uint16](x), wordsAs[uint16](y), shape, c.Shape(), x.Shape(), y.Shape())
+		case 4:
+			whereT(wordsAs[uint32](o), cd, wordsAs[uint32](x), wordsAs[uint32](y), shape, c.Shape(), x.Shape(), y.Shape())
+		case 8:
+			whereT(wordsAs[uint64](o), cd, wordsAs[uint64](x), wordsAs[uint64](y), shape, c.Shape(), x.Shape(), y.Shape())
+		case 0:
+			whereT(wordsAs[string](o), cd, wordsAs[string](x), wordsAs[string](y), shape, c.Shape(), x.Shape(), y.Shape())
 		default:
 			return dtypeError("Where", x.DType())
 		}

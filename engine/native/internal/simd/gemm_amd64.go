@@ -94,3 +94,12 @@ func copy2DAsm(isa isa, dst []float32, ldd int, src []float32, lds, rows, cols i
 	}
 	copy2DAVX2(unsafe.SliceData(dst), ldd, unsafe.SliceData(src), lds, rows, cols)
 }
+
+func mapAsm(isa isa, op VecOp, dst, a, b []float32, s float32) {
+	pd, pa, pb := unsafe.SliceData(dst), unsafe.SliceData(a), unsafe.SliceData(b)
+	if isa == isaAVX512 {
+		vecAVX512(int(op), pd, pa, pb, len(dst), s)
+		return
+	}
+	vecAVX2(int(op), pd, pa, pb, len(dst), s)
+}

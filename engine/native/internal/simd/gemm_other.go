@@ -27,3 +27,5 @@ func tapMaxAsm(isa, []float32, []float32, []int) { panic(noAsm) }
 func deinterleave2DAsm([]float32, int, []float32, int, []float32, int, int, int) { panic(noAsm) }
 
 func copy2DAsm(isa, []float32, int, []float32, int, int, int) { panic(noAsm) }
+
+func mapAsm(isa, VecOp, []float32, []float32, []float32, float32) { panic(noAsm) }

@@ -54,6 +54,16 @@ func copy2DAVX512(dst *float32, ldd int, src *float32, lds int, rows int, cols i
 //go:noescape
 func copy2DAVX2(dst *float32, ldd int, src *float32, lds int, rows int, cols int)
 
+// vecAVX512 is the vector kernel with AVX-512F; see vecKernels in gen/vec.go.
+//
+//go:noescape
+func vecAVX512(op int, dst *float32, a *float32, b *float32, n int, s float32)
+
+// vecAVX2 is the vector kernel with AVX2 and FMA; see vecKernels in gen/vec.go.
+//
+//go:noescape
+func vecAVX2(op int, dst *float32, a *float32, b *float32, n int, s float32)
+
 // deinterleave2DAVX512 splits rows into their even and odd elements; see deinterleave in gen/taps.go.
 //
 //go:noescape

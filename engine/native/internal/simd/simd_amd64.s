@@ -1877,6 +1877,2462 @@ done:
 	VZEROUPPER
 	RET
 
+DATA vec_consts<>+0(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+4(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+8(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+12(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+16(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+20(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+24(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+28(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+32(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+36(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+40(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+44(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+48(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+52(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+56(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+60(SB)/4, $0x3fb8aa3b
+DATA vec_consts<>+64(SB)/4, $0x3f000000
+DATA vec_consts<>+68(SB)/4, $0x3f000000
+DATA vec_consts<>+72(SB)/4, $0x3f000000
+DATA vec_consts<>+76(SB)/4, $0x3f000000
+DATA vec_consts<>+80(SB)/4, $0x3f000000
+DATA vec_consts<>+84(SB)/4, $0x3f000000
+DATA vec_consts<>+88(SB)/4, $0x3f000000
+DATA vec_consts<>+92(SB)/4, $0x3f000000
+DATA vec_consts<>+96(SB)/4, $0x3f000000
+DATA vec_consts<>+100(SB)/4, $0x3f000000
+DATA vec_consts<>+104(SB)/4, $0x3f000000
+DATA vec_consts<>+108(SB)/4, $0x3f000000
+DATA vec_consts<>+112(SB)/4, $0x3f000000
+DATA vec_consts<>+116(SB)/4, $0x3f000000
+DATA vec_consts<>+120(SB)/4, $0x3f000000
+DATA vec_consts<>+124(SB)/4, $0x3f000000
+DATA vec_consts<>+128(SB)/4, $0x3f800000
+DATA vec_consts<>+132(SB)/4, $0x3f800000
+DATA vec_consts<>+136(SB)/4, $0x3f800000
+DATA vec_consts<>+140(SB)/4, $0x3f800000
+DATA vec_consts<>+144(SB)/4, $0x3f800000
+DATA vec_consts<>+148(SB)/4, $0x3f800000
+DATA vec_consts<>+152(SB)/4, $0x3f800000
+DATA vec_consts<>+156(SB)/4, $0x3f800000
+DATA vec_consts<>+160(SB)/4, $0x3f800000
+DATA vec_consts<>+164(SB)/4, $0x3f800000
+DATA vec_consts<>+168(SB)/4, $0x3f800000
+DATA vec_consts<>+172(SB)/4, $0x3f800000
+DATA vec_consts<>+176(SB)/4, $0x3f800000
+DATA vec_consts<>+180(SB)/4, $0x3f800000
+DATA vec_consts<>+184(SB)/4, $0x3f800000
+DATA vec_consts<>+188(SB)/4, $0x3f800000
+DATA vec_consts<>+192(SB)/4, $0x3f318000
+DATA vec_consts<>+196(SB)/4, $0x3f318000
+DATA vec_consts<>+200(SB)/4, $0x3f318000
+DATA vec_consts<>+204(SB)/4, $0x3f318000
+DATA vec_consts<>+208(SB)/4, $0x3f318000
+DATA vec_consts<>+212(SB)/4, $0x3f318000
+DATA vec_consts<>+216(SB)/4, $0x3f318000
+DATA vec_consts<>+220(SB)/4, $0x3f318000
+DATA vec_consts<>+224(SB)/4, $0x3f318000
+DATA vec_consts<>+228(SB)/4, $0x3f318000
+DATA vec_consts<>+232(SB)/4, $0x3f318000
+DATA vec_consts<>+236(SB)/4, $0x3f318000
+DATA vec_consts<>+240(SB)/4, $0x3f318000
+DATA vec_consts<>+244(SB)/4, $0x3f318000
+DATA vec_consts<>+248(SB)/4, $0x3f318000
+DATA vec_consts<>+252(SB)/4, $0x3f318000
+DATA vec_consts<>+256(SB)/4, $0x395e8083
+DATA vec_consts<>+260(SB)/4, $0x395e8083
+DATA vec_consts<>+264(SB)/4, $0x395e8083
+DATA vec_consts<>+268(SB)/4, $0x395e8083
+DATA vec_consts<>+272(SB)/4, $0x395e8083
+DATA vec_consts<>+276(SB)/4, $0x395e8083
+DATA vec_consts<>+280(SB)/4, $0x395e8083
+DATA vec_consts<>+284(SB)/4, $0x395e8083
+DATA vec_consts<>+288(SB)/4, $0x395e8083
+DATA vec_consts<>+292(SB)/4, $0x395e8083
+DATA vec_consts<>+296(SB)/4, $0x395e8083
+DATA vec_consts<>+300(SB)/4, $0x395e8083
+DATA vec_consts<>+304(SB)/4, $0x395e8083
+DATA vec_consts<>+308(SB)/4, $0x395e8083
+DATA vec_consts<>+312(SB)/4, $0x395e8083
+DATA vec_consts<>+316(SB)/4, $0x395e8083
+DATA vec_consts<>+320(SB)/4, $0x39506967
+DATA vec_consts<>+324(SB)/4, $0x39506967
+DATA vec_consts<>+328(SB)/4, $0x39506967
+DATA vec_consts<>+332(SB)/4, $0x39506967
+DATA vec_consts<>+336(SB)/4, $0x39506967
+DATA vec_consts<>+340(SB)/4, $0x39506967
+DATA vec_consts<>+344(SB)/4, $0x39506967
+DATA vec_consts<>+348(SB)/4, $0x39506967
+DATA vec_consts<>+352(SB)/4, $0x39506967
+DATA vec_consts<>+356(SB)/4, $0x39506967
+DATA vec_consts<>+360(SB)/4, $0x39506967
+DATA vec_consts<>+364(SB)/4, $0x39506967
+DATA vec_consts<>+368(SB)/4, $0x39506967
+DATA vec_consts<>+372(SB)/4, $0x39506967
+DATA vec_consts<>+376(SB)/4, $0x39506967
+DATA vec_consts<>+380(SB)/4, $0x39506967
+DATA vec_consts<>+384(SB)/4, $0x3ab743ce
+DATA vec_consts<>+388(SB)/4, $0x3ab743ce
+DATA vec_consts<>+392(SB)/4, $0x3ab743ce
+DATA vec_consts<>+396(SB)/4, $0x3ab743ce
+DATA vec_consts<>+400(SB)/4, $0x3ab743ce
+DATA vec_consts<>+404(SB)/4, $0x3ab743ce
+DATA vec_consts<>+408(SB)/4, $0x3ab743ce
+DATA vec_consts<>+412(SB)/4, $0x3ab743ce
+DATA vec_consts<>+416(SB)/4, $0x3ab743ce
+DATA vec_consts<>+420(SB)/4, $0x3ab743ce
+DATA vec_consts<>+424(SB)/4, $0x3ab743ce
+DATA vec_consts<>+428(SB)/4, $0x3ab743ce
+DATA vec_consts<>+432(SB)/4, $0x3ab743ce
+DATA vec_consts<>+436(SB)/4, $0x3ab743ce
+DATA vec_consts<>+440(SB)/4, $0x3ab743ce
+DATA vec_consts<>+444(SB)/4, $0x3ab743ce
+DATA vec_consts<>+448(SB)/4, $0x3c088908
+DATA vec_consts<>+452(SB)/4, $0x3c088908
+DATA vec_consts<>+456(SB)/4, $0x3c088908
+DATA vec_consts<>+460(SB)/4, $0x3c088908
+DATA vec_consts<>+464(SB)/4, $0x3c088908
+DATA vec_consts<>+468(SB)/4, $0x3c088908
+DATA vec_consts<>+472(SB)/4, $0x3c088908
+DATA vec_consts<>+476(SB)/4, $0x3c088908
+DATA vec_consts<>+480(SB)/4, $0x3c088908
+DATA vec_consts<>+484(SB)/4, $0x3c088908
+DATA vec_consts<>+488(SB)/4, $0x3c088908
+DATA vec_consts<>+492(SB)/4, $0x3c088908
+DATA vec_consts<>+496(SB)/4, $0x3c088908
+DATA vec_consts<>+500(SB)/4, $0x3c088908
+DATA vec_consts<>+504(SB)/4, $0x3c088908
+DATA vec_consts<>+508(SB)/4, $0x3c088908
+DATA vec_consts<>+512(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+516(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+520(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+524(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+528(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+532(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+536(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+540(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+544(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+548(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+552(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+556(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+560(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+564(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+568(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+572(SB)/4, $0x3d2aa9c1
+DATA vec_consts<>+576(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+580(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+584(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+588(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+592(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+596(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+600(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+604(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+608(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+612(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+616(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+620(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+624(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+628(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+632(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+636(SB)/4, $0x3e2aaaaa
+DATA vec_consts<>+640(SB)/4, $0x3f000000
+DATA vec_consts<>+644(SB)/4, $0x3f000000
+DATA vec_consts<>+648(SB)/4, $0x3f000000
+DATA vec_consts<>+652(SB)/4, $0x3f000000
+DATA vec_consts<>+656(SB)/4, $0x3f000000
+DATA vec_consts<>+660(SB)/4, $0x3f000000
+DATA vec_consts<>+664(SB)/4, $0x3f000000
+DATA vec_consts<>+668(SB)/4, $0x3f000000
+DATA vec_consts<>+672(SB)/4, $0x3f000000
+DATA vec_consts<>+676(SB)/4, $0x3f000000
+DATA vec_consts<>+680(SB)/4, $0x3f000000
+DATA vec_consts<>+684(SB)/4, $0x3f000000
+DATA vec_consts<>+688(SB)/4, $0x3f000000
+DATA vec_consts<>+692(SB)/4, $0x3f000000
+DATA vec_consts<>+696(SB)/4, $0x3f000000
+DATA vec_consts<>+700(SB)/4, $0x3f000000
+DATA vec_consts<>+704(SB)/4, $0xc2af0000
+DATA vec_consts<>+708(SB)/4, $0xc2af0000
+DATA vec_consts<>+712(SB)/4, $0xc2af0000
+DATA vec_consts<>+716(SB)/4, $0xc2af0000
+DATA vec_consts<>+720(SB)/4, $0xc2af0000
+DATA vec_consts<>+724(SB)/4, $0xc2af0000
+DATA vec_consts<>+728(SB)/4, $0xc2af0000
+DATA vec_consts<>+732(SB)/4, $0xc2af0000
+DATA vec_consts<>+736(SB)/4, $0xc2af0000
+DATA vec_consts<>+740(SB)/4, $0xc2af0000
+DATA vec_consts<>+744(SB)/4, $0xc2af0000
+DATA vec_consts<>+748(SB)/4, $0xc2af0000
+DATA vec_consts<>+752(SB)/4, $0xc2af0000
+DATA vec_consts<>+756(SB)/4, $0xc2af0000
+DATA vec_consts<>+760(SB)/4, $0xc2af0000
+DATA vec_consts<>+764(SB)/4, $0xc2af0000
+DATA vec_consts<>+768(SB)/4, $0x42b1999a
+DATA vec_consts<>+772(SB)/4, $0x42b1999a
+DATA vec_consts<>+776(SB)/4, $0x42b1999a
+DATA vec_consts<>+780(SB)/4, $0x42b1999a
+DATA vec_consts<>+784(SB)/4, $0x42b1999a
+DATA vec_consts<>+788(SB)/4, $0x42b1999a
+DATA vec_consts<>+792(SB)/4, $0x42b1999a
+DATA vec_consts<>+796(SB)/4, $0x42b1999a
+DATA vec_consts<>+800(SB)/4, $0x42b1999a
+DATA vec_consts<>+804(SB)/4, $0x42b1999a
+DATA vec_consts<>+808(SB)/4, $0x42b1999a
+DATA vec_consts<>+812(SB)/4, $0x42b1999a
+DATA vec_consts<>+816(SB)/4, $0x42b1999a
+DATA vec_consts<>+820(SB)/4, $0x42b1999a
+DATA vec_consts<>+824(SB)/4, $0x42b1999a
+DATA vec_consts<>+828(SB)/4, $0x42b1999a
+DATA vec_consts<>+832(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+836(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+840(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+844(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+848(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+852(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+856(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+860(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+864(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+868(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+872(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+876(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+880(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+884(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+888(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+892(SB)/4, $0xc2aeac4f
+DATA vec_consts<>+896(SB)/4, $0xc0800000
+DATA vec_consts<>+900(SB)/4, $0xc0800000
+DATA vec_consts<>+904(SB)/4, $0xc0800000
+DATA vec_consts<>+908(SB)/4, $0xc0800000
+DATA vec_consts<>+912(SB)/4, $0xc0800000
+DATA vec_consts<>+916(SB)/4, $0xc0800000
+DATA vec_consts<>+920(SB)/4, $0xc0800000
+DATA vec_consts<>+924(SB)/4, $0xc0800000
+DATA vec_consts<>+928(SB)/4, $0xc0800000
+DATA vec_consts<>+932(SB)/4, $0xc0800000
+DATA vec_consts<>+936(SB)/4, $0xc0800000
+DATA vec_consts<>+940(SB)/4, $0xc0800000
+DATA vec_consts<>+944(SB)/4, $0xc0800000
+DATA vec_consts<>+948(SB)/4, $0xc0800000
+DATA vec_consts<>+952(SB)/4, $0xc0800000
+DATA vec_consts<>+956(SB)/4, $0xc0800000
+DATA vec_consts<>+960(SB)/4, $0x40800000
+DATA vec_consts<>+964(SB)/4, $0x40800000
+DATA vec_consts<>+968(SB)/4, $0x40800000
+DATA vec_consts<>+972(SB)/4, $0x40800000
+DATA vec_consts<>+976(SB)/4, $0x40800000
+DATA vec_consts<>+980(SB)/4, $0x40800000
+DATA vec_consts<>+984(SB)/4, $0x40800000
+DATA vec_consts<>+988(SB)/4, $0x40800000
+DATA vec_consts<>+992(SB)/4, $0x40800000
+DATA vec_consts<>+996(SB)/4, $0x40800000
+DATA vec_consts<>+1000(SB)/4, $0x40800000
+DATA vec_consts<>+1004(SB)/4, $0x40800000
+DATA vec_consts<>+1008(SB)/4, $0x40800000
+DATA vec_consts<>+1012(SB)/4, $0x40800000
+DATA vec_consts<>+1016(SB)/4, $0x40800000
+DATA vec_consts<>+1020(SB)/4, $0x40800000
+DATA vec_consts<>+1024(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1028(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1032(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1036(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1040(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1044(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1048(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1052(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1056(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1060(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1064(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1068(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1072(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1076(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1080(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1084(SB)/4, $0xaf95df0b
+DATA vec_consts<>+1088(SB)/4, $0x32edffee
+DATA vec_consts<>+1092(SB)/4, $0x32edffee
+DATA vec_consts<>+1096(SB)/4, $0x32edffee
+DATA vec_consts<>+1100(SB)/4, $0x32edffee
+DATA vec_consts<>+1104(SB)/4, $0x32edffee
+DATA vec_consts<>+1108(SB)/4, $0x32edffee
+DATA vec_consts<>+1112(SB)/4, $0x32edffee
+DATA vec_consts<>+1116(SB)/4, $0x32edffee
+DATA vec_consts<>+1120(SB)/4, $0x32edffee
+DATA vec_consts<>+1124(SB)/4, $0x32edffee
+DATA vec_consts<>+1128(SB)/4, $0x32edffee
+DATA vec_consts<>+1132(SB)/4, $0x32edffee
+DATA vec_consts<>+1136(SB)/4, $0x32edffee
+DATA vec_consts<>+1140(SB)/4, $0x32edffee
+DATA vec_consts<>+1144(SB)/4, $0x32edffee
+DATA vec_consts<>+1148(SB)/4, $0x32edffee
+DATA vec_consts<>+1152(SB)/4, $0xb60cff51
+DATA vec_consts<>+1156(SB)/4, $0xb60cff51
+DATA vec_consts<>+1160(SB)/4, $0xb60cff51
+DATA vec_consts<>+1164(SB)/4, $0xb60cff51
+DATA vec_consts<>+1168(SB)/4, $0xb60cff51
+DATA vec_consts<>+1172(SB)/4, $0xb60cff51
+DATA vec_consts<>+1176(SB)/4, $0xb60cff51
+DATA vec_consts<>+1180(SB)/4, $0xb60cff51
+DATA vec_consts<>+1184(SB)/4, $0xb60cff51
+DATA vec_consts<>+1188(SB)/4, $0xb60cff51
+DATA vec_consts<>+1192(SB)/4, $0xb60cff51
+DATA vec_consts<>+1196(SB)/4, $0xb60cff51
+DATA vec_consts<>+1200(SB)/4, $0xb60cff51
+DATA vec_consts<>+1204(SB)/4, $0xb60cff51
+DATA vec_consts<>+1208(SB)/4, $0xb60cff51
+DATA vec_consts<>+1212(SB)/4, $0xb60cff51
+DATA vec_consts<>+1216(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1220(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1224(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1228(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1232(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1236(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1240(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1244(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1248(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1252(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1256(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1260(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1264(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1268(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1272(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1276(SB)/4, $0xb86ec2d2
+DATA vec_consts<>+1280(SB)/4, $0xba40ac63
+DATA vec_consts<>+1284(SB)/4, $0xba40ac63
+DATA vec_consts<>+1288(SB)/4, $0xba40ac63
+DATA vec_consts<>+1292(SB)/4, $0xba40ac63
+DATA vec_consts<>+1296(SB)/4, $0xba40ac63
+DATA vec_consts<>+1300(SB)/4, $0xba40ac63
+DATA vec_consts<>+1304(SB)/4, $0xba40ac63
+DATA vec_consts<>+1308(SB)/4, $0xba40ac63
+DATA vec_consts<>+1312(SB)/4, $0xba40ac63
+DATA vec_consts<>+1316(SB)/4, $0xba40ac63
+DATA vec_consts<>+1320(SB)/4, $0xba40ac63
+DATA vec_consts<>+1324(SB)/4, $0xba40ac63
+DATA vec_consts<>+1328(SB)/4, $0xba40ac63
+DATA vec_consts<>+1332(SB)/4, $0xba40ac63
+DATA vec_consts<>+1336(SB)/4, $0xba40ac63
+DATA vec_consts<>+1340(SB)/4, $0xba40ac63
+DATA vec_consts<>+1344(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1348(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1352(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1356(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1360(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1364(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1368(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1372(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1376(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1380(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1384(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1388(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1392(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1396(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1400(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1404(SB)/4, $0xbb41a1f6
+DATA vec_consts<>+1408(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1412(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1416(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1420(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1424(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1428(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1432(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1436(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1440(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1444(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1448(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1452(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1456(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1460(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1464(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1468(SB)/4, $0xbc83dbd4
+DATA vec_consts<>+1472(SB)/4, $0xb77460cd
+DATA vec_consts<>+1476(SB)/4, $0xb77460cd
+DATA vec_consts<>+1480(SB)/4, $0xb77460cd
+DATA vec_consts<>+1484(SB)/4, $0xb77460cd
+DATA vec_consts<>+1488(SB)/4, $0xb77460cd
+DATA vec_consts<>+1492(SB)/4, $0xb77460cd
+DATA vec_consts<>+1496(SB)/4, $0xb77460cd
+DATA vec_consts<>+1500(SB)/4, $0xb77460cd
+DATA vec_consts<>+1504(SB)/4, $0xb77460cd
+DATA vec_consts<>+1508(SB)/4, $0xb77460cd
+DATA vec_consts<>+1512(SB)/4, $0xb77460cd
+DATA vec_consts<>+1516(SB)/4, $0xb77460cd
+DATA vec_consts<>+1520(SB)/4, $0xb77460cd
+DATA vec_consts<>+1524(SB)/4, $0xb77460cd
+DATA vec_consts<>+1528(SB)/4, $0xb77460cd
+DATA vec_consts<>+1532(SB)/4, $0xb77460cd
+DATA vec_consts<>+1536(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1540(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1544(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1548(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1552(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1556(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1560(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1564(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1568(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1572(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1576(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1580(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1584(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1588(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1592(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1596(SB)/4, $0xb95fbd29
+DATA vec_consts<>+1600(SB)/4, $0xbadc924e
+DATA vec_consts<>+1604(SB)/4, $0xbadc924e
+DATA vec_consts<>+1608(SB)/4, $0xbadc924e
+DATA vec_consts<>+1612(SB)/4, $0xbadc924e
+DATA vec_consts<>+1616(SB)/4, $0xbadc924e
+DATA vec_consts<>+1620(SB)/4, $0xbadc924e
+DATA vec_consts<>+1624(SB)/4, $0xbadc924e
+DATA vec_consts<>+1628(SB)/4, $0xbadc924e
+DATA vec_consts<>+1632(SB)/4, $0xbadc924e
+DATA vec_consts<>+1636(SB)/4, $0xbadc924e
+DATA vec_consts<>+1640(SB)/4, $0xbadc924e
+DATA vec_consts<>+1644(SB)/4, $0xbadc924e
+DATA vec_consts<>+1648(SB)/4, $0xbadc924e
+DATA vec_consts<>+1652(SB)/4, $0xbadc924e
+DATA vec_consts<>+1656(SB)/4, $0xbadc924e
+DATA vec_consts<>+1660(SB)/4, $0xbadc924e
+DATA vec_consts<>+1664(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1668(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1672(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1676(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1680(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1684(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1688(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1692(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1696(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1700(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1704(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1708(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1712(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1716(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1720(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1724(SB)/4, $0xbbf19bf8
+DATA vec_consts<>+1728(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1732(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1736(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1740(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1744(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1748(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1752(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1756(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1760(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1764(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1768(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1772(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1776(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1780(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1784(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1788(SB)/4, $0xbc69b6a7
+DATA vec_consts<>+1792(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1796(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1800(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1804(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1808(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1812(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1816(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1820(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1824(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1828(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1832(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1836(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1840(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1844(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1848(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1852(SB)/4, $0xc0fcf84f
+DATA vec_consts<>+1856(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1860(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1864(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1868(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1872(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1876(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1880(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1884(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1888(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1892(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1896(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1900(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1904(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1908(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1912(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1916(SB)/4, $0x40fcf84f
+DATA vec_consts<>+1920(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1924(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1928(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1932(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1936(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1940(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1944(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1948(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1952(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1956(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1960(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1964(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1968(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1972(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1976(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1980(SB)/4, $0xa59f25c0
+DATA vec_consts<>+1984(SB)/4, $0x2a61337e
+DATA vec_consts<>+1988(SB)/4, $0x2a61337e
+DATA vec_consts<>+1992(SB)/4, $0x2a61337e
+DATA vec_consts<>+1996(SB)/4, $0x2a61337e
+DATA vec_consts<>+2000(SB)/4, $0x2a61337e
+DATA vec_consts<>+2004(SB)/4, $0x2a61337e
+DATA vec_consts<>+2008(SB)/4, $0x2a61337e
+DATA vec_consts<>+2012(SB)/4, $0x2a61337e
+DATA vec_consts<>+2016(SB)/4, $0x2a61337e
+DATA vec_consts<>+2020(SB)/4, $0x2a61337e
+DATA vec_consts<>+2024(SB)/4, $0x2a61337e
+DATA vec_consts<>+2028(SB)/4, $0x2a61337e
+DATA vec_consts<>+2032(SB)/4, $0x2a61337e
+DATA vec_consts<>+2036(SB)/4, $0x2a61337e
+DATA vec_consts<>+2040(SB)/4, $0x2a61337e
+DATA vec_consts<>+2044(SB)/4, $0x2a61337e
+DATA vec_consts<>+2048(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2052(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2056(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2060(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2064(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2068(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2072(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2076(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2080(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2084(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2088(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2092(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2096(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2100(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2104(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2108(SB)/4, $0xaebd37ff
+DATA vec_consts<>+2112(SB)/4, $0x335c0041
+DATA vec_consts<>+2116(SB)/4, $0x335c0041
+DATA vec_consts<>+2120(SB)/4, $0x335c0041
+DATA vec_consts<>+2124(SB)/4, $0x335c0041
+DATA vec_consts<>+2128(SB)/4, $0x335c0041
+DATA vec_consts<>+2132(SB)/4, $0x335c0041
+DATA vec_consts<>+2136(SB)/4, $0x335c0041
+DATA vec_consts<>+2140(SB)/4, $0x335c0041
+DATA vec_consts<>+2144(SB)/4, $0x335c0041
+DATA vec_consts<>+2148(SB)/4, $0x335c0041
+DATA vec_consts<>+2152(SB)/4, $0x335c0041
+DATA vec_consts<>+2156(SB)/4, $0x335c0041
+DATA vec_consts<>+2160(SB)/4, $0x335c0041
+DATA vec_consts<>+2164(SB)/4, $0x335c0041
+DATA vec_consts<>+2168(SB)/4, $0x335c0041
+DATA vec_consts<>+2172(SB)/4, $0x335c0041
+DATA vec_consts<>+2176(SB)/4, $0x3779434a
+DATA vec_consts<>+2180(SB)/4, $0x3779434a
+DATA vec_consts<>+2184(SB)/4, $0x3779434a
+DATA vec_consts<>+2188(SB)/4, $0x3779434a
+DATA vec_consts<>+2192(SB)/4, $0x3779434a
+DATA vec_consts<>+2196(SB)/4, $0x3779434a
+DATA vec_consts<>+2200(SB)/4, $0x3779434a
+DATA vec_consts<>+2204(SB)/4, $0x3779434a
+DATA vec_consts<>+2208(SB)/4, $0x3779434a
+DATA vec_consts<>+2212(SB)/4, $0x3779434a
+DATA vec_consts<>+2216(SB)/4, $0x3779434a
+DATA vec_consts<>+2220(SB)/4, $0x3779434a
+DATA vec_consts<>+2224(SB)/4, $0x3779434a
+DATA vec_consts<>+2228(SB)/4, $0x3779434a
+DATA vec_consts<>+2232(SB)/4, $0x3779434a
+DATA vec_consts<>+2236(SB)/4, $0x3779434a
+DATA vec_consts<>+2240(SB)/4, $0x3a270ded
+DATA vec_consts<>+2244(SB)/4, $0x3a270ded
+DATA vec_consts<>+2248(SB)/4, $0x3a270ded
+DATA vec_consts<>+2252(SB)/4, $0x3a270ded
+DATA vec_consts<>+2256(SB)/4, $0x3a270ded
+DATA vec_consts<>+2260(SB)/4, $0x3a270ded
+DATA vec_consts<>+2264(SB)/4, $0x3a270ded
+DATA vec_consts<>+2268(SB)/4, $0x3a270ded
+DATA vec_consts<>+2272(SB)/4, $0x3a270ded
+DATA vec_consts<>+2276(SB)/4, $0x3a270ded
+DATA vec_consts<>+2280(SB)/4, $0x3a270ded
+DATA vec_consts<>+2284(SB)/4, $0x3a270ded
+DATA vec_consts<>+2288(SB)/4, $0x3a270ded
+DATA vec_consts<>+2292(SB)/4, $0x3a270ded
+DATA vec_consts<>+2296(SB)/4, $0x3a270ded
+DATA vec_consts<>+2300(SB)/4, $0x3a270ded
+DATA vec_consts<>+2304(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2308(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2312(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2316(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2320(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2324(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2328(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2332(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2336(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2340(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2344(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2348(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2352(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2356(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2360(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2364(SB)/4, $0x3ba059dc
+DATA vec_consts<>+2368(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2372(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2376(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2380(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2384(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2388(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2392(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2396(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2400(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2404(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2408(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2412(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2416(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2420(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2424(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2428(SB)/4, $0x35a0d3d8
+DATA vec_consts<>+2432(SB)/4, $0x38f895d6
+DATA vec_consts<>+2436(SB)/4, $0x38f895d6
+DATA vec_consts<>+2440(SB)/4, $0x38f895d6
+DATA vec_consts<>+2444(SB)/4, $0x38f895d6
+DATA vec_consts<>+2448(SB)/4, $0x38f895d6
+DATA vec_consts<>+2452(SB)/4, $0x38f895d6
+DATA vec_consts<>+2456(SB)/4, $0x38f895d6
+DATA vec_consts<>+2460(SB)/4, $0x38f895d6
+DATA vec_consts<>+2464(SB)/4, $0x38f895d6
+DATA vec_consts<>+2468(SB)/4, $0x38f895d6
+DATA vec_consts<>+2472(SB)/4, $0x38f895d6
+DATA vec_consts<>+2476(SB)/4, $0x38f895d6
+DATA vec_consts<>+2480(SB)/4, $0x38f895d6
+DATA vec_consts<>+2484(SB)/4, $0x38f895d6
+DATA vec_consts<>+2488(SB)/4, $0x38f895d6
+DATA vec_consts<>+2492(SB)/4, $0x38f895d6
+DATA vec_consts<>+2496(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2500(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2504(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2508(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2512(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2516(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2520(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2524(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2528(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2532(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2536(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2540(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2544(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2548(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2552(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2556(SB)/4, $0x3b14aa05
+DATA vec_consts<>+2560(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2564(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2568(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2572(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2576(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2580(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2584(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2588(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2592(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2596(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2600(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2604(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2608(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2612(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2616(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2620(SB)/4, $0x3ba059dd
+DATA vec_consts<>+2624(SB)/4, $0x0000007f
+DATA vec_consts<>+2628(SB)/4, $0x0000007f
+DATA vec_consts<>+2632(SB)/4, $0x0000007f
+DATA vec_consts<>+2636(SB)/4, $0x0000007f
+DATA vec_consts<>+2640(SB)/4, $0x0000007f
+DATA vec_consts<>+2644(SB)/4, $0x0000007f
+DATA vec_consts<>+2648(SB)/4, $0x0000007f
+DATA vec_consts<>+2652(SB)/4, $0x0000007f
+DATA vec_consts<>+2656(SB)/4, $0x0000007f
+DATA vec_consts<>+2660(SB)/4, $0x0000007f
+DATA vec_consts<>+2664(SB)/4, $0x0000007f
+DATA vec_consts<>+2668(SB)/4, $0x0000007f
+DATA vec_consts<>+2672(SB)/4, $0x0000007f
+DATA vec_consts<>+2676(SB)/4, $0x0000007f
+DATA vec_consts<>+2680(SB)/4, $0x0000007f
+DATA vec_consts<>+2684(SB)/4, $0x0000007f
+GLOBL vec_consts<>(SB), RODATA|NOPTR, $2688
+
+// func vecAVX512(op int, dst *float32, a *float32, b *float32, n int, s float32)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·vecAVX512(SB), NOSPLIT, $0-44
+	MOVQ op+0(FP), AX
+	LEAQ vec_consts<>+0(SB), CX
+	CMPQ AX, $0x00
+	JEQ  op0
+	CMPQ AX, $0x01
+	JEQ  op1
+	CMPQ AX, $0x02
+	JEQ  op2
+	CMPQ AX, $0x03
+	JEQ  op3
+	CMPQ AX, $0x04
+	JEQ  op4
+	CMPQ AX, $0x05
+	JEQ  op5
+	CMPQ AX, $0x06
+	JEQ  op6
+	CMPQ AX, $0x07
+	JEQ  op7
+	RET
+
+op0:
+	MOVQ dst+8(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ n+32(FP), DX
+	MOVQ b+24(FP), BX
+
+op0_blocks:
+	CMPQ    DX, $0x00000040
+	JL      op0_singles
+	VMOVUPS (CX), Z0
+	VMOVUPS (BX), Z1
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 64(BX), Z3
+	VMOVUPS 128(CX), Z4
+	VMOVUPS 128(BX), Z5
+	VMOVUPS 192(CX), Z6
+	VMOVUPS 192(BX), Z7
+	VADDPS  Z1, Z0, Z0
+	VADDPS  Z3, Z2, Z2
+	VADDPS  Z5, Z4, Z4
+	VADDPS  Z7, Z6, Z6
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS Z4, 128(AX)
+	VMOVUPS Z6, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, BX
+	SUBQ    $0x00000040, DX
+	JMP     op0_blocks
+
+op0_singles:
+	CMPQ    DX, $0x00000010
+	JL      op0_tail
+	VMOVUPS (CX), Z0
+	VMOVUPS (BX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, DX
+	JMP     op0_singles
+
+op0_tail:
+	TESTQ     DX, DX
+	JZ        op0_done
+	MOVL      $0x0000ffff, SI
+	BZHIL     DX, SI, SI
+	KMOVW     SI, K1
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z (BX), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+op0_done:
+	VZEROUPPER
+	RET
+
+op1:
+	MOVQ dst+8(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ n+32(FP), DX
+	MOVQ b+24(FP), BX
+
+op1_blocks:
+	CMPQ    DX, $0x00000040
+	JL      op1_singles
+	VMOVUPS (CX), Z0
+	VMOVUPS (BX), Z1
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 64(BX), Z3
+	VMOVUPS 128(CX), Z4
+	VMOVUPS 128(BX), Z5
+	VMOVUPS 192(CX), Z6
+	VMOVUPS 192(BX), Z7
+	VSUBPS  Z1, Z0, Z0
+	VSUBPS  Z3, Z2, Z2
+	VSUBPS  Z5, Z4, Z4
+	VSUBPS  Z7, Z6, Z6
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS Z4, 128(AX)
+	VMOVUPS Z6, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, BX
+	SUBQ    $0x00000040, DX
+	JMP     op1_blocks
+
+op1_singles:
+	CMPQ    DX, $0x00000010
+	JL      op1_tail
+	VMOVUPS (CX), Z0
+	VMOVUPS (BX), Z1
+	VSUBPS  Z1, Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, DX
+	JMP     op1_singles
+
+op1_tail:
+	TESTQ     DX, DX
+	JZ        op1_done
+	MOVL      $0x0000ffff, SI
+	BZHIL     DX, SI, SI
+	KMOVW     SI, K1
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z (BX), K1, Z1
+	VSUBPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+op1_done:
+	VZEROUPPER
+	RET
+
+op2:
+	MOVQ dst+8(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ n+32(FP), DX
+	MOVQ b+24(FP), BX
+
+op2_blocks:
+	CMPQ    DX, $0x00000040
+	JL      op2_singles
+	VMOVUPS (CX), Z0
+	VMOVUPS (BX), Z1
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 64(BX), Z3
+	VMOVUPS 128(CX), Z4
+	VMOVUPS 128(BX), Z5
+	VMOVUPS 192(CX), Z6
+	VMOVUPS 192(BX), Z7
+	VMULPS  Z1, Z0, Z0
+	VMULPS  Z3, Z2, Z2
+	VMULPS  Z5, Z4, Z4
+	VMULPS  Z7, Z6, Z6
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS Z4, 128(AX)
+	VMOVUPS Z6, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, BX
+	SUBQ    $0x00000040, DX
+	JMP     op2_blocks
+
+op2_singles:
+	CMPQ    DX, $0x00000010
+	JL      op2_tail
+	VMOVUPS (CX), Z0
+	VMOVUPS (BX), Z1
+	VMULPS  Z1, Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, DX
+	JMP     op2_singles
+
+op2_tail:
+	TESTQ     DX, DX
+	JZ        op2_done
+	MOVL      $0x0000ffff, SI
+	BZHIL     DX, SI, SI
+	KMOVW     SI, K1
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+op2_done:
+	VZEROUPPER
+	RET
+
+op3:
+	MOVQ dst+8(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ n+32(FP), DX
+	MOVQ b+24(FP), BX
+
+op3_blocks:
+	CMPQ    DX, $0x00000040
+	JL      op3_singles
+	VMOVUPS (CX), Z0
+	VMOVUPS (BX), Z1
+	VMOVUPS 64(CX), Z2
+	VMOVUPS 64(BX), Z3
+	VMOVUPS 128(CX), Z4
+	VMOVUPS 128(BX), Z5
+	VMOVUPS 192(CX), Z6
+	VMOVUPS 192(BX), Z7
+	VDIVPS  Z1, Z0, Z0
+	VDIVPS  Z3, Z2, Z2
+	VDIVPS  Z5, Z4, Z4
+	VDIVPS  Z7, Z6, Z6
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS Z4, 128(AX)
+	VMOVUPS Z6, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, BX
+	SUBQ    $0x00000040, DX
+	JMP     op3_blocks
+
+op3_singles:
+	CMPQ    DX, $0x00000010
+	JL      op3_tail
+	VMOVUPS (CX), Z0
+	VMOVUPS (BX), Z1
+	VDIVPS  Z1, Z0, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, DX
+	JMP     op3_singles
+
+op3_tail:
+	TESTQ     DX, DX
+	JZ        op3_done
+	MOVL      $0x0000ffff, SI
+	BZHIL     DX, SI, SI
+	KMOVW     SI, K1
+	VMOVUPS.Z (CX), K1, Z0
+	VMOVUPS.Z (BX), K1, Z1
+	VDIVPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)
+
+op3_done:
+	VZEROUPPER
+	RET
+
+op4:
+	MOVQ         dst+8(FP), AX
+	MOVQ         a+16(FP), DX
+	MOVQ         n+32(FP), BX
+	VBROADCASTSS s+40(FP), Z0
+	VMOVUPS      704(CX), Z1
+	VMOVUPS      768(CX), Z2
+
+op4_blocks:
+	CMPQ         BX, $0x00000040
+	JL           op4_singles
+	VMOVUPS      (DX), Z3
+	VMOVUPS      64(DX), Z4
+	VMOVUPS      128(DX), Z5
+	VMOVUPS      192(DX), Z6
+	VADDPS       Z0, Z3, Z3
+	VADDPS       Z0, Z4, Z4
+	VADDPS       Z0, Z5, Z5
+	VADDPS       Z0, Z6, Z6
+	VMAXPS       Z3, Z1, Z3
+	VMINPS       Z3, Z2, Z3
+	VMAXPS       Z4, Z1, Z4
+	VMINPS       Z4, Z2, Z4
+	VMAXPS       Z5, Z1, Z5
+	VMINPS       Z5, Z2, Z5
+	VMAXPS       Z6, Z1, Z6
+	VMINPS       Z6, Z2, Z6
+	VMULPS       (CX), Z3, Z7
+	VADDPS       64(CX), Z7, Z7
+	VRNDSCALEPS  $0x09, Z7, Z7
+	VMOVAPS      Z3, Z11
+	VFNMADD231PS 192(CX), Z7, Z11
+	VFMADD231PS  256(CX), Z7, Z11
+	VMULPS       (CX), Z4, Z8
+	VADDPS       64(CX), Z8, Z8
+	VRNDSCALEPS  $0x09, Z8, Z8
+	VMOVAPS      Z4, Z12
+	VFNMADD231PS 192(CX), Z8, Z12
+	VFMADD231PS  256(CX), Z8, Z12
+	VMULPS       (CX), Z5, Z9
+	VADDPS       64(CX), Z9, Z9
+	VRNDSCALEPS  $0x09, Z9, Z9
+	VMOVAPS      Z5, Z13
+	VFNMADD231PS 192(CX), Z9, Z13
+	VFMADD231PS  256(CX), Z9, Z13
+	VMULPS       (CX), Z6, Z10
+	VADDPS       64(CX), Z10, Z10
+	VRNDSCALEPS  $0x09, Z10, Z10
+	VMOVAPS      Z6, Z14
+	VFNMADD231PS 192(CX), Z10, Z14
+	VFMADD231PS  256(CX), Z10, Z14
+	VMOVUPS      320(CX), Z15
+	VMOVUPS      320(CX), Z16
+	VMOVUPS      320(CX), Z17
+	VMOVUPS      320(CX), Z18
+	VFMADD213PS  384(CX), Z11, Z15
+	VFMADD213PS  384(CX), Z12, Z16
+	VFMADD213PS  384(CX), Z13, Z17
+	VFMADD213PS  384(CX), Z14, Z18
+	VFMADD213PS  448(CX), Z11, Z15
+	VFMADD213PS  448(CX), Z12, Z16
+	VFMADD213PS  448(CX), Z13, Z17
+	VFMADD213PS  448(CX), Z14, Z18
+	VFMADD213PS  512(CX), Z11, Z15
+	VFMADD213PS  512(CX), Z12, Z16
+	VFMADD213PS  512(CX), Z13, Z17
+	VFMADD213PS  512(CX), Z14, Z18
+	VFMADD213PS  576(CX), Z11, Z15
+	VFMADD213PS  576(CX), Z12, Z16
+	VFMADD213PS  576(CX), Z13, Z17
+	VFMADD213PS  576(CX), Z14, Z18
+	VFMADD213PS  640(CX), Z11, Z15
+	VFMADD213PS  640(CX), Z12, Z16
+	VFMADD213PS  640(CX), Z13, Z17
+	VFMADD213PS  640(CX), Z14, Z18
+	VMULPS       Z11, Z11, Z19
+	VFMADD213PS  Z11, Z19, Z15
+	VADDPS       128(CX), Z15, Z15
+	VMULPS       Z12, Z12, Z11
+	VFMADD213PS  Z12, Z11, Z16
+	VADDPS       128(CX), Z16, Z16
+	VMULPS       Z13, Z13, Z11
+	VFMADD213PS  Z13, Z11, Z17
+	VADDPS       128(CX), Z17, Z17
+	VMULPS       Z14, Z14, Z11
+	VFMADD213PS  Z14, Z11, Z18
+	VADDPS       128(CX), Z18, Z18
+	VCVTPS2DQ    Z7, Z7
+	VPSRAD       $0x01, Z7, Z19
+	VPSUBD       Z19, Z7, Z7
+	VPADDD       2624(CX), Z19, Z19
+	VPADDD       2624(CX), Z7, Z7
+	VPSLLD       $0x17, Z19, Z19
+	VPSLLD       $0x17, Z7, Z7
+	VMULPS       Z19, Z15, Z15
+	VMULPS       Z7, Z15, Z15
+	VCVTPS2DQ    Z8, Z8
+	VPSRAD       $0x01, Z8, Z11
+	VPSUBD       Z11, Z8, Z8
+	VPADDD       2624(CX), Z11, Z11
+	VPADDD       2624(CX), Z8, Z8
+	VPSLLD       $0x17, Z11, Z11
+	VPSLLD       $0x17, Z8, Z8
+	VMULPS       Z11, Z16, Z16
+	VMULPS       Z8, Z16, Z16
+	VCVTPS2DQ    Z9, Z9
+	VPSRAD       $0x01, Z9, Z11
+	VPSUBD       Z11, Z9, Z9
+	VPADDD       2624(CX), Z11, Z11
+	VPADDD       2624(CX), Z9, Z9
+	VPSLLD       $0x17, Z11, Z11
+	VPSLLD       $0x17, Z9, Z9
+	VMULPS       Z11, Z17, Z17
+	VMULPS       Z9, Z17, Z17
+	VCVTPS2DQ    Z10, Z10
+	VPSRAD       $0x01, Z10, Z11
+	VPSUBD       Z11, Z10, Z10
+	VPADDD       2624(CX), Z11, Z11
+	VPADDD       2624(CX), Z10, Z10
+	VPSLLD       $0x17, Z11, Z11
+	VPSLLD       $0x17, Z10, Z10
+	VMULPS       Z11, Z18, Z18
+	VMULPS       Z10, Z18, Z18
+	VCMPPS       $0x05, 832(CX), Z3, K2
+	VMOVAPS.Z    Z15, K2, Z3
+	VCMPPS       $0x05, 832(CX), Z4, K2
+	VMOVAPS.Z    Z16, K2, Z4
+	VCMPPS       $0x05, 832(CX), Z5, K2
+	VMOVAPS.Z    Z17, K2, Z5
+	VCMPPS       $0x05, 832(CX), Z6, K2
+	VMOVAPS.Z    Z18, K2, Z6
+	VMOVUPS      Z3, (AX)
+	VMOVUPS      Z4, 64(AX)
+	VMOVUPS      Z5, 128(AX)
+	VMOVUPS      Z6, 192(AX)
+	ADDQ         $0x00000100, AX
+	ADDQ         $0x00000100, DX
+	SUBQ         $0x00000040, BX
+	JMP          op4_blocks
+
+op4_singles:
+	CMPQ         BX, $0x00000010
+	JL           op4_tail
+	VMOVUPS      (DX), Z3
+	VADDPS       Z0, Z3, Z3
+	VMAXPS       Z3, Z1, Z3
+	VMINPS       Z3, Z2, Z3
+	VMULPS       (CX), Z3, Z4
+	VADDPS       64(CX), Z4, Z4
+	VRNDSCALEPS  $0x09, Z4, Z4
+	VMOVAPS      Z3, Z5
+	VFNMADD231PS 192(CX), Z4, Z5
+	VFMADD231PS  256(CX), Z4, Z5
+	VMOVUPS      320(CX), Z6
+	VFMADD213PS  384(CX), Z5, Z6
+	VFMADD213PS  448(CX), Z5, Z6
+	VFMADD213PS  512(CX), Z5, Z6
+	VFMADD213PS  576(CX), Z5, Z6
+	VFMADD213PS  640(CX), Z5, Z6
+	VMULPS       Z5, Z5, Z7
+	VFMADD213PS  Z5, Z7, Z6
+	VADDPS       128(CX), Z6, Z6
+	VCVTPS2DQ    Z4, Z4
+	VPSRAD       $0x01, Z4, Z7
+	VPSUBD       Z7, Z4, Z4
+	VPADDD       2624(CX), Z7, Z7
+	VPADDD       2624(CX), Z4, Z4
+	VPSLLD       $0x17, Z7, Z7
+	VPSLLD       $0x17, Z4, Z4
+	VMULPS       Z7, Z6, Z6
+	VMULPS       Z4, Z6, Z6
+	VCMPPS       $0x05, 832(CX), Z3, K2
+	VMOVAPS.Z    Z6, K2, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, DX
+	SUBQ         $0x00000010, BX
+	JMP          op4_singles
+
+op4_tail:
+	TESTQ        BX, BX
+	JZ           op4_done
+	MOVL         $0x0000ffff, SI
+	BZHIL        BX, SI, SI
+	KMOVW        SI, K1
+	VMOVUPS.Z    (DX), K1, Z3
+	VADDPS       Z0, Z3, Z3
+	VMAXPS       Z3, Z1, Z3
+	VMINPS       Z3, Z2, Z3
+	VMULPS       (CX), Z3, Z0
+	VADDPS       64(CX), Z0, Z0
+	VRNDSCALEPS  $0x09, Z0, Z0
+	VMOVAPS      Z3, Z1
+	VFNMADD231PS 192(CX), Z0, Z1
+	VFMADD231PS  256(CX), Z0, Z1
+	VMOVUPS      320(CX), Z2
+	VFMADD213PS  384(CX), Z1, Z2
+	VFMADD213PS  448(CX), Z1, Z2
+	VFMADD213PS  512(CX), Z1, Z2
+	VFMADD213PS  576(CX), Z1, Z2
+	VFMADD213PS  640(CX), Z1, Z2
+	VMULPS       Z1, Z1, Z4
+	VFMADD213PS  Z1, Z4, Z2
+	VADDPS       128(CX), Z2, Z2
+	VCVTPS2DQ    Z0, Z0
+	VPSRAD       $0x01, Z0, Z4
+	VPSUBD       Z4, Z0, Z0
+	VPADDD       2624(CX), Z4, Z4
+	VPADDD       2624(CX), Z0, Z0
+	VPSLLD       $0x17, Z4, Z4
+	VPSLLD       $0x17, Z0, Z0
+	VMULPS       Z4, Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VCMPPS       $0x05, 832(CX), Z3, K2
+	VMOVAPS.Z    Z2, K2, Z3
+	VMOVUPS      Z3, K1, (AX)
+
+op4_done:
+	VZEROUPPER
+	RET
+
+op5:
+	MOVQ    dst+8(FP), AX
+	MOVQ    a+16(FP), DX
+	MOVQ    n+32(FP), BX
+	VMOVUPS 896(CX), Z0
+	VMOVUPS 960(CX), Z1
+
+op5_blocks:
+	CMPQ        BX, $0x00000040
+	JL          op5_singles
+	VMOVUPS     (DX), Z2
+	VMOVUPS     64(DX), Z3
+	VMOVUPS     128(DX), Z4
+	VMOVUPS     192(DX), Z5
+	VMAXPS      Z2, Z0, Z2
+	VMINPS      Z2, Z1, Z2
+	VMAXPS      Z3, Z0, Z3
+	VMINPS      Z3, Z1, Z3
+	VMAXPS      Z4, Z0, Z4
+	VMINPS      Z4, Z1, Z4
+	VMAXPS      Z5, Z0, Z5
+	VMINPS      Z5, Z1, Z5
+	VMULPS      Z2, Z2, Z6
+	VMULPS      Z3, Z3, Z7
+	VMULPS      Z4, Z4, Z8
+	VMULPS      Z5, Z5, Z9
+	VMOVUPS     1024(CX), Z10
+	VMOVUPS     1024(CX), Z11
+	VMOVUPS     1024(CX), Z12
+	VMOVUPS     1024(CX), Z13
+	VFMADD213PS 1088(CX), Z6, Z10
+	VFMADD213PS 1088(CX), Z7, Z11
+	VFMADD213PS 1088(CX), Z8, Z12
+	VFMADD213PS 1088(CX), Z9, Z13
+	VFMADD213PS 1152(CX), Z6, Z10
+	VFMADD213PS 1152(CX), Z7, Z11
+	VFMADD213PS 1152(CX), Z8, Z12
+	VFMADD213PS 1152(CX), Z9, Z13
+	VFMADD213PS 1216(CX), Z6, Z10
+	VFMADD213PS 1216(CX), Z7, Z11
+	VFMADD213PS 1216(CX), Z8, Z12
+	VFMADD213PS 1216(CX), Z9, Z13
+	VFMADD213PS 1280(CX), Z6, Z10
+	VFMADD213PS 1280(CX), Z7, Z11
+	VFMADD213PS 1280(CX), Z8, Z12
+	VFMADD213PS 1280(CX), Z9, Z13
+	VFMADD213PS 1344(CX), Z6, Z10
+	VFMADD213PS 1344(CX), Z7, Z11
+	VFMADD213PS 1344(CX), Z8, Z12
+	VFMADD213PS 1344(CX), Z9, Z13
+	VFMADD213PS 1408(CX), Z6, Z10
+	VFMADD213PS 1408(CX), Z7, Z11
+	VFMADD213PS 1408(CX), Z8, Z12
+	VFMADD213PS 1408(CX), Z9, Z13
+	VMOVUPS     1472(CX), Z14
+	VMOVUPS     1472(CX), Z15
+	VMOVUPS     1472(CX), Z16
+	VMOVUPS     1472(CX), Z17
+	VFMADD213PS 1536(CX), Z6, Z14
+	VFMADD213PS 1536(CX), Z7, Z15
+	VFMADD213PS 1536(CX), Z8, Z16
+	VFMADD213PS 1536(CX), Z9, Z17
+	VFMADD213PS 1600(CX), Z6, Z14
+	VFMADD213PS 1600(CX), Z7, Z15
+	VFMADD213PS 1600(CX), Z8, Z16
+	VFMADD213PS 1600(CX), Z9, Z17
+	VFMADD213PS 1664(CX), Z6, Z14
+	VFMADD213PS 1664(CX), Z7, Z15
+	VFMADD213PS 1664(CX), Z8, Z16
+	VFMADD213PS 1664(CX), Z9, Z17
+	VFMADD213PS 1728(CX), Z6, Z14
+	VFMADD213PS 1728(CX), Z7, Z15
+	VFMADD213PS 1728(CX), Z8, Z16
+	VFMADD213PS 1728(CX), Z9, Z17
+	VMULPS      Z10, Z2, Z2
+	VDIVPS      Z14, Z2, Z2
+	VMULPS      Z11, Z3, Z3
+	VDIVPS      Z15, Z3, Z3
+	VMULPS      Z12, Z4, Z4
+	VDIVPS      Z16, Z4, Z4
+	VMULPS      Z13, Z5, Z5
+	VDIVPS      Z17, Z5, Z5
+	VMOVUPS     Z2, (AX)
+	VMOVUPS     Z3, 64(AX)
+	VMOVUPS     Z4, 128(AX)
+	VMOVUPS     Z5, 192(AX)
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000100, DX
+	SUBQ        $0x00000040, BX
+	JMP         op5_blocks
+
+op5_singles:
+	CMPQ        BX, $0x00000010
+	JL          op5_tail
+	VMOVUPS     (DX), Z2
+	VMAXPS      Z2, Z0, Z2
+	VMINPS      Z2, Z1, Z2
+	VMULPS      Z2, Z2, Z3
+	VMOVUPS     1024(CX), Z4
+	VFMADD213PS 1088(CX), Z3, Z4
+	VFMADD213PS 1152(CX), Z3, Z4
+	VFMADD213PS 1216(CX), Z3, Z4
+	VFMADD213PS 1280(CX), Z3, Z4
+	VFMADD213PS 1344(CX), Z3, Z4
+	VFMADD213PS 1408(CX), Z3, Z4
+	VMOVUPS     1472(CX), Z5
+	VFMADD213PS 1536(CX), Z3, Z5
+	VFMADD213PS 1600(CX), Z3, Z5
+	VFMADD213PS 1664(CX), Z3, Z5
+	VFMADD213PS 1728(CX), Z3, Z5
+	VMULPS      Z4, Z2, Z2
+	VDIVPS      Z5, Z2, Z2
+	VMOVUPS     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         op5_singles
+
+op5_tail:
+	TESTQ       BX, BX
+	JZ          op5_done
+	MOVL        $0x0000ffff, SI
+	BZHIL       BX, SI, SI
+	KMOVW       SI, K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMINPS      Z2, Z1, Z2
+	VMULPS      Z2, Z2, Z0
+	VMOVUPS     1024(CX), Z1
+	VFMADD213PS 1088(CX), Z0, Z1
+	VFMADD213PS 1152(CX), Z0, Z1
+	VFMADD213PS 1216(CX), Z0, Z1
+	VFMADD213PS 1280(CX), Z0, Z1
+	VFMADD213PS 1344(CX), Z0, Z1
+	VFMADD213PS 1408(CX), Z0, Z1
+	VMOVUPS     1472(CX), Z3
+	VFMADD213PS 1536(CX), Z0, Z3
+	VFMADD213PS 1600(CX), Z0, Z3
+	VFMADD213PS 1664(CX), Z0, Z3
+	VFMADD213PS 1728(CX), Z0, Z3
+	VMULPS      Z1, Z2, Z2
+	VDIVPS      Z3, Z2, Z2
+	VMOVUPS     Z2, K1, (AX)
+
+op5_done:
+	VZEROUPPER
+	RET
+
+op6:
+	MOVQ    dst+8(FP), AX
+	MOVQ    a+16(FP), DX
+	MOVQ    n+32(FP), BX
+	VMOVUPS 1792(CX), Z0
+	VMOVUPS 1856(CX), Z1
+
+op6_blocks:
+	CMPQ        BX, $0x00000040
+	JL          op6_singles
+	VMOVUPS     (DX), Z2
+	VMOVUPS     64(DX), Z3
+	VMOVUPS     128(DX), Z4
+	VMOVUPS     192(DX), Z5
+	VMAXPS      Z2, Z0, Z2
+	VMINPS      Z2, Z1, Z2
+	VMAXPS      Z3, Z0, Z3
+	VMINPS      Z3, Z1, Z3
+	VMAXPS      Z4, Z0, Z4
+	VMINPS      Z4, Z1, Z4
+	VMAXPS      Z5, Z0, Z5
+	VMINPS      Z5, Z1, Z5
+	VMULPS      Z2, Z2, Z6
+	VMULPS      Z3, Z3, Z7
+	VMULPS      Z4, Z4, Z8
+	VMULPS      Z5, Z5, Z9
+	VMOVUPS     1920(CX), Z10
+	VMOVUPS     1920(CX), Z11
+	VMOVUPS     1920(CX), Z12
+	VMOVUPS     1920(CX), Z13
+	VFMADD213PS 1984(CX), Z6, Z10
+	VFMADD213PS 1984(CX), Z7, Z11
+	VFMADD213PS 1984(CX), Z8, Z12
+	VFMADD213PS 1984(CX), Z9, Z13
+	VFMADD213PS 2048(CX), Z6, Z10
+	VFMADD213PS 2048(CX), Z7, Z11
+	VFMADD213PS 2048(CX), Z8, Z12
+	VFMADD213PS 2048(CX), Z9, Z13
+	VFMADD213PS 2112(CX), Z6, Z10
+	VFMADD213PS 2112(CX), Z7, Z11
+	VFMADD213PS 2112(CX), Z8, Z12
+	VFMADD213PS 2112(CX), Z9, Z13
+	VFMADD213PS 2176(CX), Z6, Z10
+	VFMADD213PS 2176(CX), Z7, Z11
+	VFMADD213PS 2176(CX), Z8, Z12
+	VFMADD213PS 2176(CX), Z9, Z13
+	VFMADD213PS 2240(CX), Z6, Z10
+	VFMADD213PS 2240(CX), Z7, Z11
+	VFMADD213PS 2240(CX), Z8, Z12
+	VFMADD213PS 2240(CX), Z9, Z13
+	VFMADD213PS 2304(CX), Z6, Z10
+	VFMADD213PS 2304(CX), Z7, Z11
+	VFMADD213PS 2304(CX), Z8, Z12
+	VFMADD213PS 2304(CX), Z9, Z13
+	VMOVUPS     2368(CX), Z14
+	VMOVUPS     2368(CX), Z15
+	VMOVUPS     2368(CX), Z16
+	VMOVUPS     2368(CX), Z17
+	VFMADD213PS 2432(CX), Z6, Z14
+	VFMADD213PS 2432(CX), Z7, Z15
+	VFMADD213PS 2432(CX), Z8, Z16
+	VFMADD213PS 2432(CX), Z9, Z17
+	VFMADD213PS 2496(CX), Z6, Z14
+	VFMADD213PS 2496(CX), Z7, Z15
+	VFMADD213PS 2496(CX), Z8, Z16
+	VFMADD213PS 2496(CX), Z9, Z17
+	VFMADD213PS 2560(CX), Z6, Z14
+	VFMADD213PS 2560(CX), Z7, Z15
+	VFMADD213PS 2560(CX), Z8, Z16
+	VFMADD213PS 2560(CX), Z9, Z17
+	VMULPS      Z10, Z2, Z2
+	VDIVPS      Z14, Z2, Z2
+	VMULPS      Z11, Z3, Z3
+	VDIVPS      Z15, Z3, Z3
+	VMULPS      Z12, Z4, Z4
+	VDIVPS      Z16, Z4, Z4
+	VMULPS      Z13, Z5, Z5
+	VDIVPS      Z17, Z5, Z5
+	VMOVUPS     Z2, (AX)
+	VMOVUPS     Z3, 64(AX)
+	VMOVUPS     Z4, 128(AX)
+	VMOVUPS     Z5, 192(AX)
+	ADDQ        $0x00000100, AX
+	ADDQ        $0x00000100, DX
+	SUBQ        $0x00000040, BX
+	JMP         op6_blocks
+
+op6_singles:
+	CMPQ        BX, $0x00000010
+	JL          op6_tail
+	VMOVUPS     (DX), Z2
+	VMAXPS      Z2, Z0, Z2
+	VMINPS      Z2, Z1, Z2
+	VMULPS      Z2, Z2, Z3
+	VMOVUPS     1920(CX), Z4
+	VFMADD213PS 1984(CX), Z3, Z4
+	VFMADD213PS 2048(CX), Z3, Z4
+	VFMADD213PS 2112(CX), Z3, Z4
+	VFMADD213PS 2176(CX), Z3, Z4
+	VFMADD213PS 2240(CX), Z3, Z4
+	VFMADD213PS 2304(CX), Z3, Z4
+	VMOVUPS     2368(CX), Z5
+	VFMADD213PS 2432(CX), Z3, Z5
+	VFMADD213PS 2496(CX), Z3, Z5
+	VFMADD213PS 2560(CX), Z3, Z5
+	VMULPS      Z4, Z2, Z2
+	VDIVPS      Z5, Z2, Z2
+	VMOVUPS     Z2, (AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         op6_singles
+
+op6_tail:
+	TESTQ       BX, BX
+	JZ          op6_done
+	MOVL        $0x0000ffff, SI
+	BZHIL       BX, SI, SI
+	KMOVW       SI, K1
+	VMOVUPS.Z   (DX), K1, Z2
+	VMAXPS      Z2, Z0, Z2
+	VMINPS      Z2, Z1, Z2
+	VMULPS      Z2, Z2, Z0
+	VMOVUPS     1920(CX), Z1
+	VFMADD213PS 1984(CX), Z0, Z1
+	VFMADD213PS 2048(CX), Z0, Z1
+	VFMADD213PS 2112(CX), Z0, Z1
+	VFMADD213PS 2176(CX), Z0, Z1
+	VFMADD213PS 2240(CX), Z0, Z1
+	VFMADD213PS 2304(CX), Z0, Z1
+	VMOVUPS     2368(CX), Z3
+	VFMADD213PS 2432(CX), Z0, Z3
+	VFMADD213PS 2496(CX), Z0, Z3
+	VFMADD213PS 2560(CX), Z0, Z3
+	VMULPS      Z1, Z2, Z2
+	VDIVPS      Z3, Z2, Z2
+	VMOVUPS     Z2, K1, (AX)
+
+op6_done:
+	VZEROUPPER
+	RET
+
+op7:
+	MOVQ         dst+8(FP), AX
+	MOVQ         a+16(FP), DX
+	MOVQ         n+32(FP), BX
+	VBROADCASTSS s+40(FP), Z0
+	VMOVUPS      704(CX), Z1
+	VMOVUPS      768(CX), Z2
+	VMOVUPS      128(CX), Z3
+
+op7_blocks:
+	CMPQ         BX, $0x00000040
+	JL           op7_singles
+	VMOVUPS      (DX), Z4
+	VMOVUPS      64(DX), Z5
+	VMOVUPS      128(DX), Z6
+	VMOVUPS      192(DX), Z7
+	VSUBPS       Z4, Z0, Z4
+	VSUBPS       Z5, Z0, Z5
+	VSUBPS       Z6, Z0, Z6
+	VSUBPS       Z7, Z0, Z7
+	VMAXPS       Z4, Z1, Z4
+	VMINPS       Z4, Z2, Z4
+	VMAXPS       Z5, Z1, Z5
+	VMINPS       Z5, Z2, Z5
+	VMAXPS       Z6, Z1, Z6
+	VMINPS       Z6, Z2, Z6
+	VMAXPS       Z7, Z1, Z7
+	VMINPS       Z7, Z2, Z7
+	VMULPS       (CX), Z4, Z8
+	VADDPS       64(CX), Z8, Z8
+	VRNDSCALEPS  $0x09, Z8, Z8
+	VMOVAPS      Z4, Z12
+	VFNMADD231PS 192(CX), Z8, Z12
+	VFMADD231PS  256(CX), Z8, Z12
+	VMULPS       (CX), Z5, Z9
+	VADDPS       64(CX), Z9, Z9
+	VRNDSCALEPS  $0x09, Z9, Z9
+	VMOVAPS      Z5, Z13
+	VFNMADD231PS 192(CX), Z9, Z13
+	VFMADD231PS  256(CX), Z9, Z13
+	VMULPS       (CX), Z6, Z10
+	VADDPS       64(CX), Z10, Z10
+	VRNDSCALEPS  $0x09, Z10, Z10
+	VMOVAPS      Z6, Z14
+	VFNMADD231PS 192(CX), Z10, Z14
+	VFMADD231PS  256(CX), Z10, Z14
+	VMULPS       (CX), Z7, Z11
+	VADDPS       64(CX), Z11, Z11
+	VRNDSCALEPS  $0x09, Z11, Z11
+	VMOVAPS      Z7, Z15
+	VFNMADD231PS 192(CX), Z11, Z15
+	VFMADD231PS  256(CX), Z11, Z15
+	VMOVUPS      320(CX), Z16
+	VMOVUPS      320(CX), Z17
+	VMOVUPS      320(CX), Z18
+	VMOVUPS      320(CX), Z19
+	VFMADD213PS  384(CX), Z12, Z16
+	VFMADD213PS  384(CX), Z13, Z17
+	VFMADD213PS  384(CX), Z14, Z18
+	VFMADD213PS  384(CX), Z15, Z19
+	VFMADD213PS  448(CX), Z12, Z16
+	VFMADD213PS  448(CX), Z13, Z17
+	VFMADD213PS  448(CX), Z14, Z18
+	VFMADD213PS  448(CX), Z15, Z19
+	VFMADD213PS  512(CX), Z12, Z16
+	VFMADD213PS  512(CX), Z13, Z17
+	VFMADD213PS  512(CX), Z14, Z18
+	VFMADD213PS  512(CX), Z15, Z19
+	VFMADD213PS  576(CX), Z12, Z16
+	VFMADD213PS  576(CX), Z13, Z17
+	VFMADD213PS  576(CX), Z14, Z18
+	VFMADD213PS  576(CX), Z15, Z19
+	VFMADD213PS  640(CX), Z12, Z16
+	VFMADD213PS  640(CX), Z13, Z17
+	VFMADD213PS  640(CX), Z14, Z18
+	VFMADD213PS  640(CX), Z15, Z19
+	VMULPS       Z12, Z12, Z20
+	VFMADD213PS  Z12, Z20, Z16
+	VADDPS       128(CX), Z16, Z16
+	VMULPS       Z13, Z13, Z12
+	VFMADD213PS  Z13, Z12, Z17
+	VADDPS       128(CX), Z17, Z17
+	VMULPS       Z14, Z14, Z12
+	VFMADD213PS  Z14, Z12, Z18
+	VADDPS       128(CX), Z18, Z18
+	VMULPS       Z15, Z15, Z12
+	VFMADD213PS  Z15, Z12, Z19
+	VADDPS       128(CX), Z19, Z19
+	VCVTPS2DQ    Z8, Z8
+	VPSRAD       $0x01, Z8, Z20
+	VPSUBD       Z20, Z8, Z8
+	VPADDD       2624(CX), Z20, Z20
+	VPADDD       2624(CX), Z8, Z8
+	VPSLLD       $0x17, Z20, Z20
+	VPSLLD       $0x17, Z8, Z8
+	VMULPS       Z20, Z16, Z16
+	VMULPS       Z8, Z16, Z16
+	VCVTPS2DQ    Z9, Z9
+	VPSRAD       $0x01, Z9, Z12
+	VPSUBD       Z12, Z9, Z9
+	VPADDD       2624(CX), Z12, Z12
+	VPADDD       2624(CX), Z9, Z9
+	VPSLLD       $0x17, Z12, Z12
+	VPSLLD       $0x17, Z9, Z9
+	VMULPS       Z12, Z17, Z17
+	VMULPS       Z9, Z17, Z17
+	VCVTPS2DQ    Z10, Z10
+	VPSRAD       $0x01, Z10, Z12
+	VPSUBD       Z12, Z10, Z10
+	VPADDD       2624(CX), Z12, Z12
+	VPADDD       2624(CX), Z10, Z10
+	VPSLLD       $0x17, Z12, Z12
+	VPSLLD       $0x17, Z10, Z10
+	VMULPS       Z12, Z18, Z18
+	VMULPS       Z10, Z18, Z18
+	VCVTPS2DQ    Z11, Z11
+	VPSRAD       $0x01, Z11, Z12
+	VPSUBD       Z12, Z11, Z11
+	VPADDD       2624(CX), Z12, Z12
+	VPADDD       2624(CX), Z11, Z11
+	VPSLLD       $0x17, Z12, Z12
+	VPSLLD       $0x17, Z11, Z11
+	VMULPS       Z12, Z19, Z19
+	VMULPS       Z11, Z19, Z19
+	VCMPPS       $0x05, 832(CX), Z4, K2
+	VMOVAPS.Z    Z16, K2, Z4
+	VCMPPS       $0x05, 832(CX), Z5, K2
+	VMOVAPS.Z    Z17, K2, Z5
+	VCMPPS       $0x05, 832(CX), Z6, K2
+	VMOVAPS.Z    Z18, K2, Z6
+	VCMPPS       $0x05, 832(CX), Z7, K2
+	VMOVAPS.Z    Z19, K2, Z7
+	VADDPS       Z3, Z4, Z4
+	VDIVPS       Z4, Z3, Z4
+	VADDPS       Z3, Z5, Z5
+	VDIVPS       Z5, Z3, Z5
+	VADDPS       Z3, Z6, Z6
+	VDIVPS       Z6, Z3, Z6
+	VADDPS       Z3, Z7, Z7
+	VDIVPS       Z7, Z3, Z7
+	VMOVUPS      Z4, (AX)
+	VMOVUPS      Z5, 64(AX)
+	VMOVUPS      Z6, 128(AX)
+	VMOVUPS      Z7, 192(AX)
+	ADDQ         $0x00000100, AX
+	ADDQ         $0x00000100, DX
+	SUBQ         $0x00000040, BX
+	JMP          op7_blocks
+
+op7_singles:
+	CMPQ         BX, $0x00000010
+	JL           op7_tail
+	VMOVUPS      (DX), Z4
+	VSUBPS       Z4, Z0, Z4
+	VMAXPS       Z4, Z1, Z4
+	VMINPS       Z4, Z2, Z4
+	VMULPS       (CX), Z4, Z5
+	VADDPS       64(CX), Z5, Z5
+	VRNDSCALEPS  $0x09, Z5, Z5
+	VMOVAPS      Z4, Z6
+	VFNMADD231PS 192(CX), Z5, Z6
+	VFMADD231PS  256(CX), Z5, Z6
+	VMOVUPS      320(CX), Z7
+	VFMADD213PS  384(CX), Z6, Z7
+	VFMADD213PS  448(CX), Z6, Z7
+	VFMADD213PS  512(CX), Z6, Z7
+	VFMADD213PS  576(CX), Z6, Z7
+	VFMADD213PS  640(CX), Z6, Z7
+	VMULPS       Z6, Z6, Z8
+	VFMADD213PS  Z6, Z8, Z7
+	VADDPS       128(CX), Z7, Z7
+	VCVTPS2DQ    Z5, Z5
+	VPSRAD       $0x01, Z5, Z8
+	VPSUBD       Z8, Z5, Z5
+	VPADDD       2624(CX), Z8, Z8
+	VPADDD       2624(CX), Z5, Z5
+	VPSLLD       $0x17, Z8, Z8
+	VPSLLD       $0x17, Z5, Z5
+	VMULPS       Z8, Z7, Z7
+	VMULPS       Z5, Z7, Z7
+	VCMPPS       $0x05, 832(CX), Z4, K2
+	VMOVAPS.Z    Z7, K2, Z4
+	VADDPS       Z3, Z4, Z4
+	VDIVPS       Z4, Z3, Z4
+	VMOVUPS      Z4, (AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, DX
+	SUBQ         $0x00000010, BX
+	JMP          op7_singles
+
+op7_tail:
+	TESTQ        BX, BX
+	JZ           op7_done
+	MOVL         $0x0000ffff, SI
+	BZHIL        BX, SI, SI
+	KMOVW        SI, K1
+	VMOVUPS.Z    (DX), K1, Z4
+	VSUBPS       Z4, Z0, Z4
+	VMAXPS       Z4, Z1, Z4
+	VMINPS       Z4, Z2, Z4
+	VMULPS       (CX), Z4, Z0
+	VADDPS       64(CX), Z0, Z0
+	VRNDSCALEPS  $0x09, Z0, Z0
+	VMOVAPS      Z4, Z1
+	VFNMADD231PS 192(CX), Z0, Z1
+	VFMADD231PS  256(CX), Z0, Z1
+	VMOVUPS      320(CX), Z2
+	VFMADD213PS  384(CX), Z1, Z2
+	VFMADD213PS  448(CX), Z1, Z2
+	VFMADD213PS  512(CX), Z1, Z2
+	VFMADD213PS  576(CX), Z1, Z2
+	VFMADD213PS  640(CX), Z1, Z2
+	VMULPS       Z1, Z1, Z5
+	VFMADD213PS  Z1, Z5, Z2
+	VADDPS       128(CX), Z2, Z2
+	VCVTPS2DQ    Z0, Z0
+	VPSRAD       $0x01, Z0, Z5
+	VPSUBD       Z5, Z0, Z0
+	VPADDD       2624(CX), Z5, Z5
+	VPADDD       2624(CX), Z0, Z0
+	VPSLLD       $0x17, Z5, Z5
+	VPSLLD       $0x17, Z0, Z0
+	VMULPS       Z5, Z2, Z2
+	VMULPS       Z0, Z2, Z2
+	VCMPPS       $0x05, 832(CX), Z4, K2
+	VMOVAPS.Z    Z2, K2, Z4
+	VADDPS       Z3, Z4, Z4
+	VDIVPS       Z4, Z3, Z4
+	VMOVUPS      Z4, K1, (AX)
+
+op7_done:
+	VZEROUPPER
+	RET
+
+// func vecAVX2(op int, dst *float32, a *float32, b *float32, n int, s float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·vecAVX2(SB), NOSPLIT, $0-44
+	MOVQ op+0(FP), AX
+	LEAQ vec_consts<>+0(SB), CX
+	CMPQ AX, $0x00
+	JEQ  op0
+	CMPQ AX, $0x01
+	JEQ  op1
+	CMPQ AX, $0x02
+	JEQ  op2
+	CMPQ AX, $0x03
+	JEQ  op3
+	CMPQ AX, $0x04
+	JEQ  op4
+	CMPQ AX, $0x05
+	JEQ  op5
+	CMPQ AX, $0x06
+	JEQ  op6
+	CMPQ AX, $0x07
+	JEQ  op7
+	RET
+
+op0:
+	MOVQ dst+8(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ n+32(FP), DX
+	MOVQ b+24(FP), BX
+
+op0_blocks:
+	CMPQ    DX, $0x00000010
+	JL      op0_singles
+	VMOVUPS (CX), Y0
+	VMOVUPS (BX), Y1
+	VMOVUPS 32(CX), Y2
+	VMOVUPS 32(BX), Y3
+	VADDPS  Y1, Y0, Y0
+	VADDPS  Y3, Y2, Y2
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y2, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, DX
+	JMP     op0_blocks
+
+op0_singles:
+	CMPQ    DX, $0x00000008
+	JL      op0_tail
+	VMOVUPS (CX), Y0
+	VMOVUPS (BX), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, BX
+	SUBQ    $0x00000008, DX
+	JMP     op0_singles
+
+op0_tail:
+	TESTQ      DX, DX
+	JZ         op0_done
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	LEAQ       tap_mask<>+0(SB), DX
+	VMOVDQU    (DX)(SI*4), Y0
+	VMASKMOVPS (CX), Y0, Y1
+	VMASKMOVPS (BX), Y0, Y2
+	VADDPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (AX)
+
+op0_done:
+	VZEROUPPER
+	RET
+
+op1:
+	MOVQ dst+8(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ n+32(FP), DX
+	MOVQ b+24(FP), BX
+
+op1_blocks:
+	CMPQ    DX, $0x00000010
+	JL      op1_singles
+	VMOVUPS (CX), Y0
+	VMOVUPS (BX), Y1
+	VMOVUPS 32(CX), Y2
+	VMOVUPS 32(BX), Y3
+	VSUBPS  Y1, Y0, Y0
+	VSUBPS  Y3, Y2, Y2
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y2, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, DX
+	JMP     op1_blocks
+
+op1_singles:
+	CMPQ    DX, $0x00000008
+	JL      op1_tail
+	VMOVUPS (CX), Y0
+	VMOVUPS (BX), Y1
+	VSUBPS  Y1, Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, BX
+	SUBQ    $0x00000008, DX
+	JMP     op1_singles
+
+op1_tail:
+	TESTQ      DX, DX
+	JZ         op1_done
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	LEAQ       tap_mask<>+0(SB), DX
+	VMOVDQU    (DX)(SI*4), Y0
+	VMASKMOVPS (CX), Y0, Y1
+	VMASKMOVPS (BX), Y0, Y2
+	VSUBPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (AX)
+
+op1_done:
+	VZEROUPPER
+	RET
+
+op2:
+	MOVQ dst+8(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ n+32(FP), DX
+	MOVQ b+24(FP), BX
+
+op2_blocks:
+	CMPQ    DX, $0x00000010
+	JL      op2_singles
+	VMOVUPS (CX), Y0
+	VMOVUPS (BX), Y1
+	VMOVUPS 32(CX), Y2
+	VMOVUPS 32(BX), Y3
+	VMULPS  Y1, Y0, Y0
+	VMULPS  Y3, Y2, Y2
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y2, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, DX
+	JMP     op2_blocks
+
+op2_singles:
+	CMPQ    DX, $0x00000008
+	JL      op2_tail
+	VMOVUPS (CX), Y0
+	VMOVUPS (BX), Y1
+	VMULPS  Y1, Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, BX
+	SUBQ    $0x00000008, DX
+	JMP     op2_singles
+
+op2_tail:
+	TESTQ      DX, DX
+	JZ         op2_done
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	LEAQ       tap_mask<>+0(SB), DX
+	VMOVDQU    (DX)(SI*4), Y0
+	VMASKMOVPS (CX), Y0, Y1
+	VMASKMOVPS (BX), Y0, Y2
+	VMULPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (AX)
+
+op2_done:
+	VZEROUPPER
+	RET
+
+op3:
+	MOVQ dst+8(FP), AX
+	MOVQ a+16(FP), CX
+	MOVQ n+32(FP), DX
+	MOVQ b+24(FP), BX
+
+op3_blocks:
+	CMPQ    DX, $0x00000010
+	JL      op3_singles
+	VMOVUPS (CX), Y0
+	VMOVUPS (BX), Y1
+	VMOVUPS 32(CX), Y2
+	VMOVUPS 32(BX), Y3
+	VDIVPS  Y1, Y0, Y0
+	VDIVPS  Y3, Y2, Y2
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y2, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	ADDQ    $0x00000040, BX
+	SUBQ    $0x00000010, DX
+	JMP     op3_blocks
+
+op3_singles:
+	CMPQ    DX, $0x00000008
+	JL      op3_tail
+	VMOVUPS (CX), Y0
+	VMOVUPS (BX), Y1
+	VDIVPS  Y1, Y0, Y0
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	ADDQ    $0x00000020, BX
+	SUBQ    $0x00000008, DX
+	JMP     op3_singles
+
+op3_tail:
+	TESTQ      DX, DX
+	JZ         op3_done
+	MOVQ       $0x00000008, SI
+	SUBQ       DX, SI
+	LEAQ       tap_mask<>+0(SB), DX
+	VMOVDQU    (DX)(SI*4), Y0
+	VMASKMOVPS (CX), Y0, Y1
+	VMASKMOVPS (BX), Y0, Y2
+	VDIVPS     Y2, Y1, Y1
+	VMASKMOVPS Y1, Y0, (AX)
+
+op3_done:
+	VZEROUPPER
+	RET
+
+op4:
+	MOVQ         dst+8(FP), AX
+	MOVQ         a+16(FP), DX
+	MOVQ         n+32(FP), BX
+	VBROADCASTSS s+40(FP), Y0
+	VMOVUPS      704(CX), Y1
+	VMOVUPS      768(CX), Y2
+
+op4_blocks:
+	CMPQ         BX, $0x00000010
+	JL           op4_singles
+	VMOVUPS      (DX), Y3
+	VMOVUPS      32(DX), Y4
+	VADDPS       Y0, Y3, Y3
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y3, Y1, Y3
+	VMINPS       Y3, Y2, Y3
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y2, Y4
+	VMULPS       (CX), Y3, Y5
+	VADDPS       64(CX), Y5, Y5
+	VROUNDPS     $0x09, Y5, Y5
+	VMOVAPS      Y3, Y7
+	VFNMADD231PS 192(CX), Y5, Y7
+	VFMADD231PS  256(CX), Y5, Y7
+	VMULPS       (CX), Y4, Y6
+	VADDPS       64(CX), Y6, Y6
+	VROUNDPS     $0x09, Y6, Y6
+	VMOVAPS      Y4, Y8
+	VFNMADD231PS 192(CX), Y6, Y8
+	VFMADD231PS  256(CX), Y6, Y8
+	VMOVUPS      320(CX), Y9
+	VMOVUPS      320(CX), Y10
+	VFMADD213PS  384(CX), Y7, Y9
+	VFMADD213PS  384(CX), Y8, Y10
+	VFMADD213PS  448(CX), Y7, Y9
+	VFMADD213PS  448(CX), Y8, Y10
+	VFMADD213PS  512(CX), Y7, Y9
+	VFMADD213PS  512(CX), Y8, Y10
+	VFMADD213PS  576(CX), Y7, Y9
+	VFMADD213PS  576(CX), Y8, Y10
+	VFMADD213PS  640(CX), Y7, Y9
+	VFMADD213PS  640(CX), Y8, Y10
+	VMULPS       Y7, Y7, Y11
+	VFMADD213PS  Y7, Y11, Y9
+	VADDPS       128(CX), Y9, Y9
+	VMULPS       Y8, Y8, Y7
+	VFMADD213PS  Y8, Y7, Y10
+	VADDPS       128(CX), Y10, Y10
+	VCVTPS2DQ    Y5, Y5
+	VPSRAD       $0x01, Y5, Y11
+	VPSUBD       Y11, Y5, Y5
+	VPADDD       2624(CX), Y11, Y11
+	VPADDD       2624(CX), Y5, Y5
+	VPSLLD       $0x17, Y11, Y11
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y11, Y9, Y9
+	VMULPS       Y5, Y9, Y9
+	VCVTPS2DQ    Y6, Y6
+	VPSRAD       $0x01, Y6, Y7
+	VPSUBD       Y7, Y6, Y6
+	VPADDD       2624(CX), Y7, Y7
+	VPADDD       2624(CX), Y6, Y6
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y7, Y10, Y10
+	VMULPS       Y6, Y10, Y10
+	VCMPPS       $0x05, 832(CX), Y3, Y7
+	VANDPS       Y7, Y9, Y3
+	VCMPPS       $0x05, 832(CX), Y4, Y8
+	VANDPS       Y8, Y10, Y4
+	VMOVUPS      Y3, (AX)
+	VMOVUPS      Y4, 32(AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, DX
+	SUBQ         $0x00000010, BX
+	JMP          op4_blocks
+
+op4_singles:
+	CMPQ         BX, $0x00000008
+	JL           op4_tail
+	VMOVUPS      (DX), Y3
+	VADDPS       Y0, Y3, Y3
+	VMAXPS       Y3, Y1, Y3
+	VMINPS       Y3, Y2, Y3
+	VMULPS       (CX), Y3, Y4
+	VADDPS       64(CX), Y4, Y4
+	VROUNDPS     $0x09, Y4, Y4
+	VMOVAPS      Y3, Y5
+	VFNMADD231PS 192(CX), Y4, Y5
+	VFMADD231PS  256(CX), Y4, Y5
+	VMOVUPS      320(CX), Y6
+	VFMADD213PS  384(CX), Y5, Y6
+	VFMADD213PS  448(CX), Y5, Y6
+	VFMADD213PS  512(CX), Y5, Y6
+	VFMADD213PS  576(CX), Y5, Y6
+	VFMADD213PS  640(CX), Y5, Y6
+	VMULPS       Y5, Y5, Y7
+	VFMADD213PS  Y5, Y7, Y6
+	VADDPS       128(CX), Y6, Y6
+	VCVTPS2DQ    Y4, Y4
+	VPSRAD       $0x01, Y4, Y7
+	VPSUBD       Y7, Y4, Y4
+	VPADDD       2624(CX), Y7, Y7
+	VPADDD       2624(CX), Y4, Y4
+	VPSLLD       $0x17, Y7, Y7
+	VPSLLD       $0x17, Y4, Y4
+	VMULPS       Y7, Y6, Y6
+	VMULPS       Y4, Y6, Y6
+	VCMPPS       $0x05, 832(CX), Y3, Y5
+	VANDPS       Y5, Y6, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, DX
+	SUBQ         $0x00000008, BX
+	JMP          op4_singles
+
+op4_tail:
+	TESTQ        BX, BX
+	JZ           op4_done
+	MOVQ         $0x00000008, SI
+	SUBQ         BX, SI
+	LEAQ         tap_mask<>+0(SB), BX
+	VMOVDQU      (BX)(SI*4), Y3
+	VMASKMOVPS   (DX), Y3, Y4
+	VADDPS       Y0, Y4, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y2, Y4
+	VMULPS       (CX), Y4, Y0
+	VADDPS       64(CX), Y0, Y0
+	VROUNDPS     $0x09, Y0, Y0
+	VMOVAPS      Y4, Y1
+	VFNMADD231PS 192(CX), Y0, Y1
+	VFMADD231PS  256(CX), Y0, Y1
+	VMOVUPS      320(CX), Y2
+	VFMADD213PS  384(CX), Y1, Y2
+	VFMADD213PS  448(CX), Y1, Y2
+	VFMADD213PS  512(CX), Y1, Y2
+	VFMADD213PS  576(CX), Y1, Y2
+	VFMADD213PS  640(CX), Y1, Y2
+	VMULPS       Y1, Y1, Y5
+	VFMADD213PS  Y1, Y5, Y2
+	VADDPS       128(CX), Y2, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSRAD       $0x01, Y0, Y5
+	VPSUBD       Y5, Y0, Y0
+	VPADDD       2624(CX), Y5, Y5
+	VPADDD       2624(CX), Y0, Y0
+	VPSLLD       $0x17, Y5, Y5
+	VPSLLD       $0x17, Y0, Y0
+	VMULPS       Y5, Y2, Y2
+	VMULPS       Y0, Y2, Y2
+	VCMPPS       $0x05, 832(CX), Y4, Y1
+	VANDPS       Y1, Y2, Y4
+	VMASKMOVPS   Y4, Y3, (AX)
+
+op4_done:
+	VZEROUPPER
+	RET
+
+op5:
+	MOVQ    dst+8(FP), AX
+	MOVQ    a+16(FP), DX
+	MOVQ    n+32(FP), BX
+	VMOVUPS 896(CX), Y0
+	VMOVUPS 960(CX), Y1
+
+op5_blocks:
+	CMPQ        BX, $0x00000010
+	JL          op5_singles
+	VMOVUPS     (DX), Y2
+	VMOVUPS     32(DX), Y3
+	VMAXPS      Y2, Y0, Y2
+	VMINPS      Y2, Y1, Y2
+	VMAXPS      Y3, Y0, Y3
+	VMINPS      Y3, Y1, Y3
+	VMULPS      Y2, Y2, Y4
+	VMULPS      Y3, Y3, Y5
+	VMOVUPS     1024(CX), Y6
+	VMOVUPS     1024(CX), Y7
+	VFMADD213PS 1088(CX), Y4, Y6
+	VFMADD213PS 1088(CX), Y5, Y7
+	VFMADD213PS 1152(CX), Y4, Y6
+	VFMADD213PS 1152(CX), Y5, Y7
+	VFMADD213PS 1216(CX), Y4, Y6
+	VFMADD213PS 1216(CX), Y5, Y7
+	VFMADD213PS 1280(CX), Y4, Y6
+	VFMADD213PS 1280(CX), Y5, Y7
+	VFMADD213PS 1344(CX), Y4, Y6
+	VFMADD213PS 1344(CX), Y5, Y7
+	VFMADD213PS 1408(CX), Y4, Y6
+	VFMADD213PS 1408(CX), Y5, Y7
+	VMOVUPS     1472(CX), Y8
+	VMOVUPS     1472(CX), Y9
+	VFMADD213PS 1536(CX), Y4, Y8
+	VFMADD213PS 1536(CX), Y5, Y9
+	VFMADD213PS 1600(CX), Y4, Y8
+	VFMADD213PS 1600(CX), Y5, Y9
+	VFMADD213PS 1664(CX), Y4, Y8
+	VFMADD213PS 1664(CX), Y5, Y9
+	VFMADD213PS 1728(CX), Y4, Y8
+	VFMADD213PS 1728(CX), Y5, Y9
+	VMULPS      Y6, Y2, Y2
+	VDIVPS      Y8, Y2, Y2
+	VMULPS      Y7, Y3, Y3
+	VDIVPS      Y9, Y3, Y3
+	VMOVUPS     Y2, (AX)
+	VMOVUPS     Y3, 32(AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         op5_blocks
+
+op5_singles:
+	CMPQ        BX, $0x00000008
+	JL          op5_tail
+	VMOVUPS     (DX), Y2
+	VMAXPS      Y2, Y0, Y2
+	VMINPS      Y2, Y1, Y2
+	VMULPS      Y2, Y2, Y3
+	VMOVUPS     1024(CX), Y4
+	VFMADD213PS 1088(CX), Y3, Y4
+	VFMADD213PS 1152(CX), Y3, Y4
+	VFMADD213PS 1216(CX), Y3, Y4
+	VFMADD213PS 1280(CX), Y3, Y4
+	VFMADD213PS 1344(CX), Y3, Y4
+	VFMADD213PS 1408(CX), Y3, Y4
+	VMOVUPS     1472(CX), Y5
+	VFMADD213PS 1536(CX), Y3, Y5
+	VFMADD213PS 1600(CX), Y3, Y5
+	VFMADD213PS 1664(CX), Y3, Y5
+	VFMADD213PS 1728(CX), Y3, Y5
+	VMULPS      Y4, Y2, Y2
+	VDIVPS      Y5, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         op5_singles
+
+op5_tail:
+	TESTQ       BX, BX
+	JZ          op5_done
+	MOVQ        $0x00000008, SI
+	SUBQ        BX, SI
+	LEAQ        tap_mask<>+0(SB), BX
+	VMOVDQU     (BX)(SI*4), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMINPS      Y3, Y1, Y3
+	VMULPS      Y3, Y3, Y0
+	VMOVUPS     1024(CX), Y1
+	VFMADD213PS 1088(CX), Y0, Y1
+	VFMADD213PS 1152(CX), Y0, Y1
+	VFMADD213PS 1216(CX), Y0, Y1
+	VFMADD213PS 1280(CX), Y0, Y1
+	VFMADD213PS 1344(CX), Y0, Y1
+	VFMADD213PS 1408(CX), Y0, Y1
+	VMOVUPS     1472(CX), Y4
+	VFMADD213PS 1536(CX), Y0, Y4
+	VFMADD213PS 1600(CX), Y0, Y4
+	VFMADD213PS 1664(CX), Y0, Y4
+	VFMADD213PS 1728(CX), Y0, Y4
+	VMULPS      Y1, Y3, Y3
+	VDIVPS      Y4, Y3, Y3
+	VMASKMOVPS  Y3, Y2, (AX)
+
+op5_done:
+	VZEROUPPER
+	RET
+
+op6:
+	MOVQ    dst+8(FP), AX
+	MOVQ    a+16(FP), DX
+	MOVQ    n+32(FP), BX
+	VMOVUPS 1792(CX), Y0
+	VMOVUPS 1856(CX), Y1
+
+op6_blocks:
+	CMPQ        BX, $0x00000010
+	JL          op6_singles
+	VMOVUPS     (DX), Y2
+	VMOVUPS     32(DX), Y3
+	VMAXPS      Y2, Y0, Y2
+	VMINPS      Y2, Y1, Y2
+	VMAXPS      Y3, Y0, Y3
+	VMINPS      Y3, Y1, Y3
+	VMULPS      Y2, Y2, Y4
+	VMULPS      Y3, Y3, Y5
+	VMOVUPS     1920(CX), Y6
+	VMOVUPS     1920(CX), Y7
+	VFMADD213PS 1984(CX), Y4, Y6
+	VFMADD213PS 1984(CX), Y5, Y7
+	VFMADD213PS 2048(CX), Y4, Y6
+	VFMADD213PS 2048(CX), Y5, Y7
+	VFMADD213PS 2112(CX), Y4, Y6
+	VFMADD213PS 2112(CX), Y5, Y7
+	VFMADD213PS 2176(CX), Y4, Y6
+	VFMADD213PS 2176(CX), Y5, Y7
+	VFMADD213PS 2240(CX), Y4, Y6
+	VFMADD213PS 2240(CX), Y5, Y7
+	VFMADD213PS 2304(CX), Y4, Y6
+	VFMADD213PS 2304(CX), Y5, Y7
+	VMOVUPS     2368(CX), Y8
+	VMOVUPS     2368(CX), Y9
+	VFMADD213PS 2432(CX), Y4, Y8
+	VFMADD213PS 2432(CX), Y5, Y9
+	VFMADD213PS 2496(CX), Y4, Y8
+	VFMADD213PS 2496(CX), Y5, Y9
+	VFMADD213PS 2560(CX), Y4, Y8
+	VFMADD213PS 2560(CX), Y5, Y9
+	VMULPS      Y6, Y2, Y2
+	VDIVPS      Y8, Y2, Y2
+	VMULPS      Y7, Y3, Y3
+	VDIVPS      Y9, Y3, Y3
+	VMOVUPS     Y2, (AX)
+	VMOVUPS     Y3, 32(AX)
+	ADDQ        $0x00000040, AX
+	ADDQ        $0x00000040, DX
+	SUBQ        $0x00000010, BX
+	JMP         op6_blocks
+
+op6_singles:
+	CMPQ        BX, $0x00000008
+	JL          op6_tail
+	VMOVUPS     (DX), Y2
+	VMAXPS      Y2, Y0, Y2
+	VMINPS      Y2, Y1, Y2
+	VMULPS      Y2, Y2, Y3
+	VMOVUPS     1920(CX), Y4
+	VFMADD213PS 1984(CX), Y3, Y4
+	VFMADD213PS 2048(CX), Y3, Y4
+	VFMADD213PS 2112(CX), Y3, Y4
+	VFMADD213PS 2176(CX), Y3, Y4
+	VFMADD213PS 2240(CX), Y3, Y4
+	VFMADD213PS 2304(CX), Y3, Y4
+	VMOVUPS     2368(CX), Y5
+	VFMADD213PS 2432(CX), Y3, Y5
+	VFMADD213PS 2496(CX), Y3, Y5
+	VFMADD213PS 2560(CX), Y3, Y5
+	VMULPS      Y4, Y2, Y2
+	VDIVPS      Y5, Y2, Y2
+	VMOVUPS     Y2, (AX)
+	ADDQ        $0x00000020, AX
+	ADDQ        $0x00000020, DX
+	SUBQ        $0x00000008, BX
+	JMP         op6_singles
+
+op6_tail:
+	TESTQ       BX, BX
+	JZ          op6_done
+	MOVQ        $0x00000008, SI
+	SUBQ        BX, SI
+	LEAQ        tap_mask<>+0(SB), BX
+	VMOVDQU     (BX)(SI*4), Y2
+	VMASKMOVPS  (DX), Y2, Y3
+	VMAXPS      Y3, Y0, Y3
+	VMINPS      Y3, Y1, Y3
+	VMULPS      Y3, Y3, Y0
+	VMOVUPS     1920(CX), Y1
+	VFMADD213PS 1984(CX), Y0, Y1
+	VFMADD213PS 2048(CX), Y0, Y1
+	VFMADD213PS 2112(CX), Y0, Y1
+	VFMADD213PS 2176(CX), Y0, Y1
+	VFMADD213PS 2240(CX), Y0, Y1
+	VFMADD213PS 2304(CX), Y0, Y1
+	VMOVUPS     2368(CX), Y4
+	VFMADD213PS 2432(CX), Y0, Y4
+	VFMADD213PS 2496(CX), Y0, Y4
+	VFMADD213PS 2560(CX), Y0, Y4
+	VMULPS      Y1, Y3, Y3
+	VDIVPS      Y4, Y3, Y3
+	VMASKMOVPS  Y3, Y2, (AX)
+
+op6_done:
+	VZEROUPPER
+	RET
+
+op7:
+	MOVQ         dst+8(FP), AX
+	MOVQ         a+16(FP), DX
+	MOVQ         n+32(FP), BX
+	VBROADCASTSS s+40(FP), Y0
+	VMOVUPS      704(CX), Y1
+	VMOVUPS      768(CX), Y2
+	VMOVUPS      128(CX), Y3
+
+op7_blocks:
+	CMPQ         BX, $0x00000010
+	JL           op7_singles
+	VMOVUPS      (DX), Y4
+	VMOVUPS      32(DX), Y5
+	VSUBPS       Y4, Y0, Y4
+	VSUBPS       Y5, Y0, Y5
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y2, Y4
+	VMAXPS       Y5, Y1, Y5
+	VMINPS       Y5, Y2, Y5
+	VMULPS       (CX), Y4, Y6
+	VADDPS       64(CX), Y6, Y6
+	VROUNDPS     $0x09, Y6, Y6
+	VMOVAPS      Y4, Y8
+	VFNMADD231PS 192(CX), Y6, Y8
+	VFMADD231PS  256(CX), Y6, Y8
+	VMULPS       (CX), Y5, Y7
+	VADDPS       64(CX), Y7, Y7
+	VROUNDPS     $0x09, Y7, Y7
+	VMOVAPS      Y5, Y9
+	VFNMADD231PS 192(CX), Y7, Y9
+	VFMADD231PS  256(CX), Y7, Y9
+	VMOVUPS      320(CX), Y10
+	VMOVUPS      320(CX), Y11
+	VFMADD213PS  384(CX), Y8, Y10
+	VFMADD213PS  384(CX), Y9, Y11
+	VFMADD213PS  448(CX), Y8, Y10
+	VFMADD213PS  448(CX), Y9, Y11
+	VFMADD213PS  512(CX), Y8, Y10
+	VFMADD213PS  512(CX), Y9, Y11
+	VFMADD213PS  576(CX), Y8, Y10
+	VFMADD213PS  576(CX), Y9, Y11
+	VFMADD213PS  640(CX), Y8, Y10
+	VFMADD213PS  640(CX), Y9, Y11
+	VMULPS       Y8, Y8, Y12
+	VFMADD213PS  Y8, Y12, Y10
+	VADDPS       128(CX), Y10, Y10
+	VMULPS       Y9, Y9, Y8
+	VFMADD213PS  Y9, Y8, Y11
+	VADDPS       128(CX), Y11, Y11
+	VCVTPS2DQ    Y6, Y6
+	VPSRAD       $0x01, Y6, Y12
+	VPSUBD       Y12, Y6, Y6
+	VPADDD       2624(CX), Y12, Y12
+	VPADDD       2624(CX), Y6, Y6
+	VPSLLD       $0x17, Y12, Y12
+	VPSLLD       $0x17, Y6, Y6
+	VMULPS       Y12, Y10, Y10
+	VMULPS       Y6, Y10, Y10
+	VCVTPS2DQ    Y7, Y7
+	VPSRAD       $0x01, Y7, Y8
+	VPSUBD       Y8, Y7, Y7
+	VPADDD       2624(CX), Y8, Y8
+	VPADDD       2624(CX), Y7, Y7
+	VPSLLD       $0x17, Y8, Y8
+	VPSLLD       $0x17, Y7, Y7
+	VMULPS       Y8, Y11, Y11
+	VMULPS       Y7, Y11, Y11
+	VCMPPS       $0x05, 832(CX), Y4, Y8
+	VANDPS       Y8, Y10, Y4
+	VCMPPS       $0x05, 832(CX), Y5, Y9
+	VANDPS       Y9, Y11, Y5
+	VADDPS       Y3, Y4, Y4
+	VDIVPS       Y4, Y3, Y4
+	VADDPS       Y3, Y5, Y5
+	VDIVPS       Y5, Y3, Y5
+	VMOVUPS      Y4, (AX)
+	VMOVUPS      Y5, 32(AX)
+	ADDQ         $0x00000040, AX
+	ADDQ         $0x00000040, DX
+	SUBQ         $0x00000010, BX
+	JMP          op7_blocks
+
+op7_singles:
+	CMPQ         BX, $0x00000008
+	JL           op7_tail
+	VMOVUPS      (DX), Y4
+	VSUBPS       Y4, Y0, Y4
+	VMAXPS       Y4, Y1, Y4
+	VMINPS       Y4, Y2, Y4
+	VMULPS       (CX), Y4, Y5
+	VADDPS       64(CX), Y5, Y5
+	VROUNDPS     $0x09, Y5, Y5
+	VMOVAPS      Y4, Y6
+	VFNMADD231PS 192(CX), Y5, Y6
+	VFMADD231PS  256(CX), Y5, Y6
+	VMOVUPS      320(CX), Y7
+	VFMADD213PS  384(CX), Y6, Y7
+	VFMADD213PS  448(CX), Y6, Y7
+	VFMADD213PS  512(CX), Y6, Y7
+	VFMADD213PS  576(CX), Y6, Y7
+	VFMADD213PS  640(CX), Y6, Y7
+	VMULPS       Y6, Y6, Y8
+	VFMADD213PS  Y6, Y8, Y7
+	VADDPS       128(CX), Y7, Y7
+	VCVTPS2DQ    Y5, Y5
+	VPSRAD       $0x01, Y5, Y8
+	VPSUBD       Y8, Y5, Y5
+	VPADDD       2624(CX), Y8, Y8
+	VPADDD       2624(CX), Y5, Y5
+	VPSLLD       $0x17, Y8, Y8
+	VPSLLD       $0x17, Y5, Y5
+	VMULPS       Y8, Y7, Y7
+	VMULPS       Y5, Y7, Y7
+	VCMPPS       $0x05, 832(CX), Y4, Y6
+	VANDPS       Y6, Y7, Y4
+	VADDPS       Y3, Y4, Y4
+	VDIVPS       Y4, Y3, Y4
+	VMOVUPS      Y4, (AX)
+	ADDQ         $0x00000020, AX
+	ADDQ         $0x00000020, DX
+	SUBQ         $0x00000008, BX
+	JMP          op7_singles
+
+op7_tail:
+	TESTQ        BX, BX
+	JZ           op7_done
+	MOVQ         $0x00000008, SI
+	SUBQ         BX, SI
+	LEAQ         tap_mask<>+0(SB), BX
+	VMOVDQU      (BX)(SI*4), Y4
+	VMASKMOVPS   (DX), Y4, Y5
+	VSUBPS       Y5, Y0, Y5
+	VMAXPS       Y5, Y1, Y5
+	VMINPS       Y5, Y2, Y5
+	VMULPS       (CX), Y5, Y0
+	VADDPS       64(CX), Y0, Y0
+	VROUNDPS     $0x09, Y0, Y0
+	VMOVAPS      Y5, Y1
+	VFNMADD231PS 192(CX), Y0, Y1
+	VFMADD231PS  256(CX), Y0, Y1
+	VMOVUPS      320(CX), Y2
+	VFMADD213PS  384(CX), Y1, Y2
+	VFMADD213PS  448(CX), Y1, Y2
+	VFMADD213PS  512(CX), Y1, Y2
+	VFMADD213PS  576(CX), Y1, Y2
+	VFMADD213PS  640(CX), Y1, Y2
+	VMULPS       Y1, Y1, Y6
+	VFMADD213PS  Y1, Y6, Y2
+	VADDPS       128(CX), Y2, Y2
+	VCVTPS2DQ    Y0, Y0
+	VPSRAD       $0x01, Y0, Y6
+	VPSUBD       Y6, Y0, Y0
+	VPADDD       2624(CX), Y6, Y6
+	VPADDD       2624(CX), Y0, Y0
+	VPSLLD       $0x17, Y6, Y6
+	VPSLLD       $0x17, Y0, Y0
+	VMULPS       Y6, Y2, Y2
+	VMULPS       Y0, Y2, Y2
+	VCMPPS       $0x05, 832(CX), Y5, Y1
+	VANDPS       Y1, Y2, Y5
+	VADDPS       Y3, Y5, Y5
+	VDIVPS       Y5, Y3, Y5
+	VMASKMOVPS   Y5, Y4, (AX)
+
+op7_done:
+	VZEROUPPER
+	RET
+
 DATA deinterleave_even<>+0(SB)/4, $0x00000000
 DATA deinterleave_even<>+4(SB)/4, $0x00000002
 DATA deinterleave_even<>+8(SB)/4, $0x00000004

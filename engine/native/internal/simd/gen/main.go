@@ -26,6 +26,7 @@ func main() {
 	mask := tapMask()
 	tapKernels(mask)
 	copyKernels(mask)
+	vecKernels(mask)
 	deinterleave()
 	Generate()
 }
