@@ -47,8 +47,9 @@ go mod tidy -diff
 step "go vet"
 go vet ./...
 
-step "generated code is up to date"
+step "generated code is up to date (protobuf, the avo-generated SIMD assembly)"
 scripts/gen-api-proto.sh --check
+go generate ./engine/native/internal/simd && git diff --exit-code -- engine/native/internal/simd
 
 step "go build (CGO_ENABLED=0: the default build is one static binary)"
 bin=$(mktemp -d "${TMPDIR:-/tmp}/inferd-test.XXXXXX")
