@@ -11,8 +11,10 @@
 # copy of the repository whose digits version has a profile (inferd
 # profile on the example images), so that the drift watcher runs over the
 # 100% capture: its p99 beside s100's is the "drift off the request path"
-# check.
-#   [DRIFT=1] scripts/bench-capture.sh [ROUNDS] [DURATION]
+# check. With BEFORE=REV a mode "before" serves the 100% capture with the
+# binary built from git revision REV, in the same rounds, so that a change
+# is measured side by side with what it replaces.
+#   [DRIFT=1] [BEFORE=REV] scripts/bench-capture.sh [ROUNDS] [DURATION]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-3}
@@ -21,6 +23,7 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/inferd-bench-capture.XXXXXX")
 pid=
 trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"' EXIT
 go build -o "$tmp/inferd" ./cmd/inferd
+bin=$tmp/inferd
 port=18093
 modes="off s10 s100"
 if [ "${DRIFT:-0}" = 1 ]; then
@@ -28,13 +31,19 @@ if [ "${DRIFT:-0}" = 1 ]; then
   cp -r examples/models "$tmp/repo"
   "$tmp/inferd" profile digits --repository "$tmp/repo" --dataset examples/digits/images >/dev/null
 fi
+if [ -n "${BEFORE:-}" ]; then
+  modes="$modes before"
+  mkdir "$tmp/src"
+  git archive "$BEFORE" | tar -x -C "$tmp/src"
+  (cd "$tmp/src" && go build -o "$tmp/inferd-before" ./cmd/inferd)
+fi
 run() { # mode sample [repository]
   local args=()
   if [ "$2" != off ]; then
     rm -rf "$tmp/data"
     args=(--data-dir "$tmp/data" --capture-sample "$2")
   fi
-  "$tmp/inferd" serve --repository "${3:-examples/models}" --http-addr "127.0.0.1:$port" --grpc-addr "" \
+  "$bin" serve --repository "${3:-examples/models}" --http-addr "127.0.0.1:$port" --grpc-addr "" \
     --access-log off --shutdown-delay 0 "${args[@]}" >"$tmp/serve.log" 2>&1 &
   pid=$!
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
@@ -61,6 +70,7 @@ for r in $(seq "$rounds"); do
   run s10 0.1 | tee -a "$tmp/s10.txt"
   run s100 1 | tee -a "$tmp/s100.txt"
   if [ "${DRIFT:-0}" = 1 ]; then run drift 1 "$tmp/repo" | tee -a "$tmp/drift.txt"; fi
+  if [ -n "${BEFORE:-}" ]; then bin=$tmp/inferd-before; run before 1 | tee -a "$tmp/before.txt"; bin=$tmp/inferd; fi
 done
 python3 - "$tmp" $modes <<'PY'
 import statistics, sys
@@ -75,4 +85,6 @@ print(f"throughput at equal CPU, relative to off: 10% {cpu['off']/cpu['s10']:.3f
 if "drift" in rps:
     p99 = {m: statistics.median(float(l[l.index("p99") + 1]) for l in (x.split() for x in open(f"{sys.argv[1]}/{m}.txt"))) for m in ("s100", "drift")}
     print(f"100% with the drift watcher: median req/s {rps['drift']:.0f} ({rps['drift']/rps['off']:.3f}), p99 {p99['drift']:.2f} ms vs {p99['s100']:.2f} ms without")
+if "before" in rps:
+    print(f"100% with the BEFORE binary: median req/s {rps['before']:.0f} ({rps['before']/rps['off']:.3f}), CPU per request {cpu['before']:.1f} us ({cpu['before']/cpu['off']:.3f}); at equal CPU {cpu['off']/cpu['before']:.3f}")
 PY

@@ -20,7 +20,7 @@ func (s *Store) copyRecords(ctx context.Context, recs []monitor.Record) error {
 	defer conn.Close()
 	rows := make([][]any, len(recs))
 	for i := range recs {
-		rows[i] = recordRow(&recs[i])
+		rows[i] = appendRecordRow(make([]any, 0, len(recordFields)), &recs[i])
 	}
 	err = conn.Raw(func(dc any) error {
 		c, ok := dc.(*stdlib.Conn)

@@ -96,7 +96,7 @@ func (s *Store) Append(ctx context.Context, recs []monitor.Record) error {
 		chunk := recs[start:min(start+appendRows, len(recs))]
 		args = args[:0]
 		for i := range chunk {
-			args = append(args, recordRow(&chunk[i])...)
+			args = appendRecordRow(args, &chunk[i])
 		}
 		if len(chunk) == appendRows && full == nil {
 			if full, err = tx.PrepareContext(ctx, insertRecords(appendRows)); err != nil {
@@ -123,19 +123,20 @@ func (s *Store) Append(ctx context.Context, recs []monitor.Record) error {
 // per row would cost a round through database/sql per record.
 const appendRows = 128
 
-// recordFields are the stored columns of a record, in recordRow's order.
+// recordFields are the stored columns of a record, in appendRecordRow's order.
 var recordFields = []string{"request_id", "model", "version", "time_ns", "latency_ns", "client_id", "headers", "inputs", "outputs", "prediction", "size"}
 
-// recordRow is the values of recordFields for r.
-func recordRow(r *monitor.Record) []any {
+// appendRecordRow appends the values of recordFields for r to args (no
+// slice of its own per record: the writer binds thousands a second).
+func appendRecordRow(args []any, r *monitor.Record) []any {
 	headers := "null"
 	if r.Headers != nil {
 		b, _ := json.Marshal(r.Headers) // a map of strings: cannot fail
 		headers = string(b)
 	}
 	size := len(headers) + len(r.Inputs) + len(r.Outputs)
-	return []any{r.RequestID, r.Model, int64(r.Version), r.Time.UnixNano(), int64(r.Latency), r.ClientID,
-		headers, []byte(r.Inputs), []byte(r.Outputs), r.Prediction, int64(size)}
+	return append(args, r.RequestID, r.Model, int64(r.Version), r.Time.UnixNano(), int64(r.Latency), r.ClientID,
+		headers, []byte(r.Inputs), []byte(r.Outputs), r.Prediction, int64(size))
 }
 
 var insertStatements sync.Map // rows → the SQLite INSERT of that many rows
