@@ -105,7 +105,7 @@ body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}
 figure{display:inline-block;margin:0.5em;vertical-align:top}figcaption{font-size:13px;font-weight:600}
 .pass{color:#2ca02c}.fail{color:#d62728}.warn{color:#b8860b}
-</style></head><body>
+</style></head><body><main>
 <h1>{{.Title}}</h1>
 <p>{{.Rep.Rows}} rows of <code>{{.Rep.Dataset}}</code>, {{.Rep.Task}}.
 Model time {{printf "%.0f" .Rep.Latency.SamplesPerSecond}} samples/s; batch latency p50 {{printf "%.2f" .Rep.Latency.P50}} ms, p99 {{printf "%.2f" .Rep.Latency.P99}} ms.</p>
@@ -123,5 +123,5 @@ Model time {{printf "%.0f" .Rep.Latency.SamplesPerSecond}} samples/s; batch late
 <table><tr><th>figure</th><th>value</th></tr>{{range $k, $v := .Metrics}}<tr><td>{{$k}}</td><td>{{printf "%.6g" $v}}</td></tr>{{end}}</table>{{end}}
 {{range $col, $s := .Rep.Slices}}<h2>Slice {{$col}}</h2><table><tr><th>value</th><th>metrics</th></tr>
 {{range $v, $m := $s}}<tr><td>{{$v}}</td><td>{{range $k, $x := $m}}{{$k}}={{printf "%.4g" $x}} {{end}}</td></tr>{{end}}</table>{{end}}
-</body></html>
+</main></body></html>
 `))

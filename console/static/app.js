@@ -260,7 +260,10 @@ function renderPipeline(p) {
     parts.push(h('h2', {}, 'Version ' + v.number + ' ', h('span', { class: 'state ' + v.state }, v.state)));
     if (v.error) parts.push(h('p', { class: 'err' }, v.error));
     if (!v.graph) continue;
-    parts.push(h('div', { class: 'graph' }, pipelineGraph(v.graph, v.steps, ms)));
+    // The graph may be wider than the page: its scrolling box takes focus so
+    // that a keyboard can scroll it.
+    parts.push(h('div', { class: 'graph', tabindex: '0', role: 'region', 'aria-label': 'Graph of version ' + v.number },
+      pipelineGraph(v.graph, v.steps, ms)));
     parts.push(h('table', { class: 'steps' }, h('caption', {}, 'Steps over the last hour'),
       h('thead', {}, h('tr', {}, ['Step', 'Runs', 'Model or operation', 'Errors', 'p50', 'p99'].map((c) => h('th', { scope: 'col' }, c)))),
       h('tbody', {}, v.graph.steps.map((s) => {

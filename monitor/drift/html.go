@@ -91,7 +91,7 @@ body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collaps
 td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}td:first-child,th:first-child{text-align:left}
 .drift{color:#b00;font-weight:bold}.ok{color:#070}.plots{display:flex;flex-wrap:wrap;gap:1em}
 svg text{font-size:10px}.ref{fill:#4878d0}.cur{fill:#ee854a}
-</style></head><body>
+</style></head><body><main>
 <h1>Drift of {{.Model}} version {{.Version}}</h1>
 <p>Reference profile: {{.Rows}} rows ({{.Source}}). {{.Level}}.
 Legend: <span style="color:#4878d0">■ reference</span> <span style="color:#ee854a">■ window</span>.</p>
@@ -106,7 +106,7 @@ Legend: <span style="color:#4878d0">■ reference</span> <span style="color:#ee8
 {{range .Features}}<tr><td>{{.Feature}}</td><td>{{.Test}}</td><td>{{printf "%.4f" .Score}}</td><td>{{.P}}</td><td>{{.Threshold}}</td>
 <td>{{printf "%.0f" (mul100 .Missing)}}%</td><td>{{if .Drifted}}<span class="drift">yes</span>{{else}}no{{end}}</td></tr>
 {{end}}</table>{{end}}
-</body></html>
+</main></body></html>
 `))
 
 // histogramSVG draws feature f's reference and window distributions as
