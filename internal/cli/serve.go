@@ -274,13 +274,15 @@ func runServe(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	if store != nil {
+		defer store.Close()
+	}
 	src, err := o.repositorySource(ctx, log)
 	if err != nil {
 		return err
 	}
 	var watcher *drift.Watcher
 	if store != nil {
-		defer store.Close()
 		var profiles drift.ModelFiles = repository.NewDir(o.repository)
 		if src != nil {
 			profiles = src
