@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"os"
 	"unicode/utf8"
+
+	"github.com/inferd/inferd/internal/strictjson"
 )
 
 // decodeJSON decodes exactly one JSON value from r into v, strictly:
@@ -15,19 +17,15 @@ import (
 // into interface values as json.Number. Every JSON request body of every
 // protocol is read through it.
 func decodeJSON(r io.Reader, v any, useNumber bool, trailing string) error {
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if useNumber {
-		dec.UseNumber()
-	}
-	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
-	}
-	if dec.More() {
+	err := strictjson.Decode(r, v, useNumber)
+	switch {
+	case errors.Is(err, strictjson.ErrTrailing):
 		if trailing == "" {
 			trailing = "request body has data after the JSON object"
 		}
 		return errorf(http.StatusBadRequest, "%s", trailing)
+	case err != nil:
+		return jsonError(err)
 	}
 	return nil
 }

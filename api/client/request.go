@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	v2 "github.com/inferd/inferd/api/v2"
+	"github.com/inferd/inferd/internal/strictjson"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -21,9 +22,7 @@ func ParseRequestJSON(data []byte, md *v2.ModelMetadata) (*InferRequest, error) 
 		Inputs     json.RawMessage    `json:"inputs"`
 		Outputs    []v2.RequestOutput `json:"outputs"`
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&probe); err != nil {
+	if err := strictjson.Decode(bytes.NewReader(data), &probe, false); err != nil {
 		return nil, fmt.Errorf("not an inference request: %w", err)
 	}
 	req := &InferRequest{ID: probe.ID}

@@ -14,6 +14,7 @@ import (
 	"strings"
 
 	v2 "github.com/inferd/inferd/api/v2"
+	"github.com/inferd/inferd/internal/strictjson"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -156,14 +157,12 @@ func (r *v2Reader) nextRecord() ([]byte, error) {
 func (r *v2Reader) decode(b []byte) ([]*Row, error) {
 	bad := func(format string, args ...any) error { return dataErr(r.file, r.line, format, args...) }
 	var rec v2Record
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	dec.UseNumber()
-	if err := dec.Decode(&rec); err != nil {
-		return nil, bad("not a v2 request record (want {\"request\": ..., \"expected\": [...], \"columns\": {...}}): %v", err)
-	}
-	if dec.More() {
+	err := strictjson.Decode(bytes.NewReader(b), &rec, true)
+	switch {
+	case errors.Is(err, strictjson.ErrTrailing):
 		return nil, bad("data after the record's JSON object")
+	case err != nil:
+		return nil, bad("not a v2 request record (want {\"request\": ..., \"expected\": [...], \"columns\": {...}}): %v", err)
 	}
 	if rec.Request == nil || len(rec.Request.Inputs) == 0 {
 		return nil, bad(`no "request" with inputs`)
