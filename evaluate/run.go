@@ -3,6 +3,7 @@ package evaluate
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -34,6 +35,13 @@ type Options struct {
 	MinGroupSize int
 	// Buckets cut numeric slice columns into ranges, by column name.
 	Buckets map[string]Buckets
+	// ExactRows bounds the rows kept for the figures that need them all at
+	// once (default DefaultExactRows; negative: no bound). Up to it every
+	// figure is exact; past it ROC and PR curves and AUCs, intervals,
+	// slices and fairness come from a uniform sample of ExactRows rows
+	// (seeded by Seed), while the overall counts, top-k, log loss,
+	// calibration and regression figures still cover every row, exactly.
+	ExactRows int
 	// Progress, when set, is called after each batch with the rows done.
 	Progress func(rows int)
 }
@@ -57,6 +65,9 @@ func (o *Options) defaults(m *Model) {
 	}
 	if o.MinGroupSize <= 0 {
 		o.MinGroupSize = 30
+	}
+	if o.ExactRows == 0 {
+		o.ExactRows = DefaultExactRows
 	}
 }
 
@@ -90,6 +101,7 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 
 	c := newCollected(m, o.Data)
 	c.buckets = o.Buckets
+	c.sampler = sampler{limit: o.ExactRows, topK: o.TopK, bins: o.Bins, rng: rand.New(rand.NewPCG(o.Seed, 0x5eed))}
 	var lat []time.Duration
 	start := time.Now()
 	for b := range rd.out {
@@ -102,7 +114,7 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 			return nil, fmt.Errorf("rows %s to %s: %w", b.rows[0].Where(), b.rows[len(b.rows)-1].Where(), err)
 		}
 		lat = append(lat, time.Since(t0))
-		k := len(m.Classes)
+		k, from := len(m.Classes), c.rows()
 		if len(scores) != k*len(b.rows) {
 			return nil, fmt.Errorf("the model answered %d scores for %d rows of %d classes", len(scores), len(b.rows), k)
 		}
@@ -111,8 +123,9 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 				return nil, err
 			}
 		}
+		c.endBatch(from)
 		if o.Progress != nil {
-			o.Progress(c.rows())
+			o.Progress(c.seen)
 		}
 		rd.recycle(b)
 	}
@@ -124,7 +137,7 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep.Dataset = o.Data.Path
-	rep.Latency = latencyOf(lat, c.rows(), time.Since(start))
+	rep.Latency = latencyOf(lat, c.seen, time.Since(start))
 	clean(rep)
 	return rep, nil
 }
