@@ -58,6 +58,7 @@ func (rd *readAhead) recycle(b *batch) {
 // run reads batches into out until the dataset ends, fails, or ctx is
 // cancelled, and closes out.
 func (rd *readAhead) run(ctx context.Context) {
+	yieldToInference()
 	defer close(rd.out)
 	send := func(b *batch) bool {
 		select {
