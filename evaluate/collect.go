@@ -29,6 +29,11 @@ type collected struct {
 	sliceKeys []dict
 	slices    [][]int32
 	groupCols []string
+
+	// seen counts the rows added; past sampler.limit only a sample of
+	// them is kept.
+	seen    int
+	sampler sampler
 }
 
 // dict interns strings.
@@ -63,6 +68,7 @@ func newCollected(m *Model, spec dataset.Spec) *collected {
 
 // add records one row with its scores.
 func (c *collected) add(r *dataset.Row, scores []float64, weighted bool) error {
+	c.seen++
 	if c.regress {
 		v, err := strconv.ParseFloat(r.Label, 64)
 		if err != nil {
@@ -125,6 +131,7 @@ func shortList(s []string) string {
 	return strings.Join(s, ", ")
 }
 
+// rows is the number of rows kept.
 func (c *collected) rows() int {
 	if c.regress {
 		return len(c.yValue)

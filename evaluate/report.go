@@ -2,6 +2,7 @@ package evaluate
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 
@@ -20,6 +21,10 @@ type Report struct {
 	Classes []string `json:"classes,omitempty"`
 	TopK    int      `json:"top_k,omitempty"`
 	Batch   int      `json:"batch"`
+	// SampledRows, when set, is the size of the uniform sample of rows
+	// that the figures needing every row at once were computed on
+	// (Options.ExactRows).
+	SampledRows int `json:"sampled_rows,omitempty"`
 
 	Metrics   map[string]float64          `json:"metrics"`
 	Intervals map[string]metrics.Interval `json:"intervals,omitempty"`
@@ -93,7 +98,7 @@ func all(n int) []int {
 
 // report computes the whole report.
 func (c *collected) report(m *Model, o Options) (*Report, error) {
-	rep := &Report{Model: m.Name, Version: m.Version, Rows: c.rows(), Batch: o.Batch, Intervals: map[string]metrics.Interval{}}
+	rep := &Report{Model: m.Name, Version: m.Version, Rows: c.seen, Batch: o.Batch, Intervals: map[string]metrics.Interval{}}
 	idx := all(c.rows())
 	s := c.subset(idx)
 	var err error
@@ -108,6 +113,7 @@ func (c *collected) report(m *Model, o Options) (*Report, error) {
 			return nil, err
 		}
 	}
+	c.everyRow(rep, o)
 	c.intervals(rep, o)
 	c.slicesOf(rep, o)
 	if len(c.groupCols) > 0 {
@@ -116,6 +122,22 @@ func (c *collected) report(m *Model, o Options) (*Report, error) {
 		}
 	}
 	return rep, nil
+}
+
+// everyRow, when only a sample of the rows was kept, puts the overall
+// figures of every row in the report and says which come from the sample.
+func (c *collected) everyRow(rep *Report, o Options) {
+	t := c.sampler.tally
+	if t == nil {
+		return
+	}
+	rep.SampledRows = c.rows()
+	if c.regress {
+		maps.Copy(rep.Metrics, t.regression(c.seen))
+	} else {
+		t.classification(rep, o)
+	}
+	rep.Warnings = append(rep.Warnings, fmt.Sprintf("%d rows, more than --exact-rows: ROC and PR curves and AUCs, confidence intervals, slices and fairness are computed on a uniform sample of %d rows (seed %d); the other overall figures on every row", c.seen, c.rows(), o.Seed))
 }
 
 func regressionMetrics(s *subset) (map[string]float64, error) {

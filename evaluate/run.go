@@ -2,9 +2,8 @@ package evaluate
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -36,6 +35,13 @@ type Options struct {
 	MinGroupSize int
 	// Buckets cut numeric slice columns into ranges, by column name.
 	Buckets map[string]Buckets
+	// ExactRows bounds the rows kept for the figures that need them all at
+	// once (default DefaultExactRows; negative: no bound). Up to it every
+	// figure is exact; past it ROC and PR curves and AUCs, intervals,
+	// slices and fairness come from a uniform sample of ExactRows rows
+	// (seeded by Seed), while the overall counts, top-k, log loss,
+	// calibration and regression figures still cover every row, exactly.
+	ExactRows int
 	// Progress, when set, is called after each batch with the rows done.
 	Progress func(rows int)
 }
@@ -60,6 +66,9 @@ func (o *Options) defaults(m *Model) {
 	if o.MinGroupSize <= 0 {
 		o.MinGroupSize = 30
 	}
+	if o.ExactRows == 0 {
+		o.ExactRows = DefaultExactRows
+	}
 }
 
 // batchOf is a batch of rows read ahead, or the reading error.
@@ -69,9 +78,9 @@ type batchOf struct {
 }
 
 // Run evaluates the target on the dataset: it streams the rows in
-// batches (reading the next batch while the current one runs), keeps each
-// row's label, scores, weight, group and slices compactly, and computes
-// the report.
+// batches (reading the next batch, and building its feature tensor, while
+// the current one runs), keeps each row's label, scores, weight, group
+// and slices compactly, and computes the report.
 func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	m := t.Model()
 	o.defaults(m)
@@ -87,24 +96,25 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	defer r.Close()
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	batches, free := make(chan batchOf, 2), make(chan []*dataset.Row, 4)
-	go readBatches(ctx, r, o.Batch, batches, free)
+	rd := newReadAhead(r, o.Batch, t)
+	go rd.run(ctx)
 
 	c := newCollected(m, o.Data)
 	c.buckets = o.Buckets
+	c.sampler = sampler{limit: o.ExactRows, topK: o.TopK, bins: o.Bins, rng: rand.New(rand.NewPCG(o.Seed, 0x5eed))}
 	var lat []time.Duration
 	start := time.Now()
-	for b := range batches {
+	for b := range rd.out {
 		if b.err != nil {
 			return nil, b.err
 		}
 		t0 := time.Now()
-		scores, err := t.Predict(ctx, b.rows)
+		scores, err := predict(ctx, t, b)
 		if err != nil {
 			return nil, fmt.Errorf("rows %s to %s: %w", b.rows[0].Where(), b.rows[len(b.rows)-1].Where(), err)
 		}
 		lat = append(lat, time.Since(t0))
-		k := len(m.Classes)
+		k, from := len(m.Classes), c.rows()
 		if len(scores) != k*len(b.rows) {
 			return nil, fmt.Errorf("the model answered %d scores for %d rows of %d classes", len(scores), len(b.rows), k)
 		}
@@ -113,13 +123,11 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 				return nil, err
 			}
 		}
+		c.endBatch(from)
 		if o.Progress != nil {
-			o.Progress(c.rows())
+			o.Progress(c.seen)
 		}
-		select {
-		case free <- b.rows: // the reader fills them again
-		default:
-		}
+		rd.recycle(b)
 	}
 	if c.rows() == 0 {
 		return nil, fmt.Errorf("dataset %s has no rows", o.Data.Path)
@@ -129,69 +137,18 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep.Dataset = o.Data.Path
-	rep.Latency = latencyOf(lat, c.rows(), time.Since(start))
+	rep.Latency = latencyOf(lat, c.seen, time.Since(start))
 	clean(rep)
 	return rep, nil
 }
 
-// rowFiller is a dataset reader that can fill a row it is given, reusing
-// its slices (dataset's CSV reader).
-type rowFiller interface {
-	NextInto(row *dataset.Row) error
-}
-
-// readBatches reads batches of size rows into out, reusing the batches
-// the consumer hands back on free: a CSV run then allocates nothing per
-// row.
-func readBatches(ctx context.Context, r dataset.Reader, size int, out chan<- batchOf, free <-chan []*dataset.Row) {
-	defer close(out)
-	filler, _ := r.(rowFiller)
-	send := func(b batchOf) bool {
-		select {
-		case out <- b:
-			return true
-		case <-ctx.Done():
-			return false
-		}
+// predict runs a batch: from its feature tensor when the reader built
+// one, else from its rows.
+func predict(ctx context.Context, t Target, b *batch) ([]float64, error) {
+	if b.features != nil {
+		return t.(TensorPredictor).PredictTensor(ctx, b.features)
 	}
-	for {
-		rows, err := readBatch(r, filler, size, free)
-		if len(rows) > 0 && !send(batchOf{rows: rows}) {
-			return
-		}
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		if err != nil {
-			send(batchOf{err: err})
-			return
-		}
-	}
-}
-
-// readBatch reads up to size rows into a recycled batch or a new one.
-func readBatch(r dataset.Reader, filler rowFiller, size int, free <-chan []*dataset.Row) ([]*dataset.Row, error) {
-	var rows []*dataset.Row
-	select {
-	case rows = <-free:
-	default:
-		rows = make([]*dataset.Row, size)
-		for i := range rows {
-			rows[i] = &dataset.Row{}
-		}
-	}
-	for i := range rows {
-		var err error
-		if filler != nil {
-			err = filler.NextInto(rows[i])
-		} else {
-			rows[i], err = r.Next()
-		}
-		if err != nil {
-			return rows[:i], err
-		}
-	}
-	return rows, nil
+	return t.Predict(ctx, b.rows)
 }
 
 // Latency is how long the target took per batch.

@@ -39,10 +39,33 @@ type Target interface {
 	Close() error
 }
 
+// TensorPredictor is a Target that can run table rows from a feature
+// tensor built ahead of time: Run builds it on the reading goroutine,
+// while the previous batch runs, so the inference goroutine does little
+// besides the model.
+type TensorPredictor interface {
+	// PredictTensor is Predict for rows whose features are stacked in
+	// features (FeatureTensor's result); it must not keep features after
+	// it returns.
+	PredictTensor(ctx context.Context, features *tensor.Tensor) ([]float64, error)
+}
+
 // FeatureTensor stacks the rows' features into the model's input: a
 // batch of len(rows) samples of m.Shape, of m.DType. A row with the wrong
 // number of features is an error naming it.
 func FeatureTensor(m *Model, rows []*dataset.Row) (*tensor.Tensor, error) {
+	return (&FeatureBuffer{}).Tensor(m, rows)
+}
+
+// FeatureBuffer is FeatureTensor's storage, reused from one batch to the
+// next: each Tensor overwrites the previous one's values.
+type FeatureBuffer struct {
+	f32 []float32
+	f64 []float64
+}
+
+// Tensor is FeatureTensor in the buffer's storage.
+func (b *FeatureBuffer) Tensor(m *Model, rows []*dataset.Row) (*tensor.Tensor, error) {
 	if m.TableErr != nil {
 		return nil, fmt.Errorf("%s: %w", rows[0].Where(), m.TableErr)
 	}
@@ -50,7 +73,7 @@ func FeatureTensor(m *Model, rows []*dataset.Row) (*tensor.Tensor, error) {
 	shape := append([]int{len(rows)}, m.Shape...)
 	switch m.DType {
 	case tensor.Float32:
-		data := make([]float32, 0, per*len(rows))
+		data := b.f32[:0]
 		for _, r := range rows {
 			if err := checkWidth(m, r, per); err != nil {
 				return nil, err
@@ -59,15 +82,17 @@ func FeatureTensor(m *Model, rows []*dataset.Row) (*tensor.Tensor, error) {
 				data = append(data, float32(v))
 			}
 		}
+		b.f32 = data
 		return tensor.FromSlice(data, shape...)
 	case tensor.Float64:
-		data := make([]float64, 0, per*len(rows))
+		data := b.f64[:0]
 		for _, r := range rows {
 			if err := checkWidth(m, r, per); err != nil {
 				return nil, err
 			}
 			data = append(data, r.Features...)
 		}
+		b.f64 = data
 		return tensor.FromSlice(data, shape...)
 	}
 	return nil, fmt.Errorf("input %q is %v: table rows fill FP32 or FP64 inputs only", m.Input, m.DType)

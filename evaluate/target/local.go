@@ -25,7 +25,10 @@ type Local struct {
 	softmax bool
 }
 
-var _ evaluate.Target = (*Local)(nil)
+var (
+	_ evaluate.Target          = (*Local)(nil)
+	_ evaluate.TensorPredictor = (*Local)(nil)
+)
 
 // OpenLocal loads version ref (a number, a version label, or "" for the
 // highest) of the named model from the repository directory, as the
@@ -155,13 +158,23 @@ func (l *Local) Predict(ctx context.Context, rows []*dataset.Row) ([]float64, er
 		if err != nil {
 			return nil, err
 		}
-		req.Inputs = map[string]*tensor.Tensor{l.model.Input: t}
+		return l.PredictTensor(ctx, t)
 	}
+	return l.infer(ctx, req, len(rows))
+}
+
+// PredictTensor runs table rows' stacked features through Version.Infer.
+func (l *Local) PredictTensor(ctx context.Context, features *tensor.Tensor) ([]float64, error) {
+	req := &serving.Request{Outputs: []serving.OutputRequest{{Name: l.output}}, Inputs: map[string]*tensor.Tensor{l.model.Input: features}}
+	return l.infer(ctx, req, features.Shape()[0])
+}
+
+func (l *Local) infer(ctx context.Context, req *serving.Request, rows int) ([]float64, error) {
 	res, err := l.version.Infer(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	return scoresOf(res.Outputs[0].Tensor, len(rows), len(l.model.Classes), l.softmax)
+	return scoresOf(res.Outputs[0].Tensor, rows, len(l.model.Classes), l.softmax)
 }
 
 // Close releases the version and unloads it.
