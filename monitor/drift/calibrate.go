@@ -1,8 +1,8 @@
 package drift
 
 import (
-	"math"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 )
