@@ -90,10 +90,10 @@ func encodeBatch(recs []monitor.Record, keep bool) batchRow {
 	for i := range recs {
 		r := &recs[i]
 		tns := r.Time.UnixNano()
-		if i == 0 || tns < b.timeLo {
-			b.timeLo = tns
+		if i == 0 {
+			b.timeLo, b.timeHi = tns, tns
 		}
-		b.timeHi = max(b.timeHi, tns)
+		b.timeLo, b.timeHi = min(b.timeLo, tns), max(b.timeHi, tns)
 		if ms, ok := requestTime(r.RequestID); ok && (r.Time.Sub(time.UnixMilli(ms))).Abs() <= nearRequestTime {
 			b.ridLo, b.ridHi = widen(b.ridLo, b.ridHi, ms)
 		} else if r.RequestID != "" {
