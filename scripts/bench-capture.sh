@@ -56,7 +56,12 @@ run() { # mode sample [repository]
   cpu1=$(awk '{print $14+$15}' "/proc/$pid/stat")
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
   local captured=0
-  [ "$2" != off ] && captured=$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from inferd_records').fetchone()[0])" "$tmp/data/monitor.db")
+  [ "$2" != off ] && captured=$(python3 -c "
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+tables = {r[0] for r in db.execute('select name from sqlite_master')}
+q = 'select coalesce(sum(n), 0) from inferd_batches' if 'inferd_batches' in tables else 'select count(*) from inferd_records'
+print(db.execute(q).fetchone()[0])" "$tmp/data/monitor.db")
   python3 - "$tmp/$1.json" "$1" "$captured" "$((cpu1 - cpu0))" "$(getconf CLK_TCK)" <<'PY'
 import json, sys
 run = json.load(open(sys.argv[1]))["results"][0]

@@ -79,7 +79,7 @@ file, where inferd serve's drift watcher finds it.`,
 	fs.IntVar(&o.captured, "captured", 0, "profile the first N captured requests instead (needs --data-dir or --capture-store)")
 	fs.StringVar(&o.out, "out", "", "write the profile here instead of REPOSITORY/MODEL/VERSION/profile.json")
 	fs.IntVar(&o.window, "window", 200, "drift window size to calibrate for (serve --drift-window)")
-	fs.IntVar(&o.windows, "calibration-windows", 400, "reference windows drawn to calibrate")
+	fs.IntVar(&o.windows, "calibration-windows", 2000, "reference windows drawn to calibrate")
 	fs.Float64Var(&o.alpha, "alpha", 0.01, "false alarm rate of a window drawn from the reference")
 	o.store.register(fs)
 	return cmd

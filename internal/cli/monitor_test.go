@@ -166,7 +166,7 @@ func checkExports(t *testing.T, repo, dataDir string, truth map[string]string) {
 	if out, err = execute("data", "export", "digits", "--data-dir", dataDir, "--format", "parquet", "--out", filepath.Join(dir, "d.parquet")); err != nil || !strings.Contains(out, "400 rows") {
 		t.Fatalf("export parquet: %v\n%s", err, out)
 	}
-	if out, err = execute("profile", "digits", "--repository", repo, "--data-dir", dataDir, "--captured", "200", "--out", filepath.Join(dir, "p.json")); err != nil || !strings.Contains(out, "200 rows") {
+	if out, err = execute("profile", "digits", "--repository", repo, "--data-dir", dataDir, "--captured", "200", "--calibration-windows", "100", "--out", filepath.Join(dir, "p.json")); err != nil || !strings.Contains(out, "200 rows") {
 		t.Fatalf("profile --captured: %v\n%s", err, out)
 	}
 }

@@ -160,3 +160,48 @@ func TestDigitsDrift(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkDigitsFalseAlarm measures the false alarm rate of TestDigitsDrift's
+// setting over many windows: for each of -benchtime calibrations (seeds),
+// 2,000 calibration windows and 2,000 fresh in-distribution windows
+// (drawn by another generator). It reports the mean rate over the
+// calibrations ("false-alarms/window") and the worst one; the configured
+// rate is 0.01. Slow (tens of seconds per calibration on a busy machine):
+//
+//	go test -run X -bench DigitsFalseAlarm -benchtime 3x ./monitor/drift/
+func BenchmarkDigitsFalseAlarm(b *testing.B) {
+	const window, alpha, trials = 200, 0.01, 2000
+	d := newDigits(b)
+	ref := d.rows(b, referenceImages(b))
+	p := drift.NewProfile("digits", 1, "examples/digits/images")
+	for _, r := range ref {
+		p.Add(r)
+	}
+	var rates []float64
+	seed := uint64(0)
+	for b.Loop() {
+		seed++
+		cal, err := drift.Calibrate(p, ref, window, 2000, alpha, drift.Config{}, seed)
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Calibration = cal
+		// Seeds far apart in both words: PCG streams whose seeds differ in
+		// one word only share half their state and draw alike.
+		r := rand.New(rand.NewPCG(seed*0x9e3779b97f4a7c15, ^seed*0xbf58476d1ce4e5b9))
+		alarms := 0
+		for range trials {
+			if drift.Compare(p, windowOf(ref, window, r), drift.Config{}).Detected {
+				alarms++
+			}
+		}
+		rates = append(rates, float64(alarms)/trials)
+		b.Logf("calibration %d: threshold %.4f, false alarm rate %.4f over %d windows", seed, cal.Threshold, rates[len(rates)-1], trials)
+	}
+	sum, worst := 0.0, 0.0
+	for _, x := range rates {
+		sum, worst = sum+x, max(worst, x)
+	}
+	b.ReportMetric(sum/float64(len(rates)), "false-alarms/window")
+	b.ReportMetric(worst, "worst-false-alarms/window")
+}

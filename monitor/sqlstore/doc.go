@@ -3,4 +3,11 @@
 // server, and PostgreSQL (OpenPostgres, pgx) for a fleet of replicas that
 // share captured requests and feedback. Both use the same schema and
 // queries; a dialect holds their differences.
+//
+// Captured records are stored a batch row at a time (batch.go): the
+// records of one model version that one Append writes, encoded into one
+// blob, so that a record costs no row and no index entry of its own.
+// Feedback finds a server-made request id's batch by the time the id
+// starts with; other ids are indexed. A store of the first schema (a row
+// per record) is migrated when it opens (migrate.go).
 package sqlstore

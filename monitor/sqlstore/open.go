@@ -25,7 +25,8 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	// One writer at a time is SQLite's rule; waiting in Go is cheaper than
 	// busy retries.
 	db.SetMaxOpenConns(1)
-	return open(ctx, db, path, dialect{name: "sqlite " + path, serial: "INTEGER PRIMARY KEY AUTOINCREMENT", blob: "BLOB"})
+	return open(ctx, db, path, dialect{name: "sqlite " + path, serial: "INTEGER PRIMARY KEY AUTOINCREMENT", blob: "BLOB",
+		withoutRowid: " WITHOUT ROWID", hasTable: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`})
 }
 
 // OpenPostgres opens the PostgreSQL store at dsn (a URL or key=value
@@ -36,7 +37,8 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	db.SetMaxOpenConns(8)
-	return open(ctx, db, dsn, dialect{name: "postgres", serial: "BIGSERIAL PRIMARY KEY", numbered: true, blob: "BYTEA"})
+	return open(ctx, db, dsn, dialect{name: "postgres", serial: "BIGSERIAL PRIMARY KEY", numbered: true, blob: "BYTEA",
+		hasTable: `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`})
 }
 
 func open(ctx context.Context, db *sql.DB, dsn string, d dialect) (*Store, error) {
@@ -45,6 +47,10 @@ func open(ctx context.Context, db *sql.DB, dsn string, d dialect) (*Store, error
 		return nil, fmt.Errorf("%s: %w", d.name, err)
 	}
 	s := &Store{db: db, d: d, dsn: dsn}
+	if err := s.schema(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err

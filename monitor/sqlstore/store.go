@@ -5,10 +5,9 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/inferd/inferd/monitor"
 )
@@ -22,6 +21,10 @@ type dialect struct {
 	numbered bool
 	// blob is the type of binary columns.
 	blob string
+	// withoutRowid ends a CREATE TABLE whose primary key is its storage.
+	withoutRowid string
+	// hasTable asks whether a table (the one parameter) exists.
+	hasTable string
 }
 
 // Store is a monitor.Store in a SQL database.
@@ -34,18 +37,22 @@ type Store struct {
 
 var _ monitor.Store = (*Store)(nil)
 
-func (s *Store) migrate(ctx context.Context) error {
+// schema creates the tables: inferd_batches (captured records, a row per
+// batch), inferd_request_ids (the request ids that are not time-ordered,
+// to find their batch) and inferd_feedback (labels by request id).
+func (s *Store) schema(ctx context.Context) error {
 	stmts := []string{
-		`CREATE TABLE IF NOT EXISTS inferd_records (
+		`CREATE TABLE IF NOT EXISTS inferd_batches (
 			id ` + s.d.serial + `,
-			request_id TEXT NOT NULL, model TEXT NOT NULL, version INTEGER NOT NULL,
-			time_ns BIGINT NOT NULL, latency_ns BIGINT NOT NULL, client_id TEXT NOT NULL,
-			headers TEXT NOT NULL, inputs ` + s.d.blob + ` NOT NULL, outputs ` + s.d.blob + ` NOT NULL,
-			prediction TEXT NOT NULL, size BIGINT NOT NULL)`,
-		`CREATE INDEX IF NOT EXISTS inferd_records_request ON inferd_records (model, request_id)`,
-		// No index on time_ns: records arrive in time order, so the id order
-		// serves retention by age; one index fewer to write per record.
-		`DROP INDEX IF EXISTS inferd_records_time`,
+			model TEXT NOT NULL, version INTEGER NOT NULL, n INTEGER NOT NULL,
+			time_lo BIGINT NOT NULL, time_hi BIGINT NOT NULL, rid_lo BIGINT, rid_hi BIGINT,
+			size BIGINT NOT NULL, body ` + s.d.blob + ` NOT NULL)`,
+		// Feedback finds a server-made request id's batch by the time it
+		// starts with: one index entry per batch, not per request.
+		`CREATE INDEX IF NOT EXISTS inferd_batches_rid ON inferd_batches (model, rid_hi)`,
+		`CREATE TABLE IF NOT EXISTS inferd_request_ids (
+			model TEXT NOT NULL, request_id TEXT NOT NULL, record BIGINT NOT NULL,
+			PRIMARY KEY (model, request_id, record))` + s.d.withoutRowid,
 		`CREATE TABLE IF NOT EXISTS inferd_feedback (
 			model TEXT NOT NULL, request_id TEXT NOT NULL, label TEXT NOT NULL, time_ns BIGINT NOT NULL,
 			PRIMARY KEY (model, request_id))`,
@@ -76,42 +83,20 @@ func (s *Store) q(query string) string {
 	return b.String()
 }
 
-// Append implements monitor.Store: one transaction; PostgreSQL copies the
-// rows in (COPY), SQLite inserts them appendRows at a time per statement.
+// Append implements monitor.Store: one transaction writing a batch row
+// per model version (records of one version keep their order; their ids
+// increase in it).
 func (s *Store) Append(ctx context.Context, recs []monitor.Record) error {
 	if len(recs) == 0 {
 		return nil
-	}
-	if s.d.numbered {
-		return s.copyRecords(ctx, recs)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", s.d.name, err)
 	}
 	defer tx.Rollback()
-	var full *sql.Stmt // the statement of appendRows rows, prepared once
-	args := make([]any, 0, appendRows*len(recordFields))
-	for start := 0; start < len(recs); start += appendRows {
-		chunk := recs[start:min(start+appendRows, len(recs))]
-		args = args[:0]
-		for i := range chunk {
-			args = appendRecordRow(args, &chunk[i])
-		}
-		if len(chunk) == appendRows && full == nil {
-			if full, err = tx.PrepareContext(ctx, insertRecords(appendRows)); err != nil {
-				return fmt.Errorf("%s: storing captured requests: %w", s.d.name, err)
-			}
-			defer full.Close()
-		}
-		if len(chunk) == appendRows {
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, insertRecords(len(chunk)), args...)
-		}
-		if err != nil {
-			return fmt.Errorf("%s: storing captured requests: %w", s.d.name, err)
-		}
+	if err := s.appendTx(ctx, tx, recs); err != nil {
+		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("%s: committing captured requests: %w", s.d.name, err)
@@ -119,101 +104,208 @@ func (s *Store) Append(ctx context.Context, recs []monitor.Record) error {
 	return nil
 }
 
-// appendRows is the rows one SQLite INSERT statement writes: one statement
-// per row would cost a round through database/sql per record.
-const appendRows = 128
-
-// recordFields are the stored columns of a record, in appendRecordRow's order.
-var recordFields = []string{"request_id", "model", "version", "time_ns", "latency_ns", "client_id", "headers", "inputs", "outputs", "prediction", "size"}
-
-// appendRecordRow appends the values of recordFields for r to args (no
-// slice of its own per record: the writer binds thousands a second).
-func appendRecordRow(args []any, r *monitor.Record) []any {
-	headers := "null"
-	if r.Headers != nil {
-		b, _ := json.Marshal(r.Headers) // a map of strings: cannot fail
-		headers = string(b)
+func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, recs []monitor.Record) error {
+	for _, group := range groupRecords(recs) {
+		b := encodeBatch(group, false)
+		id, err := s.insertBatch(ctx, tx, &b)
+		if err != nil {
+			return fmt.Errorf("%s: storing captured requests: %w", s.d.name, err)
+		}
+		if err := s.indexRequests(ctx, tx, id, &b, group); err != nil {
+			return fmt.Errorf("%s: storing captured requests: %w", s.d.name, err)
+		}
 	}
-	size := len(headers) + len(r.Inputs) + len(r.Outputs)
-	return append(args, r.RequestID, r.Model, int64(r.Version), r.Time.UnixNano(), int64(r.Latency), r.ClientID,
-		headers, []byte(r.Inputs), []byte(r.Outputs), r.Prediction, int64(size))
+	return nil
 }
 
-var insertStatements sync.Map // rows → the SQLite INSERT of that many rows
-
-// insertRecords is the SQLite statement inserting n records.
-func insertRecords(n int) string {
-	if q, ok := insertStatements.Load(n); ok {
-		return q.(string)
+// groupRecords splits recs by model version (in order of first
+// appearance, each in its order), at most maxBatchRecords a group.
+func groupRecords(recs []monitor.Record) [][]monitor.Record {
+	type key struct {
+		model   string
+		version int
 	}
-	row := "(?" + strings.Repeat(",?", len(recordFields)-1) + ")"
-	q := "INSERT INTO inferd_records (" + strings.Join(recordFields, ", ") + ") VALUES " + row + strings.Repeat(","+row, n-1)
-	insertStatements.Store(n, q)
-	return q
+	first := recs[0]
+	same := true
+	for i := range recs {
+		same = same && recs[i].Model == first.Model && recs[i].Version == first.Version
+	}
+	var groups [][]monitor.Record
+	if same {
+		groups = [][]monitor.Record{recs}
+	} else {
+		at := map[key]int{}
+		for _, r := range recs {
+			k := key{r.Model, r.Version}
+			i, ok := at[k]
+			if !ok {
+				i = len(groups)
+				at[k] = i
+				groups = append(groups, nil)
+			}
+			groups[i] = append(groups[i], r)
+		}
+	}
+	var out [][]monitor.Record
+	for _, g := range groups {
+		for len(g) > maxBatchRecords {
+			out = append(out, g[:maxBatchRecords])
+			g = g[maxBatchRecords:]
+		}
+		out = append(out, g)
+	}
+	return out
 }
 
-const recordColumns = `r.id, r.request_id, r.model, r.version, r.time_ns, r.latency_ns, r.client_id, r.headers, r.inputs, r.outputs, r.prediction, f.label`
+func (s *Store) insertBatch(ctx context.Context, tx *sql.Tx, b *batchRow) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO inferd_batches (model, version, n, time_lo, time_hi, rid_lo, rid_hi, size, body)
+		VALUES (?,?,?,?,?,?,?,?,?) RETURNING id`),
+		b.model, b.version, b.n, b.timeLo, b.timeHi, b.ridLo.value(), b.ridHi.value(), b.size, b.body).Scan(&id)
+	return id, err
+}
 
-// Records implements monitor.Store.
+// indexRequests writes the index entries of b's request ids that are not
+// time-ordered (client-chosen ones), indexRows per statement.
+func (s *Store) indexRequests(ctx context.Context, tx *sql.Tx, id int64, b *batchRow, recs []monitor.Record) error {
+	const indexRows = 128
+	args := make([]any, 0, 3*indexRows)
+	for start := 0; start < len(b.indexed); start += indexRows {
+		chunk := b.indexed[start:min(start+indexRows, len(b.indexed))]
+		args = args[:0]
+		for _, i := range chunk {
+			args = append(args, b.model, recs[i].RequestID, id<<idBits|int64(i))
+		}
+		q := `INSERT INTO inferd_request_ids (model, request_id, record) VALUES (?,?,?)` + strings.Repeat(",(?,?,?)", len(chunk)-1)
+		if _, err := tx.ExecContext(ctx, s.q(q), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const batchColumns = `id, model, version, n, time_lo, time_hi, rid_lo, rid_hi, size, body`
+
+// batchPage is the batch rows Records reads at a time.
+const batchPage = 8
+
+// Records implements monitor.Store: it reads batch rows in id order,
+// batchPage at a time, and expands them until it has q.Limit records.
 func (s *Store) Records(ctx context.Context, q monitor.Query) ([]monitor.Record, error) {
-	join := "LEFT JOIN"
-	if q.Labeled {
-		join = "JOIN"
-	}
-	query := `SELECT ` + recordColumns + ` FROM inferd_records r ` + join +
-		` inferd_feedback f ON f.model = r.model AND f.request_id = r.request_id AND r.request_id <> '' WHERE r.id > ?`
-	args := []any{q.AfterID}
-	if q.Model != "" {
-		query += ` AND r.model = ?`
-		args = append(args, q.Model)
-	}
-	if q.Version != 0 {
-		query += ` AND r.version = ?`
-		args = append(args, q.Version)
-	}
-	if !q.Since.IsZero() {
-		query += ` AND r.time_ns >= ?`
-		args = append(args, q.Since.UnixNano())
-	}
 	limit := q.Limit
 	if limit <= 0 || limit > monitor.MaxQueryLimit {
 		limit = monitor.MaxQueryLimit
 	}
-	query += ` ORDER BY r.id LIMIT ` + strconv.Itoa(limit)
-	return s.query(ctx, query, args...)
+	where := ` WHERE id >= ?`
+	var filters []any
+	if q.Model != "" {
+		where += ` AND model = ?`
+		filters = append(filters, q.Model)
+	}
+	if q.Version != 0 {
+		where += ` AND version = ?`
+		filters = append(filters, q.Version)
+	}
+	since := int64(math.MinInt64)
+	if !q.Since.IsZero() {
+		since = q.Since.UnixNano()
+		where += ` AND time_hi >= ?`
+		filters = append(filters, since)
+	}
+	query := `SELECT ` + batchColumns + ` FROM inferd_batches` + where + ` ORDER BY id LIMIT ` + strconv.Itoa(batchPage)
+	var out []monitor.Record
+	after := max(q.AfterID, 0)
+	next := after >> idBits // the first batch row to read
+	for len(out) < limit {
+		batches, err := s.batches(ctx, query, append([]any{next}, filters...)...)
+		if err != nil || len(batches) == 0 {
+			return out, err
+		}
+		var page []monitor.Record
+		for i := range batches {
+			recs, err := decodeBatch(&batches[i])
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", s.d.name, err)
+			}
+			for _, r := range recs {
+				if r.ID > after && r.Time.UnixNano() >= since {
+					page = append(page, r)
+				}
+			}
+		}
+		next = batches[len(batches)-1].id + 1
+		if page, err = s.joinLabels(ctx, page, q.Labeled); err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+	}
+	return out[:limit], nil
 }
 
-func (s *Store) query(ctx context.Context, query string, args ...any) ([]monitor.Record, error) {
+// batches reads batch rows.
+func (s *Store) batches(ctx context.Context, query string, args ...any) ([]batchRow, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading captured requests: %w", s.d.name, err)
 	}
 	defer rows.Close()
-	var out []monitor.Record
+	var out []batchRow
 	for rows.Next() {
-		var r monitor.Record
-		var tns, lat int64
-		var headers string
-		var inputs, outputs []byte
-		var label sql.NullString
-		if err := rows.Scan(&r.ID, &r.RequestID, &r.Model, &r.Version, &tns, &lat, &r.ClientID,
-			&headers, &inputs, &outputs, &r.Prediction, &label); err != nil {
+		var b batchRow
+		var lo, hi sql.NullInt64
+		if err := rows.Scan(&b.id, &b.model, &b.version, &b.n, &b.timeLo, &b.timeHi, &lo, &hi, &b.size, &b.body); err != nil {
 			return nil, fmt.Errorf("%s: reading captured requests: %w", s.d.name, err)
 		}
-		r.Time, r.Latency = time.Unix(0, tns), time.Duration(lat)
-		r.Inputs, r.Outputs = inputs, outputs
-		if headers != "null" {
-			if err := json.Unmarshal([]byte(headers), &r.Headers); err != nil {
-				return nil, fmt.Errorf("%s: record %d: headers: %w", s.d.name, r.ID, err)
-			}
-		}
-		if label.Valid {
-			r.Label = json.RawMessage(label.String)
-		}
-		out = append(out, r)
+		b.ridLo, b.ridHi = nullInt{lo.Int64, lo.Valid}, nullInt{hi.Int64, hi.Valid}
+		out = append(out, b)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("%s: reading captured requests: %w", s.d.name, err)
+	}
+	return out, nil
+}
+
+// joinLabels sets the feedback label of recs that have one; with labeled,
+// it returns only those.
+func (s *Store) joinLabels(ctx context.Context, recs []monitor.Record, labeled bool) ([]monitor.Record, error) {
+	byModel := map[string][]any{}
+	for _, r := range recs {
+		if r.RequestID != "" {
+			byModel[r.Model] = append(byModel[r.Model], r.RequestID)
+		}
+	}
+	labels := map[[2]string]string{}
+	for model, ids := range byModel {
+		for start := 0; start < len(ids); start += 500 {
+			chunk := ids[start:min(start+500, len(ids))]
+			rows, err := s.db.QueryContext(ctx, s.q(`SELECT request_id, label FROM inferd_feedback WHERE model = ? AND request_id IN (?`+
+				strings.Repeat(",?", len(chunk)-1)+`)`), append([]any{model}, chunk...)...)
+			if err != nil {
+				return nil, fmt.Errorf("%s: reading feedback: %w", s.d.name, err)
+			}
+			for rows.Next() {
+				var id, label string
+				if err := rows.Scan(&id, &label); err != nil {
+					rows.Close()
+					return nil, fmt.Errorf("%s: reading feedback: %w", s.d.name, err)
+				}
+				labels[[2]string{model, id}] = label
+			}
+			err = rows.Err()
+			rows.Close()
+			if err != nil {
+				return nil, fmt.Errorf("%s: reading feedback: %w", s.d.name, err)
+			}
+		}
+	}
+	out := recs[:0]
+	for _, r := range recs {
+		if l, ok := labels[[2]string{r.Model, r.RequestID}]; ok && r.RequestID != "" {
+			r.Label = json.RawMessage(l)
+		} else if labeled {
+			continue
+		}
+		out = append(out, r)
 	}
 	return out, nil
 }

@@ -3,6 +3,8 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"strconv"
 	"testing"
 	"time"
 
@@ -28,7 +30,13 @@ func TestAppendAndRecords(t *testing.T) {
 			if len(all) != 150 {
 				t.Fatalf("got %d records, want 150", len(all))
 			}
-			for i, r := range all {
+			// A batch row per version: version 1's records (even i) come
+			// first, each version's in the order appended.
+			for k, r := range all {
+				i := 2 * k
+				if k >= 75 {
+					i = 2*(k-75) + 1
+				}
 				checkRecord(t, r, "digits", 1+i%2, i)
 			}
 			tests := []struct {
@@ -132,6 +140,55 @@ func TestRetain(t *testing.T) {
 			}
 			if n, err = s.Retain(ctx, monitor.Retention{MaxBytes: int64(size)}); err != nil || n != 0 {
 				t.Fatalf("retain again deleted %d (%v), want 0", n, err)
+			}
+		})
+	}
+}
+
+// TestFeedbackByRequestTime joins labels to records whose request ids are
+// the server's own (found by the time they start with, no index entry),
+// one whose time is far from its record's (indexed), across batch rows.
+func TestFeedbackByRequestTime(t *testing.T) {
+	ctx := context.Background()
+	serverID := func(ms int64, rnd uint16) string { return fmt.Sprintf("%012x%012x", ms, rnd) }
+	for _, b := range backends(t) {
+		t.Run(b.name, func(t *testing.T) {
+			s := b.open(t)
+			var ids []string
+			for batch := range 3 {
+				var recs []monitor.Record
+				for i := range 10 {
+					r := record("digits", 1, 10*batch+i)
+					ms := r.Time.UnixMilli()
+					if i == 9 {
+						ms -= 48 * 3600 * 1000 // far from the record's time
+					}
+					r.RequestID = serverID(ms, uint16(i))
+					ids = append(ids, r.RequestID)
+					recs = append(recs, r)
+				}
+				if err := s.Append(ctx, recs); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var indexed int
+			if err := s.db.QueryRow(`SELECT COUNT(*) FROM inferd_request_ids`).Scan(&indexed); err != nil || indexed != 3 {
+				t.Fatalf("%d index entries (%v), want 3: only the ids far from their time", indexed, err)
+			}
+			now := time.Now()
+			var fb []monitor.Feedback
+			for _, k := range []int{3, 9, 15, 29} {
+				fb = append(fb, monitor.Feedback{Model: "digits", RequestID: ids[k], Label: json.RawMessage(strconv.Itoa(k)), Time: now})
+			}
+			fb = append(fb, monitor.Feedback{Model: "digits", RequestID: serverID(time.Unix(1_700_000_005, 0).UnixMilli(), 77), Label: json.RawMessage(`0`), Time: now})
+			got, err := s.AddFeedback(ctx, fb)
+			if err != nil || len(got) != 4 {
+				t.Fatalf("joined %d records (%v), want 4", len(got), err)
+			}
+			for j, k := range []int{3, 9, 15, 29} {
+				if got[j].RequestID != ids[k] || string(got[j].Label) != strconv.Itoa(k) {
+					t.Errorf("joined %d: %s label %s, want %s label %d", j, got[j].RequestID, got[j].Label, ids[k], k)
+				}
 			}
 		})
 	}
