@@ -118,4 +118,6 @@ func equalTensors(a, b *tensor.Tensor) bool {
 		tensorsData(a) == tensorsData(b)
 }
 
-func tensorsData(t *tensor.Tensor) string { return strings.TrimSpace(string(tensor.AppendJSON(nil, t))) }
+func tensorsData(t *tensor.Tensor) string {
+	return strings.TrimSpace(string(tensor.AppendJSON(nil, t)))
+}
