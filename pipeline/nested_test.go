@@ -114,8 +114,7 @@ func TestNestedCycleOnReload(t *testing.T) {
 }
 
 func equalTensors(a, b *tensor.Tensor) bool {
-	return a != nil && b != nil && a.String() == b.String() && strings.EqualFold(a.String(), b.String()) &&
-		tensorsData(a) == tensorsData(b)
+	return a != nil && b != nil && a.String() == b.String() && tensorsData(a) == tensorsData(b)
 }
 
 func tensorsData(t *tensor.Tensor) string {
