@@ -168,6 +168,12 @@ func EncodeREST(req *InferRequest) (RESTBody, error) {
 	if req.Binary && len(req.Outputs) == 0 {
 		body.Parameters = v2.Parameters{v2.ParamBinaryDataOutput: true}
 	}
+	if req.Classification > 0 {
+		if body.Parameters == nil {
+			body.Parameters = v2.Parameters{}
+		}
+		body.Parameters[v2.ParamClassification] = req.Classification
+	}
 	head, err := json.Marshal(body)
 	if err != nil {
 		return RESTBody{}, err
