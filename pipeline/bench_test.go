@@ -41,9 +41,10 @@ outputs:
 
 // BenchmarkPipeline compares, over HTTP (v2 JSON) with 64 requests in
 // flight, a two-step pipeline with its slowest step alone (cnn-alone vs
-// chain), and the digits-ensemble pipeline with the same ensemble done by
-// a client calling both models (ensemble vs client-ensemble, which makes
-// two requests per operation).
+// chain), the digits-ensemble pipeline with the same ensemble done by a
+// client calling both models (ensemble vs client-ensemble, which makes
+// two requests per operation), and the read-number pipeline with a client
+// chaining its models (see readNumberCases); and the same in process.
 func BenchmarkPipeline(b *testing.B) {
 	for _, bc := range benchCases(b) {
 		b.Run(bc.name, func(b *testing.B) {
@@ -119,10 +120,15 @@ func benchCases(b *testing.B) []benchCase {
 //     over HTTP, calling the detector and then digits, over v2 JSON and
 //     over the v2 binary extension.
 //
+//   - read-number/by-hand-inprocess: the pipeline against its steps run
+//     by hand, both through Version.Infer without HTTP.
+//
 // A ratio is the median of the rounds' ratios of throughput (-tput), or
 // the ratio of the median CPU times per operation (-cpu: the throughput
 // ratio on a machine of our own, where the CPU is the limit at 64 in
-// flight). Run it with -benchtime 1x.
+// flight). -ceiling is the -cpu ratio that a pipeline costing nothing
+// beyond its steps and one HTTP request would reach. Run it with
+// -benchtime 1x.
 func BenchmarkPipelineRatio(b *testing.B) {
 	all := benchCases(b)
 	names := []string{"cnn-alone", "chain", "cnn-alone-inprocess", "chain-inprocess",
@@ -155,6 +161,14 @@ func BenchmarkPipelineRatio(b *testing.B) {
 			a, o := at[r[1]], at[r[2]]
 			b.ReportMetric(medianRatio(tput[a], tput[o]), r[0]+"-tput")
 			b.ReportMetric(median(cpu[o])/median(cpu[a]), r[0]+"-cpu")
+		}
+		// The CPU ratio a pipeline of no cost of its own would reach: the
+		// client's two requests cost C = 2H + W, where W is the steps by
+		// hand in process; such a pipeline would cost H + W = (C + W) / 2.
+		w := median(cpu[at["steps-by-hand-inprocess"]])
+		for _, proto := range []string{"json", "binary"} {
+			c := median(cpu[at["client-chain-"+proto]])
+			b.ReportMetric(2*c/(c+w), "read-number/client-"+proto+"-ceiling")
 		}
 	}
 }
