@@ -118,8 +118,7 @@ func benchCases(b *testing.B) []benchCase {
 //   - read-number/client: the read-number pipeline (detector, threshold,
 //     crop, digits, argmax, join) against a client doing the same chain
 //     over HTTP, calling the detector and then digits, over v2 JSON and
-//     over the v2 binary extension.
-//
+//     over the v2 binary extension;
 //   - read-number/by-hand-inprocess: the pipeline against its steps run
 //     by hand, both through Version.Infer without HTTP.
 //
