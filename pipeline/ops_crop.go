@@ -169,12 +169,15 @@ type span struct {
 // start, on an axis of size pixels.
 func coverage(start, step float64, n, size int) []span {
 	out := make([]span, n)
+	parts := make([]float64, 0, n*(int(math.Ceil(step))+2)) // every span's, in one
 	for k := range out {
 		a, b := start+float64(k)*step, start+float64(k+1)*step
 		s := span{lo: max(0, int(math.Floor(a))), hi: min(size, int(math.Ceil(b)))}
+		from := len(parts)
 		for x := s.lo; x < s.hi; x++ {
-			s.part = append(s.part, math.Min(b, float64(x+1))-math.Max(a, float64(x)))
+			parts = append(parts, math.Min(b, float64(x+1))-math.Max(a, float64(x)))
 		}
+		s.part = parts[from:len(parts):len(parts)]
 		out[k] = s
 	}
 	return out
