@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/inferd/inferd/internal/testutil"
+	"github.com/inferd/inferd/pipeline"
 	"github.com/inferd/inferd/server/servertest"
 	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/serving/codec"
@@ -39,9 +41,10 @@ outputs:
 
 // BenchmarkPipeline compares, over HTTP (v2 JSON) with 64 requests in
 // flight, a two-step pipeline with its slowest step alone (cnn-alone vs
-// chain), and the digits-ensemble pipeline with the same ensemble done by
-// a client calling both models (ensemble vs client-ensemble, which makes
-// two requests per operation).
+// chain), the digits-ensemble pipeline with the same ensemble done by a
+// client calling both models (ensemble vs client-ensemble, which makes
+// two requests per operation), and the read-number pipeline with a client
+// chaining its models (see readNumberCases); and the same in process.
 func BenchmarkPipeline(b *testing.B) {
 	for _, bc := range benchCases(b) {
 		b.Run(bc.name, func(b *testing.B) {
@@ -64,7 +67,9 @@ type benchCase struct {
 // operations BenchmarkPipeline compares: one v2 JSON request each, or two
 // for client-ensemble.
 func benchCases(b *testing.B) []benchCase {
-	in := servertest.Start(b, repo(b, map[string]string{"chain": chainSpec}))
+	dir := testutil.ExamplesCopy(b)
+	writePipeline(b, dir, "chain", "platform: pipeline\n", chainSpec)
+	in := servertest.Start(b, dir)
 	body := v2Body(b)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxConnsPerHost: 128}}
 	post := func(model string) []byte {
@@ -90,7 +95,7 @@ func benchCases(b *testing.B) []benchCase {
 			b.Fatal(err)
 		}
 	}
-	return []benchCase{
+	return append([]benchCase{
 		{"cnn-alone", func() { post("digits") }},
 		{"chain", func() { post("chain") }},
 		{"ensemble", func() { post("digits-ensemble") }},
@@ -99,23 +104,41 @@ func benchCases(b *testing.B) []benchCase {
 		{"chain-inprocess", func() { direct("chain") }},
 		{"mlp-alone-inprocess", func() { direct("digits-mlp") }},
 		{"ensemble-inprocess", func() { direct("digits-ensemble") }},
-	}
+	}, readNumberCases(b, in, hc)...)
 }
 
-// BenchmarkPipelineRatio measures BenchmarkPipeline's cases in turns of
+// BenchmarkPipelineRatio measures cases of BenchmarkPipeline in turns of
 // 250ms each at 64 requests in flight, ten rounds of every case one after
 // the other, so that a machine shared with other work slows them alike.
 // It reports for each case the median throughput and the median process
 // CPU time per operation (client and server: they share the process), and
-// the ratios: chain/cnn over HTTP and in process (Version.Infer, the
-// pipeline's own overhead), and ensemble/client (the digits-ensemble
-// pipeline against a client calling both models over HTTP). A ratio is
-// the median of the rounds' ratios of throughput (-tput), or the ratio of
-// the median CPU times per operation (-cpu: the throughput ratio on a
-// machine of our own, where the CPU is the limit at 64 in flight). Run it
-// with -benchtime 1x.
+// the ratios:
+//   - chain/cnn: the two-step chain against its slowest step alone, over
+//     HTTP and in process (Version.Infer: the pipeline's own overhead);
+//   - read-number/client: the read-number pipeline (detector, threshold,
+//     crop, digits, argmax, join) against a client doing the same chain
+//     over HTTP, calling the detector and then digits, over v2 JSON and
+//     over the v2 binary extension;
+//   - read-number/by-hand-inprocess: the pipeline against its steps run
+//     by hand, both through Version.Infer without HTTP.
+//
+// A ratio is the median of the rounds' ratios of throughput (-tput), or
+// the ratio of the median CPU times per operation (-cpu: the throughput
+// ratio on a machine of our own, where the CPU is the limit at 64 in
+// flight). -ceiling is the -cpu ratio that a pipeline costing nothing
+// beyond its steps and one HTTP request would reach. Run it with
+// -benchtime 1x.
 func BenchmarkPipelineRatio(b *testing.B) {
-	cases := benchCases(b)
+	all := benchCases(b)
+	names := []string{"cnn-alone", "chain", "cnn-alone-inprocess", "chain-inprocess",
+		"read-number-json", "client-chain-json", "read-number-binary", "client-chain-binary",
+		"read-number-inprocess", "steps-by-hand-inprocess"}
+	cases := make([]benchCase, len(names))
+	at := map[string]int{}
+	for i, n := range names {
+		at[n] = i
+		cases[i] = all[slices.IndexFunc(all, func(c benchCase) bool { return c.name == n })]
+	}
 	const rounds = 10
 	for b.Loop() {
 		tput := make([][]float64, len(cases)) // case → per round
@@ -130,15 +153,22 @@ func BenchmarkPipelineRatio(b *testing.B) {
 			b.ReportMetric(median(tput[i]), c.name+"-req/s")
 			b.ReportMetric(median(cpu[i]), c.name+"-cpu-µs/op")
 		}
-		for _, r := range []struct {
-			name string
-			a, b int
-		}{{"chain/cnn", 1, 0}, {"chain/cnn-inprocess", 5, 4}, {"ensemble/client", 2, 3}} {
-			b.ReportMetric(medianRatio(tput[r.a], tput[r.b]), r.name+"-tput")
-			b.ReportMetric(median(cpu[r.b])/median(cpu[r.a]), r.name+"-cpu")
+		for _, r := range [][3]string{{"chain/cnn", "chain", "cnn-alone"}, {"chain/cnn-inprocess", "chain-inprocess", "cnn-alone-inprocess"},
+			{"read-number/client-json", "read-number-json", "client-chain-json"},
+			{"read-number/client-binary", "read-number-binary", "client-chain-binary"},
+			{"read-number/by-hand-inprocess", "read-number-inprocess", "steps-by-hand-inprocess"}} {
+			a, o := at[r[1]], at[r[2]]
+			b.ReportMetric(medianRatio(tput[a], tput[o]), r[0]+"-tput")
+			b.ReportMetric(median(cpu[o])/median(cpu[a]), r[0]+"-cpu")
 		}
-		// The ensemble's own CPU beyond its two models, in process.
-		b.ReportMetric(median(cpu[7])-median(cpu[4])-median(cpu[6]), "ensemble-overhead-inprocess-cpu-µs/op")
+		// The CPU ratio a pipeline of no cost of its own would reach: the
+		// client's two requests cost C = 2H + W, where W is the steps by
+		// hand in process; such a pipeline would cost H + W = (C + W) / 2.
+		w := median(cpu[at["steps-by-hand-inprocess"]])
+		for _, proto := range []string{"json", "binary"} {
+			c := median(cpu[at["client-chain-"+proto]])
+			b.ReportMetric(2*c/(c+w), "read-number/client-"+proto+"-ceiling")
+		}
 	}
 }
 
@@ -264,21 +294,38 @@ func BenchmarkPipelineInProcess(b *testing.B) {
 
 // BenchmarkPipelineSerial runs one request at a time through
 // Version.Infer (run it with -cpu 1 -benchmem): the CPU time and the
-// allocations a pipeline adds to its steps, without contention.
+// allocations a pipeline adds to its steps, without contention. The
+// read-number cases read a sample canvas of four digits: its detector
+// alone, digits on its four crops, and the whole pipeline.
 func BenchmarkPipelineSerial(b *testing.B) {
-	in := servertest.Start(b, repo(b, map[string]string{"chain": chainSpec}))
+	dir := testutil.ExamplesCopy(b)
+	writePipeline(b, dir, "chain", "platform: pipeline\n", chainSpec)
+	in := servertest.Start(b, dir)
 	x := digitsBatch(1)
-	for _, model := range []string{"digits", "chain", "digits-mlp", "digits-ensemble"} {
-		b.Run(model, func(b *testing.B) {
+	c := canvases(b)[0] // 0498
+	crops, err := pipeline.CropResize(c.x, tensor.MustFromSlice([]float32{0, 0, 16, 16, 16, 0, 32, 16, 32, 0, 48, 16, 48, 0, 64, 16}, 4, 4), 8, 8)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name, model, input string
+		x                  *tensor.Tensor
+	}{
+		{"digits", "digits", "input", x}, {"chain", "chain", "input", x},
+		{"digits-mlp", "digits-mlp", "input", x}, {"digits-ensemble", "digits-ensemble", "input", x},
+		{"detector", "read-number-detector", "image", c.x}, {"digits-4", "digits", "input", crops},
+		{"read-number", "read-number", "image", c.x},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
 			ctx := runner.WithTiming(context.Background())
 			cpu0 := cpuTime()
 			defer func() { b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op") }()
 			for b.Loop() {
-				v, err := in.Models.Acquire(model, "", "")
+				v, err := in.Models.Acquire(bc.model, "", "")
 				if err != nil {
 					b.Fatal(err)
 				}
-				_, err = v.Infer(ctx, &serving.Request{Inputs: map[string]*tensor.Tensor{"input": x}})
+				_, err = v.Infer(ctx, &serving.Request{Inputs: map[string]*tensor.Tensor{bc.input: bc.x}})
 				v.Release()
 				if err != nil {
 					b.Fatal(err)

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -80,7 +81,7 @@ func (b *Builder) Build(spec Version) (*Pipeline, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.File, err)
 	}
-	g, err := compile(s, spec.Models)
+	g, err := compile(s, spec.Name, spec.Models)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", spec.File, err)
 	}
@@ -137,6 +138,19 @@ func sameInfos(was, now []engine.TensorInfo) error {
 		}
 	}
 	return nil
+}
+
+// Calls are the pipelines this one runs, directly or through others,
+// sorted.
+func (p *Pipeline) Calls() []string {
+	var calls []string
+	for _, n := range p.g.nodes {
+		if n.op == nil && n.at.Pipeline {
+			calls = append(append(calls, n.model), n.at.Calls...)
+		}
+	}
+	slices.Sort(calls)
+	return slices.Compact(calls)
 }
 
 // ImageFeed names the first pipeline input that a model step takes, as

@@ -59,7 +59,7 @@ type graph struct {
 
 // compile checks spec against the models as they are served and orders
 // its steps. Every error names the step and the tensor.
-func compile(spec *Spec, models Models) (*graph, error) {
+func compile(spec *Spec, name string, models Models) (*graph, error) {
 	g := &graph{}
 	for _, in := range spec.Inputs {
 		g.inputs = append(g.inputs, engine.TensorInfo{Name: in.Name, DType: in.DataType, Shape: in.Shape})
@@ -85,7 +85,8 @@ func compile(spec *Spec, models Models) (*graph, error) {
 	}
 	g.serial = len(g.roots) == 1 && !slices.ContainsFunc(g.dependents, func(ds []int) bool { return len(ds) > 1 })
 	for _, n := range nodes {
-		if err := g.typeStep(n, spec.Steps[slices.IndexFunc(spec.Steps, func(s Step) bool { return s.Name == n.name })], index, models); err != nil {
+		st := spec.Steps[slices.IndexFunc(spec.Steps, func(s Step) bool { return s.Name == n.name })]
+		if err := g.typeStep(n, st, index, scoped{models, name}); err != nil {
 			return nil, fmt.Errorf("%w: step %q: %w", ErrInvalidGraph, n.name, err)
 		}
 	}
@@ -162,7 +163,7 @@ func order(steps []Step) ([]*node, error) {
 
 // typeStep resolves a step's inputs, checks them against what the step
 // takes, and declares its outputs.
-func (g *graph) typeStep(n *node, st Step, index map[string]int, models Models) error {
+func (g *graph) typeStep(n *node, st Step, index map[string]int, models scoped) error {
 	n.inputs = map[string]ref{}
 	in := map[string]engine.TensorInfo{}
 	for _, name := range sortedNames(st.Inputs) {
@@ -204,13 +205,13 @@ func (g *graph) typeStep(n *node, st Step, index map[string]int, models Models) 
 
 // typeModel checks a model step's inputs against the version its model
 // and version resolve to now, and takes that version's outputs.
-func (n *node) typeModel(in map[string]engine.TensorInfo, models Models) error {
+func (n *node) typeModel(in map[string]engine.TensorInfo, models scoped) error {
 	st, err := models.Resolve(n.model, n.version)
 	if err != nil {
 		return fmt.Errorf("model %q: %w", n.model, err)
 	}
-	if st.Pipeline {
-		return fmt.Errorf("model %q is a pipeline; steps run models", n.model)
+	if err := models.cycle(n.model, st); err != nil {
+		return err
 	}
 	if !st.Available {
 		return fmt.Errorf("model %q version %d is %s", n.model, st.Number, st.State)
@@ -230,6 +231,25 @@ func (n *node) typeModel(in map[string]engine.TensorInfo, models Models) error {
 		}
 	}
 	n.in, n.outs, n.at = st.Inputs, st.Outputs, st
+	return nil
+}
+
+// scoped is the models as one pipeline sees them: the pipeline's own
+// name is known, so that a step cannot run it, directly or not.
+type scoped struct {
+	Models
+	self string
+}
+
+// cycle refuses a step that runs the pipeline it belongs to: the target
+// is that pipeline, or a pipeline that runs it.
+func (m scoped) cycle(name string, t Target) error {
+	if !t.Pipeline {
+		return nil
+	}
+	if name == m.self || slices.Contains(t.Calls, m.self) {
+		return fmt.Errorf("pipeline %q runs pipeline %q, which runs it back (pipelines calling each other in a cycle)", m.self, name)
+	}
 	return nil
 }
 

@@ -26,9 +26,11 @@ type Target struct {
 	// Available says whether it is AVAILABLE.
 	State     string
 	Available bool
-	// Pipeline is set when the model is itself a pipeline (steps run
-	// models, not pipelines).
+	// Pipeline is set when the model is itself a pipeline; Calls are then
+	// the pipelines it runs, directly or through others (a step may run a
+	// pipeline that does not run the step's own pipeline).
 	Pipeline        bool
+	Calls           []string
 	Inputs, Outputs []engine.TensorInfo
 	// Labels are the class labels of its postprocess section (may be
 	// empty); ImageInput is the input its image preprocessing fills ("").

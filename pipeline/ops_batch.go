@@ -143,33 +143,14 @@ func gatherRows(t *tensor.Tensor, idx []int64) (*tensor.Tensor, error) {
 	if t.Rank() == 0 {
 		return nil, fmt.Errorf("%w: cannot pick rows of a scalar", engine.ErrInvalidInput)
 	}
-	n := t.Shape()[0]
 	if err := checkOutputSize("picking rows", int64(len(idx))*int64(tensor.NumElements(t.Shape()[1:]))); err != nil {
 		return nil, err
 	}
-	rows := make([]*tensor.Tensor, 0, len(idx))
-	views, err := tensor.Split(t, ones(n))
+	g, err := tensor.GatherRows(t, idx)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", engine.ErrInvalidInput, err)
 	}
-	for _, i := range idx {
-		if i < 0 || int(i) >= n {
-			return nil, fmt.Errorf("%w: row %d is out of range (%d rows)", engine.ErrInvalidInput, i, n)
-		}
-		rows = append(rows, views[i])
-	}
-	if len(rows) == 0 {
-		return tensor.New(t.DType(), append([]int{0}, t.Shape()[1:]...)...), nil
-	}
-	return tensor.Concat(rows...)
-}
-
-func ones(n int) []int {
-	s := make([]int, n)
-	for i := range s {
-		s[i] = 1
-	}
-	return s
+	return g, nil
 }
 
 // first answers with its first present input in name order: the merge of

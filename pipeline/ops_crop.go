@@ -136,25 +136,51 @@ func (o cropResizeOp) resample(dst, p []float32, w, h int, box []float32) {
 // area fills dst (Height×Width) with the box of the plane p (w×h), each
 // output pixel the mean of the plane over the rectangle it covers
 // (fractions of pixels counted by their area; outside the plane counts as
-// 0). Only the part of the rectangle inside the plane is visited.
+// 0). Only the part of the rectangle inside the plane is visited. The
+// columns' coverage is the same on every output row: it is worked out
+// once.
 func (o cropResizeOp) area(dst, p []float32, w, h int, box []float32) {
 	sx := float64(box[2]-box[0]) / float64(o.Width)
 	sy := float64(box[3]-box[1]) / float64(o.Height)
-	for i := range o.Height {
-		y0, y1 := float64(box[1])+float64(i)*sy, float64(box[1])+float64(i+1)*sy
-		for j := range o.Width {
-			x0, x1 := float64(box[0])+float64(j)*sx, float64(box[0])+float64(j+1)*sx
+	cols := coverage(float64(box[0]), sx, o.Width, w)
+	rows := coverage(float64(box[1]), sy, o.Height, h)
+	for i, r := range rows {
+		for j, c := range cols {
 			var sum float64
-			for y := max(0, int(math.Floor(y0))); y < min(h, int(math.Ceil(y1))); y++ {
-				cy := math.Min(y1, float64(y+1)) - math.Max(y0, float64(y))
-				for x := max(0, int(math.Floor(x0))); x < min(w, int(math.Ceil(x1))); x++ {
-					cx := math.Min(x1, float64(x+1)) - math.Max(x0, float64(x))
-					sum += float64(p[y*w+x]) * cx * cy
+			for y := r.lo; y < r.hi; y++ {
+				cy := r.part[y-r.lo]
+				for x := c.lo; x < c.hi; x++ {
+					sum += float64(p[y*w+x]) * c.part[x-c.lo] * cy
 				}
 			}
 			dst[i*o.Width+j] = float32(sum / (sx * sy))
 		}
 	}
+}
+
+// span is the pixels [lo, hi) an output pixel covers along one axis, and
+// the part of each it covers.
+type span struct {
+	lo, hi int
+	part   []float64
+}
+
+// coverage is the span of each of n output pixels of size step from
+// start, on an axis of size pixels.
+func coverage(start, step float64, n, size int) []span {
+	out := make([]span, n)
+	parts := make([]float64, 0, n*(int(math.Ceil(step))+2)) // every span's, in one
+	for k := range out {
+		a, b := start+float64(k)*step, start+float64(k+1)*step
+		s := span{lo: max(0, int(math.Floor(a))), hi: min(size, int(math.Ceil(b)))}
+		from := len(parts)
+		for x := s.lo; x < s.hi; x++ {
+			parts = append(parts, math.Min(b, float64(x+1))-math.Max(a, float64(x)))
+		}
+		s.part = parts[from:len(parts):len(parts)]
+		out[k] = s
+	}
+	return out
 }
 
 func slicesHasNaN(xs []float32) bool {

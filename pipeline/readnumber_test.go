@@ -1,7 +1,10 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,6 +84,44 @@ func TestReadNothing(t *testing.T) {
 		number, scores := res.Output("number"), res.Output("digit_scores")
 		if number == nil || tensor.Data[string](number)[0] != "" || scores == nil || scores.Len() != 0 {
 			t.Errorf("%s: number %v, scores %v; want the empty number and no scores", proto, number, scores)
+		}
+	}
+}
+
+// TestReadNumberImagePOST: the seed route takes a canvas as an image
+// POST (image/png) and answers with read-number's outputs, the number
+// read as the v2 route reads it.
+func TestReadNumberImagePOST(t *testing.T) {
+	in := servertest.Start(t, testutil.ExamplesCopy(t))
+	c := clients(t, in)["http"]
+	for _, f := range []string{"4835_0.png", "140_0.png", "8_0.png"} {
+		data, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "examples", "read-number", "images", f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.Post(in.URL+"/models/read-number", "image/png", bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ans struct {
+			Model   string `json:"model"`
+			Outputs struct {
+				Number []string  `json:"number"`
+				Scores []float64 `json:"digit_scores"`
+			} `json:"outputs"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&ans)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %v", f, res.StatusCode, err)
+		}
+		v2, err := infer(context.Background(), c, "read-number", client.Input{Name: "image", Tensor: tensor.MustFromSlice([]string{string(data)}, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := tensor.Data[string](v2.Output("number"))[0]
+		if ans.Model != "read-number" || len(ans.Outputs.Number) != 1 || ans.Outputs.Number[0] != want || len(ans.Outputs.Scores) != len(want) {
+			t.Errorf("%s: POST answered %+v; the v2 route reads %q", f, ans, want)
 		}
 	}
 }

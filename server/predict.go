@@ -87,11 +87,26 @@ func (s *Server) predictImage(r *http.Request, v *serving.Version) (any, error) 
 	if len(data) == 0 {
 		return nil, errorf(http.StatusBadRequest, "empty request body; send the image bytes")
 	}
-	res, err := v.Infer(r.Context(), &serving.Request{Images: [][]byte{data}, Predictions: true, MaxPixels: s.maxPixels, Charge: reservationOf(r.Context()).chargeFunc()})
+	// A model that takes images but does not classify them (such as a
+	// pipeline that reads a number) answers with its outputs.
+	rank := v.Codec().IsClassifier()
+	res, err := v.Infer(r.Context(), &serving.Request{Images: [][]byte{data}, Predictions: rank, MaxPixels: s.maxPixels, Charge: reservationOf(r.Context()).chargeFunc()})
 	if err != nil {
 		return nil, err
 	}
+	if !rank {
+		return outputsAnswer(v, res), nil
+	}
 	return imageAnswer{Model: v.ModelName, Version: v.Label(), Predictions: res.Predictions[0]}, nil
+}
+
+// outputsAnswer is the seed routes' answer of outputs as nested arrays.
+func outputsAnswer(v *serving.Version, res *serving.Response) tensorAnswer {
+	ans := tensorAnswer{Model: v.ModelName, Version: v.Label(), Outputs: make(map[string]json.RawMessage, len(res.Outputs)), Predictions: res.Predictions}
+	for _, o := range res.Outputs {
+		ans.Outputs[o.Name] = tensor.AppendJSON(nil, o.Tensor)
+	}
+	return ans
 }
 
 func (s *Server) predictMultipart(r *http.Request, v *serving.Version, boundary string) (any, error) {
@@ -177,9 +192,5 @@ func (s *Server) predictTensors(r *http.Request, v *serving.Version) (any, error
 	if err != nil {
 		return nil, err
 	}
-	ans := tensorAnswer{Model: v.ModelName, Version: v.Label(), Outputs: make(map[string]json.RawMessage, len(out.Outputs)), Predictions: out.Predictions}
-	for _, o := range out.Outputs {
-		ans.Outputs[o.Name] = tensor.AppendJSON(nil, o.Tensor)
-	}
-	return ans, nil
+	return outputsAnswer(v, out), nil
 }

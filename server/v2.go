@@ -139,3 +139,19 @@ func (s *Server) ready() error {
 	_, err := s.readyz(nil, nil)
 	return err
 }
+
+// rankScores answers the request-level classification parameter (k
+// classes), which asks for the model's score output ranked as config.yaml
+// says (its postprocess section, or its one score output), so that a
+// client need not know which output holds the scores. It does not go
+// with outputs named: those take the parameter each.
+func rankScores(v *serving.Version, reqs []serving.OutputRequest, k int, binary bool) ([]serving.OutputRequest, error) {
+	if len(reqs) > 0 {
+		return nil, errorf(http.StatusBadRequest, "parameter %q on the request ranks the model's score output; when naming outputs, give it on the output to rank", v2.ParamClassification)
+	}
+	out := v.Codec().ScoreOutput()
+	if out == "" {
+		return nil, errorf(http.StatusBadRequest, "model %q has no score output to rank (config.yaml has no postprocess section); name the output and give it parameter %q", v.ModelName, v2.ParamClassification)
+	}
+	return []serving.OutputRequest{{Name: out, Classes: k, Binary: binary}}, nil
+}

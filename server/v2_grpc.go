@@ -81,6 +81,15 @@ func (g *inferenceService) ModelInfer(ctx context.Context, req *v2.ModelInferReq
 	if err != nil {
 		return nil, err
 	}
+	if p, ok := req.GetParameters()[v2.ParamClassification]; ok {
+		k, err := grpcClasses("the request", p)
+		if err != nil {
+			return nil, err
+		}
+		if reqs, err = rankScores(v, reqs, k, false); err != nil {
+			return nil, err
+		}
+	}
 	res, err := v.Infer(ctx, &serving.Request{Inputs: inputs, Outputs: reqs, MaxPixels: s.maxPixels, Charge: mem.chargeFunc()})
 	if err != nil {
 		return nil, err
@@ -167,21 +176,30 @@ func grpcOutputs(outs []*v2.ModelInferRequest_InferRequestedOutputTensor) ([]ser
 		if !ok {
 			continue
 		}
-		var k int64
-		switch c := p.GetParameterChoice().(type) {
-		case *v2.InferParameter_Int64Param:
-			k = c.Int64Param
-		case *v2.InferParameter_Uint64Param:
-			k = int64(min(c.Uint64Param, 1<<20))
-		default:
-			return nil, errorf(http.StatusBadRequest, "output %q: parameter %q must be an int64_param", o.GetName(), v2.ParamClassification)
+		k, err := grpcClasses(fmt.Sprintf("output %q", o.GetName()), p)
+		if err != nil {
+			return nil, err
 		}
-		if k < 1 {
-			return nil, errorf(http.StatusBadRequest, "output %q: parameter %q must be at least 1", o.GetName(), v2.ParamClassification)
-		}
-		reqs[i].Classes = int(min(k, 1<<20))
+		reqs[i].Classes = k
 	}
 	return reqs, nil
+}
+
+// grpcClasses reads a classification parameter: an integer, at least 1.
+func grpcClasses(what string, p *v2.InferParameter) (int, error) {
+	var k int64
+	switch c := p.GetParameterChoice().(type) {
+	case *v2.InferParameter_Int64Param:
+		k = c.Int64Param
+	case *v2.InferParameter_Uint64Param:
+		k = int64(min(c.Uint64Param, 1<<20))
+	default:
+		return 0, errorf(http.StatusBadRequest, "%s: parameter %q must be an int64_param", what, v2.ParamClassification)
+	}
+	if k < 1 {
+		return 0, errorf(http.StatusBadRequest, "%s: parameter %q must be at least 1", what, v2.ParamClassification)
+	}
+	return int(min(k, 1<<20)), nil
 }
 
 // grpcAnswer encodes the outputs as typed contents, or raw when asked or

@@ -97,6 +97,17 @@ func (s *Server) v2Infer(r *http.Request, info *reqInfo) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if k, ok, err := req.Parameters.Int(v2.ParamClassification); err != nil || ok {
+		if err == nil && k == 0 {
+			err = errorf(http.StatusBadRequest, "the request: parameter %q must be at least 1", v2.ParamClassification)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if reqs, err = rankScores(v, reqs, int(min(k, 1<<20)), binaryAll); err != nil {
+			return nil, err
+		}
+	}
 	res, err := v.Infer(r.Context(), &serving.Request{Inputs: inputs, Outputs: reqs, BinaryOutputs: binaryAll, MaxPixels: s.maxPixels, Charge: mem.chargeFunc()})
 	if err != nil {
 		return nil, err

@@ -100,7 +100,7 @@ func (s *servable) inputs(req *Request) (map[string]*tensor.Tensor, error) {
 		}
 		return c.DecodeInputs(req.Inputs, req.MaxPixels, req.Charge)
 	}
-	if c.AcceptsImages() && !c.IsClassifier() {
+	if req.Predictions && c.AcceptsImages() && !c.IsClassifier() {
 		return nil, fmt.Errorf("%w: model %q has no postprocess section in config.yaml, so image answers cannot be ranked; send JSON tensors", engine.ErrInvalidInput, s.model)
 	}
 	name := func(i int) string {

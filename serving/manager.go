@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -69,6 +70,7 @@ type Manager struct {
 	shadows  *shadower
 	// pipelines builds pipeline versions; see pipeline.go.
 	pipelines  *pipeline.Builder
+	pipeGraph  atomic.Pointer[pipelineGraph] // see pipeline_order.go
 	registerer prometheus.Registerer
 	series     *series.Store // the console's metrics (nil: none)
 }

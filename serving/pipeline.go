@@ -27,10 +27,19 @@ import (
 // pipelineModels is the manager as package pipeline sees it.
 type pipelineModels struct{ m *Manager }
 
-// Resolve implements pipeline.Models.
+// Resolve implements pipeline.Models. A pipeline's Calls are those of
+// all its loaded versions and of its files (pipelineGraph), so that a
+// step cannot close a cycle through any of them.
 func (p pipelineModels) Resolve(name, ref string) (pipeline.Target, error) {
+	pg := p.m.pipeGraph.Load()
 	v, err := p.m.Resolve(name, ref)
+	if err == nil && v.State() != StateAvailable && pg.cycle(name) != "" {
+		err = fmt.Errorf("version %d is %s", v.Number, v.State())
+	}
 	if err != nil {
+		if c := pg.cycle(name); c != "" {
+			return pipeline.Target{}, fmt.Errorf("%w (pipelines calling each other in a cycle: %s)", err, c)
+		}
 		return pipeline.Target{}, err
 	}
 	st := v.Status()
@@ -38,6 +47,9 @@ func (p pipelineModels) Resolve(name, ref string) (pipeline.Target, error) {
 		Pipeline: v.Config.IsPipeline(), Inputs: st.Inputs, Outputs: st.Outputs, ImageInput: v.Codec().ImageInput()}
 	if v.Config != nil {
 		t.Labels = v.Config.Labels
+	}
+	if t.Pipeline {
+		t.Calls = p.m.pipelineCalls(name, pg)
 	}
 	return t, nil
 }
@@ -123,6 +135,17 @@ func (m *Manager) pipelineConfig(cfg *model.Config, r *pipeline.Pipeline) (*mode
 // its steps name still fit, and marks it FAILED (or AVAILABLE again) by
 // the answer. Sync calls it after the models and before the pipelines.
 func (m *Manager) checkPipelines() {
+	// A pipeline that runs another sees its change on the next pass.
+	for range len(m.Models()) + 1 {
+		if !m.checkPipelinesOnce() {
+			return
+		}
+	}
+}
+
+// checkPipelinesOnce is one pass of checkPipelines; it reports whether a
+// version changed.
+func (m *Manager) checkPipelinesOnce() (changed bool) {
 	for _, mod := range m.Models() {
 		if !mod.Config.IsPipeline() {
 			continue
@@ -138,12 +161,14 @@ func (m *Manager) checkPipelines() {
 			if !v.setDepErr(err) {
 				continue
 			}
+			changed = true
 			m.metrics.publish(mod, mod) // the state gauges follow
 			if err != nil {
 				m.log.Error("pipeline version cannot serve: a model it names changed", "pipeline", v.ModelName, "version", v.Number, "err", err)
 			}
 		}
 	}
+	return changed
 }
 
 // setDepErr records whether the version's pipeline steps still resolve;
@@ -187,11 +212,11 @@ func withModelsID(entries []repository.Entry, id string) []repository.Entry {
 }
 
 // modelsID identifies what the models serve: their versions, states,
-// loads and labels. Pipelines are left out.
-func (m *Manager) modelsID() string {
+// loads and labels. Pipelines are left out but for those of with.
+func (m *Manager) modelsID(with map[string]bool) string {
 	var b strings.Builder
 	for _, mod := range m.Models() {
-		if mod.Config.IsPipeline() {
+		if mod.Config.IsPipeline() && !with[mod.Name] {
 			continue
 		}
 		fmt.Fprintf(&b, "%s %v;", mod.Name, mod.labels)

@@ -47,8 +47,7 @@ func (m *Manager) Sync(ctx context.Context) error {
 	m.mu.Lock()
 	m.modelsKnown = true // every model of the repository is published now
 	m.mu.Unlock()
-	m.checkPipelines()
-	if err := m.syncEntries(ctx, withModelsID(pipelines, m.modelsID()), seen); err != nil {
+	if err := m.syncPipelines(ctx, pipelines, seen); err != nil {
 		return err
 	}
 	for _, mod := range m.Models() {

@@ -120,3 +120,54 @@ func sliceData(data any, lo, hi int) any {
 	}
 	panic(fmt.Sprintf("tensor: sliceData of %T", data))
 }
+
+// GatherRows returns the rows idx of t along its first dimension, in that
+// order (repeats allowed), copied into a new tensor.
+func GatherRows(t *Tensor, idx []int64) (*Tensor, error) {
+	if t.Rank() == 0 {
+		return nil, fmt.Errorf("cannot pick rows of a scalar")
+	}
+	n := t.shape[0]
+	for _, i := range idx {
+		if i < 0 || i >= int64(n) {
+			return nil, fmt.Errorf("row %d is out of range (%d rows)", i, n)
+		}
+	}
+	out := New(t.dtype, append([]int{len(idx)}, t.shape[1:]...)...)
+	stride := NumElements(t.shape[1:])
+	switch d := out.data.(type) {
+	case []bool:
+		gatherInto(d, t.data.([]bool), idx, stride)
+	case []uint8:
+		gatherInto(d, t.data.([]uint8), idx, stride)
+	case []uint16:
+		gatherInto(d, t.data.([]uint16), idx, stride)
+	case []uint32:
+		gatherInto(d, t.data.([]uint32), idx, stride)
+	case []uint64:
+		gatherInto(d, t.data.([]uint64), idx, stride)
+	case []int8:
+		gatherInto(d, t.data.([]int8), idx, stride)
+	case []int16:
+		gatherInto(d, t.data.([]int16), idx, stride)
+	case []int32:
+		gatherInto(d, t.data.([]int32), idx, stride)
+	case []int64:
+		gatherInto(d, t.data.([]int64), idx, stride)
+	case []float32:
+		gatherInto(d, t.data.([]float32), idx, stride)
+	case []float64:
+		gatherInto(d, t.data.([]float64), idx, stride)
+	case []string:
+		gatherInto(d, t.data.([]string), idx, stride)
+	default:
+		panic(fmt.Sprintf("tensor: GatherRows of %T", d))
+	}
+	return out, nil
+}
+
+func gatherInto[T any](dst, src []T, idx []int64, stride int) {
+	for k, i := range idx {
+		copy(dst[k*stride:(k+1)*stride], src[int(i)*stride:(int(i)+1)*stride])
+	}
+}

@@ -72,7 +72,8 @@ type ImageRequest struct {
 	// TopK is the number of classes per image (default 5).
 	TopK int
 	// Input is the image input and Output the score output; "" for the
-	// model's only input or output.
+	// model's only input, and for its only output or else the output its
+	// config.yaml ranks (the server picks it).
 	Input, Output string
 }
 
@@ -95,10 +96,8 @@ func (c *Client) ClassifyImages(ctx context.Context, req *ImageRequest) ([][]Cla
 				return nil, fmt.Errorf("model %q: %w", req.Model, err)
 			}
 		}
-		if output == "" {
-			if output, err = only("output", md.Outputs); err != nil {
-				return nil, fmt.Errorf("model %q: %w", req.Model, err)
-			}
+		if output == "" && len(md.Outputs) == 1 {
+			output = md.Outputs[0].Name
 		}
 	}
 	k := req.TopK
@@ -113,16 +112,20 @@ func (c *Client) ClassifyImages(ctx context.Context, req *ImageRequest) ([][]Cla
 	if err != nil {
 		return nil, err
 	}
-	res, err := c.Infer(ctx, &InferRequest{
-		Model: req.Model, Version: req.Version,
-		Inputs:  []Input{{Name: input, Tensor: images}},
-		Outputs: []RequestedOutput{{Name: output, Classification: k}},
-		Binary:  true,
-	})
+	ir := &InferRequest{Model: req.Model, Version: req.Version, Inputs: []Input{{Name: input, Tensor: images}}, Binary: true}
+	if output != "" {
+		ir.Outputs = []RequestedOutput{{Name: output, Classification: k}}
+	} else {
+		ir.Classification = k // the server knows the score output of a model of several
+	}
+	res, err := c.Infer(ctx, ir)
 	if err != nil {
 		return nil, err
 	}
 	t := res.Output(output)
+	if output == "" && len(res.Outputs) == 1 {
+		t = res.Outputs[0].Tensor
+	}
 	if t == nil {
 		return nil, fmt.Errorf("answer has no output %q", output)
 	}

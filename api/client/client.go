@@ -107,6 +107,10 @@ type InferRequest struct {
 	Inputs  []Input
 	// Outputs to return; empty for all of them.
 	Outputs []RequestedOutput
+	// Classification > 0, with no Outputs, asks for the model's score
+	// output (as its config.yaml ranks it) as its top classes: the
+	// classification parameter on the request, an inferd extension.
+	Classification int
 	// Binary sends and receives tensors as binary data: the binary tensor
 	// data extension over REST, raw contents over gRPC. Over REST, BYTES
 	// inputs that are not valid UTF-8 (encoded images) are always sent as

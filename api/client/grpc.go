@@ -114,6 +114,11 @@ func (g *grpcTransport) infer(ctx context.Context, req *InferRequest) (*InferRes
 		}
 		pr.Outputs = append(pr.Outputs, ro)
 	}
+	if req.Classification > 0 {
+		pr.Parameters = map[string]*v2.InferParameter{v2.ParamClassification: {
+			ParameterChoice: &v2.InferParameter_Int64Param{Int64Param: int64(req.Classification)},
+		}}
+	}
 	r, err := g.c.ModelInfer(ctx, pr)
 	if err != nil {
 		return nil, fromStatus(err)

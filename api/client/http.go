@@ -124,7 +124,7 @@ func (h *httpTransport) infer(ctx context.Context, req *InferRequest) (*InferRes
 	if err != nil {
 		return nil, err
 	}
-	return decodeHTTPAnswer(resp.Header.Get(v2.HeaderContentLength), b)
+	return DecodeREST(resp.Header.Get(v2.HeaderContentLength), b)
 }
 
 // RESTBody is an inference request encoded for the v2 REST protocol.
@@ -168,6 +168,12 @@ func EncodeREST(req *InferRequest) (RESTBody, error) {
 	if req.Binary && len(req.Outputs) == 0 {
 		body.Parameters = v2.Parameters{v2.ParamBinaryDataOutput: true}
 	}
+	if req.Classification > 0 {
+		if body.Parameters == nil {
+			body.Parameters = v2.Parameters{}
+		}
+		body.Parameters[v2.ParamClassification] = req.Classification
+	}
 	head, err := json.Marshal(body)
 	if err != nil {
 		return RESTBody{}, err
@@ -178,7 +184,10 @@ func EncodeREST(req *InferRequest) (RESTBody, error) {
 	return RESTBody{Data: append(head, bin...), ContentType: "application/octet-stream", HeaderLength: strconv.Itoa(len(head))}, nil
 }
 
-func decodeHTTPAnswer(headerLen string, body []byte) (*InferResponse, error) {
+// DecodeREST decodes an inference answer received over REST: its body and
+// its Inference-Header-Content-Length header ("" for a JSON answer).
+// Clients with their own HTTP transport, such as benchmarks, decode with it.
+func DecodeREST(headerLen string, body []byte) (*InferResponse, error) {
 	head, rest, err := v2.SplitBody(body, headerLen)
 	if err != nil {
 		return nil, fmt.Errorf("answer: %w", err)

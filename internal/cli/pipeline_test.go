@@ -11,19 +11,29 @@ import (
 
 // inferd predict and inferd bench on pipelines, as on models: the
 // digits-ensemble pipeline classifies images over REST and gRPC (its
-// score output named, as it has two outputs), and bench drives it on the
+// score output named, or left to the server, as it has two outputs),
+// and bench drives it on the
 // seed, v2 and gRPC protocols with every request answered.
 func TestPredictAndBenchPipeline(t *testing.T) {
 	s := servertest.Start(t, testutil.ExamplesCopy(t))
 	img := filepath.Join(testutil.DigitsDir(), "images", "7_0.png")
 	for _, url := range []string{s.URL, "grpc://" + s.GRPCAddr} {
-		out, err := run(t, "predict", "--url", url, "--top-k", "1", "--output", "probs", "digits-ensemble", img)
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", url, err, out)
+		// Without --output the server ranks the output config.yaml names.
+		for _, output := range [][]string{{"--output", "probs"}, nil} {
+			out, err := run(t, append(append([]string{"predict", "--url", url, "--top-k", "1"}, output...), "digits-ensemble", img)...)
+			if err != nil {
+				t.Fatalf("%s %v: %v\n%s", url, output, err, out)
+			}
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if f := strings.Fields(lines[len(lines)-1]); len(lines) != 2 || f[0] != img || f[2] != "7" {
+				t.Errorf("%s %v: output:\n%s\nwant %s ranked 7", url, output, out, img)
+			}
 		}
-		lines := strings.Split(strings.TrimSpace(out), "\n")
-		if f := strings.Fields(lines[len(lines)-1]); len(lines) != 2 || f[0] != img || f[2] != "7" {
-			t.Errorf("%s: output:\n%s\nwant %s ranked 7", url, out, img)
+		// read-number ranks nothing: the server says so.
+		canvas := filepath.Join(testutil.RepoRoot(), "examples", "read-number", "images", "140_0.png")
+		out, err := run(t, "predict", "--url", url, "read-number", canvas)
+		if err == nil || !strings.Contains(err.Error()+out, `model "read-number" has no score output to rank`) {
+			t.Errorf("%s: predict read-number = %v\n%s\nwant the server's refusal", url, err, out)
 		}
 	}
 	for _, args := range [][]string{

@@ -63,7 +63,7 @@ outputs as nested arrays.`,
 	fs.IntVar(&o.topK, "top-k", 5, "classes to print per image")
 	fs.BoolVar(&o.binary, "binary", false, "send and receive tensors as binary data (REST binary extension, gRPC raw contents)")
 	fs.StringVar(&o.input, "input", "", "the image input (default: the model's only input)")
-	fs.StringVar(&o.output, "output", "", "the output to classify (default: the model's only output)")
+	fs.StringVar(&o.output, "output", "", "the output to classify (default: the model's only output, or the one its config.yaml ranks)")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "how long to wait for all answers")
 	return cmd
 }

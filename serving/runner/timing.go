@@ -44,15 +44,19 @@ type StepTiming struct {
 // queue=<µs>;compute=<µs>;batch=<rows>, then step.<name>=<µs> for each
 // pipeline step (step.<name>=missing for one that did not answer).
 func (t Timing) String() string {
-	s := fmt.Sprintf("queue=%d;compute=%d;batch=%d", t.Queue.Microseconds(), t.Compute.Microseconds(), t.Batch)
+	b := make([]byte, 0, 40+24*len(t.Steps))
+	b = strconv.AppendInt(append(b, "queue="...), t.Queue.Microseconds(), 10)
+	b = strconv.AppendInt(append(b, ";compute="...), t.Compute.Microseconds(), 10)
+	b = strconv.AppendInt(append(b, ";batch="...), int64(t.Batch), 10)
 	for _, st := range t.Steps {
+		b = append(append(append(b, ";step."...), st.Name...), '=')
 		if st.Missing {
-			s += ";step." + st.Name + "=missing"
+			b = append(b, "missing"...)
 		} else {
-			s += fmt.Sprintf(";step.%s=%d", st.Name, st.Duration.Microseconds())
+			b = strconv.AppendInt(b, st.Duration.Microseconds(), 10)
 		}
 	}
-	return s
+	return string(b)
 }
 
 // ParseTiming parses an Inferd-Timing value. queue and compute are

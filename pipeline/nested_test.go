@@ -1,0 +1,122 @@
+package pipeline_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/inferd/inferd/api/client"
+	"github.com/inferd/inferd/app"
+	"github.com/inferd/inferd/server/servertest"
+	"github.com/inferd/inferd/serving"
+	"github.com/inferd/inferd/tensor"
+)
+
+// topOfEnsemble is a pipeline whose first step runs the digits-ensemble
+// pipeline, then takes its three best classes.
+const topOfEnsemble = `
+inputs:
+  - {name: input, datatype: FP32, shape: [-1, 1, 8, 8]}
+steps:
+  - {name: ens, model: digits-ensemble, inputs: {input: pipeline.inputs.input}}
+  - {name: top, op: topk, args: {k: 3}, inputs: {x: ens.outputs.probs}}
+outputs:
+  - {name: probs, from: ens.outputs.probs}
+  - {name: classes, from: top.outputs.indices}
+`
+
+// calls is a pipeline whose one step runs the named pipeline.
+func calls(name string) string {
+	return imageInput + "steps:\n  - {name: run, model: " + name + ", inputs: {input: pipeline.inputs.input}}\noutputs: [{name: y, from: run.outputs.y}]\n"
+}
+
+// TestNestedPipelines: a step may run another pipeline (built first
+// whatever the names' order: "a-top" runs "digits-ensemble", and
+// "a-deeper" runs "a-top"), and its answer is the inner pipeline's, over
+// HTTP and gRPC. Pipelines that run each other in a cycle are FAILED with
+// the cycle named, and the others keep serving.
+func TestNestedPipelines(t *testing.T) {
+	in := servertest.Start(t, repo(t, map[string]string{
+		"a-top":    topOfEnsemble,
+		"a-deeper": "inputs:\n  - {name: input, datatype: FP32, shape: [-1, 1, 8, 8]}\nsteps:\n  - {name: inner, model: a-top, inputs: {input: pipeline.inputs.input}}\noutputs: [{name: classes, from: inner.outputs.classes}]\n",
+		"loop-a":   calls("loop-b"),
+		"loop-b":   calls("loop-a"),
+		"self":     calls("self"),
+	}))
+	ctx := context.Background()
+	x := client.Input{Name: "input", Tensor: digitsBatch(2)}
+	for proto, c := range clients(t, in) {
+		ens, err := infer(ctx, c, "digits-ensemble", x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		top, err := infer(ctx, c, "a-top", x)
+		if err != nil {
+			t.Fatalf("%s: a-top: %v", proto, err)
+		}
+		deeper, err := infer(ctx, c, "a-deeper", x)
+		if err != nil {
+			t.Fatalf("%s: a-deeper: %v", proto, err)
+		}
+		if !equalTensors(top.Output("probs"), ens.Output("probs")) {
+			t.Errorf("%s: a-top's probs %v differ from digits-ensemble's %v", proto, top.Output("probs"), ens.Output("probs"))
+		}
+		best := tensor.Data[int64](top.Output("classes"))
+		if got := tensor.Data[int64](deeper.Output("classes")); !equalTensors(deeper.Output("classes"), top.Output("classes")) || len(best) != 6 {
+			t.Errorf("%s: a-deeper's classes %v, a-top's %v", proto, got, best)
+		}
+	}
+	// Each names the cycle from the pipeline its step runs.
+	for name, cycle := range map[string]string{"loop-a": "loop-b → loop-a → loop-b", "loop-b": "loop-a → loop-b → loop-a", "self": "self → self"} {
+		body := get(t, in.URL+"/models/"+name)
+		if !strings.Contains(body, `"state":"FAILED"`) || !strings.Contains(body, cycle) {
+			t.Errorf("GET /models/%s = %s\nwant FAILED naming the cycle %s", name, body, cycle)
+		}
+	}
+	for _, name := range []string{"digits-ensemble", "a-top", "a-deeper"} {
+		if v, err := in.Models.Resolve(name, ""); err != nil || v.State() != serving.StateAvailable {
+			t.Errorf("%s: %v, want AVAILABLE", name, err)
+		}
+	}
+}
+
+// TestNestedCycleOnReload: a new version that would close a cycle
+// (a-top version 2 runs a-deeper, which runs a-top) is FAILED with the
+// cycle named, while version 1 and a-deeper keep serving.
+func TestNestedCycleOnReload(t *testing.T) {
+	dir := repo(t, map[string]string{
+		"a-deeper": "inputs:\n  - {name: input, datatype: FP32, shape: [-1, 1, 8, 8]}\nsteps:\n  - {name: inner, model: a-top, version: \"1\", inputs: {input: pipeline.inputs.input}}\noutputs: [{name: classes, from: inner.outputs.classes}]\n",
+	})
+	writePipeline(t, dir, "a-top", "platform: pipeline\nversion_policy: all\n", topOfEnsemble)
+	in := servertest.StartConfig(t, app.Config{RepositoryDir: dir, Serving: []serving.Option{serving.WithSettle(0)}})
+	if err := os.MkdirAll(filepath.Join(dir, "a-top", "2"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	write(t, filepath.Join(dir, "a-top", "2", "pipeline.yaml"), imageInput+"steps:\n  - {name: back, model: a-deeper, inputs: {input: pipeline.inputs.input}}\noutputs: [{name: classes, from: back.outputs.classes}]\n")
+	ctx := context.Background()
+	if err := in.Models.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	body := get(t, in.URL+"/models/a-top")
+	if !strings.Contains(body, `"state":"FAILED"`) || !strings.Contains(body, jsonString(`step "back": pipeline "a-top" runs pipeline "a-deeper", which runs it back`)) {
+		t.Errorf("GET /models/a-top = %s\nwant version 2 FAILED naming the cycle", body)
+	}
+	for proto, c := range clients(t, in) {
+		for _, name := range []string{"a-top", "a-deeper"} {
+			res, err := c.Infer(ctx, &client.InferRequest{Model: name, Version: "1", Inputs: []client.Input{{Name: "input", Tensor: digitsBatch(1)}}})
+			if err != nil || res.Output("classes") == nil {
+				t.Errorf("%s: %s version 1: %v, want it serving", proto, name, err)
+			}
+		}
+	}
+}
+
+func equalTensors(a, b *tensor.Tensor) bool {
+	return a != nil && b != nil && a.String() == b.String() && tensorsData(a) == tensorsData(b)
+}
+
+func tensorsData(t *tensor.Tensor) string {
+	return strings.TrimSpace(string(tensor.AppendJSON(nil, t)))
+}
