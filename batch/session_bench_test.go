@@ -13,30 +13,57 @@ import (
 	"github.com/inferd/inferd/tensor"
 )
 
-// BenchmarkSession compares one request straight to the sessions (a pool,
-// as served without batching) with the same request through the batcher
-// (two instances, as bench/run.sh configures it), on the digits CNN with
-// the native engine: alone, and from 8 goroutines at once. The difference
-// is what the batching path costs a request that does not wait.
+// BenchmarkSession compares one request straight to the sessions (a pool
+// of one, as served without batching) with the same request through the
+// batcher (two instances, as bench/run.sh configures it), with the native
+// engine on the digits CNN (the engine a small part of a request) and the
+// transformer encoder (the engine most of it): alone, and from 8
+// goroutines at once. Besides time and allocations it reports the CPU
+// time per request, the mean rows per engine call and the mean number of
+// engine calls in flight when one starts.
 func BenchmarkSession(b *testing.B) {
-	var sessions []engine.Session
-	for range 2 {
-		s, err := engine.LoadPath(context.Background(), native.Engine{}, "../examples/models/digits/1/model.onnx", engine.Options{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer s.Close()
-		sessions = append(sessions, s)
+	models := []struct {
+		name, path string
+		input      *tensor.Tensor
+	}{
+		{"digits", "../examples/models/digits/1/model.onnx", tensor.MustFromSlice(make([]float32, 64), 1, 1, 8, 8)},
+		{"transformer", "../examples/zoo/transformer_encoder/model.onnx", tensor.MustFromSlice(make([]int64, 12), 1, 12)},
 	}
-	in := map[string]*tensor.Tensor{"input": tensor.MustFromSlice(make([]float32, 64), 1, 1, 8, 8)}
-	pool := runner.NewPool("digits", sessions[:1])
-	direct := func(ctx context.Context) error { _, err := pool.Run(ctx, in); return err }
-	pool2 := runner.NewPool("digits", sessions)
+	for _, m := range models {
+		b.Run(m.name, func(b *testing.B) {
+			var sessions []engine.Session
+			for range 2 {
+				s, err := engine.LoadPath(context.Background(), native.Engine{}, m.path, engine.Options{})
+				if err != nil {
+					b.Fatal(err)
+				}
+				defer s.Close()
+				sessions = append(sessions, s)
+			}
+			name := sessions[0].Inputs()[0].Name
+			benchPaths(b, sessions, map[string]*tensor.Tensor{name: m.input})
+		})
+	}
+}
+
+// benchPaths runs the direct and batched sub-benchmarks on two sessions.
+func benchPaths(b *testing.B, sessions []engine.Session, in map[string]*tensor.Tensor) {
+	stats := &callStats{}
+	pool := runner.NewPool("direct", sessions[:1])
+	direct := func(ctx context.Context) error {
+		defer stats.enter()()
+		_, err := pool.Run(ctx, in)
+		return err
+	}
+	pool2 := runner.NewPool("batched", sessions)
 	// InFlight as the server counts it: the requests admitted to the model.
 	var admitted atomic.Int64
 	cfg := Config{MaxBatchSize: 32, MaxQueueDelay: time.Millisecond, Instances: 2, InFlight: func() int { return int(admitted.Load()) }}
-	obs := &rowCounter{}
-	bt, err := New(cfg, pool2.RunOn, obs)
+	bt, err := New(cfg, func(ctx context.Context, i int, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+		defer stats.enter()()
+		stats.rows.Add(int64(runner.BatchRows(in)))
+		return pool2.RunOn(ctx, i, in)
+	}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -52,8 +79,7 @@ func BenchmarkSession(b *testing.B) {
 		call func(context.Context) error
 	}{{"direct", direct}, {"batched", batched}} {
 		b.Run(tc.name+"/alone", func(b *testing.B) {
-			b.ReportAllocs()
-			defer reportCPU(b)()
+			defer stats.report(b)()
 			for b.Loop() {
 				if err := tc.call(context.Background()); err != nil {
 					b.Fatal(err)
@@ -61,10 +87,7 @@ func BenchmarkSession(b *testing.B) {
 			}
 		})
 		b.Run(tc.name+"/parallel8", func(b *testing.B) {
-			b.ReportAllocs()
-			obs.reset()
-			defer obs.report(b)
-			defer reportCPU(b)()
+			defer stats.report(b)()
 			b.SetParallelism(4) // 8 goroutines on 2 cores
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -77,27 +100,34 @@ func BenchmarkSession(b *testing.B) {
 	}
 }
 
-// rowCounter is an Observer that reports the mean rows per call.
-type rowCounter struct{ calls, rows atomic.Int64 }
+// callStats counts engine calls, their rows and how many were in flight
+// when each started.
+type callStats struct{ calls, rows, inFlight, concurrent atomic.Int64 }
 
-func (c *rowCounter) Batch(rows int, _ time.Duration) { c.calls.Add(1); c.rows.Add(int64(rows)) }
-func (c *rowCounter) Queued(time.Duration)            {}
-func (c *rowCounter) QueueLength(int)                 {}
-func (c *rowCounter) Rejected()                       {}
-func (c *rowCounter) reset()                          { c.calls.Store(0); c.rows.Store(0) }
-
-func (c *rowCounter) report(b *testing.B) {
-	if n := c.calls.Load(); n > 0 {
-		b.ReportMetric(float64(c.rows.Load())/float64(n), "rows/call")
-	}
+func (c *callStats) enter() func() {
+	c.calls.Add(1)
+	c.concurrent.Add(c.inFlight.Add(1))
+	return func() { c.inFlight.Add(-1) }
 }
 
-// reportCPU reports the process's CPU time (user and system) per
-// operation, which a loaded machine inflates less than the wall time:
-// call it at the start of a benchmark and the returned func at the end.
-func reportCPU(b *testing.B) func() {
+// report resets the counts and returns the func that reports them, with
+// the process's CPU time per operation (which a loaded machine inflates
+// less than the wall time).
+func (c *callStats) report(b *testing.B) func() {
+	b.ReportAllocs()
+	c.calls.Store(0)
+	c.rows.Store(0)
+	c.concurrent.Store(0)
 	start := cpuTime()
-	return func() { b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op") }
+	return func() {
+		b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+		if n := float64(c.calls.Load()); n > 0 {
+			if r := c.rows.Load(); r > 0 {
+				b.ReportMetric(float64(r)/n, "rows/call")
+			}
+			b.ReportMetric(float64(c.concurrent.Load())/n, "calls-in-flight")
+		}
+	}
 }
 
 func cpuTime() time.Duration {
