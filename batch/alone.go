@@ -40,7 +40,7 @@ func (b *Batcher) dueAlone(rows int) bool {
 	return rows >= b.cfg.MaxBatchSize || b.cfg.MaxQueueDelay <= 0 ||
 		slices.Contains(b.cfg.PreferredBatchSizes, rows) ||
 		(b.cfg.InFlight != nil && len(b.free) == b.cfg.Instances && int64(b.cfg.InFlight()) <= b.inside.Load()) ||
-		!b.cost.worthWaiting()
+		b.cost.maxWait(b.cfg.MaxQueueDelay) <= 0
 }
 
 // runAlone runs a request that arrived at start on instance, which it

@@ -91,8 +91,8 @@ func (b *Batcher) collect(own *request) []*request {
 func (b *Batcher) takeLocked() ([]*request, time.Duration) {
 	head := b.queue[0]
 	picked, rows := b.pick(head)
-	if rows < b.cfg.MaxBatchSize && !slices.Contains(b.cfg.PreferredBatchSizes, rows) && !b.closed && !b.noneComing() && b.cost.worthWaiting() {
-		if wait := time.Until(head.enq.Add(b.cfg.MaxQueueDelay)); wait > 0 {
+	if rows < b.cfg.MaxBatchSize && !slices.Contains(b.cfg.PreferredBatchSizes, rows) && !b.closed && !b.noneComing() {
+		if wait := time.Until(head.enq.Add(b.cost.maxWait(b.cfg.MaxQueueDelay))); wait > 0 {
 			return nil, wait
 		}
 	}
