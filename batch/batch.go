@@ -70,6 +70,7 @@ type request struct {
 	sig    string
 	enq    time.Time
 	taken  bool          // in a batch (b.mu)
+	left   bool          // withdrawn from the queue: its context ended (b.mu)
 	poke   chan struct{} // an instance was freed: try to lead
 	done   chan result
 }
@@ -196,7 +197,7 @@ func (b *Batcher) await(req *request) result {
 			return r
 		case <-req.poke:
 			b.mu.Lock()
-			if !req.taken && len(b.free) > 0 {
+			if !req.taken && !req.left && len(b.free) > 0 {
 				instance := b.popFreeLocked()
 				b.mu.Unlock()
 				b.lead(instance, req)
@@ -252,6 +253,7 @@ func (b *Batcher) withdraw(req *request) bool {
 	if req.taken {
 		return false
 	}
+	req.left = true // a poke it has yet to read must not make it lead
 	b.remove(req)
 	b.drained.Broadcast()
 	return true

@@ -59,7 +59,7 @@ func (b *Batcher) leave(req *request) {
 func (b *Batcher) collect(own *request) []*request {
 	for {
 		b.mu.Lock()
-		if own.taken {
+		if own.taken || own.left {
 			b.mu.Unlock()
 			return nil
 		}
