@@ -84,14 +84,22 @@ func (m *costModel) arrived(t time.Time) {
 	m.lastArrival = t
 }
 
-// worthWaiting reports whether a batch should wait for another request:
-// the expected gap until it comes is shorter than a call's fixed cost, or
-// the traffic has not yet said what either is.
-func (m *costModel) worthWaiting() bool {
+// maxWait returns how long a batch may wait for companions: not at all
+// while requests come further apart than a call's fixed cost, and at
+// most one fixed cost when they come closer: a companion saves a fixed
+// cost, so a wait longer than that can no longer pay (with the gap
+// shorter, one was expected within it; if none came, its requests are
+// busy elsewhere, in another batch or waiting for a CPU). Until the
+// traffic has said what either is, delay (Config.MaxQueueDelay) applies.
+func (m *costModel) maxWait(delay time.Duration) time.Duration {
 	if !m.haveFixed.Load() || !m.haveArrivals.Load() {
-		return true
+		return delay
 	}
-	return m.gapNs.Load() < m.fixedNs.Load()
+	fixed := m.fixedNs.Load()
+	if m.gapNs.Load() >= fixed {
+		return 0
+	}
+	return min(delay, time.Duration(fixed))
 }
 
 // estimates returns the learned fixed cost of a call and the mean gap

@@ -70,6 +70,7 @@ type request struct {
 	sig    string
 	enq    time.Time
 	taken  bool          // in a batch (b.mu)
+	left   bool          // withdrawn from the queue: its context ended (b.mu)
 	poke   chan struct{} // an instance was freed: try to lead
 	done   chan result
 }
@@ -141,14 +142,21 @@ func New(cfg Config, run Runner, obs Observer) (*Batcher, error) {
 // inputs. A request larger than MaxBatchSize runs alone, unsplit. If ctx
 // ends while the request waits in the queue, it leaves the queue.
 func (b *Batcher) Do(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, Timing, error) {
-	rows, sig, err := signature(inputs)
+	rows, err := batchRows(inputs)
 	if err != nil {
 		return nil, Timing{}, err
 	}
 	b.inside.Add(1)
 	defer b.inside.Add(-1)
-	req := &request{ctx: ctx, inputs: inputs, rows: rows, sig: sig, enq: time.Now(), poke: make(chan struct{}, 1), done: make(chan result, 1)}
-	b.cost.arrived(req.enq)
+	now := time.Now()
+	b.cost.arrived(now)
+	if instance, err := b.startAlone(rows); err != nil || instance >= 0 {
+		if err != nil {
+			return nil, Timing{}, err
+		}
+		return b.runAlone(ctx, instance, inputs, rows, now)
+	}
+	req := &request{ctx: ctx, inputs: inputs, rows: rows, sig: signature(inputs), enq: now, poke: make(chan struct{}, 1), done: make(chan result, 1)}
 	b.mu.Lock()
 	switch {
 	case b.closed:
@@ -189,7 +197,7 @@ func (b *Batcher) await(req *request) result {
 			return r
 		case <-req.poke:
 			b.mu.Lock()
-			if !req.taken && len(b.free) > 0 {
+			if !req.taken && !req.left && len(b.free) > 0 {
 				instance := b.popFreeLocked()
 				b.mu.Unlock()
 				b.lead(instance, req)
@@ -245,6 +253,7 @@ func (b *Batcher) withdraw(req *request) bool {
 	if req.taken {
 		return false
 	}
+	req.left = true // a poke it has yet to read must not make it lead
 	b.remove(req)
 	b.drained.Broadcast()
 	return true
@@ -288,52 +297,52 @@ func (b *Batcher) Close() {
 	b.mu.Unlock()
 }
 
-// signature returns the batch size of a request and a key that equals for
-// requests whose inputs can be concatenated (same names, types and
-// dimensions after the first).
-func signature(inputs map[string]*tensor.Tensor) (int, string, error) {
-	var (
-		sig  []byte
-		rows = -1
-		err  error
-	)
-	if len(inputs) == 1 { // the common case: nothing to sort
-		for name, t := range inputs {
-			rows, sig, err = appendSignature(sig, name, t, rows)
+// batchRows returns the batch size of a request: the first dimension,
+// which every input must have and agree on.
+func batchRows(inputs map[string]*tensor.Tensor) (int, error) {
+	rows := -1
+	for name, t := range inputs {
+		if t.Rank() == 0 {
+			return 0, fmt.Errorf("input %q is a scalar; batching needs a batch dimension", name)
 		}
-	} else {
-		for _, name := range slices.Sorted(maps.Keys(inputs)) {
-			if rows, sig, err = appendSignature(sig, name, inputs[name], rows); err != nil {
-				break
-			}
+		if n := t.Shape()[0]; rows >= 0 && n != rows {
+			return 0, fmt.Errorf("inputs disagree on the batch size: %q has %d rows, others %d", name, n, rows)
+		} else {
+			rows = n
 		}
-	}
-	if err != nil {
-		return 0, "", err
 	}
 	if rows <= 0 {
-		return 0, "", fmt.Errorf("request has no rows to batch")
+		return 0, fmt.Errorf("request has no rows to batch")
 	}
-	return rows, string(sig), nil
+	return rows, nil
+}
+
+// signature returns a key that equals for requests whose inputs can be
+// concatenated (same names, types and dimensions after the first); the
+// inputs passed batchRows.
+func signature(inputs map[string]*tensor.Tensor) string {
+	var sig []byte
+	if len(inputs) == 1 { // the common case: nothing to sort
+		for name, t := range inputs {
+			sig = appendSignature(sig, name, t)
+		}
+		return string(sig)
+	}
+	for _, name := range slices.Sorted(maps.Keys(inputs)) {
+		sig = appendSignature(sig, name, inputs[name])
+	}
+	return string(sig)
 }
 
 // appendSignature appends input name's part of the signature to sig: its
-// name, dtype and dimensions after the first. rows is the batch size of
-// the inputs before it (-1: none yet); it returns this input's.
-func appendSignature(sig []byte, name string, t *tensor.Tensor, rows int) (int, []byte, error) {
-	if t.Rank() == 0 {
-		return 0, nil, fmt.Errorf("input %q is a scalar; batching needs a batch dimension", name)
-	}
-	shape := t.Shape()
-	if rows >= 0 && shape[0] != rows {
-		return 0, nil, fmt.Errorf("inputs disagree on the batch size: %q has %d rows, others %d", name, shape[0], rows)
-	}
+// name, dtype and dimensions after the first.
+func appendSignature(sig []byte, name string, t *tensor.Tensor) []byte {
 	sig = append(sig, name...)
 	sig = append(sig, ':')
 	sig = append(sig, t.DType().String()...)
-	for _, d := range shape[1:] {
+	for _, d := range t.Shape()[1:] {
 		sig = append(sig, ',')
 		sig = strconv.AppendInt(sig, int64(d), 10)
 	}
-	return shape[0], append(sig, ';'), nil
+	return append(sig, ';')
 }

@@ -59,7 +59,7 @@ func (b *Batcher) leave(req *request) {
 func (b *Batcher) collect(own *request) []*request {
 	for {
 		b.mu.Lock()
-		if own.taken {
+		if own.taken || own.left {
 			b.mu.Unlock()
 			return nil
 		}
@@ -91,9 +91,10 @@ func (b *Batcher) collect(own *request) []*request {
 func (b *Batcher) takeLocked() ([]*request, time.Duration) {
 	head := b.queue[0]
 	picked, rows := b.pick(head)
-	wait := time.Until(head.enq.Add(b.cfg.MaxQueueDelay))
-	if rows < b.cfg.MaxBatchSize && !slices.Contains(b.cfg.PreferredBatchSizes, rows) && wait > 0 && !b.closed && !b.noneComing() && b.cost.worthWaiting() {
-		return nil, wait
+	if rows < b.cfg.MaxBatchSize && !slices.Contains(b.cfg.PreferredBatchSizes, rows) && !b.closed && !b.noneComing() {
+		if wait := time.Until(head.enq.Add(b.cost.maxWait(b.cfg.MaxQueueDelay))); wait > 0 {
+			return nil, wait
+		}
 	}
 	for _, r := range picked {
 		r.taken = true

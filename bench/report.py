@@ -62,6 +62,9 @@ def points(reports):
             "compute": statistics.median(s["compute"]["p50_us"] for s in server) if server else None,
             "batch": statistics.median(s.get("mean_batch", 0) for s in server) if server else 0,
             "queue": statistics.median(s["queue"]["p50_us"] for s in server) if server else None,
+            # The server's CPU time per answered request (bench/run.sh measures it around each point).
+            "cpu": statistics.median(1e6 * r["server_cpu_s"] / r["ok"] for r in rs if r["ok"])
+            if all("server_cpu_s" in r for r in rs) and any(r["ok"] for r in rs) else None,
             "sent": sum(r["sent"] for r in rs),
             "failed": sum(r["failed"] for r in rs),
             "errors": [r.get("errors") for r in rs if r.get("errors")],
@@ -174,8 +177,8 @@ def per_sample(perf_file):
 
 def batching_lines(targets, overload_dir):
     """Batching against no batching, per model and connection count, and the targets."""
-    out = ["| model | connections | without batching, requests/s | with batching, requests/s | ratio | mean batch | engine µs per sample, batch 1 → 32 |",
-           "|---|--:|--:|--:|--:|--:|--:|"]
+    out = ["| model | connections | without batching, requests/s | with batching, requests/s | ratio | server CPU per request, without → with | mean batch | engine µs per sample, batch 1 → 32 |",
+           "|---|--:|--:|--:|--:|--:|--:|--:|"]
     targets_rows = []
     for model in ("digits", "digits-mlp", "transformer"):
         off, on = find(targets, "inferd", model), find(targets, "inferd-batching", model)
@@ -186,7 +189,7 @@ def batching_lines(targets, overload_dir):
         for conc in sorted(set(off) & set(on)):
             x = on[conc]["throughput"] / off[conc]["throughput"]
             out.append(f"| {model} | {conc} | {off[conc]['throughput']:,.0f} | {on[conc]['throughput']:,.0f} | {x:.2f}× | "
-                       f"{on[conc]['batch']:.1f} | {engine if conc == 64 else ''} |")
+                       f"{us(off[conc]['cpu'])} → {us(on[conc]['cpu'])} | {on[conc]['batch']:.1f} | {engine if conc == 64 else ''} |")
         if 64 in off and 64 in on:
             x = on[64]["throughput"] / off[64]["throughput"]
             targets_rows.append(f"| {model}: throughput at 64 connections, batching / none | **{x:.2f}×** | ≥ {TARGET_BATCHING_COST:.2f}× | {'met' if x >= TARGET_BATCHING_COST else 'not met'} |")
@@ -262,14 +265,14 @@ def main():
     doc += [f"- {line}" for line in machine(args)]
 
     doc += ["", "## Results", "",
-            "| server | protocol | model | connections | requests/s (min–max) | p50 | p99 | p99.9 | compute p50 | queue p50 | failed |",
-            "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
+            "| server | protocol | model | connections | requests/s (min–max) | p50 | p99 | p99.9 | compute p50 | queue p50 | server CPU per request | failed |",
+            "|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"]
     failures = []
     for _, server, protocol, model, reports in targets:
         for conc, p in points(reports).items():
             spread = f" ({p['tp_min']:,.0f}–{p['tp_max']:,.0f})" if p["reps"] > 1 else ""
             doc.append(f"| {server} | {protocol} | {model} | {conc} | {p['throughput']:,.0f}{spread} | {us(p['p50'])} | "
-                       f"{us(p['p99'])} | {us(p['p999'])} | {us(p['compute'])} | {us(p['queue'])} | {p['failed']} of {p['sent']:,} |")
+                       f"{us(p['p99'])} | {us(p['p999'])} | {us(p['compute'])} | {us(p['queue'])} | {us(p['cpu'])} | {p['failed']} of {p['sent']:,} |")
             if p["failed"] or not p["throughput"]:
                 failures.append(f"{server} {protocol} {model} at {conc}: {p['failed']} of {p['sent']} failed {p['errors']}")
     doc += ["", "compute and queue are inferd's own account of each request (the `Inferd-Timing` header: engine",
@@ -285,9 +288,10 @@ def main():
     doc += ["", "## Dynamic batching", "",
             "inferd-batching serves the same repository with these lines added to each model's config.yaml:",
             "", "```yaml", args.batching, "```", "",
-            "Two sessions run batches at once; a batch waits (at most the delay) for companions only while the",
-            "learned gap between requests is shorter than a call's learned fixed cost, and never when every request",
-            "in flight is already queued and no other batch runs (so a lone request does not wait). Under load",
+            "Two sessions run batches at once; a batch waits for companions only while the learned gap between",
+            "requests is shorter than a call's learned fixed cost, at most that fixed cost (and the delay), and never",
+            "when every request in flight is already queued and no other batch runs (a request that finds the",
+            "batcher idle runs at once, without queueing). Under load",
             "batches form from the requests that queue while both sessions are busy (the mean batch column). The",
             "engine column is `inferd perf` on the model at batch 1 and 32 with 2 threads (median per sample).", ""]
     doc += batch_table

@@ -159,23 +159,63 @@ targets+=(
 )
 
 images=(examples/digits/images/*.png)
-mkdir -p "$work/results"
+mkdir -p "$work/results" "$work/parts"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 started=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 : >"$work/commands"
+# server_cpu PID: CPU seconds (user + system) used so far by PID and its children (gunicorn's workers).
+server_cpu() {
+	local p total=0 hz
+	hz=$(getconf CLK_TCK)
+	for p in $1 $(pgrep -P "$1" || true); do
+		total=$((total + $(sed 's/.*) //' "/proc/$p/stat" | cut -d' ' -f12,13 | tr ' ' '+')))
+	done
+	echo "$total $hz" | awk '{printf "%.3f", $1 / $2}'
+}
+pid_of() {
+	case "$1" in
+	inferd) echo "$inferd_pid" ;; inferd-batching) echo "$batch_pid" ;;
+	flask) echo "$flask_pid" ;; decode-only) echo "$decode_pid" ;;
+	esac
+}
+# Every point is its own `inferd bench` run after a warm-up run, so that the server's CPU time
+# over the measured part gives its CPU per request. The targets' order rotates with the
+# repetition: no server is always measured first, or right after the same other one.
 for rep in $(seq 1 "$reps"); do
-	for i in "${!targets[@]}"; do
+	for k in "${!targets[@]}"; do
+		i=$(((k + rep - 1) % ${#targets[@]}))
 		IFS='|' read -r name url protocol model input <<<"${targets[$i]}"
 		inputs=("${images[@]}") shown='examples/digits/images/*.png'
 		[ -n "$input" ] && inputs=("$input") shown=$input
-		cmd=(inferd bench --url "$url" --protocol "$protocol" --model "$model"
-			--concurrency 1,8,64 --duration "$duration" --warmup "$warmup" --json
-			--input "$shown")
-		[ "$rep" = 1 ] && echo "${cmd[*]}" >>"$work/commands"
+		[ "$rep" = 1 ] && echo "inferd bench --url $url --protocol $protocol --model $model --concurrency C --duration $duration --warmup 0s --json --input $shown (C = 1, 8, 64; each after a $warmup warm-up run)" >>"$work/commands"
 		log "rep $rep/$reps: $name $protocol $model"
-		"$work/inferd" bench --url "$url" --protocol "$protocol" --model "$model" \
-			--concurrency 1,8,64 --duration "$duration" --warmup "$warmup" --json \
-			--input "${inputs[@]}" >"$work/results/$i.$name.$rep.json"
+		parts=()
+		for conc in 1 8 64; do
+			bench=("$work/inferd" bench --url "$url" --protocol "$protocol" --model "$model"
+				--concurrency "$conc" --warmup 0s --json --input "${inputs[@]}")
+			"${bench[@]}" --duration "$warmup" >/dev/null
+			cpu0=$(server_cpu "$(pid_of "$name")")
+			"${bench[@]}" --duration "$duration" >"$work/parts/$i.$rep.$conc.json"
+			cpu1=$(server_cpu "$(pid_of "$name")")
+			echo "$cpu0 $cpu1" >"$work/parts/$i.$rep.$conc.cpu"
+			parts+=("$work/parts/$i.$rep.$conc")
+		done
+		python3 - "$work/results/$i.$name.$rep.json" "${parts[@]}" <<'PY'
+import json, sys
+# One report per target and repetition, as one --concurrency 1,8,64 run writes it, each
+# point with the server's CPU seconds over it (server_cpu_s).
+out, merged = sys.argv[1], None
+for part in sys.argv[2:]:
+    rep = json.load(open(part + ".json"))
+    cpu0, cpu1 = map(float, open(part + ".cpu").read().split())
+    for r in rep["results"]:
+        r["server_cpu_s"] = cpu1 - cpu0
+    if merged is None:
+        merged = rep
+    else:
+        merged["results"] += rep["results"]
+json.dump(merged, open(out, "w"), indent=1)
+PY
 	done
 done
 
