@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -145,7 +146,15 @@ func (p *plan) exec(rc *runCtx, st *runState) error {
 			if s.memo != nil {
 				run = s.memo.run
 			}
-			if err := run(rc, s, in, out); err != nil {
+			fresh := rc.arena != nil && makesOutput(s.out, rc.outputs)
+			if fresh {
+				rc.arena.fresh = true
+			}
+			err := run(rc, s, in, out)
+			if fresh {
+				rc.arena.fresh = false
+			}
+			if err != nil {
 				return &stepError{s, err}
 			}
 			for i, id := range s.out {
@@ -172,6 +181,17 @@ func (p *plan) exec(rc *runCtx, st *runState) error {
 		}
 	}
 	return nil
+}
+
+// makesOutput reports whether a step's output slots include one of
+// outputs.
+func makesOutput(slots, outputs []int) bool {
+	for _, id := range slots {
+		if id >= 0 && slices.Contains(outputs, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // execValues runs a value kernel.

@@ -198,7 +198,14 @@ func (p *plan) callTensors(rc *runCtx, outer, out []*tensor.Tensor) error {
 			}
 		}
 	}
+	fresh := a != nil && a.fresh
+	if fresh {
+		a.fresh = false // for the branch's steps; its outputs are the caller's
+	}
 	err := p.exec(&c.rc, st)
+	if fresh {
+		a.fresh = true
+	}
 	if a != nil {
 		for i, id := range p.outerIDs {
 			if i < len(outer) && st.vals[id] != nil {
