@@ -113,21 +113,20 @@ type nmsParams struct {
 // nmsParamsOf reads inputs 2–4, each absent or empty for its default.
 func nmsParamsOf(in []*tensor.Tensor) (nmsParams, error) {
 	var p nmsParams
-	for _, f := range []struct {
-		i    int
-		name string
-		dst  *float64
-	}{{2, "max_output_boxes_per_class", &p.maxOut}, {3, "iou_threshold", &p.iou}, {4, "score_threshold", &p.scoreTh}} {
-		if f.i >= len(in) || in[f.i] == nil || in[f.i].Len() == 0 {
+	names := [...]string{"max_output_boxes_per_class", "iou_threshold", "score_threshold"}
+	var vals [3]float64
+	for i, name := range names {
+		if i+2 >= len(in) || in[i+2] == nil || in[i+2].Len() == 0 {
 			continue
 		}
-		v, err := scalarFloat(in[f.i])
+		v, err := scalarFloat(in[i+2])
 		if err != nil {
-			return p, fmt.Errorf("%s: %w", f.name, err)
+			return p, fmt.Errorf("%s: %w", name, err)
 		}
-		*f.dst = v
-		p.hasScoreTh = p.hasScoreTh || f.i == 4
+		vals[i] = v
+		p.hasScoreTh = p.hasScoreTh || i == 2
 	}
+	p.maxOut, p.iou, p.scoreTh = vals[0], vals[1], vals[2]
 	return p, nil
 }
 
