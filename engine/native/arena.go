@@ -35,6 +35,10 @@ type arena struct {
 	free map[tensor.DType][]*arenaBuf
 	// shape is scratch for view.
 	shape []int
+	// fresh is set while a step making a graph output runs: that output
+	// leaves the arena, so it takes a new buffer rather than a recycled
+	// one, which the next run would have to allocate again.
+	fresh bool
 }
 
 // arenaBuf is one buffer of an arena with the tensors made over it; the
@@ -87,6 +91,9 @@ func (b *arenaBuf) addView(t *tensor.Tensor) {
 func (a *arena) alloc(dt tensor.DType, shape []int) *tensor.Tensor {
 	n := tensor.NumElements(shape)
 	list := a.free[dt]
+	if a.fresh {
+		list = nil
+	}
 	best := -1
 	var t *tensor.Tensor
 	for i, f := range list {

@@ -33,7 +33,31 @@ func buildIf(b *buildCtx) (kernel, error) {
 	if len(k.then.outputIDs) != len(b.node.Outputs) || len(k.els.outputIDs) != len(b.node.Outputs) {
 		return nil, b.errorf("branches have %d and %d outputs, the node %d", len(k.then.outputIDs), len(k.els.outputIDs), len(b.node.Outputs))
 	}
+	if k.then.tensorOutputs() && k.els.tensorOutputs() {
+		return &ifTensors{k}, nil
+	}
 	return k, nil
+}
+
+// ifTensors is an If whose branches output tensors: with tensor inputs it
+// runs on the tensor path, the branch on the run's arena (callTensors),
+// allocating nothing in a steady state.
+type ifTensors struct{ k *ifKernel }
+
+func (t *ifTensors) runValues(rc *runCtx, in, out []*onnx.Value) error {
+	return t.k.runValues(rc, in, out)
+}
+
+func (t *ifTensors) run(rc *runCtx, in, out []*tensor.Tensor) error {
+	c := in[0]
+	if c == nil || c.DType() != tensor.Bool || c.Len() != 1 {
+		return fmt.Errorf("If condition: expected one bool value, got %v", c)
+	}
+	branch := t.k.els
+	if tensor.Data[bool](c)[0] {
+		branch = t.k.then
+	}
+	return branch.callTensors(rc, in[t.k.explicit:], out)
 }
 
 func (k *ifKernel) runValues(rc *runCtx, in, out []*onnx.Value) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -109,8 +110,8 @@ func (s *runState) set(id int, v *onnx.Value) {
 // when it is not nil. Errors name the node; kernel errors about values are
 // returned as they are (the caller marks them).
 func (p *plan) exec(rc *runCtx, st *runState) error {
-	in, out := st.in, st.out
-	defer func() { st.in, st.out = in, out }()
+	// The arguments are built in st.in and st.out (locals kept by a
+	// deferred closure would escape, two allocations per run).
 	var t0 time.Time
 	for _, s := range p.steps {
 		if err := rc.ctx.Err(); err != nil {
@@ -124,27 +125,36 @@ func (p *plan) exec(rc *runCtx, st *runState) error {
 				return err
 			}
 		} else {
-			in = in[:0]
+			st.in = st.in[:0]
 			for _, id := range s.in {
 				if id < 0 {
-					in = append(in, nil)
+					st.in = append(st.in, nil)
 					continue
 				}
 				if o := st.others[id]; o != nil {
 					return &stepError{s, fmt.Errorf("input %q is a %s, not a tensor", p.nameOf(s, id), o.Kind)}
 				}
-				in = append(in, st.vals[id])
+				st.in = append(st.in, st.vals[id])
 			}
-			if cap(out) < len(s.out) {
-				out = make([]*tensor.Tensor, len(s.out))
+			if cap(st.out) < len(s.out) {
+				st.out = make([]*tensor.Tensor, len(s.out))
 			}
-			out = out[:len(s.out)]
-			clear(out)
+			st.out = st.out[:len(s.out)]
+			clear(st.out)
+			in, out := st.in, st.out
 			run := runKernel
 			if s.memo != nil {
 				run = s.memo.run
 			}
-			if err := run(rc, s, in, out); err != nil {
+			fresh := rc.arena != nil && makesOutput(s.out, rc.outputs)
+			if fresh {
+				rc.arena.fresh = true
+			}
+			err := run(rc, s, in, out)
+			if fresh {
+				rc.arena.fresh = false
+			}
+			if err != nil {
 				return &stepError{s, err}
 			}
 			for i, id := range s.out {
@@ -171,6 +181,17 @@ func (p *plan) exec(rc *runCtx, st *runState) error {
 		}
 	}
 	return nil
+}
+
+// makesOutput reports whether a step's output slots include one of
+// outputs.
+func makesOutput(slots, outputs []int) bool {
+	for _, id := range slots {
+		if id >= 0 && slices.Contains(outputs, id) {
+			return true
+		}
+	}
+	return false
 }
 
 // execValues runs a value kernel.

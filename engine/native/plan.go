@@ -44,6 +44,8 @@ type plan struct {
 	steps []step
 	// fused counts the nodes the rewrites of fuse.go removed.
 	fused int
+	// calls recycles the run states of a subgraph's tensor calls.
+	calls freeList[subCall]
 }
 
 // step is one node to execute.

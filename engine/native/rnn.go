@@ -11,8 +11,9 @@ import (
 // The recurrent operators RNN, GRU and LSTM: forward, reverse or
 // bidirectional, optional biases, initial states, sequence lengths and
 // (LSTM) peepholes, clip, custom activations, GRU's linear_before_reset,
-// LSTM's input_forget and the batch-major layout of opset 14. Computed in
-// float64, one time step at a time.
+// LSTM's input_forget and the batch-major layout of opset 14. Float32
+// inputs run rnn_fast.go; the rest is computed here in float64, one time
+// step at a time.
 
 func init() {
 	register("RNN", func(b *buildCtx) (kernel, error) { return buildRNN(b, rnnPlain) })
@@ -43,6 +44,11 @@ type rnnKernel struct {
 	linearBefore bool
 	inputForget  bool
 	batchMajor   bool
+	// The float32 path's (rnn_fast.go): the tap offsets of Rᵀ's rows,
+	// whether the gates are vectorised, and constant weights packed.
+	offs []int
+	vec  bool
+	pre  *rnnConst
 }
 
 // activation is one of the functions the recurrent operators accept.
@@ -115,6 +121,7 @@ func buildRNN(b *buildCtx, kind rnnKind) (kernel, error) {
 		}
 		k.acts = append(k.acts, f)
 	}
+	k.prepare(b, names)
 	return k, nil
 }
 

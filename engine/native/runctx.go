@@ -23,6 +23,9 @@ type runCtx struct {
 	// onStep, when set, receives the time each step of the plan took
 	// (RunProfiled).
 	onStep func(node, op string, d time.Duration)
+	// outputs are the slots of the graph's outputs (the main graph's run
+	// only): the steps making them allocate outside the arena's free list.
+	outputs []int
 }
 
 // sub returns a context for a subgraph run within rc's: same cancellation,

@@ -204,7 +204,7 @@ func (s *session) RunValues(ctx context.Context, inputs map[string]*onnx.Value) 
 func (s *session) exec(ctx context.Context, r *runner, step func(node, op string, d time.Duration)) error {
 	enterRun()
 	defer exitRun()
-	r.rc = runCtx{ctx: ctx, threads: s.threads, arena: r.arena, maxBytes: s.maxBytes, onStep: step}
+	r.rc = runCtx{ctx: ctx, threads: s.threads, arena: r.arena, maxBytes: s.maxBytes, onStep: step, outputs: s.plan.outputIDs}
 	err := s.plan.exec(&r.rc, &r.st)
 	if err == nil {
 		return nil

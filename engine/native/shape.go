@@ -2,7 +2,6 @@ package native
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/inferd/inferd/tensor"
 )
@@ -160,12 +159,13 @@ func buildAxesOp(b *buildCtx, squeeze bool) (kernel, error) {
 			}
 			axes = tensor.Data[int64](in[1])
 		}
+		var buf [8]int
 		var shape []int
 		var err error
 		if squeeze {
-			shape, err = squeezeShape(in[0].Shape(), axes)
+			shape, err = squeezeShapeTo(buf[:0], in[0].Shape(), axes)
 		} else {
-			shape, err = unsqueezeShape(in[0].Shape(), axes)
+			shape, err = unsqueezeShapeTo(buf[:0], in[0].Shape(), axes)
 		}
 		if err != nil {
 			return err
@@ -175,11 +175,22 @@ func buildAxesOp(b *buildCtx, squeeze bool) (kernel, error) {
 	}), nil
 }
 
-func squeezeShape(in []int, axes []int64) ([]int, error) {
-	drop := make([]bool, len(in))
+func squeezeShape(in []int, axes []int64) ([]int, error) { return squeezeShapeTo(nil, in, axes) }
+
+func unsqueezeShape(in []int, axes []int64) ([]int, error) { return unsqueezeShapeTo(nil, in, axes) }
+
+// squeezeShapeTo is squeezeShape appending to dst[:0] (a caller's stack
+// array, so that a steady-state run allocates nothing).
+func squeezeShapeTo(dst, in []int, axes []int64) ([]int, error) {
+	if len(in) > 64 {
+		return nil, fmt.Errorf("Squeeze of a rank-%d tensor", len(in))
+	}
+	var drop uint64
 	if axes == nil {
 		for i, d := range in {
-			drop[i] = d == 1
+			if d == 1 {
+				drop |= 1 << i
+			}
 		}
 	}
 	for _, a := range axes {
@@ -190,35 +201,38 @@ func squeezeShape(in []int, axes []int64) ([]int, error) {
 		if in[i] != 1 {
 			return nil, fmt.Errorf("Squeeze axis %d of shape %v is not 1", a, in)
 		}
-		drop[i] = true
+		drop |= 1 << i
 	}
-	var out []int
+	out := dst[:0]
 	for i, d := range in {
-		if !drop[i] {
+		if drop>>i&1 == 0 {
 			out = append(out, d)
 		}
 	}
 	return out, nil
 }
 
-func unsqueezeShape(in []int, axes []int64) ([]int, error) {
+// unsqueezeShapeTo is unsqueezeShape appending to dst[:0].
+func unsqueezeShapeTo(dst, in []int, axes []int64) ([]int, error) {
 	rank := len(in) + len(axes)
-	insert := make([]bool, rank)
+	if rank > 64 {
+		return nil, fmt.Errorf("Unsqueeze to rank %d", rank)
+	}
+	var insert uint64
 	for _, a := range axes {
 		i, ok := normAxis(a, rank)
-		if !ok || insert[i] {
+		if !ok || insert>>i&1 != 0 {
 			return nil, fmt.Errorf("Unsqueeze axes %v invalid for shape %v", axes, in)
 		}
-		insert[i] = true
+		insert |= 1 << i
 	}
-	out := make([]int, 0, rank)
-	rest := slices.Clone(in)
+	out, j := dst[:0], 0
 	for i := range rank {
-		if insert[i] {
+		if insert>>i&1 != 0 {
 			out = append(out, 1)
 		} else {
-			out = append(out, rest[0])
-			rest = rest[1:]
+			out = append(out, in[j])
+			j++
 		}
 	}
 	return out, nil

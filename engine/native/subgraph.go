@@ -2,6 +2,7 @@ package native
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/inferd/inferd/onnx"
@@ -150,4 +151,89 @@ func (p *plan) call(rc *runCtx, inputs, outer []*onnx.Value) ([]*onnx.Value, err
 		}
 	}
 	return outs, nil
+}
+
+// tensorOutputs reports whether every output of the graph is declared a
+// tensor.
+func (p *plan) tensorOutputs() bool {
+	for _, o := range p.graphOutputs {
+		if o.Type.Kind != onnx.KindTensor {
+			return false
+		}
+	}
+	return true
+}
+
+// subCall is the recycled state of one callTensors.
+type subCall struct {
+	st runState
+	rc runCtx
+}
+
+// callTensors runs a subgraph without inputs of its own (an If branch)
+// over the tensors outer of the enclosing graphs, writing its outputs to
+// out. Unlike call it runs on the caller's arena, so that the branch's
+// values are recycled like the caller's: the outer values are retained
+// while the branch may release them, and the outputs it made are handed
+// over to the caller, which retains them as its step's outputs.
+func (p *plan) callTensors(rc *runCtx, outer, out []*tensor.Tensor) error {
+	if len(p.inputIDs) != 0 {
+		return fmt.Errorf("subgraph takes %d inputs, got none", len(p.inputIDs))
+	}
+	c := p.calls.take()
+	if c == nil {
+		c = &subCall{}
+	}
+	defer p.calls.keep(c)
+	st := &c.st
+	defer st.clear()
+	st.reset(p)
+	c.rc = runCtx{ctx: rc.ctx, threads: rc.threads, arena: rc.arena, maxBytes: rc.maxBytes}
+	a := rc.arena
+	for i, id := range p.outerIDs {
+		if i < len(outer) && outer[i] != nil {
+			st.vals[id] = outer[i]
+			if a != nil {
+				a.retain(outer[i])
+			}
+		}
+	}
+	fresh := a != nil && a.fresh
+	if fresh {
+		a.fresh = false // for the branch's steps; its outputs are the caller's
+	}
+	err := p.exec(&c.rc, st)
+	if fresh {
+		a.fresh = true
+	}
+	if a != nil {
+		for i, id := range p.outerIDs {
+			if i < len(outer) && st.vals[id] != nil {
+				a.disown(st.vals[id]) // not released by the branch
+			}
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return p.handOver(a, st, out)
+}
+
+// handOver moves a tensor call's outputs to out: copies of constants, and
+// the caller's reference for those the branch made.
+func (p *plan) handOver(a *arena, st *runState, out []*tensor.Tensor) error {
+	for i, id := range p.outputIDs {
+		t := st.vals[id]
+		if t == nil {
+			return fmt.Errorf("subgraph output %q was not produced as a tensor", p.graphOutputs[i].Name)
+		}
+		switch {
+		case p.constKeys[bufKey(t)]:
+			t = t.Clone()
+		case a != nil && !slices.Contains(p.outerIDs, id):
+			a.disown(t)
+		}
+		out[i] = t
+	}
+	return nil
 }
