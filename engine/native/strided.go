@@ -43,10 +43,12 @@ func stridedT[T any](rc *runCtx, dst, src []T, base int, shape, strides []int) {
 		return
 	}
 	// The closure gets copies, so that the callers' shape and stride
-	// slices do not escape (they are often arrays on the stack).
-	shape, strides = slices.Clone(shape), slices.Clone(strides)
+	// slices do not escape (they are often arrays on the stack): the
+	// copies are new variables, since escape analysis does not follow
+	// reassignments.
+	sh, st := slices.Clone(shape), slices.Clone(strides)
 	parallelFor(rc.threads, runs, grain, func(lo, hi int) {
-		stridedRange(dst, src, base, shape, strides, lo, hi)
+		stridedRange(dst, src, base, sh, st, lo, hi)
 	})
 }
 
