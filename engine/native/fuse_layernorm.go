@@ -224,7 +224,10 @@ func (k *layerNormKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 			if rc.threads <= 1 || rows <= grain {
 				k.rows32(yv, xv, n, 0, rows)
 			} else {
-				parallelFor(rc.threads, rows, grain, func(lo, hi int) { k.rows32(yv, xv, n, lo, hi) })
+				// A copy, so that k (often on the caller's stack) does not
+				// escape.
+				kc := *k
+				parallelFor(rc.threads, rows, grain, func(lo, hi int) { kc.rows32(yv, xv, n, lo, hi) })
 			}
 		}
 	}
