@@ -39,6 +39,10 @@ func TestSteadyStateAllocs(t *testing.T) {
 		{"digits-mlp", filepath.Join(root, "examples", "models", "digits-mlp", "1", "model.onnx"), []int{1, 8, 8}, []int{1, 32}},
 		{"resnet18", filepath.Join(zoo, "resnet18", "model.onnx"), []int{3, 224, 224}, []int{1}},
 		{"mobilenet_v2", filepath.Join(zoo, "mobilenet_v2", "model.onnx"), []int{3, 224, 224}, []int{1}},
+		{"transformer_encoder", filepath.Join(root, "examples", "zoo", "transformer_encoder", "model.onnx"), []int{12}, []int{1, 32}},
+		{"transformer_gelu", filepath.Join(zoo, "transformer_gelu", "model.onnx"), []int{32}, []int{1, 32}},
+		{"crnn", filepath.Join(zoo, "crnn", "model.onnx"), []int{1, 32, 128}, []int{1}},
+		{"db_detector", filepath.Join(zoo, "db_detector", "model.onnx"), []int{3, 128, 128}, []int{1}},
 	}
 	for _, m := range models {
 		for _, batch := range m.batches {
@@ -56,7 +60,7 @@ func TestSteadyStateAllocs(t *testing.T) {
 					}
 					defer s.Close()
 					shape := append([]int{batch}, m.sample...)
-					in := map[string]*tensor.Tensor{s.Inputs()[0].Name: tensor.New(tensor.Float32, shape...)}
+					in := map[string]*tensor.Tensor{s.Inputs()[0].Name: tensor.New(s.Inputs()[0].DType, shape...)}
 					// The first runs plan the shapes and fill the arena.
 					for range 3 {
 						if _, err := s.Run(context.Background(), in); err != nil {

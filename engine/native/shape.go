@@ -163,7 +163,8 @@ func buildAxesOp(b *buildCtx, squeeze bool) (kernel, error) {
 		var shape []int
 		var err error
 		if squeeze {
-			shape, err = squeezeShape(in[0].Shape(), axes)
+			var sb [8]int // view keeps no shape
+			shape, err = squeezeShapeTo(sb[:0], in[0].Shape(), axes)
 		} else {
 			shape, err = unsqueezeShape(in[0].Shape(), axes)
 		}
@@ -176,6 +177,11 @@ func buildAxesOp(b *buildCtx, squeeze bool) (kernel, error) {
 }
 
 func squeezeShape(in []int, axes []int64) ([]int, error) {
+	return squeezeShapeTo(nil, in, axes)
+}
+
+// squeezeShapeTo is squeezeShape appending to dst.
+func squeezeShapeTo(dst, in []int, axes []int64) ([]int, error) {
 	drop := make([]bool, len(in))
 	if axes == nil {
 		for i, d := range in {
@@ -192,7 +198,7 @@ func squeezeShape(in []int, axes []int64) ([]int, error) {
 		}
 		drop[i] = true
 	}
-	var out []int
+	out := dst
 	for i, d := range in {
 		if !drop[i] {
 			out = append(out, d)

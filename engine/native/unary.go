@@ -128,6 +128,10 @@ func mapParallel[T tensor.Elem](rc *runCtx, f func(d, x []T), o, x *tensor.Tenso
 		return false
 	}
 	d, s := tensor.Data[T](o), tensor.Data[T](x)
+	if rc.threads <= 1 || len(d) <= elemGrain {
+		f(d, s) // no closure to allocate
+		return true
+	}
 	parallelFor(rc.threads, len(d), elemGrain, func(lo, hi int) { f(d[lo:hi], s[lo:hi]) })
 	return true
 }
