@@ -248,6 +248,7 @@ func stepOp(s step) string {
 		if k.bias != nil {
 			op += "+Add"
 		}
+		act = k.act
 	case *convKernel:
 		if k.residual {
 			op += "+Add"
