@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/inferd/inferd/engine"
@@ -83,5 +84,43 @@ func TestSteadyStateAllocs(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestAlternatingBatches runs one session at batch 32, 1 and 32 again:
+// the arena hands each alloc the buffer it got in the last run when that
+// is large enough, so the runs after a change of shape must still give
+// the same outputs (the batch-1 run the first row of the batch-32 one).
+func TestAlternatingBatches(t *testing.T) {
+	path := filepath.Join("..", "..", "examples", "models", "digits", "1", "model.onnx")
+	s, err := engine.LoadPath(context.Background(), native.Engine{}, path, engine.Options{IntraOpThreads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	data := make([]float32, 32*64)
+	for i := range data {
+		data[i] = float32(i%17) / 4
+	}
+	name := s.Inputs()[0].Name
+	run := func(batch int) []float32 {
+		out, err := s.Run(context.Background(), map[string]*tensor.Tensor{name: tensor.MustFromSlice(data[:batch*64], batch, 1, 8, 8)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := out[s.Outputs()[0].Name]
+		if y == nil || y.DType() != tensor.Float32 {
+			t.Fatalf("output %s: %v", s.Outputs()[0].Name, y)
+		}
+		return slices.Clone(tensor.Data[float32](y))
+	}
+	big := run(32)
+	one := run(1)
+	again := run(32)
+	if !slices.Equal(big, again) {
+		t.Fatal("batch 32 after batch 1 differs from the first batch-32 run")
+	}
+	if !slices.Equal(one, big[:len(one)]) {
+		t.Fatalf("batch 1 gives %v, the first row of batch 32 %v", one, big[:len(one)])
 	}
 }
