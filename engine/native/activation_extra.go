@@ -102,7 +102,7 @@ func buildPRelu(b *buildCtx) (kernel, error) {
 		tensor.Int32:   mapLoop(preluT[int32]),
 		tensor.Int64:   mapLoop(preluT[int64]),
 	}
-	k := &binaryKernel{name: "PRelu", loops: loops, legacyAxis: -1}
+	k := &binaryKernel{name: "PRelu", loops: loops, legacyAxis: -1, geom: &bcastCache{}}
 	if b.opset >= 7 {
 		return k, nil
 	}

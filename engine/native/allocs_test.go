@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/inferd/inferd/engine"
@@ -39,6 +40,10 @@ func TestSteadyStateAllocs(t *testing.T) {
 		{"digits-mlp", filepath.Join(root, "examples", "models", "digits-mlp", "1", "model.onnx"), []int{1, 8, 8}, []int{1, 32}},
 		{"resnet18", filepath.Join(zoo, "resnet18", "model.onnx"), []int{3, 224, 224}, []int{1}},
 		{"mobilenet_v2", filepath.Join(zoo, "mobilenet_v2", "model.onnx"), []int{3, 224, 224}, []int{1}},
+		{"transformer_encoder", filepath.Join(root, "examples", "zoo", "transformer_encoder", "model.onnx"), []int{12}, []int{1, 32}},
+		{"transformer_gelu", filepath.Join(zoo, "transformer_gelu", "model.onnx"), []int{32}, []int{1, 32}},
+		{"crnn", filepath.Join(zoo, "crnn", "model.onnx"), []int{1, 32, 128}, []int{1}},
+		{"db_detector", filepath.Join(zoo, "db_detector", "model.onnx"), []int{3, 128, 128}, []int{1}},
 	}
 	for _, m := range models {
 		for _, batch := range m.batches {
@@ -56,7 +61,7 @@ func TestSteadyStateAllocs(t *testing.T) {
 					}
 					defer s.Close()
 					shape := append([]int{batch}, m.sample...)
-					in := map[string]*tensor.Tensor{s.Inputs()[0].Name: tensor.New(tensor.Float32, shape...)}
+					in := map[string]*tensor.Tensor{s.Inputs()[0].Name: tensor.New(s.Inputs()[0].DType, shape...)}
 					// The first runs plan the shapes and fill the arena.
 					for range 3 {
 						if _, err := s.Run(context.Background(), in); err != nil {
@@ -79,5 +84,43 @@ func TestSteadyStateAllocs(t *testing.T) {
 				})
 			}
 		}
+	}
+}
+
+// TestAlternatingBatches runs one session at batch 32, 1 and 32 again:
+// the arena hands each alloc the buffer it got in the last run when that
+// is large enough, so the runs after a change of shape must still give
+// the same outputs (the batch-1 run the first row of the batch-32 one).
+func TestAlternatingBatches(t *testing.T) {
+	path := filepath.Join("..", "..", "examples", "models", "digits", "1", "model.onnx")
+	s, err := engine.LoadPath(context.Background(), native.Engine{}, path, engine.Options{IntraOpThreads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	data := make([]float32, 32*64)
+	for i := range data {
+		data[i] = float32(i%17) / 4
+	}
+	name := s.Inputs()[0].Name
+	run := func(batch int) []float32 {
+		out, err := s.Run(context.Background(), map[string]*tensor.Tensor{name: tensor.MustFromSlice(data[:batch*64], batch, 1, 8, 8)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		y := out[s.Outputs()[0].Name]
+		if y == nil || y.DType() != tensor.Float32 {
+			t.Fatalf("output %s: %v", s.Outputs()[0].Name, y)
+		}
+		return slices.Clone(tensor.Data[float32](y))
+	}
+	big := run(32)
+	one := run(1)
+	again := run(32)
+	if !slices.Equal(big, again) {
+		t.Fatal("batch 32 after batch 1 differs from the first batch-32 run")
+	}
+	if !slices.Equal(one, big[:len(one)]) {
+		t.Fatalf("batch 1 gives %v, the first row of batch 32 %v", one, big[:len(one)])
 	}
 }

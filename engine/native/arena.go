@@ -35,6 +35,13 @@ type arena struct {
 	free map[tensor.DType][]*arenaBuf
 	// shape is scratch for view.
 	shape []int
+	// run counts the finished runs, seq the allocs of the current one;
+	// picks holds, per alloc of the last run, the key of the buffer it
+	// got. A run making the allocs of the last one gets the same buffers
+	// back (see alloc), so that best fit, which depends on the order
+	// buffers were freed in, cannot cycle between assignments.
+	run, seq int
+	picks    []any
 	// fresh is set while a step making a graph output runs: that output
 	// leaves the arena, so it takes a new buffer rather than a recycled
 	// one, which the next run would have to allocate again.
@@ -50,6 +57,29 @@ type arenaBuf struct {
 	// views holds at most maxViews tensors, each of a different shape,
 	// the most recently made last.
 	views []*tensor.Tensor
+	// use is the last alloc (seq) of run that got the buffer, prev the
+	// last of the run before (-1: none).
+	run, use, prev int
+}
+
+// note records that b is handed out by the current alloc.
+func (a *arena) note(b *arenaBuf) {
+	if b.run != a.run {
+		b.prev = b.lastUse(a.run)
+		b.run = a.run
+	}
+	b.use = a.seq
+}
+
+// lastUse returns the last alloc of the run before run that got b, or -1.
+func (b *arenaBuf) lastUse(run int) int {
+	switch b.run {
+	case run:
+		return b.prev
+	case run - 1:
+		return b.use
+	}
+	return -1
 }
 
 // maxFreeBuffers bounds the buffers an arena keeps per element type, and
@@ -91,22 +121,16 @@ func (b *arenaBuf) addView(t *tensor.Tensor) {
 func (a *arena) alloc(dt tensor.DType, shape []int) *tensor.Tensor {
 	n := tensor.NumElements(shape)
 	list := a.free[dt]
+	best, left := a.lastPick(list, n)
 	if a.fresh {
-		list = nil
+		best, left = -1, true
 	}
-	best := -1
 	var t *tensor.Tensor
-	for i, f := range list {
-		if f.size < n {
-			continue
-		}
-		if t = f.view(dt, shape); t != nil {
-			best = i
-			break
-		}
-		if f.size <= 2*n+64 && (best < 0 || f.size < list[best].size) {
-			best = i
-		}
+	switch {
+	case best >= 0:
+		t = list[best].view(dt, shape)
+	case !left:
+		best, t = a.bestFit(list, dt, shape, n)
 	}
 	switch {
 	case best >= 0:
@@ -116,13 +140,63 @@ func (a *arena) alloc(dt tensor.DType, shape []int) *tensor.Tensor {
 			t = wrapBuffer(dt, b.views[0].Data(), n, slices.Clone(shape))
 			b.addView(t)
 		}
+		a.note(b)
 	default:
 		t = tensor.New(dt, shape...)
 	}
-	if k := bufKey(t); k != nil {
+	k := bufKey(t)
+	if k != nil {
 		a.owned[k] = 0
 	}
+	if a.seq < len(a.picks) {
+		a.picks[a.seq] = k
+	} else {
+		a.picks = append(a.picks, k)
+	}
+	a.seq++
 	return t
+}
+
+// lastPick returns the index in list of the buffer this alloc got in the
+// last run, if it is free and large enough, else -1. left reports that
+// the buffer left the arena (a graph output, most likely): the alloc then
+// gets a new buffer, since a recycled one would leave too and the alloc
+// it served would need a new one in the next run.
+func (a *arena) lastPick(list []*arenaBuf, n int) (i int, left bool) {
+	if a.seq >= len(a.picks) || a.picks[a.seq] == nil {
+		return -1, false
+	}
+	b := a.bufs[a.picks[a.seq]]
+	if b == nil {
+		return -1, true
+	}
+	if b.size >= n {
+		for i, f := range list {
+			if f == b {
+				return i, false
+			}
+		}
+	}
+	return -1, false
+}
+
+// bestFit returns the index in list of the free buffer to reuse for n
+// elements, and its tensor of dt and shape if it has one; -1 when none
+// fits. It passes over the buffers a later alloc got in the last run.
+func (a *arena) bestFit(list []*arenaBuf, dt tensor.DType, shape []int, n int) (int, *tensor.Tensor) {
+	best := -1
+	for i, f := range list {
+		if f.size < n || f.lastUse(a.run) > a.seq {
+			continue
+		}
+		if t := f.view(dt, shape); t != nil {
+			return i, t
+		}
+		if f.size <= 2*n+64 && (best < 0 || f.size < list[best].size) {
+			best = i
+		}
+	}
+	return best, nil
 }
 
 // view returns a tensor over t's data with another shape of as many
@@ -153,7 +227,8 @@ func (a *arena) view(t *tensor.Tensor, shape []int) (*tensor.Tensor, error) {
 func (a *arena) buf(k any, t *tensor.Tensor) *arenaBuf {
 	b := a.bufs[k]
 	if b == nil {
-		b = &arenaBuf{key: k, size: capOf(t.Data()), views: []*tensor.Tensor{t}}
+		b = &arenaBuf{key: k, size: capOf(t.Data()), views: []*tensor.Tensor{t}, prev: -1}
+		a.note(b)
 		a.bufs[k] = b
 	}
 	return b
@@ -222,6 +297,8 @@ func (a *arena) endRun() {
 		delete(a.bufs, k)
 	}
 	clear(a.owned)
+	a.run++
+	a.seq = 0
 }
 
 // bufKey identifies t's backing array, or returns nil for empty data.

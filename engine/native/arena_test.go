@@ -143,3 +143,37 @@ func TestValidShape(t *testing.T) {
 		}
 	}
 }
+
+// TestArenaKeepsAssignment checks that an alloc gets the buffer it got in
+// the last run, and that an alloc whose buffer left as an output gets a
+// new one rather than the buffer another alloc will want again.
+func TestArenaKeepsAssignment(t *testing.T) {
+	a := newArena()
+	first := func(x *tensor.Tensor) *float32 { return &tensor.Data[float32](x)[0] }
+	// A run: a temporary, released, then an output of the same size.
+	run := func() (tmp, out *float32) {
+		x := a.alloc(tensor.Float32, []int{8})
+		a.retain(x)
+		a.release(x)
+		y := a.alloc(tensor.Float32, []int{8})
+		a.endRun()
+		return first(x), first(y)
+	}
+	tmp1, out1 := run()
+	if out1 != tmp1 {
+		t.Fatal("first run: best fit did not reuse the temporary's buffer")
+	}
+	tmp2, out2 := run()
+	if out2 == tmp2 {
+		t.Fatal("second run: the output took the temporary's buffer, which the next run needs again")
+	}
+	for i := range 3 {
+		tmp, out := run()
+		if tmp != tmp2 {
+			t.Fatalf("run %d: the temporary did not get its buffer of the last run", i+3)
+		}
+		if out == tmp {
+			t.Fatalf("run %d: the output took the temporary's buffer", i+3)
+		}
+	}
+}

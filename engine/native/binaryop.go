@@ -11,15 +11,15 @@ import (
 // type for arithmetic, bool for comparisons) and fills it.
 
 // binaryLoop computes one binary operator for x and y of one element type,
-// broadcast to shape.
-type binaryLoop func(rc *runCtx, x, y *tensor.Tensor, shape []int) *tensor.Tensor
+// broadcast as g says.
+type binaryLoop func(rc *runCtx, x, y *tensor.Tensor, g *bcastGeom) *tensor.Tensor
 
 // sameLoop makes a loop whose output has the inputs' type from inner loops
 // that inline the operation.
 func sameLoop[T tensor.Elem](f binaryFuncs[T]) binaryLoop {
-	return func(rc *runCtx, x, y *tensor.Tensor, shape []int) *tensor.Tensor {
-		o := rc.alloc(x.DType(), shape)
-		broadcastBinary(rc, f, tensor.Data[T](o), tensor.Data[T](x), tensor.Data[T](y), shape, x.Shape(), y.Shape())
+	return func(rc *runCtx, x, y *tensor.Tensor, g *bcastGeom) *tensor.Tensor {
+		o := rc.alloc(x.DType(), g.shape)
+		broadcastBinaryGeom(rc, f, tensor.Data[T](o), tensor.Data[T](x), tensor.Data[T](y), g)
 		return o
 	}
 }
@@ -28,9 +28,9 @@ func sameLoop[T tensor.Elem](f binaryFuncs[T]) binaryLoop {
 // R's. It suits the operators that are not on hot paths (comparisons,
 // logic, Mod, BitShift).
 func mapLoop[T, R tensor.Elem](f func(a, b T) R) binaryLoop {
-	return func(rc *runCtx, x, y *tensor.Tensor, shape []int) *tensor.Tensor {
-		o := rc.alloc(tensor.DTypeOf[R](), shape)
-		broadcastMap(tensor.Data[R](o), tensor.Data[T](x), tensor.Data[T](y), shape, x.Shape(), y.Shape(), f)
+	return func(rc *runCtx, x, y *tensor.Tensor, g *bcastGeom) *tensor.Tensor {
+		o := rc.alloc(tensor.DTypeOf[R](), g.shape)
+		broadcastMap(tensor.Data[R](o), tensor.Data[T](x), tensor.Data[T](y), g.shape, g.xs, g.ys, f)
 		return o
 	}
 }
@@ -60,6 +60,8 @@ type binaryKernel struct {
 	// legacyAxis, when >= 0, aligns the second input's dimensions with the
 	// first's starting at this axis (opset < 7, broadcast=1 with axis).
 	legacyAxis int
+	// geom caches the geometry of the last shapes (shared by copies).
+	geom *bcastCache
 }
 
 // registerBinary registers a broadcasting binary operator for all opsets.
@@ -78,7 +80,7 @@ func registerBinarySince(name string, since int64, loops map[tensor.DType]binary
 		if err != nil {
 			return nil, err
 		}
-		return &binaryKernel{name: name, loops: loops, legacyAxis: axis}, nil
+		return &binaryKernel{name: name, loops: loops, legacyAxis: axis, geom: &bcastCache{}}, nil
 	})
 }
 
@@ -138,10 +140,10 @@ func (k *binaryKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	if !ok {
 		return dtypeError(k.name, x.DType())
 	}
-	shape, err := broadcastShapes(x.Shape(), y.Shape())
+	g, err := k.geom.get(x.Shape(), y.Shape())
 	if err != nil {
 		return fmt.Errorf("%s: %w", k.name, err)
 	}
-	out[0] = loop(rc, x, y, shape)
+	out[0] = loop(rc, x, y, g)
 	return nil
 }

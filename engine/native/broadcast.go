@@ -3,6 +3,7 @@ package native
 import (
 	"fmt"
 	"slices"
+	"sync"
 )
 
 // broadcastShapes returns the shape of the ONNX multidirectional (numpy)
@@ -143,35 +144,103 @@ type binaryFuncs[T any] struct {
 // on one goroutine.
 const elemGrain = 1 << 16
 
+// bcastGeom is what two operand shapes make of a broadcasting binary
+// operator: the output shape and, unless the shapes are equal, the layout.
+// It is immutable once made.
+type bcastGeom struct {
+	xs, ys, shape []int
+	l             *bcastLayout // nil when xs equals ys
+}
+
+// newBcastGeom returns the geometry of operands of shapes xs and ys.
+func newBcastGeom(xs, ys []int) (*bcastGeom, error) {
+	shape, err := broadcastShapes(xs, ys)
+	if err != nil {
+		return nil, err
+	}
+	g := &bcastGeom{xs: slices.Clone(xs), ys: slices.Clone(ys), shape: shape}
+	if !slices.Equal(xs, ys) {
+		l := newBcastLayout(shape, xs, ys)
+		g.l = &l
+	}
+	return g, nil
+}
+
+// bcastCache keeps a kernel's geometry for the last operand shapes, so
+// that steady-state runs compute and allocate none. Kernels run
+// concurrently: the geometry is replaced, never changed.
+type bcastCache struct {
+	mu   sync.Mutex
+	last *bcastGeom
+}
+
+// get returns the geometry of operands of shapes xs and ys.
+func (c *bcastCache) get(xs, ys []int) (*bcastGeom, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if g := c.last; g != nil && slices.Equal(g.xs, xs) && slices.Equal(g.ys, ys) {
+		return g, nil
+	}
+	g, err := newBcastGeom(xs, ys)
+	if err != nil {
+		return nil, err
+	}
+	c.last = g
+	return g, nil
+}
+
 // broadcastBinary computes dst = f(x, y) with broadcasting, dst having
 // outShape.
 func broadcastBinary[T any](rc *runCtx, f binaryFuncs[T], dst, x, y []T, outShape, xShape, yShape []int) {
+	g := &bcastGeom{xs: xShape, ys: yShape, shape: outShape}
+	if !slices.Equal(xShape, yShape) {
+		l := newBcastLayout(outShape, xShape, yShape)
+		g.l = &l
+	}
+	broadcastBinaryGeom(rc, f, dst, x, y, g)
+}
+
+// broadcastBinaryGeom computes dst = f(x, y) over geometry g. Regions on
+// one goroutine make no closure, so that they allocate nothing.
+func broadcastBinaryGeom[T any](rc *runCtx, f binaryFuncs[T], dst, x, y []T, g *bcastGeom) {
 	if len(dst) == 0 {
 		return
 	}
-	if slices.Equal(xShape, yShape) {
+	if g.l == nil {
+		if rc.threads <= 1 || len(dst) <= elemGrain {
+			f.vv(dst, x, y)
+			return
+		}
 		parallelFor(rc.threads, len(dst), elemGrain, func(lo, hi int) { f.vv(dst[lo:hi], x[lo:hi], y[lo:hi]) })
 		return
 	}
-	l := newBcastLayout(outShape, xShape, yShape)
-	n, runs := l.inner()
+	n, runs := g.l.inner()
+	grain := max(1, elemGrain/n)
+	if rc.threads <= 1 || runs <= grain {
+		broadcastRuns(f, dst, x, y, g.l, 0, runs)
+		return
+	}
+	parallelFor(rc.threads, runs, grain, func(lo, hi int) { broadcastRuns(f, dst, x, y, g.l, lo, hi) })
+}
+
+// broadcastRuns computes runs [lo, hi) of the innermost dimension of l.
+func broadcastRuns[T any](f binaryFuncs[T], dst, x, y []T, l *bcastLayout, lo, hi int) {
+	n := l.dims[len(l.dims)-1]
 	sx, sy := l.innerStride(0), l.innerStride(1)
-	parallelFor(rc.threads, runs, max(1, elemGrain/n), func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			d := dst[r*n : r*n+n]
-			ox, oy := l.offset(0, r), l.offset(1, r)
-			switch {
-			case sx == 1 && sy == 1:
-				f.vv(d, x[ox:ox+n], y[oy:oy+n])
-			case sx == 1:
-				f.vs(d, x[ox:ox+n], y[oy])
-			case sy == 1:
-				f.sv(d, x[ox], y[oy:oy+n])
-			default: // n == 1
-				f.vv(d, x[ox:ox+1], y[oy:oy+1])
-			}
+	for r := lo; r < hi; r++ {
+		d := dst[r*n : r*n+n]
+		ox, oy := l.offset(0, r), l.offset(1, r)
+		switch {
+		case sx == 1 && sy == 1:
+			f.vv(d, x[ox:ox+n], y[oy:oy+n])
+		case sx == 1:
+			f.vs(d, x[ox:ox+n], y[oy])
+		case sy == 1:
+			f.sv(d, x[ox], y[oy:oy+n])
+		default: // n == 1
+			f.vv(d, x[ox:ox+1], y[oy:oy+1])
 		}
-	})
+	}
 }
 
 // broadcastCopy writes src, broadcast to outShape, into dst.

@@ -33,7 +33,8 @@ func buildConcat(b *buildCtx) (kernel, error) {
 		if !ok {
 			return fmt.Errorf("Concat axis %d out of range for rank %d", axis, first.Rank())
 		}
-		shape := append([]int(nil), first.Shape()...)
+		var sb [8]int // small ranks stay on the stack (alloc keeps no shape)
+		shape := append(sb[:0], first.Shape()...)
 		shape[a] = 0
 		for _, t := range parts {
 			if t.DType() != first.DType() || t.Rank() != first.Rank() {

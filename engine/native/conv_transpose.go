@@ -24,29 +24,41 @@ type convTransposeKernel struct {
 	outPadding  []int
 	outputShape []int
 
-	// The geometry and output shape of the last input and weight shapes.
-	mu         sync.Mutex
-	lastX      []int
-	lastW      []int
-	lastGeo    geometry
-	lastYShape []int
+	// The geometry of the last input and weight shapes.
+	mu   sync.Mutex
+	last *convTransposeGeometry
 }
 
-// geometryFor is geometry for x and w's shapes, with the output's shape,
-// remembered for the last shapes.
-func (k *convTransposeKernel) geometryFor(xs, ws []int, m int) (geometry, []int, error) {
+// convTransposeGeometry is what the input and weight shapes make of a
+// ConvTranspose: kept for the last shapes (on the heap, so that runs
+// pass it without allocating), replaced but never changed.
+type convTransposeGeometry struct {
+	xs, ws []int
+	geo    geometry
+	yShape []int
+	// plane is the geometry as 2-D, nil for three or more dimensions.
+	plane *plane2D
+}
+
+// geometryFor is the geometry for x and w's shapes, remembered for the
+// last shapes.
+func (k *convTransposeKernel) geometryFor(xs, ws []int, m int) (*convTransposeGeometry, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if k.lastX != nil && slices.Equal(k.lastX, xs) && slices.Equal(k.lastW, ws) {
-		return k.lastGeo, k.lastYShape, nil
+	if g := k.last; g != nil && slices.Equal(g.xs, xs) && slices.Equal(g.ws, ws) {
+		return g, nil
 	}
-	g, err := k.geometry(slices.Clone(xs[2:]), slices.Clone(ws[2:]))
+	geo, err := k.geometry(slices.Clone(xs[2:]), slices.Clone(ws[2:]))
 	if err != nil {
-		return g, nil, err
+		return nil, err
 	}
-	k.lastX, k.lastW, k.lastGeo = slices.Clone(xs), slices.Clone(ws), g
-	k.lastYShape = append([]int{xs[0], m}, g.out...)
-	return g, k.lastYShape, nil
+	g := &convTransposeGeometry{xs: slices.Clone(xs), ws: slices.Clone(ws), geo: geo}
+	g.yShape = append([]int{xs[0], m}, geo.out...)
+	if p, ok := as2D(&g.geo); ok {
+		g.plane = &p
+	}
+	k.last = g
+	return g, nil
 }
 
 func buildConvTranspose(b *buildCtx) (kernel, error) {
@@ -169,19 +181,19 @@ func (k *convTransposeKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	if bias != nil && bias.Len() != m {
 		return fmt.Errorf("ConvTranspose bias of shape %v does not match %d output channels", bias.Shape(), m)
 	}
-	g, yShape, err := k.geometryFor(xs, ws, m)
+	g, err := k.geometryFor(xs, ws, m)
 	if err != nil {
 		return fmt.Errorf("ConvTranspose: %w", err)
 	}
-	y := rc.alloc(tensor.Float32, yShape)
+	y := rc.alloc(tensor.Float32, g.yShape)
 	var bd []float32
 	if bias != nil {
 		bd = tensor.Data[float32](bias)
 	}
-	if p, ok := as2D(&g); ok {
-		convTransposeGemm(rc, &p, batch, c, m, k.group, tensor.Data[float32](x), tensor.Data[float32](w), bd, tensor.Data[float32](y))
+	if g.plane != nil {
+		convTransposeGemm(rc, g.plane, batch, c, m, k.group, tensor.Data[float32](x), tensor.Data[float32](w), bd, tensor.Data[float32](y))
 	} else {
-		convTransposeND(rc, &g, batch, c, m, k.group, tensor.Data[float32](x), tensor.Data[float32](w), bd, tensor.Data[float32](y))
+		convTransposeND(rc, &g.geo, batch, c, m, k.group, tensor.Data[float32](x), tensor.Data[float32](w), bd, tensor.Data[float32](y))
 	}
 	out[0] = y
 	return nil

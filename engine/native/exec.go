@@ -269,6 +269,7 @@ func stepOp(s step) string {
 		if k.bias != nil {
 			op += "+Add"
 		}
+		act = k.act
 	case *convKernel:
 		if k.residual {
 			op += "+Add"

@@ -208,6 +208,10 @@ func (f *fuser) fuseActivations() {
 				fk.act = act
 				f.merge(p, c, &fk)
 			}
+		case *matMulKernel:
+			if fk := k.withAct(act); fk != nil {
+				f.merge(p, c, fk)
+			}
 		}
 	}
 }

@@ -104,11 +104,21 @@ func TestElementwiseFusion(t *testing.T) {
 			inputs: feeds("x", w(4, 16)), inits: with(nil), steps: 5,
 		},
 		{
-			name: "matmul bias into the gemm, then gelu",
+			name: "matmul bias and then gelu into the gemm's epilogue",
 			nodes: []*onnx.Node{n("MatMul", []string{"x", "w"}, "mm"), n("Add", []string{"bias", "mm"}, "h"),
 				n("Div", []string{"h", "sqrt2"}, "d"), n("Erf", []string{"d"}, "e"),
 				n("Add", []string{"e", "one"}, "a"), n("Mul", []string{"h", "a"}, "m"), n("Mul", []string{"m", "half"}, "y")},
-			inputs: feeds("x", w(2, 7, 12)), inits: with(map[string]*tensor.Tensor{"w": w(12, 20), "bias": w(20)}), steps: 2,
+			inputs: feeds("x", w(2, 7, 12)), inits: with(map[string]*tensor.Tensor{"w": w(12, 20), "bias": w(20)}), steps: 1,
+		},
+		{
+			name:   "matmul without bias, then relu",
+			nodes:  []*onnx.Node{n("MatMul", []string{"x", "w"}, "mm"), n("Relu", []string{"mm"}, "y")},
+			inputs: feeds("x", w(3, 5, 12)), inits: with(map[string]*tensor.Tensor{"w": w(12, 20)}), steps: 1,
+		},
+		{
+			name:   "matmul of two runtime inputs keeps its activation",
+			nodes:  []*onnx.Node{n("MatMul", []string{"x", "x2"}, "mm"), n("Relu", []string{"mm"}, "y")},
+			inputs: feeds("x", w(3, 5, 12), "x2", w(3, 12, 4)), inits: with(nil), steps: 2,
 		},
 		{
 			name:   "matmul bias that broadcasts differently stays an add",

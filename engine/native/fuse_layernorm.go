@@ -224,7 +224,10 @@ func (k *layerNormKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 			if rc.threads <= 1 || rows <= grain {
 				k.rows32(yv, xv, n, 0, rows)
 			} else {
-				parallelFor(rc.threads, rows, grain, func(lo, hi int) { k.rows32(yv, xv, n, lo, hi) })
+				// A copy, so that k (often on the caller's stack) does not
+				// escape.
+				kc := *k
+				parallelFor(rc.threads, rows, grain, func(lo, hi int) { kc.rows32(yv, xv, n, lo, hi) })
 			}
 		}
 	}
@@ -241,16 +244,8 @@ func (k *layerNormKernel) rows32(y, x []float32, n, lo, hi int) {
 
 // row32 normalises one float32 row (statistics in float64).
 func (k *layerNormKernel) row32(d, x []float32) {
-	var sum float64
-	for _, v := range x {
-		sum += float64(v)
-	}
-	mean := float32(sum / float64(len(x)))
-	var ss float64
-	for _, v := range x {
-		e := v - mean
-		ss += float64(e * e)
-	}
+	mean := float32(rowSum(x) / float64(len(x)))
+	ss := rowSumSq(x, mean)
 	inv := float32(1 / math.Sqrt(float64(float32(ss/float64(len(x)))+k.eps)))
 	tk := defaultTaps()
 	if tk.Width > 1 {
@@ -262,6 +257,25 @@ func (k *layerNormKernel) row32(d, x []float32) {
 		}
 	}
 	k.scaleShift(d)
+}
+
+// rowSumSq is the float64 sum of (v − mean)² over x (each square in
+// float32), over four independent chains like rowSum.
+func rowSumSq(x []float32, mean float32) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		e0, e1, e2, e3 := x[i]-mean, x[i+1]-mean, x[i+2]-mean, x[i+3]-mean
+		s0 += float64(e0 * e0)
+		s1 += float64(e1 * e1)
+		s2 += float64(e2 * e2)
+		s3 += float64(e3 * e3)
+	}
+	for ; i < len(x); i++ {
+		e := x[i] - mean
+		s0 += float64(e * e)
+	}
+	return (s0 + s1) + (s2 + s3)
 }
 
 // scaleShift applies γ and β to a normalised row.

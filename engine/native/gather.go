@@ -23,7 +23,11 @@ func buildGather(b *buildCtx) (kernel, error) {
 		if !ok {
 			return fmt.Errorf("Gather axis %d out of range for data of shape %v", axis, ds)
 		}
-		idx, err := intsOf(indices)
+		// Few indices and small ranks stay on the stack (alloc keeps no
+		// shape).
+		var ib [16]int
+		var sb [8]int
+		idx, err := intsTo(ib[:0], indices)
 		if err != nil {
 			return fmt.Errorf("Gather indices: %w", err)
 		}
@@ -36,7 +40,7 @@ func buildGather(b *buildCtx) (kernel, error) {
 				idx[i] = v + dim
 			}
 		}
-		shape := append(append(append([]int(nil), ds[:a]...), indices.Shape()...), ds[a+1:]...)
+		shape := append(append(append(sb[:0], ds[:a]...), indices.Shape()...), ds[a+1:]...)
 		y := rc.alloc(data.DType(), shape)
 		outer, inner := tensor.NumElements(ds[:a]), tensor.NumElements(ds[a+1:])
 		switch wordKind(y) {

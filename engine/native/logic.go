@@ -75,7 +75,7 @@ func buildBitShift(b *buildCtx) (kernel, error) {
 		tensor.Uint32: mapLoop(shiftFunc[uint32](left)),
 		tensor.Uint64: mapLoop(shiftFunc[uint64](left)),
 	}
-	return &binaryKernel{name: "BitShift", loops: loops, legacyAxis: -1}, nil
+	return &binaryKernel{name: "BitShift", loops: loops, legacyAxis: -1, geom: &bcastCache{}}, nil
 }
 
 func shiftFunc[T ~uint8 | ~uint16 | ~uint32 | ~uint64](left bool) func(a, b T) T {
@@ -107,7 +107,7 @@ func buildMod(b *buildCtx) (kernel, error) {
 		loops[tensor.Float32] = mapLoop(func(a, b float32) float32 { return float32(math.Mod(float64(a), float64(b))) })
 		loops[tensor.Float64] = mapLoop(math.Mod)
 	}
-	return &binaryKernel{name: "Mod", loops: loops, legacyAxis: -1}, nil
+	return &binaryKernel{name: "Mod", loops: loops, legacyAxis: -1, geom: &bcastCache{}}, nil
 }
 
 func modInt[T integer](fmod bool) func(a, b T) T {

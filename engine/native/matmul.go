@@ -21,7 +21,8 @@ type matMulKernel struct {
 	// bias, when set (fuseMatMulBias), is added to each row of the
 	// output: a following Add of a constant vector, fused.
 	bias []float32
-	ep   *gemmEpilogue // adds bias
+	act  *fusedAct     // an activation fused after the bias (fuseActivations)
+	ep   *gemmEpilogue // adds bias, then applies act
 
 	mu   sync.Mutex
 	last *matMulGeometry
@@ -163,6 +164,18 @@ func batchOffset(l *bcastLayout, k, i int) int {
 		i /= l.dims[d]
 	}
 	return off
+}
+
+// withAct returns k with act fused into its epilogue, or nil when k's
+// product is not one GEMM (B constant and 2-D, the only case whose
+// epilogue runs) or already has an activation.
+func (k *matMulKernel) withAct(act *fusedAct) *matMulKernel {
+	if k.packedB == nil || k.act != nil {
+		return nil
+	}
+	ep := gemmEpilogue{colBias: k.bias}
+	act.setEpilogue(&ep)
+	return &matMulKernel{packedB: k.packedB, n: k.n, bias: k.bias, act: act, ep: &ep}
 }
 
 // fuseMatMulBias fuses into a MatMul with a constant 2-D B the Add of a

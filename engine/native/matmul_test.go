@@ -38,6 +38,9 @@ func TestMatMulBatches(t *testing.T) {
 		{[]int{6, 5, 3, 4}, []int{5, 4, 2}, []int{6, 5, 3, 2}, func(i int) int { return i }, func(i int) int { return i % 5 }},
 		// Few large products: each spread over the threads.
 		{[]int{2, 70, 90}, []int{2, 90, 80}, []int{2, 70, 80}, func(i int) int { return i }, func(i int) int { return i }},
+		// Attention-sized products (tap sums; 40 columns end in a
+		// partial vector).
+		{[]int{4, 32, 16}, []int{4, 16, 40}, []int{4, 32, 40}, func(i int) int { return i }, func(i int) int { return i }},
 		// a broadcast: [1, 3, 4] against [3, 4, 5] batches.
 		{[]int{1, 3, 4}, []int{3, 4, 5}, []int{3, 3, 5}, func(int) int { return 0 }, func(i int) int { return i }},
 	}

@@ -90,12 +90,14 @@ func (m *stepMemo) run(rc *runCtx, s step, in, out []*tensor.Tensor) error {
 	if !keyed {
 		return nil
 	}
+	for _, t := range out {
+		if t != nil && (t.Len() > memoMaxElems || t.DType() == tensor.String) {
+			return nil // checked first: nothing allocated in vain
+		}
+	}
 	outs := make([]*tensor.Tensor, len(out))
 	for i, t := range out {
 		if t != nil {
-			if t.Len() > memoMaxElems || t.DType() == tensor.String {
-				return nil
-			}
 			outs[i] = t.Clone()
 		}
 	}

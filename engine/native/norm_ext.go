@@ -38,7 +38,7 @@ func buildLayerNorm(b *buildCtx) (kernel, error) {
 		if !ok {
 			return fmt.Errorf("LayerNormalization axis %d out of range for shape %v", axis, xs)
 		}
-		if k := layerNormLastAxis(x, a, in, len(out), eps); k != nil {
+		if k, ok := layerNormLastAxis(x, a, in, len(out), eps); ok {
 			return k.run(rc, in[:1], out)
 		}
 		rows, n := tensor.NumElements(xs[:a]), tensor.NumElements(xs[a:])
@@ -94,27 +94,25 @@ func buildLayerNorm(b *buildCtx) (kernel, error) {
 // layerNormLastAxis returns the float32 row kernel of the decomposed
 // LayerNorm fusion for a LayerNormalization it can compute: float32 over
 // the last axis, scale and bias float32 vectors of its length, and no
-// Mean or InvStdDev output. Else nil.
-func layerNormLastAxis(x *tensor.Tensor, axis int, in []*tensor.Tensor, outs int, eps float32) *layerNormKernel {
+// Mean or InvStdDev output. Else false. (A value, so that a run
+// allocates no kernel.)
+func layerNormLastAxis(x *tensor.Tensor, axis int, in []*tensor.Tensor, outs int, eps float32) (layerNormKernel, bool) {
 	n := x.Shape()[len(x.Shape())-1]
 	if x.DType() != tensor.Float32 || axis != x.Rank()-1 || outs != 1 {
-		return nil
+		return layerNormKernel{}, false
 	}
-	k := &layerNormKernel{eps: eps}
+	k := layerNormKernel{eps: eps}
 	for i, p := range []*[]float32{&k.gamma, &k.beta} {
 		if i+1 >= len(in) || in[i+1] == nil {
 			continue
 		}
 		t := in[i+1]
 		if t.DType() != tensor.Float32 || t.Rank() != 1 || t.Len() != n {
-			return nil
+			return layerNormKernel{}, false
 		}
 		*p = tensor.Data[float32](t)
 	}
-	if k.gamma == nil {
-		return nil
-	}
-	return k
+	return k, k.gamma != nil
 }
 
 // broadcastParam returns a scale or bias tensor broadcast to shape.

@@ -115,17 +115,24 @@ func (k *batchNormKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 // affineT computes y = x·scale[c] + shift[c] where c cycles over
 // len(scale) groups of inner consecutive elements.
 func affineT[T float](rc *runCtx, y, x []T, scale, shift []float64, inner int) {
-	groups := len(y) / max(inner, 1)
-	parallelFor(rc.threads, groups, max(1, elemGrain/max(inner, 1)), func(lo, hi int) {
-		for g := lo; g < hi; g++ {
-			c := g % len(scale)
-			a, b := T(scale[c]), T(shift[c])
-			dst, src := y[g*inner:(g+1)*inner], x[g*inner:(g+1)*inner]
-			for i := range dst {
-				dst[i] = src[i]*a + b
-			}
+	groups, grain := len(y)/max(inner, 1), max(1, elemGrain/max(inner, 1))
+	if rc.threads <= 1 || groups <= grain {
+		affineRange(y, x, scale, shift, inner, 0, groups) // no closure to allocate
+		return
+	}
+	parallelFor(rc.threads, groups, grain, func(lo, hi int) { affineRange(y, x, scale, shift, inner, lo, hi) })
+}
+
+// affineRange is affineT over groups [lo, hi).
+func affineRange[T float](y, x []T, scale, shift []float64, inner, lo, hi int) {
+	for g := lo; g < hi; g++ {
+		c := g % len(scale)
+		a, b := T(scale[c]), T(shift[c])
+		dst, src := y[g*inner:(g+1)*inner], x[g*inner:(g+1)*inner]
+		for i := range dst {
+			dst[i] = src[i]*a + b
 		}
-	})
+	}
 }
 
 // floatsOf returns a float tensor's values as float64.

@@ -2,6 +2,7 @@ package native
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/inferd/inferd/tensor"
 )
@@ -79,17 +80,23 @@ func scalarFloat(t *tensor.Tensor) (float64, error) {
 
 // intsOf returns the values of an integer tensor (int32 or int64) as ints.
 func intsOf(t *tensor.Tensor) ([]int, error) {
+	return intsTo(nil, t)
+}
+
+// intsTo is intsOf appending to buf (an empty slice of an array on the
+// caller's stack, for few values).
+func intsTo(buf []int, t *tensor.Tensor) ([]int, error) {
 	switch d := t.Data().(type) {
 	case []int64:
-		s := make([]int, len(d))
-		for i, v := range d {
-			s[i] = int(v)
+		s := slices.Grow(buf, len(d))
+		for _, v := range d {
+			s = append(s, int(v))
 		}
 		return s, nil
 	case []int32:
-		s := make([]int, len(d))
-		for i, v := range d {
-			s[i] = int(v)
+		s := slices.Grow(buf, len(d))
+		for _, v := range d {
+			s = append(s, int(v))
 		}
 		return s, nil
 	}

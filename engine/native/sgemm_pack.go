@@ -13,6 +13,10 @@ func (impl *gemmImpl) packA(dst []float32, a *gemmOperand, i0, mcb, p0, kcb, m i
 	mr := impl.mr
 	for ir := 0; ir < mcb; ir += mr {
 		panel := dst[ir*kcb : (ir+mr)*kcb]
+		if mr == 8 && !a.trans && ir+mr <= mcb && i0+ir+mr <= m {
+			packA8(panel, a, i0+ir, p0, kcb)
+			continue
+		}
 		for ii := range mr {
 			i := i0 + ir + ii
 			if i >= m || ir+ii >= mcb {
@@ -33,6 +37,23 @@ func (impl *gemmImpl) packA(dst []float32, a *gemmOperand, i0, mcb, p0, kcb, m i
 				panel[p*mr+ii] = v
 			}
 		}
+	}
+}
+
+// packA8 packs a full panel of 8 rows of a row-major A, from row i and
+// column p0, kcb deep: the 8 rows are read side by side and the panel
+// written in order, rather than one row at a time with strided stores.
+func packA8(panel []float32, a *gemmOperand, i, p0, kcb int) {
+	row := func(r int) []float32 {
+		o := (i+r)*a.ld + p0
+		return a.data[o : o+kcb : o+kcb]
+	}
+	r0, r1, r2, r3, r4, r5, r6, r7 := row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7)
+	panel = panel[:8*kcb]
+	for p := range kcb {
+		d := panel[8*p : 8*p+8 : 8*p+8]
+		d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+		d[4], d[5], d[6], d[7] = r4[p], r5[p], r6[p], r7[p]
 	}
 }
 

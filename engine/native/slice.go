@@ -49,7 +49,9 @@ func buildSlice(b *buildCtx) (kernel, error) {
 			starts, ends, axes, steps = lists[0], lists[1], lists[2], lists[3]
 		}
 		x := in[0]
-		base, shape, strides, err := sliceLayout(x.Shape(), starts, ends, axes, steps)
+		// Small ranks lay out on the stack (alloc keeps no shape).
+		var buf [2][8]int
+		base, shape, strides, err := sliceLayoutTo(buf[0][:0], buf[1][:0], x.Shape(), starts, ends, axes, steps)
 		if err != nil {
 			return err
 		}
@@ -64,23 +66,32 @@ func buildSlice(b *buildCtx) (kernel, error) {
 // output shape, the input offset of its first element and the input
 // strides per output axis.
 func sliceLayout(in []int, starts, ends, axes, steps []int64) (base int, shape, strides []int, err error) {
+	return sliceLayoutTo(nil, nil, in, starts, ends, axes, steps)
+}
+
+// sliceLayoutTo is sliceLayout appending the output shape and strides to
+// shape and strides (empty slices, of arrays on the caller's stack when
+// the rank is small).
+func sliceLayoutTo(shape, strides, in []int, starts, ends, axes, steps []int64) (base int, _, _ []int, err error) {
 	if len(starts) != len(ends) || axes != nil && len(axes) != len(starts) || steps != nil && len(steps) != len(starts) {
 		return 0, nil, nil, fmt.Errorf("Slice starts %v, ends %v, axes %v and steps %v differ in length", starts, ends, axes, steps)
 	}
-	shape = append([]int(nil), in...)
-	inStrides := tensor.Strides(in)
-	strides = append([]int(nil), inStrides...)
-	seen := make([]bool, len(in))
+	shape = append(shape, in...)
+	strides = append(strides, in...)
+	for i, st := len(in)-1, 1; i >= 0; i-- {
+		strides[i] = st
+		st *= in[i]
+	}
 	for i := range starts {
 		a := int64(i)
 		if axes != nil {
 			a = axes[i]
 		}
 		axis, ok := normAxis(a, len(in))
-		if !ok || seen[axis] {
+		if !ok || axes != nil && repeatsAxis(axes[:i], axis, len(in)) {
 			return 0, nil, nil, fmt.Errorf("Slice axes %v invalid for rank %d", axes, len(in))
 		}
-		seen[axis] = true
+		inStride := strides[axis]
 		step := int64(1)
 		if steps != nil {
 			step = steps[i]
@@ -99,12 +110,22 @@ func sliceLayout(in []int, starts, ends, axes, steps []int64) (base int, shape, 
 			count = max(0, (start-end-step-1)/(-step))
 		}
 		shape[axis] = int(count)
-		strides[axis] = int(step) * inStrides[axis]
+		strides[axis] = int(step) * inStride
 		if count > 0 {
-			base += int(start) * inStrides[axis]
+			base += int(start) * inStride
 		}
 	}
 	return base, shape, strides, nil
+}
+
+// repeatsAxis reports whether one of axes resolves to axis.
+func repeatsAxis(axes []int64, axis, rank int) bool {
+	for _, a := range axes {
+		if b, _ := normAxis(a, rank); b == axis {
+			return true
+		}
+	}
+	return false
 }
 
 // sliceBound resolves a negative start or end against the dimension (it

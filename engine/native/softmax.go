@@ -112,8 +112,23 @@ func softmax32(rc *runCtx, d, x []float32, rows, n int) {
 		softmaxRows32(d, x, n, 0, rows)
 		return
 	}
-	parallelFor(rc.threads, rows, grain, func(lo, hi int) { softmaxRows32(d, x, n, lo, hi) })
+	b := softmaxBodies.get()
+	*b = softmaxBody{d: d, x: x, n: n}
+	parallelRange(rc.threads, rows, grain, b)
+	*b = softmaxBody{}
+	softmaxBodies.put(b)
 }
+
+// softmaxBody is softmax32's parallel region, recycled so that a
+// steady-state run allocates no closure.
+type softmaxBody struct {
+	d, x []float32
+	n    int
+}
+
+var softmaxBodies freeList[softmaxBody]
+
+func (b *softmaxBody) do(lo, hi int) { softmaxRows32(b.d, b.x, b.n, lo, hi) }
 
 // softmaxRows32 is softmax32 over rows [lo, hi).
 func softmaxRows32(d, x []float32, n, lo, hi int) {

@@ -42,12 +42,68 @@ func stridedT[T any](rc *runCtx, dst, src []T, base int, shape, strides []int) {
 		stridedRange(dst, src, base, shape, strides, 0, runs)
 		return
 	}
+	if fl := stridedBodiesOf[T](); fl != nil && len(shape) <= maxStridedRank {
+		// A recycled body holding copies of shape and strides: nothing
+		// allocated, and the callers' slices do not escape.
+		b := fl.get()
+		*b = stridedBody[T]{dst: dst, src: src, base: base, rank: len(shape)}
+		copy(b.shape[:], shape)
+		copy(b.strides[:], strides)
+		parallelRange(rc.threads, runs, grain, b)
+		*b = stridedBody[T]{}
+		fl.put(b)
+		return
+	}
 	// The closure gets copies, so that the callers' shape and stride
-	// slices do not escape (they are often arrays on the stack).
-	shape, strides = slices.Clone(shape), slices.Clone(strides)
+	// slices do not escape (they are often arrays on the stack): the
+	// copies are new variables, since escape analysis does not follow
+	// reassignments.
+	sh, st := slices.Clone(shape), slices.Clone(strides)
 	parallelFor(rc.threads, runs, grain, func(lo, hi int) {
-		stridedRange(dst, src, base, shape, strides, lo, hi)
+		stridedRange(dst, src, base, sh, st, lo, hi)
 	})
+}
+
+// maxStridedRank is the largest rank a stridedBody holds.
+const maxStridedRank = 8
+
+// stridedBody is the parallel region of stridedT, recycled per word type.
+type stridedBody[T any] struct {
+	dst, src       []T
+	base, rank     int
+	shape, strides [maxStridedRank]int
+}
+
+func (b *stridedBody[T]) do(lo, hi int) {
+	stridedRange(b.dst, b.src, b.base, b.shape[:b.rank], b.strides[:b.rank], lo, hi)
+}
+
+var (
+	stridedBodies1 freeList[stridedBody[uint8]]
+	stridedBodies2 freeList[stridedBody[uint16]]
+	stridedBodies4 freeList[stridedBody[uint32]]
+	stridedBodies8 freeList[stridedBody[uint64]]
+	stridedBodiesS freeList[stridedBody[string]]
+)
+
+// stridedBodiesOf returns the free list of stridedBody[T], nil for a word
+// type copyStrided does not use.
+func stridedBodiesOf[T any]() *freeList[stridedBody[T]] {
+	var l any
+	switch any(*new(T)).(type) {
+	case uint8:
+		l = &stridedBodies1
+	case uint16:
+		l = &stridedBodies2
+	case uint32:
+		l = &stridedBodies4
+	case uint64:
+		l = &stridedBodies8
+	case string:
+		l = &stridedBodiesS
+	}
+	fl, _ := l.(*freeList[stridedBody[T]])
+	return fl
 }
 
 // stridedRange is stridedT over runs [lo, hi) of the last axis.

@@ -24,12 +24,13 @@ func buildTranspose(b *buildCtx) (kernel, error) {
 		x := in[0]
 		p := perm
 		if p == nil {
-			p = make([]int64, x.Rank())
-			for i := range p {
-				p[i] = int64(x.Rank() - 1 - i)
+			// The default, reversing the axes, is valid for every rank.
+			var pb [8]int64
+			p = pb[:0]
+			for i := x.Rank() - 1; i >= 0; i-- {
+				p = append(p, int64(i))
 			}
-		}
-		if err := checkPerm(p, x.Rank()); err != nil {
+		} else if err := checkPerm(perm, x.Rank()); err != nil {
 			return err
 		}
 		xs := x.Shape()
@@ -58,12 +59,32 @@ func checkPerm(perm []int64, rank int) error {
 	if len(perm) != rank {
 		return fmt.Errorf("perm %v does not fit rank %d", perm, rank)
 	}
-	seen := make([]bool, rank)
-	for _, a := range perm {
-		if a < 0 || a >= int64(rank) || seen[a] {
-			return fmt.Errorf("perm %v is not a permutation", perm)
-		}
-		seen[a] = true
+	if !isPermutation(perm) {
+		return fmt.Errorf("perm %v is not a permutation", perm)
 	}
 	return nil
+}
+
+// isPermutation reports whether perm holds each of 0..len(perm)-1 once,
+// without allocating for ranks up to 64.
+func isPermutation(perm []int64) bool {
+	n := int64(len(perm))
+	if n > 64 {
+		seen := make([]bool, n)
+		for _, a := range perm {
+			if a < 0 || a >= n || seen[a] {
+				return false
+			}
+			seen[a] = true
+		}
+		return true
+	}
+	var seen uint64
+	for _, a := range perm {
+		if a < 0 || a >= n || seen&(1<<a) != 0 {
+			return false
+		}
+		seen |= 1 << a
+	}
+	return true
 }

@@ -52,11 +52,11 @@ func (k *variadicKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		if !ok {
 			return dtypeError(k.name, t.DType())
 		}
-		shape, err := broadcastShapes(acc.Shape(), t.Shape())
+		g, err := newBcastGeom(acc.Shape(), t.Shape())
 		if err != nil {
 			return fmt.Errorf("%s: %w", k.name, err)
 		}
-		acc = loop(rc, acc, t, shape)
+		acc = loop(rc, acc, t, g)
 	}
 	if acc == nil {
 		return fmt.Errorf("%s needs at least one input", k.name)
