@@ -74,6 +74,24 @@ func tapSumAsm(isa isa, dst, src []float32, offs []int, w []float32, flags int, 
 	tapSumAVX2(pd, len(dst), ps, po, pw, len(w), flags, bias, lo, hi)
 }
 
+func tapPlanesAsm(isa isa, width int, dst, src []float32, g *Planes, offs []int, w, bias []float32, flags int, lo, hi float32) {
+	pd, ps, po, pw := unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(offs), unsafe.SliceData(w)
+	var pb *float32
+	if bias != nil {
+		pb = unsafe.SliceData(bias)
+	}
+	// The kernel steps its pointers by bytes: past a row's whole vectors
+	// to the next row, past the last row to the next plane.
+	done := g.Cols &^ (width - 1)
+	rowD, rowS := 4*(g.DstRow-done), 4*(g.SrcRow-done)
+	planeD, planeS := 4*(g.DstPlane-g.Rows*g.DstRow), 4*(g.SrcPlane-g.Rows*g.SrcRow)
+	if isa == isaAVX512 {
+		tapPlanesAVX512(pd, ps, po, pw, pb, len(offs), flags, g.Planes, g.Rows, g.Cols, rowD, rowS, planeD, planeS, lo, hi)
+		return
+	}
+	tapPlanesAVX2(pd, ps, po, pw, pb, len(offs), flags, g.Planes, g.Rows, g.Cols, rowD, rowS, planeD, planeS, lo, hi)
+}
+
 func tapMaxAsm(isa isa, dst, src []float32, offs []int) {
 	pd, ps, po := unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(offs)
 	if isa == isaAVX512 {

@@ -44,6 +44,16 @@ func tapSumAVX2(dst *float32, n int, src *float32, offs *int, w *float32, taps i
 //go:noescape
 func tapMaxAVX2(dst *float32, n int, src *float32, offs *int, taps int)
 
+// tapPlanesAVX512 is the depthwise plane kernel with AVX-512F; see planeKernels in gen/planes.go.
+//
+//go:noescape
+func tapPlanesAVX512(dst *float32, src *float32, offs *int, w *float32, bias *float32, taps int, flags int, planes int, rows int, cols int, rowSkipD int, rowSkipS int, planeSkipD int, planeSkipS int, lo float32, hi float32)
+
+// tapPlanesAVX2 is the depthwise plane kernel with AVX2 and FMA; see planeKernels in gen/planes.go.
+//
+//go:noescape
+func tapPlanesAVX2(dst *float32, src *float32, offs *int, w *float32, bias *float32, taps int, flags int, planes int, rows int, cols int, rowSkipD int, rowSkipS int, planeSkipD int, planeSkipS int, lo float32, hi float32)
+
 // copy2DAVX512 is a strided 2-D copy with AVX-512F; see copyKernels in gen/copy.go.
 //
 //go:noescape

@@ -1744,6 +1744,303 @@ done:
 	VZEROUPPER
 	RET
 
+// func tapPlanesAVX512(dst *float32, src *float32, offs *int, w *float32, bias *float32, taps int, flags int, planes int, rows int, cols int, rowSkipD int, rowSkipS int, planeSkipD int, planeSkipS int, lo float32, hi float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·tapPlanesAVX512(SB), NOSPLIT, $0-120
+	VBROADCASTSS lo+112(FP), Z17
+	VBROADCASTSS hi+116(FP), Z18
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         w+24(FP), DX
+	MOVQ         bias+32(FP), BX
+	MOVQ         planes+56(FP), SI
+	MOVQ         cols+72(FP), DI
+	ANDQ         $0x0000000f, DI
+	MOVL         $0x0000ffff, R8
+	BZHIL        DI, R8, R8
+	KMOVW        R8, K1
+
+plane:
+	VXORPS       Z20, Z20, Z20
+	MOVQ         flags+48(FP), DI
+	TESTQ        $0x00000004, DI
+	JZ           rows
+	VBROADCASTSS (BX), Z20
+
+rows:
+	MOVQ rows+64(FP), DI
+
+row:
+	MOVQ cols+72(FP), R8
+
+blocks:
+	CMPQ    R8, $0x00000080
+	JL      singles
+	MOVQ    offs+16(FP), R9
+	VMOVAPS Z20, Z0
+	VMOVAPS Z20, Z1
+	VMOVAPS Z20, Z2
+	VMOVAPS Z20, Z3
+	VMOVAPS Z20, Z4
+	VMOVAPS Z20, Z5
+	VMOVAPS Z20, Z6
+	VMOVAPS Z20, Z7
+	XORQ    R10, R10
+
+bn_tap:
+	MOVQ         (R9)(R10*8), R11
+	VBROADCASTSS (DX)(R10*4), Z16
+	VFMADD231PS  (CX)(R11*4), Z16, Z0
+	VFMADD231PS  64(CX)(R11*4), Z16, Z1
+	VFMADD231PS  128(CX)(R11*4), Z16, Z2
+	VFMADD231PS  192(CX)(R11*4), Z16, Z3
+	VFMADD231PS  256(CX)(R11*4), Z16, Z4
+	VFMADD231PS  320(CX)(R11*4), Z16, Z5
+	VFMADD231PS  384(CX)(R11*4), Z16, Z6
+	VFMADD231PS  448(CX)(R11*4), Z16, Z7
+	INCQ         R10
+	CMPQ         R10, taps+40(FP)
+	JL           bn_tap
+	MOVQ         flags+48(FP), R11
+	TESTQ        $0x00000010, R11
+	JZ           bn_store
+	VMAXPS       Z0, Z17, Z0
+	VMINPS       Z0, Z18, Z0
+	VMAXPS       Z1, Z17, Z1
+	VMINPS       Z1, Z18, Z1
+	VMAXPS       Z2, Z17, Z2
+	VMINPS       Z2, Z18, Z2
+	VMAXPS       Z3, Z17, Z3
+	VMINPS       Z3, Z18, Z3
+	VMAXPS       Z4, Z17, Z4
+	VMINPS       Z4, Z18, Z4
+	VMAXPS       Z5, Z17, Z5
+	VMINPS       Z5, Z18, Z5
+	VMAXPS       Z6, Z17, Z6
+	VMINPS       Z6, Z18, Z6
+	VMAXPS       Z7, Z17, Z7
+	VMINPS       Z7, Z18, Z7
+
+bn_store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	VMOVUPS Z4, 256(AX)
+	VMOVUPS Z5, 320(AX)
+	VMOVUPS Z6, 384(AX)
+	VMOVUPS Z7, 448(AX)
+	ADDQ    $0x00000200, AX
+	ADDQ    $0x00000200, CX
+	SUBQ    $0x00000080, R8
+	JMP     blocks
+
+singles:
+	CMPQ    R8, $0x00000010
+	JL      tail
+	MOVQ    offs+16(FP), R9
+	VMOVAPS Z20, Z0
+	XORQ    R10, R10
+
+b1_tap:
+	MOVQ         (R9)(R10*8), R11
+	VBROADCASTSS (DX)(R10*4), Z16
+	VFMADD231PS  (CX)(R11*4), Z16, Z0
+	INCQ         R10
+	CMPQ         R10, taps+40(FP)
+	JL           b1_tap
+	MOVQ         flags+48(FP), R11
+	TESTQ        $0x00000010, R11
+	JZ           b1_store
+	VMAXPS       Z0, Z17, Z0
+	VMINPS       Z0, Z18, Z0
+
+b1_store:
+	VMOVUPS Z0, (AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, R8
+	JMP     singles
+
+tail:
+	TESTQ   R8, R8
+	JZ      next
+	MOVQ    offs+16(FP), R8
+	VMOVAPS Z20, Z0
+	XORQ    R9, R9
+
+bt_tap:
+	MOVQ         (R8)(R9*8), R10
+	VBROADCASTSS (DX)(R9*4), Z16
+	VMOVUPS.Z    (CX)(R10*4), K1, Z8
+	VFMADD231PS  Z8, Z16, Z0
+	INCQ         R9
+	CMPQ         R9, taps+40(FP)
+	JL           bt_tap
+	MOVQ         flags+48(FP), R10
+	TESTQ        $0x00000010, R10
+	JZ           bt_store
+	VMAXPS       Z0, Z17, Z0
+	VMINPS       Z0, Z18, Z0
+
+bt_store:
+	VMOVUPS Z0, K1, (AX)
+
+next:
+	ADDQ rowSkipD+80(FP), AX
+	ADDQ rowSkipS+88(FP), CX
+	DECQ DI
+	JNZ  row
+	ADDQ planeSkipD+96(FP), AX
+	ADDQ planeSkipS+104(FP), CX
+	MOVQ taps+40(FP), DI
+	SHLQ $0x02, DI
+	ADDQ DI, DX
+	ADDQ $0x04, BX
+	DECQ SI
+	JNZ  plane
+	VZEROUPPER
+	RET
+
+// func tapPlanesAVX2(dst *float32, src *float32, offs *int, w *float32, bias *float32, taps int, flags int, planes int, rows int, cols int, rowSkipD int, rowSkipS int, planeSkipD int, planeSkipS int, lo float32, hi float32)
+// Requires: AVX, FMA3
+TEXT ·tapPlanesAVX2(SB), NOSPLIT, $0-120
+	VBROADCASTSS lo+112(FP), Y9
+	VBROADCASTSS hi+116(FP), Y10
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	MOVQ         w+24(FP), DX
+	MOVQ         bias+32(FP), BX
+	MOVQ         planes+56(FP), SI
+	MOVQ         cols+72(FP), DI
+	ANDQ         $0x00000007, DI
+	MOVQ         $0x00000008, R8
+	SUBQ         DI, R8
+	LEAQ         tap_mask<>+0(SB), DI
+	VMOVDQU      (DI)(R8*4), Y11
+
+plane:
+	VXORPS       Y12, Y12, Y12
+	MOVQ         flags+48(FP), DI
+	TESTQ        $0x00000004, DI
+	JZ           rows
+	VBROADCASTSS (BX), Y12
+
+rows:
+	MOVQ rows+64(FP), DI
+
+row:
+	MOVQ cols+72(FP), R8
+
+blocks:
+	CMPQ    R8, $0x00000020
+	JL      singles
+	MOVQ    offs+16(FP), R9
+	VMOVAPS Y12, Y0
+	VMOVAPS Y12, Y1
+	VMOVAPS Y12, Y2
+	VMOVAPS Y12, Y3
+	XORQ    R10, R10
+
+bn_tap:
+	MOVQ         (R9)(R10*8), R11
+	VBROADCASTSS (DX)(R10*4), Y8
+	VFMADD231PS  (CX)(R11*4), Y8, Y0
+	VFMADD231PS  32(CX)(R11*4), Y8, Y1
+	VFMADD231PS  64(CX)(R11*4), Y8, Y2
+	VFMADD231PS  96(CX)(R11*4), Y8, Y3
+	INCQ         R10
+	CMPQ         R10, taps+40(FP)
+	JL           bn_tap
+	MOVQ         flags+48(FP), R11
+	TESTQ        $0x00000010, R11
+	JZ           bn_store
+	VMAXPS       Y0, Y9, Y0
+	VMINPS       Y0, Y10, Y0
+	VMAXPS       Y1, Y9, Y1
+	VMINPS       Y1, Y10, Y1
+	VMAXPS       Y2, Y9, Y2
+	VMINPS       Y2, Y10, Y2
+	VMAXPS       Y3, Y9, Y3
+	VMINPS       Y3, Y10, Y3
+
+bn_store:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	VMOVUPS Y2, 64(AX)
+	VMOVUPS Y3, 96(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, R8
+	JMP     blocks
+
+singles:
+	CMPQ    R8, $0x00000008
+	JL      tail
+	MOVQ    offs+16(FP), R9
+	VMOVAPS Y12, Y0
+	XORQ    R10, R10
+
+b1_tap:
+	MOVQ         (R9)(R10*8), R11
+	VBROADCASTSS (DX)(R10*4), Y8
+	VFMADD231PS  (CX)(R11*4), Y8, Y0
+	INCQ         R10
+	CMPQ         R10, taps+40(FP)
+	JL           b1_tap
+	MOVQ         flags+48(FP), R11
+	TESTQ        $0x00000010, R11
+	JZ           b1_store
+	VMAXPS       Y0, Y9, Y0
+	VMINPS       Y0, Y10, Y0
+
+b1_store:
+	VMOVUPS Y0, (AX)
+	ADDQ    $0x00000020, AX
+	ADDQ    $0x00000020, CX
+	SUBQ    $0x00000008, R8
+	JMP     singles
+
+tail:
+	TESTQ   R8, R8
+	JZ      next
+	MOVQ    offs+16(FP), R8
+	VMOVAPS Y12, Y0
+	XORQ    R9, R9
+
+bt_tap:
+	MOVQ         (R8)(R9*8), R10
+	VBROADCASTSS (DX)(R9*4), Y8
+	VMASKMOVPS   (CX)(R10*4), Y11, Y4
+	VFMADD231PS  Y4, Y8, Y0
+	INCQ         R9
+	CMPQ         R9, taps+40(FP)
+	JL           bt_tap
+	MOVQ         flags+48(FP), R10
+	TESTQ        $0x00000010, R10
+	JZ           bt_store
+	VMAXPS       Y0, Y9, Y0
+	VMINPS       Y0, Y10, Y0
+
+bt_store:
+	VMASKMOVPS Y0, Y11, (AX)
+
+next:
+	ADDQ rowSkipD+80(FP), AX
+	ADDQ rowSkipS+88(FP), CX
+	DECQ DI
+	JNZ  row
+	ADDQ planeSkipD+96(FP), AX
+	ADDQ planeSkipS+104(FP), CX
+	MOVQ taps+40(FP), DI
+	SHLQ $0x02, DI
+	ADDQ DI, DX
+	ADDQ $0x04, BX
+	DECQ SI
+	JNZ  plane
+	VZEROUPPER
+	RET
+
 // func copy2DAVX512(dst *float32, ldd int, src *float32, lds int, rows int, cols int)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·copy2DAVX512(SB), NOSPLIT, $0-48

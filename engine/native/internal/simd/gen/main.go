@@ -25,6 +25,7 @@ func main() {
 	}
 	mask := tapMask()
 	tapKernels(mask)
+	planeKernels(mask)
 	copyKernels(mask)
 	vecKernels(mask)
 	deinterleave()
