@@ -31,7 +31,7 @@ type convPlan struct {
 	// Pointwise: the offsets of the input channels.
 	chunk, phaseStride, chStride int
 	table                        *simd.Offsets
-	// Depthwise: images per run and the offsets of the taps.
+	// Depthwise: channels per block and the offsets of the taps.
 	tapOffs []int
 }
 
@@ -69,10 +69,8 @@ func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
 		if l == nil {
 			break
 		}
-		plane := l.plane()
-		cp.chunk = max(1, min(p.batch, 8192/plane))
-		run := roundUp(cp.chunk*plane, cp.taps.Width)
-		cp.phaseStride = run + l.tail() + l.reach() + cp.taps.Width
+		cp.chunk = depthwiseChannels(p.c, p.batch, l.plane(), threads)
+		cp.phaseStride = cp.chunk*l.plane() + l.tail() + l.reach() + cp.taps.Width
 		cp.tapOffs = make([]int, l.kh*l.kw)
 		l.tapOffsets(cp.tapOffs, cp.phaseStride)
 	}
