@@ -40,6 +40,13 @@ func depthwiseChannels(c, batch, plane, threads int) int {
 	return cb
 }
 
+// depthwiseWide reports whether rows of ow outputs are better computed
+// as one run per plane and copied out than in place: the plane kernel
+// passes over the taps a few times per row (whole blocks of vectors, then
+// the rest), which costs more than the copy once a row is more than two
+// vectors wide.
+func depthwiseWide(ow int, tk *simd.TapKernel) bool { return ow > 2*tk.Width }
+
 // depthwiseBody is the state of convDepthwise's region: the items are the
 // blocks of chunk channels of each image, image-major.
 type depthwiseBody struct {
@@ -62,10 +69,12 @@ func (b *depthwiseBody) do(t0, t1 int) {
 	if clamp {
 		lo, hi = p.act.lo, p.act.hi
 	}
-	buf := getScratch(l.phases*phaseStride + l.w + 1)
+	run := roundUp(l.run(), tk.Width)
+	buf := getScratch(l.phases*phaseStride + run + l.w + 1)
 	defer putScratch(buf)
 	ph := (*buf)[:l.phases*phaseStride]
-	scratch := (*buf)[len(ph):]
+	tmp := (*buf)[len(ph) : len(ph)+run]
+	scratch := (*buf)[len(ph)+run:]
 	l.prefill(ph, cp.chunk, phaseStride, 0)
 	g := simd.Planes{Rows: l.oh, Cols: l.ow, DstPlane: mg * outPlane, DstRow: l.ow, SrcPlane: plane, SrcRow: l.wq}
 	for t := t0; t < t1; t++ {
@@ -88,8 +97,21 @@ func (b *depthwiseBody) do(t0, t1 int) {
 				if p.bias != nil {
 					bias = p.bias[oc : oc+g.Planes]
 				}
-				tk.SumPlanes(p.y[(n*p.m+oc)*outPlane:], ph[(ic-ic0)*plane:], &g, cp.tapOffs,
-					p.w[oc*taps:(oc+g.Planes)*taps], bias, clamp, lo, hi)
+				y, src, w := p.y[(n*p.m+oc)*outPlane:], ph[(ic-ic0)*plane:], p.w[oc*taps:(oc+g.Planes)*taps]
+				if !cp.wide {
+					tk.SumPlanes(y, src, &g, cp.tapOffs, w, bias, clamp, lo, hi)
+					continue
+				}
+				// Wide rows: the run kernel over the plane's rows taken as
+				// one run (garbage columns included), then copied out.
+				for j := range g.Planes {
+					var b float32
+					if bias != nil {
+						b = bias[j]
+					}
+					tk.Sum(tmp, src[j*plane:], cp.tapOffs, w[j*taps:(j+1)*taps], b, clamp, lo, hi)
+					tk.Copy2D(y[j*mg*outPlane:], l.ow, tmp, l.wq, l.oh, l.ow)
+				}
 			}
 		}
 		y := p.y[(n*p.m+ic0*mg)*outPlane : (n*p.m+ic1*mg)*outPlane]

@@ -31,8 +31,10 @@ type convPlan struct {
 	// Pointwise: the offsets of the input channels.
 	chunk, phaseStride, chStride int
 	table                        *simd.Offsets
-	// Depthwise: channels per block and the offsets of the taps.
+	// Depthwise: channels per block, the offsets of the taps and whether
+	// rows are computed as runs (depthwiseWide).
 	tapOffs []int
+	wide    bool
 }
 
 // newConvPlan plans p with algorithm algo and the current kernels, for runs
@@ -70,6 +72,7 @@ func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
 			break
 		}
 		cp.chunk = depthwiseChannels(p.c, p.batch, l.plane(), threads)
+		cp.wide = depthwiseWide(l.ow, cp.taps)
 		cp.phaseStride = cp.chunk*l.plane() + l.tail() + l.reach() + cp.taps.Width
 		cp.tapOffs = make([]int, l.kh*l.kw)
 		l.tapOffsets(cp.tapOffs, cp.phaseStride)

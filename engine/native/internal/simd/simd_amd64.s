@@ -1775,7 +1775,7 @@ row:
 
 blocks:
 	CMPQ    R8, $0x00000080
-	JL      singles
+	JL      v4
 	MOVQ    offs+16(FP), R9
 	VMOVAPS Z20, Z0
 	VMOVAPS Z20, Z1
@@ -1835,7 +1835,79 @@ bn_store:
 	SUBQ    $0x00000080, R8
 	JMP     blocks
 
-singles:
+v4:
+	CMPQ    R8, $0x00000040
+	JL      v2
+	MOVQ    offs+16(FP), R9
+	VMOVAPS Z20, Z0
+	VMOVAPS Z20, Z1
+	VMOVAPS Z20, Z2
+	VMOVAPS Z20, Z3
+	XORQ    R10, R10
+
+b4_tap:
+	MOVQ         (R9)(R10*8), R11
+	VBROADCASTSS (DX)(R10*4), Z16
+	VFMADD231PS  (CX)(R11*4), Z16, Z0
+	VFMADD231PS  64(CX)(R11*4), Z16, Z1
+	VFMADD231PS  128(CX)(R11*4), Z16, Z2
+	VFMADD231PS  192(CX)(R11*4), Z16, Z3
+	INCQ         R10
+	CMPQ         R10, taps+40(FP)
+	JL           b4_tap
+	MOVQ         flags+48(FP), R11
+	TESTQ        $0x00000010, R11
+	JZ           b4_store
+	VMAXPS       Z0, Z17, Z0
+	VMINPS       Z0, Z18, Z0
+	VMAXPS       Z1, Z17, Z1
+	VMINPS       Z1, Z18, Z1
+	VMAXPS       Z2, Z17, Z2
+	VMINPS       Z2, Z18, Z2
+	VMAXPS       Z3, Z17, Z3
+	VMINPS       Z3, Z18, Z3
+
+b4_store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VMOVUPS Z2, 128(AX)
+	VMOVUPS Z3, 192(AX)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000100, CX
+	SUBQ    $0x00000040, R8
+
+v2:
+	CMPQ    R8, $0x00000020
+	JL      v1
+	MOVQ    offs+16(FP), R9
+	VMOVAPS Z20, Z0
+	VMOVAPS Z20, Z1
+	XORQ    R10, R10
+
+b2_tap:
+	MOVQ         (R9)(R10*8), R11
+	VBROADCASTSS (DX)(R10*4), Z16
+	VFMADD231PS  (CX)(R11*4), Z16, Z0
+	VFMADD231PS  64(CX)(R11*4), Z16, Z1
+	INCQ         R10
+	CMPQ         R10, taps+40(FP)
+	JL           b2_tap
+	MOVQ         flags+48(FP), R11
+	TESTQ        $0x00000010, R11
+	JZ           b2_store
+	VMAXPS       Z0, Z17, Z0
+	VMINPS       Z0, Z18, Z0
+	VMAXPS       Z1, Z17, Z1
+	VMINPS       Z1, Z18, Z1
+
+b2_store:
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	ADDQ    $0x00000080, AX
+	ADDQ    $0x00000080, CX
+	SUBQ    $0x00000020, R8
+
+v1:
 	CMPQ    R8, $0x00000010
 	JL      tail
 	MOVQ    offs+16(FP), R9
@@ -1860,7 +1932,6 @@ b1_store:
 	ADDQ    $0x00000040, AX
 	ADDQ    $0x00000040, CX
 	SUBQ    $0x00000010, R8
-	JMP     singles
 
 tail:
 	TESTQ   R8, R8
@@ -1934,7 +2005,7 @@ row:
 
 blocks:
 	CMPQ    R8, $0x00000020
-	JL      singles
+	JL      v2
 	MOVQ    offs+16(FP), R9
 	VMOVAPS Y12, Y0
 	VMOVAPS Y12, Y1
@@ -1974,7 +2045,38 @@ bn_store:
 	SUBQ    $0x00000020, R8
 	JMP     blocks
 
-singles:
+v2:
+	CMPQ    R8, $0x00000010
+	JL      v1
+	MOVQ    offs+16(FP), R9
+	VMOVAPS Y12, Y0
+	VMOVAPS Y12, Y1
+	XORQ    R10, R10
+
+b2_tap:
+	MOVQ         (R9)(R10*8), R11
+	VBROADCASTSS (DX)(R10*4), Y8
+	VFMADD231PS  (CX)(R11*4), Y8, Y0
+	VFMADD231PS  32(CX)(R11*4), Y8, Y1
+	INCQ         R10
+	CMPQ         R10, taps+40(FP)
+	JL           b2_tap
+	MOVQ         flags+48(FP), R11
+	TESTQ        $0x00000010, R11
+	JZ           b2_store
+	VMAXPS       Y0, Y9, Y0
+	VMINPS       Y0, Y10, Y0
+	VMAXPS       Y1, Y9, Y1
+	VMINPS       Y1, Y10, Y1
+
+b2_store:
+	VMOVUPS Y0, (AX)
+	VMOVUPS Y1, 32(AX)
+	ADDQ    $0x00000040, AX
+	ADDQ    $0x00000040, CX
+	SUBQ    $0x00000010, R8
+
+v1:
 	CMPQ    R8, $0x00000008
 	JL      tail
 	MOVQ    offs+16(FP), R9
@@ -1999,7 +2101,6 @@ b1_store:
 	ADDQ    $0x00000020, AX
 	ADDQ    $0x00000020, CX
 	SUBQ    $0x00000008, R8
-	JMP     singles
 
 tail:
 	TESTQ   R8, R8

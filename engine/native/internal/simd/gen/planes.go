@@ -130,16 +130,24 @@ func planeKernel(s tapSpec, mask Mem) {
 			SUBQ(U32(vecs*s.lanes), n)
 		}
 	}
+	// Whole vectors by blocks of blockVecs, then one block each of half,
+	// a quarter, ... of that, so that a row of any width takes few passes
+	// over the taps.
 	Label("blocks")
 	CMPQ(n, U32(blockVecs*s.lanes))
-	JL(LabelRef("singles"))
+	JL(LabelRef(fmt.Sprintf("v%d", blockVecs/2)))
 	block(blockVecs, "bn", false)
 	JMP(LabelRef("blocks"))
-	Label("singles")
-	CMPQ(n, U32(s.lanes))
-	JL(LabelRef("tail"))
-	block(1, "b1", false)
-	JMP(LabelRef("singles"))
+	for v := blockVecs / 2; v >= 1; v /= 2 {
+		Label(fmt.Sprintf("v%d", v))
+		next := "tail"
+		if v > 1 {
+			next = fmt.Sprintf("v%d", v/2)
+		}
+		CMPQ(n, U32(v*s.lanes))
+		JL(LabelRef(next))
+		block(v, fmt.Sprintf("b%d", v), false)
+	}
 	Label("tail")
 	TESTQ(n, n)
 	JZ(LabelRef("next"))
