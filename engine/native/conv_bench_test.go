@@ -28,38 +28,47 @@ func BenchmarkConvBatch(b *testing.B) {
 	for _, ly := range layers {
 		for _, batch := range []int{1, 32} {
 			for _, threads := range []int{1, 2} {
-				name := fmt.Sprintf("%s/batch=%d/threads=%d", ly.name, batch, threads)
-				b.Run(name, func(b *testing.B) {
-					r := rand.New(rand.NewPCG(1, 2))
-					oh := (ly.hw+2*ly.pad-ly.k)/ly.stride + 1
-					cg := ly.c / ly.group
-					p := convProblem{
-						geo: geometry{in: []int{ly.hw, ly.hw}, out: []int{oh, oh}, kernel: []int{ly.k, ly.k},
-							stride: []int{ly.stride, ly.stride}, dilation: []int{1, 1},
-							padBegin: []int{ly.pad, ly.pad}, padEnd: []int{ly.pad, ly.pad}},
-						batch: batch, c: ly.c, m: ly.m, group: ly.group,
-						x: randFloats(r, batch*ly.c*ly.hw*ly.hw), w: randFloats(r, ly.m*cg*ly.k*ly.k), bias: randFloats(r, ly.m),
-						y:   make([]float32, batch*ly.m*oh*oh),
-						act: &fusedAct{op: "Clip", clamp: true, lo: 0, hi: 6},
+				for _, algo := range []string{"planned", "im2col"} {
+					if algo == "im2col" && ly.group != 1 {
+						continue
 					}
-					var packed []gemmOperand
-					if ly.group == 1 {
-						kg := cg * ly.k * ly.k
-						packed = []gemmOperand{prepackA(rowMajor(p.w, kg, false), ly.m, kg)}
-					}
-					cp := newConvPlan(&p, chooseConvAlgo(&p), threads)
-					rc := &runCtx{threads: threads}
-					cp.run(rc, &p, packed)
-					cpu := processCPU()
-					for b.Loop() {
+					name := fmt.Sprintf("%s/batch=%d/threads=%d/%s", ly.name, batch, threads, algo)
+					b.Run(name, func(b *testing.B) {
+						r := rand.New(rand.NewPCG(1, 2))
+						oh := (ly.hw+2*ly.pad-ly.k)/ly.stride + 1
+						cg := ly.c / ly.group
+						p := convProblem{
+							geo: geometry{in: []int{ly.hw, ly.hw}, out: []int{oh, oh}, kernel: []int{ly.k, ly.k},
+								stride: []int{ly.stride, ly.stride}, dilation: []int{1, 1},
+								padBegin: []int{ly.pad, ly.pad}, padEnd: []int{ly.pad, ly.pad}},
+							batch: batch, c: ly.c, m: ly.m, group: ly.group,
+							x: randFloats(r, batch*ly.c*ly.hw*ly.hw), w: randFloats(r, ly.m*cg*ly.k*ly.k), bias: randFloats(r, ly.m),
+							y:   make([]float32, batch*ly.m*oh*oh),
+							act: &fusedAct{op: "Clip", clamp: true, lo: 0, hi: 6},
+						}
+						var packed []gemmOperand
+						if ly.group == 1 {
+							kg := cg * ly.k * ly.k
+							packed = []gemmOperand{prepackA(rowMajor(p.w, kg, false), ly.m, kg)}
+						}
+						a := chooseConvAlgo(&p)
+						if algo == "im2col" {
+							a = algoIm2col
+						}
+						cp := newConvPlan(&p, a, threads)
+						rc := &runCtx{threads: threads}
 						cp.run(rc, &p, packed)
-					}
-					flops := 2 * float64(batch*ly.m*cg*ly.k*ly.k*oh*oh) * float64(b.N)
-					b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-					if c := (processCPU() - cpu).Seconds(); c > 0 {
-						b.ReportMetric(flops/c/1e9, "cpu-GFLOP/s")
-					}
-				})
+						cpu := processCPU()
+						for b.Loop() {
+							cp.run(rc, &p, packed)
+						}
+						flops := 2 * float64(batch*ly.m*cg*ly.k*ly.k*oh*oh) * float64(b.N)
+						b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+						if c := (processCPU() - cpu).Seconds(); c > 0 {
+							b.ReportMetric(flops/c/1e9, "cpu-GFLOP/s")
+						}
+					})
+				}
 			}
 		}
 	}
