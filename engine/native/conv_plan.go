@@ -35,6 +35,8 @@ type convPlan struct {
 	// rows are computed as runs (depthwiseWide).
 	tapOffs []int
 	wide    bool
+	// Pointwise: whether the kernel prefetches the input.
+	prefetchB bool
 }
 
 // newConvPlan plans p with algorithm algo and the current kernels, for runs
@@ -60,6 +62,7 @@ func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
 		}
 		cp.table = simd.NewOffsets(offs)
 	case algoPointwise:
+		cp.prefetchB = pointwisePrefetch(p)
 		hw := p.geo.in[0] * p.geo.in[1]
 		offs := make([]int, cg)
 		for ch := range offs {

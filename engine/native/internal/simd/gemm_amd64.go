@@ -51,11 +51,16 @@ func tileAsm(isa isa, kc int, a, b, c []float32, ldc int, ep *Epilogue) {
 
 func tileIndirectAsm(isa isa, kc int, a, b []float32, offs []int, c []float32, ldc int, ep *Epilogue) {
 	pa, pb, po, pc, bias := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(offs), unsafe.SliceData(c), biasPtr(ep)
-	if isa == isaAVX512 {
+	switch {
+	case isa == isaAVX512 && ep.Flags&Prefetch != 0:
+		gemmKernel8x32AVX512IndirectPrefetch(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
+	case isa == isaAVX512:
 		gemmKernel8x32AVX512Indirect(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
-		return
+	case ep.Flags&Prefetch != 0:
+		gemmKernel6x16AVX2IndirectPrefetch(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
+	default:
+		gemmKernel6x16AVX2Indirect(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
 	}
-	gemmKernel6x16AVX2Indirect(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
 }
 
 func biasPtr(ep *Epilogue) *float32 {

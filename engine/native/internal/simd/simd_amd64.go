@@ -14,6 +14,11 @@ func gemmKernel8x32AVX512(kc int, a *float32, b *float32, c *float32, ldc int, f
 //go:noescape
 func gemmKernel8x32AVX512Indirect(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
 
+// gemmKernel8x32AVX512IndirectPrefetch computes a 8x32 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel8x32AVX512IndirectPrefetch(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+
 // gemmKernel6x16AVX2 computes a 6x16 tile of C with AVX2 and FMA; see gemmKernel in gen/gemm.go.
 //
 //go:noescape
@@ -23,6 +28,11 @@ func gemmKernel6x16AVX2(kc int, a *float32, b *float32, c *float32, ldc int, fla
 //
 //go:noescape
 func gemmKernel6x16AVX2Indirect(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+
+// gemmKernel6x16AVX2IndirectPrefetch computes a 6x16 tile of C with AVX2 and FMA; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel6x16AVX2IndirectPrefetch(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
 
 // tapSumAVX512 is a tap kernel with AVX-512F; see tapKernels in gen/taps.go.
 //
