@@ -1,31 +1,58 @@
 package native
 
+import "github.com/inferd/inferd/engine/native/internal/simd"
+
 // convDepthwise computes a convolution whose groups each have one input
 // channel (C == group): every output plane is a weighted sum of shifted
-// views of its input plane. The planes of the images of a channel are laid
-// out together in the phase planes of a tapLayout (zero padding), and the
-// tap kernel computes each output channel's run over them in one call,
-// with the bias and a Relu or Clip; the outputs are then copied out of the
-// run, adding a residual and applying other activations.
+// views of its input plane. The work items are blocks of channels of one
+// image, in memory order (so that the input and output are read and
+// written as they lie, and two threads take contiguous halves): a block's
+// planes are laid out together in the phase planes of a tapLayout (zero
+// padding), and the plane kernel (simd.TapKernel.SumPlanes) computes all
+// their output rows in one call, straight into the output, with the bias
+// and a Relu or Clip; a residual and other activations follow on the
+// block's output, still in cache.
 func convDepthwise(rc *runCtx, p *convProblem, cp *convPlan) {
 	l := cp.l
 	if l == nil {
 		convDepthwiseDirect(rc, p)
 		return
 	}
-	chunks := (p.batch + cp.chunk - 1) / cp.chunk
+	blocks := (p.c + cp.chunk - 1) / cp.chunk
 	b := depthwiseBodies.get()
 	defer depthwiseBodies.put(b)
-	b.p, b.cp, b.chunks = *p, cp, chunks
-	parallelRange(rc.threads, p.c*chunks, max(1, elemGrain/(cp.chunk*l.plane()*l.kh*l.kw*(p.m/p.group))), b)
+	b.p, b.cp, b.blocks = *p, cp, blocks
+	work := cp.chunk * l.oh * l.ow * l.kh * l.kw * (p.m / p.group)
+	parallelRange(rc.threads, p.batch*blocks, max(1, elemGrain/work), b)
 }
 
+// depthwiseChannels is how many channels of an image convDepthwise takes
+// at once: their phase planes (plane values each) stay in the L1 or L2
+// cache while the taps read them, and an image has blocks enough for
+// threads threads when the batch is small.
+func depthwiseChannels(c, batch, plane, threads int) int {
+	cb := max(1, min(c, 8192/max(1, plane)))
+	if batch < 2*threads {
+		// Four blocks per thread, to balance the images between them.
+		per := (4*threads + batch - 1) / batch
+		cb = max(1, min(cb, (c+per-1)/per))
+	}
+	return cb
+}
+
+// depthwiseWide reports whether rows of ow outputs are better computed
+// as one run per plane and copied out than in place: the plane kernel
+// passes over the taps a few times per row (whole blocks of vectors, then
+// the rest), which costs more than the copy once a row is more than two
+// vectors wide.
+func depthwiseWide(ow int, tk *simd.TapKernel) bool { return ow > 2*tk.Width }
+
 // depthwiseBody is the state of convDepthwise's region: the items are the
-// chunks of images of each input channel.
+// blocks of chunk channels of each image, image-major.
 type depthwiseBody struct {
 	p      convProblem
 	cp     *convPlan
-	chunks int
+	blocks int
 }
 
 var depthwiseBodies freeList[depthwiseBody]
@@ -36,46 +63,65 @@ func (b *depthwiseBody) do(t0, t1 int) {
 	taps := l.kh * l.kw
 	mg := p.m / p.group
 	plane, inPlane, outPlane := l.plane(), l.h*l.w, l.oh*l.ow
-	chunk, phaseStride, offs := cp.chunk, cp.phaseStride, cp.tapOffs
-	run := roundUp(chunk*plane, tk.Width)
+	phaseStride := cp.phaseStride
 	clamp := p.act != nil && p.act.clamp && p.residual == nil
 	var lo, hi float32
 	if clamp {
 		lo, hi = p.act.lo, p.act.hi
 	}
+	run := roundUp(l.run(), tk.Width)
 	buf := getScratch(l.phases*phaseStride + run + l.w + 1)
 	defer putScratch(buf)
 	ph := (*buf)[:l.phases*phaseStride]
 	tmp := (*buf)[len(ph) : len(ph)+run]
 	scratch := (*buf)[len(ph)+run:]
-	l.prefill(ph, chunk, phaseStride, 0)
+	l.prefill(ph, cp.chunk, phaseStride, 0)
+	g := simd.Planes{Rows: l.oh, Cols: l.ow, DstPlane: mg * outPlane, DstRow: l.ow, SrcPlane: plane, SrcRow: l.wq}
 	for t := t0; t < t1; t++ {
-		ic, n0 := t/b.chunks, t%b.chunks*chunk
-		n1 := min(p.batch, n0+chunk)
-		for n := n0; n < n1; n++ {
+		n, ic0 := t/b.blocks, t%b.blocks*cp.chunk
+		ic1 := min(p.c, ic0+cp.chunk)
+		for ic := ic0; ic < ic1; ic++ {
 			x := p.x[(n*p.c+ic)*inPlane : (n*p.c+ic+1)*inPlane]
-			l.build(ph[(n-n0)*plane:], x, phaseStride, tk, scratch)
+			l.build(ph[(ic-ic0)*plane:], x, phaseStride, tk, scratch)
 		}
-		for r := range mg {
-			oc := ic*mg + r
-			var bias float32
-			if p.bias != nil {
-				bias = p.bias[oc]
-			}
-			n := roundUp((n1-n0)*plane, tk.Width)
-			tk.Sum(tmp[:n], ph, offs, p.w[oc*taps:(oc+1)*taps], bias, clamp, lo, hi)
-			for img := n0; img < n1; img++ {
-				y := p.y[(img*p.m+oc)*outPlane : (img*p.m+oc+1)*outPlane]
-				tk.Copy2D(y, l.ow, tmp[(img-n0)*plane:], l.wq, l.oh, l.ow)
-				if p.residual != nil {
-					for i, v := range p.residual[(img*p.m+oc)*outPlane : (img*p.m+oc+1)*outPlane] {
-						y[i] += v
+		g.Planes = ic1 - ic0
+		if mg > 1 {
+			// Output channel ic·mg+r reads input channel ic: a plane at a
+			// time, since the weights of a block are not contiguous.
+			g.Planes = 1
+		}
+		for ic := ic0; ic < ic1; ic += g.Planes {
+			for r := range mg {
+				oc := ic*mg + r
+				var bias []float32
+				if p.bias != nil {
+					bias = p.bias[oc : oc+g.Planes]
+				}
+				y, src, w := p.y[(n*p.m+oc)*outPlane:], ph[(ic-ic0)*plane:], p.w[oc*taps:(oc+g.Planes)*taps]
+				if !cp.wide {
+					tk.SumPlanes(y, src, &g, cp.tapOffs, w, bias, clamp, lo, hi)
+					continue
+				}
+				// Wide rows: the run kernel over the plane's rows taken as
+				// one run (garbage columns included), then copied out.
+				for j := range g.Planes {
+					var b float32
+					if bias != nil {
+						b = bias[j]
 					}
-				}
-				if !clamp {
-					p.act.apply(y)
+					tk.Sum(tmp, src[j*plane:], cp.tapOffs, w[j*taps:(j+1)*taps], b, clamp, lo, hi)
+					tk.Copy2D(y[j*mg*outPlane:], l.ow, tmp, l.wq, l.oh, l.ow)
 				}
 			}
+		}
+		y := p.y[(n*p.m+ic0*mg)*outPlane : (n*p.m+ic1*mg)*outPlane]
+		if p.residual != nil {
+			for i, v := range p.residual[(n*p.m+ic0*mg)*outPlane : (n*p.m+ic1*mg)*outPlane] {
+				y[i] += v
+			}
+		}
+		if !clamp {
+			p.act.apply(y)
 		}
 	}
 }

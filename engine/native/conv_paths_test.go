@@ -153,10 +153,13 @@ func BenchmarkDepthwise(b *testing.B) {
 				}
 				rc := &runCtx{threads: 1}
 				cp := newConvPlan(&p, algoDepthwise, 1)
+				convDepthwise(rc, &p, cp)
+				cpu := processCPU()
 				for b.Loop() {
 					convDepthwise(rc, &p, cp)
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch)/1e3, "µs/image")
+				b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(b.N*batch)/1e3, "cpu-µs/image")
 			})
 		}
 	}

@@ -31,8 +31,12 @@ type convPlan struct {
 	// Pointwise: the offsets of the input channels.
 	chunk, phaseStride, chStride int
 	table                        *simd.Offsets
-	// Depthwise: images per run and the offsets of the taps.
+	// Depthwise: channels per block, the offsets of the taps and whether
+	// rows are computed as runs (depthwiseWide).
 	tapOffs []int
+	wide    bool
+	// Pointwise: whether the kernel prefetches the input.
+	prefetchB bool
 }
 
 // newConvPlan plans p with algorithm algo and the current kernels, for runs
@@ -58,6 +62,7 @@ func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
 		}
 		cp.table = simd.NewOffsets(offs)
 	case algoPointwise:
+		cp.prefetchB = pointwisePrefetch(p)
 		hw := p.geo.in[0] * p.geo.in[1]
 		offs := make([]int, cg)
 		for ch := range offs {
@@ -69,10 +74,9 @@ func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
 		if l == nil {
 			break
 		}
-		plane := l.plane()
-		cp.chunk = max(1, min(p.batch, 8192/plane))
-		run := roundUp(cp.chunk*plane, cp.taps.Width)
-		cp.phaseStride = run + l.tail() + l.reach() + cp.taps.Width
+		cp.chunk = depthwiseChannels(p.c, p.batch, l.plane(), threads)
+		cp.wide = depthwiseWide(l.ow, cp.taps)
+		cp.phaseStride = cp.chunk*l.plane() + l.tail() + l.reach() + cp.taps.Width
 		cp.tapOffs = make([]int, l.kh*l.kw)
 		l.tapOffsets(cp.tapOffs, cp.phaseStride)
 	}

@@ -40,6 +40,9 @@ type gemmEpilogue struct {
 	clamp            bool
 	lo, hi           float32
 	post             func(d, x []float32)
+	// prefetchB asks the indirect kernels to prefetch B's next column
+	// tile (simd.Prefetch).
+	prefetchB bool
 }
 
 // sgemm computes C = alpha·op(A)·op(B) + beta·C, where op(A) is m×k, op(B)
@@ -209,6 +212,9 @@ func (ep *gemmEpilogue) simdEpilogue(alpha float32, accumulate, last bool) simd.
 	}
 	if accumulate {
 		s.Flags |= simd.Accumulate
+	}
+	if ep != nil && ep.prefetchB {
+		s.Flags |= simd.Prefetch
 	}
 	if last && ep != nil {
 		switch {

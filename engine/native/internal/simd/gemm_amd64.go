@@ -51,11 +51,16 @@ func tileAsm(isa isa, kc int, a, b, c []float32, ldc int, ep *Epilogue) {
 
 func tileIndirectAsm(isa isa, kc int, a, b []float32, offs []int, c []float32, ldc int, ep *Epilogue) {
 	pa, pb, po, pc, bias := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(offs), unsafe.SliceData(c), biasPtr(ep)
-	if isa == isaAVX512 {
+	switch {
+	case isa == isaAVX512 && ep.Flags&Prefetch != 0:
+		gemmKernel8x32AVX512IndirectPrefetch(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
+	case isa == isaAVX512:
 		gemmKernel8x32AVX512Indirect(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
-		return
+	case ep.Flags&Prefetch != 0:
+		gemmKernel6x16AVX2IndirectPrefetch(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
+	default:
+		gemmKernel6x16AVX2Indirect(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
 	}
-	gemmKernel6x16AVX2Indirect(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
 }
 
 func biasPtr(ep *Epilogue) *float32 {
@@ -72,6 +77,24 @@ func tapSumAsm(isa isa, dst, src []float32, offs []int, w []float32, flags int, 
 		return
 	}
 	tapSumAVX2(pd, len(dst), ps, po, pw, len(w), flags, bias, lo, hi)
+}
+
+func tapPlanesAsm(isa isa, width int, dst, src []float32, g *Planes, offs []int, w, bias []float32, flags int, lo, hi float32) {
+	pd, ps, po, pw := unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(offs), unsafe.SliceData(w)
+	var pb *float32
+	if bias != nil {
+		pb = unsafe.SliceData(bias)
+	}
+	// The kernel steps its pointers by bytes: past a row's whole vectors
+	// to the next row, past the last row to the next plane.
+	done := g.Cols &^ (width - 1)
+	rowD, rowS := 4*(g.DstRow-done), 4*(g.SrcRow-done)
+	planeD, planeS := 4*(g.DstPlane-g.Rows*g.DstRow), 4*(g.SrcPlane-g.Rows*g.SrcRow)
+	if isa == isaAVX512 {
+		tapPlanesAVX512(pd, ps, po, pw, pb, len(offs), flags, g.Planes, g.Rows, g.Cols, rowD, rowS, planeD, planeS, lo, hi)
+		return
+	}
+	tapPlanesAVX2(pd, ps, po, pw, pb, len(offs), flags, g.Planes, g.Rows, g.Cols, rowD, rowS, planeD, planeS, lo, hi)
 }
 
 func tapMaxAsm(isa isa, dst, src []float32, offs []int) {

@@ -22,6 +22,10 @@ func tapSumAsm(isa, []float32, []float32, []int, []float32, int, float32, float3
 	panic(noAsm)
 }
 
+func tapPlanesAsm(isa, int, []float32, []float32, *Planes, []int, []float32, []float32, int, float32, float32) {
+	panic(noAsm)
+}
+
 func tapMaxAsm(isa, []float32, []float32, []int) { panic(noAsm) }
 
 func deinterleave2DAsm([]float32, int, []float32, int, []float32, int, int, int) { panic(noAsm) }

@@ -14,6 +14,9 @@ const (
 	ColBias
 	// Clamp bounds the result to [Lo, Hi]; NaN stays NaN.
 	Clamp
+	// Prefetch makes TileIndirect prefetch the next column tile of B
+	// (the kernels' flags do not have it: it selects the kernel).
+	Prefetch
 )
 
 // Epilogue says what a GEMM tile does with its product P before storing

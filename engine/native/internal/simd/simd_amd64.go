@@ -14,6 +14,11 @@ func gemmKernel8x32AVX512(kc int, a *float32, b *float32, c *float32, ldc int, f
 //go:noescape
 func gemmKernel8x32AVX512Indirect(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
 
+// gemmKernel8x32AVX512IndirectPrefetch computes a 8x32 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel8x32AVX512IndirectPrefetch(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+
 // gemmKernel6x16AVX2 computes a 6x16 tile of C with AVX2 and FMA; see gemmKernel in gen/gemm.go.
 //
 //go:noescape
@@ -23,6 +28,11 @@ func gemmKernel6x16AVX2(kc int, a *float32, b *float32, c *float32, ldc int, fla
 //
 //go:noescape
 func gemmKernel6x16AVX2Indirect(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+
+// gemmKernel6x16AVX2IndirectPrefetch computes a 6x16 tile of C with AVX2 and FMA; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel6x16AVX2IndirectPrefetch(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
 
 // tapSumAVX512 is a tap kernel with AVX-512F; see tapKernels in gen/taps.go.
 //
@@ -43,6 +53,16 @@ func tapSumAVX2(dst *float32, n int, src *float32, offs *int, w *float32, taps i
 //
 //go:noescape
 func tapMaxAVX2(dst *float32, n int, src *float32, offs *int, taps int)
+
+// tapPlanesAVX512 is the depthwise plane kernel with AVX-512F; see planeKernels in gen/planes.go.
+//
+//go:noescape
+func tapPlanesAVX512(dst *float32, src *float32, offs *int, w *float32, bias *float32, taps int, flags int, planes int, rows int, cols int, rowSkipD int, rowSkipS int, planeSkipD int, planeSkipS int, lo float32, hi float32)
+
+// tapPlanesAVX2 is the depthwise plane kernel with AVX2 and FMA; see planeKernels in gen/planes.go.
+//
+//go:noescape
+func tapPlanesAVX2(dst *float32, src *float32, offs *int, w *float32, bias *float32, taps int, flags int, planes int, rows int, cols int, rowSkipD int, rowSkipS int, planeSkipD int, planeSkipS int, lo float32, hi float32)
 
 // copy2DAVX512 is a strided 2-D copy with AVX-512F; see copyKernels in gen/copy.go.
 //

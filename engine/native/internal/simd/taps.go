@@ -153,3 +153,68 @@ func (k *TapKernel) Copy2D(dst []float32, ldd int, src []float32, lds, rows, col
 	}
 	copy2DAsm(k.isa, dst, ldd, src, lds, rows, cols)
 }
+
+// Planes describes the planes of TapKernel.SumPlanes: Planes planes of
+// Rows rows of Cols outputs; output row r of plane p starts at
+// dst[p·DstPlane+r·DstRow] and reads tap t at src[p·SrcPlane+r·SrcRow+offs[t]].
+type Planes struct {
+	Planes, Rows, Cols int
+	DstPlane, DstRow   int
+	SrcPlane, SrcRow   int
+}
+
+// SumPlanes is Sum over whole planes written in place: for every plane p,
+// row r and column i < Cols it stores dst[p, r, i] = bias[p] + Σt
+// w[p·taps+t]·src[p, r, i+offs[t]] (bias nil counts as 0), clamped to
+// [lo, hi] when clamp is set. w holds taps = len(w)/Planes weights per
+// plane. It panics when a tap or an output falls outside its slice.
+func (k *TapKernel) SumPlanes(dst, src []float32, g *Planes, offs []int, w, bias []float32, clamp bool, lo, hi float32) {
+	if g.Planes <= 0 || g.Rows <= 0 || g.Cols <= 0 {
+		return
+	}
+	taps := len(w) / g.Planes
+	k.checkPlanes(dst, src, g, offs, taps, len(w), len(bias))
+	flags := 0
+	if clamp {
+		flags |= Clamp
+	}
+	if bias != nil {
+		flags |= RowBias
+	}
+	if k.isa == isaGo {
+		tapPlanesGo(dst, src, g, offs[:taps], w, bias, flags, lo, hi)
+		return
+	}
+	tapPlanesAsm(k.isa, k.Width, dst, src, g, offs[:taps], w, bias, flags, lo, hi)
+}
+
+// checkPlanes panics unless SumPlanes' arguments are consistent and every
+// access stays inside the slices.
+func (k *TapKernel) checkPlanes(dst, src []float32, g *Planes, offs []int, taps, nw, nb int) {
+	last := (g.Planes-1)*g.DstPlane + (g.Rows-1)*g.DstRow + g.Cols
+	ok := taps >= 1 && nw == taps*g.Planes && len(offs) >= taps && (nb == 0 || nb >= g.Planes) &&
+		g.DstRow >= g.Cols && g.DstPlane >= 0 && g.SrcPlane >= 0 && g.SrcRow >= 0 && last <= len(dst)
+	reach := (g.Planes-1)*g.SrcPlane + (g.Rows-1)*g.SrcRow + g.Cols
+	for _, o := range offs[:min(taps, len(offs))] {
+		ok = ok && o >= 0 && o+reach <= len(src)
+	}
+	if !ok {
+		panic(fmt.Sprintf("simd: %s: planes %+v, %d taps of %d offsets, %d weights, %d biases, outside %d outputs or %d inputs",
+			k.Name, *g, taps, len(offs), nw, nb, len(dst), len(src)))
+	}
+}
+
+func tapPlanesGo(dst, src []float32, g *Planes, offs []int, w, bias []float32, flags int, lo, hi float32) {
+	taps := len(offs)
+	for p := range g.Planes {
+		var b float32
+		if bias != nil {
+			b = bias[p]
+		}
+		for r := range g.Rows {
+			row := dst[p*g.DstPlane+r*g.DstRow:][:g.Cols]
+			s := src[p*g.SrcPlane+r*g.SrcRow:]
+			tapSumGo(row, s, offs, w[p*taps:(p+1)*taps], flags, b, lo, hi)
+		}
+	}
+}

@@ -34,6 +34,14 @@ func TestTileIndirect(t *testing.T) {
 				if !slices.Equal(got, want) {
 					t.Fatalf("got %v\nwant %v", got, want)
 				}
+				// The prefetching kernel computes the same.
+				pf := *ep
+				pf.Flags |= Prefetch
+				clear(got)
+				k.TileIndirect(kc, a, b, o, 2, got, k.NR, &pf)
+				if !slices.Equal(got, want) {
+					t.Fatalf("with prefetch: got %v\nwant %v", got, want)
+				}
 			})
 		}
 		t.Run(k.Name+"/out of range", func(t *testing.T) {

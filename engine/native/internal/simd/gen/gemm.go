@@ -60,12 +60,20 @@ var (
 // offs after b: B is not packed, and step p of the depth reads the nr
 // values at b + offs[p] (an implicit im2col matrix, see package native's
 // conv_implicit.go).
-func gemmKernel(s gemmSpec, indirect bool) {
+//
+// With prefetchB (indirect only), each step also prefetches its row's values
+// of the next column tile, for B rows far apart in memory (the channels of
+// an image) and not in the cache: too many streams for the hardware
+// prefetcher.
+func gemmKernel(s gemmSpec, indirect, prefetchB bool) {
 	nr := s.vecs * s.lanes
 	name, sig := s.name, "func(kc int, a, b, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
 	if indirect {
 		name += "Indirect"
 		sig = "func(kc int, a, b *float32, offs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
+	}
+	if prefetchB {
+		name += "Prefetch"
 	}
 	TEXT(name, NOSPLIT, sig)
 	Doc(fmt.Sprintf("%s computes a %dx%d tile of C with %s; see gemmKernel in gen/gemm.go.", name, s.mr, nr, s.isa))
@@ -95,6 +103,9 @@ func gemmKernel(s gemmSpec, indirect bool) {
 			if indirect {
 				if v == 0 {
 					MOVQ(Mem{Base: offs, Disp: u * 8}, off)
+					for l := 0; prefetchB && l < nr*4; l += 64 {
+						PREFETCHT0(Mem{Base: b, Index: off, Scale: 4, Disp: nr*4 + l})
+					}
 				}
 				VMOVUPS(Mem{Base: b, Index: off, Scale: 4, Disp: v * s.lanes * 4}, bregs[v])
 				continue

@@ -20,11 +20,13 @@ import (
 func main() {
 	Constraint(buildtags.Not("purego").ToConstraint())
 	for _, s := range []gemmSpec{gemmAVX512, gemmAVX2} {
-		gemmKernel(s, false)
-		gemmKernel(s, true)
+		gemmKernel(s, false, false)
+		gemmKernel(s, true, false)
+		gemmKernel(s, true, true)
 	}
 	mask := tapMask()
 	tapKernels(mask)
+	planeKernels(mask)
 	copyKernels(mask)
 	vecKernels(mask)
 	deinterleave()
