@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"time"
 
@@ -137,8 +138,25 @@ func (m *Manager) publishOverrides(mod *ServedModel, o *overrides) {
 }
 
 // routingAttempts bounds the retries of a change whose routing.yaml was
-// rewritten by another replica meanwhile.
-const routingAttempts = 5
+// rewritten by another replica meanwhile; between them the change waits
+// a random, growing while (conflictBackoff), so that replicas racing on
+// one model do not keep colliding.
+const routingAttempts = 12
+
+// conflictBackoff waits before retry attempt (1, 2, …): a random time in
+// [d/2, d) with d = 1 ms doubling per attempt, at most 200 ms. It returns
+// ctx's error if ctx ends first.
+func conflictBackoff(ctx context.Context, attempt int) error {
+	d := min(time.Millisecond<<min(attempt-1, 8), 200*time.Millisecond)
+	t := time.NewTimer(d/2 + rand.N(d/2))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // changeShared applies a change to the routing.yaml in the repository:
 // read, apply, and write back if nobody wrote it meanwhile (compare and
@@ -147,7 +165,12 @@ const routingAttempts = 5
 func (m *Manager) changeShared(src repository.Source, w repository.RoutingWriter, mod *ServedModel, apply func(*ServedModel, *overrides) error) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for range routingAttempts {
+	for attempt := range routingAttempts {
+		if attempt > 0 {
+			if err := conflictBackoff(ctx, attempt); err != nil {
+				return fmt.Errorf("%w: model %q: %v", ErrUnavailable, mod.Name, err)
+			}
+		}
 		e, err := src.Get(ctx, mod.Name)
 		if err != nil {
 			return fmt.Errorf("%w: reading model %q: %v", ErrUnavailable, mod.Name, err)

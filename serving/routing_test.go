@@ -78,7 +78,7 @@ func TestConcurrentRoutingChangesAreNotLost(t *testing.T) {
 	for i, m := range replicas {
 		wg.Go(func() {
 			for j := range 3 {
-				if err := m.SetLabel("m", fmt.Sprintf("r%d-%d", i, j), 1); err != nil && !errors.Is(err, repository.ErrConflict) {
+				if err := m.SetLabel("m", fmt.Sprintf("r%d-%d", i, j), 1); err != nil {
 					errs <- err
 				}
 			}
