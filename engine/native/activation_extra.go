@@ -56,40 +56,44 @@ func init() {
 		return math.Log1p(math.Exp(x))
 	}))
 	registerUnary("Softsign", floatUnary(func(x float64) float64 { return x / (1 + math.Abs(x)) }))
-	registerUnarySince("ThresholdedRelu", 10, func(b *buildCtx) (*unaryKernel, error) {
-		alpha, err := b.floatAttr("alpha", 1)
-		if err != nil {
-			return nil, err
-		}
-		a := float64(alpha)
-		return floatUnary(func(x float64) float64 {
-			if x > a {
-				return x
-			}
-			return 0
-		})(b)
-	})
-	registerUnarySince("Shrink", 9, func(b *buildCtx) (*unaryKernel, error) {
-		bias, err := b.floatAttr("bias", 0)
-		if err != nil {
-			return nil, err
-		}
-		lambd, err := b.floatAttr("lambd", 0.5)
-		if err != nil {
-			return nil, err
-		}
-		bi, l := float64(bias), float64(lambd)
-		return floatUnary(func(x float64) float64 {
-			switch {
-			case x < -l:
-				return x + bi
-			case x > l:
-				return x - bi
-			}
-			return 0
-		})(b)
-	})
+	registerUnarySince("ThresholdedRelu", 10, buildThresholdedRelu)
+	registerUnarySince("Shrink", 9, buildShrink)
 	register("PRelu", buildPRelu)
+}
+
+func buildThresholdedRelu(b *buildCtx) (*unaryKernel, error) {
+	alpha, err := b.floatAttr("alpha", 1)
+	if err != nil {
+		return nil, err
+	}
+	a := float64(alpha)
+	return floatUnary(func(x float64) float64 {
+		if x > a {
+			return x
+		}
+		return 0
+	})(b)
+}
+
+func buildShrink(b *buildCtx) (*unaryKernel, error) {
+	bias, err := b.floatAttr("bias", 0)
+	if err != nil {
+		return nil, err
+	}
+	lambd, err := b.floatAttr("lambd", 0.5)
+	if err != nil {
+		return nil, err
+	}
+	bi, l := float64(bias), float64(lambd)
+	return floatUnary(func(x float64) float64 {
+		switch {
+		case x < -l:
+			return x + bi
+		case x > l:
+			return x - bi
+		}
+		return 0
+	})(b)
 }
 
 func buildPRelu(b *buildCtx) (kernel, error) {
