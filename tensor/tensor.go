@@ -24,36 +24,33 @@ type Tensor struct {
 // New returns a zero-filled tensor of the given type and shape.
 func New(dt DType, shape ...int) *Tensor {
 	n := NumElements(shape)
-	var data any
 	switch dt {
 	case Bool:
-		data = make([]bool, n)
+		return withData(dt, shape, make([]bool, n))
 	case Uint8:
-		data = make([]uint8, n)
+		return withData(dt, shape, make([]uint8, n))
 	case Uint16, Float16:
-		data = make([]uint16, n)
+		return withData(dt, shape, make([]uint16, n))
 	case Uint32:
-		data = make([]uint32, n)
+		return withData(dt, shape, make([]uint32, n))
 	case Uint64:
-		data = make([]uint64, n)
+		return withData(dt, shape, make([]uint64, n))
 	case Int8:
-		data = make([]int8, n)
+		return withData(dt, shape, make([]int8, n))
 	case Int16:
-		data = make([]int16, n)
+		return withData(dt, shape, make([]int16, n))
 	case Int32:
-		data = make([]int32, n)
+		return withData(dt, shape, make([]int32, n))
 	case Int64:
-		data = make([]int64, n)
+		return withData(dt, shape, make([]int64, n))
 	case Float32:
-		data = make([]float32, n)
+		return withData(dt, shape, make([]float32, n))
 	case Float64:
-		data = make([]float64, n)
+		return withData(dt, shape, make([]float64, n))
 	case String:
-		data = make([]string, n)
-	default:
-		panic(fmt.Sprintf("tensor.New: invalid dtype %v", dt))
+		return withData(dt, shape, make([]string, n))
 	}
-	return &Tensor{dtype: dt, shape: slices.Clone(shape), data: data}
+	panic(fmt.Sprintf("tensor.New: invalid dtype %v", dt))
 }
 
 // DTypeOf returns the DType that holds elements of type T. uint16 maps to
@@ -95,9 +92,9 @@ func FromSlice[T Elem](data []T, shape ...int) (*Tensor, error) {
 		return nil, err
 	}
 	if n := NumElements(shape); n != len(data) {
-		return nil, fmt.Errorf("shape %v needs %d elements, got %d", shape, n, len(data))
+		return nil, fmt.Errorf("shape %v needs %d elements, got %d", slices.Clone(shape), n, len(data))
 	}
-	return &Tensor{dtype: DTypeOf[T](), shape: slices.Clone(shape), data: data}, nil
+	return withData(DTypeOf[T](), shape, data), nil
 }
 
 // MustFromSlice is FromSlice that panics on error; for tests and constants.
@@ -120,7 +117,7 @@ func FromFloat16Bits(bits []uint16, shape ...int) (*Tensor, error) {
 }
 
 // Scalar returns a tensor of shape [] holding v.
-func Scalar[T Elem](v T) *Tensor { return &Tensor{dtype: DTypeOf[T](), shape: []int{}, data: []T{v}} }
+func Scalar[T Elem](v T) *Tensor { return withData(DTypeOf[T](), nil, []T{v}) }
 
 // DType returns the element type.
 func (t *Tensor) DType() DType { return t.dtype }
@@ -171,41 +168,40 @@ func (t *Tensor) Reshape(shape ...int) (*Tensor, error) {
 		return nil, err
 	}
 	if NumElements(shape) != t.Len() {
-		return nil, fmt.Errorf("cannot reshape %v to %v: element counts differ", t.shape, shape)
+		return nil, fmt.Errorf("cannot reshape %v to %v: element counts differ", t.shape, slices.Clone(shape))
 	}
-	return &Tensor{dtype: t.dtype, shape: slices.Clone(shape), data: t.data}, nil
+	return withShape(t.dtype, shape, t.data), nil
 }
 
 // Clone returns a deep copy of t.
 func (t *Tensor) Clone() *Tensor {
-	c := &Tensor{dtype: t.dtype, shape: slices.Clone(t.shape)}
 	switch d := t.data.(type) {
 	case []bool:
-		c.data = slices.Clone(d)
+		return withData(t.dtype, t.shape, slices.Clone(d))
 	case []uint8:
-		c.data = slices.Clone(d)
+		return withData(t.dtype, t.shape, slices.Clone(d))
 	case []uint16:
-		c.data = slices.Clone(d)
+		return withData(t.dtype, t.shape, slices.Clone(d))
 	case []uint32:
-		c.data = slices.Clone(d)
+		return withData(t.dtype, t.shape, slices.Clone(d))
 	case []uint64:
-		c.data = slices.Clone(d)
+		return withData(t.dtype, t.shape, slices.Clone(d))
 	case []int8:
-		c.data = slices.Clone(d)
+		return withData(t.dtype, t.shape, slices.Clone(d))
 	case []int16:
-		c.data = slices.Clone(d)
+		return withData(t.dtype, t.shape, slices.Clone(d))
 	case []int32:
-		c.data = slices.Clone(d)
+		return withData(t.dtype, t.shape, slices.Clone(d))
 	case []int64:
-		c.data = slices.Clone(d)
+		return withData(t.dtype, t.shape, slices.Clone(d))
 	case []float32:
-		c.data = slices.Clone(d)
+		return withData(t.dtype, t.shape, slices.Clone(d))
 	case []float64:
-		c.data = slices.Clone(d)
+		return withData(t.dtype, t.shape, slices.Clone(d))
 	case []string:
-		c.data = slices.Clone(d)
+		return withData(t.dtype, t.shape, slices.Clone(d))
 	}
-	return c
+	return withShape(t.dtype, t.shape, nil)
 }
 
 // NumElements returns the product of the dimensions (1 for a scalar).
@@ -248,10 +244,10 @@ func checkShape(shape []int) error {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			return fmt.Errorf("negative dimension in shape %v", shape)
+			return fmt.Errorf("negative dimension in shape %v", slices.Clone(shape)) // a copy: shape stays off the heap
 		}
 		if d != 0 && n > maxElements/d {
-			return fmt.Errorf("shape %v has too many elements", shape)
+			return fmt.Errorf("shape %v has too many elements", slices.Clone(shape))
 		}
 		n *= d
 	}

@@ -3,6 +3,7 @@ package native_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,9 +14,10 @@ import (
 	"github.com/inferd/inferd/tensor"
 )
 
-// maxRunAllocs bounds the allocations of a steady-state Run: the output
-// tensor (its data, the data's interface value, the tensor and its shape)
-// and the map returning it, with a little room.
+// maxRunAllocs bounds the allocations of a steady-state Run: two per
+// output tensor (its data, and the tensor with its shape and the data's
+// slice header, see tensor.New) and two for the map returning them, with
+// room for a few outputs. yolo_detector (3 outputs) makes 8.
 const maxRunAllocs = 10
 
 // TestSteadyStateAllocs checks that a steady-state Run allocates a small
@@ -35,15 +37,19 @@ func TestSteadyStateAllocs(t *testing.T) {
 		name, path string
 		sample     []int
 		batches    []int
+		// more gives the inputs after the first, for a batch size.
+		more func(batch int) map[string]*tensor.Tensor
 	}{
-		{"digits", filepath.Join(root, "examples", "models", "digits", "1", "model.onnx"), []int{1, 8, 8}, []int{1, 32}},
-		{"digits-mlp", filepath.Join(root, "examples", "models", "digits-mlp", "1", "model.onnx"), []int{1, 8, 8}, []int{1, 32}},
-		{"resnet18", filepath.Join(zoo, "resnet18", "model.onnx"), []int{3, 224, 224}, []int{1}},
-		{"mobilenet_v2", filepath.Join(zoo, "mobilenet_v2", "model.onnx"), []int{3, 224, 224}, []int{1}},
-		{"transformer_encoder", filepath.Join(root, "examples", "zoo", "transformer_encoder", "model.onnx"), []int{12}, []int{1, 32}},
-		{"transformer_gelu", filepath.Join(zoo, "transformer_gelu", "model.onnx"), []int{32}, []int{1, 32}},
-		{"crnn", filepath.Join(zoo, "crnn", "model.onnx"), []int{1, 32, 128}, []int{1}},
-		{"db_detector", filepath.Join(zoo, "db_detector", "model.onnx"), []int{3, 128, 128}, []int{1}},
+		{"digits", filepath.Join(root, "examples", "models", "digits", "1", "model.onnx"), []int{1, 8, 8}, []int{1, 32}, nil},
+		{"digits-mlp", filepath.Join(root, "examples", "models", "digits-mlp", "1", "model.onnx"), []int{1, 8, 8}, []int{1, 32}, nil},
+		{"resnet18", filepath.Join(zoo, "resnet18", "model.onnx"), []int{3, 224, 224}, []int{1}, nil},
+		{"mobilenet_v2", filepath.Join(zoo, "mobilenet_v2", "model.onnx"), []int{3, 224, 224}, []int{1}, nil},
+		{"transformer_encoder", filepath.Join(root, "examples", "zoo", "transformer_encoder", "model.onnx"), []int{12}, []int{1, 32}, nil},
+		{"transformer_gelu", filepath.Join(zoo, "transformer_gelu", "model.onnx"), []int{32}, []int{1, 32}, nil},
+		{"crnn", filepath.Join(zoo, "crnn", "model.onnx"), []int{1, 32, 128}, []int{1}, nil},
+		{"db_detector", filepath.Join(zoo, "db_detector", "model.onnx"), []int{3, 128, 128}, []int{1}, nil},
+		{"vad_lstm", filepath.Join(zoo, "vad_lstm", "model.onnx"), []int{512}, []int{1, 32}, vadInputs},
+		{"yolo_detector", filepath.Join(zoo, "yolo_detector", "model.onnx"), []int{3, 128, 128}, []int{1}, nil},
 	}
 	for _, m := range models {
 		for _, batch := range m.batches {
@@ -62,6 +68,9 @@ func TestSteadyStateAllocs(t *testing.T) {
 					defer s.Close()
 					shape := append([]int{batch}, m.sample...)
 					in := map[string]*tensor.Tensor{s.Inputs()[0].Name: tensor.New(s.Inputs()[0].DType, shape...)}
+					if m.more != nil {
+						maps.Copy(in, m.more(batch))
+					}
 					// The first runs plan the shapes and fill the arena.
 					for range 3 {
 						if _, err := s.Run(context.Background(), in); err != nil {
@@ -85,6 +94,12 @@ func TestSteadyStateAllocs(t *testing.T) {
 			}
 		}
 	}
+}
+
+// vadInputs are the voice-activity model's inputs besides the audio: the
+// sample rate (choosing the If's 16 kHz branch) and the LSTM state.
+func vadInputs(batch int) map[string]*tensor.Tensor {
+	return map[string]*tensor.Tensor{"sr": tensor.Scalar(int64(16000)), "state": tensor.New(tensor.Float32, 2, batch, 64)}
 }
 
 // TestAlternatingBatches runs one session at batch 32, 1 and 32 again:

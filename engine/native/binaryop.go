@@ -30,18 +30,24 @@ func sameLoop[T tensor.Elem](f binaryFuncs[T]) binaryLoop {
 func mapLoop[T, R tensor.Elem](f func(a, b T) R) binaryLoop {
 	return func(rc *runCtx, x, y *tensor.Tensor, g *bcastGeom) *tensor.Tensor {
 		o := rc.alloc(tensor.DTypeOf[R](), g.shape)
-		broadcastMap(tensor.Data[R](o), tensor.Data[T](x), tensor.Data[T](y), g.shape, g.xs, g.ys, f)
+		broadcastMap(tensor.Data[R](o), tensor.Data[T](x), tensor.Data[T](y), g, f)
 		return o
 	}
 }
 
-// broadcastMap sets dst[i] = f(x[ix], y[iy]) over the broadcast of the
-// shapes of x and y to shape.
-func broadcastMap[T, U, R any](dst []R, x []T, y []U, shape, xShape, yShape []int, f func(T, U) R) {
+// broadcastMap sets dst[i] = f(x[ix], y[iy]) over geometry g (the
+// kernel's cached one, so that nothing is allocated).
+func broadcastMap[T, U, R any](dst []R, x []T, y []U, g *bcastGeom, f func(T, U) R) {
 	if len(dst) == 0 {
 		return
 	}
-	l := newBcastLayout(shape, xShape, yShape)
+	l := g.l
+	if l == nil {
+		for i := range dst {
+			dst[i] = f(x[i], y[i])
+		}
+		return
+	}
 	n, runs := l.inner()
 	sx, sy := l.innerStride(0), l.innerStride(1)
 	for r := range runs {

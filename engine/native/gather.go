@@ -23,51 +23,80 @@ func buildGather(b *buildCtx) (kernel, error) {
 		if !ok {
 			return fmt.Errorf("Gather axis %d out of range for data of shape %v", axis, ds)
 		}
-		// Few indices and small ranks stay on the stack (alloc keeps no
-		// shape).
-		var ib [16]int
+		// Small ranks stay on the stack (alloc keeps no shape); the
+		// indices are read in place.
 		var sb [8]int
-		idx, err := intsTo(ib[:0], indices)
-		if err != nil {
-			return fmt.Errorf("Gather indices: %w", err)
-		}
 		dim := ds[a]
-		for i, v := range idx {
-			if v < -dim || v >= dim {
-				return fmt.Errorf("Gather index %d out of range [%d, %d)", v, -dim, dim)
-			}
-			if v < 0 {
-				idx[i] = v + dim
-			}
+		if err := checkIndices(indices, dim); err != nil {
+			return fmt.Errorf("Gather: %w", err)
 		}
 		shape := append(append(append(sb[:0], ds[:a]...), indices.Shape()...), ds[a+1:]...)
 		y := rc.alloc(data.DType(), shape)
-		outer, inner := tensor.NumElements(ds[:a]), tensor.NumElements(ds[a+1:])
-		switch wordKind(y) {
-		case 1:
-			gatherT(wordsAs[uint8](y), wordsAs[uint8](data), idx, outer, dim, inner)
-		case 2:
-			gatherT(wordsAs[uint16](y), wordsAs[uint16](data), idx, outer, dim, inner)
-		case 4:
-			gatherT(wordsAs[uint32](y), wordsAs[uint32](data), idx, outer, dim, inner)
-		case 8:
-			gatherT(wordsAs[uint64](y), wordsAs[uint64](data), idx, outer, dim, inner)
-		case 0:
-			gatherT(wordsAs[string](y), wordsAs[string](data), idx, outer, dim, inner)
+		g := gatherArgs{outer: tensor.NumElements(ds[:a]), dim: dim, inner: tensor.NumElements(ds[a+1:])}
+		if idx, ok := indices.Data().([]int32); ok {
+			gatherWords(y, data, idx, g)
+		} else {
+			gatherWords(y, data, tensor.Data[int64](indices), g)
 		}
 		out[0] = y
 		return nil
 	}), nil
 }
 
-func gatherT[T any](dst, src []T, idx []int, outer, dim, inner int) {
+// checkIndices checks that indices (int32 or int64) are in [-dim, dim).
+func checkIndices(indices *tensor.Tensor, dim int) error {
+	switch d := indices.Data().(type) {
+	case []int64:
+		return indicesIn(d, dim)
+	case []int32:
+		return indicesIn(d, dim)
+	}
+	return fmt.Errorf("indices must be int32 or int64, got %v", indices.DType())
+}
+
+func indicesIn[I int32 | int64](idx []I, dim int) error {
+	for _, v := range idx {
+		if int64(v) < int64(-dim) || int64(v) >= int64(dim) {
+			return fmt.Errorf("index %d out of range [%d, %d)", v, -dim, dim)
+		}
+	}
+	return nil
+}
+
+// gatherArgs is the geometry of a Gather: outer blocks of dim rows of
+// inner elements.
+type gatherArgs struct{ outer, dim, inner int }
+
+// gatherWords gathers rows of src into dst by idx (checked, negative
+// counting from the end).
+func gatherWords[I int32 | int64](dst, src *tensor.Tensor, idx []I, g gatherArgs) {
+	switch wordKind(dst) {
+	case 1:
+		gatherT(wordsAs[uint8](dst), wordsAs[uint8](src), idx, g)
+	case 2:
+		gatherT(wordsAs[uint16](dst), wordsAs[uint16](src), idx, g)
+	case 4:
+		gatherT(wordsAs[uint32](dst), wordsAs[uint32](src), idx, g)
+	case 8:
+		gatherT(wordsAs[uint64](dst), wordsAs[uint64](src), idx, g)
+	case 0:
+		gatherT(wordsAs[string](dst), wordsAs[string](src), idx, g)
+	}
+}
+
+func gatherT[T any, I int32 | int64](dst, src []T, idx []I, g gatherArgs) {
+	inner := g.inner
 	if inner == 0 {
 		return
 	}
 	off := 0
-	for o := range outer {
-		for _, i := range idx {
-			base := (o*dim + i) * inner
+	for o := range g.outer {
+		for _, v := range idx {
+			i := int(v)
+			if i < 0 {
+				i += g.dim
+			}
+			base := (o*g.dim + i) * inner
 			off += copy(dst[off:off+inner], src[base:base+inner])
 		}
 	}

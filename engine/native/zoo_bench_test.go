@@ -38,9 +38,7 @@ func BenchmarkRealModels(b *testing.B) {
 		{"crnn", filepath.Join(zoo, "crnn", "model.onnx"), []int{1, 32, 128}, nil},
 		{"transformer_encoder", filepath.Join(root, "examples", "zoo", "transformer_encoder", "model.onnx"), []int{12}, nil},
 		{"transformer_gelu", filepath.Join(zoo, "transformer_gelu", "model.onnx"), []int{32}, nil},
-		{"vad_lstm", filepath.Join(zoo, "vad_lstm", "model.onnx"), []int{512}, func(batch int) map[string]*tensor.Tensor {
-			return map[string]*tensor.Tensor{"sr": tensor.Scalar(int64(16000)), "state": tensor.New(tensor.Float32, 2, batch, 64)}
-		}},
+		{"vad_lstm", filepath.Join(zoo, "vad_lstm", "model.onnx"), []int{512}, vadInputs},
 		{"yolo_detector", filepath.Join(zoo, "yolo_detector", "model.onnx"), []int{3, 128, 128}, nil},
 	}
 	for _, m := range models {
