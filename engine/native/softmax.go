@@ -132,6 +132,15 @@ func (b *softmaxBody) do(lo, hi int) { softmaxRows32(b.d, b.x, b.n, lo, hi) }
 
 // softmaxRows32 is softmax32 over rows [lo, hi).
 func softmaxRows32(d, x []float32, n, lo, hi int) {
+	if n <= shortSoftmaxRow {
+		softmaxShortRows(d, x, n, lo, hi)
+		return
+	}
+	softmaxLongRows(d, x, n, lo, hi)
+}
+
+// softmaxLongRows is softmaxRows32 row by row, on the vector kernels.
+func softmaxLongRows(d, x []float32, n, lo, hi int) {
 	for r := lo; r < hi; r++ {
 		xr, dr := x[r*n:(r+1)*n], d[r*n:(r+1)*n]
 		mx := rowMax(xr)
