@@ -59,3 +59,28 @@ func swapOuter[T any](x []T, a, b, c int) []T {
 	}
 	return y
 }
+
+// BenchmarkStrided times Transpose's strided copy on attention-sized
+// float32 tensors: [seq, batch·heads, head] to [batch·heads, seq, head]
+// (runs of 8 contiguous values) and to [batch·heads, head, seq] (K's
+// transpose: the last axis strided).
+func BenchmarkStrided(b *testing.B) {
+	const seq, bh, hd = 12, 128, 8
+	src := make([]float32, seq*bh*hd)
+	dst := make([]float32, len(src))
+	rc := &runCtx{threads: 1}
+	cases := []struct {
+		name           string
+		shape, strides []int
+	}{
+		{"perm=1,0,2", []int{bh, seq, hd}, []int{hd, bh * hd, 1}},
+		{"perm=1,2,0", []int{bh, hd, seq}, []int{hd, 1, bh * hd}},
+	}
+	for _, c := range cases {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				stridedT(rc, dst, src, 0, c.shape, c.strides)
+			}
+		})
+	}
+}
