@@ -41,20 +41,15 @@ func runExpand(rc *runCtx, in, out []*tensor.Tensor) error {
 
 // broadcastWords fills dst with src broadcast to dst's shape.
 func broadcastWords(dst, src *tensor.Tensor) {
-	ds, ss := dst.Shape(), src.Shape()
-	switch wordKind(src) {
-	case 1:
-		broadcastCopy(wordsAs[uint8](dst), wordsAs[uint8](src), ds, ss)
-	case 2:
-		broadcastCopy(wordsAs[uint16](dst), wordsAs[uint16](src), ds, ss)
-	case 4:
-		broadcastCopy(wordsAs[uint32](dst), wordsAs[uint32](src), ds, ss)
-	case 8:
-		broadcastCopy(wordsAs[uint64](dst), wordsAs[uint64](src), ds, ss)
-	case 0:
-		broadcastCopy(wordsAs[string](dst), wordsAs[string](src), ds, ss)
-	}
+	broadcastLoops.run(dst, src, shapePair{dst.Shape(), src.Shape()})
 }
+
+// shapePair is an output shape and an input's.
+type shapePair struct{ out, in []int }
+
+var broadcastLoops = loopsOf[shapePair](broadcastPair, broadcastPair, broadcastPair, broadcastPair, broadcastPair)
+
+func broadcastPair[T any](dst, src []T, s shapePair) { broadcastCopy(dst, src, s.out, s.in) }
 
 func runTile(rc *runCtx, in, out []*tensor.Tensor) error {
 	x := in[0]
@@ -79,23 +74,16 @@ func runTile(rc *runCtx, in, out []*tensor.Tensor) error {
 	y := rc.alloc(x.DType(), shape)
 	// Input index along axis a of output index i is i mod xs[a]: a strided
 	// copy per tile would do, but the odometer below is simpler and linear.
-	switch wordKind(x) {
-	case 1:
-		tileT(wordsAs[uint8](y), wordsAs[uint8](x), xs, shape)
-	case 2:
-		tileT(wordsAs[uint16](y), wordsAs[uint16](x), xs, shape)
-	case 4:
-		tileT(wordsAs[uint32](y), wordsAs[uint32](x), xs, shape)
-	case 8:
-		tileT(wordsAs[uint64](y), wordsAs[uint64](x), xs, shape)
-	case 0:
-		tileT(wordsAs[string](y), wordsAs[string](x), xs, shape)
-	}
+	tileLoops.run(y, x, shapePair{shape, xs})
 	out[0] = y
 	return nil
 }
 
-func tileT[T any](dst, src []T, in, shape []int) {
+var tileLoops = loopsOf[shapePair](tileT, tileT, tileT, tileT, tileT)
+
+// tileT repeats src (of shape s.in) to fill dst (of shape s.out).
+func tileT[T any](dst, src []T, s shapePair) {
+	in, shape := s.in, s.out
 	if len(dst) == 0 {
 		return
 	}

@@ -32,11 +32,11 @@ func buildGather(b *buildCtx) (kernel, error) {
 		}
 		shape := append(append(append(sb[:0], ds[:a]...), indices.Shape()...), ds[a+1:]...)
 		y := rc.alloc(data.DType(), shape)
-		g := gatherArgs{outer: tensor.NumElements(ds[:a]), dim: dim, inner: tensor.NumElements(ds[a+1:])}
+		outer, inner := tensor.NumElements(ds[:a]), tensor.NumElements(ds[a+1:])
 		if idx, ok := indices.Data().([]int32); ok {
-			gatherWords(y, data, idx, g)
+			gatherLoops32.run(y, data, gatherArgs[int32]{idx, outer, dim, inner})
 		} else {
-			gatherWords(y, data, tensor.Data[int64](indices), g)
+			gatherLoops64.run(y, data, gatherArgs[int64]{tensor.Data[int64](indices), outer, dim, inner})
 		}
 		out[0] = y
 		return nil
@@ -63,29 +63,21 @@ func indicesIn[I int32 | int64](idx []I, dim int) error {
 	return nil
 }
 
-// gatherArgs is the geometry of a Gather: outer blocks of dim rows of
-// inner elements.
-type gatherArgs struct{ outer, dim, inner int }
-
-// gatherWords gathers rows of src into dst by idx (checked, negative
-// counting from the end).
-func gatherWords[I int32 | int64](dst, src *tensor.Tensor, idx []I, g gatherArgs) {
-	switch wordKind(dst) {
-	case 1:
-		gatherT(wordsAs[uint8](dst), wordsAs[uint8](src), idx, g)
-	case 2:
-		gatherT(wordsAs[uint16](dst), wordsAs[uint16](src), idx, g)
-	case 4:
-		gatherT(wordsAs[uint32](dst), wordsAs[uint32](src), idx, g)
-	case 8:
-		gatherT(wordsAs[uint64](dst), wordsAs[uint64](src), idx, g)
-	case 0:
-		gatherT(wordsAs[string](dst), wordsAs[string](src), idx, g)
-	}
+// gatherArgs are a Gather's indices (checked, negative counting from the
+// end) and geometry: outer blocks of dim rows of inner elements.
+type gatherArgs[I int32 | int64] struct {
+	idx               []I
+	outer, dim, inner int
 }
 
-func gatherT[T any, I int32 | int64](dst, src []T, idx []I, g gatherArgs) {
-	inner := g.inner
+var (
+	gatherLoops32 = loopsOf[gatherArgs[int32]](gatherT, gatherT, gatherT, gatherT, gatherT)
+	gatherLoops64 = loopsOf[gatherArgs[int64]](gatherT, gatherT, gatherT, gatherT, gatherT)
+)
+
+// gatherT gathers rows of src into dst.
+func gatherT[T any, I int32 | int64](dst, src []T, g gatherArgs[I]) {
+	idx, inner := g.idx, g.inner
 	if inner == 0 {
 		return
 	}

@@ -62,20 +62,12 @@ func dimsOf(dims []int64) ([]int, error) {
 }
 
 // fillWith sets every element of t to the single element of v (same type).
-func fillWith(t, v *tensor.Tensor) {
-	switch wordKind(t) {
-	case 1:
-		fillT(wordsAs[uint8](t), wordsAs[uint8](v)[0])
-	case 2:
-		fillT(wordsAs[uint16](t), wordsAs[uint16](v)[0])
-	case 4:
-		fillT(wordsAs[uint32](t), wordsAs[uint32](v)[0])
-	case 8:
-		fillT(wordsAs[uint64](t), wordsAs[uint64](v)[0])
-	case 0:
-		fillT(wordsAs[string](t), wordsAs[string](v)[0])
-	}
-}
+func fillWith(t, v *tensor.Tensor) { fillLoops.run(t, v, struct{}{}) }
+
+var fillLoops = loopsOf[struct{}](fillFrom, fillFrom, fillFrom, fillFrom, fillFrom)
+
+// fillFrom sets every element of d to v[0].
+func fillFrom[T any](d, v []T, _ struct{}) { fillT(d, v[0]) }
 
 func fillT[T any](d []T, v T) {
 	for i := range d {

@@ -82,22 +82,17 @@ func copyBlocks(dst, src *tensor.Tensor, outer, n, srcStride, srcOff int) {
 	if n == 0 || outer == 0 {
 		return
 	}
-	switch wordKind(src) {
-	case 1:
-		blocksT(wordsAs[uint8](dst), wordsAs[uint8](src), outer, n, srcStride, srcOff)
-	case 2:
-		blocksT(wordsAs[uint16](dst), wordsAs[uint16](src), outer, n, srcStride, srcOff)
-	case 4:
-		blocksT(wordsAs[uint32](dst), wordsAs[uint32](src), outer, n, srcStride, srcOff)
-	case 8:
-		blocksT(wordsAs[uint64](dst), wordsAs[uint64](src), outer, n, srcStride, srcOff)
-	case 0:
-		blocksT(wordsAs[string](dst), wordsAs[string](src), outer, n, srcStride, srcOff)
-	}
+	blockLoops.run(dst, src, blockGeom{outer, n, srcStride, srcOff})
 }
 
-func blocksT[T any](dst, src []T, outer, n, srcStride, srcOff int) {
-	for o := range outer {
+// blockGeom is copyBlocks's geometry.
+type blockGeom struct{ outer, n, srcStride, srcOff int }
+
+var blockLoops = loopsOf[blockGeom](blocksT, blocksT, blocksT, blocksT, blocksT)
+
+func blocksT[T any](dst, src []T, g blockGeom) {
+	n, srcStride, srcOff := g.n, g.srcStride, g.srcOff
+	for o := range g.outer {
 		copy(dst[o*n:(o+1)*n], src[o*srcStride+srcOff:o*srcStride+srcOff+n])
 	}
 }

@@ -11,20 +11,9 @@ import (
 // element size moves the data.
 
 // take sets dst[i] = src[idx[i]] for tensors of one element type.
-func take(dst, src *tensor.Tensor, idx []int) {
-	switch wordKind(src) {
-	case 1:
-		takeT(wordsAs[uint8](dst), wordsAs[uint8](src), idx)
-	case 2:
-		takeT(wordsAs[uint16](dst), wordsAs[uint16](src), idx)
-	case 4:
-		takeT(wordsAs[uint32](dst), wordsAs[uint32](src), idx)
-	case 8:
-		takeT(wordsAs[uint64](dst), wordsAs[uint64](src), idx)
-	case 0:
-		takeT(wordsAs[string](dst), wordsAs[string](src), idx)
-	}
-}
+func take(dst, src *tensor.Tensor, idx []int) { takeLoops.run(dst, src, idx) }
+
+var takeLoops = loopsOf[[]int](takeT, takeT, takeT, takeT, takeT)
 
 func takeT[T any](dst, src []T, idx []int) {
 	for i, j := range idx {
@@ -35,21 +24,22 @@ func takeT[T any](dst, src []T, idx []int) {
 // takeBlocks copies, for each i, the block of n elements of src starting at
 // idx[i] to position i·n of dst.
 func takeBlocks(dst, src *tensor.Tensor, idx []int, n int) {
-	switch wordKind(src) {
-	case 1:
-		blocksByIndex(wordsAs[uint8](dst), wordsAs[uint8](src), idx, n)
-	case 2:
-		blocksByIndex(wordsAs[uint16](dst), wordsAs[uint16](src), idx, n)
-	case 4:
-		blocksByIndex(wordsAs[uint32](dst), wordsAs[uint32](src), idx, n)
-	case 8:
-		blocksByIndex(wordsAs[uint64](dst), wordsAs[uint64](src), idx, n)
-	case 0:
-		blocksByIndex(wordsAs[string](dst), wordsAs[string](src), idx, n)
-	}
+	takeBlockLoops.run(dst, src, blockIndex{idx, n})
 }
 
-func blocksByIndex[T any](dst, src []T, idx []int, n int) {
+// blockIndex is the offsets of blocks of n elements.
+type blockIndex struct {
+	idx []int
+	n   int
+}
+
+var (
+	takeBlockLoops = loopsOf[blockIndex](blocksByIndex, blocksByIndex, blocksByIndex, blocksByIndex, blocksByIndex)
+	putLoops       = loopsOf[blockIndex](putT, putT, putT, putT, putT)
+)
+
+func blocksByIndex[T any](dst, src []T, b blockIndex) {
+	idx, n := b.idx, b.n
 	for i, j := range idx {
 		copy(dst[i*n:(i+1)*n], src[j:j+n])
 	}
@@ -76,18 +66,7 @@ func parseReduction(b *buildCtx) (scatterReduction, error) {
 // combining by red.
 func put(dst, upd *tensor.Tensor, idx []int, n int, red scatterReduction) error {
 	if red == "none" {
-		switch wordKind(upd) {
-		case 1:
-			putT(wordsAs[uint8](dst), wordsAs[uint8](upd), idx, n)
-		case 2:
-			putT(wordsAs[uint16](dst), wordsAs[uint16](upd), idx, n)
-		case 4:
-			putT(wordsAs[uint32](dst), wordsAs[uint32](upd), idx, n)
-		case 8:
-			putT(wordsAs[uint64](dst), wordsAs[uint64](upd), idx, n)
-		case 0:
-			putT(wordsAs[string](dst), wordsAs[string](upd), idx, n)
-		}
+		putLoops.run(dst, upd, blockIndex{idx, n})
 		return nil
 	}
 	switch u := upd.Data().(type) {
@@ -109,7 +88,8 @@ func put(dst, upd *tensor.Tensor, idx []int, n int, red scatterReduction) error 
 	return nil
 }
 
-func putT[T any](dst, upd []T, idx []int, n int) {
+func putT[T any](dst, upd []T, b blockIndex) {
+	idx, n := b.idx, b.n
 	for i, j := range idx {
 		copy(dst[j:j+n], upd[i*n:(i+1)*n])
 	}

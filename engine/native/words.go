@@ -113,3 +113,48 @@ func reinterpret[W, E any](s []E) []W {
 	}
 	return unsafe.Slice((*W)(unsafe.Pointer(unsafe.SliceData(s))), len(s))
 }
+
+// wordLoops is a data-movement loop instantiated for each word type (see
+// words): the one dispatch over element sizes of the kernels that copy
+// elements from src to dst (Expand, Tile, Gather, GatherElements,
+// GatherND, Split, the Scatter family's plain writes, ConstantOfShape).
+// Declare one per loop with loopsOf, which lets the compiler instantiate
+// the loop for each word type:
+//
+//	var tileLoops = loopsOf[shapePair](tileT, tileT, tileT, tileT, tileT)
+//
+// A carries the loop's other arguments. They are passed to a function
+// value, so escape analysis makes them escape: A must not refer to the
+// caller's stack (the kernels' index slices and shapes are on the heap).
+type wordLoops[A any] struct {
+	w1 func(dst, src []uint8, a A)
+	w2 func(dst, src []uint16, a A)
+	w4 func(dst, src []uint32, a A)
+	w8 func(dst, src []uint64, a A)
+	ws func(dst, src []string, a A)
+}
+
+// loopsOf collects a loop's instantiations (the same generic function
+// five times: Go infers each one's type argument from the parameter's
+// type, which it does not for the fields of a composite literal).
+func loopsOf[A any](w1 func(dst, src []uint8, a A), w2 func(dst, src []uint16, a A), w4 func(dst, src []uint32, a A),
+	w8 func(dst, src []uint64, a A), ws func(dst, src []string, a A)) wordLoops[A] {
+	return wordLoops[A]{w1, w2, w4, w8, ws}
+}
+
+// run calls the loop of src's element size; dst has src's element type.
+// It does nothing for types words does not handle.
+func (l *wordLoops[A]) run(dst, src *tensor.Tensor, a A) {
+	switch wordKind(src) {
+	case 1:
+		l.w1(wordsAs[uint8](dst), wordsAs[uint8](src), a)
+	case 2:
+		l.w2(wordsAs[uint16](dst), wordsAs[uint16](src), a)
+	case 4:
+		l.w4(wordsAs[uint32](dst), wordsAs[uint32](src), a)
+	case 8:
+		l.w8(wordsAs[uint64](dst), wordsAs[uint64](src), a)
+	case 0:
+		l.ws(wordsAs[string](dst), wordsAs[string](src), a)
+	}
+}
