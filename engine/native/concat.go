@@ -19,7 +19,10 @@ func buildConcat(b *buildCtx) (kernel, error) {
 		return nil, err
 	}
 	return kernelFunc(func(rc *runCtx, in, out []*tensor.Tensor) error {
-		var parts []*tensor.Tensor
+		// Few parts stay on the stack (also under the race detector, which
+		// moves a growing nil slice to the heap).
+		var pb [8]*tensor.Tensor
+		parts := pb[:0]
 		for _, t := range in {
 			if t != nil {
 				parts = append(parts, t)
