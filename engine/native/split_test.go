@@ -1,0 +1,127 @@
+package native
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/onnx"
+	"github.com/inferd/inferd/tensor"
+)
+
+// splitModels are the real models of the split tests, with whether the
+// analysis must find them batch-separable. Zoo models are skipped when
+// scripts/gen-zoo.sh has not generated them.
+var splitModels = []struct {
+	name, path string
+	sample     []int
+	separable  bool
+}{
+	{"digits", "examples/models/digits/1/model.onnx", []int{1, 8, 8}, true},
+	{"digits-mlp", "examples/models/digits-mlp/1/model.onnx", []int{1, 8, 8}, true},
+	{"resnet18", ".cache/zoo/resnet18/model.onnx", []int{3, 224, 224}, true},
+	{"mobilenet_v2", ".cache/zoo/mobilenet_v2/model.onnx", []int{3, 224, 224}, true},
+	{"db_detector", ".cache/zoo/db_detector/model.onnx", []int{3, 128, 128}, true},
+	// Its Concat mixes the batch with a constant ([CLS] token) or its
+	// recurrences run over axis 1 and its NMS over the whole batch.
+	{"crnn", ".cache/zoo/crnn/model.onnx", []int{1, 32, 128}, false},
+	{"yolo_detector", ".cache/zoo/yolo_detector/model.onnx", []int{3, 128, 128}, false},
+	{"vad_lstm", ".cache/zoo/vad_lstm/model.onnx", []int{512}, false},
+}
+
+// loadSplitModel loads a model of splitModels, skipping absent zoo ones.
+func loadSplitModel(t *testing.T, path string, threads int) *session {
+	t.Helper()
+	path = filepath.Join("..", "..", path)
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("%s not generated: run scripts/gen-zoo.sh", path)
+	}
+	m, err := onnx.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSession(context.Background(), m, engine.Options{IntraOpThreads: threads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.(*session)
+}
+
+// randomBatch returns a batch of random floats of the given sample shape.
+func randomBatch(batch int, sample []int) *tensor.Tensor {
+	shape := append([]int{batch}, sample...)
+	data := make([]float32, tensor.NumElements(shape))
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range data {
+		data[i] = r.Float32()
+	}
+	return tensor.MustFromSlice(data, shape...)
+}
+
+func TestSplitAnalysisRealModels(t *testing.T) {
+	for _, m := range splitModels {
+		t.Run(m.name, func(t *testing.T) {
+			s := loadSplitModel(t, m.path, 1)
+			if s.plan.separable != m.separable {
+				t.Fatalf("separable = %v, want %v", s.plan.separable, m.separable)
+			}
+		})
+	}
+}
+
+// TestSplitRunsMatchWhole runs each separable real model whole and split
+// (in sub-batches of 3, 3 and 1 rows on one thread, in halves on two) and
+// requires the same outputs.
+func TestSplitRunsMatchWhole(t *testing.T) {
+	for _, m := range splitModels {
+		if !m.separable {
+			continue
+		}
+		for _, threads := range []int{1, 2} {
+			t.Run(m.name+"/threads="+string(rune('0'+threads)), func(t *testing.T) {
+				s := loadSplitModel(t, m.path, threads)
+				batch := 7
+				if m.sample[len(m.sample)-1] >= 128 {
+					batch = 3 // keep the large models fast
+				}
+				in := map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: randomBatch(batch, m.sample)}
+				split := s.split
+				s.split = nil
+				want := mustRun(t, s, in)
+				s.split = split
+				// One row's working set is half the budget: sub-batches of
+				// 2 rows or 1.
+				s.split.sampleBytes.Store(splitCacheBytes / 2)
+				for range 2 { // the second run reuses the arenas
+					got := mustRun(t, s, in)
+					for name, w := range want {
+						if !sameTensor(got[name], w) {
+							t.Fatalf("output %s: split run %v differs from whole run %v", name, got[name], w)
+						}
+					}
+				}
+				if s.split.jobs.take() == nil {
+					t.Fatal("the batch did not run split")
+				}
+			})
+		}
+	}
+}
+
+// sameTensor reports whether a and b have the same type, shape and bits.
+func sameTensor(a, b *tensor.Tensor) bool {
+	if a == nil || b == nil || a.DType() != b.DType() || !slices.Equal(a.Shape(), b.Shape()) {
+		return false
+	}
+	switch d := a.Data().(type) {
+	case []float32:
+		return slices.Equal(d, b.Data().([]float32))
+	case []int64:
+		return slices.Equal(d, b.Data().([]int64))
+	}
+	return false
+}
