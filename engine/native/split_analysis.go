@@ -30,8 +30,8 @@ import (
 type splitInfo struct {
 	p     *plan
 	opset int64
-	rank []int
-	dims [][]int
+	rank  []int
+	dims  [][]int
 }
 
 // splitRule checks a step whose inputs have been analysed and sets the

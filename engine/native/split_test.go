@@ -2,6 +2,7 @@ package native
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -34,7 +35,7 @@ var splitModels = []struct {
 }
 
 // loadSplitModel loads a model of splitModels, skipping absent zoo ones.
-func loadSplitModel(t *testing.T, path string, threads int) *session {
+func loadSplitModel(t testing.TB, path string, threads int) *session {
 	t.Helper()
 	path = filepath.Join("..", "..", path)
 	if _, err := os.Stat(path); err != nil {
@@ -124,4 +125,43 @@ func sameTensor(a, b *tensor.Tensor) bool {
 		return slices.Equal(d, b.Data().([]int64))
 	}
 	return false
+}
+
+// BenchmarkSplit runs the separable real models at batch 32 whole
+// (sub=0) and in sub-batches of fixed sizes, on one and two threads:
+// what splitCacheBytes is tuned with.
+func BenchmarkSplit(b *testing.B) {
+	for _, m := range splitModels {
+		if !m.separable {
+			continue
+		}
+		for _, threads := range []int{1, 2} {
+			for _, sub := range []int{0, 16, 8, 4, 2, 1} {
+				b.Run(fmt.Sprintf("%s/threads=%d/sub=%d", m.name, threads, sub), func(b *testing.B) {
+					benchSplit(b, m.path, m.sample, threads, sub)
+				})
+			}
+		}
+	}
+}
+
+// benchSplit measures one configuration of BenchmarkSplit.
+func benchSplit(b *testing.B, path string, sample []int, threads, sub int) {
+	s := loadSplitModel(b, path, threads)
+	in := map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: randomBatch(32, sample)}
+	if sub == 0 {
+		s.split = nil
+	} else {
+		s.split.sampleBytes.Store(splitCacheBytes / int64(sub))
+	}
+	mustRun(b, s, in)
+	b.ReportAllocs()
+	cpu := processCPU()
+	for b.Loop() {
+		mustRun(b, s, in)
+	}
+	// CPU time measures the cost on a loaded machine, where wall time
+	// measures the load.
+	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(32*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 }
