@@ -25,7 +25,7 @@ var splitCacheBytes int64 = 1 << 20
 // needs 6 MB a row) reads its weights once per row for nothing; sub-batches
 // of 4 measured as fast as or faster than both the whole batch and single
 // rows on ResNet-18, MobileNetV2 and the text detector (BenchmarkSplit).
-const splitMinRows = 4
+var splitMinRows int64 = 4
 
 // splitter is a session's split state.
 type splitter struct {

@@ -78,6 +78,8 @@ func TestSplitAnalysisRealModels(t *testing.T) {
 // (in sub-batches of 3, 3 and 1 rows on one thread, in halves on two) and
 // requires the same outputs.
 func TestSplitRunsMatchWhole(t *testing.T) {
+	defer func(n int64) { splitMinRows = n }(splitMinRows)
+	splitMinRows = 1
 	for _, m := range splitModels {
 		if !m.separable {
 			continue
@@ -149,6 +151,8 @@ func BenchmarkSplit(b *testing.B) {
 func benchSplit(b *testing.B, path string, sample []int, threads, sub int) {
 	s := loadSplitModel(b, path, threads)
 	in := map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: randomBatch(32, sample)}
+	defer func(n int64) { splitMinRows = n }(splitMinRows)
+	splitMinRows = 1
 	if sub == 0 {
 		s.split = nil
 	} else {
