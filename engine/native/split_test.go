@@ -3,6 +3,7 @@ package native
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -168,4 +169,97 @@ func benchSplit(b *testing.B, path string, sample []int, threads, sub int) {
 	// measures the load.
 	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(32*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// TestSplitRules checks the analysis on one-node graphs over x [N, 3, 4]
+// (y [N, 1, 4, 4] for the pools): what keeps rows independent is
+// separable and runs split with the whole run's outputs; what mixes them,
+// or is not known to keep them apart, is not.
+func TestSplitRules(t *testing.T) {
+	c := func(shape []int) *tensor.Tensor { return tensor.New(tensor.Float32, shape...) }
+	ints := func(v ...int64) *tensor.Tensor { return i64([]int{len(v)}, v...) }
+	tests := []struct {
+		name      string
+		n         *onnx.Node
+		inits     map[string]*tensor.Tensor
+		separable bool
+	}{
+		{"softmax last axis", node("Softmax", []string{"x"}, []string{"z"}), nil, true},
+		{"softmax axis 0", node("Softmax", []string{"x"}, []string{"z"}, aInt("axis", 0)), nil, false},
+		{"transpose keeping axis 0", node("Transpose", []string{"x"}, []string{"z"}, aInts("perm", 0, 2, 1)), nil, true},
+		{"transpose moving axis 0", node("Transpose", []string{"x"}, []string{"z"}, aInts("perm", 1, 0, 2)), nil, false},
+		{"reshape copying axis 0", node("Reshape", []string{"x", "s"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(0, -1)}, true},
+		{"reshape to rows of a sample", node("Reshape", []string{"x", "s"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(-1, 12)}, true},
+		{"reshape across rows", node("Reshape", []string{"x", "s"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(-1, 6)}, false},
+		{"reshape to one axis", node("Reshape", []string{"x", "s"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(-1)}, false},
+		{"add broadcasting within rows", node("Add", []string{"x", "b"}, []string{"z"}), map[string]*tensor.Tensor{"b": c([]int{3, 4})}, true},
+		{"add with a row of ones", node("Add", []string{"x", "b"}, []string{"z"}), map[string]*tensor.Tensor{"b": c([]int{1, 3, 4})}, true},
+		{"add of a constant batch", node("Add", []string{"x", "b"}, []string{"z"}), map[string]*tensor.Tensor{"b": c([]int{2, 3, 4})}, false},
+		{"reduce within rows", node("ReduceMean", []string{"x", "a"}, []string{"z"}), map[string]*tensor.Tensor{"a": ints(2)}, true},
+		{"reduce over the batch", node("ReduceMean", []string{"x", "a"}, []string{"z"}), map[string]*tensor.Tensor{"a": ints(0)}, false},
+		{"reduce over everything", node("ReduceMean", []string{"x"}, []string{"z"}), nil, false},
+		{"shape", node("Shape", []string{"x"}, []string{"z"}), nil, false},
+		{"concat on axis 1", node("Concat", []string{"x", "x2"}, []string{"z"}, aInt("axis", 1)), nil, true},
+		{"concat on axis 0", node("Concat", []string{"x", "x2"}, []string{"z"}, aInt("axis", 0)), nil, false},
+		{"concat with a constant", node("Concat", []string{"x", "b"}, []string{"z"}, aInt("axis", 1)), map[string]*tensor.Tensor{"b": c([]int{1, 3, 4})}, false},
+		{"flatten at 1", node("Flatten", []string{"x"}, []string{"z"}), nil, true},
+		{"flatten at 2", node("Flatten", []string{"x"}, []string{"z"}, aInt("axis", 2)), nil, false},
+		{"gemm", node("Gemm", []string{"f", "w"}, []string{"z"}), map[string]*tensor.Tensor{"w": c([]int{4, 5})}, true},
+		{"gemm of transposed rows", node("Gemm", []string{"f", "w"}, []string{"z"}, aInt("transA", 1)), map[string]*tensor.Tensor{"w": c([]int{4, 5})}, false},
+		{"slice keeping the batch", node("Slice", []string{"x", "s", "e", "a"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(0, 1), "e": ints(math.MaxInt64, 3), "a": ints(0, 1)}, true},
+		{"slice of the batch", node("Slice", []string{"x", "s", "e", "a"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(0), "e": ints(1), "a": ints(0)}, false},
+		{"max pool", node("MaxPool", []string{"y"}, []string{"z"}, aInts("kernel_shape", 2, 2)), nil, true},
+		{"max pool with indices", node("MaxPool", []string{"y"}, []string{"z", "i"}, aInts("kernel_shape", 2, 2)), nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x := randomBatch(5, []int{3, 4})
+			feed := map[string]*tensor.Tensor{"x": x, "x2": x, "f": randomBatch(5, []int{4}), "y": randomBatch(5, []int{1, 4, 4})}
+			for k := range feed {
+				if !slices.Contains(tc.n.Inputs, k) {
+					delete(feed, k)
+				}
+			}
+			m := opModel(17, tc.n, feed, tc.inits)
+			for i, in := range m.Graph.Inputs {
+				// Every axis but the batch of a known size.
+				dims := append([]int{-1}, feed[in.Name].Shape()[1:]...)
+				m.Graph.Inputs[i] = input(in.Name, tensor.Float32, dims...)
+			}
+			s, err := NewSession(context.Background(), m, engine.Options{IntraOpThreads: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ss := s.(*session)
+			if ss.plan.separable != tc.separable {
+				t.Fatalf("separable = %v, want %v", ss.plan.separable, tc.separable)
+			}
+			if !tc.separable {
+				return
+			}
+			got := mustRun(t, s, feed)
+			split := ss.split
+			ss.split = nil
+			want := mustRun(t, s, feed)
+			ss.split = split
+			for name, w := range want {
+				if !sameTensor(got[name], w) {
+					t.Fatalf("output %s: split run %v differs from whole run %v", name, got[name], w)
+				}
+			}
+		})
+	}
+}
+
+// TestSplitFixedBatch: a graph input whose axis 0 has a fixed size is not
+// a batch.
+func TestSplitFixedBatch(t *testing.T) {
+	m := model(17, []*onnx.Node{node("Relu", []string{"x"}, []string{"z"})}, []onnx.ValueInfo{input("x", tensor.Float32, 2, 3)}, []string{"z"}, nil)
+	s, err := NewSession(context.Background(), m, engine.Options{IntraOpThreads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.(*session).plan.separable {
+		t.Fatal("a fixed axis 0 counted as the batch")
+	}
 }
