@@ -9,14 +9,20 @@ var splitRules = map[string]splitRule{}
 
 func init() {
 	for _, op := range []string{
-		"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "Mod", "BitShift",
-		"Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "And", "Or", "Xor", "Not", "Where",
-		"Relu", "LeakyRelu", "PRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Clip", "Elu", "Selu",
+		"Add", "Sub", "Mul", "Div", "Pow", "Max", "Min", "Sum", "Mean", "Mod", "BitShift", "PRelu",
+		"Equal", "Greater", "GreaterOrEqual", "Less", "LessOrEqual", "And", "Or", "Xor", "Where",
+	} {
+		splitRules[op] = ruleBroadcast
+	}
+	// Elementwise on their first input, with constant parameters (Clip's
+	// bounds, which must be single values, Dropout's ratio).
+	for _, op := range []string{
+		"Relu", "LeakyRelu", "Sigmoid", "HardSigmoid", "HardSwish", "Tanh", "Clip", "Elu", "Selu", "Not",
 		"Celu", "Gelu", "Mish", "Softplus", "Softsign", "ThresholdedRelu", "Shrink", "Erf", "Exp", "Log",
 		"Sqrt", "Neg", "Abs", "Reciprocal", "Floor", "Ceil", "Round", "Sign", "Sin", "Cos", "IsNaN", "IsInf",
 		"Identity", "Cast", "CastLike", "Dropout",
 	} {
-		splitRules[op] = ruleBroadcast
+		splitRules[op] = ruleUnary
 	}
 	for _, op := range []string{
 		"Conv", "ConvTranspose", "AveragePool", "LpPool", "GlobalAveragePool", "GlobalMaxPool",
@@ -91,6 +97,17 @@ func ruleBroadcast(a *splitInfo, s step) bool {
 	}
 	if scalars && len(s.out) > 0 && s.out[0] >= 0 {
 		a.dims[s.out[0]] = dims
+	}
+	return true
+}
+
+// ruleUnary serves elementwise operators of one batched input.
+func ruleUnary(a *splitInfo, s step) bool {
+	if !rulePerSample(a, s) {
+		return false
+	}
+	if s.out[0] >= 0 {
+		a.dims[s.out[0]] = a.dims[s.in[0]]
 	}
 	return true
 }

@@ -213,9 +213,9 @@ func (a *arena) footprint() int64 {
 // arena, which the run recycles like its other values (a view of t would
 // cost allocations in every sub-run, and so would views of it).
 func (j *splitJob) rows(r *runner, t *tensor.Tensor, from, to int) *tensor.Tensor {
-	shape := t.Shape()
-	j.shape = append(append(j.shape[:0], to-from), shape[1:]...)
-	c := r.arena.alloc(t.DType(), j.shape)
+	var buf [8]int // the parts run at once: no scratch in j
+	shape := append(append(buf[:0], to-from), t.Shape()[1:]...)
+	c := r.arena.alloc(t.DType(), shape)
 	r.arena.retain(c)
 	row := c.Len() / (to - from)
 	lo := from * row
