@@ -44,6 +44,9 @@ type plan struct {
 	steps []step
 	// fused counts the nodes the rewrites of fuse.go removed.
 	fused int
+	// separable is set when the main graph is batch-separable
+	// (split_analysis.go).
+	separable bool
 	// calls recycles the run states of a subgraph's tensor calls.
 	calls freeList[subCall]
 }
@@ -114,6 +117,9 @@ func buildPlan(ctx context.Context, m *onnx.Model, g *onnx.Graph, threads int, l
 	}
 	if err := pl.buildSteps(ctx, pl.liveNodes(order)); err != nil {
 		return nil, err
+	}
+	if outer == nil && g == m.Graph {
+		pl.p.separable = batchSeparable(pl.p, g, pl.ids, m.Opset(""))
 	}
 	if fusionEnabled {
 		if err := pl.fuse(); err != nil {

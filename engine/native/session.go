@@ -29,6 +29,8 @@ type session struct {
 	// than their outputs. Unlike a sync.Pool it is not emptied by garbage
 	// collections; it holds as many runners as runs have been concurrent.
 	runners freeList[runner]
+	// split is set when the plan is batch-separable (split_run.go).
+	split *splitter
 }
 
 // runner is what a run of the main plan reuses from the previous ones.
@@ -80,8 +82,11 @@ func NewSession(ctx context.Context, m *onnx.Model, opts engine.Options) (engine
 		return nil, err
 	}
 	s := &session{plan: p, threads: threads, maxBytes: lim.tensorBytes, log: opts.Log(), runners: freeList[runner]{limit: -1}}
+	if p.separable {
+		s.split = &splitter{jobs: freeList[splitJob]{limit: -1}}
+	}
 	s.log.Debug("native: model planned", "nodes", len(m.Graph.Nodes), "steps", len(p.steps), "fused", p.fused,
-		"values", p.numValues, "threads", threads, "gemm", defaultGemm().kern.Name, "taps", defaultTaps().Name)
+		"values", p.numValues, "separable", p.separable, "threads", threads, "gemm", defaultGemm().kern.Name, "taps", defaultTaps().Name)
 	return s, nil
 }
 
@@ -125,6 +130,11 @@ func (s *session) run(ctx context.Context, inputs map[string]*tensor.Tensor, ste
 	}
 	if err := engine.CheckInputs(p.inputs, inputs); err != nil {
 		return nil, err
+	}
+	if step == nil {
+		if res, ok, err := s.runSplit(ctx, inputs); ok {
+			return res, err
+		}
 	}
 	r := s.getRunner()
 	defer s.putRunner(r)
@@ -205,10 +215,15 @@ func (s *session) exec(ctx context.Context, r *runner, step func(node, op string
 	enterRun()
 	defer exitRun()
 	r.rc = runCtx{ctx: ctx, threads: s.threads, arena: r.arena, maxBytes: s.maxBytes, onStep: step, outputs: s.plan.outputIDs}
-	err := s.plan.exec(&r.rc, &r.st)
-	if err == nil {
-		return nil
+	if err := s.plan.exec(&r.rc, &r.st); err != nil {
+		return s.runError(err)
 	}
+	return nil
+}
+
+// runError wraps the error of a run of the main plan: cancellation as it
+// is, anything else as invalid input (a kernel's panic is logged).
+func (s *session) runError(err error) error {
 	if isCancel(err) {
 		return err
 	}

@@ -1,0 +1,259 @@
+package native
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"github.com/inferd/inferd/tensor"
+)
+
+// Split runs. A batch-separable plan (split_analysis.go) runs a batch of
+// B ≥ 2 rows as parts, one per thread (at most B), each on one goroutine
+// with its own runner and no barrier between operators; a part runs its
+// rows as sub-batches small enough for their intermediate values to stay
+// in cache (splitCacheBytes), one after the other on the same arena.
+// Every sub-run computes exactly what the whole batch's run computes for
+// its rows, so the outputs are identical.
+
+// splitCacheBytes is the working set a sub-batch aims at: about a core's
+// share of the L2 cache.
+var splitCacheBytes int64 = 1 << 20
+
+// splitMinRows is the fewest rows a sub-batch has (unless a part has
+// fewer): below it, a model whose rows overflow the cache anyway (ResNet-18
+// needs 6 MB a row) reads its weights once per row for nothing; sub-batches
+// of 4 measured as fast as or faster than both the whole batch and single
+// rows on ResNet-18, MobileNetV2 and the text detector (BenchmarkSplit).
+var splitMinRows int64 = 4
+
+// splitter is a session's split state.
+type splitter struct {
+	// sampleBytes is the working set of one row (the bytes of the arena's
+	// buffers after a sub-run, per row), learned by the first split run;
+	// 0 until then.
+	sampleBytes atomic.Int64
+	jobs        freeList[splitJob]
+}
+
+// splitJob is one split run.
+type splitJob struct {
+	s      *session
+	ctx    context.Context
+	inputs map[string]*tensor.Tensor
+	batch  int
+	parts  int
+	sub    int
+	// threads is what each sub-run's kernels may use.
+	threads int
+	mu      sync.Mutex
+	outs    []*tensor.Tensor
+	err     error
+	// shape is scratch for the shapes of the job's tensors.
+	shape []int
+	// mismatch is set when a sub-run's output does not have the rows it
+	// should: the run is redone whole.
+	mismatch atomic.Bool
+}
+
+// subBatch returns the rows per sub-run for parts of n rows.
+func (sp *splitter) subBatch(n int) int {
+	per := sp.sampleBytes.Load()
+	if per <= 0 {
+		return n
+	}
+	return int(min(int64(n), max(splitMinRows, splitCacheBytes/per)))
+}
+
+// runSplit runs p on rows of the inputs when that is worth it (more than
+// one part or sub-run); ok is false when the caller must run the batch
+// whole.
+func (s *session) runSplit(ctx context.Context, inputs map[string]*tensor.Tensor) (out map[string]*tensor.Tensor, ok bool, err error) {
+	p := s.plan
+	b := splitBatch(p, inputs)
+	if s.split == nil || b < 2 {
+		return nil, false, nil
+	}
+	parts := min(s.threads, b)
+	sub := s.split.subBatch((b + parts - 1) / parts)
+	if parts == 1 && sub >= b && s.split.sampleBytes.Load() > 0 {
+		return nil, false, nil
+	}
+	j := s.split.jobs.take()
+	if j == nil {
+		j = &splitJob{}
+	}
+	*j = splitJob{s: s, ctx: ctx, inputs: inputs, batch: b, parts: parts, sub: sub, threads: 1, outs: j.outs[:0], shape: j.shape}
+	if parts == 1 {
+		j.threads = s.threads
+	}
+	enterRun()
+	parallelRange(s.threads, parts, 1, j)
+	exitRun()
+	out, ok, err = j.result()
+	clear(j.outs)
+	j.s, j.ctx, j.inputs, j.err = nil, nil, nil, nil
+	s.split.jobs.keep(j)
+	return out, ok, err
+}
+
+// result returns the job's outputs by name.
+func (j *splitJob) result() (map[string]*tensor.Tensor, bool, error) {
+	if j.mismatch.Load() {
+		return nil, false, nil
+	}
+	if j.err != nil {
+		return nil, true, j.s.runError(j.err)
+	}
+	p := j.s.plan
+	res := make(map[string]*tensor.Tensor, len(p.outputIDs))
+	for i, t := range j.outs {
+		res[p.graphOutputs[i].Name] = t
+	}
+	return res, true, nil
+}
+
+// splitBatch returns the batch size common to every input, or 0.
+func splitBatch(p *plan, inputs map[string]*tensor.Tensor) int {
+	b := -1
+	for _, in := range p.graphInputs {
+		t := inputs[in.Name]
+		if t == nil || t.Rank() == 0 || b >= 0 && t.Shape()[0] != b {
+			return 0
+		}
+		b = t.Shape()[0]
+	}
+	return max(b, 0)
+}
+
+// do runs parts [lo, hi).
+func (j *splitJob) do(lo, hi int) {
+	r := j.s.getRunner()
+	defer j.s.putRunner(r)
+	for part := lo; part < hi; part++ {
+		from, to := part*j.batch/j.parts, (part+1)*j.batch/j.parts
+		k := (to - from + j.sub - 1) / j.sub
+		for i := range k {
+			if part > lo || i > 0 {
+				r.arena.endRun() // putRunner ends the last
+			}
+			if err := j.subRun(r, from+i*(to-from)/k, from+(i+1)*(to-from)/k); err != nil {
+				j.mu.Lock()
+				if j.err == nil {
+					j.err = err
+				}
+				j.mu.Unlock()
+				return
+			}
+		}
+	}
+}
+
+// subRun runs rows [from, to) on r and copies their outputs.
+func (j *splitJob) subRun(r *runner, from, to int) error {
+	s, p := j.s, j.s.plan
+	st := &r.st
+	st.reset(p)
+	r.rc = runCtx{ctx: j.ctx, threads: j.threads, arena: r.arena, maxBytes: s.maxBytes}
+	for i, id := range p.inputIDs {
+		st.vals[id] = j.rows(r, j.inputs[p.graphInputs[i].Name], from, to)
+	}
+	if err := p.exec(&r.rc, st); err != nil {
+		return err
+	}
+	j.keep(st, from, to)
+	for _, id := range p.outputIDs {
+		r.arena.release(st.vals[id])
+	}
+	if s.split.sampleBytes.Load() == 0 {
+		s.split.sampleBytes.Store(max(1, r.arena.footprint()/int64(to-from)))
+	}
+	st.clear()
+	return nil
+}
+
+// keep copies a sub-run's outputs, rows [from, to), into the job's.
+func (j *splitJob) keep(st *runState, from, to int) {
+	p := j.s.plan
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if len(j.outs) == 0 {
+		for _, id := range p.outputIDs {
+			t := st.vals[id]
+			if t.Rank() == 0 {
+				j.mismatch.Store(true)
+				return
+			}
+			j.shape = append(append(j.shape[:0], j.batch), t.Shape()[1:]...)
+			j.outs = append(j.outs, tensor.New(t.DType(), j.shape...))
+		}
+	}
+	for i, id := range p.outputIDs {
+		t, o := st.vals[id], j.outs[i]
+		if !splitDType(t.DType()) || t.Rank() == 0 || t.Rank() != o.Rank() || t.Shape()[0] != to-from || t.DType() != o.DType() || t.Len()*j.batch != o.Len()*(to-from) {
+			j.mismatch.Store(true)
+			continue
+		}
+		copySplitRows(o, t, from*(t.Len()/(to-from)))
+	}
+}
+
+// footprint returns the bytes of the buffers the arena holds free.
+func (a *arena) footprint() int64 {
+	var n int64
+	for dt, list := range a.free {
+		for _, b := range list {
+			n += int64(b.size) * elemBytes(dt)
+		}
+	}
+	return n
+}
+
+// rows returns a copy of rows [from, to) of t's axis 0 in a buffer of r's
+// arena, which the run recycles like its other values (a view of t would
+// cost allocations in every sub-run, and so would views of it).
+func (j *splitJob) rows(r *runner, t *tensor.Tensor, from, to int) *tensor.Tensor {
+	var buf [8]int // the parts run at once: no scratch in j
+	shape := append(append(buf[:0], to-from), t.Shape()[1:]...)
+	c := r.arena.alloc(t.DType(), shape)
+	r.arena.retain(c)
+	row := c.Len() / (to - from)
+	lo := from * row
+	switch d := c.Data().(type) {
+	case []float32:
+		copy(d, t.Data().([]float32)[lo:])
+	case []float64:
+		copy(d, t.Data().([]float64)[lo:])
+	case []int64:
+		copy(d, t.Data().([]int64)[lo:])
+	case []int32:
+		copy(d, t.Data().([]int32)[lo:])
+	case []uint8:
+		copy(d, t.Data().([]uint8)[lo:])
+	case []int8:
+		copy(d, t.Data().([]int8)[lo:])
+	case []bool:
+		copy(d, t.Data().([]bool)[lo:])
+	}
+	return c
+}
+
+// copySplitRows copies src's elements into dst from element at.
+func copySplitRows(dst, src *tensor.Tensor, at int) {
+	switch d := dst.Data().(type) {
+	case []float32:
+		copy(d[at:], src.Data().([]float32))
+	case []float64:
+		copy(d[at:], src.Data().([]float64))
+	case []int64:
+		copy(d[at:], src.Data().([]int64))
+	case []int32:
+		copy(d[at:], src.Data().([]int32))
+	case []uint8:
+		copy(d[at:], src.Data().([]uint8))
+	case []int8:
+		copy(d[at:], src.Data().([]int8))
+	case []bool:
+		copy(d[at:], src.Data().([]bool))
+	}
+}

@@ -1,0 +1,265 @@
+package native
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/onnx"
+	"github.com/inferd/inferd/tensor"
+)
+
+// splitModels are the real models of the split tests, with whether the
+// analysis must find them batch-separable. Zoo models are skipped when
+// scripts/gen-zoo.sh has not generated them.
+var splitModels = []struct {
+	name, path string
+	sample     []int
+	separable  bool
+}{
+	{"digits", "examples/models/digits/1/model.onnx", []int{1, 8, 8}, true},
+	{"digits-mlp", "examples/models/digits-mlp/1/model.onnx", []int{1, 8, 8}, true},
+	{"resnet18", ".cache/zoo/resnet18/model.onnx", []int{3, 224, 224}, true},
+	{"mobilenet_v2", ".cache/zoo/mobilenet_v2/model.onnx", []int{3, 224, 224}, true},
+	{"db_detector", ".cache/zoo/db_detector/model.onnx", []int{3, 128, 128}, true},
+	// Its Concat mixes the batch with a constant ([CLS] token) or its
+	// recurrences run over axis 1 and its NMS over the whole batch.
+	{"crnn", ".cache/zoo/crnn/model.onnx", []int{1, 32, 128}, false},
+	{"yolo_detector", ".cache/zoo/yolo_detector/model.onnx", []int{3, 128, 128}, false},
+	{"vad_lstm", ".cache/zoo/vad_lstm/model.onnx", []int{512}, false},
+}
+
+// loadSplitModel loads a model of splitModels, skipping absent zoo ones.
+func loadSplitModel(t testing.TB, path string, threads int) *session {
+	t.Helper()
+	path = filepath.Join("..", "..", path)
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("%s not generated: run scripts/gen-zoo.sh", path)
+	}
+	m, err := onnx.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := NewSession(context.Background(), m, engine.Options{IntraOpThreads: threads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.(*session)
+}
+
+// randomBatch returns a batch of random floats of the given sample shape.
+func randomBatch(batch int, sample []int) *tensor.Tensor {
+	shape := append([]int{batch}, sample...)
+	data := make([]float32, tensor.NumElements(shape))
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := range data {
+		data[i] = r.Float32()
+	}
+	return tensor.MustFromSlice(data, shape...)
+}
+
+func TestSplitAnalysisRealModels(t *testing.T) {
+	for _, m := range splitModels {
+		t.Run(m.name, func(t *testing.T) {
+			s := loadSplitModel(t, m.path, 1)
+			if s.plan.separable != m.separable {
+				t.Fatalf("separable = %v, want %v", s.plan.separable, m.separable)
+			}
+		})
+	}
+}
+
+// TestSplitRunsMatchWhole runs each separable real model whole and split
+// (in sub-batches of 3, 3 and 1 rows on one thread, in halves on two) and
+// requires the same outputs.
+func TestSplitRunsMatchWhole(t *testing.T) {
+	defer func(n int64) { splitMinRows = n }(splitMinRows)
+	splitMinRows = 1
+	for _, m := range splitModels {
+		if !m.separable {
+			continue
+		}
+		for _, threads := range []int{1, 2} {
+			t.Run(m.name+"/threads="+string(rune('0'+threads)), func(t *testing.T) {
+				s := loadSplitModel(t, m.path, threads)
+				batch := 7
+				if m.sample[len(m.sample)-1] >= 128 {
+					batch = 3 // keep the large models fast
+				}
+				in := map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: randomBatch(batch, m.sample)}
+				split := s.split
+				s.split = nil
+				want := mustRun(t, s, in)
+				s.split = split
+				// One row's working set is half the budget: sub-batches of
+				// 2 rows or 1.
+				s.split.sampleBytes.Store(splitCacheBytes / 2)
+				for range 2 { // the second run reuses the arenas
+					got := mustRun(t, s, in)
+					for name, w := range want {
+						if !sameTensor(got[name], w) {
+							t.Fatalf("output %s: split run %v differs from whole run %v", name, got[name], w)
+						}
+					}
+				}
+				if s.split.jobs.take() == nil {
+					t.Fatal("the batch did not run split")
+				}
+			})
+		}
+	}
+}
+
+// sameTensor reports whether a and b have the same type, shape and bits.
+func sameTensor(a, b *tensor.Tensor) bool {
+	if a == nil || b == nil || a.DType() != b.DType() || !slices.Equal(a.Shape(), b.Shape()) {
+		return false
+	}
+	switch d := a.Data().(type) {
+	case []float32:
+		return slices.Equal(d, b.Data().([]float32))
+	case []int64:
+		return slices.Equal(d, b.Data().([]int64))
+	}
+	return false
+}
+
+// BenchmarkSplit runs the separable real models at batch 32 whole
+// (sub=0) and in sub-batches of fixed sizes, on one and two threads:
+// what splitCacheBytes is tuned with.
+func BenchmarkSplit(b *testing.B) {
+	for _, m := range splitModels {
+		if !m.separable {
+			continue
+		}
+		for _, threads := range []int{1, 2} {
+			for _, sub := range []int{0, 16, 8, 4, 2, 1} {
+				b.Run(fmt.Sprintf("%s/threads=%d/sub=%d", m.name, threads, sub), func(b *testing.B) {
+					benchSplit(b, m.path, m.sample, threads, sub)
+				})
+			}
+		}
+	}
+}
+
+// benchSplit measures one configuration of BenchmarkSplit.
+func benchSplit(b *testing.B, path string, sample []int, threads, sub int) {
+	s := loadSplitModel(b, path, threads)
+	in := map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: randomBatch(32, sample)}
+	defer func(n int64) { splitMinRows = n }(splitMinRows)
+	splitMinRows = 1
+	if sub == 0 {
+		s.split = nil
+	} else {
+		s.split.sampleBytes.Store(splitCacheBytes / int64(sub))
+	}
+	mustRun(b, s, in)
+	b.ReportAllocs()
+	cpu := processCPU()
+	for b.Loop() {
+		mustRun(b, s, in)
+	}
+	// CPU time measures the cost on a loaded machine, where wall time
+	// measures the load.
+	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(32*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// TestSplitRules checks the analysis on one-node graphs over x [N, 3, 4]
+// (y [N, 1, 4, 4] for the pools): what keeps rows independent is
+// separable and runs split with the whole run's outputs; what mixes them,
+// or is not known to keep them apart, is not.
+func TestSplitRules(t *testing.T) {
+	c := func(shape []int) *tensor.Tensor { return tensor.New(tensor.Float32, shape...) }
+	ints := func(v ...int64) *tensor.Tensor { return i64([]int{len(v)}, v...) }
+	tests := []struct {
+		name      string
+		n         *onnx.Node
+		inits     map[string]*tensor.Tensor
+		separable bool
+	}{
+		{"softmax last axis", node("Softmax", []string{"x"}, []string{"z"}), nil, true},
+		{"softmax axis 0", node("Softmax", []string{"x"}, []string{"z"}, aInt("axis", 0)), nil, false},
+		{"transpose keeping axis 0", node("Transpose", []string{"x"}, []string{"z"}, aInts("perm", 0, 2, 1)), nil, true},
+		{"transpose moving axis 0", node("Transpose", []string{"x"}, []string{"z"}, aInts("perm", 1, 0, 2)), nil, false},
+		{"reshape copying axis 0", node("Reshape", []string{"x", "s"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(0, -1)}, true},
+		{"reshape to rows of a sample", node("Reshape", []string{"x", "s"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(-1, 12)}, true},
+		{"reshape across rows", node("Reshape", []string{"x", "s"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(-1, 6)}, false},
+		{"reshape to one axis", node("Reshape", []string{"x", "s"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(-1)}, false},
+		{"add broadcasting within rows", node("Add", []string{"x", "b"}, []string{"z"}), map[string]*tensor.Tensor{"b": c([]int{3, 4})}, true},
+		{"add with a row of ones", node("Add", []string{"x", "b"}, []string{"z"}), map[string]*tensor.Tensor{"b": c([]int{1, 3, 4})}, true},
+		{"add of a constant batch", node("Add", []string{"x", "b"}, []string{"z"}), map[string]*tensor.Tensor{"b": c([]int{2, 3, 4})}, false},
+		{"reduce within rows", node("ReduceMean", []string{"x", "a"}, []string{"z"}), map[string]*tensor.Tensor{"a": ints(2)}, true},
+		{"reduce over the batch", node("ReduceMean", []string{"x", "a"}, []string{"z"}), map[string]*tensor.Tensor{"a": ints(0)}, false},
+		{"reduce over everything", node("ReduceMean", []string{"x"}, []string{"z"}), nil, false},
+		{"shape", node("Shape", []string{"x"}, []string{"z"}), nil, false},
+		{"concat on axis 1", node("Concat", []string{"x", "x2"}, []string{"z"}, aInt("axis", 1)), nil, true},
+		{"concat on axis 0", node("Concat", []string{"x", "x2"}, []string{"z"}, aInt("axis", 0)), nil, false},
+		{"concat with a constant", node("Concat", []string{"x", "b"}, []string{"z"}, aInt("axis", 1)), map[string]*tensor.Tensor{"b": c([]int{1, 3, 4})}, false},
+		{"flatten at 1", node("Flatten", []string{"x"}, []string{"z"}), nil, true},
+		{"flatten at 2", node("Flatten", []string{"x"}, []string{"z"}, aInt("axis", 2)), nil, false},
+		{"gemm", node("Gemm", []string{"f", "w"}, []string{"z"}), map[string]*tensor.Tensor{"w": c([]int{4, 5})}, true},
+		{"gemm of transposed rows", node("Gemm", []string{"f", "w"}, []string{"z"}, aInt("transA", 1)), map[string]*tensor.Tensor{"w": c([]int{4, 5})}, false},
+		{"slice keeping the batch", node("Slice", []string{"x", "s", "e", "a"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(0, 1), "e": ints(math.MaxInt64, 3), "a": ints(0, 1)}, true},
+		{"slice of the batch", node("Slice", []string{"x", "s", "e", "a"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(0), "e": ints(1), "a": ints(0)}, false},
+		{"max pool", node("MaxPool", []string{"y"}, []string{"z"}, aInts("kernel_shape", 2, 2)), nil, true},
+		{"max pool with indices", node("MaxPool", []string{"y"}, []string{"z", "i"}, aInts("kernel_shape", 2, 2)), nil, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			x := randomBatch(5, []int{3, 4})
+			feed := map[string]*tensor.Tensor{"x": x, "x2": x, "f": randomBatch(5, []int{4}), "y": randomBatch(5, []int{1, 4, 4})}
+			for k := range feed {
+				if !slices.Contains(tc.n.Inputs, k) {
+					delete(feed, k)
+				}
+			}
+			m := opModel(17, tc.n, feed, tc.inits)
+			for i, in := range m.Graph.Inputs {
+				// Every axis but the batch of a known size.
+				dims := append([]int{-1}, feed[in.Name].Shape()[1:]...)
+				m.Graph.Inputs[i] = input(in.Name, tensor.Float32, dims...)
+			}
+			s, err := NewSession(context.Background(), m, engine.Options{IntraOpThreads: 2})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ss := s.(*session)
+			if ss.plan.separable != tc.separable {
+				t.Fatalf("separable = %v, want %v", ss.plan.separable, tc.separable)
+			}
+			if !tc.separable {
+				return
+			}
+			got := mustRun(t, s, feed)
+			split := ss.split
+			ss.split = nil
+			want := mustRun(t, s, feed)
+			ss.split = split
+			for name, w := range want {
+				if !sameTensor(got[name], w) {
+					t.Fatalf("output %s: split run %v differs from whole run %v", name, got[name], w)
+				}
+			}
+		})
+	}
+}
+
+// TestSplitFixedBatch: a graph input whose axis 0 has a fixed size is not
+// a batch.
+func TestSplitFixedBatch(t *testing.T) {
+	m := model(17, []*onnx.Node{node("Relu", []string{"x"}, []string{"z"})}, []onnx.ValueInfo{input("x", tensor.Float32, 2, 3)}, []string{"z"}, nil)
+	s, err := NewSession(context.Background(), m, engine.Options{IntraOpThreads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.(*session).plan.separable {
+		t.Fatal("a fixed axis 0 counted as the batch")
+	}
+}
