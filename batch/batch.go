@@ -107,11 +107,14 @@ type Batcher struct {
 	// overload they are most requests; taking the lock each would slow
 	// the leaders down).
 	queued, idle atomic.Int64
-	// inside counts the requests in Do, for Config.InFlight.
-	inside atomic.Int64
+	// inside counts the requests in Do, for Config.InFlight; running
+	// the calls in progress.
+	inside, running atomic.Int64
 	// cost learns the calls' fixed cost and the gap between arrivals,
-	// to decide whether a batch waits for companions (adaptive.go).
-	cost costModel
+	// to decide whether a batch waits for companions (adaptive.go);
+	// policy measures whether waiting pays (policy.go).
+	cost   costModel
+	policy waitPolicy
 }
 
 // New returns a batcher with cfg.Instances instances.

@@ -92,7 +92,7 @@ func (b *Batcher) takeLocked() ([]*request, time.Duration) {
 	head := b.queue[0]
 	picked, rows := b.pick(head)
 	if rows < b.cfg.MaxBatchSize && !slices.Contains(b.cfg.PreferredBatchSizes, rows) && !b.closed && !b.noneComing() {
-		if wait := time.Until(head.enq.Add(b.cost.maxWait(b.cfg.MaxQueueDelay))); wait > 0 {
+		if wait := time.Until(head.enq.Add(b.cost.maxWait(b.cfg.MaxQueueDelay, b.policy.waiting()))); wait > 0 {
 			return nil, wait
 		}
 	}
@@ -112,10 +112,11 @@ func (b *Batcher) takeLocked() ([]*request, time.Duration) {
 
 // noneComing reports, for a leader holding an instance, that waiting for
 // companions is pointless: every request admitted to the model is already
-// in Do (Config.InFlight), and no other batch is running whose requests'
-// clients could soon send more. b.mu is held.
+// in Do (Config.InFlight), and no batch is running whose requests'
+// clients could soon send more (other leaders may hold instances, waiting
+// like this one). b.mu is held.
 func (b *Batcher) noneComing() bool {
-	return b.cfg.InFlight != nil && len(b.free) == b.cfg.Instances-1 && int64(b.cfg.InFlight()) <= b.inside.Load()
+	return b.cfg.InFlight != nil && b.running.Load() == 0 && int64(b.cfg.InFlight()) <= b.inside.Load()
 }
 
 // help runs one due batch if an instance is free: a request turned away
@@ -180,7 +181,9 @@ func (b *Batcher) execute(instance int, reqs []*request) {
 		inputs, err = concatInputs(reqs)
 	}
 	if err == nil {
+		b.running.Add(1)
 		out, err = b.run(ctx, instance, inputs)
+		b.running.Add(-1)
 	}
 	compute := time.Since(start)
 	if err == nil {
@@ -207,6 +210,7 @@ func (b *Batcher) execute(instance int, reqs []*request) {
 		}
 		r.done <- result{out: parts[i], timing: Timing{Queue: queued, Compute: compute, Batch: rows}, err: err}
 	}
+	b.policy.done(len(reqs), start.Add(compute))
 }
 
 func concatInputs(reqs []*request) (map[string]*tensor.Tensor, error) {
