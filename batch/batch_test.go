@@ -373,6 +373,26 @@ func BenchmarkDo(b *testing.B) {
 			}
 		}
 	})
+	b.Run("queued", func(b *testing.B) {
+		// One instance and calls that take 20µs: requests from 8
+		// goroutines queue and share batches.
+		slow := func(ctx context.Context, i int, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+			for deadline := time.Now().Add(20 * time.Microsecond); time.Now().Before(deadline); {
+			}
+			return run(ctx, i, in)
+		}
+		bt, _ := New(Config{MaxBatchSize: 32}, slow, nil)
+		defer bt.Close()
+		b.ReportAllocs()
+		b.SetParallelism(4)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, _, err := bt.Do(context.Background(), in); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	})
 	b.Run("parallel", func(b *testing.B) {
 		bt, _ := New(Config{MaxBatchSize: 32}, run, nil)
 		defer bt.Close()

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -63,22 +64,16 @@ func (b *Batcher) collect(own *request) []*request {
 			b.mu.Unlock()
 			return nil
 		}
-		picked, wait := b.takeLocked() // own is queued: the queue is not empty
+		picked, wait := b.takeLocked(own.picked[:0]) // own is queued: the queue is not empty
 		b.mu.Unlock()
 		if picked != nil {
+			own.picked = picked
 			return picked
 		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-b.wake:
-		case <-timer.C:
-		case <-own.ctx.Done():
-			if b.withdraw(own) {
-				timer.Stop()
-				return nil
-			}
+		own.wait(wait, b.wake)
+		if own.ctx.Err() != nil && b.withdraw(own) {
+			return nil
 		}
-		timer.Stop()
 	}
 }
 
@@ -88,9 +83,9 @@ func (b *Batcher) collect(own *request) []*request {
 // (noneComing) or waiting is not predicted to pay (adaptive.go).
 // Otherwise it returns nil and how long until the delay passes. b.mu is
 // held.
-func (b *Batcher) takeLocked() ([]*request, time.Duration) {
+func (b *Batcher) takeLocked(buf []*request) ([]*request, time.Duration) {
 	head := b.queue[0]
-	picked, rows := b.pick(head)
+	picked, rows := b.pick(head, buf)
 	if rows < b.cfg.MaxBatchSize && !slices.Contains(b.cfg.PreferredBatchSizes, rows) && !b.closed && !b.noneComing() {
 		if wait := time.Until(head.enq.Add(b.cost.maxWait(b.cfg.MaxQueueDelay, b.policy.waiting()))); wait > 0 {
 			return nil, wait
@@ -133,7 +128,7 @@ func (b *Batcher) help() {
 		return
 	}
 	instance := b.popFreeLocked()
-	picked, _ := b.takeLocked()
+	picked, _ := b.takeLocked(nil)
 	b.mu.Unlock()
 	if picked != nil {
 		b.execute(instance, picked)
@@ -143,14 +138,15 @@ func (b *Batcher) help() {
 
 // pick chooses, in queue order, the requests that can join head's batch:
 // same signature, and rows adding up to at most MaxBatchSize. A request
-// larger than MaxBatchSize goes alone. b.mu is held.
-func (b *Batcher) pick(head *request) ([]*request, int) {
+// larger than MaxBatchSize goes alone. It appends them to buf. b.mu is
+// held.
+func (b *Batcher) pick(head *request, buf []*request) ([]*request, int) {
+	picked, rows := append(buf, head), head.rows
 	if head.rows >= b.cfg.MaxBatchSize {
-		return []*request{head}, head.rows
+		return picked, rows
 	}
-	picked, rows := []*request{head}, head.rows
 	for _, r := range b.queue[1:] {
-		if r.sig != head.sig || rows+r.rows > b.cfg.MaxBatchSize {
+		if !bytes.Equal(r.sig, head.sig) || rows+r.rows > b.cfg.MaxBatchSize {
 			continue
 		}
 		picked = append(picked, r)
