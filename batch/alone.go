@@ -48,7 +48,7 @@ func (b *Batcher) dueAlone(rows int) bool {
 func (b *Batcher) runAlone(ctx context.Context, instance int, inputs map[string]*tensor.Tensor, rows int, start time.Time) (map[string]*tensor.Tensor, Timing, error) {
 	b.running.Add(1)
 	out, err := b.run(ctx, instance, inputs)
-	b.running.Add(-1)
+	b.finished()
 	compute := time.Since(start)
 	b.handOff(instance)
 	b.policy.done(1, start.Add(compute))

@@ -70,7 +70,10 @@ type request struct {
 	taken  bool          // in a batch (b.mu)
 	left   bool          // withdrawn from the queue: its context ended (b.mu)
 	poke   chan struct{} // an instance was freed: try to lead
-	done   chan result
+	// inBatch wakes the request's goroutine when, leading and waiting for
+	// companions, another leader took the request into its batch.
+	inBatch chan struct{}
+	done    chan result
 	// Reused by the request while it leads (record.go).
 	timer  *time.Timer
 	picked []*request

@@ -94,6 +94,10 @@ func (b *Batcher) takeLocked(buf []*request) ([]*request, time.Duration) {
 	for _, r := range picked {
 		r.taken = true
 		b.remove(r)
+		select {
+		case r.inBatch <- struct{}{}: // in case it leads, waiting: it is done
+		default:
+		}
 	}
 	n := len(b.queue)
 	if n > 0 {
@@ -112,6 +116,14 @@ func (b *Batcher) takeLocked(buf []*request) ([]*request, time.Duration) {
 // like this one). b.mu is held.
 func (b *Batcher) noneComing() bool {
 	return b.cfg.InFlight != nil && b.running.Load() == 0 && int64(b.cfg.InFlight()) <= b.inside.Load()
+}
+
+// finished counts a call's end; when it was the last one running, a
+// leader waiting for companions may find that none can come (noneComing).
+func (b *Batcher) finished() {
+	if b.running.Add(-1) == 0 && b.queued.Load() > 0 {
+		b.signal()
+	}
 }
 
 // help runs one due batch if an instance is free: a request turned away
@@ -179,7 +191,7 @@ func (b *Batcher) execute(instance int, reqs []*request) {
 	if err == nil {
 		b.running.Add(1)
 		out, err = b.run(ctx, instance, inputs)
-		b.running.Add(-1)
+		b.finished()
 	}
 	compute := time.Since(start)
 	if err == nil {

@@ -17,7 +17,7 @@ import (
 // the queue path allocates nothing of its own in the steady state.
 
 var records = sync.Pool{New: func() any {
-	return &request{poke: make(chan struct{}, 1), done: make(chan result, 1)}
+	return &request{poke: make(chan struct{}, 1), inBatch: make(chan struct{}, 1), done: make(chan result, 1)}
 }}
 
 // newRequest returns a record for a request of rows rows that arrived at
@@ -37,13 +37,18 @@ func (r *request) release() {
 	case <-r.poke: // a poke that leave passed on
 	default:
 	}
+	select {
+	case <-r.inBatch:
+	default:
+	}
 	r.ctx, r.inputs = nil, nil
 	clear(r.picked[:cap(r.picked)])
 	r.picked = r.picked[:0]
 	records.Put(r)
 }
 
-// wait waits for d, a wake-up or the end of r's context, on r's timer.
+// wait waits, leading, for d, a wake-up, r's being taken into another
+// leader's batch or the end of r's context, on r's timer.
 func (r *request) wait(d time.Duration, wake <-chan struct{}) {
 	if r.timer == nil {
 		r.timer = time.NewTimer(d)
@@ -52,6 +57,7 @@ func (r *request) wait(d time.Duration, wake <-chan struct{}) {
 	}
 	select {
 	case <-wake:
+	case <-r.inBatch:
 	case <-r.timer.C:
 	case <-r.ctx.Done():
 	}
