@@ -68,3 +68,24 @@ func TestWaitPolicy(t *testing.T) {
 		})
 	}
 }
+
+// TestWaitPolicySparse: epochs with too few requests to compare are
+// extended, then dropped, never measured.
+func TestWaitPolicySparse(t *testing.T) {
+	var p waitPolicy
+	now := time.Unix(1000, 0)
+	for range 1000 { // one request a second, far apart next to an epoch
+		p.done(1, now)
+		now = now.Add(time.Second)
+	}
+	if epochs, _, _ := p.state(); epochs != 0 {
+		t.Errorf("%d epochs measured from one request a second, want none", epochs)
+	}
+	for range 100 { // then 8 requests every millisecond
+		now = now.Add(time.Millisecond)
+		p.done(8, now)
+	}
+	if epochs, _, _ := p.state(); epochs < 3 || epochs > 4 {
+		t.Errorf("%d epochs measured in 100ms of dense traffic, want 3 or 4", epochs)
+	}
+}
