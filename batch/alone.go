@@ -40,15 +40,18 @@ func (b *Batcher) dueAlone(rows int) bool {
 	return rows >= b.cfg.MaxBatchSize || b.cfg.MaxQueueDelay <= 0 ||
 		slices.Contains(b.cfg.PreferredBatchSizes, rows) ||
 		(b.cfg.InFlight != nil && len(b.free) == b.cfg.Instances && int64(b.cfg.InFlight()) <= b.inside.Load()) ||
-		b.cost.maxWait(b.cfg.MaxQueueDelay) <= 0
+		b.cost.maxWait(b.cfg.MaxQueueDelay, b.policy.waiting()) <= 0
 }
 
 // runAlone runs a request that arrived at start on instance, which it
 // holds, and hands the instance on.
 func (b *Batcher) runAlone(ctx context.Context, instance int, inputs map[string]*tensor.Tensor, rows int, start time.Time) (map[string]*tensor.Tensor, Timing, error) {
+	b.running.Add(1)
 	out, err := b.run(ctx, instance, inputs)
+	b.finished()
 	compute := time.Since(start)
 	b.handOff(instance)
+	b.policy.done(1, start.Add(compute))
 	if err == nil {
 		b.cost.observe(rows, compute)
 	}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -67,12 +65,18 @@ type request struct {
 	ctx    context.Context
 	inputs map[string]*tensor.Tensor
 	rows   int
-	sig    string
+	sig    []byte // equal for requests that can share a batch
 	enq    time.Time
 	taken  bool          // in a batch (b.mu)
 	left   bool          // withdrawn from the queue: its context ended (b.mu)
 	poke   chan struct{} // an instance was freed: try to lead
-	done   chan result
+	// inBatch wakes the request's goroutine when, leading and waiting for
+	// companions, another leader took the request into its batch.
+	inBatch chan struct{}
+	done    chan result
+	// Reused by the request while it leads (record.go).
+	timer  *time.Timer
+	picked []*request
 }
 
 type result struct {
@@ -107,11 +111,14 @@ type Batcher struct {
 	// overload they are most requests; taking the lock each would slow
 	// the leaders down).
 	queued, idle atomic.Int64
-	// inside counts the requests in Do, for Config.InFlight.
-	inside atomic.Int64
+	// inside counts the requests in Do, for Config.InFlight; running
+	// the calls in progress.
+	inside, running atomic.Int64
 	// cost learns the calls' fixed cost and the gap between arrivals,
-	// to decide whether a batch waits for companions (adaptive.go).
-	cost costModel
+	// to decide whether a batch waits for companions (adaptive.go);
+	// policy measures whether waiting pays (policy.go).
+	cost   costModel
+	policy waitPolicy
 }
 
 // New returns a batcher with cfg.Instances instances.
@@ -156,14 +163,16 @@ func (b *Batcher) Do(ctx context.Context, inputs map[string]*tensor.Tensor) (map
 		}
 		return b.runAlone(ctx, instance, inputs, rows, now)
 	}
-	req := &request{ctx: ctx, inputs: inputs, rows: rows, sig: signature(inputs), enq: now, poke: make(chan struct{}, 1), done: make(chan result, 1)}
+	req := newRequest(ctx, inputs, rows, now)
 	b.mu.Lock()
 	switch {
 	case b.closed:
 		b.mu.Unlock()
+		req.release()
 		return nil, Timing{}, ErrClosed
 	case len(b.queue) >= b.cfg.MaxQueueSize:
 		b.mu.Unlock()
+		req.release()
 		return nil, Timing{}, b.reject()
 	}
 	b.queue = append(b.queue, req)
@@ -183,6 +192,7 @@ func (b *Batcher) Do(ctx context.Context, inputs map[string]*tensor.Tensor) (map
 		b.signal() // a leader may be waiting to fill a batch
 	}
 	r := b.await(req)
+	req.release()
 	return r.out, r.timing, r.err
 }
 
@@ -315,34 +325,4 @@ func batchRows(inputs map[string]*tensor.Tensor) (int, error) {
 		return 0, fmt.Errorf("request has no rows to batch")
 	}
 	return rows, nil
-}
-
-// signature returns a key that equals for requests whose inputs can be
-// concatenated (same names, types and dimensions after the first); the
-// inputs passed batchRows.
-func signature(inputs map[string]*tensor.Tensor) string {
-	var sig []byte
-	if len(inputs) == 1 { // the common case: nothing to sort
-		for name, t := range inputs {
-			sig = appendSignature(sig, name, t)
-		}
-		return string(sig)
-	}
-	for _, name := range slices.Sorted(maps.Keys(inputs)) {
-		sig = appendSignature(sig, name, inputs[name])
-	}
-	return string(sig)
-}
-
-// appendSignature appends input name's part of the signature to sig: its
-// name, dtype and dimensions after the first.
-func appendSignature(sig []byte, name string, t *tensor.Tensor) []byte {
-	sig = append(sig, name...)
-	sig = append(sig, ':')
-	sig = append(sig, t.DType().String()...)
-	for _, d := range t.Shape()[1:] {
-		sig = append(sig, ',')
-		sig = strconv.AppendInt(sig, int64(d), 10)
-	}
-	return append(sig, ';')
 }

@@ -373,6 +373,26 @@ func BenchmarkDo(b *testing.B) {
 			}
 		}
 	})
+	b.Run("queued", func(b *testing.B) {
+		// One instance and calls that take 20µs: requests from 8
+		// goroutines queue and share batches.
+		slow := func(ctx context.Context, i int, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+			for deadline := time.Now().Add(20 * time.Microsecond); time.Now().Before(deadline); {
+			}
+			return run(ctx, i, in)
+		}
+		bt, _ := New(Config{MaxBatchSize: 32}, slow, nil)
+		defer bt.Close()
+		b.ReportAllocs()
+		b.SetParallelism(4)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if _, _, err := bt.Do(context.Background(), in); err != nil {
+					b.Error(err)
+				}
+			}
+		})
+	})
 	b.Run("parallel", func(b *testing.B) {
 		bt, _ := New(Config{MaxBatchSize: 32}, run, nil)
 		defer bt.Close()
@@ -389,11 +409,19 @@ func BenchmarkDo(b *testing.B) {
 }
 
 // TestInFlight: with Config.InFlight, a batch waits for the delay only
-// while admitted requests have yet to reach Do.
+// while admitted requests have yet to reach Do; with two instances, also
+// when both leaders wait for companions and every admitted request is
+// queued.
 func TestInFlight(t *testing.T) {
+	for _, instances := range []int{1, 2} {
+		t.Run(fmt.Sprintf("%d instances", instances), func(t *testing.T) { testInFlight(t, instances) })
+	}
+}
+
+func testInFlight(t *testing.T, instances int) {
 	var inFlight atomic.Int64
 	d := &doubler{}
-	b, _ := New(Config{MaxBatchSize: 8, MaxQueueDelay: time.Minute, InFlight: func() int { return int(inFlight.Load()) }}, d.run, nil)
+	b, _ := New(Config{MaxBatchSize: 8, MaxQueueDelay: time.Minute, Instances: instances, InFlight: func() int { return int(inFlight.Load()) }}, d.run, nil)
 	defer b.Close()
 
 	// Alone: nothing else is coming, so no minute-long wait.

@@ -13,7 +13,10 @@
 // A batch waits for companions (up to MaxQueueDelay) only when waiting is
 // predicted to pay: while the learned mean gap between requests is shorter
 // than the learned fixed cost of a call, for at most that fixed cost
-// (adaptive.go), and never when no companion can come (Config.InFlight).
+// (adaptive.go); only while waiting is measured to pay, epoch by epoch
+// against not waiting (policy.go); and never when no companion can come
+// (Config.InFlight).
 // A request that finds an instance free, the queue empty and no reason to
-// wait runs at once without entering the queue (alone.go).
+// wait runs at once without entering the queue (alone.go). Queued requests
+// reuse pooled records (record.go).
 package batch

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -63,22 +64,16 @@ func (b *Batcher) collect(own *request) []*request {
 			b.mu.Unlock()
 			return nil
 		}
-		picked, wait := b.takeLocked() // own is queued: the queue is not empty
+		picked, wait := b.takeLocked(own.picked[:0]) // own is queued: the queue is not empty
 		b.mu.Unlock()
 		if picked != nil {
+			own.picked = picked
 			return picked
 		}
-		timer := time.NewTimer(wait)
-		select {
-		case <-b.wake:
-		case <-timer.C:
-		case <-own.ctx.Done():
-			if b.withdraw(own) {
-				timer.Stop()
-				return nil
-			}
+		own.wait(wait, b.wake)
+		if own.ctx.Err() != nil && b.withdraw(own) {
+			return nil
 		}
-		timer.Stop()
 	}
 }
 
@@ -88,17 +83,21 @@ func (b *Batcher) collect(own *request) []*request {
 // (noneComing) or waiting is not predicted to pay (adaptive.go).
 // Otherwise it returns nil and how long until the delay passes. b.mu is
 // held.
-func (b *Batcher) takeLocked() ([]*request, time.Duration) {
+func (b *Batcher) takeLocked(buf []*request) ([]*request, time.Duration) {
 	head := b.queue[0]
-	picked, rows := b.pick(head)
+	picked, rows := b.pick(head, buf)
 	if rows < b.cfg.MaxBatchSize && !slices.Contains(b.cfg.PreferredBatchSizes, rows) && !b.closed && !b.noneComing() {
-		if wait := time.Until(head.enq.Add(b.cost.maxWait(b.cfg.MaxQueueDelay))); wait > 0 {
+		if wait := time.Until(head.enq.Add(b.cost.maxWait(b.cfg.MaxQueueDelay, b.policy.waiting()))); wait > 0 {
 			return nil, wait
 		}
 	}
 	for _, r := range picked {
 		r.taken = true
 		b.remove(r)
+		select {
+		case r.inBatch <- struct{}{}: // in case it leads, waiting: it is done
+		default:
+		}
 	}
 	n := len(b.queue)
 	if n > 0 {
@@ -112,10 +111,19 @@ func (b *Batcher) takeLocked() ([]*request, time.Duration) {
 
 // noneComing reports, for a leader holding an instance, that waiting for
 // companions is pointless: every request admitted to the model is already
-// in Do (Config.InFlight), and no other batch is running whose requests'
-// clients could soon send more. b.mu is held.
+// in Do (Config.InFlight), and no batch is running whose requests'
+// clients could soon send more (other leaders may hold instances, waiting
+// like this one). b.mu is held.
 func (b *Batcher) noneComing() bool {
-	return b.cfg.InFlight != nil && len(b.free) == b.cfg.Instances-1 && int64(b.cfg.InFlight()) <= b.inside.Load()
+	return b.cfg.InFlight != nil && b.running.Load() == 0 && int64(b.cfg.InFlight()) <= b.inside.Load()
+}
+
+// finished counts a call's end; when it was the last one running, a
+// leader waiting for companions may find that none can come (noneComing).
+func (b *Batcher) finished() {
+	if b.running.Add(-1) == 0 && b.queued.Load() > 0 {
+		b.signal()
+	}
 }
 
 // help runs one due batch if an instance is free: a request turned away
@@ -132,7 +140,7 @@ func (b *Batcher) help() {
 		return
 	}
 	instance := b.popFreeLocked()
-	picked, _ := b.takeLocked()
+	picked, _ := b.takeLocked(nil)
 	b.mu.Unlock()
 	if picked != nil {
 		b.execute(instance, picked)
@@ -142,14 +150,15 @@ func (b *Batcher) help() {
 
 // pick chooses, in queue order, the requests that can join head's batch:
 // same signature, and rows adding up to at most MaxBatchSize. A request
-// larger than MaxBatchSize goes alone. b.mu is held.
-func (b *Batcher) pick(head *request) ([]*request, int) {
+// larger than MaxBatchSize goes alone. It appends them to buf. b.mu is
+// held.
+func (b *Batcher) pick(head *request, buf []*request) ([]*request, int) {
+	picked, rows := append(buf, head), head.rows
 	if head.rows >= b.cfg.MaxBatchSize {
-		return []*request{head}, head.rows
+		return picked, rows
 	}
-	picked, rows := []*request{head}, head.rows
 	for _, r := range b.queue[1:] {
-		if r.sig != head.sig || rows+r.rows > b.cfg.MaxBatchSize {
+		if !bytes.Equal(r.sig, head.sig) || rows+r.rows > b.cfg.MaxBatchSize {
 			continue
 		}
 		picked = append(picked, r)
@@ -180,7 +189,9 @@ func (b *Batcher) execute(instance int, reqs []*request) {
 		inputs, err = concatInputs(reqs)
 	}
 	if err == nil {
+		b.running.Add(1)
 		out, err = b.run(ctx, instance, inputs)
+		b.finished()
 	}
 	compute := time.Since(start)
 	if err == nil {
@@ -207,6 +218,7 @@ func (b *Batcher) execute(instance int, reqs []*request) {
 		}
 		r.done <- result{out: parts[i], timing: Timing{Queue: queued, Compute: compute, Batch: rows}, err: err}
 	}
+	b.policy.done(len(reqs), start.Add(compute))
 }
 
 func concatInputs(reqs []*request) (map[string]*tensor.Tensor, error) {

@@ -88,6 +88,7 @@ func benchPaths(b *testing.B, sessions []engine.Session, in map[string]*tensor.T
 		})
 		b.Run(tc.name+"/parallel8", func(b *testing.B) {
 			defer stats.report(b)()
+			defer reportPolicy(b, bt)()
 			b.SetParallelism(4) // 8 goroutines on 2 cores
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -136,4 +137,17 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportPolicy returns the func that reports the share of the epochs in
+// which batches could wait (policy.go), and the measured gain of waiting.
+func reportPolicy(b *testing.B, bt *Batcher) func() {
+	epochs0, waited0, _ := bt.policy.state()
+	return func() {
+		epochs, waited, gain := bt.policy.state()
+		if epochs > epochs0 {
+			b.ReportMetric(float64(waited-waited0)/float64(epochs-epochs0), "waiting-epochs")
+			b.ReportMetric(gain, "wait-gain")
+		}
+	}
 }

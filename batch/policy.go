@@ -1,0 +1,144 @@
+package batch
+
+import (
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Whether waiting for companions pays is measured, not only predicted.
+// Waiting saves engine time per request when companions come (each saves a
+// call's fixed cost) and costs wake-ups, a concatenation and a split, and
+// the latency of the wait; whether a core idles meanwhile depends on what
+// else the process has to do. Which side wins differs by model (the
+// transformer gains from batches of 6, the digits CNN loses, its calls
+// being cheap next to a request's HTTP and decoding) and by load, and the
+// wall times of calls that would predict it drift with contention (the
+// same benchmark learned a fixed cost of 17 to 350 µs).
+//
+// So the batcher runs in epochs of about epochLength, in each of which
+// batches either may wait (adaptive.go's rule) or never wait, and counts
+// the requests it answers per second. Each time the policy changes between
+// two epochs, the ratio of their rates (waiting over not waiting) is one
+// sample of what waiting buys; its moving average decides the policy, with
+// the other one run every exploreEvery-th epoch to notice a change in
+// traffic. Comparing neighbouring epochs rather than long averages keeps
+// a change of load between them (a client joining) from passing as the
+// policy's doing; an exploration gives two samples, before and after, so
+// a steady trend cancels out. Waiting must win by waitMargin: a tie goes
+// to not waiting, which has the lower latency.
+
+const (
+	// epochLength is how long one policy runs before it is measured.
+	epochLength = 25 * time.Millisecond
+	// minEpochRequests is the least answered requests for an epoch's rate
+	// to count; an epoch with fewer is extended, up to maxEpochLength,
+	// after which it is dropped (traffic too sparse to matter).
+	minEpochRequests = 16
+	maxEpochLength   = 10 * epochLength
+	// exploreEvery: every exploreEvery-th epoch runs the policy not
+	// preferred.
+	exploreEvery = 8
+	// learnEpochs is how many epochs alternate the policies at first.
+	learnEpochs = 6
+	// gainWeight is the weight of a new sample in the average log ratio.
+	gainWeight = 1.0 / 4
+)
+
+// waitMargin is the log of the least ratio of rates by which waiting must
+// win to be preferred (2%).
+var waitMargin = math.Log(1.02)
+
+// waitPolicy chooses, epoch by epoch, whether batches may wait.
+type waitPolicy struct {
+	wait     atomic.Bool  // batches may wait in the current epoch
+	end      atomic.Int64 // when (Unix ns) the current epoch ends; 0 before the first request
+	answered atomic.Int64 // requests answered in the current epoch
+
+	mu       sync.Mutex
+	start    time.Time // of the current epoch
+	epochs   int       // epochs measured
+	lastRate float64   // requests per second in the last measured epoch
+	lastWait bool      // its policy
+	gain     float64   // moving average of log(rate waiting / rate not waiting)
+	samples  int       // of gain
+	waited   int       // epochs measured that waited
+}
+
+// waiting reports whether batches may wait now.
+func (p *waitPolicy) waiting() bool { return p.wait.Load() }
+
+// done counts n requests answered at now and ends the epoch if it is due.
+func (p *waitPolicy) done(n int, now time.Time) {
+	p.answered.Add(int64(n))
+	if now.UnixNano() < p.end.Load() || !p.mu.TryLock() {
+		return
+	}
+	defer p.mu.Unlock()
+	if now.UnixNano() >= p.end.Load() { // not ended meanwhile by another
+		p.endEpoch(now)
+	}
+}
+
+// endEpoch measures the epoch that ends at now and starts the next; p.mu
+// is held.
+func (p *waitPolicy) endEpoch(now time.Time) {
+	elapsed := now.Sub(p.start)
+	n := p.answered.Load()
+	switch {
+	case p.start.IsZero(): // the first request: start measuring
+	case n < minEpochRequests && elapsed < maxEpochLength:
+		p.end.Store(now.Add(epochLength).UnixNano()) // too few yet: extend
+		return
+	case n >= minEpochRequests:
+		p.measured(p.wait.Load(), float64(n)/elapsed.Seconds())
+	default: // sparse traffic: drop the epoch, and the pairing across it
+		p.lastRate = 0
+	}
+	p.wait.Store(p.next())
+	p.start = now
+	p.answered.Store(0)
+	p.end.Store(now.Add(epochLength).UnixNano())
+}
+
+// measured records an epoch's rate under policy wait; p.mu is held.
+func (p *waitPolicy) measured(wait bool, rate float64) {
+	if p.epochs > 0 && wait != p.lastWait && rate > 0 && p.lastRate > 0 {
+		g := math.Log(rate / p.lastRate)
+		if !wait {
+			g = -g
+		}
+		if p.samples == 0 {
+			p.gain = g
+		} else {
+			p.gain += gainWeight * (g - p.gain)
+		}
+		p.samples++
+	}
+	p.epochs++
+	if wait {
+		p.waited++
+	}
+	p.lastRate, p.lastWait = rate, wait
+}
+
+// next chooses the next epoch's policy; p.mu is held.
+func (p *waitPolicy) next() bool {
+	if p.samples < learnEpochs-1 {
+		return !p.lastWait || p.epochs == 0 // alternate, starting with waiting
+	}
+	prefer := p.gain > waitMargin
+	if p.epochs%exploreEvery == 0 {
+		return !prefer
+	}
+	return prefer
+}
+
+// state returns the epochs measured, how many of them waited, and the
+// average gain of waiting (a ratio of rates).
+func (p *waitPolicy) state() (epochs, waited int, gain float64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.epochs, p.waited, math.Exp(p.gain)
+}
