@@ -428,7 +428,8 @@ func agree(b *testing.B, c canvas, pipe, chain readFunc) {
 	}
 }
 
-// BenchmarkPipelineCost is the cost of read-number per request, one
+// BenchmarkPipelineCost is the cost of read-number, and of the two-step
+// chain and its slowest step alone (see chainReads), per request, one
 // request at a time: the CPU time of the process (client and server)
 // around each call of each way of reading a canvas (readNumberReads),
 // the ways interleaved on the same canvas (every other canvas in the
@@ -440,10 +441,12 @@ func agree(b *testing.B, c canvas, pipe, chain readFunc) {
 // second request and the steps between), and the client's CPU over the
 // pipeline's (-ratio) and over the free pipeline's (-ceiling).
 func BenchmarkPipelineCost(b *testing.B) {
-	in := servertest.Start(b, testutil.ExamplesCopy(b))
+	dir := testutil.ExamplesCopy(b)
+	writePipeline(b, dir, "chain", "platform: pipeline\n", chainSpec)
+	in := servertest.Start(b, dir)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxConnsPerHost: 128}}
 	cs := canvases(b)
-	reads := readNumberReads(b, in, hc, cs)
+	reads := append(readNumberReads(b, in, hc, cs), chainReads(b, in, hc)...)
 	spent := make([]time.Duration, len(reads))
 	i := 0
 	for b.Loop() {
@@ -465,6 +468,8 @@ func BenchmarkPipelineCost(b *testing.B) {
 		cost[r.name] = float64(spent[k].Nanoseconds()) / 1e3 / float64(b.N)
 		b.ReportMetric(cost[r.name], r.name+"-cpu-µs/op")
 	}
+	b.ReportMetric(cost["cnn-alone"]/cost["chain"], "chain/cnn-ratio")
+	b.ReportMetric(cost["cnn-alone-inprocess"]/cost["chain-inprocess"], "chain/cnn-inprocess-ratio")
 	for _, proto := range []string{"json", "binary", "image"} {
 		free := cost["detector-"+proto] - cost["detector-inprocess"] + cost["steps-by-hand-inprocess"]
 		chain, pipe := cost["client-chain-"+proto], cost["read-number-"+proto]
@@ -474,4 +479,24 @@ func BenchmarkPipelineCost(b *testing.B) {
 		b.ReportMetric(chain/pipe, proto+"-ratio")
 		b.ReportMetric(chain/free, proto+"-ceiling")
 	}
+}
+
+// chainReads are the two-step chain (digits, then argmax) and its slowest
+// step alone (digits), over v2 JSON and in process, as reads that do not
+// look at the canvas: one image of digitsBatch each.
+func chainReads(b *testing.B, in *servertest.Instance, hc *http.Client) []namedRead {
+	body := client.RESTBody{Data: v2Body(b), ContentType: "application/json"}
+	x := digitsBatch(1)
+	r := &reader{base: in.URL, hc: hc}
+	var reads []namedRead
+	for _, model := range []string{"digits", "chain"} {
+		name := map[string]string{"digits": "cnn-alone", "chain": "chain"}[model]
+		reads = append(reads,
+			namedRead{name, func(canvas) (string, []float32, error) { _, err := r.post(model, body); return "", nil, err }},
+			namedRead{name + "-inprocess", func(canvas) (string, []float32, error) {
+				_, err := inferLocal(in.Models, model, "input", x)
+				return "", nil, err
+			}})
+	}
+	return reads
 }
