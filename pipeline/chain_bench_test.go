@@ -446,28 +446,7 @@ func BenchmarkPipelineCost(b *testing.B) {
 	in := servertest.Start(b, dir)
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, MaxConnsPerHost: 128}}
 	cs := canvases(b)
-	reads := append(readNumberReads(b, in, hc, cs), chainReads(b, in, hc)...)
-	spent := make([]time.Duration, len(reads))
-	i := 0
-	for b.Loop() {
-		c := cs[i%len(cs)]
-		for k := range reads {
-			if i%2 == 1 {
-				k = len(reads) - 1 - k
-			}
-			t0 := cpuTime()
-			if _, _, err := reads[k].read(c); err != nil {
-				b.Fatal(err)
-			}
-			spent[k] += cpuTime() - t0
-		}
-		i++
-	}
-	cost := map[string]float64{}
-	for k, r := range reads {
-		cost[r.name] = float64(spent[k].Nanoseconds()) / 1e3 / float64(b.N)
-		b.ReportMetric(cost[r.name], r.name+"-cpu-µs/op")
-	}
+	cost := interleaved(b, cs, append(readNumberReads(b, in, hc, cs), chainReads(b, in, hc)...))
 	b.ReportMetric(cost["cnn-alone"]/cost["chain"], "chain/cnn-ratio")
 	b.ReportMetric(cost["cnn-alone-inprocess"]/cost["chain-inprocess"], "chain/cnn-inprocess-ratio")
 	for _, proto := range []string{"json", "binary", "image"} {
@@ -499,4 +478,32 @@ func chainReads(b *testing.B, in *servertest.Instance, hc *http.Client) []namedR
 			}})
 	}
 	return reads
+}
+
+// interleaved runs every read on each canvas in turn (every other canvas
+// in the reverse order), one at a time, and returns and reports the
+// process CPU time (client and server) that each took per call, in µs.
+func interleaved(b *testing.B, cs []canvas, reads []namedRead) map[string]float64 {
+	spent := make([]time.Duration, len(reads))
+	i := 0
+	for b.Loop() {
+		c := cs[i%len(cs)]
+		for k := range reads {
+			if i%2 == 1 {
+				k = len(reads) - 1 - k
+			}
+			t0 := cpuTime()
+			if _, _, err := reads[k].read(c); err != nil {
+				b.Fatal(err)
+			}
+			spent[k] += cpuTime() - t0
+		}
+		i++
+	}
+	cost := map[string]float64{}
+	for k, r := range reads {
+		cost[r.name] = float64(spent[k].Nanoseconds()) / 1e3 / float64(b.N)
+		b.ReportMetric(cost[r.name], r.name+"-cpu-µs/op")
+	}
+	return cost
 }
