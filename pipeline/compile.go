@@ -18,6 +18,8 @@ var ErrInvalidGraph = errors.New("invalid pipeline")
 type node struct {
 	name    string
 	inputs  map[string]ref // the step's input name → where it comes from
+	wires   []wire         // the same, as a slice to run through
+	partial bool           // op is a partialOp
 	deps    []int          // the nodes it waits for
 	outs    []engine.TensorInfo
 	soft    bool
@@ -31,6 +33,12 @@ type node struct {
 	model, version string
 	in             []engine.TensorInfo
 	at             Target
+}
+
+// wire is one input of a step: its name and where it comes from.
+type wire struct {
+	name string
+	from ref
 }
 
 type condition struct {
@@ -97,7 +105,7 @@ func compile(spec *Spec, name string, models Models) (*graph, error) {
 			return nil, fmt.Errorf("%w: output %q: %w", ErrInvalidGraph, o.Name, err)
 		}
 		t.Name = o.Name
-		g.outputs, g.outRefs = append(g.outputs, t), append(g.outRefs, r)
+		g.outputs, g.outRefs = append(g.outputs, t), append(g.outRefs, compiled(r, index))
 	}
 	return g, nil
 }
@@ -161,10 +169,20 @@ func order(steps []Step) ([]*node, error) {
 	return nodes, nil
 }
 
+// compiled is r with the index of its step's node, once the reference
+// is known to be good.
+func compiled(r ref, index map[string]int) ref {
+	if i, ok := index[r.step]; ok && r.step != "" {
+		r.node = i + 1
+	}
+	return r
+}
+
 // typeStep resolves a step's inputs, checks them against what the step
 // takes, and declares its outputs.
 func (g *graph) typeStep(n *node, st Step, index map[string]int, models scoped) error {
 	n.inputs = map[string]ref{}
+	n.wires = nil
 	in := map[string]engine.TensorInfo{}
 	for _, name := range sortedNames(st.Inputs) {
 		r, _ := parseRef(st.Inputs[name])
@@ -172,10 +190,13 @@ func (g *graph) typeStep(n *node, st Step, index map[string]int, models scoped) 
 		if err != nil {
 			return fmt.Errorf("input %q: %w", name, err)
 		}
+		r = compiled(r, index)
 		n.inputs[name], in[name] = r, t
+		n.wires = append(n.wires, wire{name, r})
 	}
 	if c := st.When; c != nil {
 		r, _ := parseRef(c.Tensor)
+		r = compiled(r, index)
 		t, err := g.lookup(r, index)
 		if err != nil {
 			return fmt.Errorf("when.tensor: %w", err)
@@ -200,6 +221,7 @@ func (g *graph) typeStep(n *node, st Step, index map[string]int, models scoped) 
 		return fmt.Errorf("op %s: %w", st.Op, err)
 	}
 	n.op = o
+	_, n.partial = o.(partialOp)
 	return nil
 }
 

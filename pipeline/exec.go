@@ -213,13 +213,12 @@ func (r *request) fail(err error) {
 // error). Its error names the pipeline and the step.
 func (r *request) step(ctx context.Context, i int) (map[string]*tensor.Tensor, error) {
 	n, obs, in := r.p.g.nodes[i], r.p.obs[i], r.ins[i]
-	for name, ref := range n.inputs {
-		if t := r.value(ref); t != nil {
-			in[name] = t
+	for _, w := range n.wires {
+		if t := r.value(w.from); t != nil {
+			in[w.name] = t
 		}
 	}
-	_, partial := n.op.(partialOp)
-	if len(in) < len(n.inputs) && (!partial || len(in) == 0) || (n.when != nil && !r.holds(n.when)) {
+	if len(in) < len(n.inputs) && (!n.partial || len(in) == 0) || (n.when != nil && !r.holds(n.when)) {
 		runner.RecordStep(ctx, runner.StepTiming{Name: n.name, Missing: true})
 		return nil, nil
 	}
@@ -280,11 +279,13 @@ func runOp(o op, in map[string]*tensor.Tensor) (out map[string]*tensor.Tensor, e
 
 // value is the tensor r names, or nil when it is missing.
 func (r *request) value(ref ref) *tensor.Tensor {
-	if ref.step == "" {
+	switch {
+	case ref.step == "":
 		return r.inputs[ref.tensor]
+	case ref.node > 0:
+		return r.outs[ref.node-1][ref.tensor]
 	}
-	i := r.p.g.index[ref.step]
-	return r.outs[i][ref.tensor]
+	return r.outs[r.p.g.index[ref.step]][ref.tensor]
 }
 
 // holds evaluates a step's condition: any element (every element, with

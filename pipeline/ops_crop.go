@@ -81,6 +81,7 @@ func (o cropResizeOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tens
 	}
 	src := tensor.Data[float32](img)
 	out := make([]float32, m*c*o.Height*o.Width)
+	var cols, rows axis // reused from box to box
 	for k := range m {
 		at := 0
 		if index != nil {
@@ -93,11 +94,18 @@ func (o cropResizeOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tens
 		if !(box[2] > box[0] && box[3] > box[1]) || slicesHasNaN(box) {
 			return nil, fmt.Errorf("%w: crop_resize: box %d %v is empty", engine.ErrInvalidInput, k, box)
 		}
+		sx := float64(box[2]-box[0]) / float64(o.Width)
+		sy := float64(box[3]-box[1]) / float64(o.Height)
+		shrinks := box[2]-box[0] >= float32(o.Width) && box[3]-box[1] >= float32(o.Height)
+		if shrinks {
+			cols.cover(float64(box[0]), sx, o.Width, s[3])
+			rows.cover(float64(box[1]), sy, o.Height, s[2])
+		}
 		for ch := range c {
 			p := src[(at*c+ch)*plane : (at*c+ch+1)*plane]
 			dst := out[(k*c+ch)*o.Height*o.Width : (k*c+ch+1)*o.Height*o.Width]
-			if box[2]-box[0] >= float32(o.Width) && box[3]-box[1] >= float32(o.Height) {
-				o.area(dst, p, s[3], s[2], box)
+			if shrinks {
+				o.area(dst, p, s[3], &cols, &rows, sx*sy)
 			} else {
 				o.resample(dst, p, s[3], s[2], box)
 			}
@@ -133,54 +141,53 @@ func (o cropResizeOp) resample(dst, p []float32, w, h int, box []float32) {
 	}
 }
 
-// area fills dst (Height×Width) with the box of the plane p (w×h), each
-// output pixel the mean of the plane over the rectangle it covers
-// (fractions of pixels counted by their area; outside the plane counts as
-// 0). Only the part of the rectangle inside the plane is visited. The
-// columns' coverage is the same on every output row: it is worked out
-// once.
-func (o cropResizeOp) area(dst, p []float32, w, h int, box []float32) {
-	sx := float64(box[2]-box[0]) / float64(o.Width)
-	sy := float64(box[3]-box[1]) / float64(o.Height)
-	cols := coverage(float64(box[0]), sx, o.Width, w)
-	rows := coverage(float64(box[1]), sy, o.Height, h)
-	for i, r := range rows {
-		for j, c := range cols {
+// area fills dst (Height×Width) with the box of the plane p (w pixels
+// wide) whose coverage is cols and rows, each output pixel the mean of
+// the plane over the rectangle it covers (of the given area; fractions
+// of pixels counted by their area; outside the plane counts as 0). Only
+// the part of the rectangle inside the plane is visited.
+func (o cropResizeOp) area(dst, p []float32, w int, cols, rows *axis, area float64) {
+	for i, r := range rows.spans {
+		for j, c := range cols.spans {
 			var sum float64
 			for y := r.lo; y < r.hi; y++ {
-				cy := r.part[y-r.lo]
+				cy := rows.parts[r.at+y-r.lo]
 				for x := c.lo; x < c.hi; x++ {
-					sum += float64(p[y*w+x]) * c.part[x-c.lo] * cy
+					sum += float64(p[y*w+x]) * cols.parts[c.at+x-c.lo] * cy
 				}
 			}
-			dst[i*o.Width+j] = float32(sum / (sx * sy))
+			dst[i*o.Width+j] = float32(sum / area)
 		}
 	}
 }
 
-// span is the pixels [lo, hi) an output pixel covers along one axis, and
-// the part of each it covers.
-type span struct {
-	lo, hi int
-	part   []float64
+// axis is how the output pixels of a box cover one axis of the image:
+// output pixel k covers the pixels [lo, hi) of spans[k], and the part
+// of pixel x that it covers is parts[at+x-lo]. The columns' coverage is
+// the same on every output row, so it is worked out once per box, into
+// slices reused from box to box.
+type axis struct {
+	spans []span
+	parts []float64
 }
 
-// coverage is the span of each of n output pixels of size step from
+type span struct{ lo, hi, at int }
+
+// cover works out the coverage of n output pixels of size step from
 // start, on an axis of size pixels.
-func coverage(start, step float64, n, size int) []span {
-	out := make([]span, n)
-	parts := make([]float64, 0, n*(int(math.Ceil(step))+2)) // every span's, in one
-	for k := range out {
-		a, b := start+float64(k)*step, start+float64(k+1)*step
-		s := span{lo: max(0, int(math.Floor(a))), hi: min(size, int(math.Ceil(b)))}
-		from := len(parts)
-		for x := s.lo; x < s.hi; x++ {
-			parts = append(parts, math.Min(b, float64(x+1))-math.Max(a, float64(x)))
-		}
-		s.part = parts[from:len(parts):len(parts)]
-		out[k] = s
+func (a *axis) cover(start, step float64, n, size int) {
+	if want := n * (int(math.Ceil(step)) + 2); cap(a.parts) < want {
+		a.spans, a.parts = make([]span, 0, n), make([]float64, 0, want)
 	}
-	return out
+	a.spans, a.parts = a.spans[:0], a.parts[:0]
+	for k := range n {
+		lo, hi := start+float64(k)*step, start+float64(k+1)*step
+		s := span{lo: max(0, int(math.Floor(lo))), hi: min(size, int(math.Ceil(hi))), at: len(a.parts)}
+		for x := s.lo; x < s.hi; x++ {
+			a.parts = append(a.parts, min(hi, float64(x+1))-max(lo, float64(x)))
+		}
+		a.spans = append(a.spans, s)
+	}
 }
 
 func slicesHasNaN(xs []float32) bool {

@@ -160,6 +160,10 @@ func (st *Step) validate() error {
 // output.
 type ref struct {
 	step, tensor string
+	// node is 1 + the index of step's node once compiled (0: look the
+	// step up by name), so that a run finds the tensor without a map
+	// lookup by step name.
+	node int
 }
 
 func (r ref) String() string {

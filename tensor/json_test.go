@@ -3,6 +3,7 @@ package tensor
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -188,5 +189,36 @@ func TestShapes(t *testing.T) {
 	}
 	if _, err := ParseDType("float"); err == nil {
 		t.Error("ParseDType accepted float")
+	}
+}
+
+// TestCheckFiniteFinds: the first NaN or infinity is named wherever it
+// is (in the four-way scan's body or its tail), for FP32 and FP64.
+func TestCheckFiniteFinds(t *testing.T) {
+	inf := math.Inf(1)
+	for _, tc := range []struct {
+		name string
+		at   int
+		v    float64
+	}{{"none", -1, 0}, {"NaN first", 0, math.NaN()}, {"+Inf in the body", 5, inf},
+		{"-Inf in the tail", 9, -inf}, {"NaN last", 10, math.NaN()}, {"largest finite", -1, math.MaxFloat32}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f32, f64 := make([]float32, 11), make([]float64, 11)
+			for i := range f32 {
+				f32[i], f64[i] = float32(i)-5, float64(i)*1e300
+			}
+			if tc.at >= 0 {
+				f32[tc.at], f64[tc.at] = float32(tc.v), tc.v
+			} else {
+				f32[3], f64[3] = float32(tc.v), tc.v
+			}
+			for _, x := range []*Tensor{MustFromSlice(f32, 11), MustFromSlice(f64, 11)} {
+				err := CheckFinite(x)
+				want := fmt.Sprintf("element %d (flat index)", tc.at)
+				if (tc.at < 0) != (err == nil) || err != nil && !strings.Contains(err.Error(), want) {
+					t.Errorf("%v: CheckFinite = %v; want an error naming %q: %v", x.DType(), err, want, tc.at >= 0)
+				}
+			}
+		})
 	}
 }
