@@ -123,31 +123,42 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	return rep, nil
 }
 
-// runBatches runs the batches the side goroutine reads and hands each
-// result back to it, timing the target's calls, until the batches end,
+// runBatches runs the batches the side goroutine reads and hands their
+// results back to it, timing the target's calls, until the batches end,
 // one fails to read or run, or ctx is cancelled.
 func runBatches(ctx context.Context, t Target, s *side) ([]time.Duration, error) {
 	var lat []time.Duration
-	for b := range s.out {
-		if b.err != nil {
-			return lat, b.err
-		}
-		t0 := time.Now()
-		r := result{b: b}
+	for chunk := range s.out {
+		rs := make([]result, 0, len(chunk))
 		var err error
-		if b.features != nil {
-			r.out, err = s.tp.RunTensor(ctx, b.features)
-		} else {
-			r.scores, err = t.Predict(ctx, b.rows)
+		for _, b := range chunk {
+			if err = b.err; err == nil {
+				err = ctx.Err()
+			}
+			if err != nil {
+				break
+			}
+			t0 := time.Now()
+			r := result{b: b}
+			if b.features != nil {
+				r.out, err = s.tp.RunTensor(ctx, b.features)
+			} else {
+				r.scores, err = t.Predict(ctx, b.rows)
+			}
+			if err != nil {
+				err = fmt.Errorf("rows %s to %s: %w", b.rows[0].Where(), b.rows[len(b.rows)-1].Where(), err)
+				break
+			}
+			lat = append(lat, time.Since(t0))
+			rs = append(rs, r)
 		}
-		if err != nil {
-			return lat, fmt.Errorf("rows %s to %s: %w", b.rows[0].Where(), b.rows[len(b.rows)-1].Where(), err)
-		}
-		lat = append(lat, time.Since(t0))
-		select {
-		case s.done <- r:
+		select { // the rows before a failure are recorded: an error in them comes first
+		case s.done <- rs:
 		case <-ctx.Done():
 			return lat, ctx.Err()
+		}
+		if err != nil {
+			return lat, err
 		}
 	}
 	return lat, nil

@@ -37,13 +37,17 @@ type rowFiller interface {
 // reads batches ahead (building their feature tensor when the target
 // takes one) and records the batches the target ran (their scores into
 // collected), reusing recorded batches for the next reads. The goroutine
-// running the target then does nothing else: it takes a batch from out,
-// runs it, and hands the result to done. A CSV run allocates nothing per
+// running the target then does nothing else: it takes a chunk of batches
+// from out, runs them, and hands their results to done. Chunks of several
+// small batches (up to chunkRows rows) wake each goroutine once per chunk
+// rather than once per batch: a wake-up costs the waker 10–20 µs on a
+// virtual machine whose other core idles. A CSV run allocates nothing per
 // row.
 type side struct {
 	r      dataset.Reader
 	filler rowFiller
 	size   int
+	chunk  int // batches per chunk
 	model  *Model
 	// tp is set when the target runs feature tensors and the model's
 	// input can hold table rows.
@@ -52,8 +56,8 @@ type side struct {
 	weighted bool
 	progress func(rows int)
 
-	out  chan *batch
-	done chan result
+	out  chan []*batch
+	done chan []result
 	// finished is closed when the goroutine ends, err set: the first
 	// error recording a batch.
 	finished chan struct{}
@@ -64,9 +68,12 @@ type side struct {
 	readErr error
 }
 
+// chunkRows bounds the rows of a chunk of batches.
+const chunkRows = 256
+
 func newSide(r dataset.Reader, t Target, c *collected, o *Options) *side {
-	s := &side{r: r, size: o.Batch, model: t.Model(), c: c, weighted: o.Data.Weight != "", progress: o.Progress,
-		out: make(chan *batch, 2), done: make(chan result, 4), finished: make(chan struct{})}
+	s := &side{r: r, size: o.Batch, chunk: max(1, chunkRows/o.Batch), model: t.Model(), c: c, weighted: o.Data.Weight != "",
+		progress: o.Progress, out: make(chan []*batch, 1), done: make(chan []result, 2), finished: make(chan struct{})}
 	s.filler, _ = r.(rowFiller)
 	if tp, ok := t.(TensorPredictor); ok && s.model.TableErr == nil {
 		s.tp = tp
@@ -86,11 +93,11 @@ func (s *side) run(ctx context.Context) {
 			close(out)
 		}
 	}()
-	var next *batch
+	var next []*batch
 	last := false
 	for {
 		if out != nil && next == nil {
-			if next, last = s.next(); next == nil {
+			if next, last = s.nextChunk(); next == nil {
 				close(out)
 				out = nil
 			}
@@ -101,12 +108,14 @@ func (s *side) run(ctx context.Context) {
 				close(out)
 				out = nil
 			}
-		case r, ok := <-s.done:
+		case rs, ok := <-s.done:
 			if !ok {
 				return
 			}
-			if s.err == nil {
-				s.err = s.record(r)
+			for _, r := range rs {
+				if s.err == nil {
+					s.err = s.record(r)
+				}
 			}
 			if s.err != nil && out != nil {
 				close(out) // stop reading: the run fails
@@ -116,6 +125,22 @@ func (s *side) run(ctx context.Context) {
 			return
 		}
 	}
+}
+
+// nextChunk returns the next chunk of batches to send, nil when the
+// dataset has ended, and whether it is the last.
+func (s *side) nextChunk() ([]*batch, bool) {
+	var chunk []*batch
+	for len(chunk) < s.chunk {
+		b, last := s.next()
+		if b != nil {
+			chunk = append(chunk, b)
+		}
+		if last {
+			return chunk, true
+		}
+	}
+	return chunk, false
 }
 
 // next returns the next batch to send (the rows read before a reading
