@@ -222,7 +222,7 @@ func (s *side) record(r result) error {
 	if s.progress != nil {
 		s.progress(s.c.seen)
 	}
-	if len(s.free) < 4 {
+	if len(s.free) < 3*s.chunk { // the batches of the chunks in flight
 		s.free = append(s.free, r.b)
 	}
 	return nil
