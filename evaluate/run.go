@@ -71,16 +71,11 @@ func (o *Options) defaults(m *Model) {
 	}
 }
 
-// batchOf is a batch of rows read ahead, or the reading error.
-type batchOf struct {
-	rows []*dataset.Row
-	err  error
-}
-
 // Run evaluates the target on the dataset: it streams the rows in
-// batches (reading the next batch, and building its feature tensor, while
-// the current one runs), keeps each row's label, scores, weight, group
-// and slices compactly, and computes the report.
+// batches and keeps each row's label, scores, weight, group and slices
+// compactly, then computes the report. Reading the next batches (and
+// building their feature tensor) and recording the batches done run on
+// their own goroutine (side), beside the target's.
 func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	m := t.Model()
 	o.defaults(m)
@@ -94,40 +89,26 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer r.Close()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	rd := newReadAhead(r, o.Batch, t)
-	go rd.run(ctx)
-
 	c := newCollected(m, o.Data)
 	c.buckets = o.Buckets
 	c.sampler = sampler{limit: o.ExactRows, topK: o.TopK, bins: o.Bins, rng: rand.New(rand.NewPCG(o.Seed, 0x5eed))}
-	var lat []time.Duration
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s := newSide(r, t, c, &o)
 	start := time.Now()
-	for b := range rd.out {
-		if b.err != nil {
-			return nil, b.err
-		}
-		t0 := time.Now()
-		scores, err := predict(ctx, t, b)
-		if err != nil {
-			return nil, fmt.Errorf("rows %s to %s: %w", b.rows[0].Where(), b.rows[len(b.rows)-1].Where(), err)
-		}
-		lat = append(lat, time.Since(t0))
-		k, from := len(m.Classes), c.rows()
-		if len(scores) != k*len(b.rows) {
-			return nil, fmt.Errorf("the model answered %d scores for %d rows of %d classes", len(scores), len(b.rows), k)
-		}
-		for i, row := range b.rows {
-			if err := c.add(row, scores[i*k:(i+1)*k], o.Data.Weight != ""); err != nil {
-				return nil, err
-			}
-		}
-		c.endBatch(from)
-		if o.Progress != nil {
-			o.Progress(c.seen)
-		}
-		rd.recycle(b)
+	go s.run(ctx)
+	lat, err := runBatches(ctx, t, s)
+	close(s.done)
+	<-s.finished
+	loop := time.Since(start)
+	if s.err != nil { // from rows before any that runBatches failed on
+		return nil, s.err
+	}
+	if err == nil {
+		err = ctx.Err() // the side goroutine stopped on it
+	}
+	if err != nil {
+		return nil, err
 	}
 	if c.rows() == 0 {
 		return nil, fmt.Errorf("dataset %s has no rows", o.Data.Path)
@@ -137,18 +118,50 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep.Dataset = o.Data.Path
-	rep.Latency = latencyOf(lat, c.seen, time.Since(start))
+	rep.Latency = latencyOf(lat, c.seen, loop, time.Since(start))
 	clean(rep)
 	return rep, nil
 }
 
-// predict runs a batch: from its feature tensor when the reader built
-// one, else from its rows.
-func predict(ctx context.Context, t Target, b *batch) ([]float64, error) {
-	if b.features != nil {
-		return t.(TensorPredictor).PredictTensor(ctx, b.features)
+// runBatches runs the batches the side goroutine reads and hands their
+// results back to it, timing the target's calls, until the batches end,
+// one fails to read or run, or ctx is cancelled.
+func runBatches(ctx context.Context, t Target, s *side) ([]time.Duration, error) {
+	var lat []time.Duration
+	for chunk := range s.out {
+		rs := make([]result, 0, len(chunk))
+		var err error
+		for _, b := range chunk {
+			if err = b.err; err == nil {
+				err = ctx.Err()
+			}
+			if err != nil {
+				break
+			}
+			t0 := time.Now()
+			r := result{b: b}
+			if b.features != nil {
+				r.out, err = s.tp.RunTensor(ctx, b.features)
+			} else {
+				r.scores, err = t.Predict(ctx, b.rows)
+			}
+			if err != nil {
+				err = fmt.Errorf("rows %s to %s: %w", b.rows[0].Where(), b.rows[len(b.rows)-1].Where(), err)
+				break
+			}
+			lat = append(lat, time.Since(t0))
+			rs = append(rs, r)
+		}
+		select { // the rows before a failure are recorded: an error in them comes first
+		case s.done <- rs:
+		case <-ctx.Done():
+			return lat, ctx.Err()
+		}
+		if err != nil {
+			return lat, err
+		}
 	}
-	return t.Predict(ctx, b.rows)
+	return lat, nil
 }
 
 // Latency is how long the target took per batch.
@@ -159,12 +172,15 @@ type Latency struct {
 	P99     float64 `json:"p99_ms"`
 	Mean    float64 `json:"mean_ms"`
 	// SamplesPerSecond counts the time spent in the target only;
-	// WallSamplesPerSecond the whole run, reading included.
+	// LoopSamplesPerSecond the time from the start of reading to the last
+	// batch's rows recorded (reading, the target and recording, which
+	// overlap); WallSamplesPerSecond the whole run, the report included.
 	SamplesPerSecond     float64 `json:"samples_per_second"`
+	LoopSamplesPerSecond float64 `json:"loop_samples_per_second"`
 	WallSamplesPerSecond float64 `json:"wall_samples_per_second"`
 }
 
-func latencyOf(d []time.Duration, rows int, wall time.Duration) Latency {
+func latencyOf(d []time.Duration, rows int, loop, wall time.Duration) Latency {
 	l := Latency{Batches: len(d)}
 	if len(d) == 0 {
 		return l
@@ -179,6 +195,7 @@ func latencyOf(d []time.Duration, rows int, wall time.Duration) Latency {
 	at := func(q float64) float64 { return ms[min(len(ms)-1, int(q*float64(len(ms))))] }
 	l.P50, l.P90, l.P99, l.Mean = at(0.5), at(0.9), at(0.99), total/float64(len(ms))
 	l.SamplesPerSecond = float64(rows) / (total / 1e3)
+	l.LoopSamplesPerSecond = float64(rows) / loop.Seconds()
 	l.WallSamplesPerSecond = float64(rows) / wall.Seconds()
 	return l
 }

@@ -40,14 +40,18 @@ type Target interface {
 }
 
 // TensorPredictor is a Target that can run table rows from a feature
-// tensor built ahead of time: Run builds it on the reading goroutine,
-// while the previous batch runs, so the inference goroutine does little
-// besides the model.
+// tensor built ahead of time and turn its answer into scores apart from
+// the run: Run builds the tensor, and computes the scores, on the
+// goroutine that reads and records, so that the one running the model
+// does little besides the model.
 type TensorPredictor interface {
-	// PredictTensor is Predict for rows whose features are stacked in
-	// features (FeatureTensor's result); it must not keep features after
-	// it returns.
-	PredictTensor(ctx context.Context, features *tensor.Tensor) ([]float64, error)
+	// RunTensor runs the rows whose features are stacked in features
+	// (FeatureTensor's result) and returns the score output as the model
+	// answered it; it must not keep features after it returns.
+	RunTensor(ctx context.Context, features *tensor.Tensor) (*tensor.Tensor, error)
+	// Scores appends to dst Predict's scores for the rows rows of
+	// RunTensor's output out.
+	Scores(dst []float64, out *tensor.Tensor, rows int) ([]float64, error)
 }
 
 // FeatureTensor stacks the rows' features into the model's input: a

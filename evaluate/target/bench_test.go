@@ -6,12 +6,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/inferd/inferd/evaluate"
 	"github.com/inferd/inferd/evaluate/dataset"
 	"github.com/inferd/inferd/evaluate/target"
+	"github.com/inferd/inferd/perf"
 	"github.com/inferd/inferd/serving"
 )
 
@@ -21,15 +23,7 @@ import (
 // perf examples/models/digits/1/model.onnx --batch 32` (one engine
 // thread, as perf's default).
 func BenchmarkEvalDigits(b *testing.B) {
-	src, err := os.ReadFile(digits)
-	if err != nil {
-		b.Fatal(err)
-	}
-	header, rows, _ := strings.Cut(string(src), "\n")
-	path := filepath.Join(b.TempDir(), "digits.csv")
-	if err := os.WriteFile(path, []byte(header+"\n"+strings.Repeat(rows, 100)), 0o644); err != nil {
-		b.Fatal(err)
-	}
+	path := digitsRepeated(b, 100)
 	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "", serving.WithThreads(1))
 	if err != nil {
 		b.Fatal(err)
@@ -79,4 +73,98 @@ func BenchmarkPredictDigits(b *testing.B) {
 	b.ReportMetric(float64(32*b.N)/b.Elapsed().Seconds(), "samples/s")
 	// perf reports samples per second at the median run: the same here.
 	b.ReportMetric(32/took[len(took)/2].Seconds(), "median-samples/s")
+}
+
+// digitsRepeated writes the digits held-out set repeated n times to a CSV
+// in a temporary directory and returns its path.
+func digitsRepeated(b *testing.B, n int) string {
+	src, err := os.ReadFile(digits)
+	if err != nil {
+		b.Fatal(err)
+	}
+	header, rows, _ := strings.Cut(string(src), "\n")
+	path := filepath.Join(b.TempDir(), "digits.csv")
+	if err := os.WriteFile(path, []byte(header+"\n"+strings.Repeat(rows, n)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return path
+}
+
+// BenchmarkEvalPerfRatio is issue 15's throughput target in one process:
+// rounds of perf's own loop (perf.Run: the digits CNN's session alone,
+// batch 32, one engine thread, 500ms) and of a whole in-process
+// evaluation (evaluate.Run through target.Local with eval's defaults, the
+// held-out set repeated 100 times: 36,000 rows), one after the other, so
+// that a machine shared with other work slows them alike. It reports the
+// medians over the rounds of:
+//   - perf-samples/s: 32 / perf's median batch;
+//   - perf-wall-samples/s: 32 / perf's mean batch (its runs over the
+//     wall-clock time of its loop: preemption by other work included);
+//   - eval-samples/s: 32 / eval's median batch (latency.p50_ms), and
+//     eval-loop-samples/s: the rows over the time from the first batch
+//     read to the last one recorded (reading, model and recording);
+//   - eval/perf-p50: the median of the rounds' ratios of eval-samples/s
+//     to perf-samples/s (the target: ≥ 0.9), and eval/perf-loop of
+//     eval-loop-samples/s to perf-wall-samples/s (the same on wall-clock
+//     time, everything eval does in its loop included);
+//   - perf- and eval-cpu-µs/sample: process CPU time (user and system) per
+//     sample, eval's including reading, collecting and the report.
+//
+// Run it with -benchtime 1x.
+func BenchmarkEvalPerfRatio(b *testing.B) {
+	path := digitsRepeated(b, 100)
+	ctx := context.Background()
+	l, err := target.OpenLocal(ctx, repo, "digits", "", "", serving.WithThreads(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	const rounds = 7
+	cfg := perf.Config{Engines: []string{"native"}, Batches: []int{32}, Threads: []int{1}, Duration: 500 * time.Millisecond}
+	for b.Loop() {
+		var pr, pw, er, el, pc, ec, rp, rl []float64
+		for range rounds {
+			cpu0 := cpuTime()
+			prep, err := perf.Run(ctx, "../../examples/models/digits/1/model.onnx", cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			res := prep.Results[0]
+			pc = append(pc, (cpuTime()-cpu0).Seconds()*1e6/float64(32*(res.Runs+perf.DefaultWarmup)))
+			cpu0 = cpuTime()
+			rep, err := evaluate.Run(ctx, l, evaluate.Options{Data: dataset.Spec{Path: path}, Batch: 32})
+			if err != nil {
+				b.Fatal(err)
+			}
+			ec = append(ec, (cpuTime()-cpu0).Seconds()*1e6/float64(rep.Rows))
+			p, w, e, loop := res.SamplesPerSecond, 32/res.MeanMs*1e3, 32/rep.Latency.P50*1e3, rep.Latency.LoopSamplesPerSecond
+			pr, pw, er, el = append(pr, p), append(pw, w), append(er, e), append(el, loop)
+			rp, rl = append(rp, e/p), append(rl, loop/w)
+		}
+		b.ReportMetric(median(pr), "perf-samples/s")
+		b.ReportMetric(median(pw), "perf-wall-samples/s")
+		b.ReportMetric(median(er), "eval-samples/s")
+		b.ReportMetric(median(el), "eval-loop-samples/s")
+		b.ReportMetric(median(rp), "eval/perf-p50")
+		b.ReportMetric(median(rl), "eval/perf-loop")
+		b.ReportMetric(median(pc), "perf-cpu-µs/sample")
+		b.ReportMetric(median(ec), "eval-cpu-µs/sample")
+		b.Logf("eval/perf at the median batch, by round: %.3f", rp)
+		b.Logf("eval loop/perf wall, by round: %.3f", rl)
+	}
+}
+
+// cpuTime is the CPU time the process has used, user and system.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func median(xs []float64) float64 {
+	s := slices.Sorted(slices.Values(xs))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -158,15 +158,30 @@ func (l *Local) Predict(ctx context.Context, rows []*dataset.Row) ([]float64, er
 		if err != nil {
 			return nil, err
 		}
-		return l.PredictTensor(ctx, t)
+		out, err := l.RunTensor(ctx, t)
+		if err != nil {
+			return nil, err
+		}
+		return l.Scores(nil, out, len(rows))
 	}
 	return l.infer(ctx, req, len(rows))
 }
 
-// PredictTensor runs table rows' stacked features through Version.Infer.
-func (l *Local) PredictTensor(ctx context.Context, features *tensor.Tensor) ([]float64, error) {
+// RunTensor runs table rows' stacked features through Version.Infer and
+// returns the score output.
+func (l *Local) RunTensor(ctx context.Context, features *tensor.Tensor) (*tensor.Tensor, error) {
 	req := &serving.Request{Outputs: []serving.OutputRequest{{Name: l.output}}, Inputs: map[string]*tensor.Tensor{l.model.Input: features}}
-	return l.infer(ctx, req, features.Shape()[0])
+	res, err := l.version.Infer(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return res.Outputs[0].Tensor, nil
+}
+
+// Scores appends the scores of RunTensor's output for rows rows to dst,
+// with the softmax when the config asks for it.
+func (l *Local) Scores(dst []float64, out *tensor.Tensor, rows int) ([]float64, error) {
+	return scoresOf(dst, out, rows, len(l.model.Classes), l.softmax)
 }
 
 func (l *Local) infer(ctx context.Context, req *serving.Request, rows int) ([]float64, error) {
@@ -174,7 +189,7 @@ func (l *Local) infer(ctx context.Context, req *serving.Request, rows int) ([]fl
 	if err != nil {
 		return nil, err
 	}
-	return scoresOf(res.Outputs[0].Tensor, rows, len(l.model.Classes), l.softmax)
+	return scoresOf(nil, res.Outputs[0].Tensor, rows, len(l.model.Classes), l.softmax)
 }
 
 // Close releases the version and unloads it.

@@ -177,7 +177,7 @@ func (r *Remote) Predict(ctx context.Context, rows []*dataset.Row) ([]float64, e
 		if err != nil {
 			return nil, err
 		}
-		return scoresOf(t, len(rows), 1, false)
+		return scoresOf(nil, t, len(rows), 1, false)
 	}
 	ans, err := r.ask(ctx, rows)
 	if err != nil {

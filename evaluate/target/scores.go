@@ -8,30 +8,29 @@ import (
 	"github.com/inferd/inferd/tensor"
 )
 
-// scoresOf flattens a [N, K], [N] or [N, 1] float output into float64
-// scores, with softmax over each row when asked.
-func scoresOf(t *tensor.Tensor, rows, k int, softmax bool) ([]float64, error) {
+// scoresOf appends a [N, K], [N] or [N, 1] float output to dst as
+// float64 scores, with softmax over each row when asked.
+func scoresOf(dst []float64, t *tensor.Tensor, rows, k int, softmax bool) ([]float64, error) {
 	if t.Len() != rows*k {
 		return nil, fmt.Errorf("output %v holds %d values, want %d rows of %d", t, t.Len(), rows, k)
 	}
-	var out []float64
+	n := len(dst)
 	switch t.DType() {
 	case tensor.Float32:
-		out = make([]float64, t.Len())
-		for i, v := range tensor.Data[float32](t) {
-			out[i] = float64(v)
+		for _, v := range tensor.Data[float32](t) {
+			dst = append(dst, float64(v))
 		}
 	case tensor.Float64:
-		out = append([]float64(nil), tensor.Data[float64](t)...)
+		dst = append(dst, tensor.Data[float64](t)...)
 	default:
 		return nil, fmt.Errorf("output %v is not FP32 or FP64 scores", t)
 	}
-	if softmax && k > 1 {
+	if out := dst[n:]; softmax && k > 1 {
 		for r := range rows {
 			softmaxRow(out[r*k : (r+1)*k])
 		}
 	}
-	return out, nil
+	return dst, nil
 }
 
 func softmaxRow(x []float64) {

@@ -125,8 +125,12 @@ func TestBadRowsNameFileAndLine(t *testing.T) {
 	defer l.Close()
 	dir := t.TempDir()
 	row := strings.Repeat("0,", 64)
+	good := strings.Repeat(row+"3\n", 40)
 	for _, tt := range []struct{ name, body, want string }{
 		{"unknown class", "x\n" + row + "11\n", `line 2: bad dataset: unknown class "11"`},
+		// Rows are read ahead: the first bad row still decides.
+		{"first bad row", "x\n" + row + "11\n" + good + "1,2\n", `line 2: bad dataset: unknown class "11"`},
+		{"ragged after two batches", "x\n" + good + good + "1,2\n", "line 82: bad dataset:"},
 		{"wrong width", "a,b,label\n1,2,3\n", "line 2: bad dataset: 2 feature values, but input \"input\" takes 64"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -203,5 +207,40 @@ func TestHousesRegression(t *testing.T) {
 		if iv := rep.Intervals["mae"]; !(iv.Low < want["mae"] && want["mae"] < iv.High) {
 			t.Errorf("%s: mae interval %v", name, iv)
 		}
+	}
+}
+
+// A run stops within a few chunks of batches after its context is
+// cancelled, with the context's error, and leaves no goroutine reading
+// (the race detector would see it touch the closed dataset).
+func TestRunStopsWhenCancelled(t *testing.T) {
+	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	src, err := os.ReadFile(digits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, rows, _ := strings.Cut(string(src), "\n")
+	path := filepath.Join(t.TempDir(), "digits.csv")
+	if err := os.WriteFile(path, []byte(header+"\n"+strings.Repeat(rows, 10)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	progressed := 0
+	_, err = evaluate.Run(ctx, l, evaluate.Options{Data: dataset.Spec{Path: path}, Batch: 8, Progress: func(rows int) {
+		progressed = rows
+		cancel()
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
+	}
+	// The reader is at most three chunks of 256 rows ahead of the rows
+	// recorded.
+	if progressed == 0 || progressed > 1024 {
+		t.Fatalf("recorded %d of 3600 rows before stopping", progressed)
 	}
 }
