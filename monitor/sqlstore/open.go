@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
-	"strconv"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver "pgx"
 	_ "modernc.org/sqlite"             // SQLite driver "sqlite" (pure Go)
@@ -28,14 +27,13 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	// One writer at a time is SQLite's rule; waiting in Go is cheaper than
 	// busy retries.
 	db.SetMaxOpenConns(1)
-	// The page size counts only before the database turns to WAL (modernc
-	// runs a DSN's pragmas sorted, journal_mode before page_size, so they
-	// are set here, in order); both are kept in the file.
-	for _, p := range []string{"page_size = " + strconv.Itoa(sqlitePageSize), "journal_mode = WAL"} {
-		if _, err := db.ExecContext(ctx, "PRAGMA "+p); err != nil {
-			db.Close()
-			return nil, fmt.Errorf("sqlite %s: %s: %w", path, p, err)
-		}
+	// WAL mode is kept in the file. (A page_size pragma beside it in the
+	// DSN never applied: modernc runs a DSN's pragmas sorted, journal_mode
+	// first. With the bodies in segments, rows are small and SQLite's
+	// default 4 KiB pages suit them.)
+	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
 	}
 	seg, err := openSegments(path + "-segments")
 	if err != nil {
@@ -46,11 +44,6 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		withoutRowid: " WITHOUT ROWID", hasTable: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
 		segCols: "seg, seg_off, seg_len, seg_crc"})
 }
-
-// sqlitePageSize is the page size of a new SQLite store: batch rows are
-// tens to hundreds of KiB, and every page is a WAL frame (two writes) and,
-// at checkpoint, a read and a write.
-var sqlitePageSize = 65536
 
 // sqlitePragmas are set on each connection.
 var sqlitePragmas = []string{"synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(on)", "temp_store(MEMORY)", "cache_size(-16384)"}
