@@ -38,8 +38,10 @@ type Store struct {
 	// dsn is what the store was opened with (a path for SQLite).
 	dsn string
 	// seg keeps the batch bodies that Append writes (SQLite); nil keeps
-	// them in the rows.
-	seg *segments
+	// them in the rows. insertSeg is the INSERT of a batch row whose body
+	// is in a segment, prepared once.
+	seg       *segments
+	insertSeg *sql.Stmt
 }
 
 var _ monitor.Store = (*Store)(nil)
@@ -69,8 +71,17 @@ func (s *Store) schema(ctx context.Context) error {
 			return fmt.Errorf("%s: creating the schema: %w", s.d.name, err)
 		}
 	}
-	if s.seg != nil {
-		return s.addSegmentColumns(ctx)
+	if s.seg == nil {
+		return nil
+	}
+	if err := s.addSegmentColumns(ctx); err != nil {
+		return err
+	}
+	var err error
+	s.insertSeg, err = s.db.PrepareContext(ctx, `INSERT INTO inferd_batches (model, version, n, time_lo, time_hi, rid_lo, rid_hi, size, body,
+		seg, seg_off, seg_len, seg_crc) VALUES (?,?,?,?,?,?,?,?,x'',?,?,?,?) RETURNING id`)
+	if err != nil {
+		return fmt.Errorf("%s: preparing the batch insert: %w", s.d.name, err)
 	}
 	return nil
 }
@@ -200,8 +211,7 @@ func (s *Store) insertBatch(ctx context.Context, tx *sql.Tx, b *batchRow) (int64
 	if err != nil {
 		return 0, err
 	}
-	err = tx.QueryRowContext(ctx, `INSERT INTO inferd_batches (model, version, n, time_lo, time_hi, rid_lo, rid_hi, size, body,
-		seg, seg_off, seg_len, seg_crc) VALUES (?,?,?,?,?,?,?,?,x'',?,?,?,?) RETURNING id`,
+	err = tx.StmtContext(ctx, s.insertSeg).QueryRowContext(ctx,
 		b.model, b.version, b.n, b.timeLo, b.timeHi, b.ridLo.value(), b.ridHi.value(), b.size,
 		ref.seg, ref.off, ref.n, int64(ref.crc)).Scan(&id)
 	return id, err
@@ -377,7 +387,11 @@ func (s *Store) joinLabels(ctx context.Context, recs []monitor.Record, labeled b
 
 // Close implements monitor.Store.
 func (s *Store) Close() error {
-	err := s.db.Close()
+	var err error
+	if s.insertSeg != nil {
+		err = s.insertSeg.Close()
+	}
+	err = errors.Join(err, s.db.Close())
 	if s.seg != nil {
 		s.seg.mu.Lock()
 		err = errors.Join(err, s.seg.close())
