@@ -69,9 +69,9 @@ func (c *captured) Inputs() []engine.TensorInfo  { return c.next.Inputs() }
 func (c *captured) Outputs() []engine.TensorInfo { return c.next.Outputs() }
 
 // Run runs the request and, when it is sampled and succeeded, offers it to
-// the writer without waiting. The one copy made on the request's goroutine
-// is the tensors' encoding into the record's payload (an append of their
-// bytes); a full queue drops the record and counts it.
+// the writer without waiting; a full queue drops it and counts it. Nothing
+// is copied or encoded here: the writer encodes what the request leaves
+// behind (see pending).
 func (c *captured) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
 	if c.t.rate < 1 && rand.Float64() >= c.t.rate {
 		return c.next.Run(ctx, inputs)
@@ -81,22 +81,85 @@ func (c *captured) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (m
 	if err != nil {
 		return out, err
 	}
-	lat := time.Since(start)
+	p := pending{t: c.t, start: start, latency: time.Since(start), inputs: inputs, outputs: out}
 	if len(c.m.queue) == cap(c.m.queue) || c.m.queued.Load() > c.m.opts.queueBytes {
 		c.t.dropped.Inc()
 		return out, nil
 	}
-	r := Record{Model: c.t.Model, Version: c.t.Version, Time: start, Latency: lat,
-		Inputs: encodePayload(inputs, c.t.redact, runner.EncodedOf(ctx, inputs)), Outputs: EncodePayload(out, nil)}
-	if idx, ok := predictedClass(out, c.t.ScoreOutput); ok {
-		r.Prediction = className(idx, c.t.Labels)
+	if e := runner.EncodedOf(ctx, inputs); e != nil {
+		// The images as sent, not the pixels decoded from them.
+		p.encoded = runner.Encoded{Input: e.Input, Images: e.Images, Strings: e.Strings}
+		p.inputs = without(inputs, e.Input)
 	}
 	if call := CallOf(ctx); call != nil {
-		r.RequestID, r.ClientID = call.RequestID, call.ClientID
-		r.Headers = pickHeaders(call, c.t.Headers)
+		p.requestID, p.clientID = call.RequestID, call.ClientID
+		p.headers = pickHeaders(call, c.t.Headers)
 	}
-	c.m.offer(r, c.t.dropped)
+	p.size = int64(p.payloadSize())
+	c.m.offer(p, c.t.dropped)
 	return out, nil
+}
+
+// pending is a sampled request as it left the runner: the request's own
+// buffers (the encoded images as the client sent them, the input tensors
+// otherwise, the output tensors), which nothing changes once the runner
+// has answered, so they are handed over rather than copied. The writer
+// encodes them into a Record.
+type pending struct {
+	t       *target
+	start   time.Time
+	latency time.Duration
+	// inputs are the inputs but the one encoded holds (when
+	// encoded.Input is not "").
+	inputs              map[string]*tensor.Tensor
+	encoded             runner.Encoded
+	outputs             map[string]*tensor.Tensor
+	requestID, clientID string
+	headers             map[string]string
+	// size is the queue bytes it is counted as.
+	size int64
+}
+
+func (p *pending) enc() *runner.Encoded {
+	if p.encoded.Input == "" {
+		return nil
+	}
+	return &p.encoded
+}
+
+func (p *pending) payloadSize() int {
+	return payloadSize(p.inputs, p.enc()) + payloadSize(p.outputs, nil)
+}
+
+// record encodes p as a Record, its payloads appended to arena (which it
+// returns).
+func (p *pending) record(arena []byte) (Record, []byte) {
+	r := Record{Model: p.t.Model, Version: p.t.Version, Time: p.start, Latency: p.latency,
+		RequestID: p.requestID, ClientID: p.clientID, Headers: p.headers}
+	at := len(arena)
+	arena = appendPayload(arena, p.inputs, p.t.redact, p.enc())
+	r.Inputs = Payload(arena[at:len(arena):len(arena)])
+	at = len(arena)
+	arena = appendPayload(arena, p.outputs, nil, nil)
+	r.Outputs = Payload(arena[at:len(arena):len(arena)])
+	if idx, ok := predictedClass(p.outputs, p.t.ScoreOutput); ok {
+		r.Prediction = className(idx, p.t.Labels)
+	}
+	return r, arena
+}
+
+// without returns ts without name (ts itself when it has nothing else).
+func without(ts map[string]*tensor.Tensor, name string) map[string]*tensor.Tensor {
+	if len(ts) == 1 {
+		return nil
+	}
+	out := make(map[string]*tensor.Tensor, len(ts)-1)
+	for n, t := range ts {
+		if n != name {
+			out[n] = t
+		}
+	}
+	return out
 }
 
 func pickHeaders(call *Call, names []string) map[string]string {

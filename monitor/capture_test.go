@@ -149,7 +149,7 @@ func metricSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
 // The queue also holds at most its byte budget of tensors: large tensors
 // are dropped before the count is reached.
 func TestCaptureQueueBytes(t *testing.T) {
-	m, _, reg := newMonitor(t, monitor.WithQueueBytes(150)) // a request's payloads are about 55 bytes
+	m, _, reg := newMonitor(t, monitor.WithQueueBytes(350)) // a request counts about 150 bytes (its payloads' bound)
 	one := 1.0
 	r := runner.Chain(double, m.Wrap(monitor.Target{Model: "m", Version: 1, Rate: &one}))
 	for range 10 {

@@ -19,6 +19,9 @@ const (
 	DefaultFlushInterval  = 500 * time.Millisecond
 	DefaultRetainInterval = time.Minute
 	defaultWriteTimeout   = 30 * time.Second
+	// maxArena is the largest payload arena the writer keeps between
+	// batches.
+	maxArena = 64 << 20
 )
 
 // Monitor captures requests into a Store and keeps live accuracy from
@@ -26,12 +29,15 @@ const (
 type Monitor struct {
 	store Store
 	opts  options
-	queue chan Record
+	queue chan pending
 	// kick wakes the writer when a batch is waiting; otherwise it wakes
 	// every flush interval, not for each record.
 	kick chan struct{}
 	// queued is the payload bytes waiting in queue.
-	queued  atomic.Int64
+	queued atomic.Int64
+	// arena holds the payloads of the batch the writer is writing (its
+	// goroutine's alone; reused from batch to batch).
+	arena   []byte
 	metrics *metrics
 	live    *live
 
@@ -132,7 +138,7 @@ func New(store Store, opts ...Option) (*Monitor, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Monitor{store: store, opts: o, queue: make(chan Record, o.queue), kick: make(chan struct{}, 1), metrics: met,
+	return &Monitor{store: store, opts: o, queue: make(chan pending, o.queue), kick: make(chan struct{}, 1), metrics: met,
 		live: newLive(o.windows, o.spans, met), targets: map[targetKey]Target{}}, nil
 }
 
@@ -152,19 +158,18 @@ func (m *Monitor) target(model string, version int) (Target, bool) {
 	return t, ok
 }
 
-// offer queues r for the writer, or drops and counts it when the queue is
+// offer queues p for the writer, or drops and counts it when the queue is
 // full; it never waits.
-func (m *Monitor) offer(r Record, dropped prometheus.Counter) {
-	size := int64(len(r.Inputs) + len(r.Outputs))
-	if m.queued.Add(size) > m.opts.queueBytes {
-		m.queued.Add(-size)
+func (m *Monitor) offer(p pending, dropped prometheus.Counter) {
+	if m.queued.Add(p.size) > m.opts.queueBytes {
+		m.queued.Add(-p.size)
 		dropped.Inc()
 		return
 	}
 	select {
-	case m.queue <- r:
+	case m.queue <- p:
 	default:
-		m.queued.Add(-size)
+		m.queued.Add(-p.size)
 		dropped.Inc()
 		return
 	}
@@ -206,8 +211,10 @@ func (m *Monitor) Run(ctx context.Context) error {
 func (m *Monitor) drain(batch []Record) []Record {
 	for range cap(m.queue) {
 		select {
-		case r := <-m.queue:
-			m.queued.Add(-int64(len(r.Inputs) + len(r.Outputs)))
+		case p := <-m.queue:
+			m.queued.Add(-p.size)
+			var r Record
+			r, m.arena = p.record(m.arena)
 			if batch = append(batch, r); len(batch) == m.opts.batch {
 				batch = m.write(batch)
 			}
@@ -238,7 +245,11 @@ func (m *Monitor) write(batch []Record) []Record {
 			m.opts.log.Warn("sending captured requests as CloudEvents", "records", len(batch), "err", err)
 		}
 	}
-	clear(batch) // let the payloads go
+	clear(batch)
+	m.arena = m.arena[:0] // the store keeps no payload it was given
+	if cap(m.arena) > maxArena {
+		m.arena = nil
+	}
 	return batch[:0]
 }
 

@@ -25,26 +25,35 @@ type Payload []byte
 
 // EncodePayload encodes ts, leaving out the data of the names in redact.
 func EncodePayload(ts map[string]*tensor.Tensor, redact map[string]bool) Payload {
-	return encodePayload(ts, redact, nil)
+	return appendPayload(make([]byte, 0, payloadSize(ts, nil)), ts, redact, nil)
 }
 
-// encodePayload encodes ts; the input e names (when e is not nil) is
-// written as e's encoded images, a BYTES tensor of shape [N], instead of
-// the tensor decoded from them.
-func encodePayload(ts map[string]*tensor.Tensor, redact map[string]bool, e *runner.Encoded) Payload {
-	names := sortedNames(ts)
+// payloadSize bounds what appendPayload appends for ts and e.
+func payloadSize(ts map[string]*tensor.Tensor, e *runner.Encoded) int {
 	size := 16
 	for n, t := range ts {
-		if e != nil && n == e.Input {
-			size += len(n) + 32
-			for i := range e.Len() {
-				size += binary.MaxVarintLen32 + imageLen(e, i)
-			}
-			continue
-		}
 		size += len(n) + 32 + t.Bytes()
 	}
-	buf := binary.AppendUvarint(make([]byte, 0, size), uint64(len(names)))
+	if e != nil {
+		size += len(e.Input) + 32
+		for i := range e.Len() {
+			size += binary.MaxVarintLen32 + imageLen(e, i)
+		}
+	}
+	return size
+}
+
+// appendPayload appends the encoding of ts to buf. When e is not nil, the
+// input it names (which ts need not hold) is written as e's encoded
+// images, a BYTES tensor of shape [N], instead of the tensor decoded from
+// them.
+func appendPayload(buf []byte, ts map[string]*tensor.Tensor, redact map[string]bool, e *runner.Encoded) []byte {
+	names := sortedNames(ts)
+	if e != nil && ts[e.Input] == nil {
+		names = append(names, e.Input)
+		sort.Strings(names)
+	}
+	buf = binary.AppendUvarint(buf, uint64(len(names)))
 	for _, n := range names {
 		if e != nil && n == e.Input {
 			buf = appendEncoded(buf, n, e, redact[n])

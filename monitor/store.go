@@ -9,7 +9,9 @@ import (
 // Store keeps captured records and feedback labels. Implementations are
 // safe for concurrent use; monitor/sqlstore has SQLite and PostgreSQL.
 type Store interface {
-	// Append stores records in one transaction: all of them or none.
+	// Append stores records in one transaction: all of them or none. It
+	// keeps nothing of recs once it returns (the capture writer reuses
+	// their payloads' memory).
 	Append(ctx context.Context, recs []Record) error
 	// AddFeedback stores labels (a later label for the same model and
 	// request replaces the earlier one) and returns the captured records

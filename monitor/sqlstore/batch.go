@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"encoding/binary"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -63,16 +62,22 @@ func requestTime(id string) (int64, bool) {
 	if len(id) != 24 {
 		return 0, false
 	}
-	var b [8]byte
+	var ms int64
 	for i := 0; i < 24; i++ {
-		if c := id[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+		var d byte
+		switch c := id[i]; {
+		case '0' <= c && c <= '9':
+			d = c - '0'
+		case 'a' <= c && c <= 'f':
+			d = c - 'a' + 10
+		default:
 			return 0, false
 		}
+		if i < 12 {
+			ms = ms<<4 | int64(d)
+		}
 	}
-	if _, err := hex.Decode(b[2:], []byte(id[:12])); err != nil {
-		return 0, false
-	}
-	return int64(binary.BigEndian.Uint64(b[:])), true
+	return ms, true
 }
 
 // encodeBatch encodes recs (one model version, at most maxBatchRecords)

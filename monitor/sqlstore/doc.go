@@ -9,5 +9,8 @@
 // blob, so that a record costs no row and no index entry of its own.
 // Feedback finds a server-made request id's batch by the time the id
 // starts with; other ids are indexed. A store of the first schema (a row
-// per record) is migrated when it opens (migrate.go).
+// per record) is migrated when it opens (migrate.go). SQLite keeps the
+// blobs that Append writes in append-only segment files beside the
+// database, the row keeping where (segments.go): one write a batch instead
+// of the WAL's page writes and the checkpoint's copy.
 package sqlstore

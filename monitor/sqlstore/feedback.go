@@ -73,7 +73,7 @@ func (s *Store) find(ctx context.Context, model string, ids []string) ([]monitor
 	var out []monitor.Record
 	for start := 0; start < len(keys); start += batchPage {
 		chunk := keys[start:min(start+batchPage, len(keys))]
-		batches, err := s.batches(ctx, `SELECT `+batchColumns+` FROM inferd_batches WHERE id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, chunk...)
+		batches, err := s.batches(ctx, `SELECT `+s.batchColumns()+` FROM inferd_batches WHERE id IN (?`+strings.Repeat(",?", len(chunk)-1)+`)`, chunk...)
 		if err != nil {
 			return nil, err
 		}

@@ -14,8 +14,10 @@ import (
 // WAL mode: a committed batch survives the process being killed, and
 // readers do not block the writer.
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
-	v := url.Values{}
-	for _, p := range []string{"page_size(16384)", "journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(on)", "temp_store(MEMORY)", "cache_size(-16384)"} {
+	// Transactions take the write lock as they begin, so that segment
+	// writes are in commit order even with several stores on one database.
+	v := url.Values{"_txlock": {"immediate"}}
+	for _, p := range sqlitePragmas {
 		v.Add("_pragma", p)
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+v.Encode())
@@ -25,9 +27,26 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 	// One writer at a time is SQLite's rule; waiting in Go is cheaper than
 	// busy retries.
 	db.SetMaxOpenConns(1)
-	return open(ctx, db, path, dialect{name: "sqlite " + path, serial: "INTEGER PRIMARY KEY AUTOINCREMENT", blob: "BLOB",
-		withoutRowid: " WITHOUT ROWID", hasTable: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`})
+	// WAL mode is kept in the file. (A page_size pragma beside it in the
+	// DSN never applied: modernc runs a DSN's pragmas sorted, journal_mode
+	// first. With the bodies in segments, rows are small and SQLite's
+	// default 4 KiB pages suit them.)
+	if _, err := db.ExecContext(ctx, "PRAGMA journal_mode = WAL"); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	seg, err := openSegments(path + "-segments")
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	return open(ctx, db, path, seg, dialect{name: "sqlite " + path, serial: "INTEGER PRIMARY KEY AUTOINCREMENT", blob: "BLOB",
+		withoutRowid: " WITHOUT ROWID", hasTable: `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`,
+		segCols: "seg, seg_off, seg_len, seg_crc"})
 }
+
+// sqlitePragmas are set on each connection.
+var sqlitePragmas = []string{"synchronous(NORMAL)", "busy_timeout(10000)", "foreign_keys(on)", "temp_store(MEMORY)", "cache_size(-16384)"}
 
 // OpenPostgres opens the PostgreSQL store at dsn (a URL or key=value
 // string), creating its tables if needed.
@@ -37,19 +56,26 @@ func OpenPostgres(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
 	db.SetMaxOpenConns(8)
-	return open(ctx, db, dsn, dialect{name: "postgres", serial: "BIGSERIAL PRIMARY KEY", numbered: true, blob: "BYTEA",
-		hasTable: `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`})
+	return open(ctx, db, dsn, nil, dialect{name: "postgres", serial: "BIGSERIAL PRIMARY KEY", numbered: true, blob: "BYTEA",
+		hasTable: `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`,
+		segCols:  "NULL, NULL, NULL, NULL"})
 }
 
-func open(ctx context.Context, db *sql.DB, dsn string, d dialect) (*Store, error) {
+func open(ctx context.Context, db *sql.DB, dsn string, seg *segments, d dialect) (*Store, error) {
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("%s: %w", d.name, err)
 	}
-	s := &Store{db: db, d: d, dsn: dsn}
+	s := &Store{db: db, d: d, dsn: dsn, seg: seg}
 	if err := s.schema(ctx); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if seg != nil {
+		if err := s.checkSegments(ctx); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("%s: checking the segments: %w", d.name, err)
+		}
 	}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()

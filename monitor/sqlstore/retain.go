@@ -36,6 +36,9 @@ func (s *Store) Retain(ctx context.Context, p monitor.Retention) (int64, error) 
 		if _, err := s.db.ExecContext(ctx, `DELETE FROM inferd_request_ids WHERE record < (SELECT COALESCE(MIN(id), 0) FROM inferd_batches) * 65536`); err != nil {
 			return deleted, fmt.Errorf("%s: retention: %w", s.d.name, err)
 		}
+		if err := s.pruneSegments(ctx); err != nil {
+			return deleted, fmt.Errorf("%s: retention: deleting segments: %w", s.d.name, err)
+		}
 	}
 	return deleted, nil
 }
@@ -45,7 +48,7 @@ func (s *Store) retainAge(ctx context.Context, cut int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	partial, err := s.batches(ctx, `SELECT `+batchColumns+` FROM inferd_batches WHERE time_lo < ?`, cut)
+	partial, err := s.batches(ctx, `SELECT `+s.batchColumns()+` FROM inferd_batches WHERE time_lo < ?`, cut)
 	if err != nil {
 		return deleted, err
 	}
@@ -83,7 +86,7 @@ func (s *Store) retainSize(ctx context.Context, maxBytes int64) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	last, err := s.batches(ctx, `SELECT `+batchColumns+` FROM inferd_batches WHERE id = ?`, cutoff)
+	last, err := s.batches(ctx, `SELECT `+s.batchColumns()+` FROM inferd_batches WHERE id = ?`, cutoff)
 	if err != nil || len(last) == 0 {
 		return deleted, err
 	}
@@ -142,8 +145,14 @@ func (s *Store) trim(ctx context.Context, b *batchRow, keep func(r *monitor.Reco
 		_, err := s.db.ExecContext(ctx, s.q(`DELETE FROM inferd_batches WHERE id = ?`), b.id)
 		return dropped, err
 	}
+	// The rewritten body goes into the row (a segment is append-only; the
+	// old body there goes with its segment).
 	nb := encodeBatch(kept, true)
-	_, err = s.db.ExecContext(ctx, s.q(`UPDATE inferd_batches SET n = ?, time_lo = ?, time_hi = ?, rid_lo = ?, rid_hi = ?, size = ?, body = ? WHERE id = ?`),
+	set := `n = ?, time_lo = ?, time_hi = ?, rid_lo = ?, rid_hi = ?, size = ?, body = ?`
+	if s.seg != nil {
+		set += `, seg = NULL, seg_off = NULL, seg_len = NULL, seg_crc = NULL`
+	}
+	_, err = s.db.ExecContext(ctx, s.q(`UPDATE inferd_batches SET `+set+` WHERE id = ?`),
 		nb.n, nb.timeLo, nb.timeHi, nb.ridLo.value(), nb.ridHi.value(), nb.size, nb.body, b.id)
 	return dropped, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -25,6 +26,9 @@ type dialect struct {
 	withoutRowid string
 	// hasTable asks whether a table (the one parameter) exists.
 	hasTable string
+	// segCols are the segment columns of inferd_batches (SQLite: see
+	// segments), or NULLs where batch bodies are all in the rows.
+	segCols string
 }
 
 // Store is a monitor.Store in a SQL database.
@@ -33,6 +37,11 @@ type Store struct {
 	d  dialect
 	// dsn is what the store was opened with (a path for SQLite).
 	dsn string
+	// seg keeps the batch bodies that Append writes (SQLite); nil keeps
+	// them in the rows. insertSeg is the INSERT of a batch row whose body
+	// is in a segment, prepared once.
+	seg       *segments
+	insertSeg *sql.Stmt
 }
 
 var _ monitor.Store = (*Store)(nil)
@@ -60,6 +69,37 @@ func (s *Store) schema(ctx context.Context) error {
 	for _, q := range stmts {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("%s: creating the schema: %w", s.d.name, err)
+		}
+	}
+	if s.seg == nil {
+		return nil
+	}
+	if err := s.addSegmentColumns(ctx); err != nil {
+		return err
+	}
+	var err error
+	s.insertSeg, err = s.db.PrepareContext(ctx, `INSERT INTO inferd_batches (model, version, n, time_lo, time_hi, rid_lo, rid_hi, size, body,
+		seg, seg_off, seg_len, seg_crc) VALUES (?,?,?,?,?,?,?,?,x'',?,?,?,?) RETURNING id`)
+	if err != nil {
+		return fmt.Errorf("%s: preparing the batch insert: %w", s.d.name, err)
+	}
+	return nil
+}
+
+// addSegmentColumns adds the segment columns to inferd_batches when it
+// lacks them (a store made before segments): batch rows holding their
+// body have NULLs there.
+func (s *Store) addSegmentColumns(ctx context.Context) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pragma_table_info('inferd_batches') WHERE name = 'seg'`).Scan(&n); err != nil {
+		return fmt.Errorf("%s: creating the schema: %w", s.d.name, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	for _, c := range []string{"seg", "seg_off", "seg_len", "seg_crc"} {
+		if _, err := s.db.ExecContext(ctx, `ALTER TABLE inferd_batches ADD COLUMN `+c+` INTEGER`); err != nil {
+			return fmt.Errorf("%s: adding the segment columns: %w", s.d.name, err)
 		}
 	}
 	return nil
@@ -157,11 +197,23 @@ func groupRecords(recs []monitor.Record) [][]monitor.Record {
 	return out
 }
 
+// insertBatch inserts b; with segments, its body goes to the newest
+// segment first and the row keeps where.
 func (s *Store) insertBatch(ctx context.Context, tx *sql.Tx, b *batchRow) (int64, error) {
 	var id int64
-	err := tx.QueryRowContext(ctx, s.q(`INSERT INTO inferd_batches (model, version, n, time_lo, time_hi, rid_lo, rid_hi, size, body)
-		VALUES (?,?,?,?,?,?,?,?,?) RETURNING id`),
-		b.model, b.version, b.n, b.timeLo, b.timeHi, b.ridLo.value(), b.ridHi.value(), b.size, b.body).Scan(&id)
+	if s.seg == nil {
+		err := tx.QueryRowContext(ctx, s.q(`INSERT INTO inferd_batches (model, version, n, time_lo, time_hi, rid_lo, rid_hi, size, body)
+			VALUES (?,?,?,?,?,?,?,?,?) RETURNING id`),
+			b.model, b.version, b.n, b.timeLo, b.timeHi, b.ridLo.value(), b.ridHi.value(), b.size, b.body).Scan(&id)
+		return id, err
+	}
+	ref, err := s.seg.append(b.body)
+	if err != nil {
+		return 0, err
+	}
+	err = tx.StmtContext(ctx, s.insertSeg).QueryRowContext(ctx,
+		b.model, b.version, b.n, b.timeLo, b.timeHi, b.ridLo.value(), b.ridHi.value(), b.size,
+		ref.seg, ref.off, ref.n, int64(ref.crc)).Scan(&id)
 	return id, err
 }
 
@@ -184,7 +236,10 @@ func (s *Store) indexRequests(ctx context.Context, tx *sql.Tx, id int64, b *batc
 	return nil
 }
 
-const batchColumns = `id, model, version, n, time_lo, time_hi, rid_lo, rid_hi, size, body`
+// batchColumns is the select list batches scans.
+func (s *Store) batchColumns() string {
+	return `id, model, version, n, time_lo, time_hi, rid_lo, rid_hi, size, body, ` + s.d.segCols
+}
 
 // batchPage is the batch rows Records reads at a time.
 const batchPage = 8
@@ -212,7 +267,7 @@ func (s *Store) Records(ctx context.Context, q monitor.Query) ([]monitor.Record,
 		where += ` AND time_hi >= ?`
 		filters = append(filters, since)
 	}
-	query := `SELECT ` + batchColumns + ` FROM inferd_batches` + where + ` ORDER BY id LIMIT ` + strconv.Itoa(batchPage)
+	query := `SELECT ` + s.batchColumns() + ` FROM inferd_batches` + where + ` ORDER BY id LIMIT ` + strconv.Itoa(batchPage)
 	var out []monitor.Record
 	after := max(q.AfterID, 0)
 	next := after >> idBits // the first batch row to read
@@ -242,27 +297,47 @@ func (s *Store) Records(ctx context.Context, q monitor.Query) ([]monitor.Record,
 	return out[:limit], nil
 }
 
-// batches reads batch rows.
+// batches reads batch rows (query selects batchColumns), with their
+// bodies; a row whose segment retention has deleted since is left out.
 func (s *Store) batches(ctx context.Context, query string, args ...any) ([]batchRow, error) {
 	rows, err := s.db.QueryContext(ctx, s.q(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading captured requests: %w", s.d.name, err)
 	}
-	defer rows.Close()
 	var out []batchRow
+	var refs []sql.NullInt64 // seg, off, len, crc per row
 	for rows.Next() {
 		var b batchRow
 		var lo, hi sql.NullInt64
-		if err := rows.Scan(&b.id, &b.model, &b.version, &b.n, &b.timeLo, &b.timeHi, &lo, &hi, &b.size, &b.body); err != nil {
+		var ref [4]sql.NullInt64
+		if err := rows.Scan(&b.id, &b.model, &b.version, &b.n, &b.timeLo, &b.timeHi, &lo, &hi, &b.size, &b.body,
+			&ref[0], &ref[1], &ref[2], &ref[3]); err != nil {
+			rows.Close()
 			return nil, fmt.Errorf("%s: reading captured requests: %w", s.d.name, err)
 		}
 		b.ridLo, b.ridHi = nullInt{lo.Int64, lo.Valid}, nullInt{hi.Int64, hi.Valid}
 		out = append(out, b)
+		refs = append(refs, ref[:]...)
 	}
-	if err := rows.Err(); err != nil {
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
 		return nil, fmt.Errorf("%s: reading captured requests: %w", s.d.name, err)
 	}
-	return out, nil
+	kept := out[:0]
+	for i, b := range out {
+		if r := refs[4*i:]; r[0].Valid {
+			b.body, err = s.seg.read(segRef{seg: r[0].Int64, off: r[1].Int64, n: r[2].Int64, crc: uint32(r[3].Int64)})
+			if errors.Is(err, errSegmentGone) {
+				continue
+			}
+			if err != nil {
+				return nil, fmt.Errorf("%s: reading captured requests: batch %d: %w", s.d.name, b.id, err)
+			}
+		}
+		kept = append(kept, b)
+	}
+	return kept, nil
 }
 
 // joinLabels sets the feedback label of recs that have one; with labeled,
@@ -311,4 +386,16 @@ func (s *Store) joinLabels(ctx context.Context, recs []monitor.Record, labeled b
 }
 
 // Close implements monitor.Store.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	var err error
+	if s.insertSeg != nil {
+		err = s.insertSeg.Close()
+	}
+	err = errors.Join(err, s.db.Close())
+	if s.seg != nil {
+		s.seg.mu.Lock()
+		err = errors.Join(err, s.seg.close())
+		s.seg.mu.Unlock()
+	}
+	return err
+}
