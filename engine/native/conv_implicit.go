@@ -186,7 +186,8 @@ func (p *convProblem) outOffset(l *tapLayout, n0, grp, t int) int {
 // (row p of B at b[o[p]:]), applying the epilogue. When padded, B and C
 // (leading dimension ldc, a multiple of nr) have room for the last column
 // tile to be computed whole; otherwise that tile's B panel is gathered and
-// its C goes through a tile on the stack.
+// its C goes through a tile on the stack. A last column tile of at most
+// nr/2 columns runs on the narrow kernel when there is one.
 func (impl *gemmImpl) regionIndirect(m, k int, a *gemmOperand, b []float32, o *simd.Offsets, cols int, c []float32, ldc int, accumulate, padded bool, ep *gemmEpilogue) {
 	mr, nr := impl.mr, impl.nr
 	mPad := roundUp(m, mr)
@@ -203,21 +204,19 @@ func (impl *gemmImpl) regionIndirect(m, k int, a *gemmOperand, b []float32, o *s
 		sep := ep.simdEpilogue(1, pc > 0 || accumulate, last)
 		ap := a.packed[pc*mPad:]
 		for jr := 0; jr < cols; jr += nr {
-			width := nr
+			kern, width := impl.kern, min(nr, cols-jr)
+			if width <= nr/2 && kern.Narrow != nil {
+				kern = kern.Narrow
+			}
 			var panel []float32
-			if !padded && cols-jr < nr {
+			if !padded && width < kern.NR {
 				// The last, partial column tile: gather its B panel.
-				width = cols - jr
 				if edge == nil {
 					edge = getScratch(impl.kc * nr)
 				}
-				panel = (*edge)[:kcb*nr]
-				for q := range kcb {
-					row := panel[q*nr : (q+1)*nr]
-					at := o.At(pc+q) + jr
-					copy(row, b[at:at+width])
-					clear(row[width:])
-				}
+				panel = gatherPanel((*edge)[:kcb*kern.NR], kern.NR, b, o, pc, jr, width)
+			} else if padded {
+				width = kern.NR
 			}
 			for ir := 0; ir < m; ir += mr {
 				rows := min(mr, m-ir)
@@ -231,20 +230,20 @@ func (impl *gemmImpl) regionIndirect(m, k int, a *gemmOperand, b []float32, o *s
 						tsep.Bias = bias[:mr]
 					}
 				}
-				if rows == mr && width == nr {
-					impl.kern.TileIndirect(kcb, apanel, b[jr:], o, pc, c[ir*ldc+jr:], ldc, &tsep)
+				if rows == mr && width == kern.NR {
+					kern.TileIndirect(kcb, apanel, b[jr:], o, pc, c[ir*ldc+jr:], ldc, &tsep)
 					continue
 				}
-				t := tile[:mr*nr]
+				t := tile[:mr*kern.NR]
 				if tsep.Flags&simd.Accumulate != 0 {
-					copyRows(t, nr, c[ir*ldc+jr:], ldc, rows, width)
+					copyRows(t, kern.NR, c[ir*ldc+jr:], ldc, rows, width)
 				}
 				if panel != nil {
-					impl.kern.Tile(kcb, apanel, panel, t, nr, &tsep)
+					kern.Tile(kcb, apanel, panel, t, kern.NR, &tsep)
 				} else {
-					impl.kern.TileIndirect(kcb, apanel, b[jr:], o, pc, t, nr, &tsep)
+					kern.TileIndirect(kcb, apanel, b[jr:], o, pc, t, kern.NR, &tsep)
 				}
-				copyRows(c[ir*ldc+jr:], ldc, t, nr, rows, width)
+				copyRows(c[ir*ldc+jr:], ldc, t, kern.NR, rows, width)
 			}
 		}
 	}
@@ -254,6 +253,19 @@ func (impl *gemmImpl) regionIndirect(m, k int, a *gemmOperand, b []float32, o *s
 			ep.post(row, row)
 		}
 	}
+}
+
+// gatherPanel copies the B panel of width columns at column jr (depth
+// steps pc on, B's rows through o) into panel, nr wide with zeros after
+// the columns, and returns it.
+func gatherPanel(panel []float32, nr int, b []float32, o *simd.Offsets, pc, jr, width int) []float32 {
+	for q := range len(panel) / nr {
+		row := panel[q*nr : (q+1)*nr]
+		at := o.At(pc+q) + jr
+		copy(row, b[at:at+width])
+		clear(row[width:])
+	}
+	return panel
 }
 
 // packedWeights returns packed, or when it is nil the weights of p (kg
