@@ -1,7 +1,5 @@
 package native
 
-import "github.com/inferd/inferd/engine/native/internal/simd"
-
 // Implicit-GEMM convolution: the input is laid out once in the phase
 // planes of a tapLayout (zero padding), after which row (ch, i, j) of the
 // im2col matrix is the planes of channel ch read at a constant offset, so
@@ -179,93 +177,6 @@ func (l *tapLayout) validRows(t0, t1 int, f func(t, run, n int)) {
 func (p *convProblem) outOffset(l *tapLayout, n0, grp, t int) int {
 	img, oy := n0+t/l.hq, t%l.hq
 	return ((img*p.m+grp*(p.m/p.group))*l.oh + oy) * l.ow
-}
-
-// regionIndirect computes C = op(A)·B (+ C when accumulate) for the m×cols
-// product with the packed A and B read in place through the offset table
-// (row p of B at b[o[p]:]), applying the epilogue. When padded, B and C
-// (leading dimension ldc, a multiple of nr) have room for the last column
-// tile to be computed whole; otherwise that tile's B panel is gathered and
-// its C goes through a tile on the stack. A last column tile of at most
-// nr/2 columns runs on the narrow kernel when there is one.
-func (impl *gemmImpl) regionIndirect(m, k int, a *gemmOperand, b []float32, o *simd.Offsets, cols int, c []float32, ldc int, accumulate, padded bool, ep *gemmEpilogue) {
-	mr, nr := impl.mr, impl.nr
-	mPad := roundUp(m, mr)
-	var tile, bias [maxTile]float32
-	var edge *[]float32
-	defer func() {
-		if edge != nil {
-			putScratch(edge)
-		}
-	}()
-	for pc := 0; pc < k; pc += impl.kc {
-		kcb := min(impl.kc, k-pc)
-		last := pc+kcb >= k
-		sep := ep.simdEpilogue(1, pc > 0 || accumulate, last)
-		ap := a.packed[pc*mPad:]
-		for jr := 0; jr < cols; jr += nr {
-			kern, width := impl.kern, min(nr, cols-jr)
-			if width <= nr/2 && kern.Narrow != nil {
-				kern = kern.Narrow
-			}
-			var panel []float32
-			if !padded && width < kern.NR {
-				// The last, partial column tile: gather its B panel.
-				if edge == nil {
-					edge = getScratch(impl.kc * nr)
-				}
-				panel = gatherPanel((*edge)[:kcb*kern.NR], kern.NR, b, o, pc, jr, width)
-			} else if padded {
-				width = kern.NR
-			}
-			for ir := 0; ir < m; ir += mr {
-				rows := min(mr, m-ir)
-				apanel := ap[ir*kcb : (ir+mr)*kcb]
-				tsep := sep
-				if sep.Flags&simd.RowBias != 0 {
-					tsep.Bias = ep.rowBias[ir:]
-					if rows < mr {
-						clear(bias[:mr])
-						copy(bias[:rows], ep.rowBias[ir:])
-						tsep.Bias = bias[:mr]
-					}
-				}
-				if rows == mr && width == kern.NR {
-					kern.TileIndirect(kcb, apanel, b[jr:], o, pc, c[ir*ldc+jr:], ldc, &tsep)
-					continue
-				}
-				t := tile[:mr*kern.NR]
-				if tsep.Flags&simd.Accumulate != 0 {
-					copyRows(t, kern.NR, c[ir*ldc+jr:], ldc, rows, width)
-				}
-				if panel != nil {
-					kern.Tile(kcb, apanel, panel, t, kern.NR, &tsep)
-				} else {
-					kern.TileIndirect(kcb, apanel, b[jr:], o, pc, t, kern.NR, &tsep)
-				}
-				copyRows(c[ir*ldc+jr:], ldc, t, kern.NR, rows, width)
-			}
-		}
-	}
-	if ep != nil && ep.post != nil {
-		for i := range m {
-			row := c[i*ldc : i*ldc+cols]
-			ep.post(row, row)
-		}
-	}
-}
-
-// gatherPanel copies the B panel of width columns at column jr (depth
-// steps pc on, B's rows through o) into panel, nr wide with zeros after
-// the columns, and returns it.
-func gatherPanel(panel []float32, nr int, b []float32, o *simd.Offsets, pc, jr, width int) []float32 {
-	for q := range len(panel) / nr {
-		row := panel[q*nr : (q+1)*nr]
-		at := o.At(pc+q) + jr
-		copy(row, b[at:at+width])
-		clear(row[width:])
-	}
-	return panel
 }
 
 // packedWeights returns packed, or when it is nil the weights of p (kg
