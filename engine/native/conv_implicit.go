@@ -56,7 +56,8 @@ func convImplicit(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan
 		b.n0, b.imgs = n0, imgs
 		b.stage = implicitBuild
 		parallelRange(rc.threads, p.c*imgs, max(1, elemGrain/plane), b)
-		rows := imgs * l.hq
+		// The garbage rows after the chunk's last image are not computed.
+		rows := imgs*l.hq - max(0, l.hq-l.oh)
 		bandRows := max(1, min(rows, bandCols/l.wq))
 		bands := max((rows+bandRows-1)/bandRows, min(rc.threads, rows, parallelTasks(2*mg*kg*rows*l.wq*p.group)))
 		bandRows = (rows + bands - 1) / bands
