@@ -1,7 +1,5 @@
 package native
 
-import "github.com/inferd/inferd/engine/native/internal/simd"
-
 // Implicit-GEMM convolution: the input is laid out once in the phase
 // planes of a tapLayout (zero padding), after which row (ch, i, j) of the
 // im2col matrix is the planes of channel ch read at a constant offset, so
@@ -58,7 +56,8 @@ func convImplicit(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan
 		b.n0, b.imgs = n0, imgs
 		b.stage = implicitBuild
 		parallelRange(rc.threads, p.c*imgs, max(1, elemGrain/plane), b)
-		rows := imgs * l.hq
+		// The garbage rows after the chunk's last image are not computed.
+		rows := imgs*l.hq - max(0, l.hq-l.oh)
 		bandRows := max(1, min(rows, bandCols/l.wq))
 		bands := max((rows+bandRows-1)/bandRows, min(rc.threads, rows, parallelTasks(2*mg*kg*rows*l.wq*p.group)))
 		bandRows = (rows + bands - 1) / bands
@@ -179,81 +178,6 @@ func (l *tapLayout) validRows(t0, t1 int, f func(t, run, n int)) {
 func (p *convProblem) outOffset(l *tapLayout, n0, grp, t int) int {
 	img, oy := n0+t/l.hq, t%l.hq
 	return ((img*p.m+grp*(p.m/p.group))*l.oh + oy) * l.ow
-}
-
-// regionIndirect computes C = op(A)·B (+ C when accumulate) for the m×cols
-// product with the packed A and B read in place through the offset table
-// (row p of B at b[o[p]:]), applying the epilogue. When padded, B and C
-// (leading dimension ldc, a multiple of nr) have room for the last column
-// tile to be computed whole; otherwise that tile's B panel is gathered and
-// its C goes through a tile on the stack.
-func (impl *gemmImpl) regionIndirect(m, k int, a *gemmOperand, b []float32, o *simd.Offsets, cols int, c []float32, ldc int, accumulate, padded bool, ep *gemmEpilogue) {
-	mr, nr := impl.mr, impl.nr
-	mPad := roundUp(m, mr)
-	var tile, bias [maxTile]float32
-	var edge *[]float32
-	defer func() {
-		if edge != nil {
-			putScratch(edge)
-		}
-	}()
-	for pc := 0; pc < k; pc += impl.kc {
-		kcb := min(impl.kc, k-pc)
-		last := pc+kcb >= k
-		sep := ep.simdEpilogue(1, pc > 0 || accumulate, last)
-		ap := a.packed[pc*mPad:]
-		for jr := 0; jr < cols; jr += nr {
-			width := nr
-			var panel []float32
-			if !padded && cols-jr < nr {
-				// The last, partial column tile: gather its B panel.
-				width = cols - jr
-				if edge == nil {
-					edge = getScratch(impl.kc * nr)
-				}
-				panel = (*edge)[:kcb*nr]
-				for q := range kcb {
-					row := panel[q*nr : (q+1)*nr]
-					at := o.At(pc+q) + jr
-					copy(row, b[at:at+width])
-					clear(row[width:])
-				}
-			}
-			for ir := 0; ir < m; ir += mr {
-				rows := min(mr, m-ir)
-				apanel := ap[ir*kcb : (ir+mr)*kcb]
-				tsep := sep
-				if sep.Flags&simd.RowBias != 0 {
-					tsep.Bias = ep.rowBias[ir:]
-					if rows < mr {
-						clear(bias[:mr])
-						copy(bias[:rows], ep.rowBias[ir:])
-						tsep.Bias = bias[:mr]
-					}
-				}
-				if rows == mr && width == nr {
-					impl.kern.TileIndirect(kcb, apanel, b[jr:], o, pc, c[ir*ldc+jr:], ldc, &tsep)
-					continue
-				}
-				t := tile[:mr*nr]
-				if tsep.Flags&simd.Accumulate != 0 {
-					copyRows(t, nr, c[ir*ldc+jr:], ldc, rows, width)
-				}
-				if panel != nil {
-					impl.kern.Tile(kcb, apanel, panel, t, nr, &tsep)
-				} else {
-					impl.kern.TileIndirect(kcb, apanel, b[jr:], o, pc, t, nr, &tsep)
-				}
-				copyRows(c[ir*ldc+jr:], ldc, t, nr, rows, width)
-			}
-		}
-	}
-	if ep != nil && ep.post != nil {
-		for i := range m {
-			row := c[i*ldc : i*ldc+cols]
-			ep.post(row, row)
-		}
-	}
 }
 
 // packedWeights returns packed, or when it is nil the weights of p (kg

@@ -82,6 +82,13 @@ func (l *tapLayout) tail() int {
 // in it. The values past the tail are left as they are: only garbage
 // outputs read them.
 func (l *tapLayout) prefill(dst []float32, n, phaseStride int, pad float32) {
+	if pad == 0 && l.wq <= prefillClearWidth {
+		// Short rows: one clear per phase costs less than a fill per row.
+		for q := range l.phases {
+			clear(dst[q*phaseStride : q*phaseStride+n*l.plane()+l.tail()])
+		}
+		return
+	}
 	for qi := range l.sh {
 		ylo, yhi := validRange(l.hq, l.h, l.sh, l.pt-qi)
 		for qj := range l.sw {
@@ -107,6 +114,12 @@ func (l *tapLayout) prefill(dst []float32, n, phaseStride int, pad float32) {
 		}
 	}
 }
+
+// prefillClearWidth is the widest phase row for which prefill clears whole
+// planes rather than their padding: below it, the calls filling the few
+// padding values of each row cost more than clearing the values build
+// then writes (yolo_detector's 4×4 to 34×34 planes).
+const prefillClearWidth = 40
 
 // plane is the size of one phase plane.
 func (l *tapLayout) plane() int { return l.hq * l.wq }

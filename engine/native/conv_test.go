@@ -110,15 +110,22 @@ func BenchmarkConv(b *testing.B) {
 	}{
 		{"resnet-conv1-7x7s2-3to64@224", 3, 224, 64, 7, 2, 3},
 		{"resnet-3x3-64@56", 64, 56, 64, 3, 1, 1},
+		{"resnet-3x3-128@28", 128, 28, 128, 3, 1, 1},
 		{"resnet-3x3-256@14", 256, 14, 256, 3, 1, 1},
 		{"resnet-3x3-512@7", 512, 7, 512, 3, 1, 1},
 		{"mobilenet-1x1-24to144@56", 24, 56, 144, 1, 1, 0},
 		{"mobilenet-1x1-960to160@7", 960, 7, 160, 1, 1, 0},
+		{"mobilenet-1x1-64to384@14", 64, 14, 384, 1, 1, 0},
+		{"yolo-3x3-64@8", 64, 8, 64, 3, 1, 1},
+		{"yolo-3x3-96@4", 96, 4, 96, 3, 1, 1},
 	}
 	algos := []struct {
 		name string
 		algo convAlgo
-	}{{"im2col", algoIm2col}, {"implicit", algoImplicit}, {"pointwise", algoPointwise}}
+		// wide runs the last column tiles on the full kernel.
+		wide bool
+	}{{"im2col", algoIm2col, false}, {"implicit", algoImplicit, false}, {"implicit-wide", algoImplicit, true},
+		{"pointwise", algoPointwise, false}, {"pointwise-wide", algoPointwise, true}}
 	for _, ly := range layers {
 		for _, a := range algos {
 			if a.algo == algoPointwise && ly.k != 1 {
@@ -139,12 +146,22 @@ func BenchmarkConv(b *testing.B) {
 				kg := ly.c * ly.k * ly.k
 				packed := []gemmOperand{prepackA(rowMajor(p.w, kg, false), ly.m, kg)}
 				cp := newConvPlan(&p, a.algo, 1)
+				if a.wide {
+					impl, kern := *cp.gemm, *cp.gemm.kern
+					kern.Narrow = nil
+					impl.kern = &kern
+					cp.gemm = &impl
+				}
 				rc := &runCtx{threads: 1}
+				cpu := processCPU()
 				for b.Loop() {
 					cp.run(rc, &p, packed)
 				}
-				flops := 2 * float64(ly.m*kg*oh*oh)
-				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				flops := 2 * float64(ly.m*kg*oh*oh) * float64(b.N)
+				b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				if c := (processCPU() - cpu).Seconds(); c > 0 {
+					b.ReportMetric(flops/c/1e9, "cpu-GFLOP/s")
+				}
 			})
 		}
 	}

@@ -66,6 +66,8 @@ type ewInstr struct {
 	clamp  bool
 	lo, hi float32
 	w      [1]float32
+	// sigmoid marks an ewFunc computing Sigmoid (fuseSiLU).
+	sigmoid bool
 }
 
 // ewProgram is the compiled form of a group.

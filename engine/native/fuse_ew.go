@@ -31,6 +31,8 @@ type ewCand struct {
 	// rank is that of a constant operand folded into the instruction,
 	// which the output's rank is at least.
 	rank int
+	// sigmoid marks Sigmoid's function, for fuseSiLU.
+	sigmoid bool
 }
 
 // ewCandidate returns how step st computes, or nil when it is not an
@@ -80,12 +82,12 @@ func (f *fuser) ewCandidate(st step) *ewCand {
 			return &ewCand{operands: 1, op: ewClamp, imm: act.lo, hi: act.hi}
 		}
 		if act.fn != nil {
-			return &ewCand{operands: 1, op: ewFunc, fn: act.fn}
+			return &ewCand{operands: 1, op: ewFunc, fn: act.fn, sigmoid: n.OpType == "Sigmoid"}
 		}
 		return nil
 	}
 	if u, ok := k.(*unaryKernel); ok && u.f32 != nil && len(st.in) == 1 {
-		return &ewCand{operands: 1, op: ewFunc, fn: u.f32}
+		return &ewCand{operands: 1, op: ewFunc, fn: u.f32, sigmoid: n.OpType == "Sigmoid"}
 	}
 	return nil
 }
@@ -255,7 +257,7 @@ func (f *fuser) compileGroup(members []int, cands []*ewCand) (*ewKernel, []int, 
 			code[i].d = out
 		}
 	}
-	k.prog.code, k.prog.nregs = foldAffine(code), c.nregs
+	k.prog.code, k.prog.nregs = fuseSiLU(foldAffine(code)), c.nregs
 	k.nodes = f.groupNodes(members, cands, c.ext, produced)
 	for _, nd := range k.nodes {
 		k.ops = append(k.ops, nd.op)
@@ -282,7 +284,7 @@ func (f *fuser) immediate(id int) (float32, bool) {
 // destination is left -1 (the output slot, numbered once the registers
 // are counted).
 func (c *ewCompiler) instr(cd *ewCand, ops []int, i int, root bool) (ewInstr, bool) {
-	in := ewInstr{op: cd.op, fn: cd.fn, imm: cd.imm, imm2: cd.hi, a: -1, b: -1}
+	in := ewInstr{op: cd.op, fn: cd.fn, imm: cd.imm, imm2: cd.hi, a: -1, b: -1, sigmoid: cd.sigmoid}
 	if cd.operands == 2 {
 		ia, aImm := c.imm[ops[0]]
 		ib, bImm := c.imm[ops[1]]

@@ -68,6 +68,17 @@ func TestElementwiseFusion(t *testing.T) {
 			inputs: feeds("x", w(4, 6)), inits: with(map[string]*tensor.Tensor{"w": w(5, 6), "b": w(5)}), steps: 1,
 		},
 		{
+			name: "silu after conv, product of the sigmoid first",
+			nodes: []*onnx.Node{n("Conv", []string{"x", "w"}, "h", aInts("pads", 1, 1, 1, 1)),
+				n("Sigmoid", []string{"h"}, "s"), n("Mul", []string{"s", "h"}, "y")},
+			inputs: feeds("x", w(2, 3, 9, 7)), inits: with(map[string]*tensor.Tensor{"w": w(4, 3, 3, 3)}), steps: 1,
+		},
+		{
+			name:   "silu on an input, then scaled",
+			nodes:  []*onnx.Node{n("Sigmoid", []string{"x"}, "s"), n("Mul", []string{"x", "s"}, "m"), n("Mul", []string{"m", "two"}, "y")},
+			inputs: feeds("x", w(3, 301)), inits: with(nil), steps: 1,
+		},
+		{
 			name: "gelu, erf form",
 			nodes: []*onnx.Node{n("Div", []string{"x", "sqrt2"}, "d"), n("Erf", []string{"d"}, "e"),
 				n("Add", []string{"e", "one"}, "a"), n("Mul", []string{"x", "a"}, "m"), n("Mul", []string{"m", "half"}, "y")},

@@ -20,10 +20,12 @@ var (
 var asmGemmKernels = func() []*GemmKernel {
 	var ks []*GemmKernel
 	if hasAVX512 {
-		ks = append(ks, &GemmKernel{Name: "avx512-8x32", MR: 8, NR: 32, isa: isaAVX512})
+		ks = append(ks, &GemmKernel{Name: "avx512-8x32", MR: 8, NR: 32, isa: isaAVX512,
+			Narrow: &GemmKernel{Name: "avx512-8x16", MR: 8, NR: 16, isa: isaAVX512, narrow: true}})
 	}
 	if hasAVX2 {
-		ks = append(ks, &GemmKernel{Name: "avx2-6x16", MR: 6, NR: 16, isa: isaAVX2})
+		ks = append(ks, &GemmKernel{Name: "avx2-6x16", MR: 6, NR: 16, isa: isaAVX2,
+			Narrow: &GemmKernel{Name: "avx2-6x8", MR: 6, NR: 8, isa: isaAVX2, narrow: true}})
 	}
 	return ks
 }()
@@ -40,8 +42,16 @@ var asmTapKernels = func() []*TapKernel {
 	return ks
 }()
 
-func tileAsm(isa isa, kc int, a, b, c []float32, ldc int, ep *Epilogue) {
+func tileAsm(isa isa, narrow bool, kc int, a, b, c []float32, ldc int, ep *Epilogue) {
 	pa, pb, pc, bias := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), biasPtr(ep)
+	switch {
+	case narrow && isa == isaAVX512:
+		gemmKernel8x16AVX512(kc, pa, pb, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
+		return
+	case narrow:
+		gemmKernel6x8AVX2(kc, pa, pb, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
+		return
+	}
 	if isa == isaAVX512 {
 		gemmKernel8x32AVX512(kc, pa, pb, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
 		return
@@ -49,9 +59,13 @@ func tileAsm(isa isa, kc int, a, b, c []float32, ldc int, ep *Epilogue) {
 	gemmKernel6x16AVX2(kc, pa, pb, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
 }
 
-func tileIndirectAsm(isa isa, kc int, a, b []float32, offs []int, c []float32, ldc int, ep *Epilogue) {
+func tileIndirectAsm(isa isa, narrow bool, kc int, a, b []float32, offs []int, c []float32, ldc int, ep *Epilogue) {
 	pa, pb, po, pc, bias := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(offs), unsafe.SliceData(c), biasPtr(ep)
 	switch {
+	case narrow && isa == isaAVX512:
+		gemmKernel8x16AVX512Indirect(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
+	case narrow:
+		gemmKernel6x8AVX2Indirect(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
 	case isa == isaAVX512 && ep.Flags&Prefetch != 0:
 		gemmKernel8x32AVX512IndirectPrefetch(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
 	case isa == isaAVX512:

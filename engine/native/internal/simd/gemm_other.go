@@ -12,9 +12,9 @@ var (
 
 const noAsm = "simd: no assembly kernels in this build"
 
-func tileAsm(isa, int, []float32, []float32, []float32, int, *Epilogue) { panic(noAsm) }
+func tileAsm(isa, bool, int, []float32, []float32, []float32, int, *Epilogue) { panic(noAsm) }
 
-func tileIndirectAsm(isa, int, []float32, []float32, []int, []float32, int, *Epilogue) {
+func tileIndirectAsm(isa, bool, int, []float32, []float32, []int, []float32, int, *Epilogue) {
 	panic(noAsm)
 }
 

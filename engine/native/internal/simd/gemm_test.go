@@ -11,7 +11,7 @@ import (
 // reference over depths around the unrolling and every epilogue flag.
 func TestGemmKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, k := range GemmKernels() {
+	for _, k := range testedGemmKernels() {
 		for _, kc := range []int{0, 1, 3, 4, 5, 8, 17, 256} {
 			for flags := range Clamp << 1 {
 				if flags&RowBias != 0 && flags&ColBias != 0 {
@@ -53,6 +53,18 @@ func TestGemmKernels(t *testing.T) {
 	}
 }
 
+// testedGemmKernels is GemmKernels with their Narrow kernels.
+func testedGemmKernels() []*GemmKernel {
+	var ks []*GemmKernel
+	for _, k := range GemmKernels() {
+		ks = append(ks, k)
+		if k.Narrow != nil {
+			ks = append(ks, k.Narrow)
+		}
+	}
+	return ks
+}
+
 func reference(p, c float64, i, j int, ep *Epilogue) float64 {
 	if ep.Flags&Scale != 0 {
 		p *= float64(ep.Alpha)
@@ -81,7 +93,7 @@ func randSlice(r *rand.Rand, n int) []float32 {
 }
 
 func TestTilePanicsOnShortSlices(t *testing.T) {
-	for _, k := range GemmKernels() {
+	for _, k := range testedGemmKernels() {
 		t.Run(k.Name, func(t *testing.T) {
 			defer func() {
 				if recover() == nil {
@@ -94,7 +106,7 @@ func TestTilePanicsOnShortSlices(t *testing.T) {
 }
 
 func BenchmarkGemmTile(b *testing.B) {
-	for _, k := range GemmKernels() {
+	for _, k := range testedGemmKernels() {
 		for _, kc := range []int{64, 256} {
 			b.Run(fmt.Sprintf("%s/kc=%d", k.Name, kc), func(b *testing.B) {
 				r := rand.New(rand.NewPCG(1, 2))

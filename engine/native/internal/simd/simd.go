@@ -33,6 +33,12 @@ type Epilogue struct {
 type GemmKernel struct {
 	Name   string
 	MR, NR int
+	// Narrow, when not nil, computes MR×NR/2 tiles from the same packed A
+	// panels (its B panels are NR/2 wide): for a last column tile with at
+	// most NR/2 real columns, at half the cost.
+	Narrow *GemmKernel
+	// narrow marks a Narrow kernel for the dispatchers.
+	narrow bool
 	// isa selects the implementation. The methods call it through a
 	// switch rather than a function value, which would make every
 	// argument escape to the heap.
@@ -92,7 +98,7 @@ func (k *GemmKernel) TileIndirect(kc int, a, b []float32, o *Offsets, p0 int, c 
 		gemmTileIndirectGo(kc, a, b, offs, c, ldc, ep)
 		return
 	}
-	tileIndirectAsm(k.isa, kc, a, b, offs, c, ldc, ep)
+	tileIndirectAsm(k.isa, k.narrow, kc, a, b, offs, c, ldc, ep)
 }
 
 // Tile computes the product of a packed A panel (kc steps of MR values) and
@@ -111,7 +117,7 @@ func (k *GemmKernel) Tile(kc int, a, b, c []float32, ldc int, ep *Epilogue) {
 		gemmTileGo(kc, a, b, c, ldc, ep)
 		return
 	}
-	tileAsm(k.isa, kc, a, b, c, ldc, ep)
+	tileAsm(k.isa, k.narrow, kc, a, b, c, ldc, ep)
 }
 
 func (k *GemmKernel) String() string { return k.Name }

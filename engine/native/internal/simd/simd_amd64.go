@@ -34,6 +34,26 @@ func gemmKernel6x16AVX2Indirect(kc int, a *float32, b *float32, offs *int, c *fl
 //go:noescape
 func gemmKernel6x16AVX2IndirectPrefetch(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
 
+// gemmKernel8x16AVX512 computes a 8x16 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel8x16AVX512(kc int, a *float32, b *float32, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+
+// gemmKernel8x16AVX512Indirect computes a 8x16 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel8x16AVX512Indirect(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+
+// gemmKernel6x8AVX2 computes a 6x8 tile of C with AVX2 and FMA; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel6x8AVX2(kc int, a *float32, b *float32, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+
+// gemmKernel6x8AVX2Indirect computes a 6x8 tile of C with AVX2 and FMA; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel6x8AVX2Indirect(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+
 // tapSumAVX512 is a tap kernel with AVX-512F; see tapKernels in gen/taps.go.
 //
 //go:noescape

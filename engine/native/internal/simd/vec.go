@@ -21,6 +21,8 @@ const (
 	VecTanh // dst = tanh(a) (a rational approximation, a few ulps)
 	// VecSigmoid is dst = 1 / (1 + e^−a).
 	VecSigmoid
+	// VecSiLU is dst = a · sigmoid(a), rounded as VecSigmoid then VecMul.
+	VecSiLU
 )
 
 // binary reports whether the operation reads b.
@@ -31,7 +33,7 @@ func (op VecOp) binary() bool { return op < VecExp }
 // the shift of VecExp (0 for the others). dst may be a or b. The Go kernel
 // computes the functions in float64.
 func (k *TapKernel) Map(op VecOp, dst, a, b []float32, s float32) {
-	if len(a) < len(dst) || op.binary() && len(b) < len(dst) || op < VecAdd || op > VecSigmoid {
+	if len(a) < len(dst) || op.binary() && len(b) < len(dst) || op < VecAdd || op > VecSiLU {
 		panic(fmt.Sprintf("simd: %s: map %d of %d values into %d", k.Name, op, len(a), len(dst)))
 	}
 	if len(dst) == 0 {
@@ -67,6 +69,8 @@ func mapGo(op VecOp, dst, a, b []float32, s float32) {
 			dst[i] = float32(math.Tanh(float64(x)))
 		case VecSigmoid:
 			dst[i] = float32(1 / (1 + math.Exp(-float64(x))))
+		case VecSiLU:
+			dst[i] = x * float32(1/(1+math.Exp(-float64(x))))
 		}
 	}
 }

@@ -14,7 +14,7 @@ func TestMap(t *testing.T) {
 	r := rand.New(rand.NewPCG(11, 12))
 	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)),
 		88.72, 88.73, 89, 100, -87.3, -87.34, -87.5, -88, -104, -200, 4, -4, 4.5, 7.9, -8, 20, 1e-6, -3e-5}
-	ops := []VecOp{VecAdd, VecSub, VecMul, VecDiv, VecExp, VecErf, VecTanh, VecSigmoid}
+	ops := []VecOp{VecAdd, VecSub, VecMul, VecDiv, VecExp, VecErf, VecTanh, VecSigmoid, VecSiLU}
 	for _, k := range TapKernels() {
 		for _, op := range ops {
 			for _, n := range []int{0, 1, 5, 8, 15, 16, 17, 31, 64, 65, 100, 333} {
@@ -73,7 +73,7 @@ func vecClose(op VecOp, got, want, x float32) bool {
 func BenchmarkMap(b *testing.B) {
 	k := TapKernels()[0]
 	a, c := randSlice(rand.New(rand.NewPCG(1, 2)), 4096), make([]float32, 4096)
-	for _, op := range []VecOp{VecAdd, VecExp, VecErf, VecTanh} {
+	for _, op := range []VecOp{VecAdd, VecExp, VecErf, VecTanh, VecSigmoid, VecSiLU} {
 		b.Run(fmt.Sprintf("%s/op%d", k.Name, op), func(b *testing.B) {
 			b.SetBytes(4 * 4096)
 			for b.Loop() {

@@ -45,6 +45,17 @@ var (
 		name: "gemmKernel6x16AVX2", isa: "AVX2 and FMA", mr: 6, vecs: 2, lanes: 8, regs: ymm,
 		acc: 0, b: 12, nb: 1, bc: 14, nbc: 2, unroll: 4,
 	}
+	// The narrow kernels compute half the columns from the same packed A:
+	// the last column tile of a product when at most half of it is real
+	// columns (small planes), which the full kernels would compute whole.
+	gemmAVX512Narrow = gemmSpec{
+		name: "gemmKernel8x16AVX512", isa: "AVX-512F", mr: 8, vecs: 1, lanes: 16, regs: zmm,
+		acc: 0, b: 8, nb: 2, bc: 10, nbc: 8, unroll: 4, prefetchOff: 512,
+	}
+	gemmAVX2Narrow = gemmSpec{
+		name: "gemmKernel6x8AVX2", isa: "AVX2 and FMA", mr: 6, vecs: 1, lanes: 8, regs: ymm,
+		acc: 0, b: 6, nb: 2, bc: 8, nbc: 4, unroll: 4,
+	}
 )
 
 // gemmKernel generates

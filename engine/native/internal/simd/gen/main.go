@@ -24,6 +24,10 @@ func main() {
 		gemmKernel(s, true, false)
 		gemmKernel(s, true, true)
 	}
+	for _, s := range []gemmSpec{gemmAVX512Narrow, gemmAVX2Narrow} {
+		gemmKernel(s, false, false)
+		gemmKernel(s, true, false)
+	}
 	mask := tapMask()
 	tapKernels(mask)
 	planeKernels(mask)

@@ -20,6 +20,7 @@ const (
 	vecErf
 	vecTanh
 	vecSigmoid
+	vecSiLU
 	vecOps
 )
 
@@ -233,11 +234,11 @@ func (g *vecGen) prologue(o int) vecShared {
 		VMOVUPS(g.c(hi), sh.hi)
 	}
 	switch o {
-	case vecExp, vecSigmoid:
+	case vecExp, vecSigmoid, vecSiLU:
 		sh.s = g.vreg()
 		VBROADCASTSS(paramAddr("s"), sh.s)
 		bounds("explo", "exphi")
-		if o == vecSigmoid {
+		if o != vecExp {
 			sh.one = g.vreg()
 			VMOVUPS(g.c("one"), sh.one)
 		}
@@ -274,13 +275,17 @@ func (g *vecGen) body(o int, xs, ys []reg.VecVirtual, sh vecShared) {
 		}
 		g.exp(xs, sh)
 	case vecSigmoid:
-		for _, x := range xs {
-			VSUBPS(x, sh.s, x) // s is 0: x = -x
+		g.sigmoid(xs, sh)
+	case vecSiLU:
+		// x · sigmoid(x), the product rounded as when the two run apart.
+		orig := make([]reg.VecVirtual, len(xs))
+		for v, x := range xs {
+			orig[v] = g.vreg()
+			VMOVUPS(x, orig[v])
 		}
-		g.exp(xs, sh)
-		for _, x := range xs {
-			VADDPS(sh.one, x, x)
-			VDIVPS(x, sh.one, x)
+		g.sigmoid(xs, sh)
+		for v, x := range xs {
+			VMULPS(x, orig[v], x)
 		}
 	case vecErf:
 		g.rational(xs, sh, []string{"ea0", "ea1", "ea2", "ea3", "ea4", "ea5", "ea6"},
@@ -288,6 +293,18 @@ func (g *vecGen) body(o int, xs, ys []reg.VecVirtual, sh vecShared) {
 	case vecTanh:
 		g.rational(xs, sh, []string{"ta13", "ta11", "ta9", "ta7", "ta5", "ta3", "ta1"},
 			[]string{"tb6", "tb4", "tb2", "tb0"})
+	}
+}
+
+// sigmoid computes 1 / (1 + e^−x) over xs.
+func (g *vecGen) sigmoid(xs []reg.VecVirtual, sh vecShared) {
+	for _, x := range xs {
+		VSUBPS(x, sh.s, x) // s is 0: x = -x
+	}
+	g.exp(xs, sh)
+	for _, x := range xs {
+		VADDPS(sh.one, x, x)
+		VDIVPS(x, sh.one, x)
 	}
 }
 
