@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -158,8 +157,8 @@ func BenchmarkPipelineRatio(b *testing.B) {
 			}
 		}
 		for _, c := range cases {
-			b.ReportMetric(median(tput[c.name]), c.name+"-req/s")
-			b.ReportMetric(median(cpu[c.name]), c.name+"-cpu-µs/op")
+			b.ReportMetric(testutil.Median(tput[c.name]), c.name+"-req/s")
+			b.ReportMetric(testutil.Median(cpu[c.name]), c.name+"-cpu-µs/op")
 		}
 		ratios := [][3]string{{"chain/cnn", "chain", "cnn-alone"}, {"chain/cnn-inprocess", "chain-inprocess", "cnn-alone-inprocess"},
 			{"read-number/by-hand-inprocess", "read-number-inprocess", "steps-by-hand-inprocess"}}
@@ -169,7 +168,7 @@ func BenchmarkPipelineRatio(b *testing.B) {
 		for _, r := range ratios {
 			a, o := r[1], r[2]
 			b.ReportMetric(medianRatio(tput[a], tput[o]), r[0]+"-tput")
-			b.ReportMetric(median(cpu[o])/median(cpu[a]), r[0]+"-cpu")
+			b.ReportMetric(testutil.Median(cpu[o])/testutil.Median(cpu[a]), r[0]+"-cpu")
 			b.ReportMetric(medianRatio(cpu[o], cpu[a]), r[0]+"-cpu-paired")
 		}
 		reportCeilings(b, cpu)
@@ -186,11 +185,11 @@ func BenchmarkPipelineRatio(b *testing.B) {
 // than the detector's (4 boxes and scores, not 16), so it would cost a
 // little less: the ceiling is a little low.
 func reportCeilings(b *testing.B, cpu map[string][]float64) {
-	steps, det := median(cpu["steps-by-hand-inprocess"]), median(cpu["detector-inprocess"])
+	steps, det := testutil.Median(cpu["steps-by-hand-inprocess"]), testutil.Median(cpu["detector-inprocess"])
 	for _, proto := range []string{"json", "binary", "image"} {
-		free := median(cpu["detector-"+proto]) - det + steps
-		b.ReportMetric(median(cpu["client-chain-"+proto])/free, "read-number/client-"+proto+"-ceiling")
-		b.ReportMetric(median(cpu["read-number-"+proto])-free, "read-number-"+proto+"-overhead-µs/op")
+		free := testutil.Median(cpu["detector-"+proto]) - det + steps
+		b.ReportMetric(testutil.Median(cpu["client-chain-"+proto])/free, "read-number/client-"+proto+"-ceiling")
+		b.ReportMetric(testutil.Median(cpu["read-number-"+proto])-free, "read-number-"+proto+"-overhead-µs/op")
 	}
 }
 
@@ -200,7 +199,7 @@ func reportCeilings(b *testing.B, cpu map[string][]float64) {
 func throughput(d time.Duration, conc int, op func()) (perSecond, cpuPerOp float64) {
 	runtime.GC() // so that no case pays for collecting the garbage of the case before
 	var n atomic.Int64
-	cpu0, start := cpuTime(), time.Now()
+	cpu0, start := testutil.ProcessCPU(), time.Now()
 	deadline := start.Add(d)
 	var wg sync.WaitGroup
 	for range conc {
@@ -213,25 +212,7 @@ func throughput(d time.Duration, conc int, op func()) (perSecond, cpuPerOp float
 	}
 	wg.Wait()
 	ops := float64(max(1, n.Load()))
-	return ops / time.Since(start).Seconds(), (cpuTime() - cpu0).Seconds() * 1e6 / ops
-}
-
-// cpuTime is the CPU time the process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func median(xs []float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	if len(s) == 0 {
-		return 0
-	}
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	return ops / time.Since(start).Seconds(), (testutil.ProcessCPU() - cpu0).Seconds() * 1e6 / ops
 }
 
 // medianRatio is the median of a[i]/b[i].
@@ -240,7 +221,7 @@ func medianRatio(a, b []float64) float64 {
 	for i := range a {
 		r[i] = a[i] / b[i]
 	}
-	return median(r)
+	return testutil.Median(r)
 }
 
 // v2Body is a v2 JSON request of one 8x8 image.
@@ -295,8 +276,10 @@ func BenchmarkPipelineInProcess(b *testing.B) {
 	x := digitsBatch(1)
 	for _, model := range []string{"digits", "chain", "digits-mlp", "digits-ensemble"} {
 		b.Run(model, func(b *testing.B) {
-			cpu0 := cpuTime()
-			defer func() { b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op") }()
+			cpu0 := testutil.ProcessCPU()
+			defer func() {
+				b.ReportMetric(float64((testutil.ProcessCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+			}()
 			b.SetParallelism(max(1, 64/runtime.GOMAXPROCS(0)))
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -341,8 +324,10 @@ func BenchmarkPipelineSerial(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := runner.WithTiming(context.Background())
-			cpu0 := cpuTime()
-			defer func() { b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op") }()
+			cpu0 := testutil.ProcessCPU()
+			defer func() {
+				b.ReportMetric(float64((testutil.ProcessCPU()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+			}()
 			for b.Loop() {
 				v, err := in.Models.Acquire(bc.model, "", "")
 				if err != nil {

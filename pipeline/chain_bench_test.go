@@ -492,11 +492,11 @@ func interleaved(b *testing.B, cs []canvas, reads []namedRead) map[string]float6
 			if i%2 == 1 {
 				k = len(reads) - 1 - k
 			}
-			t0 := cpuTime()
+			t0 := testutil.ProcessCPU()
 			if _, _, err := reads[k].read(c); err != nil {
 				b.Fatal(err)
 			}
-			spent[k] += cpuTime() - t0
+			spent[k] += testutil.ProcessCPU() - t0
 		}
 		i++
 	}

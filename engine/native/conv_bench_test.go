@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/inferd/inferd/internal/testutil"
 )
 
 // BenchmarkConvBatch runs the layers of MobileNetV2 and the digits CNN as
@@ -58,13 +60,13 @@ func BenchmarkConvBatch(b *testing.B) {
 						cp := newConvPlan(&p, a, threads)
 						rc := &runCtx{threads: threads}
 						cp.run(rc, &p, packed)
-						cpu := processCPU()
+						cpu := testutil.ProcessCPU()
 						for b.Loop() {
 							cp.run(rc, &p, packed)
 						}
 						flops := 2 * float64(batch*ly.m*cg*ly.k*ly.k*oh*oh) * float64(b.N)
 						b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-						if c := (processCPU() - cpu).Seconds(); c > 0 {
+						if c := (testutil.ProcessCPU() - cpu).Seconds(); c > 0 {
 							b.ReportMetric(flops/c/1e9, "cpu-GFLOP/s")
 						}
 					})

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/inferd/inferd/engine/native/internal/simd"
+	"github.com/inferd/inferd/internal/testutil"
 )
 
 // TestConvAlgorithms runs every 2-D convolution algorithm (packed im2col,
@@ -154,12 +155,12 @@ func BenchmarkDepthwise(b *testing.B) {
 				rc := &runCtx{threads: 1}
 				cp := newConvPlan(&p, algoDepthwise, 1)
 				convDepthwise(rc, &p, cp)
-				cpu := processCPU()
+				cpu := testutil.ProcessCPU()
 				for b.Loop() {
 					convDepthwise(rc, &p, cp)
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch)/1e3, "µs/image")
-				b.ReportMetric(float64((processCPU()-cpu).Nanoseconds())/float64(b.N*batch)/1e3, "cpu-µs/image")
+				b.ReportMetric(float64((testutil.ProcessCPU()-cpu).Nanoseconds())/float64(b.N*batch)/1e3, "cpu-µs/image")
 			})
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/inferd/inferd/internal/testutil"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -153,13 +154,13 @@ func BenchmarkConv(b *testing.B) {
 					cp.gemm = &impl
 				}
 				rc := &runCtx{threads: 1}
-				cpu := processCPU()
+				cpu := testutil.ProcessCPU()
 				for b.Loop() {
 					cp.run(rc, &p, packed)
 				}
 				flops := 2 * float64(ly.m*kg*oh*oh) * float64(b.N)
 				b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-				if c := (processCPU() - cpu).Seconds(); c > 0 {
+				if c := (testutil.ProcessCPU() - cpu).Seconds(); c > 0 {
 					b.ReportMetric(flops/c/1e9, "cpu-GFLOP/s")
 				}
 			})

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/internal/testutil"
 	"github.com/inferd/inferd/onnx"
 	"github.com/inferd/inferd/tensor"
 )
@@ -161,13 +162,13 @@ func benchSplit(b *testing.B, path string, sample []int, threads, sub int) {
 	}
 	mustRun(b, s, in)
 	b.ReportAllocs()
-	cpu := processCPU()
+	cpu := testutil.ProcessCPU()
 	for b.Loop() {
 		mustRun(b, s, in)
 	}
 	// CPU time measures the cost on a loaded machine, where wall time
 	// measures the load.
-	b.ReportMetric(float64(processCPU()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(testutil.ProcessCPU()-cpu)/float64(b.N), "cpu-ns/op")
 	b.ReportMetric(32*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 }
 

@@ -6,13 +6,13 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/inferd/inferd/evaluate"
 	"github.com/inferd/inferd/evaluate/dataset"
 	"github.com/inferd/inferd/evaluate/target"
+	"github.com/inferd/inferd/internal/testutil"
 	"github.com/inferd/inferd/perf"
 	"github.com/inferd/inferd/serving"
 )
@@ -124,47 +124,32 @@ func BenchmarkEvalPerfRatio(b *testing.B) {
 	for b.Loop() {
 		var pr, pw, er, el, pc, ec, rp, rl []float64
 		for range rounds {
-			cpu0 := cpuTime()
+			cpu0 := testutil.ProcessCPU()
 			prep, err := perf.Run(ctx, "../../examples/models/digits/1/model.onnx", cfg)
 			if err != nil {
 				b.Fatal(err)
 			}
 			res := prep.Results[0]
-			pc = append(pc, (cpuTime()-cpu0).Seconds()*1e6/float64(32*(res.Runs+perf.DefaultWarmup)))
-			cpu0 = cpuTime()
+			pc = append(pc, (testutil.ProcessCPU()-cpu0).Seconds()*1e6/float64(32*(res.Runs+perf.DefaultWarmup)))
+			cpu0 = testutil.ProcessCPU()
 			rep, err := evaluate.Run(ctx, l, evaluate.Options{Data: dataset.Spec{Path: path}, Batch: 32})
 			if err != nil {
 				b.Fatal(err)
 			}
-			ec = append(ec, (cpuTime()-cpu0).Seconds()*1e6/float64(rep.Rows))
+			ec = append(ec, (testutil.ProcessCPU()-cpu0).Seconds()*1e6/float64(rep.Rows))
 			p, w, e, loop := res.SamplesPerSecond, 32/res.MeanMs*1e3, 32/rep.Latency.P50*1e3, rep.Latency.LoopSamplesPerSecond
 			pr, pw, er, el = append(pr, p), append(pw, w), append(er, e), append(el, loop)
 			rp, rl = append(rp, e/p), append(rl, loop/w)
 		}
-		b.ReportMetric(median(pr), "perf-samples/s")
-		b.ReportMetric(median(pw), "perf-wall-samples/s")
-		b.ReportMetric(median(er), "eval-samples/s")
-		b.ReportMetric(median(el), "eval-loop-samples/s")
-		b.ReportMetric(median(rp), "eval/perf-p50")
-		b.ReportMetric(median(rl), "eval/perf-loop")
-		b.ReportMetric(median(pc), "perf-cpu-µs/sample")
-		b.ReportMetric(median(ec), "eval-cpu-µs/sample")
+		b.ReportMetric(testutil.Median(pr), "perf-samples/s")
+		b.ReportMetric(testutil.Median(pw), "perf-wall-samples/s")
+		b.ReportMetric(testutil.Median(er), "eval-samples/s")
+		b.ReportMetric(testutil.Median(el), "eval-loop-samples/s")
+		b.ReportMetric(testutil.Median(rp), "eval/perf-p50")
+		b.ReportMetric(testutil.Median(rl), "eval/perf-loop")
+		b.ReportMetric(testutil.Median(pc), "perf-cpu-µs/sample")
+		b.ReportMetric(testutil.Median(ec), "eval-cpu-µs/sample")
 		b.Logf("eval/perf at the median batch, by round: %.3f", rp)
 		b.Logf("eval loop/perf wall, by round: %.3f", rl)
 	}
-}
-
-// cpuTime is the CPU time the process has used, user and system.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func median(xs []float64) float64 {
-	s := slices.Sorted(slices.Values(xs))
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }

@@ -1,3 +1,4 @@
 // Package testutil holds helpers shared by tests: the bundled example
-// models' reference outputs and crafted malicious images.
+// models' reference outputs, crafted malicious images, and the process
+// CPU time and medians that benchmarks report.
 package testutil

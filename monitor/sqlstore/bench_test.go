@@ -7,10 +7,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/inferd/inferd/internal/testutil"
 	"github.com/inferd/inferd/monitor"
 	"github.com/inferd/inferd/tensor"
 )
@@ -49,8 +49,7 @@ func BenchmarkAppend(b *testing.B) {
 				}
 			}
 			b.ResetTimer()
-			var ru0, ru1 syscall.Rusage
-			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+			cpu0 := testutil.ProcessCPU()
 			var id [12]byte
 			for n := 0; n < b.N; n += len(batch) {
 				for i := range batch {
@@ -67,8 +66,7 @@ func BenchmarkAppend(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
-			cpu := ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano()
+			cpu := (testutil.ProcessCPU() - cpu0).Nanoseconds()
 			b.ReportMetric(float64(cpu)/float64(b.N), "cpu-ns/op")
 		})
 	}
