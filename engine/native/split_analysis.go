@@ -76,7 +76,7 @@ func batchSeparable(p *plan, g *onnx.Graph, ids map[string]int, opset int64) boo
 }
 
 // splitDType reports whether tensors of dt can be cut into rows and copied
-// back (split_run.go's rowsOf and copySplitRows); a graph output of another
+// back (split_run.go's copyElems); a graph output of another
 // type makes its runs fall back to running whole.
 func splitDType(dt tensor.DType) bool {
 	switch dt {

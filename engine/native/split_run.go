@@ -194,7 +194,7 @@ func (j *splitJob) keep(st *runState, from, to int) {
 			j.mismatch.Store(true)
 			continue
 		}
-		copySplitRows(o, t, from*(t.Len()/(to-from)))
+		copyElems(o, from*(t.Len()/(to-from)), t, 0)
 	}
 }
 
@@ -219,41 +219,19 @@ func (j *splitJob) rows(r *runner, t *tensor.Tensor, from, to int) *tensor.Tenso
 	r.arena.retain(c)
 	row := c.Len() / (to - from)
 	lo := from * row
-	switch d := c.Data().(type) {
-	case []float32:
-		copy(d, t.Data().([]float32)[lo:])
-	case []float64:
-		copy(d, t.Data().([]float64)[lo:])
-	case []int64:
-		copy(d, t.Data().([]int64)[lo:])
-	case []int32:
-		copy(d, t.Data().([]int32)[lo:])
-	case []uint8:
-		copy(d, t.Data().([]uint8)[lo:])
-	case []int8:
-		copy(d, t.Data().([]int8)[lo:])
-	case []bool:
-		copy(d, t.Data().([]bool)[lo:])
-	}
+	copyElems(c, 0, t, lo)
 	return c
 }
 
-// copySplitRows copies src's elements into dst from element at.
-func copySplitRows(dst, src *tensor.Tensor, at int) {
-	switch d := dst.Data().(type) {
-	case []float32:
-		copy(d[at:], src.Data().([]float32))
-	case []float64:
-		copy(d[at:], src.Data().([]float64))
-	case []int64:
-		copy(d[at:], src.Data().([]int64))
-	case []int32:
-		copy(d[at:], src.Data().([]int32))
-	case []uint8:
-		copy(d[at:], src.Data().([]uint8))
-	case []int8:
-		copy(d[at:], src.Data().([]int8))
-	case []bool:
-		copy(d[at:], src.Data().([]bool))
+// copyElems copies src's elements from srcAt into dst from dstAt, as many
+// as both have; the two hold one element type of the split types.
+func copyElems(dst *tensor.Tensor, dstAt int, src *tensor.Tensor, srcAt int) {
+	switch wordKind(dst) {
+	case 1:
+		copy(wordsAs[uint8](dst)[dstAt:], wordsAs[uint8](src)[srcAt:])
+	case 4:
+		copy(wordsAs[uint32](dst)[dstAt:], wordsAs[uint32](src)[srcAt:])
+	case 8:
+		copy(wordsAs[uint64](dst)[dstAt:], wordsAs[uint64](src)[srcAt:])
 	}
 }
