@@ -263,6 +263,9 @@ func (p *Pipeline) exec(ctx context.Context, n *node, in map[string]*tensor.Tens
 		return nil, err
 	}
 	defer v.Release()
+	if n.at.Pipeline {
+		ctx = runner.WithStepPrefix(ctx, n.name) // the inner pipeline's steps are n.name/STEP
+	}
 	return v.Run(ctx, in)
 }
 

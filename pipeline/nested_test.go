@@ -2,8 +2,10 @@ package pipeline_test
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/inferd/inferd/app"
 	"github.com/inferd/inferd/server/servertest"
 	"github.com/inferd/inferd/serving"
+	"github.com/inferd/inferd/serving/runner"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -119,4 +122,35 @@ func equalTensors(a, b *tensor.Tensor) bool {
 
 func tensorsData(t *tensor.Tensor) string {
 	return strings.TrimSpace(string(tensor.AppendJSON(nil, t)))
+}
+
+// TestNestedStepTiming: the timing header names the steps of a pipeline
+// that a step runs after that step (outer/inner), so that they cannot
+// collide with the outer pipeline's own: here both have steps cnn and
+// best.
+func TestNestedStepTiming(t *testing.T) {
+	in := servertest.Start(t, repo(t, map[string]string{"outer": imageInput + `steps:
+  - {name: cnn, model: digits-ensemble, inputs: {input: pipeline.inputs.input}}
+  - {name: best, op: argmax, inputs: {x: cnn.outputs.probs}}
+outputs: [{name: index, from: best.outputs.index}]
+`}))
+	body := `{"inputs": {"input": ` + string(tensor.AppendJSON(nil, digitsBatch(1))) + `}}`
+	res, err := http.Post(in.URL+"/models/outer", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = res.Body.Close()
+	timing, err := runner.ParseTiming(res.Header.Get("Inferd-Timing"))
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("%d, timing: %v", res.StatusCode, err)
+	}
+	var steps []string
+	for _, s := range timing.Steps {
+		steps = append(steps, s.Name)
+	}
+	slices.Sort(steps)
+	want := []string{"best", "cnn", "cnn/best", "cnn/cnn", "cnn/label", "cnn/mean", "cnn/mlp"}
+	if !slices.Equal(steps, want) {
+		t.Errorf("timing %q names steps %v, want %v", res.Header.Get("Inferd-Timing"), steps, want)
+	}
 }

@@ -166,16 +166,34 @@ func RecordTiming(ctx context.Context, t Timing) {
 }
 
 // RecordStep adds a pipeline step's timing to the request's (a no-op
-// outside WithTiming).
+// outside WithTiming). Under WithStepPrefix its name is qualified.
 func RecordStep(ctx context.Context, st StepTiming) {
 	r, ok := ctx.Value(timingKey{}).(*timingRecorder)
 	if !ok {
 		return
 	}
+	if p, ok := ctx.Value(stepPrefixKey{}).(string); ok {
+		st.Name = p + st.Name
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.t.Steps = append(r.t.Steps, st)
 	r.n++
+}
+
+type stepPrefixKey struct{}
+
+// WithStepPrefix returns a context in which the steps recorded are named
+// step/NAME (nested: outer/step/NAME): a pipeline step that runs another
+// pipeline qualifies the inner pipeline's steps with its own name, so
+// that they cannot collide with the outer pipeline's. It is a no-op
+// outside WithTiming.
+func WithStepPrefix(ctx context.Context, step string) context.Context {
+	if ctx.Value(timingKey{}) == nil {
+		return ctx
+	}
+	p, _ := ctx.Value(stepPrefixKey{}).(string)
+	return context.WithValue(ctx, stepPrefixKey{}, p+step+"/")
 }
 
 // CallObserver receives the rows and engine time of each call (metrics).
