@@ -54,6 +54,15 @@ func NewBuilder(r prometheus.Registerer, log *slog.Logger) *Builder {
 // ring buffer; it returns b.
 func (b *Builder) WithSeries(s *series.Store) *Builder { b.series = s; return b }
 
+// Forget drops the step metrics of a pipeline version (version is its
+// number), once the version has left the served ones: the serving manager
+// calls it as it drops a model version's series.
+func (b *Builder) Forget(name, version string) {
+	labels := prometheus.Labels{"pipeline": name, "version": version}
+	b.seconds.DeletePartialMatch(labels)
+	b.errors.DeletePartialMatch(labels)
+}
+
 // stepObserver is a step's metrics, bound to its labels once.
 type stepObserver struct {
 	seconds prometheus.Observer

@@ -31,7 +31,7 @@ outputs:
 // unversioned route; labels and a traffic split pick versions over HTTP
 // and gRPC; a shadow version compares its answers; a version removed from the repository stops taking requests
 // at once, while a request holding it finishes on it (it drains), and is
-// unloaded after.
+// unloaded after; its step metric series are dropped.
 func TestPipelineVersions(t *testing.T) {
 	dir := repo(t, nil)
 	p := filepath.Join(dir, "p")
@@ -81,6 +81,12 @@ func TestPipelineVersions(t *testing.T) {
 		t.Errorf("a 50/50 split answered %d different ways, want both versions'", len(seen))
 	}
 
+	stepSeries := func(version string) string {
+		return `inferd_pipeline_step_seconds_count{pipeline="p",step="` + map[string]string{"1": "cnn", "2": "mlp"}[version] + `",version="` + version + `"}`
+	}
+	if m := get(t, in.URL+"/metrics"); !strings.Contains(m, stepSeries("1")) || !strings.Contains(m, stepSeries("2")) {
+		t.Fatalf("metrics have no step series of versions 1 and 2")
+	}
 	if err := os.RemoveAll(filepath.Join(p, "1")); err != nil {
 		t.Fatal(err)
 	}
@@ -103,6 +109,11 @@ func TestPipelineVersions(t *testing.T) {
 	in.Models.WaitRetired()
 	if st := held.State(); st != serving.StateUnloaded {
 		t.Errorf("version 1 after its last request: %s, want UNLOADED", st)
+	}
+	// The retired version's step series are gone; version 2's stay.
+	m := get(t, in.URL+"/metrics")
+	if strings.Contains(m, `pipeline="p",step="cnn"`) || !strings.Contains(m, stepSeries("2")) {
+		t.Errorf("metrics after version 1 left:\n%s\nwant no step series of version 1, version 2's kept", grepLines(m, `pipeline="p"`))
 	}
 	for proto, c := range cs {
 		if got := logits(c, "p", ""); got != mlp {
@@ -130,4 +141,15 @@ func waitMetric(t *testing.T, url, want string) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// grepLines are the lines of s that hold sub.
+func grepLines(s, sub string) string {
+	var out []string
+	for line := range strings.SplitSeq(s, "\n") {
+		if strings.Contains(line, sub) {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -135,6 +135,7 @@ func New(opts ...Option) *Manager {
 	m.shadows = newShadower(m)
 	m.pipelines = pipeline.NewBuilder(m.registerer, m.log).WithSeries(m.series)
 	m.metrics.series = m.series
+	m.metrics.forgetSteps = m.pipelines.Forget
 	return m
 }
 

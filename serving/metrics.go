@@ -20,6 +20,8 @@ type metrics struct {
 	shadowRuns  *prometheus.CounterVec
 	shadowLat   *prometheus.HistogramVec
 	series      *series.Store // the console's copy (nil: none)
+	// forgetSteps drops a pipeline version's step series (nil: none).
+	forgetSteps func(name, version string)
 }
 
 // newMetrics creates the model metrics and registers them with r (if not nil).
@@ -136,4 +138,7 @@ func (m *metrics) forgetVersion(name, version string) {
 	}
 	m.loadSeconds.DeleteLabelValues(name, version)
 	m.series.Forget(name, version)
+	if m.forgetSteps != nil {
+		m.forgetSteps(name, version)
+	}
 }
