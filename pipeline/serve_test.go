@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"math"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"google.golang.org/grpc/codes"
 
 	"github.com/inferd/inferd/api/client"
 	"github.com/inferd/inferd/engine"
@@ -196,5 +199,35 @@ postprocess: {output: logits, softmax: true, top_k: 1}
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"predictions":[{"label":"3","index":3,`) {
 		t.Fatalf("%d %s, want 200 ranking 3 first (one class)", res.StatusCode, body)
+	}
+}
+
+// TestRequestClassification: the request-level classification parameter
+// ranks digits-ensemble's score output (probs, as its config.yaml says)
+// over HTTP and gRPC, and is refused (400, InvalidArgument) with outputs
+// named, which take the parameter each.
+func TestRequestClassification(t *testing.T) {
+	in := servertest.Start(t, repo(t, nil))
+	x := client.Input{Name: "input", Tensor: digitsBatch(2)}
+	ctx := context.Background()
+	for proto, c := range clients(t, in) {
+		res, err := c.Infer(ctx, &client.InferRequest{Model: "digits-ensemble", Inputs: []client.Input{x}, Classification: 3})
+		if err != nil {
+			t.Fatalf("%s: %v", proto, err)
+		}
+		if len(res.Outputs) != 1 || res.Outputs[0].Name != "probs" {
+			t.Fatalf("%s: outputs %v, want probs ranked", proto, res.Outputs)
+		}
+		rows, err := client.ParseClassifications(res.Outputs[0].Tensor)
+		if err != nil || len(rows) != 2 || len(rows[0]) != 3 {
+			t.Errorf("%s: classes %v (%v), want 3 for each of 2 rows", proto, rows, err)
+		}
+		_, err = c.Infer(ctx, &client.InferRequest{Model: "digits-ensemble", Inputs: []client.Input{x}, Classification: 3,
+			Outputs: []client.RequestedOutput{{Name: "digit"}}})
+		var e *client.Error
+		if !errors.As(err, &e) || (e.HTTPStatus != http.StatusBadRequest && e.Code != codes.InvalidArgument) ||
+			!strings.Contains(e.Message, `parameter "classification" on the request ranks the model's score output; when naming outputs, give it on the output to rank`) {
+			t.Errorf("%s: classification with outputs named: %v, want 400 saying to give it on the output", proto, err)
+		}
 	}
 }
