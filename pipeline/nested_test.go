@@ -2,6 +2,7 @@ package pipeline_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -152,5 +153,68 @@ outputs: [{name: index, from: best.outputs.index}]
 	want := []string{"best", "cnn", "cnn/best", "cnn/cnn", "cnn/label", "cnn/mean", "cnn/mlp"}
 	if !slices.Equal(steps, want) {
 		t.Errorf("timing %q names steps %v, want %v", res.Header.Get("Inferd-Timing"), steps, want)
+	}
+}
+
+// TestRebuildOnlyDependents: a change rebuilds only the pipeline versions
+// whose files name what changed, directly or through other pipelines.
+// Here digits-ensemble (digits, digits-mlp) and cnn-only (digits) run
+// models; ens-top runs digits-ensemble and cnn-top runs cnn-only. When
+// digits-ensemble's file changes, ens-top is built again but cnn-top,
+// though it comes after digits-ensemble, keeps its version; when
+// digits-mlp's labels change, digits-ensemble and ens-top are built
+// again, cnn-only and cnn-top are not.
+func TestRebuildOnlyDependents(t *testing.T) {
+	dir := repo(t, map[string]string{
+		"cnn-only": cnnOnly(""),
+		"ens-top":  topOfEnsemble,
+		"cnn-top":  imageInput + "steps:\n  - {name: run, model: cnn-only, inputs: {input: pipeline.inputs.input}}\noutputs: [{name: logits, from: run.outputs.logits}]\n",
+	})
+	in := servertest.StartConfig(t, app.Config{RepositoryDir: dir, Serving: []serving.Option{serving.WithSettle(0)}})
+	names := []string{"digits-ensemble", "cnn-only", "ens-top", "cnn-top"}
+	versions := func() map[string]*serving.Version {
+		vs := map[string]*serving.Version{}
+		for _, name := range names {
+			v, err := in.Models.Resolve(name, "1")
+			if err != nil || v.State() != serving.StateAvailable {
+				t.Fatalf("%s: %v, want AVAILABLE", name, err)
+			}
+			vs[name] = v
+		}
+		return vs
+	}
+	ctx := context.Background()
+	for _, change := range []struct {
+		file, text string
+		rebuilt    []string
+	}{
+		{"digits-ensemble/1/pipeline.yaml", "# changed\n", []string{"digits-ensemble", "ens-top"}},
+		{"digits-mlp/config.yaml", "  canary: 1\n", []string{"digits-ensemble", "ens-top"}},
+	} {
+		before := versions()
+		f, err := os.OpenFile(filepath.Join(dir, change.file), os.O_APPEND|os.O_WRONLY, 0)
+		if err == nil {
+			_, err = f.WriteString(change.text)
+			err = errors.Join(err, f.Close())
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := in.Models.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		after := versions()
+		for _, name := range names {
+			if rebuilt := after[name] != before[name]; rebuilt != slices.Contains(change.rebuilt, name) {
+				t.Errorf("after %s changed: %s built again: %v, want %v", change.file, name, rebuilt, !rebuilt)
+			}
+		}
+	}
+	for proto, c := range clients(t, in) {
+		for _, name := range names {
+			if _, err := infer(ctx, c, name, client.Input{Name: "input", Tensor: digitsBatch(1)}); err != nil {
+				t.Errorf("%s: %s: %v", proto, name, err)
+			}
+		}
 	}
 }

@@ -154,3 +154,23 @@ func TestParse(t *testing.T) {
 		})
 	}
 }
+
+// TestSpecNames: what a spec depends on is its model steps' models and
+// the labels step's model, once each and sorted.
+func TestSpecNames(t *testing.T) {
+	s, err := Parse([]byte(`inputs: [{name: x, datatype: FP32}]
+steps:
+  - {name: b, model: zeta, inputs: {input: pipeline.inputs.x}}
+  - {name: a, model: alpha, version: "2", inputs: {input: pipeline.inputs.x}}
+  - {name: c, op: argmax, inputs: {x: a.outputs.y}}
+  - {name: d, op: labels, args: {model: mid}, inputs: {index: c.outputs.index}}
+  - {name: e, op: labels, args: {model: zeta}, inputs: {index: c.outputs.index}}
+outputs: [{name: y, from: d.outputs.label}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := s.Names(), []string{"alpha", "mid", "zeta"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("Names() = %v, want %v", got, want)
+	}
+}

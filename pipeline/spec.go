@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -51,6 +52,36 @@ type Step struct {
 	// When, if set, runs the step only when the condition holds; else its
 	// outputs are missing.
 	When *Condition `yaml:"when"`
+}
+
+// Names are the models (and pipelines) the steps name, sorted: those of
+// model steps, and the "model" argument of built-in steps (the labels
+// step's). A pipeline built from the spec depends on nothing else served.
+func (s *Spec) Names() []string {
+	var names []string
+	for _, st := range s.Steps {
+		if st.Model != "" {
+			names = append(names, st.Model)
+		}
+		if m := argModel(&st.Args); m != "" {
+			names = append(names, m)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// argModel is the value of a "model" key of args ("" for none).
+func argModel(args *yaml.Node) string {
+	if args.Kind != yaml.MappingNode {
+		return ""
+	}
+	for i := 0; i+1 < len(args.Content); i += 2 {
+		if k, v := args.Content[i], args.Content[i+1]; k.Value == "model" && v.Kind == yaml.ScalarNode {
+			return v.Value
+		}
+	}
+	return ""
 }
 
 // Condition holds when any element (every element, with All) of Tensor

@@ -79,7 +79,8 @@ func (m *Manager) LoadModel(ctx context.Context, name string) error {
 	}
 	if e.Config.IsPipeline() {
 		m.checkPipelines()
-		e = withModelsID([]repository.Entry{e}, m.modelsID(m.pipelineNames(e.Name)))[0]
+		_, deps := m.pipelineRefs([]repository.Entry{e})
+		e = m.withDepsID([]repository.Entry{e}, deps, m.pipelineNames(e.Name))[0]
 	}
 	m.syncModel(ctx, e, old)
 	mod, _ := m.Model(name)

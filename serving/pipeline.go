@@ -194,16 +194,19 @@ func splitPipelines(entries []repository.Entry) (models, pipelines []repository.
 	return models, pipelines
 }
 
-// withModelsID makes each pipeline version's file identity depend on the
-// models served (modelsID): a pipeline version is built again, beside the
-// one serving, when the models it may name change.
-func withModelsID(entries []repository.Entry, id string) []repository.Entry {
+// withDepsID makes each pipeline version's file identity depend on what
+// the models and pipelines its file names serve (depsID): a pipeline
+// version is built again, beside the one serving, when one of those
+// changes, and only then. Pipelines not in with (those on a cycle with
+// it) are left out.
+func (m *Manager) withDepsID(entries []repository.Entry, deps map[depsKey][]string, with map[string]bool) []repository.Entry {
+	ids := map[string]string{}
 	out := make([]repository.Entry, len(entries))
 	for i, e := range entries {
 		e.Versions = append([]repository.VersionEntry(nil), e.Versions...)
 		for j := range e.Versions {
-			if e.Versions[j].Err == nil {
-				e.Versions[j].FileID += "|models:" + id
+			if ve := &e.Versions[j]; ve.Err == nil {
+				ve.FileID += "|deps:" + m.depsID(deps[depsKey{e.Name, ve.File}], with, ids)
 			}
 		}
 		out[i] = e
@@ -211,19 +214,37 @@ func withModelsID(entries []repository.Entry, id string) []repository.Entry {
 	return out
 }
 
-// modelsID identifies what the models serve: their versions, states,
-// loads and labels. Pipelines are left out but for those of with.
-func (m *Manager) modelsID(with map[string]bool) string {
+// depsID identifies what the named models serve (servedID, cached in
+// ids by name).
+func (m *Manager) depsID(names []string, with map[string]bool, ids map[string]string) string {
 	var b strings.Builder
-	for _, mod := range m.Models() {
-		if mod.Config.IsPipeline() && !with[mod.Name] {
-			continue
+	for _, name := range names {
+		id, ok := ids[name]
+		if !ok {
+			id = m.servedID(name, with)
+			ids[name] = id
 		}
-		fmt.Fprintf(&b, "%s %v;", mod.Name, mod.labels)
-		for _, v := range mod.versions {
-			fmt.Fprintf(&b, "%d %s %s,", v.Number, v.State(), v.key())
-		}
+		b.WriteString(id)
 	}
 	sum := sha256.Sum256([]byte(b.String()))
 	return hex.EncodeToString(sum[:8])
+}
+
+// servedID identifies what a model serves: its versions, states, loads
+// and labels, or that it is not served. A pipeline not in with counts
+// as nothing.
+func (m *Manager) servedID(name string, with map[string]bool) string {
+	mod, err := m.Model(name)
+	if err != nil {
+		return name + " -;"
+	}
+	if mod.Config.IsPipeline() && !with[name] {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %v;", mod.Name, mod.labels)
+	for _, v := range mod.versions {
+		fmt.Fprintf(&b, "%d %s %s,", v.Number, v.State(), v.key())
+	}
+	return b.String()
 }

@@ -36,13 +36,13 @@ func (g *pipelineGraph) cycle(name string) string {
 // syncPipelines reconciles the pipeline entries in layers, each after the
 // models and the pipelines its steps run.
 func (m *Manager) syncPipelines(ctx context.Context, entries []repository.Entry, seen map[string]bool) error {
-	refs := m.pipelineRefs(entries)
+	refs, deps := m.pipelineRefs(entries)
 	layers, cycles := orderPipelines(entries, refs)
 	m.pipeGraph.Store(&pipelineGraph{refs: refs, cycles: cycles})
 	m.checkPipelines()
 	with := map[string]bool{}
 	for _, layer := range layers {
-		if err := m.syncEntries(ctx, withModelsID(layer, m.modelsID(with)), seen); err != nil {
+		if err := m.syncEntries(ctx, m.withDepsID(layer, deps, with), seen); err != nil {
 			return err
 		}
 		for _, e := range layer {
@@ -52,15 +52,19 @@ func (m *Manager) syncPipelines(ctx context.Context, entries []repository.Entry,
 	return nil
 }
 
+// depsKey is a version's file of a pipeline entry.
+type depsKey struct{ name, file string }
+
 // pipelineRefs reads the pipeline.yaml of every version of the entries:
-// by pipeline, the other pipelines of entries that its steps name. Files
+// what each version's steps name (deps, see pipeline.Spec.Names), and by
+// pipeline, the other pipelines of entries that its versions name. Files
 // that cannot be read or parsed are left to the build to report.
-func (m *Manager) pipelineRefs(entries []repository.Entry) map[string][]string {
+func (m *Manager) pipelineRefs(entries []repository.Entry) (refs map[string][]string, deps map[depsKey][]string) {
 	isPipeline := map[string]bool{}
 	for _, e := range entries {
 		isPipeline[e.Name] = true
 	}
-	refs := map[string][]string{}
+	refs, deps = map[string][]string{}, map[depsKey][]string{}
 	for _, e := range entries {
 		fsys, err := m.source.FS(e.Name)
 		if err != nil {
@@ -75,14 +79,16 @@ func (m *Manager) pipelineRefs(entries []repository.Entry) map[string][]string {
 			if err != nil {
 				continue
 			}
-			for _, st := range spec.Steps {
-				if isPipeline[st.Model] && !slices.Contains(refs[e.Name], st.Model) {
-					refs[e.Name] = append(refs[e.Name], st.Model)
+			names := spec.Names()
+			deps[depsKey{e.Name, ve.File}] = names
+			for _, name := range names {
+				if isPipeline[name] && !slices.Contains(refs[e.Name], name) {
+					refs[e.Name] = append(refs[e.Name], name)
 				}
 			}
 		}
 	}
-	return refs
+	return refs, deps
 }
 
 // orderPipelines sorts the entries in layers, each entry after the
