@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -90,38 +93,92 @@ func TestReadNothing(t *testing.T) {
 
 // TestReadNumberImagePOST: the seed route takes a canvas as an image
 // POST (image/png) and answers with read-number's outputs, the number
-// read as the v2 route reads it.
+// read as the v2 route reads it; a multipart upload of several canvases
+// answers each file with the outputs its own POST answers. The detector
+// alone, a model that takes images and ranks nothing, answers alike.
 func TestReadNumberImagePOST(t *testing.T) {
 	in := servertest.Start(t, testutil.ExamplesCopy(t))
 	c := clients(t, in)["http"]
-	for _, f := range []string{"4835_0.png", "140_0.png", "8_0.png"} {
+	files := []string{"4835_0.png", "140_0.png", "8_0.png"}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	single := map[string]map[string]json.RawMessage{}
+	for _, f := range files {
 		data, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "examples", "read-number", "images", f))
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := http.Post(in.URL+"/models/read-number", "image/png", bytes.NewReader(data))
-		if err != nil {
+		if w, err := mw.CreateFormFile("canvas", f); err != nil {
+			t.Fatal(err)
+		} else if _, err := w.Write(data); err != nil {
 			t.Fatal(err)
 		}
 		var ans struct {
-			Model   string `json:"model"`
-			Outputs struct {
-				Number []string  `json:"number"`
-				Scores []float64 `json:"digit_scores"`
-			} `json:"outputs"`
+			Model   string                     `json:"model"`
+			Outputs map[string]json.RawMessage `json:"outputs"`
 		}
-		err = json.NewDecoder(res.Body).Decode(&ans)
-		res.Body.Close()
-		if err != nil || res.StatusCode != http.StatusOK {
-			t.Fatalf("%s: %d %v", f, res.StatusCode, err)
+		postJSON(t, in.URL+"/models/read-number", "image/png", data, &ans)
+		var number []string
+		var scores []float64
+		if err := errors.Join(json.Unmarshal(ans.Outputs["number"], &number), json.Unmarshal(ans.Outputs["digit_scores"], &scores)); err != nil {
+			t.Fatalf("%s: %v", f, err)
 		}
 		v2, err := infer(context.Background(), c, "read-number", client.Input{Name: "image", Tensor: tensor.MustFromSlice([]string{string(data)}, 1)})
 		if err != nil {
 			t.Fatal(err)
 		}
 		want := tensor.Data[string](v2.Output("number"))[0]
-		if ans.Model != "read-number" || len(ans.Outputs.Number) != 1 || ans.Outputs.Number[0] != want || len(ans.Outputs.Scores) != len(want) {
+		if ans.Model != "read-number" || len(number) != 1 || number[0] != want || len(scores) != len(want) {
 			t.Errorf("%s: POST answered %+v; the v2 route reads %q", f, ans, want)
 		}
+		single[f] = ans.Outputs
+	}
+	if err := mw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, model := range []string{"read-number", "read-number-detector"} {
+		var ans struct {
+			Results []struct {
+				File    string                     `json:"file"`
+				Outputs map[string]json.RawMessage `json:"outputs"`
+			} `json:"results"`
+		}
+		postJSON(t, in.URL+"/models/"+model, mw.FormDataContentType(), body.Bytes(), &ans)
+		if len(ans.Results) != len(files) {
+			t.Fatalf("%s: %d results for %d files", model, len(ans.Results), len(files))
+		}
+		for i, r := range ans.Results {
+			if model == "read-number-detector" {
+				if r.File != files[i] || len(r.Outputs["scores"]) == 0 || len(r.Outputs["boxes"]) == 0 {
+					t.Errorf("%s: result %d = %+v, want %s's scores and boxes", model, i, r, files[i])
+				}
+				continue
+			}
+			if r.File != files[i] || len(r.Outputs) != len(single[files[i]]) {
+				t.Errorf("%s: result %d = %+v, want %s's outputs", model, i, r, files[i])
+			}
+			for name, want := range single[files[i]] {
+				if got := r.Outputs[name]; !bytes.Equal(got, want) {
+					t.Errorf("%s: %s: output %s = %s, its own POST answered %s", model, files[i], name, got, want)
+				}
+			}
+		}
+	}
+}
+
+// postJSON posts body and decodes the 200 answer into ans.
+func postJSON(t *testing.T, url, contentType string, body []byte, ans any) {
+	t.Helper()
+	res, err := http.Post(url, contentType, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("POST %s: %d %s %v", url, res.StatusCode, data, err)
+	}
+	if err := json.Unmarshal(data, ans); err != nil {
+		t.Fatalf("POST %s: %v in %s", url, err, data)
 	}
 }

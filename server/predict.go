@@ -1,15 +1,18 @@
 package server
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"image"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"strings"
 
+	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/tensor"
@@ -27,9 +30,12 @@ type imageAnswer struct {
 	Predictions []codec.Prediction `json:"predictions"`
 }
 
+// fileResult is one file's answer: its predictions, or the outputs of a
+// model that ranks nothing.
 type fileResult struct {
-	File        string             `json:"file"`
-	Predictions []codec.Prediction `json:"predictions"`
+	File        string                     `json:"file"`
+	Predictions []codec.Prediction         `json:"predictions,omitempty"`
+	Outputs     map[string]json.RawMessage `json:"outputs,omitempty"`
 }
 
 type multipartAnswer struct {
@@ -102,11 +108,16 @@ func (s *Server) predictImage(r *http.Request, v *serving.Version) (any, error) 
 
 // outputsAnswer is the seed routes' answer of outputs as nested arrays.
 func outputsAnswer(v *serving.Version, res *serving.Response) tensorAnswer {
-	ans := tensorAnswer{Model: v.ModelName, Version: v.Label(), Outputs: make(map[string]json.RawMessage, len(res.Outputs)), Predictions: res.Predictions}
+	return tensorAnswer{Model: v.ModelName, Version: v.Label(), Outputs: outputsJSON(res), Predictions: res.Predictions}
+}
+
+// outputsJSON are a response's outputs as nested arrays, by name.
+func outputsJSON(res *serving.Response) map[string]json.RawMessage {
+	out := make(map[string]json.RawMessage, len(res.Outputs))
 	for _, o := range res.Outputs {
-		ans.Outputs[o.Name] = tensor.AppendJSON(nil, o.Tensor)
+		out[o.Name] = tensor.AppendJSON(nil, o.Tensor)
 	}
-	return ans
+	return out
 }
 
 func (s *Server) predictMultipart(r *http.Request, v *serving.Version, boundary string) (any, error) {
@@ -121,6 +132,9 @@ func (s *Server) predictMultipart(r *http.Request, v *serving.Version, boundary 
 	for i, n := range names {
 		fileNames[i] = fmt.Sprintf("file %q", n)
 	}
+	if !v.Codec().IsClassifier() {
+		return s.multipartOutputs(r, v, names, fileNames, files)
+	}
 	res, err := v.Infer(r.Context(), &serving.Request{Images: files, ImageNames: fileNames, Predictions: true, MaxPixels: s.maxPixels, Charge: reservationOf(r.Context()).chargeFunc()})
 	if err != nil {
 		return nil, err
@@ -128,6 +142,38 @@ func (s *Server) predictMultipart(r *http.Request, v *serving.Version, boundary 
 	ans := multipartAnswer{Model: v.ModelName, Version: v.Label(), Results: make([]fileResult, len(files))}
 	for i := range files {
 		ans.Results[i] = fileResult{File: names[i], Predictions: res.Predictions[i]}
+	}
+	return ans, nil
+}
+
+// multipartOutputs answers the files of a multipart body for a model that
+// takes images but ranks nothing (such as a pipeline that reads a
+// number): each file runs alone, as its image POST would (a batch of one,
+// which such a model may be fixed to), and its result is the outputs that
+// POST answers. The files share the request's pixel budget.
+func (s *Server) multipartOutputs(r *http.Request, v *serving.Version, names, fileNames []string, files [][]byte) (any, error) {
+	limit := s.maxPixels
+	if limit <= 0 {
+		limit = preprocess.DefaultMaxPixels
+	}
+	budget := limit
+	charge := reservationOf(r.Context()).chargeFunc()
+	ans := multipartAnswer{Model: v.ModelName, Version: v.Label(), Results: make([]fileResult, len(files))}
+	for i, f := range files {
+		if budget <= 0 {
+			return nil, fmt.Errorf("%s: %w: the request's images exceed the limit of %d pixels", fileNames[i], preprocess.ErrImageTooLarge, limit)
+		}
+		res, err := v.Infer(r.Context(), &serving.Request{Images: [][]byte{f}, ImageNames: fileNames[i : i+1], MaxPixels: budget, Charge: charge})
+		if err != nil && !strings.HasPrefix(err.Error(), fileNames[i]) { // decoding names the file itself
+			err = fmt.Errorf("%s: %w", fileNames[i], err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if cfg, _, err := image.DecodeConfig(bytes.NewReader(f)); err == nil {
+			budget -= cfg.Width * cfg.Height
+		}
+		ans.Results[i] = fileResult{File: names[i], Outputs: outputsJSON(res)}
 	}
 	return ans, nil
 }
