@@ -151,7 +151,7 @@ func rankScores(v *serving.Version, reqs []serving.OutputRequest, k int, binary 
 	}
 	out := v.Codec().ScoreOutput()
 	if out == "" {
-		return nil, errorf(http.StatusBadRequest, "model %q has no score output to rank (config.yaml has no postprocess section); name the output and give it parameter %q", v.ModelName, v2.ParamClassification)
+		return nil, errorf(http.StatusBadRequest, "model %q %s (config.yaml has no postprocess section); name the output and give it parameter %q", v.ModelName, v2.NothingToRank, v2.ParamClassification)
 	}
 	return []serving.OutputRequest{{Name: out, Classes: k, Binary: binary}}, nil
 }

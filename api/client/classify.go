@@ -2,9 +2,13 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
+
+	"google.golang.org/grpc/codes"
 
 	v2 "github.com/inferd/inferd/api/v2"
 	"github.com/inferd/inferd/tensor"
@@ -85,34 +89,15 @@ func (c *Client) ClassifyImages(ctx context.Context, req *ImageRequest) ([][]Cla
 	if len(req.Images) == 0 {
 		return nil, fmt.Errorf("no images")
 	}
-	input, output := req.Input, req.Output
-	if input == "" || output == "" {
-		md, err := c.ModelMetadata(ctx, req.Model, req.Version)
-		if err != nil {
-			return nil, err
-		}
-		if input == "" {
-			if input, err = only("input", md.Inputs); err != nil {
-				return nil, fmt.Errorf("model %q: %w", req.Model, err)
-			}
-		}
-		if output == "" && len(md.Outputs) == 1 {
-			output = md.Outputs[0].Name
-		}
+	input, output, err := c.imageIO(ctx, req, true)
+	if err != nil {
+		return nil, err
 	}
 	k := req.TopK
 	if k <= 0 {
 		k = 5
 	}
-	data := make([]string, len(req.Images))
-	for i, img := range req.Images {
-		data[i] = string(img)
-	}
-	images, err := tensor.FromSlice(data, len(data))
-	if err != nil {
-		return nil, err
-	}
-	ir := &InferRequest{Model: req.Model, Version: req.Version, Inputs: []Input{{Name: input, Tensor: images}}, Binary: true}
+	ir := &InferRequest{Model: req.Model, Version: req.Version, Inputs: []Input{{Name: input, Tensor: imagesTensor(req.Images...)}}, Binary: true}
 	if output != "" {
 		ir.Outputs = []RequestedOutput{{Name: output, Classification: k}}
 	} else {
@@ -137,6 +122,70 @@ func (c *Client) ClassifyImages(ctx context.Context, req *ImageRequest) ([][]Cla
 		return nil, fmt.Errorf("answer classifies %d images, sent %d", len(rows), len(req.Images))
 	}
 	return rows, nil
+}
+
+// imageIO is the image input of req and, if scores, its score output: as
+// given, or the model's only input, and its only output ("" for the
+// server's choice).
+func (c *Client) imageIO(ctx context.Context, req *ImageRequest, scores bool) (input, output string, err error) {
+	input, output = req.Input, req.Output
+	if input != "" && (output != "" || !scores) {
+		return input, output, nil
+	}
+	md, err := c.ModelMetadata(ctx, req.Model, req.Version)
+	if err != nil {
+		return "", "", err
+	}
+	if input == "" {
+		if input, err = only("input", md.Inputs); err != nil {
+			return "", "", fmt.Errorf("model %q: %w", req.Model, err)
+		}
+	}
+	if scores && output == "" && len(md.Outputs) == 1 {
+		output = md.Outputs[0].Name
+	}
+	return input, output, nil
+}
+
+// imagesTensor holds encoded images as a BYTES tensor of shape [N].
+func imagesTensor(images ...[]byte) *tensor.Tensor {
+	data := make([]string, len(images))
+	for i, img := range images {
+		data[i] = string(img)
+	}
+	return tensor.MustFromSlice(data, len(data))
+}
+
+// IsNothingToRank reports whether err is the server's refusal to rank
+// the score output of a model that has none (v2.NothingToRank): the model
+// answers other things, which InferImages asks for.
+func IsNothingToRank(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && (e.HTTPStatus == http.StatusBadRequest || e.Code == codes.InvalidArgument) &&
+		strings.Contains(e.Message, v2.NothingToRank)
+}
+
+// InferImages sends each image alone (a BYTES tensor of shape [1]) to the
+// model's image input and returns each answer with all the model's
+// outputs: for a model that takes images but ranks nothing, such as a
+// pipeline that reads a number, what the seed routes' image POST answers.
+// req.Output and req.TopK are not used.
+func (c *Client) InferImages(ctx context.Context, req *ImageRequest) ([]*InferResponse, error) {
+	if len(req.Images) == 0 {
+		return nil, fmt.Errorf("no images")
+	}
+	input, _, err := c.imageIO(ctx, req, false)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*InferResponse, len(req.Images))
+	for i, img := range req.Images {
+		ir := &InferRequest{Model: req.Model, Version: req.Version, Inputs: []Input{{Name: input, Tensor: imagesTensor(img)}}, Binary: true}
+		if out[i], err = c.Infer(ctx, ir); err != nil {
+			return nil, fmt.Errorf("image %d: %w", i, err)
+		}
+	}
+	return out, nil
 }
 
 func only(what string, ts []v2.TensorMetadata) (string, error) {

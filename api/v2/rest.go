@@ -109,6 +109,13 @@ const (
 	ParamClassification = "classification"
 )
 
+// NothingToRank is in the message of the 400 answer to a request-level
+// classification parameter for a model that has no score output to rank
+// (one that, such as a pipeline reading a number, answers other things):
+// clients that asked for classes on the server's choice can tell that
+// answer from other refusals and ask for the outputs instead.
+const NothingToRank = "has no score output to rank"
+
 // Extensions are the protocol extensions inferd implements, as listed in
 // the server metadata.
 var Extensions = []string{"binary_tensor_data", "classification"}

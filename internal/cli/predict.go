@@ -42,7 +42,11 @@ Images (PNG, JPEG or WebP, recognized by their bytes) are sent together, as one
 batch, in a BYTES tensor for the model's image input; the server decodes and
 preprocesses them as the model's config.yaml says, and answers their top
 classes through the classification extension. One line is printed per class:
-file, rank, label, class index and score.
+file, rank, label, class index and score. A model that takes images but ranks
+nothing (no score output, such as the read-number pipeline, which answers the
+number it reads and a score per digit) gets each image alone, as the seed
+route's image POST does, and each answer is printed as one JSON line with its
+outputs, as for .json files.
 
 A .json file holds an inference request, either the protocol's
 ({"inputs": [{"name", "shape", "datatype", "data"}]}) or the seed routes'
@@ -52,7 +56,8 @@ outputs as nested arrays.`,
 		Example: `  inferd predict digits examples/digits/images/7_0.png examples/digits/images/3_0.png
   inferd predict --url grpc://127.0.0.1:8081 digits/1 examples/digits/images/7_0.png
   inferd predict --top-k 1 digits-mlp examples/digits/images/*.png
-  inferd predict digits examples/digits/sample-input.json`,
+  inferd predict digits examples/digits/sample-input.json
+  inferd predict read-number examples/read-number/images/4835_0.png`,
 		Args: cobra.MinimumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runPredict(cmd.Context(), cmd.OutOrStdout(), o, args[0], args[1:])
@@ -132,6 +137,9 @@ func predictImages(ctx context.Context, out io.Writer, c *client.Client, o predi
 		req.Images = append(req.Images, f.data)
 	}
 	rows, err := c.ClassifyImages(ctx, req)
+	if o.output == "" && client.IsNothingToRank(err) {
+		return predictImageOutputs(ctx, out, c, req, files)
+	}
 	if err != nil {
 		return err
 	}
@@ -147,6 +155,23 @@ func predictImages(ctx context.Context, out io.Writer, c *client.Client, o predi
 		}
 	}
 	return tw.Flush()
+}
+
+// predictImageOutputs sends each image alone to a model that takes images
+// but ranks nothing (such as the read-number pipeline), as the seed
+// route's image POST does, and prints each answer's outputs as a JSON
+// line.
+func predictImageOutputs(ctx context.Context, out io.Writer, c *client.Client, req *client.ImageRequest, files []predictFile) error {
+	answers, err := c.InferImages(ctx, req)
+	if err != nil {
+		return err
+	}
+	for i, res := range answers {
+		if err := printAnswer(out, files[i].path, res); err != nil {
+			return fmt.Errorf("%s: %w", files[i].path, err)
+		}
+	}
+	return nil
 }
 
 // jsonAnswer is how a tensor answer is printed.
@@ -174,7 +199,12 @@ func predictJSON(ctx context.Context, out io.Writer, c *client.Client, o predict
 	if err != nil {
 		return err
 	}
-	ans := jsonAnswer{File: f.path, ModelName: res.Model, ModelVersion: res.Version}
+	return printAnswer(out, f.path, res)
+}
+
+// printAnswer prints the answer to a file's request as one JSON line.
+func printAnswer(out io.Writer, path string, res *client.InferResponse) error {
+	ans := jsonAnswer{File: path, ModelName: res.Model, ModelVersion: res.Version}
 	for _, o := range res.Outputs {
 		data := tensor.AppendJSON(nil, o.Tensor)
 		if o.Tensor.DType() == tensor.String && !validText(tensor.Data[string](o.Tensor)) {
