@@ -123,11 +123,23 @@ func parseStep(name, v string) (StepTiming, error) {
 
 type timingKey struct{}
 
-// timingRecorder collects the timings of the runs of one request.
+// timingRecorder collects the timings of the runs of one request. Under
+// WithStepPrefix it is a view of the request's own (shared), naming the
+// steps it records with prefix.
 type timingRecorder struct {
-	mu sync.Mutex
-	t  Timing
-	n  int
+	mu     sync.Mutex
+	t      Timing
+	n      int
+	shared *timingRecorder
+	prefix string
+}
+
+// root is the request's own recorder.
+func (r *timingRecorder) root() *timingRecorder {
+	if r.shared != nil {
+		return r.shared
+	}
+	return r
 }
 
 // WithTiming returns a context in which runs record their timing;
@@ -143,6 +155,7 @@ func TimingOf(ctx context.Context) (Timing, bool) {
 	if !ok {
 		return Timing{}, false
 	}
+	r = r.root()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	t := r.t
@@ -157,6 +170,7 @@ func RecordTiming(ctx context.Context, t Timing) {
 	if !ok {
 		return
 	}
+	r = r.root()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.t.Queue += t.Queue
@@ -172,16 +186,15 @@ func RecordStep(ctx context.Context, st StepTiming) {
 	if !ok {
 		return
 	}
-	if p, ok := ctx.Value(stepPrefixKey{}).(string); ok {
-		st.Name = p + st.Name
+	if r.prefix != "" {
+		st.Name = r.prefix + st.Name
 	}
+	r = r.root()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.t.Steps = append(r.t.Steps, st)
 	r.n++
 }
-
-type stepPrefixKey struct{}
 
 // WithStepPrefix returns a context in which the steps recorded are named
 // step/NAME (nested: outer/step/NAME): a pipeline step that runs another
@@ -189,11 +202,11 @@ type stepPrefixKey struct{}
 // that they cannot collide with the outer pipeline's. It is a no-op
 // outside WithTiming.
 func WithStepPrefix(ctx context.Context, step string) context.Context {
-	if ctx.Value(timingKey{}) == nil {
+	r, ok := ctx.Value(timingKey{}).(*timingRecorder)
+	if !ok {
 		return ctx
 	}
-	p, _ := ctx.Value(stepPrefixKey{}).(string)
-	return context.WithValue(ctx, stepPrefixKey{}, p+step+"/")
+	return context.WithValue(ctx, timingKey{}, &timingRecorder{shared: r.root(), prefix: r.prefix + step + "/"})
 }
 
 // CallObserver receives the rows and engine time of each call (metrics).
