@@ -41,10 +41,12 @@ func (p *Pipeline) Outputs() []engine.TensorInfo { return p.g.outputs }
 // yet. Requests are reused (Pipeline.get and put) with their slices and
 // input maps, so that a run allocates little beyond what its steps make.
 type request struct {
-	p       *Pipeline
-	inputs  map[string]*tensor.Tensor
-	outs    []map[string]*tensor.Tensor
-	ins     []map[string]*tensor.Tensor
+	p      *Pipeline
+	inputs map[string]*tensor.Tensor
+	outs   []map[string]*tensor.Tensor
+	ins    []map[string]*tensor.Tensor
+	// dsts are the maps that built-in steps fill (nil for model steps).
+	dsts    []map[string]*tensor.Tensor
 	pending []atomic.Int32
 	wg      sync.WaitGroup
 	mu      sync.Mutex
@@ -111,9 +113,13 @@ func (p *Pipeline) get(inputs map[string]*tensor.Tensor) *request {
 	r, _ := p.requests.Get().(*request)
 	if r == nil {
 		n := len(p.g.nodes)
-		r = &request{p: p, outs: make([]map[string]*tensor.Tensor, n), ins: make([]map[string]*tensor.Tensor, n), pending: make([]atomic.Int32, n)}
+		r = &request{p: p, outs: make([]map[string]*tensor.Tensor, n), ins: make([]map[string]*tensor.Tensor, n),
+			dsts: make([]map[string]*tensor.Tensor, n), pending: make([]atomic.Int32, n)}
 		for i, nd := range p.g.nodes {
 			r.ins[i] = make(map[string]*tensor.Tensor, len(nd.inputs))
+			if nd.op != nil {
+				r.dsts[i] = map[string]*tensor.Tensor{}
+			}
 		}
 	}
 	r.inputs = inputs
@@ -132,8 +138,9 @@ func (p *Pipeline) put(r *request) {
 	r.inputs, r.first, r.cancel = nil, nil, nil
 	r.failed.Store(false)
 	clear(r.outs)
-	for _, m := range r.ins {
+	for i, m := range r.ins {
 		clear(m)
+		clear(r.dsts[i])
 	}
 	p.requests.Put(r)
 }
@@ -229,7 +236,7 @@ func (r *request) step(ctx context.Context, i int) (map[string]*tensor.Tensor, e
 		defer cancel()
 	}
 	start := time.Now()
-	out, err := r.p.exec(sctx, n, in)
+	out, err := r.p.exec(sctx, n, in, r.dsts[i])
 	d := time.Since(start)
 	obs.seconds.Observe(d.Seconds())
 	cancelled := err != nil && context.Cause(ctx) != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded) && ctx.Err() != nil
@@ -250,13 +257,16 @@ func (r *request) step(ctx context.Context, i int) (map[string]*tensor.Tensor, e
 }
 
 // exec runs a model step on the version its model and version resolve to
-// now, or a built-in step.
-func (p *Pipeline) exec(ctx context.Context, n *node, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+// now, or a built-in step into dst.
+func (p *Pipeline) exec(ctx context.Context, n *node, in, dst map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
 	if n.op != nil {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		return runOp(n.op, in)
+		if err := runOp(n.op, in, dst); err != nil {
+			return nil, err
+		}
+		return dst, nil
 	}
 	v, err := p.models.Acquire(n.model, n.version)
 	if err != nil {
@@ -271,13 +281,13 @@ func (p *Pipeline) exec(ctx context.Context, n *node, in map[string]*tensor.Tens
 
 // runOp runs a built-in step, turning a panic (a tensor that is not what
 // its declaration said) into an error.
-func runOp(o op, in map[string]*tensor.Tensor) (out map[string]*tensor.Tensor, err error) {
+func runOp(o op, in, dst map[string]*tensor.Tensor) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("%w: %v", engine.ErrInvalidInput, r)
+			err = fmt.Errorf("%w: %v", engine.ErrInvalidInput, r)
 		}
 	}()
-	return o.run(in)
+	return o.run(in, dst)
 }
 
 // value is the tensor r names, or nil when it is missing.

@@ -7,8 +7,8 @@ import "github.com/inferd/inferd/tensor"
 // benchmarks' client crops with it, so that it does the pipeline's work at
 // the pipeline's cost.
 func CropResize(images, boxes *tensor.Tensor, width, height int) (*tensor.Tensor, error) {
-	out, err := cropResizeOp{Width: width, Height: height}.run(map[string]*tensor.Tensor{"images": images, "boxes": boxes})
-	if err != nil {
+	out := map[string]*tensor.Tensor{}
+	if err := (cropResizeOp{Width: width, Height: height}).run(map[string]*tensor.Tensor{"images": images, "boxes": boxes}, out); err != nil {
 		return nil, err
 	}
 	return out["crops"], nil

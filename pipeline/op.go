@@ -20,9 +20,10 @@ type op interface {
 	// outputs checks the step's inputs, by name, and returns the
 	// declarations of its outputs.
 	outputs(in map[string]engine.TensorInfo) ([]engine.TensorInfo, error)
-	// run computes the outputs. It must not modify its inputs; it may
-	// return one of them as an output.
-	run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error)
+	// run computes the outputs into dst, an empty map that the request
+	// reuses from run to run. It must not modify its inputs; it may
+	// give one of them as an output.
+	run(in, dst map[string]*tensor.Tensor) error
 }
 
 // partialOp is an op that runs with some of its inputs missing (the

@@ -78,8 +78,8 @@ func TestOps(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := o.run(c.in)
-			if err != nil {
+			got := map[string]*tensor.Tensor{}
+			if err := o.run(c.in, got); err != nil {
 				t.Fatal(err)
 			}
 			if len(got) != len(c.want) || len(outs) != len(c.want) {
@@ -114,7 +114,7 @@ func TestOpRunErrors(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := makeOp(t, c.op, c.args).run(c.in)
+			err := makeOp(t, c.op, c.args).run(c.in, map[string]*tensor.Tensor{})
 			if err == nil || !strings.Contains(err.Error(), c.want) || !isInvalidInput(err) {
 				t.Fatalf("err %v, want an invalid input error with %q", err, c.want)
 			}

@@ -25,16 +25,17 @@ func (concatOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInfo, e
 	return []engine.TensorInfo{info("output", t.DType, shape...)}, nil
 }
 
-func (concatOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+func (concatOp) run(in, dst map[string]*tensor.Tensor) error {
 	ts := make([]*tensor.Tensor, 0, len(in))
 	for _, n := range sortedNames(in) {
 		ts = append(ts, in[n])
 	}
 	out, err := tensor.Concat(ts...)
 	if err != nil {
-		return nil, fmt.Errorf("%w: concat: %v", engine.ErrInvalidInput, err)
+		return fmt.Errorf("%w: concat: %v", engine.ErrInvalidInput, err)
 	}
-	return map[string]*tensor.Tensor{"output": out}, nil
+	dst["output"] = out
+	return nil
 }
 
 // sameKind checks that there are inputs and that they have one datatype
@@ -98,16 +99,15 @@ func (o splitOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInfo, 
 	return outs, nil
 }
 
-func (o splitOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+func (o splitOp) run(in, dst map[string]*tensor.Tensor) error {
 	parts, err := tensor.Split(in["x"], o.Sizes)
 	if err != nil {
-		return nil, fmt.Errorf("%w: split: %v", engine.ErrInvalidInput, err)
+		return fmt.Errorf("%w: split: %v", engine.ErrInvalidInput, err)
 	}
-	out := make(map[string]*tensor.Tensor, len(parts))
 	for i, p := range parts {
-		out[fmt.Sprintf("part%d", i)] = p
+		dst[fmt.Sprintf("part%d", i)] = p
 	}
-	return out, nil
+	return nil
 }
 
 // gather picks rows of x by indices (INT64 [M]) → output [M, …].
@@ -130,12 +130,13 @@ func (gatherOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInfo, e
 	return []engine.TensorInfo{info("output", x.DType, append([]int{-1}, x.Shape[1:]...)...)}, nil
 }
 
-func (gatherOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+func (gatherOp) run(in, dst map[string]*tensor.Tensor) error {
 	out, err := gatherRows(in["x"], tensor.Data[int64](in["indices"]))
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return map[string]*tensor.Tensor{"output": out}, nil
+	dst["output"] = out
+	return nil
 }
 
 // gatherRows returns the rows idx of t, in that order, in a new tensor.
@@ -167,7 +168,8 @@ func (firstOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInfo, er
 	return []engine.TensorInfo{info("output", t.DType, t.Shape...)}, nil
 }
 
-func (firstOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+func (firstOp) run(in, dst map[string]*tensor.Tensor) error {
 	names := sortedNames(in)
-	return map[string]*tensor.Tensor{"output": in[names[0]]}, nil
+	dst["output"] = in[names[0]]
+	return nil
 }

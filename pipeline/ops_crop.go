@@ -58,26 +58,26 @@ func (o cropResizeOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorI
 	return []engine.TensorInfo{info("crops", tensor.Float32, batchOf(b), c, o.Height, o.Width)}, nil
 }
 
-func (o cropResizeOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+func (o cropResizeOp) run(in, dst map[string]*tensor.Tensor) error {
 	img := in["images"]
 	if img.Rank() != 4 {
-		return nil, fmt.Errorf("%w: crop_resize: images are %v; want [N, C, H, W]", engine.ErrInvalidInput, img)
+		return fmt.Errorf("%w: crop_resize: images are %v; want [N, C, H, W]", engine.ErrInvalidInput, img)
 	}
 	boxes, m, four, err := rows2("boxes", in["boxes"])
 	if err != nil || four != 4 {
-		return nil, fmt.Errorf("%w: crop_resize: boxes are %v; want FP32 [M, 4]", engine.ErrInvalidInput, in["boxes"])
+		return fmt.Errorf("%w: crop_resize: boxes are %v; want FP32 [M, 4]", engine.ErrInvalidInput, in["boxes"])
 	}
 	var index []int64
 	if t, ok := in["image_index"]; ok {
 		if index = tensor.Data[int64](t); len(index) != m {
-			return nil, fmt.Errorf("%w: crop_resize: %d image indices for %d boxes", engine.ErrInvalidInput, len(index), m)
+			return fmt.Errorf("%w: crop_resize: %d image indices for %d boxes", engine.ErrInvalidInput, len(index), m)
 		}
 	}
 	s := img.Shape()
 	n, c := s[0], s[1]
 	plane := s[2] * s[3]
 	if err := checkOutputSize("crop_resize", int64(m)*int64(c)*int64(o.Height)*int64(o.Width)); err != nil {
-		return nil, err
+		return err
 	}
 	src := tensor.Data[float32](img)
 	out := make([]float32, m*c*o.Height*o.Width)
@@ -88,11 +88,11 @@ func (o cropResizeOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tens
 			at = int(index[k])
 		}
 		if at < 0 || at >= n {
-			return nil, fmt.Errorf("%w: crop_resize: box %d is in image %d of %d", engine.ErrInvalidInput, k, at, n)
+			return fmt.Errorf("%w: crop_resize: box %d is in image %d of %d", engine.ErrInvalidInput, k, at, n)
 		}
 		box := boxes[k*4 : k*4+4]
 		if !(box[2] > box[0] && box[3] > box[1]) || slicesHasNaN(box) {
-			return nil, fmt.Errorf("%w: crop_resize: box %d %v is empty", engine.ErrInvalidInput, k, box)
+			return fmt.Errorf("%w: crop_resize: box %d %v is empty", engine.ErrInvalidInput, k, box)
 		}
 		sx := float64(box[2]-box[0]) / float64(o.Width)
 		sy := float64(box[3]-box[1]) / float64(o.Height)
@@ -111,7 +111,8 @@ func (o cropResizeOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tens
 			}
 		}
 	}
-	return map[string]*tensor.Tensor{"crops": tensor.MustFromSlice(out, m, c, o.Height, o.Width)}, nil
+	dst["crops"] = tensor.MustFromSlice(out, m, c, o.Height, o.Width)
+	return nil
 }
 
 // resample fills dst (Height×Width) with the box of the plane p (w×h)

@@ -76,20 +76,20 @@ func (o ensembleOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInf
 	return []engine.TensorInfo{info("output", tensor.Float32, n, c)}, nil
 }
 
-func (o ensembleOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+func (o ensembleOp) run(in, dst map[string]*tensor.Tensor) error {
 	var xs [][]float32
 	n, c := -1, -1
 	cols := []int{}
 	for _, name := range sortedNames(in) {
 		x, rows, cs, err := rows2(name, in[name])
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if n >= 0 && rows != n {
-			return nil, fmt.Errorf("%w: ensemble: input %q has %d rows, others %d", engine.ErrInvalidInput, name, rows, n)
+			return fmt.Errorf("%w: ensemble: input %q has %d rows, others %d", engine.ErrInvalidInput, name, rows, n)
 		}
 		if o.Mode != "concat" && c >= 0 && cs != c {
-			return nil, fmt.Errorf("%w: ensemble: input %q has %d classes, others %d", engine.ErrInvalidInput, name, cs, c)
+			return fmt.Errorf("%w: ensemble: input %q has %d classes, others %d", engine.ErrInvalidInput, name, cs, c)
 		}
 		n, c = rows, cs
 		xs, cols = append(xs, x), append(cols, cs)
@@ -103,7 +103,8 @@ func (o ensembleOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor
 	default:
 		out = concatCols(xs, n, cols)
 	}
-	return map[string]*tensor.Tensor{"output": out}, nil
+	dst["output"] = out
+	return nil
 }
 
 func (o ensembleOp) mean(xs [][]float32, n, c int) *tensor.Tensor {

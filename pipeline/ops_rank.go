@@ -25,13 +25,13 @@ func (argmaxOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInfo, e
 	return []engine.TensorInfo{info("index", tensor.Int64, n), info("score", tensor.Float32, n)}, nil
 }
 
-func (argmaxOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+func (argmaxOp) run(in, dst map[string]*tensor.Tensor) error {
 	x, n, c, err := rows2("x", in["x"])
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if c == 0 {
-		return nil, fmt.Errorf("%w: argmax of 0 classes", engine.ErrInvalidInput)
+		return fmt.Errorf("%w: argmax of 0 classes", engine.ErrInvalidInput)
 	}
 	idx, score := make([]int64, n), make([]float32, n)
 	for i := range n {
@@ -44,7 +44,8 @@ func (argmaxOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, er
 		}
 		idx[i], score[i] = int64(best), row[best]
 	}
-	return map[string]*tensor.Tensor{"index": tensor.MustFromSlice(idx, n), "score": tensor.MustFromSlice(score, n)}, nil
+	dst["index"], dst["score"] = tensor.MustFromSlice(idx, n), tensor.MustFromSlice(score, n)
+	return nil
 }
 
 // topk: x FP32 [N, C] → indices INT64 [N, k], scores FP32 [N, k], best
@@ -77,13 +78,13 @@ func (o topKOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInfo, e
 	return []engine.TensorInfo{info("indices", tensor.Int64, n, o.K), info("scores", tensor.Float32, n, o.K)}, nil
 }
 
-func (o topKOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+func (o topKOp) run(in, dst map[string]*tensor.Tensor) error {
 	x, n, c, err := rows2("x", in["x"])
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if c < o.K {
-		return nil, fmt.Errorf("%w: top %d of %d classes", engine.ErrInvalidInput, o.K, c)
+		return fmt.Errorf("%w: top %d of %d classes", engine.ErrInvalidInput, o.K, c)
 	}
 	idx, scores := make([]int64, 0, n*o.K), make([]float32, 0, n*o.K)
 	order := make([]int, c)
@@ -97,7 +98,8 @@ func (o topKOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, er
 			idx, scores = append(idx, int64(j)), append(scores, row[j])
 		}
 	}
-	return map[string]*tensor.Tensor{"indices": tensor.MustFromSlice(idx, n, o.K), "scores": tensor.MustFromSlice(scores, n, o.K)}, nil
+	dst["indices"], dst["scores"] = tensor.MustFromSlice(idx, n, o.K), tensor.MustFromSlice(scores, n, o.K)
+	return nil
 }
 
 // threshold keeps the rows whose score is at least Min: scores FP32 [N]
@@ -139,7 +141,7 @@ func (thresholdOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInfo
 	return append(outs, info("indices", tensor.Int64, -1)), nil
 }
 
-func (o thresholdOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+func (o thresholdOp) run(in, dst map[string]*tensor.Tensor) error {
 	s := in["scores"]
 	scores := tensor.Data[float32](s)
 	var keep []int64
@@ -148,16 +150,15 @@ func (o thresholdOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tenso
 			keep = append(keep, int64(i))
 		}
 	}
-	idx := tensor.MustFromSlice(keep, len(keep))
-	out := map[string]*tensor.Tensor{"indices": idx}
+	dst["indices"] = tensor.MustFromSlice(keep, len(keep))
 	for name, t := range in {
 		g, err := gatherRows(t, keep)
 		if err != nil {
-			return nil, fmt.Errorf("input %q: %w", name, err)
+			return fmt.Errorf("input %q: %w", name, err)
 		}
-		out[name] = g
+		dst[name] = g
 	}
-	return out, nil
+	return nil
 }
 
 // labels turns class indices (INT64, any shape) into their labels (BYTES,
@@ -197,15 +198,16 @@ func (labelsOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInfo, e
 	return []engine.TensorInfo{info("label", tensor.String, in["index"].Shape...)}, nil
 }
 
-func (o labelsOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+func (o labelsOp) run(in, dst map[string]*tensor.Tensor) error {
 	t := in["index"]
 	idx := tensor.Data[int64](t)
 	out := make([]string, len(idx))
 	for i, k := range idx {
 		if k < 0 || int(k) >= len(o.Labels) {
-			return nil, fmt.Errorf("%w: class %d has no label (%d labels)", engine.ErrInvalidInput, k, len(o.Labels))
+			return fmt.Errorf("%w: class %d has no label (%d labels)", engine.ErrInvalidInput, k, len(o.Labels))
 		}
 		out[i] = o.Labels[k]
 	}
-	return map[string]*tensor.Tensor{"label": tensor.MustFromSlice(out, t.Shape()...)}, nil
+	dst["label"] = tensor.MustFromSlice(out, t.Shape()...)
+	return nil
 }

@@ -22,10 +22,10 @@ func (softmaxOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInfo, 
 	return []engine.TensorInfo{info("y", tensor.Float32, in["x"].Shape...)}, nil
 }
 
-func (softmaxOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+func (softmaxOp) run(in, dst map[string]*tensor.Tensor) error {
 	x, n, c, err := rows2("x", in["x"])
 	if err != nil {
-		return nil, err
+		return err
 	}
 	out := make([]float32, n*c)
 	row := make([]float64, c)
@@ -37,7 +37,8 @@ func (softmaxOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, e
 			out[i*c+j] = float32(v)
 		}
 	}
-	return map[string]*tensor.Tensor{"y": tensor.MustFromSlice(out, n, c)}, nil
+	dst["y"] = tensor.MustFromSlice(out, n, c)
+	return nil
 }
 
 // join: x BYTES [M] → output BYTES [1], the strings joined with
@@ -59,7 +60,8 @@ func (joinOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInfo, err
 	return []engine.TensorInfo{info("output", tensor.String, 1)}, nil
 }
 
-func (o joinOp) run(in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+func (o joinOp) run(in, dst map[string]*tensor.Tensor) error {
 	s := strings.Join(tensor.Data[string](in["x"]), o.Separator)
-	return map[string]*tensor.Tensor{"output": tensor.MustFromSlice([]string{s}, 1)}, nil
+	dst["output"] = tensor.MustFromSlice([]string{s}, 1)
+	return nil
 }
