@@ -82,7 +82,7 @@ type side struct {
 // chunks read ahead.
 const (
 	chunkRows   = 256
-	aheadChunks = 8
+	aheadChunks = 4
 )
 
 func newSide(r dataset.Reader, t Target, c *collected, o *Options) *side {
