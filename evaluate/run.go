@@ -99,6 +99,7 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	go s.run(ctx)
 	lat, err := runBatches(ctx, t, s)
 	close(s.done)
+	close(s.end)
 	<-s.finished
 	loop := time.Since(start)
 	if s.err != nil { // from rows before any that runBatches failed on
@@ -129,6 +130,9 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 func runBatches(ctx context.Context, t Target, s *side) ([]time.Duration, error) {
 	var lat []time.Duration
 	for chunk := range s.out {
+		if len(s.out) <= cap(s.out)/2 {
+			s.askMore()
+		}
 		rs := make([]result, 0, len(chunk))
 		var err error
 		for _, b := range chunk {
@@ -152,16 +156,33 @@ func runBatches(ctx context.Context, t Target, s *side) ([]time.Duration, error)
 			lat = append(lat, time.Since(t0))
 			rs = append(rs, r)
 		}
-		select { // the rows before a failure are recorded: an error in them comes first
+		// The rows before a failure are recorded: an error in them comes
+		// first. done has room for every chunk in flight; if it ever had
+		// none, the side goroutine is asked to empty it.
+		select {
 		case s.done <- rs:
-		case <-ctx.Done():
-			return lat, ctx.Err()
+		default:
+			s.askMore()
+			select {
+			case s.done <- rs:
+			case <-ctx.Done():
+				return lat, ctx.Err()
+			}
 		}
 		if err != nil {
 			return lat, err
 		}
 	}
 	return lat, nil
+}
+
+// askMore wakes the side goroutine, unless it has been asked already, to
+// record the results waiting and read more batches.
+func (s *side) askMore() {
+	select {
+	case s.want <- struct{}{}:
+	default:
+	}
 }
 
 // Latency is how long the target took per batch.

@@ -41,8 +41,14 @@ type rowFiller interface {
 // from out, runs them, and hands their results to done. Chunks of several
 // small batches (up to chunkRows rows) wake each goroutine once per chunk
 // rather than once per batch: a wake-up costs the waker 10–20 µs on a
-// virtual machine whose other core idles. A CSV run allocates nothing per
-// row.
+// virtual machine whose other core idles. The side goroutine works in
+// bursts: it records every result waiting in done and fills out with up
+// to aheadChunks chunks, then sleeps until the target's goroutine, having
+// taken out down to half, asks for more on want. The target's goroutine
+// thus never waits for a side goroutine that the machine's other work
+// keeps off a core for a few milliseconds, never blocks handing results
+// back, and wakes the side goroutine once per aheadChunks/2 chunks. A CSV
+// run allocates nothing per row.
 type side struct {
 	r      dataset.Reader
 	filler rowFiller
@@ -58,6 +64,10 @@ type side struct {
 
 	out  chan []*batch
 	done chan []result
+	// want asks the side goroutine for more batches; end is closed when
+	// the target's goroutine has sent its last results to done, closed.
+	want chan struct{}
+	end  chan struct{}
 	// finished is closed when the goroutine ends, err set: the first
 	// error recording a batch.
 	finished chan struct{}
@@ -68,12 +78,17 @@ type side struct {
 	readErr error
 }
 
-// chunkRows bounds the rows of a chunk of batches.
-const chunkRows = 256
+// chunkRows bounds the rows of a chunk of batches, aheadChunks the
+// chunks read ahead.
+const (
+	chunkRows   = 256
+	aheadChunks = 4
+)
 
 func newSide(r dataset.Reader, t Target, c *collected, o *Options) *side {
 	s := &side{r: r, size: o.Batch, chunk: max(1, chunkRows/o.Batch), model: t.Model(), c: c, weighted: o.Data.Weight != "",
-		progress: o.Progress, out: make(chan []*batch, 1), done: make(chan []result, 2), finished: make(chan struct{})}
+		progress: o.Progress, out: make(chan []*batch, aheadChunks), done: make(chan []result, 2*aheadChunks+2),
+		want: make(chan struct{}, 1), end: make(chan struct{}), finished: make(chan struct{})}
 	s.filler, _ = r.(rowFiller)
 	if tp, ok := t.(TensorPredictor); ok && s.model.TableErr == nil {
 		s.tp = tp
@@ -86,43 +101,56 @@ func newSide(r dataset.Reader, t Target, c *collected, o *Options) *side {
 // closed or ctx is cancelled. A recording error stops the reading.
 func (s *side) run(ctx context.Context) {
 	defer close(s.finished)
-	yieldToInference()
-	out := s.out
+	reading := true
 	defer func() {
-		if out != nil { // cancelled: the run stops too
-			close(out)
+		if reading { // cancelled: the run stops too
+			close(s.out)
 		}
 	}()
-	var next []*batch
-	last := false
 	for {
-		if out != nil && next == nil {
-			if next, last = s.nextChunk(); next == nil {
-				close(out)
-				out = nil
+		for drained := false; !drained; {
+			select {
+			case rs, ok := <-s.done:
+				if drained = !ok; ok { // closed: end follows
+					s.recordAll(ctx, rs)
+				}
+			default:
+				drained = true
+			}
+		}
+		if reading && s.err != nil {
+			close(s.out) // stop reading: the run fails
+			reading = false
+		}
+		for reading && len(s.out) < cap(s.out) {
+			chunk, last := s.nextChunk()
+			if len(chunk) > 0 {
+				s.out <- chunk // only this goroutine sends, and there is room
+			}
+			if last {
+				close(s.out)
+				reading = false
 			}
 		}
 		select {
-		case out <- next:
-			if next = nil; last {
-				close(out)
-				out = nil
+		case <-s.want:
+		case <-s.end:
+			for rs := range s.done {
+				s.recordAll(ctx, rs)
 			}
-		case rs, ok := <-s.done:
-			if !ok {
-				return
-			}
-			for _, r := range rs {
-				if s.err == nil {
-					s.err = s.record(r)
-				}
-			}
-			if s.err != nil && out != nil {
-				close(out) // stop reading: the run fails
-				out = nil
-			}
+			return
 		case <-ctx.Done():
 			return
+		}
+	}
+}
+
+// recordAll records the results of a chunk, up to the first error or
+// until ctx is cancelled.
+func (s *side) recordAll(ctx context.Context, rs []result) {
+	for _, r := range rs {
+		if s.err == nil && ctx.Err() == nil {
+			s.err = s.record(r)
 		}
 	}
 }
@@ -222,7 +250,7 @@ func (s *side) record(r result) error {
 	if s.progress != nil {
 		s.progress(s.c.seen)
 	}
-	if len(s.free) < 3*s.chunk { // the batches of the chunks in flight
+	if len(s.free) < (3*aheadChunks+3)*s.chunk { // the batches of the chunks in flight
 		s.free = append(s.free, r.b)
 	}
 	return nil

@@ -153,3 +153,73 @@ func BenchmarkEvalPerfRatio(b *testing.B) {
 		b.Logf("eval loop/perf wall, by round: %.3f", rl)
 	}
 }
+
+// BenchmarkRunTensorPerfRatio runs the model call of an in-process
+// evaluation alone (Local.RunTensor on a ready feature tensor of 32
+// held-out rows, through Version.Infer, with no reading or recording
+// beside it) in rounds interleaved with perf's own loop, and reports the
+// median over the rounds of its median batch over perf's
+// (runtensor/perf-p50) and of its mean batch over perf's mean
+// (runtensor/perf-mean). Near 1, what eval's batches lose beside perf's
+// comes from the work running beside them. Run it with -benchtime 1x.
+func BenchmarkRunTensorPerfRatio(b *testing.B) {
+	ctx := context.Background()
+	l, err := target.OpenLocal(ctx, repo, "digits", "", "", serving.WithThreads(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	rows, err := firstRows(32)
+	if err != nil {
+		b.Fatal(err)
+	}
+	features, err := evaluate.FeatureTensor(l.Model(), rows)
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg := perf.Config{Engines: []string{"native"}, Batches: []int{32}, Threads: []int{1}, Duration: 300 * time.Millisecond}
+	for b.Loop() {
+		var p50s, means []float64
+		for range 5 {
+			took := make([]time.Duration, 0, 1000)
+			for range 1000 {
+				start := time.Now()
+				if _, err := l.RunTensor(ctx, features); err != nil {
+					b.Fatal(err)
+				}
+				took = append(took, time.Since(start))
+			}
+			prep, err := perf.Run(ctx, "../../examples/models/digits/1/model.onnx", cfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var sum time.Duration
+			for _, d := range took {
+				sum += d
+			}
+			slices.Sort(took)
+			p50s = append(p50s, float64(took[len(took)/2])/1e6/prep.Results[0].MedianMs)
+			means = append(means, float64(sum)/float64(len(took))/1e6/prep.Results[0].MeanMs)
+		}
+		b.ReportMetric(testutil.Median(p50s), "runtensor/perf-p50")
+		b.ReportMetric(testutil.Median(means), "runtensor/perf-mean")
+	}
+}
+
+// firstRows reads the first n rows of the digits held-out set.
+func firstRows(n int) ([]*dataset.Row, error) {
+	r, err := dataset.Open(dataset.Spec{Path: digits})
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	var rows []*dataset.Row
+	for range n {
+		row, err := r.Next()
+		if err != nil {
+			return nil, err
+		}
+		rows = append(rows, row)
+	}
+	return rows, nil
+}

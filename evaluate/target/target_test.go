@@ -238,8 +238,8 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
-	// The reader is at most three chunks of 256 rows ahead of the rows
-	// recorded.
+	// Recording stops at the first batch after the cancel, and the model's
+	// goroutine checks between batches.
 	if progressed == 0 || progressed > 1024 {
 		t.Fatalf("recorded %d of 3600 rows before stopping", progressed)
 	}
