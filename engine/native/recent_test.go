@@ -2,6 +2,7 @@ package native
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 
@@ -86,6 +87,38 @@ func TestVaryingBatchAllocs(t *testing.T) {
 			if perRun > m.max {
 				t.Errorf("%.1f allocations per run with the batch size changing every run, want at most %.0f", perRun, m.max)
 			}
+		})
+	}
+}
+
+// BenchmarkVaryingBatch runs the transformer encoder on one thread with
+// batch sizes in turn as a dynamic batcher's calls come (a 2-row call among
+// singles, 1 and 2 alternating, 2 to 7 rows) against one size, and reports
+// the time per row: what a change of shape from one call to the next costs.
+func BenchmarkVaryingBatch(b *testing.B) {
+	path := filepath.Join("..", "..", "examples", "zoo", "transformer_encoder", "model.onnx")
+	s, err := engine.LoadPath(context.Background(), Engine{}, path, engine.Options{IntraOpThreads: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	ins := map[int]map[string]*tensor.Tensor{}
+	for r := 1; r <= 8; r++ {
+		ins[r] = map[string]*tensor.Tensor{s.Inputs()[0].Name: tensor.New(tensor.Int64, r, 12)}
+	}
+	for _, sizes := range [][]int{{1}, {4}, {1, 1, 1, 1, 1, 1, 1, 1, 1, 2}, {1, 2}, {3, 5, 4, 6, 2, 7, 4, 5}} {
+		b.Run(fmt.Sprint(sizes), func(b *testing.B) {
+			b.ReportAllocs()
+			rows, i := 0, 0
+			for b.Loop() {
+				r := sizes[i%len(sizes)]
+				i++
+				rows += r
+				if _, err := s.Run(context.Background(), ins[r]); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(rows), "ns/row")
 		})
 	}
 }
