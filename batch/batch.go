@@ -61,6 +61,15 @@ type Observer interface {
 	Rejected()
 }
 
+// PolicyObserver, when the Observer implements it too, receives the wait
+// policy's state at the start of every epoch (policy.go): whether batches
+// may wait for companions in it, and the measured ratio of requests
+// answered per second waiting over not waiting (1 before the first
+// comparison).
+type PolicyObserver interface {
+	Policy(waiting bool, gain float64)
+}
+
 type request struct {
 	ctx    context.Context
 	inputs map[string]*tensor.Tensor
@@ -137,6 +146,9 @@ func New(cfg Config, run Runner, obs Observer) (*Batcher, error) {
 	}
 	cfg.PreferredBatchSizes = slices.Sorted(slices.Values(cfg.PreferredBatchSizes))
 	b := &Batcher{cfg: cfg, run: run, obs: obs, wake: make(chan struct{}, cfg.Instances)}
+	if po, ok := obs.(PolicyObserver); ok {
+		b.policy.report = po.Policy
+	}
 	b.drained = sync.NewCond(&b.mu)
 	for i := cfg.Instances - 1; i >= 0; i-- {
 		b.pushFreeLocked(i)

@@ -16,6 +16,9 @@
 // (adaptive.go); only while waiting is measured to pay, epoch by epoch
 // against not waiting (policy.go); and never when no companion can come
 // (Config.InFlight).
+// An Observer that is also a PolicyObserver receives the wait policy's
+// state at each epoch (for the inferd_batch_waiting and
+// inferd_batch_wait_gain metrics).
 // A request that finds an instance free, the queue empty and no reason to
 // wait runs at once without entering the queue (alone.go). Queued requests
 // reuse pooled records (record.go).

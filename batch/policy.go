@@ -64,6 +64,9 @@ type waitPolicy struct {
 	gain     float64   // moving average of log(rate waiting / rate not waiting)
 	samples  int       // of gain
 	waited   int       // epochs measured that waited
+	// report, if set, receives the policy and the gain at the start of
+	// each epoch (PolicyObserver).
+	report func(waiting bool, gain float64)
 }
 
 // waiting reports whether batches may wait now.
@@ -97,6 +100,9 @@ func (p *waitPolicy) endEpoch(now time.Time) {
 		p.lastRate = 0
 	}
 	p.wait.Store(p.next())
+	if p.report != nil {
+		p.report(p.wait.Load(), math.Exp(p.gain))
+	}
 	p.start = now
 	p.answered.Store(0)
 	p.end.Store(now.Add(epochLength).UnixNano())

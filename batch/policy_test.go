@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -27,6 +28,8 @@ func TestWaitPolicy(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var p waitPolicy
+			var reports []policyReport
+			p.report = func(waiting bool, gain float64) { reports = append(reports, policyReport{waiting, gain}) }
 			now := time.Unix(1000, 0)
 			p.done(1, now) // the first request starts the first epoch
 			scale := 1.0
@@ -65,7 +68,54 @@ func TestWaitPolicy(t *testing.T) {
 			if explored < tt.wantMinExplored || explored > tt.wantMaxExplored {
 				t.Errorf("%d of the last 64 epochs ran the other policy, want %d to %d", explored, tt.wantMinExplored, tt.wantMaxExplored)
 			}
+			// One report per epoch started (the first request's included),
+			// the last one the current epoch's policy and the gain.
+			if len(reports) != measured+1 {
+				t.Errorf("%d reports for %d epochs measured, want %d", len(reports), measured, measured+1)
+			}
+			if want := (policyReport{p.waiting(), gain}); len(reports) > 0 && reports[len(reports)-1] != want {
+				t.Errorf("last report %+v, want %+v", reports[len(reports)-1], want)
+			}
 		})
+	}
+}
+
+type policyReport struct {
+	waiting bool
+	gain    float64
+}
+
+// policyObserver is an Observer that records the policy reports.
+type policyObserver struct {
+	reports chan policyReport
+}
+
+func (o *policyObserver) Batch(int, time.Duration) {}
+func (o *policyObserver) Queued(time.Duration)     {}
+func (o *policyObserver) QueueLength(int)          {}
+func (o *policyObserver) Rejected()                {}
+func (o *policyObserver) Policy(w bool, g float64) { o.reports <- policyReport{w, g} }
+
+// TestPolicyObserver: a batcher whose Observer is a PolicyObserver reports
+// the wait policy of the first epoch, started by the first request.
+func TestPolicyObserver(t *testing.T) {
+	obs := &policyObserver{reports: make(chan policyReport, 16)}
+	var d doubler
+	b, err := New(Config{MaxBatchSize: 4}, d.run, obs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, _, err := b.Do(context.Background(), rows(0, 1, 2)); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case r := <-obs.reports:
+		if !r.waiting || r.gain != 1 {
+			t.Errorf("first report %+v, want waiting (the first epochs alternate, starting with waiting) and gain 1", r)
+		}
+	default:
+		t.Error("no policy report after the first request")
 	}
 }
 

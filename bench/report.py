@@ -10,6 +10,7 @@ spread. Exits 1 (after writing the report) if any request failed.
 import argparse
 import glob
 import json
+import math
 import os
 import platform
 import re
@@ -133,6 +134,56 @@ def find(targets, server, model, protocol="seed"):
     return None
 
 
+def find_reports(targets, server, model, protocol="seed"):
+    for _, s, p, m, reports in targets:
+        if (s, p, m) == (server, protocol, model):
+            return reports
+    return None
+
+
+def pair_ratios(off_reports, on_reports, conc):
+    """Per repetition (a pair measured back to back in one process): with / without batching,
+    of throughput and of server CPU per request."""
+    def at(rep):
+        return next((r for r in rep["results"] if r["concurrency"] == conc), None)
+    tp, cpu = [], []
+    for off, on in zip(off_reports, on_reports):
+        a, b = at(off), at(on)
+        if not a or not b or not a["throughput"] or not a["ok"] or not b["ok"]:
+            continue
+        tp.append(b["throughput"] / a["throughput"])
+        if a.get("server_cpu_s") and b.get("server_cpu_s"):
+            cpu.append((b["server_cpu_s"] / b["ok"]) / (a["server_cpu_s"] / a["ok"]))
+    return tp, cpu
+
+
+def median_ci(xs, level=0.9):
+    """The median of xs and a distribution-free confidence interval for it (order statistics:
+    the widest symmetric pair of ranks whose binomial coverage is at least level), or None for
+    the interval when there are too few values to reach level."""
+    xs, n = sorted(xs), len(xs)
+    med = statistics.median(xs)
+    # P(x_(j) <= median < x_(n-j+1)) = 1 - 2 P(Binomial(n, 1/2) < j)
+    below, j = 0.0, 0
+    while True:
+        p = math.comb(n, j) / 2 ** n
+        if 1 - 2 * (below + p) < level:
+            break
+        below += p
+        j += 1
+    if j == 0:
+        return med, None
+    return med, (xs[j - 1], xs[n - j])
+
+
+def verdict(ci, target):
+    """met / not met when the interval is on one side of target, else unresolved."""
+    if ci is None:
+        return "unresolved (too few pairs)"
+    lo, hi = ci
+    return "met" if lo >= target else "not met" if hi < target else "unresolved"
+
+
 def ratio_lines(targets):
     cnn, mlp = find(targets, "inferd", "digits"), find(targets, "inferd", "digits-mlp")
     flask, decode = find(targets, "flask", "digits"), find(targets, "decode-only", "digits")
@@ -177,22 +228,35 @@ def per_sample(perf_file):
 
 def batching_lines(targets, overload_dir):
     """Batching against no batching, per model and connection count, and the targets."""
-    out = ["| model | connections | without batching, requests/s | with batching, requests/s | ratio | server CPU per request, without → with | mean batch | engine µs per sample, batch 1 → 32 |",
-           "|---|--:|--:|--:|--:|--:|--:|--:|"]
+    out = ["| model | connections | without batching, requests/s | with batching, requests/s | ratio, median of pairs | ratio of each pair | server CPU per request, without → with (median ratio of pairs) | mean batch | engine µs per sample, batch 1 → 32 |",
+           "|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
     targets_rows = []
     for model in ("digits", "digits-mlp", "transformer"):
         off, on = find(targets, "inferd", model), find(targets, "inferd-batching", model)
         if not off or not on:
             continue
+        off_reps, on_reps = find_reports(targets, "inferd", model), find_reports(targets, "inferd-batching", model)
         ps = per_sample(os.path.join(overload_dir, f"perf-{model}.json"))
         engine = f"{ps[1]:.1f} → {ps[32]:.2f} ({ps[1] / ps[32]:.1f}× less)" if ps else "n/a"
+        ratio, cis = {}, {}
         for conc in sorted(set(off) & set(on)):
-            x = on[conc]["throughput"] / off[conc]["throughput"]
-            out.append(f"| {model} | {conc} | {off[conc]['throughput']:,.0f} | {on[conc]['throughput']:,.0f} | {x:.2f}× | "
-                       f"{us(off[conc]['cpu'])} → {us(on[conc]['cpu'])} | {on[conc]['batch']:.1f} | {engine if conc == 64 else ''} |")
-        if 64 in off and 64 in on:
-            x = on[64]["throughput"] / off[64]["throughput"]
-            targets_rows.append(f"| {model}: throughput at 64 connections, batching / none | **{x:.2f}×** | ≥ {TARGET_BATCHING_COST:.2f}× | {'met' if x >= TARGET_BATCHING_COST else 'not met'} |")
+            tp, cpu = pair_ratios(off_reps, on_reps, conc)
+            if not tp:
+                continue
+            ratio[conc], cis[conc] = median_ci(tp)
+            ci = f" [{cis[conc][0]:.2f}–{cis[conc][1]:.2f}]" if cis[conc] else ""
+            cpu_x = ""
+            if cpu:
+                m, c = median_ci(cpu)
+                cpu_x = f" ({m:.2f}×" + (f" [{c[0]:.2f}–{c[1]:.2f}]" if c else "") + ")"
+            out.append(f"| {model} | {conc} | {off[conc]['throughput']:,.0f} | {on[conc]['throughput']:,.0f} | {ratio[conc]:.2f}×{ci} | "
+                       f"{' '.join(f'{x:.2f}' for x in tp)} | {us(off[conc]['cpu'])} → {us(on[conc]['cpu'])}{cpu_x} | "
+                       f"{on[conc]['batch']:.1f} | {engine if conc == 64 else ''} |")
+        for conc, x in ratio.items():
+            ci = f" [{cis[conc][0]:.2f}–{cis[conc][1]:.2f}]" if cis[conc] else ""
+            targets_rows.append(f"| {model}: throughput at {conc} connection{'s' if conc > 1 else ''}, batching / none (median of pairs, 90% interval) | **{x:.2f}×**{ci} | ≥ {TARGET_BATCHING_COST:.2f}× | {verdict(cis[conc], TARGET_BATCHING_COST)} |")
+        if 64 in ratio:
+            x = ratio[64]
             if ps and 1 in off and off[1]["compute"] is not None:
                 # Batching can only gain much where the engine's time per sample
                 # falls with the batch and is most of a request's time.
@@ -214,7 +278,7 @@ def overload_lines(overload_dir):
         with open(os.path.join(overload_dir, "command"), encoding="utf-8") as f:
             command = f.read().strip()
     except (OSError, ValueError):
-        return [], [], None
+        return [], [], []
     r = rep["results"][0]
     errors = r.get("errors") or {}
     refused = errors.get("429", 0)
@@ -286,7 +350,8 @@ def main():
     failures += over_failures
 
     doc += ["", "## Dynamic batching", "",
-            "inferd-batching serves the same repository with these lines added to each model's config.yaml:",
+            "inferd-batching is the same inferd process serving each model again as NAME-batching, a copy with",
+            "these lines added to its config.yaml:",
             "", "```yaml", args.batching, "```", "",
             "Two sessions run batches at once; a batch waits for companions only while the learned gap between",
             "requests is shorter than a call's learned fixed cost, at most that fixed cost (and the delay), only in",
@@ -294,7 +359,12 @@ def main():
             "per second than not waiting), and never when every request in flight is already queued and no batch",
             "runs (a request that finds the batcher idle runs at once, without queueing). Under load",
             "batches form from the requests that queue while both sessions are busy (the mean batch column). The",
-            "engine column is `inferd perf` on the model at batch 1 and 32 with 2 threads (median per sample).", ""]
+            "engine column is `inferd perf` on the model at batch 1 and 32 with 2 threads (median per sample).",
+            "A model and its twin are measured as pairs, back to back at each connection count (in alternating",
+            "order, one pair per repetition); the ratio is the median of the pairs' ratios, which a change in the",
+            "machine's load between pairs does not move as much as a ratio of medians, with a distribution-free 90%",
+            "confidence interval for it in brackets (order statistics of the pairs). A target is met or not met only",
+            "when the whole interval is on one side of it, else unresolved: more pairs, or a quieter machine, narrow it.", ""]
     doc += batch_table
     doc += ["", "## Overload", "",
             "inferd-batching's transformer under an open-loop load at 1.5 times its closed-loop capacity at 64 connections",
@@ -321,7 +391,8 @@ def main():
             "  and answers its size: the floor of what a Go server pays per request with the standard decoder",
             "  (inferd decodes the common PNG layouts with its own pooled decoder, bit-identical to `image/png`,",
             "  at about half the cost: see `go test -bench DecodePNG ./preprocess`).",
-            "- **inferd-batching**: as inferd, with the batching configuration of \"Dynamic batching\".",
+            "- **inferd-batching**: the same inferd process, each model's -batching twin, with the batching",
+            "  configuration of \"Dynamic batching\".",
             "- **transformer**: `bench/models/transformer`, the transformer encoder of `examples/zoo` (two",
             "  encoder layers, 12 tokens in, 3 logits out), served to both inferd servers with JSON tensors",
             "  (`bench/models/transformer/request.json`): a model whose engine time dominates the request.",

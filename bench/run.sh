@@ -8,16 +8,20 @@
 #   - a Flask app serving the same two models through PyTorch (bench/flask/app.py),
 #     under gunicorn with one sync worker per core and OPENBLAS_NUM_THREADS=1;
 #   - a bare Go net/http handler that only decodes the PNG (bench/decodeonly);
-#   - inferd again with dynamic batching configured for both models (BATCHING below),
+#   - in the same inferd process, each of the three models again as NAME-batching, with
+#     dynamic batching configured (BATCHING below), reported as server inferd-batching,
 # then loads each with `inferd bench` (closed loop, concurrency 1, 8 and 64, the 50
-# sample images of examples/digits/images in turn), three times; then overloads the
+# sample images of examples/digits/images in turn), three times. A model and its
+# -batching twin are measured as interleaved pairs (A B, then B A, ...: one pair per
+# repetition, each point after its own warm-up), so that both see the same machine and
+# the report gives the ratio of every pair and their median; then overloads the
 # batching inferd's transformer with an open-loop run at 1.5 times its closed-loop
 # capacity (resident memory sampled every half second), records `inferd perf` of the models
 # at batch 1 and 32 (how the engine's cost per sample falls with the batch), and
 # writes the medians with the machine's description to docs/performance-serving.md.
 #
 # Usage: bench/run.sh [--quick] [--reps N] [--duration D] [--warmup D] [--out FILE]
-#                     [--results DIR] [--all-protocols] [--no-flask]
+#                     [--results DIR] [--all-protocols] [--no-flask] [--batching-only]
 #   --quick          1s points, 300ms warm-up, one repetition, written to
 #                    $TMPDIR/inferd-performance-quick.md (for CI: checks that everything
 #                    runs and every request succeeds; the figures mean little)
@@ -27,17 +31,19 @@
 #   --results DIR    keep the raw `inferd bench --json` reports there
 #   --all-protocols  also measure inferd's digits CNN over v2 REST and v2 gRPC
 #   --no-flask       skip Flask (no python3-flask/gunicorn/python3-torch needed)
+#   --batching-only  only the pairs with and without batching and `inferd perf` (implies
+#                    --no-flask; no decode-only, no other protocols, no overload run)
 #
 # Installs python3-flask, gunicorn, python3-torch, python3-onnx, python3-pil and
 # python3-sklearn with apt-get if they are missing (as root, or through sudo).
-# Ports: BENCH_PORT (default 18470) and the four after it; they must be free.
+# Ports: BENCH_PORT (default 18470) and the three after it; they must be free.
 # Exits non-zero if any request failed (in the overload run: failed otherwise than
 # with 429). A full run takes about 12 minutes.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-reps=3 duration=10s warmup=1s out=docs/performance-serving.md results="" all_protocols=0 flask=1 quick=0
+reps=3 duration=10s warmup=1s out=docs/performance-serving.md results="" all_protocols=0 flask=1 quick=0 only=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 reps=1 duration=1s warmup=300ms out="${TMPDIR:-/tmp}/inferd-performance-quick.md" ;;
@@ -48,6 +54,7 @@ while [ $# -gt 0 ]; do
 	--results) results=${2:?--results wants a directory}; shift ;;
 	--all-protocols) all_protocols=1 ;;
 	--no-flask) flask=0 ;;
+	--batching-only) only=1 flask=0 all_protocols=0 ;;
 	-h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
 	*) echo "bench/run.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 	esac
@@ -79,8 +86,7 @@ go build -o "$work/decodeonly" ./bench/decodeonly
 
 base=${BENCH_PORT:-18470}
 http_port=$base grpc_port=$((base + 1)) flask_port=$((base + 2)) decode_port=$((base + 3))
-batch_port=$((base + 4))
-for port in $http_port $grpc_port $flask_port $decode_port $batch_port; do
+for port in $http_port $grpc_port $flask_port $decode_port; do
 	if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 		log "port $port is in use; set BENCH_PORT to a free range"
 		exit 1
@@ -104,24 +110,25 @@ wait_up() {
 	exit 1
 }
 
-# The repository: the example models and the transformer. The same with dynamic
-# batching: two sessions running batches at once, a batch waits up to 1ms for
-# companions (at most 32 rows), at most 64 requests waiting. A delay costs at low
-# concurrency (a lone request waits it out) and pays under load.
+# The repository: the example models and the transformer, and each of the three
+# batching candidates again as NAME-batching with dynamic batching: two sessions
+# running batches at once, a batch waits up to 1ms for companions (at most 32 rows), at
+# most 64 requests waiting. One process serves both variants, so that a comparison
+# is not also one of two processes' luck with the scheduler.
 BATCHING='instances: 2
 batching: {max_batch_size: 32, max_queue_delay: 1ms, max_queue_size: 64}'
+paired_models=(digits digits-mlp transformer)
 cp -r examples/models "$work/repo"
 mkdir -p "$work/repo/transformer/1"
 cp bench/models/transformer/config.yaml "$work/repo/transformer/"
 cp examples/zoo/transformer_encoder/model.onnx "$work/repo/transformer/1/"
-cp -r "$work/repo" "$work/repo-batching"
-for cfg in "$work"/repo-batching/*/config.yaml; do printf '%s\n' "$BATCHING" >>"$cfg"; done
+for model in "${paired_models[@]}"; do
+	cp -r "$work/repo/$model" "$work/repo/$model-batching"
+	printf '%s\n' "$BATCHING" >>"$work/repo/$model-batching/config.yaml"
+done
 "$work/inferd" serve --repository "$work/repo" --http-addr "127.0.0.1:$http_port" \
 	--grpc-addr "127.0.0.1:$grpc_port" --log-level warn >"$work/inferd.log" 2>&1 &
 pids+=($!) inferd_pid=$!
-"$work/inferd" serve --repository "$work/repo-batching" --http-addr "127.0.0.1:$batch_port" \
-	--grpc-addr "" --log-level warn >"$work/inferd-batching.log" 2>&1 &
-pids+=($!) batch_pid=$!
 "$work/decodeonly" --addr "127.0.0.1:$decode_port" >"$work/decodeonly.log" 2>&1 &
 pids+=($!) decode_pid=$!
 if [ "$flask" = 1 ]; then
@@ -131,12 +138,13 @@ if [ "$flask" = 1 ]; then
 	pids+=($!) flask_pid=$!
 fi
 wait_up "http://127.0.0.1:$http_port/readyz" inferd "$inferd_pid"
-wait_up "http://127.0.0.1:$batch_port/readyz" inferd-batching "$batch_pid"
 wait_up "http://127.0.0.1:$decode_port/" decodeonly "$decode_pid" 405 # it only takes POST
 [ "$flask" = 1 ] && wait_up "http://127.0.0.1:$flask_port/healthz" flask "$flask_pid"
 
 # name|url|protocol|model[|input], in the order of the report; the input is the 50
-# sample images unless given.
+# sample images unless given. The first three and the last three are the paired
+# targets (measured in the pair loop below); inferd-batching's models are the
+# -batching twins, reported under their base name.
 transformer_input=bench/models/transformer/request.json
 targets=(
 	"inferd|http://127.0.0.1:$http_port|seed|digits"
@@ -151,12 +159,14 @@ targets=(
 	"flask|http://127.0.0.1:$flask_port|seed|digits"
 	"flask|http://127.0.0.1:$flask_port|seed|digits-mlp"
 )
+[ "$only" = 0 ] && targets+=("decode-only|http://127.0.0.1:$decode_port|seed|digits")
 targets+=(
-	"decode-only|http://127.0.0.1:$decode_port|seed|digits"
-	"inferd-batching|http://127.0.0.1:$batch_port|seed|digits"
-	"inferd-batching|http://127.0.0.1:$batch_port|seed|digits-mlp"
-	"inferd-batching|http://127.0.0.1:$batch_port|seed|transformer|$transformer_input"
+	"inferd-batching|http://127.0.0.1:$http_port|seed|digits-batching"
+	"inferd-batching|http://127.0.0.1:$http_port|seed|digits-mlp-batching"
+	"inferd-batching|http://127.0.0.1:$http_port|seed|transformer-batching|$transformer_input"
 )
+npaired=${#paired_models[@]} ntargets=${#targets[@]}
+solo=($(seq "$npaired" $((ntargets - npaired - 1)))) # the targets measured on their own (none: seq 3 2)
 
 images=(examples/digits/images/*.png)
 mkdir -p "$work/results" "$work/parts"
@@ -174,36 +184,59 @@ server_cpu() {
 }
 pid_of() {
 	case "$1" in
-	inferd) echo "$inferd_pid" ;; inferd-batching) echo "$batch_pid" ;;
+	inferd | inferd-batching) echo "$inferd_pid" ;;
 	flask) echo "$flask_pid" ;; decode-only) echo "$decode_pid" ;;
 	esac
 }
-# Every point is its own `inferd bench` run after a warm-up run, so that the server's CPU time
-# over the measured part gives its CPU per request. The targets' order rotates with the
-# repetition: no server is always measured first, or right after the same other one.
+# point I REP C: measures target I at concurrency C, after a warm-up run, into
+# $work/parts/I.REP.C.json and the server's CPU seconds around it into .cpu. Every point
+# is its own `inferd bench` run, so that the server's CPU time over it gives its CPU per
+# request (both variants of a pair are in one process, measured one after the other).
+point() {
+	local name url protocol model input inputs shown
+	IFS='|' read -r name url protocol model input <<<"${targets[$1]}"
+	inputs=("${images[@]}") shown='examples/digits/images/*.png'
+	[ -n "$input" ] && inputs=("$input") shown=$input
+	[ "$2" = 1 ] && [ "$3" = 1 ] && echo "inferd bench --url $url --protocol $protocol --model $model --concurrency C --duration $duration --warmup 0s --json --input $shown (C = 1, 8, 64; each after a $warmup warm-up run)" >>"$work/commands"
+	local bench=("$work/inferd" bench --url "$url" --protocol "$protocol" --model "$model"
+		--concurrency "$3" --warmup 0s --json --input "${inputs[@]}")
+	"${bench[@]}" --duration "$warmup" >/dev/null
+	local cpu0 cpu1
+	cpu0=$(server_cpu "$(pid_of "$name")")
+	"${bench[@]}" --duration "$duration" >"$work/parts/$1.$2.$3.json"
+	cpu1=$(server_cpu "$(pid_of "$name")")
+	echo "$cpu0 $cpu1" >"$work/parts/$1.$2.$3.cpu"
+}
+# The solo targets' order rotates with the repetition: no server is always measured first,
+# or right after the same other one. Then the pairs: at each concurrency a model without
+# batching (A) and its -batching twin (B), A then B in odd repetitions, B then A in even
+# ones, so that neither is always measured first.
 for rep in $(seq 1 "$reps"); do
-	for k in "${!targets[@]}"; do
-		i=$(((k + rep - 1) % ${#targets[@]}))
-		IFS='|' read -r name url protocol model input <<<"${targets[$i]}"
-		inputs=("${images[@]}") shown='examples/digits/images/*.png'
-		[ -n "$input" ] && inputs=("$input") shown=$input
-		[ "$rep" = 1 ] && echo "inferd bench --url $url --protocol $protocol --model $model --concurrency C --duration $duration --warmup 0s --json --input $shown (C = 1, 8, 64; each after a $warmup warm-up run)" >>"$work/commands"
-		log "rep $rep/$reps: $name $protocol $model"
-		parts=()
+	for k in "${!solo[@]}"; do
+		i=${solo[$(((k + rep - 1) % ${#solo[@]}))]}
+		log "rep $rep/$reps: ${targets[$i]%%|http*} $(cut -d'|' -f3,4 <<<"${targets[$i]}")"
+		for conc in 1 8 64; do point "$i" "$rep" "$conc"; done
+	done
+	for a in $(seq 0 $((npaired - 1))); do
+		b=$((ntargets - npaired + a))
+		log "rep $rep/$reps: pair ${paired_models[$a]}, $([ $((rep % 2)) = 1 ] && echo 'none first' || echo 'batching first')"
 		for conc in 1 8 64; do
-			bench=("$work/inferd" bench --url "$url" --protocol "$protocol" --model "$model"
-				--concurrency "$conc" --warmup 0s --json --input "${inputs[@]}")
-			"${bench[@]}" --duration "$warmup" >/dev/null
-			cpu0=$(server_cpu "$(pid_of "$name")")
-			"${bench[@]}" --duration "$duration" >"$work/parts/$i.$rep.$conc.json"
-			cpu1=$(server_cpu "$(pid_of "$name")")
-			echo "$cpu0 $cpu1" >"$work/parts/$i.$rep.$conc.cpu"
-			parts+=("$work/parts/$i.$rep.$conc")
+			if [ $((rep % 2)) = 1 ]; then
+				point "$a" "$rep" "$conc" && point "$b" "$rep" "$conc"
+			else
+				point "$b" "$rep" "$conc" && point "$a" "$rep" "$conc"
+			fi
 		done
-		python3 - "$work/results/$i.$name.$rep.json" "${parts[@]}" <<'PY'
-import json, sys
+	done
+done
 # One report per target and repetition, as one --concurrency 1,8,64 run writes it, each
-# point with the server's CPU seconds over it (server_cpu_s).
+# point with the server's CPU seconds over it (server_cpu_s); the -batching twins under
+# their base model's name.
+for i in "${!targets[@]}"; do
+	name=${targets[$i]%%|*}
+	for rep in $(seq 1 "$reps"); do
+		python3 - "$work/results/$i.$name.$rep.json" "$work/parts/$i.$rep".{1,8,64} <<'PY'
+import json, sys
 out, merged = sys.argv[1], None
 for part in sys.argv[2:]:
     rep = json.load(open(part + ".json"))
@@ -214,6 +247,7 @@ for part in sys.argv[2:]:
         merged = rep
     else:
         merged["results"] += rep["results"]
+merged["model"] = merged["model"].removesuffix("-batching")
 json.dump(merged, open(out, "w"), indent=1)
 PY
 	done
@@ -224,31 +258,33 @@ done
 # the transformer: the model whose engine, and so whose batching queue, is the
 # bottleneck (the digits models are bound by HTTP and PNG decoding, which back up
 # before a request is read, ahead of any queue).
-capacity=$(python3 - "$work/results" <<'PY'
+mkdir -p "$work/overload"
+if [ "$only" = 0 ]; then
+	capacity=$(python3 - "$work/results" <<'PY'
 import glob, json, statistics, sys
 tp = [r["throughput"] for f in glob.glob(sys.argv[1] + "/*.inferd-batching.*.json")
       for rep in [json.load(open(f))] if rep["model"] == "transformer"
       for r in rep["results"] if r["concurrency"] == 64]
 print(int(statistics.median(tp)))
 PY
-)
-rate=$((3 * capacity / 2))
-log "overload: open loop at $rate requests/s (capacity $capacity) on inferd-batching transformer"
-mkdir -p "$work/overload"
-echo "inferd bench --url http://127.0.0.1:$batch_port --model transformer --rate $rate --concurrency 1024 --duration $duration --warmup $warmup --json --input $transformer_input" >"$work/overload/command"
-sample_rss() {
-	while kill -0 "$batch_pid" 2>/dev/null; do
-		echo "$(date +%s.%N) $(ps -o rss= -p "$batch_pid")"
-		sleep 0.5
-	done
-}
-sample_rss >"$work/overload/rss" &
-sampler=$!
-"$work/inferd" bench --url "http://127.0.0.1:$batch_port" --model transformer --rate "$rate" \
-	--concurrency 1024 --duration "$duration" --warmup "$warmup" --json \
-	--input "$transformer_input" >"$work/overload/result.json"
-kill "$sampler" 2>/dev/null || true
-wait "$sampler" 2>/dev/null || true
+	)
+	rate=$((3 * capacity / 2))
+	log "overload: open loop at $rate requests/s (capacity $capacity) on inferd-batching transformer"
+	echo "inferd bench --url http://127.0.0.1:$http_port --model transformer-batching --rate $rate --concurrency 1024 --duration $duration --warmup $warmup --json --input $transformer_input" >"$work/overload/command"
+	sample_rss() {
+		while kill -0 "$inferd_pid" 2>/dev/null; do
+			echo "$(date +%s.%N) $(ps -o rss= -p "$inferd_pid")"
+			sleep 0.5
+		done
+	}
+	sample_rss >"$work/overload/rss" &
+	sampler=$!
+	"$work/inferd" bench --url "http://127.0.0.1:$http_port" --model transformer-batching --rate "$rate" \
+		--concurrency 1024 --duration "$duration" --warmup "$warmup" --json \
+		--input "$transformer_input" >"$work/overload/result.json"
+	kill "$sampler" 2>/dev/null || true
+	wait "$sampler" 2>/dev/null || true
+fi
 
 # How the engine's cost per sample falls with the batch (2 threads, as served).
 for model in digits digits-mlp transformer; do
@@ -263,7 +299,7 @@ rss_kib() {
 	children=$(pgrep -d, -P "$1" || true)
 	ps -o rss= -p "${children:+$children,}$1" | awk '{s += $1} END {print s + 0}'
 }
-rss="inferd=$(rss_kib "$inferd_pid") inferd-batching=$(rss_kib "$batch_pid") decode-only=$(rss_kib "$decode_pid")"
+rss="inferd (with the -batching twins)=$(rss_kib "$inferd_pid") decode-only=$(rss_kib "$decode_pid")"
 [ "$flask" = 1 ] && rss="$rss flask=$(rss_kib "$flask_pid")"
 
 [ -n "$results" ] && mkdir -p "$results" && cp "$work"/results/*.json "$results"/ && cp -r "$work/overload" "$results"/

@@ -64,6 +64,13 @@ func TestDynamicBatching(t *testing.T) {
 		t.Errorf("%s rows in %s calls: want 40 rows in fewer calls", rows, calls)
 	}
 	t.Logf("40 requests ran in %s engine calls", calls)
+	// The wait policy's state (batch.PolicyObserver), set from the first call.
+	if w := metricValue(t, url, `inferd_batch_waiting{model="m",version="1"} `); w != "0" && w != "1" {
+		t.Errorf("inferd_batch_waiting %q, want 0 or 1", w)
+	}
+	if g := metricValue(t, url, `inferd_batch_wait_gain{model="m",version="1"} `); g == "" {
+		t.Error("no inferd_batch_wait_gain")
+	}
 }
 
 // A full queue answers 429 at once; a request whose deadline passes in the

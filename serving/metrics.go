@@ -13,6 +13,8 @@ type metrics struct {
 	computeSec  *prometheus.HistogramVec
 	batchSize   *prometheus.HistogramVec
 	queueLen    *prometheus.GaugeVec
+	waiting     *prometheus.GaugeVec // the batcher's wait policy (batch.PolicyObserver)
+	waitGain    *prometheus.GaugeVec
 	rejected    *prometheus.CounterVec
 	loadSeconds *prometheus.GaugeVec
 	state       *prometheus.GaugeVec
@@ -41,6 +43,12 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		queueLen: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "inferd_inference_queue_length", Help: "Requests waiting in the batching queue.",
 		}, mv),
+		waiting: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "inferd_batch_waiting", Help: "1 while the batcher's wait policy lets batches wait for companions (the current epoch's), 0 while it does not.",
+		}, mv),
+		waitGain: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "inferd_batch_wait_gain", Help: "The batcher's measured ratio of requests answered per second with waiting for companions over without (waiting is preferred above 1.02).",
+		}, mv),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "inferd_inference_rejected_total", Help: "Requests refused at once because the batching queue was full (HTTP 429).",
 		}, mv),
@@ -67,7 +75,7 @@ func newMetrics(r prometheus.Registerer) *metrics {
 		}, []string{"model", "shadow_version"}),
 	}
 	if r != nil {
-		r.MustRegister(m.queueSec, m.computeSec, m.batchSize, m.queueLen, m.rejected, m.loadSeconds, m.state, m.loadFails, m.shadowRuns, m.shadowLat)
+		r.MustRegister(m.queueSec, m.computeSec, m.batchSize, m.queueLen, m.waiting, m.waitGain, m.rejected, m.loadSeconds, m.state, m.loadFails, m.shadowRuns, m.shadowLat)
 	}
 	return m
 }
@@ -105,6 +113,7 @@ func (m *metrics) forget(name string, mod *ServedModel) {
 type observer struct {
 	queue, compute, size prometheus.Observer
 	queueLen             prometheus.Gauge
+	waiting, waitGain    prometheus.Gauge
 	rejected             prometheus.Counter
 	series               *series.Series
 }
@@ -115,6 +124,8 @@ func (m *metrics) observer(model, version string) *observer {
 		compute:  m.computeSec.WithLabelValues(model, version),
 		size:     m.batchSize.WithLabelValues(model, version),
 		queueLen: m.queueLen.WithLabelValues(model, version),
+		waiting:  m.waiting.WithLabelValues(model, version),
+		waitGain: m.waitGain.WithLabelValues(model, version),
 		rejected: m.rejected.WithLabelValues(model, version),
 		series:   m.series.Series(model, version, ""),
 	}
@@ -129,8 +140,21 @@ func (o *observer) Queued(d time.Duration) { o.queue.Observe(d.Seconds()); o.ser
 func (o *observer) QueueLength(n int)      { o.queueLen.Set(float64(n)) }
 func (o *observer) Rejected()              { o.rejected.Inc() }
 
+// Policy implements batch.PolicyObserver.
+func (o *observer) Policy(waiting bool, gain float64) {
+	o.waiting.Set(float64(boolGauge(waiting)))
+	o.waitGain.Set(gain)
+}
+
+func boolGauge(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func (m *metrics) forgetVersion(name, version string) {
-	for _, v := range []interface{ DeleteLabelValues(...string) bool }{m.queueSec, m.computeSec, m.batchSize, m.queueLen, m.rejected} {
+	for _, v := range []interface{ DeleteLabelValues(...string) bool }{m.queueSec, m.computeSec, m.batchSize, m.queueLen, m.waiting, m.waitGain, m.rejected} {
 		v.DeleteLabelValues(name, version)
 	}
 	for _, s := range allStates {

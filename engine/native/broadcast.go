@@ -170,22 +170,22 @@ func newBcastGeom(xs, ys []int) (*bcastGeom, error) {
 // that steady-state runs compute and allocate none. Kernels run
 // concurrently: the geometry is replaced, never changed.
 type bcastCache struct {
-	mu   sync.Mutex
-	last *bcastGeom
+	mu     sync.Mutex
+	recent recent[bcastGeom] // of the last few operand shapes
 }
 
 // get returns the geometry of operands of shapes xs and ys.
 func (c *bcastCache) get(xs, ys []int) (*bcastGeom, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if g := c.last; g != nil && slices.Equal(g.xs, xs) && slices.Equal(g.ys, ys) {
+	if g := c.recent.find(func(g *bcastGeom) bool { return slices.Equal(g.xs, xs) && slices.Equal(g.ys, ys) }); g != nil {
 		return g, nil
 	}
 	g, err := newBcastGeom(xs, ys)
 	if err != nil {
 		return nil, err
 	}
-	c.last = g
+	c.recent.add(g)
 	return g, nil
 }
 

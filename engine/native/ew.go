@@ -247,7 +247,7 @@ type ewKernel struct {
 	minRank int
 
 	mu     sync.Mutex
-	layout *ewLayout
+	layout recent[ewLayout] // of the last few input shapes
 }
 
 // ewNode is one original node of a group, run when the fast path cannot
@@ -282,17 +282,8 @@ type ewLayout struct {
 func (k *ewKernel) layoutFor(in []*tensor.Tensor) *ewLayout {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if l := k.layout; l != nil && len(l.shapes) == len(in) {
-		same := true
-		for i, t := range in {
-			if !slices.Equal(t.Shape(), l.shapes[i]) {
-				same = false
-				break
-			}
-		}
-		if same {
-			return l
-		}
+	if l := k.layout.find(func(l *ewLayout) bool { return l.matches(in) }); l != nil {
+		return l
 	}
 	shapes := make([][]int, len(in))
 	for i, t := range in {
@@ -307,8 +298,21 @@ func (k *ewKernel) layoutFor(in []*tensor.Tensor) *ewLayout {
 	}
 	l := &ewLayout{shapes: shapes, shape: shape, l: newBcastLayout(shape, shapes...)}
 	l.n, l.runs = l.l.inner()
-	k.layout = l
+	k.layout.add(l)
 	return l
+}
+
+// matches reports whether in has the shapes l was made for.
+func (l *ewLayout) matches(in []*tensor.Tensor) bool {
+	if len(l.shapes) != len(in) {
+		return false
+	}
+	for i, t := range in {
+		if !slices.Equal(t.Shape(), l.shapes[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func (k *ewKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {

@@ -24,8 +24,8 @@ type matMulKernel struct {
 	act  *fusedAct     // an activation fused after the bias (fuseActivations)
 	ep   *gemmEpilogue // adds bias, then applies act
 
-	mu   sync.Mutex
-	last *matMulGeometry
+	mu     sync.Mutex
+	recent recent[matMulGeometry] // of the last few operand shapes
 }
 
 func buildMatMul(b *buildCtx) (kernel, error) {
@@ -99,7 +99,7 @@ type matMulGeometry struct {
 func (k *matMulKernel) geometryFor(as, bs []int) (*matMulGeometry, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if g := k.last; g != nil && slices.Equal(g.as, as) && slices.Equal(g.bs, bs) {
+	if g := k.recent.find(func(g *matMulGeometry) bool { return slices.Equal(g.as, as) && slices.Equal(g.bs, bs) }); g != nil {
 		return g, nil
 	}
 	g := &matMulGeometry{as: slices.Clone(as), bs: slices.Clone(bs)}
@@ -132,7 +132,7 @@ func (k *matMulKernel) geometryFor(as, bs []int) (*matMulGeometry, error) {
 		g.l = newBcastLayout(batch, as[:len(as)-2], bs[:len(bs)-2])
 		g.count = tensor.NumElements(batch)
 	}
-	k.last = g
+	k.recent.add(g)
 	return g, nil
 }
 

@@ -13,9 +13,10 @@ import (
 // tensors on every run with the same input shapes. A step of such a chain
 // is memoized: a step of one of memoOps whose inputs are constants,
 // outputs of other memoized steps, or, for Shape and Size, any tensor (of
-// which only the shape counts). A run whose inputs equal the last ones
-// (same types, shapes and, but for Shape and Size, values) takes the
-// outputs of the last run instead of computing and allocating them.
+// which only the shape counts). A run whose inputs equal those of one of
+// the last few distinct runs (same types, shapes and, but for Shape and
+// Size, values) takes that run's outputs instead of computing and
+// allocating them: a few, so that batch sizes in turn all hit (recent.go).
 
 // memoOps are the operators memoized in shape chains: deterministic, with
 // small outputs for small inputs.
@@ -29,15 +30,20 @@ var memoOps = map[string]bool{
 // memoMaxElems bounds the inputs and outputs a memoized step keeps.
 const memoMaxElems = 64
 
-// stepMemo is the memory of a memoized step: the key of its last inputs
-// and copies of its outputs (never arena buffers, so never recycled).
+// stepMemo is the memory of a memoized step: for its last few distinct
+// inputs, their key and copies of its outputs (never arena buffers, so
+// never recycled).
 type stepMemo struct {
 	shapeOnly bool
 	mu        sync.Mutex
-	valid     bool
-	key       []int64
+	seen      recent[memoEntry]
 	scratch   []int64
-	outs      []*tensor.Tensor
+}
+
+// memoEntry is one remembered run of a memoized step.
+type memoEntry struct {
+	key  []int64
+	outs []*tensor.Tensor
 }
 
 // markMemos marks the memoized steps of pl's plan.
@@ -79,14 +85,15 @@ func (m *stepMemo) run(rc *runCtx, s step, in, out []*tensor.Tensor) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	keyed := m.keyOf(in)
-	if keyed && m.valid && slices.Equal(m.scratch, m.key) {
-		copy(out, m.outs)
-		return nil
+	if keyed {
+		if e := m.seen.find(func(e *memoEntry) bool { return slices.Equal(m.scratch, e.key) }); e != nil {
+			copy(out, e.outs)
+			return nil
+		}
 	}
 	if err := runKernel(rc, s, in, out); err != nil {
 		return err
 	}
-	m.valid = false
 	if !keyed {
 		return nil
 	}
@@ -101,8 +108,7 @@ func (m *stepMemo) run(rc *runCtx, s step, in, out []*tensor.Tensor) error {
 			outs[i] = t.Clone()
 		}
 	}
-	m.key = append(m.key[:0], m.scratch...)
-	m.outs, m.valid = outs, true
+	m.seen.add(&memoEntry{key: slices.Clone(m.scratch), outs: outs})
 	return nil
 }
 
