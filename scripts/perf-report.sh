@@ -164,7 +164,8 @@ DESIGN = """## What the native engine does
 - **Threads**: one process-wide set of GOMAXPROCS-1 helper goroutines, shared by the
   sessions; a parallel region takes at most IntraOpThreads-1 of them, and only while cores
   are idle, so concurrent sessions do not oversubscribe the CPU. Chunks are claimed
-  dynamically and helpers spin briefly between regions.
+  dynamically; a helper's reservation ends as soon as it is of no more use, and a helper
+  polls for 50 µs between regions only while regions come that often.
 
 """
 

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Intra-op parallelism. Kernels split their work with parallelFor (or
@@ -21,9 +22,21 @@ import (
 //   - Chunks are claimed dynamically: the caller starts at once and takes
 //     the chunks no helper has claimed yet, so a helper slow to wake never
 //     delays a small region; regions only wait for chunks that are running.
-//   - A helper spins for a while after each task before it parks, so that
-//     the next region of the same run finds it awake (waking a parked
-//     goroutine costs microseconds, as much as a small region takes).
+//   - A reservation ends as soon as the helper is of no more use: a helper
+//     stops counting busy when it finds no chunk left or before it signals
+//     the last one done, and the caller hands back the reservations of
+//     helpers that had not arrived when it ran out of chunks. Otherwise the
+//     next region of the same run, which follows at once, finds the core
+//     still reserved and runs alone (ResNet-18 at batch 1, two threads: 24
+//     of 45 regions per run did).
+//   - A helper polls for a while (helperSpin) after a task before it
+//     parks, so that the next region of the same run finds it awake
+//     (waking a parked goroutine costs microseconds, as much as a small
+//     region takes); but only while tasks come that often. Polling through
+//     the long gaps of a run with few regions takes a core that the caller
+//     needs when other processes hold the second one (YOLO at batch 1:
+//     under one region per run, and polling for 200-400 µs after it made
+//     two threads 35% slower than one).
 //   - A panic in a chunk, on whichever goroutine, is re-raised on the
 //     caller once every chunk is done.
 //   - Steady-state regions allocate nothing: tasks are recycled (a task
@@ -46,9 +59,9 @@ var (
 // when it has items enough.
 const chunksPerThread = 4
 
-// helperSpins is how many times an idle helper polls for a task before it
-// parks (tens of microseconds).
-const helperSpins = 2000
+// helperSpin is how long an idle helper polls for a task before it parks,
+// when the last task came within that time.
+const helperSpin = 50 * time.Microsecond
 
 // startHelpers starts the helper goroutines, once.
 func startHelpers() {
@@ -56,7 +69,8 @@ func startHelpers() {
 		n := runtime.GOMAXPROCS(0) - 1
 		helperCount = n
 		// Room for every helper's task and for tasks left behind (all
-		// of whose chunks the caller ran) that no helper took yet.
+		// of whose chunks the caller ran) that no helper took yet; a
+		// region finding it full runs without helpers (handOut).
 		helperTasks = make(chan *parallelTask, 4*max(1, n))
 		for range n {
 			go helperLoop()
@@ -65,24 +79,36 @@ func startHelpers() {
 }
 
 func helperLoop() {
+	spin := true
 	for {
-		var t *parallelTask
-	poll:
-		for range helperSpins {
-			select {
-			case t = <-helperTasks:
-				break poll
-			default:
-				runtime.Gosched()
-			}
-		}
+		idle := time.Now()
+		t := pollTask(idle, spin)
 		if t == nil {
 			t = <-helperTasks
 		}
-		t.work()
-		busy.Add(-1)
+		spin = time.Since(idle) <= helperSpin
+		if t.join() {
+			t.work(true)
+		}
 		t.release()
 	}
+}
+
+// pollTask polls for a task for helperSpin from start, if spin is set, and
+// returns nil if none came.
+func pollTask(start time.Time, spin bool) *parallelTask {
+	for i := 0; spin; i++ {
+		select {
+		case t := <-helperTasks:
+			return t
+		default:
+		}
+		if i%16 == 15 && time.Since(start) > helperSpin {
+			return nil
+		}
+		runtime.Gosched()
+	}
+	return nil
 }
 
 // enterRun and exitRun bracket a run, which computes on its own goroutine.
@@ -122,6 +148,9 @@ type parallelTask struct {
 	chunks int
 	next   atomic.Int64
 	done   atomic.Int64
+	// joined counts the helpers that arrived, plus closed once the
+	// caller has handed back the reservations of the others.
+	joined atomic.Int64
 	// refs counts the goroutines holding the task: the caller and every
 	// helper it was sent to; the last one to let go recycles it.
 	refs atomic.Int32
@@ -155,17 +184,61 @@ func (t *parallelTask) release() {
 }
 
 // work runs chunks until none is left, recording the first panic. The
-// goroutine finishing the last chunk signals finished.
-func (t *parallelTask) work() {
+// goroutine finishing the last chunk signals finished. A helper (helper
+// set) stops counting busy as it leaves, before that signal.
+func (t *parallelTask) work(helper bool) {
 	for {
 		i := int(t.next.Add(1) - 1)
 		if i >= t.chunks {
+			if helper {
+				busy.Add(-1)
+			}
 			return
 		}
 		t.runChunk(i)
 		if int(t.done.Add(1)) == t.chunks {
+			if helper {
+				busy.Add(-1)
+			}
 			t.finished <- struct{}{}
+			return
 		}
+	}
+}
+
+// handOut sends the task to up to helpers reserved helpers and returns
+// how many it reached. It never blocks: when the queue is full of tasks
+// left behind that no helper took yet (their reservations were handed
+// back, so regions go on reserving), the rest of the reservations and
+// references are dropped at once.
+func (t *parallelTask) handOut(helpers int) int {
+	for i := range helpers {
+		select {
+		case helperTasks <- t:
+		default:
+			busy.Add(-int64(helpers - i))
+			t.refs.Add(-int32(helpers - i))
+			return i
+		}
+	}
+	return helpers
+}
+
+// closed is added to a task's joined count when the caller has claimed
+// the last chunk: helpers arriving after it find nothing to do, and their
+// reservations are handed back already.
+const closed = 1 << 30
+
+// join is a helper's arrival at the task; it reports whether the helper
+// came in time to look for chunks (and is still counted busy).
+func (t *parallelTask) join() bool { return t.joined.Add(1) < closed }
+
+// close is the caller's, once no chunk is left to claim: it hands back
+// the reservations of the helpers that have not arrived.
+func (t *parallelTask) close(helpers int) {
+	arrived := int(t.joined.Add(closed) - closed)
+	if late := helpers - arrived; late > 0 {
+		busy.Add(-int64(late))
 	}
 }
 
@@ -223,11 +296,11 @@ func parallelRange(threads, n, grain int, body rangeBody) {
 	t.body, t.n, t.chunks = body, n, chunks
 	t.next.Store(0)
 	t.done.Store(0)
+	t.joined.Store(0)
 	t.refs.Store(int32(helpers + 1))
-	for range helpers {
-		helperTasks <- t
-	}
-	t.work()
+	helpers = t.handOut(helpers)
+	t.work(false)
+	t.close(helpers)
 	<-t.finished
 	p := t.panicked
 	t.release()
