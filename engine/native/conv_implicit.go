@@ -115,6 +115,18 @@ func (b *implicitBody) do(lo, hi int) {
 // planes.
 func (b *implicitBody) build(lo, hi int) {
 	p, cp, l := &b.p, b.cp, b.cp.l
+	if r, ok := l.unitRect(); ok {
+		// Items image-major, the channels of an image in one copy.
+		plane, inPlane := l.plane(), l.h*l.w
+		for t := lo; t < hi; {
+			img, ch := t/p.c, t%p.c
+			n := min(p.c-ch, hi-t)
+			cp.taps.Copy3D(b.planes[ch*cp.chStride+img*plane+r.dst:], l.wq, cp.chStride,
+				p.x[((b.n0+img)*p.c+ch)*inPlane+r.src:], l.w, inPlane, n, r.rows, r.cols)
+			t += n
+		}
+		return
+	}
 	scratch := getScratch(l.w + 1)
 	defer putScratch(scratch)
 	plane := l.plane()

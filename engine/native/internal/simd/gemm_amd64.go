@@ -141,6 +141,14 @@ func copy2DAsm(isa isa, dst []float32, ldd int, src []float32, lds, rows, cols i
 	copy2DAVX2(unsafe.SliceData(dst), ldd, unsafe.SliceData(src), lds, rows, cols)
 }
 
+func copy3DAsm(isa isa, dst []float32, ldd, ldp int, src []float32, lds, lsp, planes, rows, cols int) {
+	if isa == isaAVX512 {
+		copy3DAVX512(unsafe.SliceData(dst), ldd, ldp, unsafe.SliceData(src), lds, lsp, planes, rows, cols)
+		return
+	}
+	copy3DAVX2(unsafe.SliceData(dst), ldd, ldp, unsafe.SliceData(src), lds, lsp, planes, rows, cols)
+}
+
 func mapAsm(isa isa, op VecOp, dst, a, b []float32, s float32) {
 	pd, pa, pb := unsafe.SliceData(dst), unsafe.SliceData(a), unsafe.SliceData(b)
 	if isa == isaAVX512 {

@@ -4387,6 +4387,90 @@ done:
 	VZEROUPPER
 	RET
 
+// func copy3DAVX512(dst *float32, ldd int, ldp int, src *float32, lds int, lsp int, planes int, rows int, cols int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·copy3DAVX512(SB), NOSPLIT, $0-72
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+24(FP), CX
+	MOVQ  ldd+8(FP), DX
+	MOVQ  lds+32(FP), BX
+	MOVQ  rows+56(FP), SI
+	MOVQ  cols+64(FP), DI
+	SHLQ  $0x02, DX
+	SHLQ  $0x02, BX
+	MOVQ  ldp+16(FP), R8
+	MOVQ  lsp+40(FP), R9
+	MOVQ  planes+48(FP), R10
+	SHLQ  $0x02, R8
+	SHLQ  $0x02, R9
+	MOVQ  DI, R11
+	ANDQ  $0x0000000f, R11
+	MOVL  $0x0000ffff, R12
+	BZHIL R11, R12, R12
+	KMOVW R12, K1
+	TESTQ SI, SI
+	JZ    done
+	TESTQ R10, R10
+	JZ    done
+
+plane:
+	MOVQ AX, R11
+	MOVQ CX, R12
+	MOVQ rows+56(FP), SI
+
+row:
+	MOVQ AX, R13
+	MOVQ CX, R14
+	MOVQ DI, R15
+
+block:
+	CMPQ    R15, $0x00000040
+	JL      single
+	VMOVUPS (R14), Z0
+	VMOVUPS 64(R14), Z1
+	VMOVUPS 128(R14), Z2
+	VMOVUPS 192(R14), Z3
+	VMOVUPS Z0, (R13)
+	VMOVUPS Z1, 64(R13)
+	VMOVUPS Z2, 128(R13)
+	VMOVUPS Z3, 192(R13)
+	ADDQ    $0x00000100, R13
+	ADDQ    $0x00000100, R14
+	SUBQ    $0x00000040, R15
+	JMP     block
+
+single:
+	CMPQ    R15, $0x00000010
+	JL      tail
+	VMOVUPS (R14), Z0
+	VMOVUPS Z0, (R13)
+	ADDQ    $0x00000040, R13
+	ADDQ    $0x00000040, R14
+	SUBQ    $0x00000010, R15
+	JMP     single
+
+tail:
+	TESTQ     R15, R15
+	JZ        next
+	VMOVUPS.Z (R14), K1, Z0
+	VMOVUPS   Z0, K1, (R13)
+
+next:
+	ADDQ DX, AX
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+	MOVQ R11, AX
+	MOVQ R12, CX
+	ADDQ R8, AX
+	ADDQ R9, CX
+	DECQ R10
+	JNZ  plane
+
+done:
+	VZEROUPPER
+	RET
+
 // func copy2DAVX2(dst *float32, ldd int, src *float32, lds int, rows int, cols int)
 // Requires: AVX
 TEXT ·copy2DAVX2(SB), NOSPLIT, $0-48
@@ -4449,6 +4533,91 @@ next:
 	ADDQ BX, CX
 	DECQ SI
 	JNZ  row
+
+done:
+	VZEROUPPER
+	RET
+
+// func copy3DAVX2(dst *float32, ldd int, ldp int, src *float32, lds int, lsp int, planes int, rows int, cols int)
+// Requires: AVX
+TEXT ·copy3DAVX2(SB), NOSPLIT, $0-72
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+24(FP), CX
+	MOVQ    ldd+8(FP), DX
+	MOVQ    lds+32(FP), BX
+	MOVQ    rows+56(FP), SI
+	MOVQ    cols+64(FP), DI
+	SHLQ    $0x02, DX
+	SHLQ    $0x02, BX
+	MOVQ    ldp+16(FP), R8
+	MOVQ    lsp+40(FP), R9
+	MOVQ    planes+48(FP), R10
+	SHLQ    $0x02, R8
+	SHLQ    $0x02, R9
+	MOVQ    DI, R11
+	ANDQ    $0x00000007, R11
+	MOVQ    $0x00000008, R12
+	SUBQ    R11, R12
+	LEAQ    tap_mask<>+0(SB), R11
+	VMOVDQU (R11)(R12*4), Y8
+	TESTQ   SI, SI
+	JZ      done
+	TESTQ   R10, R10
+	JZ      done
+
+plane:
+	MOVQ AX, R11
+	MOVQ CX, R12
+	MOVQ rows+56(FP), SI
+
+row:
+	MOVQ AX, R13
+	MOVQ CX, R14
+	MOVQ DI, R15
+
+block:
+	CMPQ    R15, $0x00000020
+	JL      single
+	VMOVUPS (R14), Y0
+	VMOVUPS 32(R14), Y1
+	VMOVUPS 64(R14), Y2
+	VMOVUPS 96(R14), Y3
+	VMOVUPS Y0, (R13)
+	VMOVUPS Y1, 32(R13)
+	VMOVUPS Y2, 64(R13)
+	VMOVUPS Y3, 96(R13)
+	ADDQ    $0x00000080, R13
+	ADDQ    $0x00000080, R14
+	SUBQ    $0x00000020, R15
+	JMP     block
+
+single:
+	CMPQ    R15, $0x00000008
+	JL      tail
+	VMOVUPS (R14), Y0
+	VMOVUPS Y0, (R13)
+	ADDQ    $0x00000020, R13
+	ADDQ    $0x00000020, R14
+	SUBQ    $0x00000008, R15
+	JMP     single
+
+tail:
+	TESTQ      R15, R15
+	JZ         next
+	VMASKMOVPS (R14), Y8, Y0
+	VMASKMOVPS Y0, Y8, (R13)
+
+next:
+	ADDQ DX, AX
+	ADDQ BX, CX
+	DECQ SI
+	JNZ  row
+	MOVQ R11, AX
+	MOVQ R12, CX
+	ADDQ R8, AX
+	ADDQ R9, CX
+	DECQ R10
+	JNZ  plane
 
 done:
 	VZEROUPPER
