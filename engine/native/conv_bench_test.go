@@ -8,7 +8,8 @@ import (
 	"github.com/inferd/inferd/internal/testutil"
 )
 
-// BenchmarkConvBatch runs the layers of MobileNetV2 and the digits CNN as
+// BenchmarkConvBatch runs the layers of MobileNetV2, the digits CNN and
+// small 3×3 layers at 16×16 and 32×32 (the segmented path) as
 // the planner would (its algorithm, weights packed at load, Relu6 fused)
 // at batch 1 and 32 on 1 and 2 threads, reporting GFLOP/s by wall time and
 // by the process's CPU time: on a shared machine the second measures the
@@ -27,6 +28,8 @@ func BenchmarkConvBatch(b *testing.B) {
 		{"mobilenet-dw3x3-960@7", 960, 7, 960, 3, 1, 1, 960},
 		{"digits-3x3-16to32@8", 16, 8, 32, 3, 1, 1, 1},
 		{"digits-3x3-1to16@8", 1, 8, 16, 3, 1, 1, 1},
+		{"small-3x3-32to32@16", 32, 16, 32, 3, 1, 1, 1},
+		{"small-3x3-32to64@32", 32, 32, 64, 3, 1, 1, 1},
 	}
 	for _, ly := range layers {
 		for _, batch := range []int{1, 32} {

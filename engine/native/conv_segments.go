@@ -14,8 +14,11 @@ import "github.com/inferd/inferd/engine/native/internal/simd"
 
 // segMaxWidth bounds the output rows taking the segmented path: on wider
 // rows the garbage and the copy-out are a few percent, less than the
-// kernel's second load per vector.
-const segMaxWidth = 32
+// kernel's second load per vector. BenchmarkConvBatch, cpu-GFLOP/s, best
+// of 3 at load 10, segmented against not: 8×8 at batch 32 148 against
+// 121, 16×16 121 against 114 (batch 1 145 against 128), 32×32 at batch 32
+// 113 against 131, ResNet-18's 56×56 (BenchmarkConv) 119 against 127.
+const segMaxWidth = 16
 
 // useSegments reports whether the implicit convolution over l runs
 // segmented with impl's kernel.
