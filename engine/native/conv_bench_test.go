@@ -8,7 +8,8 @@ import (
 	"github.com/inferd/inferd/internal/testutil"
 )
 
-// BenchmarkConvBatch runs the layers of MobileNetV2 and the digits CNN as
+// BenchmarkConvBatch runs the layers of MobileNetV2, the digits CNN and
+// small 3×3 layers at 16×16 and 32×32 (the segmented path) as
 // the planner would (its algorithm, weights packed at load, Relu6 fused)
 // at batch 1 and 32 on 1 and 2 threads, reporting GFLOP/s by wall time and
 // by the process's CPU time: on a shared machine the second measures the
@@ -26,12 +27,15 @@ func BenchmarkConvBatch(b *testing.B) {
 		{"mobilenet-dw3x3s2-96@112", 96, 112, 96, 3, 2, 1, 96},
 		{"mobilenet-dw3x3-960@7", 960, 7, 960, 3, 1, 1, 960},
 		{"digits-3x3-16to32@8", 16, 8, 32, 3, 1, 1, 1},
+		{"digits-3x3-1to16@8", 1, 8, 16, 3, 1, 1, 1},
+		{"small-3x3-32to32@16", 32, 16, 32, 3, 1, 1, 1},
+		{"small-3x3-32to64@32", 32, 32, 64, 3, 1, 1, 1},
 	}
 	for _, ly := range layers {
 		for _, batch := range []int{1, 32} {
 			for _, threads := range []int{1, 2} {
-				for _, algo := range []string{"planned", "im2col"} {
-					if algo == "im2col" && ly.group != 1 {
+				for _, algo := range []string{"planned", "im2col", "unsegmented"} {
+					if algo != "planned" && ly.group != 1 {
 						continue
 					}
 					name := fmt.Sprintf("%s/batch=%d/threads=%d/%s", ly.name, batch, threads, algo)
@@ -58,6 +62,12 @@ func BenchmarkConvBatch(b *testing.B) {
 							a = algoIm2col
 						}
 						cp := newConvPlan(&p, a, threads)
+						if algo == "unsegmented" {
+							if !cp.segments {
+								b.Skip("not segmented")
+							}
+							cp.segments = false
+						}
 						rc := &runCtx{threads: threads}
 						cp.run(rc, &p, packed)
 						cpu := testutil.ProcessCPU()

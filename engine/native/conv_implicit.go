@@ -56,6 +56,11 @@ func convImplicit(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan
 		b.n0, b.imgs = n0, imgs
 		b.stage = implicitBuild
 		parallelRange(rc.threads, p.c*imgs, max(1, elemGrain/plane), b)
+		if cp.segments {
+			b.stage = implicitSegments
+			parallelRange(rc.threads, imgs*cp.segmentTiles()*p.group, segmentsGrain(cp, mg, kg), b)
+			continue
+		}
 		// The garbage rows after the chunk's last image are not computed.
 		rows := imgs*l.hq - max(0, l.hq-l.oh)
 		bandRows := max(1, min(rows, bandCols/l.wq))
@@ -82,9 +87,10 @@ type implicitBody struct {
 
 // The regions of convImplicit, in order.
 const (
-	implicitPrefill = iota // zero the planes' padding, per channel
-	implicitBuild          // lay out the chunk's images, per channel and image
-	implicitProduct        // the GEMM, per band of output rows and group
+	implicitPrefill  = iota // zero the planes' padding, per channel
+	implicitBuild           // lay out the chunk's images, per channel and image
+	implicitProduct         // the GEMM, per band of output rows and group
+	implicitSegments        // the segmented GEMM, per column tile and group (conv_segments.go)
 )
 
 var implicitBodies freeList[implicitBody]
@@ -98,6 +104,8 @@ func (b *implicitBody) do(lo, hi int) {
 		}
 	case implicitBuild:
 		b.build(lo, hi)
+	case implicitSegments:
+		b.segments(lo, hi)
 	default:
 		b.product(lo, hi)
 	}
@@ -107,6 +115,18 @@ func (b *implicitBody) do(lo, hi int) {
 // planes.
 func (b *implicitBody) build(lo, hi int) {
 	p, cp, l := &b.p, b.cp, b.cp.l
+	if r, ok := l.unitRect(); ok {
+		// Items image-major, the channels of an image in one copy.
+		plane, inPlane := l.plane(), l.h*l.w
+		for t := lo; t < hi; {
+			img, ch := t/p.c, t%p.c
+			n := min(p.c-ch, hi-t)
+			cp.taps.Copy3D(b.planes[ch*cp.chStride+img*plane+r.dst:], l.wq, cp.chStride,
+				p.x[((b.n0+img)*p.c+ch)*inPlane+r.src:], l.w, inPlane, n, r.rows, r.cols)
+			t += n
+		}
+		return
+	}
 	scratch := getScratch(l.w + 1)
 	defer putScratch(scratch)
 	plane := l.plane()

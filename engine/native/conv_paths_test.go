@@ -37,6 +37,13 @@ func TestConvAlgorithms(t *testing.T) {
 		{2, 6, 12, 17, 12, 3, 3, 6, [2]int{2, 2}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
 		{1, 4, 7, 70, 4, 5, 3, 4, [2]int{1, 2}, [2]int{1, 2}, [4]int{2, 1, 2, 2}},
 		{3, 8, 5, 5, 8, 3, 3, 8, [2]int{1, 1}, [2]int{1, 1}, [4]int{0, 0, 0, 0}},
+		// Rows a multiple of 8 wide: segmented (conv_segments.go), with
+		// partial row and column tiles, groups, strides and depth blocks.
+		{2, 5, 16, 16, 13, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
+		{3, 4, 6, 8, 10, 3, 3, 2, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
+		{2, 3, 15, 16, 9, 3, 3, 1, [2]int{2, 2}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
+		{2, 40, 8, 8, 17, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
+		{1, 2, 5, 18, 8, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{0, 0, 0, 0}},
 	}
 	r := rand.New(rand.NewPCG(11, 12))
 	relu6 := &fusedAct{op: "Clip", clamp: true, lo: 0, hi: 6}
@@ -162,6 +169,26 @@ func BenchmarkDepthwise(b *testing.B) {
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch)/1e3, "µs/image")
 				b.ReportMetric(float64((testutil.ProcessCPU()-cpu).Nanoseconds())/float64(b.N*batch)/1e3, "cpu-µs/image")
 			})
+		}
+	}
+}
+
+// TestConvSegmentsPlanned checks which implicit convolutions run
+// segmented: rows a multiple of simd.SegWidth wide up to segMaxWidth, on
+// a kernel with segment loads.
+func TestConvSegmentsPlanned(t *testing.T) {
+	for _, tc := range []struct {
+		hw   int
+		want bool
+	}{{8, true}, {16, true}, {32, false}, {7, false}, {14, false}, {56, false}} {
+		for kernels := range forEachKernel(t) {
+			p := convProblem{geo: geometry{in: []int{tc.hw, tc.hw}, out: []int{tc.hw, tc.hw}, kernel: []int{3, 3},
+				stride: []int{1, 1}, dilation: []int{1, 1}, padBegin: []int{1, 1}, padEnd: []int{1, 1}},
+				batch: 2, c: 16, m: 32, group: 1}
+			cp := newConvPlan(&p, algoImplicit, 1)
+			if want := tc.want && cp.gemm.kern.HasSegments(); cp.segments != want {
+				t.Errorf("%d×%d on %s: segments %v, want %v", tc.hw, tc.hw, kernels, cp.segments, want)
+			}
 		}
 	}
 }

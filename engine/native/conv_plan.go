@@ -37,6 +37,8 @@ type convPlan struct {
 	wide    bool
 	// Pointwise: whether the kernel prefetches the input.
 	prefetchB bool
+	// Implicit GEMM: whether it runs segmented (conv_segments.go).
+	segments bool
 }
 
 // newConvPlan plans p with algorithm algo and the current kernels, for runs
@@ -61,6 +63,7 @@ func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
 			}
 		}
 		cp.table = simd.NewOffsets(offs)
+		cp.segments = useSegments(cp.gemm, l)
 	case algoPointwise:
 		cp.prefetchB = pointwisePrefetch(p)
 		hw := p.geo.in[0] * p.geo.in[1]

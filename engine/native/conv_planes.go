@@ -184,6 +184,26 @@ func (l *tapLayout) build(dst, x []float32, phaseStride int, tk *simd.TapKernel,
 	}
 }
 
+// planeRect is where build copies the input values of a plane whose
+// layout has a single phase: rows×cols values from src in the input plane
+// to dst in the phase plane.
+type planeRect struct{ dst, src, rows, cols int }
+
+// unitRect returns the rectangle build copies when both strides are 1 (a
+// single phase), so that callers can copy many planes at once; ok is false
+// for other strides or when no input value is read.
+func (l *tapLayout) unitRect() (r planeRect, ok bool) {
+	if l.sh != 1 || l.sw != 1 {
+		return r, false
+	}
+	ylo, yhi := validRange(l.hq, l.h, 1, l.pt)
+	lo, hi := validRange(l.wq, l.w, 1, l.pl)
+	if ylo >= yhi || lo >= hi {
+		return r, false
+	}
+	return planeRect{dst: ylo*l.wq + lo, src: (ylo-l.pt)*l.w + lo - l.pl, rows: yhi - ylo, cols: hi - lo}, true
+}
+
 // buildStride2 is build for a column stride of 2: it splits each input
 // row into its even and odd elements with the SIMD kernel, straight into
 // the rows of the two column phases when their runs line up (they do for

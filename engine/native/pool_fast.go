@@ -96,9 +96,8 @@ type insidePool struct {
 	offs                        []int
 	// pairs is set for 2×2 windows with stride 2 tiling the planes
 	// exactly: do then splits the rows into their even and odd columns
-	// first, so that the maximum is taken at the outputs only (pairOffs).
-	pairs    bool
-	pairOffs [4]int
+	// first, so that the maximum is taken at the outputs only.
+	pairs bool
 }
 
 // planMaxPoolInside plans the pooling of planes planes of geometry g, or
@@ -119,9 +118,7 @@ func planMaxPoolInside(g *geometry, planes int) *insidePool {
 	ip.chunk = max(1, min(planes, 8192/ip.plane))
 	ip.tasks = (planes + ip.chunk - 1) / ip.chunk
 	if kh == 2 && kw == 2 && sh == 2 && sw == 2 && dh == 1 && dw == 1 && h == 2*oh && w == 2*ow {
-		// The taps in the order of offs: (0,0), (0,1), (1,0), (1,1).
-		half, odd := ow, ip.chunk*ip.plane/2+ow
-		ip.pairs, ip.pairOffs = true, [4]int{0, odd, half, odd + half}
+		ip.pairs = true
 	}
 	return ip
 }
@@ -176,25 +173,26 @@ func (ip *insidePool) do(x, y []float32, lo, hi int) {
 	}
 }
 
-// doPairs is do for 2×2 windows of stride 2 tiling the planes: the rows
-// of chunk planes are split into their even and odd columns (two buffers,
-// each followed by a row of room for the taps reading past it), the tap
-// kernel takes the maximum of the four at every even row, and the even
-// rows are copied out.
+// doPairs is do for 2×2 windows of stride 2 tiling the planes: the even
+// input rows of chunk planes are split into their even and odd columns,
+// and so are the odd rows (four buffers of n values, one per tap, read
+// with a row stride of two rows), after which the tap kernel takes the
+// maximum of the four straight into the output. Only the outputs are
+// computed, and nothing is copied out.
 func (ip *insidePool) doPairs(x, y []float32, lo, hi int) {
 	g, tk := &ip.g, ip.tk
-	h, w, oh, ow := g.in[0], g.in[1], g.out[0], g.out[1]
-	n := ip.chunk * ip.plane / 2
-	buf := getScratch(3*n + 2*ow)
+	w, oh, ow := g.in[1], g.out[0], g.out[1]
+	buf := getScratch(4 * ip.chunk * oh * ow)
 	defer putScratch(buf)
-	src, full := (*buf)[:2*n+2*ow], (*buf)[2*n+2*ow:]
-	odd := ip.pairOffs[1]
 	for t := lo; t < hi; t++ {
 		c0, c1 := t*ip.chunk, min(ip.planes, (t+1)*ip.chunk)
-		rows := (c1 - c0) * h
-		tk.Deinterleave2D(src, ow, src[odd:], ow, x[c0*ip.plane:c1*ip.plane], w, rows, ow)
-		tk.Max(full[:rows*ow], src, ip.pairOffs[:])
-		tk.Copy2D(y[c0*oh*ow:], ow, full, w, (c1-c0)*oh, ow)
+		rows, n := (c1-c0)*oh, (c1-c0)*oh*ow
+		taps := (*buf)[:4*n]
+		src := x[c0*ip.plane : c1*ip.plane]
+		tk.Deinterleave2D(taps, ow, taps[n:], ow, src, 2*w, rows, ow)
+		tk.Deinterleave2D(taps[2*n:], ow, taps[3*n:], ow, src[w:], 2*w, rows, ow)
+		offs := [4]int{0, n, 2 * n, 3 * n}
+		tk.Max(y[c0*oh*ow:c1*oh*ow], taps, offs[:])
 	}
 }
 

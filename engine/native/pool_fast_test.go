@@ -18,6 +18,7 @@ func TestMaxPoolFast(t *testing.T) {
 	}{
 		{8, 8, 2, 2, 2, 2, 1, 1, [4]int{}, false},
 		{64, 66, 2, 2, 2, 2, 1, 1, [4]int{}, false},
+		{64, 64, 2, 2, 2, 2, 1, 1, [4]int{}, false}, // chunks of 2 planes, the last of 1
 		{6, 38, 2, 2, 2, 2, 1, 1, [4]int{}, false},
 		{112, 112, 3, 3, 2, 2, 1, 1, [4]int{1, 1, 1, 1}, false},
 		{9, 11, 3, 3, 2, 2, 1, 1, [4]int{1, 1, 1, 1}, true},

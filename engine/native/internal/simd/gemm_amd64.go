@@ -77,6 +77,15 @@ func tileIndirectAsm(isa isa, narrow bool, kc int, a, b []float32, offs []int, c
 	}
 }
 
+func tileSegmentsAsm(isa isa, kc int, a, b []float32, offs, segs []int, c []float32, ldc int, ep *Epilogue) {
+	pa, pb, po, ps, pc, bias := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(offs), unsafe.SliceData(segs), unsafe.SliceData(c), biasPtr(ep)
+	if isa == isaAVX512 {
+		gemmKernel8x32AVX512Segments(kc, pa, pb, po, ps, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
+		return
+	}
+	gemmKernel6x16AVX2Segments(kc, pa, pb, po, ps, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
+}
+
 func biasPtr(ep *Epilogue) *float32 {
 	if ep.Flags&(RowBias|ColBias) == 0 {
 		return nil
@@ -130,6 +139,14 @@ func copy2DAsm(isa isa, dst []float32, ldd int, src []float32, lds, rows, cols i
 		return
 	}
 	copy2DAVX2(unsafe.SliceData(dst), ldd, unsafe.SliceData(src), lds, rows, cols)
+}
+
+func copy3DAsm(isa isa, dst []float32, ldd, ldp int, src []float32, lds, lsp, planes, rows, cols int) {
+	if isa == isaAVX512 {
+		copy3DAVX512(unsafe.SliceData(dst), ldd, ldp, unsafe.SliceData(src), lds, lsp, planes, rows, cols)
+		return
+	}
+	copy3DAVX2(unsafe.SliceData(dst), ldd, ldp, unsafe.SliceData(src), lds, lsp, planes, rows, cols)
 }
 
 func mapAsm(isa isa, op VecOp, dst, a, b []float32, s float32) {

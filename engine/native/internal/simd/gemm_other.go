@@ -32,4 +32,10 @@ func deinterleave2DAsm([]float32, int, []float32, int, []float32, int, int, int)
 
 func copy2DAsm(isa, []float32, int, []float32, int, int, int) { panic(noAsm) }
 
+func copy3DAsm(isa, []float32, int, int, []float32, int, int, int, int, int) { panic(noAsm) }
+
 func mapAsm(isa, VecOp, []float32, []float32, []float32, float32) { panic(noAsm) }
+
+func tileSegmentsAsm(isa, int, []float32, []float32, []int, []int, []float32, int, *Epilogue) {
+	panic(noAsm)
+}

@@ -19,6 +19,11 @@ func gemmKernel8x32AVX512Indirect(kc int, a *float32, b *float32, offs *int, c *
 //go:noescape
 func gemmKernel8x32AVX512IndirectPrefetch(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
 
+// gemmKernel8x32AVX512Segments computes a 8x32 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel8x32AVX512Segments(kc int, a *float32, b *float32, offs *int, segs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+
 // gemmKernel6x16AVX2 computes a 6x16 tile of C with AVX2 and FMA; see gemmKernel in gen/gemm.go.
 //
 //go:noescape
@@ -33,6 +38,11 @@ func gemmKernel6x16AVX2Indirect(kc int, a *float32, b *float32, offs *int, c *fl
 //
 //go:noescape
 func gemmKernel6x16AVX2IndirectPrefetch(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+
+// gemmKernel6x16AVX2Segments computes a 6x16 tile of C with AVX2 and FMA; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel6x16AVX2Segments(kc int, a *float32, b *float32, offs *int, segs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
 
 // gemmKernel8x16AVX512 computes a 8x16 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
 //
@@ -84,15 +94,25 @@ func tapPlanesAVX512(dst *float32, src *float32, offs *int, w *float32, bias *fl
 //go:noescape
 func tapPlanesAVX2(dst *float32, src *float32, offs *int, w *float32, bias *float32, taps int, flags int, planes int, rows int, cols int, rowSkipD int, rowSkipS int, planeSkipD int, planeSkipS int, lo float32, hi float32)
 
-// copy2DAVX512 is a strided 2-D copy with AVX-512F; see copyKernels in gen/copy.go.
+// copy2DAVX512 is a strided copy with AVX-512F; see copyKernels in gen/copy.go.
 //
 //go:noescape
 func copy2DAVX512(dst *float32, ldd int, src *float32, lds int, rows int, cols int)
 
-// copy2DAVX2 is a strided 2-D copy with AVX2 and FMA; see copyKernels in gen/copy.go.
+// copy3DAVX512 is a strided copy with AVX-512F; see copyKernels in gen/copy.go.
+//
+//go:noescape
+func copy3DAVX512(dst *float32, ldd int, ldp int, src *float32, lds int, lsp int, planes int, rows int, cols int)
+
+// copy2DAVX2 is a strided copy with AVX2 and FMA; see copyKernels in gen/copy.go.
 //
 //go:noescape
 func copy2DAVX2(dst *float32, ldd int, src *float32, lds int, rows int, cols int)
+
+// copy3DAVX2 is a strided copy with AVX2 and FMA; see copyKernels in gen/copy.go.
+//
+//go:noescape
+func copy3DAVX2(dst *float32, ldd int, ldp int, src *float32, lds int, lsp int, planes int, rows int, cols int)
 
 // vecAVX512 is the vector kernel with AVX-512F; see vecKernels in gen/vec.go.
 //

@@ -151,6 +151,31 @@ func TestCopy2D(t *testing.T) {
 	}
 }
 
+func TestCopy3D(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, k := range TapKernels() {
+		for _, sz := range [][3]int{{0, 2, 5}, {2, 0, 5}, {1, 1, 1}, {3, 3, 7}, {4, 8, 8}, {2, 5, 17}, {3, 2, 64}, {5, 3, 100}} {
+			planes, rows, cols := sz[0], sz[1], sz[2]
+			t.Run(fmt.Sprintf("%s/%dx%dx%d", k.Name, planes, rows, cols), func(t *testing.T) {
+				ldd, lds := cols+1, cols+4
+				ldp, lsp := rows*ldd+3, rows*lds+2
+				src := randSlice(r, planes*lsp)
+				dst := randSlice(r, planes*ldp+2)
+				want := slices.Clone(dst)
+				for p := range planes {
+					for i := range rows {
+						copy(want[p*ldp+i*ldd:p*ldp+i*ldd+cols], src[p*lsp+i*lds:])
+					}
+				}
+				k.Copy3D(dst, ldd, ldp, src, lds, lsp, planes, rows, cols)
+				if !slices.Equal(dst, want) {
+					t.Fatalf("got %v\nwant %v", dst, want)
+				}
+			})
+		}
+	}
+}
+
 func BenchmarkTapSum(b *testing.B) {
 	for _, k := range TapKernels() {
 		for _, n := range []int{1024, 12656} {

@@ -16,16 +16,27 @@ import (
 // (row stride ldd), the last cols mod width values of each row under a
 // mask: the strided copies between the padded layouts of the convolution
 // kernels and the tensors.
+//
+// and
+//
+//	func copy3DS(dst *float32, ldd, ldp int, src *float32, lds, lsp, planes, rows, cols int)
+//
+// which does the same for planes planes, plane p of dst at p·ldp and of
+// src at p·lsp.
 func copyKernels(mask Mem) {
 	for _, s := range []tapSpec{tapAVX512, tapAVX2} {
-		copyKernel(s, mask)
+		copyKernel(s, mask, false)
+		copyKernel(s, mask, true)
 	}
 }
 
-func copyKernel(s tapSpec, mask Mem) {
-	name := "copy2D" + s.suffix
-	TEXT(name, NOSPLIT, "func(dst *float32, ldd int, src *float32, lds, rows, cols int)")
-	Doc(fmt.Sprintf("%s is a strided 2-D copy with %s; see copyKernels in gen/copy.go.", name, s.isa))
+func copyKernel(s tapSpec, mask Mem, planes bool) {
+	name, sig := "copy2D"+s.suffix, "func(dst *float32, ldd int, src *float32, lds, rows, cols int)"
+	if planes {
+		name, sig = "copy3D"+s.suffix, "func(dst *float32, ldd, ldp int, src *float32, lds, lsp, planes, rows, cols int)"
+	}
+	TEXT(name, NOSPLIT, sig)
+	Doc(fmt.Sprintf("%s is a strided copy with %s; see copyKernels in gen/copy.go.", name, s.isa))
 	Pragma("noescape")
 	dst := getParam("dst")
 	src := getParam("src")
@@ -35,6 +46,13 @@ func copyKernel(s tapSpec, mask Mem) {
 	cols := getParam("cols")
 	SHLQ(U8(2), ldd)
 	SHLQ(U8(2), lds)
+	var ldp, lsp, nplanes, pdst, psrc reg.GPVirtual
+	if planes {
+		ldp, lsp, nplanes = getParam("ldp"), getParam("lsp"), getParam("planes")
+		SHLQ(U8(2), ldp)
+		SHLQ(U8(2), lsp)
+		pdst, psrc = GP64(), GP64()
+	}
 	avx512 := s.lanes == 16
 	ymask := s.regs[8]
 	rem := GP64()
@@ -54,6 +72,14 @@ func copyKernel(s tapSpec, mask Mem) {
 	}
 	TESTQ(rows, rows)
 	JZ(LabelRef("done"))
+	if planes {
+		TESTQ(nplanes, nplanes)
+		JZ(LabelRef("done"))
+		Label("plane")
+		MOVQ(dst, pdst)
+		MOVQ(src, psrc)
+		Load(Param("rows"), rows)
+	}
 	Label("row")
 	p, q, n := GP64(), GP64(), GP64()
 	MOVQ(dst, p)
@@ -96,6 +122,14 @@ func copyKernel(s tapSpec, mask Mem) {
 	ADDQ(lds, src)
 	DECQ(rows)
 	JNZ(LabelRef("row"))
+	if planes {
+		MOVQ(pdst, dst)
+		MOVQ(psrc, src)
+		ADDQ(ldp, dst)
+		ADDQ(lsp, src)
+		DECQ(nplanes)
+		JNZ(LabelRef("plane"))
+	}
 	Label("done")
 	VZEROUPPER()
 	RET()

@@ -77,11 +77,34 @@ var (
 // an image) and not in the cache: too many streams for the hardware
 // prefetcher.
 func gemmKernel(s gemmSpec, indirect, prefetchB bool) {
+	gemmKernelB(s, indirect, prefetchB, false)
+}
+
+// segWidth is the width of the B segments of the segmented kernels.
+const segWidth = 8
+
+// gemmSegmentsKernel generates
+//
+//	func nameSegments(kc int, a, b *float32, offs, segs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)
+//
+// the indirect kernel whose B row is not nr contiguous values but nr/8
+// segments of 8: segment g of step p is at b + offs[p] + segs[g]. The
+// columns of a tile can then skip what lies between them (the garbage
+// columns of package native's implicit convolution layout).
+func gemmSegmentsKernel(s gemmSpec) { gemmKernelB(s, true, false, true) }
+
+// gemmKernelB generates gemmKernel's kernels and, with segments set,
+// gemmSegmentsKernel's.
+func gemmKernelB(s gemmSpec, indirect, prefetchB, segments bool) {
 	nr := s.vecs * s.lanes
 	name, sig := s.name, "func(kc int, a, b, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
 	if indirect {
 		name += "Indirect"
 		sig = "func(kc int, a, b *float32, offs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
+	}
+	if segments {
+		name = s.name + "Segments"
+		sig = "func(kc int, a, b *float32, offs, segs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
 	}
 	if prefetchB {
 		name += "Prefetch"
@@ -96,6 +119,17 @@ func gemmKernel(s gemmSpec, indirect, prefetchB bool) {
 	if indirect {
 		offs = getParam("offs")
 		off = GP64()
+	}
+	// bases[g] = b + segs[g] floats, for segment g.
+	var bases []reg.GPVirtual
+	if segments {
+		segs := getParam("segs")
+		for g := range nr / segWidth {
+			r := GP64()
+			MOVQ(Mem{Base: segs, Disp: g * 8}, r)
+			LEAQ(Mem{Base: b, Index: r, Scale: 4}, r)
+			bases = append(bases, r)
+		}
 	}
 	acc := func(r, v int) reg.VecPhysical { return s.regs[s.acc+r*s.vecs+v] }
 	for r := range s.mr {
@@ -118,7 +152,18 @@ func gemmKernel(s gemmSpec, indirect, prefetchB bool) {
 						PREFETCHT0(Mem{Base: b, Index: off, Scale: 4, Disp: nr*4 + l})
 					}
 				}
-				VMOVUPS(Mem{Base: b, Index: off, Scale: 4, Disp: v * s.lanes * 4}, bregs[v])
+				switch {
+				case segments && s.lanes == 2*segWidth:
+					// Two segments per vector: a 256-bit load into both
+					// halves (AVX-512F, unlike a YMM load into the upper
+					// registers), then the upper half replaced.
+					VBROADCASTF64X4(Mem{Base: bases[2*v], Index: off, Scale: 4}, bregs[v])
+					VINSERTF64X4(U8(1), Mem{Base: bases[2*v+1], Index: off, Scale: 4}, bregs[v], bregs[v])
+				case segments:
+					VMOVUPS(Mem{Base: bases[v], Index: off, Scale: 4}, bregs[v])
+				default:
+					VMOVUPS(Mem{Base: b, Index: off, Scale: 4, Disp: v * s.lanes * 4}, bregs[v])
+				}
 				continue
 			}
 			VMOVUPS(Mem{Base: b, Disp: (u*nr + v*s.lanes) * 4}, bregs[v])

@@ -23,6 +23,7 @@ func main() {
 		gemmKernel(s, false, false)
 		gemmKernel(s, true, false)
 		gemmKernel(s, true, true)
+		gemmSegmentsKernel(s)
 	}
 	for _, s := range []gemmSpec{gemmAVX512Narrow, gemmAVX2Narrow} {
 		gemmKernel(s, false, false)
