@@ -4,17 +4,18 @@ import "github.com/inferd/inferd/engine/native/internal/simd"
 
 // directDepthwise returns the direct depthwise kernel that computes p, or
 // nil: p must be a 2-D depthwise convolution with one output channel per
-// input channel, a 3×3 kernel of stride and dilation 1 and one value of
-// padding on every side (MobileNet's), and a direct kernel of the tap
+// input channel, a 3×3 kernel of stride 1 or 2 (the same along both
+// axes), dilation 1 and one value of padding on every side (MobileNet's),
+// and a direct kernel of the tap
 // kernel's vector width must exist (on AVX2 the tap kernel is faster than
 // the portable direct one).
 func directDepthwise(p *convProblem, cp *convPlan) *simd.DepthwiseKernel {
 	g := &p.geo
-	if len(g.in) != 2 || p.m != p.c || cp.taps == nil {
+	if len(g.in) != 2 || p.m != p.c || cp.taps == nil || g.stride[0] > 2 || g.stride[0] != g.stride[1] {
 		return nil
 	}
 	for a := range 2 {
-		if g.kernel[a] != 3 || g.stride[a] != 1 || g.dilation[a] != 1 || g.padBegin[a] != 1 || g.padEnd[a] != 1 {
+		if g.kernel[a] != 3 || g.dilation[a] != 1 || g.padBegin[a] != 1 || g.padEnd[a] != 1 {
 			return nil
 		}
 	}
@@ -52,8 +53,8 @@ var depthwise3Bodies freeList[depthwise3Body]
 
 func (b *depthwise3Body) do(t0, t1 int) {
 	p := &b.p
-	h, w := p.geo.in[0], p.geo.in[1]
-	plane := h * w
+	h, w, stride := p.geo.in[0], p.geo.in[1], p.geo.stride[0]
+	plane, outPlane := h*w, p.geo.out[0]*p.geo.out[1]
 	clamp := p.act != nil && p.act.clamp && p.residual == nil
 	var lo, hi float32
 	if clamp {
@@ -66,15 +67,15 @@ func (b *depthwise3Body) do(t0, t1 int) {
 	for t := t0; t < t1; t++ {
 		n, c0 := t/b.blocks, t%b.blocks*b.chunk
 		c1 := min(p.c, c0+b.chunk)
-		s, e := (n*p.c+c0)*plane, (n*p.c+c1)*plane
 		var bias []float32
 		if p.bias != nil {
 			bias = p.bias[c0:c1]
 		}
-		y := p.y[s:e]
-		b.k.Conv3x3S1(y, p.x[s:e], zero, c1-c0, h, w, p.w[9*c0:9*c1], bias, clamp, lo, hi)
+		i0, o0 := n*p.c+c0, n*p.c+c1
+		y := p.y[i0*outPlane : o0*outPlane]
+		b.k.Conv3x3(y, p.x[i0*plane:o0*plane], zero, stride, c1-c0, h, w, p.w[9*c0:9*c1], bias, clamp, lo, hi)
 		if p.residual != nil {
-			for i, v := range p.residual[s:e] {
+			for i, v := range p.residual[i0*outPlane : o0*outPlane] {
 				y[i] += v
 			}
 		}

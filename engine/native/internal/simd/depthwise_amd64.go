@@ -8,3 +8,8 @@ package simd
 //
 //go:noescape
 func dw3x3s1AVX512(dst *float32, src *float32, zero *float32, w *float32, bias *float32, planes int, h int, wd int, flags int, lo float32, hi float32)
+
+// dw3x3s2AVX512 is the direct depthwise 3×3 stride-2 kernel; see stride2 in gen/dw/main.go.
+//
+//go:noescape
+func dw3x3s2AVX512(dst *float32, src *float32, zero *float32, w *float32, bias *float32, planes int, h int, wd int, flags int, lo float32, hi float32)

@@ -186,3 +186,211 @@ planeEnd:
 	JNZ  plane
 	VZEROUPPER
 	RET
+
+// func dw3x3s2AVX512(dst *float32, src *float32, zero *float32, w *float32, bias *float32, planes int, h int, wd int, flags int, lo float32, hi float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2, CMOV
+TEXT ·dw3x3s2AVX512(SB), NOSPLIT, $0-80
+	VMOVDQU32    dw_deinterleave<>+0(SB), Z17
+	VMOVDQU32    dw_deinterleave<>+64(SB), Z18
+	VBROADCASTSS lo+72(FP), Z10
+	VBROADCASTSS hi+76(FP), Z11
+	MOVQ         wd+56(FP), AX
+	SHLQ         $0x02, AX
+
+plane2:
+	MOVQ         w+24(FP), CX
+	VBROADCASTSS (CX), Z0
+	VBROADCASTSS 4(CX), Z1
+	VBROADCASTSS 8(CX), Z2
+	VBROADCASTSS 12(CX), Z3
+	VBROADCASTSS 16(CX), Z4
+	VBROADCASTSS 20(CX), Z5
+	VBROADCASTSS 24(CX), Z6
+	VBROADCASTSS 28(CX), Z7
+	VBROADCASTSS 32(CX), Z8
+	VXORPS       Z9, Z9, Z9
+	MOVQ         flags+64(FP), CX
+	TESTQ        $0x00000001, CX
+	JZ           nobias2
+	MOVQ         bias+32(FP), CX
+	VBROADCASTSS (CX), Z9
+
+nobias2:
+	MOVQ src+8(FP), CX
+	MOVQ dst+0(FP), DX
+	XORQ BX, BX
+
+row2:
+	MOVQ    CX, SI
+	SUBQ    AX, SI
+	MOVQ    zero+16(FP), DI
+	TESTQ   BX, BX
+	CMOVQEQ DI, SI
+	LEAQ    (CX)(AX*1), DI
+	LEAQ    1(BX), R8
+	CMPQ    R8, h+48(FP)
+	MOVQ    zero+16(FP), R8
+	CMOVQGE R8, DI
+	XORQ    R8, R8
+	XORQ    R9, R9
+	MOVQ    wd+56(FP), R10
+
+cols2:
+	LEAQ    1(R10), R11
+	SHRQ    $0x01, R11
+	MOVQ    $0x00000010, R12
+	CMPQ    R11, R12
+	CMOVQLT R11, R12
+	XORQ    R11, R11
+	TESTQ   R12, R12
+	CMOVQLT R11, R12
+	MOVL    $0x0000ffff, R11
+	BZHIL   R12, R11, R11
+	KMOVW   R11, K1
+	MOVQ    $0x00000010, R11
+	CMPQ    R10, R11
+	CMOVQLT R10, R11
+	XORQ    R12, R12
+	TESTQ   R11, R11
+	CMOVQLT R12, R11
+	MOVL    $0x0000ffff, R12
+	BZHIL   R11, R12, R12
+	KMOVW   R12, K2
+	LEAQ    -16(R10), R11
+	MOVQ    $0x00000010, R12
+	CMPQ    R11, R12
+	CMOVQLT R11, R12
+	XORQ    R11, R11
+	TESTQ   R12, R12
+	CMOVQLT R11, R12
+	MOVL    $0x0000ffff, R11
+	BZHIL   R12, R11, R11
+	KMOVW   R11, K3
+	LEAQ    1(R10), R11
+	MOVQ    $0x00000010, R12
+	CMPQ    R11, R12
+	CMOVQLT R11, R12
+	XORQ    R11, R11
+	TESTQ   R12, R12
+	CMOVQLT R11, R12
+	MOVL    $0x0000ffff, R11
+	BZHIL   R12, R11, R11
+	KMOVW   R11, K4
+	TESTQ   R8, R8
+	JNZ     cols2_left
+	KMOVW   K4, R11
+	ANDL    $0x0000fffe, R11
+	KMOVW   R11, K4
+
+cols2_left:
+	LEAQ        -15(R10), R11
+	MOVQ        $0x00000010, R12
+	CMPQ        R11, R12
+	CMOVQLT     R11, R12
+	XORQ        R11, R11
+	TESTQ       R12, R12
+	CMOVQLT     R11, R12
+	MOVL        $0x0000ffff, R11
+	BZHIL       R12, R11, R11
+	KMOVW       R11, K5
+	VMOVAPS     Z9, Z12
+	VMOVUPS.Z   (SI)(R9*1), K2, Z15
+	VMOVAPS     Z15, Z16
+	VMOVUPS.Z   64(SI)(R9*1), K3, Z19
+	VPERMT2PS   Z19, Z17, Z15
+	VPERMT2PS   Z19, Z18, Z16
+	VMOVUPS.Z   -4(SI)(R9*1), K4, Z14
+	VMOVUPS.Z   60(SI)(R9*1), K5, Z19
+	VPERMT2PS   Z19, Z17, Z14
+	VFMADD231PS Z14, Z0, Z12
+	VFMADD231PS Z15, Z1, Z12
+	VFMADD231PS Z16, Z2, Z12
+	VMOVUPS.Z   (CX)(R9*1), K2, Z15
+	VMOVAPS     Z15, Z16
+	VMOVUPS.Z   64(CX)(R9*1), K3, Z19
+	VPERMT2PS   Z19, Z17, Z15
+	VPERMT2PS   Z19, Z18, Z16
+	VMOVUPS.Z   -4(CX)(R9*1), K4, Z14
+	VMOVUPS.Z   60(CX)(R9*1), K5, Z19
+	VPERMT2PS   Z19, Z17, Z14
+	VFMADD231PS Z14, Z3, Z12
+	VFMADD231PS Z15, Z4, Z12
+	VFMADD231PS Z16, Z5, Z12
+	VMOVUPS.Z   (DI)(R9*1), K2, Z15
+	VMOVAPS     Z15, Z16
+	VMOVUPS.Z   64(DI)(R9*1), K3, Z19
+	VPERMT2PS   Z19, Z17, Z15
+	VPERMT2PS   Z19, Z18, Z16
+	VMOVUPS.Z   -4(DI)(R9*1), K4, Z14
+	VMOVUPS.Z   60(DI)(R9*1), K5, Z19
+	VPERMT2PS   Z19, Z17, Z14
+	VFMADD231PS Z14, Z6, Z12
+	VFMADD231PS Z15, Z7, Z12
+	VFMADD231PS Z16, Z8, Z12
+	VMAXPS      Z12, Z10, Z12
+	VMINPS      Z12, Z11, Z12
+	VMOVUPS     Z12, K1, (DX)(R8*1)
+	ADDQ        $0x40, R8
+	ADDQ        $0x00000080, R9
+	SUBQ        $0x20, R10
+	JG          cols2
+	MOVQ        wd+56(FP), R8
+	INCQ        R8
+	SHRQ        $0x01, R8
+	LEAQ        (DX)(R8*4), DX
+	LEAQ        (CX)(AX*2), CX
+	ADDQ        $0x02, BX
+	CMPQ        BX, h+48(FP)
+	JL          row2
+	MOVQ        h+48(FP), R8
+	ANDQ        $0x01, R8
+	JZ          even2
+	SUBQ        AX, CX
+
+even2:
+	MOVQ CX, src+8(FP)
+	MOVQ DX, dst+0(FP)
+	MOVQ w+24(FP), CX
+	ADDQ $0x24, CX
+	MOVQ CX, w+24(FP)
+	MOVQ bias+32(FP), CX
+	ADDQ $0x04, CX
+	MOVQ CX, bias+32(FP)
+	DECQ planes+40(FP)
+	JNZ  plane2
+	VZEROUPPER
+	RET
+
+DATA dw_deinterleave<>+0(SB)/4, $0x00000000
+DATA dw_deinterleave<>+4(SB)/4, $0x00000002
+DATA dw_deinterleave<>+8(SB)/4, $0x00000004
+DATA dw_deinterleave<>+12(SB)/4, $0x00000006
+DATA dw_deinterleave<>+16(SB)/4, $0x00000008
+DATA dw_deinterleave<>+20(SB)/4, $0x0000000a
+DATA dw_deinterleave<>+24(SB)/4, $0x0000000c
+DATA dw_deinterleave<>+28(SB)/4, $0x0000000e
+DATA dw_deinterleave<>+32(SB)/4, $0x00000010
+DATA dw_deinterleave<>+36(SB)/4, $0x00000012
+DATA dw_deinterleave<>+40(SB)/4, $0x00000014
+DATA dw_deinterleave<>+44(SB)/4, $0x00000016
+DATA dw_deinterleave<>+48(SB)/4, $0x00000018
+DATA dw_deinterleave<>+52(SB)/4, $0x0000001a
+DATA dw_deinterleave<>+56(SB)/4, $0x0000001c
+DATA dw_deinterleave<>+60(SB)/4, $0x0000001e
+DATA dw_deinterleave<>+64(SB)/4, $0x00000001
+DATA dw_deinterleave<>+68(SB)/4, $0x00000003
+DATA dw_deinterleave<>+72(SB)/4, $0x00000005
+DATA dw_deinterleave<>+76(SB)/4, $0x00000007
+DATA dw_deinterleave<>+80(SB)/4, $0x00000009
+DATA dw_deinterleave<>+84(SB)/4, $0x0000000b
+DATA dw_deinterleave<>+88(SB)/4, $0x0000000d
+DATA dw_deinterleave<>+92(SB)/4, $0x0000000f
+DATA dw_deinterleave<>+96(SB)/4, $0x00000011
+DATA dw_deinterleave<>+100(SB)/4, $0x00000013
+DATA dw_deinterleave<>+104(SB)/4, $0x00000015
+DATA dw_deinterleave<>+108(SB)/4, $0x00000017
+DATA dw_deinterleave<>+112(SB)/4, $0x00000019
+DATA dw_deinterleave<>+116(SB)/4, $0x0000001b
+DATA dw_deinterleave<>+120(SB)/4, $0x0000001d
+DATA dw_deinterleave<>+124(SB)/4, $0x0000001f
+GLOBL dw_deinterleave<>(SB), RODATA|NOPTR, $128

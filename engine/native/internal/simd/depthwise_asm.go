@@ -13,11 +13,15 @@ var asmDepthwiseKernels = func() []*DepthwiseKernel {
 	return nil
 }()
 
-func dw3x3s1Asm(_ isa, dst, src, zero []float32, planes, h, w int, wt, bias []float32, flags int, lo, hi float32) {
+func dw3x3Asm(_ isa, stride int, dst, src, zero []float32, planes, h, w int, wt, bias []float32, flags int, lo, hi float32) {
 	var pb *float32
 	if bias != nil {
 		pb = unsafe.SliceData(bias)
 	}
-	dw3x3s1AVX512(unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(zero), unsafe.SliceData(wt), pb,
-		planes, h, w, flags, lo, hi)
+	pd, ps, pz, pw := unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(zero), unsafe.SliceData(wt)
+	if stride == 2 {
+		dw3x3s2AVX512(pd, ps, pz, pw, pb, planes, h, w, flags, lo, hi)
+		return
+	}
+	dw3x3s1AVX512(pd, ps, pz, pw, pb, planes, h, w, flags, lo, hi)
 }

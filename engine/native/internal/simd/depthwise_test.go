@@ -39,22 +39,24 @@ func dwReference(src []float32, planes, h, w, s int, wt, bias []float32, clamp b
 	return out
 }
 
-// TestDepthwiseConv3x3S1 checks every depthwise kernel against the naive
+// TestDepthwiseConv3x3 checks every depthwise kernel against the naive
 // reference over plane shapes around the vector width (odd, one wider and
 // narrower than 16, several vectors), with and without bias and clamp,
 // and that it writes nothing past its outputs.
-func TestDepthwiseConv3x3S1(t *testing.T) {
+func TestDepthwiseConv3x3(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	shapes := [][2]int{{1, 1}, {1, 5}, {2, 2}, {3, 7}, {7, 7}, {5, 15}, {4, 16}, {6, 17}, {14, 14}, {9, 31}, {2, 32}, {3, 33}, {28, 28}, {11, 56}, {3, 112}}
 	for _, k := range DepthwiseKernels() {
 		for _, sh := range shapes {
-			for _, planes := range []int{1, 3} {
+			for _, c := range []struct{ planes, stride int }{{1, 1}, {3, 1}, {1, 2}, {3, 2}} {
+				planes, stride := c.planes, c.stride
 				for _, opt := range []struct{ bias, clamp bool }{{false, false}, {true, true}, {true, false}} {
 					h, w := sh[0], sh[1]
-					name := fmt.Sprintf("%s/%dx%dx%d/bias=%v/clamp=%v", k.Name, planes, h, w, opt.bias, opt.clamp)
+					name := fmt.Sprintf("%s/s%d/%dx%dx%d/bias=%v/clamp=%v", k.Name, stride, planes, h, w, opt.bias, opt.clamp)
 					t.Run(name, func(t *testing.T) {
-						n := planes * h * w
-						src, wt := randSlice(r, n), randSlice(r, 9*planes)
+						oh, ow := (h-1)/stride+1, (w-1)/stride+1
+						n := planes * oh * ow
+						src, wt := randSlice(r, planes*h*w), randSlice(r, 9*planes)
 						var bias []float32
 						if opt.bias {
 							bias = randSlice(r, planes)
@@ -64,11 +66,11 @@ func TestDepthwiseConv3x3S1(t *testing.T) {
 						for i := range dst {
 							dst[i] = 99
 						}
-						k.Conv3x3S1(dst, src, make([]float32, w), planes, h, w, wt, bias, opt.clamp, -0.5, 0.5)
-						want := dwReference(src, planes, h, w, 1, wt, bias, opt.clamp, -0.5, 0.5)
+						k.Conv3x3(dst, src, make([]float32, w), stride, planes, h, w, wt, bias, opt.clamp, -0.5, 0.5)
+						want := dwReference(src, planes, h, w, stride, wt, bias, opt.clamp, -0.5, 0.5)
 						for i, v := range want {
 							if math.Abs(float64(dst[i]-v)) > 1e-5 {
-								t.Fatalf("output %d (plane %d, row %d, column %d): got %v, want %v", i, i/(h*w), i%(h*w)/w, i%w, dst[i], v)
+								t.Fatalf("output %d (plane %d, row %d, column %d): got %v, want %v", i, i/(oh*ow), i%(oh*ow)/ow, i%ow, dst[i], v)
 							}
 						}
 						for i := n; i < len(dst); i++ {
@@ -90,10 +92,16 @@ func TestDepthwiseNaN(t *testing.T) {
 		src[4] = float32(math.NaN())
 		dst := make([]float32, 9)
 		wt := []float32{1, 1, 1, 1, 1, 1, 1, 1, 1}
-		k.Conv3x3S1(dst, src, make([]float32, 3), 1, 3, 3, wt, nil, true, 0, 6)
+		k.Conv3x3(dst, src, make([]float32, 3), 1, 1, 3, 3, wt, nil, true, 0, 6)
 		for i, v := range dst {
 			if !math.IsNaN(float64(v)) {
-				t.Errorf("%s: output %d is %v, want NaN", k.Name, i, v)
+				t.Errorf("%s: stride 1: output %d is %v, want NaN", k.Name, i, v)
+			}
+		}
+		k.Conv3x3(dst, src, make([]float32, 3), 2, 1, 3, 3, wt, nil, true, 0, 6)
+		for i, v := range dst[:4] {
+			if !math.IsNaN(float64(v)) {
+				t.Errorf("%s: stride 2: output %d is %v, want NaN", k.Name, i, v)
 			}
 		}
 	}
@@ -109,7 +117,7 @@ func TestDepthwiseShort(t *testing.T) {
 					t.Fatal("no panic")
 				}
 			}()
-			k.Conv3x3S1(make([]float32, 8), make([]float32, 9), make([]float32, 3), 1, 3, 3, make([]float32, 9), nil, false, 0, 0)
+			k.Conv3x3(make([]float32, 8), make([]float32, 9), make([]float32, 3), 1, 1, 3, 3, make([]float32, 9), nil, false, 0, 0)
 		})
 	}
 }

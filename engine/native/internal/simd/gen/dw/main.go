@@ -19,6 +19,7 @@ const flagBias = 1
 func main() {
 	Constraint(buildtags.Not("purego").ToConstraint())
 	stride1()
+	stride2()
 	Generate()
 }
 
@@ -241,4 +242,170 @@ func store(acc reg.VecPhysical, p, cb reg.GPVirtual) {
 	VMAXPS(acc, g.lo, acc)
 	VMINPS(acc, g.hi, acc)
 	VMOVUPS(acc, reg.K1, Mem{Base: p, Index: cb, Scale: 1})
+}
+
+// stride2 generates
+//
+//	func dw3x3s2AVX512(dst, src, zero, w, bias *float32, planes, h, wd, flags int, lo, hi float32)
+//
+// the kernel of stride 2: plane p of src is h×wd and of dst oh×ow, with
+// oh = (h-1)/2+1 and ow = (wd-1)/2+1, and output (y, x) is bias[p] plus
+// the sum over i, j < 3 of w[9p+3i+j]·src[p, 2y+i-1, 2x+j-1], clamped as
+// in stride1. Each output row reads three input rows (the row above the
+// plane and the one below it read zero); 16 outputs take the 33 input
+// columns from 2x-1 in four masked loads, split into the three columns of
+// the taps (even, odd, and even from one column earlier) by permutes.
+func stride2() {
+	TEXT("dw3x3s2AVX512", NOSPLIT, "func(dst, src, zero, w, bias *float32, planes, h, wd, flags int, lo, hi float32)")
+	Doc("dw3x3s2AVX512 is the direct depthwise 3×3 stride-2 kernel; see stride2 in gen/dw/main.go.")
+	Pragma("noescape")
+	idx := GLOBL("dw_deinterleave", RODATA|NOPTR)
+	for i := range 32 {
+		// The even columns' indices, then the odd ones' (in address
+		// order, as the assembler wants).
+		DATA(4*i, U32(2*i%32+i/16))
+	}
+	VMOVDQU32(idx, s2.even)
+	VMOVDQU32(idx.Offset(64), s2.odd)
+	VBROADCASTSS(paramAddr("lo"), g.lo)
+	VBROADCASTSS(paramAddr("hi"), g.hi)
+	rowBytes := GP64()
+	Load(Param("wd"), rowBytes)
+	SHLQ(U8(2), rowBytes)
+	Label("plane2")
+	loadWeights2()
+	cur, dcur := GP64(), GP64()
+	Load(Param("src"), cur)
+	Load(Param("dst"), dcur)
+	r := GP64() // 2y, the input row of the middle taps
+	XORQ(r, r)
+	Label("row2")
+	p0 := rowAbove(cur, r, rowBytes)
+	p2 := GP64()
+	LEAQ(Mem{Base: cur, Index: rowBytes, Scale: 1}, p2)
+	t := GP64()
+	LEAQ(Mem{Base: r, Disp: 1}, t)
+	CMPQ(t, paramAddr("h"))
+	z := GP64()
+	Load(Param("zero"), z)
+	CMOVQGE(z, p2)
+	columns2(func(cb, ib reg.GPVirtual) {
+		VMOVAPS(g.bv, g.acc[0])
+		inputRow2(p0, ib, 0)
+		inputRow2(cur, ib, 1)
+		inputRow2(p2, ib, 2)
+		store(g.acc[0], dcur, cb)
+	})
+	// dcur steps by ow values, cur by two rows.
+	Load(Param("wd"), t)
+	INCQ(t)
+	SHRQ(U8(1), t)
+	LEAQ(Mem{Base: dcur, Index: t, Scale: 4}, dcur)
+	LEAQ(Mem{Base: cur, Index: rowBytes, Scale: 2}, cur)
+	ADDQ(U8(2), r)
+	CMPQ(r, paramAddr("h"))
+	JL(LabelRef("row2"))
+	// The next input plane starts where this one's rows ended (or one
+	// row before, h odd), the next output plane at dcur.
+	Load(Param("h"), t)
+	ANDQ(U8(1), t)
+	JZ(LabelRef("even2"))
+	SUBQ(rowBytes, cur)
+	Label("even2")
+	Store(cur, Param("src"))
+	Store(dcur, Param("dst"))
+	nextPlane()
+	DECQ(paramAddr("planes"))
+	JNZ(LabelRef("plane2"))
+	VZEROUPPER()
+	RET()
+}
+
+// s2 holds the extra registers of the stride-2 kernel: the permutation
+// indices of the even and odd columns, and the second vector of a load.
+var s2 = struct{ even, odd, tmp reg.VecPhysical }{reg.Z17, reg.Z18, reg.Z19}
+
+// loadWeights2 is loadWeights with its own label.
+func loadWeights2() {
+	w := GP64()
+	Load(Param("w"), w)
+	for t := range 9 {
+		VBROADCASTSS(Mem{Base: w, Disp: 4 * t}, g.w[t])
+	}
+	VXORPS(g.bv, g.bv, g.bv)
+	f := GP64()
+	Load(Param("flags"), f)
+	TESTQ(U32(flagBias), f)
+	JZ(LabelRef("nobias2"))
+	b := GP64()
+	Load(Param("bias"), b)
+	VBROADCASTSS(Mem{Base: b}, g.bv)
+	Label("nobias2")
+}
+
+// columns2 emits the loop over the output vectors of a row of stride 2:
+// cb is the byte offset of the vector's first output column c, ib that of
+// input column 2c. It sets the masks K1 (outputs c to c+15 below ow), K2
+// and K3 (input columns 2c to 2c+15 and 2c+16 to 2c+31 below wd), K4 and
+// K5 (input columns 2c-1 to 2c+14, not -1, and 2c+15 to 2c+30).
+func columns2(body func(cb, ib reg.GPVirtual)) {
+	cb, ib, rem := GP64(), GP64(), GP64()
+	XORQ(cb, cb)
+	XORQ(ib, ib)
+	Load(Param("wd"), rem) // wd - 2c
+	Label("cols2")
+	v := GP64()
+	LEAQ(Mem{Base: rem, Disp: 1}, v)
+	SHRQ(U8(1), v) // ow - c = ceil((wd-2c)/2)
+	laneMask(v, reg.K1)
+	laneMask(rem, reg.K2)
+	LEAQ(Mem{Base: rem, Disp: -16}, v)
+	laneMask(v, reg.K3)
+	LEAQ(Mem{Base: rem, Disp: 1}, v)
+	laneMask(v, reg.K4)
+	TESTQ(cb, cb)
+	JNZ(LabelRef("cols2_left"))
+	KMOVW(reg.K4, v.As32())
+	ANDL(U32(0xfffe), v.As32())
+	KMOVW(v.As32(), reg.K4)
+	Label("cols2_left")
+	LEAQ(Mem{Base: rem, Disp: -15}, v)
+	laneMask(v, reg.K5)
+	body(cb, ib)
+	ADDQ(U8(64), cb)
+	ADDQ(U32(128), ib)
+	SUBQ(U8(32), rem)
+	JG(LabelRef("cols2"))
+}
+
+// laneMask sets k to the first max(0, min(16, n)) lanes (n signed; n is
+// left as it is).
+func laneMask(n reg.GPVirtual, k reg.Register) {
+	t, z, m := GP64(), GP64(), GP64()
+	MOVQ(U32(16), t)
+	CMPQ(n, t)
+	CMOVQLT(n, t)
+	XORQ(z, z)
+	TESTQ(t, t)
+	CMOVQLT(z, t)
+	MOVL(U32(0xffff), m.As32())
+	BZHIL(t.As32(), m.As32(), m.As32())
+	KMOVW(m.As32(), k)
+}
+
+// inputRow2 adds the taps of weight row i over the input row at p, from
+// byte offset ib (input column 2c), to the accumulator.
+func inputRow2(p, ib reg.GPVirtual, i int) {
+	VMOVUPS_Z(Mem{Base: p, Index: ib, Scale: 1}, reg.K2, g.mid)
+	VMOVAPS(g.mid, g.rgt)
+	VMOVUPS_Z(Mem{Base: p, Index: ib, Scale: 1, Disp: 64}, reg.K3, s2.tmp)
+	VPERMT2PS(s2.tmp, s2.even, g.mid)
+	VPERMT2PS(s2.tmp, s2.odd, g.rgt)
+	VMOVUPS_Z(Mem{Base: p, Index: ib, Scale: 1, Disp: -4}, reg.K4, g.left)
+	VMOVUPS_Z(Mem{Base: p, Index: ib, Scale: 1, Disp: 60}, reg.K5, s2.tmp)
+	VPERMT2PS(s2.tmp, s2.even, g.left)
+	w := g.w[3*i:]
+	VFMADD231PS(g.left, w[0], g.acc[0])
+	VFMADD231PS(g.mid, w[1], g.acc[0])
+	VFMADD231PS(g.rgt, w[2], g.acc[0])
 }
