@@ -77,7 +77,9 @@ func TestDirectDepthwiseTakes(t *testing.T) {
 		{"dilation 2", func(p *convProblem) { p.geo.dilation, p.geo.out = []int{2, 2}, []int{6, 6} }, false},
 		{"no pad", func(p *convProblem) { p.geo.padBegin, p.geo.padEnd, p.geo.out = []int{0, 0}, []int{0, 0}, []int{6, 6} }, false},
 		{"pad end 0", func(p *convProblem) { p.geo.padEnd, p.geo.out = []int{0, 0}, []int{7, 7} }, false},
-		{"5×5", func(p *convProblem) { p.geo.kernel, p.geo.padBegin, p.geo.padEnd = []int{5, 5}, []int{2, 2}, []int{2, 2} }, false},
+		{"5×5", func(p *convProblem) {
+			p.geo.kernel, p.geo.padBegin, p.geo.padEnd = []int{5, 5}, []int{2, 2}, []int{2, 2}
+		}, false},
 		{"multiplier 2", func(p *convProblem) { p.m = 8 }, false},
 	}
 	for _, tc := range tests {
