@@ -17,6 +17,11 @@ func convDepthwise(rc *runCtx, p *convProblem, cp *convPlan) {
 		convDepthwiseDirect3(rc, p, cp, k)
 		return
 	}
+	convDepthwiseTaps(rc, p, cp)
+}
+
+// convDepthwiseTaps is convDepthwise through the tap layout.
+func convDepthwiseTaps(rc *runCtx, p *convProblem, cp *convPlan) {
 	l := cp.l
 	if l == nil {
 		convDepthwiseDirect(rc, p)
