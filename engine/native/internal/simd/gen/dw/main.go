@@ -252,9 +252,10 @@ func store(acc reg.VecPhysical, p, cb reg.GPVirtual) {
 // oh = (h-1)/2+1 and ow = (wd-1)/2+1, and output (y, x) is bias[p] plus
 // the sum over i, j < 3 of w[9p+3i+j]·src[p, 2y+i-1, 2x+j-1], clamped as
 // in stride1. Each output row reads three input rows (the row above the
-// plane and the one below it read zero); 16 outputs take the 33 input
-// columns from 2x-1 in four masked loads, split into the three columns of
-// the taps (even, odd, and even from one column earlier) by permutes.
+// plane and the one below it read zero); 16 outputs take the 32 input
+// columns from 2x in two masked loads, split into the even and odd columns
+// by permutes, and the columns before them (2x-1+2j) are the odd ones
+// shifted by a lane, carrying the last one of the previous vector.
 func stride2() {
 	TEXT("dw3x3s2AVX512", NOSPLIT, "func(dst, src, zero, w, bias *float32, planes, h, wd, flags int, lo, hi float32)")
 	Doc("dw3x3s2AVX512 is the direct depthwise 3×3 stride-2 kernel; see stride2 in gen/dw/main.go.")
@@ -323,7 +324,10 @@ func stride2() {
 
 // s2 holds the extra registers of the stride-2 kernel: the permutation
 // indices of the even and odd columns, and the second vector of a load.
-var s2 = struct{ even, odd, tmp reg.VecPhysical }{reg.Z17, reg.Z18, reg.Z19}
+var s2 = struct {
+	even, odd, tmp reg.VecPhysical
+	prev           [3]reg.VecPhysical
+}{reg.Z17, reg.Z18, reg.Z19, [3]reg.VecPhysical{reg.Z20, reg.Z21, reg.Z22}}
 
 // loadWeights2 is loadWeights with its own label.
 func loadWeights2() {
@@ -346,12 +350,16 @@ func loadWeights2() {
 // columns2 emits the loop over the output vectors of a row of stride 2:
 // cb is the byte offset of the vector's first output column c, ib that of
 // input column 2c. It sets the masks K1 (outputs c to c+15 below ow), K2
-// and K3 (input columns 2c to 2c+15 and 2c+16 to 2c+31 below wd), K4 and
-// K5 (input columns 2c-1 to 2c+14, not -1, and 2c+15 to 2c+30).
+// and K3 (input columns 2c to 2c+15 and 2c+16 to 2c+31 below wd), and
+// clears the odd columns of the vector before the first (s2.prev), whose
+// last is column -1, the padding.
 func columns2(body func(cb, ib reg.GPVirtual)) {
 	cb, ib, rem := GP64(), GP64(), GP64()
 	XORQ(cb, cb)
 	XORQ(ib, ib)
+	for _, p := range s2.prev {
+		VXORPS(p, p, p)
+	}
 	Load(Param("wd"), rem) // wd - 2c
 	Label("cols2")
 	v := GP64()
@@ -361,16 +369,6 @@ func columns2(body func(cb, ib reg.GPVirtual)) {
 	laneMask(rem, reg.K2)
 	LEAQ(Mem{Base: rem, Disp: -16}, v)
 	laneMask(v, reg.K3)
-	LEAQ(Mem{Base: rem, Disp: 1}, v)
-	laneMask(v, reg.K4)
-	TESTQ(cb, cb)
-	JNZ(LabelRef("cols2_left"))
-	KMOVW(reg.K4, v.As32())
-	ANDL(U32(0xfffe), v.As32())
-	KMOVW(v.As32(), reg.K4)
-	Label("cols2_left")
-	LEAQ(Mem{Base: rem, Disp: -15}, v)
-	laneMask(v, reg.K5)
 	body(cb, ib)
 	ADDQ(U8(64), cb)
 	ADDQ(U32(128), ib)
@@ -394,16 +392,18 @@ func laneMask(n reg.GPVirtual, k reg.Register) {
 }
 
 // inputRow2 adds the taps of weight row i over the input row at p, from
-// byte offset ib (input column 2c), to the accumulator.
+// byte offset ib (input column 2c), to the accumulator: the even columns
+// 2c+2j and the odd ones 2c+2j+1 are permuted out of two loads, and the
+// columns 2c+2j-1 are the odd ones shifted by one lane, the first being
+// the last odd column of the previous vector (s2.prev[i], then updated).
 func inputRow2(p, ib reg.GPVirtual, i int) {
 	VMOVUPS_Z(Mem{Base: p, Index: ib, Scale: 1}, reg.K2, g.mid)
 	VMOVAPS(g.mid, g.rgt)
 	VMOVUPS_Z(Mem{Base: p, Index: ib, Scale: 1, Disp: 64}, reg.K3, s2.tmp)
 	VPERMT2PS(s2.tmp, s2.even, g.mid)
 	VPERMT2PS(s2.tmp, s2.odd, g.rgt)
-	VMOVUPS_Z(Mem{Base: p, Index: ib, Scale: 1, Disp: -4}, reg.K4, g.left)
-	VMOVUPS_Z(Mem{Base: p, Index: ib, Scale: 1, Disp: 60}, reg.K5, s2.tmp)
-	VPERMT2PS(s2.tmp, s2.even, g.left)
+	VALIGND(U8(15), s2.prev[i], g.rgt, g.left)
+	VMOVAPS(g.rgt, s2.prev[i])
 	w := g.w[3*i:]
 	VFMADD231PS(g.left, w[0], g.acc[0])
 	VFMADD231PS(g.mid, w[1], g.acc[0])
