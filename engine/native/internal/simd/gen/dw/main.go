@@ -73,7 +73,7 @@ func stride1() {
 	Load(Param("wd"), rowBytes)
 	SHLQ(U8(2), rowBytes)
 	Label("plane")
-	loadWeights()
+	loadWeights("nobias")
 	cur, dcur := GP64(), GP64()
 	Load(Param("src"), cur)
 	Load(Param("dst"), dcur)
@@ -107,8 +107,9 @@ func stride1() {
 	RET()
 }
 
-// loadWeights broadcasts the plane's weights and its bias (or 0).
-func loadWeights() {
+// loadWeights broadcasts the plane's weights and its bias (or 0); nobias
+// names the label that skips the bias.
+func loadWeights(nobias string) {
 	w := GP64()
 	Load(Param("w"), w)
 	for t := range 9 {
@@ -118,11 +119,11 @@ func loadWeights() {
 	f := GP64()
 	Load(Param("flags"), f)
 	TESTQ(U32(flagBias), f)
-	JZ(LabelRef("nobias"))
+	JZ(LabelRef(nobias))
 	b := GP64()
 	Load(Param("bias"), b)
 	VBROADCASTSS(Mem{Base: b}, g.bv)
-	Label("nobias")
+	Label(nobias)
 }
 
 // nextPlane steps the weight and bias pointers to the next plane.
@@ -274,7 +275,7 @@ func stride2() {
 	Load(Param("wd"), rowBytes)
 	SHLQ(U8(2), rowBytes)
 	Label("plane2")
-	loadWeights2()
+	loadWeights("nobias2")
 	cur, dcur := GP64(), GP64()
 	Load(Param("src"), cur)
 	Load(Param("dst"), dcur)
@@ -328,24 +329,6 @@ var s2 = struct {
 	even, odd, tmp reg.VecPhysical
 	prev           [3]reg.VecPhysical
 }{reg.Z17, reg.Z18, reg.Z19, [3]reg.VecPhysical{reg.Z20, reg.Z21, reg.Z22}}
-
-// loadWeights2 is loadWeights with its own label.
-func loadWeights2() {
-	w := GP64()
-	Load(Param("w"), w)
-	for t := range 9 {
-		VBROADCASTSS(Mem{Base: w, Disp: 4 * t}, g.w[t])
-	}
-	VXORPS(g.bv, g.bv, g.bv)
-	f := GP64()
-	Load(Param("flags"), f)
-	TESTQ(U32(flagBias), f)
-	JZ(LabelRef("nobias2"))
-	b := GP64()
-	Load(Param("bias"), b)
-	VBROADCASTSS(Mem{Base: b}, g.bv)
-	Label("nobias2")
-}
 
 // columns2 emits the loop over the output vectors of a row of stride 2:
 // cb is the byte offset of the vector's first output column c, ib that of
