@@ -6,9 +6,8 @@ import "github.com/inferd/inferd/engine/native/internal/simd"
 // nil: p must be a 2-D depthwise convolution with one output channel per
 // input channel, a 3×3 kernel of stride 1 or 2 (the same along both
 // axes), dilation 1 and one value of padding on every side (MobileNet's),
-// and a direct kernel of the tap
-// kernel's vector width must exist (on AVX2 the tap kernel is faster than
-// the portable direct one).
+// and a direct kernel of the tap kernel's vector width must exist (on AVX2
+// the tap kernel is faster than the portable direct one).
 func directDepthwise(p *convProblem, cp *convPlan) *simd.DepthwiseKernel {
 	g := &p.geo
 	if len(g.in) != 2 || p.m != p.c || cp.taps == nil || g.stride[0] > 2 || g.stride[0] != g.stride[1] {
