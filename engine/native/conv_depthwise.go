@@ -13,6 +13,15 @@ import "github.com/inferd/inferd/engine/native/internal/simd"
 // and a Relu or Clip; a residual and other activations follow on the
 // block's output, still in cache.
 func convDepthwise(rc *runCtx, p *convProblem, cp *convPlan) {
+	if k := directDepthwise(p, cp); k != nil {
+		convDepthwiseDirect3(rc, p, cp, k)
+		return
+	}
+	convDepthwiseTaps(rc, p, cp)
+}
+
+// convDepthwiseTaps is convDepthwise through the tap layout.
+func convDepthwiseTaps(rc *runCtx, p *convProblem, cp *convPlan) {
 	l := cp.l
 	if l == nil {
 		convDepthwiseDirect(rc, p)

@@ -12,6 +12,10 @@
 // with the purego tag, or for another architecture, leaves only the Go
 // kernels. Tests force every path the CPU can run.
 //
+// The direct depthwise 3×3 kernels (DepthwiseKernel: stride 1 and 2, pad
+// 1, reading unpadded planes under masks) have their own generator,
+// gen/dw, and assembly file, depthwise_amd64.s.
+//
 // Regenerate the assembly after editing gen/ with
 //
 //	go generate ./engine/native/internal/simd
