@@ -63,7 +63,7 @@ func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
 			}
 		}
 		cp.table = simd.NewOffsets(offs)
-		cp.segments = useSegments(cp.gemm, l)
+		cp.segments = threads <= 1 && useSegments(cp.gemm, l)
 	case algoPointwise:
 		cp.prefetchB = pointwisePrefetch(p)
 		hw := p.geo.in[0] * p.geo.in[1]
