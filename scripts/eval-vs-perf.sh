@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Measures issue 15's throughput target: in-process `inferd eval` of the
+# digits CNN against `inferd perf` on the same model, batch 32, one thread.
+# The dataset is examples/evaluation/digits-test.csv repeated COPIES times
+# (default 100: 36,000 rows), written to a temporary file. Each round runs,
+# per binary, perf for 3 s and then eval, each with its JSON written to a
+# file and read only after the run ends: a reader started beside a run of a
+# fraction of a second (python3 on a pipe) takes a core from it and halves
+# the figure on a 2-core machine. Prints per round and binary perf's median
+# batch and samples/s, eval's median batch, loop and whole-run rates, and
+# the ratios: median batch (32 / eval p50 over perf's samples/s), loop
+# (loop_samples_per_second over perf's samples/s) and whole run. With
+# BEFORE=REV the binary built from git revision REV runs in the same rounds.
+#   [BEFORE=REV] [COPIES=N] scripts/eval-vs-perf.sh [ROUNDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-5}
+copies=${COPIES:-100}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+go build -o "$work/inferd" ./cmd/inferd
+bins=("$work/inferd")
+if [[ -n "${BEFORE:-}" ]]; then
+	git worktree add -q --detach "$work/before" "$BEFORE"
+	(cd "$work/before" && go build -o "$work/inferd-before" ./cmd/inferd)
+	git worktree remove --force "$work/before"
+	bins=("$work/inferd-before" "$work/inferd")
+fi
+
+data=$work/digits.csv
+head -1 examples/evaluation/digits-test.csv >"$data"
+for _ in $(seq "$copies"); do tail -n +2 examples/evaluation/digits-test.csv >>"$data"; done
+
+for i in $(seq "$rounds"); do
+	for bin in "${bins[@]}"; do
+		load=$(cut -d' ' -f1 /proc/loadavg)
+		"$bin" perf examples/models/digits/1/model.onnx --batch 32 --threads 1 --duration 3s --json >"$work/perf.json"
+		"$bin" eval digits --repository examples/models --data "$data" --threads 1 --json >"$work/eval.json"
+		python3 - "$i" "$load" "$(basename "$bin")" "$work/perf.json" "$work/eval.json" <<'EOF'
+import json, sys
+i, load, name, perf, ev = sys.argv[1:]
+p = json.load(open(perf))["results"][0]
+l = json.load(open(ev))["latency"]
+sps = p["samples_per_second"]
+print(f"round {i} load {load} {name:<14} perf p50 {p['median_ms']:.4f} ms {sps:7.0f}/s | "
+      f"eval p50 {l['p50_ms']:.4f} ms loop {l['loop_samples_per_second']:7.0f}/s "
+      f"wall {l['wall_samples_per_second']:7.0f}/s | median batch {32000 / l['p50_ms'] / sps:.3f} "
+      f"loop {l['loop_samples_per_second'] / sps:.3f} wall {l['wall_samples_per_second'] / sps:.3f}")
+EOF
+	done
+done
