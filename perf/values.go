@@ -307,6 +307,6 @@ func imageDecoder(path string, s engine.Session) func(name string, data []byte) 
 		if c.AcceptsImages() && c.ImageInput() != name {
 			return nil, fmt.Errorf("%s/config.yaml preprocesses images for input %q, not %q", dir, c.ImageInput(), name)
 		}
-		return c.ImagesTensor([][]byte{data}, 0, nil, nil)
+		return c.ImagesTensor([][]byte{data}, nil, nil)
 	}
 }

@@ -64,7 +64,7 @@ func canvases(t testing.TB) []canvas {
 		if err != nil {
 			t.Fatal(err)
 		}
-		x, err := pre.ImagesTensor([][]byte{data}, 1<<20, nil, nil)
+		x, err := pre.ImagesTensor([][]byte{data}, codec.NewBudget(1<<20, nil), nil)
 		if err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
@@ -244,7 +244,7 @@ func (r *reader) chainImage(c canvas) (string, []float32, error) {
 	if err != nil {
 		return "", nil, err
 	}
-	x, err := r.pre.ImagesTensor([][]byte{c.png}, 1<<20, nil, nil)
+	x, err := r.pre.ImagesTensor([][]byte{c.png}, codec.NewBudget(1<<20, nil), nil)
 	if err != nil {
 		return "", nil, err
 	}

@@ -1,18 +1,15 @@
 package server
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"image"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"strings"
 
-	"github.com/inferd/inferd/preprocess"
 	"github.com/inferd/inferd/serving"
 	"github.com/inferd/inferd/serving/codec"
 	"github.com/inferd/inferd/tensor"
@@ -120,6 +117,12 @@ func outputsJSON(res *serving.Response) map[string]json.RawMessage {
 	return out
 }
 
+// predictMultipart answers the files of a multipart body, in one batch
+// under one pixel budget. A model that takes images but ranks nothing
+// (such as a pipeline that reads a number) runs each file alone, as its
+// image POST would (a batch of one, which such a model may be fixed to),
+// still under the request's one budget, and answers each file with the
+// outputs that POST answers.
 func (s *Server) predictMultipart(r *http.Request, v *serving.Version, boundary string) (any, error) {
 	if boundary == "" {
 		return nil, errorf(http.StatusBadRequest, "multipart/form-data Content-Type has no boundary parameter")
@@ -132,48 +135,25 @@ func (s *Server) predictMultipart(r *http.Request, v *serving.Version, boundary 
 	for i, n := range names {
 		fileNames[i] = fmt.Sprintf("file %q", n)
 	}
+	req := &serving.Request{Images: files, ImageNames: fileNames, MaxPixels: s.maxPixels, Charge: reservationOf(r.Context()).chargeFunc()}
+	ans := multipartAnswer{Model: v.ModelName, Version: v.Label(), Results: make([]fileResult, len(files))}
 	if !v.Codec().IsClassifier() {
-		return s.multipartOutputs(r, v, names, fileNames, files)
-	}
-	res, err := v.Infer(r.Context(), &serving.Request{Images: files, ImageNames: fileNames, Predictions: true, MaxPixels: s.maxPixels, Charge: reservationOf(r.Context()).chargeFunc()})
-	if err != nil {
-		return nil, err
-	}
-	ans := multipartAnswer{Model: v.ModelName, Version: v.Label(), Results: make([]fileResult, len(files))}
-	for i := range files {
-		ans.Results[i] = fileResult{File: names[i], Predictions: res.Predictions[i]}
-	}
-	return ans, nil
-}
-
-// multipartOutputs answers the files of a multipart body for a model that
-// takes images but ranks nothing (such as a pipeline that reads a
-// number): each file runs alone, as its image POST would (a batch of one,
-// which such a model may be fixed to), and its result is the outputs that
-// POST answers. The files share the request's pixel budget.
-func (s *Server) multipartOutputs(r *http.Request, v *serving.Version, names, fileNames []string, files [][]byte) (any, error) {
-	limit := s.maxPixels
-	if limit <= 0 {
-		limit = preprocess.DefaultMaxPixels
-	}
-	budget := limit
-	charge := reservationOf(r.Context()).chargeFunc()
-	ans := multipartAnswer{Model: v.ModelName, Version: v.Label(), Results: make([]fileResult, len(files))}
-	for i, f := range files {
-		if budget <= 0 {
-			return nil, fmt.Errorf("%s: %w: the request's images exceed the limit of %d pixels", fileNames[i], preprocess.ErrImageTooLarge, limit)
-		}
-		res, err := v.Infer(r.Context(), &serving.Request{Images: [][]byte{f}, ImageNames: fileNames[i : i+1], MaxPixels: budget, Charge: charge})
-		if err != nil && !strings.HasPrefix(err.Error(), fileNames[i]) { // decoding names the file itself
-			err = fmt.Errorf("%s: %w", fileNames[i], err)
-		}
+		each, err := v.InferEach(r.Context(), req)
 		if err != nil {
 			return nil, err
 		}
-		if cfg, _, err := image.DecodeConfig(bytes.NewReader(f)); err == nil {
-			budget -= cfg.Width * cfg.Height
+		for i, res := range each {
+			ans.Results[i] = fileResult{File: names[i], Outputs: outputsJSON(res)}
 		}
-		ans.Results[i] = fileResult{File: names[i], Outputs: outputsJSON(res)}
+		return ans, nil
+	}
+	req.Predictions = true
+	res, err := v.Infer(r.Context(), req)
+	if err != nil {
+		return nil, err
+	}
+	for i := range files {
+		ans.Results[i] = fileResult{File: names[i], Predictions: res.Predictions[i]}
 	}
 	return ans, nil
 }

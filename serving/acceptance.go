@@ -61,7 +61,7 @@ func (s *servable) acceptCase(ctx context.Context, fsys fs.FS, dir string, c *mo
 	)
 	for run := range acceptRuns {
 		start := time.Now()
-		inputs, err := s.inputs(req)
+		inputs, err := s.inputs(req, req.budget())
 		if err != nil {
 			return err
 		}

@@ -28,12 +28,15 @@ type Request struct {
 	// Predictions asks for the score output ranked as config.yaml says.
 	Predictions bool
 	// MaxPixels bounds the pixels of all the request's images together
-	// (0: preprocess.DefaultMaxPixels).
+	// (0: preprocess.DefaultMaxPixels), in Infer and InferEach alike.
 	MaxPixels int
 	// Charge, when set, reserves the memory of each image from its header
 	// before it is decoded, and refuses what does not fit.
 	Charge codec.Charge
 }
+
+// budget is the request's budget for decoding its images.
+func (r *Request) budget() *codec.Budget { return codec.NewBudget(r.MaxPixels, r.Charge) }
 
 // OutputRequest is an output a client asked for.
 type OutputRequest struct {
@@ -60,18 +63,59 @@ type Response struct {
 }
 
 // Infer is the inference path of every protocol: it checks the outputs
-// asked for, turns encoded images into the image input's batch, runs the
-// version's runner (input checks, shadow, batching, sessions), and picks
-// and post-processes the outputs.
+// asked for, turns encoded images into the image input's batch (under one
+// budget of MaxPixels and Charge for all of them), runs the version's
+// runner (input checks, shadow, batching, sessions), and picks and
+// post-processes the outputs.
 func (v *Version) Infer(ctx context.Context, req *Request) (*Response, error) {
 	s, err := v.servable()
 	if err != nil {
 		return nil, err
 	}
-	inputs, err := s.inputs(req)
+	inputs, err := s.inputs(req, req.budget())
 	if err != nil {
 		return nil, err
 	}
+	return s.infer(ctx, req, inputs)
+}
+
+// InferEach answers each of req's Images alone, in order, as Infer
+// answers a request of that one image (a batch of one, which a model may
+// be fixed to), with one Response per image. The images share one budget
+// of MaxPixels and Charge, as in Infer. Every error names its image
+// (`image 3` when ImageNames has no name for it): a decoding error as the
+// codec names it (see codec.DecodeImages), any later one as a
+// *codec.ImageError.
+func (v *Version) InferEach(ctx context.Context, req *Request) ([]*Response, error) {
+	s, err := v.servable()
+	if err != nil {
+		return nil, err
+	}
+	if err := codec.CheckImageCount(len(req.Images)); err != nil {
+		return nil, err
+	}
+	budget := req.budget()
+	out := make([]*Response, len(req.Images))
+	for i := range req.Images {
+		name := fmt.Sprintf("image %d", i)
+		if i < len(req.ImageNames) && req.ImageNames[i] != "" {
+			name = req.ImageNames[i]
+		}
+		one := *req
+		one.Images, one.ImageNames = req.Images[i:i+1], []string{name}
+		inputs, err := s.inputs(&one, budget)
+		if err != nil {
+			return nil, err
+		}
+		if out[i], err = s.infer(ctx, &one, inputs); err != nil {
+			return nil, &codec.ImageError{Name: name, Err: err}
+		}
+	}
+	return out, nil
+}
+
+// infer runs a request's inputs and answers it.
+func (s *servable) infer(ctx context.Context, req *Request, inputs map[string]*tensor.Tensor) (*Response, error) {
 	if s.captured {
 		ctx = s.withEncoded(ctx, req, inputs)
 	}
@@ -91,14 +135,15 @@ func (v *Version) Infer(ctx context.Context, req *Request) (*Response, error) {
 	return res, nil
 }
 
-// inputs checks the request's outputs and returns the tensors to run.
-func (s *servable) inputs(req *Request) (map[string]*tensor.Tensor, error) {
+// inputs checks the request's outputs and returns the tensors to run, its
+// encoded images decoded under budget.
+func (s *servable) inputs(req *Request, budget *codec.Budget) (map[string]*tensor.Tensor, error) {
 	c := s.codec
 	if req.Images == nil {
 		if err := s.checkOutputs(req.Outputs); err != nil {
 			return nil, err
 		}
-		return c.DecodeInputs(req.Inputs, req.MaxPixels, req.Charge)
+		return c.DecodeInputs(req.Inputs, budget)
 	}
 	if req.Predictions && c.AcceptsImages() && !c.IsClassifier() {
 		return nil, fmt.Errorf("%w: model %q has no postprocess section in config.yaml, so image answers cannot be ranked; send JSON tensors", engine.ErrInvalidInput, s.model)
@@ -109,7 +154,7 @@ func (s *servable) inputs(req *Request) (map[string]*tensor.Tensor, error) {
 		}
 		return ""
 	}
-	t, err := c.ImagesTensor(req.Images, req.MaxPixels, req.Charge, name)
+	t, err := c.ImagesTensor(req.Images, budget, name)
 	if err != nil {
 		return nil, err
 	}

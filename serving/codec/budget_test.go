@@ -3,6 +3,7 @@ package codec
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"image"
 	"image/png"
 	"strings"
@@ -50,7 +51,7 @@ func TestDecodeImagesCharge(t *testing.T) {
 				left -= n
 				return nil
 			}
-			_, err := DecodeImages(tt.data, 0, charge, func(i int) string { return string(rune('a' + i)) })
+			_, err := DecodeImages(tt.data, NewBudget(0, charge), func(i int) string { return string(rune('a' + i)) })
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("DecodeImages error = %v, want %v", err, tt.wantErr)
 			}
@@ -69,5 +70,45 @@ func TestImageBytes(t *testing.T) {
 	}
 	if got, want := ImageBytes(image.Config{ColorModel: rgba, Width: 10, Height: 10}), int64(100*16+64<<10); got != want {
 		t.Errorf("NRGBA 10x10: %d, want %d", got, want)
+	}
+}
+
+// TestBudgetIsShared checks that images decoded one call at a time under
+// one Budget share its pixels, and that an image's error is an
+// *ImageError naming it.
+func TestBudgetIsShared(t *testing.T) {
+	img := grayPNG(t, 10, 10) // 100 pixels
+	tests := []struct {
+		name      string
+		maxPixels int
+		calls     [][]byte // one image per call
+		wantName  string   // the image refused ("" for none)
+		wantErr   error
+	}{
+		{"fits exactly", 200, [][]byte{img, img}, "", nil},
+		{"the second over what is left", 150, [][]byte{img, img}, "image 1", preprocess.ErrImageTooLarge},
+		{"spent before the third", 200, [][]byte{img, img, img}, "image 2", preprocess.ErrImageTooLarge},
+		{"corrupt second", 0, [][]byte{img, img[:len(img)-10]}, "image 1", preprocess.ErrBadImage},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := NewBudget(tt.maxPixels, nil)
+			var err error
+			for i, d := range tt.calls {
+				if _, err = DecodeImages([][]byte{d}, b, func(int) string { return fmt.Sprintf("image %d", i) }); err != nil {
+					break
+				}
+			}
+			if tt.wantErr == nil {
+				if err != nil {
+					t.Fatalf("DecodeImages: %v", err)
+				}
+				return
+			}
+			var ie *ImageError
+			if !errors.As(err, &ie) || ie.Name != tt.wantName || !errors.Is(err, tt.wantErr) {
+				t.Fatalf("error = %v, want an *ImageError naming %q of %v", err, tt.wantName, tt.wantErr)
+			}
+		})
 	}
 }

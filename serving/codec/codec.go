@@ -1,10 +1,8 @@
 package codec
 
 import (
-	"bytes"
 	"fmt"
 	"image"
-	"image/color"
 	"strconv"
 
 	"github.com/inferd/inferd/engine"
@@ -104,18 +102,18 @@ func (c *Codec) IsClassifier() bool { return c.ranker != nil }
 // ScoreOutput is the output that postprocessing ranks, or "".
 func (c *Codec) ScoreOutput() string { return c.scores }
 
-// ImagesTensor decodes encoded images (PNG, JPEG, WebP) under one budget
-// of maxPixels for all of them, each charged to charge (see DecodeImages),
-// and preprocesses them into one batch for the image input. name(i) names
-// image i in errors ("" for none).
-func (c *Codec) ImagesTensor(data [][]byte, maxPixels int, charge Charge, name func(int) string) (*tensor.Tensor, error) {
+// ImagesTensor decodes encoded images (PNG, JPEG, WebP) under the
+// request's budget b (see DecodeImages) and preprocesses them into one
+// batch for the image input. name(i) names image i in errors ("" or a nil
+// name for none).
+func (c *Codec) ImagesTensor(data [][]byte, b *Budget, name func(int) string) (*tensor.Tensor, error) {
 	if c.image == nil {
 		return nil, fmt.Errorf("%w: model %q has no image preprocessing in config.yaml; send JSON tensors", engine.ErrInvalidInput, c.model)
 	}
 	if err := c.checkBatch(len(data)); err != nil {
 		return nil, err
 	}
-	imgs, err := DecodeImages(data, maxPixels, charge, name)
+	imgs, err := DecodeImages(data, b, name)
 	if err != nil {
 		return nil, err
 	}
@@ -134,110 +132,12 @@ func (c *Codec) ImageTensor(imgs []image.Image) (*tensor.Tensor, error) {
 	return c.image.Tensor(imgs)
 }
 
-// MaxImages bounds the images of one request. Each image costs more than
-// its pixels (decoder state, the preprocessing, a row of every activation
-// of the model), so a body of many tiny images is refused before any is
-// decoded.
-const MaxImages = 1000
-
-// Charge reserves bytes of memory for what (a description for errors)
-// before they are allocated, or refuses with an error to return as is.
-// A nil Charge reserves nothing.
-type Charge func(bytes int64, what string) error
-
-// DecodeImages decodes images under one budget of maxPixels for all of
-// them (0: preprocess.DefaultMaxPixels), each checked from its header
-// before its pixels are decoded, and charged to charge from its header
-// first (ImageBytes). More than MaxImages images are refused at once.
-// name(i) prefixes image i's errors.
-func DecodeImages(data [][]byte, maxPixels int, charge Charge, name func(int) string) ([]image.Image, error) {
-	if maxPixels <= 0 {
-		maxPixels = preprocess.DefaultMaxPixels
-	}
-	if len(data) > MaxImages {
-		return nil, fmt.Errorf("%w: the request has %d images, over the limit of %d per request", preprocess.ErrImageTooLarge, len(data), MaxImages)
-	}
-	wrap := func(i int, err error) error {
-		if n := name(i); n != "" {
-			return fmt.Errorf("%s: %w", n, err)
-		}
-		return err
-	}
-	budget := maxPixels // pixels left for this request
-	imgs := make([]image.Image, len(data))
-	for i, d := range data {
-		if budget <= 0 {
-			return nil, wrap(i, fmt.Errorf("%w: the request's images exceed the limit of %d pixels", preprocess.ErrImageTooLarge, maxPixels))
-		}
-		if err := chargeImage(d, charge, budget, func() string { return imageName(i, name) }); err != nil {
-			return nil, err
-		}
-		img, err := preprocess.DecodeImage(d, budget)
-		if err != nil {
-			return nil, wrap(i, err)
-		}
-		budget -= img.Bounds().Dx() * img.Bounds().Dy()
-		imgs[i] = img
-	}
-	return imgs, nil
-}
-
-// imageName names image i for budget errors.
-func imageName(i int, name func(int) string) string {
-	if n := name(i); n != "" {
-		return n
-	}
-	return fmt.Sprintf("image %d", i)
-}
-
-// chargeImage charges what decoding an image will take, read from its
-// header; images whose header cannot be read, or that are over the pixel
-// budget, are left to DecodeImage to refuse.
-func chargeImage(data []byte, charge Charge, maxPixels int, what func() string) error {
-	if charge == nil {
-		return nil
-	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
-	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > int64(maxPixels) {
-		return nil
-	}
-	return charge(ImageBytes(cfg), fmt.Sprintf("%s (%dx%d pixels)", what(), cfg.Width, cfg.Height))
-}
-
-// ImageBytes estimates the memory an image takes from its header: the
-// decoded pixels (by color model) plus a float32 tensor of three channels
-// at full size (what preprocessing may hold before resizing) and a fixed
-// allowance for the decoder.
-func ImageBytes(cfg image.Config) int64 {
-	const floatBytes, decoderBytes = 3 * 4, 64 << 10
-	px := int64(cfg.Width) * int64(cfg.Height)
-	return px*int64(pixelBytes(cfg.ColorModel)+floatBytes) + decoderBytes
-}
-
-// pixelBytes is the size of a decoded pixel of a color model (8, the
-// largest, for models it does not know).
-func pixelBytes(m color.Model) int {
-	switch m {
-	case color.GrayModel, color.AlphaModel:
-		return 1
-	case color.Gray16Model, color.Alpha16Model:
-		return 2
-	case color.YCbCrModel:
-		return 3
-	case color.RGBAModel, color.NRGBAModel, color.CMYKModel:
-		return 4
-	}
-	if _, ok := m.(color.Palette); ok {
-		return 1
-	}
-	return 8
-}
-
 // DecodeInputs replaces encoded images given as a BYTES tensor of shape
 // [N] for the image input by the preprocessed batch; other inputs, and
 // the BYTES of a model whose image input itself takes BYTES, pass as they
-// are. inputs is not modified.
-func (c *Codec) DecodeInputs(inputs map[string]*tensor.Tensor, maxPixels int, charge Charge) (map[string]*tensor.Tensor, error) {
+// are. The images are decoded under the request's budget b (see
+// DecodeImages). inputs is not modified.
+func (c *Codec) DecodeInputs(inputs map[string]*tensor.Tensor, b *Budget) (map[string]*tensor.Tensor, error) {
 	t := c.EncodedImages(inputs)
 	if t == nil {
 		return inputs, nil
@@ -250,7 +150,7 @@ func (c *Codec) DecodeInputs(inputs map[string]*tensor.Tensor, maxPixels int, ch
 	for i, s := range strs {
 		data[i] = []byte(s)
 	}
-	x, err := c.ImagesTensor(data, maxPixels, charge, func(i int) string { return fmt.Sprintf("input %q image %d", c.imageInput, i) })
+	x, err := c.ImagesTensor(data, b, func(i int) string { return fmt.Sprintf("input %q image %d", c.imageInput, i) })
 	if err != nil {
 		return nil, err
 	}
