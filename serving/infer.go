@@ -82,10 +82,10 @@ func (v *Version) Infer(ctx context.Context, req *Request) (*Response, error) {
 // InferEach answers each of req's Images alone, in order, as Infer
 // answers a request of that one image (a batch of one, which a model may
 // be fixed to), with one Response per image. The images share one budget
-// of MaxPixels and Charge, as in Infer. Every error names its image
-// (`image 3` when ImageNames has no name for it): a decoding error as the
-// codec names it (see codec.DecodeImages), any later one as a
-// *codec.ImageError.
+// of MaxPixels and Charge, as in Infer, and the first image that fails
+// ends the request. An image's error names it (`image 3` when ImageNames
+// has no name for it): a decoding error as the codec names it (see
+// codec.DecodeImages), any later one as a *codec.ImageError.
 func (v *Version) InferEach(ctx context.Context, req *Request) ([]*Response, error) {
 	s, err := v.servable()
 	if err != nil {
