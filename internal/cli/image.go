@@ -106,48 +106,10 @@ func runImageBuild(ctx context.Context, stdout, stderr io.Writer, o imageBuildOp
 	if err != nil {
 		return err
 	}
-	if o.tag == "" {
-		return errors.New("--tag is required")
-	}
-	format, err := imagebuild.ParseFormat(o.format)
-	if err != nil {
-		return fmt.Errorf("--format: %w", err)
-	}
-	if o.output == "" && !o.push {
-		return errors.New("nothing to do: give --output, --push or both")
-	}
-	var nameOpts []name.Option
-	if o.insecure {
-		nameOpts = append(nameOpts, name.Insecure)
-	}
-	ref, err := name.ParseReference(o.tag, nameOpts...)
-	if err != nil {
-		return fmt.Errorf("--tag: %w", err)
-	}
-	tag, isTag := ref.(name.Tag)
-	if format == imagebuild.FormatDocker && o.output != "" && !isTag {
-		return fmt.Errorf("--tag %s: a docker tarball needs a tag, not a digest", o.tag)
-	}
-	var sels []imagebuild.Selector
-	for _, m := range o.models {
-		s, err := imagebuild.ParseSelector(m)
-		if err != nil {
-			return fmt.Errorf("--model: %w", err)
-		}
-		sels = append(sels, s)
-	}
-	if len(sels) > 0 && o.repository == "" {
-		return errors.New("--model needs --repository")
-	}
-	created, err := parseCreated(o.created)
+	p, err := o.plan()
 	if err != nil {
 		return err
 	}
-	labels, err := parseLabels(o.labels)
-	if err != nil {
-		return err
-	}
-
 	binary := o.binary
 	version := o.version
 	if binary == "" {
@@ -159,44 +121,113 @@ func runImageBuild(ctx context.Context, stdout, stderr io.Writer, o imageBuildOp
 		}
 		defer os.RemoveAll(filepath.Dir(binary))
 	}
+	start := time.Now()
+	img, err := imagebuild.Build(binary, append(p.opts, imagebuild.WithVersion(version), imagebuild.WithLogger(log))...)
+	if err != nil {
+		return err
+	}
+	if err := o.deliver(ctx, img, p); err != nil {
+		return err
+	}
+	return printImage(stdout, img, p.ref, o, time.Since(start))
+}
+
+// imagePlan is what the flags of image build ask for, checked.
+type imagePlan struct {
+	format imagebuild.Format
+	ref    name.Reference
+	tag    name.Tag // ref, when it is a tag
+	// opts are the build options, but for the version and the logger.
+	opts []imagebuild.Option
+}
+
+// plan checks the flags of image build, in the order the help lists them.
+func (o imageBuildOptions) plan() (imagePlan, error) {
+	if o.tag == "" {
+		return imagePlan{}, errors.New("--tag is required")
+	}
+	format, err := imagebuild.ParseFormat(o.format)
+	if err != nil {
+		return imagePlan{}, fmt.Errorf("--format: %w", err)
+	}
+	if o.output == "" && !o.push {
+		return imagePlan{}, errors.New("nothing to do: give --output, --push or both")
+	}
+	var nameOpts []name.Option
+	if o.insecure {
+		nameOpts = append(nameOpts, name.Insecure)
+	}
+	ref, err := name.ParseReference(o.tag, nameOpts...)
+	if err != nil {
+		return imagePlan{}, fmt.Errorf("--tag: %w", err)
+	}
+	tag, isTag := ref.(name.Tag)
+	if format == imagebuild.FormatDocker && o.output != "" && !isTag {
+		return imagePlan{}, fmt.Errorf("--tag %s: a docker tarball needs a tag, not a digest", o.tag)
+	}
+	sels, err := parseSelectors(o.models, o.repository)
+	if err != nil {
+		return imagePlan{}, err
+	}
+	created, err := parseCreated(o.created)
+	if err != nil {
+		return imagePlan{}, err
+	}
+	labels, err := parseLabels(o.labels)
+	if err != nil {
+		return imagePlan{}, err
+	}
 	opts := []imagebuild.Option{
 		imagebuild.WithArch(o.arch),
 		imagebuild.WithFormat(format),
 		imagebuild.WithCreated(created),
-		imagebuild.WithVersion(version),
 		imagebuild.WithLabels(labels),
-		imagebuild.WithLogger(log),
 	}
 	if o.repository != "" {
 		opts = append(opts, imagebuild.WithRepository(o.repository, sels...))
 	}
-	start := time.Now()
-	img, err := imagebuild.Build(binary, opts...)
-	if err != nil {
-		return err
+	return imagePlan{format: format, ref: ref, tag: tag, opts: opts}, nil
+}
+
+// parseSelectors reads the --model flags, which need a --repository.
+func parseSelectors(models []string, repository string) ([]imagebuild.Selector, error) {
+	var sels []imagebuild.Selector
+	for _, m := range models {
+		s, err := imagebuild.ParseSelector(m)
+		if err != nil {
+			return nil, fmt.Errorf("--model: %w", err)
+		}
+		sels = append(sels, s)
 	}
+	if len(sels) > 0 && repository == "" {
+		return nil, errors.New("--model needs --repository")
+	}
+	return sels, nil
+}
+
+// deliver writes the image to --output and pushes it with --push.
+func (o imageBuildOptions) deliver(ctx context.Context, img *imagebuild.Image, p imagePlan) error {
 	if o.output != "" {
-		if format == imagebuild.FormatOCI {
-			err = imagebuild.WriteLayout(o.output, img, ref)
+		var err error
+		if p.format == imagebuild.FormatOCI {
+			err = imagebuild.WriteLayout(o.output, img, p.ref)
 		} else {
-			err = imagebuild.WriteDockerArchive(o.output, img, tag)
+			err = imagebuild.WriteDockerArchive(o.output, img, p.tag)
 		}
 		if err != nil {
 			return err
 		}
 	}
-	if o.push {
-		var ropts []remote.Option
-		if o.insecure {
-			tr := http.DefaultTransport.(*http.Transport).Clone()
-			tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
-			ropts = append(ropts, remote.WithTransport(tr))
-		}
-		if err := imagebuild.Push(ctx, img, ref, ropts...); err != nil {
-			return err
-		}
+	if !o.push {
+		return nil
 	}
-	return printImage(stdout, img, ref, o, time.Since(start))
+	var ropts []remote.Option
+	if o.insecure {
+		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
+		ropts = append(ropts, remote.WithTransport(tr))
+	}
+	return imagebuild.Push(ctx, img, p.ref, ropts...)
 }
 
 // buildInferd builds inferd for linux/arch from the checkout holding the
