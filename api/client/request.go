@@ -31,47 +31,11 @@ func ParseRequestJSON(data []byte, md *v2.ModelMetadata) (*InferRequest, error) 
 	} else if b {
 		req.Binary = true
 	}
-	in := bytes.TrimSpace(probe.Inputs)
-	switch {
-	case len(in) > 0 && in[0] == '[':
-		var ins []v2.RequestInput
-		if err := json.Unmarshal(in, &ins); err != nil {
-			return nil, fmt.Errorf("inputs: %w", err)
-		}
-		for i := range ins {
-			t, err := ins[i].Tensor(nil)
-			if err != nil {
-				return nil, err
-			}
-			req.Inputs = append(req.Inputs, Input{Name: ins[i].Name, Tensor: t})
-		}
-	case len(in) > 0 && in[0] == '{':
-		var named map[string]json.RawMessage
-		if err := json.Unmarshal(in, &named); err != nil {
-			return nil, fmt.Errorf("inputs: %w", err)
-		}
-		for _, meta := range md.Inputs {
-			raw, ok := named[meta.Name]
-			if !ok {
-				continue // the server names what is missing
-			}
-			dt, err := v2.ParseDatatype(meta.Datatype)
-			if err != nil {
-				return nil, fmt.Errorf("input %q: %w", meta.Name, err)
-			}
-			t, err := tensor.FromJSON(raw, dt)
-			if err != nil {
-				return nil, fmt.Errorf("input %q: %w", meta.Name, err)
-			}
-			req.Inputs = append(req.Inputs, Input{Name: meta.Name, Tensor: t})
-			delete(named, meta.Name)
-		}
-		for name := range named {
-			return nil, fmt.Errorf("model %q has no input %q", md.Name, name)
-		}
-	default:
-		return nil, fmt.Errorf(`no "inputs": want a list of tensors or an object of named nested arrays`)
+	inputs, err := parseInputs(bytes.TrimSpace(probe.Inputs), md)
+	if err != nil {
+		return nil, err
 	}
+	req.Inputs = inputs
 	if len(req.Inputs) == 0 {
 		return nil, fmt.Errorf(`"inputs" is empty`)
 	}
@@ -83,4 +47,65 @@ func ParseRequestJSON(data []byte, md *v2.ModelMetadata) (*InferRequest, error) 
 		req.Outputs = append(req.Outputs, RequestedOutput{Name: o.Name, Classification: int(k)})
 	}
 	return req, nil
+}
+
+// parseInputs reads a request's "inputs" in either form: a list of v2
+// tensors, or an object of nested arrays by input name.
+func parseInputs(in json.RawMessage, md *v2.ModelMetadata) ([]Input, error) {
+	switch {
+	case len(in) > 0 && in[0] == '[':
+		return listedInputs(in)
+	case len(in) > 0 && in[0] == '{':
+		return namedInputs(in, md)
+	}
+	return nil, fmt.Errorf(`no "inputs": want a list of tensors or an object of named nested arrays`)
+}
+
+// listedInputs reads the Open Inference Protocol's list of tensors (JSON
+// data only).
+func listedInputs(in json.RawMessage) ([]Input, error) {
+	var ins []v2.RequestInput
+	if err := json.Unmarshal(in, &ins); err != nil {
+		return nil, fmt.Errorf("inputs: %w", err)
+	}
+	var inputs []Input
+	for i := range ins {
+		t, err := ins[i].Tensor(nil)
+		if err != nil {
+			return nil, err
+		}
+		inputs = append(inputs, Input{Name: ins[i].Name, Tensor: t})
+	}
+	return inputs, nil
+}
+
+// namedInputs reads the seed routes' object of nested arrays by input
+// name, in the order of the model's inputs, with their datatypes from its
+// metadata md.
+func namedInputs(in json.RawMessage, md *v2.ModelMetadata) ([]Input, error) {
+	var named map[string]json.RawMessage
+	if err := json.Unmarshal(in, &named); err != nil {
+		return nil, fmt.Errorf("inputs: %w", err)
+	}
+	var inputs []Input
+	for _, meta := range md.Inputs {
+		raw, ok := named[meta.Name]
+		if !ok {
+			continue // the server names what is missing
+		}
+		dt, err := v2.ParseDatatype(meta.Datatype)
+		if err != nil {
+			return nil, fmt.Errorf("input %q: %w", meta.Name, err)
+		}
+		t, err := tensor.FromJSON(raw, dt)
+		if err != nil {
+			return nil, fmt.Errorf("input %q: %w", meta.Name, err)
+		}
+		inputs = append(inputs, Input{Name: meta.Name, Tensor: t})
+		delete(named, meta.Name)
+	}
+	for name := range named {
+		return nil, fmt.Errorf("model %q has no input %q", md.Name, name)
+	}
+	return inputs, nil
 }
