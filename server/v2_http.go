@@ -65,27 +65,8 @@ func (s *Server) v2Infer(r *http.Request, info *reqInfo) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	head, bin, err := v2.SplitBody(body, r.Header.Get(v2.HeaderContentLength))
-	if err != nil {
-		return nil, err
-	}
 	mem := reservationOf(r.Context())
-	// The decoder's buffer and the copies of the "data" values it keeps raw.
-	if err := mem.charge(2*int64(len(head)), "decoding the request JSON"); err != nil {
-		return nil, err
-	}
-	req, err := decodeV2Request(head)
-	if err != nil {
-		return nil, err
-	}
-	if err := chargeV2Inputs(mem, req.Inputs); err != nil {
-		return nil, err
-	}
-	var data *v2.BinaryData
-	if r.Header.Get(v2.HeaderContentLength) != "" {
-		data = v2.NewBinaryData(bin)
-	}
-	inputs, err := v2RESTInputs(req.Inputs, data)
+	req, inputs, err := v2RESTDecode(mem, body, r.Header.Get(v2.HeaderContentLength))
 	if err != nil {
 		return nil, err
 	}
@@ -97,16 +78,8 @@ func (s *Server) v2Infer(r *http.Request, info *reqInfo) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if k, ok, err := req.Parameters.Int(v2.ParamClassification); err != nil || ok {
-		if err == nil && k == 0 {
-			err = errorf(http.StatusBadRequest, "the request: parameter %q must be at least 1", v2.ParamClassification)
-		}
-		if err != nil {
-			return nil, err
-		}
-		if reqs, err = rankScores(v, reqs, int(min(k, 1<<20)), binaryAll); err != nil {
-			return nil, err
-		}
+	if reqs, err = v2RESTRank(v, req.Parameters, reqs, binaryAll); err != nil {
+		return nil, err
 	}
 	res, err := v.Infer(r.Context(), &serving.Request{Inputs: inputs, Outputs: reqs, BinaryOutputs: binaryAll, MaxPixels: s.maxPixels, Charge: mem.chargeFunc()})
 	if err != nil {
@@ -114,6 +87,51 @@ func (s *Server) v2Infer(r *http.Request, info *reqInfo) (any, error) {
 	}
 	// The answer's id is the client's, else the request id (Inferd-Request-Id).
 	return v2RESTAnswer(v.ModelName, v.Label(), cmp.Or(req.ID, RequestID(r.Context())), res.Outputs)
+}
+
+// v2RESTDecode decodes the body of an inference request, charging mem
+// first: its JSON, and its inputs from the JSON or from the binary data
+// after it (binaryLen, the Inference-Header-Content-Length header).
+func v2RESTDecode(mem *reservation, body []byte, binaryLen string) (*v2.InferRequest, map[string]*tensor.Tensor, error) {
+	head, bin, err := v2.SplitBody(body, binaryLen)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The decoder's buffer and the copies of the "data" values it keeps raw.
+	if err := mem.charge(2*int64(len(head)), "decoding the request JSON"); err != nil {
+		return nil, nil, err
+	}
+	req, err := decodeV2Request(head)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := chargeV2Inputs(mem, req.Inputs); err != nil {
+		return nil, nil, err
+	}
+	var data *v2.BinaryData
+	if binaryLen != "" {
+		data = v2.NewBinaryData(bin)
+	}
+	inputs, err := v2RESTInputs(req.Inputs, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	return req, inputs, nil
+}
+
+// v2RESTRank applies the request's classification parameter: the model's
+// score output, its top k classes.
+func v2RESTRank(v *serving.Version, params v2.Parameters, reqs []serving.OutputRequest, binaryAll bool) ([]serving.OutputRequest, error) {
+	k, ok, err := params.Int(v2.ParamClassification)
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok:
+		return reqs, nil
+	case k == 0:
+		return nil, errorf(http.StatusBadRequest, "the request: parameter %q must be at least 1", v2.ParamClassification)
+	}
+	return rankScores(v, reqs, int(min(k, 1<<20)), binaryAll)
 }
 
 // decodeV2Request decodes the JSON of an inference request strictly: valid
