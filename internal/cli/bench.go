@@ -104,21 +104,16 @@ func (o *benchOptions) resolve() error {
 	if len(o.inputs) == 0 {
 		return errors.New("--input is required: an image or a .json tensor file")
 	}
-	if !o.protocolSet && strings.HasPrefix(o.url, "grpc://") {
-		o.protocol = string(loadgen.V2GRPC)
+	if err := o.resolveTarget(); err != nil {
+		return err
 	}
-	p, err := loadgen.ParseProtocol(o.protocol)
-	if err != nil {
-		return fmt.Errorf("--protocol: %w", err)
-	}
-	switch {
-	case p == loadgen.V2GRPC && !o.urlSet:
-		o.url = "grpc://127.0.0.1:8081"
-	case !o.urlSet:
-		o.url = "http://127.0.0.1:8080"
-	case p != loadgen.V2GRPC && strings.HasPrefix(o.url, "grpc://"):
-		return fmt.Errorf("--url %s is gRPC but --protocol is %s; use --protocol v2-grpc", o.url, p)
-	}
+	return o.resolveLoad()
+}
+
+// resolveLoad fills in the defaults of the runs' length and load and
+// checks them: --requests alone bounds a run by count, and an open loop
+// (--rate) runs at a concurrency of 64 unless told.
+func (o *benchOptions) resolveLoad() error {
 	if o.requests > 0 && !o.durationSet {
 		o.duration = 0
 	}
@@ -141,6 +136,28 @@ func (o *benchOptions) resolve() error {
 		if c < 1 {
 			return fmt.Errorf("--concurrency %d: must be positive", c)
 		}
+	}
+	return nil
+}
+
+// resolveTarget picks the protocol (v2-grpc for a grpc:// --url) and the
+// default --url of the protocol, and refuses a gRPC --url for another
+// protocol.
+func (o *benchOptions) resolveTarget() error {
+	if !o.protocolSet && strings.HasPrefix(o.url, "grpc://") {
+		o.protocol = string(loadgen.V2GRPC)
+	}
+	p, err := loadgen.ParseProtocol(o.protocol)
+	if err != nil {
+		return fmt.Errorf("--protocol: %w", err)
+	}
+	switch {
+	case p == loadgen.V2GRPC && !o.urlSet:
+		o.url = "grpc://127.0.0.1:8081"
+	case !o.urlSet:
+		o.url = "http://127.0.0.1:8080"
+	case p != loadgen.V2GRPC && strings.HasPrefix(o.url, "grpc://"):
+		return fmt.Errorf("--url %s is gRPC but --protocol is %s; use --protocol v2-grpc", o.url, p)
 	}
 	return nil
 }
