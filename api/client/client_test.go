@@ -45,21 +45,7 @@ func TestClient(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer c.Close()
-			if live, err := c.ServerLive(ctx); err != nil || !live {
-				t.Errorf("ServerLive = %v, %v", live, err)
-			}
-			if ready, err := c.ServerReady(ctx); err != nil || !ready {
-				t.Errorf("ServerReady = %v, %v", ready, err)
-			}
-			if md, err := c.ServerMetadata(ctx); err != nil || md.Name != "inferd" || md.Version != "test" || !slices.Contains(md.Extensions, "classification") {
-				t.Errorf("ServerMetadata = %+v, %v", md, err)
-			}
-			if ready, err := c.ModelReady(ctx, "digits", "production"); err != nil || !ready {
-				t.Errorf("ModelReady = %v, %v", ready, err)
-			}
-			if _, err := c.ModelReady(ctx, "digits", "9"); !client.IsNotFound(err) {
-				t.Errorf("ModelReady of an unknown version: %v", err)
-			}
+			checkHealth(ctx, t, c)
 			md, err := c.ModelMetadata(ctx, "digits-mlp", "")
 			if err != nil || md.Name != "digits-mlp" || len(md.Inputs) != 1 || !slices.Equal(md.Inputs[0].Shape, []int64{-1, 1, 8, 8}) {
 				t.Fatalf("ModelMetadata = %+v, %v", md, err)
@@ -105,16 +91,44 @@ func TestClient(t *testing.T) {
 					t.Errorf("image %s: %+v, want %s first", img.File, preds[i], img.Digits.Predicted)
 				}
 			}
-			_, err = c.Infer(ctx, &client.InferRequest{Model: "cats", Inputs: []client.Input{{Name: "input", Tensor: x}}})
-			var e *client.Error
-			if !errors.As(err, &e) || !client.IsNotFound(err) || !strings.Contains(e.Message, `model "cats"`) {
-				t.Errorf("unknown model: %v", err)
-			}
-			_, err = c.Infer(ctx, &client.InferRequest{Model: "digits", Inputs: []client.Input{{Name: "input", Tensor: tensor.MustFromSlice([]float32{1}, 1)}}})
-			if !errors.As(err, &e) || (e.HTTPStatus != 400 && e.Code != codes.InvalidArgument) || !strings.Contains(e.Message, "model expects [-1 1 8 8]") {
-				t.Errorf("bad shape: %v", err)
-			}
+			checkErrors(ctx, t, c, x)
 		})
+	}
+}
+
+// checkHealth checks the client's health, readiness and server metadata
+// calls against a server of the examples.
+func checkHealth(ctx context.Context, t *testing.T, c *client.Client) {
+	t.Helper()
+	if live, err := c.ServerLive(ctx); err != nil || !live {
+		t.Errorf("ServerLive = %v, %v", live, err)
+	}
+	if ready, err := c.ServerReady(ctx); err != nil || !ready {
+		t.Errorf("ServerReady = %v, %v", ready, err)
+	}
+	if md, err := c.ServerMetadata(ctx); err != nil || md.Name != "inferd" || md.Version != "test" || !slices.Contains(md.Extensions, "classification") {
+		t.Errorf("ServerMetadata = %+v, %v", md, err)
+	}
+	if ready, err := c.ModelReady(ctx, "digits", "production"); err != nil || !ready {
+		t.Errorf("ModelReady = %v, %v", ready, err)
+	}
+	if _, err := c.ModelReady(ctx, "digits", "9"); !client.IsNotFound(err) {
+		t.Errorf("ModelReady of an unknown version: %v", err)
+	}
+}
+
+// checkErrors checks that the client's errors carry the server's: an
+// unknown model (not found), and a tensor x of the wrong shape.
+func checkErrors(ctx context.Context, t *testing.T, c *client.Client, x *tensor.Tensor) {
+	t.Helper()
+	_, err := c.Infer(ctx, &client.InferRequest{Model: "cats", Inputs: []client.Input{{Name: "input", Tensor: x}}})
+	var e *client.Error
+	if !errors.As(err, &e) || !client.IsNotFound(err) || !strings.Contains(e.Message, `model "cats"`) {
+		t.Errorf("unknown model: %v", err)
+	}
+	_, err = c.Infer(ctx, &client.InferRequest{Model: "digits", Inputs: []client.Input{{Name: "input", Tensor: tensor.MustFromSlice([]float32{1}, 1)}}})
+	if !errors.As(err, &e) || (e.HTTPStatus != 400 && e.Code != codes.InvalidArgument) || !strings.Contains(e.Message, "model expects [-1 1 8 8]") {
+		t.Errorf("bad shape: %v", err)
 	}
 }
 
