@@ -97,18 +97,32 @@ func runConformance(ctx context.Context, w io.Writer, o conformanceOptions) erro
 		return err
 	}
 	if o.update {
-		old, err := conformance.ReadExpected(o.expected)
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-		if err := conformance.WriteExpected(o.expected, e.Name(), rep.Updated(old)); err != nil {
+		if err := updateExpected(o.expected, e.Name(), rep); err != nil {
 			return err
 		}
 	}
+	return writeConformance(w, rep, expected, o)
+}
+
+// updateExpected rewrites the expected list at path from rep (see
+// Report.Updated); a missing list is written anew.
+func updateExpected(path, engineName string, rep *conformance.Report) error {
+	old, err := conformance.ReadExpected(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return conformance.WriteExpected(path, engineName, rep.Updated(old))
+}
+
+// writeConformance writes the report, checked against the expected list
+// when there is one (nil: none), and fails when expected cases no longer
+// pass.
+func writeConformance(w io.Writer, rep *conformance.Report, expected map[string]bool, o conformanceOptions) error {
 	var chk *conformance.Check
 	if expected != nil {
 		chk = rep.Check(expected)
 	}
+	var err error
 	if o.json {
 		err = rep.WriteJSON(w, chk)
 	} else {
