@@ -62,9 +62,9 @@ func CheckImageCount(n int) error {
 // preprocess.DefaultMaxPixels and no charge), each checked from its header
 // before its pixels are decoded, and charged from its header first
 // (ImageBytes). More than MaxImages images are refused at once. name(i)
-// names image i: its errors are *ImageError (bare when name(i) is "",
-// except a refused charge, whose error is returned as is and whose
-// description names the image).
+// names image i (a nil name or "": unnamed). A named image's decoding
+// error is an *ImageError; a refused charge is returned as the Charge
+// returned it, with the image named in its description.
 func DecodeImages(data [][]byte, b *Budget, name func(int) string) ([]image.Image, error) {
 	if b == nil {
 		b = NewBudget(0, nil)
