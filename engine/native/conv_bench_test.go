@@ -30,11 +30,14 @@ func BenchmarkConvBatch(b *testing.B) {
 		{"digits-3x3-1to16@8", 1, 8, 16, 3, 1, 1, 1},
 		{"small-3x3-32to32@16", 32, 16, 32, 3, 1, 1, 1},
 		{"small-3x3-32to64@32", 32, 32, 64, 3, 1, 1, 1},
+		{"resnet-3x3-64@56", 64, 56, 64, 3, 1, 1, 1},
+		{"resnet-3x3-256@14", 256, 14, 256, 3, 1, 1, 1},
+		{"resnet-3x3-512@7", 512, 7, 512, 3, 1, 1, 1},
 	}
 	for _, ly := range layers {
 		for _, batch := range []int{1, 32} {
 			for _, threads := range []int{1, 2} {
-				for _, algo := range []string{"planned", "im2col", "unsegmented"} {
+				for _, algo := range []string{"planned", "im2col", "unsegmented", "copyout"} {
 					if algo != "planned" && ly.group != 1 {
 						continue
 					}
@@ -62,6 +65,12 @@ func BenchmarkConvBatch(b *testing.B) {
 							a = algoIm2col
 						}
 						cp := newConvPlan(&p, a, threads)
+						if algo == "copyout" {
+							if !cp.scatter {
+								b.Skip("not scattered")
+							}
+							cp.scatter = false
+						}
 						if algo == "unsegmented" {
 							if !cp.segments {
 								b.Skip("not segmented")

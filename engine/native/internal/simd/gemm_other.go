@@ -40,6 +40,6 @@ func tileSegmentsAsm(isa, int, []float32, []float32, []int, []int, []float32, in
 	panic(noAsm)
 }
 
-func tileScatterAsm(int, []float32, []float32, []int, []float32, int, []ScatterSeg, *Epilogue) {
+func tileScatterAsm(int, []float32, []float32, []int, []float32, int, []float32, int, []ScatterSeg, *Epilogue) {
 	panic(noAsm)
 }

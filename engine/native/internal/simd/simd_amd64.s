@@ -2571,9 +2571,9 @@ store:
 	VZEROUPPER
 	RET
 
-// func gemmKernel8x32AVX512Scatter(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32, scat *int, nscat int)
+// func gemmKernel8x32AVX512Scatter(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32, y *float32, ldy int, scat *int, nscat int)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·gemmKernel8x32AVX512Scatter(SB), NOSPLIT, $0-96
+TEXT ·gemmKernel8x32AVX512Scatter(SB), NOSPLIT, $0-112
 	MOVQ   kc+0(FP), AX
 	MOVQ   a+8(FP), CX
 	MOVQ   b+16(FP), DX
@@ -2778,80 +2778,67 @@ epilogue:
 	VMULPS       Z16, Z15, Z15
 
 noscale:
-	TESTQ $0x00000001, AX
-	JZ    noacc
-	MOVQ  scat+80(FP), BX
-	MOVQ  nscat+88(FP), SI
-
-accseg:
-	MOVQ   (BX), DI
-	LEAQ   (CX)(DI*4), DI
-	MOVQ   8(BX), R8
-	KMOVW  R8, K1
-	SHRQ   $0x10, R8
-	KMOVW  R8, K2
-	VADDPS (DI), Z0, K1, Z0
-	VADDPS 64(DI), Z1, K2, Z1
-	ADDQ   DX, DI
-	VADDPS (DI), Z2, K1, Z2
-	VADDPS 64(DI), Z3, K2, Z3
-	ADDQ   DX, DI
-	VADDPS (DI), Z4, K1, Z4
-	VADDPS 64(DI), Z5, K2, Z5
-	ADDQ   DX, DI
-	VADDPS (DI), Z6, K1, Z6
-	VADDPS 64(DI), Z7, K2, Z7
-	ADDQ   DX, DI
-	VADDPS (DI), Z8, K1, Z8
-	VADDPS 64(DI), Z9, K2, Z9
-	ADDQ   DX, DI
-	VADDPS (DI), Z10, K1, Z10
-	VADDPS 64(DI), Z11, K2, Z11
-	ADDQ   DX, DI
-	VADDPS (DI), Z12, K1, Z12
-	VADDPS 64(DI), Z13, K2, Z13
-	ADDQ   DX, DI
-	VADDPS (DI), Z14, K1, Z14
-	VADDPS 64(DI), Z15, K2, Z15
-	ADDQ   $0x10, BX
-	DECQ   SI
-	JNZ    accseg
+	TESTQ  $0x00000001, AX
+	JZ     noacc
+	VADDPS (CX), Z0, Z0
+	VADDPS 64(CX), Z1, Z1
+	ADDQ   DX, CX
+	VADDPS (CX), Z2, Z2
+	VADDPS 64(CX), Z3, Z3
+	ADDQ   DX, CX
+	VADDPS (CX), Z4, Z4
+	VADDPS 64(CX), Z5, Z5
+	ADDQ   DX, CX
+	VADDPS (CX), Z6, Z6
+	VADDPS 64(CX), Z7, Z7
+	ADDQ   DX, CX
+	VADDPS (CX), Z8, Z8
+	VADDPS 64(CX), Z9, Z9
+	ADDQ   DX, CX
+	VADDPS (CX), Z10, Z10
+	VADDPS 64(CX), Z11, Z11
+	ADDQ   DX, CX
+	VADDPS (CX), Z12, Z12
+	VADDPS 64(CX), Z13, Z13
+	ADDQ   DX, CX
+	VADDPS (CX), Z14, Z14
+	VADDPS 64(CX), Z15, Z15
 
 noacc:
 	TESTQ        $0x00000004, AX
 	JZ           norowbias
-	MOVQ         bias+64(FP), BX
-	VBROADCASTSS (BX), Z16
+	MOVQ         bias+64(FP), CX
+	VBROADCASTSS (CX), Z16
 	VADDPS       Z16, Z0, Z0
 	VADDPS       Z16, Z1, Z1
-	VBROADCASTSS 4(BX), Z16
+	VBROADCASTSS 4(CX), Z16
 	VADDPS       Z16, Z2, Z2
 	VADDPS       Z16, Z3, Z3
-	VBROADCASTSS 8(BX), Z16
+	VBROADCASTSS 8(CX), Z16
 	VADDPS       Z16, Z4, Z4
 	VADDPS       Z16, Z5, Z5
-	VBROADCASTSS 12(BX), Z16
+	VBROADCASTSS 12(CX), Z16
 	VADDPS       Z16, Z6, Z6
 	VADDPS       Z16, Z7, Z7
-	VBROADCASTSS 16(BX), Z16
+	VBROADCASTSS 16(CX), Z16
 	VADDPS       Z16, Z8, Z8
 	VADDPS       Z16, Z9, Z9
-	VBROADCASTSS 20(BX), Z16
+	VBROADCASTSS 20(CX), Z16
 	VADDPS       Z16, Z10, Z10
 	VADDPS       Z16, Z11, Z11
-	VBROADCASTSS 24(BX), Z16
+	VBROADCASTSS 24(CX), Z16
 	VADDPS       Z16, Z12, Z12
 	VADDPS       Z16, Z13, Z13
-	VBROADCASTSS 28(BX), Z16
+	VBROADCASTSS 28(CX), Z16
 	VADDPS       Z16, Z14, Z14
 	VADDPS       Z16, Z15, Z15
 
 norowbias:
 	TESTQ   $0x00000008, AX
 	JZ      nocolbias
-	MOVQ    bias+64(FP), BX
-	VMOVUPS (BX), Z16
-	VMOVUPS 64(BX), Z17
+	MOVQ    bias+64(FP), CX
+	VMOVUPS (CX), Z16
+	VMOVUPS 64(CX), Z17
 	VADDPS  Z16, Z0, Z0
 	VADDPS  Z17, Z1, Z1
 	VADDPS  Z16, Z2, Z2
@@ -2908,42 +2895,45 @@ nocolbias:
 	VMINPS       Z15, Z17, Z15
 
 store:
-	MOVQ scat+80(FP), AX
-	MOVQ nscat+88(FP), BX
+	MOVQ y+80(FP), AX
+	MOVQ ldy+88(FP), CX
+	SHLQ $0x02, CX
+	MOVQ scat+96(FP), DX
+	MOVQ nscat+104(FP), BX
 
-storeseg:
-	MOVQ    (AX), SI
-	LEAQ    (CX)(SI*4), SI
-	MOVQ    8(AX), DI
+seg:
+	MOVQ    (DX), SI
+	LEAQ    (AX)(SI*4), SI
+	MOVQ    8(DX), DI
 	KMOVW   DI, K1
 	SHRQ    $0x10, DI
 	KMOVW   DI, K2
 	VMOVUPS Z0, K1, (SI)
 	VMOVUPS Z1, K2, 64(SI)
-	ADDQ    DX, SI
+	ADDQ    CX, SI
 	VMOVUPS Z2, K1, (SI)
 	VMOVUPS Z3, K2, 64(SI)
-	ADDQ    DX, SI
+	ADDQ    CX, SI
 	VMOVUPS Z4, K1, (SI)
 	VMOVUPS Z5, K2, 64(SI)
-	ADDQ    DX, SI
+	ADDQ    CX, SI
 	VMOVUPS Z6, K1, (SI)
 	VMOVUPS Z7, K2, 64(SI)
-	ADDQ    DX, SI
+	ADDQ    CX, SI
 	VMOVUPS Z8, K1, (SI)
 	VMOVUPS Z9, K2, 64(SI)
-	ADDQ    DX, SI
+	ADDQ    CX, SI
 	VMOVUPS Z10, K1, (SI)
 	VMOVUPS Z11, K2, 64(SI)
-	ADDQ    DX, SI
+	ADDQ    CX, SI
 	VMOVUPS Z12, K1, (SI)
 	VMOVUPS Z13, K2, 64(SI)
-	ADDQ    DX, SI
+	ADDQ    CX, SI
 	VMOVUPS Z14, K1, (SI)
 	VMOVUPS Z15, K2, 64(SI)
-	ADDQ    $0x10, AX
+	ADDQ    $0x10, DX
 	DECQ    BX
-	JNZ     storeseg
+	JNZ     seg
 	VZEROUPPER
 	RET
 

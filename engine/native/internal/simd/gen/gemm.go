@@ -95,13 +95,13 @@ func gemmSegmentsKernel(s gemmSpec) { gemmKernelB(s, kernelVariant{indirect: tru
 
 // gemmScatterKernel generates (AVX-512 only: it needs mask registers)
 //
-//	func nameScatter(kc int, a, b *float32, offs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32, scat *int, nscat int)
+//	func nameScatter(kc int, a, b *float32, offs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32, y *float32, ldy int, scat *int, nscat int)
 //
-// the indirect kernel whose tile is read (Accumulate) and stored not as nr
-// contiguous columns per row but through nscat > 0 segments: segment s is
-// the pair (off, mask) at scat[2s:], and the columns j whose bit is set in
-// mask are at c + off + j (row r at + r·ldc). Columns of no segment are
-// neither read nor stored, so a tile can drop the garbage columns of
+// the indirect kernel that reads C (Accumulate) as the others do but
+// stores the tile not into C: into y, through nscat > 0 segments. Segment
+// s is the pair (off, mask) at scat[2s:], and the columns j whose bit is
+// set in mask are stored at y + off + j (row r at + r·ldy). Columns of no
+// segment are not stored, so a tile can drop the garbage columns of
 // package native's implicit convolution layout and store the rest straight
 // into the output planes. Masked lanes do not fault.
 func gemmScatterKernel(s gemmSpec) { gemmKernelB(s, kernelVariant{indirect: true, scatter: true}) }
@@ -120,7 +120,7 @@ func (kv kernelVariant) signature(s gemmSpec) (name, sig string) {
 		sig = "func(kc int, a, b *float32, offs, segs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
 	case kv.scatter:
 		name += "Scatter"
-		sig = "func(kc int, a, b *float32, offs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32, scat *int, nscat int)"
+		sig = "func(kc int, a, b *float32, offs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32, y *float32, ldy int, scat *int, nscat int)"
 	case kv.indirect:
 		name += "Indirect"
 		sig = "func(kc int, a, b *float32, offs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
@@ -288,16 +288,18 @@ func (g *gemmRegs) forRows(body func(r int, p reg.GPVirtual)) {
 	}
 }
 
-// forSegments emits body for every row of every scatter segment, with p
-// pointing at the row of C the segment's columns are at (C + off) and K1,
-// K2 holding the mask of the first and second vector (scatter kernels are
-// AVX-512 with two vectors).
-func (g *gemmRegs) forSegments(prefix string, body func(r int, p reg.GPVirtual)) {
+// forSegments emits body for every row of every scatter segment of y,
+// with p pointing at the row the segment's columns are at (y + off) and
+// K1, K2 holding the mask of the first and second vector (scatter kernels
+// are AVX-512 with two vectors).
+func (g *gemmRegs) forSegments(body func(r int, p reg.GPVirtual)) {
+	y, ldy := getParam("y"), getParam("ldy")
+	SHLQ(U8(2), ldy)
 	sp, n := getParam("scat"), getParam("nscat")
 	p, m := GP64(), GP64()
-	Label(prefix + "seg")
+	Label("seg")
 	MOVQ(Mem{Base: sp}, p)
-	LEAQ(Mem{Base: g.c, Index: p, Scale: 4}, p)
+	LEAQ(Mem{Base: y, Index: p, Scale: 4}, p)
 	MOVQ(Mem{Base: sp, Disp: 8}, m)
 	KMOVW(m.As32(), reg.K1)
 	SHRQ(U8(16), m)
@@ -305,12 +307,12 @@ func (g *gemmRegs) forSegments(prefix string, body func(r int, p reg.GPVirtual))
 	for r := range g.s.mr {
 		body(r, p)
 		if r < g.s.mr-1 {
-			ADDQ(g.ldc, p)
+			ADDQ(ldy, p)
 		}
 	}
 	ADDQ(U8(16), sp)
 	DECQ(n)
-	JNZ(LabelRef(prefix + "seg"))
+	JNZ(LabelRef("seg"))
 }
 
 // masks are the mask registers of a scatter kernel's two vectors.
@@ -334,19 +336,11 @@ func (g *gemmRegs) epilogue() {
 	Label("noscale")
 
 	skipUnless(flagAccumulate, "noacc")
-	if g.kv.scatter {
-		g.forSegments("acc", func(r int, p reg.GPVirtual) {
-			for v := range s.vecs {
-				VADDPS(Mem{Base: p, Disp: v * s.lanes * 4}, g.acc(r, v), masks[v], g.acc(r, v))
-			}
-		})
-	} else {
-		g.forRows(func(r int, p reg.GPVirtual) {
-			for v := range s.vecs {
-				VADDPS(Mem{Base: p, Disp: v * s.lanes * 4}, g.acc(r, v), g.acc(r, v))
-			}
-		})
-	}
+	g.forRows(func(r int, p reg.GPVirtual) {
+		for v := range s.vecs {
+			VADDPS(Mem{Base: p, Disp: v * s.lanes * 4}, g.acc(r, v), g.acc(r, v))
+		}
+	})
 	Label("noacc")
 	g.bias(flags, skipUnless)
 	g.store()
@@ -392,7 +386,7 @@ func (g *gemmRegs) store() {
 	s := g.s
 	Label("store")
 	if g.kv.scatter {
-		g.forSegments("store", func(r int, p reg.GPVirtual) {
+		g.forSegments(func(r int, p reg.GPVirtual) {
 			for v := range s.vecs {
 				VMOVUPS(g.acc(r, v), masks[v], Mem{Base: p, Disp: v * s.lanes * 4})
 			}
