@@ -37,7 +37,7 @@ func BenchmarkConvBatch(b *testing.B) {
 	for _, ly := range layers {
 		for _, batch := range []int{1, 32} {
 			for _, threads := range []int{1, 2} {
-				for _, algo := range []string{"planned", "im2col", "unsegmented", "copyout"} {
+				for _, algo := range []string{"planned", "im2col", "unsegmented"} {
 					if algo != "planned" && ly.group != 1 {
 						continue
 					}
@@ -65,12 +65,6 @@ func BenchmarkConvBatch(b *testing.B) {
 							a = algoIm2col
 						}
 						cp := newConvPlan(&p, a, threads)
-						if algo == "copyout" {
-							if !cp.scatter {
-								b.Skip("not scattered")
-							}
-							cp.scatter = false
-						}
 						if algo == "unsegmented" {
 							if !cp.segments {
 								b.Skip("not segmented")

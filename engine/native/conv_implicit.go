@@ -140,10 +140,6 @@ func (b *implicitBody) build(lo, hi int) {
 // product computes the bands of output rows of items [lo, hi)
 // (band-major, then group).
 func (b *implicitBody) product(lo, hi int) {
-	if b.cp.scatter {
-		b.productScatter(lo, hi)
-		return
-	}
 	p, cp, l := &b.p, b.cp, b.cp.l
 	impl := cp.gemm
 	cg, mg := p.c/p.group, p.m/p.group

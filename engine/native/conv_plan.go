@@ -37,9 +37,8 @@ type convPlan struct {
 	wide    bool
 	// Pointwise: whether the kernel prefetches the input.
 	prefetchB bool
-	// Implicit GEMM: whether it runs segmented (conv_segments.go), or
-	// else stores its tiles straight into y (conv_scatter.go).
-	segments, scatter bool
+	// Implicit GEMM: whether it runs segmented (conv_segments.go).
+	segments bool
 }
 
 // newConvPlan plans p with algorithm algo and the current kernels, for runs
@@ -65,7 +64,6 @@ func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
 		}
 		cp.table = simd.NewOffsets(offs)
 		cp.segments = threads <= 1 && useSegments(cp.gemm, l)
-		cp.scatter = !cp.segments && useScatter(cp.gemm, p)
 	case algoPointwise:
 		cp.prefetchB = pointwisePrefetch(p)
 		hw := p.geo.in[0] * p.geo.in[1]

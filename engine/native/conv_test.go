@@ -125,7 +125,7 @@ func BenchmarkConv(b *testing.B) {
 		algo convAlgo
 		// wide runs the last column tiles on the full kernel.
 		wide bool
-	}{{"im2col", algoIm2col, false}, {"implicit", algoImplicit, false}, {"implicit-wide", algoImplicit, true}, {"implicit-copyout", algoImplicit, false},
+	}{{"im2col", algoIm2col, false}, {"implicit", algoImplicit, false}, {"implicit-wide", algoImplicit, true},
 		{"pointwise", algoPointwise, false}, {"pointwise-wide", algoPointwise, true}}
 	for _, ly := range layers {
 		for _, a := range algos {
@@ -147,9 +147,6 @@ func BenchmarkConv(b *testing.B) {
 				kg := ly.c * ly.k * ly.k
 				packed := []gemmOperand{prepackA(rowMajor(p.w, kg, false), ly.m, kg)}
 				cp := newConvPlan(&p, a.algo, 1)
-				if a.name == "implicit-copyout" {
-					cp.scatter = false
-				}
 				if a.wide {
 					impl, kern := *cp.gemm, *cp.gemm.kern
 					kern.Narrow = nil

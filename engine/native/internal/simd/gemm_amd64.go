@@ -86,12 +86,6 @@ func tileSegmentsAsm(isa isa, kc int, a, b []float32, offs, segs []int, c []floa
 	gemmKernel6x16AVX2Segments(kc, pa, pb, po, ps, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
 }
 
-func tileScatterAsm(kc int, a, b []float32, offs []int, c []float32, ldc int, y []float32, ldy int, scat []ScatterSeg, ep *Epilogue) {
-	pa, pb, po, pc, bias := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(offs), unsafe.SliceData(c), biasPtr(ep)
-	ps := (*int)(unsafe.Pointer(unsafe.SliceData(scat)))
-	gemmKernel8x32AVX512Scatter(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi, unsafe.SliceData(y), ldy, ps, len(scat))
-}
-
 func biasPtr(ep *Epilogue) *float32 {
 	if ep.Flags&(RowBias|ColBias) == 0 {
 		return nil

@@ -39,7 +39,3 @@ func mapAsm(isa, VecOp, []float32, []float32, []float32, float32) { panic(noAsm)
 func tileSegmentsAsm(isa, int, []float32, []float32, []int, []int, []float32, int, *Epilogue) {
 	panic(noAsm)
 }
-
-func tileScatterAsm(int, []float32, []float32, []int, []float32, int, []float32, int, []ScatterSeg, *Epilogue) {
-	panic(noAsm)
-}

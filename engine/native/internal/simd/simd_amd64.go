@@ -44,11 +44,6 @@ func gemmKernel6x16AVX2IndirectPrefetch(kc int, a *float32, b *float32, offs *in
 //go:noescape
 func gemmKernel6x16AVX2Segments(kc int, a *float32, b *float32, offs *int, segs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
 
-// gemmKernel8x32AVX512Scatter computes a 8x32 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
-//
-//go:noescape
-func gemmKernel8x32AVX512Scatter(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32, y *float32, ldy int, scat *int, nscat int)
-
 // gemmKernel8x16AVX512 computes a 8x16 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
 //
 //go:noescape

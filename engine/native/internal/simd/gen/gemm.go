@@ -93,22 +93,9 @@ const segWidth = 8
 // columns of package native's implicit convolution layout).
 func gemmSegmentsKernel(s gemmSpec) { gemmKernelB(s, kernelVariant{indirect: true, segments: true}) }
 
-// gemmScatterKernel generates (AVX-512 only: it needs mask registers)
-//
-//	func nameScatter(kc int, a, b *float32, offs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32, y *float32, ldy int, scat *int, nscat int)
-//
-// the indirect kernel that reads C (Accumulate) as the others do but
-// stores the tile not into C: into y, through nscat > 0 segments. Segment
-// s is the pair (off, mask) at scat[2s:], and the columns j whose bit is
-// set in mask are stored at y + off + j (row r at + r·ldy). Columns of no
-// segment are not stored, so a tile can drop the garbage columns of
-// package native's implicit convolution layout and store the rest straight
-// into the output planes. Masked lanes do not fault.
-func gemmScatterKernel(s gemmSpec) { gemmKernelB(s, kernelVariant{indirect: true, scatter: true}) }
-
 // kernelVariant selects the form of a generated GEMM kernel.
 type kernelVariant struct {
-	indirect, prefetchB, segments, scatter bool
+	indirect, prefetchB, segments bool
 }
 
 // signature returns the kernel's name and Go signature.
@@ -118,9 +105,6 @@ func (kv kernelVariant) signature(s gemmSpec) (name, sig string) {
 	case kv.segments:
 		name += "Segments"
 		sig = "func(kc int, a, b *float32, offs, segs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
-	case kv.scatter:
-		name += "Scatter"
-		sig = "func(kc int, a, b *float32, offs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32, y *float32, ldy int, scat *int, nscat int)"
 	case kv.indirect:
 		name += "Indirect"
 		sig = "func(kc int, a, b *float32, offs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
@@ -131,8 +115,7 @@ func (kv kernelVariant) signature(s gemmSpec) (name, sig string) {
 	return name, sig
 }
 
-// gemmKernelB generates the kernels of gemmKernel, gemmSegmentsKernel and
-// gemmScatterKernel.
+// gemmKernelB generates the kernels of gemmKernel and gemmSegmentsKernel.
 func gemmKernelB(s gemmSpec, kv kernelVariant) {
 	nr := s.vecs * s.lanes
 	name, sig := kv.signature(s)
@@ -288,36 +271,6 @@ func (g *gemmRegs) forRows(body func(r int, p reg.GPVirtual)) {
 	}
 }
 
-// forSegments emits body for every row of every scatter segment of y,
-// with p pointing at the row the segment's columns are at (y + off) and
-// K1, K2 holding the mask of the first and second vector (scatter kernels
-// are AVX-512 with two vectors).
-func (g *gemmRegs) forSegments(body func(r int, p reg.GPVirtual)) {
-	y, ldy := getParam("y"), getParam("ldy")
-	SHLQ(U8(2), ldy)
-	sp, n := getParam("scat"), getParam("nscat")
-	p, m := GP64(), GP64()
-	Label("seg")
-	MOVQ(Mem{Base: sp}, p)
-	LEAQ(Mem{Base: y, Index: p, Scale: 4}, p)
-	MOVQ(Mem{Base: sp, Disp: 8}, m)
-	KMOVW(m.As32(), reg.K1)
-	SHRQ(U8(16), m)
-	KMOVW(m.As32(), reg.K2)
-	for r := range g.s.mr {
-		body(r, p)
-		if r < g.s.mr-1 {
-			ADDQ(ldy, p)
-		}
-	}
-	ADDQ(U8(16), sp)
-	DECQ(n)
-	JNZ(LabelRef("seg"))
-}
-
-// masks are the mask registers of a scatter kernel's two vectors.
-var masks = []reg.OpmaskPhysical{reg.K1, reg.K2}
-
 // epilogue emits the epilogue: scale, C added, biases, clamp, store.
 func (g *gemmRegs) epilogue() {
 	s := g.s
@@ -385,19 +338,11 @@ func (g *gemmRegs) bias(flags reg.GPVirtual, skipUnless func(int, string)) {
 func (g *gemmRegs) store() {
 	s := g.s
 	Label("store")
-	if g.kv.scatter {
-		g.forSegments(func(r int, p reg.GPVirtual) {
-			for v := range s.vecs {
-				VMOVUPS(g.acc(r, v), masks[v], Mem{Base: p, Disp: v * s.lanes * 4})
-			}
-		})
-	} else {
-		g.forRows(func(r int, p reg.GPVirtual) {
-			for v := range s.vecs {
-				VMOVUPS(g.acc(r, v), Mem{Base: p, Disp: v * s.lanes * 4})
-			}
-		})
-	}
+	g.forRows(func(r int, p reg.GPVirtual) {
+		for v := range s.vecs {
+			VMOVUPS(g.acc(r, v), Mem{Base: p, Disp: v * s.lanes * 4})
+		}
+	})
 	VZEROUPPER()
 	RET()
 }

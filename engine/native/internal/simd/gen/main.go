@@ -25,7 +25,6 @@ func main() {
 		gemmKernel(s, true, true)
 		gemmSegmentsKernel(s)
 	}
-	gemmScatterKernel(gemmAVX512)
 	for _, s := range []gemmSpec{gemmAVX512Narrow, gemmAVX2Narrow} {
 		gemmKernel(s, false, false)
 		gemmKernel(s, true, false)
