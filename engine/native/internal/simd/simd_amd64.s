@@ -3441,6 +3441,126 @@ store:
 	VZEROUPPER
 	RET
 
+// func gemmKernel1x32AVX512(kc int, a *float32, b *float32, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gemmKernel1x32AVX512(SB), NOSPLIT, $0-72
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+	// Depth steps, unrolled.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	PREFETCHT0   512(CX)
+	VMOVUPS      (DX), Z8
+	VMOVUPS      64(DX), Z9
+	VBROADCASTSS (CX), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VMOVUPS      128(DX), Z10
+	VMOVUPS      192(DX), Z11
+	VBROADCASTSS 32(CX), Z13
+	VFMADD231PS  Z10, Z13, Z2
+	VFMADD231PS  Z11, Z13, Z3
+	VMOVUPS      256(DX), Z8
+	VMOVUPS      320(DX), Z9
+	VBROADCASTSS 64(CX), Z14
+	VFMADD231PS  Z8, Z14, Z4
+	VFMADD231PS  Z9, Z14, Z5
+	VMOVUPS      384(DX), Z10
+	VMOVUPS      448(DX), Z11
+	VBROADCASTSS 96(CX), Z15
+	VFMADD231PS  Z10, Z15, Z6
+	VFMADD231PS  Z11, Z15, Z7
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000200, DX
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          loop
+
+tail:
+	TESTQ AX, AX
+	JZ    epilogue
+
+loop1:
+	VMOVUPS      (DX), Z8
+	VMOVUPS      64(DX), Z9
+	VBROADCASTSS (CX), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000080, DX
+	DECQ         AX
+	JNZ          loop1
+
+epilogue:
+	VADDPS       Z2, Z0, Z0
+	VADDPS       Z3, Z1, Z1
+	VADDPS       Z4, Z0, Z0
+	VADDPS       Z5, Z1, Z1
+	VADDPS       Z6, Z0, Z0
+	VADDPS       Z7, Z1, Z1
+	MOVQ         flags+40(FP), AX
+	MOVQ         c+24(FP), CX
+	MOVQ         ldc+32(FP), DX
+	SHLQ         $0x02, DX
+	TESTQ        $0x00000002, AX
+	JZ           noscale
+	VBROADCASTSS alpha+48(FP), Z8
+	VMULPS       Z8, Z0, Z0
+	VMULPS       Z8, Z1, Z1
+
+noscale:
+	TESTQ  $0x00000001, AX
+	JZ     noacc
+	MOVQ   CX, DX
+	VADDPS (DX), Z0, Z0
+	VADDPS 64(DX), Z1, Z1
+
+noacc:
+	TESTQ        $0x00000004, AX
+	JZ           norowbias
+	MOVQ         bias+56(FP), DX
+	VBROADCASTSS (DX), Z8
+	VADDPS       Z8, Z0, Z0
+	VADDPS       Z8, Z1, Z1
+
+norowbias:
+	TESTQ   $0x00000008, AX
+	JZ      nocolbias
+	MOVQ    bias+56(FP), DX
+	VMOVUPS (DX), Z8
+	VMOVUPS 64(DX), Z9
+	VADDPS  Z8, Z0, Z0
+	VADDPS  Z9, Z1, Z1
+
+nocolbias:
+	TESTQ        $0x00000010, AX
+	JZ           store
+	VBROADCASTSS lo+64(FP), Z8
+	VBROADCASTSS hi+68(FP), Z9
+	VMAXPS       Z0, Z8, Z0
+	VMAXPS       Z1, Z8, Z1
+	VMINPS       Z0, Z9, Z0
+	VMINPS       Z1, Z9, Z1
+
+store:
+	MOVQ    CX, AX
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VZEROUPPER
+	RET
+
 DATA tap_mask<>+0(SB)/4, $0xffffffff
 DATA tap_mask<>+4(SB)/4, $0xffffffff
 DATA tap_mask<>+8(SB)/4, $0xffffffff

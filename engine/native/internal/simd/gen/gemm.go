@@ -30,7 +30,18 @@ type gemmSpec struct {
 	nb, nbc     int // B register sets (for alternating unrolled steps), broadcast registers
 	unroll      int
 	prefetchOff int // bytes ahead of A to prefetch, 0 for none
+	// apanel is the rows of A's packed panels when the kernel computes
+	// only their first mr rows (0: mr); sets is the accumulator sets the
+	// unrolled steps alternate between, summed at the end, for kernels
+	// of too few rows to hide the FMA latency (0: 1).
+	apanel, sets int
 }
+
+// panelRows is the rows of the packed A panels the kernel reads.
+func (s gemmSpec) panelRows() int { return max(s.mr, s.apanel) }
+
+// accSets is the number of accumulator sets.
+func (s gemmSpec) accSets() int { return max(1, s.sets) }
 
 var (
 	// 8 rows × 32 columns: 16 accumulators, two B vectors per depth step
@@ -55,6 +66,15 @@ var (
 	gemmAVX2Narrow = gemmSpec{
 		name: "gemmKernel6x8AVX2", isa: "AVX2 and FMA", mr: 6, vecs: 1, lanes: 8, regs: ymm,
 		acc: 0, b: 6, nb: 2, bc: 8, nbc: 4, unroll: 4,
+	}
+	// The one-row kernel computes only the first row of the 8-row panels
+	// of the AVX-512 kernel (a product of one row, such as a fully
+	// connected layer at batch 1), in a quarter of the cycles: four
+	// accumulator sets hide the FMA latency, so a depth step costs its
+	// two B loads rather than the full kernel's 16 FMAs.
+	gemmAVX512One = gemmSpec{
+		name: "gemmKernel1x32AVX512", isa: "AVX-512F", mr: 1, vecs: 2, lanes: 16, regs: zmm,
+		acc: 0, b: 8, nb: 2, bc: 12, nbc: 4, unroll: 4, prefetchOff: 512, apanel: 8, sets: 4,
 	}
 )
 
@@ -137,14 +157,13 @@ func gemmKernelB(s gemmSpec, kv kernelVariant) {
 			g.bases = append(g.bases, r)
 		}
 	}
-	for r := range s.mr {
-		for v := range s.vecs {
-			// VPXORD needs only AVX-512F on ZMM (VXORPS needs AVX512DQ).
-			if s.lanes == 16 {
-				VPXORD(g.acc(r, v), g.acc(r, v), g.acc(r, v))
-			} else {
-				VXORPS(g.acc(r, v), g.acc(r, v), g.acc(r, v))
-			}
+	for x := range s.accSets() * s.mr * s.vecs {
+		acc := s.regs[s.acc+x]
+		// VPXORD needs only AVX-512F on ZMM (VXORPS needs AVX512DQ).
+		if s.lanes == 16 {
+			VPXORD(acc, acc, acc)
+		} else {
+			VXORPS(acc, acc, acc)
 		}
 	}
 	g.depthLoop()
@@ -162,8 +181,14 @@ type gemmRegs struct {
 	c, ldc    reg.GPVirtual
 }
 
-// acc is the accumulator of row r, vector v.
-func (g *gemmRegs) acc(r, v int) reg.VecPhysical { return g.s.regs[g.s.acc+r*g.s.vecs+v] }
+// acc is the accumulator of row r, vector v (of the first set).
+func (g *gemmRegs) acc(r, v int) reg.VecPhysical { return g.accIn(0, r, v) }
+
+// accIn is the accumulator of row r, vector v in accumulator set set.
+func (g *gemmRegs) accIn(set, r, v int) reg.VecPhysical {
+	s := g.s
+	return s.regs[s.acc+(set*s.mr+r)*s.vecs+v]
+}
 
 // loadB loads vector v of B's row for unrolled step u into dst.
 func (g *gemmRegs) loadB(u, v int, dst reg.VecPhysical) {
@@ -202,9 +227,9 @@ func (g *gemmRegs) step(u int) {
 	}
 	for r := range s.mr {
 		t := s.regs[s.bc+(u*s.mr+r)%s.nbc]
-		VBROADCASTSS(Mem{Base: g.a, Disp: (u*s.mr + r) * 4}, t)
+		VBROADCASTSS(Mem{Base: g.a, Disp: (u*s.panelRows() + r) * 4}, t)
 		for v := range s.vecs {
-			VFMADD231PS(bregs[v], t, g.acc(r, v))
+			VFMADD231PS(bregs[v], t, g.accIn(u%s.accSets(), r, v))
 		}
 	}
 }
@@ -212,7 +237,7 @@ func (g *gemmRegs) step(u int) {
 // advance moves A, and B or its offsets, past n depth steps.
 func (g *gemmRegs) advance(n int) {
 	nr := g.s.vecs * g.s.lanes
-	ADDQ(U32(n*g.s.mr*4), g.a)
+	ADDQ(U32(n*g.s.panelRows()*4), g.a)
 	switch {
 	case g.kv.indirect && n == 1:
 		ADDQ(U8(8), g.offs)
@@ -275,6 +300,13 @@ func (g *gemmRegs) forRows(body func(r int, p reg.GPVirtual)) {
 func (g *gemmRegs) epilogue() {
 	s := g.s
 	Label("epilogue")
+	for set := 1; set < s.accSets(); set++ {
+		for r := range s.mr {
+			for v := range s.vecs {
+				VADDPS(g.accIn(set, r, v), g.acc(r, v), g.acc(r, v))
+			}
+		}
+	}
 	flags := getParam("flags")
 	g.c, g.ldc = getParam("c"), getParam("ldc")
 	SHLQ(U8(2), g.ldc)
