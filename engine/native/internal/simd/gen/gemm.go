@@ -31,17 +31,12 @@ type gemmSpec struct {
 	unroll      int
 	prefetchOff int // bytes ahead of A to prefetch, 0 for none
 	// apanel is the rows of A's packed panels when the kernel computes
-	// only their first mr rows (0: mr); sets is the accumulator sets the
-	// unrolled steps alternate between, summed at the end, for kernels
-	// of too few rows to hide the FMA latency (0: 1).
-	apanel, sets int
+	// only their first mr rows (0: mr).
+	apanel int
 }
 
 // panelRows is the rows of the packed A panels the kernel reads.
 func (s gemmSpec) panelRows() int { return max(s.mr, s.apanel) }
-
-// accSets is the number of accumulator sets.
-func (s gemmSpec) accSets() int { return max(1, s.sets) }
 
 var (
 	// 8 rows × 32 columns: 16 accumulators, two B vectors per depth step
@@ -69,12 +64,15 @@ var (
 	}
 	// The one-row kernel computes only the first row of the 8-row panels
 	// of the AVX-512 kernel (a product of one row, such as a fully
-	// connected layer at batch 1), in a quarter of the cycles: four
-	// accumulator sets hide the FMA latency, so a depth step costs its
-	// two B loads rather than the full kernel's 16 FMAs.
+	// connected layer at batch 1): a depth step costs the latency of its
+	// two independent FMAs rather than the full kernel's 16 FMAs. It adds
+	// in the full kernel's order, so a row's result does not depend on
+	// the rows computed with it (a batch of one gives the first row of a
+	// batch of 32 bit for bit); accumulator sets, which would hide the
+	// latency, would change that order.
 	gemmAVX512One = gemmSpec{
 		name: "gemmKernel1x32AVX512", isa: "AVX-512F", mr: 1, vecs: 2, lanes: 16, regs: zmm,
-		acc: 0, b: 8, nb: 2, bc: 12, nbc: 4, unroll: 4, prefetchOff: 512, apanel: 8, sets: 4,
+		acc: 0, b: 2, nb: 2, bc: 6, nbc: 4, unroll: 4, prefetchOff: 512, apanel: 8,
 	}
 )
 
@@ -157,7 +155,7 @@ func gemmKernelB(s gemmSpec, kv kernelVariant) {
 			g.bases = append(g.bases, r)
 		}
 	}
-	for x := range s.accSets() * s.mr * s.vecs {
+	for x := range s.mr * s.vecs {
 		acc := s.regs[s.acc+x]
 		// VPXORD needs only AVX-512F on ZMM (VXORPS needs AVX512DQ).
 		if s.lanes == 16 {
@@ -181,14 +179,8 @@ type gemmRegs struct {
 	c, ldc    reg.GPVirtual
 }
 
-// acc is the accumulator of row r, vector v (of the first set).
-func (g *gemmRegs) acc(r, v int) reg.VecPhysical { return g.accIn(0, r, v) }
-
-// accIn is the accumulator of row r, vector v in accumulator set set.
-func (g *gemmRegs) accIn(set, r, v int) reg.VecPhysical {
-	s := g.s
-	return s.regs[s.acc+(set*s.mr+r)*s.vecs+v]
-}
+// acc is the accumulator of row r, vector v.
+func (g *gemmRegs) acc(r, v int) reg.VecPhysical { return g.s.regs[g.s.acc+r*g.s.vecs+v] }
 
 // loadB loads vector v of B's row for unrolled step u into dst.
 func (g *gemmRegs) loadB(u, v int, dst reg.VecPhysical) {
@@ -229,7 +221,7 @@ func (g *gemmRegs) step(u int) {
 		t := s.regs[s.bc+(u*s.mr+r)%s.nbc]
 		VBROADCASTSS(Mem{Base: g.a, Disp: (u*s.panelRows() + r) * 4}, t)
 		for v := range s.vecs {
-			VFMADD231PS(bregs[v], t, g.accIn(u%s.accSets(), r, v))
+			VFMADD231PS(bregs[v], t, g.acc(r, v))
 		}
 	}
 }
@@ -300,13 +292,6 @@ func (g *gemmRegs) forRows(body func(r int, p reg.GPVirtual)) {
 func (g *gemmRegs) epilogue() {
 	s := g.s
 	Label("epilogue")
-	for set := 1; set < s.accSets(); set++ {
-		for r := range s.mr {
-			for v := range s.vecs {
-				VADDPS(g.accIn(set, r, v), g.acc(r, v), g.acc(r, v))
-			}
-		}
-	}
 	flags := getParam("flags")
 	g.c, g.ldc = getParam("c"), getParam("ldc")
 	SHLQ(U8(2), g.ldc)
