@@ -7,11 +7,23 @@ import (
 	"testing"
 )
 
-// TestGemmKernels checks every kernel this CPU runs against a float64
-// reference over depths around the unrolling and every epilogue flag.
+// TestGemmKernels checks every kernel this CPU runs, the one-row kernels
+// (GemmKernel.One) included, against a float64 reference over depths
+// around the unrolling and every epilogue flag; a one-row kernel leaves
+// the other rows of C as they were.
 func TestGemmKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, k := range testedGemmKernels() {
+	kernels := testedGemmKernels()
+	for _, k := range GemmKernels() {
+		if k.One != nil {
+			kernels = append(kernels, k.One)
+		}
+	}
+	for _, k := range kernels {
+		rows := k.MR
+		if k.one {
+			rows = 1
+		}
 		for _, kc := range []int{0, 1, 3, 4, 5, 8, 17, 256} {
 			for flags := range Clamp << 1 {
 				if flags&RowBias != 0 && flags&ColBias != 0 {
@@ -31,7 +43,7 @@ func TestGemmKernels(t *testing.T) {
 					c[1] = float32(math.NaN()) // propagates when accumulated, else overwritten
 					want := make([]float32, len(c))
 					copy(want, c)
-					for i := range k.MR {
+					for i := range rows {
 						for j := range k.NR {
 							var s float64
 							for p := range kc {
@@ -118,48 +130,6 @@ func BenchmarkGemmTile(b *testing.B) {
 				}
 				b.ReportMetric(2*float64(kc*k.MR*k.NR)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
-		}
-	}
-}
-
-// TestGemmOneRow checks the one-row kernels (GemmKernel.One) against a
-// float64 reference of the first row of the full tile, over depths around
-// the unrolling and every epilogue flag; the other rows of C stay as they
-// were.
-func TestGemmOneRow(t *testing.T) {
-	r := rand.New(rand.NewPCG(9, 10))
-	for _, full := range GemmKernels() {
-		k := full.One
-		if k == nil {
-			continue
-		}
-		for _, kc := range []int{0, 1, 3, 4, 5, 8, 17, 256} {
-			for flags := range Clamp << 1 {
-				if flags&RowBias != 0 && flags&ColBias != 0 {
-					continue
-				}
-				t.Run(fmt.Sprintf("%s/kc=%d/flags=%05b", k.Name, kc, flags), func(t *testing.T) {
-					ldc := k.NR + 3
-					a, b := randSlice(r, kc*k.MR), randSlice(r, kc*k.NR)
-					c := randSlice(r, k.MR*ldc)
-					ep := &Epilogue{Flags: flags, Alpha: 0.75, Lo: -0.5, Hi: 0.6, Bias: randSlice(r, k.NR)}
-					want := make([]float32, len(c))
-					copy(want, c)
-					for j := range k.NR {
-						var s float64
-						for p := range kc {
-							s += float64(a[p*k.MR]) * float64(b[p*k.NR+j])
-						}
-						want[j] = float32(reference(s, float64(c[j]), 0, j, ep))
-					}
-					k.Tile(kc, a, b, c, ldc, ep)
-					for i := range c {
-						if g, w := float64(c[i]), float64(want[i]); math.Abs(g-w) > 1e-5*float64(kc+1) {
-							t.Fatalf("c[%d] = %v, want %v", i, g, w)
-						}
-					}
-				})
-			}
 		}
 	}
 }
