@@ -30,6 +30,9 @@ func BenchmarkConvBatch(b *testing.B) {
 		{"digits-3x3-1to16@8", 1, 8, 16, 3, 1, 1, 1},
 		{"small-3x3-32to32@16", 32, 16, 32, 3, 1, 1, 1},
 		{"small-3x3-32to64@32", 32, 32, 64, 3, 1, 1, 1},
+		{"resnet-3x3-64@56", 64, 56, 64, 3, 1, 1, 1},
+		{"resnet-3x3-256@14", 256, 14, 256, 3, 1, 1, 1},
+		{"resnet-3x3-512@7", 512, 7, 512, 3, 1, 1, 1},
 	}
 	for _, ly := range layers {
 		for _, batch := range []int{1, 32} {

@@ -144,13 +144,23 @@ func (impl *gemmImpl) macro(mcb, ncb, kcb int, ap, bp, c []float32, ldc int, sep
 				impl.kern.Tile(kcb, apanel, bpanel, c[ir*ldc+jr:], ldc, &tsep)
 				continue
 			}
+			kern := impl.kern
+			if rows == 1 && kern.One != nil {
+				// One real row (a product of one row, or the last of an
+				// odd count): the kernel computing it alone.
+				kern = kern.One
+				if cols == nr {
+					kern.Tile(kcb, apanel, bpanel, c[ir*ldc+jr:], ldc, &tsep)
+					continue
+				}
+			}
 			t := tile[:mr*nr]
 			if tsep.Flags&simd.Accumulate != 0 {
 				for r := range rows {
 					copy(t[r*nr:r*nr+cols], c[(ir+r)*ldc+jr:])
 				}
 			}
-			impl.kern.Tile(kcb, apanel, bpanel, t, nr, &tsep)
+			kern.Tile(kcb, apanel, bpanel, t, nr, &tsep)
 			for r := range rows {
 				copy(c[(ir+r)*ldc+jr:(ir+r)*ldc+jr+cols], t[r*nr:])
 			}

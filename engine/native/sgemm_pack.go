@@ -13,18 +13,19 @@ func (impl *gemmImpl) packA(dst []float32, a *gemmOperand, i0, mcb, p0, kcb, m i
 	mr := impl.mr
 	for ir := 0; ir < mcb; ir += mr {
 		panel := dst[ir*kcb : (ir+mr)*kcb]
-		if mr == 8 && !a.trans && ir+mr <= mcb && i0+ir+mr <= m {
+		rows := min(mr, mcb-ir, m-i0-ir)
+		if mr == 8 && !a.trans && rows == mr {
 			packA8(panel, a, i0+ir, p0, kcb)
 			continue
 		}
-		for ii := range mr {
+		if rows < mr {
+			// A partial panel (a GEMM of a few rows, such as a fully
+			// connected layer at batch 1): one clear, rather than a
+			// strided store of every padding value.
+			clear(panel)
+		}
+		for ii := range rows {
 			i := i0 + ir + ii
-			if i >= m || ir+ii >= mcb {
-				for p := range kcb {
-					panel[p*mr+ii] = 0
-				}
-				continue
-			}
 			if a.trans {
 				src := a.data[p0*a.ld+i:]
 				for p := range kcb {

@@ -21,7 +21,8 @@ var asmGemmKernels = func() []*GemmKernel {
 	var ks []*GemmKernel
 	if hasAVX512 {
 		ks = append(ks, &GemmKernel{Name: "avx512-8x32", MR: 8, NR: 32, isa: isaAVX512,
-			Narrow: &GemmKernel{Name: "avx512-8x16", MR: 8, NR: 16, isa: isaAVX512, narrow: true}})
+			Narrow: &GemmKernel{Name: "avx512-8x16", MR: 8, NR: 16, isa: isaAVX512, narrow: true},
+			One:    &GemmKernel{Name: "avx512-1x32", MR: 8, NR: 32, isa: isaAVX512, one: true}})
 	}
 	if hasAVX2 {
 		ks = append(ks, &GemmKernel{Name: "avx2-6x16", MR: 6, NR: 16, isa: isaAVX2,
@@ -57,6 +58,11 @@ func tileAsm(isa isa, narrow bool, kc int, a, b, c []float32, ldc int, ep *Epilo
 		return
 	}
 	gemmKernel6x16AVX2(kc, pa, pb, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
+}
+
+func tileOneAsm(kc int, a, b, c []float32, ep *Epilogue) {
+	pa, pb, pc, bias := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), biasPtr(ep)
+	gemmKernel1x32AVX512(kc, pa, pb, pc, 0, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
 }
 
 func tileIndirectAsm(isa isa, narrow bool, kc int, a, b []float32, offs []int, c []float32, ldc int, ep *Epilogue) {

@@ -14,6 +14,8 @@ const noAsm = "simd: no assembly kernels in this build"
 
 func tileAsm(isa, bool, int, []float32, []float32, []float32, int, *Epilogue) { panic(noAsm) }
 
+func tileOneAsm(int, []float32, []float32, []float32, *Epilogue) { panic(noAsm) }
+
 func tileIndirectAsm(isa, bool, int, []float32, []float32, []int, []float32, int, *Epilogue) {
 	panic(noAsm)
 }

@@ -7,11 +7,23 @@ import (
 	"testing"
 )
 
-// TestGemmKernels checks every kernel this CPU runs against a float64
-// reference over depths around the unrolling and every epilogue flag.
+// TestGemmKernels checks every kernel this CPU runs, the one-row kernels
+// (GemmKernel.One) included, against a float64 reference over depths
+// around the unrolling and every epilogue flag; a one-row kernel leaves
+// the other rows of C as they were.
 func TestGemmKernels(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, k := range testedGemmKernels() {
+	kernels := testedGemmKernels()
+	for _, k := range GemmKernels() {
+		if k.One != nil {
+			kernels = append(kernels, k.One)
+		}
+	}
+	for _, k := range kernels {
+		rows := k.MR
+		if k.one {
+			rows = 1
+		}
 		for _, kc := range []int{0, 1, 3, 4, 5, 8, 17, 256} {
 			for flags := range Clamp << 1 {
 				if flags&RowBias != 0 && flags&ColBias != 0 {
@@ -31,7 +43,7 @@ func TestGemmKernels(t *testing.T) {
 					c[1] = float32(math.NaN()) // propagates when accumulated, else overwritten
 					want := make([]float32, len(c))
 					copy(want, c)
-					for i := range k.MR {
+					for i := range rows {
 						for j := range k.NR {
 							var s float64
 							for p := range kc {

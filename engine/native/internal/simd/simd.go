@@ -37,8 +37,13 @@ type GemmKernel struct {
 	// panels (its B panels are NR/2 wide): for a last column tile with at
 	// most NR/2 real columns, at half the cost.
 	Narrow *GemmKernel
-	// narrow marks a Narrow kernel for the dispatchers.
-	narrow bool
+	// One, when not nil, computes only the first row of an MR×NR tile
+	// from the same packed A panels (Tile only; it leaves the other rows
+	// of C alone): for a product of one row, such as a fully connected
+	// layer at batch 1, at a fraction of the cost.
+	One *GemmKernel
+	// narrow and one mark a Narrow and a One kernel for the dispatchers.
+	narrow, one bool
 	// isa selects the implementation. The methods call it through a
 	// switch rather than a function value, which would make every
 	// argument escape to the heap.
@@ -85,6 +90,9 @@ func (o *Offsets) At(p int) int { return o.offs[p] }
 // step p reads the NR values at b[o[p0+p]:]. It panics unless every offset
 // of the table leaves NR values in b.
 func (k *GemmKernel) TileIndirect(kc int, a, b []float32, o *Offsets, p0 int, c []float32, ldc int, ep *Epilogue) {
+	if k.one {
+		panic("simd: " + k.Name + " has no indirect form")
+	}
 	if kc < 0 || p0 < 0 || p0+kc > len(o.offs) || len(a) < kc*k.MR || ldc < k.NR || len(c) < (k.MR-1)*ldc+k.NR ||
 		kc > 0 && (o.min < 0 || o.max+k.NR > len(b)) {
 		panic(fmt.Sprintf("simd: %s indirect tile: kc=%d, offsets %d..%d of %d, len(a)=%d, len(b)=%d, len(c)=%d, ldc=%d",
@@ -107,7 +115,11 @@ func (k *GemmKernel) TileIndirect(kc int, a, b []float32, o *Offsets, p0 int, c 
 // holds MR values for RowBias, NR for ColBias. It panics when a slice is
 // too short.
 func (k *GemmKernel) Tile(kc int, a, b, c []float32, ldc int, ep *Epilogue) {
-	if kc < 0 || len(a) < kc*k.MR || len(b) < kc*k.NR || ldc < k.NR || len(c) < (k.MR-1)*ldc+k.NR {
+	rows := k.MR
+	if k.one {
+		rows = 1
+	}
+	if kc < 0 || len(a) < kc*k.MR || len(b) < kc*k.NR || ldc < k.NR || len(c) < (rows-1)*ldc+k.NR {
 		panic(fmt.Sprintf("simd: %s tile: kc=%d, len(a)=%d, len(b)=%d, len(c)=%d, ldc=%d", k.Name, kc, len(a), len(b), len(c), ldc))
 	}
 	if ep.Flags&RowBias != 0 && len(ep.Bias) < k.MR || ep.Flags&ColBias != 0 && len(ep.Bias) < k.NR {
@@ -115,6 +127,10 @@ func (k *GemmKernel) Tile(kc int, a, b, c []float32, ldc int, ep *Epilogue) {
 	}
 	if k.isa == isaGo {
 		gemmTileGo(kc, a, b, c, ldc, ep)
+		return
+	}
+	if k.one {
+		tileOneAsm(kc, a, b, c, ep)
 		return
 	}
 	tileAsm(k.isa, k.narrow, kc, a, b, c, ldc, ep)

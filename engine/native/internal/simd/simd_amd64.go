@@ -64,6 +64,11 @@ func gemmKernel6x8AVX2(kc int, a *float32, b *float32, c *float32, ldc int, flag
 //go:noescape
 func gemmKernel6x8AVX2Indirect(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
 
+// gemmKernel1x32AVX512 computes a 1x32 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel1x32AVX512(kc int, a *float32, b *float32, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+
 // tapSumAVX512 is a tap kernel with AVX-512F; see tapKernels in gen/taps.go.
 //
 //go:noescape

@@ -3441,6 +3441,114 @@ store:
 	VZEROUPPER
 	RET
 
+// func gemmKernel1x32AVX512(kc int, a *float32, b *float32, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·gemmKernel1x32AVX512(SB), NOSPLIT, $0-72
+	MOVQ   kc+0(FP), AX
+	MOVQ   a+8(FP), CX
+	MOVQ   b+16(FP), DX
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+
+	// Depth steps, unrolled.
+	CMPQ AX, $0x04
+	JL   tail
+
+loop:
+	PREFETCHT0   512(CX)
+	VMOVUPS      (DX), Z2
+	VMOVUPS      64(DX), Z3
+	VBROADCASTSS (CX), Z6
+	VFMADD231PS  Z2, Z6, Z0
+	VFMADD231PS  Z3, Z6, Z1
+	VMOVUPS      128(DX), Z4
+	VMOVUPS      192(DX), Z5
+	VBROADCASTSS 32(CX), Z7
+	VFMADD231PS  Z4, Z7, Z0
+	VFMADD231PS  Z5, Z7, Z1
+	VMOVUPS      256(DX), Z2
+	VMOVUPS      320(DX), Z3
+	VBROADCASTSS 64(CX), Z8
+	VFMADD231PS  Z2, Z8, Z0
+	VFMADD231PS  Z3, Z8, Z1
+	VMOVUPS      384(DX), Z4
+	VMOVUPS      448(DX), Z5
+	VBROADCASTSS 96(CX), Z9
+	VFMADD231PS  Z4, Z9, Z0
+	VFMADD231PS  Z5, Z9, Z1
+	ADDQ         $0x00000080, CX
+	ADDQ         $0x00000200, DX
+	SUBQ         $0x04, AX
+	CMPQ         AX, $0x04
+	JGE          loop
+
+tail:
+	TESTQ AX, AX
+	JZ    epilogue
+
+loop1:
+	VMOVUPS      (DX), Z2
+	VMOVUPS      64(DX), Z3
+	VBROADCASTSS (CX), Z6
+	VFMADD231PS  Z2, Z6, Z0
+	VFMADD231PS  Z3, Z6, Z1
+	ADDQ         $0x00000020, CX
+	ADDQ         $0x00000080, DX
+	DECQ         AX
+	JNZ          loop1
+
+epilogue:
+	MOVQ         flags+40(FP), AX
+	MOVQ         c+24(FP), CX
+	MOVQ         ldc+32(FP), DX
+	SHLQ         $0x02, DX
+	TESTQ        $0x00000002, AX
+	JZ           noscale
+	VBROADCASTSS alpha+48(FP), Z2
+	VMULPS       Z2, Z0, Z0
+	VMULPS       Z2, Z1, Z1
+
+noscale:
+	TESTQ  $0x00000001, AX
+	JZ     noacc
+	MOVQ   CX, DX
+	VADDPS (DX), Z0, Z0
+	VADDPS 64(DX), Z1, Z1
+
+noacc:
+	TESTQ        $0x00000004, AX
+	JZ           norowbias
+	MOVQ         bias+56(FP), DX
+	VBROADCASTSS (DX), Z2
+	VADDPS       Z2, Z0, Z0
+	VADDPS       Z2, Z1, Z1
+
+norowbias:
+	TESTQ   $0x00000008, AX
+	JZ      nocolbias
+	MOVQ    bias+56(FP), DX
+	VMOVUPS (DX), Z2
+	VMOVUPS 64(DX), Z3
+	VADDPS  Z2, Z0, Z0
+	VADDPS  Z3, Z1, Z1
+
+nocolbias:
+	TESTQ        $0x00000010, AX
+	JZ           store
+	VBROADCASTSS lo+64(FP), Z2
+	VBROADCASTSS hi+68(FP), Z3
+	VMAXPS       Z0, Z2, Z0
+	VMAXPS       Z1, Z2, Z1
+	VMINPS       Z0, Z3, Z0
+	VMINPS       Z1, Z3, Z1
+
+store:
+	MOVQ    CX, AX
+	VMOVUPS Z0, (AX)
+	VMOVUPS Z1, 64(AX)
+	VZEROUPPER
+	RET
+
 DATA tap_mask<>+0(SB)/4, $0xffffffff
 DATA tap_mask<>+4(SB)/4, $0xffffffff
 DATA tap_mask<>+8(SB)/4, $0xffffffff

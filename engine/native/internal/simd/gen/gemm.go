@@ -30,7 +30,13 @@ type gemmSpec struct {
 	nb, nbc     int // B register sets (for alternating unrolled steps), broadcast registers
 	unroll      int
 	prefetchOff int // bytes ahead of A to prefetch, 0 for none
+	// apanel is the rows of A's packed panels when the kernel computes
+	// only their first mr rows (0: mr).
+	apanel int
 }
+
+// panelRows is the rows of the packed A panels the kernel reads.
+func (s gemmSpec) panelRows() int { return max(s.mr, s.apanel) }
 
 var (
 	// 8 rows × 32 columns: 16 accumulators, two B vectors per depth step
@@ -56,6 +62,18 @@ var (
 		name: "gemmKernel6x8AVX2", isa: "AVX2 and FMA", mr: 6, vecs: 1, lanes: 8, regs: ymm,
 		acc: 0, b: 6, nb: 2, bc: 8, nbc: 4, unroll: 4,
 	}
+	// The one-row kernel computes only the first row of the 8-row panels
+	// of the AVX-512 kernel (a product of one row, such as a fully
+	// connected layer at batch 1): a depth step costs the latency of its
+	// two independent FMAs rather than the full kernel's 16 FMAs. It adds
+	// in the full kernel's order, so a row's result does not depend on
+	// the rows computed with it (a batch of one gives the first row of a
+	// batch of 32 bit for bit); accumulator sets, which would hide the
+	// latency, would change that order.
+	gemmAVX512One = gemmSpec{
+		name: "gemmKernel1x32AVX512", isa: "AVX-512F", mr: 1, vecs: 2, lanes: 16, regs: zmm,
+		acc: 0, b: 2, nb: 2, bc: 6, nbc: 4, unroll: 4, prefetchOff: 512, apanel: 8,
+	}
 )
 
 // gemmKernel generates
@@ -77,7 +95,7 @@ var (
 // an image) and not in the cache: too many streams for the hardware
 // prefetcher.
 func gemmKernel(s gemmSpec, indirect, prefetchB bool) {
-	gemmKernelB(s, indirect, prefetchB, false)
+	gemmKernelB(s, kernelVariant{indirect: indirect, prefetchB: prefetchB})
 }
 
 // segWidth is the width of the B segments of the segmented kernels.
@@ -91,172 +109,223 @@ const segWidth = 8
 // segments of 8: segment g of step p is at b + offs[p] + segs[g]. The
 // columns of a tile can then skip what lies between them (the garbage
 // columns of package native's implicit convolution layout).
-func gemmSegmentsKernel(s gemmSpec) { gemmKernelB(s, true, false, true) }
+func gemmSegmentsKernel(s gemmSpec) { gemmKernelB(s, kernelVariant{indirect: true, segments: true}) }
 
-// gemmKernelB generates gemmKernel's kernels and, with segments set,
-// gemmSegmentsKernel's.
-func gemmKernelB(s gemmSpec, indirect, prefetchB, segments bool) {
-	nr := s.vecs * s.lanes
-	name, sig := s.name, "func(kc int, a, b, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
-	if indirect {
+// kernelVariant selects the form of a generated GEMM kernel.
+type kernelVariant struct {
+	indirect, prefetchB, segments bool
+}
+
+// signature returns the kernel's name and Go signature.
+func (kv kernelVariant) signature(s gemmSpec) (name, sig string) {
+	name, sig = s.name, "func(kc int, a, b, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
+	switch {
+	case kv.segments:
+		name += "Segments"
+		sig = "func(kc int, a, b *float32, offs, segs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
+	case kv.indirect:
 		name += "Indirect"
 		sig = "func(kc int, a, b *float32, offs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
 	}
-	if segments {
-		name = s.name + "Segments"
-		sig = "func(kc int, a, b *float32, offs, segs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
-	}
-	if prefetchB {
+	if kv.prefetchB {
 		name += "Prefetch"
 	}
+	return name, sig
+}
+
+// gemmKernelB generates the kernels of gemmKernel and gemmSegmentsKernel.
+func gemmKernelB(s gemmSpec, kv kernelVariant) {
+	nr := s.vecs * s.lanes
+	name, sig := kv.signature(s)
 	TEXT(name, NOSPLIT, sig)
 	Doc(fmt.Sprintf("%s computes a %dx%d tile of C with %s; see gemmKernel in gen/gemm.go.", name, s.mr, nr, s.isa))
 	Pragma("noescape")
-	kc := getParam("kc")
-	a := getParam("a")
-	b := getParam("b")
-	var offs, off reg.GPVirtual
-	if indirect {
-		offs = getParam("offs")
-		off = GP64()
+	g := gemmRegs{s: s, kv: kv, kc: getParam("kc"), a: getParam("a"), b: getParam("b")}
+	if kv.indirect {
+		g.offs = getParam("offs")
+		g.off = GP64()
 	}
-	// bases[g] = b + segs[g] floats, for segment g.
-	var bases []reg.GPVirtual
-	if segments {
+	if kv.segments {
+		// bases[seg] = b + segs[seg] floats, for segment seg.
 		segs := getParam("segs")
-		for g := range nr / segWidth {
+		for seg := range nr / segWidth {
 			r := GP64()
-			MOVQ(Mem{Base: segs, Disp: g * 8}, r)
-			LEAQ(Mem{Base: b, Index: r, Scale: 4}, r)
-			bases = append(bases, r)
+			MOVQ(Mem{Base: segs, Disp: seg * 8}, r)
+			LEAQ(Mem{Base: g.b, Index: r, Scale: 4}, r)
+			g.bases = append(g.bases, r)
 		}
 	}
-	acc := func(r, v int) reg.VecPhysical { return s.regs[s.acc+r*s.vecs+v] }
+	for x := range s.mr * s.vecs {
+		acc := s.regs[s.acc+x]
+		// VPXORD needs only AVX-512F on ZMM (VXORPS needs AVX512DQ).
+		if s.lanes == 16 {
+			VPXORD(acc, acc, acc)
+		} else {
+			VXORPS(acc, acc, acc)
+		}
+	}
+	g.depthLoop()
+	g.epilogue()
+}
+
+// gemmRegs is the state of one kernel's generation: its spec, variant and
+// the registers of its arguments.
+type gemmRegs struct {
+	s         gemmSpec
+	kv        kernelVariant
+	kc, a, b  reg.GPVirtual
+	offs, off reg.GPVirtual
+	bases     []reg.GPVirtual
+	c, ldc    reg.GPVirtual
+}
+
+// acc is the accumulator of row r, vector v.
+func (g *gemmRegs) acc(r, v int) reg.VecPhysical { return g.s.regs[g.s.acc+r*g.s.vecs+v] }
+
+// loadB loads vector v of B's row for unrolled step u into dst.
+func (g *gemmRegs) loadB(u, v int, dst reg.VecPhysical) {
+	s, kv, nr := g.s, g.kv, g.s.vecs*g.s.lanes
+	if !kv.indirect {
+		VMOVUPS(Mem{Base: g.b, Disp: (u*nr + v*s.lanes) * 4}, dst)
+		return
+	}
+	if v == 0 {
+		MOVQ(Mem{Base: g.offs, Disp: u * 8}, g.off)
+		for l := 0; kv.prefetchB && l < nr*4; l += 64 {
+			PREFETCHT0(Mem{Base: g.b, Index: g.off, Scale: 4, Disp: nr*4 + l})
+		}
+	}
+	switch {
+	case kv.segments && s.lanes == 2*segWidth:
+		// Two segments per vector: a 256-bit load into both halves
+		// (AVX-512F, unlike a YMM load into the upper registers), then
+		// the upper half replaced.
+		VBROADCASTF64X4(Mem{Base: g.bases[2*v], Index: g.off, Scale: 4}, dst)
+		VINSERTF64X4(U8(1), Mem{Base: g.bases[2*v+1], Index: g.off, Scale: 4}, dst, dst)
+	case kv.segments:
+		VMOVUPS(Mem{Base: g.bases[v], Index: g.off, Scale: 4}, dst)
+	default:
+		VMOVUPS(Mem{Base: g.b, Index: g.off, Scale: 4, Disp: v * s.lanes * 4}, dst)
+	}
+}
+
+// step emits unrolled depth step u: B's row, then per row of A a
+// broadcast and its FMAs.
+func (g *gemmRegs) step(u int) {
+	s := g.s
+	bregs := s.regs[s.b+(u%s.nb)*s.vecs:]
+	for v := range s.vecs {
+		g.loadB(u, v, bregs[v])
+	}
 	for r := range s.mr {
+		t := s.regs[s.bc+(u*s.mr+r)%s.nbc]
+		VBROADCASTSS(Mem{Base: g.a, Disp: (u*s.panelRows() + r) * 4}, t)
 		for v := range s.vecs {
-			// VPXORD needs only AVX-512F on ZMM (VXORPS needs AVX512DQ).
-			if s.lanes == 16 {
-				VPXORD(acc(r, v), acc(r, v), acc(r, v))
-			} else {
-				VXORPS(acc(r, v), acc(r, v), acc(r, v))
-			}
+			VFMADD231PS(bregs[v], t, g.acc(r, v))
 		}
 	}
-	step := func(u int) {
-		bregs := s.regs[s.b+(u%s.nb)*s.vecs:]
-		for v := range s.vecs {
-			if indirect {
-				if v == 0 {
-					MOVQ(Mem{Base: offs, Disp: u * 8}, off)
-					for l := 0; prefetchB && l < nr*4; l += 64 {
-						PREFETCHT0(Mem{Base: b, Index: off, Scale: 4, Disp: nr*4 + l})
-					}
-				}
-				switch {
-				case segments && s.lanes == 2*segWidth:
-					// Two segments per vector: a 256-bit load into both
-					// halves (AVX-512F, unlike a YMM load into the upper
-					// registers), then the upper half replaced.
-					VBROADCASTF64X4(Mem{Base: bases[2*v], Index: off, Scale: 4}, bregs[v])
-					VINSERTF64X4(U8(1), Mem{Base: bases[2*v+1], Index: off, Scale: 4}, bregs[v], bregs[v])
-				case segments:
-					VMOVUPS(Mem{Base: bases[v], Index: off, Scale: 4}, bregs[v])
-				default:
-					VMOVUPS(Mem{Base: b, Index: off, Scale: 4, Disp: v * s.lanes * 4}, bregs[v])
-				}
-				continue
-			}
-			VMOVUPS(Mem{Base: b, Disp: (u*nr + v*s.lanes) * 4}, bregs[v])
-		}
-		for r := range s.mr {
-			t := s.regs[s.bc+(u*s.mr+r)%s.nbc]
-			VBROADCASTSS(Mem{Base: a, Disp: (u*s.mr + r) * 4}, t)
-			for v := range s.vecs {
-				VFMADD231PS(bregs[v], t, acc(r, v))
-			}
-		}
+}
+
+// advance moves A, and B or its offsets, past n depth steps.
+func (g *gemmRegs) advance(n int) {
+	nr := g.s.vecs * g.s.lanes
+	ADDQ(U32(n*g.s.panelRows()*4), g.a)
+	switch {
+	case g.kv.indirect && n == 1:
+		ADDQ(U8(8), g.offs)
+	case g.kv.indirect:
+		ADDQ(U32(n*8), g.offs)
+	default:
+		ADDQ(U32(n*nr*4), g.b)
 	}
+}
+
+// depthLoop emits the depth steps, unrolled, then the remainder.
+func (g *gemmRegs) depthLoop() {
+	s := g.s
 	Comment("Depth steps, unrolled.")
-	CMPQ(kc, U8(s.unroll))
+	CMPQ(g.kc, U8(s.unroll))
 	JL(LabelRef("tail"))
 	Label("loop")
 	if s.prefetchOff > 0 {
-		PREFETCHT0(Mem{Base: a, Disp: s.prefetchOff})
+		PREFETCHT0(Mem{Base: g.a, Disp: s.prefetchOff})
 	}
 	for u := range s.unroll {
-		step(u)
+		g.step(u)
 	}
-	ADDQ(U32(s.unroll*s.mr*4), a)
-	if indirect {
-		ADDQ(U32(s.unroll*8), offs)
-	} else {
-		ADDQ(U32(s.unroll*nr*4), b)
-	}
-	SUBQ(U8(s.unroll), kc)
-	CMPQ(kc, U8(s.unroll))
+	g.advance(s.unroll)
+	SUBQ(U8(s.unroll), g.kc)
+	CMPQ(g.kc, U8(s.unroll))
 	JGE(LabelRef("loop"))
 	Label("tail")
-	TESTQ(kc, kc)
+	TESTQ(g.kc, g.kc)
 	JZ(LabelRef("epilogue"))
 	Label("loop1")
-	step(0)
-	ADDQ(U32(s.mr*4), a)
-	if indirect {
-		ADDQ(U8(8), offs)
-	} else {
-		ADDQ(U32(nr*4), b)
-	}
-	DECQ(kc)
+	g.step(0)
+	g.advance(1)
+	DECQ(g.kc)
 	JNZ(LabelRef("loop1"))
+}
 
+// each applies f to every accumulator.
+func (g *gemmRegs) each(f func(x reg.VecPhysical)) {
+	for r := range g.s.mr {
+		for v := range g.s.vecs {
+			f(g.acc(r, v))
+		}
+	}
+}
+
+// forRows emits body for every row, with p pointing at the row of C.
+func (g *gemmRegs) forRows(body func(r int, p reg.GPVirtual)) {
+	p := GP64()
+	MOVQ(g.c, p)
+	for r := range g.s.mr {
+		body(r, p)
+		if r < g.s.mr-1 {
+			ADDQ(g.ldc, p)
+		}
+	}
+}
+
+// epilogue emits the epilogue: scale, C added, biases, clamp, store.
+func (g *gemmRegs) epilogue() {
+	s := g.s
 	Label("epilogue")
 	flags := getParam("flags")
-	c := getParam("c")
-	ldc := getParam("ldc")
-	SHLQ(U8(2), ldc)
-	t0, t1 := s.regs[s.b], s.regs[s.b+1]
-	// forRows emits body for every row, with p pointing at the row of C.
-	forRows := func(body func(r int, p reg.GPVirtual)) {
-		p := GP64()
-		MOVQ(c, p)
-		for r := range s.mr {
-			body(r, p)
-			if r < s.mr-1 {
-				ADDQ(ldc, p)
-			}
-		}
-	}
-	each := func(f func(x reg.VecPhysical)) {
-		for r := range s.mr {
-			for v := range s.vecs {
-				f(acc(r, v))
-			}
-		}
-	}
+	g.c, g.ldc = getParam("c"), getParam("ldc")
+	SHLQ(U8(2), g.ldc)
+	t0 := s.regs[s.b]
 	skipUnless := func(flag int, label string) {
 		TESTQ(U32(flag), flags)
 		JZ(LabelRef(label))
 	}
-
 	skipUnless(flagScale, "noscale")
 	VBROADCASTSS(paramAddr("alpha"), t0)
-	each(func(x reg.VecPhysical) { VMULPS(t0, x, x) })
+	g.each(func(x reg.VecPhysical) { VMULPS(t0, x, x) })
 	Label("noscale")
 
 	skipUnless(flagAccumulate, "noacc")
-	forRows(func(r int, p reg.GPVirtual) {
+	g.forRows(func(r int, p reg.GPVirtual) {
 		for v := range s.vecs {
-			VADDPS(Mem{Base: p, Disp: v * s.lanes * 4}, acc(r, v), acc(r, v))
+			VADDPS(Mem{Base: p, Disp: v * s.lanes * 4}, g.acc(r, v), g.acc(r, v))
 		}
 	})
 	Label("noacc")
+	g.bias(flags, skipUnless)
+	g.store()
+}
 
+// bias emits the row and column biases and the clamp.
+func (g *gemmRegs) bias(flags reg.GPVirtual, skipUnless func(int, string)) {
+	s := g.s
+	t0, t1 := s.regs[s.b], s.regs[s.b+1]
 	skipUnless(flagRowBias, "norowbias")
 	bias := getParam("bias")
 	for r := range s.mr {
 		VBROADCASTSS(Mem{Base: bias, Disp: r * 4}, t0)
 		for v := range s.vecs {
-			VADDPS(t0, acc(r, v), acc(r, v))
+			VADDPS(t0, g.acc(r, v), g.acc(r, v))
 		}
 	}
 	Label("norowbias")
@@ -268,7 +337,7 @@ func gemmKernelB(s gemmSpec, indirect, prefetchB, segments bool) {
 	}
 	for r := range s.mr {
 		for v := range s.vecs {
-			VADDPS(s.regs[s.b+v], acc(r, v), acc(r, v))
+			VADDPS(s.regs[s.b+v], g.acc(r, v), g.acc(r, v))
 		}
 	}
 	Label("nocolbias")
@@ -278,13 +347,17 @@ func gemmKernelB(s gemmSpec, indirect, prefetchB, segments bool) {
 	VBROADCASTSS(paramAddr("hi"), t1)
 	// The accumulator is the second source of MAXPS and MINPS, the one
 	// they return when an operand is NaN: NaN propagates, as in Clip.
-	each(func(x reg.VecPhysical) { VMAXPS(x, t0, x) })
-	each(func(x reg.VecPhysical) { VMINPS(x, t1, x) })
+	g.each(func(x reg.VecPhysical) { VMAXPS(x, t0, x) })
+	g.each(func(x reg.VecPhysical) { VMINPS(x, t1, x) })
+}
 
+// store emits the stores of the tile and the return.
+func (g *gemmRegs) store() {
+	s := g.s
 	Label("store")
-	forRows(func(r int, p reg.GPVirtual) {
+	g.forRows(func(r int, p reg.GPVirtual) {
 		for v := range s.vecs {
-			VMOVUPS(acc(r, v), Mem{Base: p, Disp: v * s.lanes * 4})
+			VMOVUPS(g.acc(r, v), Mem{Base: p, Disp: v * s.lanes * 4})
 		}
 	})
 	VZEROUPPER()

@@ -29,6 +29,7 @@ func main() {
 		gemmKernel(s, false, false)
 		gemmKernel(s, true, false)
 	}
+	gemmKernel(gemmAVX512One, false, false)
 	mask := tapMask()
 	tapKernels(mask)
 	planeKernels(mask)
