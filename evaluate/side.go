@@ -42,9 +42,10 @@ type rowFiller interface {
 // small batches (up to chunkRows rows) wake each goroutine once per chunk
 // rather than once per batch: a wake-up costs the waker 10–20 µs on a
 // virtual machine whose other core idles. The side goroutine works in
-// bursts: it records every result waiting in done and fills out with up
-// to aheadChunks chunks, then sleeps until the target's goroutine, having
-// taken out down to half, asks for more on want. The target's goroutine
+// bursts: it fills out with up to aheadChunks chunks, records every
+// result waiting in done, tops out up again, then sleeps until the
+// target's goroutine, having taken out down to half, asks for more on
+// want. The target's goroutine
 // thus never waits for a side goroutine that the machine's other work
 // keeps off a core for a few milliseconds, never blocks handing results
 // back, and wakes the side goroutine once per aheadChunks/2 chunks. A CSV
@@ -76,6 +77,8 @@ type side struct {
 	free    []*batch
 	scores  []float64
 	readErr error
+	sent    int  // chunks sent
+	reading bool // out is open
 }
 
 // chunkRows bounds the rows of a chunk of batches, aheadChunks the
@@ -88,7 +91,7 @@ const (
 func newSide(r dataset.Reader, t Target, c *collected, o *Options) *side {
 	s := &side{r: r, size: o.Batch, chunk: max(1, chunkRows/o.Batch), model: t.Model(), c: c, weighted: o.Data.Weight != "",
 		progress: o.Progress, out: make(chan []*batch, aheadChunks), done: make(chan []result, 2*aheadChunks+2),
-		want: make(chan struct{}, 1), end: make(chan struct{}), finished: make(chan struct{})}
+		want: make(chan struct{}, 1), end: make(chan struct{}), finished: make(chan struct{}), reading: true}
 	s.filler, _ = r.(rowFiller)
 	if tp, ok := t.(TensorPredictor); ok && s.model.TableErr == nil {
 		s.tp = tp
@@ -98,40 +101,29 @@ func newSide(r dataset.Reader, t Target, c *collected, o *Options) *side {
 
 // run reads batches into out until the dataset ends or fails (closing
 // out), and records the results that come back on done until done is
-// closed or ctx is cancelled. A recording error stops the reading.
+// closed or ctx is cancelled. A recording error stops the reading. Each
+// wake-up fills out before it records, and tops it up after: recording
+// can stall (a kept column growing past its capacity is copied to fresh
+// memory, which costs about 4 ms a megabyte in page faults on the
+// 2-core VM), and the target's goroutine then still has out's chunks to
+// run.
 func (s *side) run(ctx context.Context) {
 	defer close(s.finished)
-	reading := true
 	defer func() {
-		if reading { // cancelled: the run stops too
+		if s.reading { // cancelled: the run stops too
 			close(s.out)
 		}
 	}()
 	for {
-		for drained := false; !drained; {
-			select {
-			case rs, ok := <-s.done:
-				if drained = !ok; ok { // closed: end follows
-					s.recordAll(ctx, rs)
-				}
-			default:
-				drained = true
-			}
+		s.fill()
+		if !s.drain(ctx) { // done closed, and all recorded
+			return
 		}
-		if reading && s.err != nil {
+		if s.reading && s.err != nil {
 			close(s.out) // stop reading: the run fails
-			reading = false
+			s.reading = false
 		}
-		for reading && len(s.out) < cap(s.out) {
-			chunk, last := s.nextChunk()
-			if len(chunk) > 0 {
-				s.out <- chunk // only this goroutine sends, and there is room
-			}
-			if last {
-				close(s.out)
-				reading = false
-			}
-		}
+		s.fill()
 		select {
 		case <-s.want:
 		case <-s.end:
@@ -141,6 +133,36 @@ func (s *side) run(ctx context.Context) {
 			return
 		case <-ctx.Done():
 			return
+		}
+	}
+}
+
+// fill reads chunks into out until it is full or the dataset has ended.
+func (s *side) fill() {
+	for s.reading && s.err == nil && len(s.out) < cap(s.out) {
+		chunk, last := s.nextChunk()
+		if len(chunk) > 0 {
+			s.out <- chunk // only this goroutine sends, and there is room
+		}
+		if last {
+			close(s.out)
+			s.reading = false
+		}
+	}
+}
+
+// drain records the results waiting in done; it reports false when done
+// is closed.
+func (s *side) drain(ctx context.Context) bool {
+	for {
+		select {
+		case rs, ok := <-s.done:
+			if !ok {
+				return false
+			}
+			s.recordAll(ctx, rs)
+		default:
+			return true
 		}
 	}
 }
@@ -156,10 +178,14 @@ func (s *side) recordAll(ctx context.Context, rs []result) {
 }
 
 // nextChunk returns the next chunk of batches to send, nil when the
-// dataset has ended, and whether it is the last.
+// dataset has ended, and whether it is the last. The first chunks are
+// small (1, 2, 4… batches, up to s.chunk), so that the target starts on
+// the first batch read rather than on a whole chunk's.
 func (s *side) nextChunk() ([]*batch, bool) {
 	var chunk []*batch
-	for len(chunk) < s.chunk {
+	size := min(s.chunk, 1<<min(s.sent, 16))
+	s.sent++
+	for len(chunk) < size {
 		b, last := s.next()
 		if b != nil {
 			chunk = append(chunk, b)

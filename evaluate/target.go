@@ -54,6 +54,19 @@ type TensorPredictor interface {
 	Scores(dst []float64, out *tensor.Tensor, rows int) ([]float64, error)
 }
 
+// Warmer is a Target whose first runs at a batch size carry one-off
+// costs: an in-process engine plans and sizes its buffers for a new input
+// shape on its first runs (the native engine's first two runs of the
+// digits CNN at 32 rows took 4–7 ms, against 0.15 ms after). Run calls
+// Warm before its loop and its timings start, as `inferd perf` runs its
+// warm-up before it times; a server warms itself, so a remote target has
+// nothing to warm.
+type Warmer interface {
+	// Warm runs the model a few times on a batch of rows rows, untimed,
+	// and discards the answers.
+	Warm(ctx context.Context, rows int) error
+}
+
 // FeatureTensor stacks the rows' features into the model's input: a
 // batch of len(rows) samples of m.Shape, of m.DType. A row with the wrong
 // number of features is an error naming it.

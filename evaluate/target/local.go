@@ -28,7 +28,12 @@ type Local struct {
 var (
 	_ evaluate.Target          = (*Local)(nil)
 	_ evaluate.TensorPredictor = (*Local)(nil)
+	_ evaluate.Warmer          = (*Local)(nil)
 )
+
+// warmRuns is how many runs Warm makes: perf.DefaultWarmup's count (the
+// native engine settles after two, sizing its sub-batches on the first).
+const warmRuns = 3
 
 // OpenLocal loads version ref (a number, a version label, or "" for the
 // highest) of the named model from the repository directory, as the
@@ -176,6 +181,24 @@ func (l *Local) RunTensor(ctx context.Context, features *tensor.Tensor) (*tensor
 		return nil, err
 	}
 	return res.Outputs[0].Tensor, nil
+}
+
+// Warm runs rows rows of zeros through RunTensor warmRuns times, when
+// table rows fill the model's input (their shape is then known; images
+// and v2 requests fill the same input through the codec, so they gain as
+// well). A model with several inputs is left cold.
+func (l *Local) Warm(ctx context.Context, rows int) error {
+	m := l.model
+	if m.TableErr != nil || rows <= 0 {
+		return nil
+	}
+	zeros := tensor.New(m.DType, append([]int{rows}, m.Shape...)...)
+	for range warmRuns {
+		if _, err := l.RunTensor(ctx, zeros); err != nil {
+			return fmt.Errorf("warming up on %d rows of zeros: %w", rows, err)
+		}
+	}
+	return nil
 }
 
 // Scores appends the scores of RunTensor's output for rows rows to dst,

@@ -244,3 +244,22 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 		t.Fatalf("recorded %d of 3600 rows before stopping", progressed)
 	}
 }
+
+// Warm runs the model on rows of zeros of the batch size asked: it
+// succeeds on the digits CNN at 32 rows, and a cancelled context stops
+// it with the context's error.
+func TestWarmRunsTheModel(t *testing.T) {
+	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Warm(context.Background(), 32); err != nil {
+		t.Fatalf("Warm(32): %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := l.Warm(ctx, 32); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "32 rows of zeros") {
+		t.Fatalf("Warm on a cancelled context: %v, want context.Canceled naming the rows", err)
+	}
+}
