@@ -164,8 +164,10 @@ DESIGN = """## What the native engine does
 - **Threads**: one process-wide set of GOMAXPROCS-1 helper goroutines, shared by the
   sessions; a parallel region takes at most IntraOpThreads-1 of them, and only while cores
   are idle, so concurrent sessions do not oversubscribe the CPU. Chunks are claimed
-  dynamically; a helper's reservation ends as soon as it is of no more use, and a helper
-  polls for 50 µs between regions only while regions come that often.
+  dynamically, the caller from the front of a region and helpers from the back, so that
+  each core computes a contiguous part and mostly reads what it wrote itself; a helper's
+  reservation ends as soon as it is of no more use, and a helper polls for 200 µs between
+  regions only while regions come that often.
 
 """
 

@@ -48,7 +48,7 @@ func convImplicit(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan
 	defer implicitBodies.put(b)
 	b.p, b.cp, b.planes, b.weights = *p, cp, *planes, packedWeights(impl, p, packed, kg)
 	b.stage = implicitPrefill
-	parallelRange(rc.threads, p.c, max(1, elemGrain/cp.chStride), b)
+	parallelRange(rc.threads, p.c, max(1, elemGrain/prefillFloats(cp)), b)
 	// Output columns per band: its product stays in L2 with the weights.
 	bandCols := max(4*impl.nr, (1<<17)/max(1, mg))
 	for n0 := 0; n0 < p.batch; n0 += cp.chunk {
@@ -71,6 +71,20 @@ func convImplicit(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan
 		b.stage = implicitProduct
 		parallelRange(rc.threads, bands*p.group, 1, b)
 	}
+}
+
+// prefillFloats is how many floats prefill writes per channel: the whole
+// planes when their rows are short (cleared at once), else their borders
+// alone, which a region's grain must count rather than the planes (a
+// split of ResNet-18's borders, a few microseconds of work, took longer on
+// two threads than on one).
+func prefillFloats(cp *convPlan) int {
+	l := cp.l
+	all := l.phases * (cp.chunk*l.plane() + l.tail())
+	if l.wq <= prefillClearWidth {
+		return max(1, all)
+	}
+	return max(1, all-cp.chunk*l.h*l.w)
 }
 
 // implicitBody is the state of convImplicit's parallel regions: the

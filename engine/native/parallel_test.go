@@ -161,3 +161,39 @@ func TestParallelRangeReservations(t *testing.T) {
 	}
 	t.Fatalf("busy = %d with every region done, want 0", busy.Load())
 }
+
+// TestParallelClaimEnds claims a task's chunks from both ends at once:
+// every chunk goes exactly once, the front in increasing order and the
+// back in decreasing order, so each side's chunks are contiguous.
+func TestParallelClaimEnds(t *testing.T) {
+	for _, chunks := range []int{1, 2, 7, 64, 1000} {
+		var task parallelTask
+		task.ends.Store(uint64(chunks) << 32)
+		got := make([][]int, 2)
+		var wg sync.WaitGroup
+		for side := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := task.claim(side == 0); i >= 0; i = task.claim(side == 0) {
+					got[side] = append(got[side], i)
+				}
+			}()
+		}
+		wg.Wait()
+		front, back := got[0], got[1]
+		if len(front)+len(back) != chunks {
+			t.Fatalf("%d chunks: claimed %d from the front and %d from the back", chunks, len(front), len(back))
+		}
+		for i, c := range front {
+			if c != i {
+				t.Fatalf("%d chunks: front claim %d got chunk %d", chunks, i, c)
+			}
+		}
+		for i, c := range back {
+			if c != chunks-1-i {
+				t.Fatalf("%d chunks: back claim %d got chunk %d", chunks, i, c)
+			}
+		}
+	}
+}
