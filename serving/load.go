@@ -167,6 +167,7 @@ func (m *Manager) build(ctx context.Context, v *Version, info *Info) (*servable,
 	if err != nil {
 		return nil, err
 	}
+	info.Instances = len(sessions)
 	data, err := m.prepare(ctx, fsys, v, file.Name, sessions)
 	if err != nil {
 		closeSessions(sessions)
@@ -206,7 +207,7 @@ func (m *Manager) openSessions(ctx context.Context, eng engine.Engine, file engi
 		MaxTensorBytes: m.limits.tensorBytes, MaxModelBytes: m.limits.modelBytes,
 	}
 	var sessions []engine.Session
-	for i := range max(cfg.Instances, 1) {
+	for i := range m.instanceCount(cfg, opts.Logger) {
 		sess, err := eng.Load(ctx, file, opts)
 		if err != nil {
 			closeSessions(sessions)
