@@ -62,8 +62,7 @@ type Config struct {
 	// Batching groups requests into one engine call (off unless set).
 	Batching *Batching `yaml:"batching" json:"batching,omitempty"`
 	// Instances is the number of engine sessions per version (default 1);
-	// with batching, that many batches run at once, but at most as many
-	// as the cores hold with each session's threads (serving/instances.go).
+	// with batching, that many batches run at once.
 	Instances int `yaml:"instances" json:"instances,omitempty"`
 	// Warmup runs each version before it becomes AVAILABLE.
 	Warmup *Warmup `yaml:"warmup" json:"warmup,omitempty"`
