@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -47,16 +46,6 @@ type Config struct {
 	// running, waiting for MaxQueueDelay cannot gather more, and a batch
 	// starts at once: the delay then costs nothing to a lone request.
 	InFlight func() int
-	// Direct, if set, runs one request outside any batch, at once, as
-	// without batching; unlike the Runner, it must allow calls at once
-	// (any number: an engine session does). With it, batching is
-	// measured against not batching, and in the epochs in which it does
-	// not pay requests run through Direct (direct.go); without it, those
-	// epochs still queue, only never waiting for companions.
-	Direct func(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error)
-	// MaxDirect bounds the requests in Direct at once; the others queue.
-	// 0 means twice GOMAXPROCS.
-	MaxDirect int
 }
 
 // Timing says where a request spent its time: Queue from Do to the start
@@ -72,12 +61,11 @@ type Observer interface {
 	Rejected()
 }
 
-// PolicyObserver, when the Observer implements it too, receives the
-// policy's state at the start of every epoch (policy.go): whether the
-// epoch batches (requests queue, and batches may wait for companions) or
-// runs requests at once as without batching (direct.go), and the measured
-// ratio of requests answered per second batching over not (1 before the
-// first comparison).
+// PolicyObserver, when the Observer implements it too, receives the wait
+// policy's state at the start of every epoch (policy.go): whether batches
+// may wait for companions in it, and the measured ratio of requests
+// answered per second waiting over not waiting (1 before the first
+// comparison).
 type PolicyObserver interface {
 	Policy(waiting bool, gain float64)
 }
@@ -133,10 +121,8 @@ type Batcher struct {
 	// the leaders down).
 	queued, idle atomic.Int64
 	// inside counts the requests in Do, for Config.InFlight; running
-	// the calls in progress; direct the calls run outside batches
-	// (direct.go).
-	inside, running, direct atomic.Int64
-	shut                    atomic.Bool // closed, for the direct calls' lock-free check
+	// the calls in progress.
+	inside, running atomic.Int64
 	// cost learns the calls' fixed cost and the gap between arrivals,
 	// to decide whether a batch waits for companions (adaptive.go);
 	// policy measures whether waiting pays (policy.go).
@@ -158,12 +144,8 @@ func New(cfg Config, run Runner, obs Observer) (*Batcher, error) {
 	if cfg.Instances <= 0 {
 		cfg.Instances = 1
 	}
-	if cfg.MaxDirect <= 0 {
-		cfg.MaxDirect = 2 * runtime.GOMAXPROCS(0)
-	}
 	cfg.PreferredBatchSizes = slices.Sorted(slices.Values(cfg.PreferredBatchSizes))
 	b := &Batcher{cfg: cfg, run: run, obs: obs, wake: make(chan struct{}, cfg.Instances)}
-	b.policy.wait.Store(true) // batch, as configured, until measured otherwise
 	if po, ok := obs.(PolicyObserver); ok {
 		b.policy.report = po.Policy
 	}
@@ -187,9 +169,6 @@ func (b *Batcher) Do(ctx context.Context, inputs map[string]*tensor.Tensor) (map
 	defer b.inside.Add(-1)
 	now := time.Now()
 	b.cost.arrived(now)
-	if b.startDirect() {
-		return b.runDirect(ctx, inputs, rows, now)
-	}
 	if instance, err := b.startAlone(rows); err != nil || instance >= 0 {
 		if err != nil {
 			return nil, Timing{}, err
@@ -329,13 +308,12 @@ func (b *Batcher) pushFreeLocked(i int) {
 func (b *Batcher) Close() {
 	b.mu.Lock()
 	b.closed = true
-	b.shut.Store(true)
 	b.mu.Unlock()
 	for range b.cfg.Instances { // leaders waiting to fill a batch: run it now
 		b.signal()
 	}
 	b.mu.Lock()
-	for len(b.free) < b.cfg.Instances || len(b.queue) > 0 || b.direct.Load() > 0 {
+	for len(b.free) < b.cfg.Instances || len(b.queue) > 0 {
 		b.drained.Wait()
 	}
 	b.mu.Unlock()

@@ -13,10 +13,9 @@
 // A batch waits for companions (up to MaxQueueDelay) only when waiting is
 // predicted to pay: while the learned mean gap between requests is shorter
 // than the learned fixed cost of a call, for at most that fixed cost
-// (adaptive.go); only while batching is measured to pay, epoch by epoch
-// against no batching (policy.go); and never when no companion can come
-// (Config.InFlight). In the epochs that do not batch, requests run at
-// once on their own goroutines, as without batching (direct.go).
+// (adaptive.go); only while waiting is measured to pay, epoch by epoch
+// against not waiting (policy.go); and never when no companion can come
+// (Config.InFlight).
 // An Observer that is also a PolicyObserver receives the wait policy's
 // state at each epoch (for the inferd_batch_waiting and
 // inferd_batch_wait_gain metrics).

@@ -7,32 +7,27 @@ import (
 	"time"
 )
 
-// Whether batching pays is measured, not only predicted. Queueing and
-// waiting for companions save engine time per request when companions
-// come (each saves a call's fixed cost) and cost wake-ups, a
-// concatenation and a split, and the latency of the queue, during which a
-// client sends nothing; whether a core idles meanwhile depends on what
+// Whether waiting for companions pays is measured, not only predicted.
+// Waiting saves engine time per request when companions come (each saves a
+// call's fixed cost) and costs wake-ups, a concatenation and a split, and
+// the latency of the wait; whether a core idles meanwhile depends on what
 // else the process has to do. Which side wins differs by model (the
-// transformer gains from batches of 6 at 64 connections, and loses with
-// batches of 4 at 8; the digits CNN's calls are cheap next to a request's
-// HTTP and decoding) and by load, and the wall times of calls that would
-// predict it drift with contention (the same benchmark learned a fixed
-// cost of 17 to 350 µs).
+// transformer gains from batches of 6, the digits CNN loses, its calls
+// being cheap next to a request's HTTP and decoding) and by load, and the
+// wall times of calls that would predict it drift with contention (the
+// same benchmark learned a fixed cost of 17 to 350 µs).
 //
-// So the batcher runs in epochs of about epochLength, in each of which it
-// either batches (requests queue behind busy instances, and batches may
-// wait as adaptive.go predicts) or does not (requests run at once, as
-// without batching: direct.go), and counts the requests it answers per
-// second. Each time the policy changes between two epochs, the ratio of
-// their rates (batching over not) is one sample of what batching buys; its
-// moving average decides the policy, with the other one run every
-// exploreEvery-th epoch to notice a change in traffic. Comparing
-// neighbouring epochs rather than long averages keeps a change of load
-// between them (a client joining) from passing as the policy's doing; an
-// exploration gives two samples, before and after, so a steady trend
-// cancels out. Batching must win by waitMargin: a tie goes to not
-// batching, which has the lower latency. (The names say "wait": batching
-// epochs are those in which requests may wait.)
+// So the batcher runs in epochs of about epochLength, in each of which
+// batches either may wait (adaptive.go's rule) or never wait, and counts
+// the requests it answers per second. Each time the policy changes between
+// two epochs, the ratio of their rates (waiting over not waiting) is one
+// sample of what waiting buys; its moving average decides the policy, with
+// the other one run every exploreEvery-th epoch to notice a change in
+// traffic. Comparing neighbouring epochs rather than long averages keeps
+// a change of load between them (a client joining) from passing as the
+// policy's doing; an exploration gives two samples, before and after, so
+// a steady trend cancels out. Waiting must win by waitMargin: a tie goes
+// to not waiting, which has the lower latency.
 
 const (
 	// epochLength is how long one policy runs before it is measured.

@@ -266,7 +266,7 @@ func (m *Manager) compose(v *Version, c *codec.Codec, sessions []engine.Session)
 		s.batch, err = batch.New(batch.Config{
 			MaxBatchSize: b.MaxBatchSize, MaxQueueDelay: b.MaxQueueDelay, PreferredBatchSizes: b.PreferredBatchSizes,
 			MaxQueueSize: b.MaxQueueSize, Instances: pool.Size(),
-			InFlight: func() int { return int(v.inflight.Load()) }, Direct: pool.Run,
+			InFlight: func() int { return int(v.inflight.Load()) },
 		}, pool.RunOn, obs)
 		if err != nil {
 			return nil, fmt.Errorf("batching: %w", err)
