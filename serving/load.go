@@ -167,7 +167,6 @@ func (m *Manager) build(ctx context.Context, v *Version, info *Info) (*servable,
 	if err != nil {
 		return nil, err
 	}
-	info.Instances = len(sessions)
 	data, err := m.prepare(ctx, fsys, v, file.Name, sessions)
 	if err != nil {
 		closeSessions(sessions)
@@ -207,7 +206,7 @@ func (m *Manager) openSessions(ctx context.Context, eng engine.Engine, file engi
 		MaxTensorBytes: m.limits.tensorBytes, MaxModelBytes: m.limits.modelBytes,
 	}
 	var sessions []engine.Session
-	for i := range m.instanceCount(cfg, opts.Logger) {
+	for i := range max(cfg.Instances, 1) {
 		sess, err := eng.Load(ctx, file, opts)
 		if err != nil {
 			closeSessions(sessions)

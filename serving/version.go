@@ -141,8 +141,6 @@ type Info struct {
 	SizeBytes    int64
 	LoadedAt     time.Time
 	LoadDuration time.Duration
-	// Instances is the number of engine sessions opened (instances.go).
-	Instances int
 }
 
 // Status is a snapshot of a version for APIs.
