@@ -64,6 +64,12 @@ case "$reps" in '' | *[!0-9]* | 0) echo "bench/run.sh: --reps wants a positive i
 
 log() { echo "bench/run.sh: $*" >&2; }
 
+# Never under a real-time policy (`chrt -f`): the servers and the load generator are Go programs
+# with many threads, and on busy cores a spinning thread at FIFO priority keeps a runnable thread of
+# the same priority off the core for good (a run hung for 15 minutes, the server not even handling
+# SIGQUIT). Back to the normal policy for this script and all it starts.
+chrt -o -p 0 $$ 2>/dev/null || true
+
 # Debian packages, installed only if missing (scripts/lib/apt.sh).
 if [ "$flask" = 1 ]; then
 	. scripts/lib/apt.sh
