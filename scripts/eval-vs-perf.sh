@@ -9,7 +9,9 @@
 # the figure on a 2-core machine. Prints per round and binary perf's median
 # batch and samples/s, eval's median batch, loop and whole-run rates, and
 # the ratios: median batch (32 / eval p50 over perf's samples/s), loop
-# (loop_samples_per_second over perf's samples/s) and whole run. With
+# (loop_samples_per_second over perf's samples/s) and whole run, and the
+# loop over perf's rate from its mean batch (perf's samples/s uses its median,
+# while the loop is a mean over the run: this one compares like with like). With
 # BEFORE=REV the binary built from git revision REV runs in the same rounds.
 #   [BEFORE=REV] [COPIES=N] scripts/eval-vs-perf.sh [ROUNDS]
 set -euo pipefail
@@ -46,7 +48,8 @@ sps = p["samples_per_second"]
 print(f"round {i} load {load} {name:<14} perf p50 {p['median_ms']:.4f} ms {sps:7.0f}/s | "
       f"eval p50 {l['p50_ms']:.4f} ms loop {l['loop_samples_per_second']:7.0f}/s "
       f"wall {l['wall_samples_per_second']:7.0f}/s | median batch {32000 / l['p50_ms'] / sps:.3f} "
-      f"loop {l['loop_samples_per_second'] / sps:.3f} wall {l['wall_samples_per_second'] / sps:.3f}")
+      f"loop {l['loop_samples_per_second'] / sps:.3f} wall {l['wall_samples_per_second'] / sps:.3f} | "
+      f"loop / perf's mean-based rate {l['loop_samples_per_second'] * p['mean_ms'] / 32000:.3f}")
 EOF
 	done
 done
