@@ -67,16 +67,7 @@ func stride1() {
 	TEXT("dw3x3s1AVX512", NOSPLIT, "func(dst, src, zero, w, bias *float32, planes, h, wd, flags int, lo, hi float32)")
 	Doc("dw3x3s1AVX512 is the direct depthwise 3×3 stride-1 kernel; see stride1 in gen/dw/main.go.")
 	Pragma("noescape")
-	VBROADCASTSS(paramAddr("lo"), g.lo)
-	VBROADCASTSS(paramAddr("hi"), g.hi)
-	rowBytes := GP64()
-	Load(Param("wd"), rowBytes)
-	SHLQ(U8(2), rowBytes)
-	Label("plane")
-	loadWeights("nobias")
-	cur, dcur := GP64(), GP64()
-	Load(Param("src"), cur)
-	Load(Param("dst"), dcur)
+	rowBytes, cur, dcur := planeStart("")
 	r := GP64()
 	XORQ(r, r)
 	Label("pair")
@@ -105,6 +96,24 @@ func stride1() {
 	JNZ(LabelRef("plane"))
 	VZEROUPPER()
 	RET()
+}
+
+// planeStart is both kernels' prologue and the head of their loop over
+// planes (labels plane+suffix, nobias+suffix): it broadcasts the clamp
+// bounds, computes the row stride in bytes, loads the plane's weights and
+// bias, and returns the stride and the source and destination pointers.
+func planeStart(suffix string) (rowBytes, cur, dcur reg.GPVirtual) {
+	VBROADCASTSS(paramAddr("lo"), g.lo)
+	VBROADCASTSS(paramAddr("hi"), g.hi)
+	rowBytes = GP64()
+	Load(Param("wd"), rowBytes)
+	SHLQ(U8(2), rowBytes)
+	Label("plane" + suffix)
+	loadWeights("nobias" + suffix)
+	cur, dcur = GP64(), GP64()
+	Load(Param("src"), cur)
+	Load(Param("dst"), dcur)
+	return rowBytes, cur, dcur
 }
 
 // loadWeights broadcasts the plane's weights and its bias (or 0); nobias
@@ -269,16 +278,7 @@ func stride2() {
 	}
 	VMOVDQU32(idx, s2.even)
 	VMOVDQU32(idx.Offset(64), s2.odd)
-	VBROADCASTSS(paramAddr("lo"), g.lo)
-	VBROADCASTSS(paramAddr("hi"), g.hi)
-	rowBytes := GP64()
-	Load(Param("wd"), rowBytes)
-	SHLQ(U8(2), rowBytes)
-	Label("plane2")
-	loadWeights("nobias2")
-	cur, dcur := GP64(), GP64()
-	Load(Param("src"), cur)
-	Load(Param("dst"), dcur)
+	rowBytes, cur, dcur := planeStart("2")
 	r := GP64() // 2y, the input row of the middle taps
 	XORQ(r, r)
 	Label("row2")
