@@ -86,85 +86,29 @@ func floatsOrTensor(b *buildCtx, name string) ([]float64, error) {
 	return v, nil
 }
 
+// buildTreeEnsemble checks a TreeEnsembleClassifier's or -Regressor's
+// attributes and builds its kernel: the nodes, linked into trees, then the
+// leaves' weights, base values, post transform and outputs.
 func buildTreeEnsemble(b *buildCtx, classifier bool) (kernel, error) {
 	e := &treeEnsemble{classifier: classifier}
-	ints := func(name string) []int64 { v, _ := b.intsAttr(name); return v }
-	for _, name := range []string{"nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_truenodeids", "nodes_falsenodeids"} {
-		if _, err := b.intsAttr(name); err != nil {
-			return nil, err
-		}
-	}
-	treeIDs, nodeIDs, feats := ints("nodes_treeids"), ints("nodes_nodeids"), ints("nodes_featureids")
-	yes, no, missing := ints("nodes_truenodeids"), ints("nodes_falsenodeids"), ints("nodes_missing_value_tracks_true")
-	modes, err := b.stringsAttr("nodes_modes")
+	a, err := readTreeNodes(b)
 	if err != nil {
 		return nil, err
 	}
-	values, err := floatsOrTensor(b, "nodes_values")
+	index, err := a.index(b)
 	if err != nil {
 		return nil, err
 	}
-	n := len(nodeIDs)
-	if n == 0 {
-		return nil, b.errorf("the ensemble has no nodes")
+	child, err := e.linkNodes(b, a, index)
+	if err != nil {
+		return nil, err
 	}
-	for name, l := range map[string]int{"nodes_treeids": len(treeIDs), "nodes_featureids": len(feats), "nodes_modes": len(modes),
-		"nodes_values": len(values), "nodes_truenodeids": len(yes), "nodes_falsenodeids": len(no)} {
-		if l != n {
-			return nil, b.errorf("attribute %s has %d values for %d nodes", name, l, n)
-		}
-	}
-	if missing != nil && len(missing) != n {
-		return nil, b.errorf("attribute nodes_missing_value_tracks_true has %d values for %d nodes", len(missing), n)
-	}
-	type key struct{ tree, node int64 }
-	index := make(map[key]int, n)
-	for i := range n {
-		k := key{treeIDs[i], nodeIDs[i]}
-		if _, dup := index[k]; dup {
-			return nil, b.errorf("node %d of tree %d is defined twice", nodeIDs[i], treeIDs[i])
-		}
-		index[k] = i
-	}
-	e.nodes = make([]treeNode, n)
-	child := make([]bool, n)
-	modeOf := map[string]treeMode{"LEAF": modeLeaf, "BRANCH_LEQ": modeLEQ, "BRANCH_LT": modeLT, "BRANCH_GTE": modeGTE,
-		"BRANCH_GT": modeGT, "BRANCH_EQ": modeEQ, "BRANCH_NEQ": modeNEQ}
-	for i := range n {
-		m, ok := modeOf[modes[i]]
-		if !ok {
-			return nil, b.errorf("unsupported node mode %q", modes[i])
-		}
-		nd := treeNode{mode: m, value: values[i]}
-		if m != modeLeaf {
-			if feats[i] < 0 || feats[i] > 1<<24 {
-				return nil, b.errorf("node %d of tree %d has feature %d", nodeIDs[i], treeIDs[i], feats[i])
-			}
-			nd.feature = int(feats[i])
-			e.features = max(e.features, nd.feature+1)
-			y, ok1 := index[key{treeIDs[i], yes[i]}]
-			f, ok2 := index[key{treeIDs[i], no[i]}]
-			if !ok1 || !ok2 {
-				return nil, b.errorf("node %d of tree %d has a missing child", nodeIDs[i], treeIDs[i])
-			}
-			nd.yes, nd.no = y, f
-			child[y], child[f] = true, true
-			nd.missingTrue = missing != nil && missing[i] != 0
-		}
-		e.nodes[i] = nd
-	}
-	seenTree := map[int64]bool{}
-	for i := range n {
-		if !child[i] && !seenTree[treeIDs[i]] {
-			seenTree[treeIDs[i]] = true
-			e.roots = append(e.roots, i)
-		}
-	}
+	e.findRoots(a.treeIDs, child)
 	prefix := "target"
 	if classifier {
 		prefix = "class"
 	}
-	if err := e.readLeaves(b, prefix, func(tree, node int64) (int, bool) { i, ok := index[key{tree, node}]; return i, ok }); err != nil {
+	if err := e.readLeaves(b, prefix, func(tree, node int64) (int, bool) { i, ok := index[nodeKey{tree, node}]; return i, ok }); err != nil {
 		return nil, err
 	}
 	if e.base, err = floatsOrTensor(b, "base_values"); err != nil {
@@ -173,38 +117,164 @@ func buildTreeEnsemble(b *buildCtx, classifier bool) (kernel, error) {
 	if e.pt, err = parsePostTransform(b); err != nil {
 		return nil, err
 	}
-	if classifier {
-		if e.labels, err = parseClassLabels(b); err != nil {
-			return nil, err
-		}
-		e.targets = e.labels.len()
-	} else {
-		t, err := b.intAttr("n_targets", 1)
-		if err != nil {
-			return nil, err
-		}
-		if t < 1 || t > 1<<20 {
-			return nil, b.errorf("attribute n_targets is %d", t)
-		}
-		e.targets = int(t)
-		if e.aggregate, err = b.stringAttr("aggregate_function", "SUM"); err != nil {
-			return nil, err
-		}
-		switch e.aggregate {
-		case "SUM", "AVERAGE", "MIN", "MAX":
-		default:
-			return nil, b.errorf("unsupported aggregate_function %q", e.aggregate)
-		}
+	if err := e.readTargets(b); err != nil {
+		return nil, err
 	}
-	for _, l := range e.leaves {
-		if l.target < 0 || l.target >= e.targets {
-			return nil, b.errorf("leaf weight for %s %d out of range [0, %d)", prefix, l.target, e.targets)
-		}
-	}
-	if len(e.base) != 0 && len(e.base) != e.targets && !(classifier && len(e.base) == 1) {
-		return nil, b.errorf("%d base_values for %d outputs", len(e.base), e.targets)
+	if err := e.checkTargets(b, prefix); err != nil {
+		return nil, err
 	}
 	return e, nil
+}
+
+// treeNodeAttrs holds the nodes_* attributes of an ensemble, one value per
+// node (missing may be nil).
+type treeNodeAttrs struct {
+	treeIDs, nodeIDs, feats []int64
+	yes, no, missing        []int64
+	modes                   []string
+	values                  []float64
+}
+
+// nodeKey identifies a node by its tree and node ids.
+type nodeKey struct{ tree, node int64 }
+
+// readTreeNodes reads the nodes_* attributes and checks that each has one
+// value per node.
+func readTreeNodes(b *buildCtx) (*treeNodeAttrs, error) {
+	ints := func(name string) []int64 { v, _ := b.intsAttr(name); return v }
+	for _, name := range []string{"nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_truenodeids", "nodes_falsenodeids"} {
+		if _, err := b.intsAttr(name); err != nil {
+			return nil, err
+		}
+	}
+	a := &treeNodeAttrs{treeIDs: ints("nodes_treeids"), nodeIDs: ints("nodes_nodeids"), feats: ints("nodes_featureids"),
+		yes: ints("nodes_truenodeids"), no: ints("nodes_falsenodeids"), missing: ints("nodes_missing_value_tracks_true")}
+	var err error
+	if a.modes, err = b.stringsAttr("nodes_modes"); err != nil {
+		return nil, err
+	}
+	if a.values, err = floatsOrTensor(b, "nodes_values"); err != nil {
+		return nil, err
+	}
+	n := len(a.nodeIDs)
+	if n == 0 {
+		return nil, b.errorf("the ensemble has no nodes")
+	}
+	for name, l := range map[string]int{"nodes_treeids": len(a.treeIDs), "nodes_featureids": len(a.feats), "nodes_modes": len(a.modes),
+		"nodes_values": len(a.values), "nodes_truenodeids": len(a.yes), "nodes_falsenodeids": len(a.no)} {
+		if l != n {
+			return nil, b.errorf("attribute %s has %d values for %d nodes", name, l, n)
+		}
+	}
+	if a.missing != nil && len(a.missing) != n {
+		return nil, b.errorf("attribute nodes_missing_value_tracks_true has %d values for %d nodes", len(a.missing), n)
+	}
+	return a, nil
+}
+
+// index maps each node's (tree, node) ids to its position, rejecting
+// nodes defined twice.
+func (a *treeNodeAttrs) index(b *buildCtx) (map[nodeKey]int, error) {
+	index := make(map[nodeKey]int, len(a.nodeIDs))
+	for i := range a.nodeIDs {
+		k := nodeKey{a.treeIDs[i], a.nodeIDs[i]}
+		if _, dup := index[k]; dup {
+			return nil, b.errorf("node %d of tree %d is defined twice", a.nodeIDs[i], a.treeIDs[i])
+		}
+		index[k] = i
+	}
+	return index, nil
+}
+
+// treeModes maps the nodes_modes strings to node modes.
+var treeModes = map[string]treeMode{"LEAF": modeLeaf, "BRANCH_LEQ": modeLEQ, "BRANCH_LT": modeLT, "BRANCH_GTE": modeGTE,
+	"BRANCH_GT": modeGT, "BRANCH_EQ": modeEQ, "BRANCH_NEQ": modeNEQ}
+
+// linkNodes fills e.nodes from the attributes, resolving each branch's
+// children to positions; it returns which nodes are some branch's child.
+func (e *treeEnsemble) linkNodes(b *buildCtx, a *treeNodeAttrs, index map[nodeKey]int) ([]bool, error) {
+	n := len(a.nodeIDs)
+	e.nodes = make([]treeNode, n)
+	child := make([]bool, n)
+	for i := range n {
+		m, ok := treeModes[a.modes[i]]
+		if !ok {
+			return nil, b.errorf("unsupported node mode %q", a.modes[i])
+		}
+		nd := treeNode{mode: m, value: a.values[i]}
+		if m != modeLeaf {
+			if a.feats[i] < 0 || a.feats[i] > 1<<24 {
+				return nil, b.errorf("node %d of tree %d has feature %d", a.nodeIDs[i], a.treeIDs[i], a.feats[i])
+			}
+			nd.feature = int(a.feats[i])
+			e.features = max(e.features, nd.feature+1)
+			y, ok1 := index[nodeKey{a.treeIDs[i], a.yes[i]}]
+			f, ok2 := index[nodeKey{a.treeIDs[i], a.no[i]}]
+			if !ok1 || !ok2 {
+				return nil, b.errorf("node %d of tree %d has a missing child", a.nodeIDs[i], a.treeIDs[i])
+			}
+			nd.yes, nd.no = y, f
+			child[y], child[f] = true, true
+			nd.missingTrue = a.missing != nil && a.missing[i] != 0
+		}
+		e.nodes[i] = nd
+	}
+	return child, nil
+}
+
+// findRoots records, per tree, the first node that is no node's child.
+func (e *treeEnsemble) findRoots(treeIDs []int64, child []bool) {
+	seenTree := map[int64]bool{}
+	for i := range child {
+		if !child[i] && !seenTree[treeIDs[i]] {
+			seenTree[treeIDs[i]] = true
+			e.roots = append(e.roots, i)
+		}
+	}
+}
+
+// readTargets reads the class labels of a classifier, or the number of
+// targets and the aggregate function of a regressor.
+func (e *treeEnsemble) readTargets(b *buildCtx) error {
+	var err error
+	if e.classifier {
+		if e.labels, err = parseClassLabels(b); err != nil {
+			return err
+		}
+		e.targets = e.labels.len()
+		return nil
+	}
+	t, err := b.intAttr("n_targets", 1)
+	if err != nil {
+		return err
+	}
+	if t < 1 || t > 1<<20 {
+		return b.errorf("attribute n_targets is %d", t)
+	}
+	e.targets = int(t)
+	if e.aggregate, err = b.stringAttr("aggregate_function", "SUM"); err != nil {
+		return err
+	}
+	switch e.aggregate {
+	case "SUM", "AVERAGE", "MIN", "MAX":
+	default:
+		return b.errorf("unsupported aggregate_function %q", e.aggregate)
+	}
+	return nil
+}
+
+// checkTargets checks the leaf weights' targets and the number of
+// base_values against the number of outputs.
+func (e *treeEnsemble) checkTargets(b *buildCtx, prefix string) error {
+	for _, l := range e.leaves {
+		if l.target < 0 || l.target >= e.targets {
+			return b.errorf("leaf weight for %s %d out of range [0, %d)", prefix, l.target, e.targets)
+		}
+	}
+	if len(e.base) != 0 && len(e.base) != e.targets && !(e.classifier && len(e.base) == 1) {
+		return b.errorf("%d base_values for %d outputs", len(e.base), e.targets)
+	}
+	return nil
 }
 
 // readLeaves attaches the {class,target}_* weights to their leaves.
