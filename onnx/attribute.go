@@ -79,6 +79,25 @@ func (d *decoder) attr(ap *onnxpb.AttributeProto, depth int) (*Attribute, error)
 		if a.RefAttrName == "" {
 			return nil, fmt.Errorf("attribute has no type and no value")
 		}
+	case AttrTensor, AttrSparseTensor, AttrTensors, AttrSparseTensors:
+		err = d.tensorAttr(a, ap)
+	case AttrGraph, AttrGraphs:
+		err = d.graphAttr(a, ap, depth)
+	case AttrTypeProto, AttrTypeProtos:
+		err = typeAttr(a, ap)
+	default:
+		plainAttr(a, ap)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// plainAttr sets the value of a number or string attribute, or of a list
+// of them.
+func plainAttr(a *Attribute, ap *onnxpb.AttributeProto) {
+	switch a.Type {
 	case AttrFloat:
 		a.Float = ap.GetF()
 	case AttrInt:
@@ -94,67 +113,88 @@ func (d *decoder) attr(ap *onnxpb.AttributeProto, depth int) (*Attribute, error)
 		for i, s := range ap.GetStrings() {
 			a.Strings[i] = string(s)
 		}
+	}
+}
+
+// missingValue is the error of an attribute of type what that has no
+// value, unless it refers to a function's attribute.
+func missingValue(a *Attribute, what string) error {
+	if a.RefAttrName == "" {
+		return fmt.Errorf("missing %s", what)
+	}
+	return nil
+}
+
+// tensorAttr decodes the value of a tensor or sparse tensor attribute, or
+// of a list of them.
+func (d *decoder) tensorAttr(a *Attribute, ap *onnxpb.AttributeProto) error {
+	var err error
+	switch a.Type {
 	case AttrTensor:
-		switch {
-		case ap.GetT() != nil:
-			a.Tensor, err = d.tensor(ap.GetT())
-		case a.RefAttrName == "":
-			err = fmt.Errorf("missing tensor")
+		if ap.GetT() == nil {
+			return missingValue(a, "tensor")
 		}
+		a.Tensor, err = d.tensor(ap.GetT())
 	case AttrSparseTensor:
-		switch {
-		case ap.GetSparseTensor() != nil:
-			a.Tensor, err = d.sparse(ap.GetSparseTensor())
-		case a.RefAttrName == "":
-			err = fmt.Errorf("missing sparse tensor")
+		if ap.GetSparseTensor() == nil {
+			return missingValue(a, "sparse tensor")
 		}
+		a.Tensor, err = d.sparse(ap.GetSparseTensor())
 	case AttrTensors:
 		a.Tensors = make([]*tensor.Tensor, len(ap.GetTensors()))
 		for i, tp := range ap.GetTensors() {
 			if a.Tensors[i], err = d.tensor(tp); err != nil {
-				break
+				return err
 			}
 		}
 	case AttrSparseTensors:
 		a.Tensors = make([]*tensor.Tensor, len(ap.GetSparseTensors()))
 		for i, sp := range ap.GetSparseTensors() {
 			if a.Tensors[i], err = d.sparse(sp); err != nil {
-				break
-			}
-		}
-	case AttrGraph:
-		switch {
-		case ap.GetG() != nil:
-			a.Graph, err = d.graph(ap.GetG(), depth+1)
-		case a.RefAttrName == "":
-			err = fmt.Errorf("missing graph")
-		}
-	case AttrGraphs:
-		a.Graphs = make([]*Graph, len(ap.GetGraphs()))
-		for i, gp := range ap.GetGraphs() {
-			if a.Graphs[i], err = d.graph(gp, depth+1); err != nil {
-				break
-			}
-		}
-	case AttrTypeProto:
-		switch {
-		case ap.GetTp() != nil:
-			var t Type
-			t, err = typ(ap.GetTp(), 0)
-			a.TypeProto = &t
-		case a.RefAttrName == "":
-			err = fmt.Errorf("missing type")
-		}
-	case AttrTypeProtos:
-		a.TypeProtos = make([]Type, len(ap.GetTypeProtos()))
-		for i, tp := range ap.GetTypeProtos() {
-			if a.TypeProtos[i], err = typ(tp, 0); err != nil {
-				break
+				return err
 			}
 		}
 	}
-	if err != nil {
-		return nil, err
+	return err
+}
+
+// graphAttr decodes the value of a graph attribute, or of a list of them,
+// at depth+1.
+func (d *decoder) graphAttr(a *Attribute, ap *onnxpb.AttributeProto, depth int) error {
+	var err error
+	if a.Type == AttrGraph {
+		if ap.GetG() == nil {
+			return missingValue(a, "graph")
+		}
+		a.Graph, err = d.graph(ap.GetG(), depth+1)
+		return err
 	}
-	return a, nil
+	a.Graphs = make([]*Graph, len(ap.GetGraphs()))
+	for i, gp := range ap.GetGraphs() {
+		if a.Graphs[i], err = d.graph(gp, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// typeAttr decodes the value of a type attribute, or of a list of them.
+func typeAttr(a *Attribute, ap *onnxpb.AttributeProto) error {
+	var err error
+	if a.Type == AttrTypeProto {
+		if ap.GetTp() == nil {
+			return missingValue(a, "type")
+		}
+		var t Type
+		t, err = typ(ap.GetTp(), 0)
+		a.TypeProto = &t
+		return err
+	}
+	a.TypeProtos = make([]Type, len(ap.GetTypeProtos()))
+	for i, tp := range ap.GetTypeProtos() {
+		if a.TypeProtos[i], err = typ(tp, 0); err != nil {
+			return err
+		}
+	}
+	return nil
 }
