@@ -37,94 +37,139 @@ func validateGraph(g *Graph, outer *scope) (map[string]bool, error) {
 	return free, nil
 }
 
+// validateGraphData is validateGraph without the graph's name in errors.
 func validateGraphData(g *Graph, outer *scope) (map[string]bool, error) {
-	sources := map[string]string{} // name -> what it is, for messages
-	for name := range g.Initializers {
-		sources[name] = "an initializer"
+	d, err := newGraphDeps(g, outer)
+	if err != nil {
+		return nil, err
 	}
-	for _, vi := range g.Inputs {
-		sources[vi.Name] = "a graph input"
-	}
-	producer := map[string]int{}
+	here := d.scope()
 	for i, n := range g.Nodes {
-		for _, out := range n.Outputs {
-			if out == "" {
-				continue
-			}
-			if what, ok := sources[out]; ok {
-				return nil, fmt.Errorf("node %q: output %q is already %s", n.Label(), out, what)
-			}
-			if j, ok := producer[out]; ok {
-				return nil, fmt.Errorf("node %q: output %q is already produced by node %q", n.Label(), out, g.Nodes[j].Label())
-			}
-			producer[out] = i
+		if err := d.useInputs(i, n); err != nil {
+			return nil, err
 		}
-	}
-	here := &scope{names: make(map[string]bool, len(sources)+len(producer)), parent: outer}
-	for name := range sources {
-		here.names[name] = true
-	}
-	for name := range producer {
-		here.names[name] = true
-	}
-	free := map[string]bool{}
-	// resolve records that node i (or the graph's outputs, i < 0) uses name.
-	succ := make([][]int, len(g.Nodes))
-	indeg := make([]int, len(g.Nodes))
-	sorted := true
-	resolve := func(i int, name string) bool {
-		if j, ok := producer[name]; ok {
-			if i >= 0 {
-				succ[j] = append(succ[j], i)
-				indeg[i]++
-				sorted = sorted && j < i
-			}
-			return true
-		}
-		if _, ok := sources[name]; ok {
-			return true
-		}
-		if outer.has(name) {
-			free[name] = true
-			return true
-		}
-		return false
-	}
-	for i, n := range g.Nodes {
-		for _, in := range n.Inputs {
-			if in != "" && !resolve(i, in) {
-				return nil, fmt.Errorf("node %q: input %q is not a graph input, initializer, outer-scope value or output of any node", n.Label(), in)
-			}
-		}
-		for _, name := range sortedAttrNames(n) {
-			for _, sub := range subgraphs(n.Attrs[name]) {
-				used, err := validateGraph(sub, here)
-				if err != nil {
-					return nil, fmt.Errorf("node %q: attribute %q: %w", n.Label(), name, err)
-				}
-				for u := range used {
-					if !here.names[u] {
-						free[u] = true
-						continue
-					}
-					resolve(i, u)
-				}
-			}
+		if err := d.useSubgraphs(i, n, here); err != nil {
+			return nil, err
 		}
 	}
 	for _, vi := range g.Outputs {
-		if !resolve(-1, vi.Name) {
+		if !d.resolve(-1, vi.Name) {
 			return nil, fmt.Errorf("output %q is not produced by any node, nor a graph input or initializer", vi.Name)
 		}
 	}
-	if !sorted {
-		order, err := topoSort(g.Nodes, succ, indeg)
+	if !d.sorted {
+		order, err := topoSort(g.Nodes, d.succ, d.indeg)
 		if err != nil {
 			return nil, err
 		}
 		g.Nodes = order
 	}
-	return free, nil
+	return d.free, nil
+}
+
+// graphDeps records where each value of a graph comes from and, as the
+// nodes' uses are resolved, the edges between nodes.
+type graphDeps struct {
+	sources  map[string]string // graph input or initializer -> what it is, for messages
+	producer map[string]int    // node output -> index of its node
+	outer    *scope
+	free     map[string]bool // outer-scope names used
+	succ     [][]int         // succ[j]: the nodes that use an output of node j
+	indeg    []int
+	sorted   bool // every use so far comes after its producer
+}
+
+// newGraphDeps indexes g's initializers, inputs and node outputs, refusing
+// a value produced twice.
+func newGraphDeps(g *Graph, outer *scope) (*graphDeps, error) {
+	d := &graphDeps{sources: map[string]string{}, producer: map[string]int{}, outer: outer, free: map[string]bool{},
+		succ: make([][]int, len(g.Nodes)), indeg: make([]int, len(g.Nodes)), sorted: true}
+	for name := range g.Initializers {
+		d.sources[name] = "an initializer"
+	}
+	for _, vi := range g.Inputs {
+		d.sources[vi.Name] = "a graph input"
+	}
+	for i, n := range g.Nodes {
+		for _, out := range n.Outputs {
+			if out == "" {
+				continue
+			}
+			if what, ok := d.sources[out]; ok {
+				return nil, fmt.Errorf("node %q: output %q is already %s", n.Label(), out, what)
+			}
+			if j, ok := d.producer[out]; ok {
+				return nil, fmt.Errorf("node %q: output %q is already produced by node %q", n.Label(), out, g.Nodes[j].Label())
+			}
+			d.producer[out] = i
+		}
+	}
+	return d, nil
+}
+
+// scope is the set of the graph's own names, inside the outer scope: what
+// its subgraphs see.
+func (d *graphDeps) scope() *scope {
+	here := &scope{names: make(map[string]bool, len(d.sources)+len(d.producer)), parent: d.outer}
+	for name := range d.sources {
+		here.names[name] = true
+	}
+	for name := range d.producer {
+		here.names[name] = true
+	}
+	return here
+}
+
+// resolve records that node i (or the graph's outputs, i < 0) uses name
+// and reports whether name is visible.
+func (d *graphDeps) resolve(i int, name string) bool {
+	if j, ok := d.producer[name]; ok {
+		if i >= 0 {
+			d.succ[j] = append(d.succ[j], i)
+			d.indeg[i]++
+			d.sorted = d.sorted && j < i
+		}
+		return true
+	}
+	if _, ok := d.sources[name]; ok {
+		return true
+	}
+	if d.outer.has(name) {
+		d.free[name] = true
+		return true
+	}
+	return false
+}
+
+// useInputs resolves node i's inputs.
+func (d *graphDeps) useInputs(i int, n *Node) error {
+	for _, in := range n.Inputs {
+		if in != "" && !d.resolve(i, in) {
+			return fmt.Errorf("node %q: input %q is not a graph input, initializer, outer-scope value or output of any node", n.Label(), in)
+		}
+	}
+	return nil
+}
+
+// useSubgraphs validates node i's subgraphs in the scope here and resolves
+// the names they use from it; the names of enclosing graphs are free.
+func (d *graphDeps) useSubgraphs(i int, n *Node, here *scope) error {
+	for _, name := range sortedAttrNames(n) {
+		for _, sub := range subgraphs(n.Attrs[name]) {
+			used, err := validateGraph(sub, here)
+			if err != nil {
+				return fmt.Errorf("node %q: attribute %q: %w", n.Label(), name, err)
+			}
+			for u := range used {
+				if !here.names[u] {
+					d.free[u] = true
+					continue
+				}
+				d.resolve(i, u)
+			}
+		}
+	}
+	return nil
 }
 
 // sortedAttrNames lists n's attribute names in order, so that errors are
