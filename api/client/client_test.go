@@ -191,3 +191,24 @@ func TestParseRequestJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestParseRequestJSONUnknownInputs: of several inputs the model does not
+// have, the error names the first in alphabetical order, every time.
+func TestParseRequestJSONUnknownInputs(t *testing.T) {
+	md := &v2.ModelMetadata{Name: "digits", Inputs: []v2.TensorMetadata{{Name: "input", Datatype: "FP32", Shape: []int64{-1, 2}}}}
+	tests := []struct {
+		body string
+		want string
+	}{
+		{`{"inputs": {"input": [[1, 2]], "e": [1], "d": [1], "c": [1], "b": [1], "a": [1]}}`, `model "digits" has no input "a"`},
+		{`{"inputs": {"zz": [1], "input": [[1, 2]], "yy": [1], "xx": [1]}}`, `model "digits" has no input "xx"`},
+	}
+	for _, tt := range tests {
+		for range 20 { // map order varies from one call to the next
+			_, err := client.ParseRequestJSON([]byte(tt.body), md)
+			if err == nil || err.Error() != tt.want {
+				t.Fatalf("%s: %v, want %q", tt.body, err, tt.want)
+			}
+		}
+	}
+}

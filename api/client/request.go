@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	v2 "github.com/inferd/inferd/api/v2"
 	"github.com/inferd/inferd/internal/strictjson"
@@ -81,7 +83,8 @@ func listedInputs(in json.RawMessage) ([]Input, error) {
 
 // namedInputs reads the seed routes' object of nested arrays by input
 // name, in the order of the model's inputs, with their datatypes from its
-// metadata md.
+// metadata md. Of the names the model has no input of, the error names the
+// first alphabetically.
 func namedInputs(in json.RawMessage, md *v2.ModelMetadata) ([]Input, error) {
 	var named map[string]json.RawMessage
 	if err := json.Unmarshal(in, &named); err != nil {
@@ -104,8 +107,8 @@ func namedInputs(in json.RawMessage, md *v2.ModelMetadata) ([]Input, error) {
 		inputs = append(inputs, Input{Name: meta.Name, Tensor: t})
 		delete(named, meta.Name)
 	}
-	for name := range named {
-		return nil, fmt.Errorf("model %q has no input %q", md.Name, name)
+	if len(named) > 0 { // the first unknown name, alphabetically: the same error every time
+		return nil, fmt.Errorf("model %q has no input %q", md.Name, slices.Min(slices.Collect(maps.Keys(named))))
 	}
 	return inputs, nil
 }
