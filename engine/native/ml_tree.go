@@ -160,10 +160,13 @@ func readTreeNodes(b *buildCtx) (*treeNodeAttrs, error) {
 	if n == 0 {
 		return nil, b.errorf("the ensemble has no nodes")
 	}
-	for name, l := range map[string]int{"nodes_treeids": len(a.treeIDs), "nodes_featureids": len(a.feats), "nodes_modes": len(a.modes),
-		"nodes_values": len(a.values), "nodes_truenodeids": len(a.yes), "nodes_falsenodeids": len(a.no)} {
-		if l != n {
-			return nil, b.errorf("attribute %s has %d values for %d nodes", name, l, n)
+	for _, c := range []struct {
+		name string
+		len  int
+	}{{"nodes_treeids", len(a.treeIDs)}, {"nodes_featureids", len(a.feats)}, {"nodes_modes", len(a.modes)},
+		{"nodes_values", len(a.values)}, {"nodes_truenodeids", len(a.yes)}, {"nodes_falsenodeids", len(a.no)}} {
+		if c.len != n {
+			return nil, b.errorf("attribute %s has %d values for %d nodes", c.name, c.len, n)
 		}
 	}
 	if a.missing != nil && len(a.missing) != n {

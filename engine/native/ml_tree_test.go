@@ -61,6 +61,10 @@ func TestTreeEnsembleErrors(t *testing.T) {
 		{"node ids of the wrong type", false, set(aString("nodes_nodeids", "0")), "nodes_nodeids"},
 		{"no nodes", false, set(aInts("nodes_nodeids")), "the ensemble has no nodes"},
 		{"a nodes attribute too short", false, set(aInts("nodes_featureids", 0, 0)), "attribute nodes_featureids has 2 values for 3 nodes"},
+		{"the first of two attributes too short", false, func(m map[string]*onnx.Attribute) {
+			m["nodes_falsenodeids"] = aInts("nodes_falsenodeids", 2)
+			m["nodes_treeids"] = aInts("nodes_treeids", 0, 0)
+		}, "attribute nodes_treeids has 2 values for 3 nodes"},
 		{"missing-value tracks too short", false, set(aInts("nodes_missing_value_tracks_true", 1)),
 			"attribute nodes_missing_value_tracks_true has 1 values for 3 nodes"},
 		{"node defined twice", false, set(aInts("nodes_nodeids", 0, 1, 1)), "node 1 of tree 0 is defined twice"},
