@@ -355,6 +355,9 @@ func (e *treeEnsemble) leaf(root int, row []float64) int {
 	return 0
 }
 
+// run scores the rows of the input with every tree, then, for a
+// regressor, applies the post transform; for a classifier, picks the
+// labels (classifierOutputs).
 func (e *treeEnsemble) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	op := "TreeEnsembleRegressor"
 	if e.classifier {
@@ -368,8 +371,26 @@ func (e *treeEnsemble) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		return fmt.Errorf("%s uses feature %d, the input has %d", op, e.features-1, c)
 	}
 	t := e.targets
-	scores := make([]float64, n*t)
 	single := e.classifier && t == 2 && e.singleClass()
+	scores := e.score(rc, x, n, c, single)
+	if !e.classifier {
+		for r := range n {
+			e.pt.apply(scores[r*t : (r+1)*t])
+		}
+		out[0] = scoresTensor(scores, n, t)
+		return nil
+	}
+	if err := e.classifierOutputs(scores, n, single, out); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
+// score returns the n rows' aggregated scores per target (n×targets), the
+// base values added (but the one base value of the single-score form).
+func (e *treeEnsemble) score(rc *runCtx, x []float64, n, c int, single bool) []float64 {
+	t := e.targets
+	scores := make([]float64, n*t)
 	parallelFor(rc.threads, n, 16, func(lo, hi int) {
 		acc := make([]float64, t)
 		has := make([]bool, t)
@@ -395,13 +416,14 @@ func (e *treeEnsemble) run(rc *runCtx, in, out []*tensor.Tensor) error {
 			copy(scores[r*t:(r+1)*t], acc)
 		}
 	})
-	if !e.classifier {
-		for r := range n {
-			e.pt.apply(scores[r*t : (r+1)*t])
-		}
-		out[0] = scoresTensor(scores, n, t)
-		return nil
-	}
+	return scores
+}
+
+// classifierOutputs sets a classifier's label output and, when asked
+// for, its probabilities from the scores of n rows; single is the binary
+// single-score form.
+func (e *treeEnsemble) classifierOutputs(scores []float64, n int, single bool, out []*tensor.Tensor) error {
+	t := e.targets
 	raw := scores
 	cols := t
 	if single {
@@ -418,7 +440,7 @@ func (e *treeEnsemble) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	}
 	idx, sc, k, err := classify(raw, n, cols, e.labels, e.pt)
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return err
 	}
 	out[0] = e.labels.output(idx)
 	if len(out) > 1 {

@@ -94,3 +94,16 @@ func TestTreeEnsembleErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestTreeEnsembleClassifierRuns(t *testing.T) {
+	m := treeModel(true, func(a map[string]*onnx.Attribute) {
+		a["classlabels_int64s"] = aInts("classlabels_int64s", 7, 8)
+		a["class_ids"] = aInts("class_ids", 0, 1)
+	})
+	m.Graph.Outputs = []onnx.ValueInfo{{Name: "label", Type: onnx.Type{Kind: onnx.KindTensor, DType: tensor.Int64}}, output("y")}
+	out := mustRun(t, mustSession(t, m, 1), feeds("x", f32([]int{2, 2}, 0.25, 9, 0.75, 9)))
+	if got := tensor.Data[int64](out["label"]); len(got) != 2 || got[0] != 7 || got[1] != 8 {
+		t.Errorf("labels %v, want [7 8]", got)
+	}
+	assertClose(t, out["y"], f32([]int{2, 2}, 10, 0, 0, 20))
+}
