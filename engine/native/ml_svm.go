@@ -151,6 +151,9 @@ func buildSVMClassifier(b *buildCtx) (kernel, error) {
 	return k, nil
 }
 
+// run scores each row: with the linear form (no support vectors, see
+// runLinear), or by one-against-one votes over the support vectors, the
+// scores then the pairwise decision values or libsvm's probabilities.
 func (k *svmClassifier) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	x, n, f, err := mlFloats("SVMClassifier", in[0])
 	if err != nil {
@@ -159,27 +162,10 @@ func (k *svmClassifier) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	if err := checkFeatures("SVMClassifier", f, k.features); err != nil {
 		return err
 	}
-	c := k.labels.len()
 	if k.perClass == nil {
-		s := make([]float64, n*c)
-		for r := range n {
-			for j := range c {
-				s[r*c+j] = k.kern.eval(x[r*f:(r+1)*f], k.coef[j*f:(j+1)*f])
-				if len(k.rho) > 0 {
-					s[r*c+j] += k.rho[j]
-				}
-			}
-		}
-		idx, sc, cols, err := classify(s, n, c, k.labels, k.pt)
-		if err != nil {
-			return fmt.Errorf("SVMClassifier: %w", err)
-		}
-		out[0] = k.labels.output(idx)
-		if len(out) > 1 {
-			out[1] = scoresTensor(sc, n, cols)
-		}
-		return nil
+		return k.runLinear(x, n, f, out)
 	}
+	c := k.labels.len()
 	total := len(k.sv) / f
 	pairs := c * (c - 1) / 2
 	cols := pairs
@@ -195,33 +181,7 @@ func (k *svmClassifier) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		for v := range total {
 			kv[v] = k.kern.eval(row, k.sv[v*f:(v+1)*f])
 		}
-		votes := make([]int, c)
-		p := 0
-		for i := range c {
-			for j := i + 1; j < c; j++ {
-				s := k.rho[p]
-				for v := range k.perClass[i] {
-					s += k.coef[(j-1)*total+k.start[i]+v] * kv[k.start[i]+v]
-				}
-				for v := range k.perClass[j] {
-					s += k.coef[i*total+k.start[j]+v] * kv[k.start[j]+v]
-				}
-				dec[p] = s
-				if s > 0 {
-					votes[i]++
-				} else {
-					votes[j]++
-				}
-				p++
-			}
-		}
-		best := 0
-		for i, v := range votes {
-			if v > votes[best] {
-				best = i
-			}
-		}
-		idx[r] = best
+		idx[r] = k.vote(kv, dec)
 		row2 := scores[r*cols : (r+1)*cols]
 		if len(k.probA) > 0 {
 			copy(row2, svmProbabilities(dec, k.probA, k.probB, c))
@@ -235,6 +195,67 @@ func (k *svmClassifier) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		out[1] = scoresTensor(scores, n, cols)
 	}
 	return nil
+}
+
+// runLinear classifies the n rows of x (f features each) with the linear
+// form: one score per class, the kernel of the row and the class's
+// coefficients plus its rho.
+func (k *svmClassifier) runLinear(x []float64, n, f int, out []*tensor.Tensor) error {
+	c := k.labels.len()
+	s := make([]float64, n*c)
+	for r := range n {
+		for j := range c {
+			s[r*c+j] = k.kern.eval(x[r*f:(r+1)*f], k.coef[j*f:(j+1)*f])
+			if len(k.rho) > 0 {
+				s[r*c+j] += k.rho[j]
+			}
+		}
+	}
+	idx, sc, cols, err := classify(s, n, c, k.labels, k.pt)
+	if err != nil {
+		return fmt.Errorf("SVMClassifier: %w", err)
+	}
+	out[0] = k.labels.output(idx)
+	if len(out) > 1 {
+		out[1] = scoresTensor(sc, n, cols)
+	}
+	return nil
+}
+
+// vote computes the decision value of every pair of classes (i, j) into
+// dec from a row's kernel values with the support vectors (kv), and
+// returns the class with the most votes (the first on a tie): i's when
+// the value is positive, else j's.
+func (k *svmClassifier) vote(kv, dec []float64) int {
+	c := k.labels.len()
+	total := len(kv)
+	votes := make([]int, c)
+	p := 0
+	for i := range c {
+		for j := i + 1; j < c; j++ {
+			s := k.rho[p]
+			for v := range k.perClass[i] {
+				s += k.coef[(j-1)*total+k.start[i]+v] * kv[k.start[i]+v]
+			}
+			for v := range k.perClass[j] {
+				s += k.coef[i*total+k.start[j]+v] * kv[k.start[j]+v]
+			}
+			dec[p] = s
+			if s > 0 {
+				votes[i]++
+			} else {
+				votes[j]++
+			}
+			p++
+		}
+	}
+	best := 0
+	for i, v := range votes {
+		if v > votes[best] {
+			best = i
+		}
+	}
+	return best
 }
 
 // svmProbabilities is libsvm's probability estimate from the pairwise
