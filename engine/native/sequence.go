@@ -14,105 +14,119 @@ import (
 // are copied (see valueKernel).
 
 func init() {
-	registerSince("SequenceEmpty", 11, func(b *buildCtx) (kernel, error) {
-		return valueFunc(func(rc *runCtx, in, out []*onnx.Value) error {
-			out[0] = &onnx.Value{Kind: onnx.KindSequence, Elems: []*onnx.Value{}}
-			return nil
-		}), nil
-	})
-	registerSince("SequenceConstruct", 11, func(b *buildCtx) (kernel, error) {
-		return valueFunc(func(rc *runCtx, in, out []*onnx.Value) error {
-			seq := &onnx.Value{Kind: onnx.KindSequence}
-			for i, v := range in {
-				t, err := tensorOf(v, i)
-				if err != nil {
-					return err
-				}
-				seq.Elems = append(seq.Elems, &onnx.Value{Kind: onnx.KindTensor, Tensor: t.Clone()})
-			}
-			return checkSequence(seq, out)
-		}), nil
-	})
-	registerSince("SequenceInsert", 11, func(b *buildCtx) (kernel, error) {
-		return valueFunc(func(rc *runCtx, in, out []*onnx.Value) error {
-			seq, err := sequenceOf(in[0])
-			if err != nil {
-				return err
-			}
-			t, err := tensorOf(in[1], 1)
-			if err != nil {
-				return err
-			}
-			pos := len(seq.Elems)
-			if len(in) > 2 && in[2] != nil {
-				// Negative positions count from the end as Python's
-				// list.insert does: valid positions are [-n, n].
-				p, err := tensorOf(in[2], 2)
-				if err != nil {
-					return err
-				}
-				v, err := int64sOf(p)
-				if err != nil || len(v) != 1 {
-					return fmt.Errorf("position must be one int32 or int64 value")
-				}
-				n := int64(len(seq.Elems))
-				if v[0] < -n || v[0] > n {
-					return fmt.Errorf("position %d out of range for %d elements", v[0], n)
-				}
-				pos = int(v[0])
-				if pos < 0 {
-					pos += int(n)
-				}
-			}
-			elems := append(append(append([]*onnx.Value(nil), seq.Elems[:pos]...), &onnx.Value{Kind: onnx.KindTensor, Tensor: t.Clone()}), seq.Elems[pos:]...)
-			return checkSequence(&onnx.Value{Kind: onnx.KindSequence, Elems: elems}, out)
-		}), nil
-	})
-	registerSince("SequenceAt", 11, func(b *buildCtx) (kernel, error) {
-		return valueFunc(func(rc *runCtx, in, out []*onnx.Value) error {
-			seq, err := sequenceOf(in[0])
-			if err != nil {
-				return err
-			}
-			pos, err := sequencePosition(in[1], len(seq.Elems))
-			if err != nil {
-				return err
-			}
-			out[0] = seq.Elems[pos]
-			return nil
-		}), nil
-	})
-	registerSince("SequenceErase", 11, func(b *buildCtx) (kernel, error) {
-		return valueFunc(func(rc *runCtx, in, out []*onnx.Value) error {
-			seq, err := sequenceOf(in[0])
-			if err != nil {
-				return err
-			}
-			pos := len(seq.Elems) - 1
-			if len(in) > 1 && in[1] != nil {
-				if pos, err = sequencePosition(in[1], len(seq.Elems)); err != nil {
-					return err
-				}
-			} else if pos < 0 {
-				return fmt.Errorf("SequenceErase on an empty sequence")
-			}
-			elems := append(append([]*onnx.Value(nil), seq.Elems[:pos]...), seq.Elems[pos+1:]...)
-			out[0] = &onnx.Value{Kind: onnx.KindSequence, Elems: elems}
-			return nil
-		}), nil
-	})
-	registerSince("SequenceLength", 11, func(b *buildCtx) (kernel, error) {
-		return valueFunc(func(rc *runCtx, in, out []*onnx.Value) error {
-			seq, err := sequenceOf(in[0])
-			if err != nil {
-				return err
-			}
-			out[0] = &onnx.Value{Kind: onnx.KindTensor, Tensor: tensor.Scalar(int64(len(seq.Elems)))}
-			return nil
-		}), nil
-	})
+	registerSince("SequenceEmpty", 11, valueBuilder(sequenceEmpty))
+	registerSince("SequenceConstruct", 11, valueBuilder(sequenceConstruct))
+	registerSince("SequenceInsert", 11, valueBuilder(sequenceInsert))
+	registerSince("SequenceAt", 11, valueBuilder(sequenceAt))
+	registerSince("SequenceErase", 11, valueBuilder(sequenceErase))
+	registerSince("SequenceLength", 11, valueBuilder(sequenceLength))
 	registerSince("SplitToSequence", 11, buildSplitToSequence)
 	registerSince("ConcatFromSequence", 11, buildConcatFromSequence)
+}
+
+// valueBuilder is the builder of an operator without attributes whose
+// kernel is f.
+func valueBuilder(f valueFunc) builder {
+	return func(*buildCtx) (kernel, error) { return f, nil }
+}
+
+// sequenceEmpty returns an empty sequence.
+func sequenceEmpty(rc *runCtx, in, out []*onnx.Value) error {
+	out[0] = &onnx.Value{Kind: onnx.KindSequence, Elems: []*onnx.Value{}}
+	return nil
+}
+
+// sequenceConstruct returns the sequence of its input tensors, copied.
+func sequenceConstruct(rc *runCtx, in, out []*onnx.Value) error {
+	seq := &onnx.Value{Kind: onnx.KindSequence}
+	for i, v := range in {
+		t, err := tensorOf(v, i)
+		if err != nil {
+			return err
+		}
+		seq.Elems = append(seq.Elems, &onnx.Value{Kind: onnx.KindTensor, Tensor: t.Clone()})
+	}
+	return checkSequence(seq, out)
+}
+
+// sequenceInsert returns the sequence with a copy of the tensor inserted at
+// the position (the end without one).
+func sequenceInsert(rc *runCtx, in, out []*onnx.Value) error {
+	seq, err := sequenceOf(in[0])
+	if err != nil {
+		return err
+	}
+	t, err := tensorOf(in[1], 1)
+	if err != nil {
+		return err
+	}
+	pos := len(seq.Elems)
+	if len(in) > 2 && in[2] != nil {
+		// Negative positions count from the end as Python's
+		// list.insert does: valid positions are [-n, n].
+		p, err := tensorOf(in[2], 2)
+		if err != nil {
+			return err
+		}
+		v, err := int64sOf(p)
+		if err != nil || len(v) != 1 {
+			return fmt.Errorf("position must be one int32 or int64 value")
+		}
+		n := int64(len(seq.Elems))
+		if v[0] < -n || v[0] > n {
+			return fmt.Errorf("position %d out of range for %d elements", v[0], n)
+		}
+		pos = int(v[0])
+		if pos < 0 {
+			pos += int(n)
+		}
+	}
+	elems := append(append(append([]*onnx.Value(nil), seq.Elems[:pos]...), &onnx.Value{Kind: onnx.KindTensor, Tensor: t.Clone()}), seq.Elems[pos:]...)
+	return checkSequence(&onnx.Value{Kind: onnx.KindSequence, Elems: elems}, out)
+}
+
+// sequenceAt returns the element at the position.
+func sequenceAt(rc *runCtx, in, out []*onnx.Value) error {
+	seq, err := sequenceOf(in[0])
+	if err != nil {
+		return err
+	}
+	pos, err := sequencePosition(in[1], len(seq.Elems))
+	if err != nil {
+		return err
+	}
+	out[0] = seq.Elems[pos]
+	return nil
+}
+
+// sequenceErase returns the sequence without the element at the position
+// (the last without one).
+func sequenceErase(rc *runCtx, in, out []*onnx.Value) error {
+	seq, err := sequenceOf(in[0])
+	if err != nil {
+		return err
+	}
+	pos := len(seq.Elems) - 1
+	if len(in) > 1 && in[1] != nil {
+		if pos, err = sequencePosition(in[1], len(seq.Elems)); err != nil {
+			return err
+		}
+	} else if pos < 0 {
+		return fmt.Errorf("SequenceErase on an empty sequence")
+	}
+	elems := append(append([]*onnx.Value(nil), seq.Elems[:pos]...), seq.Elems[pos+1:]...)
+	out[0] = &onnx.Value{Kind: onnx.KindSequence, Elems: elems}
+	return nil
+}
+
+// sequenceLength returns the number of elements as an int64 scalar.
+func sequenceLength(rc *runCtx, in, out []*onnx.Value) error {
+	seq, err := sequenceOf(in[0])
+	if err != nil {
+		return err
+	}
+	out[0] = &onnx.Value{Kind: onnx.KindTensor, Tensor: tensor.Scalar(int64(len(seq.Elems)))}
+	return nil
 }
 
 // valueFunc adapts a function to a value-only kernel.
