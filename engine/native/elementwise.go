@@ -58,69 +58,89 @@ const (
 func arithFuncs[T numeric](op arithOp) binaryFuncs[T] {
 	switch op {
 	case opAdd:
-		return binaryFuncs[T]{
-			vv: func(d, x, y []T) {
-				x, y = x[:len(d)], y[:len(d)]
-				for i := range d {
-					d[i] = x[i] + y[i]
-				}
-			},
-			vs: func(d, x []T, y T) {
-				x = x[:len(d)]
-				for i := range d {
-					d[i] = x[i] + y
-				}
-			},
-			sv: func(d []T, x T, y []T) {
-				y = y[:len(d)]
-				for i := range d {
-					d[i] = x + y[i]
-				}
-			},
-		}
+		return addFuncs[T]()
 	case opSub:
-		return binaryFuncs[T]{
-			vv: func(d, x, y []T) {
-				x, y = x[:len(d)], y[:len(d)]
-				for i := range d {
-					d[i] = x[i] - y[i]
-				}
-			},
-			vs: func(d, x []T, y T) {
-				x = x[:len(d)]
-				for i := range d {
-					d[i] = x[i] - y
-				}
-			},
-			sv: func(d []T, x T, y []T) {
-				y = y[:len(d)]
-				for i := range d {
-					d[i] = x - y[i]
-				}
-			},
-		}
+		return subFuncs[T]()
 	case opMul:
-		return binaryFuncs[T]{
-			vv: func(d, x, y []T) {
-				x, y = x[:len(d)], y[:len(d)]
-				for i := range d {
-					d[i] = x[i] * y[i]
-				}
-			},
-			vs: func(d, x []T, y T) {
-				x = x[:len(d)]
-				for i := range d {
-					d[i] = x[i] * y
-				}
-			},
-			sv: func(d []T, x T, y []T) {
-				y = y[:len(d)]
-				for i := range d {
-					d[i] = x * y[i]
-				}
-			},
-		}
+		return mulFuncs[T]()
 	}
+	return divFuncs[T]()
+}
+
+// addFuncs is x + y.
+func addFuncs[T numeric]() binaryFuncs[T] {
+	return binaryFuncs[T]{
+		vv: func(d, x, y []T) {
+			x, y = x[:len(d)], y[:len(d)]
+			for i := range d {
+				d[i] = x[i] + y[i]
+			}
+		},
+		vs: func(d, x []T, y T) {
+			x = x[:len(d)]
+			for i := range d {
+				d[i] = x[i] + y
+			}
+		},
+		sv: func(d []T, x T, y []T) {
+			y = y[:len(d)]
+			for i := range d {
+				d[i] = x + y[i]
+			}
+		},
+	}
+}
+
+// subFuncs is x - y.
+func subFuncs[T numeric]() binaryFuncs[T] {
+	return binaryFuncs[T]{
+		vv: func(d, x, y []T) {
+			x, y = x[:len(d)], y[:len(d)]
+			for i := range d {
+				d[i] = x[i] - y[i]
+			}
+		},
+		vs: func(d, x []T, y T) {
+			x = x[:len(d)]
+			for i := range d {
+				d[i] = x[i] - y
+			}
+		},
+		sv: func(d []T, x T, y []T) {
+			y = y[:len(d)]
+			for i := range d {
+				d[i] = x - y[i]
+			}
+		},
+	}
+}
+
+// mulFuncs is x * y.
+func mulFuncs[T numeric]() binaryFuncs[T] {
+	return binaryFuncs[T]{
+		vv: func(d, x, y []T) {
+			x, y = x[:len(d)], y[:len(d)]
+			for i := range d {
+				d[i] = x[i] * y[i]
+			}
+		},
+		vs: func(d, x []T, y T) {
+			x = x[:len(d)]
+			for i := range d {
+				d[i] = x[i] * y
+			}
+		},
+		sv: func(d []T, x T, y []T) {
+			y = y[:len(d)]
+			for i := range d {
+				d[i] = x * y[i]
+			}
+		},
+	}
+}
+
+// divFuncs is x / y (for floats: integers divide in intDivFuncs).
+func divFuncs[T numeric]() binaryFuncs[T] {
 	return binaryFuncs[T]{
 		vv: func(d, x, y []T) {
 			x, y = x[:len(d)], y[:len(d)]
