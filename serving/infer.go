@@ -86,9 +86,9 @@ func (v *Version) Infer(ctx context.Context, req *Request) (*Response, error) {
 // ends the request. An image's error names it (`image 3` when ImageNames
 // has no name for it): a decoding error as the codec names it (see
 // codec.DecodeImages), any later one as a *codec.ImageError. An error
-// about the model rather than the image (it cannot rank image answers, or
-// its batch is fixed to more than one) is returned unnamed, as Infer
-// returns it.
+// about the model rather than the image (it takes no images, cannot rank
+// image answers, or its batch is fixed to more than one) is returned
+// unnamed, as Infer returns it.
 func (v *Version) InferEach(ctx context.Context, req *Request) ([]*Response, error) {
 	s, err := v.servable()
 	if err != nil {
