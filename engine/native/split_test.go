@@ -133,13 +133,17 @@ func sameTensor(a, b *tensor.Tensor) bool {
 
 // BenchmarkSplit runs the separable real models at batch 32 whole
 // (sub=0) and in sub-batches of fixed sizes, on one and two threads:
-// what splitCacheBytes is tuned with.
+// what splitCacheBytes is tuned with. rows=1 runs the batch's 32 rows as
+// 32 runs of batch 1, the baseline a sub-run of one row should match.
 func BenchmarkSplit(b *testing.B) {
 	for _, m := range splitModels {
 		if !m.separable {
 			continue
 		}
 		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d/rows=1", m.name, threads), func(b *testing.B) {
+				benchRows(b, m.path, m.sample, threads)
+			})
 			for _, sub := range []int{0, 16, 8, 4, 2, 1} {
 				b.Run(fmt.Sprintf("%s/threads=%d/sub=%d", m.name, threads, sub), func(b *testing.B) {
 					benchSplit(b, m.path, m.sample, threads, sub)
@@ -147,6 +151,30 @@ func BenchmarkSplit(b *testing.B) {
 			}
 		}
 	}
+}
+
+// benchRows measures the rows of BenchmarkSplit's batch run one at a
+// time, reporting the same metrics per 32 rows.
+func benchRows(b *testing.B, path string, sample []int, threads int) {
+	s := loadSplitModel(b, path, threads)
+	batch := randomBatch(32, sample)
+	data := batch.Data().([]float32)
+	n := len(data) / 32
+	ins := make([]map[string]*tensor.Tensor, 32)
+	for i := range ins {
+		row := tensor.MustFromSlice(slices.Clone(data[i*n:(i+1)*n]), append([]int{1}, sample...)...)
+		ins[i] = map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: row}
+	}
+	mustRun(b, s, ins[0])
+	b.ReportAllocs()
+	cpu := testutil.ProcessCPU()
+	for b.Loop() {
+		for _, in := range ins {
+			mustRun(b, s, in)
+		}
+	}
+	b.ReportMetric(float64(testutil.ProcessCPU()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(32*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 }
 
 // benchSplit measures one configuration of BenchmarkSplit.
