@@ -292,3 +292,31 @@ func TestSplitFixedBatch(t *testing.T) {
 		t.Fatal("a fixed axis 0 counted as the batch")
 	}
 }
+
+// TestSubBatch checks the rows per sub-run: as many as fit the cache, else
+// one, or up to splitMinRows when the weights are several rows' worth.
+func TestSubBatch(t *testing.T) {
+	mb := int64(1 << 20)
+	tests := []struct {
+		name          string
+		weights, per  int64
+		parts, wanted int
+	}{
+		{"not learned yet", 1 * mb, 0, 32, 32},
+		{"small rows fill the cache", 1 * mb, mb / 8, 32, 8},
+		{"the whole part fits", 1 * mb, mb / 64, 16, 16},
+		{"rows overflowing, light weights", 14 * mb, 13 * mb, 32, 1},
+		{"rows overflowing, weights of two rows", 14 * mb, 7 * mb, 32, 2},
+		{"rows overflowing, heavy weights", 45 * mb, 6 * mb, 32, int(splitMinRows)},
+		{"heavy weights, short part", 45 * mb, 6 * mb, 3, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sp := &splitter{weightBytes: tt.weights}
+			sp.sampleBytes.Store(tt.per)
+			if got := sp.subBatch(tt.parts); got != tt.wanted {
+				t.Errorf("subBatch(%d) = %d, want %d", tt.parts, got, tt.wanted)
+			}
+		})
+	}
+}
