@@ -19,6 +19,7 @@ func BenchmarkConvBatch(b *testing.B) {
 		name                            string
 		c, hw, m, k, stride, pad, group int
 	}{
+		{"mobilenet-1x1-16to96@112", 16, 112, 96, 1, 1, 0, 1},
 		{"mobilenet-1x1-24to144@56", 24, 56, 144, 1, 1, 0, 1},
 		{"mobilenet-1x1-144to24@56", 144, 56, 24, 1, 1, 0, 1},
 		{"mobilenet-1x1-384to64@14", 384, 14, 64, 1, 1, 0, 1},

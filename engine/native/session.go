@@ -83,7 +83,7 @@ func NewSession(ctx context.Context, m *onnx.Model, opts engine.Options) (engine
 	}
 	s := &session{plan: p, threads: threads, maxBytes: lim.tensorBytes, log: opts.Log(), runners: freeList[runner]{limit: -1}}
 	if p.separable {
-		s.split = &splitter{jobs: freeList[splitJob]{limit: -1}}
+		s.split = &splitter{jobs: freeList[splitJob]{limit: -1}, weightBytes: p.constBytes()}
 	}
 	s.log.Debug("native: model planned", "nodes", len(m.Graph.Nodes), "steps", len(p.steps), "fused", p.fused,
 		"values", p.numValues, "separable", p.separable, "threads", threads, "gemm", defaultGemm().kern.Name, "taps", defaultTaps().Name)

@@ -20,11 +20,11 @@ import (
 // share of the L2 cache.
 var splitCacheBytes int64 = 1 << 20
 
-// splitMinRows is the fewest rows a sub-batch has (unless a part has
-// fewer): below it, a model whose rows overflow the cache anyway (ResNet-18
-// needs 6 MB a row) reads its weights once per row for nothing; sub-batches
-// of 4 measured as fast as or faster than both the whole batch and single
-// rows on ResNet-18, MobileNetV2 and the text detector (BenchmarkSplit).
+// splitMinRows is the most rows a sub-batch is given beyond what fits
+// splitCacheBytes: a model whose rows overflow the cache anyway runs
+// sub-batches of up to this many rows when its weights outweigh a row's
+// working set (see splitter.subBatch), so that a sub-run reads them once
+// for several rows (ResNet-18: 47 MB of weights, 6.7 MB a row).
 var splitMinRows int64 = 4
 
 // splitter is a session's split state.
@@ -33,6 +33,8 @@ type splitter struct {
 	// buffers after a sub-run, per row), learned by the first split run;
 	// 0 until then.
 	sampleBytes atomic.Int64
+	// weightBytes is the size of the plan's constants.
+	weightBytes int64
 	jobs        freeList[splitJob]
 }
 
@@ -56,13 +58,32 @@ type splitJob struct {
 	mismatch atomic.Bool
 }
 
-// subBatch returns the rows per sub-run for parts of n rows.
+// subBatch returns the rows per sub-run for parts of n rows: as many as
+// fit splitCacheBytes, and when not even one does, one row, or up to
+// splitMinRows when the weights are several times a row's working set.
+// Single rows keep more of each layer in cache than sub-batches of 4,
+// which cost MobileNetV2 (14 MB of weights, 13 MB a row) 7–12% and the
+// text detector (0.9 and 0.7 MB) 20% more CPU time per row; ResNet-18's
+// weight reads make its sub-batches of 4 0–3% cheaper than single rows
+// (BenchmarkSplit, cpu-ns/op).
 func (sp *splitter) subBatch(n int) int {
 	per := sp.sampleBytes.Load()
 	if per <= 0 {
 		return n
 	}
-	return int(min(int64(n), max(splitMinRows, splitCacheBytes/per)))
+	least := min(splitMinRows, max(1, sp.weightBytes/per))
+	return int(min(int64(n), max(least, splitCacheBytes/per)))
+}
+
+// constBytes returns the bytes of p's constants.
+func (p *plan) constBytes() int64 {
+	var n int64
+	for _, c := range p.consts {
+		if c != nil {
+			n += int64(c.Bytes())
+		}
+	}
+	return n
 }
 
 // runSplit runs p on rows of the inputs when that is worth it (more than

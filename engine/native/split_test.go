@@ -133,13 +133,17 @@ func sameTensor(a, b *tensor.Tensor) bool {
 
 // BenchmarkSplit runs the separable real models at batch 32 whole
 // (sub=0) and in sub-batches of fixed sizes, on one and two threads:
-// what splitCacheBytes is tuned with.
+// what splitCacheBytes is tuned with. rows=1 runs the batch's 32 rows as
+// 32 runs of batch 1, the baseline a sub-run of one row should match.
 func BenchmarkSplit(b *testing.B) {
 	for _, m := range splitModels {
 		if !m.separable {
 			continue
 		}
 		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d/rows=1", m.name, threads), func(b *testing.B) {
+				benchRows(b, m.path, m.sample, threads)
+			})
 			for _, sub := range []int{0, 16, 8, 4, 2, 1} {
 				b.Run(fmt.Sprintf("%s/threads=%d/sub=%d", m.name, threads, sub), func(b *testing.B) {
 					benchSplit(b, m.path, m.sample, threads, sub)
@@ -147,6 +151,30 @@ func BenchmarkSplit(b *testing.B) {
 			}
 		}
 	}
+}
+
+// benchRows measures the rows of BenchmarkSplit's batch run one at a
+// time, reporting the same metrics per 32 rows.
+func benchRows(b *testing.B, path string, sample []int, threads int) {
+	s := loadSplitModel(b, path, threads)
+	batch := randomBatch(32, sample)
+	data := batch.Data().([]float32)
+	n := len(data) / 32
+	ins := make([]map[string]*tensor.Tensor, 32)
+	for i := range ins {
+		row := tensor.MustFromSlice(slices.Clone(data[i*n:(i+1)*n]), append([]int{1}, sample...)...)
+		ins[i] = map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: row}
+	}
+	mustRun(b, s, ins[0])
+	b.ReportAllocs()
+	cpu := testutil.ProcessCPU()
+	for b.Loop() {
+		for _, in := range ins {
+			mustRun(b, s, in)
+		}
+	}
+	b.ReportMetric(float64(testutil.ProcessCPU()-cpu)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(32*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
 }
 
 // benchSplit measures one configuration of BenchmarkSplit.
@@ -262,5 +290,33 @@ func TestSplitFixedBatch(t *testing.T) {
 	}
 	if s.(*session).plan.separable {
 		t.Fatal("a fixed axis 0 counted as the batch")
+	}
+}
+
+// TestSubBatch checks the rows per sub-run: as many as fit the cache, else
+// one, or up to splitMinRows when the weights are several rows' worth.
+func TestSubBatch(t *testing.T) {
+	mb := int64(1 << 20)
+	tests := []struct {
+		name          string
+		weights, per  int64
+		parts, wanted int
+	}{
+		{"not learned yet", 1 * mb, 0, 32, 32},
+		{"small rows fill the cache", 1 * mb, mb / 8, 32, 8},
+		{"the whole part fits", 1 * mb, mb / 64, 16, 16},
+		{"rows overflowing, light weights", 14 * mb, 13 * mb, 32, 1},
+		{"rows overflowing, weights of two rows", 14 * mb, 7 * mb, 32, 2},
+		{"rows overflowing, heavy weights", 45 * mb, 6 * mb, 32, int(splitMinRows)},
+		{"heavy weights, short part", 45 * mb, 6 * mb, 3, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sp := &splitter{weightBytes: tt.weights}
+			sp.sampleBytes.Store(tt.per)
+			if got := sp.subBatch(tt.parts); got != tt.wanted {
+				t.Errorf("subBatch(%d) = %d, want %d", tt.parts, got, tt.wanted)
+			}
+		})
 	}
 }
