@@ -310,7 +310,8 @@ func (a *arena) victim(list []*arenaBuf) (i int, stale bool) {
 }
 
 // endRun forgets the buffers of the finished run: those still owned were
-// handed to the caller as outputs (or abandoned on error).
+// handed to the caller as outputs (or abandoned on error). Every staleRuns
+// runs it also drops the stale free buffers (prune).
 func (a *arena) endRun() {
 	for k := range a.owned {
 		delete(a.bufs, k)
@@ -318,6 +319,27 @@ func (a *arena) endRun() {
 	clear(a.owned)
 	a.run++
 	a.seq = 0
+	if a.run%staleRuns == 0 {
+		a.prune()
+	}
+}
+
+// prune drops the free buffers no alloc got in the last staleRuns runs.
+// Every alloc looks through its type's free list, so a list that kept the
+// buffers of shapes no longer run (a batcher's large batches, when the
+// load has fallen to single requests) would make every later run slower,
+// not only larger: a quarter more engine time for the transformer encoder
+// at batch 1, with 64 free buffers where its runs use 16.
+func (a *arena) prune() {
+	for dt, list := range a.free {
+		a.free[dt] = slices.DeleteFunc(list, func(b *arenaBuf) bool {
+			if b.run >= a.run-staleRuns {
+				return false
+			}
+			delete(a.bufs, b.key)
+			return true
+		})
+	}
 }
 
 // bufKey identifies t's backing array, or returns nil for empty data.

@@ -185,7 +185,8 @@ func TestArenaKeepsAssignment(t *testing.T) {
 // get new ones; released into a full free list, those used to be dropped
 // for being the smallest, and the next run allocated them anew, run after
 // run. Once the large buffers have gone unused for staleRuns runs, the
-// small ones take their places and a run allocates nothing.
+// small ones take their places and a run allocates nothing; and soon after
+// the large ones leave the free list, which every alloc looks through.
 func TestArenaDropsStaleBuffers(t *testing.T) {
 	a := newArena()
 	small := func() []*tensor.Tensor {
@@ -219,7 +220,7 @@ func TestArenaDropsStaleBuffers(t *testing.T) {
 		a.endRun()
 		return got
 	}
-	for range staleRuns + 2 {
+	for range 2*staleRuns + 2 {
 		run()
 	}
 	before, after := run(), run()
@@ -234,7 +235,7 @@ func TestArenaDropsStaleBuffers(t *testing.T) {
 			kept++
 		}
 	}
-	if kept != 8 {
-		t.Errorf("free list holds %d small buffers, want the 8 of the runs", kept)
+	if n := len(a.free[tensor.Float32]); kept != 8 || n != 8 {
+		t.Errorf("free list holds %d buffers, %d of them small; want only the 8 of the runs", n, kept)
 	}
 }
