@@ -177,3 +177,65 @@ func TestArenaKeepsAssignment(t *testing.T) {
 		}
 	}
 }
+
+// TestArenaDropsStaleBuffers fills the free list with large buffers, then
+// runs with small values only, as a session does when a batcher's large
+// batches give way to single requests. The small values' allocs got
+// buffers that left the arena in the last large run (outputs), so they
+// get new ones; released into a full free list, those used to be dropped
+// for being the smallest, and the next run allocated them anew, run after
+// run. Once the large buffers have gone unused for staleRuns runs, the
+// small ones take their places and a run allocates nothing; and soon after
+// the large ones leave the free list, which every alloc looks through.
+func TestArenaDropsStaleBuffers(t *testing.T) {
+	a := newArena()
+	small := func() []*tensor.Tensor {
+		var got []*tensor.Tensor
+		for range 8 {
+			x := a.alloc(tensor.Float32, []int{10})
+			a.retain(x)
+			got = append(got, x)
+		}
+		return got
+	}
+	outputs := small() // the large run: its first allocs leave as outputs
+	var large []*tensor.Tensor
+	for range maxFreeBuffers {
+		x := a.alloc(tensor.Float32, []int{1000})
+		a.retain(x)
+		large = append(large, x)
+	}
+	for _, x := range large {
+		a.release(x)
+	}
+	a.endRun()
+	if n := len(a.free[tensor.Float32]); n != maxFreeBuffers || len(outputs) != 8 {
+		t.Fatalf("free list holds %d buffers after the large run, want %d", n, maxFreeBuffers)
+	}
+	run := func() []*tensor.Tensor {
+		got := small()
+		for _, x := range got {
+			a.release(x)
+		}
+		a.endRun()
+		return got
+	}
+	for range 2*staleRuns + 2 {
+		run()
+	}
+	before, after := run(), run()
+	for i := range before {
+		if before[i] != after[i] {
+			t.Fatalf("alloc %d got a new tensor in a steady run of small values: the stale large buffers were kept", i)
+		}
+	}
+	kept := 0
+	for _, b := range a.free[tensor.Float32] {
+		if b.size < 1000 {
+			kept++
+		}
+	}
+	if n := len(a.free[tensor.Float32]); kept != 8 || n != 8 {
+		t.Errorf("free list holds %d buffers, %d of them small; want only the 8 of the runs", n, kept)
+	}
+}
