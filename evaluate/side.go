@@ -60,7 +60,6 @@ type side struct {
 	// input can hold table rows.
 	tp       TensorPredictor
 	c        *collected
-	weighted bool
 	progress func(rows int)
 
 	out  chan []*batch
@@ -89,7 +88,7 @@ const (
 )
 
 func newSide(r dataset.Reader, t Target, c *collected, o *Options) *side {
-	s := &side{r: r, size: o.Batch, chunk: max(1, chunkRows/o.Batch), model: t.Model(), c: c, weighted: o.Data.Weight != "",
+	s := &side{r: r, size: o.Batch, chunk: max(1, chunkRows/o.Batch), model: t.Model(), c: c,
 		progress: o.Progress, out: make(chan []*batch, aheadChunks), done: make(chan []result, 2*aheadChunks+2),
 		want: make(chan struct{}, 1), end: make(chan struct{}), finished: make(chan struct{}), reading: true}
 	s.filler, _ = r.(rowFiller)
@@ -268,7 +267,7 @@ func (s *side) record(r result) error {
 		return fmt.Errorf("the model answered %d scores for %d rows of %d classes", len(scores), len(rows), k)
 	}
 	for i, row := range rows {
-		if err := s.c.add(row, scores[i*k:(i+1)*k], s.weighted); err != nil {
+		if err := s.c.add(row, scores[i*k:(i+1)*k]); err != nil {
 			return err
 		}
 	}
