@@ -27,6 +27,14 @@ type result struct {
 	scores []float64
 }
 
+// chunk is batches that the target's goroutine runs in one go, and their
+// results, in order up to the first that failed. The side goroutine
+// reuses a recorded chunk for a later read.
+type chunk struct {
+	batches []*batch
+	results []result
+}
+
 // rowFiller is a dataset reader that can fill a row it is given, reusing
 // its slices (dataset's CSV reader).
 type rowFiller interface {
@@ -62,8 +70,8 @@ type side struct {
 	c        *collected
 	progress func(rows int)
 
-	out  chan []*batch
-	done chan []result
+	out  chan *chunk
+	done chan *chunk
 	// want asks the side goroutine for more batches; end is closed when
 	// the target's goroutine has sent its last results to done, closed.
 	want chan struct{}
@@ -74,6 +82,7 @@ type side struct {
 	err      error
 
 	free    []*batch
+	chunks  []*chunk // recorded, for reuse
 	scores  []float64
 	readErr error
 	sent    int  // chunks sent
@@ -89,7 +98,7 @@ const (
 
 func newSide(r dataset.Reader, t Target, c *collected, o *Options) *side {
 	s := &side{r: r, size: o.Batch, chunk: max(1, chunkRows/o.Batch), model: t.Model(), c: c,
-		progress: o.Progress, out: make(chan []*batch, aheadChunks), done: make(chan []result, 2*aheadChunks+2),
+		progress: o.Progress, out: make(chan *chunk, aheadChunks), done: make(chan *chunk, 2*aheadChunks+2),
 		want: make(chan struct{}, 1), end: make(chan struct{}), finished: make(chan struct{}), reading: true}
 	s.filler, _ = r.(rowFiller)
 	if tp, ok := t.(TensorPredictor); ok && s.model.TableErr == nil {
@@ -126,8 +135,8 @@ func (s *side) run(ctx context.Context) {
 		select {
 		case <-s.want:
 		case <-s.end:
-			for rs := range s.done {
-				s.recordAll(ctx, rs)
+			for ch := range s.done {
+				s.recordAll(ctx, ch)
 			}
 			return
 		case <-ctx.Done():
@@ -139,9 +148,9 @@ func (s *side) run(ctx context.Context) {
 // fill reads chunks into out until it is full or the dataset has ended.
 func (s *side) fill() {
 	for s.reading && s.err == nil && len(s.out) < cap(s.out) {
-		chunk, last := s.nextChunk()
-		if len(chunk) > 0 {
-			s.out <- chunk // only this goroutine sends, and there is room
+		ch, last := s.nextChunk()
+		if len(ch.batches) > 0 {
+			s.out <- ch // only this goroutine sends, and there is room
 		}
 		if last {
 			close(s.out)
@@ -155,11 +164,11 @@ func (s *side) fill() {
 func (s *side) drain(ctx context.Context) bool {
 	for {
 		select {
-		case rs, ok := <-s.done:
+		case ch, ok := <-s.done:
 			if !ok {
 				return false
 			}
-			s.recordAll(ctx, rs)
+			s.recordAll(ctx, ch)
 		default:
 			return true
 		}
@@ -167,33 +176,42 @@ func (s *side) drain(ctx context.Context) bool {
 }
 
 // recordAll records the results of a chunk, up to the first error or
-// until ctx is cancelled.
-func (s *side) recordAll(ctx context.Context, rs []result) {
-	for _, r := range rs {
+// until ctx is cancelled, and keeps the chunk for a later read.
+func (s *side) recordAll(ctx context.Context, ch *chunk) {
+	for _, r := range ch.results {
 		if s.err == nil && ctx.Err() == nil {
 			s.err = s.record(r)
 		}
 	}
+	clear(ch.results)
+	ch.batches, ch.results = ch.batches[:0], ch.results[:0]
+	s.chunks = append(s.chunks, ch)
 }
 
-// nextChunk returns the next chunk of batches to send, nil when the
+// nextChunk returns the next chunk of batches to send, empty when the
 // dataset has ended, and whether it is the last. The first chunks are
 // small (1, 2, 4… batches, up to s.chunk), so that the target starts on
 // the first batch read rather than on a whole chunk's.
-func (s *side) nextChunk() ([]*batch, bool) {
-	var chunk []*batch
+func (s *side) nextChunk() (*chunk, bool) {
+	ch := &chunk{}
+	if n := len(s.chunks); n > 0 {
+		ch, s.chunks = s.chunks[n-1], s.chunks[:n-1]
+	}
 	size := min(s.chunk, 1<<min(s.sent, 16))
 	s.sent++
-	for len(chunk) < size {
+	if cap(ch.results) < size { // filled on the target's goroutine
+		ch.results = make([]result, 0, s.chunk)
+	}
+	for len(ch.batches) < size {
 		b, last := s.next()
 		if b != nil {
-			chunk = append(chunk, b)
+			ch.batches = append(ch.batches, b)
 		}
 		if last {
-			return chunk, true
+			return ch, true
 		}
 	}
-	return chunk, false
+	return ch, false
 }
 
 // next returns the next batch to send (the rows read before a reading
@@ -229,8 +247,9 @@ func (s *side) read() (*batch, error) {
 		b.rows, b.features = b.rows[:cap(b.rows)], nil
 	} else {
 		b = &batch{rows: make([]*dataset.Row, s.size)}
+		rows := make([]dataset.Row, s.size)
 		for i := range b.rows {
-			b.rows[i] = &dataset.Row{}
+			b.rows[i] = &rows[i]
 		}
 	}
 	var err error

@@ -223,3 +223,30 @@ func firstRows(n int) ([]*dataset.Row, error) {
 	}
 	return rows, nil
 }
+
+// BenchmarkRunTensor is one batch of 32 held-out rows through
+// Local.RunTensor, as eval's loop runs it; with -benchmem it counts the
+// allocations per batch on the model's goroutine (the request is reused:
+// what is left is serving's and the engine's).
+func BenchmarkRunTensor(b *testing.B) {
+	ctx := context.Background()
+	l, err := target.OpenLocal(ctx, repo, "digits", "", "", serving.WithThreads(1))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	rows, err := firstRows(32)
+	if err != nil {
+		b.Fatal(err)
+	}
+	features, err := evaluate.FeatureTensor(l.Model(), rows)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := l.RunTensor(ctx, features); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
