@@ -123,7 +123,7 @@ func (s *side) run(ctx context.Context) {
 		}
 	}()
 	for {
-		s.fill()
+		s.fill(ctx)
 		if !s.drain(ctx) { // done closed, and all recorded
 			return
 		}
@@ -131,7 +131,7 @@ func (s *side) run(ctx context.Context) {
 			close(s.out) // stop reading: the run fails
 			s.reading = false
 		}
-		s.fill()
+		s.fill(ctx)
 		select {
 		case <-s.want:
 		case <-s.end:
@@ -146,8 +146,25 @@ func (s *side) run(ctx context.Context) {
 }
 
 // fill reads chunks into out until it is full or the dataset has ended.
-func (s *side) fill() {
+// Short of recycled batches for a chunk, it first records a chunk waiting
+// in done, if there is one, and reads into its batches: the batches in
+// flight stay about those of out and of the target's chunk, and are not
+// allocated afresh (fresh memory costs page faults) when the target's
+// goroutine ran ahead.
+func (s *side) fill(ctx context.Context) {
 	for s.reading && s.err == nil && len(s.out) < cap(s.out) {
+		if len(s.free) < s.chunk {
+			select {
+			case ch, ok := <-s.done:
+				if ok {
+					s.recordAll(ctx, ch)
+				} // closed: drain sees it too
+			default:
+			}
+			if s.err != nil {
+				return
+			}
+		}
 		ch, last := s.nextChunk()
 		if len(ch.batches) > 0 {
 			s.out <- ch // only this goroutine sends, and there is room
