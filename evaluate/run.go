@@ -136,7 +136,7 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 func runBatches(ctx context.Context, t Target, s *side) ([]time.Duration, error) {
 	var lat []time.Duration
 	for ch := range s.out {
-		if len(s.out) == 0 { // the side goroutine's timer did not come in time
+		if len(s.out) <= cap(s.out)/2 {
 			s.askMore()
 		}
 		var err error

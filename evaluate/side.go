@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/inferd/inferd/evaluate/dataset"
 	"github.com/inferd/inferd/tensor"
@@ -45,20 +44,20 @@ type rowFiller interface {
 // side is the work of a run besides the target's: on its own goroutine it
 // reads batches ahead (building their feature tensor when the target
 // takes one) and records the batches the target ran (their scores into
-// collected), reusing recorded batches and chunks for the next reads. The
-// goroutine running the target then does nothing else: it takes a chunk
-// of batches from out, runs them, and hands their results to done.
-// Chunks of several small batches (up to chunkRows rows) hand over once
-// per chunk rather than once per batch. The side goroutine works in
+// collected), reusing recorded batches for the next reads. The goroutine
+// running the target then does nothing else: it takes a chunk of batches
+// from out, runs them, and hands their results to done. Chunks of several
+// small batches (up to chunkRows rows) wake each goroutine once per chunk
+// rather than once per batch: a wake-up costs the waker 10–20 µs on a
+// virtual machine whose other core idles. The side goroutine works in
 // bursts: it fills out with up to aheadChunks chunks, records every
-// result waiting in done, tops out up again, then sleeps for pollEvery,
-// woken by its own timer. The target's goroutine wakes it (on want) only
-// when it has taken the last chunk of out: waking a parked goroutine
-// costs the waker 20–30 µs on a virtual machine whose other core idles,
-// and the model's goroutine should not pay it once per chunk. The
-// target's goroutine thus never waits for a side goroutine that the
-// machine's other work keeps off a core for a few milliseconds, and never
-// blocks handing results back. A CSV run allocates nothing per row.
+// result waiting in done, tops out up again, then sleeps until the
+// target's goroutine, having taken out down to half, asks for more on
+// want. The target's goroutine
+// thus never waits for a side goroutine that the machine's other work
+// keeps off a core for a few milliseconds, never blocks handing results
+// back, and wakes the side goroutine once per aheadChunks/2 chunks. A CSV
+// run allocates nothing per row.
 type side struct {
 	r      dataset.Reader
 	filler rowFiller
@@ -91,13 +90,10 @@ type side struct {
 }
 
 // chunkRows bounds the rows of a chunk of batches, aheadChunks the
-// chunks read ahead; pollEvery is how long the side goroutine sleeps
-// between bursts (a chunk of the digits CNN's batches runs in about
-// 1.2 ms, so out's 4 chunks are topped up well before they run out).
+// chunks read ahead.
 const (
 	chunkRows   = 256
 	aheadChunks = 4
-	pollEvery   = time.Millisecond
 )
 
 func newSide(r dataset.Reader, t Target, c *collected, o *Options) *side {
@@ -115,13 +111,12 @@ func newSide(r dataset.Reader, t Target, c *collected, o *Options) *side {
 // out), and records the results that come back on done until done is
 // closed or ctx is cancelled. A recording error stops the reading. Each
 // wake-up fills out before it records, and tops it up after: recording
-// can stall (a new block of a kept column is fresh memory, whose page
-// faults cost about 18 µs a page on the 2-core VM), and the target's
-// goroutine then still has out's chunks to run.
+// can stall (a kept column growing past its capacity is copied to fresh
+// memory, which costs about 4 ms a megabyte in page faults on the
+// 2-core VM), and the target's goroutine then still has out's chunks to
+// run.
 func (s *side) run(ctx context.Context) {
 	defer close(s.finished)
-	tick := time.NewTicker(pollEvery)
-	defer tick.Stop()
 	defer func() {
 		if s.reading { // cancelled: the run stops too
 			close(s.out)
@@ -138,7 +133,6 @@ func (s *side) run(ctx context.Context) {
 		}
 		s.fill(ctx)
 		select {
-		case <-tick.C:
 		case <-s.want:
 		case <-s.end:
 			for ch := range s.done {
