@@ -15,6 +15,7 @@ import (
 	"github.com/inferd/inferd/internal/testutil"
 	"github.com/inferd/inferd/perf"
 	"github.com/inferd/inferd/serving"
+	"github.com/inferd/inferd/tensor"
 )
 
 // BenchmarkEvalDigits is a whole in-process evaluation of the digits CNN,
@@ -167,19 +168,7 @@ func BenchmarkEvalPerfRatio(b *testing.B) {
 // comes from the work running beside them. Run it with -benchtime 1x.
 func BenchmarkRunTensorPerfRatio(b *testing.B) {
 	ctx := context.Background()
-	l, err := target.OpenLocal(ctx, repo, "digits", "", "", serving.WithThreads(1))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer l.Close()
-	rows, err := firstRows(32)
-	if err != nil {
-		b.Fatal(err)
-	}
-	features, err := evaluate.FeatureTensor(l.Model(), rows)
-	if err != nil {
-		b.Fatal(err)
-	}
+	l, features := digitsFeatures(b)
 	cfg := perf.Config{Engines: []string{"native"}, Batches: []int{32}, Threads: []int{1}, Duration: 300 * time.Millisecond}
 	for b.Loop() {
 		var p50s, means []float64
@@ -233,11 +222,23 @@ func firstRows(n int) ([]*dataset.Row, error) {
 // what is left is serving's and the engine's).
 func BenchmarkRunTensor(b *testing.B) {
 	ctx := context.Background()
-	l, err := target.OpenLocal(ctx, repo, "digits", "", "", serving.WithThreads(1))
+	l, features := digitsFeatures(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := l.RunTensor(ctx, features); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// digitsFeatures opens the digits model in process, closed when b ends,
+// and stacks the held-out set's first 32 rows into its input.
+func digitsFeatures(b *testing.B) (*target.Local, *tensor.Tensor) {
+	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "", serving.WithThreads(1))
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer l.Close()
+	b.Cleanup(func() { l.Close() })
 	rows, err := firstRows(32)
 	if err != nil {
 		b.Fatal(err)
@@ -246,10 +247,5 @@ func BenchmarkRunTensor(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := l.RunTensor(ctx, features); err != nil {
-			b.Fatal(err)
-		}
-	}
+	return l, features
 }
