@@ -44,9 +44,9 @@ type rowFiller interface {
 // side is the work of a run besides the target's: on its own goroutine it
 // reads batches ahead (building their feature tensor when the target
 // takes one) and records the batches the target ran (their scores into
-// collected), reusing recorded batches and chunks for the next reads. The goroutine
-// running the target then does nothing else: it takes a chunk of batches
-// from out, runs them, and hands their results to done. Chunks of several
+// collected), reusing recorded batches and chunks for the next reads.
+// The goroutine running the target then does nothing else: it takes a
+// chunk of batches from out, runs them, and hands their results to done. Chunks of several
 // small batches (up to chunkRows rows) wake each goroutine once per chunk
 // rather than once per batch: a wake-up costs the waker 10–20 µs on a
 // virtual machine whose other core idles. The side goroutine works in
