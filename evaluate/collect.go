@@ -17,18 +17,24 @@ type collected struct {
 	classes map[string]int
 	regress bool
 
-	yTrue   []int32
-	yValue  []float64
-	scores  []float32
-	weights []float64
+	// The kept rows' columns, in blocks (column): scores has k values a
+	// row; weights is empty unless weighted, groups unless there are group
+	// columns.
+	yTrue    column[int32]
+	yValue   column[float64]
+	scores   column[float32]
+	weighted bool
+	weights  column[float64]
 
 	groupKeys dict
-	groups    []int32
+	groups    column[int32]
 	sliceCols []string
 	buckets   map[string]Buckets
 	sliceKeys []dict
-	slices    [][]int32
+	slices    []column[int32]
 	groupCols []string
+	// kept are the columns in use.
+	kept []keptColumn
 
 	// seen counts the rows added; past sampler.limit only a sample of
 	// them is kept.
@@ -57,39 +63,56 @@ func (d *dict) id(s string) int32 {
 
 func newCollected(m *Model, spec dataset.Spec) *collected {
 	c := &collected{k: len(m.Classes), regress: len(m.Classes) == 1, classes: map[string]int{},
-		groupCols: spec.Groups, sliceCols: spec.Slices}
+		groupCols: spec.Groups, sliceCols: spec.Slices, weighted: spec.Weight != "",
+		yTrue: newColumn[int32](1), yValue: newColumn[float64](1), scores: newColumn[float32](max(len(m.Classes), 1)),
+		weights: newColumn[float64](1), groups: newColumn[int32](1)}
 	for i, name := range m.Classes {
 		c.classes[name] = i
 	}
 	c.sliceKeys = make([]dict, len(spec.Slices))
-	c.slices = make([][]int32, len(spec.Slices))
+	c.slices = make([]column[int32], len(spec.Slices))
+	for i := range c.slices {
+		c.slices[i] = newColumn[int32](1)
+		c.kept = append(c.kept, &c.slices[i])
+	}
+	c.kept = append(c.kept, &c.scores, &c.yTrue)
+	if c.regress {
+		c.kept[len(c.kept)-1] = &c.yValue
+	}
+	if c.weighted {
+		c.kept = append(c.kept, &c.weights)
+	}
+	if len(c.groupCols) > 0 {
+		c.kept = append(c.kept, &c.groups)
+	}
 	return c
 }
 
 // add records one row with its scores.
-func (c *collected) add(r *dataset.Row, scores []float64, weighted bool) error {
+func (c *collected) add(r *dataset.Row, scores []float64) error {
 	c.seen++
 	if c.regress {
 		v, err := strconv.ParseFloat(r.Label, 64)
 		if err != nil {
 			return r.Errorf("label %q is not a number (the model is a regression model)", r.Label)
 		}
-		c.yValue = append(c.yValue, v)
+		c.yValue.append(v)
 	} else {
 		t, err := c.classOf(r)
 		if err != nil {
 			return err
 		}
-		c.yTrue = append(c.yTrue, int32(t))
+		c.yTrue.append(int32(t))
 	}
-	for _, s := range scores {
-		c.scores = append(c.scores, float32(s))
+	row := c.scores.push()
+	for i, s := range scores {
+		row[i] = float32(s)
 	}
-	if weighted {
-		c.weights = append(c.weights, r.Weight)
+	if c.weighted {
+		c.weights.append(r.Weight)
 	}
 	if len(c.groupCols) > 0 {
-		c.groups = append(c.groups, c.groupKeys.id(fairness.Key(c.groupCols, r.Groups)))
+		c.groups.append(c.groupKeys.id(fairness.Key(c.groupCols, r.Groups)))
 	}
 	for i, col := range c.sliceCols {
 		v := r.Slices[i]
@@ -99,7 +122,7 @@ func (c *collected) add(r *dataset.Row, scores []float64, weighted bool) error {
 				return err
 			}
 		}
-		c.slices[i] = append(c.slices[i], c.sliceKeys[i].id(v))
+		c.slices[i].append(c.sliceKeys[i].id(v))
 	}
 	return nil
 }
@@ -134,7 +157,7 @@ func shortList(s []string) string {
 // rows is the number of rows kept.
 func (c *collected) rows() int {
 	if c.regress {
-		return len(c.yValue)
+		return c.yValue.len()
 	}
-	return len(c.yTrue)
+	return c.yTrue.len()
 }

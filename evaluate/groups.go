@@ -68,10 +68,7 @@ func (c *collected) fairGroups() *fairness.Groups {
 	for i, n := range names {
 		remap[c.groupKeys.ids[n]] = i
 	}
-	g := &fairness.Groups{Columns: c.groupCols, Names: names, IDs: make([]int, len(c.groups))}
-	for j, id := range c.groups {
-		g.IDs[j] = remap[id]
-	}
+	g := &fairness.Groups{Columns: c.groupCols, Names: names, IDs: sliceOf(&c.groups, func(id int32) int { return remap[id] })}
 	return g
 }
 
@@ -90,11 +87,15 @@ func (c *collected) positive(o Options) (int, bool, error) {
 
 // parity adds the selection-rate figures for the positive class.
 func (c *collected) parity(f *Fairness, g *fairness.Groups, pos int) {
-	yTrue, yPred := make([]int, len(c.yTrue)), make([]int, len(c.yTrue))
-	for j := range c.yTrue {
-		yTrue[j], yPred[j] = int(c.yTrue[j]), c.predicted(j)
+	yTrue, yPred := sliceOf(&c.yTrue, func(t int32) int { return int(t) }), make([]int, c.yTrue.len())
+	for j := range yPred {
+		yPred[j] = c.predicted(j)
 	}
-	p, err := fairness.ComputeParity(g, yTrue, yPred, c.weights, pos)
+	var w []float64
+	if c.weighted {
+		w = sliceOf(&c.weights, func(v float64) float64 { return v })
+	}
+	p, err := fairness.ComputeParity(g, yTrue, yPred, w, pos)
 	if err != nil {
 		return
 	}

@@ -60,32 +60,42 @@ type subset struct {
 	yv, pv       []float64 // regression
 }
 
-func (c *collected) subset(idx []int) *subset {
-	s := &subset{}
-	if c.weights != nil {
-		s.w = make([]float64, len(idx))
+func (c *collected) subset(idx []int) *subset { return c.subsetInto(&subset{}, idx) }
+
+// subsetInto is subset in s, reusing its slices.
+func (c *collected) subsetInto(s *subset, idx []int) *subset {
+	if c.weighted {
+		s.w = resize(s.w, len(idx))
 		for i, j := range idx {
-			s.w[i] = c.weights[j]
+			s.w[i] = c.weights.at(j)
 		}
 	}
 	if c.regress {
-		s.yv, s.pv = make([]float64, len(idx)), make([]float64, len(idx))
+		s.yv, s.pv = resize(s.yv, len(idx)), resize(s.pv, len(idx))
 		for i, j := range idx {
-			s.yv[i], s.pv[i] = c.yValue[j], float64(c.scores[j])
+			s.yv[i], s.pv[i] = c.yValue.at(j), float64(c.scores.at(j))
 		}
 		return s
 	}
-	s.yTrue, s.yPred = make([]int, len(idx)), make([]int, len(idx))
-	s.scores = metrics.Scores{K: c.k, Data: make([]float64, len(idx)*c.k)}
+	s.yTrue, s.yPred = resize(s.yTrue, len(idx)), resize(s.yPred, len(idx))
+	s.scores = metrics.Scores{K: c.k, Data: resize(s.scores.Data, len(idx)*c.k)}
 	for i, j := range idx {
-		s.yTrue[i] = int(c.yTrue[j])
+		s.yTrue[i] = int(c.yTrue.at(j))
 		row := s.scores.Data[i*c.k : (i+1)*c.k]
-		for k := range row {
-			row[k] = float64(c.scores[j*c.k+k])
+		for k, v := range c.scores.row(j) {
+			row[k] = float64(v)
 		}
 		s.yPred[i] = metrics.Argmax(row)
 	}
 	return s
+}
+
+// resize is s with n elements, in its own storage when it has room.
+func resize[T any](s []T, n int) []T {
+	if s == nil || cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
 }
 
 func all(n int) []int {
@@ -248,8 +258,8 @@ func (c *collected) draw() func() func(idx []int) ([]float64, error) {
 		return c.regressionDraw
 	}
 	cell := make([]int32, c.rows())
-	for j := range cell {
-		cell[j] = c.yTrue[j]*int32(c.k) + int32(c.predicted(j))
+	for j, t := range c.yTrue.all() {
+		cell[j] = t*int32(c.k) + int32(c.predicted(j))
 	}
 	return func() func(idx []int) ([]float64, error) {
 		counts := make([]float64, c.k*c.k)
@@ -259,7 +269,7 @@ func (c *collected) draw() func() func(idx []int) ([]float64, error) {
 		}
 		tally := make([]int32, c.k*c.k)
 		return func(idx []int) ([]float64, error) {
-			if c.weights == nil {
+			if !c.weighted {
 				clear(tally)
 				for _, j := range idx {
 					tally[cell[j]]++
@@ -270,7 +280,7 @@ func (c *collected) draw() func() func(idx []int) ([]float64, error) {
 			} else {
 				clear(counts)
 				for _, j := range idx {
-					counts[cell[j]] += c.weights[j]
+					counts[cell[j]] += c.weights.at(j)
 				}
 			}
 			return []float64{cm.Accuracy(), cm.BalancedAccuracy(), cm.Average().Macro.F1}, nil
@@ -285,12 +295,12 @@ func (c *collected) regressionDraw() func(idx []int) ([]float64, error) {
 	return func(idx []int) ([]float64, error) {
 		yv, pv, ws = yv[:0], pv[:0], ws[:0]
 		for _, j := range idx {
-			yv, pv = append(yv, c.yValue[j]), append(pv, float64(c.scores[j]))
-			if c.weights != nil {
-				ws = append(ws, c.weights[j])
+			yv, pv = append(yv, c.yValue.at(j)), append(pv, float64(c.scores.at(j)))
+			if c.weighted {
+				ws = append(ws, c.weights.at(j))
 			}
 		}
-		r, err := metrics.Regress(yv, pv, weightsOrNil(ws, c.weights != nil))
+		r, err := metrics.Regress(yv, pv, weightsOrNil(ws, c.weighted))
 		if err != nil {
 			return nil, err
 		}
@@ -302,7 +312,7 @@ func (c *collected) regressionDraw() func(idx []int) ([]float64, error) {
 func (c *collected) slicesOf(rep *Report, o Options) {
 	for col, name := range c.sliceCols {
 		byValue := map[int32][]int{}
-		for j, id := range c.slices[col] {
+		for j, id := range c.slices[col].all() {
 			byValue[id] = append(byValue[id], j)
 		}
 		sl := Slice{}
@@ -352,7 +362,7 @@ func sortedKeys[V any](m map[string]V) []string {
 
 // predicted is row j's predicted class: its highest score (the first on
 // ties).
-func (c *collected) predicted(j int) int { return metrics.Argmax(c.scores[j*c.k : (j+1)*c.k]) }
+func (c *collected) predicted(j int) int { return metrics.Argmax(c.scores.row(j)) }
 
 func weightsOrNil(ws []float64, weighted bool) []float64 {
 	if !weighted {

@@ -135,13 +135,12 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 // one fails to read or run, or ctx is cancelled.
 func runBatches(ctx context.Context, t Target, s *side) ([]time.Duration, error) {
 	var lat []time.Duration
-	for chunk := range s.out {
+	for ch := range s.out {
 		if len(s.out) <= cap(s.out)/2 {
 			s.askMore()
 		}
-		rs := make([]result, 0, len(chunk))
 		var err error
-		for _, b := range chunk {
+		for _, b := range ch.batches {
 			if err = b.err; err == nil {
 				err = ctx.Err()
 			}
@@ -160,17 +159,17 @@ func runBatches(ctx context.Context, t Target, s *side) ([]time.Duration, error)
 				break
 			}
 			lat = append(lat, time.Since(t0))
-			rs = append(rs, r)
+			ch.results = append(ch.results, r)
 		}
 		// The rows before a failure are recorded: an error in them comes
 		// first. done has room for every chunk in flight; if it ever had
 		// none, the side goroutine is asked to empty it.
 		select {
-		case s.done <- rs:
+		case s.done <- ch:
 		default:
 			s.askMore()
 			select {
-			case s.done <- rs:
+			case s.done <- ch:
 			case <-ctx.Done():
 				return lat, ctx.Err()
 			}

@@ -14,6 +14,9 @@ type sampler struct {
 	limit, topK, bins int
 	rng               *rand.Rand
 	tally             *tally
+	// idx and sub are endBatch's, reused from batch to batch.
+	idx []int
+	sub subset
 }
 
 // endBatch tallies and samples the rows from index from on, the batch
@@ -28,11 +31,11 @@ func (c *collected) endBatch(from int) {
 		s.tally = newTally(c.k, s.topK, s.bins)
 		from = 0
 	}
-	idx := make([]int, 0, c.rows()-from)
+	s.idx = s.idx[:0]
 	for j := from; j < c.rows(); j++ {
-		idx = append(idx, j)
+		s.idx = append(s.idx, j)
 	}
-	if sub := c.subset(idx); c.regress {
+	if sub := c.subsetInto(&s.sub, s.idx); c.regress {
 		s.tally.addValues(sub)
 	} else {
 		s.tally.addClasses(sub)
@@ -48,38 +51,15 @@ func (c *collected) endBatch(from int) {
 
 // move copies kept row src over kept row dst.
 func (c *collected) move(dst, src int) {
-	if c.regress {
-		c.yValue[dst] = c.yValue[src]
-	} else {
-		c.yTrue[dst] = c.yTrue[src]
-	}
-	copy(c.scores[dst*c.k:(dst+1)*c.k], c.scores[src*c.k:(src+1)*c.k])
-	if c.weights != nil {
-		c.weights[dst] = c.weights[src]
-	}
-	if c.groups != nil {
-		c.groups[dst] = c.groups[src]
-	}
-	for i := range c.slices {
-		c.slices[i][dst] = c.slices[i][src]
+	for _, col := range c.kept {
+		col.move(dst, src)
 	}
 }
 
-// truncate keeps the first n rows.
+// truncate keeps the first n rows, and the columns' blocks for the next
+// batches.
 func (c *collected) truncate(n int) {
-	if c.regress {
-		c.yValue = c.yValue[:n]
-	} else {
-		c.yTrue = c.yTrue[:n]
-	}
-	c.scores = c.scores[:n*c.k]
-	if c.weights != nil {
-		c.weights = c.weights[:n]
-	}
-	if c.groups != nil {
-		c.groups = c.groups[:n]
-	}
-	for i := range c.slices {
-		c.slices[i] = c.slices[i][:n]
+	for _, col := range c.kept {
+		col.truncate(n)
 	}
 }

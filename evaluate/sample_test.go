@@ -19,7 +19,7 @@ func TestSampleIsBoundedAndUniform(t *testing.T) {
 		kept := c.rows()
 		for i := from; i < min(from+batch, rows); i++ {
 			row.Label, row.Slices[0] = strconv.Itoa(i%2), strconv.Itoa(i)
-			if err := c.add(row, []float64{0.25, 0.75}, false); err != nil {
+			if err := c.add(row, []float64{0.25, 0.75}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -29,7 +29,7 @@ func TestSampleIsBoundedAndUniform(t *testing.T) {
 		}
 	}
 	early, seen := 0, map[int32]bool{}
-	for j, id := range c.slices[0] {
+	for j, id := range c.slices[0].all() {
 		if seen[id] {
 			t.Fatalf("row %s kept twice", c.sliceKeys[0].names[id])
 		}
@@ -37,8 +37,8 @@ func TestSampleIsBoundedAndUniform(t *testing.T) {
 		if n, _ := strconv.Atoi(c.sliceKeys[0].names[id]); n < rows/2 {
 			early++
 		}
-		if want := int32(mustAtoi(t, c.sliceKeys[0].names[id]) % 2); c.yTrue[j] != want {
-			t.Fatalf("kept row %d has label %d, want %d", j, c.yTrue[j], want)
+		if want := int32(mustAtoi(t, c.sliceKeys[0].names[id]) % 2); c.yTrue.at(j) != want {
+			t.Fatalf("kept row %d has label %d, want %d", j, c.yTrue.at(j), want)
 		}
 	}
 	// Binomial(1000, 0.5): 5 standard deviations are ±79.

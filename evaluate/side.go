@@ -27,6 +27,14 @@ type result struct {
 	scores []float64
 }
 
+// chunk is batches that the target's goroutine runs in one go, and their
+// results, in order up to the first that failed. The side goroutine
+// reuses a recorded chunk for a later read.
+type chunk struct {
+	batches []*batch
+	results []result
+}
+
 // rowFiller is a dataset reader that can fill a row it is given, reusing
 // its slices (dataset's CSV reader).
 type rowFiller interface {
@@ -36,11 +44,11 @@ type rowFiller interface {
 // side is the work of a run besides the target's: on its own goroutine it
 // reads batches ahead (building their feature tensor when the target
 // takes one) and records the batches the target ran (their scores into
-// collected), reusing recorded batches for the next reads. The goroutine
-// running the target then does nothing else: it takes a chunk of batches
-// from out, runs them, and hands their results to done. Chunks of several
-// small batches (up to chunkRows rows) wake each goroutine once per chunk
-// rather than once per batch: a wake-up costs the waker 10–20 µs on a
+// collected), reusing recorded batches and chunks for the next reads.
+// The goroutine running the target then does nothing else: it takes a
+// chunk of batches from out, runs them, and hands their results to done.
+// Chunks of several small batches (up to chunkRows rows) wake each
+// goroutine once per chunk rather than once per batch: a wake-up costs the waker 10–20 µs on a
 // virtual machine whose other core idles. The side goroutine works in
 // bursts: it fills out with up to aheadChunks chunks, records every
 // result waiting in done, tops out up again, then sleeps until the
@@ -60,11 +68,10 @@ type side struct {
 	// input can hold table rows.
 	tp       TensorPredictor
 	c        *collected
-	weighted bool
 	progress func(rows int)
 
-	out  chan []*batch
-	done chan []result
+	out  chan *chunk
+	done chan *chunk
 	// want asks the side goroutine for more batches; end is closed when
 	// the target's goroutine has sent its last results to done, closed.
 	want chan struct{}
@@ -75,6 +82,7 @@ type side struct {
 	err      error
 
 	free    []*batch
+	chunks  []*chunk // recorded, for reuse
 	scores  []float64
 	readErr error
 	sent    int  // chunks sent
@@ -89,8 +97,8 @@ const (
 )
 
 func newSide(r dataset.Reader, t Target, c *collected, o *Options) *side {
-	s := &side{r: r, size: o.Batch, chunk: max(1, chunkRows/o.Batch), model: t.Model(), c: c, weighted: o.Data.Weight != "",
-		progress: o.Progress, out: make(chan []*batch, aheadChunks), done: make(chan []result, 2*aheadChunks+2),
+	s := &side{r: r, size: o.Batch, chunk: max(1, chunkRows/o.Batch), model: t.Model(), c: c,
+		progress: o.Progress, out: make(chan *chunk, aheadChunks), done: make(chan *chunk, 2*aheadChunks+2),
 		want: make(chan struct{}, 1), end: make(chan struct{}), finished: make(chan struct{}), reading: true}
 	s.filler, _ = r.(rowFiller)
 	if tp, ok := t.(TensorPredictor); ok && s.model.TableErr == nil {
@@ -103,10 +111,9 @@ func newSide(r dataset.Reader, t Target, c *collected, o *Options) *side {
 // out), and records the results that come back on done until done is
 // closed or ctx is cancelled. A recording error stops the reading. Each
 // wake-up fills out before it records, and tops it up after: recording
-// can stall (a kept column growing past its capacity is copied to fresh
-// memory, which costs about 4 ms a megabyte in page faults on the
-// 2-core VM), and the target's goroutine then still has out's chunks to
-// run.
+// can stall (a new block of a kept column is fresh memory, whose page
+// faults cost about 18 µs a page on the 2-core VM), and the target's
+// goroutine then still has out's chunks to run.
 func (s *side) run(ctx context.Context) {
 	defer close(s.finished)
 	defer func() {
@@ -115,7 +122,7 @@ func (s *side) run(ctx context.Context) {
 		}
 	}()
 	for {
-		s.fill()
+		s.fill(ctx)
 		if !s.drain(ctx) { // done closed, and all recorded
 			return
 		}
@@ -123,12 +130,12 @@ func (s *side) run(ctx context.Context) {
 			close(s.out) // stop reading: the run fails
 			s.reading = false
 		}
-		s.fill()
+		s.fill(ctx)
 		select {
 		case <-s.want:
 		case <-s.end:
-			for rs := range s.done {
-				s.recordAll(ctx, rs)
+			for ch := range s.done {
+				s.recordAll(ctx, ch)
 			}
 			return
 		case <-ctx.Done():
@@ -138,11 +145,28 @@ func (s *side) run(ctx context.Context) {
 }
 
 // fill reads chunks into out until it is full or the dataset has ended.
-func (s *side) fill() {
+// Short of recycled batches for a chunk, it first records a chunk waiting
+// in done, if there is one, and reads into its batches: the batches in
+// flight stay about those of out and of the target's chunk, and are not
+// allocated afresh (fresh memory costs page faults) when the target's
+// goroutine ran ahead.
+func (s *side) fill(ctx context.Context) {
 	for s.reading && s.err == nil && len(s.out) < cap(s.out) {
-		chunk, last := s.nextChunk()
-		if len(chunk) > 0 {
-			s.out <- chunk // only this goroutine sends, and there is room
+		if len(s.free) < s.chunk {
+			select {
+			case ch, ok := <-s.done:
+				if ok {
+					s.recordAll(ctx, ch)
+				} // closed: drain sees it too
+			default:
+			}
+			if s.err != nil {
+				return
+			}
+		}
+		ch, last := s.nextChunk()
+		if len(ch.batches) > 0 {
+			s.out <- ch // only this goroutine sends, and there is room
 		}
 		if last {
 			close(s.out)
@@ -156,11 +180,11 @@ func (s *side) fill() {
 func (s *side) drain(ctx context.Context) bool {
 	for {
 		select {
-		case rs, ok := <-s.done:
+		case ch, ok := <-s.done:
 			if !ok {
 				return false
 			}
-			s.recordAll(ctx, rs)
+			s.recordAll(ctx, ch)
 		default:
 			return true
 		}
@@ -168,33 +192,42 @@ func (s *side) drain(ctx context.Context) bool {
 }
 
 // recordAll records the results of a chunk, up to the first error or
-// until ctx is cancelled.
-func (s *side) recordAll(ctx context.Context, rs []result) {
-	for _, r := range rs {
+// until ctx is cancelled, and keeps the chunk for a later read.
+func (s *side) recordAll(ctx context.Context, ch *chunk) {
+	for _, r := range ch.results {
 		if s.err == nil && ctx.Err() == nil {
 			s.err = s.record(r)
 		}
 	}
+	clear(ch.results)
+	ch.batches, ch.results = ch.batches[:0], ch.results[:0]
+	s.chunks = append(s.chunks, ch)
 }
 
-// nextChunk returns the next chunk of batches to send, nil when the
+// nextChunk returns the next chunk of batches to send, empty when the
 // dataset has ended, and whether it is the last. The first chunks are
 // small (1, 2, 4… batches, up to s.chunk), so that the target starts on
 // the first batch read rather than on a whole chunk's.
-func (s *side) nextChunk() ([]*batch, bool) {
-	var chunk []*batch
+func (s *side) nextChunk() (*chunk, bool) {
+	ch := &chunk{}
+	if n := len(s.chunks); n > 0 {
+		ch, s.chunks = s.chunks[n-1], s.chunks[:n-1]
+	}
 	size := min(s.chunk, 1<<min(s.sent, 16))
 	s.sent++
-	for len(chunk) < size {
+	if cap(ch.results) < size { // filled on the target's goroutine
+		ch.results = make([]result, 0, s.chunk)
+	}
+	for len(ch.batches) < size {
 		b, last := s.next()
 		if b != nil {
-			chunk = append(chunk, b)
+			ch.batches = append(ch.batches, b)
 		}
 		if last {
-			return chunk, true
+			return ch, true
 		}
 	}
-	return chunk, false
+	return ch, false
 }
 
 // next returns the next batch to send (the rows read before a reading
@@ -230,8 +263,9 @@ func (s *side) read() (*batch, error) {
 		b.rows, b.features = b.rows[:cap(b.rows)], nil
 	} else {
 		b = &batch{rows: make([]*dataset.Row, s.size)}
+		rows := make([]dataset.Row, s.size)
 		for i := range b.rows {
-			b.rows[i] = &dataset.Row{}
+			b.rows[i] = &rows[i]
 		}
 	}
 	var err error
@@ -268,7 +302,7 @@ func (s *side) record(r result) error {
 		return fmt.Errorf("the model answered %d scores for %d rows of %d classes", len(scores), len(rows), k)
 	}
 	for i, row := range rows {
-		if err := s.c.add(row, scores[i*k:(i+1)*k], s.weighted); err != nil {
+		if err := s.c.add(row, scores[i*k:(i+1)*k]); err != nil {
 			return err
 		}
 	}

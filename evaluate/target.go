@@ -90,7 +90,7 @@ func (b *FeatureBuffer) Tensor(m *Model, rows []*dataset.Row) (*tensor.Tensor, e
 	shape := append([]int{len(rows)}, m.Shape...)
 	switch m.DType {
 	case tensor.Float32:
-		data := b.f32[:0]
+		data := resize(b.f32, len(rows)*per)[:0] // grown once, not in append's steps
 		for _, r := range rows {
 			if err := checkWidth(m, r, per); err != nil {
 				return nil, err
@@ -102,7 +102,7 @@ func (b *FeatureBuffer) Tensor(m *Model, rows []*dataset.Row) (*tensor.Tensor, e
 		b.f32 = data
 		return tensor.FromSlice(data, shape...)
 	case tensor.Float64:
-		data := b.f64[:0]
+		data := resize(b.f64, len(rows)*per)[:0]
 		for _, r := range rows {
 			if err := checkWidth(m, r, per); err != nil {
 				return nil, err

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/evaluate"
@@ -23,6 +24,9 @@ type Local struct {
 	model   *evaluate.Model
 	output  string
 	softmax bool
+	// spare is RunTensor's request, reused by the next call: taken with
+	// Swap, so that calls at the same time each have their own.
+	spare atomic.Pointer[serving.Request]
 }
 
 var (
@@ -174,9 +178,18 @@ func (l *Local) Predict(ctx context.Context, rows []*dataset.Row) ([]float64, er
 
 // RunTensor runs table rows' stacked features through Version.Infer and
 // returns the score output.
+// A request is reused from one call to the next (serving lets a caller
+// reuse its maps once Infer returns): a call allocates only what the
+// engine and serving do.
 func (l *Local) RunTensor(ctx context.Context, features *tensor.Tensor) (*tensor.Tensor, error) {
-	req := &serving.Request{Outputs: []serving.OutputRequest{{Name: l.output}}, Inputs: map[string]*tensor.Tensor{l.model.Input: features}}
+	req := l.spare.Swap(nil)
+	if req == nil {
+		req = &serving.Request{Outputs: []serving.OutputRequest{{Name: l.output}}, Inputs: make(map[string]*tensor.Tensor, 1)}
+	}
+	req.Inputs[l.model.Input] = features
 	res, err := l.version.Infer(ctx, req)
+	req.Inputs[l.model.Input] = nil // not kept past the call
+	l.spare.Store(req)
 	if err != nil {
 		return nil, err
 	}
