@@ -79,6 +79,9 @@ func (o *Options) defaults(m *Model) {
 func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	m := t.Model()
 	o.defaults(m)
+	if err := checkBatch(m, o.Batch); err != nil {
+		return nil, err
+	}
 	for col := range o.Buckets {
 		if !slices.Contains(o.Data.Slices, col) {
 			return nil, fmt.Errorf("buckets of %q: it is not a slice column (--slice)", col)
@@ -99,7 +102,7 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	if w, ok := t.(Warmer); ok {
 		// A model that fails on zeros fails on the first batch too, and
 		// that error names the rows.
-		_ = w.Warm(ctx, o.Batch)
+		_ = w.Warm(ctx, min(o.Batch, maxWarmRows))
 	}
 	start := time.Now()
 	go s.run(ctx)

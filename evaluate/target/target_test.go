@@ -152,6 +152,20 @@ func TestBadRowsNameFileAndLine(t *testing.T) {
 	}
 }
 
+// A batch too large to allocate is refused before anything is read or
+// run, naming the limit.
+func TestRunRefusesHugeBatch(t *testing.T) {
+	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	_, err = evaluate.Run(context.Background(), l, evaluate.Options{Data: dataset.Spec{Path: digits}, Batch: 100_000_000})
+	if err == nil || !strings.Contains(err.Error(), "a batch of 100000000 rows is over the limit of 65536 rows per batch") {
+		t.Fatalf("Run at batch 100000000: %v", err)
+	}
+}
+
 func TestOpenLocalErrors(t *testing.T) {
 	for _, tt := range []struct{ model, ref, want string }{
 		{"nope", "", `model "nope"`},

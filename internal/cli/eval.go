@@ -52,7 +52,7 @@ func (o *evalOptions) register(fs *pflag.FlagSet, local bool) {
 	fs.StringArrayVar(&o.buckets, "buckets", nil, "cut a numeric slice column into ranges: COLUMN=E1:E2:… gives <E1, [E1, E2), …, >=En (repeatable)")
 	fs.StringVar(&o.data.Weight, "weight", "", "a sample-weight column")
 	fs.StringVar(&o.output, "output", "", "the score output (default: the configured one, or the only float output)")
-	fs.IntVar(&o.run.Batch, "batch", 32, "rows per inference request")
+	fs.IntVar(&o.run.Batch, "batch", 32, "rows per inference request (at most 65536, and at most 1 GiB of table input)")
 	fs.IntVar(&o.run.TopK, "top-k", 5, "k of top_k_accuracy")
 	fs.IntVar(&o.run.Bins, "bins", 10, "calibration bins")
 	fs.IntVar(&o.run.Bootstrap, "bootstrap", 200, "bootstrap draws of the confidence intervals (-1: none)")
