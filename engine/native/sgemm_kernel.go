@@ -146,8 +146,10 @@ func (impl *gemmImpl) macro(mcb, ncb, kcb int, ap, bp, c []float32, ldc int, sep
 			}
 			kern := impl.kern
 			if rows == 1 && kern.One != nil {
-				// One real row (a product of one row, or the last of an
-				// odd count): the kernel computing it alone.
+				// One real row (a product of one row, or a last row
+				// panel holding one row: a count ≡ 1 mod mr): the kernel
+				// computing it alone. Other partial panels run the full
+				// kernel into the tile buffer below.
 				kern = kern.One
 				if cols == nr {
 					kern.Tile(kcb, apanel, bpanel, c[ir*ldc+jr:], ldc, &tsep)
