@@ -222,9 +222,14 @@ func (t *parallelTask) work(helper bool) {
 
 // claim takes the first chunk not yet claimed (front set) or the last,
 // and returns its index, or -1 when none is left.
-func (t *parallelTask) claim(front bool) int {
+func (t *parallelTask) claim(front bool) int { return claimEnd(&t.ends, front) }
+
+// claimEnd takes the first item of the range [lo, hi) held in ends (lo
+// in the low 32 bits, hi in the high ones) when front is set, else the
+// last, and returns it, or -1 when the range is empty.
+func claimEnd(ends *atomic.Uint64, front bool) int {
 	for {
-		v := t.ends.Load()
+		v := ends.Load()
 		lo, hi := uint32(v), uint32(v>>32)
 		if lo >= hi {
 			return -1
@@ -233,7 +238,7 @@ func (t *parallelTask) claim(front bool) int {
 		if !front {
 			next, i = v-1<<32, hi-1
 		}
-		if t.ends.CompareAndSwap(v, next) {
+		if ends.CompareAndSwap(v, next) {
 			return int(i)
 		}
 	}

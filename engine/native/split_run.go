@@ -9,12 +9,17 @@ import (
 )
 
 // Split runs. A batch-separable plan (split_analysis.go) runs a batch of
-// B ≥ 2 rows as parts, one per thread (at most B), each on one goroutine
-// with its own runner and no barrier between operators; a part runs its
-// rows as sub-batches small enough for their intermediate values to stay
-// in cache (splitCacheBytes), one after the other on the same arena.
-// Every sub-run computes exactly what the whole batch's run computes for
-// its rows, so the outputs are identical.
+// B ≥ 2 rows as sub-batches (units) small enough for their intermediate
+// values to stay in cache (splitCacheBytes), on parts: one goroutine per
+// thread (at most B), each with its own runner and no barrier between
+// operators, running units one after the other on the same arena. The
+// parts claim units dynamically, the first part from the front of the
+// batch and the others from the back (as parallelRange's chunks), so a
+// part whose core is taken by another process leaves its remaining units
+// to the others instead of delaying the run: with two fixed halves, the
+// run took as long as the slower half. Every sub-run computes exactly
+// what the whole batch's run computes for its rows, so the outputs are
+// identical.
 
 // splitCacheBytes is the working set a sub-batch aims at: about a core's
 // share of the L2 cache.
@@ -45,7 +50,11 @@ type splitJob struct {
 	inputs map[string]*tensor.Tensor
 	batch  int
 	parts  int
-	sub    int
+	// units is the number of sub-runs, rows [u·batch/units,
+	// (u+1)·batch/units) for unit u.
+	units int
+	// ends holds the units not yet claimed, as parallelTask.ends.
+	ends atomic.Uint64
 	// threads is what each sub-run's kernels may use.
 	threads int
 	mu      sync.Mutex
@@ -104,7 +113,9 @@ func (s *session) runSplit(ctx context.Context, inputs map[string]*tensor.Tensor
 	if j == nil {
 		j = &splitJob{}
 	}
-	*j = splitJob{s: s, ctx: ctx, inputs: inputs, batch: b, parts: parts, sub: sub, threads: 1, outs: j.outs[:0], shape: j.shape}
+	units := max(parts, (b+sub-1)/sub)
+	*j = splitJob{s: s, ctx: ctx, inputs: inputs, batch: b, parts: parts, units: units, threads: 1, outs: j.outs[:0], shape: j.shape}
+	j.ends.Store(uint64(units) << 32)
 	if parts == 1 {
 		j.threads = s.threads
 	}
@@ -147,18 +158,23 @@ func splitBatch(p *plan, inputs map[string]*tensor.Tensor) int {
 	return max(b, 0)
 }
 
-// do runs parts [lo, hi).
+// do runs parts [lo, hi): each claims units until none is left, part 0
+// from the front, the others from the back.
 func (j *splitJob) do(lo, hi int) {
 	r := j.s.getRunner()
 	defer j.s.putRunner(r)
+	first := true
 	for part := lo; part < hi; part++ {
-		from, to := part*j.batch/j.parts, (part+1)*j.batch/j.parts
-		k := (to - from + j.sub - 1) / j.sub
-		for i := range k {
-			if part > lo || i > 0 {
+		for {
+			u := claimEnd(&j.ends, part == 0)
+			if u < 0 {
+				break
+			}
+			if !first {
 				r.arena.endRun() // putRunner ends the last
 			}
-			if err := j.subRun(r, from+i*(to-from)/k, from+(i+1)*(to-from)/k); err != nil {
+			first = false
+			if err := j.subRun(r, u*j.batch/j.units, (u+1)*j.batch/j.units); err != nil {
 				j.mu.Lock()
 				if j.err == nil {
 					j.err = err

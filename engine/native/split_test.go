@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 
@@ -114,6 +115,39 @@ func TestSplitRunsMatchWhole(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestSplitPartsClaimUnits runs a batch split for two threads when no
+// helper can join (every core counted busy), so the caller runs part 0 and
+// then part 1 by itself: part 0 must claim every unit, part 1 none, and the
+// outputs must be those of the whole batch.
+func TestSplitPartsClaimUnits(t *testing.T) {
+	defer func(n int64) { splitMinRows = n }(splitMinRows)
+	splitMinRows = 1
+	s := loadSplitModel(t, splitModels[0].path, 2)
+	in := map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: randomBatch(7, splitModels[0].sample)}
+	split := s.split
+	s.split = nil
+	want := mustRun(t, s, in)
+	s.split = split
+	s.split.sampleBytes.Store(splitCacheBytes / 2) // units of 2 rows or 1
+	startHelpers()
+	procs := int64(runtime.GOMAXPROCS(0))
+	busy.Add(procs)
+	got := mustRun(t, s, in)
+	busy.Add(-procs)
+	for name, w := range want {
+		if !sameTensor(got[name], w) {
+			t.Fatalf("output %s: split run %v differs from whole run %v", name, got[name], w)
+		}
+	}
+	j := s.split.jobs.take()
+	if j == nil {
+		t.Fatal("the batch did not run split")
+	}
+	if j.units != 4 || claimEnd(&j.ends, false) >= 0 {
+		t.Fatalf("units %d, left unclaimed: %x; want 4 units, all claimed", j.units, j.ends.Load())
 	}
 }
 
