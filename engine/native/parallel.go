@@ -153,7 +153,7 @@ type funcBody func(lo, hi int)
 
 func (f funcBody) do(lo, hi int) { f(lo, hi) }
 
-// parallelTask is one parallel region: chunks claimed through next.
+// parallelTask is one parallel region: chunks claimed through ends (claim).
 type parallelTask struct {
 	body   rangeBody
 	n      int
