@@ -1,6 +1,7 @@
 package native
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -68,21 +69,9 @@ func TestSequenceKernels(t *testing.T) {
 			for _, e := range out[0].Elems {
 				got = append(got, tensor.Data[float32](e.Tensor)[0])
 			}
-			if !equalFloat32s(got, tc.want) {
+			if !slices.Equal(got, tc.want) {
 				t.Errorf("got %v, want %v", got, tc.want)
 			}
 		})
 	}
-}
-
-func equalFloat32s(a, b []float32) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
