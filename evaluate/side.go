@@ -48,8 +48,8 @@ type rowFiller interface {
 // The goroutine running the target then does nothing else: it takes a
 // chunk of batches from out, runs them, and hands their results to done.
 // Chunks of several small batches (up to chunkRows rows) wake each
-// goroutine once per chunk rather than once per batch: a wake-up costs the waker 10–20 µs on a
-// virtual machine whose other core idles. The side goroutine works in
+// goroutine once per chunk rather than once per batch: a wake-up costs
+// the waker 10–20 µs on a virtual machine whose other core idles. The side goroutine works in
 // bursts: it fills out with up to aheadChunks chunks, records every
 // result waiting in done, tops out up again, then sleeps until the
 // target's goroutine, having taken out down to half, asks for more on
