@@ -135,27 +135,20 @@ func TestRateLimit(t *testing.T) {
 func TestMaxInflightRequests(t *testing.T) {
 	r := serveFake(t, server.WithMaxInflightRequests(1))
 	url := "http://" + r.httpAddr
-	pr, pw := io.Pipe()
-	req, _ := http.NewRequest(http.MethodPost, url+"/v2/models/m/infer", pr)
-	req.ContentLength = int64(len(inferBody))
-	first := make(chan int, 1)
-	go func() {
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			first <- 0
-			return
-		}
-		resp.Body.Close()
-		first <- resp.StatusCode
-	}()
-	_, _ = pw.Write([]byte(inferBody[:10])) // the handler now holds the only slot
+	pw, first := holdRequest(t, url+"/v2/models/m/infer")
 	deadline := time.Now().Add(5 * time.Second)
 	for {
+		select {
+		case <-first: // refused: a request below held the slot when it came
+			pw.Close()
+			pw, first = holdRequest(t, url+"/v2/models/m/infer")
+		default:
+		}
 		code, retry, err := request(t, nil, http.MethodPost, url+"/v2/models/m/infer", "")
 		if err != nil {
 			t.Fatal(err)
 		}
-		if code == http.StatusTooManyRequests {
+		if code == http.StatusTooManyRequests { // only the held request can have the slot
 			if retry != "1" {
 				t.Errorf("Retry-After %q, want 1", retry)
 			}
@@ -177,4 +170,28 @@ func TestMaxInflightRequests(t *testing.T) {
 	if code, _, err := request(t, nil, http.MethodPost, url+"/v2/models/m/infer", ""); err != nil || code != 200 {
 		t.Errorf("after the request in flight: %d %v", code, err)
 	}
+}
+
+// holdRequest starts an inference request whose body stops after its
+// first 10 bytes, so that the server holds it (and its share of the
+// in-flight cap) until the rest is written to pw; first gets its status
+// (0 on a transport error).
+func holdRequest(t *testing.T, url string) (pw *io.PipeWriter, first chan int) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	req, _ := http.NewRequest(http.MethodPost, url, pr)
+	req.ContentLength = int64(len(inferBody))
+	first = make(chan int, 1)
+	go func() {
+		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := client.Do(req)
+		if err != nil {
+			first <- 0
+			return
+		}
+		resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	_, _ = pw.Write([]byte(inferBody[:10])) // the headers are sent before the body
+	return pw, first
 }
