@@ -1,6 +1,10 @@
 package evaluate
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/inferd/inferd/tensor"
+)
 
 // MaxBatch is the most rows Run sends in one batch (Options.Batch), and
 // MaxBatchBytes the most bytes one batch of table rows may fill: a batch
@@ -27,10 +31,7 @@ func checkBatch(m *Model, rows int) error {
 	if m.TableErr != nil {
 		return nil
 	}
-	per := int64(m.DType.Size())
-	for _, d := range m.Shape {
-		per *= int64(max(d, 1))
-	}
+	per := int64(m.DType.Size()) * int64(tensor.NumElements(m.Shape))
 	if bytes := int64(rows) * per; bytes > MaxBatchBytes {
 		return fmt.Errorf("a batch of %d rows of %v %v takes %d MiB, over the limit of %d MiB per batch", rows, m.DType, m.Shape, bytes>>20, MaxBatchBytes>>20)
 	}
