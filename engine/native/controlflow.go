@@ -118,15 +118,11 @@ func buildLoop(b *buildCtx) (kernel, error) {
 func (k *loopKernel) runValues(rc *runCtx, in, out []*onnx.Value) error {
 	maxTrips := int64(-1)
 	if in[0] != nil {
-		t, err := tensorOf(in[0], 0)
+		v, err := oneInt64(in[0], 0, "Loop M must be one int64 value")
 		if err != nil {
 			return err
 		}
-		v, err := int64sOf(t)
-		if err != nil || len(v) != 1 {
-			return fmt.Errorf("Loop M must be one int64 value")
-		}
-		maxTrips = v[0]
+		maxTrips = v
 	}
 	cond := true
 	if in[1] != nil {

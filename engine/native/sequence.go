@@ -1,6 +1,7 @@
 package native
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/inferd/inferd/onnx"
@@ -64,19 +65,15 @@ func sequenceInsert(rc *runCtx, in, out []*onnx.Value) error {
 	if len(in) > 2 && in[2] != nil {
 		// Negative positions count from the end as Python's
 		// list.insert does: valid positions are [-n, n].
-		p, err := tensorOf(in[2], 2)
+		v, err := oneInt64(in[2], 2, errPositionNotOne)
 		if err != nil {
 			return err
 		}
-		v, err := int64sOf(p)
-		if err != nil || len(v) != 1 {
-			return fmt.Errorf("position must be one int32 or int64 value")
-		}
 		n := int64(len(seq.Elems))
-		if v[0] < -n || v[0] > n {
-			return fmt.Errorf("position %d out of range for %d elements", v[0], n)
+		if v < -n || v > n {
+			return fmt.Errorf("position %d out of range for %d elements", v, n)
 		}
-		pos = int(v[0])
+		pos = int(v)
 		if pos < 0 {
 			pos += int(n)
 		}
@@ -162,22 +159,36 @@ func kindOf(v *onnx.Value) string {
 // sequencePosition reads a position input (negative counts from the end)
 // valid in [0, n).
 func sequencePosition(v *onnx.Value, n int) (int, error) {
-	t, err := tensorOf(v, 1)
+	p, err := oneInt64(v, 1, errPositionNotOne)
 	if err != nil {
 		return 0, err
 	}
-	p, err := int64sOf(t)
-	if err != nil || len(p) != 1 {
-		return 0, fmt.Errorf("position must be one int32 or int64 value")
-	}
-	i := int(p[0])
+	i := int(p)
 	if i < 0 {
 		i += n
 	}
 	if i < 0 || i >= n {
-		return 0, fmt.Errorf("position %d out of range for %d elements", p[0], n)
+		return 0, fmt.Errorf("position %d out of range for %d elements", p, n)
 	}
 	return i, nil
+}
+
+// errPositionNotOne is the sequence operators' error for a position that
+// is not one integer.
+const errPositionNotOne = "position must be one int32 or int64 value"
+
+// oneInt64 reads input i, v, as a tensor of one int32 or int64 value; a
+// tensor of another type or size gets the error notOne.
+func oneInt64(v *onnx.Value, i int, notOne string) (int64, error) {
+	t, err := tensorOf(v, i)
+	if err != nil {
+		return 0, err
+	}
+	x, err := int64sOf(t)
+	if err != nil || len(x) != 1 {
+		return 0, errors.New(notOne)
+	}
+	return x[0], nil
 }
 
 // checkSequence verifies that the elements share a type and sets out[0].
