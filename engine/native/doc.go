@@ -36,9 +36,9 @@
 // goroutines (parallel.go), at most the session's thread count at a time.
 // A graph that load-time analysis proves batch-separable (every node keeps
 // the rows of axis 0 apart: split_analysis.go, split_rules.go) runs a batch
-// as independent parts, one per thread with no barrier between operators,
-// each in sub-batches sized for the cache (split_run.go); its outputs are
-// those of the whole batch's run, bit for bit.
+// as sub-batches sized for the cache, which parts, one per thread with no
+// barrier between operators, claim as they go (split_run.go); its outputs
+// are those of the whole batch's run, bit for bit.
 //
 // Operators cover the default domain from opset 1 to 17 (with the
 // attribute-to-input changes between versions: Clip, Pad, Slice, Split,
