@@ -56,8 +56,46 @@ var tapMask = func() Mem {
 	return m
 }
 
+// tapKernel generates tapSum (sum set) or tapMax for s: blocks of
+// blockVecs vectors, then single vectors, then the tail under a mask.
 func tapKernel(s tapSpec, sum bool, mask Mem) {
-	blockVecs := s.blockVecs
+	g := newTapGen(s, sum)
+	Label("blocks")
+	CMPQ(g.n, U32(s.blockVecs*s.lanes))
+	JL(LabelRef("singles"))
+	g.block(s.blockVecs, "bn", false)
+	JMP(LabelRef("blocks"))
+	Label("singles")
+	CMPQ(g.n, U32(s.lanes))
+	JL(LabelRef("tail"))
+	g.block(1, "b1", false)
+	JMP(LabelRef("singles"))
+	Label("tail")
+	TESTQ(g.n, g.n)
+	JZ(LabelRef("done"))
+	g.tailMask(mask)
+	g.block(1, "bt", true)
+	Label("done")
+	VZEROUPPER()
+	RET()
+}
+
+// tapGen is the state of one tap kernel being generated: its spec, its
+// parameters in registers and its vector registers.
+type tapGen struct {
+	s           tapSpec
+	sum, avx512 bool
+	dst, n, src reg.GPVirtual
+	flags       reg.GPVirtual // tapSum only
+	// acc are the accumulators of a block, x its loaded values; wv is the
+	// tap's weight, lo and hi the clamp bounds, ymask the AVX2 tail mask.
+	acc, x            []reg.VecPhysical
+	wv, lo, hi, ymask reg.VecPhysical
+}
+
+// newTapGen starts the kernel's function and loads the parameters used
+// throughout (the clamp bounds broadcast for tapSum).
+func newTapGen(s tapSpec, sum bool) *tapGen {
 	name := "tapMax" + s.suffix
 	sig := "func(dst *float32, n int, src *float32, offs *int, taps int)"
 	if sum {
@@ -67,135 +105,148 @@ func tapKernel(s tapSpec, sum bool, mask Mem) {
 	TEXT(name, NOSPLIT, sig)
 	Doc(fmt.Sprintf("%s is a tap kernel with %s; see tapKernels in gen/taps.go.", name, s.isa))
 	Pragma("noescape")
-	dst := getParam("dst")
-	n := getParam("n")
-	src := getParam("src")
-	acc := s.regs[:blockVecs]
-	x := s.regs[blockVecs : 2*blockVecs]
-	wv, lo, hi, ymask := s.regs[2*blockVecs], s.regs[2*blockVecs+1], s.regs[2*blockVecs+2], s.regs[2*blockVecs+3]
-	var flags reg.GPVirtual
+	g := &tapGen{s: s, sum: sum, avx512: s.lanes == 16}
+	g.dst = getParam("dst")
+	g.n = getParam("n")
+	g.src = getParam("src")
+	bv := s.blockVecs
+	g.acc, g.x = s.regs[:bv], s.regs[bv:2*bv]
+	g.wv, g.lo, g.hi, g.ymask = s.regs[2*bv], s.regs[2*bv+1], s.regs[2*bv+2], s.regs[2*bv+3]
 	if sum {
-		flags = getParam("flags")
-		VBROADCASTSS(paramAddr("lo"), lo)
-		VBROADCASTSS(paramAddr("hi"), hi)
+		g.flags = getParam("flags")
+		VBROADCASTSS(paramAddr("lo"), g.lo)
+		VBROADCASTSS(paramAddr("hi"), g.hi)
 	}
-	avx512 := s.lanes == 16
-	// load reads vector v of a tap into r (masked in the tail).
-	load := func(m Mem, r reg.VecPhysical, tail bool) {
+	return g
+}
+
+// load reads vector v of a tap into r (masked in the tail).
+func (g *tapGen) load(m Mem, r reg.VecPhysical, tail bool) {
+	switch {
+	case !tail:
+		VMOVUPS(m, r)
+	case g.avx512:
+		VMOVUPS_Z(m, reg.K1, r)
+	default:
+		VMASKMOVPS(m, g.ymask, r)
+	}
+}
+
+// block emits the computation of vecs vectors at dst and src (both
+// advanced after); the tail block is one vector of the n < lanes
+// remaining values, under a mask.
+func (g *tapGen) block(vecs int, label string, tail bool) {
+	offs := getParam("offs")
+	taps := getParam("taps")
+	off := GP64()
+	var w reg.GPVirtual
+	if g.sum {
+		w = getParam("w")
+		VBROADCASTSS(paramAddr("bias"), g.acc[0])
+		for v := 1; v < vecs; v++ {
+			VMOVAPS(g.acc[0], g.acc[v])
+		}
+	} else {
+		g.firstTap(vecs, label, tail, offs, off, taps)
+	}
+	Label(label + "_tap")
+	g.tap(vecs, tail, offs, off, w)
+	ADDQ(U8(8), offs)
+	if g.sum {
+		ADDQ(U8(4), w)
+	}
+	DECQ(taps)
+	JNZ(LabelRef(label + "_tap"))
+	Label(label + "_done")
+	if g.sum {
+		g.clamp(vecs, label)
+	}
+	g.store(vecs, tail)
+	if !tail {
+		ADDQ(U32(vecs*g.s.lanes*4), g.dst)
+		ADDQ(U32(vecs*g.s.lanes*4), g.src)
+		SUBQ(U32(vecs*g.s.lanes), g.n)
+	}
+}
+
+// firstTap loads tapMax's first tap into the accumulators and moves to
+// the next, ending the block when it was the only one.
+func (g *tapGen) firstTap(vecs int, label string, tail bool, offs, off, taps reg.GPVirtual) {
+	MOVQ(Mem{Base: offs}, off)
+	for v := range vecs {
+		g.load(Mem{Base: g.src, Index: off, Scale: 4, Disp: v * g.s.lanes * 4}, g.acc[v], tail)
+	}
+	ADDQ(U8(8), offs)
+	DECQ(taps)
+	JZ(LabelRef(label + "_done"))
+}
+
+// tap accumulates one tap (at offset *offs, of weight *w for tapSum)
+// into the block's vecs accumulators.
+func (g *tapGen) tap(vecs int, tail bool, offs, off, w reg.GPVirtual) {
+	MOVQ(Mem{Base: offs}, off)
+	if g.sum {
+		VBROADCASTSS(Mem{Base: w}, g.wv)
+	}
+	for v := range vecs {
+		m := Mem{Base: g.src, Index: off, Scale: 4, Disp: v * g.s.lanes * 4}
+		if g.sum && !tail {
+			VFMADD231PS(m, g.wv, g.acc[v])
+			continue
+		}
+		g.load(m, g.x[v], tail)
+		if g.sum {
+			VFMADD231PS(g.x[v], g.wv, g.acc[v])
+			continue
+		}
+		// MAXPS returns its second source (the accumulator) when
+		// either is NaN: a NaN only wins as the first tap.
+		VMAXPS(g.acc[v], g.x[v], g.acc[v])
+	}
+}
+
+// clamp clamps tapSum's accumulators to [lo, hi] when flags has the clamp
+// bit.
+func (g *tapGen) clamp(vecs int, label string) {
+	TESTQ(U32(flagClamp), g.flags)
+	JZ(LabelRef(label + "_store"))
+	for v := range vecs {
+		VMAXPS(g.acc[v], g.lo, g.acc[v])
+		VMINPS(g.acc[v], g.hi, g.acc[v])
+	}
+	Label(label + "_store")
+}
+
+// store writes the block's accumulators to dst (masked in the tail).
+func (g *tapGen) store(vecs int, tail bool) {
+	for v := range vecs {
+		m := Mem{Base: g.dst, Disp: v * g.s.lanes * 4}
 		switch {
 		case !tail:
-			VMOVUPS(m, r)
-		case avx512:
-			VMOVUPS_Z(m, reg.K1, r)
+			VMOVUPS(g.acc[v], m)
+		case g.avx512:
+			VMOVUPS(g.acc[v], reg.K1, m)
 		default:
-			VMASKMOVPS(m, ymask, r)
+			VMASKMOVPS(g.acc[v], g.ymask, m)
 		}
 	}
-	// block emits the computation of vecs vectors at dst and src (both
-	// advanced after); the tail block is one vector of the n < lanes
-	// remaining values, under a mask.
-	block := func(vecs int, label string, tail bool) {
-		offs := getParam("offs")
-		taps := getParam("taps")
-		off := GP64()
-		var w reg.GPVirtual
-		if sum {
-			w = getParam("w")
-			VBROADCASTSS(paramAddr("bias"), acc[0])
-			for v := 1; v < vecs; v++ {
-				VMOVAPS(acc[0], acc[v])
-			}
-		} else {
-			MOVQ(Mem{Base: offs}, off)
-			for v := range vecs {
-				load(Mem{Base: src, Index: off, Scale: 4, Disp: v * s.lanes * 4}, acc[v], tail)
-			}
-			ADDQ(U8(8), offs)
-			DECQ(taps)
-			JZ(LabelRef(label + "_done"))
-		}
-		Label(label + "_tap")
-		MOVQ(Mem{Base: offs}, off)
-		if sum {
-			VBROADCASTSS(Mem{Base: w}, wv)
-		}
-		for v := range vecs {
-			m := Mem{Base: src, Index: off, Scale: 4, Disp: v * s.lanes * 4}
-			if sum && !tail {
-				VFMADD231PS(m, wv, acc[v])
-				continue
-			}
-			load(m, x[v], tail)
-			if sum {
-				VFMADD231PS(x[v], wv, acc[v])
-				continue
-			}
-			// MAXPS returns its second source (the accumulator) when
-			// either is NaN: a NaN only wins as the first tap.
-			VMAXPS(acc[v], x[v], acc[v])
-		}
-		ADDQ(U8(8), offs)
-		if sum {
-			ADDQ(U8(4), w)
-		}
-		DECQ(taps)
-		JNZ(LabelRef(label + "_tap"))
-		Label(label + "_done")
-		if sum {
-			TESTQ(U32(flagClamp), flags)
-			JZ(LabelRef(label + "_store"))
-			for v := range vecs {
-				VMAXPS(acc[v], lo, acc[v])
-				VMINPS(acc[v], hi, acc[v])
-			}
-			Label(label + "_store")
-		}
-		for v := range vecs {
-			m := Mem{Base: dst, Disp: v * s.lanes * 4}
-			switch {
-			case !tail:
-				VMOVUPS(acc[v], m)
-			case avx512:
-				VMOVUPS(acc[v], reg.K1, m)
-			default:
-				VMASKMOVPS(acc[v], ymask, m)
-			}
-		}
-		if !tail {
-			ADDQ(U32(vecs*s.lanes*4), dst)
-			ADDQ(U32(vecs*s.lanes*4), src)
-			SUBQ(U32(vecs*s.lanes), n)
-		}
-	}
-	Label("blocks")
-	CMPQ(n, U32(blockVecs*s.lanes))
-	JL(LabelRef("singles"))
-	block(blockVecs, "bn", false)
-	JMP(LabelRef("blocks"))
-	Label("singles")
-	CMPQ(n, U32(s.lanes))
-	JL(LabelRef("tail"))
-	block(1, "b1", false)
-	JMP(LabelRef("singles"))
-	Label("tail")
-	TESTQ(n, n)
-	JZ(LabelRef("done"))
-	if avx512 {
+}
+
+// tailMask sets the mask of the n < lanes values left: K1 for AVX-512,
+// ymask from the table mask for AVX2.
+func (g *tapGen) tailMask(mask Mem) {
+	if g.avx512 {
 		k := GP32()
 		MOVL(U32(0xffff), k)
-		BZHIL(n.As32(), k, k)
+		BZHIL(g.n.As32(), k, k)
 		KMOVW(k, reg.K1)
-	} else {
-		t, base := GP64(), GP64()
-		MOVQ(U32(8), t)
-		SUBQ(n, t)
-		LEAQ(mask, base)
-		VMOVDQU(Mem{Base: base, Index: t, Scale: 4}, ymask)
+		return
 	}
-	block(1, "bt", true)
-	Label("done")
-	VZEROUPPER()
-	RET()
+	t, base := GP64(), GP64()
+	MOVQ(U32(8), t)
+	SUBQ(g.n, t)
+	LEAQ(mask, base)
+	VMOVDQU(Mem{Base: base, Index: t, Scale: 4}, g.ymask)
 }
 
 // deinterleave generates
