@@ -1,6 +1,9 @@
 package simd
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // SegWidth is the width of the B segments of TileSegments.
 const SegWidth = 8
@@ -19,34 +22,52 @@ func (k *GemmKernel) HasSegments() bool {
 // panel and run Tile. It panics unless every offset of the table, with
 // every segment, leaves SegWidth values in b.
 func (k *GemmKernel) TileSegments(kc int, a, b []float32, o *Offsets, p0 int, segs []int, c []float32, ldc int, ep *Epilogue) {
-	groups := k.NR / SegWidth
-	lo, hi := 0, 0
-	for g, s := range segs {
-		if g == 0 || s < lo {
-			lo = s
-		}
-		if g == 0 || s > hi {
-			hi = s
-		}
-	}
-	if k.NR%SegWidth != 0 || len(segs) != groups || kc < 0 || p0 < 0 || p0+kc > len(o.offs) || len(a) < kc*k.MR ||
-		ldc < k.NR || len(c) < (k.MR-1)*ldc+k.NR || kc > 0 && (o.min+lo < 0 || o.max+hi+SegWidth > len(b)) {
+	if !k.segmentsFit(kc, a, b, o, p0, segs, c, ldc) {
 		panic(fmt.Sprintf("simd: %s segments tile: kc=%d, offsets %d..%d of %d, %d segments, len(a)=%d, len(b)=%d, len(c)=%d, ldc=%d",
 			k.Name, kc, p0, p0+kc, len(o.offs), len(segs), len(a), len(b), len(c), ldc))
 	}
-	if ep.Flags&RowBias != 0 && len(ep.Bias) < k.MR || ep.Flags&ColBias != 0 && len(ep.Bias) < k.NR {
+	if k.biasShort(ep) {
 		panic(fmt.Sprintf("simd: %s tile: %d bias values", k.Name, len(ep.Bias)))
 	}
 	offs := o.offs[p0 : p0+kc]
 	if !k.HasSegments() {
-		panel := make([]float32, kc*k.NR)
-		for p, at := range offs {
-			for g, s := range segs {
-				copy(panel[p*k.NR+g*SegWidth:p*k.NR+(g+1)*SegWidth], b[at+s:])
-			}
-		}
-		k.Tile(kc, a, panel, c, ldc, ep)
+		k.Tile(kc, a, gatherSegments(b, offs, segs, k.NR), c, ldc, ep)
 		return
 	}
 	tileSegmentsAsm(k.isa, kc, a, b, offs, segs, c, ldc, ep)
+}
+
+// segmentsFit reports whether TileSegments' arguments hold together: NR
+// segments of SegWidth, kc offsets from p0 in the table, a and c large
+// enough for the tile, and every offset with every segment inside b.
+func (k *GemmKernel) segmentsFit(kc int, a, b []float32, o *Offsets, p0 int, segs []int, c []float32, ldc int) bool {
+	if k.NR%SegWidth != 0 || len(segs) != k.NR/SegWidth || kc < 0 || p0 < 0 || p0+kc > len(o.offs) {
+		return false
+	}
+	if len(a) < kc*k.MR || ldc < k.NR || len(c) < (k.MR-1)*ldc+k.NR {
+		return false
+	}
+	lo, hi := segRange(segs)
+	return kc == 0 || o.min+lo >= 0 && o.max+hi+SegWidth <= len(b)
+}
+
+// segRange returns the least and the greatest segment offset (0 and 0
+// for none).
+func segRange(segs []int) (lo, hi int) {
+	if len(segs) == 0 {
+		return 0, 0
+	}
+	return slices.Min(segs), slices.Max(segs)
+}
+
+// gatherSegments packs the B panel TileSegments reads: for each offset,
+// the segments' SegWidth values side by side, nr a step.
+func gatherSegments(b []float32, offs, segs []int, nr int) []float32 {
+	panel := make([]float32, len(offs)*nr)
+	for p, at := range offs {
+		for g, s := range segs {
+			copy(panel[p*nr+g*SegWidth:p*nr+(g+1)*SegWidth], b[at+s:])
+		}
+	}
+	return panel
 }

@@ -75,3 +75,47 @@ func TestTileSegmentsPanicsOutOfRange(t *testing.T) {
 		})
 	}
 }
+
+// TestSegmentsFit checks each of TileSegments' argument checks at its
+// bound, on a 2×16 kernel (two segments) with offsets 4 and 10.
+func TestSegmentsFit(t *testing.T) {
+	k := &GemmKernel{Name: "test", MR: 2, NR: 16}
+	o := NewOffsets([]int{4, 10, 7})
+	type args struct {
+		kc, p0, la, lb, lc, ldc int
+		segs                    []int
+	}
+	ok := args{kc: 2, p0: 0, la: 4, lb: 10 + 30 + SegWidth, lc: 16 + 16, ldc: 16, segs: []int{0, 30}}
+	tests := []struct {
+		name string
+		f    func(a *args)
+		want bool
+	}{
+		{"fits", func(*args) {}, true},
+		{"no depth, any b", func(a *args) { a.kc, a.lb = 0, 0 }, true},
+		{"one segment for two", func(a *args) { a.segs = []int{0} }, false},
+		{"negative depth", func(a *args) { a.kc = -1 }, false},
+		{"negative first offset", func(a *args) { a.p0 = -1 }, false},
+		{"offsets past the table", func(a *args) { a.p0 = 2 }, false},
+		{"last offset of the table", func(a *args) { a.p0, a.kc = 1, 2 }, true},
+		{"a short", func(a *args) { a.la = 3 }, false},
+		{"ldc below NR", func(a *args) { a.ldc = 15 }, false},
+		{"c short", func(a *args) { a.lc = 31 }, false},
+		{"b one short", func(a *args) { a.lb-- }, false},
+		{"segment before b", func(a *args) { a.segs = []int{-5, 30} }, false},
+		{"segment reaching offset 0", func(a *args) { a.segs = []int{-4, 30} }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := ok
+			tt.f(&a)
+			got := k.segmentsFit(a.kc, make([]float32, a.la), make([]float32, a.lb), o, a.p0, a.segs, make([]float32, a.lc), a.ldc)
+			if got != tt.want {
+				t.Errorf("segmentsFit(%+v) = %v, want %v", a, got, tt.want)
+			}
+		})
+	}
+	if (&GemmKernel{MR: 2, NR: 12}).segmentsFit(0, nil, nil, o, 0, []int{0}, make([]float32, 24), 12) {
+		t.Error("an NR that is not a multiple of SegWidth fits")
+	}
+}

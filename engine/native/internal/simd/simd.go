@@ -98,7 +98,7 @@ func (k *GemmKernel) TileIndirect(kc int, a, b []float32, o *Offsets, p0 int, c 
 		panic(fmt.Sprintf("simd: %s indirect tile: kc=%d, offsets %d..%d of %d, len(a)=%d, len(b)=%d, len(c)=%d, ldc=%d",
 			k.Name, kc, p0, p0+kc, len(o.offs), len(a), len(b), len(c), ldc))
 	}
-	if ep.Flags&RowBias != 0 && len(ep.Bias) < k.MR || ep.Flags&ColBias != 0 && len(ep.Bias) < k.NR {
+	if k.biasShort(ep) {
 		panic(fmt.Sprintf("simd: %s tile: %d bias values", k.Name, len(ep.Bias)))
 	}
 	offs := o.offs[p0 : p0+kc]
@@ -107,6 +107,12 @@ func (k *GemmKernel) TileIndirect(kc int, a, b []float32, o *Offsets, p0 int, c 
 		return
 	}
 	tileIndirectAsm(k.isa, k.narrow, kc, a, b, offs, c, ldc, ep)
+}
+
+// biasShort reports whether ep's flags ask for more bias values than it
+// has: MR for RowBias, NR for ColBias.
+func (k *GemmKernel) biasShort(ep *Epilogue) bool {
+	return ep.Flags&RowBias != 0 && len(ep.Bias) < k.MR || ep.Flags&ColBias != 0 && len(ep.Bias) < k.NR
 }
 
 // Tile computes the product of a packed A panel (kc steps of MR values) and
@@ -122,7 +128,7 @@ func (k *GemmKernel) Tile(kc int, a, b, c []float32, ldc int, ep *Epilogue) {
 	if kc < 0 || len(a) < kc*k.MR || len(b) < kc*k.NR || ldc < k.NR || len(c) < (rows-1)*ldc+k.NR {
 		panic(fmt.Sprintf("simd: %s tile: kc=%d, len(a)=%d, len(b)=%d, len(c)=%d, ldc=%d", k.Name, kc, len(a), len(b), len(c), ldc))
 	}
-	if ep.Flags&RowBias != 0 && len(ep.Bias) < k.MR || ep.Flags&ColBias != 0 && len(ep.Bias) < k.NR {
+	if k.biasShort(ep) {
 		panic(fmt.Sprintf("simd: %s tile: %d bias values", k.Name, len(ep.Bias)))
 	}
 	if k.isa == isaGo {
