@@ -209,23 +209,8 @@ func (l *tapLayout) unitRect() (r planeRect, ok bool) {
 // the rows of the two column phases when their runs line up (they do for
 // the usual pads), else through scratch.
 func (l *tapLayout) buildStride2(dst, x []float32, phaseStride int, tk *simd.TapKernel, scratch []float32) {
-	// Column phase qj's valid columns [lo, hi) read the input columns
-	// lo·2 + qj - pl, ..., of one parity, from index start of that half.
-	type run struct{ lo, hi, parity, start int }
-	var runs [2]run
-	for qj := range 2 {
-		lo, hi := validRange(l.wq, l.w, 2, l.pl-qj)
-		c := lo*2 + qj - l.pl
-		runs[qj] = run{lo: lo, hi: hi, parity: c & 1, start: c >> 1}
-	}
-	// ej and oj are the phases reading the even and the odd elements.
-	ej, oj := 0, 1
-	if runs[0].parity == 1 {
-		ej, oj = 1, 0
-	}
+	runs, ej, oj, aligned := l.stride2Runs()
 	e, o := runs[ej], runs[oj]
-	aligned := e.parity == 0 && o.parity == 1 && e.lo < e.hi && e.start == o.start && e.hi-e.lo == o.hi-o.lo
-	half := (l.w + 1) / 2
 	for qi := range l.sh {
 		qe, qo := l.phase[qi*2+ej], l.phase[qi*2+oj]
 		if qe < 0 && qo < 0 {
@@ -241,24 +226,55 @@ func (l *tapLayout) buildStride2(dst, x []float32, phaseStride int, tk *simd.Tap
 				x[(ylo*l.sh+qi-l.pt)*l.w+2*e.start:], l.sh*l.w, yhi-ylo, e.hi-e.lo)
 			continue
 		}
-		for y := ylo; y < yhi; y++ {
-			src := x[(y*l.sh+qi-l.pt)*l.w:][:l.w]
-			ev, od := scratch[:half], scratch[half:2*half]
-			tk.Deinterleave2(ev[:l.w/2], od[:l.w/2], src)
-			if l.w%2 == 1 {
-				ev[half-1] = src[l.w-1]
+		l.stride2Rows(dst, x, phaseStride, tk, scratch, &runs, qi, ylo, yhi)
+	}
+}
+
+// stride2Run is where a column phase qj reads the input: its valid
+// columns [lo, hi) read the input columns lo·2 + qj - pl, ..., of one
+// parity, from index start of that half.
+type stride2Run struct{ lo, hi, parity, start int }
+
+// stride2Runs returns the runs of the two column phases, which of them
+// reads the even elements (ej) and which the odd (oj), and whether their
+// runs line up, so that one deinterleave writes both phases' rows.
+func (l *tapLayout) stride2Runs() (runs [2]stride2Run, ej, oj int, aligned bool) {
+	for qj := range 2 {
+		lo, hi := validRange(l.wq, l.w, 2, l.pl-qj)
+		c := lo*2 + qj - l.pl
+		runs[qj] = stride2Run{lo: lo, hi: hi, parity: c & 1, start: c >> 1}
+	}
+	ej, oj = 0, 1
+	if runs[0].parity == 1 {
+		ej, oj = 1, 0
+	}
+	e, o := runs[ej], runs[oj]
+	aligned = e.parity == 0 && o.parity == 1 && e.lo < e.hi && e.start == o.start && e.hi-e.lo == o.hi-o.lo
+	return runs, ej, oj, aligned
+}
+
+// stride2Rows lays out rows [ylo, yhi) of row phase qi one at a time:
+// each input row split into its even and odd elements in scratch, then
+// each column phase's run copied into its row.
+func (l *tapLayout) stride2Rows(dst, x []float32, phaseStride int, tk *simd.TapKernel, scratch []float32, runs *[2]stride2Run, qi, ylo, yhi int) {
+	half := (l.w + 1) / 2
+	for y := ylo; y < yhi; y++ {
+		src := x[(y*l.sh+qi-l.pt)*l.w:][:l.w]
+		ev, od := scratch[:half], scratch[half:2*half]
+		tk.Deinterleave2(ev[:l.w/2], od[:l.w/2], src)
+		if l.w%2 == 1 {
+			ev[half-1] = src[l.w-1]
+		}
+		for qj, r := range runs {
+			q := l.phase[qi*2+qj]
+			if q < 0 || r.lo >= r.hi {
+				continue
 			}
-			for qj, r := range runs {
-				q := l.phase[qi*2+qj]
-				if q < 0 || r.lo >= r.hi {
-					continue
-				}
-				row := dst[q*phaseStride+y*l.wq+r.lo : q*phaseStride+y*l.wq+r.hi]
-				if r.parity == 0 {
-					copy(row, ev[r.start:])
-				} else {
-					copy(row, od[r.start:])
-				}
+			row := dst[q*phaseStride+y*l.wq+r.lo : q*phaseStride+y*l.wq+r.hi]
+			if r.parity == 0 {
+				copy(row, ev[r.start:])
+			} else {
+				copy(row, od[r.start:])
 			}
 		}
 	}
