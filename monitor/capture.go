@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"maps"
 	"math/rand/v2"
 	"strconv"
 	"time"
@@ -70,8 +71,8 @@ func (c *captured) Outputs() []engine.TensorInfo { return c.next.Outputs() }
 
 // Run runs the request and, when it is sampled and succeeded, offers it to
 // the writer without waiting; a full queue drops it and counts it. Nothing
-// is copied or encoded here: the writer encodes what the request leaves
-// behind (see pending).
+// is encoded here, and only the input map is copied: the writer encodes
+// what the request leaves behind (see pending).
 func (c *captured) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
 	if c.t.rate < 1 && rand.Float64() >= c.t.rate {
 		return c.next.Run(ctx, inputs)
@@ -81,7 +82,7 @@ func (c *captured) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (m
 	if err != nil {
 		return out, err
 	}
-	p := pending{t: c.t, start: start, latency: time.Since(start), inputs: inputs, outputs: out}
+	p := pending{t: c.t, start: start, latency: time.Since(start), outputs: out}
 	if len(c.m.queue) == cap(c.m.queue) || c.m.queued.Load() > c.m.opts.queueBytes {
 		c.t.dropped.Inc()
 		return out, nil
@@ -90,6 +91,10 @@ func (c *captured) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (m
 		// The images as sent, not the pixels decoded from them.
 		p.encoded = runner.Encoded{Input: e.Input, Images: e.Images, Strings: e.Strings}
 		p.inputs = without(inputs, e.Input)
+	} else {
+		// The caller may reuse its map once Run returns (a pipeline
+		// does): the writer gets a copy (the tensors are not modified).
+		p.inputs = maps.Clone(inputs)
 	}
 	if call := CallOf(ctx); call != nil {
 		p.requestID, p.clientID = call.RequestID, call.ClientID
@@ -103,8 +108,9 @@ func (c *captured) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (m
 // pending is a sampled request as it left the runner: the request's own
 // buffers (the encoded images as the client sent them, the input tensors
 // otherwise, the output tensors), which nothing changes once the runner
-// has answered, so they are handed over rather than copied. The writer
-// encodes them into a Record.
+// has answered, so they are handed over rather than copied; only the
+// caller's input map, which it may reuse, is. The writer encodes them
+// into a Record.
 type pending struct {
 	t       *target
 	start   time.Time

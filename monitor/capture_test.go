@@ -90,6 +90,30 @@ func TestCaptureRedactsAndSkipsFailures(t *testing.T) {
 	}
 }
 
+// A caller may reuse its input map once Run returns (a pipeline clears
+// its steps' maps for the next request; serving.Version.Run and shadow
+// traffic allow it): the record keeps the inputs the request had.
+func TestCaptureKeepsInputsOfAReusedMap(t *testing.T) {
+	m, store, _ := newMonitor(t)
+	one := 1.0
+	r := runner.Chain(double, m.Wrap(monitor.Target{Model: "m", Version: 1, Rate: &one}))
+	in := map[string]*tensor.Tensor{"x": tensor.MustFromSlice([]float32{3, 1}, 1, 2), "ssn": tensor.MustFromSlice([]float32{5}, 1, 1)}
+	if _, err := r.Run(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	clear(in) // the caller's next request; the writer has not run yet
+	runMonitor(t, m)
+	recs := waitRecords(t, store, 1)
+	got, err := recs[0].Inputs.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"ssn":{"datatype":"FP32","shape":[1,1],"data":[[5]]},"x":{"datatype":"FP32","shape":[1,2],"data":[[3,1]]}}`
+	if string(got) != want {
+		t.Fatalf("captured inputs %s, want %s", got, want)
+	}
+}
+
 // With the writer stopped, the queue fills; further requests still
 // succeed at once and are counted as dropped.
 func TestCaptureDropsWhenQueueIsFull(t *testing.T) {
