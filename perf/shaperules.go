@@ -275,3 +275,33 @@ func ones(v []int, n int) []int {
 	}
 	return out
 }
+
+// transpose returns x's shape permuted by perm (reversed when perm is
+// nil), or nil for a perm that is not one of x's dimensions.
+func transpose(x []int, perm []int64) []int {
+	out := make([]int, len(x))
+	for i := range out {
+		p := len(x) - 1 - i
+		if perm != nil {
+			if len(perm) != len(x) || perm[i] < 0 || int(perm[i]) >= len(x) {
+				return nil
+			}
+			p = int(perm[i])
+		}
+		out[i] = x[p]
+	}
+	return out
+}
+
+// pad returns x's shape grown by pads (the begins of every axis, then the
+// ends), or nil when pads is not two values an axis.
+func pad(x []int, pads []int64) []int {
+	if len(pads) != 2*len(x) {
+		return nil
+	}
+	out := slices.Clone(x)
+	for i := range out {
+		out[i] += int(pads[i] + pads[i+len(x)])
+	}
+	return out
+}

@@ -88,65 +88,29 @@ var broadcastOps = map[string]bool{
 	"LessOrEqual": true, "GreaterOrEqual": true, "Mod": true,
 }
 
+// node sets the shape of n's output when it follows from what is known of
+// its inputs.
 func (s *shapes) node(n *onnx.Node) {
 	if n.Domain != "" && n.Domain != "ai.onnx" {
 		return
 	}
 	switch op := n.OpType; {
 	case op == "Constant":
-		if t := n.AttrTensor("value"); t != nil {
-			s.set(n, slices.Clone(t.Shape()))
-			s.setInts(n.Outputs[0], t)
-		} else if v := n.AttrInts("value_ints", nil); v != nil {
-			s.set(n, []int{len(v)})
-			s.ints[n.Outputs[0]] = v
-		}
+		s.constant(n)
 	case sameShapeOps[op]:
 		if x, ok := s.in(n, 0); ok {
 			s.set(n, slices.Clone(x))
 		}
 	case broadcastOps[op]:
-		var out []int
-		for i := range n.Inputs {
-			x, ok := s.in(n, i)
-			if !ok {
-				return
-			}
-			if out = broadcast(out, x); out == nil {
-				return
-			}
-		}
-		s.set(n, out)
+		s.broadcast(n)
 	case op == "Conv", op == "ConvTranspose", op == "MaxPool", op == "AveragePool", op == "LpPool":
 		s.set(n, s.window(n))
 	case op == "GlobalAveragePool", op == "GlobalMaxPool", op == "GlobalLpPool":
-		if x, ok := s.in(n, 0); ok && len(x) >= 2 {
-			out := slices.Clone(x)
-			for i := 2; i < len(out); i++ {
-				out[i] = 1
-			}
-			s.set(n, out)
-		}
+		s.globalPool(n)
 	case op == "Flatten":
-		if x, ok := s.in(n, 0); ok {
-			axis := normAxis(int(n.AttrInt("axis", 1)), len(x)+1)
-			if axis >= 0 {
-				s.set(n, []int{prod(x[:axis]), prod(x[axis:])})
-			}
-		}
+		s.flatten(n)
 	case op == "Gemm":
-		a, okA := s.in(n, 0)
-		b, okB := s.in(n, 1)
-		if okA && okB && len(a) == 2 && len(b) == 2 {
-			m, nn := a[0], b[1]
-			if n.AttrInt("transA", 0) != 0 {
-				m = a[1]
-			}
-			if n.AttrInt("transB", 0) != 0 {
-				nn = b[0]
-			}
-			s.set(n, []int{m, nn})
-		}
+		s.gemm(n)
 	case op == "MatMul":
 		a, okA := s.in(n, 0)
 		b, okB := s.in(n, 1)
@@ -156,6 +120,76 @@ func (s *shapes) node(n *onnx.Node) {
 	default:
 		s.layout(n)
 	}
+}
+
+// constant records a Constant's shape and, when small, its integers.
+func (s *shapes) constant(n *onnx.Node) {
+	if t := n.AttrTensor("value"); t != nil {
+		s.set(n, slices.Clone(t.Shape()))
+		s.setInts(n.Outputs[0], t)
+	} else if v := n.AttrInts("value_ints", nil); v != nil {
+		s.set(n, []int{len(v)})
+		s.ints[n.Outputs[0]] = v
+	}
+}
+
+// broadcast sets the broadcast shape of all of n's inputs.
+func (s *shapes) broadcast(n *onnx.Node) {
+	var out []int
+	for i := range n.Inputs {
+		x, ok := s.in(n, i)
+		if !ok {
+			return
+		}
+		if out = broadcast(out, x); out == nil {
+			return
+		}
+	}
+	s.set(n, out)
+}
+
+// globalPool sets the input's shape with every spatial dimension 1.
+func (s *shapes) globalPool(n *onnx.Node) {
+	if x, ok := s.in(n, 0); ok && len(x) >= 2 {
+		out := slices.Clone(x)
+		for i := 2; i < len(out); i++ {
+			out[i] = 1
+		}
+		s.set(n, out)
+	}
+}
+
+// flatten sets the two dimensions before and from axis, which may be
+// anything in [-rank, rank].
+func (s *shapes) flatten(n *onnx.Node) {
+	x, ok := s.in(n, 0)
+	if !ok {
+		return
+	}
+	axis := int(n.AttrInt("axis", 1))
+	if axis < 0 {
+		axis += len(x)
+	}
+	if axis >= 0 && axis <= len(x) {
+		s.set(n, []int{prod(x[:axis]), prod(x[axis:])})
+	}
+}
+
+// gemm sets the M×N of a Gemm of two matrices, transposed as asked.
+func (s *shapes) gemm(n *onnx.Node) {
+	a, okA := s.in(n, 0)
+	b, okB := s.in(n, 1)
+	if !okA || !okB || len(a) != 2 || len(b) != 2 {
+		return
+	}
+	m, nn := a[0], b[1]
+	if n.AttrInt("transA", 0) != 0 {
+		m = a[1]
+	}
+	if n.AttrInt("transB", 0) != 0 {
+		nn = b[0]
+	}
+	s.set(n, []int{m, nn})
 }
 
 // layout handles the operators that move elements around.
@@ -170,58 +204,16 @@ func (s *shapes) layout(n *onnx.Node) {
 			s.set(n, reshape(x, target, n.AttrInt("allowzero", 0) != 0))
 		}
 	case "Transpose":
-		perm := n.AttrInts("perm", nil)
-		out := make([]int, len(x))
-		for i := range out {
-			p := len(x) - 1 - i
-			if perm != nil {
-				if len(perm) != len(x) || perm[i] < 0 || int(perm[i]) >= len(x) {
-					return
-				}
-				p = int(perm[i])
-			}
-			out[i] = x[p]
-		}
-		s.set(n, out)
+		s.set(n, transpose(x, n.AttrInts("perm", nil)))
 	case "Concat":
-		axis := normAxis(int(n.AttrInt("axis", 0)), len(x))
-		if axis < 0 {
-			return
-		}
-		out := slices.Clone(x)
-		for i := 1; i < len(n.Inputs); i++ {
-			y, ok := s.in(n, i)
-			if !ok || len(y) != len(x) {
-				return
-			}
-			out[axis] += y[axis]
-		}
-		s.set(n, out)
+		s.concat(n, x)
 	case "Squeeze", "Unsqueeze":
-		axes := n.AttrInts("axes", nil)
-		if c, ok := s.constInts(n, 1); ok {
-			axes = c
-		}
-		s.set(n, squeeze(x, axes, n.OpType == "Unsqueeze"))
+		s.set(n, squeeze(x, s.intsOrInput(n, "axes"), n.OpType == "Unsqueeze"))
 	case "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceL2", "ReduceL1",
 		"ReduceSumSquare", "ReduceLogSumExp":
-		axes := n.AttrInts("axes", nil)
-		if c, ok := s.constInts(n, 1); ok {
-			axes = c
-		}
-		s.set(n, reduce(x, axes, n.AttrInt("keepdims", 1) != 0))
+		s.set(n, reduce(x, s.intsOrInput(n, "axes"), n.AttrInt("keepdims", 1) != 0))
 	case "Pad":
-		pads := n.AttrInts("pads", nil)
-		if c, ok := s.constInts(n, 1); ok {
-			pads = c
-		}
-		if len(pads) == 2*len(x) {
-			out := slices.Clone(x)
-			for i := range out {
-				out[i] += int(pads[i] + pads[i+len(x)])
-			}
-			s.set(n, out)
-		}
+		s.set(n, pad(x, s.intsOrInput(n, "pads")))
 	case "Gather":
 		idx, ok := s.in(n, 1)
 		axis := normAxis(int(n.AttrInt("axis", 0)), len(x))
@@ -230,4 +222,30 @@ func (s *shapes) layout(n *onnx.Node) {
 			s.set(n, out)
 		}
 	}
+}
+
+// intsOrInput returns n's constant input 1 when known (the newer opsets'
+// form), else its attribute name.
+func (s *shapes) intsOrInput(n *onnx.Node, name string) []int64 {
+	if c, ok := s.constInts(n, 1); ok {
+		return c
+	}
+	return n.AttrInts(name, nil)
+}
+
+// concat sets the shape of n's inputs, x the first, joined along axis.
+func (s *shapes) concat(n *onnx.Node, x []int) {
+	axis := normAxis(int(n.AttrInt("axis", 0)), len(x))
+	if axis < 0 {
+		return
+	}
+	out := slices.Clone(x)
+	for i := 1; i < len(n.Inputs); i++ {
+		y, ok := s.in(n, i)
+		if !ok || len(y) != len(x) {
+			return
+		}
+		out[axis] += y[axis]
+	}
+	s.set(n, out)
 }
