@@ -13,65 +13,109 @@ func (s *shapes) window(n *onnx.Node) []int {
 	if !ok || len(x) < 3 {
 		return nil
 	}
-	spatial := len(x) - 2
-	out := []int{x[0], x[1]}
-	kernel := toInts(n.AttrInts("kernel_shape", nil))
-	if n.OpType == "Conv" || n.OpType == "ConvTranspose" {
-		w, ok := s.in(n, 1)
-		if !ok || len(w) != len(x) {
-			return nil
-		}
-		if kernel == nil {
-			kernel = w[2:]
-		}
-		out[1] = w[0]
-		if n.OpType == "ConvTranspose" {
-			out[1] = w[1] * int(n.AttrInt("group", 1))
-		}
-	}
-	if len(kernel) != spatial {
+	out, kernel, ok := s.windowChannels(n, x)
+	if !ok {
 		return nil
 	}
-	strides := ones(toInts(n.AttrInts("strides", nil)), spatial)
-	dil := ones(toInts(n.AttrInts("dilations", nil)), spatial)
-	pads := toInts(n.AttrInts("pads", nil))
-	if pads == nil {
-		pads = make([]int, 2*spatial)
-	}
-	if len(strides) != spatial || len(dil) != spatial || len(pads) != 2*spatial {
+	w, ok := windowAttrs(n, kernel, len(x)-2)
+	if !ok {
 		return nil
 	}
-	autoPad := n.AttrString("auto_pad", "NOTSET")
-	ceil := n.AttrInt("ceil_mode", 0) != 0
 	if n.OpType == "ConvTranspose" {
-		if os := toInts(n.AttrInts("output_shape", nil)); len(os) == spatial {
-			return append(out, os...)
-		}
-		opad := toInts(n.AttrInts("output_padding", nil))
-		for i := range spatial {
-			o := strides[i]*(x[2+i]-1) + (kernel[i]-1)*dil[i] + 1 - pads[i] - pads[i+spatial]
-			if len(opad) == spatial {
-				o += opad[i]
-			}
-			if autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER" {
-				o = x[2+i] * strides[i]
-			}
-			out = append(out, o)
-		}
-		return out
+		return w.transposed(n, out, x[2:])
 	}
+	return w.forward(out, x[2:])
+}
+
+// windowChannels returns the output's first two dimensions (batch and
+// channels) and the kernel's shape: the attribute's, else for a
+// convolution its weights'. ok is false when a convolution's weights are
+// unknown or not of the input's rank.
+func (s *shapes) windowChannels(n *onnx.Node, x []int) (out, kernel []int, ok bool) {
+	out = []int{x[0], x[1]}
+	kernel = toInts(n.AttrInts("kernel_shape", nil))
+	if n.OpType != "Conv" && n.OpType != "ConvTranspose" {
+		return out, kernel, true
+	}
+	w, ok := s.in(n, 1)
+	if !ok || len(w) != len(x) {
+		return nil, nil, false
+	}
+	if kernel == nil {
+		kernel = w[2:]
+	}
+	out[1] = w[0]
+	if n.OpType == "ConvTranspose" {
+		out[1] = w[1] * int(n.AttrInt("group", 1))
+	}
+	return out, kernel, true
+}
+
+// windowSpec is a window operator's geometry: per spatial axis, the
+// kernel, strides and dilations; the pads, begins then ends.
+type windowSpec struct {
+	kernel, strides, dil, pads []int
+	autoPad                    string
+	ceil                       bool
+}
+
+// windowAttrs reads n's geometry for a kernel of the given shape; ok is
+// false unless every attribute has a value per spatial axis.
+func windowAttrs(n *onnx.Node, kernel []int, spatial int) (*windowSpec, bool) {
+	if len(kernel) != spatial {
+		return nil, false
+	}
+	w := &windowSpec{kernel: kernel, strides: ones(toInts(n.AttrInts("strides", nil)), spatial),
+		dil: ones(toInts(n.AttrInts("dilations", nil)), spatial), pads: toInts(n.AttrInts("pads", nil))}
+	if w.pads == nil {
+		w.pads = make([]int, 2*spatial)
+	}
+	if len(w.strides) != spatial || len(w.dil) != spatial || len(w.pads) != 2*spatial {
+		return nil, false
+	}
+	w.autoPad = n.AttrString("auto_pad", "NOTSET")
+	w.ceil = n.AttrInt("ceil_mode", 0) != 0
+	return w, true
+}
+
+// transposed appends to out ConvTranspose's spatial output sizes for
+// input sizes in: output_shape when given, else from the geometry and
+// output_padding.
+func (w *windowSpec) transposed(n *onnx.Node, out, in []int) []int {
+	spatial := len(in)
+	if os := toInts(n.AttrInts("output_shape", nil)); len(os) == spatial {
+		return append(out, os...)
+	}
+	opad := toInts(n.AttrInts("output_padding", nil))
 	for i := range spatial {
-		in, k := x[2+i], (kernel[i]-1)*dil[i]+1
+		o := w.strides[i]*(in[i]-1) + (w.kernel[i]-1)*w.dil[i] + 1 - w.pads[i] - w.pads[i+spatial]
+		if len(opad) == spatial {
+			o += opad[i]
+		}
+		if w.autoPad == "SAME_UPPER" || w.autoPad == "SAME_LOWER" {
+			o = in[i] * w.strides[i]
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// forward appends to out a convolution's or pooling's spatial output
+// sizes for input sizes in, or returns nil when one is not positive.
+func (w *windowSpec) forward(out, in []int) []int {
+	spatial := len(in)
+	for i := range spatial {
+		k := (w.kernel[i]-1)*w.dil[i] + 1
 		var o int
-		switch autoPad {
+		switch w.autoPad {
 		case "SAME_UPPER", "SAME_LOWER":
-			o = (in + strides[i] - 1) / strides[i]
+			o = (in[i] + w.strides[i] - 1) / w.strides[i]
 		case "VALID":
-			o = (in-k)/strides[i] + 1
+			o = (in[i]-k)/w.strides[i] + 1
 		default:
-			span := in + pads[i] + pads[i+spatial] - k
-			o = span/strides[i] + 1
-			if ceil && span%strides[i] != 0 {
+			span := in[i] + w.pads[i] + w.pads[i+spatial] - k
+			o = span/w.strides[i] + 1
+			if w.ceil && span%w.strides[i] != 0 {
 				o++
 			}
 		}
