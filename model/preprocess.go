@@ -109,42 +109,20 @@ func (pp *Preprocess) validate(c *Config) error {
 	return nil
 }
 
+// validate checks the image section and binds it to its input: named,
+// or the only one declared; without declared inputs, ForModel binds it at
+// load.
 func (p *ImagePreprocess) validate(c *Config) error {
-	if !slices.Contains([]string{"gray", "rgb", "bgr"}, p.Color) {
-		return fmt.Errorf("color: %q is not one of gray, rgb, bgr", p.Color)
-	}
-	if p.Layout != "NCHW" && p.Layout != "NHWC" {
-		return fmt.Errorf("layout: %q is not one of NCHW, NHWC", p.Layout)
-	}
-	if r := p.Resize; r != nil {
-		if !slices.Contains(resizeFilters, r.Filter) {
-			return fmt.Errorf("resize.filter: %q is not one of %v", r.Filter, resizeFilters)
-		}
-		switch {
-		case r.ShorterSide < 0 || r.Width < 0 || r.Height < 0:
-			return fmt.Errorf("resize: sizes must be positive")
-		case r.ShorterSide > 0 && (r.Width != 0 || r.Height != 0):
-			return fmt.Errorf("resize: set either shorter_side or width and height, not both")
-		case r.ShorterSide == 0 && (r.Width == 0 || r.Height == 0):
-			return fmt.Errorf("resize: needs width and height, or shorter_side")
-		}
-	}
-	if cc := p.CenterCrop; cc != nil && (cc.Width <= 0 || cc.Height <= 0) {
-		return fmt.Errorf("center_crop: needs positive width and height")
+	if err := p.checkSteps(); err != nil {
+		return err
 	}
 	if len(c.Inputs) == 0 {
 		// The model file declares the inputs: ForModel checks them at load.
 		return p.checkNormalize()
 	}
-	if p.Input == "" {
-		if len(c.Inputs) != 1 {
-			return fmt.Errorf("input: required when the model declares %d inputs", len(c.Inputs))
-		}
-		p.Input = c.Inputs[0].Name
-	}
-	in, ok := c.Input(p.Input)
-	if !ok {
-		return fmt.Errorf("input: %q is not a declared input", p.Input)
+	in, err := p.input(c)
+	if err != nil {
+		return err
 	}
 	if len(in.Shape) == 4 {
 		p.fromShape(in.Shape)
@@ -153,6 +131,58 @@ func (p *ImagePreprocess) validate(c *Config) error {
 		return err
 	}
 	return p.CheckInput(in)
+}
+
+// checkSteps checks the color, layout, resize and center crop.
+func (p *ImagePreprocess) checkSteps() error {
+	if !slices.Contains([]string{"gray", "rgb", "bgr"}, p.Color) {
+		return fmt.Errorf("color: %q is not one of gray, rgb, bgr", p.Color)
+	}
+	if p.Layout != "NCHW" && p.Layout != "NHWC" {
+		return fmt.Errorf("layout: %q is not one of NCHW, NHWC", p.Layout)
+	}
+	if r := p.Resize; r != nil {
+		if err := r.validate(); err != nil {
+			return err
+		}
+	}
+	if cc := p.CenterCrop; cc != nil && (cc.Width <= 0 || cc.Height <= 0) {
+		return fmt.Errorf("center_crop: needs positive width and height")
+	}
+	return nil
+}
+
+// validate checks the filter and that the sizes are either shorter_side
+// or width and height.
+func (r *Resize) validate() error {
+	if !slices.Contains(resizeFilters, r.Filter) {
+		return fmt.Errorf("resize.filter: %q is not one of %v", r.Filter, resizeFilters)
+	}
+	switch {
+	case r.ShorterSide < 0 || r.Width < 0 || r.Height < 0:
+		return fmt.Errorf("resize: sizes must be positive")
+	case r.ShorterSide > 0 && (r.Width != 0 || r.Height != 0):
+		return fmt.Errorf("resize: set either shorter_side or width and height, not both")
+	case r.ShorterSide == 0 && (r.Width == 0 || r.Height == 0):
+		return fmt.Errorf("resize: needs width and height, or shorter_side")
+	}
+	return nil
+}
+
+// input returns the declared input the image fills, setting Input to the
+// only one when it is not named.
+func (p *ImagePreprocess) input(c *Config) (TensorSpec, error) {
+	if p.Input == "" {
+		if len(c.Inputs) != 1 {
+			return TensorSpec{}, fmt.Errorf("input: required when the model declares %d inputs", len(c.Inputs))
+		}
+		p.Input = c.Inputs[0].Name
+	}
+	in, ok := c.Input(p.Input)
+	if !ok {
+		return TensorSpec{}, fmt.Errorf("input: %q is not a declared input", p.Input)
+	}
+	return in, nil
 }
 
 // checkNormalize checks mean and std against the channel count.

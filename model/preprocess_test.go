@@ -73,3 +73,49 @@ func TestImageWithoutDeclaredInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestImagePreprocessSteps covers the image section's checks that come
+// before its input is bound (checkSteps, Resize.validate) and the binding
+// itself (input), beside the bad fixtures.
+func TestImagePreprocessSteps(t *testing.T) {
+	ok := func() *ImagePreprocess { return &ImagePreprocess{Color: "rgb", Layout: "NCHW"} }
+	two := &Config{Inputs: []TensorSpec{{Name: "a"}, {Name: "b"}}}
+	tests := []struct {
+		name string
+		edit func(p *ImagePreprocess)
+		c    *Config
+		want string // "" for none
+	}{
+		{"plain", func(*ImagePreprocess) {}, &Config{Inputs: []TensorSpec{{Name: "a"}}}, ""},
+		{"color", func(p *ImagePreprocess) { p.Color = "cmyk" }, nil, `color: "cmyk" is not one of gray, rgb, bgr`},
+		{"layout", func(p *ImagePreprocess) { p.Layout = "CHW" }, nil, `layout: "CHW" is not one of NCHW, NHWC`},
+		{"filter", func(p *ImagePreprocess) { p.Resize = &Resize{Filter: "cubic", ShorterSide: 8} }, nil, `resize.filter: "cubic" is not one of [area bilinear nearest catmull-rom]`},
+		{"negative size", func(p *ImagePreprocess) { p.Resize = &Resize{Filter: "bilinear", Width: -1} }, nil, "resize: sizes must be positive"},
+		{"both sizes", func(p *ImagePreprocess) { p.Resize = &Resize{Filter: "bilinear", ShorterSide: 8, Width: 8} }, nil, "resize: set either shorter_side or width and height, not both"},
+		{"width only", func(p *ImagePreprocess) { p.Resize = &Resize{Filter: "bilinear", Width: 8} }, nil, "resize: needs width and height, or shorter_side"},
+		{"crop", func(p *ImagePreprocess) { p.CenterCrop = &Size{Width: 8} }, nil, "center_crop: needs positive width and height"},
+		{"input not named", func(*ImagePreprocess) {}, two, "input: required when the model declares 2 inputs"},
+		{"input unknown", func(p *ImagePreprocess) { p.Input = "c" }, two, `input: "c" is not a declared input`},
+		{"input named", func(p *ImagePreprocess) { p.Input = "b" }, two, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := ok()
+			tt.edit(p)
+			err := p.checkSteps()
+			if err == nil && tt.c != nil {
+				_, err = p.input(tt.c)
+			}
+			if got := errString(err); got != tt.want {
+				t.Errorf("error %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
