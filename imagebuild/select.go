@@ -70,15 +70,50 @@ func SelectModels(root string, sels []Selector) ([]Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	c, err := choose(root, scanned, sels)
+	if err != nil {
+		return nil, err
+	}
+	var out []Model
+	for _, m := range scanned {
+		if !c.model(m.Name) {
+			continue
+		}
+		sel, err := selectedModel(root, m, c)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, sel)
+	}
+	slices.SortFunc(out, func(a, b Model) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+// choice is what the selectors chose: models with every version (all),
+// and the versions picked of others.
+type choice struct {
+	all    map[string]bool
+	picked map[string]map[int]bool
+}
+
+// model reports whether some version of the model is chosen.
+func (c *choice) model(name string) bool { return c.all[name] || c.picked[name] != nil }
+
+// version reports whether version n of the model is chosen.
+func (c *choice) version(name string, n int) bool { return c.all[name] || c.picked[name][n] }
+
+// choose resolves the selectors against the scanned models (every model
+// without one), refusing a model that is not there or whose config.yaml is
+// invalid, and a version that does not resolve.
+func choose(root string, scanned []repository.Entry, sels []Selector) (*choice, error) {
 	byName := map[string]repository.Entry{}
 	for _, m := range scanned {
 		byName[m.Name] = m
 	}
-	all := map[string]bool{}            // models selected with every version
-	picked := map[string]map[int]bool{} // models selected by version
+	c := &choice{all: map[string]bool{}, picked: map[string]map[int]bool{}}
 	if len(sels) == 0 {
 		for _, m := range scanned {
-			all[m.Name] = true
+			c.all[m.Name] = true
 		}
 	}
 	for _, s := range sels {
@@ -90,52 +125,49 @@ func SelectModels(root string, sels []Selector) ([]Model, error) {
 			return nil, fmt.Errorf("model %s: %w", s.Model, m.ConfigErr)
 		}
 		if s.Version == "" {
-			all[s.Model] = true
+			c.all[s.Model] = true
 			continue
 		}
 		n, err := resolveVersion(m, s.Version)
 		if err != nil {
 			return nil, fmt.Errorf("model selector %s: %w", s, err)
 		}
-		if picked[s.Model] == nil {
-			picked[s.Model] = map[int]bool{}
+		if c.picked[s.Model] == nil {
+			c.picked[s.Model] = map[int]bool{}
 		}
-		picked[s.Model][n] = true
+		c.picked[s.Model][n] = true
 	}
-	if len(all) == 0 && len(picked) == 0 {
+	if len(c.all) == 0 && len(c.picked) == 0 {
 		return nil, fmt.Errorf("repository %s holds no models", root)
 	}
+	return c, nil
+}
 
-	var out []Model
-	for _, m := range scanned {
-		if !all[m.Name] && picked[m.Name] == nil {
+// selectedModel returns model m with its chosen versions, each with the
+// digest and size of its model file.
+func selectedModel(root string, m repository.Entry, c *choice) (Model, error) {
+	if m.ConfigErr != nil {
+		return Model{}, fmt.Errorf("model %s: %w", m.Name, m.ConfigErr)
+	}
+	dir := filepath.Join(root, m.Name)
+	sel := Model{Name: m.Name, Dir: dir, Labels: m.Config.VersionLabels}
+	for _, v := range m.Versions {
+		if !c.version(m.Name, v.Number) {
 			continue
 		}
-		if m.ConfigErr != nil {
-			return nil, fmt.Errorf("model %s: %w", m.Name, m.ConfigErr)
+		if v.Err != nil {
+			return Model{}, fmt.Errorf("model %s: %w", m.Name, v.Err)
 		}
-		dir := filepath.Join(root, m.Name)
-		sel := Model{Name: m.Name, Dir: dir, Labels: m.Config.VersionLabels}
-		for _, v := range m.Versions {
-			if !all[m.Name] && !picked[m.Name][v.Number] {
-				continue
-			}
-			if v.Err != nil {
-				return nil, fmt.Errorf("model %s: %w", m.Name, v.Err)
-			}
-			sum, size, err := repository.FileSHA256(filepath.Join(dir, filepath.FromSlash(v.File)))
-			if err != nil {
-				return nil, fmt.Errorf("model %s version %d: %w", m.Name, v.Number, err)
-			}
-			sel.Versions = append(sel.Versions, ModelVersion{Number: v.Number, Dir: filepath.Join(dir, strconv.Itoa(v.Number)), SHA256: sum, Size: size})
+		sum, size, err := repository.FileSHA256(filepath.Join(dir, filepath.FromSlash(v.File)))
+		if err != nil {
+			return Model{}, fmt.Errorf("model %s version %d: %w", m.Name, v.Number, err)
 		}
-		if len(sel.Versions) == 0 {
-			return nil, fmt.Errorf("model %s has no versions (numbered directories holding %s)", m.Name, repository.ModelFile)
-		}
-		out = append(out, sel)
+		sel.Versions = append(sel.Versions, ModelVersion{Number: v.Number, Dir: filepath.Join(dir, strconv.Itoa(v.Number)), SHA256: sum, Size: size})
 	}
-	slices.SortFunc(out, func(a, b Model) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
+	if len(sel.Versions) == 0 {
+		return Model{}, fmt.Errorf("model %s has no versions (numbered directories holding %s)", m.Name, repository.ModelFile)
+	}
+	return sel, nil
 }
 
 // resolveVersion turns a selector's version (3, v3 or a label) into a
