@@ -128,26 +128,49 @@ func runCase(ctx context.Context, e engine.Engine, c Case, opts Options) (r Resu
 		return r
 	}
 	r.Ops = modelOps(m)
-	sets, err := dataSets(c.Dir)
+	sets, data, v := caseData(c.Dir, m.Graph)
+	if v == nil {
+		v = runSets(ctx, e, path, m.Graph, sets, data, opts)
+	}
+	r.Status, r.Reason = v.status, v.reason
+	return r
+}
+
+// verdict is the outcome of a case, with why it failed or was skipped.
+type verdict struct {
+	status Status
+	reason string
+}
+
+// caseData reads a case's data sets, or returns the verdict that ends the
+// case: skipped without data sets or with values inferd's tensors cannot
+// hold, failed on other errors.
+func caseData(dir string, g *onnx.Graph) ([]string, []dataSet, *verdict) {
+	sets, err := dataSets(dir)
 	if err != nil {
-		r.Reason = err.Error()
-		return r
+		return nil, nil, &verdict{Fail, err.Error()}
 	}
 	if len(sets) == 0 {
-		r.Status, r.Reason = Skip, "no test_data_set directory"
-		return r
+		return nil, nil, &verdict{Skip, "no test_data_set directory"}
 	}
 	data := make([]dataSet, len(sets))
 	for i, set := range sets {
-		if data[i], err = readDataSet(set, m.Graph); err != nil {
+		if data[i], err = readDataSet(set, g); err != nil {
+			status := Fail
 			var ue *unsupportedData
 			if errors.As(err, &ue) {
-				r.Status = Skip
+				status = Skip
 			}
-			r.Reason = fmt.Sprintf("%s: %v", filepath.Base(set), err)
-			return r
+			return nil, nil, &verdict{status, fmt.Sprintf("%s: %v", filepath.Base(set), err)}
 		}
 	}
+	return sets, data, nil
+}
+
+// runSets loads the model at path on e and runs every data set, comparing
+// its outputs with the expected ones: through RunValues when a value is
+// not a tensor (the case is skipped when the sessions lack it).
+func runSets(ctx context.Context, e engine.Engine, path string, g *onnx.Graph, sets []string, data []dataSet, opts Options) *verdict {
 	tensorsOnly := true
 	for _, d := range data {
 		tensorsOnly = tensorsOnly && allTensors(d.inputs) && allTensors(d.outputs)
@@ -158,34 +181,29 @@ func runCase(ctx context.Context, e engine.Engine, c Case, opts Options) (r Resu
 	}
 	sess, err := engine.LoadPath(ctx, e, path, engine.Options{IntraOpThreads: threads, InterOpThreads: 1, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
-		r.Reason = fmt.Sprintf("load: %v", err)
-		return r
+		return &verdict{Fail, fmt.Sprintf("load: %v", err)}
 	}
 	defer sess.Close()
 	vs, hasValues := sess.(engine.ValueSession)
 	if !tensorsOnly && !hasValues {
-		r.Status, r.Reason = Skip, "inputs or outputs are not tensors and the engine's sessions do not implement RunValues"
-		return r
+		return &verdict{Skip, "inputs or outputs are not tensors and the engine's sessions do not implement RunValues"}
 	}
 	tol := opts.Tolerance
 	if tol == (Tolerance{}) {
 		tol = DefaultTolerance
 	}
 	for i, d := range data {
-		got, err := runSet(ctx, sess, vs, tensorsOnly, m.Graph, d)
+		got, err := runSet(ctx, sess, vs, tensorsOnly, g, d)
 		if err != nil {
-			r.Reason = fmt.Sprintf("%s: run: %v", filepath.Base(sets[i]), err)
-			return r
+			return &verdict{Fail, fmt.Sprintf("%s: run: %v", filepath.Base(sets[i]), err)}
 		}
-		for k, o := range m.Graph.Outputs {
+		for k, o := range g.Outputs {
 			if err := CompareValues(got[o.Name], d.outputs[k], tol); err != nil {
-				r.Reason = fmt.Sprintf("%s: output %q: %v", filepath.Base(sets[i]), o.Name, err)
-				return r
+				return &verdict{Fail, fmt.Sprintf("%s: output %q: %v", filepath.Base(sets[i]), o.Name, err)}
 			}
 		}
 	}
-	r.Status = Pass
-	return r
+	return &verdict{Pass, ""}
 }
 
 // runSet runs one data set, through Run when every value is a tensor.
