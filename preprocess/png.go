@@ -77,46 +77,68 @@ func (p *pngLayout) parse(data []byte) bool {
 	}
 	rest := data[len(signature):]
 	p.idat = p.idat[:0]
-	stage := 0 // 0 start, 1 IHDR seen, 2 in IDATs, 3 after IDATs
+	stage := pngStart
 	for {
-		if len(rest) < 12 {
+		kind, body, next, ok := splitChunk(rest)
+		if !ok {
 			return false
 		}
-		n := binary.BigEndian.Uint32(rest)
-		if n > 0x7fffffff || uint64(n) > uint64(len(rest)-12) {
-			return false
+		rest = next
+		if string(kind) == "IEND" {
+			return stage >= pngInIDATs && len(body) == 0
 		}
-		kind, body := rest[4:8], rest[8:8+n]
-		if crc32.ChecksumIEEE(rest[4:8+n]) != binary.BigEndian.Uint32(rest[8+n:]) {
+		if stage, ok = p.chunk(stage, kind, body); !ok {
 			return false
-		}
-		rest = rest[12+n:]
-		switch string(kind) {
-		case "IHDR":
-			if stage != 0 || !p.header(body) {
-				return false
-			}
-			stage = 1
-		case "IDAT":
-			if stage != 1 && stage != 2 {
-				return false // none yet, or a second run of IDATs
-			}
-			p.idat = append(p.idat, body)
-			stage = 2
-		case "IEND":
-			return stage >= 2 && n == 0
-		default:
-			// Ancillary chunks (lowercase first letter) carry nothing
-			// image/png uses, except tRNS; PLTE and unknown critical
-			// chunks go to image/png.
-			if stage == 0 || kind[0]&0x20 == 0 || string(kind) == "tRNS" {
-				return false
-			}
-			if stage == 2 {
-				stage = 3
-			}
 		}
 	}
+}
+
+// The stages of parse.
+const (
+	pngStart     = iota // nothing read
+	pngHeader           // IHDR read
+	pngInIDATs          // in the run of IDATs
+	pngAfterIDAT        // past it
+)
+
+// splitChunk splits the first chunk off data, checking its length and its
+// checksum.
+func splitChunk(data []byte) (kind, body, rest []byte, ok bool) {
+	if len(data) < 12 {
+		return nil, nil, nil, false
+	}
+	n := binary.BigEndian.Uint32(data)
+	if n > 0x7fffffff || uint64(n) > uint64(len(data)-12) {
+		return nil, nil, nil, false
+	}
+	if crc32.ChecksumIEEE(data[4:8+n]) != binary.BigEndian.Uint32(data[8+n:]) {
+		return nil, nil, nil, false
+	}
+	return data[4:8], data[8 : 8+n], data[12+n:], true
+}
+
+// chunk takes a chunk other than IEND at stage and returns the next stage,
+// or false when the fast path does not take that chunk there.
+func (p *pngLayout) chunk(stage int, kind, body []byte) (int, bool) {
+	switch string(kind) {
+	case "IHDR":
+		return pngHeader, stage == pngStart && p.header(body)
+	case "IDAT":
+		if stage != pngHeader && stage != pngInIDATs {
+			return stage, false // none yet, or a second run of IDATs
+		}
+		p.idat = append(p.idat, body)
+		return pngInIDATs, true
+	}
+	// Ancillary chunks (lowercase first letter) carry nothing image/png
+	// uses, except tRNS; PLTE and unknown critical chunks go to image/png.
+	if stage == pngStart || kind[0]&0x20 == 0 || string(kind) == "tRNS" {
+		return stage, false
+	}
+	if stage == pngInIDATs {
+		return pngAfterIDAT, true
+	}
+	return stage, true
 }
 
 // header reads IHDR, accepting only the fast path's layouts.
