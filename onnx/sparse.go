@@ -22,6 +22,9 @@ func (d *decoder) sparse(sp *onnxpb.SparseTensorProto) (*tensor.Tensor, error) {
 	return t, nil
 }
 
+// sparseData is sparse without the tensor's name in errors: the values,
+// the dense size charged to the decoder's budget, the indices, then the
+// values scattered into the dense tensor.
 func (d *decoder) sparseData(sp *onnxpb.SparseTensorProto) (*tensor.Tensor, error) {
 	shape, err := shapeOf(sp.GetDims())
 	if err != nil {
@@ -37,15 +40,7 @@ func (d *decoder) sparseData(sp *onnxpb.SparseTensorProto) (*tensor.Tensor, erro
 	if values.Rank() != 1 {
 		return nil, fmt.Errorf("values must be 1-D, got shape %v", values.Shape())
 	}
-	n := tensor.NumElements(shape)
-	elemSize := int64(values.DType().Size())
-	if values.DType() == tensor.String {
-		elemSize = 16
-	}
-	if bytes := int64(n) * elemSize; bytes > d.opts.maxSparseBytes {
-		return nil, fmt.Errorf("dense shape %v of %v needs %d bytes, more than the limit of %d", shape, values.DType(), bytes, d.opts.maxSparseBytes)
-	}
-	if err := d.charge(int64(n) * elemSize); err != nil {
+	if err := d.chargeDense(shape, values.DType()); err != nil {
 		return nil, err
 	}
 	indices, err := d.tensor(sp.GetIndices())
@@ -56,6 +51,26 @@ func (d *decoder) sparseData(sp *onnxpb.SparseTensorProto) (*tensor.Tensor, erro
 	if err != nil {
 		return nil, err
 	}
+	return scatterValues(values, shape, pos)
+}
+
+// chargeDense refuses a dense tensor of shape and dt larger than the
+// sparse limit, and charges its bytes (16 a string) to the budget.
+func (d *decoder) chargeDense(shape []int, dt tensor.DType) error {
+	n := tensor.NumElements(shape)
+	elemSize := int64(dt.Size())
+	if dt == tensor.String {
+		elemSize = 16
+	}
+	if bytes := int64(n) * elemSize; bytes > d.opts.maxSparseBytes {
+		return fmt.Errorf("dense shape %v of %v needs %d bytes, more than the limit of %d", shape, dt, bytes, d.opts.maxSparseBytes)
+	}
+	return d.charge(int64(n) * elemSize)
+}
+
+// scatterValues returns the dense tensor of shape with values at the
+// linear positions pos and zeros elsewhere.
+func scatterValues(values *tensor.Tensor, shape []int, pos []int) (*tensor.Tensor, error) {
 	dense := tensor.New(values.DType(), shape...)
 	switch v := values.Data().(type) {
 	case []bool:
