@@ -91,50 +91,25 @@ func (d *decoder) tensorValue(t *tensor.Tensor, err error) (*Value, error) {
 	return &Value{Kind: KindTensor, Tensor: t}, nil
 }
 
+// sequence decodes a SequenceProto of one element type, at depth; an
+// element's error names it.
 func (d *decoder) sequence(sp *onnxpb.SequenceProto, depth int) (*Value, error) {
 	if depth > maxDepth {
 		return nil, tooDeep("values")
 	}
 	v := &Value{Kind: KindSequence}
-	add := func(e *Value, err error) error {
-		if err != nil {
-			return fmt.Errorf("sequence %q element %d: %w", sp.GetName(), len(v.Elems), err)
-		}
-		v.Elems = append(v.Elems, e)
-		return nil
-	}
 	var err error
 	switch onnxpb.SequenceProto_DataType(sp.GetElemType()) {
 	case onnxpb.SequenceProto_TENSOR:
-		for _, tp := range sp.GetTensorValues() {
-			if err = add(d.tensorValue(d.tensor(tp))); err != nil {
-				return nil, err
-			}
-		}
+		err = decodeElems(v, sp, sp.GetTensorValues(), func(tp *onnxpb.TensorProto) (*Value, error) { return d.tensorValue(d.tensor(tp)) })
 	case onnxpb.SequenceProto_SPARSE_TENSOR:
-		for _, tp := range sp.GetSparseTensorValues() {
-			if err = add(d.tensorValue(d.sparse(tp))); err != nil {
-				return nil, err
-			}
-		}
+		err = decodeElems(v, sp, sp.GetSparseTensorValues(), func(tp *onnxpb.SparseTensorProto) (*Value, error) { return d.tensorValue(d.sparse(tp)) })
 	case onnxpb.SequenceProto_SEQUENCE:
-		for _, s := range sp.GetSequenceValues() {
-			if err = add(d.sequence(s, depth+1)); err != nil {
-				return nil, err
-			}
-		}
+		err = decodeElems(v, sp, sp.GetSequenceValues(), func(s *onnxpb.SequenceProto) (*Value, error) { return d.sequence(s, depth+1) })
 	case onnxpb.SequenceProto_MAP:
-		for _, m := range sp.GetMapValues() {
-			if err = add(d.mapValue(m, depth+1)); err != nil {
-				return nil, err
-			}
-		}
+		err = decodeElems(v, sp, sp.GetMapValues(), func(m *onnxpb.MapProto) (*Value, error) { return d.mapValue(m, depth+1) })
 	case onnxpb.SequenceProto_OPTIONAL:
-		for _, o := range sp.GetOptionalValues() {
-			if err = add(d.optional(o, depth+1)); err != nil {
-				return nil, err
-			}
-		}
+		err = decodeElems(v, sp, sp.GetOptionalValues(), func(o *onnxpb.OptionalProto) (*Value, error) { return d.optional(o, depth+1) })
 	case onnxpb.SequenceProto_UNDEFINED:
 		if len(sp.GetTensorValues())+len(sp.GetSparseTensorValues())+len(sp.GetSequenceValues())+
 			len(sp.GetMapValues())+len(sp.GetOptionalValues()) > 0 {
@@ -143,7 +118,23 @@ func (d *decoder) sequence(sp *onnxpb.SequenceProto, depth int) (*Value, error) 
 	default:
 		return nil, fmt.Errorf("sequence %q has unknown elem_type %d", sp.GetName(), sp.GetElemType())
 	}
+	if err != nil {
+		return nil, err
+	}
 	return v, nil
+}
+
+// decodeElems appends the elements of sequence sp, decoded, to v; the
+// error of the first that fails names it.
+func decodeElems[T any](v *Value, sp *onnxpb.SequenceProto, elems []T, decode func(T) (*Value, error)) error {
+	for _, e := range elems {
+		x, err := decode(e)
+		if err != nil {
+			return fmt.Errorf("sequence %q element %d: %w", sp.GetName(), len(v.Elems), err)
+		}
+		v.Elems = append(v.Elems, x)
+	}
+	return nil
 }
 
 func (d *decoder) mapValue(mp *onnxpb.MapProto, depth int) (*Value, error) {

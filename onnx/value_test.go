@@ -142,6 +142,15 @@ func TestDecodeValueErrors(t *testing.T) {
 		{"bad tensor element", seqProto(onnxpb.SequenceProto_TENSOR, func(s *onnxpb.SequenceProto) {
 			s.TensorValues = []*onnxpb.TensorProto{floatTensor("", nil, 1), floatTensor("e", []int64{2}, 1)}
 		}), Type{Kind: KindSequence}, []string{`sequence "seq" element 1: tensor "e": float_data holds 1 values`}},
+		{"bad map element", seqProto(onnxpb.SequenceProto_MAP, func(s *onnxpb.SequenceProto) {
+			s.MapValues = []*onnxpb.MapProto{{Name: proto.String("m"), KeyType: proto.Int32(tFloat)}}
+		}), Type{Kind: KindSequence}, []string{`sequence "seq" element 0: map "m" key type FP32 is not an integer or string type`}},
+		{"bad optional element", seqProto(onnxpb.SequenceProto_OPTIONAL, func(s *onnxpb.SequenceProto) {
+			s.OptionalValues = []*onnxpb.OptionalProto{{}, {Name: proto.String("o"), ElemType: proto.Int32(42)}}
+		}), Type{Kind: KindSequence}, []string{`sequence "seq" element 1: optional "o" has unknown elem_type 42`}},
+		{"bad sparse element", seqProto(onnxpb.SequenceProto_SPARSE_TENSOR, func(s *onnxpb.SequenceProto) {
+			s.SparseTensorValues = []*onnxpb.SparseTensorProto{{Dims: []int64{4}, Values: floatTensor("S", []int64{1}, 1)}}
+		}), Type{Kind: KindSequence}, []string{`sequence "seq" element 0: sparse tensor "S": values and indices are required`}},
 		{"map keys and values differ", &onnxpb.MapProto{Name: proto.String("m"), KeyType: proto.Int32(tInt64), Keys: []int64{1, 2}, Values: scalars(1)},
 			Type{Kind: KindMap}, []string{`map "m" has 2 keys but 1 values`}},
 		{"map keys without values", &onnxpb.MapProto{Name: proto.String("m"), KeyType: proto.Int32(tInt64), Keys: []int64{1}},
