@@ -21,57 +21,19 @@ func (d *decoder) graph(gp *onnxpb.GraphProto, depth int) (*Graph, error) {
 	return g, nil
 }
 
+// graphData is graph without the graph's name in errors: the
+// initializers (dense, then sparse), the inputs, outputs and value infos,
+// then the nodes.
 func (d *decoder) graphData(gp *onnxpb.GraphProto, depth int) (*Graph, error) {
 	if depth > maxDepth {
 		return nil, tooDeep("subgraphs")
 	}
 	g := &Graph{Name: gp.GetName(), Initializers: map[string]*tensor.Tensor{}}
-	add := func(name string, t *tensor.Tensor) error {
-		if name == "" {
-			return fmt.Errorf("initializer without a name")
-		}
-		if _, dup := g.Initializers[name]; dup {
-			return fmt.Errorf("initializer %q defined twice", name)
-		}
-		g.Initializers[name] = t
-		return nil
+	if err := d.initializers(g, gp); err != nil {
+		return nil, err
 	}
-	for _, tp := range gp.GetInitializer() {
-		t, err := d.tensor(tp)
-		if err != nil {
-			return nil, fmt.Errorf("initializer: %w", err)
-		}
-		if err := add(tp.GetName(), t); err != nil {
-			return nil, err
-		}
-	}
-	for _, sp := range gp.GetSparseInitializer() {
-		t, err := d.sparse(sp)
-		if err != nil {
-			return nil, fmt.Errorf("sparse initializer: %w", err)
-		}
-		if err := add(sp.GetValues().GetName(), t); err != nil {
-			return nil, err
-		}
-	}
-	seen := map[string]bool{}
-	for _, vp := range gp.GetInput() {
-		vi, err := valueInfo(vp)
-		if err != nil {
-			return nil, fmt.Errorf("input: %w", err)
-		}
-		if vi.Name == "" {
-			return nil, fmt.Errorf("input without a name")
-		}
-		if seen[vi.Name] {
-			return nil, fmt.Errorf("input %q listed twice", vi.Name)
-		}
-		seen[vi.Name] = true
-		if _, ok := g.Initializers[vi.Name]; ok {
-			g.OverridableInputs = append(g.OverridableInputs, vi)
-		} else {
-			g.Inputs = append(g.Inputs, vi)
-		}
+	if err := g.setInputs(gp.GetInput()); err != nil {
+		return nil, err
 	}
 	var err error
 	if g.Outputs, err = valueInfos("output", gp.GetOutput()); err != nil {
@@ -89,6 +51,66 @@ func (d *decoder) graphData(gp *onnxpb.GraphProto, depth int) (*Graph, error) {
 		}
 	}
 	return g, nil
+}
+
+// initializers decodes gp's initializers, dense then sparse, into g,
+// refusing one without a name or defined twice.
+func (d *decoder) initializers(g *Graph, gp *onnxpb.GraphProto) error {
+	add := func(name string, t *tensor.Tensor) error {
+		if name == "" {
+			return fmt.Errorf("initializer without a name")
+		}
+		if _, dup := g.Initializers[name]; dup {
+			return fmt.Errorf("initializer %q defined twice", name)
+		}
+		g.Initializers[name] = t
+		return nil
+	}
+	for _, tp := range gp.GetInitializer() {
+		t, err := d.tensor(tp)
+		if err != nil {
+			return fmt.Errorf("initializer: %w", err)
+		}
+		if err := add(tp.GetName(), t); err != nil {
+			return err
+		}
+	}
+	for _, sp := range gp.GetSparseInitializer() {
+		t, err := d.sparse(sp)
+		if err != nil {
+			return fmt.Errorf("sparse initializer: %w", err)
+		}
+		if err := add(sp.GetValues().GetName(), t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// setInputs decodes the graph's inputs: those with an initializer are
+// overridable, the others its inputs proper. A name must be set and
+// listed once.
+func (g *Graph) setInputs(vps []*onnxpb.ValueInfoProto) error {
+	seen := map[string]bool{}
+	for _, vp := range vps {
+		vi, err := valueInfo(vp)
+		if err != nil {
+			return fmt.Errorf("input: %w", err)
+		}
+		if vi.Name == "" {
+			return fmt.Errorf("input without a name")
+		}
+		if seen[vi.Name] {
+			return fmt.Errorf("input %q listed twice", vi.Name)
+		}
+		seen[vi.Name] = true
+		if _, ok := g.Initializers[vi.Name]; ok {
+			g.OverridableInputs = append(g.OverridableInputs, vi)
+		} else {
+			g.Inputs = append(g.Inputs, vi)
+		}
+	}
+	return nil
 }
 
 func valueInfos(what string, vps []*onnxpb.ValueInfoProto) ([]ValueInfo, error) {
