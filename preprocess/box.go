@@ -16,75 +16,98 @@ func boxShrink(dst *image.RGBA, src image.Image) bool {
 	if dw <= 0 || dh <= 0 || sw%dw != 0 || sh%dh != 0 {
 		return false
 	}
-	kx, ky := sw/dw, sh/dh
+	b := box{kx: sw / dw, ky: sh / dh}
 	// The scaler's weights: 1 for each of the kx (ky) source pixels,
 	// normalised by 1/kx (1/ky); the horizontal pass also rescales from
 	// 16-bit colour to [0, 1].
-	invX := (1 / float64(kx)) / 0xffff
-	invY := 1 / float64(ky)
+	b.invX = (1 / float64(b.kx)) / 0xffff
+	b.invY = 1 / float64(b.ky)
 	switch s := src.(type) {
 	case *image.Gray:
-		// acc holds one destination row's vertical sums (a few hundred
-		// pixels at most in practice; larger rows fall back to the heap).
-		var buf [256]float64
-		acc := buf[:0]
-		if dw <= len(buf) {
-			acc = buf[:dw]
-		} else {
-			acc = make([]float64, dw)
-		}
-		pa := float64(ky) // gray is opaque: alpha 1 per row
-		alpha := uint8(ftou(pa*invY) >> 8)
-		for dy := range dh {
-			clear(acc)
-			for yy := dy * ky; yy < (dy+1)*ky; yy++ {
-				o := s.PixOffset(sb.Min.X, sb.Min.Y+yy)
-				row := s.Pix[o : o+sw]
-				for dx := range acc {
-					var sum uint32
-					for _, v := range row[dx*kx : dx*kx+kx] {
-						sum += uint32(v)
-					}
-					acc[dx] += float64(sum*0x101) * invX
-				}
-			}
-			d := dst.PixOffset(db.Min.X, db.Min.Y+dy)
-			for _, pr := range acc {
-				v := uint8(ftou(min(pr, pa)*invY) >> 8)
-				dst.Pix[d], dst.Pix[d+1], dst.Pix[d+2], dst.Pix[d+3] = v, v, v, alpha
-				d += 4
-			}
-		}
+		b.gray(dst, s)
 	case *image.RGBA:
-		for dy := range dh {
-			d := dst.PixOffset(db.Min.X, db.Min.Y+dy)
-			for dx := range dw {
-				var p [4]float64
-				for yy := dy * ky; yy < (dy+1)*ky; yy++ {
-					o := s.PixOffset(sb.Min.X+dx*kx, sb.Min.Y+yy)
-					var sum [4]uint32
-					row := s.Pix[o : o+4*kx]
-					for i := 0; i < len(row); i += 4 {
-						sum[0] += uint32(row[i]) * 0x101
-						sum[1] += uint32(row[i+1]) * 0x101
-						sum[2] += uint32(row[i+2]) * 0x101
-						sum[3] += uint32(row[i+3]) * 0x101
-					}
-					for c := range p {
-						p[c] += float64(sum[c]) * invX
-					}
-				}
-				for c := range 3 {
-					dst.Pix[d+c] = uint8(ftou(min(p[c], p[3])*invY) >> 8)
-				}
-				dst.Pix[d+3] = uint8(ftou(p[3]*invY) >> 8)
-				d += 4
-			}
-		}
+		b.rgba(dst, s)
 	default:
 		return false
 	}
 	return true
+}
+
+// box is a whole-number reduction: kx×ky source pixels a destination
+// pixel, with the scaler's weights.
+type box struct {
+	kx, ky     int
+	invX, invY float64
+}
+
+// gray shrinks a Gray image into dst.
+func (b box) gray(dst *image.RGBA, s *image.Gray) {
+	sb, db := s.Bounds(), dst.Bounds()
+	sw, dw, dh := sb.Dx(), db.Dx(), db.Dy()
+	kx, ky := b.kx, b.ky
+	// acc holds one destination row's vertical sums (a few hundred
+	// pixels at most in practice; larger rows fall back to the heap).
+	var buf [256]float64
+	acc := buf[:0]
+	if dw <= len(buf) {
+		acc = buf[:dw]
+	} else {
+		acc = make([]float64, dw)
+	}
+	pa := float64(ky) // gray is opaque: alpha 1 per row
+	alpha := uint8(ftou(pa*b.invY) >> 8)
+	for dy := range dh {
+		clear(acc)
+		for yy := dy * ky; yy < (dy+1)*ky; yy++ {
+			o := s.PixOffset(sb.Min.X, sb.Min.Y+yy)
+			row := s.Pix[o : o+sw]
+			for dx := range acc {
+				var sum uint32
+				for _, v := range row[dx*kx : dx*kx+kx] {
+					sum += uint32(v)
+				}
+				acc[dx] += float64(sum*0x101) * b.invX
+			}
+		}
+		d := dst.PixOffset(db.Min.X, db.Min.Y+dy)
+		for _, pr := range acc {
+			v := uint8(ftou(min(pr, pa)*b.invY) >> 8)
+			dst.Pix[d], dst.Pix[d+1], dst.Pix[d+2], dst.Pix[d+3] = v, v, v, alpha
+			d += 4
+		}
+	}
+}
+
+// rgba shrinks an RGBA image into dst.
+func (b box) rgba(dst *image.RGBA, s *image.RGBA) {
+	sb, db := s.Bounds(), dst.Bounds()
+	dw, dh := db.Dx(), db.Dy()
+	kx, ky := b.kx, b.ky
+	for dy := range dh {
+		d := dst.PixOffset(db.Min.X, db.Min.Y+dy)
+		for dx := range dw {
+			var p [4]float64
+			for yy := dy * ky; yy < (dy+1)*ky; yy++ {
+				o := s.PixOffset(sb.Min.X+dx*kx, sb.Min.Y+yy)
+				var sum [4]uint32
+				row := s.Pix[o : o+4*kx]
+				for i := 0; i < len(row); i += 4 {
+					sum[0] += uint32(row[i]) * 0x101
+					sum[1] += uint32(row[i+1]) * 0x101
+					sum[2] += uint32(row[i+2]) * 0x101
+					sum[3] += uint32(row[i+3]) * 0x101
+				}
+				for c := range p {
+					p[c] += float64(sum[c]) * b.invX
+				}
+			}
+			for c := range 3 {
+				dst.Pix[d+c] = uint8(ftou(min(p[c], p[3])*b.invY) >> 8)
+			}
+			dst.Pix[d+3] = uint8(ftou(p[3]*b.invY) >> 8)
+			d += 4
+		}
+	}
 }
 
 // ftou converts a colour in [0, 1] to 16 bits, rounding and clamping, as
