@@ -36,12 +36,7 @@ func ParseDim(s string) (key string, size int, err error) {
 func inputShapes(infos []engine.TensorInfo, decl map[string][]onnx.Dim, batch int, dims map[string]int) (map[string][]int, error) {
 	shapes := make(map[string][]int, len(infos))
 	batched := false
-	batchNames := map[string]bool{}
-	for _, in := range infos {
-		if ds := decl[in.Name]; len(ds) > 0 && len(in.Shape) > 0 && in.Shape[0] < 0 && ds[0].Param != "" {
-			batchNames[ds[0].Param] = true
-		}
-	}
+	batchNames := batchParams(infos, decl)
 	for _, in := range infos {
 		if in.Shape == nil {
 			return nil, fmt.Errorf("input %q has no declared shape, so perf cannot make one up", in.Name)
@@ -55,24 +50,9 @@ func inputShapes(infos []engine.TensorInfo, decl map[string][]onnx.Dim, batch in
 				sh[0], batched = batch, true
 				continue
 			}
-			name := ""
-			if ds := decl[in.Name]; axis < len(ds) {
-				name = ds[axis].Param
-			}
-			if batchNames[name] {
-				sh[axis] = batch
-				continue
-			}
-			n, ok := dims[name]
-			if name == "" || !ok {
-				n, ok = dims[fmt.Sprintf("%s:%d", in.Name, axis)]
-			}
-			if !ok {
-				hint := fmt.Sprintf("%s:%d=N", in.Name, axis)
-				if name != "" {
-					hint = name + "=N"
-				}
-				return nil, fmt.Errorf("input %q dimension %d is variable: give its size with --dim %s", in.Name, axis, hint)
+			n, err := variableDim(in.Name, axis, decl[in.Name], batchNames, dims, batch)
+			if err != nil {
+				return nil, err
 			}
 			sh[axis] = n
 		}
@@ -82,6 +62,43 @@ func inputShapes(infos []engine.TensorInfo, decl map[string][]onnx.Dim, batch in
 		return nil, fmt.Errorf("no input has a variable first dimension, so the model runs one fixed batch: use --batch 1")
 	}
 	return shapes, nil
+}
+
+// batchParams returns the symbolic names of the inputs' variable first
+// dimensions.
+func batchParams(infos []engine.TensorInfo, decl map[string][]onnx.Dim) map[string]bool {
+	names := map[string]bool{}
+	for _, in := range infos {
+		if ds := decl[in.Name]; len(ds) > 0 && len(in.Shape) > 0 && in.Shape[0] < 0 && ds[0].Param != "" {
+			names[ds[0].Param] = true
+		}
+	}
+	return names
+}
+
+// variableDim returns the size of the variable dimension axis (not the
+// first) of input name, declared as ds: the batch when its symbolic name
+// is a batch's, else from dims by symbolic name or as "name:axis".
+func variableDim(name string, axis int, ds []onnx.Dim, batchNames map[string]bool, dims map[string]int, batch int) (int, error) {
+	param := ""
+	if axis < len(ds) {
+		param = ds[axis].Param
+	}
+	if batchNames[param] {
+		return batch, nil
+	}
+	n, ok := dims[param]
+	if param == "" || !ok {
+		n, ok = dims[fmt.Sprintf("%s:%d", name, axis)]
+	}
+	if !ok {
+		hint := fmt.Sprintf("%s:%d=N", name, axis)
+		if param != "" {
+			hint = param + "=N"
+		}
+		return 0, fmt.Errorf("input %q dimension %d is variable: give its size with --dim %s", name, axis, hint)
+	}
+	return n, nil
 }
 
 // randomInputs makes inputs of the given shapes with a fixed seed: floats
