@@ -105,16 +105,11 @@ func Run(ctx context.Context, path string, cfg Config) (*Report, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	engines := make([]engine.Engine, len(cfg.Engines))
 	rep := &Report{Model: path, GOMAXPROCS: runtime.GOMAXPROCS(0), NumCPU: runtime.NumCPU(), GOARCH: runtime.GOARCH,
 		Tolerance: cfg.Tolerance}
-	for i, name := range cfg.Engines {
-		e, err := engine.Get(name)
-		if err != nil {
-			return nil, err
-		}
-		engines[i] = e
-		rep.Engines = append(rep.Engines, EngineInfo{Name: name})
+	engines, err := rep.engines(cfg.Engines)
+	if err != nil {
+		return nil, err
 	}
 	// The graph, if inferd can decode it, names the variable dimensions and
 	// gives the FLOPs.
@@ -143,42 +138,73 @@ func Run(ctx context.Context, path string, cfg Config) (*Report, error) {
 		first[i] = l
 	}
 	for ti, threads := range cfg.Threads {
-		// rows[engine][batch]
-		rows := make([][]measured, len(engines))
-		for ei, e := range engines {
-			l := first[ei]
-			if ti > 0 {
-				var err error
-				if l, err = load(ctx, e, mf, threads, cfg.Logger); err != nil {
-					return nil, fmt.Errorf("engine %s, %d threads: %w", e.Name(), threads, err)
-				}
-			}
-			r, err := measureSession(ctx, l, e.Name(), m, threads, cfg, rep)
-			l.s.Close()
-			first[ei].s = nil
-			if err != nil {
-				return nil, fmt.Errorf("engine %s, %d threads: %w", e.Name(), threads, err)
-			}
-			rows[ei] = r
-			if v, ok := e.(interface{ Version() string }); ok {
-				rep.Engines[ei].Version = v.Version()
-			}
+		rows, err := measureEngines(ctx, engines, first, ti, mf, m, cfg, rep)
+		if err != nil {
+			return nil, err
 		}
-		// Side by side: batch sizes, then engines.
-		for bi := range cfg.Batches {
-			base := rows[0][bi]
-			for ei := range engines {
-				r := rows[ei][bi]
-				r.res.Speedup = float64(base.st.median) / float64(r.st.median)
-				if ei > 0 {
-					diffs := compareOutputs(r.st.firstOutputs, base.st.firstOutputs, cfg.Tolerance)
-					rep.Agreement = append(rep.Agreement, newAgreement(r.res.Engine, base.res.Engine, threads, r.res.Batch, diffs))
-				}
-				rep.Results = append(rep.Results, r.res)
-			}
-		}
+		rep.addSideBySide(rows, threads, cfg)
 	}
 	return rep, nil
+}
+
+// engines looks up the engines by name, listing them in the report.
+func (r *Report) engines(names []string) ([]engine.Engine, error) {
+	engines := make([]engine.Engine, len(names))
+	for i, name := range names {
+		e, err := engine.Get(name)
+		if err != nil {
+			return nil, err
+		}
+		engines[i] = e
+		r.Engines = append(r.Engines, EngineInfo{Name: name})
+	}
+	return engines, nil
+}
+
+// measureEngines measures every engine at thread count ti: on the session
+// loaded up front for the first, a new one for the others; each closed
+// once measured. It returns rows[engine][batch].
+func measureEngines(ctx context.Context, engines []engine.Engine, first []loaded, ti int, mf engine.ModelFile, m *onnx.Model, cfg Config, rep *Report) ([][]measured, error) {
+	threads := cfg.Threads[ti]
+	rows := make([][]measured, len(engines))
+	for ei, e := range engines {
+		l := first[ei]
+		if ti > 0 {
+			var err error
+			if l, err = load(ctx, e, mf, threads, cfg.Logger); err != nil {
+				return nil, fmt.Errorf("engine %s, %d threads: %w", e.Name(), threads, err)
+			}
+		}
+		r, err := measureSession(ctx, l, e.Name(), m, threads, cfg, rep)
+		l.s.Close()
+		first[ei].s = nil
+		if err != nil {
+			return nil, fmt.Errorf("engine %s, %d threads: %w", e.Name(), threads, err)
+		}
+		rows[ei] = r
+		if v, ok := e.(interface{ Version() string }); ok {
+			rep.Engines[ei].Version = v.Version()
+		}
+	}
+	return rows, nil
+}
+
+// addSideBySide adds one thread count's results by batch size, then
+// engine: each engine's speed-up over the first and its outputs'
+// agreement with the first's.
+func (r *Report) addSideBySide(rows [][]measured, threads int, cfg Config) {
+	for bi := range cfg.Batches {
+		base := rows[0][bi]
+		for ei := range rows {
+			row := rows[ei][bi]
+			row.res.Speedup = float64(base.st.median) / float64(row.st.median)
+			if ei > 0 {
+				diffs := compareOutputs(row.st.firstOutputs, base.st.firstOutputs, cfg.Tolerance)
+				r.Agreement = append(r.Agreement, newAgreement(row.res.Engine, base.res.Engine, threads, row.res.Batch, diffs))
+			}
+			r.Results = append(r.Results, row.res)
+		}
+	}
 }
 
 // loaded is a session and how long it took to load.
