@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -247,13 +249,8 @@ func (c *Config) validate() error {
 	if err := validateSpecs("outputs", c.Outputs); err != nil {
 		return err
 	}
-	for label, v := range c.VersionLabels {
-		if !ValidName(label) || isVersionLike(label) {
-			return fmt.Errorf("version_labels: %q is not a valid label (letters, digits, _ . -, not a version number)", label)
-		}
-		if v <= 0 {
-			return fmt.Errorf("version_labels.%s: version must be a positive integer, got %d", label, v)
-		}
+	if err := c.validateLabels(); err != nil {
+		return err
 	}
 	if err := c.validateLifecycle(); err != nil {
 		return err
@@ -261,6 +258,26 @@ func (c *Config) validate() error {
 	if err := c.validateBatching(); err != nil {
 		return err
 	}
+	return c.validateSections()
+}
+
+// validateLabels checks the version labels in alphabetical order, so that
+// of several bad ones the error names the same every time.
+func (c *Config) validateLabels() error {
+	for _, label := range slices.Sorted(maps.Keys(c.VersionLabels)) {
+		if !ValidName(label) || isVersionLike(label) {
+			return fmt.Errorf("version_labels: %q is not a valid label (letters, digits, _ . -, not a version number)", label)
+		}
+		if v := c.VersionLabels[label]; v <= 0 {
+			return fmt.Errorf("version_labels.%s: version must be a positive integer, got %d", label, v)
+		}
+	}
+	return nil
+}
+
+// validateSections checks the preprocess, postprocess and monitoring
+// sections, each error prefixed with its section.
+func (c *Config) validateSections() error {
 	if c.Preprocess != nil {
 		if err := c.Preprocess.validate(c); err != nil {
 			return fmt.Errorf("preprocess.%w", err)

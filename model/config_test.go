@@ -182,3 +182,44 @@ func TestValidName(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorsNameTheFirstInOrder: of several bad entries of a map (labels,
+// traffic weights), the error names the first in order, every time, not
+// whichever a map iteration gave.
+func TestErrorsNameTheFirstInOrder(t *testing.T) {
+	tests := []struct {
+		name  string
+		parse func() error
+		want  string
+	}{
+		{"config labels", func() error {
+			_, err := Parse([]byte("version_labels: {zz: 0, \"1\": 1, yy: 0, mm: -1}\n"))
+			return err
+		}, `version_labels: "1" is not a valid label (letters, digits, _ . -, not a version number)`},
+		{"config label versions", func() error {
+			_, err := Parse([]byte("version_labels: {zz: 0, bb: -1, yy: 0, mm: -1}\n"))
+			return err
+		}, "version_labels.bb: version must be a positive integer, got -1"},
+		{"routing labels", func() error {
+			_, err := ParseRouting([]byte("labels: {zz: -1, cc: -2, yy: -3}\n"))
+			return err
+		}, "routing.yaml: labels.cc: version -2 is negative"},
+		{"traffic weights", func() error {
+			_, err := ParseTraffic(map[string]int{"9": -1, "3": -2, "7": -3, "5": 1})
+			return err
+		}, "version 3 has a negative weight -2"},
+		{"traffic versions", func() error {
+			_, err := ParseTraffic(map[string]int{"x": 1, "b": 1, "y": 1, "2": 1})
+			return err
+		}, `"b"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for range 20 { // map order varies from one call to the next
+				if err := tt.parse(); err == nil || !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("error %v, want one with %q", err, tt.want)
+				}
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -144,7 +145,8 @@ func ParseTraffic(raw map[string]int) (Traffic, error) {
 	}
 	out := Traffic{}
 	sum := 0
-	for k, w := range raw {
+	for _, k := range slices.Sorted(maps.Keys(raw)) { // the same error every time
+		w := raw[k]
 		v, err := ParseVersion(k)
 		if err != nil {
 			return nil, err

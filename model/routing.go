@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
 	"time"
 
@@ -42,11 +44,11 @@ func ParseRouting(data []byte) (*Routing, error) {
 	if err := dec.Decode(&r); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %w", RoutingFileName, err)
 	}
-	for label, v := range r.Labels {
+	for _, label := range slices.Sorted(maps.Keys(r.Labels)) { // the same error every time
 		if !ValidName(label) || isVersionLike(label) {
 			return nil, fmt.Errorf("%s: labels: %q is not a valid label", RoutingFileName, label)
 		}
-		if v < 0 {
+		if v := r.Labels[label]; v < 0 {
 			return nil, fmt.Errorf("%s: labels.%s: version %d is negative", RoutingFileName, label, v)
 		}
 	}
