@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sort"
 	"sync"
 
@@ -180,13 +179,24 @@ func CheckInputs(want []TensorInfo, inputs map[string]*tensor.Tensor) error {
 		}
 	}
 	if len(inputs) != len(want) {
-		for name := range inputs {
-			if !slices.ContainsFunc(want, func(w TensorInfo) bool { return w.Name == name }) {
-				return fmt.Errorf("%w: unknown input %q (model inputs: %v)", ErrInvalidInput, name, InfoNames(want))
-			}
+		if name, ok := firstUnknown(want, inputs); ok {
+			return fmt.Errorf("%w: unknown input %q (model inputs: %v)", ErrInvalidInput, name, InfoNames(want))
 		}
 	}
 	return nil
+}
+
+// firstUnknown returns the alphabetically first of the inputs' names
+// that want does not declare: the same error every time, whatever the
+// map's order.
+func firstUnknown(want []TensorInfo, inputs map[string]*tensor.Tensor) (string, bool) {
+	first, found := "", false
+	for name := range inputs {
+		if (!found || name < first) && IndexInfo(want, name) < 0 {
+			first, found = name, true
+		}
+	}
+	return first, found
 }
 
 // ShapesCompatible reports whether two declared shapes can describe the

@@ -32,13 +32,19 @@ func (c *checked) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (ma
 	if err := engine.CheckInputs(c.inputs, inputs); err != nil {
 		return nil, err
 	}
+	// Of several inputs that are not finite, the error names the first
+	// alphabetically (the same every time, whatever the map's order).
+	bad, badErr := "", error(nil)
 	for name, t := range inputs {
-		if c.allowNaN != nil && c.allowNaN(name) {
+		if c.allowNaN != nil && c.allowNaN(name) || badErr != nil && name > bad {
 			continue
 		}
 		if err := tensor.CheckFinite(t); err != nil {
-			return nil, fmt.Errorf("%w: input %q: %v; NaN and infinities are not allowed (set allow_nan for this input in config.yaml)", engine.ErrInvalidInput, name, err)
+			bad, badErr = name, err
 		}
+	}
+	if badErr != nil {
+		return nil, fmt.Errorf("%w: input %q: %v; NaN and infinities are not allowed (set allow_nan for this input in config.yaml)", engine.ErrInvalidInput, bad, badErr)
 	}
 	return c.next.Run(ctx, inputs)
 }
