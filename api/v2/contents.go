@@ -22,17 +22,24 @@ var contentsField = map[tensor.DType]string{
 // HasContents reports whether dt has a typed contents field; FP16 does not.
 func HasContents(dt tensor.DType) bool { _, ok := contentsField[dt]; return ok }
 
-// fieldLens returns the number of elements in each field of c.
-func fieldLens(c *InferTensorContents) map[string]int {
-	return map[string]int{
-		"bool_contents":   len(c.GetBoolContents()),
-		"int_contents":    len(c.GetIntContents()),
-		"int64_contents":  len(c.GetInt64Contents()),
-		"uint_contents":   len(c.GetUintContents()),
-		"uint64_contents": len(c.GetUint64Contents()),
-		"fp32_contents":   len(c.GetFp32Contents()),
-		"fp64_contents":   len(c.GetFp64Contents()),
-		"bytes_contents":  len(c.GetBytesContents()),
+// fieldLen is the number of elements in one field of the contents.
+type fieldLen struct {
+	name string
+	n    int
+}
+
+// fieldLens returns the number of elements in each field of c, in the
+// order of the message's fields.
+func fieldLens(c *InferTensorContents) [8]fieldLen {
+	return [8]fieldLen{
+		{"bool_contents", len(c.GetBoolContents())},
+		{"int_contents", len(c.GetIntContents())},
+		{"int64_contents", len(c.GetInt64Contents())},
+		{"uint_contents", len(c.GetUintContents())},
+		{"uint64_contents", len(c.GetUint64Contents())},
+		{"fp32_contents", len(c.GetFp32Contents())},
+		{"fp64_contents", len(c.GetFp64Contents())},
+		{"bytes_contents", len(c.GetBytesContents())},
 	}
 }
 
@@ -96,12 +103,16 @@ func TensorFromContents(dt tensor.DType, shape []int, c *InferTensorContents) (*
 		return nil, invalidf("%v data has no typed contents field; send it in raw_input_contents", dt)
 	}
 	n := tensor.NumElements(shape)
-	for f, l := range fieldLens(c) {
-		if f != field && l > 0 {
-			return nil, invalidf("%v data belongs in %s, but the contents set %s", dt, field, f)
+	got := 0
+	for _, f := range fieldLens(c) { // in order: the same error every time
+		switch {
+		case f.name == field:
+			got = f.n
+		case f.n > 0:
+			return nil, invalidf("%v data belongs in %s, but the contents set %s", dt, field, f.name)
 		}
 	}
-	if got := fieldLens(c)[field]; got != n {
+	if got != n {
 		return nil, invalidf("shape %v needs %d elements, %s has %d", shape, n, field, got)
 	}
 	t := tensor.New(dt, shape...)
