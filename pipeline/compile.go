@@ -247,7 +247,7 @@ func (n *node) typeModel(in map[string]engine.TensorInfo, models scoped) error {
 			return fmt.Errorf("input %q: %w", want.Name, err)
 		}
 	}
-	for name := range in {
+	for _, name := range sortedNames(in) { // the same error every time
 		if engine.IndexInfo(st.Inputs, name) < 0 {
 			return fmt.Errorf("input %q: model %q has no input %q (it has %s)", name, n.model, name, strings.Join(engine.InfoNames(st.Inputs), ", "))
 		}

@@ -99,7 +99,7 @@ func want(in map[string]engine.TensorInfo, names ...string) error {
 			return fmt.Errorf("input %q is required (inputs: %s)", n, strings.Join(names, ", "))
 		}
 	}
-	for n := range in {
+	for _, n := range sortedNames(in) { // the same error every time
 		if !slices.Contains(names, n) {
 			return fmt.Errorf("input %q is not one of this op's inputs (%s)", n, strings.Join(names, ", "))
 		}

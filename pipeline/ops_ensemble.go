@@ -64,8 +64,8 @@ func (o ensembleOp) outputs(in map[string]engine.TensorInfo) ([]engine.TensorInf
 		}
 		return []engine.TensorInfo{info("output", tensor.Float32, n, c)}, nil
 	}
-	for name, t := range in {
-		if first.Shape != nil && t.Shape != nil && !engine.ShapesCompatible(t.Shape, first.Shape) {
+	for _, name := range sortedNames(in) { // the same error every time
+		if t := in[name]; first.Shape != nil && t.Shape != nil && !engine.ShapesCompatible(t.Shape, first.Shape) {
 			return nil, fmt.Errorf("input %q has shape %v, others %v: mean needs one shape", name, t.Shape, first.Shape)
 		}
 	}

@@ -171,8 +171,8 @@ func (st *Step) validate() error {
 	case st.Timeout < 0:
 		return fmt.Errorf("step %q: timeout: must not be negative", st.Name)
 	}
-	for in, ref := range st.Inputs {
-		if _, err := parseRef(ref); err != nil {
+	for _, in := range sortedNames(st.Inputs) { // the same error every time
+		if _, err := parseRef(st.Inputs[in]); err != nil {
 			return fmt.Errorf("step %q: inputs.%s: %w", st.Name, in, err)
 		}
 	}
