@@ -55,6 +55,7 @@ func TestBadInput(t *testing.T) {
 		{"multipart empty", "POST", v1, emptyType, empty, 400, "no image files"},
 		{"multipart no boundary", "POST", v1, "multipart/form-data", png, 400, "no boundary"},
 		{"json wrong input", "POST", v1, "application/json", []byte(`{"inputs": {"pixels": [1]}}`), 400, `unknown input "pixels" (model inputs: [input])`},
+		{"json several wrong inputs", "POST", v1, "application/json", []byte(`{"inputs": {"zz": [1], "pix": [1], "qq": [1], "mm": [1], "xx": [1]}}`), 400, `unknown input "mm" (model inputs: [input])`},
 		{"json wrong shape", "POST", v1, "application/json", []byte(`{"inputs": {"input": [[1, 2, 3]]}}`), 400, `input "input" has shape [1 3], model expects [-1 1 8 8]`},
 		{"json wrong dtype", "POST", v1, "application/json", []byte(`{"inputs": {"input": [["a"]]}}`), 400, `"a" is not a number`},
 		{"json ragged", "POST", v1, "application/json", []byte(`{"inputs": {"input": [[1, 2], [3]]}}`), 400, "ragged array"},

@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/serving"
@@ -33,6 +35,22 @@ func jsonInput(res *reservation, v *serving.Version, in engine.TensorInfo, raw j
 		return nil, fmt.Errorf("input %q (%v): %w", in.Name, in.DType, err)
 	}
 	return t, nil
+}
+
+// namedInputs decodes an object of input values by name (jsonInput), in
+// name order: of several bad ones, the error names the same every time.
+func namedInputs(res *reservation, v *serving.Version, raws map[string]json.RawMessage, strs bool) (map[string]*tensor.Tensor, error) {
+	inputs := make(map[string]*tensor.Tensor, len(raws))
+	for _, name := range slices.Sorted(maps.Keys(raws)) {
+		in, err := inputInfo(v, name)
+		if err != nil {
+			return nil, err
+		}
+		if inputs[name], err = jsonInput(res, v, in, raws[name], strs); err != nil {
+			return nil, err
+		}
+	}
+	return inputs, nil
 }
 
 // onlyInput is the input of a model that has one, for requests that do

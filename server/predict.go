@@ -204,15 +204,9 @@ func (s *Server) predictTensors(r *http.Request, v *serving.Version) (any, error
 	if len(req.Inputs) == 0 {
 		return nil, errorf(http.StatusBadRequest, `request has no "inputs"; send {"inputs": {"<input name>": <nested array>}}`)
 	}
-	inputs := make(map[string]*tensor.Tensor, len(req.Inputs))
-	for name, raw := range req.Inputs {
-		in, err := inputInfo(v, name)
-		if err != nil {
-			return nil, err
-		}
-		if inputs[name], err = jsonInput(res, v, in, raw, false); err != nil {
-			return nil, err
-		}
+	inputs, err := namedInputs(res, v, req.Inputs, false)
+	if err != nil {
+		return nil, err
 	}
 	out, err := v.Infer(r.Context(), &serving.Request{Inputs: inputs, Predictions: true, MaxPixels: s.maxPixels, Charge: res.chargeFunc()})
 	if err != nil {

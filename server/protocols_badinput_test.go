@@ -198,6 +198,7 @@ func TestTFServingBadInput(t *testing.T) {
 		{"unnamed for several inputs", s.URL + "/v1/models/echo:predict", `{"instances": [[true, false]]}`, 400, `model "echo" has 13 inputs`},
 		{"instances name different inputs", s.URL + "/v1/models/regress:predict", `{"instances": [{"x": [1, 2, 3]}, {"y": [1, 2, 3]}]}`, 400, "instance 1 has inputs [y], instance 0 has [x]"},
 		{"unknown input", s.URL + "/v1/models/regress:predict", `{"inputs": {"z": [[1, 2, 3]]}}`, 400, `unknown input "z" (model inputs: [x])`},
+		{"several unknown inputs", s.URL + "/v1/models/regress:predict", `{"inputs": {"z": [[1, 2, 3]], "q": [[1]], "k": [[1]], "w": [[1]], "x": [[1, 2, 3]]}}`, 400, `unknown input "k" (model inputs: [x])`},
 		{"classify without postprocess", s.URL + "/v1/models/regress:classify", `{"examples": [{"x": [1, 2, 3]}]}`, 400, `model "regress" cannot :classify: its config.yaml has no postprocess section`},
 		{"regress a classifier", s.URL + "/v1/models/digits:regress", `{"examples": [{"input": ` + row + `}]}`, 400, `output "logits" is FP32[-1 10], a regression needs one float per example`},
 		{"no examples", s.URL + "/v1/models/digits:classify", `{"examples": []}`, 400, `request has no "examples"`},

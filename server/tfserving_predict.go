@@ -201,15 +201,5 @@ func tfColumnInputs(mem *reservation, v *serving.Version, raw json.RawMessage) (
 	if err := json.Unmarshal(raw, &named); err != nil {
 		return nil, jsonError(err)
 	}
-	inputs := make(map[string]*tensor.Tensor, len(named))
-	for name, val := range named {
-		in, err := inputInfo(v, name)
-		if err != nil {
-			return nil, err
-		}
-		if inputs[name], err = jsonInput(mem, v, in, val, true); err != nil {
-			return nil, err
-		}
-	}
-	return inputs, nil
+	return namedInputs(mem, v, named, true)
 }
