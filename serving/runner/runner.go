@@ -55,13 +55,16 @@ func (f *Func) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[s
 }
 
 // BatchRows is the first dimension of the inputs (1 for scalars, 0 for
-// none): the rows a call runs.
+// none): the rows a call runs. Inputs of different rows (a request Split
+// refuses) count as the most of them, whatever the map's order.
 func BatchRows(inputs map[string]*tensor.Tensor) int {
+	rows := 0
 	for _, t := range inputs {
+		n := 1
 		if t.Rank() > 0 {
-			return t.Shape()[0]
+			n = t.Shape()[0]
 		}
-		return 1
+		rows = max(rows, n)
 	}
-	return 0
+	return rows
 }

@@ -3,6 +3,8 @@ package runner
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/tensor"
@@ -106,7 +108,8 @@ func sliceRows(inputs map[string]*tensor.Tensor, rows, maxRows int) ([]map[strin
 	for i := range out {
 		out[i] = make(map[string]*tensor.Tensor, len(inputs))
 	}
-	for name, t := range inputs {
+	for _, name := range slices.Sorted(maps.Keys(inputs)) { // the same error every time
+		t := inputs[name]
 		if t.Rank() == 0 || t.Shape()[0] != rows {
 			return nil, fmt.Errorf("%w: input %q has shape %v; every input of this model needs the same first (batch) dimension, %d", engine.ErrInvalidInput, name, t.Shape(), rows)
 		}

@@ -122,6 +122,27 @@ func TestSplitErrors(t *testing.T) {
 			t.Fatalf("err = %v, want ErrInvalidInput", err)
 		}
 	})
+	t.Run("inputs of different rows, some under the bound", func(t *testing.T) {
+		// Whichever input a map iteration gives first, the request is
+		// refused, naming the same input: the batch is the most rows.
+		var four []engine.TensorInfo
+		in := map[string]*tensor.Tensor{}
+		for i, name := range []string{"d", "b", "c", "a"} {
+			four = append(four, engine.TensorInfo{Name: name, DType: tensor.Float32, Shape: []int{-1}})
+			in[name] = tensor.New(tensor.Float32, 1+4*(i%2))
+		}
+		next := &Func{In: four, Out: four[:1], Fn: func(context.Context, map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+			t.Fatal("ran inputs of different rows")
+			return nil, nil
+		}}
+		r := Chain(next, Split(2, four, four[:1]))
+		for range 20 {
+			_, err := r.Run(ctx, in)
+			if !errors.Is(err, engine.ErrInvalidInput) || !strings.Contains(err.Error(), `input "c" has shape [1]`) {
+				t.Fatalf("err = %v, want ErrInvalidInput naming input \"c\"", err)
+			}
+		}
+	})
 	t.Run("cancelled between slices", func(t *testing.T) {
 		rec := &rowsRecorder{}
 		ctx, cancel := context.WithCancel(ctx)
