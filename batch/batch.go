@@ -320,21 +320,37 @@ func (b *Batcher) Close() {
 }
 
 // batchRows returns the batch size of a request: the first dimension,
-// which every input must have and agree on.
+// which every input must have and agree on. Its errors name inputs in name
+// order, the same every time whatever the map's order: the first scalar,
+// else the first whose rows differ from those of the first input.
 func batchRows(inputs map[string]*tensor.Tensor) (int, error) {
-	rows := -1
-	for name, t := range inputs {
-		if t.Rank() == 0 {
-			return 0, fmt.Errorf("input %q is a scalar; batching needs a batch dimension", name)
-		}
-		if n := t.Shape()[0]; rows >= 0 && n != rows {
-			return 0, fmt.Errorf("inputs disagree on the batch size: %q has %d rows, others %d", name, n, rows)
-		} else {
-			rows = n
-		}
+	if scalar, ok := firstNamed(inputs, isScalar); ok {
+		return 0, fmt.Errorf("input %q is a scalar; batching needs a batch dimension", scalar)
+	}
+	first, ok := firstNamed(inputs, func(*tensor.Tensor) bool { return true })
+	if !ok {
+		return 0, fmt.Errorf("request has no rows to batch")
+	}
+	rows := inputs[first].Shape()[0]
+	if odd, ok := firstNamed(inputs, func(t *tensor.Tensor) bool { return t.Shape()[0] != rows }); ok {
+		return 0, fmt.Errorf("inputs disagree on the batch size: %q has %d rows, %q has %d", odd, inputs[odd].Shape()[0], first, rows)
 	}
 	if rows <= 0 {
 		return 0, fmt.Errorf("request has no rows to batch")
 	}
 	return rows, nil
+}
+
+func isScalar(t *tensor.Tensor) bool { return t.Rank() == 0 }
+
+// firstNamed returns the first name, in order, of the inputs for which f
+// holds.
+func firstNamed(inputs map[string]*tensor.Tensor, f func(*tensor.Tensor) bool) (string, bool) {
+	first, found := "", false
+	for name, t := range inputs {
+		if (!found || name < first) && f(t) {
+			first, found = name, true
+		}
+	}
+	return first, found
 }
