@@ -2,6 +2,8 @@ package imagebuild
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -58,7 +60,8 @@ func annotations(o options, models []Model, version string) (map[string]string, 
 	} else {
 		a[AnnotationDescription] = "inferd, serving the model repository mounted at " + ModelsPath
 	}
-	for k, v := range o.labels {
+	for _, k := range slices.Sorted(maps.Keys(o.labels)) { // the same error every time
+		v := o.labels[k]
 		if k == "" {
 			return nil, fmt.Errorf("label with an empty key")
 		}

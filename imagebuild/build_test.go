@@ -227,6 +227,8 @@ func TestBuildOptions(t *testing.T) {
 		{name: "binary for another arch", binary: arm, wantErr: "is for EM_AARCH64, not amd64"},
 		{name: "bad format", binary: bin, opts: []Option{WithFormat("zip")}, wantErr: `image format "zip"`},
 		{name: "inferd label", binary: bin, opts: []Option{WithLabels(map[string]string{"io.inferd.models": "x"})}, wantErr: "io.inferd.* labels are set from the image's content"},
+		{name: "inferd labels", binary: bin, opts: []Option{WithLabels(map[string]string{"io.inferd.z": "x", "io.inferd.b": "x", "io.inferd.q": "x", "io.inferd.k": "x"})},
+			wantErr: "label io.inferd.b: io.inferd.* labels"},
 		{name: "empty label key", binary: bin, opts: []Option{WithLabels(map[string]string{"": "x"})}, wantErr: "empty key"},
 		{name: "missing repository", binary: bin, opts: []Option{WithRepository(filepath.Join(t.TempDir(), "none"))}, wantErr: "reading model repository"},
 	}

@@ -239,7 +239,8 @@ func setElem(v reflect.Value, dt tensor.DType, f float64) {
 // for input name.
 func decodeValues(infos []engine.TensorInfo, values map[string]Value, image func(name string, data []byte) (*tensor.Tensor, error)) (map[string]*tensor.Tensor, error) {
 	files := map[string]*tensor.Tensor{}
-	for name, v := range values {
+	for _, name := range slices.Sorted(maps.Keys(values)) { // the same error every time
+		v := values[name]
 		i := slices.IndexFunc(infos, func(in engine.TensorInfo) bool { return in.Name == name })
 		if i < 0 {
 			names := make([]string, len(infos))

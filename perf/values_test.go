@@ -118,6 +118,7 @@ func TestMakeInputs(t *testing.T) {
 		{"raw of the wrong size", 1, []string{"audio=" + row, "state=" + odd}, nil, nil, "holds 12 bytes, not [2 1 2] of FP32"},
 		{"bad constant", 1, []string{"audio=" + row, "sr=16k"}, nil, nil, `constant "16k" is not one INT64 value`},
 		{"unknown input", 1, []string{"speech=1"}, nil, nil, "no such input (inputs: audio, sr, state)"},
+		{"unknown inputs", 1, []string{"zz=1", "speech=1", "tt=2", "uu=3"}, nil, nil, "--input speech: the model has no such input"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -78,8 +79,8 @@ func (s *servable) acceptCase(ctx context.Context, fsys fs.FS, dir string, c *mo
 	if c.LatencyMS > 0 && best > time.Duration(c.LatencyMS*float64(time.Millisecond)) {
 		return fmt.Errorf("took %.3g ms (fastest of %d runs), over its budget of %g ms", float64(best)/1e6, acceptRuns, c.LatencyMS)
 	}
-	for name, r := range c.Outputs {
-		if err := checkRange(outs, name, r); err != nil {
+	for _, name := range slices.Sorted(maps.Keys(c.Outputs)) { // the same error every time
+		if err := checkRange(outs, name, c.Outputs[name]); err != nil {
 			return err
 		}
 	}
