@@ -75,7 +75,8 @@ func (o *Options) defaults(m *Model) {
 // batches and keeps each row's label, scores, weight, group and slices
 // compactly, then computes the report. Reading the next batches (and
 // building their feature tensor) and recording the batches done run on
-// their own goroutine (side), beside the target's.
+// their own goroutine (side), beside the target's, from the target's
+// warm-up on; the target's goroutine records the last batches itself.
 func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	m := t.Model()
 	o.defaults(m)
