@@ -237,10 +237,11 @@ func BenchmarkRunTensor(b *testing.B) {
 // rows through Local.RunTensor, on one locked thread, after Warm), and
 // then in its last, partial batch (8 rows, a shape the model has not run).
 // A fault on fresh memory costs about 18 µs on the 2-core VM, an eighth of
-// a batch: these are the faults that make eval's batches slower than
-// perf's, whose runs reuse memory its warm-up and earlier GCs freed.
-// Counts, not times: reliable at any load. Linux only; run it with
-// -benchtime 1x.
+// a batch. perf's first 1,125 runs fault as often (its process takes
+// about 0.31 more faults a run at --iterations 1125 than at 1), but its
+// samples/s is its median run, which a fault in one run of four does not
+// move, and its 3 s runs amortize them. Counts, not times: reliable at any
+// load. Linux only; run it with -benchtime 1x.
 func BenchmarkRunTensorFaults(b *testing.B) {
 	ctx := context.Background()
 	if _, ok := threadFaults(); !ok {
