@@ -75,7 +75,8 @@ func (o *Options) defaults(m *Model) {
 // batches and keeps each row's label, scores, weight, group and slices
 // compactly, then computes the report. Reading the next batches (and
 // building their feature tensor) and recording the batches done run on
-// their own goroutine (side), beside the target's.
+// their own goroutine (side), beside the target's, from the target's
+// warm-up on; the target's goroutine records the last batches itself.
 func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	m := t.Model()
 	o.defaults(m)
@@ -99,18 +100,17 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	defer cancel()
 	s := newSide(r, t, c, &o)
 	begin := time.Now()
+	go s.run(ctx) // reads the first batches while the target warms up
 	if w, ok := t.(Warmer); ok {
 		// A model that fails on zeros fails on the first batch too, and
 		// that error names the rows.
 		_ = w.Warm(ctx, min(o.Batch, maxWarmRows))
 	}
 	start := time.Now()
-	go s.run(ctx)
 	lat, err := runBatches(ctx, t, s)
-	close(s.done)
-	close(s.end)
-	<-s.finished
+	s.finish(ctx)
 	loop := time.Since(start)
+	<-s.finished
 	if s.err != nil { // from rows before any that runBatches failed on
 		return nil, s.err
 	}
@@ -201,7 +201,8 @@ type Latency struct {
 	P99     float64 `json:"p99_ms"`
 	Mean    float64 `json:"mean_ms"`
 	// SamplesPerSecond counts the time spent in the target only;
-	// LoopSamplesPerSecond the time from the start of reading to the last
+	// LoopSamplesPerSecond the time from the target's first batch (after
+	// its warm-up, during which the first rows are read) to the last
 	// batch's rows recorded (reading, the target and recording, which
 	// overlap); WallSamplesPerSecond the whole run from the opened
 	// dataset on, the target's warm-up (Warmer) and the report included.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/inferd/inferd/evaluate/dataset"
 	"github.com/inferd/inferd/tensor"
@@ -56,8 +57,11 @@ type rowFiller interface {
 // want. The target's goroutine
 // thus never waits for a side goroutine that the machine's other work
 // keeps off a core for a few milliseconds, never blocks handing results
-// back, and wakes the side goroutine once per aheadChunks/2 chunks. A CSV
-// run allocates nothing per row.
+// back, and wakes the side goroutine once per aheadChunks/2 chunks. At
+// the ends of a run neither waits for the other either: the side
+// goroutine starts reading while the target warms up, and after the last
+// batch the target's goroutine records the last results itself (finish).
+// A CSV run allocates nothing per row.
 type side struct {
 	r      dataset.Reader
 	filler rowFiller
@@ -73,13 +77,18 @@ type side struct {
 	out  chan *chunk
 	done chan *chunk
 	// want asks the side goroutine for more batches; end is closed when
-	// the target's goroutine has sent its last results to done, closed.
+	// finish has recorded the last results.
 	want chan struct{}
 	end  chan struct{}
-	// finished is closed when the goroutine ends, err set: the first
-	// error recording a batch.
+	// finished is closed when the goroutine ends.
 	finished chan struct{}
-	err      error
+
+	// mu guards what follows: the side goroutine holds it while it
+	// works, finish while it records the last results.
+	mu sync.Mutex
+	// stopped is set by finish; err is the first error recording a batch.
+	stopped bool
+	err     error
 
 	free    []*batch
 	chunks  []*chunk // recorded, for reuse
@@ -108,39 +117,63 @@ func newSide(r dataset.Reader, t Target, c *collected, o *Options) *side {
 }
 
 // run reads batches into out until the dataset ends or fails (closing
-// out), and records the results that come back on done until done is
-// closed or ctx is cancelled. A recording error stops the reading. Each
+// out), and records the results that come back on done, until finish
+// stops it or ctx is cancelled. A recording error stops the reading. Each
 // wake-up fills out before it records, and tops it up after: recording
 // can stall (a new block of a kept column is fresh memory, whose page
 // faults cost about 18 µs a page on the 2-core VM), and the target's
 // goroutine then still has out's chunks to run.
 func (s *side) run(ctx context.Context) {
 	defer close(s.finished)
-	defer func() {
-		if s.reading { // cancelled: the run stops too
-			close(s.out)
-		}
-	}()
-	for {
-		s.fill(ctx)
-		if !s.drain(ctx) { // done closed, and all recorded
-			return
-		}
-		if s.reading && s.err != nil {
-			close(s.out) // stop reading: the run fails
-			s.reading = false
-		}
-		s.fill(ctx)
+	for s.step(ctx) {
 		select {
 		case <-s.want:
 		case <-s.end:
-			for ch := range s.done {
-				s.recordAll(ctx, ch)
-			}
 			return
-		case <-ctx.Done():
+		case <-ctx.Done(): // the run stops too
+			s.mu.Lock()
+			s.stopReading()
+			s.mu.Unlock()
 			return
 		}
+	}
+}
+
+// step is one wake-up's work, under mu: fill, record, fill. It reports
+// false once finish has taken over.
+func (s *side) step(ctx context.Context) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return false
+	}
+	s.fill(ctx)
+	s.drain(ctx)
+	if s.err != nil {
+		s.stopReading() // the run fails
+	}
+	s.fill(ctx)
+	return true
+}
+
+// finish is called on the target's goroutine once it has sent its last
+// results to done: it records the results still waiting there itself
+// (rather than wake the side goroutine and wait for it, which on a loaded
+// machine can take a millisecond), and stops the side goroutine.
+func (s *side) finish(ctx context.Context) {
+	s.mu.Lock()
+	s.stopped = true
+	s.drain(ctx)
+	s.stopReading()
+	s.mu.Unlock()
+	close(s.end)
+}
+
+// stopReading closes out, if it is open.
+func (s *side) stopReading() {
+	if s.reading {
+		close(s.out)
+		s.reading = false
 	}
 }
 
@@ -154,10 +187,8 @@ func (s *side) fill(ctx context.Context) {
 	for s.reading && s.err == nil && len(s.out) < cap(s.out) {
 		if len(s.free) < s.chunk {
 			select {
-			case ch, ok := <-s.done:
-				if ok {
-					s.recordAll(ctx, ch)
-				} // closed: drain sees it too
+			case ch := <-s.done:
+				s.recordAll(ctx, ch)
 			default:
 			}
 			if s.err != nil {
@@ -169,24 +200,19 @@ func (s *side) fill(ctx context.Context) {
 			s.out <- ch // only this goroutine sends, and there is room
 		}
 		if last {
-			close(s.out)
-			s.reading = false
+			s.stopReading()
 		}
 	}
 }
 
-// drain records the results waiting in done; it reports false when done
-// is closed.
-func (s *side) drain(ctx context.Context) bool {
+// drain records the results waiting in done.
+func (s *side) drain(ctx context.Context) {
 	for {
 		select {
-		case ch, ok := <-s.done:
-			if !ok {
-				return false
-			}
+		case ch := <-s.done:
 			s.recordAll(ctx, ch)
 		default:
-			return true
+			return
 		}
 	}
 }

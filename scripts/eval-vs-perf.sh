@@ -13,11 +13,15 @@
 # loop over perf's rate from its mean batch (perf's samples/s uses its median,
 # while the loop is a mean over the run: this one compares like with like). With
 # BEFORE=REV the binary built from git revision REV runs in the same rounds.
-#   [BEFORE=REV] [COPIES=N] scripts/eval-vs-perf.sh [ROUNDS]
+# With EVALS=N each round runs eval N times after perf and prints the
+# medians (a 360-row run, COPIES=1, lasts a few milliseconds), and the time
+# outside the model: the loop minus batches times eval's mean batch.
+#   [BEFORE=REV] [COPIES=N] [EVALS=N] scripts/eval-vs-perf.sh [ROUNDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
 copies=${COPIES:-100}
+evals=${EVALS:-1}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -38,18 +42,24 @@ for i in $(seq "$rounds"); do
 	for bin in "${bins[@]}"; do
 		load=$(cut -d' ' -f1 /proc/loadavg)
 		"$bin" perf examples/models/digits/1/model.onnx --batch 32 --threads 1 --duration 3s --json >"$work/perf.json"
-		"$bin" eval digits --repository examples/models --data "$data" --threads 1 --json >"$work/eval.json"
-		python3 - "$i" "$load" "$(basename "$bin")" "$work/perf.json" "$work/eval.json" <<'EOF'
-import json, sys
-i, load, name, perf, ev = sys.argv[1:]
-p = json.load(open(perf))["results"][0]
-l = json.load(open(ev))["latency"]
+		for j in $(seq "$evals"); do
+			"$bin" eval digits --repository examples/models --data "$data" --threads 1 --json >"$work/eval$j.json"
+		done
+		python3 - "$i" "$load" "$(basename "$bin")" "$work" "$evals" <<'EOF'
+import json, statistics, sys
+i, load, name, work, n = sys.argv[1:]
+p = json.load(open(f"{work}/perf.json"))["results"][0]
 sps = p["samples_per_second"]
+evs = [json.load(open(f"{work}/eval{j}.json")) for j in range(1, int(n) + 1)]
+med = lambda f: statistics.median(f(e["latency"], e["rows"]) for e in evs)
+p50 = med(lambda l, r: l["p50_ms"])
+loop = med(lambda l, r: l["loop_samples_per_second"])
+wall = med(lambda l, r: l["wall_samples_per_second"])
+outside = med(lambda l, r: r / l["loop_samples_per_second"] * 1e3 - l["batches"] * l["mean_ms"])
 print(f"round {i} load {load} {name:<14} perf p50 {p['median_ms']:.4f} ms {sps:7.0f}/s | "
-      f"eval p50 {l['p50_ms']:.4f} ms loop {l['loop_samples_per_second']:7.0f}/s "
-      f"wall {l['wall_samples_per_second']:7.0f}/s | median batch {32000 / l['p50_ms'] / sps:.3f} "
-      f"loop {l['loop_samples_per_second'] / sps:.3f} wall {l['wall_samples_per_second'] / sps:.3f} | "
-      f"loop / perf's mean-based rate {l['loop_samples_per_second'] * p['mean_ms'] / 32000:.3f}")
+      f"eval p50 {p50:.4f} ms loop {loop:7.0f}/s wall {wall:7.0f}/s outside {outside:.2f} ms | "
+      f"median batch {32000 / p50 / sps:.3f} loop {loop / sps:.3f} wall {wall / sps:.3f} | "
+      f"loop / perf's mean-based rate {loop * p['mean_ms'] / 32000:.3f}")
 EOF
 	done
 done

@@ -131,6 +131,8 @@ func TestBadRowsNameFileAndLine(t *testing.T) {
 		// Rows are read ahead: the first bad row still decides.
 		{"first bad row", "x\n" + row + "11\n" + good + "1,2\n", `line 2: bad dataset: unknown class "11"`},
 		{"ragged after two batches", "x\n" + good + good + "1,2\n", "line 82: bad dataset:"},
+		// Recorded after the model's last batch, by the target's goroutine.
+		{"unknown class in the last row", "x\n" + good + good + good + row + "11\n", `line 122: bad dataset: unknown class "11"`},
 		{"wrong width", "a,b,label\n1,2,3\n", "line 2: bad dataset: 2 feature values, but input \"input\" takes 64"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -149,6 +151,48 @@ func TestBadRowsNameFileAndLine(t *testing.T) {
 				t.Fatalf("error %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// Every row is recorded once, whatever the dataset's size against the
+// batch and the chunks of batches the side goroutine hands over (the first
+// chunks are 1, 2, 4… batches; the last results are recorded after the
+// model's last batch).
+func TestRunRecordsEveryRow(t *testing.T) {
+	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	src, err := os.ReadFile(digits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, body, _ := strings.Cut(strings.TrimSuffix(string(src), "\n"), "\n")
+	lines := strings.Split(strings.Repeat(body+"\n", 3), "\n")
+	for _, n := range []int{1, 32, 33, 1000} {
+		path := filepath.Join(t.TempDir(), "digits.csv")
+		if err := os.WriteFile(path, []byte(header+"\n"+strings.Join(lines[:n], "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for _, batch := range []int{1, 7, 32} {
+			progressed := 0
+			rep, err := evaluate.Run(context.Background(), l, evaluate.Options{Data: dataset.Spec{Path: path},
+				Batch: batch, Bootstrap: -1, Progress: func(rows int) { progressed = rows }})
+			if err != nil {
+				t.Fatalf("%d rows, batch %d: %v", n, batch, err)
+			}
+			counted := 0.0
+			for _, r := range rep.ConfusionMatrix {
+				for _, v := range r {
+					counted += v
+				}
+			}
+			if wantBatches := (n + batch - 1) / batch; rep.Rows != n || int(counted) != n || progressed != n || rep.Latency.Batches != wantBatches {
+				t.Errorf("%d rows, batch %d: %d rows, %v in the confusion matrix, progress %d, %d batches; want %d batches",
+					n, batch, rep.Rows, counted, progressed, rep.Latency.Batches, wantBatches)
+			}
+		}
 	}
 }
 
