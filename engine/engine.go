@@ -119,6 +119,19 @@ type ValueSession interface {
 	RunValues(ctx context.Context, inputs map[string]*onnx.Value) (map[string]*onnx.Value, error)
 }
 
+// Recycler is an optional capability of a Session: taking back outputs of
+// its runs that the caller has finished reading, so that later runs write
+// their outputs into that memory instead of memory the process has never
+// touched (on a virtual machine, a page fault costs as much as a small
+// model's run). The caller must not read a tensor after handing it back.
+// A session takes back only outputs it handed out itself and has not
+// taken back yet, and ignores anything else: another session's outputs,
+// inputs, constants, slices of a larger output. A session may start
+// keeping track of its outputs only once Recycle has been called.
+type Recycler interface {
+	Recycle(outputs []*tensor.Tensor)
+}
+
 var (
 	mu       sync.RWMutex
 	registry = map[string]Engine{}

@@ -319,7 +319,9 @@ func (s *side) record(r result) error {
 	k, from := len(s.model.Classes), s.c.rows()
 	if r.out != nil {
 		var err error
-		if scores, err = s.tp.Scores(s.scores[:0], r.out, len(rows)); err != nil {
+		scores, err = s.tp.Scores(s.scores[:0], r.out, len(rows))
+		s.tp.Recycle(r.out) // read: Scores copied what it needs
+		if err != nil {
 			return fmt.Errorf("rows %s to %s: %w", rows[0].Where(), rows[len(rows)-1].Where(), err)
 		}
 		s.scores = scores

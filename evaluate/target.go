@@ -52,6 +52,9 @@ type TensorPredictor interface {
 	// Scores appends to dst Predict's scores for the rows rows of
 	// RunTensor's output out.
 	Scores(dst []float64, out *tensor.Tensor, rows int) ([]float64, error)
+	// Recycle hands back RunTensor's output out once Scores has read it:
+	// the target may reuse its memory for later answers.
+	Recycle(out *tensor.Tensor)
 }
 
 // Warmer is a Target whose first runs at a batch size carry one-off

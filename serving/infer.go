@@ -79,6 +79,20 @@ func (v *Version) Infer(ctx context.Context, req *Request) (*Response, error) {
 	return s.infer(ctx, req, inputs)
 }
 
+// Recycle hands tensors of Infer's answers (Response.Outputs) that the
+// caller has finished reading back to the engine, which may write later
+// answers into their memory (engine.Recycler): the caller must not read
+// them afterwards. Tensors the engine did not make are left alone, and so
+// is everything when payloads are captured, shadowed or batched, or the
+// version is a pipeline: those may still read the outputs.
+func (v *Version) Recycle(ts ...*tensor.Tensor) {
+	s, err := v.servable()
+	if err != nil || s.captured || s.pipe != nil {
+		return
+	}
+	runner.Recycle(s.run, ts)
+}
+
 // InferEach answers each of req's Images alone, in order, as Infer
 // answers a request of that one image (a batch of one, which a model may
 // be fixed to), with one Response per image. The images share one budget

@@ -44,8 +44,10 @@ type arena struct {
 	picks    []any
 	// fresh is set while a step making a graph output runs: that output
 	// leaves the arena, so it takes a new buffer rather than a recycled
-	// one, which the next run would have to allocate again.
+	// one, which the next run would have to allocate again; or one a
+	// caller handed back to the session (ret, nil in tests).
 	fresh bool
+	ret   *recycler
 }
 
 // arenaBuf is one buffer of an arena with the tensors made over it; the
@@ -146,7 +148,12 @@ func (a *arena) alloc(dt tensor.DType, shape []int) *tensor.Tensor {
 		}
 		a.note(b)
 	default:
-		t = tensor.New(dt, shape...)
+		if a.fresh {
+			t = a.ret.take(dt, shape, n)
+		}
+		if t == nil {
+			t = tensor.New(dt, shape...)
+		}
 	}
 	k := bufKey(t)
 	if k != nil {

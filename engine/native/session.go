@@ -31,6 +31,8 @@ type session struct {
 	runners freeList[runner]
 	// split is set when the plan is batch-separable (split_run.go).
 	split *splitter
+	// recycled holds the outputs callers handed back (recycle.go).
+	recycled recycler
 }
 
 // runner is what a run of the main plan reuses from the previous ones.
@@ -45,6 +47,7 @@ func (s *session) getRunner() *runner {
 	r := s.runners.take()
 	if r == nil {
 		r = &runner{arena: newArena()}
+		r.arena.ret = &s.recycled
 	}
 	r.st.reset(s.plan)
 	return r
@@ -156,6 +159,7 @@ func (s *session) run(ctx context.Context, inputs map[string]*tensor.Tensor, ste
 		}
 		res[p.graphOutputs[i].Name] = t
 	}
+	s.recycled.issue(res, r.arena.owned)
 	return res, nil
 }
 

@@ -142,6 +142,7 @@ func (j *splitJob) result() (map[string]*tensor.Tensor, bool, error) {
 	for i, t := range j.outs {
 		res[p.graphOutputs[i].Name] = t
 	}
+	j.s.recycled.issue(res, nil)
 	return res, true, nil
 }
 
@@ -216,13 +217,15 @@ func (j *splitJob) keep(st *runState, from, to int) {
 	defer j.mu.Unlock()
 	if len(j.outs) == 0 {
 		for _, id := range p.outputIDs {
-			t := st.vals[id]
-			if t.Rank() == 0 {
+			if st.vals[id].Rank() == 0 {
 				j.mismatch.Store(true)
 				return
 			}
+		}
+		for _, id := range p.outputIDs {
+			t := st.vals[id]
 			j.shape = append(append(j.shape[:0], j.batch), t.Shape()[1:]...)
-			j.outs = append(j.outs, tensor.New(t.DType(), j.shape...))
+			j.outs = append(j.outs, j.s.recycled.alloc(t.DType(), j.shape))
 		}
 	}
 	for i, id := range p.outputIDs {

@@ -2,6 +2,7 @@ package target_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -241,12 +242,20 @@ func BenchmarkRunTensor(b *testing.B) {
 // about 0.31 more faults a run at --iterations 1125 than at 1), but its
 // samples/s is its median run, which a fault in one run of four does not
 // move, and its 3 s runs amortize them. Counts, not times: reliable at any
-// load. Linux only; run it with -benchtime 1x.
+// load. Linux only; run it with -benchtime 1x. With recycle=true each
+// output is handed back (Local.Recycle) as eval's loop does once it has
+// read the scores.
 func BenchmarkRunTensorFaults(b *testing.B) {
-	ctx := context.Background()
 	if _, ok := threadFaults(); !ok {
 		b.Skip("no per-thread fault count on this system")
 	}
+	for _, recycle := range []bool{false, true} {
+		b.Run(fmt.Sprintf("recycle=%v", recycle), func(b *testing.B) { runTensorFaults(b, recycle) })
+	}
+}
+
+func runTensorFaults(b *testing.B, recycle bool) {
+	ctx := context.Background()
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	for b.Loop() {
@@ -265,12 +274,16 @@ func BenchmarkRunTensorFaults(b *testing.B) {
 		calls, faults := 0, int64(0)
 		for range 1125 {
 			f0, _ := threadFaults()
-			if _, err := l.RunTensor(ctx, features); err != nil {
+			out, err := l.RunTensor(ctx, features)
+			if err != nil {
 				b.Fatal(err)
 			}
 			f1, _ := threadFaults()
 			if f1 > f0 {
 				calls, faults = calls+1, faults+f1-f0
+			}
+			if recycle {
+				l.Recycle(out)
 			}
 		}
 		f0, _ := threadFaults()

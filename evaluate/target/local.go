@@ -196,6 +196,13 @@ func (l *Local) RunTensor(ctx context.Context, features *tensor.Tensor) (*tensor
 	return res.Outputs[0].Tensor, nil
 }
 
+// Recycle hands RunTensor's output out back to the engine once Scores has
+// read it, so that later runs write their answers into its memory rather
+// than into fresh pages (serving.Version.Recycle).
+func (l *Local) Recycle(out *tensor.Tensor) {
+	l.version.Recycle(out)
+}
+
 // Warm runs rows rows of zeros through RunTensor warmRuns times, when
 // table rows fill the model's input (their shape is then known; images
 // and v2 requests fill the same input through the codec, so they gain as

@@ -28,6 +28,9 @@ type checked struct {
 func (c *checked) Inputs() []engine.TensorInfo  { return c.inputs }
 func (c *checked) Outputs() []engine.TensorInfo { return c.outputs }
 
+// Recycle implements engine.Recycler: checks hand outputs on as they are.
+func (c *checked) Recycle(outputs []*tensor.Tensor) { Recycle(c.next, outputs) }
+
 func (c *checked) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
 	if err := engine.CheckInputs(c.inputs, inputs); err != nil {
 		return nil, err

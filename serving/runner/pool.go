@@ -48,6 +48,21 @@ func (p *Pool) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[s
 	return p.RunOn(ctx, i, inputs)
 }
 
+// Recycle implements engine.Recycler: every session of the pool is
+// offered the outputs, and each takes back only its own.
+func (p *Pool) Recycle(outputs []*tensor.Tensor) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return
+	}
+	for _, s := range p.sessions {
+		if rc, ok := s.(engine.Recycler); ok {
+			rc.Recycle(outputs)
+		}
+	}
+}
+
 // RunOn runs on session i (modulo the pool's size): a batcher's instance
 // i always uses the same session.
 func (p *Pool) RunOn(ctx context.Context, i int, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {

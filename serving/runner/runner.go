@@ -37,6 +37,18 @@ func Chain(r Runner, ws ...Wrapper) Runner {
 	return r
 }
 
+// Recycle hands outputs of r's runs that the caller has finished reading
+// back to the engine sessions under r (engine.Recycler), which may write
+// later outputs into their memory; the caller must not read them
+// afterwards. It passes through the wrappers that hand a session's
+// outputs on as they are (checks, timing, Split, Pool) and stops at any
+// other (batching, shadowing, capture), which may still read them.
+func Recycle(r Runner, outputs []*tensor.Tensor) {
+	if rc, ok := r.(engine.Recycler); ok {
+		rc.Recycle(outputs)
+	}
+}
+
 // Func adapts a function to a Runner with the given declarations.
 type Func struct {
 	In, Out []engine.TensorInfo

@@ -59,6 +59,11 @@ type split struct {
 func (s *split) Inputs() []engine.TensorInfo  { return s.next.Inputs() }
 func (s *split) Outputs() []engine.TensorInfo { return s.next.Outputs() }
 
+// Recycle implements engine.Recycler: a run of at most maxRows rows hands
+// the session's outputs on as they are, and the sessions ignore the
+// outputs Split joins from several runs.
+func (s *split) Recycle(outputs []*tensor.Tensor) { Recycle(s.next, outputs) }
+
 func (s *split) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
 	rows := BatchRows(inputs)
 	if rows <= s.maxRows {

@@ -228,6 +228,9 @@ type timed struct {
 func (t *timed) Inputs() []engine.TensorInfo  { return t.next.Inputs() }
 func (t *timed) Outputs() []engine.TensorInfo { return t.next.Outputs() }
 
+// Recycle implements engine.Recycler: timing hands outputs on as they are.
+func (t *timed) Recycle(outputs []*tensor.Tensor) { Recycle(t.next, outputs) }
+
 func (t *timed) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
 	start := time.Now()
 	out, err := t.next.Run(ctx, inputs)

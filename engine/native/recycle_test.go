@@ -1,0 +1,73 @@
+package native
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"testing"
+
+	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/tensor"
+)
+
+// sameMemory reports whether a and b are float32 tensors whose data
+// starts at the same element.
+func sameMemory(a, b *tensor.Tensor) bool {
+	x, y := tensor.Data[float32](a), tensor.Data[float32](b)
+	return len(x) > 0 && len(y) > 0 && &x[0] == &y[0]
+}
+
+// TestRecycleOutputs: once a caller hands outputs back, the next runs
+// write their outputs into that memory, with the right values; what the
+// session did not hand out (inputs, a copy, an output handed back twice)
+// is ignored.
+// Two threads run the digits CNN's batch as a split run (split_run.go).
+func TestRecycleOutputs(t *testing.T) {
+	for _, threads := range []int{1, 2} {
+		t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) { testRecycleOutputs(t, threads) })
+	}
+}
+
+func testRecycleOutputs(t *testing.T, threads int) {
+	path := filepath.Join("..", "..", "examples", "models", "digits", "1", "model.onnx")
+	s, err := engine.LoadPath(context.Background(), Engine{}, path, engine.Options{IntraOpThreads: threads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rc := s.(engine.Recycler)
+	name, out := s.Inputs()[0].Name, s.Outputs()[0].Name
+	in := tensor.New(tensor.Float32, 4, 1, 8, 8)
+	for i := range tensor.Data[float32](in) {
+		tensor.Data[float32](in)[i] = float32(i%17) / 16
+	}
+	run := func(in *tensor.Tensor) *tensor.Tensor {
+		return mustRun(t, s, map[string]*tensor.Tensor{name: in})[out]
+	}
+	want := run(in).Clone()
+
+	first := run(in)
+	rc.Recycle([]*tensor.Tensor{first}) // before any is tracked: ignored, starts tracking
+	if got := run(in); sameMemory(got, first) {
+		t.Fatal("an output handed back before recycling started was reused")
+	}
+	tracked := run(in)
+	rc.Recycle([]*tensor.Tensor{tracked, tracked}) // twice: taken once
+	got := run(in)
+	if !sameMemory(got, tracked) {
+		t.Fatal("the next run's output is not in the memory handed back")
+	}
+	assertClose(t, got, want)
+	if again := run(in); sameMemory(again, tracked) {
+		t.Fatal("an output handed back twice was reused twice")
+	}
+
+	rc.Recycle([]*tensor.Tensor{in, want, tensor.New(tensor.Float32, 4, 10)}) // not the session's outputs
+	for range 3 {
+		got := run(in)
+		if sameMemory(got, in) || sameMemory(got, want) {
+			t.Fatal("a tensor the session did not hand out was taken back")
+		}
+		assertClose(t, got, want)
+	}
+}
