@@ -101,10 +101,12 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	s := newSide(r, t, c, &o)
 	begin := time.Now()
 	go s.run(ctx) // reads the first batches while the target warms up
+	var warmErr error
 	if w, ok := t.(Warmer); ok {
 		// A model that fails on zeros fails on the first batch too, and
-		// that error names the rows.
-		_ = w.Warm(ctx, min(o.Batch, maxWarmRows))
+		// that error names the rows; one that fails on zeros only is
+		// timed cold, and the report says so.
+		warmErr = w.Warm(ctx, min(o.Batch, maxWarmRows))
 	}
 	start := time.Now()
 	lat, err := runBatches(ctx, t, s)
@@ -129,6 +131,9 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	}
 	rep.Dataset = o.Data.Path
 	rep.Latency = latencyOf(lat, c.seen, loop, time.Since(begin))
+	if warmErr != nil {
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("latency includes the model's first runs at this batch size (planning, buffer sizing): the warm-up failed: %v", warmErr))
+	}
 	clean(rep)
 	return rep, nil
 }

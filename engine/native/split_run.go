@@ -68,8 +68,8 @@ type splitJob struct {
 }
 
 // subBatch returns the rows per sub-run for parts of n rows: as many as
-// fit splitCacheBytes, and when not even one does, one row, or up to
-// splitMinRows when the weights are several times a row's working set.
+// fit splitCacheBytes, but never fewer than the weights' bytes over a
+// row's working set, up to splitMinRows (at least one row).
 // Single rows keep more of each layer in cache than sub-batches of 4,
 // which cost MobileNetV2 (14 MB of weights, 13 MB a row) 7–12% and the
 // text detector (0.9 and 0.7 MB) 20% more CPU time per row; ResNet-18's

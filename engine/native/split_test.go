@@ -119,9 +119,9 @@ func TestSplitRunsMatchWhole(t *testing.T) {
 }
 
 // TestSplitPartsClaimUnits runs a batch split for two threads when no
-// helper can join (every core counted busy), so the caller runs part 0 and
-// then part 1 by itself: part 0 must claim every unit, part 1 none, and the
-// outputs must be those of the whole batch.
+// helper can join (every core counted busy), so the caller runs both parts
+// by itself: every one of the 4 units must be claimed, and the outputs
+// must be those of the whole batch.
 func TestSplitPartsClaimUnits(t *testing.T) {
 	defer func(n int64) { splitMinRows = n }(splitMinRows)
 	splitMinRows = 1
@@ -135,8 +135,10 @@ func TestSplitPartsClaimUnits(t *testing.T) {
 	startHelpers()
 	procs := int64(runtime.GOMAXPROCS(0))
 	busy.Add(procs)
-	got := mustRun(t, s, in)
-	busy.Add(-procs)
+	got := func() map[string]*tensor.Tensor {
+		defer busy.Add(-procs) // also when mustRun fails the test
+		return mustRun(t, s, in)
+	}()
 	for name, w := range want {
 		if !sameTensor(got[name], w) {
 			t.Fatalf("output %s: split run %v differs from whole run %v", name, got[name], w)

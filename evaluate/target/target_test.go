@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -319,5 +320,35 @@ func TestWarmRunsTheModel(t *testing.T) {
 	cancel()
 	if err := l.Warm(ctx, 32); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "32 rows of zeros") {
 		t.Fatalf("Warm on a cancelled context: %v, want context.Canceled naming the rows", err)
+	}
+}
+
+// coldDigits is the digits model whose warm-up fails, as a model's would
+// that fails on rows of zeros but not on real ones.
+type coldDigits struct{ *target.Local }
+
+func (coldDigits) Warm(context.Context, int) error { return errors.New("zeros are out of range") }
+
+// A failed warm-up does not fail the evaluation (its first batch would
+// name the rows if the model failed on them), but the report says that the
+// latency was measured cold, and why.
+func TestRunSaysWarmUpFailed(t *testing.T) {
+	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	spec := dataset.Spec{Path: digits}
+	for _, tg := range []evaluate.Target{l, coldDigits{l}} {
+		rep, err := evaluate.Run(context.Background(), tg, evaluate.Options{Data: spec})
+		if err != nil {
+			t.Fatal(err)
+		}
+		warned := slices.ContainsFunc(rep.Warnings, func(w string) bool {
+			return strings.Contains(w, "the warm-up failed: zeros are out of range")
+		})
+		if _, cold := tg.(coldDigits); warned != cold {
+			t.Errorf("%T: warnings %q, want the failed warm-up named: %v", tg, rep.Warnings, cold)
+		}
 	}
 }
