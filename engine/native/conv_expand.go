@@ -81,19 +81,29 @@ func (k *expandDWKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 
 // runPair runs the two convolutions one after the other, as unfused.
 func (k *expandDWKernel) runPair(rc *runCtx, in, out []*tensor.Tensor) error {
-	var mid [1]*tensor.Tensor
-	if err := k.expand.run(rc, in[:k.n1], mid[:]); err != nil {
+	// The operand slices come from a pool: the convolutions' out escapes.
+	b := expandDWPairs.get()
+	defer expandDWPairs.put(b)
+	if err := k.expand.run(rc, in[:k.n1], b.mid[:]); err != nil {
 		return err
 	}
-	var dwIn [3]*tensor.Tensor
-	dwIn[0] = mid[0]
-	n := copy(dwIn[1:], in[k.n1:])
-	err := k.dw.run(rc, dwIn[:1+n], out)
+	b.in[0] = b.mid[0]
+	n := copy(b.in[1:], in[k.n1:])
+	err := k.dw.run(rc, b.in[:1+n], out)
 	if rc.arena != nil {
-		rc.arena.release(mid[0])
+		rc.arena.release(b.mid[0])
 	}
+	*b = expandDWPair{}
 	return err
 }
+
+// expandDWPair holds runPair's operands.
+type expandDWPair struct {
+	mid [1]*tensor.Tensor
+	in  [3]*tensor.Tensor
+}
+
+var expandDWPairs freeList[expandDWPair]
 
 // prepare returns the setup for the inputs' shapes, or nil when they are
 // not what the fused path takes (the convolutions then check them).
