@@ -2,11 +2,13 @@ package native
 
 import (
 	"context"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/internal/testutil"
 	"github.com/inferd/inferd/onnx"
 	"github.com/inferd/inferd/tensor"
 )
@@ -39,7 +41,7 @@ func TestExpandDepthwise(t *testing.T) {
 			if tc.bandFloats > 0 {
 				expandDWBandFloats = tc.bandFloats
 			}
-			m, in := expandDWModel(tc.batch, tc.c, tc.m, tc.h, tc.w, tc.stride, tc.bias1, tc.bias2)
+			m, in := expandDWModel(tc.batch, tc.c, tc.m, tc.h, tc.w, tc.stride, tc.bias1, tc.bias2, false)
 			fused := runExpandDW(t, m, in, tc.threads, true, tc.fused)
 			plain := runExpandDW(t, m, in, tc.threads, false, false)
 			if !equalInts(fused.Shape(), plain.Shape()) {
@@ -57,8 +59,9 @@ func TestExpandDepthwise(t *testing.T) {
 
 // expandDWModel is an inverted residual's first half: a 1×1 convolution
 // from c to m channels, Clip(0, 6), a depthwise 3×3 convolution of the
-// stride with one value of padding, Clip(0, 6); and its input.
-func expandDWModel(batch, c, m, h, w, stride int, bias1, bias2 bool) (*onnx.Model, map[string]*tensor.Tensor) {
+// stride with one value of padding, Clip(0, 6) (pooled when pool is set,
+// so that the output is small); and its input.
+func expandDWModel(batch, c, m, h, w, stride int, bias1, bias2, pool bool) (*onnx.Model, map[string]*tensor.Tensor) {
 	r := rand.New(rand.NewPCG(uint64(c), uint64(m)))
 	rt := func(shape ...int) *tensor.Tensor {
 		return tensor.MustFromSlice(randFloats(r, tensor.NumElements(shape)), shape...)
@@ -78,7 +81,11 @@ func expandDWModel(batch, c, m, h, w, stride int, bias1, bias2 bool) (*onnx.Mode
 		node("Clip", []string{"d", "lo", "hi"}, []string{"y"}),
 	}
 	x := rt(batch, c, h, w)
-	return model(14, nodes, []onnx.ValueInfo{input("x", tensor.Float32, x.Shape()...)}, []string{"y"}, inits), feeds("x", x)
+	out := "y"
+	if pool {
+		nodes, out = append(nodes, node("GlobalAveragePool", []string{"y"}, []string{"p"})), "p"
+	}
+	return model(14, nodes, []onnx.ValueInfo{input("x", tensor.Float32, x.Shape()...)}, []string{out}, inits), feeds("x", x)
 }
 
 // runExpandDW loads m with or without the pair's fusion, checks whether
@@ -109,4 +116,36 @@ func runExpandDW(t *testing.T, m *onnx.Model, in map[string]*tensor.Tensor, thre
 		}
 	}
 	return out["y"]
+}
+
+// BenchmarkExpandDepthwise runs MobileNetV2's first expansions (the
+// expanded tensor 4.8 MB and 1.8 MB an image) fused and as two steps.
+func BenchmarkExpandDepthwise(b *testing.B) {
+	shapes := []struct {
+		name               string
+		c, m, h, w, stride int
+	}{
+		{"16to96@112s2", 16, 96, 112, 112, 2},
+		{"24to144@56s1", 24, 144, 56, 56, 1},
+	}
+	for _, sh := range shapes {
+		for _, fuse := range []bool{true, false} {
+			b.Run(fmt.Sprintf("%s/fused=%v", sh.name, fuse), func(b *testing.B) {
+				m, in := expandDWModel(1, sh.c, sh.m, sh.h, sh.w, sh.stride, true, true, true)
+				expandDWEnabled = fuse
+				s, err := NewSession(context.Background(), m, engine.Options{IntraOpThreads: 1})
+				expandDWEnabled = true
+				if err != nil {
+					b.Fatal(err)
+				}
+				mustRun(b, s, in)
+				b.ResetTimer()
+				cpu := testutil.ProcessCPU()
+				for range b.N {
+					mustRun(b, s, in)
+				}
+				b.ReportMetric(float64(testutil.ProcessCPU()-cpu)/float64(b.N), "cpu-ns/op")
+			})
+		}
+	}
 }
