@@ -15,7 +15,9 @@
 // float32 program interpreted over blocks, whatever the exporter wrote:
 // decomposed hardswish, SiLU, GELU and LayerNorm's tail are such groups),
 // and activations, single or grouped, fused into the Conv or Gemm
-// producing their input.
+// producing their input; last, a 1×1 Conv into the depthwise 3×3 Conv
+// that reads it, run in bands of rows when the expanded tensor outgrows
+// the L2 cache (conv_expand.go, MobileNetV2's inverted residuals).
 //
 // Running a plan walks the nodes in order, checking the context between
 // nodes. Intermediate buffers come from a per-run arena that recycles them

@@ -265,6 +265,8 @@ func stepOp(s step) string {
 		return "Elementwise(" + strings.Join(k.ops, ",") + ")"
 	case *layerNormKernel:
 		return "LayerNorm(decomposed)"
+	case *expandDWKernel:
+		return k.describe()
 	case *matMulKernel:
 		if k.bias != nil {
 			op += "+Add"

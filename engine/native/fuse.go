@@ -24,6 +24,8 @@ import (
 //   - Conv or Gemm followed by an activation (Relu, Clip, Sigmoid,
 //     HardSwish, LeakyRelu, ...; see fusableActivation): applied by the
 //     kernel to each block of output it stores.
+//   - A 1×1 Conv whose output only a depthwise 3×3 Conv reads (MobileNetV2's
+//     expansion): the pair runs in bands of rows (conv_expand.go).
 //
 // A node is only fused into its producer when it is the producer's single
 // consumer and the intermediate value is not a graph output. The fused
@@ -55,6 +57,7 @@ func (pl *planner) fuse() error {
 	f.fuseLayerNorms()
 	f.fuseElementwise()
 	f.fuseActivations()
+	f.fuseExpandDepthwise()
 	var steps []step
 	for i, st := range pl.p.steps {
 		if !f.removed[i] {
