@@ -167,7 +167,10 @@ DESIGN = """## What the native engine does
   dynamically, the caller from the front of a region and helpers from the back, so that
   each core computes a contiguous part and mostly reads what it wrote itself; a helper's
   reservation ends as soon as it is of no more use, and a helper polls for 200 µs between
-  regions only while regions come that often. A batch-separable run's parts claim its
+  regions only while regions come that often (judged by when a region was posted, not by
+  when a slow wake-up delivered it). A caller done with its chunks polls for up to 1 ms for
+  its helpers' last ones before it blocks, so that the Go scheduler does not move it onto
+  the helper's core (which swapped the two parts' cores). A batch-separable run's parts claim its
   sub-batches the same way (the first part from the front of the batch, the others from
   the back), so a part whose core another process takes leaves its rows to the others.
 

@@ -197,3 +197,62 @@ func TestParallelClaimEnds(t *testing.T) {
 		}
 	}
 }
+
+// slowBody sleeps for the chunks after the first, so that a region's
+// caller, done with its own chunk, waits for a helper's longer than
+// callerSpin and blocks on finished.
+type slowBody struct{ hits []atomic.Int32 }
+
+func (b *slowBody) do(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		if i > 0 {
+			time.Sleep(2 * callerSpin)
+		}
+		b.hits[i].Add(1)
+	}
+}
+
+// TestParallelWaitBlocks runs regions whose helper chunks outlast the
+// caller's polling: every item is still computed once, and the task goes
+// back to the pool with its finished token taken.
+func TestParallelWaitBlocks(t *testing.T) {
+	for run := range 5 {
+		b := &slowBody{hits: make([]atomic.Int32, 2)}
+		parallelRange(2, 2, 1, b)
+		for i := range b.hits {
+			if n := b.hits[i].Load(); n != 1 {
+				t.Fatalf("run %d: item %d computed %d times", run, i, n)
+			}
+		}
+	}
+	// A recycled task must not hold a stale token: a quick region that
+	// follows returns only after its own chunks.
+	b := &countBody{hits: make([]atomic.Int32, 64)}
+	parallelRange(2, 64, 1, b)
+	for i := range b.hits {
+		if n := b.hits[i].Load(); n != 1 {
+			t.Fatalf("item %d computed %d times", i, n)
+		}
+	}
+}
+
+// TestPostedSoon checks the helper's choice to poll after a task: by when
+// the task was posted, however late it arrived.
+func TestPostedSoon(t *testing.T) {
+	idle := time.Now()
+	tests := []struct {
+		name  string
+		after time.Duration
+		want  bool
+	}{
+		{"posted before the helper was idle", -time.Millisecond, true},
+		{"posted at once", 0, true},
+		{"posted within helperSpin", helperSpin / 2, true},
+		{"posted after helperSpin", 2 * helperSpin, false},
+	}
+	for _, tt := range tests {
+		if got := postedSoon(idle, idle.Add(tt.after)); got != tt.want {
+			t.Errorf("%s: postedSoon = %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
