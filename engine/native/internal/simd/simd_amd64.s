@@ -7722,3 +7722,36 @@ next:
 done:
 	VZEROUPPER
 	RET
+
+// func gather32AVX512(dst *float32, src *float32, offs *int, kc int, idx *int32)
+// Requires: AVX, AVX512F
+TEXT ·gather32AVX512(SB), NOSPLIT, $0-40
+	MOVQ      dst+0(FP), AX
+	MOVQ      src+8(FP), CX
+	MOVQ      offs+16(FP), DX
+	MOVQ      kc+24(FP), BX
+	MOVQ      idx+32(FP), SI
+	VMOVDQU32 (SI), Z0
+	VMOVDQU32 64(SI), Z1
+	TESTQ     BX, BX
+	JZ        done
+
+loop:
+	MOVQ       (DX), SI
+	LEAQ       (CX)(SI*4), SI
+	KXNORW     K1, K1, K1
+	KXNORW     K2, K2, K2
+	VPXORD     Z2, Z2, Z2
+	VPXORD     Z3, Z3, Z3
+	VGATHERDPS (SI)(Z0*4), K1, Z2
+	VGATHERDPS (SI)(Z1*4), K2, Z3
+	VMOVUPS    Z2, (AX)
+	VMOVUPS    Z3, 64(AX)
+	ADDQ       $0x08, DX
+	ADDQ       $0x00000080, AX
+	DECQ       BX
+	JNZ        loop
+
+done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,43 @@
+package simd
+
+import "fmt"
+
+// GatherWidth is the number of columns Gather packs per call: the NR of
+// the AVX-512 GEMM kernel.
+const GatherWidth = 32
+
+// HasGather reports whether the kernel runs Gather in assembly (AVX-512);
+// the others run a Go loop, slower than the copies it would replace.
+func (k *TapKernel) HasGather() bool { return k.isa == isaAVX512 }
+
+// Gather packs a B panel for a GEMM kernel of NR GatherWidth from a
+// convolution's padded planes: dst[p·GatherWidth+j] = src[o[p0+p]+idx[j]]
+// for p < kc and j < GatherWidth, so that the panel's columns are any
+// outputs of the layout (its valid ones, without the garbage columns the
+// indirect kernel computes). It panics when a read falls outside src or
+// dst is short.
+func (k *TapKernel) Gather(dst, src []float32, o *Offsets, p0, kc int, idx *[GatherWidth]int32) {
+	if kc <= 0 {
+		return
+	}
+	lo, hi := idx[0], idx[0]
+	for _, v := range idx {
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	if p0 < 0 || p0+kc > len(o.offs) || len(dst) < kc*GatherWidth ||
+		o.min+int(lo) < 0 || o.max+int(hi) >= len(src) {
+		panic(fmt.Sprintf("simd: %s: gather of %d steps from %d (offsets %d..%d, indices %d..%d) into %d values",
+			k.Name, kc, len(src), o.min, o.max, lo, hi, len(dst)))
+	}
+	offs := o.offs[p0 : p0+kc]
+	if k.isa != isaAVX512 {
+		for p, off := range offs {
+			row := dst[p*GatherWidth : (p+1)*GatherWidth]
+			for j, v := range idx {
+				row[j] = src[off+int(v)]
+			}
+		}
+		return
+	}
+	gatherAsm(dst, src, offs, idx)
+}

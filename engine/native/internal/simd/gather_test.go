@@ -1,0 +1,53 @@
+package simd
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func TestGather(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	for _, k := range TapKernels() {
+		for _, tc := range []struct{ p0, kc, taps int }{{0, 1, 1}, {0, 9, 9}, {3, 7, 12}, {0, 0, 4}, {5, 256, 300}} {
+			t.Run(fmt.Sprintf("%s/p0=%d/kc=%d", k.Name, tc.p0, tc.kc), func(t *testing.T) {
+				src := randSlice(r, 4000)
+				offs := make([]int, tc.taps)
+				for i := range offs {
+					offs[i] = r.IntN(3000)
+				}
+				var idx [GatherWidth]int32
+				for j := range idx {
+					idx[j] = int32(r.IntN(1000))
+				}
+				dst := randSlice(r, tc.kc*GatherWidth+5)
+				want := slices.Clone(dst)
+				for p := range tc.kc {
+					for j, v := range idx {
+						want[p*GatherWidth+j] = src[offs[tc.p0+p]+int(v)]
+					}
+				}
+				k.Gather(dst, src, NewOffsets(offs), tc.p0, tc.kc, &idx)
+				if !slices.Equal(dst, want) {
+					t.Fatalf("got %v\nwant %v", dst, want)
+				}
+			})
+		}
+	}
+}
+
+func TestGatherPanicsOutOfRange(t *testing.T) {
+	for _, k := range TapKernels() {
+		t.Run(k.Name, func(t *testing.T) {
+			defer func() {
+				if recover() == nil {
+					t.Fatal("no panic for an index past src")
+				}
+			}()
+			var idx [GatherWidth]int32
+			idx[7] = 100
+			k.Gather(make([]float32, GatherWidth), make([]float32, 100), NewOffsets([]int{0}), 0, 1, &idx)
+		})
+	}
+}
