@@ -37,8 +37,9 @@ type convPlan struct {
 	wide    bool
 	// Pointwise: whether the kernel prefetches the input.
 	prefetchB bool
-	// Implicit GEMM: whether it runs segmented (conv_segments.go).
-	segments bool
+	// Implicit GEMM: whether it runs segmented (conv_segments.go) or
+	// gathered (conv_gather.go).
+	segments, gather bool
 }
 
 // newConvPlan plans p with algorithm algo and the current kernels, for runs
@@ -64,6 +65,7 @@ func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
 		}
 		cp.table = simd.NewOffsets(offs)
 		cp.segments = threads <= 1 && useSegments(cp.gemm, l)
+		cp.gather = !cp.segments && useGather(cp.gemm, cp.taps, l)
 	case algoPointwise:
 		cp.prefetchB = pointwisePrefetch(p)
 		hw := p.geo.in[0] * p.geo.in[1]
