@@ -6,7 +6,8 @@ import "fmt"
 // the AVX-512 GEMM kernel.
 const GatherWidth = 32
 
-// HasGather reports whether the kernel runs Gather in assembly (AVX-512);
+// HasGather reports whether the kernel runs Gather in assembly (AVX-512:
+// a masked load and store per run of consecutive indices and depth step);
 // the others run a Go loop, slower than the copies it would replace.
 func (k *TapKernel) HasGather() bool { return k.isa == isaAVX512 }
 
@@ -14,8 +15,8 @@ func (k *TapKernel) HasGather() bool { return k.isa == isaAVX512 }
 // convolution's padded planes: dst[p·GatherWidth+j] = src[o[p0+p]+idx[j]]
 // for p < kc and j < GatherWidth, so that the panel's columns are any
 // outputs of the layout (its valid ones, without the garbage columns the
-// indirect kernel computes). It panics when a read falls outside src or
-// dst is short.
+// indirect kernel computes). It panics when a read falls outside src or dst
+// is short.
 func (k *TapKernel) Gather(dst, src []float32, o *Offsets, p0, kc int, idx *[GatherWidth]int32) {
 	if kc <= 0 {
 		return
@@ -39,5 +40,18 @@ func (k *TapKernel) Gather(dst, src []float32, o *Offsets, p0, kc int, idx *[Gat
 		}
 		return
 	}
-	gatherAsm(dst, src, offs, idx)
+	// The runs of consecutive indices, at most 16 values each, as (lane,
+	// index, length) triples.
+	var runs [GatherWidth][3]int32
+	n := 0
+	for j := 0; j < GatherWidth; {
+		e := j + 1
+		for e < GatherWidth && e-j < 16 && idx[e] == idx[e-1]+1 {
+			e++
+		}
+		runs[n] = [3]int32{int32(j), idx[j], int32(e - j)}
+		n++
+		j = e
+	}
+	gatherAsm(dst, src, offs, runs[:n])
 }

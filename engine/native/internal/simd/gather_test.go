@@ -10,16 +10,24 @@ import (
 func TestGather(t *testing.T) {
 	r := rand.New(rand.NewPCG(21, 22))
 	for _, k := range TapKernels() {
-		for _, tc := range []struct{ p0, kc, taps int }{{0, 1, 1}, {0, 9, 9}, {3, 7, 12}, {0, 0, 4}, {5, 256, 300}} {
-			t.Run(fmt.Sprintf("%s/p0=%d/kc=%d", k.Name, tc.p0, tc.kc), func(t *testing.T) {
+		for _, tc := range []struct {
+			p0, kc, taps int
+			rows         int // the indices: rows of this many outputs, or random (0)
+		}{{0, 1, 1, 0}, {0, 9, 9, 7}, {3, 7, 12, 0}, {0, 0, 4, 14}, {5, 256, 300, 7}, {2, 30, 40, 14}, {0, 5, 5, 32}, {1, 3, 6, 28}} {
+			t.Run(fmt.Sprintf("%s/p0=%d/kc=%d/rows=%d", k.Name, tc.p0, tc.kc, tc.rows), func(t *testing.T) {
 				src := randSlice(r, 4000)
 				offs := make([]int, tc.taps)
 				for i := range offs {
 					offs[i] = r.IntN(3000)
 				}
 				var idx [GatherWidth]int32
+				base := r.IntN(100)
 				for j := range idx {
 					idx[j] = int32(r.IntN(1000))
+					if tc.rows > 0 {
+						// Runs of consecutive positions, one garbage column between.
+						idx[j] = int32(base + j/tc.rows*(tc.rows+1) + j%tc.rows)
+					}
 				}
 				dst := randSlice(r, tc.kc*GatherWidth+5)
 				want := slices.Clone(dst)

@@ -134,7 +134,7 @@ func vecAVX2(op int, dst *float32, a *float32, b *float32, n int, s float32)
 //go:noescape
 func deinterleave2DAVX512(even *float32, lde int, odd *float32, ldo int, src *float32, lds int, rows int, n int)
 
-// gather32AVX512 gathers packed B panels; see gather in gen/gather.go.
+// gatherRunsAVX512 packs B panels from runs of the planes; see gather in gen/gather.go.
 //
 //go:noescape
-func gather32AVX512(dst *float32, src *float32, offs *int, kc int, idx *int32)
+func gatherRunsAVX512(dst *float32, src *float32, offs *int, kc int, runs *int32, nruns int)

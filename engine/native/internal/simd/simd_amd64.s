@@ -7723,34 +7723,43 @@ done:
 	VZEROUPPER
 	RET
 
-// func gather32AVX512(dst *float32, src *float32, offs *int, kc int, idx *int32)
-// Requires: AVX, AVX512F
-TEXT ·gather32AVX512(SB), NOSPLIT, $0-40
-	MOVQ      dst+0(FP), AX
-	MOVQ      src+8(FP), CX
-	MOVQ      offs+16(FP), DX
-	MOVQ      kc+24(FP), BX
-	MOVQ      idx+32(FP), SI
-	VMOVDQU32 (SI), Z0
-	VMOVDQU32 64(SI), Z1
-	TESTQ     BX, BX
-	JZ        done
+// func gatherRunsAVX512(dst *float32, src *float32, offs *int, kc int, runs *int32, nruns int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·gatherRunsAVX512(SB), NOSPLIT, $0-48
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+8(FP), CX
+	MOVQ  offs+16(FP), DX
+	MOVQ  kc+24(FP), BX
+	MOVQ  runs+32(FP), SI
+	MOVQ  nruns+40(FP), DI
+	TESTQ BX, BX
+	JZ    done
+	TESTQ DI, DI
+	JZ    done
 
-loop:
-	MOVQ       (DX), SI
-	LEAQ       (CX)(SI*4), SI
-	KXNORW     K1, K1, K1
-	KXNORW     K2, K2, K2
-	VPXORD     Z2, Z2, Z2
-	VPXORD     Z3, Z3, Z3
-	VGATHERDPS (SI)(Z0*4), K1, Z2
-	VGATHERDPS (SI)(Z1*4), K2, Z3
-	VMOVUPS    Z2, (AX)
-	VMOVUPS    Z3, 64(AX)
-	ADDQ       $0x08, DX
-	ADDQ       $0x00000080, AX
-	DECQ       BX
-	JNZ        loop
+run:
+	MOVLQSX (SI), R10
+	LEAQ    (AX)(R10*4), R8
+	MOVLQSX 4(SI), R10
+	LEAQ    (CX)(R10*4), R9
+	MOVLQSX 8(SI), R10
+	MOVL    $0x0000ffff, R11
+	BZHIL   R10, R11, R11
+	KMOVW   R11, K1
+	MOVQ    DX, R10
+	MOVQ    BX, R11
+
+step:
+	MOVQ      (R10), R12
+	VMOVUPS.Z (R9)(R12*4), K1, Z0
+	VMOVUPS   Z0, K1, (R8)
+	ADDQ      $0x08, R10
+	ADDQ      $0x00000080, R8
+	DECQ      R11
+	JNZ       step
+	ADDQ      $0x0c, SI
+	DECQ      DI
+	JNZ       run
 
 done:
 	VZEROUPPER
