@@ -28,13 +28,35 @@ func useGather(impl *gemmImpl, tk *simd.TapKernel, l *tapLayout) bool {
 }
 
 // gatherPays reports whether gathering the valid outputs of imgs images
-// saves enough columns over the plain implicit GEMM's run (its garbage
-// columns and rows, its ragged last tile) to pay for the gathers: a
-// tenth. A 7×7 plane alone is 64 columns either way; four of them are 208
-// gathered against 256.
-func gatherPays(l *tapLayout, imgs, nr int) bool {
-	plain := roundUp(imgs*l.hq*l.wq-(l.hq-l.oh)*l.wq, nr)
-	return 10*roundUp(imgs*l.oh*l.ow, nr) <= 9*plain
+// saves enough column tiles over the plain implicit GEMM's run (its
+// garbage columns and rows) to pay for the gathers: a tenth. A 7×7 plane
+// alone is 2 tiles either way; four of them 6.5 gathered against 8.
+func gatherPays(impl *gemmImpl, l *tapLayout, imgs int) bool {
+	plain := imgs*l.hq*l.wq - (l.hq-l.oh)*l.wq
+	return 10*tileCost(impl, imgs*l.oh*l.ow) <= 9*tileCost(impl, plain)
+}
+
+// tileCost is the cost of cols columns of impl's kernel in full column
+// tiles: a last tile of at most nr/2 columns is half one on the narrow
+// kernel.
+func tileCost(impl *gemmImpl, cols int) float64 {
+	cost := float64(cols / impl.nr)
+	if rem := cols % impl.nr; rem > 0 && rem <= impl.nr/2 && impl.kern.Narrow != nil {
+		cost += 0.5
+	} else if rem > 0 {
+		cost++
+	}
+	return cost
+}
+
+// narrowed returns impl on its narrow kernel (the same packed A panels,
+// B panels half as wide), or nil when it has none.
+func (impl *gemmImpl) narrowed() *gemmImpl {
+	k := impl.kern.Narrow
+	if k == nil {
+		return nil
+	}
+	return &gemmImpl{kern: k, mr: k.MR, nr: k.NR, kc: impl.kc, mc: impl.mc, nc: impl.nc}
 }
 
 // gatherBands sets the bands of the chunk in progress (imgs images) for
@@ -52,7 +74,7 @@ func (b *implicitBody) gatherBands(threads, mg, kg int) int {
 // of the gathered product.
 func (b *implicitBody) gathered(lo, hi int) {
 	p, cp, l := &b.p, b.cp, b.cp.l
-	impl := cp.gemm
+	impl, nr := cp.gemm, cp.gemm.nr
 	cg, mg := p.c/p.group, p.m/p.group
 	kg, out := cg*l.kh*l.kw, l.oh*l.ow
 	ldc := b.bandCols
@@ -60,14 +82,21 @@ func (b *implicitBody) gathered(lo, hi int) {
 	defer putScratch(ctmp)
 	bbuf := getScratch(min(impl.kc, kg) * ldc)
 	defer putScratch(bbuf)
-	var idx [gatherMaxCols / simd.GatherWidth][simd.GatherWidth]int32
+	var idx [gatherMaxCols]int32
 	for t := lo; t < hi; t++ {
 		grp, c0 := t%p.group, t/p.group*b.bandCols
 		cols := min(b.cols, c0+b.bandCols) - c0
-		tiles := (cols + impl.nr - 1) / impl.nr
-		for i := range tiles * impl.nr {
+		tiles := (cols + nr - 1) / nr
+		for i := range tiles * nr {
 			q := c0 + min(i, cols-1) // past the band: a valid column, dropped
-			idx[i/impl.nr][i%impl.nr] = int32(q/out*l.plane() + q%out/l.ow*l.wq + q%l.ow)
+			idx[i] = int32(q/out*l.plane() + q%out/l.ow*l.wq + q%l.ow)
+		}
+		// Whole tiles: the last one's extra columns repeat a valid output,
+		// which costs less than a partial tile's copies through a buffer;
+		// a last tile of at most nr/2 columns runs on the narrow kernel.
+		full, narrow := tiles, (*gemmImpl)(nil)
+		if cp.narrow != nil && cols-(tiles-1)*nr <= cp.narrow.nr {
+			full, narrow = tiles-1, cp.narrow
 		}
 		c := (*ctmp)[:mg*ldc]
 		ep := gemmEpilogue{}
@@ -82,17 +111,23 @@ func (b *implicitBody) gathered(lo, hi int) {
 		planes := b.planes[grp*cg*cp.chStride:]
 		for pc := 0; pc < kg; pc += impl.kc {
 			kcb := min(impl.kc, kg-pc)
-			bp := (*bbuf)[:tiles*impl.nr*kcb]
-			for i := range tiles {
-				cp.taps.Gather(bp[i*impl.nr*kcb:], planes, cp.table, pc, kcb, &idx[i])
+			bp := (*bbuf)[:tiles*nr*kcb]
+			for i := range full {
+				cp.taps.Gather(bp[i*nr*kcb:], planes, cp.table, pc, kcb, idx[i*nr:(i+1)*nr])
+			}
+			if narrow != nil {
+				cp.taps.Gather(bp[full*nr*kcb:], planes, cp.table, pc, kcb, idx[full*nr:full*nr+narrow.nr])
 			}
 			sep := ep.simdEpilogue(1, pc > 0 || accumulate, pc+kcb >= kg)
 			ap := b.weights[grp].packed[pc*roundUp(mg, impl.mr):]
 			for ic := 0; ic < mg; ic += impl.mc {
-				// Whole tiles: the last one's extra columns repeat a valid
-				// output, dropped, which costs less than a partial tile's
-				// copies through a buffer.
-				impl.macro(min(impl.mc, mg-ic), tiles*impl.nr, kcb, ap[ic*kcb:], bp, c[ic*ldc:], ldc, &sep, &ep, ic, 0)
+				mcb := min(impl.mc, mg-ic)
+				if full > 0 {
+					impl.macro(mcb, full*nr, kcb, ap[ic*kcb:], bp, c[ic*ldc:], ldc, &sep, &ep, ic, 0)
+				}
+				if narrow != nil {
+					narrow.macro(mcb, narrow.nr, kcb, ap[ic*kcb:], bp[full*nr*kcb:], c[ic*ldc+full*nr:], ldc, &sep, &ep, ic, full*nr)
+				}
 			}
 		}
 		if ep.post != nil {

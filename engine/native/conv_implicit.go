@@ -61,7 +61,7 @@ func convImplicit(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan
 			parallelRange(rc.threads, imgs*cp.segmentTiles()*p.group, segmentsGrain(cp, mg, kg), b)
 			continue
 		}
-		if cp.gather && gatherPays(l, imgs, impl.nr) {
+		if cp.gather && gatherPays(impl, l, imgs) {
 			b.stage = implicitGather
 			parallelRange(rc.threads, b.gatherBands(rc.threads, mg, kg)*p.group, 1, b)
 			continue

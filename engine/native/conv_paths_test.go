@@ -49,6 +49,7 @@ func TestConvAlgorithms(t *testing.T) {
 		{3, 40, 7, 7, 136, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
 		{2, 8, 14, 14, 16, 3, 3, 1, [2]int{2, 2}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
 		{5, 8, 7, 7, 10, 3, 3, 2, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
+		{1, 4, 4, 4, 8, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}}, // one narrow tile
 	}
 	r := rand.New(rand.NewPCG(11, 12))
 	relu6 := &fusedAct{op: "Clip", clamp: true, lo: 0, hi: 6}

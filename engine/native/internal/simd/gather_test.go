@@ -13,14 +13,16 @@ func TestGather(t *testing.T) {
 		for _, tc := range []struct {
 			p0, kc, taps int
 			rows         int // the indices: rows of this many outputs, or random (0)
-		}{{0, 1, 1, 0}, {0, 9, 9, 7}, {3, 7, 12, 0}, {0, 0, 4, 14}, {5, 256, 300, 7}, {2, 30, 40, 14}, {0, 5, 5, 32}, {1, 3, 6, 28}} {
-			t.Run(fmt.Sprintf("%s/p0=%d/kc=%d/rows=%d", k.Name, tc.p0, tc.kc, tc.rows), func(t *testing.T) {
+			nr           int
+		}{{0, 1, 1, 0, 32}, {0, 9, 9, 7, 32}, {3, 7, 12, 0, 32}, {0, 0, 4, 14, 32}, {5, 256, 300, 7, 32}, {2, 30, 40, 14, 32},
+			{0, 5, 5, 32, 32}, {1, 3, 6, 28, 32}, {0, 9, 9, 7, 16}, {2, 30, 40, 14, 16}, {0, 4, 4, 0, 16}} {
+			t.Run(fmt.Sprintf("%s/p0=%d/kc=%d/rows=%d/nr=%d", k.Name, tc.p0, tc.kc, tc.rows, tc.nr), func(t *testing.T) {
 				src := randSlice(r, 4000)
 				offs := make([]int, tc.taps)
 				for i := range offs {
 					offs[i] = r.IntN(3000)
 				}
-				var idx [GatherWidth]int32
+				idx := make([]int32, tc.nr)
 				base := r.IntN(100)
 				for j := range idx {
 					idx[j] = int32(r.IntN(1000))
@@ -29,14 +31,14 @@ func TestGather(t *testing.T) {
 						idx[j] = int32(base + j/tc.rows*(tc.rows+1) + j%tc.rows)
 					}
 				}
-				dst := randSlice(r, tc.kc*GatherWidth+5)
+				dst := randSlice(r, tc.kc*tc.nr+5)
 				want := slices.Clone(dst)
 				for p := range tc.kc {
 					for j, v := range idx {
-						want[p*GatherWidth+j] = src[offs[tc.p0+p]+int(v)]
+						want[p*tc.nr+j] = src[offs[tc.p0+p]+int(v)]
 					}
 				}
-				k.Gather(dst, src, NewOffsets(offs), tc.p0, tc.kc, &idx)
+				k.Gather(dst, src, NewOffsets(offs), tc.p0, tc.kc, idx)
 				if !slices.Equal(dst, want) {
 					t.Fatalf("got %v\nwant %v", dst, want)
 				}
@@ -53,9 +55,9 @@ func TestGatherPanicsOutOfRange(t *testing.T) {
 					t.Fatal("no panic for an index past src")
 				}
 			}()
-			var idx [GatherWidth]int32
+			idx := make([]int32, GatherWidth)
 			idx[7] = 100
-			k.Gather(make([]float32, GatherWidth), make([]float32, 100), NewOffsets([]int{0}), 0, 1, &idx)
+			k.Gather(make([]float32, GatherWidth), make([]float32, 100), NewOffsets([]int{0}), 0, 1, idx)
 		})
 	}
 }

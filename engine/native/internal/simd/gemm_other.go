@@ -42,4 +42,4 @@ func tileSegmentsAsm(isa, int, []float32, []float32, []int, []int, []float32, in
 	panic(noAsm)
 }
 
-func gatherAsm([]float32, []float32, []int, [][3]int32) { panic(noAsm) }
+func gatherAsm([]float32, []float32, []int, int, [][3]int32) { panic(noAsm) }

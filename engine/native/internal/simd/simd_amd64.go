@@ -137,4 +137,4 @@ func deinterleave2DAVX512(even *float32, lde int, odd *float32, ldo int, src *fl
 // gatherRunsAVX512 packs B panels from runs of the planes; see gather in gen/gather.go.
 //
 //go:noescape
-func gatherRunsAVX512(dst *float32, src *float32, offs *int, kc int, runs *int32, nruns int)
+func gatherRunsAVX512(dst *float32, src *float32, offs *int, kc int, nr int, runs *int32, nruns int)

@@ -7723,39 +7723,41 @@ done:
 	VZEROUPPER
 	RET
 
-// func gatherRunsAVX512(dst *float32, src *float32, offs *int, kc int, runs *int32, nruns int)
+// func gatherRunsAVX512(dst *float32, src *float32, offs *int, kc int, nr int, runs *int32, nruns int)
 // Requires: AVX, AVX512F, BMI2
-TEXT ·gatherRunsAVX512(SB), NOSPLIT, $0-48
+TEXT ·gatherRunsAVX512(SB), NOSPLIT, $0-56
 	MOVQ  dst+0(FP), AX
 	MOVQ  src+8(FP), CX
 	MOVQ  offs+16(FP), DX
 	MOVQ  kc+24(FP), BX
-	MOVQ  runs+32(FP), SI
-	MOVQ  nruns+40(FP), DI
+	MOVQ  runs+40(FP), SI
+	MOVQ  nruns+48(FP), DI
+	MOVQ  nr+32(FP), R8
+	SHLQ  $0x02, R8
 	TESTQ BX, BX
 	JZ    done
 	TESTQ DI, DI
 	JZ    done
 
 run:
-	MOVLQSX (SI), R10
-	LEAQ    (AX)(R10*4), R8
-	MOVLQSX 4(SI), R10
-	LEAQ    (CX)(R10*4), R9
-	MOVLQSX 8(SI), R10
-	MOVL    $0x0000ffff, R11
-	BZHIL   R10, R11, R11
-	KMOVW   R11, K1
-	MOVQ    DX, R10
-	MOVQ    BX, R11
+	MOVLQSX (SI), R11
+	LEAQ    (AX)(R11*4), R9
+	MOVLQSX 4(SI), R11
+	LEAQ    (CX)(R11*4), R10
+	MOVLQSX 8(SI), R11
+	MOVL    $0x0000ffff, R12
+	BZHIL   R11, R12, R12
+	KMOVW   R12, K1
+	MOVQ    DX, R11
+	MOVQ    BX, R12
 
 step:
-	MOVQ      (R10), R12
-	VMOVUPS.Z (R9)(R12*4), K1, Z0
-	VMOVUPS   Z0, K1, (R8)
-	ADDQ      $0x08, R10
-	ADDQ      $0x00000080, R8
-	DECQ      R11
+	MOVQ      (R11), R13
+	VMOVUPS.Z (R10)(R13*4), K1, Z0
+	VMOVUPS   Z0, K1, (R9)
+	ADDQ      $0x08, R11
+	ADDQ      R8, R9
+	DECQ      R12
 	JNZ       step
 	ADDQ      $0x0c, SI
 	DECQ      DI

@@ -8,11 +8,11 @@ import (
 
 // gather generates
 //
-//	func gatherRunsAVX512(dst, src *float32, offs *int, kc int, runs *int32, nruns int)
+//	func gatherRunsAVX512(dst, src *float32, offs *int, kc, nr int, runs *int32, nruns int)
 //
 // which, for each run r of (lane, disp, n) triples and each depth step
 // p < kc, copies the n ≤ 16 values at src[offs[p]+disp:] to
-// dst[p·32+lane:] under a mask: a packed 32-column B panel of an implicit
+// dst[p·nr+lane:] under a mask: a packed nr-column B panel of an implicit
 // convolution gathered from its padded planes, its columns any outputs
 // (the valid ones, skipping the layout's garbage), which lie in runs of
 // consecutive positions (an output row). A masked load and store per run
@@ -21,11 +21,13 @@ import (
 // per step and tile; 7×7 planes, 5 runs a tile: 7.5 either way. Unmasked
 // stores were no faster).
 func gather() {
-	TEXT("gatherRunsAVX512", NOSPLIT, "func(dst, src *float32, offs *int, kc int, runs *int32, nruns int)")
+	TEXT("gatherRunsAVX512", NOSPLIT, "func(dst, src *float32, offs *int, kc, nr int, runs *int32, nruns int)")
 	Doc("gatherRunsAVX512 packs B panels from runs of the planes; see gather in gen/gather.go.")
 	Pragma("noescape")
 	dst, src, offs := getParam("dst"), getParam("src"), getParam("offs")
 	kc, runs, nruns := getParam("kc"), getParam("runs"), getParam("nruns")
+	ldd := getParam("nr")
+	SHLQ(U8(2), ldd)
 	TESTQ(kc, kc)
 	JZ(LabelRef("done"))
 	TESTQ(nruns, nruns)
@@ -49,7 +51,7 @@ func gather() {
 	VMOVUPS_Z(Mem{Base: s, Index: o, Scale: 4}, reg.K1, reg.Z0)
 	VMOVUPS(reg.Z0, reg.K1, Mem{Base: d})
 	ADDQ(U8(8), op)
-	ADDQ(U32(128), d)
+	ADDQ(ldd, d)
 	DECQ(cnt)
 	JNZ(LabelRef("step"))
 	ADDQ(U8(12), runs)
