@@ -99,11 +99,7 @@ func (b *implicitBody) gathered(lo, hi int) {
 			full, narrow = tiles-1, cp.narrow
 		}
 		c := (*ctmp)[:mg*ldc]
-		ep := gemmEpilogue{}
-		if p.bias != nil {
-			ep.rowBias = p.bias[grp*mg : (grp+1)*mg]
-		}
-		p.act.setEpilogue(&ep)
+		ep := p.groupEpilogue(grp)
 		accumulate := p.residual != nil
 		if accumulate {
 			b.bandOutputs(c0, cols, grp, func(off, col, n int) { copyRows(c[col:], ldc, p.residual[off:], out, mg, n) })

@@ -177,11 +177,7 @@ func (b *implicitBody) product(lo, hi int) {
 		c0, cols := t0*l.wq, (t1-t0)*l.wq
 		ldc := roundUp(cols, impl.nr)
 		c := (*ctmp)[:mg*ldc]
-		ep := gemmEpilogue{}
-		if p.bias != nil {
-			ep.rowBias = p.bias[grp*mg : (grp+1)*mg]
-		}
-		p.act.setEpilogue(&ep)
+		ep := p.groupEpilogue(grp)
 		accumulate := p.residual != nil
 		if accumulate {
 			l.validRows(t0, t1, func(t, run, n int) {
