@@ -32,13 +32,15 @@ func BenchmarkConvBatch(b *testing.B) {
 		{"small-3x3-32to32@16", 32, 16, 32, 3, 1, 1, 1},
 		{"small-3x3-32to64@32", 32, 32, 64, 3, 1, 1, 1},
 		{"resnet-3x3-64@56", 64, 56, 64, 3, 1, 1, 1},
+		{"resnet-3x3-128@28", 128, 28, 128, 3, 1, 1, 1},
+		{"resnet-3x3s2-256to512@14", 256, 14, 512, 3, 2, 1, 1},
 		{"resnet-3x3-256@14", 256, 14, 256, 3, 1, 1, 1},
 		{"resnet-3x3-512@7", 512, 7, 512, 3, 1, 1, 1},
 	}
 	for _, ly := range layers {
 		for _, batch := range []int{1, 32} {
 			for _, threads := range []int{1, 2} {
-				for _, algo := range []string{"planned", "im2col", "unsegmented"} {
+				for _, algo := range []string{"planned", "im2col", "unsegmented", "ungathered"} {
 					if algo != "planned" && ly.group != 1 {
 						continue
 					}
@@ -71,6 +73,12 @@ func BenchmarkConvBatch(b *testing.B) {
 								b.Skip("not segmented")
 							}
 							cp.segments = false
+						}
+						if algo == "ungathered" {
+							if !cp.gather {
+								b.Skip("not gathered")
+							}
+							cp.gather = false
 						}
 						rc := &runCtx{threads: threads}
 						cp.run(rc, &p, packed)

@@ -121,6 +121,18 @@ func (b *im2colBody) do(lo, hi int) {
 	}
 }
 
+// groupEpilogue is the epilogue of group grp's product: its bias as row
+// bias and the fused activation.
+func (p *convProblem) groupEpilogue(grp int) gemmEpilogue {
+	ep := gemmEpilogue{}
+	if p.bias != nil {
+		mg := p.m / p.group
+		ep.rowBias = p.bias[grp*mg : (grp+1)*mg]
+	}
+	p.act.setEpilogue(&ep)
+	return ep
+}
+
 // bandImages calls f for each image the band of global output rows
 // [t0, t1) covers, with the offset in y (or residual) of the image's
 // first output of the band in group grp, the band's column where it

@@ -61,6 +61,11 @@ func convImplicit(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan
 			parallelRange(rc.threads, imgs*cp.segmentTiles()*p.group, segmentsGrain(cp, mg, kg), b)
 			continue
 		}
+		if cp.gather && gatherPays(impl, l, imgs) {
+			b.stage = implicitGather
+			parallelRange(rc.threads, b.gatherBands(rc.threads, mg, kg)*p.group, 1, b)
+			continue
+		}
 		// The garbage rows after the chunk's last image are not computed.
 		rows := imgs*l.hq - max(0, l.hq-l.oh)
 		bandRows := max(1, min(rows, bandCols/l.wq))
@@ -97,6 +102,8 @@ type implicitBody struct {
 	planes                   []float32
 	weights                  []gemmOperand
 	n0, imgs, rows, bandRows int
+	// The gathered product: the chunk's valid outputs and a band's.
+	cols, bandCols int
 }
 
 // The regions of convImplicit, in order.
@@ -105,6 +112,7 @@ const (
 	implicitBuild           // lay out the chunk's images, per channel and image
 	implicitProduct         // the GEMM, per band of output rows and group
 	implicitSegments        // the segmented GEMM, per column tile and group (conv_segments.go)
+	implicitGather          // the gathered GEMM, per band of outputs and group (conv_gather.go)
 )
 
 var implicitBodies freeList[implicitBody]
@@ -120,6 +128,8 @@ func (b *implicitBody) do(lo, hi int) {
 		b.build(lo, hi)
 	case implicitSegments:
 		b.segments(lo, hi)
+	case implicitGather:
+		b.gathered(lo, hi)
 	default:
 		b.product(lo, hi)
 	}
@@ -167,11 +177,7 @@ func (b *implicitBody) product(lo, hi int) {
 		c0, cols := t0*l.wq, (t1-t0)*l.wq
 		ldc := roundUp(cols, impl.nr)
 		c := (*ctmp)[:mg*ldc]
-		ep := gemmEpilogue{}
-		if p.bias != nil {
-			ep.rowBias = p.bias[grp*mg : (grp+1)*mg]
-		}
-		p.act.setEpilogue(&ep)
+		ep := p.groupEpilogue(grp)
 		accumulate := p.residual != nil
 		if accumulate {
 			l.validRows(t0, t1, func(t, run, n int) {

@@ -44,6 +44,12 @@ func TestConvAlgorithms(t *testing.T) {
 		{2, 3, 15, 16, 9, 3, 3, 1, [2]int{2, 2}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
 		{2, 40, 8, 8, 17, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
 		{1, 2, 5, 18, 8, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{0, 0, 0, 0}},
+		// Rows of 7 and 14 with garbage columns: gathered (conv_gather.go),
+		// bands across images, depth and row blocks, groups, strides.
+		{3, 40, 7, 7, 136, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
+		{2, 8, 14, 14, 16, 3, 3, 1, [2]int{2, 2}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
+		{5, 8, 7, 7, 10, 3, 3, 2, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
+		{1, 4, 4, 4, 8, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}}, // one narrow tile
 	}
 	r := rand.New(rand.NewPCG(11, 12))
 	relu6 := &fusedAct{op: "Clip", clamp: true, lo: 0, hi: 6}
@@ -72,6 +78,11 @@ func TestConvAlgorithms(t *testing.T) {
 		} else {
 			algos["im2col"] = func(rc *runCtx, p *convProblem) { convGemm(rc, p, nil) }
 			algos["implicit"] = func(rc *runCtx, p *convProblem) { convImplicit(rc, p, nil, newConvPlan(p, algoImplicit, 1)) }
+			algos["implicit/ungathered"] = func(rc *runCtx, p *convProblem) {
+				cp := newConvPlan(p, algoImplicit, 1)
+				cp.gather = false
+				convImplicit(rc, p, nil, cp)
+			}
 			mg, kg := tc.m/tc.group, cg*tc.kh*tc.kw
 			if tc.kh == 1 && tc.kw == 1 && tc.stride == [2]int{1, 1} && tc.pads == [4]int{} {
 				algos["pointwise"] = func(rc *runCtx, p *convProblem) { convPointwise(rc, p, nil, newConvPlan(p, algoPointwise, 1)) }
@@ -188,6 +199,30 @@ func TestConvSegmentsPlanned(t *testing.T) {
 			cp := newConvPlan(&p, algoImplicit, 1)
 			if want := tc.want && cp.gemm.kern.HasSegments(); cp.segments != want {
 				t.Errorf("%d×%d on %s: segments %v, want %v", tc.hw, tc.hw, kernels, cp.segments, want)
+			}
+		}
+	}
+}
+
+// TestConvGatherPlanned checks which implicit convolutions gather their B
+// panels: rows with garbage columns up to gatherMaxWidth wide, not
+// segmented, on the AVX-512 kernels.
+func TestConvGatherPlanned(t *testing.T) {
+	for _, tc := range []struct {
+		hw, stride int
+		want       bool
+	}{{7, 1, true}, {14, 1, true}, {14, 2, true}, {8, 1, false}, {28, 1, false}, {56, 1, false}} {
+		for kernels := range forEachKernel(t) {
+			oh := (tc.hw-1)/tc.stride + 1
+			p := convProblem{geo: geometry{in: []int{tc.hw, tc.hw}, out: []int{oh, oh}, kernel: []int{3, 3},
+				stride: []int{tc.stride, tc.stride}, dilation: []int{1, 1}, padBegin: []int{1, 1}, padEnd: []int{1, 1}},
+				batch: 2, c: 16, m: 32, group: 1}
+			cp := newConvPlan(&p, algoImplicit, 1)
+			capable := cp.gemm.nr == simd.GatherWidth && cp.taps.HasGather()
+			// 8×8 has a garbage column too, but runs segmented when it can.
+			want := capable && (tc.want || tc.hw == 8 && !cp.segments)
+			if cp.gather != want {
+				t.Errorf("%d×%d stride %d on %s: gather %v, want %v", tc.hw, tc.hw, tc.stride, kernels, cp.gather, want)
 			}
 		}
 	}

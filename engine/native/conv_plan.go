@@ -37,8 +37,11 @@ type convPlan struct {
 	wide    bool
 	// Pointwise: whether the kernel prefetches the input.
 	prefetchB bool
-	// Implicit GEMM: whether it runs segmented (conv_segments.go).
-	segments bool
+	// Implicit GEMM: whether it runs segmented (conv_segments.go) or
+	// gathered (conv_gather.go).
+	segments, gather bool
+	// Gathered: the kernel for a narrow last column tile, or nil.
+	narrow *gemmImpl
 }
 
 // newConvPlan plans p with algorithm algo and the current kernels, for runs
@@ -64,6 +67,10 @@ func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
 		}
 		cp.table = simd.NewOffsets(offs)
 		cp.segments = threads <= 1 && useSegments(cp.gemm, l)
+		cp.gather = !cp.segments && useGather(cp.gemm, cp.taps, l)
+		if cp.gather {
+			cp.narrow = cp.gemm.narrowed()
+		}
 	case algoPointwise:
 		cp.prefetchB = pointwisePrefetch(p)
 		hw := p.geo.in[0] * p.geo.in[1]

@@ -30,8 +30,9 @@
 // time from the CPU's features, with portable Go equivalents): the float32
 // matrix multiply behind Conv, Gemm and MatMul (sgemm*.go: cache-blocked,
 // packed panels, a register-tiled micro-kernel with a fused epilogue),
-// convolution by implicit GEMM, pointwise GEMM or packed im2col chosen per
-// layer (conv_*.go), depthwise convolution and max pooling with tap
+// convolution by implicit GEMM (its B read in place, in segments, or
+// gathered from the valid outputs: conv_gather.go), pointwise GEMM or
+// packed im2col chosen per layer (conv_*.go), depthwise convolution and max pooling with tap
 // kernels, ConvTranspose as GEMM and col2im, recurrent operators with the
 // input projection of all time steps as one GEMM (rnn_fast.go), Resize of
 // images from cached taps (resize_fast.go). Kernels split their work over a process-wide set of helper

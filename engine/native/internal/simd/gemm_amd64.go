@@ -163,3 +163,7 @@ func mapAsm(isa isa, op VecOp, dst, a, b []float32, s float32) {
 	}
 	vecAVX2(int(op), pd, pa, pb, len(dst), s)
 }
+
+func gatherAsm(dst, src []float32, offs []int, nr int, runs [][3]int32) {
+	gatherRunsAVX512(unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(offs), len(offs), nr, &runs[0][0], len(runs))
+}

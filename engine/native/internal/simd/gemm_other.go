@@ -41,3 +41,5 @@ func mapAsm(isa, VecOp, []float32, []float32, []float32, float32) { panic(noAsm)
 func tileSegmentsAsm(isa, int, []float32, []float32, []int, []int, []float32, int, *Epilogue) {
 	panic(noAsm)
 }
+
+func gatherAsm([]float32, []float32, []int, int, [][3]int32) { panic(noAsm) }

@@ -133,3 +133,8 @@ func vecAVX2(op int, dst *float32, a *float32, b *float32, n int, s float32)
 //
 //go:noescape
 func deinterleave2DAVX512(even *float32, lde int, odd *float32, ldo int, src *float32, lds int, rows int, n int)
+
+// gatherRunsAVX512 packs B panels from runs of the planes; see gather in gen/gather.go.
+//
+//go:noescape
+func gatherRunsAVX512(dst *float32, src *float32, offs *int, kc int, nr int, runs *int32, nruns int)

@@ -7722,3 +7722,47 @@ next:
 done:
 	VZEROUPPER
 	RET
+
+// func gatherRunsAVX512(dst *float32, src *float32, offs *int, kc int, nr int, runs *int32, nruns int)
+// Requires: AVX, AVX512F, BMI2
+TEXT ·gatherRunsAVX512(SB), NOSPLIT, $0-56
+	MOVQ  dst+0(FP), AX
+	MOVQ  src+8(FP), CX
+	MOVQ  offs+16(FP), DX
+	MOVQ  kc+24(FP), BX
+	MOVQ  runs+40(FP), SI
+	MOVQ  nruns+48(FP), DI
+	MOVQ  nr+32(FP), R8
+	SHLQ  $0x02, R8
+	TESTQ BX, BX
+	JZ    done
+	TESTQ DI, DI
+	JZ    done
+
+run:
+	MOVLQSX (SI), R11
+	LEAQ    (AX)(R11*4), R9
+	MOVLQSX 4(SI), R11
+	LEAQ    (CX)(R11*4), R10
+	MOVLQSX 8(SI), R11
+	MOVL    $0x0000ffff, R12
+	BZHIL   R11, R12, R12
+	KMOVW   R12, K1
+	MOVQ    DX, R11
+	MOVQ    BX, R12
+
+step:
+	MOVQ      (R11), R13
+	VMOVUPS.Z (R10)(R13*4), K1, Z0
+	VMOVUPS   Z0, K1, (R9)
+	ADDQ      $0x08, R11
+	ADDQ      R8, R9
+	DECQ      R12
+	JNZ       step
+	ADDQ      $0x0c, SI
+	DECQ      DI
+	JNZ       run
+
+done:
+	VZEROUPPER
+	RET
