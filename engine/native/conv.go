@@ -112,49 +112,74 @@ func (k *convKernel) checkWeights(ws []int) error {
 	return nil
 }
 
-func (k *convKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
-	x, w := in[0], in[1]
-	var bias, residual *tensor.Tensor
+// convArgs are a Conv step's operands: bias and residual may be nil.
+type convArgs struct{ x, w, bias, residual *tensor.Tensor }
+
+// args takes the step's operands from in (the residual last, when fused)
+// and checks their types and shapes against each other and the kernel.
+func (k *convKernel) args(in []*tensor.Tensor) (convArgs, error) {
+	a := convArgs{x: in[0], w: in[1]}
 	if k.residual {
-		residual, in = in[len(in)-1], in[:len(in)-1]
+		a.residual, in = in[len(in)-1], in[:len(in)-1]
 	}
 	if len(in) > 2 {
-		bias = in[2]
+		a.bias = in[2]
 	}
-	if err := sameDType("Conv", x, w, bias); err != nil {
-		return err
+	if err := sameDType("Conv", a.x, a.w, a.bias); err != nil {
+		return a, err
 	}
-	if x.DType() != tensor.Float32 {
-		return dtypeError("Conv", x.DType())
+	if a.x.DType() != tensor.Float32 {
+		return a, dtypeError("Conv", a.x.DType())
 	}
-	xs, ws := x.Shape(), w.Shape()
+	xs, ws := a.x.Shape(), a.w.Shape()
 	r := len(xs) - 2
 	if r < 1 || len(ws) != len(xs) || (k.spatial != 0 && r != k.spatial) {
-		return fmt.Errorf("Conv input of shape %v does not fit weights of shape %v", xs, ws)
+		return a, fmt.Errorf("Conv input of shape %v does not fit weights of shape %v", xs, ws)
 	}
 	if err := k.checkWeights(ws); err != nil {
-		return err
+		return a, err
+	}
+	if c := xs[1]; c != ws[1]*k.group {
+		return a, fmt.Errorf("Conv input has %d channels, weights of shape %v with group %d need %d", c, ws, k.group, ws[1]*k.group)
+	}
+	if m := ws[0]; a.bias != nil && (a.bias.Rank() != 1 || a.bias.Len() != m) {
+		return a, fmt.Errorf("Conv bias of shape %v does not match %d output channels", a.bias.Shape(), m)
+	}
+	return a, nil
+}
+
+// setupFor returns the setup for input and weight shapes xs and ws: the
+// one of an earlier run, or a new one (with a plan for one or two spatial
+// dimensions) that later runs find.
+func (k *convKernel) setupFor(rc *runCtx, xs, ws []int) (*convSetup, error) {
+	if cs := k.setup.lookup(xs, ws, rc.threads); cs != nil {
+		return cs, nil
+	}
+	geo, err := k.win.resolve(xs[2:], ws[2:], false)
+	if err != nil {
+		return nil, fmt.Errorf("Conv: %w", err)
 	}
 	batch, c, m := xs[0], xs[1], ws[0]
-	if c != ws[1]*k.group {
-		return fmt.Errorf("Conv input has %d channels, weights of shape %v with group %d need %d", c, ws, k.group, ws[1]*k.group)
+	cs := &convSetup{xs: slices.Clone(xs), ws: slices.Clone(ws), geo: geo, yShape: append([]int{batch, m}, geo.out...)}
+	if len(xs) <= 4 && !k.direct {
+		cs.geo2D = geo.as2D()
+		p := convProblem{geo: cs.geo2D, batch: batch, c: c, m: m, group: k.group}
+		cs.plan = newConvPlan(&p, chooseConvAlgo(&p), rc.threads)
 	}
-	if bias != nil && (bias.Rank() != 1 || bias.Len() != m) {
-		return fmt.Errorf("Conv bias of shape %v does not match %d output channels", bias.Shape(), m)
+	k.setup.store(cs)
+	return cs, nil
+}
+
+func (k *convKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
+	a, err := k.args(in)
+	if err != nil {
+		return err
 	}
-	cs := k.setup.lookup(xs, ws, rc.threads)
-	if cs == nil {
-		geo, err := k.win.resolve(xs[2:], ws[2:], false)
-		if err != nil {
-			return fmt.Errorf("Conv: %w", err)
-		}
-		cs = &convSetup{xs: slices.Clone(xs), ws: slices.Clone(ws), geo: geo, yShape: append([]int{batch, m}, geo.out...)}
-		if r <= 2 && !k.direct {
-			cs.geo2D = geo.as2D()
-			p := convProblem{geo: cs.geo2D, batch: batch, c: c, m: m, group: k.group}
-			cs.plan = newConvPlan(&p, chooseConvAlgo(&p), rc.threads)
-		}
-		k.setup.store(cs)
+	x, w, bias, residual := a.x, a.w, a.bias, a.residual
+	xs, ws := x.Shape(), w.Shape()
+	cs, err := k.setupFor(rc, xs, ws)
+	if err != nil {
+		return err
 	}
 	y := rc.alloc(tensor.Float32, cs.yShape)
 	if y.Len() == 0 {
@@ -173,6 +198,7 @@ func (k *convKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		}
 		rd = tensor.Data[float32](residual)
 	}
+	batch, c, m := xs[0], xs[1], ws[0]
 	if cs.plan == nil {
 		convND(rc, &cs.geo, batch, c, m, k.group, tensor.Data[float32](x), tensor.Data[float32](w), bd, tensor.Data[float32](y))
 		yd := tensor.Data[float32](y)
