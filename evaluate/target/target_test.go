@@ -119,11 +119,7 @@ func TestImageFolder(t *testing.T) {
 }
 
 func TestBadRowsNameFileAndLine(t *testing.T) {
-	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openDigits(t)
 	dir := t.TempDir()
 	row := strings.Repeat("0,", 64)
 	good := strings.Repeat(row+"3\n", 40)
@@ -160,11 +156,7 @@ func TestBadRowsNameFileAndLine(t *testing.T) {
 // chunks are 1, 2, 4… batches; the last results are recorded after the
 // model's last batch).
 func TestRunRecordsEveryRow(t *testing.T) {
-	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openDigits(t)
 	src, err := os.ReadFile(digits)
 	if err != nil {
 		t.Fatal(err)
@@ -200,12 +192,8 @@ func TestRunRecordsEveryRow(t *testing.T) {
 // A batch too large to allocate is refused before anything is read or
 // run, naming the limit.
 func TestRunRefusesHugeBatch(t *testing.T) {
-	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	_, err = evaluate.Run(context.Background(), l, evaluate.Options{Data: dataset.Spec{Path: digits}, Batch: 100_000_000})
+	l := openDigits(t)
+	_, err := evaluate.Run(context.Background(), l, evaluate.Options{Data: dataset.Spec{Path: digits}, Batch: 100_000_000})
 	if err == nil || !strings.Contains(err.Error(), "a batch of 100000000 rows is over the limit of 65536 rows per batch") {
 		t.Fatalf("Run at batch 100000000: %v", err)
 	}
@@ -273,11 +261,7 @@ func TestHousesRegression(t *testing.T) {
 // cancelled, with the context's error, and leaves no goroutine reading
 // (the race detector would see it touch the closed dataset).
 func TestRunStopsWhenCancelled(t *testing.T) {
-	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openDigits(t)
 	src, err := os.ReadFile(digits)
 	if err != nil {
 		t.Fatal(err)
@@ -308,11 +292,7 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 // succeeds on the digits CNN at 32 rows, and a cancelled context stops
 // it with the context's error.
 func TestWarmRunsTheModel(t *testing.T) {
-	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openDigits(t)
 	if err := l.Warm(context.Background(), 32); err != nil {
 		t.Fatalf("Warm(32): %v", err)
 	}
@@ -333,11 +313,7 @@ func (coldDigits) Warm(context.Context, int) error { return errors.New("zeros ar
 // name the rows if the model failed on them), but the report says that the
 // latency was measured cold, and why.
 func TestRunSaysWarmUpFailed(t *testing.T) {
-	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := openDigits(t)
 	spec := dataset.Spec{Path: digits}
 	for _, tg := range []evaluate.Target{l, coldDigits{l}} {
 		rep, err := evaluate.Run(context.Background(), tg, evaluate.Options{Data: spec})
@@ -351,4 +327,16 @@ func TestRunSaysWarmUpFailed(t *testing.T) {
 			t.Errorf("%T: warnings %q, want the failed warm-up named: %v", tg, rep.Warnings, cold)
 		}
 	}
+}
+
+// openDigits opens the digits model of the examples in process, closed
+// when the test ends.
+func openDigits(t *testing.T) *target.Local {
+	t.Helper()
+	l, err := target.OpenLocal(context.Background(), repo, "digits", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	return l
 }
