@@ -46,8 +46,9 @@ func (r *recycler) put(outputs []*tensor.Tensor) {
 		if t == nil {
 			continue
 		}
-		i := slices.Index(r.issued, bufKey(t))
-		if i < 0 || bufKey(t) == nil {
+		k := bufKey(t)
+		i := slices.Index(r.issued, k)
+		if i < 0 || k == nil {
 			continue
 		}
 		r.issued = slices.Delete(r.issued, i, i+1)
@@ -60,17 +61,18 @@ func (r *recycler) put(outputs []*tensor.Tensor) {
 
 // issue records the outputs of a run that its arena allocated in the run
 // (owned, before endRun forgets them; nil for a split run, whose outputs
-// are all its own), once recycling is active. Two outputs over one buffer
-// (an output and its Reshape) count once.
+// are all its own), once recycling is active. Outputs over one buffer (an
+// output and its Reshape) are never taken back: a caller may hand back one
+// and keep reading the other.
 func (r *recycler) issue(outs map[string]*tensor.Tensor, owned map[any]int) {
 	if r == nil || !r.active.Load() {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, t := range outs {
+	for name, t := range outs {
 		k := bufKey(t)
-		if _, ok := owned[k]; !ok && owned != nil || k == nil || slices.Contains(r.issued, k) {
+		if _, ok := owned[k]; !ok && owned != nil || k == nil || slices.Contains(r.issued, k) || shared(outs, name, k) {
 			continue
 		}
 		if len(r.issued) == maxIssued {
@@ -78,6 +80,16 @@ func (r *recycler) issue(outs map[string]*tensor.Tensor, owned map[any]int) {
 		}
 		r.issued = append(r.issued, k)
 	}
+}
+
+// shared reports whether an output of outs other than name has buffer k.
+func shared(outs map[string]*tensor.Tensor, name string, k any) bool {
+	for n, t := range outs {
+		if n != name && bufKey(t) == k {
+			return true
+		}
+	}
+	return false
 }
 
 // take returns a tensor of type dt and shape over a buffer handed back,

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/inferd/inferd/engine"
+	"github.com/inferd/inferd/onnx"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -69,5 +70,34 @@ func testRecycleOutputs(t *testing.T, threads int) {
 			t.Fatal("a tensor the session did not hand out was taken back")
 		}
 		assertClose(t, got, want)
+	}
+}
+
+// Outputs that share a buffer (an output and its Reshape) are never taken
+// back, since a caller may hand back one and keep reading the other; an
+// output that is the caller's own input passed through is not either.
+func TestRecycleSkipsSharedOutputs(t *testing.T) {
+	m := model(17, []*onnx.Node{
+		node("Relu", []string{"x"}, []string{"y"}),
+		node("Reshape", []string{"y", "shape"}, []string{"z"}),
+		node("Identity", []string{"x"}, []string{"same"}),
+	}, []onnx.ValueInfo{input("x", tensor.Float32, 2, 3)}, []string{"y", "z", "same"},
+		map[string]*tensor.Tensor{"shape": i64([]int{1}, 6)})
+	s := mustSession(t, m, 1)
+	defer s.Close()
+	rc := s.(engine.Recycler)
+	x := f32([]int{2, 3}, -1, 2, -3, 4, -5, 6)
+	rc.Recycle(nil) // starts tracking
+	first := mustRun(t, s, map[string]*tensor.Tensor{"x": x})
+	if !sameMemory(first["y"], first["z"]) {
+		t.Skip("the Reshape copied: nothing shared to test")
+	}
+	rc.Recycle([]*tensor.Tensor{first["y"], first["same"]})
+	for range 3 {
+		got := mustRun(t, s, map[string]*tensor.Tensor{"x": x})
+		if sameMemory(got["y"], first["z"]) || sameMemory(got["y"], x) {
+			t.Fatal("a shared output or the input was taken back")
+		}
+		assertClose(t, got["z"], f32([]int{6}, 0, 2, 0, 4, 0, 6))
 	}
 }
