@@ -22,13 +22,15 @@ const (
 // as an output, so never an input, a constant or a buffer the arena still
 // recycles itself. It keeps track of outputs only once a caller has
 // handed one back, so that a server, which never does, pays nothing; the
-// keys it keeps then hold at most maxIssued outputs in memory.
+// outputs it tracks then hold at most maxIssued outputs in memory.
 type recycler struct {
 	active atomic.Bool
 	mu     sync.Mutex
-	// issued holds the keys (bufKey) of the outputs recent runs handed
-	// out, oldest first; back the outputs handed back, oldest first.
-	issued []any
+	// issued holds the outputs recent runs handed out, oldest first;
+	// back the outputs handed back, oldest first. A tensor is taken back
+	// only if it is one of issued, not another tensor over its buffer (a
+	// slice of it).
+	issued []*tensor.Tensor
 	back   []*tensor.Tensor
 }
 
@@ -46,9 +48,8 @@ func (r *recycler) put(outputs []*tensor.Tensor) {
 		if t == nil {
 			continue
 		}
-		k := bufKey(t)
-		i := slices.Index(r.issued, k)
-		if i < 0 || k == nil {
+		i := slices.Index(r.issued, t)
+		if i < 0 {
 			continue
 		}
 		r.issued = slices.Delete(r.issued, i, i+1)
@@ -72,13 +73,13 @@ func (r *recycler) issue(outs map[string]*tensor.Tensor, owned map[any]int) {
 	defer r.mu.Unlock()
 	for name, t := range outs {
 		k := bufKey(t)
-		if _, ok := owned[k]; !ok && owned != nil || k == nil || slices.Contains(r.issued, k) || shared(outs, name, k) {
+		if _, ok := owned[k]; !ok && owned != nil || k == nil || slices.Contains(r.issued, t) || shared(outs, name, k) {
 			continue
 		}
 		if len(r.issued) == maxIssued {
 			r.issued = slices.Delete(r.issued, 0, 1)
 		}
-		r.issued = append(r.issued, k)
+		r.issued = append(r.issued, t)
 	}
 }
 

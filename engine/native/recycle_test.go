@@ -101,3 +101,28 @@ func TestRecycleSkipsSharedOutputs(t *testing.T) {
 		assertClose(t, got["z"], f32([]int{6}, 0, 2, 0, 4, 0, 6))
 	}
 }
+
+// A slice of an output (another tensor over its buffer) is not the output:
+// handing it back is ignored.
+func TestRecycleIgnoresSliceOfOutput(t *testing.T) {
+	path := filepath.Join("..", "..", "examples", "models", "digits", "1", "model.onnx")
+	s, err := engine.LoadPath(context.Background(), Engine{}, path, engine.Options{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rc := s.(engine.Recycler)
+	name, outName := s.Inputs()[0].Name, s.Outputs()[0].Name
+	run := func(rows int) *tensor.Tensor {
+		return mustRun(t, s, map[string]*tensor.Tensor{name: tensor.New(tensor.Float32, rows, 1, 8, 8)})[outName]
+	}
+	rc.Recycle(nil) // starts tracking
+	out := run(4)
+	row := tensor.MustFromSlice(tensor.Data[float32](out)[:10], 1, 10)
+	rc.Recycle([]*tensor.Tensor{row})
+	for range 3 {
+		if got := run(1); sameMemory(got, out) {
+			t.Fatal("a slice of an output was taken back")
+		}
+	}
+}
