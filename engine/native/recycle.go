@@ -4,13 +4,15 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"weak"
 
 	"github.com/inferd/inferd/tensor"
 )
 
 // Bounds of a session's recycling: the outputs handed out that it still
 // takes back (the oldest are forgotten, and then ignored when they come
-// back), and the outputs handed back that it keeps for later runs.
+// back), and the outputs handed back that it keeps for later runs (these
+// the caller gave up, so keeping them holds no memory a caller uses).
 const (
 	maxIssued   = 16
 	maxReturned = 4
@@ -21,16 +23,18 @@ const (
 // runs handed out: a buffer the run's arena allocated and then let go of
 // as an output, so never an input, a constant or a buffer the arena still
 // recycles itself. It keeps track of outputs only once a caller has
-// handed one back, so that a server, which never does, pays nothing; the
-// outputs it tracks then hold at most maxIssued outputs in memory.
+// handed one back, so that a server, which never does, pays nothing. It
+// tracks outputs by weak pointer, so an output its caller drops instead of
+// handing back is collected as usual: tracking holds no memory.
 type recycler struct {
 	active atomic.Bool
 	mu     sync.Mutex
 	// issued holds the outputs recent runs handed out, oldest first;
 	// back the outputs handed back, oldest first. A tensor is taken back
 	// only if it is one of issued, not another tensor over its buffer (a
-	// slice of it).
-	issued []*tensor.Tensor
+	// slice of it). Weak pointers to one tensor are equal, and an entry
+	// whose tensor was collected matches nothing.
+	issued []weak.Pointer[tensor.Tensor]
 	back   []*tensor.Tensor
 }
 
@@ -48,7 +52,7 @@ func (r *recycler) put(outputs []*tensor.Tensor) {
 		if t == nil {
 			continue
 		}
-		i := slices.Index(r.issued, t)
+		i := slices.Index(r.issued, weak.Make(t))
 		if i < 0 {
 			continue
 		}
@@ -73,13 +77,17 @@ func (r *recycler) issue(outs map[string]*tensor.Tensor, owned map[any]int) {
 	defer r.mu.Unlock()
 	for name, t := range outs {
 		k := bufKey(t)
-		if _, ok := owned[k]; !ok && owned != nil || k == nil || slices.Contains(r.issued, t) || shared(outs, name, k) {
+		if _, ok := owned[k]; !ok && owned != nil || k == nil || shared(outs, name, k) {
+			continue
+		}
+		w := weak.Make(t)
+		if slices.Contains(r.issued, w) {
 			continue
 		}
 		if len(r.issued) == maxIssued {
 			r.issued = slices.Delete(r.issued, 0, 1)
 		}
-		r.issued = append(r.issued, t)
+		r.issued = append(r.issued, w)
 	}
 }
 

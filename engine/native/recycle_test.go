@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"weak"
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/onnx"
@@ -124,5 +126,36 @@ func TestRecycleIgnoresSliceOfOutput(t *testing.T) {
 		if got := run(1); sameMemory(got, out) {
 			t.Fatal("a slice of an output was taken back")
 		}
+	}
+}
+
+// Tracking the outputs handed out holds no memory: an output its caller
+// drops instead of handing back is collected, and handing back the later
+// outputs still works.
+func TestRecycleTrackingHoldsNoMemory(t *testing.T) {
+	path := filepath.Join("..", "..", "examples", "models", "digits", "1", "model.onnx")
+	s, err := engine.LoadPath(context.Background(), Engine{}, path, engine.Options{IntraOpThreads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rc := s.(engine.Recycler)
+	name, outName := s.Inputs()[0].Name, s.Outputs()[0].Name
+	in := tensor.New(tensor.Float32, 4, 1, 8, 8)
+	run := func() *tensor.Tensor {
+		return mustRun(t, s, map[string]*tensor.Tensor{name: in})[outName]
+	}
+	rc.Recycle(nil) // starts tracking
+	dropped := weak.Make(run())
+	for range 3 {
+		runtime.GC()
+	}
+	if dropped.Value() != nil {
+		t.Fatal("an output the caller dropped is still referenced by the session")
+	}
+	kept := run()
+	rc.Recycle([]*tensor.Tensor{kept})
+	if got := run(); !sameMemory(got, kept) {
+		t.Fatal("after a dropped output, the next output handed back was not reused")
 	}
 }
