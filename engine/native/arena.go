@@ -37,7 +37,7 @@ type arena struct {
 	shape []int
 	// run counts the finished runs, seq the allocs of the current one;
 	// picks holds, per alloc of the last run, the key of the buffer it
-	// got. A run making the allocs of the last one gets the same buffers
+	// got (the current run's, up to seq). A run making the allocs of the last one gets the same buffers
 	// back (see alloc), so that best fit, which depends on the order
 	// buffers were freed in, cannot cycle between assignments.
 	run, seq int
@@ -317,13 +317,16 @@ func (a *arena) victim(list []*arenaBuf) (i int, stale bool) {
 }
 
 // endRun forgets the buffers of the finished run: those still owned were
-// handed to the caller as outputs (or abandoned on error). Every staleRuns
+// handed to the caller as outputs (or abandoned on error). It keeps only
+// the finished run's picks: an older, longer run's would name buffers
+// since pruned, which lastPick cannot tell from outputs. Every staleRuns
 // runs it also drops the stale free buffers (prune).
 func (a *arena) endRun() {
 	for k := range a.owned {
 		delete(a.bufs, k)
 	}
 	clear(a.owned)
+	a.picks = a.picks[:a.seq]
 	a.run++
 	a.seq = 0
 	if a.run%staleRuns == 0 {

@@ -239,3 +239,35 @@ func TestArenaDropsStaleBuffers(t *testing.T) {
 		t.Errorf("free list holds %d buffers, %d of them small; want only the 8 of the runs", n, kept)
 	}
 }
+
+// TestArenaForgetsOlderPicks: an alloc past the end of the last run's
+// allocs falls back to best fit, even when an older, longer run's alloc at
+// that place got a buffer since pruned. Pruned buffers used to look like
+// outputs that left the arena, so the alloc took a new buffer although a
+// free one fitted.
+func TestArenaForgetsOlderPicks(t *testing.T) {
+	a := newArena()
+	var long []*tensor.Tensor
+	for range 8 {
+		x := a.alloc(tensor.Float32, []int{10})
+		a.retain(x)
+		long = append(long, x)
+	}
+	for _, x := range long {
+		a.release(x)
+	}
+	a.endRun()
+	for range 2*staleRuns + 1 { // short runs, until the long run's extra buffers are pruned
+		x := a.alloc(tensor.Float32, []int{10})
+		a.retain(x)
+		a.release(x)
+		a.endRun()
+	}
+	x := a.alloc(tensor.Float32, []int{10})
+	a.retain(x)
+	a.release(x)
+	y := a.alloc(tensor.Float32, []int{10})
+	if &tensor.Data[float32](y)[0] != &tensor.Data[float32](x)[0] {
+		t.Fatal("the second alloc took a new buffer although the first one's was free")
+	}
+}
