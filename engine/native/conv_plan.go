@@ -35,8 +35,10 @@ type convPlan struct {
 	// rows are computed as runs (depthwiseWide).
 	tapOffs []int
 	wide    bool
-	// Pointwise: whether the kernel prefetches the input.
+	// Pointwise: whether the kernel prefetches the input, and the
+	// transposed path's plan when it runs transposed (conv_pointwise_trans.go).
 	prefetchB bool
+	trans     *transPlan
 	// Implicit GEMM: whether it runs segmented (conv_segments.go) or
 	// gathered (conv_gather.go).
 	segments, gather bool
@@ -79,6 +81,9 @@ func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
 			offs[ch] = ch * hw
 		}
 		cp.table = simd.NewOffsets(offs)
+		if useTransposed(p, cp.gemm) {
+			cp.trans = newTransPlan(cg, cp.gemm)
+		}
 	case algoDepthwise:
 		l := cp.l
 		if l == nil {
@@ -98,7 +103,7 @@ func chooseConvAlgo(p *convProblem) convAlgo {
 	switch {
 	case p.c/p.group == 1 && p.group > 1:
 		return algoDepthwise
-	case usePointwise(p):
+	case usePointwise(p), useTransposed(p, defaultGemm()):
 		return algoPointwise
 	case useImplicitConv(p, newTapLayout(&p.geo)):
 		return algoImplicit
@@ -113,6 +118,10 @@ func (cp *convPlan) run(rc *runCtx, p *convProblem, packed []gemmOperand) {
 	case algoDepthwise:
 		convDepthwise(rc, p, cp)
 	case algoPointwise:
+		if cp.trans != nil && packed != nil {
+			convPointwiseTrans(rc, p, cp)
+			return
+		}
 		convPointwise(rc, p, packed, cp)
 	case algoImplicit:
 		convImplicit(rc, p, packed, cp)

@@ -33,16 +33,21 @@ func pointwisePrefetch(p *convProblem) bool {
 func convPointwise(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan) {
 	impl := cp.gemm
 	hw := p.geo.in[0] * p.geo.in[1]
-	cg, mg := p.c/p.group, p.m/p.group
-	tiles := (hw + impl.nr - 1) / impl.nr
-	products := p.batch * p.group
-	split := min(rc.threads, parallelTasks(2*mg*cg*hw*products))
 	b := pointwiseBodies.get()
 	defer pointwiseBodies.put(b)
-	b.p, b.cp, b.weights = *p, cp, packedWeights(impl, p, packed, cg)
-	b.perBand = max(1, tiles/max(1, (split+products-1)/products))
-	b.bands = (tiles + b.perBand - 1) / b.perBand
-	parallelRange(rc.threads, products*b.bands, 1, b)
+	b.p, b.cp, b.weights = *p, cp, packedWeights(impl, p, packed, p.c/p.group)
+	b.perBand, b.bands = pointwiseBands(rc, p, (hw+impl.nr-1)/impl.nr)
+	parallelRange(rc.threads, p.batch*p.group*b.bands, 1, b)
+}
+
+// pointwiseBands splits the tiles of each image and group of p into
+// bands of perBand tiles, enough for every thread when products are few.
+func pointwiseBands(rc *runCtx, p *convProblem, tiles int) (perBand, bands int) {
+	hw := p.geo.in[0] * p.geo.in[1]
+	products := p.batch * p.group
+	split := min(rc.threads, parallelTasks(2*(p.m/p.group)*(p.c/p.group)*hw*products))
+	perBand = max(1, tiles/max(1, (split+products-1)/products))
+	return perBand, (tiles + perBand - 1) / perBand
 }
 
 // pointwiseBody is the state of convPointwise's region: the items are

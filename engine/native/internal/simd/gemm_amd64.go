@@ -22,7 +22,8 @@ var asmGemmKernels = func() []*GemmKernel {
 	if hasAVX512 {
 		ks = append(ks, &GemmKernel{Name: "avx512-8x32", MR: 8, NR: 32, isa: isaAVX512,
 			Narrow: &GemmKernel{Name: "avx512-8x16", MR: 8, NR: 16, isa: isaAVX512, narrow: true},
-			One:    &GemmKernel{Name: "avx512-1x32", MR: 8, NR: 32, isa: isaAVX512, one: true}})
+			One:    &GemmKernel{Name: "avx512-1x32", MR: 8, NR: 32, isa: isaAVX512, one: true},
+			Trans:  &GemmKernel{Name: "avx512-8x32-trans", MR: 8, NR: 32, isa: isaAVX512, trans: true}})
 	}
 	if hasAVX2 {
 		ks = append(ks, &GemmKernel{Name: "avx2-6x16", MR: 6, NR: 16, isa: isaAVX2,
@@ -63,6 +64,11 @@ func tileAsm(isa isa, narrow bool, kc int, a, b, c []float32, ldc int, ep *Epilo
 func tileOneAsm(kc int, a, b, c []float32, ep *Epilogue) {
 	pa, pb, pc, bias := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), biasPtr(ep)
 	gemmKernel1x32AVX512(kc, pa, pb, pc, 0, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
+}
+
+func tileTransAsm(kc int, a []float32, offs []int, b, c []float32, ldc int, ep *Epilogue) {
+	pa, po, pb, pc, bias := unsafe.SliceData(a), unsafe.SliceData(offs), unsafe.SliceData(b), unsafe.SliceData(c), biasPtr(ep)
+	gemmKernel8x32AVX512Trans(kc, pa, po, pb, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
 }
 
 func tileIndirectAsm(isa isa, narrow bool, kc int, a, b []float32, offs []int, c []float32, ldc int, ep *Epilogue) {

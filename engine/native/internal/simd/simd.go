@@ -42,8 +42,12 @@ type GemmKernel struct {
 	// of C alone): for a product of one row, such as a fully connected
 	// layer at batch 1, at a fraction of the cost.
 	One *GemmKernel
-	// narrow and one mark a Narrow and a One kernel for the dispatchers.
-	narrow, one bool
+	// Trans, when not nil, computes MR×NR tiles with A read in place and
+	// the tile stored transposed (TileTrans).
+	Trans *GemmKernel
+	// narrow and one mark a Narrow and a One kernel for the dispatchers,
+	// trans a Trans kernel.
+	narrow, one, trans bool
 	// isa selects the implementation. The methods call it through a
 	// switch rather than a function value, which would make every
 	// argument escape to the heap.
@@ -107,6 +111,30 @@ func (k *GemmKernel) TileIndirect(kc int, a, b []float32, o *Offsets, p0 int, c 
 		return
 	}
 	tileIndirectAsm(k.isa, k.narrow, kc, a, b, offs, c, ldc, ep)
+}
+
+// TileTrans computes the product of A, read in place (depth step p reads
+// the MR values at a[o[p0+p]:]), and a packed B panel (kc steps of NR
+// values), and stores it transposed after the epilogue: element (r, j) of
+// the tile at c[j·ldc+r], for r < MR and j < NR. Accumulate adds C read
+// the same way, and ColBias adds Bias[j] to column j; RowBias is not
+// supported. It is the kernel of a product whose rows are positions of
+// planes and whose columns are channels (1×1 convolutions on small
+// planes, computed as Yᵀ = Xᵀ·Wᵀ), written straight into the planes. It
+// panics when k is not a Trans kernel or a slice is too short.
+func (k *GemmKernel) TileTrans(kc int, a []float32, o *Offsets, p0 int, b, c []float32, ldc int, ep *Epilogue) {
+	if !k.trans || ep.Flags&RowBias != 0 {
+		panic("simd: " + k.Name + " has no transposed form with these flags")
+	}
+	if kc < 0 || p0 < 0 || p0+kc > len(o.offs) || len(b) < kc*k.NR || ldc < k.MR || len(c) < (k.NR-1)*ldc+k.MR ||
+		kc > 0 && (o.min < 0 || o.max+k.MR > len(a)) {
+		panic(fmt.Sprintf("simd: %s transposed tile: kc=%d, offsets %d..%d of %d, len(a)=%d, len(b)=%d, len(c)=%d, ldc=%d",
+			k.Name, kc, p0, p0+kc, len(o.offs), len(a), len(b), len(c), ldc))
+	}
+	if k.biasShort(ep) {
+		panic(fmt.Sprintf("simd: %s tile: %d bias values", k.Name, len(ep.Bias)))
+	}
+	tileTransAsm(kc, a, o.offs[p0:p0+kc], b, c, ldc, ep)
 }
 
 // biasShort reports whether ep's flags ask for more bias values than it

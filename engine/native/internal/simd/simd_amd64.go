@@ -69,6 +69,11 @@ func gemmKernel6x8AVX2Indirect(kc int, a *float32, b *float32, offs *int, c *flo
 //go:noescape
 func gemmKernel1x32AVX512(kc int, a *float32, b *float32, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
 
+// gemmKernel8x32AVX512Trans computes an 8x32 tile of C, stored transposed, with AVX-512F; see gemmTransKernel in gen/gemm_trans.go.
+//
+//go:noescape
+func gemmKernel8x32AVX512Trans(kc int, a *float32, offs *int, b *float32, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+
 // tapSumAVX512 is a tap kernel with AVX-512F; see tapKernels in gen/taps.go.
 //
 //go:noescape

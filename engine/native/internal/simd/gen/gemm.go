@@ -111,9 +111,11 @@ const segWidth = 8
 // columns of package native's implicit convolution layout).
 func gemmSegmentsKernel(s gemmSpec) { gemmKernelB(s, kernelVariant{indirect: true, segments: true}) }
 
-// kernelVariant selects the form of a generated GEMM kernel.
+// kernelVariant selects the form of a generated GEMM kernel: B read
+// through offsets (indirect, with prefetches, or in segments), or A read
+// through offsets and the tile stored transposed (trans, gemm_trans.go).
 type kernelVariant struct {
-	indirect, prefetchB, segments bool
+	indirect, prefetchB, segments, trans bool
 }
 
 // signature returns the kernel's name and Go signature.
@@ -176,7 +178,10 @@ type gemmRegs struct {
 	kc, a, b  reg.GPVirtual
 	offs, off reg.GPVirtual
 	bases     []reg.GPVirtual
-	c, ldc    reg.GPVirtual
+	// next is the bytes from a B panel to the next one (kc steps on), for
+	// the transposed kernel's prefetches.
+	next   reg.GPVirtual
+	c, ldc reg.GPVirtual
 }
 
 // acc is the accumulator of row r, vector v.
@@ -185,7 +190,7 @@ func (g *gemmRegs) acc(r, v int) reg.VecPhysical { return g.s.regs[g.s.acc+r*g.s
 // loadB loads vector v of B's row for unrolled step u into dst.
 func (g *gemmRegs) loadB(u, v int, dst reg.VecPhysical) {
 	s, kv, nr := g.s, g.kv, g.s.vecs*g.s.lanes
-	if !kv.indirect {
+	if !kv.indirect || kv.trans {
 		VMOVUPS(Mem{Base: g.b, Disp: (u*nr + v*s.lanes) * 4}, dst)
 		return
 	}
@@ -217,9 +222,16 @@ func (g *gemmRegs) step(u int) {
 	for v := range s.vecs {
 		g.loadB(u, v, bregs[v])
 	}
+	if g.kv.trans {
+		MOVQ(Mem{Base: g.offs, Disp: u * 8}, g.off)
+	}
 	for r := range s.mr {
 		t := s.regs[s.bc+(u*s.mr+r)%s.nbc]
-		VBROADCASTSS(Mem{Base: g.a, Disp: (u*s.panelRows() + r) * 4}, t)
+		a := Mem{Base: g.a, Disp: (u*s.panelRows() + r) * 4}
+		if g.kv.trans {
+			a = Mem{Base: g.a, Index: g.off, Scale: 4, Disp: r * 4}
+		}
+		VBROADCASTSS(a, t)
 		for v := range s.vecs {
 			VFMADD231PS(bregs[v], t, g.acc(r, v))
 		}
@@ -229,6 +241,11 @@ func (g *gemmRegs) step(u int) {
 // advance moves A, and B or its offsets, past n depth steps.
 func (g *gemmRegs) advance(n int) {
 	nr := g.s.vecs * g.s.lanes
+	if g.kv.trans {
+		ADDQ(U32(n*nr*4), g.b)
+		ADDQ(U32(n*8), g.offs)
+		return
+	}
 	ADDQ(U32(n*g.s.panelRows()*4), g.a)
 	switch {
 	case g.kv.indirect && n == 1:
@@ -247,8 +264,12 @@ func (g *gemmRegs) depthLoop() {
 	CMPQ(g.kc, U8(s.unroll))
 	JL(LabelRef("tail"))
 	Label("loop")
-	if s.prefetchOff > 0 {
+	if s.prefetchOff > 0 && !g.kv.trans {
 		PREFETCHT0(Mem{Base: g.a, Disp: s.prefetchOff})
+	}
+	for l := 0; g.kv.trans && l < s.unroll*s.vecs*s.lanes*4; l += 64 {
+		// The same step of the next B panel (gemm_trans.go).
+		PREFETCHT0(Mem{Base: g.b, Index: g.next, Scale: 1, Disp: l})
 	}
 	for u := range s.unroll {
 		g.step(u)

@@ -30,6 +30,7 @@ func main() {
 		gemmKernel(s, true, false)
 	}
 	gemmKernel(gemmAVX512One, false, false)
+	gemmTransKernel()
 	mask := tapMask()
 	tapKernels(mask)
 	planeKernels(mask)
