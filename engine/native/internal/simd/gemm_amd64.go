@@ -167,3 +167,7 @@ func mapAsm(isa isa, op VecOp, dst, a, b []float32, s float32) {
 func gatherAsm(dst, src []float32, offs []int, nr int, runs [][3]int32) {
 	gatherRunsAVX512(unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(offs), len(offs), nr, &runs[0][0], len(runs))
 }
+
+func maxPool2x2Asm(y, x []float32, groups, gstride, bpg, delta int, idx *[32]int32) {
+	maxPool2x2AVX512(unsafe.SliceData(y), unsafe.SliceData(x), groups, gstride, bpg, delta, &idx[0])
+}

@@ -134,6 +134,11 @@ func vecAVX2(op int, dst *float32, a *float32, b *float32, n int, s float32)
 //go:noescape
 func deinterleave2DAVX512(even *float32, lde int, odd *float32, ldo int, src *float32, lds int, rows int, n int)
 
+// maxPool2x2AVX512 computes a 2×2 max pooling of row pairs; see maxPool2x2 in gen/pool.go.
+//
+//go:noescape
+func maxPool2x2AVX512(y *float32, x *float32, groups int, gstride int, bpg int, delta int, idx *int32)
+
 // gatherRunsAVX512 packs B panels from runs of the planes; see gather in gen/gather.go.
 //
 //go:noescape

@@ -7723,6 +7723,53 @@ done:
 	VZEROUPPER
 	RET
 
+// func maxPool2x2AVX512(y *float32, x *float32, groups int, gstride int, bpg int, delta int, idx *int32)
+// Requires: AVX, AVX512F
+TEXT ·maxPool2x2AVX512(SB), NOSPLIT, $0-56
+	MOVQ      y+0(FP), AX
+	MOVQ      x+8(FP), CX
+	MOVQ      groups+16(FP), DX
+	MOVQ      gstride+24(FP), BX
+	MOVQ      bpg+32(FP), SI
+	MOVQ      delta+40(FP), DI
+	MOVQ      idx+48(FP), R8
+	SHLQ      $0x02, BX
+	SHLQ      $0x02, DI
+	VMOVDQU32 (R8), Z6
+	VMOVDQU32 64(R8), Z7
+	TESTQ     DX, DX
+	JZ        done
+	TESTQ     SI, SI
+	JZ        done
+
+group:
+	MOVQ CX, R8
+	MOVQ SI, R9
+
+block:
+	VMOVUPS       (R8), Z0
+	VMOVUPS       (R8)(DI*1), Z1
+	VMOVAPS       Z0, Z2
+	VPERMT2PS     Z1, Z6, Z0
+	VPERMT2PS     Z1, Z7, Z2
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMAXPS        Y0, Y3, Y0
+	VMAXPS        Y0, Y2, Y0
+	VEXTRACTF64X4 $0x01, Z2, Y3
+	VMAXPS        Y0, Y3, Y0
+	VMOVUPS       Y0, (AX)
+	ADDQ          $0x20, AX
+	ADDQ          $0x40, R8
+	DECQ          R9
+	JNZ           block
+	ADDQ          BX, CX
+	DECQ          DX
+	JNZ           group
+
+done:
+	VZEROUPPER
+	RET
+
 // func gatherRunsAVX512(dst *float32, src *float32, offs *int, kc int, nr int, runs *int32, nruns int)
 // Requires: AVX, AVX512F, BMI2
 TEXT ·gatherRunsAVX512(SB), NOSPLIT, $0-56

@@ -36,6 +36,7 @@ func main() {
 	copyKernels(mask)
 	vecKernels(mask)
 	deinterleave()
+	maxPool2x2()
 	gather()
 	Generate()
 }
