@@ -104,7 +104,14 @@ func (st *segmentTile) place(b *implicitBody, tile, grp int) {
 func (st *segmentTile) run(impl *gemmImpl, mg, kcb int, ap, planes []float32, o *simd.Offsets, pc int, y []float32, sep0 *simd.Epilogue) {
 	mr, nr, kern := impl.mr, impl.nr, impl.kern
 	segs := st.segs[:st.nsegs]
-	for ir := 0; ir < mg; ir += mr {
+	ir := 0
+	if st.width == nr && mg >= 2*mr {
+		// The whole panels in one call, which loops over them.
+		panels := mg / mr
+		kern.TileSegmentsPanels(kcb, ap[:panels*mr*kcb], planes, o, pc, segs, y[st.off:], st.out, sep0, panels)
+		ir = panels * mr
+	}
+	for ; ir < mg; ir += mr {
 		rows := min(mr, mg-ir)
 		sep := *sep0
 		if sep.Flags&simd.RowBias != 0 {

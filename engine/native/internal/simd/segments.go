@@ -71,3 +71,35 @@ func gatherSegments(b []float32, offs, segs []int, nr int) []float32 {
 	}
 	return panel
 }
+
+// TileSegmentsPanels is TileSegments over panels row panels of A, one
+// after the other in a (kc·MR values each): panel i computes rows i·MR to
+// (i+1)·MR of C (starting at c[i·MR·ldc]) with the row biases from
+// ep.Bias[i·MR:]. The assembly kernels loop over the panels themselves;
+// an epilogue without row biases or with column biases runs panel by
+// panel.
+func (k *GemmKernel) TileSegmentsPanels(kc int, a, b []float32, o *Offsets, p0 int, segs []int, c []float32, ldc int, ep *Epilogue, panels int) {
+	if panels <= 0 {
+		return
+	}
+	rows := panels * k.MR
+	if !k.HasSegments() || ep.Flags&ColBias != 0 || panels == 1 {
+		for i := range panels {
+			pe := *ep
+			if pe.Flags&RowBias != 0 {
+				pe.Bias = ep.Bias[i*k.MR:]
+			}
+			k.TileSegments(kc, a[i*kc*k.MR:], b, o, p0, segs, c[i*k.MR*ldc:], ldc, &pe)
+		}
+		return
+	}
+	// The last panel's checks cover the others: the same B, and a and c
+	// only longer before it.
+	last := (panels - 1) * k.MR
+	if len(a) < panels*kc*k.MR || len(c) < last*ldc || !k.segmentsFit(kc, a[last*kc:], b, o, p0, segs, c[last*ldc:], ldc) ||
+		ep.Flags&RowBias != 0 && len(ep.Bias) < rows {
+		panic(fmt.Sprintf("simd: %s segments panels: %d panels, kc=%d, offsets %d..%d of %d, %d segments, len(a)=%d, len(b)=%d, len(c)=%d, ldc=%d, %d biases",
+			k.Name, panels, kc, p0, p0+kc, len(o.offs), len(segs), len(a), len(b), len(c), ldc, len(ep.Bias)))
+	}
+	tileSegmentsPanelsAsm(k.isa, kc, a, b, o.offs[p0:p0+kc], segs, c, ldc, ep, panels)
+}

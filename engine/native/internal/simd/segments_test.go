@@ -119,3 +119,63 @@ func TestSegmentsFit(t *testing.T) {
 		t.Error("an NR that is not a multiple of SegWidth fits")
 	}
 }
+
+// TestTileSegmentsPanels checks that a call over several row panels
+// computes, bit for bit, what TileSegments computes panel by panel, for
+// every epilogue (column biases run panel by panel) and depths around the
+// unrolling, and that a short bias panics.
+func TestTileSegmentsPanels(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, k := range testedGemmKernels() {
+		if k.NR%SegWidth != 0 {
+			continue
+		}
+		for _, panels := range []int{1, 2, 4} {
+			for _, kc := range []int{1, 5, 9, 144} {
+				for _, flags := range []int{0, Accumulate, RowBias | Clamp, Scale | ColBias, Accumulate | RowBias | Clamp} {
+					t.Run(fmt.Sprintf("%s/panels=%d/kc=%d/flags=%05b", k.Name, panels, kc, flags), func(t *testing.T) {
+						segs := make([]int, k.NR/SegWidth)
+						for g := range segs {
+							segs[g] = r.IntN(40)
+						}
+						b := randSlice(r, 400)
+						offs := make([]int, kc+2)
+						for p := range offs {
+							offs[p] = r.IntN(len(b) - 40 - SegWidth)
+						}
+						o := NewOffsets(offs)
+						ldc := k.NR + 3
+						rows := panels * k.MR
+						a := randSlice(r, kc*rows)
+						c := randSlice(r, rows*ldc)
+						want := append([]float32(nil), c...)
+						ep := &Epilogue{Flags: flags, Alpha: 1.5, Lo: -0.5, Hi: 0.6, Bias: randSlice(r, max(rows, k.NR))}
+						for i := range panels {
+							pe := *ep
+							if flags&RowBias != 0 {
+								pe.Bias = ep.Bias[i*k.MR:]
+							}
+							k.TileSegments(kc, a[i*kc*k.MR:], b, o, 1, segs, want[i*k.MR*ldc:], ldc, &pe)
+						}
+						k.TileSegmentsPanels(kc, a, b, o, 1, segs, c, ldc, ep, panels)
+						for i := range c {
+							if c[i] != want[i] {
+								t.Fatalf("c[%d] = %v, want %v", i, c[i], want[i])
+							}
+						}
+					})
+				}
+			}
+		}
+		t.Run(k.Name+"/short bias", func(t *testing.T) {
+			defer func() {
+				if recover() == nil && k.HasSegments() {
+					t.Fatal("no panic")
+				}
+			}()
+			segs := make([]int, k.NR/SegWidth)
+			ep := &Epilogue{Flags: RowBias, Bias: make([]float32, k.MR+1)}
+			k.TileSegmentsPanels(1, make([]float32, 2*k.MR), make([]float32, 64), NewOffsets([]int{0}), 0, segs, make([]float32, 2*k.MR*k.NR), k.NR, ep, 2)
+		})
+	}
+}

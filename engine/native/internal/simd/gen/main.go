@@ -24,6 +24,7 @@ func main() {
 		gemmKernel(s, true, false)
 		gemmKernel(s, true, true)
 		gemmSegmentsKernel(s)
+		gemmSegmentsPanelsKernel(s)
 	}
 	for _, s := range []gemmSpec{gemmAVX512Narrow, gemmAVX2Narrow} {
 		gemmKernel(s, false, false)
