@@ -61,7 +61,11 @@ func (b *implicitBody) segments(lo, hi int) {
 			last := pc+kcb >= kg
 			sep := ep.simdEpilogue(1, pc > 0 || p.residual != nil, last)
 			ap := b.weights[grp].packed[pc*roundUp(mg, impl.mr):]
-			st.run(impl, mg, kcb, ap, b.planes[grp*cg*cp.chStride:], cp.table, pc, p.y, &sep)
+			if cp.shifted {
+				st.runShifted(impl, mg, kcb, ap, b.planes[grp*cg*cp.chStride:], cp.table, pc, p.y, &sep)
+			} else {
+				st.run(impl, mg, kcb, ap, b.planes[grp*cg*cp.chStride:], cp.table, pc, p.y, &sep)
+			}
 			if last && ep.post != nil {
 				for i := range mg {
 					row := p.y[st.off+i*st.out : st.off+i*st.out+st.width]
@@ -77,8 +81,10 @@ func (b *implicitBody) segments(lo, hi int) {
 type segmentTile struct {
 	segs            [maxTile / simd.SegWidth]int
 	out, off, width int
-	nsegs           int
-	tbuf, biasb     [maxTile]float32
+	// base is the tile's first output in shifted planes (conv_shifted.go).
+	base        int
+	nsegs       int
+	tbuf, biasb [maxTile]float32
 }
 
 // place sets the tile to column tile tile of the chunk in group grp (the
@@ -88,6 +94,7 @@ func (st *segmentTile) place(b *implicitBody, tile, grp int) {
 	nr, tiles := cp.gemm.nr, cp.segmentTiles()
 	img, q0 := tile/tiles, tile%tiles*nr
 	st.width = min(nr, st.out-q0)
+	st.base = img*l.shiftPlane() + q0
 	st.nsegs = nr / simd.SegWidth
 	for g := range st.nsegs {
 		q := q0 + g*simd.SegWidth
@@ -113,15 +120,7 @@ func (st *segmentTile) run(impl *gemmImpl, mg, kcb int, ap, planes []float32, o 
 	}
 	for ; ir < mg; ir += mr {
 		rows := min(mr, mg-ir)
-		sep := *sep0
-		if sep.Flags&simd.RowBias != 0 {
-			sep.Bias = sep0.Bias[ir:]
-			if rows < mr {
-				clear(st.biasb[:mr])
-				copy(st.biasb[:rows], sep0.Bias[ir:])
-				sep.Bias = st.biasb[:mr]
-			}
-		}
+		sep := st.panelEpilogue(sep0, ir, rows, mr)
 		apanel := ap[ir*kcb : (ir+mr)*kcb]
 		c := y[st.off+ir*st.out:]
 		if rows == mr && st.width == nr {
@@ -135,4 +134,20 @@ func (st *segmentTile) run(impl *gemmImpl, mg, kcb int, ap, planes []float32, o 
 		kern.TileSegments(kcb, apanel, planes, o, pc, segs, tb, nr, &sep)
 		copyRows(c, st.out, tb, nr, rows, st.width)
 	}
+}
+
+// panelEpilogue is sep0 for the panel of rows output channels from ir:
+// its row biases from ir on, padded with zeros to mr in the tile's buffer
+// for a partial panel.
+func (st *segmentTile) panelEpilogue(sep0 *simd.Epilogue, ir, rows, mr int) simd.Epilogue {
+	sep := *sep0
+	if sep.Flags&simd.RowBias != 0 {
+		sep.Bias = sep0.Bias[ir:]
+		if rows < mr {
+			clear(st.biasb[:mr])
+			copy(st.biasb[:rows], sep0.Bias[ir:])
+			sep.Bias = st.biasb[:mr]
+		}
+	}
+	return sep
 }

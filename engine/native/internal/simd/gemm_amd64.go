@@ -180,3 +180,12 @@ func tileSegmentsPanelsAsm(isa isa, kc int, a, b []float32, offs, segs []int, c 
 	}
 	gemmKernel6x16AVX2SegmentsPanels(kc, pa, pb, po, ps, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi, panels)
 }
+
+func tileIndirectPanelsAsm(isa isa, kc int, a, b []float32, offs []int, c []float32, ldc int, ep *Epilogue, panels int) {
+	pa, pb, po, pc, bias := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(offs), unsafe.SliceData(c), biasPtr(ep)
+	if isa == isaAVX512 {
+		gemmKernel8x32AVX512IndirectPanels(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi, panels)
+		return
+	}
+	gemmKernel6x16AVX2IndirectPanels(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi, panels)
+}

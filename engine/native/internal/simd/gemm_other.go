@@ -49,3 +49,7 @@ func maxPool2x2Asm([]float32, []float32, int, int, int, int, *[32]int32) { panic
 func tileSegmentsPanelsAsm(isa, int, []float32, []float32, []int, []int, []float32, int, *Epilogue, int) {
 	panic(noAsm)
 }
+
+func tileIndirectPanelsAsm(isa, int, []float32, []float32, []int, []float32, int, *Epilogue, int) {
+	panic(noAsm)
+}

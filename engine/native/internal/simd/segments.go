@@ -76,30 +76,56 @@ func gatherSegments(b []float32, offs, segs []int, nr int) []float32 {
 // after the other in a (kc·MR values each): panel i computes rows i·MR to
 // (i+1)·MR of C (starting at c[i·MR·ldc]) with the row biases from
 // ep.Bias[i·MR:]. The assembly kernels loop over the panels themselves;
-// an epilogue without row biases or with column biases runs panel by
-// panel.
+// an epilogue with column biases runs panel by panel.
 func (k *GemmKernel) TileSegmentsPanels(kc int, a, b []float32, o *Offsets, p0 int, segs []int, c []float32, ldc int, ep *Epilogue, panels int) {
+	asm := k.HasSegments()
+	k.panels(kc, a, c, ldc, ep, panels, asm, func(a, c []float32, ep *Epilogue) {
+		k.TileSegments(kc, a, b, o, p0, segs, c, ldc, ep)
+	}, func(last int) bool {
+		return k.segmentsFit(kc, a[last*kc:], b, o, p0, segs, c[last*ldc:], ldc)
+	}, func() {
+		tileSegmentsPanelsAsm(k.isa, kc, a, b, o.offs[p0:p0+kc], segs, c, ldc, ep, panels)
+	})
+}
+
+// TileIndirectPanels is TileIndirect over panels row panels of A, as
+// TileSegmentsPanels is TileSegments.
+func (k *GemmKernel) TileIndirectPanels(kc int, a, b []float32, o *Offsets, p0 int, c []float32, ldc int, ep *Epilogue, panels int) {
+	asm := k.isa != isaGo && !k.one && !k.narrow
+	k.panels(kc, a, c, ldc, ep, panels, asm, func(a, c []float32, ep *Epilogue) {
+		k.TileIndirect(kc, a, b, o, p0, c, ldc, ep)
+	}, func(last int) bool {
+		return kc >= 0 && p0 >= 0 && p0+kc <= len(o.offs) && ldc >= k.NR && len(c[last*ldc:]) >= (k.MR-1)*ldc+k.NR &&
+			(kc == 0 || o.min >= 0 && o.max+k.NR <= len(b))
+	}, func() {
+		tileIndirectPanelsAsm(k.isa, kc, a, b, o.offs[p0:p0+kc], c, ldc, ep, panels)
+	})
+}
+
+// panels runs a panels kernel: panel by panel through tile without asm,
+// for a single panel or with column biases, else after checking the
+// arguments (fits checks the last panel's, which cover the others: a
+// and c are only longer before it) through run.
+func (k *GemmKernel) panels(kc int, a, c []float32, ldc int, ep *Epilogue, panels int, asm bool,
+	tile func(a, c []float32, ep *Epilogue), fits func(last int) bool, run func()) {
 	if panels <= 0 {
 		return
 	}
-	rows := panels * k.MR
-	if !k.HasSegments() || ep.Flags&ColBias != 0 || panels == 1 {
+	if !asm || ep.Flags&ColBias != 0 || panels == 1 {
 		for i := range panels {
 			pe := *ep
 			if pe.Flags&RowBias != 0 {
 				pe.Bias = ep.Bias[i*k.MR:]
 			}
-			k.TileSegments(kc, a[i*kc*k.MR:], b, o, p0, segs, c[i*k.MR*ldc:], ldc, &pe)
+			tile(a[i*kc*k.MR:], c[i*k.MR*ldc:], &pe)
 		}
 		return
 	}
-	// The last panel's checks cover the others: the same B, and a and c
-	// only longer before it.
 	last := (panels - 1) * k.MR
-	if len(a) < panels*kc*k.MR || len(c) < last*ldc || !k.segmentsFit(kc, a[last*kc:], b, o, p0, segs, c[last*ldc:], ldc) ||
-		ep.Flags&RowBias != 0 && len(ep.Bias) < rows {
-		panic(fmt.Sprintf("simd: %s segments panels: %d panels, kc=%d, offsets %d..%d of %d, %d segments, len(a)=%d, len(b)=%d, len(c)=%d, ldc=%d, %d biases",
-			k.Name, panels, kc, p0, p0+kc, len(o.offs), len(segs), len(a), len(b), len(c), ldc, len(ep.Bias)))
+	if kc < 0 || len(a) < panels*kc*k.MR || len(c) < last*ldc || !fits(last) ||
+		ep.Flags&RowBias != 0 && len(ep.Bias) < panels*k.MR {
+		panic(fmt.Sprintf("simd: %s panels: %d panels, kc=%d, len(a)=%d, len(c)=%d, ldc=%d, %d biases",
+			k.Name, panels, kc, len(a), len(c), ldc, len(ep.Bias)))
 	}
-	tileSegmentsPanelsAsm(k.isa, kc, a, b, o.offs[p0:p0+kc], segs, c, ldc, ep, panels)
+	run()
 }

@@ -121,7 +121,8 @@ func TestSegmentsFit(t *testing.T) {
 }
 
 // TestTileSegmentsPanels checks that a call over several row panels
-// computes, bit for bit, what TileSegments computes panel by panel, for
+// computes, bit for bit, what TileSegments (and TileIndirect) computes
+// panel by panel, for
 // every epilogue (column biases run panel by panel) and depths around the
 // unrolling, and that a short bias panics.
 func TestTileSegmentsPanels(t *testing.T) {
@@ -157,10 +158,26 @@ func TestTileSegmentsPanels(t *testing.T) {
 							}
 							k.TileSegments(kc, a[i*kc*k.MR:], b, o, 1, segs, want[i*k.MR*ldc:], ldc, &pe)
 						}
+						c0 := append([]float32(nil), c...)
 						k.TileSegmentsPanels(kc, a, b, o, 1, segs, c, ldc, ep, panels)
 						for i := range c {
 							if c[i] != want[i] {
 								t.Fatalf("c[%d] = %v, want %v", i, c[i], want[i])
+							}
+						}
+						// The indirect kernel on the same offsets.
+						copy(want, c0)
+						for i := range panels {
+							pe := *ep
+							if flags&RowBias != 0 {
+								pe.Bias = ep.Bias[i*k.MR:]
+							}
+							k.TileIndirect(kc, a[i*kc*k.MR:], b, o, 1, want[i*k.MR*ldc:], ldc, &pe)
+						}
+						k.TileIndirectPanels(kc, a, b, o, 1, c0, ldc, ep, panels)
+						for i := range c0 {
+							if c0[i] != want[i] {
+								t.Fatalf("indirect: c[%d] = %v, want %v", i, c0[i], want[i])
 							}
 						}
 					})

@@ -29,6 +29,11 @@ func gemmKernel8x32AVX512Segments(kc int, a *float32, b *float32, offs *int, seg
 //go:noescape
 func gemmKernel8x32AVX512SegmentsPanels(kc int, a *float32, b *float32, offs *int, segs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32, panels int)
 
+// gemmKernel8x32AVX512IndirectPanels computes a 8x32 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel8x32AVX512IndirectPanels(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32, panels int)
+
 // gemmKernel6x16AVX2 computes a 6x16 tile of C with AVX2 and FMA; see gemmKernel in gen/gemm.go.
 //
 //go:noescape
@@ -53,6 +58,11 @@ func gemmKernel6x16AVX2Segments(kc int, a *float32, b *float32, offs *int, segs 
 //
 //go:noescape
 func gemmKernel6x16AVX2SegmentsPanels(kc int, a *float32, b *float32, offs *int, segs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32, panels int)
+
+// gemmKernel6x16AVX2IndirectPanels computes a 6x16 tile of C with AVX2 and FMA; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel6x16AVX2IndirectPanels(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32, panels int)
 
 // gemmKernel8x16AVX512 computes a 8x16 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
 //

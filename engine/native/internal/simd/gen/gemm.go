@@ -124,6 +124,14 @@ func gemmSegmentsPanelsKernel(s gemmSpec) {
 	gemmKernelB(s, kernelVariant{indirect: true, segments: true, panels: true})
 }
 
+// gemmIndirectPanelsKernel generates nameIndirectPanels, the indirect
+// kernel over panels row panels as gemmSegmentsPanelsKernel does (the
+// tiles of a convolution on shifted planes, package native's
+// conv_shifted.go).
+func gemmIndirectPanelsKernel(s gemmSpec) {
+	gemmKernelB(s, kernelVariant{indirect: true, panels: true})
+}
+
 // kernelVariant selects the form of a generated GEMM kernel.
 type kernelVariant struct {
 	indirect, prefetchB, segments, panels bool
@@ -133,6 +141,9 @@ type kernelVariant struct {
 func (kv kernelVariant) signature(s gemmSpec) (name, sig string) {
 	name, sig = s.name, "func(kc int, a, b, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
 	switch {
+	case kv.panels && !kv.segments:
+		name += "IndirectPanels"
+		sig = "func(kc int, a, b *float32, offs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32, panels int)"
 	case kv.panels:
 		name += "SegmentsPanels"
 		sig = "func(kc int, a, b *float32, offs, segs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32, panels int)"

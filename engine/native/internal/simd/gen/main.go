@@ -25,6 +25,7 @@ func main() {
 		gemmKernel(s, true, true)
 		gemmSegmentsKernel(s)
 		gemmSegmentsPanelsKernel(s)
+		gemmIndirectPanelsKernel(s)
 	}
 	for _, s := range []gemmSpec{gemmAVX512Narrow, gemmAVX2Narrow} {
 		gemmKernel(s, false, false)
