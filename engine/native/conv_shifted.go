@@ -71,33 +71,3 @@ func (b *implicitBody) buildShifted(lo, hi int) {
 		t += n
 	}
 }
-
-// runShifted is segmentTile.run on shifted planes: each panel of rows
-// one indirect tile reading the planes from the tile's first output.
-func (st *segmentTile) runShifted(impl *gemmImpl, mg, kcb int, ap, planes []float32, o *simd.Offsets, pc int, y []float32, sep0 *simd.Epilogue) {
-	mr, nr, kern := impl.mr, impl.nr, impl.kern
-	b := planes[st.base:]
-	ir := 0
-	if st.width == nr && mg >= 2*mr {
-		// The whole panels in one call, which loops over them.
-		panels := mg / mr
-		kern.TileIndirectPanels(kcb, ap[:panels*mr*kcb], b, o, pc, y[st.off:], st.out, sep0, panels)
-		ir = panels * mr
-	}
-	for ; ir < mg; ir += mr {
-		rows := min(mr, mg-ir)
-		sep := st.panelEpilogue(sep0, ir, rows, mr)
-		apanel := ap[ir*kcb : (ir+mr)*kcb]
-		c := y[st.off+ir*st.out:]
-		if rows == mr && st.width == nr {
-			kern.TileIndirect(kcb, apanel, b, o, pc, c, st.out, &sep)
-			continue
-		}
-		tb := st.tbuf[:mr*nr]
-		if sep.Flags&simd.Accumulate != 0 {
-			copyRows(tb, nr, c, st.out, rows, st.width)
-		}
-		kern.TileIndirect(kcb, apanel, b, o, pc, tb, nr, &sep)
-		copyRows(c, st.out, tb, nr, rows, st.width)
-	}
-}

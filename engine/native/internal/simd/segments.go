@@ -76,56 +76,60 @@ func gatherSegments(b []float32, offs, segs []int, nr int) []float32 {
 // after the other in a (kc·MR values each): panel i computes rows i·MR to
 // (i+1)·MR of C (starting at c[i·MR·ldc]) with the row biases from
 // ep.Bias[i·MR:]. The assembly kernels loop over the panels themselves;
-// an epilogue with column biases runs panel by panel.
+// a single panel, or an epilogue with column biases, runs panel by panel.
 func (k *GemmKernel) TileSegmentsPanels(kc int, a, b []float32, o *Offsets, p0 int, segs []int, c []float32, ldc int, ep *Epilogue, panels int) {
-	asm := k.HasSegments()
-	k.panels(kc, a, c, ldc, ep, panels, asm, func(a, c []float32, ep *Epilogue) {
-		k.TileSegments(kc, a, b, o, p0, segs, c, ldc, ep)
-	}, func(last int) bool {
-		return k.segmentsFit(kc, a[last*kc:], b, o, p0, segs, c[last*ldc:], ldc)
-	}, func() {
-		tileSegmentsPanelsAsm(k.isa, kc, a, b, o.offs[p0:p0+kc], segs, c, ldc, ep, panels)
-	})
+	if panels == 1 || !k.HasSegments() || ep.Flags&ColBias != 0 {
+		for i := range panels {
+			pe := k.panelEpilogue(ep, i)
+			k.TileSegments(kc, a[i*kc*k.MR:], b, o, p0, segs, c[i*k.MR*ldc:], ldc, &pe)
+		}
+		return
+	}
+	last := (panels - 1) * k.MR
+	if !k.panelsFit(kc, a, c, ldc, ep, panels) || !k.segmentsFit(kc, a[last*kc:], b, o, p0, segs, c[last*ldc:], ldc) {
+		panic(k.panelsMisfit(kc, a, c, ldc, ep, panels))
+	}
+	tileSegmentsPanelsAsm(k.isa, kc, a, b, o.offs[p0:p0+kc], segs, c, ldc, ep, panels)
 }
 
 // TileIndirectPanels is TileIndirect over panels row panels of A, as
 // TileSegmentsPanels is TileSegments.
 func (k *GemmKernel) TileIndirectPanels(kc int, a, b []float32, o *Offsets, p0 int, c []float32, ldc int, ep *Epilogue, panels int) {
-	asm := k.isa != isaGo && !k.one && !k.narrow
-	k.panels(kc, a, c, ldc, ep, panels, asm, func(a, c []float32, ep *Epilogue) {
-		k.TileIndirect(kc, a, b, o, p0, c, ldc, ep)
-	}, func(last int) bool {
-		return kc >= 0 && p0 >= 0 && p0+kc <= len(o.offs) && ldc >= k.NR && len(c[last*ldc:]) >= (k.MR-1)*ldc+k.NR &&
-			(kc == 0 || o.min >= 0 && o.max+k.NR <= len(b))
-	}, func() {
-		tileIndirectPanelsAsm(k.isa, kc, a, b, o.offs[p0:p0+kc], c, ldc, ep, panels)
-	})
-}
-
-// panels runs a panels kernel: panel by panel through tile without asm,
-// for a single panel or with column biases, else after checking the
-// arguments (fits checks the last panel's, which cover the others: a
-// and c are only longer before it) through run.
-func (k *GemmKernel) panels(kc int, a, c []float32, ldc int, ep *Epilogue, panels int, asm bool,
-	tile func(a, c []float32, ep *Epilogue), fits func(last int) bool, run func()) {
-	if panels <= 0 {
-		return
-	}
-	if !asm || ep.Flags&ColBias != 0 || panels == 1 {
+	if panels == 1 || k.isa == isaGo || k.one || k.narrow || ep.Flags&ColBias != 0 {
 		for i := range panels {
-			pe := *ep
-			if pe.Flags&RowBias != 0 {
-				pe.Bias = ep.Bias[i*k.MR:]
-			}
-			tile(a[i*kc*k.MR:], c[i*k.MR*ldc:], &pe)
+			pe := k.panelEpilogue(ep, i)
+			k.TileIndirect(kc, a[i*kc*k.MR:], b, o, p0, c[i*k.MR*ldc:], ldc, &pe)
 		}
 		return
 	}
 	last := (panels - 1) * k.MR
-	if kc < 0 || len(a) < panels*kc*k.MR || len(c) < last*ldc || !fits(last) ||
-		ep.Flags&RowBias != 0 && len(ep.Bias) < panels*k.MR {
-		panic(fmt.Sprintf("simd: %s panels: %d panels, kc=%d, len(a)=%d, len(c)=%d, ldc=%d, %d biases",
-			k.Name, panels, kc, len(a), len(c), ldc, len(ep.Bias)))
+	if !k.panelsFit(kc, a, c, ldc, ep, panels) || p0 < 0 || p0+kc > len(o.offs) || ldc < k.NR ||
+		len(c) < last*ldc+(k.MR-1)*ldc+k.NR || kc > 0 && (o.min < 0 || o.max+k.NR > len(b)) {
+		panic(k.panelsMisfit(kc, a, c, ldc, ep, panels))
 	}
-	run()
+	tileIndirectPanelsAsm(k.isa, kc, a, b, o.offs[p0:p0+kc], c, ldc, ep, panels)
+}
+
+// panelEpilogue is ep for row panel i: its row biases from i·MR.
+func (k *GemmKernel) panelEpilogue(ep *Epilogue, i int) Epilogue {
+	pe := *ep
+	if pe.Flags&RowBias != 0 {
+		pe.Bias = ep.Bias[i*k.MR:]
+	}
+	return pe
+}
+
+// panelsFit reports whether a holds the panels' A, c reaches their last
+// panel and ep has their row biases (the kernel's own checks, on the last
+// panel, cover the rest: a and c are only longer before it).
+func (k *GemmKernel) panelsFit(kc int, a, c []float32, ldc int, ep *Epilogue, panels int) bool {
+	return kc >= 0 && len(a) >= panels*kc*k.MR && len(c) >= (panels-1)*k.MR*ldc &&
+		(ep.Flags&RowBias == 0 || len(ep.Bias) >= panels*k.MR)
+}
+
+// panelsMisfit is the panic message of a panels call whose arguments do
+// not fit.
+func (k *GemmKernel) panelsMisfit(kc int, a, c []float32, ldc int, ep *Epilogue, panels int) string {
+	return fmt.Sprintf("simd: %s panels: %d panels, kc=%d, len(a)=%d, len(c)=%d, ldc=%d, %d biases",
+		k.Name, panels, kc, len(a), len(c), ldc, len(ep.Bias))
 }

@@ -21,17 +21,7 @@ func BenchmarkTileSegmentsConv(b *testing.B) {
 	c := make([]float32, k.MR*k.NR)
 	ep := &Epilogue{}
 	for _, imgs := range []int{1, 32} {
-		chStride := imgs*plane + 2*wq + k.NR
-		planes := randSlice(r, ch*chStride)
-		offs := make([]int, 0, kc)
-		for c := range ch {
-			for i := range 3 {
-				for j := range 3 {
-					offs = append(offs, c*chStride+i*wq+j)
-				}
-			}
-		}
-		o := NewOffsets(offs)
+		planes, o := convPlanes(r, ch, imgs*plane+2*wq+k.NR, wq)
 		tiles := imgs * 64 / k.NR
 		segs := make([][]int, tiles)
 		for t := range segs {
@@ -51,17 +41,7 @@ func BenchmarkTileSegmentsConv(b *testing.B) {
 	}
 	// The same planes read as contiguous runs of NR (no segments).
 	b.Run("indirect/images=32", func(b *testing.B) {
-		chStride := 32*plane + 2*wq + k.NR
-		planes := randSlice(r, ch*chStride)
-		offs := make([]int, 0, kc)
-		for c := range ch {
-			for i := range 3 {
-				for j := range 3 {
-					offs = append(offs, c*chStride+i*wq+j)
-				}
-			}
-		}
-		o := NewOffsets(offs)
+		planes, o := convPlanes(r, ch, 32*plane+2*wq+k.NR, wq)
 		for b.Loop() {
 			for t := range 64 {
 				k.TileIndirect(kc, a, planes[t*k.NR:], o, 0, c, k.NR, ep)
@@ -76,4 +56,18 @@ func BenchmarkTileSegmentsConv(b *testing.B) {
 		}
 		b.ReportMetric(2*float64(kc*k.MR*k.NR)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 	})
+}
+
+// convPlanes returns random planes of ch channels chStride apart and the
+// offsets of a 3×3 convolution's taps in them, rows wq wide.
+func convPlanes(r *rand.Rand, ch, chStride, wq int) ([]float32, *Offsets) {
+	offs := make([]int, 0, ch*9)
+	for c := range ch {
+		for i := range 3 {
+			for j := range 3 {
+				offs = append(offs, c*chStride+i*wq+j)
+			}
+		}
+	}
+	return randSlice(r, ch*chStride), NewOffsets(offs)
 }

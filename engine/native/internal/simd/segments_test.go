@@ -21,16 +21,7 @@ func TestTileSegments(t *testing.T) {
 		for _, kc := range []int{0, 1, 3, 4, 5, 9, 17, 144} {
 			for _, flags := range []int{0, Accumulate, RowBias | Clamp, Scale | ColBias, Accumulate | RowBias | Clamp} {
 				t.Run(fmt.Sprintf("%s/kc=%d/flags=%05b", k.Name, kc, flags), func(t *testing.T) {
-					segs := make([]int, groups)
-					for g := range segs {
-						segs[g] = r.IntN(40)
-					}
-					b := randSlice(r, 400)
-					offs := make([]int, kc+2)
-					for p := range offs {
-						offs[p] = r.IntN(len(b) - 40 - SegWidth)
-					}
-					o := NewOffsets(offs)
+					segs, b, o, offs := randSegments(r, groups, kc)
 					ldc := k.NR + 5
 					a := randSlice(r, kc*k.MR)
 					c := randSlice(r, k.MR*ldc)
@@ -135,16 +126,7 @@ func TestTileSegmentsPanels(t *testing.T) {
 			for _, kc := range []int{1, 5, 9, 144} {
 				for _, flags := range []int{0, Accumulate, RowBias | Clamp, Scale | ColBias, Accumulate | RowBias | Clamp} {
 					t.Run(fmt.Sprintf("%s/panels=%d/kc=%d/flags=%05b", k.Name, panels, kc, flags), func(t *testing.T) {
-						segs := make([]int, k.NR/SegWidth)
-						for g := range segs {
-							segs[g] = r.IntN(40)
-						}
-						b := randSlice(r, 400)
-						offs := make([]int, kc+2)
-						for p := range offs {
-							offs[p] = r.IntN(len(b) - 40 - SegWidth)
-						}
-						o := NewOffsets(offs)
+						segs, b, o, _ := randSegments(r, k.NR/SegWidth, kc)
 						ldc := k.NR + 3
 						rows := panels * k.MR
 						a := randSlice(r, kc*rows)
@@ -195,4 +177,20 @@ func TestTileSegmentsPanels(t *testing.T) {
 			k.TileSegmentsPanels(1, make([]float32, 2*k.MR), make([]float32, 64), NewOffsets([]int{0}), 0, segs, make([]float32, 2*k.MR*k.NR), k.NR, ep, 2)
 		})
 	}
+}
+
+// randSegments returns random operands of a segmented tile: groups
+// segment offsets below 40, a B of 400 values and kc+2 offsets into it
+// that leave every segment inside.
+func randSegments(r *rand.Rand, groups, kc int) (segs []int, b []float32, o *Offsets, offs []int) {
+	segs = make([]int, groups)
+	for g := range segs {
+		segs[g] = r.IntN(40)
+	}
+	b = randSlice(r, 400)
+	offs = make([]int, kc+2)
+	for p := range offs {
+		offs[p] = r.IntN(len(b) - 40 - SegWidth)
+	}
+	return segs, b, NewOffsets(offs), offs
 }
