@@ -40,7 +40,7 @@ func BenchmarkConvBatch(b *testing.B) {
 	for _, ly := range layers {
 		for _, batch := range []int{1, 32} {
 			for _, threads := range []int{1, 2} {
-				for _, algo := range []string{"planned", "im2col", "unsegmented", "ungathered"} {
+				for _, algo := range []string{"planned", "im2col", "unsegmented", "unshifted", "ungathered"} {
 					if algo != "planned" && ly.group != 1 {
 						continue
 					}
@@ -68,11 +68,11 @@ func BenchmarkConvBatch(b *testing.B) {
 							a = algoIm2col
 						}
 						cp := newConvPlan(&p, a, threads)
-						if algo == "unsegmented" {
-							if !cp.segments {
+						if algo == "unsegmented" || algo == "unshifted" {
+							if !cp.segments || algo == "unshifted" && !cp.shifted {
 								b.Skip("not segmented")
 							}
-							cp.segments = false
+							cp.planImplicit(&p, algo == "unshifted", false)
 						}
 						if algo == "ungathered" {
 							if !cp.gather {

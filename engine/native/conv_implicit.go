@@ -122,9 +122,17 @@ func (b *implicitBody) do(lo, hi int) {
 	case implicitPrefill:
 		cp := b.cp
 		for ch := lo; ch < hi; ch++ {
+			if cp.shifted {
+				clear(b.planes[ch*cp.chStride : (ch+1)*cp.chStride])
+				continue
+			}
 			cp.l.prefill(b.planes[ch*cp.chStride:], cp.chunk, cp.phaseStride, 0)
 		}
 	case implicitBuild:
+		if b.cp.shifted {
+			b.buildShifted(lo, hi)
+			return
+		}
 		b.build(lo, hi)
 	case implicitSegments:
 		b.segments(lo, hi)

@@ -78,6 +78,11 @@ func TestConvAlgorithms(t *testing.T) {
 		} else {
 			algos["im2col"] = func(rc *runCtx, p *convProblem) { convGemm(rc, p, nil) }
 			algos["implicit"] = func(rc *runCtx, p *convProblem) { convImplicit(rc, p, nil, newConvPlan(p, algoImplicit, 1)) }
+			algos["implicit/unshifted"] = func(rc *runCtx, p *convProblem) {
+				cp := newConvPlan(p, algoImplicit, 1)
+				cp.planImplicit(p, true, false)
+				convImplicit(rc, p, nil, cp)
+			}
 			algos["implicit/ungathered"] = func(rc *runCtx, p *convProblem) {
 				cp := newConvPlan(p, algoImplicit, 1)
 				cp.gather = false
@@ -186,7 +191,7 @@ func BenchmarkDepthwise(b *testing.B) {
 
 // TestConvSegmentsPlanned checks which implicit convolutions run
 // segmented: rows a multiple of simd.SegWidth wide up to segMaxWidth, on
-// a kernel with segment loads.
+// a kernel with segment loads; with strides of 1, on shifted planes.
 func TestConvSegmentsPlanned(t *testing.T) {
 	for _, tc := range []struct {
 		hw   int
@@ -197,8 +202,8 @@ func TestConvSegmentsPlanned(t *testing.T) {
 				stride: []int{1, 1}, dilation: []int{1, 1}, padBegin: []int{1, 1}, padEnd: []int{1, 1}},
 				batch: 2, c: 16, m: 32, group: 1}
 			cp := newConvPlan(&p, algoImplicit, 1)
-			if want := tc.want && cp.gemm.kern.HasSegments(); cp.segments != want {
-				t.Errorf("%d×%d on %s: segments %v, want %v", tc.hw, tc.hw, kernels, cp.segments, want)
+			if want := tc.want && cp.gemm.kern.HasSegments(); cp.segments != want || cp.shifted != want {
+				t.Errorf("%d×%d on %s: segments %v, shifted %v, want %v", tc.hw, tc.hw, kernels, cp.segments, cp.shifted, want)
 			}
 		}
 	}

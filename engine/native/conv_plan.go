@@ -42,6 +42,8 @@ type convPlan struct {
 	// Implicit GEMM: whether it runs segmented (conv_segments.go) or
 	// gathered (conv_gather.go).
 	segments, gather bool
+	// Segmented: whether on shifted planes (conv_shifted.go).
+	shifted bool
 	// Gathered: the kernel for a narrow last column tile, or nil.
 	narrow *gemmImpl
 }
@@ -53,26 +55,7 @@ func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
 	cg := p.c / p.group
 	switch algo {
 	case algoImplicit:
-		l := cp.l
-		taps := l.kh * l.kw
-		plane := l.plane()
-		// Each thread's L2 holds its share of the planes.
-		cp.chunk = max(1, min(p.batch, planesTarget*max(1, threads)/max(1, p.c*l.phases*plane)))
-		cp.phaseStride = cp.chunk*plane + l.tail() + l.reach() + cp.gemm.nr
-		cp.chStride = l.phases * cp.phaseStride
-		offs := make([]int, cg*taps)
-		l.tapOffsets(offs, cp.phaseStride)
-		for ch := 1; ch < cg; ch++ {
-			for t := range taps {
-				offs[ch*taps+t] = ch*cp.chStride + offs[t]
-			}
-		}
-		cp.table = simd.NewOffsets(offs)
-		cp.segments = threads <= 1 && useSegments(cp.gemm, l)
-		cp.gather = !cp.segments && useGather(cp.gemm, cp.taps, l)
-		if cp.gather {
-			cp.narrow = cp.gemm.narrowed()
-		}
+		cp.planImplicit(p, threads <= 1, true)
 	case algoPointwise:
 		cp.prefetchB = pointwisePrefetch(p)
 		hw := p.geo.in[0] * p.geo.in[1]
@@ -96,6 +79,37 @@ func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
 		l.tapOffsets(cp.tapOffs, cp.phaseStride)
 	}
 	return cp
+}
+
+// planImplicit sets cp up for the implicit GEMM of p: segmented when
+// segmented is set and the rows suit it, on shifted planes when shifted
+// is also set and the strides are 1, else gathered when that pays.
+func (cp *convPlan) planImplicit(p *convProblem, segmented, shifted bool) {
+	l := cp.l
+	cg := p.c / p.group
+	taps := l.kh * l.kw
+	plane := l.plane()
+	// Each thread's L2 holds its share of the planes.
+	cp.chunk = max(1, min(p.batch, planesTarget*max(1, cp.threads)/max(1, p.c*l.phases*plane)))
+	cp.phaseStride = cp.chunk*plane + l.tail() + l.reach() + cp.gemm.nr
+	cp.chStride = l.phases * cp.phaseStride
+	offs := make([]int, cg*taps)
+	l.tapOffsets(offs, cp.phaseStride)
+	for ch := 1; ch < cg; ch++ {
+		for t := range taps {
+			offs[ch*taps+t] = ch*cp.chStride + offs[t]
+		}
+	}
+	cp.table = simd.NewOffsets(offs)
+	cp.segments = segmented && useSegments(cp.gemm, l)
+	cp.shifted = false
+	if cp.segments && shifted && useShifted(l) {
+		cp.planShifted(p)
+	}
+	cp.gather = !cp.segments && useGather(cp.gemm, cp.taps, l)
+	if cp.gather {
+		cp.narrow = cp.gemm.narrowed()
+	}
 }
 
 // chooseConvAlgo picks the algorithm expected to be fastest for p.

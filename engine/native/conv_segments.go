@@ -77,8 +77,12 @@ func (b *implicitBody) segments(lo, hi int) {
 type segmentTile struct {
 	segs            [maxTile / simd.SegWidth]int
 	out, off, width int
-	nsegs           int
-	tbuf, biasb     [maxTile]float32
+	// shifted is set for shifted planes (conv_shifted.go), base is then
+	// the tile's first output in them.
+	shifted     bool
+	base        int
+	nsegs       int
+	tbuf, biasb [maxTile]float32
 }
 
 // place sets the tile to column tile tile of the chunk in group grp (the
@@ -88,6 +92,7 @@ func (st *segmentTile) place(b *implicitBody, tile, grp int) {
 	nr, tiles := cp.gemm.nr, cp.segmentTiles()
 	img, q0 := tile/tiles, tile%tiles*nr
 	st.width = min(nr, st.out-q0)
+	st.shifted, st.base = cp.shifted, img*l.shiftPlane()+q0
 	st.nsegs = nr / simd.SegWidth
 	for g := range st.nsegs {
 		q := q0 + g*simd.SegWidth
@@ -102,30 +107,55 @@ func (st *segmentTile) place(b *implicitBody, tile, grp int) {
 // run computes the tile's mg rows (output channels) over depth
 // [pc, pc+kcb), with A's packed block ap and the group's planes.
 func (st *segmentTile) run(impl *gemmImpl, mg, kcb int, ap, planes []float32, o *simd.Offsets, pc int, y []float32, sep0 *simd.Epilogue) {
-	mr, nr, kern := impl.mr, impl.nr, impl.kern
-	segs := st.segs[:st.nsegs]
-	for ir := 0; ir < mg; ir += mr {
+	mr, nr := impl.mr, impl.nr
+	ir := 0
+	if st.width == nr && mg >= 2*mr {
+		// The whole panels in one call, which loops over them.
+		panels := mg / mr
+		st.tiles(impl.kern, kcb, ap[:panels*mr*kcb], planes, o, pc, y[st.off:], st.out, sep0, panels)
+		ir = panels * mr
+	}
+	for ; ir < mg; ir += mr {
 		rows := min(mr, mg-ir)
-		sep := *sep0
-		if sep.Flags&simd.RowBias != 0 {
-			sep.Bias = sep0.Bias[ir:]
-			if rows < mr {
-				clear(st.biasb[:mr])
-				copy(st.biasb[:rows], sep0.Bias[ir:])
-				sep.Bias = st.biasb[:mr]
-			}
-		}
+		sep := st.panelEpilogue(sep0, ir, rows, mr)
 		apanel := ap[ir*kcb : (ir+mr)*kcb]
 		c := y[st.off+ir*st.out:]
 		if rows == mr && st.width == nr {
-			kern.TileSegments(kcb, apanel, planes, o, pc, segs, c, st.out, &sep)
+			st.tiles(impl.kern, kcb, apanel, planes, o, pc, c, st.out, &sep, 1)
 			continue
 		}
 		tb := st.tbuf[:mr*nr]
 		if sep.Flags&simd.Accumulate != 0 {
 			copyRows(tb, nr, c, st.out, rows, st.width)
 		}
-		kern.TileSegments(kcb, apanel, planes, o, pc, segs, tb, nr, &sep)
+		st.tiles(impl.kern, kcb, apanel, planes, o, pc, tb, nr, &sep, 1)
 		copyRows(c, st.out, tb, nr, rows, st.width)
 	}
+}
+
+// tiles computes panels row panels of the tile into c with the segmented
+// kernel, or on shifted planes the indirect one from the tile's first
+// output.
+func (st *segmentTile) tiles(kern *simd.GemmKernel, kcb int, a, planes []float32, o *simd.Offsets, pc int, c []float32, ldc int, sep *simd.Epilogue, panels int) {
+	if st.shifted {
+		kern.TileIndirectPanels(kcb, a, planes[st.base:], o, pc, c, ldc, sep, panels)
+		return
+	}
+	kern.TileSegmentsPanels(kcb, a, planes, o, pc, st.segs[:st.nsegs], c, ldc, sep, panels)
+}
+
+// panelEpilogue is sep0 for the panel of rows output channels from ir:
+// its row biases from ir on, padded with zeros to mr in the tile's buffer
+// for a partial panel.
+func (st *segmentTile) panelEpilogue(sep0 *simd.Epilogue, ir, rows, mr int) simd.Epilogue {
+	sep := *sep0
+	if sep.Flags&simd.RowBias != 0 {
+		sep.Bias = sep0.Bias[ir:]
+		if rows < mr {
+			clear(st.biasb[:mr])
+			copy(st.biasb[:rows], sep0.Bias[ir:])
+			sep.Bias = st.biasb[:mr]
+		}
+	}
+	return sep
 }

@@ -173,7 +173,8 @@ func (ip *insidePool) do(x, y []float32, lo, hi int) {
 	}
 }
 
-// doPairs is do for 2×2 windows of stride 2 tiling the planes: the even
+// doPairs is do for 2×2 windows of stride 2 tiling the planes: with the
+// tap kernel's MaxPool2x2 when it takes the rows (AVX-512), else the even
 // input rows of chunk planes are split into their even and odd columns,
 // and so are the odd rows (four buffers of n values, one per tap, read
 // with a row stride of two rows), after which the tap kernel takes the
@@ -182,6 +183,12 @@ func (ip *insidePool) do(x, y []float32, lo, hi int) {
 func (ip *insidePool) doPairs(x, y []float32, lo, hi int) {
 	g, tk := &ip.g, ip.tk
 	w, oh, ow := g.in[1], g.out[0], g.out[1]
+	if tk.HasMaxPool2x2(w) {
+		// The planes' row pairs in one pass, no buffers.
+		c0, c1 := lo*ip.chunk, min(ip.planes, hi*ip.chunk)
+		tk.MaxPool2x2(y[c0*oh*ow:c1*oh*ow], x[c0*ip.plane:c1*ip.plane], w)
+		return
+	}
 	buf := getScratch(4 * ip.chunk * oh * ow)
 	defer putScratch(buf)
 	for t := lo; t < hi; t++ {

@@ -17,6 +17,10 @@ func TestMaxPoolFast(t *testing.T) {
 		ceil                         bool
 	}{
 		{8, 8, 2, 2, 2, 2, 1, 1, [4]int{}, false},
+		{4, 4, 2, 2, 2, 2, 1, 1, [4]int{}, false},  // MaxPool2x2: two row pairs per block
+		{16, 2, 2, 2, 2, 2, 1, 1, [4]int{}, false}, // eight per block
+		{6, 32, 2, 2, 2, 2, 1, 1, [4]int{}, false}, // two blocks per row pair
+		{4, 12, 2, 2, 2, 2, 1, 1, [4]int{}, false}, // rows MaxPool2x2's assembly does not take
 		{64, 66, 2, 2, 2, 2, 1, 1, [4]int{}, false},
 		{64, 64, 2, 2, 2, 2, 1, 1, [4]int{}, false}, // chunks of 2 planes, the last of 1
 		{6, 38, 2, 2, 2, 2, 1, 1, [4]int{}, false},

@@ -173,3 +173,25 @@ func mapAsm(isa isa, op VecOp, dst, a, b []float32, s float32) {
 func gatherAsm(dst, src []float32, offs []int, nr int, runs [][3]int32) {
 	gatherRunsAVX512(unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(offs), len(offs), nr, &runs[0][0], len(runs))
 }
+
+func maxPool2x2Asm(y, x []float32, groups, gstride, bpg, delta int, idx *[32]int32) {
+	maxPool2x2AVX512(unsafe.SliceData(y), unsafe.SliceData(x), groups, gstride, bpg, delta, &idx[0])
+}
+
+func tileSegmentsPanelsAsm(isa isa, kc int, a, b []float32, offs, segs []int, c []float32, ldc int, ep *Epilogue, panels int) {
+	pa, pb, po, ps, pc, bias := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(offs), unsafe.SliceData(segs), unsafe.SliceData(c), biasPtr(ep)
+	if isa == isaAVX512 {
+		gemmKernel8x32AVX512SegmentsPanels(kc, pa, pb, po, ps, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi, panels)
+		return
+	}
+	gemmKernel6x16AVX2SegmentsPanels(kc, pa, pb, po, ps, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi, panels)
+}
+
+func tileIndirectPanelsAsm(isa isa, kc int, a, b []float32, offs []int, c []float32, ldc int, ep *Epilogue, panels int) {
+	pa, pb, po, pc, bias := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(offs), unsafe.SliceData(c), biasPtr(ep)
+	if isa == isaAVX512 {
+		gemmKernel8x32AVX512IndirectPanels(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi, panels)
+		return
+	}
+	gemmKernel6x16AVX2IndirectPanels(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi, panels)
+}

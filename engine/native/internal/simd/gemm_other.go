@@ -45,3 +45,13 @@ func tileSegmentsAsm(isa, int, []float32, []float32, []int, []int, []float32, in
 }
 
 func gatherAsm([]float32, []float32, []int, int, [][3]int32) { panic(noAsm) }
+
+func maxPool2x2Asm([]float32, []float32, int, int, int, int, *[32]int32) { panic(noAsm) }
+
+func tileSegmentsPanelsAsm(isa, int, []float32, []float32, []int, []int, []float32, int, *Epilogue, int) {
+	panic(noAsm)
+}
+
+func tileIndirectPanelsAsm(isa, int, []float32, []float32, []int, []float32, int, *Epilogue, int) {
+	panic(noAsm)
+}

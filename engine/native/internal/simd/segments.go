@@ -71,3 +71,65 @@ func gatherSegments(b []float32, offs, segs []int, nr int) []float32 {
 	}
 	return panel
 }
+
+// TileSegmentsPanels is TileSegments over panels row panels of A, one
+// after the other in a (kc·MR values each): panel i computes rows i·MR to
+// (i+1)·MR of C (starting at c[i·MR·ldc]) with the row biases from
+// ep.Bias[i·MR:]. The assembly kernels loop over the panels themselves;
+// a single panel, or an epilogue with column biases, runs panel by panel.
+func (k *GemmKernel) TileSegmentsPanels(kc int, a, b []float32, o *Offsets, p0 int, segs []int, c []float32, ldc int, ep *Epilogue, panels int) {
+	if panels == 1 || !k.HasSegments() || ep.Flags&ColBias != 0 {
+		for i := range panels {
+			pe := k.panelEpilogue(ep, i)
+			k.TileSegments(kc, a[i*kc*k.MR:], b, o, p0, segs, c[i*k.MR*ldc:], ldc, &pe)
+		}
+		return
+	}
+	last := (panels - 1) * k.MR
+	if !k.panelsFit(kc, a, c, ldc, ep, panels) || !k.segmentsFit(kc, a[last*kc:], b, o, p0, segs, c[last*ldc:], ldc) {
+		panic(k.panelsMisfit(kc, a, c, ldc, ep, panels))
+	}
+	tileSegmentsPanelsAsm(k.isa, kc, a, b, o.offs[p0:p0+kc], segs, c, ldc, ep, panels)
+}
+
+// TileIndirectPanels is TileIndirect over panels row panels of A, as
+// TileSegmentsPanels is TileSegments.
+func (k *GemmKernel) TileIndirectPanels(kc int, a, b []float32, o *Offsets, p0 int, c []float32, ldc int, ep *Epilogue, panels int) {
+	if panels == 1 || k.isa == isaGo || k.one || k.narrow || ep.Flags&ColBias != 0 {
+		for i := range panels {
+			pe := k.panelEpilogue(ep, i)
+			k.TileIndirect(kc, a[i*kc*k.MR:], b, o, p0, c[i*k.MR*ldc:], ldc, &pe)
+		}
+		return
+	}
+	last := (panels - 1) * k.MR
+	if !k.panelsFit(kc, a, c, ldc, ep, panels) || p0 < 0 || p0+kc > len(o.offs) || ldc < k.NR ||
+		len(c) < last*ldc+(k.MR-1)*ldc+k.NR || kc > 0 && (o.min < 0 || o.max+k.NR > len(b)) {
+		panic(k.panelsMisfit(kc, a, c, ldc, ep, panels))
+	}
+	tileIndirectPanelsAsm(k.isa, kc, a, b, o.offs[p0:p0+kc], c, ldc, ep, panels)
+}
+
+// panelEpilogue is ep for row panel i: its row biases from i·MR.
+func (k *GemmKernel) panelEpilogue(ep *Epilogue, i int) Epilogue {
+	pe := *ep
+	if pe.Flags&RowBias != 0 {
+		pe.Bias = ep.Bias[i*k.MR:]
+	}
+	return pe
+}
+
+// panelsFit reports whether a holds the panels' A, c reaches their last
+// panel and ep has their row biases (the kernel's own checks, on the last
+// panel, cover the rest: a and c are only longer before it).
+func (k *GemmKernel) panelsFit(kc int, a, c []float32, ldc int, ep *Epilogue, panels int) bool {
+	return kc >= 0 && len(a) >= panels*kc*k.MR && len(c) >= (panels-1)*k.MR*ldc &&
+		(ep.Flags&RowBias == 0 || len(ep.Bias) >= panels*k.MR)
+}
+
+// panelsMisfit is the panic message of a panels call whose arguments do
+// not fit.
+func (k *GemmKernel) panelsMisfit(kc int, a, c []float32, ldc int, ep *Epilogue, panels int) string {
+	return fmt.Sprintf("simd: %s panels: %d panels, kc=%d, len(a)=%d, len(c)=%d, ldc=%d, %d biases",
+		k.Name, panels, kc, len(a), len(c), ldc, len(ep.Bias))
+}

@@ -24,6 +24,16 @@ func gemmKernel8x32AVX512IndirectPrefetch(kc int, a *float32, b *float32, offs *
 //go:noescape
 func gemmKernel8x32AVX512Segments(kc int, a *float32, b *float32, offs *int, segs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
 
+// gemmKernel8x32AVX512SegmentsPanels computes a 8x32 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel8x32AVX512SegmentsPanels(kc int, a *float32, b *float32, offs *int, segs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32, panels int)
+
+// gemmKernel8x32AVX512IndirectPanels computes a 8x32 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel8x32AVX512IndirectPanels(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32, panels int)
+
 // gemmKernel6x16AVX2 computes a 6x16 tile of C with AVX2 and FMA; see gemmKernel in gen/gemm.go.
 //
 //go:noescape
@@ -43,6 +53,16 @@ func gemmKernel6x16AVX2IndirectPrefetch(kc int, a *float32, b *float32, offs *in
 //
 //go:noescape
 func gemmKernel6x16AVX2Segments(kc int, a *float32, b *float32, offs *int, segs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+
+// gemmKernel6x16AVX2SegmentsPanels computes a 6x16 tile of C with AVX2 and FMA; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel6x16AVX2SegmentsPanels(kc int, a *float32, b *float32, offs *int, segs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32, panels int)
+
+// gemmKernel6x16AVX2IndirectPanels computes a 6x16 tile of C with AVX2 and FMA; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel6x16AVX2IndirectPanels(kc int, a *float32, b *float32, offs *int, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32, panels int)
 
 // gemmKernel8x16AVX512 computes a 8x16 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
 //
@@ -138,6 +158,11 @@ func vecAVX2(op int, dst *float32, a *float32, b *float32, n int, s float32)
 //
 //go:noescape
 func deinterleave2DAVX512(even *float32, lde int, odd *float32, ldo int, src *float32, lds int, rows int, n int)
+
+// maxPool2x2AVX512 computes a 2×2 max pooling of row pairs; see maxPool2x2 in gen/pool.go.
+//
+//go:noescape
+func maxPool2x2AVX512(y *float32, x *float32, groups int, gstride int, bpg int, delta int, idx *int32)
 
 // gatherRunsAVX512 packs B panels from runs of the planes; see gather in gen/gather.go.
 //

@@ -111,17 +111,45 @@ const segWidth = 8
 // columns of package native's implicit convolution layout).
 func gemmSegmentsKernel(s gemmSpec) { gemmKernelB(s, kernelVariant{indirect: true, segments: true}) }
 
+// gemmSegmentsPanelsKernel generates
+//
+//	func nameSegmentsPanels(kc int, a, b *float32, offs, segs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32, panels int)
+//
+// the segmented kernel over panels consecutive row panels of A (packed one
+// after the other, as the packing lays them out): panel i computes the
+// tile of rows i·mr of C, with row biases from bias + i·mr. One call then
+// computes a whole column of tiles (the output channels of a small
+// convolution) without returning to Go between its panels.
+func gemmSegmentsPanelsKernel(s gemmSpec) {
+	gemmKernelB(s, kernelVariant{indirect: true, segments: true, panels: true})
+}
+
+// gemmIndirectPanelsKernel generates nameIndirectPanels, the indirect
+// kernel over panels row panels as gemmSegmentsPanelsKernel does (the
+// tiles of a convolution on shifted planes, package native's
+// conv_shifted.go).
+func gemmIndirectPanelsKernel(s gemmSpec) {
+	gemmKernelB(s, kernelVariant{indirect: true, panels: true})
+}
+
 // kernelVariant selects the form of a generated GEMM kernel: B read
-// through offsets (indirect, with prefetches, or in segments), or A read
-// through offsets and the tile stored transposed (trans, gemm_trans.go).
+// through offsets (indirect, with prefetches, or in segments), over
+// several row panels of A (panels), or A read through offsets and the
+// tile stored transposed (trans, gemm_trans.go).
 type kernelVariant struct {
-	indirect, prefetchB, segments, trans bool
+	indirect, prefetchB, segments, panels, trans bool
 }
 
 // signature returns the kernel's name and Go signature.
 func (kv kernelVariant) signature(s gemmSpec) (name, sig string) {
 	name, sig = s.name, "func(kc int, a, b, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
 	switch {
+	case kv.panels && !kv.segments:
+		name += "IndirectPanels"
+		sig = "func(kc int, a, b *float32, offs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32, panels int)"
+	case kv.panels:
+		name += "SegmentsPanels"
+		sig = "func(kc int, a, b *float32, offs, segs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32, panels int)"
 	case kv.segments:
 		name += "Segments"
 		sig = "func(kc int, a, b *float32, offs, segs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
@@ -157,6 +185,13 @@ func gemmKernelB(s gemmSpec, kv kernelVariant) {
 			g.bases = append(g.bases, r)
 		}
 	}
+	if kv.panels {
+		// The cursors of C and the row biases, and the panels left.
+		g.c, g.biasCur, g.panels = getParam("c"), getParam("bias"), getParam("panels")
+		Label("panel")
+		Load(Param("kc"), g.kc)
+		Load(Param("offs"), g.offs)
+	}
 	for x := range s.mr * s.vecs {
 		acc := s.regs[s.acc+x]
 		// VPXORD needs only AVX-512F on ZMM (VXORPS needs AVX512DQ).
@@ -182,6 +217,9 @@ type gemmRegs struct {
 	// the transposed kernel's prefetches.
 	next   reg.GPVirtual
 	c, ldc reg.GPVirtual
+	// The panels variant: the row biases' cursor and the panels left
+	// (c is then the cursor of C).
+	biasCur, panels reg.GPVirtual
 }
 
 // acc is the accumulator of row r, vector v.
@@ -314,7 +352,10 @@ func (g *gemmRegs) epilogue() {
 	s := g.s
 	Label("epilogue")
 	flags := getParam("flags")
-	g.c, g.ldc = getParam("c"), getParam("ldc")
+	if !g.kv.panels {
+		g.c = getParam("c")
+	}
+	g.ldc = getParam("ldc")
 	SHLQ(U8(2), g.ldc)
 	t0 := s.regs[s.b]
 	skipUnless := func(flag int, label string) {
@@ -342,7 +383,10 @@ func (g *gemmRegs) bias(flags reg.GPVirtual, skipUnless func(int, string)) {
 	s := g.s
 	t0, t1 := s.regs[s.b], s.regs[s.b+1]
 	skipUnless(flagRowBias, "norowbias")
-	bias := getParam("bias")
+	bias := g.biasCur
+	if !g.kv.panels {
+		bias = getParam("bias")
+	}
 	for r := range s.mr {
 		VBROADCASTSS(Mem{Base: bias, Disp: r * 4}, t0)
 		for v := range s.vecs {
@@ -381,6 +425,15 @@ func (g *gemmRegs) store() {
 			VMOVUPS(g.acc(r, v), Mem{Base: p, Disp: v * s.lanes * 4})
 		}
 	})
+	if g.kv.panels {
+		// The next panel: C mr rows down, its biases mr further.
+		for range s.mr {
+			ADDQ(g.ldc, g.c)
+		}
+		ADDQ(U8(s.mr*4), g.biasCur)
+		DECQ(g.panels)
+		JNZ(LabelRef("panel"))
+	}
 	VZEROUPPER()
 	RET()
 }

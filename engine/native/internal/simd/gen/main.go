@@ -24,6 +24,8 @@ func main() {
 		gemmKernel(s, true, false)
 		gemmKernel(s, true, true)
 		gemmSegmentsKernel(s)
+		gemmSegmentsPanelsKernel(s)
+		gemmIndirectPanelsKernel(s)
 	}
 	for _, s := range []gemmSpec{gemmAVX512Narrow, gemmAVX2Narrow} {
 		gemmKernel(s, false, false)
@@ -37,6 +39,7 @@ func main() {
 	copyKernels(mask)
 	vecKernels(mask)
 	deinterleave()
+	maxPool2x2()
 	gather()
 	Generate()
 }
