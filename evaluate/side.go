@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 
 	"github.com/inferd/inferd/evaluate/dataset"
 	"github.com/inferd/inferd/tensor"
@@ -82,6 +83,11 @@ type side struct {
 	end  chan struct{}
 	// finished is closed when the goroutine ends.
 	finished chan struct{}
+
+	// tail is the rows of the dataset's last batch once the reading has
+	// reached its end, when that batch is not full (0 otherwise): Run
+	// reads it after the warm-up, to warm that shape too (warmUp).
+	tail atomic.Int64
 
 	// mu guards what follows: the side goroutine holds it while it
 	// works, finish while it records the last results.
@@ -270,6 +276,9 @@ func (s *side) next() (*batch, bool) {
 	case errors.Is(err, io.EOF):
 		if len(b.rows) == 0 {
 			return nil, true
+		}
+		if len(b.rows) < s.size {
+			s.tail.Store(int64(len(b.rows)))
 		}
 		return b, true
 	case len(b.rows) == 0:

@@ -65,8 +65,9 @@ type TensorPredictor interface {
 // warm-up before it times; a server warms itself, so a remote target has
 // nothing to warm.
 type Warmer interface {
-	// Warm runs the model a few times on a batch of rows rows, untimed,
-	// and discards the answers.
+	// Warm runs the model on a batch of rows rows, untimed, and discards
+	// the answers: a few times the first time at that size, enough to
+	// make it the last shape the model ran after.
 	Warm(ctx context.Context, rows int) error
 }
 
