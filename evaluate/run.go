@@ -181,7 +181,9 @@ func runBatches(ctx context.Context, t Target, s *side) ([]time.Duration, error)
 			t0 := time.Now()
 			r := result{b: b}
 			if b.features != nil {
-				r.out, err = s.tp.RunTensor(ctx, b.features)
+				if r.out, err = s.tp.RunTensor(ctx, b.features); err == nil {
+					r.keep(s.tp)
+				}
 			} else {
 				r.scores, err = t.Predict(ctx, b.rows)
 			}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -18,15 +19,65 @@ type batch struct {
 	rows     []*dataset.Row
 	features *tensor.Tensor
 	buf      FeatureBuffer
+	answer   answer
 	err      error
 }
 
 // result is a batch the target ran: its scores, or (TensorPredictor) the
-// output to turn into scores.
+// output to turn into scores. kept is set when out is the batch's copy of
+// the output, which went straight back to the target.
 type result struct {
 	b      *batch
 	out    *tensor.Tensor
 	scores []float64
+	kept   bool
+}
+
+// keep replaces r's output with the batch's copy of it (answer) and
+// hands the output back to the target, when it can be copied.
+func (r *result) keep(tp TensorPredictor) {
+	if c := r.b.answer.keep(r.out); c != nil {
+		tp.Recycle(r.out)
+		r.out, r.kept = c, true
+	}
+}
+
+// answer is a copy of the target's output for a batch, in storage the
+// batch reuses. The target's goroutine copies each FP32 or FP64 output
+// (the scores: a few values a row) and hands the output back at once
+// (TensorPredictor.Recycle), rather than after the side goroutine has
+// recorded it, chunks later: an engine then writes every answer into the
+// same memory, which stays in cache, instead of into memory it allocates
+// afresh while earlier answers wait to be recorded (the native engine
+// takes back only its last 16 outputs; eval has up to 40 in flight).
+type answer struct{ t *tensor.Tensor }
+
+// keep returns a copy of out in a's storage, or nil when out is not FP32
+// or FP64.
+func (a *answer) keep(out *tensor.Tensor) *tensor.Tensor {
+	var err error
+	switch out.DType() {
+	case tensor.Float32:
+		a.t, err = copyAnswer[float32](a.t, out)
+	case tensor.Float64:
+		a.t, err = copyAnswer[float64](a.t, out)
+	default:
+		return nil
+	}
+	if err != nil { // cannot happen: the data has the shape's elements
+		a.t = nil
+	}
+	return a.t
+}
+
+// copyAnswer copies out into t when t has its type and shape, else into
+// a new tensor, and returns the copy.
+func copyAnswer[T float32 | float64](t, out *tensor.Tensor) (*tensor.Tensor, error) {
+	if t != nil && t.DType() == out.DType() && slices.Equal(t.Shape(), out.Shape()) {
+		copy(tensor.Data[T](t), tensor.Data[T](out))
+		return t, nil
+	}
+	return tensor.FromSlice(slices.Clone(tensor.Data[T](out)), out.Shape()...)
 }
 
 // chunk is batches that the target's goroutine runs in one go, and their
@@ -329,7 +380,9 @@ func (s *side) record(r result) error {
 	if r.out != nil {
 		var err error
 		scores, err = s.tp.Scores(s.scores[:0], r.out, len(rows))
-		s.tp.Recycle(r.out) // read: Scores copied what it needs
+		if !r.kept {
+			s.tp.Recycle(r.out) // read: Scores copied what it needs
+		}
 		if err != nil {
 			return fmt.Errorf("rows %s to %s: %w", rows[0].Where(), rows[len(rows)-1].Where(), err)
 		}

@@ -52,8 +52,10 @@ type TensorPredictor interface {
 	// Scores appends to dst Predict's scores for the rows rows of
 	// RunTensor's output out.
 	Scores(dst []float64, out *tensor.Tensor, rows int) ([]float64, error)
-	// Recycle hands back RunTensor's output out once Scores has read it:
-	// the target may reuse its memory for later answers.
+	// Recycle hands back RunTensor's output out once it has been read
+	// (Run copies FP32 and FP64 outputs right after RunTensor, and hands
+	// them back then; others after Scores): the target may reuse its
+	// memory for later answers.
 	Recycle(out *tensor.Tensor)
 }
 

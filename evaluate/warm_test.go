@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/inferd/inferd/evaluate/dataset"
+	"github.com/inferd/inferd/tensor"
 )
 
 // warmTarget records the batch sizes it is warmed at.
@@ -82,4 +83,61 @@ func writeRows(t *testing.T, n int) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// tensorTarget answers scores (1-x, x) for a one-feature row x, and
+// records how many of its outputs had not come back (Recycle) when each
+// run started.
+type tensorTarget struct {
+	warmTarget
+	out     map[*tensor.Tensor]bool
+	pending []int
+}
+
+func (tt *tensorTarget) RunTensor(_ context.Context, features *tensor.Tensor) (*tensor.Tensor, error) {
+	tt.pending = append(tt.pending, len(tt.out))
+	x := tensor.Data[float32](features)
+	out := tensor.New(tensor.Float32, len(x), 2)
+	for i, v := range x {
+		tensor.Data[float32](out)[2*i], tensor.Data[float32](out)[2*i+1] = 1-v, v
+	}
+	tt.out[out] = true
+	return out, nil
+}
+
+func (tt *tensorTarget) Scores(dst []float64, out *tensor.Tensor, rows int) ([]float64, error) {
+	for _, v := range tensor.Data[float32](out)[:2*rows] {
+		dst = append(dst, float64(v))
+	}
+	return dst, nil
+}
+
+func (tt *tensorTarget) Recycle(out *tensor.Tensor) { delete(tt.out, out) }
+
+// The target's goroutine copies each output and hands it back before the
+// next run (answer), and the copies, reused from batch to batch, hold
+// each batch's own scores when recorded: every row is scored right.
+func TestRunHandsOutputsBackAtOnce(t *testing.T) {
+	const rows = 1000
+	var b strings.Builder
+	b.WriteString("x,label\n")
+	for i := range rows {
+		fmt.Fprintf(&b, "%d,%d\n", i/7%2, i/7%2) // the batches differ
+	}
+	path := filepath.Join(t.TempDir(), "rows.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m := &Model{Classes: []string{"0", "1"}, Input: "x", Shape: []int{1}, DType: tensor.Float32}
+	tt := &tensorTarget{warmTarget: warmTarget{model: m}, out: map[*tensor.Tensor]bool{}}
+	rep, err := Run(context.Background(), tt, Options{Data: dataset.Spec{Path: path}, Batch: 32, Bootstrap: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Rows != rows || rep.Metrics["accuracy"] != 1 {
+		t.Fatalf("%d rows, accuracy %v; want %d rows, all right", rep.Rows, rep.Metrics["accuracy"], rows)
+	}
+	if len(tt.pending) != 32 || slices.Max(tt.pending) != 0 || len(tt.out) != 0 {
+		t.Fatalf("runs %d, outputs not back at each run %v, at the end %d: want 32 runs, none", len(tt.pending), tt.pending, len(tt.out))
+	}
 }

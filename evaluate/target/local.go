@@ -200,9 +200,9 @@ func (l *Local) RunTensor(ctx context.Context, features *tensor.Tensor) (*tensor
 	return res.Outputs[0].Tensor, nil
 }
 
-// Recycle hands RunTensor's output out back to the engine once Scores has
-// read it, so that later runs write their answers into its memory rather
-// than into fresh pages (serving.Version.Recycle).
+// Recycle hands RunTensor's output out back to the engine once it has
+// been read, so that later runs write their answers into its memory
+// rather than into fresh pages (serving.Version.Recycle).
 func (l *Local) Recycle(out *tensor.Tensor) {
 	l.version.Recycle(out)
 }
