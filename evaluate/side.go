@@ -34,11 +34,13 @@ type result struct {
 }
 
 // keep replaces r's output with the batch's copy of it (answer) and
-// hands the output back to the target, when it can be copied.
+// hands the output back to the target, when the batch has storage of the
+// output's type and shape, from an earlier use: the target's goroutine
+// then allocates nothing (fresh memory costs page faults).
 func (r *result) keep(tp TensorPredictor) {
-	if c := r.b.answer.keep(r.out); c != nil {
+	if r.b.answer.copyFrom(r.out) {
 		tp.Recycle(r.out)
-		r.out, r.kept = c, true
+		r.out, r.kept = r.b.answer.t, true
 	}
 }
 
@@ -49,35 +51,34 @@ func (r *result) keep(tp TensorPredictor) {
 // recorded it, chunks later: an engine then writes every answer into the
 // same memory, which stays in cache, instead of into memory it allocates
 // afresh while earlier answers wait to be recorded (the native engine
-// takes back only its last 16 outputs; eval has up to 40 in flight).
+// takes back only its last 16 outputs; eval has up to 40 in flight). The
+// side goroutine makes the storage when it records a batch's first use.
 type answer struct{ t *tensor.Tensor }
 
-// keep returns a copy of out in a's storage, or nil when out is not FP32
-// or FP64.
-func (a *answer) keep(out *tensor.Tensor) *tensor.Tensor {
-	var err error
+// copyFrom copies out into a's storage, if that has out's type (FP32 or
+// FP64) and shape.
+func (a *answer) copyFrom(out *tensor.Tensor) bool {
+	if a.t == nil || a.t.DType() != out.DType() || !slices.Equal(a.t.Shape(), out.Shape()) {
+		return false
+	}
 	switch out.DType() {
 	case tensor.Float32:
-		a.t, err = copyAnswer[float32](a.t, out)
+		copy(tensor.Data[float32](a.t), tensor.Data[float32](out))
 	case tensor.Float64:
-		a.t, err = copyAnswer[float64](a.t, out)
+		copy(tensor.Data[float64](a.t), tensor.Data[float64](out))
 	default:
-		return nil
+		return false
 	}
-	if err != nil { // cannot happen: the data has the shape's elements
-		a.t = nil
-	}
-	return a.t
+	return true
 }
 
-// copyAnswer copies out into t when t has its type and shape, else into
-// a new tensor, and returns the copy.
-func copyAnswer[T float32 | float64](t, out *tensor.Tensor) (*tensor.Tensor, error) {
-	if t != nil && t.DType() == out.DType() && slices.Equal(t.Shape(), out.Shape()) {
-		copy(tensor.Data[T](t), tensor.Data[T](out))
-		return t, nil
+// prepare makes a's storage fit out, an FP32 or FP64 output, for the
+// batch's next use.
+func (a *answer) prepare(out *tensor.Tensor) {
+	dt := out.DType()
+	if (dt == tensor.Float32 || dt == tensor.Float64) && (a.t == nil || a.t.DType() != dt || !slices.Equal(a.t.Shape(), out.Shape())) {
+		a.t = tensor.New(dt, out.Shape()...)
 	}
-	return tensor.FromSlice(slices.Clone(tensor.Data[T](out)), out.Shape()...)
 }
 
 // chunk is batches that the target's goroutine runs in one go, and their
@@ -381,6 +382,7 @@ func (s *side) record(r result) error {
 		var err error
 		scores, err = s.tp.Scores(s.scores[:0], r.out, len(rows))
 		if !r.kept {
+			r.b.answer.prepare(r.out)
 			s.tp.Recycle(r.out) // read: Scores copied what it needs
 		}
 		if err != nil {

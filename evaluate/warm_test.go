@@ -86,22 +86,32 @@ func writeRows(t *testing.T, n int) string {
 }
 
 // tensorTarget answers scores (1-x, x) for a one-feature row x, and
-// records how many of its outputs had not come back (Recycle) when each
-// run started.
+// counts the runs on a batch's storage used before (reused), and those of
+// them whose output had not come back (Recycle) by the next run (late).
 type tensorTarget struct {
 	warmTarget
-	out     map[*tensor.Tensor]bool
-	pending []int
+	out          map[*tensor.Tensor]bool
+	seen         map[*float32]bool
+	last         *tensor.Tensor
+	lastReused   bool
+	reused, late int
 }
 
 func (tt *tensorTarget) RunTensor(_ context.Context, features *tensor.Tensor) (*tensor.Tensor, error) {
-	tt.pending = append(tt.pending, len(tt.out))
+	if tt.lastReused && tt.out[tt.last] {
+		tt.late++
+	}
 	x := tensor.Data[float32](features)
+	tt.lastReused = tt.seen[&x[0]]
+	tt.seen[&x[0]] = true
+	if tt.lastReused {
+		tt.reused++
+	}
 	out := tensor.New(tensor.Float32, len(x), 2)
 	for i, v := range x {
 		tensor.Data[float32](out)[2*i], tensor.Data[float32](out)[2*i+1] = 1-v, v
 	}
-	tt.out[out] = true
+	tt.out[out], tt.last = true, out
 	return out, nil
 }
 
@@ -114,11 +124,13 @@ func (tt *tensorTarget) Scores(dst []float64, out *tensor.Tensor, rows int) ([]f
 
 func (tt *tensorTarget) Recycle(out *tensor.Tensor) { delete(tt.out, out) }
 
-// The target's goroutine copies each output and hands it back before the
-// next run (answer), and the copies, reused from batch to batch, hold
-// each batch's own scores when recorded: every row is scored right.
+// Once the batches are reused, the target's goroutine copies each output
+// into its batch's storage and hands it back before the next run
+// (answer); every output comes back in the end, and the copies, reused
+// from batch to batch, hold each batch's own scores when recorded: every
+// row is scored right.
 func TestRunHandsOutputsBackAtOnce(t *testing.T) {
-	const rows = 1000
+	const rows = 20000
 	var b strings.Builder
 	b.WriteString("x,label\n")
 	for i := range rows {
@@ -129,7 +141,7 @@ func TestRunHandsOutputsBackAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := &Model{Classes: []string{"0", "1"}, Input: "x", Shape: []int{1}, DType: tensor.Float32}
-	tt := &tensorTarget{warmTarget: warmTarget{model: m}, out: map[*tensor.Tensor]bool{}}
+	tt := &tensorTarget{warmTarget: warmTarget{model: m}, out: map[*tensor.Tensor]bool{}, seen: map[*float32]bool{}}
 	rep, err := Run(context.Background(), tt, Options{Data: dataset.Spec{Path: path}, Batch: 32, Bootstrap: -1})
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +149,7 @@ func TestRunHandsOutputsBackAtOnce(t *testing.T) {
 	if rep.Rows != rows || rep.Metrics["accuracy"] != 1 {
 		t.Fatalf("%d rows, accuracy %v; want %d rows, all right", rep.Rows, rep.Metrics["accuracy"], rows)
 	}
-	if len(tt.pending) != 32 || slices.Max(tt.pending) != 0 || len(tt.out) != 0 {
-		t.Fatalf("runs %d, outputs not back at each run %v, at the end %d: want 32 runs, none", len(tt.pending), tt.pending, len(tt.out))
+	if tt.reused < rows/32/2 || tt.late != 0 || len(tt.out) != 0 {
+		t.Fatalf("%d runs on reused batches, %d of them handed back late, %d outputs never: want most of %d, none, none", tt.reused, tt.late, len(tt.out), rows/32)
 	}
 }
