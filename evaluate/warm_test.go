@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/inferd/inferd/evaluate/dataset"
@@ -88,8 +89,10 @@ func writeRows(t *testing.T, n int) string {
 // tensorTarget answers scores (1-x, x) for a one-feature row x, and
 // counts the runs on a batch's storage used before (reused), and those of
 // them whose output had not come back (Recycle) by the next run (late).
+// Outputs come back from both of Run's goroutines: mu guards out.
 type tensorTarget struct {
 	warmTarget
+	mu           sync.Mutex
 	out          map[*tensor.Tensor]bool
 	seen         map[*float32]bool
 	last         *tensor.Tensor
@@ -98,6 +101,8 @@ type tensorTarget struct {
 }
 
 func (tt *tensorTarget) RunTensor(_ context.Context, features *tensor.Tensor) (*tensor.Tensor, error) {
+	tt.mu.Lock()
+	defer tt.mu.Unlock()
 	if tt.lastReused && tt.out[tt.last] {
 		tt.late++
 	}
@@ -122,7 +127,11 @@ func (tt *tensorTarget) Scores(dst []float64, out *tensor.Tensor, rows int) ([]f
 	return dst, nil
 }
 
-func (tt *tensorTarget) Recycle(out *tensor.Tensor) { delete(tt.out, out) }
+func (tt *tensorTarget) Recycle(out *tensor.Tensor) {
+	tt.mu.Lock()
+	delete(tt.out, out)
+	tt.mu.Unlock()
+}
 
 // Once the batches are reused, the target's goroutine copies each output
 // into its batch's storage and hands it back before the next run
