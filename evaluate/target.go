@@ -53,9 +53,10 @@ type TensorPredictor interface {
 	// RunTensor's output out.
 	Scores(dst []float64, out *tensor.Tensor, rows int) ([]float64, error)
 	// Recycle hands back RunTensor's output out once it has been read
-	// (Run copies FP32 and FP64 outputs right after RunTensor, and hands
-	// them back then; others after Scores): the target may reuse its
-	// memory for later answers.
+	// (Run hands an FP32 or FP64 output back right after RunTensor, once
+	// copied into storage its batch reuses, from the batch's second use
+	// on; others after Scores): the target may reuse its memory for later
+	// answers. Run calls it from either of its goroutines.
 	Recycle(out *tensor.Tensor)
 }
 
