@@ -101,13 +101,10 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	s := newSide(r, t, c, &o)
 	begin := time.Now()
 	go s.run(ctx) // reads the first batches while the target warms up
-	var warmErr error
-	if w, ok := t.(Warmer); ok {
-		// A model that fails on zeros fails on the first batch too, and
-		// that error names the rows; one that fails on zeros only is
-		// timed cold, and the report says so.
-		warmErr = w.Warm(ctx, min(o.Batch, maxWarmRows))
-	}
+	// A model that fails on zeros fails on the first batch too, and that
+	// error names the rows; one that fails on zeros only is timed cold,
+	// and the report says so.
+	warmErr := warmUp(ctx, t, s, o.Batch)
 	start := time.Now()
 	lat, err := runBatches(ctx, t, s)
 	s.finish(ctx)
@@ -138,6 +135,32 @@ func Run(ctx context.Context, t Target, o Options) (*Report, error) {
 	return rep, nil
 }
 
+// warmUp warms a Warmer target at the loop's batch size and then, when
+// the side goroutine has meanwhile read to the dataset's end and its last
+// batch is not full (a small dataset, read ahead whole during the
+// warm-up), at that batch's size too, and once more at the batch size:
+// the loop's first and last batches then both run shapes the target has
+// run (an engine plans and sizes its buffers per shape, and keeps some of
+// that for the shape it ran last only). A larger dataset's last batch
+// runs cold: one batch among many.
+func warmUp(ctx context.Context, t Target, s *side, batch int) error {
+	w, ok := t.(Warmer)
+	if !ok {
+		return nil
+	}
+	rows := min(batch, maxWarmRows)
+	if err := w.Warm(ctx, rows); err != nil {
+		return err
+	}
+	if n := int(s.tail.Load()); n > 0 && n < rows {
+		if err := w.Warm(ctx, n); err != nil {
+			return err
+		}
+		return w.Warm(ctx, rows)
+	}
+	return nil
+}
+
 // runBatches runs the batches the side goroutine reads and hands their
 // results back to it, timing the target's calls, until the batches end,
 // one fails to read or run, or ctx is cancelled.
@@ -158,7 +181,9 @@ func runBatches(ctx context.Context, t Target, s *side) ([]time.Duration, error)
 			t0 := time.Now()
 			r := result{b: b}
 			if b.features != nil {
-				r.out, err = s.tp.RunTensor(ctx, b.features)
+				if r.out, err = s.tp.RunTensor(ctx, b.features); err == nil {
+					r.keep(s.tp)
+				}
 			} else {
 				r.scores, err = t.Predict(ctx, b.rows)
 			}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/inferd/inferd/evaluate/dataset"
 	"github.com/inferd/inferd/tensor"
@@ -17,15 +19,66 @@ type batch struct {
 	rows     []*dataset.Row
 	features *tensor.Tensor
 	buf      FeatureBuffer
+	answer   answer
 	err      error
 }
 
 // result is a batch the target ran: its scores, or (TensorPredictor) the
-// output to turn into scores.
+// output to turn into scores. kept is set when out is the batch's copy of
+// the output, which went straight back to the target.
 type result struct {
 	b      *batch
 	out    *tensor.Tensor
 	scores []float64
+	kept   bool
+}
+
+// keep replaces r's output with the batch's copy of it (answer) and
+// hands the output back to the target, when the batch has storage of the
+// output's type and shape, from an earlier use: the target's goroutine
+// then allocates nothing (fresh memory costs page faults).
+func (r *result) keep(tp TensorPredictor) {
+	if r.b.answer.copyFrom(r.out) {
+		tp.Recycle(r.out)
+		r.out, r.kept = r.b.answer.t, true
+	}
+}
+
+// answer is a copy of the target's output for a batch, in storage the
+// batch reuses. The target's goroutine copies each FP32 or FP64 output
+// (the scores: a few values a row) and hands the output back at once
+// (TensorPredictor.Recycle), rather than after the side goroutine has
+// recorded it, chunks later: an engine then writes every answer into the
+// same memory, which stays in cache, instead of into memory it allocates
+// afresh while earlier answers wait to be recorded (the native engine
+// takes back only its last 16 outputs; eval has up to 40 in flight). The
+// side goroutine makes the storage when it records a batch's first use.
+type answer struct{ t *tensor.Tensor }
+
+// copyFrom copies out into a's storage, if that has out's type (FP32 or
+// FP64) and shape.
+func (a *answer) copyFrom(out *tensor.Tensor) bool {
+	if a.t == nil || a.t.DType() != out.DType() || !slices.Equal(a.t.Shape(), out.Shape()) {
+		return false
+	}
+	switch out.DType() {
+	case tensor.Float32:
+		copy(tensor.Data[float32](a.t), tensor.Data[float32](out))
+	case tensor.Float64:
+		copy(tensor.Data[float64](a.t), tensor.Data[float64](out))
+	default:
+		return false
+	}
+	return true
+}
+
+// prepare makes a's storage fit out, an FP32 or FP64 output, for the
+// batch's next use.
+func (a *answer) prepare(out *tensor.Tensor) {
+	dt := out.DType()
+	if (dt == tensor.Float32 || dt == tensor.Float64) && (a.t == nil || a.t.DType() != dt || !slices.Equal(a.t.Shape(), out.Shape())) {
+		a.t = tensor.New(dt, out.Shape()...)
+	}
 }
 
 // chunk is batches that the target's goroutine runs in one go, and their
@@ -82,6 +135,11 @@ type side struct {
 	end  chan struct{}
 	// finished is closed when the goroutine ends.
 	finished chan struct{}
+
+	// tail is the rows of the dataset's last batch once the reading has
+	// reached its end, when that batch is not full (0 otherwise): Run
+	// reads it after the warm-up, to warm that shape too (warmUp).
+	tail atomic.Int64
 
 	// mu guards what follows: the side goroutine holds it while it
 	// works, finish while it records the last results.
@@ -271,6 +329,9 @@ func (s *side) next() (*batch, bool) {
 		if len(b.rows) == 0 {
 			return nil, true
 		}
+		if len(b.rows) < s.size {
+			s.tail.Store(int64(len(b.rows)))
+		}
 		return b, true
 	case len(b.rows) == 0:
 		return &batch{err: err}, true
@@ -320,7 +381,10 @@ func (s *side) record(r result) error {
 	if r.out != nil {
 		var err error
 		scores, err = s.tp.Scores(s.scores[:0], r.out, len(rows))
-		s.tp.Recycle(r.out) // read: Scores copied what it needs
+		if !r.kept {
+			r.b.answer.prepare(r.out)
+			s.tp.Recycle(r.out) // read: Scores copied what it needs
+		}
 		if err != nil {
 			return fmt.Errorf("rows %s to %s: %w", rows[0].Where(), rows[len(rows)-1].Where(), err)
 		}

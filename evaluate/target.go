@@ -52,8 +52,11 @@ type TensorPredictor interface {
 	// Scores appends to dst Predict's scores for the rows rows of
 	// RunTensor's output out.
 	Scores(dst []float64, out *tensor.Tensor, rows int) ([]float64, error)
-	// Recycle hands back RunTensor's output out once Scores has read it:
-	// the target may reuse its memory for later answers.
+	// Recycle hands back RunTensor's output out once it has been read
+	// (Run hands an FP32 or FP64 output back right after RunTensor, once
+	// copied into storage its batch reuses, from the batch's second use
+	// on; others after Scores): the target may reuse its memory for later
+	// answers. Run calls it from either of its goroutines.
 	Recycle(out *tensor.Tensor)
 }
 
@@ -65,8 +68,9 @@ type TensorPredictor interface {
 // warm-up before it times; a server warms itself, so a remote target has
 // nothing to warm.
 type Warmer interface {
-	// Warm runs the model a few times on a batch of rows rows, untimed,
-	// and discards the answers.
+	// Warm runs the model on a batch of rows rows, untimed, and discards
+	// the answers: a few times the first time at that size, enough to
+	// make it the last shape the model ran after.
 	Warm(ctx context.Context, rows int) error
 }
 

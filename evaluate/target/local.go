@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/inferd/inferd/engine"
@@ -27,6 +28,9 @@ type Local struct {
 	// spare is RunTensor's request, reused by the next call: taken with
 	// Swap, so that calls at the same time each have their own.
 	spare atomic.Pointer[serving.Request]
+	// mu guards warmed: the batch sizes Warm has run.
+	mu     sync.Mutex
+	warmed map[int]bool
 }
 
 var (
@@ -77,7 +81,7 @@ func OpenLocal(ctx context.Context, dir, name, ref, output string, opts ...servi
 		m.Close()
 		return nil, fmt.Errorf("model %q version %d is %s: %v", name, n, st.State, st.Err)
 	}
-	l := &Local{manager: m, version: v}
+	l := &Local{manager: m, version: v, warmed: map[int]bool{}}
 	if err := l.describe(output); err != nil {
 		l.Close()
 		return nil, err
@@ -196,28 +200,41 @@ func (l *Local) RunTensor(ctx context.Context, features *tensor.Tensor) (*tensor
 	return res.Outputs[0].Tensor, nil
 }
 
-// Recycle hands RunTensor's output out back to the engine once Scores has
-// read it, so that later runs write their answers into its memory rather
-// than into fresh pages (serving.Version.Recycle).
+// Recycle hands RunTensor's output out back to the engine once it has
+// been read, so that later runs write their answers into its memory
+// rather than into fresh pages (serving.Version.Recycle).
 func (l *Local) Recycle(out *tensor.Tensor) {
 	l.version.Recycle(out)
 }
 
-// Warm runs rows rows of zeros through RunTensor warmRuns times, when
-// table rows fill the model's input (their shape is then known; images
-// and v2 requests fill the same input through the codec, so they gain as
-// well). A model with several inputs is left cold.
+// Warm runs rows rows of zeros through RunTensor, when table rows fill
+// the model's input (their shape is then known; images and v2 requests
+// fill the same input through the codec, so they gain as well): warmRuns
+// times the first time at that size, once after, which makes it again
+// the shape the engine ran last. A model with several inputs is left
+// cold. The answers go back to the engine (Recycle).
 func (l *Local) Warm(ctx context.Context, rows int) error {
 	m := l.model
 	if m.TableErr != nil || rows <= 0 {
 		return nil
 	}
+	runs := warmRuns
+	l.mu.Lock()
+	if l.warmed[rows] {
+		runs = 1
+	}
+	l.mu.Unlock()
 	zeros := tensor.New(m.DType, append([]int{rows}, m.Shape...)...)
-	for range warmRuns {
-		if _, err := l.RunTensor(ctx, zeros); err != nil {
+	for range runs {
+		out, err := l.RunTensor(ctx, zeros)
+		if err != nil {
 			return fmt.Errorf("warming up on %d rows of zeros: %w", rows, err)
 		}
+		l.Recycle(out)
 	}
+	l.mu.Lock()
+	l.warmed[rows] = true
+	l.mu.Unlock()
 	return nil
 }
 

@@ -289,12 +289,14 @@ func TestRunStopsWhenCancelled(t *testing.T) {
 }
 
 // Warm runs the model on rows of zeros of the batch size asked: it
-// succeeds on the digits CNN at 32 rows, and a cancelled context stops
-// it with the context's error.
+// succeeds on the digits CNN at 32 rows, at 8 and at 32 again (once),
+// and a cancelled context stops it with the context's error.
 func TestWarmRunsTheModel(t *testing.T) {
 	l := openDigits(t)
-	if err := l.Warm(context.Background(), 32); err != nil {
-		t.Fatalf("Warm(32): %v", err)
+	for _, rows := range []int{32, 8, 32} {
+		if err := l.Warm(context.Background(), rows); err != nil {
+			t.Fatalf("Warm(%d): %v", rows, err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
