@@ -227,3 +227,80 @@ func TestConvGatherPlanned(t *testing.T) {
 		}
 	}
 }
+
+// TestConvRowBlocks checks the products split by output channels at two
+// threads (fewColumns): planes of few column tiles, pointwise and implicit,
+// with residual and clamp, give exactly the one-thread result.
+func TestConvRowBlocks(t *testing.T) {
+	cases := []struct {
+		name                  string
+		c, h, w, m, k, stride int
+		algo                  convAlgo
+	}{
+		{"implicit 7x7", 64, 7, 7, 72, 3, 1, algoImplicit},
+		{"implicit 14x14 stride 2", 32, 28, 28, 40, 3, 2, algoImplicit},
+		{"pointwise 7x7", 320, 7, 7, 100, 1, 1, algoPointwise},
+		{"pointwise 14x14", 96, 14, 14, 64, 1, 1, algoPointwise},
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	relu6 := &fusedAct{op: "Clip", clamp: true, lo: 0, hi: 6}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			pad := tc.k / 2
+			oh := (tc.h+2*pad-tc.k)/tc.stride + 1
+			ow := (tc.w+2*pad-tc.k)/tc.stride + 1
+			g := geometry{in: []int{tc.h, tc.w}, out: []int{oh, ow}, kernel: []int{tc.k, tc.k},
+				stride: []int{tc.stride, tc.stride}, dilation: []int{1, 1}, padBegin: []int{pad, pad}, padEnd: []int{pad, pad}}
+			x := randFloats(r, tc.c*tc.h*tc.w)
+			w := randFloats(r, tc.m*tc.c*tc.k*tc.k)
+			bias := randFloats(r, tc.m)
+			residual := randFloats(r, tc.m*oh*ow)
+			var out [3][]float32
+			for _, threads := range []int{1, 2} {
+				p := convProblem{geo: g, batch: 1, c: tc.c, m: tc.m, group: 1, x: x, w: w, bias: bias,
+					y: make([]float32, tc.m*oh*ow), residual: residual, act: relu6}
+				cp := newConvPlan(&p, tc.algo, threads)
+				if tc.algo == algoPointwise {
+					convPointwise(&runCtx{threads: threads}, &p, nil, cp)
+				} else {
+					convImplicit(&runCtx{threads: threads}, &p, nil, cp)
+				}
+				out[threads] = p.y
+			}
+			ref := naiveConv2D(x, w, bias, 1, tc.c, tc.h, tc.w, tc.m, tc.k, tc.k, 1, [2]int{tc.stride, tc.stride}, [2]int{1, 1}, [2]int{pad, pad}, oh, ow)
+			for i, v := range ref {
+				want := max(0, min(6, v+residual[i]))
+				if d := math.Abs(float64(out[1][i] - want)); !(d <= 1e-3) {
+					t.Fatalf("threads 1: y[%d] = %v, want %v", i, out[1][i], want)
+				}
+				if out[2][i] != out[1][i] {
+					t.Fatalf("threads 2: y[%d] = %v, threads 1 %v", i, out[2][i], out[1][i])
+				}
+			}
+		})
+	}
+}
+
+// TestRowSplit checks how products are split by rows.
+func TestRowSplit(t *testing.T) {
+	cases := []struct {
+		threads, items, m, mr, flops int
+		want                         rowBlocks
+	}{
+		{1, 1, 512, 8, 1 << 30, rowBlocks{1, 512}},           // one thread: whole
+		{2, 8, 512, 8, 1 << 30, rowBlocks{1, 512}},           // items enough
+		{2, 1, 512, 8, 1 << 30, rowBlocks{8, 64}},            // 4 per thread
+		{2, 2, 100, 8, 1 << 30, rowBlocks{4, 32}},            // 100 rows: 4 blocks of 32 (25 rounded up)
+		{2, 1, 20, 8, 1 << 30, rowBlocks{3, 8}},              // at most one block per panel
+		{2, 1, 512, 8, 3 * minBlockFlops, rowBlocks{3, 176}}, // small work: fewer blocks
+		{2, 1, 512, 8, 1, rowBlocks{1, 512}},                 // tiny: whole
+	}
+	for _, tc := range cases {
+		if got := rowSplit(tc.threads, tc.items, tc.m, tc.mr, tc.flops); got != tc.want {
+			t.Errorf("rowSplit(%d, %d, %d, %d, %d) = %v, want %v", tc.threads, tc.items, tc.m, tc.mr, tc.flops, got, tc.want)
+		}
+	}
+	if prod, rr := (rowBlocks{3, 176}).item(5, 512); prod != 1 || rr != (rowRange{352, 512}) {
+		t.Errorf("item 5 of 3 blocks of 176 rows: product %d, rows %v; want 1, [352, 512)", prod, rr)
+	}
+}

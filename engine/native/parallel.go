@@ -392,3 +392,44 @@ type workerPanic struct {
 	value any
 	stack string
 }
+
+// fewColumns reports whether a product of tiles column tiles is better
+// split among threads by its rows than by its columns: when the threads
+// would have fewer than chunksPerThread tiles each. Bands of so few tiles
+// split unevenly (ResNet-18's 7×7 planes, 63 columns of a padded layout,
+// as bands of 36 and 27: a tile and a half against one, where the whole
+// product is two tiles), leave no chunks to balance a late helper, and
+// make each thread stream all of the weights.
+func fewColumns(threads, tiles int) bool { return threads > 1 && tiles < chunksPerThread*threads }
+
+// rowBlocks splits each of a region's products by blocks of its output
+// rows: item i of the region is block i%blocks of product i/blocks.
+type rowBlocks struct{ blocks, per int }
+
+// minBlockFlops is the least work of one row block: below it, the
+// synchronisation of a chunk costs more than the balance it buys.
+const minBlockFlops = minTaskFlops / chunksPerThread
+
+// rowSplit returns how to split items products of m rows (flops each)
+// among threads goroutines by blocks of whole mr-row panels: into enough
+// blocks for chunksPerThread items per goroutine, so that a goroutine
+// done first (or a helper that arrives late) leaves less of the region to
+// the other. At batch 1 the products of a convolution are few, as many as
+// the threads: two threads finished their halves as far apart as the
+// helper arrived late, and a product of few column tiles (7×7 and 14×14
+// planes) split by columns could not be halved evenly.
+func rowSplit(threads, items, m, mr, flops int) rowBlocks {
+	if threads <= 1 || items >= chunksPerThread*threads {
+		return rowBlocks{1, m}
+	}
+	want := (chunksPerThread*threads + items - 1) / items
+	want = min(want, (m+mr-1)/mr, max(1, flops/minBlockFlops))
+	per := roundUp((m+want-1)/max(1, want), mr)
+	return rowBlocks{(m + per - 1) / per, per}
+}
+
+// item returns item i's product and its rows of the m.
+func (r rowBlocks) item(i, m int) (int, rowRange) {
+	lo := i % r.blocks * r.per
+	return i / r.blocks, rowRange{lo, min(m, lo+r.per)}
+}
