@@ -69,21 +69,12 @@ func convImplicit(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan
 		// The garbage rows after the chunk's last image are not computed.
 		rows := imgs*l.hq - max(0, l.hq-l.oh)
 		bandRows := max(1, min(rows, bandCols/l.wq))
-		bands := (rows + bandRows - 1) / bandRows
-		byRows := fewColumns(rc.threads, (rows*l.wq+impl.nr-1)/impl.nr)
-		if !byRows {
-			// Enough bands for every thread, when there are rows enough.
-			bands = max(bands, min(rc.threads, rows, parallelTasks(2*mg*kg*rows*l.wq*p.group)))
-		}
+		bands := max((rows+bandRows-1)/bandRows, min(rc.threads, rows, parallelTasks(2*mg*kg*rows*l.wq*p.group)))
 		bandRows = (rows + bands - 1) / bands
 		bands = (rows + bandRows - 1) / bandRows
 		b.rows, b.bandRows = rows, bandRows
-		b.blocks = rowBlocks{1, mg}
-		if byRows {
-			b.blocks = rowSplit(rc.threads, bands*p.group, mg, impl.mr, 2*mg*kg*bandRows*l.wq)
-		}
 		b.stage = implicitProduct
-		parallelRange(rc.threads, bands*p.group*b.blocks.blocks, 1, b)
+		parallelRange(rc.threads, bands*p.group, 1, b)
 	}
 }
 
@@ -111,8 +102,6 @@ type implicitBody struct {
 	planes                   []float32
 	weights                  []gemmOperand
 	n0, imgs, rows, bandRows int
-	// blocks splits the product's bands by output channels.
-	blocks rowBlocks
 	// The gathered product: the chunk's valid outputs and a band's.
 	cols, bandCols int
 }
@@ -181,27 +170,24 @@ func (b *implicitBody) product(lo, hi int) {
 	kg := cg * l.kh * l.kw
 	ctmp := getScratch(mg * roundUp(b.bandRows*l.wq, impl.nr))
 	defer putScratch(ctmp)
-	plane := l.oh * l.ow
-	for item := lo; item < hi; item++ {
-		t, rr := b.blocks.item(item, mg)
+	for t := lo; t < hi; t++ {
 		grp, band := t%p.group, t/p.group
 		t0 := band * b.bandRows
 		t1 := min(b.rows, t0+b.bandRows)
 		c0, cols := t0*l.wq, (t1-t0)*l.wq
 		ldc := roundUp(cols, impl.nr)
 		c := (*ctmp)[:mg*ldc]
-		cr := c[rr.lo*ldc:]
 		ep := p.groupEpilogue(grp)
 		accumulate := p.residual != nil
 		if accumulate {
 			l.validRows(t0, t1, func(t, run, n int) {
-				copyRows(cr[run:], ldc, p.residual[p.outOffset(l, b.n0, grp, t)+rr.lo*plane:], plane, rr.hi-rr.lo, n)
+				copyRows(c[run:], ldc, p.residual[p.outOffset(l, b.n0, grp, t):], l.oh*l.ow, mg, n)
 			})
 		}
 		planes := b.planes[grp*cg*cp.chStride+c0:]
-		impl.regionIndirectRows(mg, rr, kg, &b.weights[grp], planes, cp.table, cols, c, ldc, accumulate, true, &ep)
+		impl.regionIndirect(mg, kg, &b.weights[grp], planes, cp.table, cols, c, ldc, accumulate, true, &ep)
 		l.validRows(t0, t1, func(t, run, n int) {
-			copyRows(p.y[p.outOffset(l, b.n0, grp, t)+rr.lo*plane:], plane, cr[run:], ldc, rr.hi-rr.lo, n)
+			copyRows(p.y[p.outOffset(l, b.n0, grp, t):], l.oh*l.ow, c[run:], ldc, mg, n)
 		})
 	}
 }

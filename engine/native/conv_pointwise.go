@@ -41,13 +41,8 @@ func convPointwise(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPla
 	defer pointwiseBodies.put(b)
 	b.p, b.cp, b.weights = *p, cp, packedWeights(impl, p, packed, cg)
 	b.perBand = max(1, tiles/max(1, (split+products-1)/products))
-	b.rows = rowBlocks{1, mg}
-	if products < split && fewColumns(split, tiles) {
-		b.perBand = tiles
-		b.rows = rowSplit(split, products, mg, impl.mr, 2*mg*cg*hw)
-	}
 	b.bands = (tiles + b.perBand - 1) / b.perBand
-	parallelRange(rc.threads, products*b.bands*b.rows.blocks, 1, b)
+	parallelRange(rc.threads, products*b.bands, 1, b)
 }
 
 // pointwiseBody is the state of convPointwise's region: the items are
@@ -57,7 +52,6 @@ type pointwiseBody struct {
 	cp             *convPlan
 	weights        []gemmOperand
 	perBand, bands int
-	rows           rowBlocks
 }
 
 var pointwiseBodies freeList[pointwiseBody]
@@ -66,8 +60,7 @@ func (b *pointwiseBody) do(lo, hi int) {
 	p, impl := &b.p, b.cp.gemm
 	hw := p.geo.in[0] * p.geo.in[1]
 	cg, mg := p.c/p.group, p.m/p.group
-	for item := lo; item < hi; item++ {
-		t, rr := b.rows.item(item, mg)
+	for t := lo; t < hi; t++ {
 		prod, band := t/b.bands, t%b.bands
 		img, grp := prod/p.group, prod%p.group
 		j0 := band * b.perBand * impl.nr
@@ -81,9 +74,8 @@ func (b *pointwiseBody) do(lo, hi int) {
 		p.act.setEpilogue(&ep)
 		ep.prefetchB = b.cp.prefetchB
 		if p.residual != nil {
-			at := out + rr.lo*hw
-			copyRows(p.y[at:], hw, p.residual[at:], hw, rr.hi-rr.lo, j1-j0)
+			copyRows(p.y[out:], hw, p.residual[out:], hw, mg, j1-j0)
 		}
-		impl.regionIndirectRows(mg, rr, cg, &b.weights[grp], p.x[in:], b.cp.table, j1-j0, p.y[out:], hw, p.residual != nil, false, &ep)
+		impl.regionIndirect(mg, cg, &b.weights[grp], p.x[in:], b.cp.table, j1-j0, p.y[out:], hw, p.residual != nil, false, &ep)
 	}
 }

@@ -19,19 +19,8 @@ const indirectRowsFirst = 1 << 17
 // its C goes through a tile on the stack. A last column tile of at most
 // nr/2 columns runs on the narrow kernel when there is one.
 func (impl *gemmImpl) regionIndirect(m, k int, a *gemmOperand, b []float32, o *simd.Offsets, cols int, c []float32, ldc int, accumulate, padded bool, ep *gemmEpilogue) {
-	impl.regionIndirectRows(m, rowRange{0, m}, k, a, b, o, cols, c, ldc, accumulate, padded, ep)
-}
-
-// rowRange is a block of rows [lo, hi) of a product.
-type rowRange struct{ lo, hi int }
-
-// regionIndirectRows is regionIndirect computing only rows rr of the m×cols
-// product (rr.lo a multiple of mr): the rows of A, C and the row bias stay
-// those of the whole product, so that threads may split a product with few
-// columns by its rows.
-func (impl *gemmImpl) regionIndirectRows(m int, rr rowRange, k int, a *gemmOperand, b []float32, o *simd.Offsets, cols int, c []float32, ldc int, accumulate, padded bool, ep *gemmEpilogue) {
 	mr, nr := impl.mr, impl.nr
-	t := indirectTiles{impl: impl, m: rr.hi, b: b, o: o, cols: cols, c: c, ldc: ldc, padded: padded, ep: ep}
+	t := indirectTiles{impl: impl, m: m, b: b, o: o, cols: cols, c: c, ldc: ldc, padded: padded, ep: ep}
 	var edge *[]float32
 	if !padded && cols%nr != 0 {
 		edge = getScratch(impl.kc * nr)
@@ -50,7 +39,7 @@ func (impl *gemmImpl) regionIndirectRows(m int, rr rowRange, k int, a *gemmOpera
 			t.panel = gatherPanel((*edge)[:t.kcb*kern.NR], kern.NR, b, o, pc, jr, cols-jr)
 		}
 		if rowsFirst {
-			for ir := rr.lo; ir < rr.hi; ir += mr {
+			for ir := 0; ir < m; ir += mr {
 				for jr := 0; jr < cols; jr += nr {
 					t.tile(ir, jr)
 				}
@@ -58,13 +47,13 @@ func (impl *gemmImpl) regionIndirectRows(m int, rr rowRange, k int, a *gemmOpera
 			continue
 		}
 		for jr := 0; jr < cols; jr += nr {
-			for ir := rr.lo; ir < rr.hi; ir += mr {
+			for ir := 0; ir < m; ir += mr {
 				t.tile(ir, jr)
 			}
 		}
 	}
 	if ep != nil && ep.post != nil {
-		for i := rr.lo; i < rr.hi; i++ {
+		for i := range m {
 			row := c[i*ldc : i*ldc+cols]
 			ep.post(row, row)
 		}
