@@ -164,7 +164,7 @@ func (k *convKernel) setupFor(rc *runCtx, xs, ws []int) (*convSetup, error) {
 	if len(xs) <= 4 && !k.direct {
 		cs.geo2D = geo.as2D()
 		p := convProblem{geo: cs.geo2D, batch: batch, c: c, m: m, group: k.group}
-		cs.plan = newConvPlan(&p, chooseConvAlgo(&p), rc.threads)
+		cs.plan = newConvPlan(&p, chooseConvAlgo(&p, k.packed != nil), rc.threads)
 	}
 	k.setup.store(cs)
 	return cs, nil
@@ -217,6 +217,9 @@ func (k *convKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	var packed []gemmOperand
 	if k.packed != nil && len(k.wShape) == len(ws) && tensor.NumElements(k.wShape) == w.Len() {
 		packed = k.packed
+		if k.setup != nil {
+			p.transW = &k.setup.trans
+		}
 	}
 	cs.plan.run(rc, p, packed)
 	out[0] = y

@@ -63,7 +63,7 @@ func BenchmarkConvBatch(b *testing.B) {
 							kg := cg * ly.k * ly.k
 							packed = []gemmOperand{prepackA(rowMajor(p.w, kg, false), ly.m, kg)}
 						}
-						a := chooseConvAlgo(&p)
+						a := chooseConvAlgo(&p, packed != nil)
 						if algo == "im2col" {
 							a = algoIm2col
 						}

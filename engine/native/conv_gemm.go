@@ -9,6 +9,9 @@ type convProblem struct {
 	// before act, which is applied last (nil for none).
 	residual []float32
 	act      *fusedAct
+	// transW, when not nil, caches the weights packed for the transposed
+	// pointwise path across the Conv's plans (conv_pointwise_trans.go).
+	transW *transWeights
 }
 
 // im2colTarget bounds the elements of the packed im2col matrix of one band

@@ -112,12 +112,14 @@ func (cp *convPlan) planImplicit(p *convProblem, segmented, shifted bool) {
 	}
 }
 
-// chooseConvAlgo picks the algorithm expected to be fastest for p.
-func chooseConvAlgo(p *convProblem) convAlgo {
+// chooseConvAlgo picks the algorithm expected to be fastest for p, whose
+// weights are constant (packed once) when constW is set: only then can the
+// transposed pointwise path run.
+func chooseConvAlgo(p *convProblem, constW bool) convAlgo {
 	switch {
 	case p.c/p.group == 1 && p.group > 1:
 		return algoDepthwise
-	case usePointwise(p), useTransposed(p, defaultGemm()):
+	case usePointwise(p), constW && useTransposed(p, defaultGemm()):
 		return algoPointwise
 	case useImplicitConv(p, newTapLayout(&p.geo)):
 		return algoImplicit
@@ -157,8 +159,13 @@ type convSetup struct {
 }
 
 // convSetupSlot holds the setup of the last shapes a Conv ran with; runs
-// with other shapes replace it. Fused copies of a kernel share the slot.
-type convSetupSlot struct{ p atomic.Pointer[convSetup] }
+// with other shapes replace it. Fused copies of a kernel share the slot,
+// and with it the transposed path's packed weights, which do not depend on
+// the shapes.
+type convSetupSlot struct {
+	p     atomic.Pointer[convSetup]
+	trans transWeights
+}
 
 // lookup returns the setup for the shapes when it is the cached one, made
 // for the current kernels and thread count. A nil slot caches nothing.

@@ -19,7 +19,8 @@ import (
 // the product needs neither a packed copy of X nor a transposition pass.
 // Its depth steps are the untransposed kernel's, so the results are bit
 // for bit those of convPointwise. Wᵀ is packed as a B operand once per
-// plan.
+// Conv (transWeights), not per plan: a batcher's alternating batch sizes
+// make a new plan at every change of shape.
 
 // transPlan is the transposed path's part of a pointwise plan.
 type transPlan struct {
@@ -94,16 +95,44 @@ func newTransPlan(cg int, impl *gemmImpl) *transPlan {
 	return &transPlan{panelTable: simd.NewOffsets(offs)}
 }
 
-// packedWeights returns each group's Wᵀ packed for impl, packing them on
-// the first call.
+// packedWeights returns each group's Wᵀ packed for impl: those p.transW
+// caches for its Conv when it is set (constant weights), else the plan's,
+// packed on the first call.
 func (tp *transPlan) packedWeights(impl *gemmImpl, p *convProblem) []gemmOperand {
-	tp.once.Do(func() {
-		cg, mg := p.c/p.group, p.m/p.group
-		for g := range p.group {
-			tp.weights = append(tp.weights, impl.prepackB(rowMajor(p.w[g*mg*cg:], cg, true), cg, mg))
-		}
-	})
+	if p.transW != nil {
+		return p.transW.get(impl, p)
+	}
+	tp.once.Do(func() { tp.weights = packTrans(impl, p) })
 	return tp.weights
+}
+
+// transWeights is a Conv's constant weights packed for the transposed
+// path, for the kernel they were packed for.
+type transWeights struct {
+	mu      sync.Mutex
+	impl    *gemmImpl
+	weights []gemmOperand
+}
+
+// get returns the weights of p packed for impl, packing them when they
+// were not yet, or were for another kernel.
+func (tw *transWeights) get(impl *gemmImpl, p *convProblem) []gemmOperand {
+	tw.mu.Lock()
+	defer tw.mu.Unlock()
+	if tw.impl != impl {
+		tw.weights, tw.impl = packTrans(impl, p), impl
+	}
+	return tw.weights
+}
+
+// packTrans returns each group's Wᵀ of p packed as a B operand for impl.
+func packTrans(impl *gemmImpl, p *convProblem) []gemmOperand {
+	cg, mg := p.c/p.group, p.m/p.group
+	weights := make([]gemmOperand, 0, p.group)
+	for g := range p.group {
+		weights = append(weights, impl.prepackB(rowMajor(p.w[g*mg*cg:], cg, true), cg, mg))
+	}
+	return weights
 }
 
 // convPointwiseTrans computes a pointwise convolution transposed, image

@@ -102,11 +102,16 @@ func TestConvTransPlanned(t *testing.T) {
 			p := convProblem{geo: geometry{in: []int{tc.hw, tc.hw}, out: []int{tc.hw, tc.hw}, kernel: []int{1, 1},
 				stride: []int{1, 1}, dilation: []int{1, 1}, padBegin: []int{0, 0}, padEnd: []int{0, 0}},
 				batch: tc.batch, c: tc.c, m: tc.m, group: 1}
-			a := chooseConvAlgo(&p)
+			a := chooseConvAlgo(&p, true)
 			cp := newConvPlan(&p, a, 1)
 			want := tc.want && cp.gemm.kern.Trans != nil
 			if got := a == algoPointwise && cp.trans != nil; got != want {
 				t.Errorf("%d×%d, %d to %d channels, batch %d, on %s: transposed %v, want %v", tc.hw, tc.hw, tc.c, tc.m, tc.batch, kernels, got, want)
+			}
+			// Weights computed at run time cannot run transposed: the
+			// choice is then the untransposed one.
+			if a := chooseConvAlgo(&p, false); a == algoPointwise && !usePointwise(&p) {
+				t.Errorf("%d×%d, %d to %d channels, batch %d, on %s: runtime weights planned pointwise for the transposed path", tc.hw, tc.hw, tc.c, tc.m, tc.batch, kernels)
 			}
 		}
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestConvShiftedRandom (review s9) checks the segmented convolution on
+// TestConvShiftedRandom checks the segmented convolution on
 // shifted planes (conv_shifted.go) against the naive convolution over
 // random stride-1 geometries: kernels of 1 to 5 taps a side, dilations,
 // asymmetric pads (larger than the kernel too), groups, batches that take

@@ -12,14 +12,13 @@ import (
 	"github.com/inferd/inferd/tensor"
 )
 
-// TestPointwiseTransAlternatingShapes (review s9): a Conv keeps one
-// setup (convSetupSlot), so a batch size change makes a new plan, and the
-// transposed path packs Wᵀ afresh in every new plan (transPlan.once),
-// where the untransposed path reuses the weights packed at load. A
-// server whose batcher alternates batch sizes then packs (and allocates)
-// every transposed layer's weights on every run. The bytes allocated per
-// run, alternating batch 1 and 2, must not grow by the weights' size when
-// the transposed path is on.
+// TestPointwiseTransAlternatingShapes: a Conv keeps one setup
+// (convSetupSlot), so a batch size change makes a new plan. The transposed
+// path's packed Wᵀ must outlive the plans, as the untransposed path's
+// weights packed at load do: else a server whose batcher alternates batch
+// sizes packs (and allocates) every transposed layer's weights on every
+// run. The bytes allocated per run, alternating batch 1 and 2, must not
+// grow by the weights' size when the transposed path is on.
 func TestPointwiseTransAlternatingShapes(t *testing.T) {
 	const c, m, hw = 960, 320, 7
 	r := rand.New(rand.NewPCG(5, 6))
