@@ -133,7 +133,10 @@ DESIGN = """## What the native engine does
 - **Convolution**, by a cost model per layer: an *implicit GEMM* over the input laid out in
   padded stride phases (each kernel tap a constant offset, no im2col copy; the planes of
   consecutive images share their padding, so a band of outputs can span images); a
-  pointwise path for 1×1 convolutions reading the input in place; a packed im2col for the
+  pointwise path for 1×1 convolutions reading the input in place (on small planes, such as
+  7×7 and 14×14, transposed: positions as the rows of the product, filling row tiles of 8
+  where they would leave most of a column tile of 32 empty, with a kernel that stores its
+  tiles transposed into the output planes); a packed im2col for the
   rest; depthwise convolution with the tap kernel. Plans (geometry, algorithm, offset
   tables) are cached per input shape.
 - **Graph rewrites at load**: constant folding, dead-node removal, Conv+BatchNormalization
