@@ -32,14 +32,7 @@ func TestRecycleOutputs(t *testing.T) {
 }
 
 func testRecycleOutputs(t *testing.T, threads int) {
-	path := filepath.Join("..", "..", "examples", "models", "digits", "1", "model.onnx")
-	s, err := engine.LoadPath(context.Background(), Engine{}, path, engine.Options{IntraOpThreads: threads})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	rc := s.(engine.Recycler)
-	name, out := s.Inputs()[0].Name, s.Outputs()[0].Name
+	s, rc, name, out := openDigitsSession(t, threads)
 	in := tensor.New(tensor.Float32, 4, 1, 8, 8)
 	for i := range tensor.Data[float32](in) {
 		tensor.Data[float32](in)[i] = float32(i%17) / 16
@@ -107,14 +100,7 @@ func TestRecycleSkipsSharedOutputs(t *testing.T) {
 // A slice of an output (another tensor over its buffer) is not the output:
 // handing it back is ignored.
 func TestRecycleIgnoresSliceOfOutput(t *testing.T) {
-	path := filepath.Join("..", "..", "examples", "models", "digits", "1", "model.onnx")
-	s, err := engine.LoadPath(context.Background(), Engine{}, path, engine.Options{IntraOpThreads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	rc := s.(engine.Recycler)
-	name, outName := s.Inputs()[0].Name, s.Outputs()[0].Name
+	s, rc, name, outName := openDigitsSession(t, 1)
 	run := func(rows int) *tensor.Tensor {
 		return mustRun(t, s, map[string]*tensor.Tensor{name: tensor.New(tensor.Float32, rows, 1, 8, 8)})[outName]
 	}
@@ -133,14 +119,7 @@ func TestRecycleIgnoresSliceOfOutput(t *testing.T) {
 // drops instead of handing back is collected, and handing back the later
 // outputs still works.
 func TestRecycleTrackingHoldsNoMemory(t *testing.T) {
-	path := filepath.Join("..", "..", "examples", "models", "digits", "1", "model.onnx")
-	s, err := engine.LoadPath(context.Background(), Engine{}, path, engine.Options{IntraOpThreads: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	rc := s.(engine.Recycler)
-	name, outName := s.Inputs()[0].Name, s.Outputs()[0].Name
+	s, rc, name, outName := openDigitsSession(t, 1)
 	in := tensor.New(tensor.Float32, 4, 1, 8, 8)
 	run := func() *tensor.Tensor {
 		return mustRun(t, s, map[string]*tensor.Tensor{name: in})[outName]
@@ -158,4 +137,17 @@ func TestRecycleTrackingHoldsNoMemory(t *testing.T) {
 	if got := run(); !sameMemory(got, kept) {
 		t.Fatal("after a dropped output, the next output handed back was not reused")
 	}
+}
+
+// openDigitsSession opens the digits CNN on threads threads, closed when
+// t ends, with its recycler and its input and output names.
+func openDigitsSession(t *testing.T, threads int) (engine.Session, engine.Recycler, string, string) {
+	t.Helper()
+	path := filepath.Join("..", "..", "examples", "models", "digits", "1", "model.onnx")
+	s, err := engine.LoadPath(context.Background(), Engine{}, path, engine.Options{IntraOpThreads: threads})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, s.(engine.Recycler), s.Inputs()[0].Name, s.Outputs()[0].Name
 }
