@@ -27,9 +27,9 @@ type transPlan struct {
 	// panelTable reads a packed A panel (mr values per depth step, one
 	// depth block) through the transposed kernel: offsets mr·p.
 	panelTable *simd.Offsets
-	once       sync.Once
-	// weights holds each group's Wᵀ packed as a B operand.
-	weights []gemmOperand
+	// weights holds each group's Wᵀ packed as a B operand, for a problem
+	// that does not bring its Conv's (convProblem.transW).
+	weights transWeights
 }
 
 // pointwiseTransEnabled turns the transposed path on; tests turn it off
@@ -96,14 +96,13 @@ func newTransPlan(cg int, impl *gemmImpl) *transPlan {
 }
 
 // packedWeights returns each group's Wᵀ packed for impl: those p.transW
-// caches for its Conv when it is set (constant weights), else the plan's,
-// packed on the first call.
+// caches for its Conv when it is set (constant weights), else the plan's.
 func (tp *transPlan) packedWeights(impl *gemmImpl, p *convProblem) []gemmOperand {
-	if p.transW != nil {
-		return p.transW.get(impl, p)
+	tw := p.transW
+	if tw == nil {
+		tw = &tp.weights
 	}
-	tp.once.Do(func() { tp.weights = packTrans(impl, p) })
-	return tp.weights
+	return tw.get(impl, p)
 }
 
 // transWeights is a Conv's constant weights packed for the transposed
