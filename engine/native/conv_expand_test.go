@@ -16,8 +16,11 @@ import (
 // TestExpandDepthwise checks that a 1×1 convolution fused with the
 // depthwise 3×3 one after it computes, in bands and channel blocks, what
 // the two steps compute apart, bit for bit: at both strides, with and
-// without biases, odd plane sizes, a depth over one packed block, small
-// expansions that run as two steps, one and two threads.
+// without biases, odd plane sizes, bands of one output row, a depth over
+// one packed block, small expansions that run as two steps, one and two
+// threads (whose ranges of bands start without the rows of the band
+// above), each band expanding its rows whole or starting from the rows
+// the band above expanded.
 func TestExpandDepthwise(t *testing.T) {
 	defer func(v int) { expandDWBandFloats = v }(expandDWBandFloats)
 	tests := []struct {
@@ -32,6 +35,8 @@ func TestExpandDepthwise(t *testing.T) {
 		{name: "stride 1, small bands", batch: 1, c: 7, m: 40, h: 81, w: 80, stride: 1, bias1: true, bandFloats: 4096, threads: 1, fused: true},
 		{name: "stride 2, even plane, default bands", batch: 1, c: 16, m: 96, h: 56, w: 56, stride: 2, bias2: true, threads: 1, fused: true},
 		{name: "stride 1, two threads", batch: 3, c: 8, m: 48, h: 76, w: 75, stride: 1, bias1: true, bias2: true, bandFloats: 8192, threads: 2, fused: true},
+		{name: "stride 2, two threads, odd plane", batch: 2, c: 6, m: 24, h: 67, w: 61, stride: 2, bias1: true, bandFloats: 2048, threads: 2, fused: true},
+		{name: "stride 1, one-row bands", batch: 1, c: 9, m: 16, h: 33, w: 300, stride: 1, bias2: true, bandFloats: 4096, threads: 1, fused: true},
 		{name: "depth over one packed block", batch: 1, c: 300, m: 24, h: 104, w: 104, stride: 2, bias1: true, bias2: true, bandFloats: 16384, threads: 1, fused: true},
 		{name: "small expansion: two steps", batch: 2, c: 8, m: 16, h: 20, w: 20, stride: 1, bias1: true, bias2: true, threads: 1},
 	}
@@ -42,15 +47,19 @@ func TestExpandDepthwise(t *testing.T) {
 				expandDWBandFloats = tc.bandFloats
 			}
 			m, in := expandDWModel(tc.batch, tc.c, tc.m, tc.h, tc.w, tc.stride, tc.bias1, tc.bias2, false)
-			fused := runExpandDW(t, m, in, tc.threads, true, tc.fused)
 			plain := runExpandDW(t, m, in, tc.threads, false, false)
-			if !equalInts(fused.Shape(), plain.Shape()) {
-				t.Fatalf("shape %v, unfused %v", fused.Shape(), plain.Shape())
-			}
-			g, want := tensor.Data[float32](fused), tensor.Data[float32](plain)
-			for i := range want {
-				if math.Float32bits(g[i]) != math.Float32bits(want[i]) {
-					t.Fatalf("y[%d] = %v, unfused %v", i, g[i], want[i])
+			for _, carry := range []bool{true, false} {
+				expandDWCarryEnabled = carry
+				fused := runExpandDW(t, m, in, tc.threads, true, tc.fused)
+				expandDWCarryEnabled = true
+				if !equalInts(fused.Shape(), plain.Shape()) {
+					t.Fatalf("shape %v, unfused %v", fused.Shape(), plain.Shape())
+				}
+				g, want := tensor.Data[float32](fused), tensor.Data[float32](plain)
+				for i := range want {
+					if math.Float32bits(g[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("carry %v: y[%d] = %v, unfused %v", carry, i, g[i], want[i])
+					}
 				}
 			}
 		})
