@@ -3,6 +3,7 @@ package native
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/inferd/inferd/internal/testutil"
@@ -13,12 +14,18 @@ import (
 // the planner would (its algorithm, weights packed at load, Relu6 fused)
 // at batch 1 and 32 on 1 and 2 threads, reporting GFLOP/s by wall time and
 // by the process's CPU time: on a shared machine the second measures the
-// kernel, the first the load.
+// kernel, the first the load. The cold variants run each time on caches
+// flushed (by 16 MB of other writes, untimed) and an input just written,
+// as a layer in a model finds them; "flipped-prefetch" runs a pointwise
+// layer with the opposite of the planned input prefetch.
 func BenchmarkConvBatch(b *testing.B) {
 	layers := []struct {
 		name                            string
 		c, hw, m, k, stride, pad, group int
 	}{
+		{"mobilenet-3x3s2-3to32@224", 3, 224, 32, 3, 2, 1, 1},
+		{"mobilenet-1x1-32to16@112", 32, 112, 16, 1, 1, 0, 1},
+		{"mobilenet-1x1-96to24@56", 96, 56, 24, 1, 1, 0, 1},
 		{"mobilenet-1x1-16to96@112", 16, 112, 96, 1, 1, 0, 1},
 		{"mobilenet-1x1-24to144@56", 24, 56, 144, 1, 1, 0, 1},
 		{"mobilenet-1x1-144to24@56", 144, 56, 24, 1, 1, 0, 1},
@@ -40,7 +47,7 @@ func BenchmarkConvBatch(b *testing.B) {
 	for _, ly := range layers {
 		for _, batch := range []int{1, 32} {
 			for _, threads := range []int{1, 2} {
-				for _, algo := range []string{"planned", "im2col", "unsegmented", "unshifted", "ungathered"} {
+				for _, algo := range []string{"planned", "im2col", "unsegmented", "unshifted", "ungathered", "flipped-prefetch", "cold", "cold-flipped-prefetch"} {
 					if algo != "planned" && ly.group != 1 {
 						continue
 					}
@@ -74,6 +81,12 @@ func BenchmarkConvBatch(b *testing.B) {
 							}
 							cp.planImplicit(&p, algo == "unshifted", false)
 						}
+						if strings.HasSuffix(algo, "flipped-prefetch") {
+							if a != algoPointwise {
+								b.Skip("not pointwise")
+							}
+							cp.prefetchB = !cp.prefetchB
+						}
 						if algo == "ungathered" {
 							if !cp.gather {
 								b.Skip("not gathered")
@@ -83,17 +96,38 @@ func BenchmarkConvBatch(b *testing.B) {
 						rc := &runCtx{threads: threads}
 						cp.run(rc, &p, packed)
 						cpu := testutil.ProcessCPU()
-						for b.Loop() {
-							cp.run(rc, &p, packed)
+						cold := strings.HasPrefix(algo, "cold")
+						if cold {
+							benchConvCold(b, cp, rc, &p, packed)
+						} else {
+							for b.Loop() {
+								cp.run(rc, &p, packed)
+							}
 						}
 						flops := 2 * float64(batch*ly.m*cg*ly.k*ly.k*oh*oh) * float64(b.N)
 						b.ReportMetric(flops/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-						if c := (testutil.ProcessCPU() - cpu).Seconds(); c > 0 {
+						if c := (testutil.ProcessCPU() - cpu).Seconds(); c > 0 && !cold {
 							b.ReportMetric(flops/c/1e9, "cpu-GFLOP/s")
 						}
 					})
 				}
 			}
 		}
+	}
+}
+
+// benchConvCold runs cp on p b.N times, each on caches flushed by writing
+// 16 MB and an input just written, timing the runs alone.
+func benchConvCold(b *testing.B, cp *convPlan, rc *runCtx, p *convProblem, packed []gemmOperand) {
+	junk := make([]float32, 4<<20)
+	b.ResetTimer()
+	for range b.N {
+		b.StopTimer()
+		for i := range junk {
+			junk[i]++
+		}
+		copy(p.x, p.x[1:])
+		b.StartTimer()
+		cp.run(rc, p, packed)
 	}
 }
