@@ -18,11 +18,15 @@ func TestCostModel(t *testing.T) {
 		wait      time.Duration // maxWait of a 5ms delay
 	}{
 		{"no spread in rows: no fit, the delay applies", []int{1, 1, 1, 1}, time.Millisecond, 100 * time.Microsecond, time.Second, false, false, 5 * time.Millisecond},
-		{"sparse arrivals: no wait", []int{1, 4, 8, 2, 16}, time.Millisecond, 100 * time.Microsecond, 10 * time.Millisecond, true, true, 0},
+		{"sparse arrivals, costly calls: wait one call of one row", []int{1, 4, 8, 2, 16}, time.Millisecond, 100 * time.Microsecond, 10 * time.Millisecond, true, true, 1100 * time.Microsecond},
+		{"sparse arrivals, cheap calls: no wait", []int{1, 4, 8, 2, 16}, 10 * time.Microsecond, 100 * time.Microsecond, 10 * time.Millisecond, true, true, 0},
+		{"arrivals slower than the fixed cost, call longer than the gap: wait one gap", []int{1, 4, 8, 2, 16}, 40 * time.Microsecond, 40 * time.Microsecond, 60 * time.Microsecond, true, true, 60 * time.Microsecond},
+		{"arrivals slower than a call: wait one call of one row", []int{1, 4, 8, 2, 16}, 40 * time.Microsecond, 20 * time.Microsecond, 100 * time.Microsecond, true, true, 60 * time.Microsecond},
+		{"arrivals slower than a call, waiting measured not to pay: no wait", []int{1, 4, 8, 2, 16}, 40 * time.Microsecond, 20 * time.Microsecond, 100 * time.Microsecond, false, true, 0},
 		{"dense arrivals, costly calls: wait one fixed cost", []int{1, 4, 8, 2, 16}, time.Millisecond, 100 * time.Microsecond, 50 * time.Microsecond, true, true, time.Millisecond},
 		{"dense arrivals, costlier calls: wait the delay", []int{1, 4, 8, 2, 16}, 10 * time.Millisecond, 100 * time.Microsecond, 50 * time.Microsecond, true, true, 5 * time.Millisecond},
 		{"dense arrivals, costly calls, waiting measured not to pay: no wait", []int{1, 4, 8, 2, 16}, time.Millisecond, 100 * time.Microsecond, 50 * time.Microsecond, false, true, 0},
-		{"dense arrivals, cheap calls: no wait", []int{1, 4, 8, 2, 16}, 10 * time.Microsecond, 100 * time.Microsecond, 50 * time.Microsecond, true, true, 0},
+		{"dense arrivals, cheap calls: no wait", []int{1, 4, 8, 2, 16}, 5 * time.Microsecond, 100 * time.Microsecond, 50 * time.Microsecond, true, true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,8 +57,10 @@ func TestCostModel(t *testing.T) {
 }
 
 // TestAdaptiveNoWait: once the batcher has learned that requests come
-// rarely compared with a call's fixed cost, a request that is not alone
-// in flight still starts at once instead of waiting out the delay.
+// rarely compared with a call's time, and its fixed cost is too small for
+// the few companions a wait could gather to pay for the queue, a request
+// that is not alone in flight still starts at once instead of waiting out
+// the delay.
 func TestAdaptiveNoWait(t *testing.T) {
 	d := &doubler{}
 	b, _ := New(Config{MaxBatchSize: 8, MaxQueueDelay: time.Minute, InFlight: func() int { return 2 }}, d.run, nil)
