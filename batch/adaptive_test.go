@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/inferd/inferd/tensor"
 )
 
 func TestCostModel(t *testing.T) {
@@ -81,5 +83,57 @@ func TestAdaptiveNoWait(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("a request waited for the delay although companions come far apart")
+	}
+}
+
+// TestAdaptiveWaitsForAComingCompanion: requests come further apart than
+// a call's fixed cost but within a one-row call, calls cost far more than
+// the queue, and another request is in flight (being read): the first
+// request waits for it instead of running alone, and the two run as one
+// batch (the earlier rule, waiting only while the gap was below the fixed
+// cost, ran them one at a time).
+func TestAdaptiveWaitsForAComingCompanion(t *testing.T) {
+	d := &doubler{}
+	b, _ := New(Config{MaxBatchSize: 8, MaxQueueDelay: time.Minute, InFlight: func() int { return 2 }}, d.run, nil)
+	defer b.Close()
+	const fixed, perRow, gap = 400 * time.Millisecond, 200 * time.Millisecond, time.Second
+	for i := range 100 {
+		n := 1 + i%8
+		b.cost.observe(n, fixed+time.Duration(n)*perRow)
+	}
+	t0 := time.Now().Add(-100 * gap)
+	for i := range 100 {
+		b.cost.arrived(t0.Add(time.Duration(i) * gap))
+	}
+	b.policy.wait.Store(true)
+	b.policy.end.Store(time.Now().Add(time.Hour).UnixNano()) // the epoch lasts the test
+	type answer struct {
+		in, out map[string]*tensor.Tensor
+		err     error
+	}
+	answers := make(chan answer, 2)
+	do := func(in map[string]*tensor.Tensor) {
+		out, _, err := b.Do(context.Background(), in)
+		answers <- answer{in, out, err}
+	}
+	go do(rows(0, 1, 2))
+	for i := 0; b.queued.Load() == 0; i++ { // the first request waits in the queue
+		if i == 10000 {
+			t.Fatal("the first request did not queue to wait for its companion")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	go do(rows(10, 1, 2))
+	for range 2 {
+		a := <-answers
+		if a.err != nil {
+			t.Fatal(a.err)
+		}
+		check(t, a.in, a.out)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.batches) != 1 || d.batches[0] != 2 {
+		t.Errorf("batches %v, want one batch of 2 rows", d.batches)
 	}
 }
