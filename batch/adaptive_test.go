@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/inferd/inferd/tensor"
 )
 
 func TestCostModel(t *testing.T) {
@@ -18,11 +20,15 @@ func TestCostModel(t *testing.T) {
 		wait      time.Duration // maxWait of a 5ms delay
 	}{
 		{"no spread in rows: no fit, the delay applies", []int{1, 1, 1, 1}, time.Millisecond, 100 * time.Microsecond, time.Second, false, false, 5 * time.Millisecond},
-		{"sparse arrivals: no wait", []int{1, 4, 8, 2, 16}, time.Millisecond, 100 * time.Microsecond, 10 * time.Millisecond, true, true, 0},
+		{"sparse arrivals, costly calls: wait one call of one row", []int{1, 4, 8, 2, 16}, time.Millisecond, 100 * time.Microsecond, 10 * time.Millisecond, true, true, 1100 * time.Microsecond},
+		{"sparse arrivals, cheap calls: no wait", []int{1, 4, 8, 2, 16}, 10 * time.Microsecond, 100 * time.Microsecond, 10 * time.Millisecond, true, true, 0},
+		{"arrivals slower than the fixed cost, call longer than the gap: wait one gap", []int{1, 4, 8, 2, 16}, 40 * time.Microsecond, 40 * time.Microsecond, 60 * time.Microsecond, true, true, 60 * time.Microsecond},
+		{"arrivals slower than a call: wait one call of one row", []int{1, 4, 8, 2, 16}, 40 * time.Microsecond, 20 * time.Microsecond, 100 * time.Microsecond, true, true, 60 * time.Microsecond},
+		{"arrivals slower than a call, waiting measured not to pay: no wait", []int{1, 4, 8, 2, 16}, 40 * time.Microsecond, 20 * time.Microsecond, 100 * time.Microsecond, false, true, 0},
 		{"dense arrivals, costly calls: wait one fixed cost", []int{1, 4, 8, 2, 16}, time.Millisecond, 100 * time.Microsecond, 50 * time.Microsecond, true, true, time.Millisecond},
 		{"dense arrivals, costlier calls: wait the delay", []int{1, 4, 8, 2, 16}, 10 * time.Millisecond, 100 * time.Microsecond, 50 * time.Microsecond, true, true, 5 * time.Millisecond},
 		{"dense arrivals, costly calls, waiting measured not to pay: no wait", []int{1, 4, 8, 2, 16}, time.Millisecond, 100 * time.Microsecond, 50 * time.Microsecond, false, true, 0},
-		{"dense arrivals, cheap calls: no wait", []int{1, 4, 8, 2, 16}, 10 * time.Microsecond, 100 * time.Microsecond, 50 * time.Microsecond, true, true, 0},
+		{"dense arrivals, cheap calls: no wait", []int{1, 4, 8, 2, 16}, 5 * time.Microsecond, 100 * time.Microsecond, 50 * time.Microsecond, true, true, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -53,8 +59,10 @@ func TestCostModel(t *testing.T) {
 }
 
 // TestAdaptiveNoWait: once the batcher has learned that requests come
-// rarely compared with a call's fixed cost, a request that is not alone
-// in flight still starts at once instead of waiting out the delay.
+// rarely compared with a call's time, and its fixed cost is too small for
+// the few companions a wait could gather to pay for the queue, a request
+// that is not alone in flight still starts at once instead of waiting out
+// the delay.
 func TestAdaptiveNoWait(t *testing.T) {
 	d := &doubler{}
 	b, _ := New(Config{MaxBatchSize: 8, MaxQueueDelay: time.Minute, InFlight: func() int { return 2 }}, d.run, nil)
@@ -75,5 +83,57 @@ func TestAdaptiveNoWait(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("a request waited for the delay although companions come far apart")
+	}
+}
+
+// TestAdaptiveWaitsForAComingCompanion: requests come further apart than
+// a call's fixed cost but within a one-row call, calls cost far more than
+// the queue, and another request is in flight (being read): the first
+// request waits for it instead of running alone, and the two run as one
+// batch (the earlier rule, waiting only while the gap was below the fixed
+// cost, ran them one at a time).
+func TestAdaptiveWaitsForAComingCompanion(t *testing.T) {
+	d := &doubler{}
+	b, _ := New(Config{MaxBatchSize: 8, MaxQueueDelay: time.Minute, InFlight: func() int { return 2 }}, d.run, nil)
+	defer b.Close()
+	const fixed, perRow, gap = 400 * time.Millisecond, 200 * time.Millisecond, time.Second
+	for i := range 100 {
+		n := 1 + i%8
+		b.cost.observe(n, fixed+time.Duration(n)*perRow)
+	}
+	t0 := time.Now().Add(-100 * gap)
+	for i := range 100 {
+		b.cost.arrived(t0.Add(time.Duration(i) * gap))
+	}
+	b.policy.wait.Store(true)
+	b.policy.end.Store(time.Now().Add(time.Hour).UnixNano()) // the epoch lasts the test
+	type answer struct {
+		in, out map[string]*tensor.Tensor
+		err     error
+	}
+	answers := make(chan answer, 2)
+	do := func(in map[string]*tensor.Tensor) {
+		out, _, err := b.Do(context.Background(), in)
+		answers <- answer{in, out, err}
+	}
+	go do(rows(0, 1, 2))
+	for i := 0; b.queued.Load() == 0; i++ { // the first request waits in the queue
+		if i == 10000 {
+			t.Fatal("the first request did not queue to wait for its companion")
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+	go do(rows(10, 1, 2))
+	for range 2 {
+		a := <-answers
+		if a.err != nil {
+			t.Fatal(a.err)
+		}
+		check(t, a.in, a.out)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.batches) != 1 || d.batches[0] != 2 {
+		t.Errorf("batches %v, want one batch of 2 rows", d.batches)
 	}
 }

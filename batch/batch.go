@@ -29,9 +29,9 @@ type Config struct {
 	// MaxBatchSize is the most rows (first-dimension elements) in one call.
 	MaxBatchSize int
 	// MaxQueueDelay is how long the oldest request may wait for others:
-	// an upper bound. Once the traffic has shown the calls' fixed cost
-	// and the gap between requests, a batch waits only while requests
-	// come faster than a call's fixed cost (adaptive.go).
+	// an upper bound. Once the traffic has shown the calls' costs and
+	// the gap between requests, a batch waits only as long as the
+	// companions expected meanwhile pay for it (adaptive.go).
 	MaxQueueDelay time.Duration
 	// PreferredBatchSizes dispatch a batch as soon as it reaches one of
 	// these sizes, without waiting for the delay.

@@ -11,8 +11,10 @@
 // goroutine to be scheduled among hundreds of request goroutines.
 //
 // A batch waits for companions (up to MaxQueueDelay) only when waiting is
-// predicted to pay: while the learned mean gap between requests is shorter
-// than the learned fixed cost of a call, for at most that fixed cost
+// predicted to pay: for about the learned mean gap between requests, at
+// most a one-row call's time (or one fixed cost when requests come faster
+// than that), and only when the fixed costs the companions expected in
+// that time would save outweigh what the queue costs each request
 // (adaptive.go); only while waiting is measured to pay, epoch by epoch
 // against not waiting (policy.go); and never when no companion can come
 // (Config.InFlight).
