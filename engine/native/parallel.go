@@ -137,7 +137,8 @@ func postedSoon(idle, posted time.Time) bool { return posted.Sub(idle) <= helper
 
 // pollTask polls for a task for helperSpin from start, if spin is set,
 // and past that for as long as it may linger (lingerOn), and returns nil
-// if none came.
+// if none came. It yields its thread to other processes (osYield) every
+// 16 polls, and at every poll once lingering.
 func pollTask(start time.Time, spin bool) *parallelTask {
 	held := false // whether this helper counts in lingering
 	for i := 0; spin; i++ {
@@ -154,9 +155,13 @@ func pollTask(start time.Time, spin bool) *parallelTask {
 				return nil
 			}
 		}
-		if held {
+		switch {
+		case held:
 			osYield()
-		} else {
+		case i%16 == 15:
+			runtime.Gosched()
+			osYield()
+		default:
 			runtime.Gosched()
 		}
 	}
@@ -343,7 +348,14 @@ func (t *parallelTask) handOut(helpers int) int {
 const callerSpin = time.Millisecond
 
 // wait returns once every chunk is done. The caller polls done first,
-// without yielding, for up to callerSpin: blocking handed its core to the
+// for up to callerSpin, yielding its thread (osYield, not to the Go
+// scheduler) every 64 polls: when other processes hold one core, the
+// caller and its helper can share the other, and a caller polling without
+// yielding kept the helper from its chunk until the kernel preempted it.
+// Under such load (load average 4-5) the yields here and in pollTask, with
+// lingering helpers, made MobileNetV2 at batch 1 on two threads 7% faster
+// than lingering without them, and 30% faster than before either. It
+// does not block at once: blocking handed its core to the
 // helper that signals it (the Go scheduler runs a goroutine readied by a
 // channel send on the sender's thread, and the helper then waits in the
 // run queue for the other thread to wake), so that the next region ran
@@ -355,8 +367,11 @@ func (t *parallelTask) wait() {
 	chunks := int64(t.chunks)
 	start := time.Now()
 	for i := 1; t.done.Load() != chunks; i++ {
-		if i%64 == 0 && time.Since(start) > callerSpin {
-			break
+		if i%64 == 0 {
+			if time.Since(start) > callerSpin {
+				break
+			}
+			osYield()
 		}
 	}
 	<-t.finished
