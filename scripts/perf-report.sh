@@ -171,9 +171,13 @@ DESIGN = """## What the native engine does
   each core computes a contiguous part and mostly reads what it wrote itself; a helper's
   reservation ends as soon as it is of no more use, and a helper polls for 200 µs between
   regions only while regions come that often (judged by when a region was posted, not by
-  when a slow wake-up delivered it). A caller done with its chunks polls for up to 1 ms for
-  its helpers' last ones before it blocks, so that the Go scheduler does not move it onto
-  the helper's core (which swapped the two parts' cores). A batch-separable run's parts claim its
+  when a slow wake-up delivered it), and through the whole of any run on two or more threads
+  in progress (as many helpers as those runs may use), so that a region after a long serial
+  step does not wait for a parked helper's wake-up. A caller done with its chunks polls for
+  up to 1 ms for its helpers' last ones before it blocks, so that the Go scheduler does not
+  move it onto the helper's core (which swapped the two parts' cores); callers and helpers
+  give their thread to other processes between polls (`sched_yield`), so that a caller and a
+  helper sharing one core under load do not keep each other waiting. A batch-separable run's parts claim its
   sub-batches the same way (the first part from the front of the batch, the others from
   the back), so a part whose core another process takes leaves its rows to the others.
 

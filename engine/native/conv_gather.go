@@ -63,18 +63,38 @@ func (impl *gemmImpl) narrowed() *gemmImpl {
 }
 
 // gatherBands sets the bands of the chunk in progress (imgs images) for
-// the gathered product and returns their number.
+// the gathered product, and its blocks of output channels, and returns
+// the number of items: bands × groups × blocks.
 func (b *implicitBody) gatherBands(threads, mg, kg int) int {
 	l, nr := b.cp.l, b.cp.gemm.nr
 	b.cols = b.imgs * l.oh * l.ow
 	bandCols := min(gatherMaxCols, max(4*nr, (1<<17)/max(1, mg)))
-	bands := max((b.cols+bandCols-1)/bandCols, min(threads, (b.cols+nr-1)/nr, parallelTasks(2*mg*kg*b.cols*b.p.group)))
+	flops := 2 * mg * kg * b.cols * b.p.group
+	bands := max((b.cols+bandCols-1)/bandCols, min(threads, (b.cols+nr-1)/nr, parallelTasks(flops)))
 	b.bandCols = roundUp((b.cols+bands-1)/bands, nr)
-	return (b.cols + b.bandCols - 1) / b.bandCols
+	bands = (b.cols + b.bandCols - 1) / b.bandCols
+	b.mBlocks, b.mPer = rowBlocks(threads, bands*b.p.group, mg, b.cp.gemm.mr, flops)
+	return bands * b.p.group * b.mBlocks
 }
 
-// gathered computes the bands of items [lo, hi) (band-major, then group)
-// of the gathered product.
+// rowBlocks returns how many blocks of output rows, and how many rows
+// each (whole panels of mr), the items of a product of m rows are cut
+// into so that threads goroutines have one each: none (one block of m)
+// when the items are enough, or when flops of work are not worth more
+// parallel tasks. A small plane (4×4 or 8×8 at batch 1) is a single
+// column tile, one item, which ran on one thread however many channels
+// it had.
+func rowBlocks(threads, items, m, mr, flops int) (blocks, per int) {
+	if items >= threads {
+		return 1, m
+	}
+	want := min((threads+items-1)/items, (m+mr-1)/mr, max(1, parallelTasks(flops)/items))
+	per = roundUp((m+want-1)/want, mr)
+	return (m + per - 1) / per, per
+}
+
+// gathered computes the items [lo, hi) (band-major, then group, then
+// block of output rows) of the gathered product.
 func (b *implicitBody) gathered(lo, hi int) {
 	p, cp, l := &b.p, b.cp, b.cp.l
 	impl, nr := cp.gemm, cp.gemm.nr
@@ -87,7 +107,10 @@ func (b *implicitBody) gathered(lo, hi int) {
 	defer putScratch(bbuf)
 	var idx [gatherMaxCols]int32
 	for t := lo; t < hi; t++ {
-		grp, c0 := t%p.group, t/p.group*b.bandCols
+		m0 := t % b.mBlocks * b.mPer
+		m1 := min(mg, m0+b.mPer)
+		g := t / b.mBlocks
+		grp, c0 := g%p.group, g/p.group*b.bandCols
 		cols := min(b.cols, c0+b.bandCols) - c0
 		tiles := (cols + nr - 1) / nr
 		for i := range tiles * nr {
@@ -105,7 +128,9 @@ func (b *implicitBody) gathered(lo, hi int) {
 		ep := p.groupEpilogue(grp)
 		accumulate := p.residual != nil
 		if accumulate {
-			b.bandOutputs(c0, cols, grp, func(off, col, n int) { copyRows(c[col:], ldc, p.residual[off:], out, mg, n) })
+			b.bandOutputs(c0, cols, grp, func(off, col, n int) {
+				copyRows(c[m0*ldc+col:], ldc, p.residual[off+m0*out:], out, m1-m0, n)
+			})
 		}
 		planes := b.planes[grp*cg*cp.chStride:]
 		for pc := 0; pc < kg; pc += impl.kc {
@@ -119,8 +144,8 @@ func (b *implicitBody) gathered(lo, hi int) {
 			}
 			sep := ep.simdEpilogue(1, pc > 0 || accumulate, pc+kcb >= kg)
 			ap := b.weights[grp].packed[pc*roundUp(mg, impl.mr):]
-			for ic := 0; ic < mg; ic += impl.mc {
-				mcb := min(impl.mc, mg-ic)
+			for ic := m0; ic < m1; ic += impl.mc {
+				mcb := min(impl.mc, m1-ic)
 				if full > 0 {
 					impl.macro(mcb, full*nr, kcb, ap[ic*kcb:], bp, c[ic*ldc:], ldc, &sep, &ep, ic, 0)
 				}
@@ -130,12 +155,14 @@ func (b *implicitBody) gathered(lo, hi int) {
 			}
 		}
 		if ep.post != nil {
-			for i := range mg {
+			for i := m0; i < m1; i++ {
 				row := c[i*ldc : i*ldc+cols]
 				ep.post(row, row)
 			}
 		}
-		b.bandOutputs(c0, cols, grp, func(off, col, n int) { copyRows(p.y[off:], out, c[col:], ldc, mg, n) })
+		b.bandOutputs(c0, cols, grp, func(off, col, n int) {
+			copyRows(p.y[off+m0*out:], out, c[m0*ldc+col:], ldc, m1-m0, n)
+		})
 	}
 }
 

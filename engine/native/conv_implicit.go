@@ -63,7 +63,7 @@ func convImplicit(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan
 		}
 		if cp.gather && gatherPays(impl, l, imgs) {
 			b.stage = implicitGather
-			parallelRange(rc.threads, b.gatherBands(rc.threads, mg, kg)*p.group, 1, b)
+			parallelRange(rc.threads, b.gatherBands(rc.threads, mg, kg), 1, b)
 			continue
 		}
 		// The garbage rows after the chunk's last image are not computed.
@@ -102,8 +102,10 @@ type implicitBody struct {
 	planes                   []float32
 	weights                  []gemmOperand
 	n0, imgs, rows, bandRows int
-	// The gathered product: the chunk's valid outputs and a band's.
+	// The gathered product: the chunk's valid outputs and a band's, and
+	// its blocks of output channels (rowBlocks).
 	cols, bandCols int
+	mBlocks, mPer  int
 }
 
 // The regions of convImplicit, in order.

@@ -50,6 +50,11 @@ func TestConvAlgorithms(t *testing.T) {
 		{2, 8, 14, 14, 16, 3, 3, 1, [2]int{2, 2}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
 		{5, 8, 7, 7, 10, 3, 3, 2, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
 		{1, 4, 4, 4, 8, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}}, // one narrow tile
+		// One image of 4×4 or 7×7 at three threads: fewer column tiles
+		// than threads, so the output channels are cut in blocks of whole
+		// row panels (rowBlocks), one with a partial panel.
+		{1, 96, 4, 4, 96, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
+		{1, 64, 7, 7, 100, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
 	}
 	r := rand.New(rand.NewPCG(11, 12))
 	relu6 := &fusedAct{op: "Clip", clamp: true, lo: 0, hi: 6}
@@ -229,6 +234,32 @@ func TestConvGatherPlanned(t *testing.T) {
 			if cp.gather != want {
 				t.Errorf("%d×%d stride %d on %s: gather %v, want %v", tc.hw, tc.hw, tc.stride, kernels, cp.gather, want)
 			}
+		}
+	}
+}
+
+// TestRowBlocks checks how a product's output rows are cut for threads
+// that its items (column bands × groups) leave idle: whole panels of mr
+// rows, as many blocks as idle threads need and its work is worth.
+func TestRowBlocks(t *testing.T) {
+	tests := []struct {
+		name                         string
+		threads, items, m, mr, flops int
+		blocks, per                  int
+	}{
+		{"one thread", 1, 1, 96, 8, 64 * minTaskFlops, 1, 96},
+		{"items for every thread", 2, 2, 96, 8, 64 * minTaskFlops, 1, 96},
+		{"one item, two threads", 2, 1, 96, 8, 4 * minTaskFlops, 2, 48},
+		{"one item, work for one task", 2, 1, 96, 8, minTaskFlops, 1, 96},
+		{"partial last panel", 2, 1, 100, 8, 4 * minTaskFlops, 2, 56},
+		{"fewer panels than threads", 4, 1, 12, 8, 64 * minTaskFlops, 2, 8},
+		{"two items, three threads", 3, 2, 64, 8, 64 * minTaskFlops, 2, 32},
+		{"one panel", 2, 1, 8, 8, 64 * minTaskFlops, 1, 8},
+	}
+	for _, tt := range tests {
+		blocks, per := rowBlocks(tt.threads, tt.items, tt.m, tt.mr, tt.flops)
+		if blocks != tt.blocks || per != tt.per {
+			t.Errorf("%s: rowBlocks = %d blocks of %d rows, want %d of %d", tt.name, blocks, per, tt.blocks, tt.per)
 		}
 	}
 }

@@ -21,6 +21,9 @@ func TestConvTransposeGemm(t *testing.T) {
 		{in: []int{4, 5}, k: []int{3, 3}, stride: []int{2, 1}, dil: []int{1, 2}, pad: []int{1, 0, 1, 2}, opad: []int{1, 0}, batch: 1, c: 6, m: 4, group: 2},
 		{in: []int{3, 3}, k: []int{3, 2}, stride: []int{3, 2}, dil: []int{2, 1}, pad: []int{0, 1, 2, 0}, opad: []int{0, 1}, batch: 3, c: 3, m: 6, group: 3},
 		{in: []int{7}, k: []int{4}, stride: []int{3}, dil: []int{1}, pad: []int{2, 1}, opad: []int{1}, batch: 2, c: 2, m: 5, group: 1},
+		// Kernel = stride on a 32×32 plane: col2im splits its 8 channels
+		// between the two threads (col2imGrain).
+		{in: []int{32, 32}, k: []int{2, 2}, stride: []int{2, 2}, dil: []int{1, 1}, pad: []int{0, 0, 0, 0}, opad: []int{0, 0}, batch: 1, c: 8, m: 8, group: 1},
 	}
 	for i, tc := range tests {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {

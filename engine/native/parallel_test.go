@@ -256,3 +256,59 @@ func TestPostedSoon(t *testing.T) {
 		}
 	}
 }
+
+// TestLingerOn checks a helper's choice to go on polling past helperSpin:
+// while fewer helpers linger than the runs in progress want, counting
+// itself in; and to stop, counting itself out, once more linger than
+// they want.
+func TestLingerOn(t *testing.T) {
+	tests := []struct {
+		name      string
+		held      bool
+		lingering int64
+		want      int64
+		ok        bool
+		after     int64
+	}{
+		{"no run wants a helper", false, 0, 0, false, 0},
+		{"a run wants one, none lingers", false, 0, 1, true, 1},
+		{"a run wants one, one lingers already", false, 1, 1, false, 1},
+		{"two runs want two, one lingers", false, 1, 2, true, 2},
+		{"lingering, still wanted", true, 1, 1, true, 1},
+		{"lingering, the run ended", true, 1, 0, false, 0},
+		{"lingering, one too many", true, 3, 2, false, 2},
+	}
+	for _, tt := range tests {
+		var n atomic.Int64
+		n.Store(tt.lingering)
+		if got := lingerOn(tt.held, &n, tt.want); got != tt.ok || n.Load() != tt.after {
+			t.Errorf("%s: lingerOn = %v with %d lingering, want %v with %d", tt.name, got, n.Load(), tt.ok, tt.after)
+		}
+	}
+}
+
+// TestHelpersLinger checks that a helper goes on polling past helperSpin
+// while a run on two threads is in progress, and stops once it ends (the
+// waits are bounded, not timing assertions).
+func TestHelpersLinger(t *testing.T) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		t.Skip("one core: no helper")
+	}
+	waitFor := func(what string, cond func() bool) {
+		for range 5000 {
+			if cond() {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+		t.Fatalf("%s: lingering = %d, wanted = %d", what, lingering.Load(), wanted.Load())
+	}
+	enterRun(2)
+	b := &countBody{hits: make([]atomic.Int32, 64)}
+	for range 20 {
+		parallelRange(2, 64, 1, b) // a helper arrives and then polls
+	}
+	waitFor("during a two-thread run", func() bool { return lingering.Load() >= 1 })
+	exitRun(2)
+	waitFor("after the run", func() bool { return lingering.Load() == 0 })
+}

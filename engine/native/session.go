@@ -216,8 +216,8 @@ func (s *session) RunValues(ctx context.Context, inputs map[string]*onnx.Value) 
 
 // exec runs the main plan with r's arena and slots and marks errors.
 func (s *session) exec(ctx context.Context, r *runner, step func(node, op string, d time.Duration)) error {
-	enterRun()
-	defer exitRun()
+	enterRun(s.threads)
+	defer exitRun(s.threads)
 	r.rc = runCtx{ctx: ctx, threads: s.threads, arena: r.arena, maxBytes: s.maxBytes, onStep: step, outputs: s.plan.outputIDs}
 	if err := s.plan.exec(&r.rc, &r.st); err != nil {
 		return s.runError(err)

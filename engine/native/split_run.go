@@ -119,9 +119,9 @@ func (s *session) runSplit(ctx context.Context, inputs map[string]*tensor.Tensor
 	if parts == 1 {
 		j.threads = s.threads
 	}
-	enterRun()
+	enterRun(s.threads)
 	parallelRange(s.threads, parts, 1, j)
-	exitRun()
+	exitRun(s.threads)
 	out, ok, err = j.result()
 	clear(j.outs)
 	j.s, j.ctx, j.inputs, j.err = nil, nil, nil, nil
