@@ -1,0 +1,434 @@
+package native
+
+import (
+	"sync"
+
+	"github.com/inferd/inferd/engine/native/internal/simd"
+)
+
+// Winograd convolution for 3×3 layers of stride 1, dilation 1 and one
+// group (any padding): F(m×m, 3×3) with output tiles of m = 2 or 4
+// (conv_winograd_transform.go). The output is cut into m×m tiles; the
+// tiles of a block of whole tile rows (across images) have their input
+// patches transformed into α² matrices V_ξ (C × tiles, α = m+2) written in
+// the GEMM kernel's packed B layout, the α² products M_ξ = U_ξ·V_ξ run
+// through the packed kernels with U_ξ (M × C, the transformed filters)
+// packed once per Conv, and the output transform takes each tile's α²
+// products to its m×m outputs with the Conv's bias, residual and
+// activation. A 3×3 layer then costs α²/m² multiply-adds per output and
+// input channel instead of 9 (4 for m = 2, 2.25 for m = 4), plus the
+// transforms; winoTile weighs that against the direct paths.
+
+// Cost model of winoTile, in multiply-adds of the GEMM kernel.
+const (
+	// winoTransformCost is what transforming one element (input or output)
+	// costs: the scalar transforms run at about a twentieth of the
+	// kernel's rate per element of a tile's α² (BenchmarkConvWinograd).
+	winoTransformCost = 30
+	// winoDepthOverhead is the depth steps' equivalent of a GEMM tile's
+	// fixed costs (its call and epilogue), which shallow products feel.
+	winoDepthOverhead = 16
+	// winoStreamCost is what reading one float of transformed filters
+	// from memory costs, for filters larger than the cache, which every
+	// block reads again.
+	winoStreamCost = 16
+	// winoCachedWeights bounds the transformed filters taken to stay in
+	// the cache between blocks.
+	winoCachedWeights = 1 << 18
+	// winoMinGain is the most of the direct path's cost Winograd may
+	// cost to be chosen: a margin for the cost model's error.
+	winoMinGain = 0.8
+	// winoBlockFloats bounds a block's transformed inputs and products,
+	// so that they stay in the L2 cache between the stages.
+	winoBlockFloats = 1 << 18
+	// winoMaxWeights bounds the transformed filters of one Conv (64 MB):
+	// larger ones would cost more memory than they save time.
+	winoMaxWeights = 1 << 24
+)
+
+// winogradEnabled lets the planner choose Winograd; tests turn it off to
+// compare.
+var winogradEnabled = true
+
+// winoApplies reports whether p is a convolution Winograd computes: 3×3,
+// stride 1, dilation 1, one group.
+func winoApplies(p *convProblem) bool {
+	g := &p.geo
+	return p.group == 1 && len(g.kernel) == 2 && g.kernel[0] == 3 && g.kernel[1] == 3 &&
+		g.stride[0] == 1 && g.stride[1] == 1 && g.dilation[0] == 1 && g.dilation[1] == 1 &&
+		g.out[0] > 0 && g.out[1] > 0
+}
+
+// winoTile returns the tile size (2 or 4) with which Winograd is expected
+// to be fastest for p with kernel impl, or 0 when the direct paths are.
+func winoTile(p *convProblem, impl *gemmImpl) int {
+	if !winogradEnabled || !winoApplies(p) || !defaultTaps().HasWinograd() {
+		return 0
+	}
+	mPad := float64(roundUp(p.m, impl.mr))
+	best, bestCost := 0, winoMinGain*mPad*float64(9*p.c)*float64(p.batch*p.geo.out[0]*p.geo.out[1])
+	for _, m := range []int{2, 4} {
+		wp := newWinoPlan(p, m, impl)
+		if wp == nil {
+			continue
+		}
+		if c := wp.cost(p, impl); c < bestCost {
+			best, bestCost = m, c
+		}
+	}
+	return best
+}
+
+// winoPlan is the Winograd part of a convolution's plan.
+type winoPlan struct {
+	m, alpha int
+	// th and tw are the tiles per column and row of an image, tileRows
+	// those of the batch; a block has rows tile rows.
+	th, tw, tileRows, rows int
+	// The transforms and their tables (simd.WinoTransform): the input's
+	// offsets in the phases of a tile row and in v, for a whole block and
+	// the last, the products' in mb for the same, and the outputs' in a
+	// tile row's buffer.
+	inKind, outKind simd.WinoKind
+	inSrc, outDst   *simd.Offsets
+	inDst, outSrc   [2]*simd.Offsets
+	// weights holds the transformed filters for a problem that does not
+	// bring its Conv's (convProblem.winoW).
+	weights winoWeights
+}
+
+// newWinoPlan plans p with tiles of m outputs for kernel impl, or returns
+// nil when its transformed filters would be too large.
+func newWinoPlan(p *convProblem, m int, impl *gemmImpl) *winoPlan {
+	a := m + 2
+	if a*a*p.m*p.c > winoMaxWeights {
+		return nil
+	}
+	wp := &winoPlan{m: m, alpha: a}
+	wp.th, wp.tw = (p.geo.out[0]+m-1)/m, (p.geo.out[1]+m-1)/m
+	wp.tileRows = p.batch * wp.th
+	most := max(1, min(wp.tileRows, winoBlockFloats/(a*a*(p.c+p.m)*wp.tw)))
+	// Of the block sizes down to half the largest, the one that wastes
+	// least of the kernel's column tiles.
+	wp.rows = most
+	for r := most; r >= max(1, most/2); r-- {
+		if winoFill(r*wp.tw, impl.nr) > winoFill(wp.rows*wp.tw, impl.nr)+0.02 {
+			wp.rows = r
+		}
+	}
+	wp.tables(p, impl)
+	return wp
+}
+
+// tables sets the transforms' offset tables up.
+func (wp *winoPlan) tables(p *convProblem, impl *gemmImpl) {
+	m, a, tw := wp.m, wp.alpha, wp.tw
+	wp.inKind, wp.outKind = simd.WinoInput2, simd.WinoOutput2
+	if m == 4 {
+		wp.inKind, wp.outKind = simd.WinoInput4, simd.WinoOutput4
+	}
+	l := tw + 1
+	in := make([]int, a*a)
+	for i := range a {
+		for j := range a {
+			in[i*a+j] = j%m*a*l + i*l + j/m
+		}
+	}
+	wp.inSrc = simd.NewOffsets(in)
+	out := make([]int, m*m)
+	for e := range out {
+		out[e] = e * tw
+	}
+	wp.outDst = simd.NewOffsets(out)
+	last := wp.tileRows - (wp.tileRows-1)/wp.rows*wp.rows
+	for i, rows := range [2]int{wp.rows, last} {
+		nb := rows * tw
+		dst, src := make([]int, a*a), make([]int, a*a)
+		for xi := range dst {
+			dst[xi] = xi * p.c * roundUp(nb, impl.nr)
+			src[xi] = xi * p.m * nb
+		}
+		wp.inDst[i], wp.outSrc[i] = simd.NewOffsets(dst), simd.NewOffsets(src)
+	}
+}
+
+// winoFill is the share of real columns among n rounded up to nr.
+func winoFill(n, nr int) float64 { return float64(n) / float64(roundUp(n, nr)) }
+
+// cost is the modelled cost of running p with the plan, in multiply-adds.
+func (wp *winoPlan) cost(p *convProblem, impl *gemmImpl) float64 {
+	a2 := float64(wp.alpha * wp.alpha)
+	tiles := float64(wp.tileRows * wp.tw)
+	blocks := (wp.tileRows + wp.rows - 1) / wp.rows
+	cols := float64(blocks * roundUp(wp.rows*wp.tw, impl.nr))
+	gemm := a2 * float64(roundUp(p.m, impl.mr)) * float64(p.c+winoDepthOverhead) * cols
+	transforms := winoTransformCost * a2 * float64(p.c+p.m) * tiles
+	weights := a2 * float64(p.m*p.c)
+	stream := 0.0
+	if weights > winoCachedWeights {
+		stream = winoStreamCost * weights * float64(blocks)
+	}
+	return gemm + transforms + stream
+}
+
+// winoWeights is a Conv's transformed filters, packed as A operands for
+// the kernel they were packed for, per tile size.
+type winoWeights struct {
+	mu     sync.Mutex
+	impl   *gemmImpl
+	byTile [2][]gemmOperand // m = 2, m = 4
+}
+
+// get returns the α² transformed filters U_ξ of p for tiles of m outputs,
+// packed for impl, transforming them when they were not yet.
+func (ww *winoWeights) get(impl *gemmImpl, m int, p *convProblem) []gemmOperand {
+	ww.mu.Lock()
+	defer ww.mu.Unlock()
+	if ww.impl != impl {
+		ww.impl, ww.byTile = impl, [2][]gemmOperand{}
+	}
+	i := m / 4
+	if ww.byTile[i] == nil {
+		ww.byTile[i] = packWinoFilters(impl, m, p)
+	}
+	return ww.byTile[i]
+}
+
+// packWinoFilters transforms p's filters for tiles of m outputs and packs
+// each U_ξ (M × C) for impl.
+func packWinoFilters(impl *gemmImpl, m int, p *convProblem) []gemmOperand {
+	a2 := (m + 2) * (m + 2)
+	mc := p.m * p.c
+	u := make([]float32, a2*mc)
+	var t [winoMaxAlpha * winoMaxAlpha]float32
+	for i := range mc {
+		winoFilter(t[:a2], p.w[i*9:i*9+9], m)
+		for xi := range a2 {
+			u[xi*mc+i] = t[xi]
+		}
+	}
+	ops := make([]gemmOperand, a2)
+	for xi := range ops {
+		ops[xi] = impl.prepackA(rowMajor(u[xi*mc:], p.c, false), p.m, p.c)
+	}
+	return ops
+}
+
+// convWinograd computes p with the Winograd plan of cp, block by block of
+// tile rows: each block's input transform in parallel over channels, its
+// products over ξ, its output transform over output channels.
+func convWinograd(rc *runCtx, p *convProblem, cp *convPlan) {
+	wp, impl := cp.wino, cp.gemm
+	ww := p.winoW
+	if ww == nil {
+		ww = &wp.weights
+	}
+	a2 := wp.alpha * wp.alpha
+	nb := wp.rows * wp.tw
+	v := getScratch(a2 * p.c * roundUp(nb, impl.nr))
+	defer putScratch(v)
+	mb := getScratch(a2 * p.m * nb)
+	defer putScratch(mb)
+	b := winoBodies.get()
+	defer winoBodies.put(b)
+	*b = winoBody{p: *p, wp: wp, impl: impl, u: ww.get(impl, wp.m, p), v: *v, mb: *mb, taps: cp.taps}
+	for g0 := 0; g0 < wp.tileRows; g0 += wp.rows {
+		b.g0, b.g1 = g0, min(wp.tileRows, g0+wp.rows)
+		b.nb = (b.g1 - b.g0) * wp.tw
+		b.nPad = roundUp(b.nb, impl.nr)
+		grain := max(1, (1<<14)/(a2*b.nb))
+		b.stage = winoInputStage
+		parallelRange(rc.threads, p.c, grain, b)
+		b.stage = winoGemmStage
+		parallelRange(rc.threads, a2, 1, b)
+		b.stage = winoOutputStage
+		parallelRange(rc.threads, p.m, grain, b)
+	}
+}
+
+// The stages of a block in convWinograd.
+const (
+	winoInputStage  = iota // input transform, per input channel
+	winoGemmStage          // products, per ξ
+	winoOutputStage        // output transform, per output channel
+)
+
+// winoBody is the state of convWinograd's regions: the problem, the plan,
+// the transformed filters u, the buffers of transformed inputs v (α²
+// packed B operands of C × nPad) and products mb (α² matrices of M × nb),
+// and the block of tile rows [g0, g1) in progress, with its nb tiles.
+type winoBody struct {
+	stage            int
+	p                convProblem
+	wp               *winoPlan
+	impl             *gemmImpl
+	u                []gemmOperand
+	v, mb            []float32
+	g0, g1, nb, nPad int
+	taps             *simd.TapKernel
+}
+
+var winoBodies freeList[winoBody]
+
+func (b *winoBody) do(lo, hi int) {
+	switch b.stage {
+	case winoInputStage:
+		for c := lo; c < hi; c++ {
+			b.input(c)
+		}
+	case winoGemmStage:
+		p := &b.p
+		vs, ms := p.c*b.nPad, p.m*b.nb
+		for xi := lo; xi < hi; xi++ {
+			vm := gemmOperand{packed: b.v[xi*vs : (xi+1)*vs], impl: b.impl}
+			sgemmEp(b.impl, p.m, b.nb, p.c, 1, b.u[xi], vm, 0, b.mb[xi*ms:(xi+1)*ms], b.nb, 1, nil)
+		}
+	default:
+		for mo := lo; mo < hi; mo++ {
+			b.output(mo)
+		}
+	}
+}
+
+// input transforms the block's patches of input channel c into v, at the
+// places of the packed B layout (depth c, column the tile's), tile row by
+// tile row: the row's α input rows, zero-padded, are split into their m
+// phases (column u·m+ph of the rows at ph·α·L + u), where the α×α patch of
+// tile tx is read at offsets (inSrc) from tx, so that the row's tiles are
+// transformed as lanes.
+func (b *winoBody) input(c int) {
+	p, wp, taps := &b.p, b.wp, b.taps
+	g := &p.geo
+	h, w, m, a := g.in[0], g.in[1], wp.m, wp.alpha
+	nr, kc := b.impl.nr, b.impl.kc
+	pc := c / kc * kc
+	kcb := min(kc, p.c-pc)
+	l := wp.tw + 1
+	buf := getScratch(3 * a * l * m)
+	defer putScratch(buf)
+	rows, split, phases := (*buf)[:a*l*m], (*buf)[a*l*m:2*a*l*m], (*buf)[2*a*l*m:]
+	dst := wp.inDst[0]
+	if b.g1-b.g0 < wp.rows {
+		dst = wp.inDst[1]
+	}
+	for gr := b.g0; gr < b.g1; gr++ {
+		n, ty := gr/wp.th, gr%wp.th
+		x := p.x[(n*p.c+c)*h*w : (n*p.c+c+1)*h*w]
+		winoRows(rows, l*m, x, h, w, ty*m-g.padBegin[0], g.padBegin[1], a)
+		if m == 2 {
+			taps.Deinterleave2D(phases, l, phases[a*l:], l, rows, 2*l, a, l)
+		} else {
+			// Columns 4u, 4u+2 from the even ones, 4u+1, 4u+3 from the odd.
+			taps.Deinterleave2D(split, 2*l, split[2*a*l:], 2*l, rows, 4*l, a, 2*l)
+			taps.Deinterleave2D(phases, l, phases[2*a*l:], l, split, 2*l, a, l)
+			taps.Deinterleave2D(phases[a*l:], l, phases[3*a*l:], l, split[2*a*l:], 2*l, a, l)
+		}
+		for tx := 0; tx < wp.tw; {
+			j := (gr-b.g0)*wp.tw + tx
+			lanes := min(wp.tw-tx, nr-j%nr)
+			o := pc*b.nPad + j/nr*nr*kcb + (c-pc)*nr + j%nr
+			taps.WinoTransform(wp.inKind, b.v[o:], dst, phases[tx:], wp.inSrc, lanes)
+			tx += lanes
+		}
+	}
+}
+
+// winoRows copies the a rows of the h×w plane x from row y0 into rows
+// (ld values a row), each shifted right by pl columns, with zeros outside
+// the plane.
+func winoRows(rows []float32, ld int, x []float32, h, w, y0, pl, a int) {
+	for i := range a {
+		row := rows[i*ld : (i+1)*ld]
+		y := y0 + i
+		if y < 0 || y >= h {
+			clear(row)
+			continue
+		}
+		src := x[y*w : (y+1)*w]
+		lo := max(0, pl)
+		clear(row[:lo])
+		k := copy(row[lo:], src[max(0, -pl):])
+		clear(row[lo+k:])
+	}
+}
+
+// output transforms the block's products of output channel mo into its
+// tiles of y, tile row by tile row: the row's tiles as lanes, their m×m
+// outputs at (r·m+s)·tw + tx of a buffer, interleaved into the rows of a
+// second one, to which the residual is added, then stored with the bias
+// and the activation's clamp (simd.TapKernel.Sum of one tap), and the
+// activation's function applied.
+func (b *winoBody) output(mo int) {
+	p, wp, taps := &b.p, b.wp, b.taps
+	oh, ow := p.geo.out[0], p.geo.out[1]
+	m, tw := wp.m, wp.tw
+	var bias float32
+	if p.bias != nil {
+		bias = p.bias[mo]
+	}
+	clamp, lo, hi := false, float32(0), float32(0)
+	if p.act != nil && p.act.clamp {
+		clamp, lo, hi = true, p.act.lo, p.act.hi
+	}
+	src := wp.outSrc[0]
+	if b.g1-b.g0 < wp.rows {
+		src = wp.outSrc[1]
+	}
+	buf := getScratch(m*m*tw + m*ow)
+	defer putScratch(buf)
+	t, rb := (*buf)[:m*m*tw], (*buf)[m*m*tw:]
+	for gr := b.g0; gr < b.g1; gr++ {
+		n, ty := gr/wp.th, gr%wp.th
+		oy := ty * m
+		rows := min(m, oh-oy)
+		o := (n*p.m+mo)*oh*ow + oy*ow
+		taps.WinoTransform(wp.outKind, t, wp.outDst, b.mb[mo*b.nb+(gr-b.g0)*tw:], src, tw)
+		winoInterleave(rb, t, m, tw, rows, ow)
+		band := rb[:rows*ow]
+		if p.residual != nil {
+			taps.Map(simd.VecAdd, band, band, p.residual[o:o+rows*ow], 0)
+		}
+		y := p.y[o : o+rows*ow]
+		taps.Sum(y, band, winoOneTap[:], winoOne[:], bias, clamp, lo, hi)
+		if p.act != nil && p.act.fn != nil {
+			p.act.fn(y, y)
+		}
+	}
+}
+
+// winoOneTap and winoOne make simd.TapKernel.Sum a copy with bias and
+// clamp.
+var (
+	winoOneTap = [1]int{0}
+	winoOne    = [1]float32{1}
+)
+
+// winoInterleave writes the rows rows (of ow values) of a tile row from
+// t, which holds output (r, tx·m+s) at (r·m+s)·tw + tx.
+func winoInterleave(rb, t []float32, m, tw, rows, ow int) {
+	for r := range rows {
+		row := rb[r*ow : (r+1)*ow]
+		for s := range m {
+			ts := t[(r*m+s)*tw : (r*m+s+1)*tw]
+			for tx, v := range ts {
+				if x := tx*m + s; x < ow {
+					row[x] = v
+				}
+			}
+		}
+	}
+}
+
+// planWinograd sets cp up for Winograd with the tile size the cost model
+// prefers (4 when it prefers none: a test forcing the path), or for the
+// packed im2col when the transformed filters would be too large.
+func (cp *convPlan) planWinograd(p *convProblem) {
+	m := winoTile(p, cp.gemm)
+	if m == 0 {
+		m = 4
+	}
+	cp.wino = newWinoPlan(p, m, cp.gemm)
+	if cp.wino == nil || !winoApplies(p) {
+		cp.algo, cp.wino = algoIm2col, nil
+	}
+}
