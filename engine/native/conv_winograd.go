@@ -19,25 +19,22 @@ import (
 // input channel instead of 9 (4 for m = 2, 2.25 for m = 4), plus the
 // transforms; winoTile weighs that against the direct paths.
 
-// Cost model of winoTile, in multiply-adds of the GEMM kernel.
+// Cost model of winoTile, in multiply-adds of the GEMM kernel, fitted on
+// BenchmarkConvWinograd (one thread; ResNet-18's 3×3 layers, the digits
+// CNN's and a small one, batch 1 and 32).
 const (
-	// winoTransformCost is what transforming one element (input or output)
-	// costs: the scalar transforms run at about a twentieth of the
-	// kernel's rate per element of a tile's α² (BenchmarkConvWinograd).
-	winoTransformCost = 30
+	// winoRowCost2 and winoRowCost4 are what transforming one tile row
+	// of one channel (input or output) costs per vector of tiles, for
+	// tiles of 2 and 4: the calls, the rows' copies, phases and
+	// interleaving, and the transforms.
+	winoRowCost2 = 4500
+	winoRowCost4 = 12500
 	// winoDepthOverhead is the depth steps' equivalent of a GEMM tile's
 	// fixed costs (its call and epilogue), which shallow products feel.
 	winoDepthOverhead = 16
-	// winoStreamCost is what reading one float of transformed filters
-	// from memory costs, for filters larger than the cache, which every
-	// block reads again.
-	winoStreamCost = 16
-	// winoCachedWeights bounds the transformed filters taken to stay in
-	// the cache between blocks.
-	winoCachedWeights = 1 << 18
 	// winoMinGain is the most of the direct path's cost Winograd may
 	// cost to be chosen: a margin for the cost model's error.
-	winoMinGain = 0.8
+	winoMinGain = 0.85
 	// winoBlockFloats bounds a block's transformed inputs and products,
 	// so that they stay in the L2 cache between the stages.
 	winoBlockFloats = 1 << 18
@@ -72,7 +69,7 @@ func winoTile(p *convProblem, impl *gemmImpl) int {
 		if wp == nil {
 			continue
 		}
-		if c := wp.cost(p, impl); c < bestCost {
+		if c := wp.cost(p, impl, defaultTaps()); c < bestCost {
 			best, bestCost = m, c
 		}
 	}
@@ -156,19 +153,17 @@ func (wp *winoPlan) tables(p *convProblem, impl *gemmImpl) {
 func winoFill(n, nr int) float64 { return float64(n) / float64(roundUp(n, nr)) }
 
 // cost is the modelled cost of running p with the plan, in multiply-adds.
-func (wp *winoPlan) cost(p *convProblem, impl *gemmImpl) float64 {
+func (wp *winoPlan) cost(p *convProblem, impl *gemmImpl, taps *simd.TapKernel) float64 {
 	a2 := float64(wp.alpha * wp.alpha)
-	tiles := float64(wp.tileRows * wp.tw)
 	blocks := (wp.tileRows + wp.rows - 1) / wp.rows
 	cols := float64(blocks * roundUp(wp.rows*wp.tw, impl.nr))
 	gemm := a2 * float64(roundUp(p.m, impl.mr)) * float64(p.c+winoDepthOverhead) * cols
-	transforms := winoTransformCost * a2 * float64(p.c+p.m) * tiles
-	weights := a2 * float64(p.m*p.c)
-	stream := 0.0
-	if weights > winoCachedWeights {
-		stream = winoStreamCost * weights * float64(blocks)
+	row := float64(winoRowCost4)
+	if wp.m == 2 {
+		row = winoRowCost2
 	}
-	return gemm + transforms + stream
+	vectors := (wp.tw + taps.Width - 1) / taps.Width
+	return gemm + row*float64((p.c+p.m)*wp.tileRows*vectors)
 }
 
 // winoWeights is a Conv's transformed filters, packed as A operands for
