@@ -194,3 +194,58 @@ func BenchmarkConvWinograd(b *testing.B) {
 		}
 	}
 }
+
+// TestConvWinogradPlanned checks which layers the cost model gives
+// Winograd (wide enough layers on planes large enough, not the digits
+// CNN's 16 channels on 8×8 nor 512 channels on 7×7 at batch 1), that
+// turning it off keeps the direct path, and that the planned Winograd
+// (weights transformed through the Conv's cache) matches the reference.
+func TestConvWinogradPlanned(t *testing.T) {
+	if !defaultTaps().HasWinograd() {
+		t.Skip("no Winograd kernels on this CPU")
+	}
+	cases := []struct {
+		tc   winoCase
+		want int // tile size, 0 for none
+	}{
+		{winoCase{1, 64, 28, 28, 64, [4]int{1, 1, 1, 1}}, 4},
+		{winoCase{1, 128, 28, 28, 128, [4]int{1, 1, 1, 1}}, 4},
+		{winoCase{1, 256, 14, 14, 256, [4]int{1, 1, 1, 1}}, 2},
+		{winoCase{1, 512, 7, 7, 512, [4]int{1, 1, 1, 1}}, 0},
+		{winoCase{32, 16, 8, 8, 32, [4]int{1, 1, 1, 1}}, 0},
+		{winoCase{1, 3, 56, 56, 64, [4]int{1, 1, 1, 1}}, 0},
+	}
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, c := range cases {
+		t.Run(fmt.Sprint(c.tc), func(t *testing.T) {
+			p := c.tc.operands(r)
+			if got := winoTile(&p, defaultGemm()); got != c.want {
+				t.Fatalf("winoTile = %d, want %d", got, c.want)
+			}
+			if c.want == 0 {
+				return
+			}
+			winogradEnabled = false
+			off := chooseConvAlgo(&p, true)
+			winogradEnabled = true
+			if off == algoWinograd || chooseConvAlgo(&p, false) == algoWinograd || chooseConvAlgo(&p, true) != algoWinograd {
+				t.Fatalf("Winograd chosen off %v, without constant weights %v, or not chosen", off, chooseConvAlgo(&p, false))
+			}
+			if p.batch*p.c*p.m*p.geo.out[0]*p.geo.out[1] > 1<<22 {
+				return // the naive reference would take seconds
+			}
+			g := &p.geo
+			ref := naiveConv2DPads(p.x, p.w, p.bias, p.batch, p.c, g.in[0], g.in[1], p.m, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, c.tc.pads, g.out[0], g.out[1])
+			packed := []gemmOperand{prepackA(rowMajor(p.w, 9*p.c, false), p.m, 9*p.c)}
+			p.winoW = &winoWeights{}
+			cp := newConvPlan(&p, algoWinograd, 2)
+			if cp.wino == nil || cp.wino.m != c.want {
+				t.Fatalf("plan %+v, want tiles of %d", cp.wino, c.want)
+			}
+			for range 2 { // the second run with the cached filters
+				cp.run(&runCtx{threads: 2}, &p, packed)
+				checkWino(t, p.y, ref, rms(ref), winoTolerance(c.want))
+			}
+		})
+	}
+}
