@@ -32,6 +32,12 @@ const (
 	// winoDepthOverhead is the depth steps' equivalent of a GEMM tile's
 	// fixed costs (its call and epilogue), which shallow products feel.
 	winoDepthOverhead = 16
+	// winoStreamCost is what reading one float of transformed filters
+	// from memory again costs, for filters larger than winoCachedWeights,
+	// which every block after the first reads again (fitted on ResNet-18's
+	// 512@7 layer at batch 32, whose 16 MB of filters took 32 blocks).
+	winoStreamCost    = 6
+	winoCachedWeights = 1 << 18
 	// winoMinGain is the most of the direct path's cost Winograd may
 	// cost to be chosen: a margin for the cost model's error.
 	winoMinGain = 0.85
@@ -105,11 +111,11 @@ func newWinoPlan(p *convProblem, m int, impl *gemmImpl) *winoPlan {
 	wp.th, wp.tw = (p.geo.out[0]+m-1)/m, (p.geo.out[1]+m-1)/m
 	wp.tileRows = p.batch * wp.th
 	most := max(1, min(wp.tileRows, winoBlockFloats/(a*a*(p.c+p.m)*wp.tw)))
-	// Of the block sizes down to half the largest, the one that wastes
-	// least of the kernel's column tiles.
+	// Of the block sizes down to half the largest, the one whose blocks
+	// take the fewest of the kernel's columns.
 	wp.rows = most
-	for r := most; r >= max(1, most/2); r-- {
-		if winoFill(r*wp.tw, impl.nr) > winoFill(wp.rows*wp.tw, impl.nr)+0.02 {
+	for r := most - 1; r >= max(1, most/2); r-- {
+		if wp.columns(r, impl) < wp.columns(wp.rows, impl) {
 			wp.rows = r
 		}
 	}
@@ -142,28 +148,40 @@ func (wp *winoPlan) tables(p *convProblem, impl *gemmImpl) {
 		nb := rows * tw
 		dst, src := make([]int, a*a), make([]int, a*a)
 		for xi := range dst {
-			dst[xi] = xi * p.c * roundUp(nb, impl.nr)
+			dst[xi] = xi * p.c * winoWidth(nb, impl)
 			src[xi] = xi * p.m * nb
 		}
 		wp.inDst[i], wp.outSrc[i] = simd.NewOffsets(dst), simd.NewOffsets(src)
 	}
 }
 
-// winoFill is the share of real columns among n rounded up to nr.
-func winoFill(n, nr int) float64 { return float64(n) / float64(roundUp(n, nr)) }
+// columns is how many columns the kernel impl computes over the batch's
+// tiles in blocks of rows tile rows.
+func (wp *winoPlan) columns(rows int, impl *gemmImpl) int {
+	blocks := wp.tileRows / rows
+	cols := blocks * winoWidth(rows*wp.tw, impl)
+	if last := wp.tileRows - blocks*rows; last > 0 {
+		cols += winoWidth(last*wp.tw, impl)
+	}
+	return cols
+}
 
 // cost is the modelled cost of running p with the plan, in multiply-adds.
 func (wp *winoPlan) cost(p *convProblem, impl *gemmImpl, taps *simd.TapKernel) float64 {
 	a2 := float64(wp.alpha * wp.alpha)
 	blocks := (wp.tileRows + wp.rows - 1) / wp.rows
-	cols := float64(blocks * roundUp(wp.rows*wp.tw, impl.nr))
+	cols := float64(wp.columns(wp.rows, impl))
 	gemm := a2 * float64(roundUp(p.m, impl.mr)) * float64(p.c+winoDepthOverhead) * cols
 	row := float64(winoRowCost4)
 	if wp.m == 2 {
 		row = winoRowCost2
 	}
 	vectors := (wp.tw + taps.Width - 1) / taps.Width
-	return gemm + row*float64((p.c+p.m)*wp.tileRows*vectors)
+	stream := 0.0
+	if weights := a2 * float64(p.m*p.c); weights > winoCachedWeights {
+		stream = winoStreamCost * weights * float64(blocks-1)
+	}
+	return gemm + row*float64((p.c+p.m)*wp.tileRows*vectors) + stream
 }
 
 // winoWeights is a Conv's transformed filters, packed as A operands for
@@ -220,7 +238,7 @@ func convWinograd(rc *runCtx, p *convProblem, cp *convPlan) {
 	}
 	a2 := wp.alpha * wp.alpha
 	nb := wp.rows * wp.tw
-	v := getScratch(a2 * p.c * roundUp(nb, impl.nr))
+	v := getScratch(a2 * p.c * winoWidth(nb, impl))
 	defer putScratch(v)
 	mb := getScratch(a2 * p.m * nb)
 	defer putScratch(mb)
@@ -230,7 +248,7 @@ func convWinograd(rc *runCtx, p *convProblem, cp *convPlan) {
 	for g0 := 0; g0 < wp.tileRows; g0 += wp.rows {
 		b.g0, b.g1 = g0, min(wp.tileRows, g0+wp.rows)
 		b.nb = (b.g1 - b.g0) * wp.tw
-		b.nPad = roundUp(b.nb, impl.nr)
+		b.nPad = winoWidth(b.nb, impl)
 		grain := max(1, (1<<14)/(a2*b.nb))
 		b.stage = winoInputStage
 		parallelRange(rc.threads, p.c, grain, b)
@@ -275,12 +293,59 @@ func (b *winoBody) do(lo, hi int) {
 		p := &b.p
 		vs, ms := p.c*b.nPad, p.m*b.nb
 		for xi := lo; xi < hi; xi++ {
-			vm := gemmOperand{packed: b.v[xi*vs : (xi+1)*vs], impl: b.impl}
-			sgemmEp(b.impl, p.m, b.nb, p.c, 1, b.u[xi], vm, 0, b.mb[xi*ms:(xi+1)*ms], b.nb, 1, nil)
+			b.product(b.u[xi].packed, b.v[xi*vs:(xi+1)*vs], b.mb[xi*ms:(xi+1)*ms])
 		}
 	default:
 		for mo := lo; mo < hi; mo++ {
 			b.output(mo)
+		}
+	}
+}
+
+// winoPanels returns how the kernel impl computes nb columns: full
+// panels of impl.nr columns, then one panel on the narrow kernel (not nil)
+// when the last one has at most its width of columns.
+func winoPanels(nb int, impl *gemmImpl) (full int, narrow *gemmImpl) {
+	full = (nb + impl.nr - 1) / impl.nr
+	if rest := nb - (full-1)*impl.nr; rest < impl.nr {
+		if n := impl.narrowed(); n != nil && rest <= n.nr {
+			return full - 1, n
+		}
+	}
+	return full, nil
+}
+
+// winoWidth is the columns of the packed B layout of nb columns, the
+// narrow panel's counted at its width.
+func winoWidth(nb int, impl *gemmImpl) int {
+	full, narrow := winoPanels(nb, impl)
+	if narrow != nil {
+		return full*impl.nr + narrow.nr
+	}
+	return full * impl.nr
+}
+
+// product computes the M × nb product c (row stride nb) of the packed
+// A operand a (M × C) and the block's packed B operand bp (C × nb, in
+// winoWidth's layout), depth block by depth block, the last panel on the
+// narrow kernel when winoPanels says.
+func (b *winoBody) product(a, bp, c []float32) {
+	p, impl := &b.p, b.impl
+	full, narrow := winoPanels(b.nb, impl)
+	fullCols := min(b.nb, full*impl.nr)
+	mPad := roundUp(p.m, impl.mr)
+	for pc := 0; pc < p.c; pc += impl.kc {
+		kcb := min(impl.kc, p.c-pc)
+		sep := (*gemmEpilogue)(nil).simdEpilogue(1, pc > 0, pc+kcb >= p.c)
+		ap, bb := a[pc*mPad:], bp[pc*b.nPad:]
+		for ic := 0; ic < p.m; ic += impl.mc {
+			mcb := min(impl.mc, p.m-ic)
+			if fullCols > 0 {
+				impl.macro(mcb, fullCols, kcb, ap[ic*kcb:], bb, c[ic*b.nb:], b.nb, &sep, nil, ic, 0)
+			}
+			if narrow != nil {
+				narrow.macro(mcb, b.nb-fullCols, kcb, ap[ic*kcb:], bb[full*impl.nr*kcb:], c[ic*b.nb+fullCols:], b.nb, &sep, nil, ic, fullCols)
+			}
 		}
 	}
 }
@@ -322,6 +387,9 @@ func (b *winoBody) input(c int) {
 			j := (gr-b.g0)*wp.tw + tx
 			lanes := min(wp.tw-tx, nr-j%nr)
 			o := pc*b.nPad + j/nr*nr*kcb + (c-pc)*nr + j%nr
+			if full, narrow := winoPanels(b.nb, b.impl); narrow != nil && j >= full*nr {
+				o = pc*b.nPad + full*nr*kcb + (c-pc)*narrow.nr + j%nr
+			}
 			taps.WinoTransform(wp.inKind, b.v[o:], dst, phases[tx:], wp.inSrc, lanes)
 			tx += lanes
 		}
