@@ -95,6 +95,9 @@ type winoPlan struct {
 	inKind, outKind simd.WinoKind
 	inSrc, outDst   *simd.Offsets
 	inDst, outSrc   [2]*simd.Offsets
+	// narrow is the kernel of a last column panel of at most its width
+	// (gemmImpl.narrowed), or nil.
+	narrow *gemmImpl
 	// weights holds the transformed filters for a problem that does not
 	// bring its Conv's (convProblem.winoW).
 	weights winoWeights
@@ -107,7 +110,7 @@ func newWinoPlan(p *convProblem, m int, impl *gemmImpl) *winoPlan {
 	if a*a*p.m*p.c > winoMaxWeights {
 		return nil
 	}
-	wp := &winoPlan{m: m, alpha: a}
+	wp := &winoPlan{m: m, alpha: a, narrow: impl.narrowed()}
 	wp.th, wp.tw = (p.geo.out[0]+m-1)/m, (p.geo.out[1]+m-1)/m
 	wp.tileRows = p.batch * wp.th
 	most := max(1, min(wp.tileRows, winoBlockFloats/(a*a*(p.c+p.m)*wp.tw)))
@@ -148,7 +151,7 @@ func (wp *winoPlan) tables(p *convProblem, impl *gemmImpl) {
 		nb := rows * tw
 		dst, src := make([]int, a*a), make([]int, a*a)
 		for xi := range dst {
-			dst[xi] = xi * p.c * winoWidth(nb, impl)
+			dst[xi] = xi * p.c * wp.width(nb, impl)
 			src[xi] = xi * p.m * nb
 		}
 		wp.inDst[i], wp.outSrc[i] = simd.NewOffsets(dst), simd.NewOffsets(src)
@@ -159,9 +162,9 @@ func (wp *winoPlan) tables(p *convProblem, impl *gemmImpl) {
 // tiles in blocks of rows tile rows.
 func (wp *winoPlan) columns(rows int, impl *gemmImpl) int {
 	blocks := wp.tileRows / rows
-	cols := blocks * winoWidth(rows*wp.tw, impl)
+	cols := blocks * wp.width(rows*wp.tw, impl)
 	if last := wp.tileRows - blocks*rows; last > 0 {
-		cols += winoWidth(last*wp.tw, impl)
+		cols += wp.width(last*wp.tw, impl)
 	}
 	return cols
 }
@@ -238,7 +241,7 @@ func convWinograd(rc *runCtx, p *convProblem, cp *convPlan) {
 	}
 	a2 := wp.alpha * wp.alpha
 	nb := wp.rows * wp.tw
-	v := getScratch(a2 * p.c * winoWidth(nb, impl))
+	v := getScratch(a2 * p.c * wp.width(nb, impl))
 	defer putScratch(v)
 	mb := getScratch(a2 * p.m * nb)
 	defer putScratch(mb)
@@ -248,7 +251,7 @@ func convWinograd(rc *runCtx, p *convProblem, cp *convPlan) {
 	for g0 := 0; g0 < wp.tileRows; g0 += wp.rows {
 		b.g0, b.g1 = g0, min(wp.tileRows, g0+wp.rows)
 		b.nb = (b.g1 - b.g0) * wp.tw
-		b.nPad = winoWidth(b.nb, impl)
+		b.nPad = wp.width(b.nb, impl)
 		grain := max(1, (1<<14)/(a2*b.nb))
 		b.stage = winoInputStage
 		parallelRange(rc.threads, p.c, grain, b)
@@ -302,23 +305,21 @@ func (b *winoBody) do(lo, hi int) {
 	}
 }
 
-// winoPanels returns how the kernel impl computes nb columns: full
-// panels of impl.nr columns, then one panel on the narrow kernel (not nil)
-// when the last one has at most its width of columns.
-func winoPanels(nb int, impl *gemmImpl) (full int, narrow *gemmImpl) {
+// panels returns how the kernel impl computes nb columns: full panels
+// of impl.nr columns, then one panel on the narrow kernel (not nil) when
+// the last one has at most its width of columns.
+func (wp *winoPlan) panels(nb int, impl *gemmImpl) (full int, narrow *gemmImpl) {
 	full = (nb + impl.nr - 1) / impl.nr
-	if rest := nb - (full-1)*impl.nr; rest < impl.nr {
-		if n := impl.narrowed(); n != nil && rest <= n.nr {
-			return full - 1, n
-		}
+	if rest := nb - (full-1)*impl.nr; rest < impl.nr && wp.narrow != nil && rest <= wp.narrow.nr {
+		return full - 1, wp.narrow
 	}
 	return full, nil
 }
 
-// winoWidth is the columns of the packed B layout of nb columns, the
-// narrow panel's counted at its width.
-func winoWidth(nb int, impl *gemmImpl) int {
-	full, narrow := winoPanels(nb, impl)
+// width is the columns of the packed B layout of nb columns, the narrow
+// panel's counted at its width.
+func (wp *winoPlan) width(nb int, impl *gemmImpl) int {
+	full, narrow := wp.panels(nb, impl)
 	if narrow != nil {
 		return full*impl.nr + narrow.nr
 	}
@@ -327,11 +328,11 @@ func winoWidth(nb int, impl *gemmImpl) int {
 
 // product computes the M × nb product c (row stride nb) of the packed
 // A operand a (M × C) and the block's packed B operand bp (C × nb, in
-// winoWidth's layout), depth block by depth block, the last panel on the
-// narrow kernel when winoPanels says.
+// winoPlan.width's layout), depth block by depth block, the last panel on
+// the narrow kernel when winoPlan.panels says.
 func (b *winoBody) product(a, bp, c []float32) {
 	p, impl := &b.p, b.impl
-	full, narrow := winoPanels(b.nb, impl)
+	full, narrow := b.wp.panels(b.nb, impl)
 	fullCols := min(b.nb, full*impl.nr)
 	mPad := roundUp(p.m, impl.mr)
 	for pc := 0; pc < p.c; pc += impl.kc {
@@ -387,7 +388,7 @@ func (b *winoBody) input(c int) {
 			j := (gr-b.g0)*wp.tw + tx
 			lanes := min(wp.tw-tx, nr-j%nr)
 			o := pc*b.nPad + j/nr*nr*kcb + (c-pc)*nr + j%nr
-			if full, narrow := winoPanels(b.nb, b.impl); narrow != nil && j >= full*nr {
+			if full, narrow := wp.panels(b.nb, b.impl); narrow != nil && j >= full*nr {
 				o = pc*b.nPad + full*nr*kcb + (c-pc)*narrow.nr + j%nr
 			}
 			taps.WinoTransform(wp.inKind, b.v[o:], dst, phases[tx:], wp.inSrc, lanes)

@@ -250,3 +250,26 @@ func TestConvWinogradPlanned(t *testing.T) {
 		})
 	}
 }
+
+// TestConvWinogradAllocs checks that a planned Winograd run allocates
+// nothing once its filters are transformed, with a narrow last panel and
+// blocks of both sizes, on one and two threads.
+func TestConvWinogradAllocs(t *testing.T) {
+	r := rand.New(rand.NewPCG(41, 42))
+	for _, threads := range []int{1, 2} {
+		for _, m := range []int{2, 4} {
+			p := winoCase{3, 24, 13, 11, 20, [4]int{1, 1, 1, 1}}.operands(r)
+			p.act = &fusedAct{op: "Relu", clamp: true, lo: 0, hi: float32(math.Inf(1))}
+			p.residual = randFloats(r, len(p.y))
+			p.winoW = &winoWeights{}
+			packed := []gemmOperand{prepackA(rowMajor(p.w, 9*p.c, false), p.m, 9*p.c)}
+			cp := newConvPlan(&p, algoWinograd, threads)
+			cp.wino = newWinoPlan(&p, m, cp.gemm)
+			rc := &runCtx{threads: threads}
+			cp.run(rc, &p, packed)
+			if n := testing.AllocsPerRun(20, func() { cp.run(rc, &p, packed) }); n != 0 {
+				t.Errorf("F%d, %d threads: %v allocations per run, want 0", m, threads, n)
+			}
+		}
+	}
+}
