@@ -64,18 +64,23 @@ func winoApplies(p *convProblem) bool {
 
 // winoTile returns the tile size (2 or 4) with which Winograd is expected
 // to be fastest for p with kernel impl, or 0 when the direct paths are.
+// It decides for one image whatever the batch, so that every batch size
+// computes the same sums: a batch split into sub-batches (split_run.go)
+// must give the whole batch's outputs bit for bit.
 func winoTile(p *convProblem, impl *gemmImpl) int {
 	if !winogradEnabled || !winoApplies(p) || !defaultTaps().HasWinograd() {
 		return 0
 	}
+	one := *p
+	one.batch = 1
 	mPad := float64(roundUp(p.m, impl.mr))
-	best, bestCost := 0, winoMinGain*mPad*float64(9*p.c)*float64(p.batch*p.geo.out[0]*p.geo.out[1])
+	best, bestCost := 0, winoMinGain*mPad*float64(9*p.c)*float64(p.geo.out[0]*p.geo.out[1])
 	for _, m := range []int{2, 4} {
-		wp := newWinoPlan(p, m, impl)
+		wp := newWinoPlan(&one, m, impl)
 		if wp == nil {
 			continue
 		}
-		if c := wp.cost(p, impl, defaultTaps()); c < bestCost {
+		if c := wp.cost(&one, impl, defaultTaps()); c < bestCost {
 			best, bestCost = m, c
 		}
 	}
