@@ -53,6 +53,31 @@ func winoTolerance(m int) float64 {
 	return 1e-4
 }
 
+// testFusion sets the fusion named (plain, residual+relu6 or halve) on p
+// with the residual operand residual, applies it to the reference want,
+// and fills p's output with NaN, which every output must overwrite.
+func testFusion(p *convProblem, want, residual []float32, fusion string) {
+	switch fusion {
+	case "residual+relu6":
+		p.residual, p.act = residual, &fusedAct{op: "Clip", clamp: true, lo: 0, hi: 6}
+		for i := range want {
+			want[i] = max(0, min(6, want[i]+residual[i]))
+		}
+	case "halve":
+		p.act = &fusedAct{op: "Halve", fn: func(d, x []float32) {
+			for i := range d {
+				d[i] = x[i] / 2
+			}
+		}}
+		for i := range want {
+			want[i] /= 2
+		}
+	}
+	for i := range p.y {
+		p.y[i] = float32(math.NaN())
+	}
+}
+
 // TestConvWinograd runs Winograd with tiles of 2 and 4, forced, on random
 // geometries (odd sizes, pads 0 to 2 and asymmetric, batch 1 and 3, 1 to
 // 130 channels, images smaller than a tile, blocks spanning images), with
@@ -73,12 +98,6 @@ func TestConvWinograd(t *testing.T) {
 		{3, 2, 30, 23, 3, [4]int{1, 1, 1, 1}},
 	}
 	r := rand.New(rand.NewPCG(21, 22))
-	relu6 := &fusedAct{op: "Clip", clamp: true, lo: 0, hi: 6}
-	halve := &fusedAct{op: "Halve", fn: func(d, x []float32) {
-		for i := range d {
-			d[i] = x[i] / 2
-		}
-	}}
 	for _, tc := range cases {
 		p0, ref := tc.problem(r)
 		residual := randFloats(r, len(ref))
@@ -90,21 +109,7 @@ func TestConvWinograd(t *testing.T) {
 							p := p0
 							p.y = make([]float32, len(ref))
 							want := append([]float32(nil), ref...)
-							switch fusion {
-							case "residual+relu6":
-								p.residual, p.act = residual, relu6
-								for i := range want {
-									want[i] = max(0, min(6, want[i]+residual[i]))
-								}
-							case "halve":
-								p.act = halve
-								for i := range want {
-									want[i] /= 2
-								}
-							}
-							for i := range p.y {
-								p.y[i] = float32(math.NaN())
-							}
+							testFusion(&p, want, residual, fusion)
 							cp := newConvPlan(&p, algoWinograd, threads)
 							cp.wino = newWinoPlan(&p, m, cp.gemm)
 							convWinograd(&runCtx{threads: threads}, &p, cp)
