@@ -44,9 +44,12 @@ const (
 	// winoBlockFloats bounds a block's transformed inputs and products,
 	// so that they stay in the L2 cache between the stages.
 	winoBlockFloats = 1 << 18
-	// winoMaxWeights bounds the transformed filters of one Conv (64 MB):
-	// larger ones would cost more memory than they save time.
-	winoMaxWeights = 1 << 24
+	// winoMaxWeights bounds the transformed filters of one Conv (8 MB),
+	// which are kept beside the packed ones: ResNet-18's 512-channel
+	// layers would take 16 MB each for about 3% of a run at batch 1 and
+	// nothing at batch 32, its 256-channel ones take 4 MB (F(2×2)) for
+	// about 30% of their time.
+	winoMaxWeights = 1 << 21
 )
 
 // winogradEnabled lets the planner choose Winograd; tests turn it off to
