@@ -256,6 +256,12 @@ func convWinograd(rc *runCtx, p *convProblem, cp *convPlan) {
 	b := winoBodies.get()
 	defer winoBodies.put(b)
 	*b = winoBody{p: *p, wp: wp, impl: impl, u: ww.get(impl, wp.m, p), v: *v, mb: *mb, taps: cp.taps}
+	if blocks := (wp.tileRows + wp.rows - 1) / wp.rows; rc.threads > 1 && blocks >= rc.threads {
+		// Whole blocks per thread: one region rather than three a block.
+		b.stage = winoBlocksStage
+		parallelRange(rc.threads, blocks, 1, b)
+		return
+	}
 	for g0 := 0; g0 < wp.tileRows; g0 += wp.rows {
 		b.g0, b.g1 = g0, min(wp.tileRows, g0+wp.rows)
 		b.nb = (b.g1 - b.g0) * wp.tw
@@ -275,6 +281,7 @@ const (
 	winoInputStage  = iota // input transform, per input channel
 	winoGemmStage          // products, per ξ
 	winoOutputStage        // output transform, per output channel
+	winoBlocksStage        // whole blocks, each on its own buffers
 )
 
 // winoBody is the state of convWinograd's regions: the problem, the plan,
@@ -296,6 +303,8 @@ var winoBodies freeList[winoBody]
 
 func (b *winoBody) do(lo, hi int) {
 	switch b.stage {
+	case winoBlocksStage:
+		b.blocks(lo, hi)
 	case winoInputStage:
 		for c := lo; c < hi; c++ {
 			b.input(c)
@@ -309,6 +318,29 @@ func (b *winoBody) do(lo, hi int) {
 	default:
 		for mo := lo; mo < hi; mo++ {
 			b.output(mo)
+		}
+	}
+}
+
+// blocks computes the blocks [lo, hi) one after the other, each through
+// the three stages on one thread, on buffers of their own.
+func (b *winoBody) blocks(lo, hi int) {
+	wp, p := b.wp, &b.p
+	a2 := wp.alpha * wp.alpha
+	nb := wp.rows * wp.tw
+	v := getScratch(a2 * p.c * wp.width(nb, b.impl))
+	defer putScratch(v)
+	mb := getScratch(a2 * p.m * nb)
+	defer putScratch(mb)
+	w := *b
+	w.v, w.mb = *v, *mb
+	for blk := lo; blk < hi; blk++ {
+		w.g0, w.g1 = blk*wp.rows, min(wp.tileRows, (blk+1)*wp.rows)
+		w.nb = (w.g1 - w.g0) * wp.tw
+		w.nPad = wp.width(w.nb, w.impl)
+		for _, st := range [3]struct{ stage, n int }{{winoInputStage, p.c}, {winoGemmStage, a2}, {winoOutputStage, p.m}} {
+			w.stage = st.stage
+			w.do(0, st.n)
 		}
 	}
 }
