@@ -218,7 +218,7 @@ func (k *convKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	if k.packed != nil && len(k.wShape) == len(ws) && tensor.NumElements(k.wShape) == w.Len() {
 		packed = k.packed
 		if k.setup != nil {
-			p.transW = &k.setup.trans
+			p.transW, p.winoW = &k.setup.trans, &k.setup.wino
 		}
 	}
 	cs.plan.run(rc, p, packed)

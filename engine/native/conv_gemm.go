@@ -12,6 +12,9 @@ type convProblem struct {
 	// transW, when not nil, caches the weights packed for the transposed
 	// pointwise path across the Conv's plans (conv_pointwise_trans.go).
 	transW *transWeights
+	// winoW, when not nil, caches the Conv's filters transformed for the
+	// Winograd path across its plans (conv_winograd.go).
+	winoW *winoWeights
 }
 
 // im2colTarget bounds the elements of the packed im2col matrix of one band

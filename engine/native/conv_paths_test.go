@@ -57,12 +57,6 @@ func TestConvAlgorithms(t *testing.T) {
 		{1, 64, 7, 7, 100, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
 	}
 	r := rand.New(rand.NewPCG(11, 12))
-	relu6 := &fusedAct{op: "Clip", clamp: true, lo: 0, hi: 6}
-	halve := &fusedAct{op: "Halve", fn: func(d, x []float32) {
-		for i := range d {
-			d[i] = x[i] / 2
-		}
-	}}
 	for _, tc := range geos {
 		oh := (tc.h+tc.pads[0]+tc.pads[2]-(tc.kh-1)*tc.dil[0]-1)/tc.stride[0] + 1
 		ow := (tc.w+tc.pads[1]+tc.pads[3]-(tc.kw-1)*tc.dil[1]-1)/tc.stride[1] + 1
@@ -113,21 +107,7 @@ func TestConvAlgorithms(t *testing.T) {
 							want := append([]float32(nil), ref...)
 							p := convProblem{geo: g, batch: tc.n, c: tc.c, m: tc.m, group: tc.group,
 								x: x, w: w, bias: bias, y: make([]float32, len(ref))}
-							switch fusion {
-							case "residual+relu6":
-								p.residual, p.act = residual, relu6
-								for i := range want {
-									want[i] = max(0, min(6, want[i]+residual[i]))
-								}
-							case "halve":
-								p.act = halve
-								for i := range want {
-									want[i] /= 2
-								}
-							}
-							for i := range p.y {
-								p.y[i] = float32(math.NaN())
-							}
+							testFusion(&p, want, residual, fusion)
 							run(&runCtx{threads: threads}, &p)
 							for i := range want {
 								if d := math.Abs(float64(p.y[i] - want[i])); !(d <= 1e-4) {

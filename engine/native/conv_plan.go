@@ -15,6 +15,7 @@ const (
 	algoImplicit                  // implicit GEMM over the tap layout (conv_implicit.go)
 	algoPointwise                 // 1×1 GEMM on the input in place (conv_pointwise.go)
 	algoDepthwise                 // tap kernel per channel (conv_depthwise.go)
+	algoWinograd                  // Winograd F(m×m, 3×3) (conv_winograd.go)
 )
 
 // convPlan is what a 2-D convolution derives from its shapes: the
@@ -46,6 +47,8 @@ type convPlan struct {
 	shifted bool
 	// Gathered: the kernel for a narrow last column tile, or nil.
 	narrow *gemmImpl
+	// Winograd: the tiles and blocks.
+	wino *winoPlan
 }
 
 // newConvPlan plans p with algorithm algo and the current kernels, for runs
@@ -56,6 +59,8 @@ func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
 	switch algo {
 	case algoImplicit:
 		cp.planImplicit(p, threads <= 1, true)
+	case algoWinograd:
+		cp.planWinograd(p)
 	case algoPointwise:
 		cp.prefetchB = pointwisePrefetch(p)
 		hw := p.geo.in[0] * p.geo.in[1]
@@ -121,6 +126,8 @@ func chooseConvAlgo(p *convProblem, constW bool) convAlgo {
 		return algoDepthwise
 	case usePointwise(p), constW && useTransposed(p, defaultGemm()):
 		return algoPointwise
+	case constW && winoTile(p, defaultGemm()) > 0:
+		return algoWinograd
 	case useImplicitConv(p, newTapLayout(&p.geo)):
 		return algoImplicit
 	}
@@ -141,6 +148,14 @@ func (cp *convPlan) run(rc *runCtx, p *convProblem, packed []gemmOperand) {
 		convPointwise(rc, p, packed, cp)
 	case algoImplicit:
 		convImplicit(rc, p, packed, cp)
+	case algoWinograd:
+		if packed == nil {
+			// Weights that are not the Conv's constant ones: the
+			// transformed filters cached would not be theirs.
+			convGemm(rc, p, nil)
+			return
+		}
+		convWinograd(rc, p, cp)
 	default:
 		convGemm(rc, p, packed)
 	}
@@ -165,6 +180,7 @@ type convSetup struct {
 type convSetupSlot struct {
 	p     atomic.Pointer[convSetup]
 	trans transWeights
+	wino  winoWeights
 }
 
 // lookup returns the setup for the shapes when it is the cached one, made

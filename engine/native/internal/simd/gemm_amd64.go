@@ -195,3 +195,17 @@ func tileIndirectPanelsAsm(isa isa, kc int, a, b []float32, offs []int, c []floa
 	}
 	gemmKernel6x16AVX2IndirectPanels(kc, pa, pb, po, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi, panels)
 }
+
+func winoTransformAsm(kind WinoKind, dst []float32, do []int, src []float32, so []int, n int) {
+	pd, pdo, ps, pso := unsafe.SliceData(dst), unsafe.SliceData(do), unsafe.SliceData(src), unsafe.SliceData(so)
+	switch kind {
+	case WinoInput2:
+		winoInput2AVX512(pd, pdo, ps, pso, n)
+	case WinoInput4:
+		winoInput4AVX512(pd, pdo, ps, pso, n)
+	case WinoOutput2:
+		winoOutput2AVX512(pd, pdo, ps, pso, n)
+	default:
+		winoOutput4AVX512(pd, pdo, ps, pso, n)
+	}
+}

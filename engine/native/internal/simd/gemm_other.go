@@ -55,3 +55,5 @@ func tileSegmentsPanelsAsm(isa, int, []float32, []float32, []int, []int, []float
 func tileIndirectPanelsAsm(isa, int, []float32, []float32, []int, []float32, int, *Epilogue, int) {
 	panic(noAsm)
 }
+
+func winoTransformAsm(WinoKind, []float32, []int, []float32, []int, int) { panic(noAsm) }

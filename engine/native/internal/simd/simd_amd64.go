@@ -168,3 +168,23 @@ func maxPool2x2AVX512(y *float32, x *float32, groups int, gstride int, bpg int, 
 //
 //go:noescape
 func gatherRunsAVX512(dst *float32, src *float32, offs *int, kc int, nr int, runs *int32, nruns int)
+
+// winoInput2AVX512 computes a Winograd transform of lanes; see winoKernels in gen/wino.go.
+//
+//go:noescape
+func winoInput2AVX512(dst *float32, do *int, src *float32, so *int, n int)
+
+// winoInput4AVX512 computes a Winograd transform of lanes; see winoKernels in gen/wino.go.
+//
+//go:noescape
+func winoInput4AVX512(dst *float32, do *int, src *float32, so *int, n int)
+
+// winoOutput2AVX512 computes a Winograd transform of lanes; see winoKernels in gen/wino.go.
+//
+//go:noescape
+func winoOutput2AVX512(dst *float32, do *int, src *float32, so *int, n int)
+
+// winoOutput4AVX512 computes a Winograd transform of lanes; see winoKernels in gen/wino.go.
+//
+//go:noescape
+func winoOutput4AVX512(dst *float32, do *int, src *float32, so *int, n int)

@@ -41,6 +41,7 @@ func main() {
 	deinterleave()
 	maxPool2x2()
 	gather()
+	winoKernels()
 	Generate()
 }
 
