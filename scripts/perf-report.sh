@@ -136,9 +136,14 @@ DESIGN = """## What the native engine does
   pointwise path for 1×1 convolutions reading the input in place (on small planes, such as
   7×7 and 14×14, transposed: positions as the rows of the product, filling row tiles of 8
   where they would leave most of a column tile of 32 empty, with a kernel that stores its
-  tiles transposed into the output planes); a packed im2col for the
-  rest; depthwise convolution with the tap kernel. Plans (geometry, algorithm, offset
-  tables) are cached per input shape.
+  tiles transposed into the output planes); *Winograd* F(2×2,3×3) or F(4×4,3×3) for 3×3
+  stride-1 layers wide enough to pay (filters transformed once per Conv, up to 8 MB; tiles
+  transformed as SIMD lanes straight into the packed GEMM layout; chosen per image, so a batch
+  and its split parts compute the same sums); a packed im2col for the rest; depthwise
+  convolution with the tap kernel. Plans (geometry, algorithm, offset tables) are cached per
+  input shape. Winograd is not exact to the window: F(4×4)'s error is about 1e-5 of the
+  outputs' scale (direct: 1e-6), an Inf or NaN input spreads to the whole 4×4 output tile
+  whose 6×6 input patch holds it, and inputs beyond about 1e36 in magnitude overflow there.
 - **Graph rewrites at load**: constant folding, dead-node removal, Conv+BatchNormalization
   folding, fusion of the residual Add, and *elementwise fusion*: any connected group of
   elementwise steps (arithmetic with broadcasting, Min/Max, Pow by a constant, Clip,

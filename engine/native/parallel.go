@@ -151,7 +151,7 @@ func pollTask(start time.Time, spin bool) *parallelTask {
 		default:
 		}
 		if i%16 == 15 && time.Since(start) > helperSpin {
-			if held = lingerOn(held, &lingering, wanted.Load()); !held {
+			if held = lingerOn(held, &lingering, lingerWanted()); !held {
 				return nil
 			}
 		}
@@ -192,6 +192,16 @@ func lingerOn(held bool, lingering *atomic.Int64, want int64) bool {
 			return true
 		}
 	}
+}
+
+// lingerWanted is how many helpers may linger: as many as the runs in
+// progress may use (wanted), but no more than there are cores no run
+// holds, which reserveHelpers could give them. While concurrent requests
+// hold every core, no run can reserve a helper, and one polling would
+// only take CPU time from them (its osYield gives the core to other
+// processes, not to this process's goroutines).
+func lingerWanted() int64 {
+	return min(wanted.Load(), int64(runtime.GOMAXPROCS(0))-max(busy.Load(), 1))
 }
 
 // enterRun and exitRun bracket a run of the given threads, which

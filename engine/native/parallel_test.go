@@ -304,11 +304,18 @@ func TestHelpersLinger(t *testing.T) {
 		t.Fatalf("%s: lingering = %d, wanted = %d", what, lingering.Load(), wanted.Load())
 	}
 	enterRun(2)
+	exited := false
+	defer func() {
+		if !exited {
+			exitRun(2)
+		}
+	}()
 	b := &countBody{hits: make([]atomic.Int32, 64)}
 	for range 20 {
 		parallelRange(2, 64, 1, b) // a helper arrives and then polls
 	}
 	waitFor("during a two-thread run", func() bool { return lingering.Load() >= 1 })
 	exitRun(2)
+	exited = true
 	waitFor("after the run", func() bool { return lingering.Load() == 0 })
 }

@@ -119,9 +119,7 @@ func (s *session) runSplit(ctx context.Context, inputs map[string]*tensor.Tensor
 	if parts == 1 {
 		j.threads = s.threads
 	}
-	enterRun(s.threads)
-	parallelRange(s.threads, parts, 1, j)
-	exitRun(s.threads)
+	j.runParts(parts)
 	out, ok, err = j.result()
 	clear(j.outs)
 	j.s, j.ctx, j.inputs, j.err = nil, nil, nil, nil
@@ -274,4 +272,13 @@ func copyElems(dst *tensor.Tensor, dstAt int, src *tensor.Tensor, srcAt int) {
 	case 8:
 		copy(wordsAs[uint64](dst)[dstAt:], wordsAs[uint64](src)[srcAt:])
 	}
+}
+
+// runParts runs the job's parts, counted as a run of the session's
+// threads while they compute (exitRun deferred, so that a panic does not
+// leave helpers lingering for ever).
+func (j *splitJob) runParts(parts int) {
+	enterRun(j.s.threads)
+	defer exitRun(j.s.threads)
+	parallelRange(j.s.threads, parts, 1, j)
 }
