@@ -317,3 +317,31 @@ func TestWinogradRunAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradManyBlocks runs forced Winograd on problems of several
+// blocks of tile rows (blocks spanning images, a short last block) on 1,
+// 2 and 3 threads: whole blocks per thread (winoBlocksStage) when there
+// are blocks enough, the staged regions otherwise.
+func TestWinogradManyBlocks(t *testing.T) {
+	r := rand.New(rand.NewPCG(55, 56))
+	for _, tc := range []winoCase{
+		{4, 96, 20, 20, 96, [4]int{1, 1, 1, 1}},
+		{6, 200, 12, 12, 200, [4]int{2, 0, 1, 2}},
+		{3, 160, 15, 9, 150, [4]int{0, 1, 0, 1}},
+	} {
+		p, ref := tc.problem(r)
+		for _, m := range []int{2, 4} {
+			wp := newWinoPlan(&p, m, defaultGemm())
+			blocks := (wp.tileRows + wp.rows - 1) / wp.rows
+			for _, threads := range []int{1, 2, 3} {
+				got := winoForced(p, m, threads)
+				if e := maxErr(got, ref); !(e <= winoTolerance(m)) {
+					t.Fatalf("%+v F%d (%d blocks) threads=%d: error %.3g of the rms", tc, m, blocks, threads, e)
+				}
+			}
+			if blocks < 2 {
+				t.Errorf("%+v F%d: %d block, the case does not test several", tc, m, blocks)
+			}
+		}
+	}
+}
