@@ -102,7 +102,12 @@ done
 
 echo "perf-report: kernel benchmarks" >&2
 go test -run '^$' -bench 'BenchmarkGemmTile|BenchmarkTapSum' -benchtime 1s ./engine/native/internal/simd > "$work/tiles.txt"
-go test -run '^$' -bench 'BenchmarkSGEMM|BenchmarkConv|BenchmarkDepthwise' -benchtime 1s ./engine/native > "$work/kernels.txt"
+# Winograd's benchmark compares every forced tile size on 1 and 2 threads
+# (88 cases): the report takes its one-thread direct and planned rows.
+go test -run '^$' -bench 'BenchmarkSGEMM|BenchmarkConv|BenchmarkDepthwise' -skip 'BenchmarkConvWinograd' \
+  -benchtime 200ms -timeout 30m ./engine/native > "$work/kernels.txt"
+go test -run '^$' -bench 'BenchmarkConvWinograd/.*/threads=1/(direct|planned)$' -benchtime 200ms \
+  -timeout 30m ./engine/native | grep '^Benchmark' >> "$work/kernels.txt"
 echo "perf-report: allocations" >&2
 go test -run '^$' -bench 'BenchmarkRealModels' -benchmem -benchtime 20x ./engine/native > "$work/allocs.txt"
 fi
@@ -325,7 +330,8 @@ def bench(file, pattern):
 w("## Kernels")
 w("")
 w("`go test -run '^$' -bench 'BenchmarkGemmTile|BenchmarkTapSum' ./engine/native/internal/simd` and")
-w("`go test -run '^$' -bench 'BenchmarkSGEMM|BenchmarkConv|BenchmarkDepthwise' ./engine/native`.")
+w("`go test -run '^$' -bench 'BenchmarkSGEMM|BenchmarkConv|BenchmarkDepthwise' -skip BenchmarkConvWinograd ./engine/native`")
+w("and `go test -run '^$' -bench 'BenchmarkConvWinograd/.*/threads=1/(direct|planned)$' ./engine/native`.")
 w("Every kernel the CPU runs is measured (avx512, avx2 and the portable Go one).")
 w("")
 w("| benchmark | time/op | GFLOP/s or ns/output |")
