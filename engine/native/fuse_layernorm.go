@@ -237,6 +237,10 @@ func (k *layerNormKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 
 // rows32 normalises rows [lo, hi) of n values.
 func (k *layerNormKernel) rows32(y, x []float32, n, lo, hi int) {
+	if tk := defaultTaps(); tk.HasRowKernels() && len(k.gamma) == n && len(k.beta) == n {
+		tk.LayerNormRows(y[lo*n:hi*n], x[lo*n:hi*n], k.gamma, k.beta, n, k.eps)
+		return
+	}
 	if n <= shortNormRow && len(k.gamma) == n && len(k.beta) == n {
 		for r := lo; r < hi; r++ {
 			k.row32Short(y[r*n:(r+1)*n], x[r*n:(r+1)*n])

@@ -132,6 +132,10 @@ func (b *softmaxBody) do(lo, hi int) { softmaxRows32(b.d, b.x, b.n, lo, hi) }
 
 // softmaxRows32 is softmax32 over rows [lo, hi).
 func softmaxRows32(d, x []float32, n, lo, hi int) {
+	if tk := defaultTaps(); tk.HasRowKernels() {
+		tk.SoftmaxRows(d[lo*n:hi*n], x[lo*n:hi*n], n)
+		return
+	}
 	if n <= shortSoftmaxRow {
 		softmaxShortRows(d, x, n, lo, hi)
 		return

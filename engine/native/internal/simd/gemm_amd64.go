@@ -209,3 +209,11 @@ func winoTransformAsm(kind WinoKind, dst []float32, do []int, src []float32, so 
 		winoOutput4AVX512(pd, pdo, ps, pso, n)
 	}
 }
+
+func softmaxRowsAsm(dst, src []float32, n int) {
+	softmaxRowsAVX512(unsafe.SliceData(dst), unsafe.SliceData(src), len(dst)/n, n)
+}
+
+func layerNormRowsAsm(dst, src, gamma, beta []float32, n int, eps float32) {
+	layerNormRowsAVX512(unsafe.SliceData(dst), unsafe.SliceData(src), unsafe.SliceData(gamma), unsafe.SliceData(beta), len(dst)/n, n, eps)
+}

@@ -57,3 +57,7 @@ func tileIndirectPanelsAsm(isa, int, []float32, []float32, []int, []float32, int
 }
 
 func winoTransformAsm(WinoKind, []float32, []int, []float32, []int, int) { panic(noAsm) }
+
+func softmaxRowsAsm([]float32, []float32, int) { panic(noAsm) }
+
+func layerNormRowsAsm([]float32, []float32, []float32, []float32, int, float32) { panic(noAsm) }

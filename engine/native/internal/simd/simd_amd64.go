@@ -154,6 +154,16 @@ func vecAVX512(op int, dst *float32, a *float32, b *float32, n int, s float32)
 //go:noescape
 func vecAVX2(op int, dst *float32, a *float32, b *float32, n int, s float32)
 
+// softmaxRowsAVX512 is Softmax over rows of n values with AVX-512F; see softmaxRows in gen/rows.go.
+//
+//go:noescape
+func softmaxRowsAVX512(dst *float32, src *float32, rows int, n int)
+
+// layerNormRowsAVX512 is LayerNorm over rows of n values with AVX-512F; see layerNormRows in gen/rows.go.
+//
+//go:noescape
+func layerNormRowsAVX512(dst *float32, src *float32, gamma *float32, beta *float32, rows int, n int, eps float32)
+
 // deinterleave2DAVX512 splits rows into their even and odd elements; see deinterleave in gen/taps.go.
 //
 //go:noescape

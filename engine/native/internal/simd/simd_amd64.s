@@ -7315,23 +7315,39 @@ DATA vec_consts<>+2608(SB)/4, $0x3ba059dd
 DATA vec_consts<>+2612(SB)/4, $0x3ba059dd
 DATA vec_consts<>+2616(SB)/4, $0x3ba059dd
 DATA vec_consts<>+2620(SB)/4, $0x3ba059dd
-DATA vec_consts<>+2624(SB)/4, $0x0000007f
-DATA vec_consts<>+2628(SB)/4, $0x0000007f
-DATA vec_consts<>+2632(SB)/4, $0x0000007f
-DATA vec_consts<>+2636(SB)/4, $0x0000007f
-DATA vec_consts<>+2640(SB)/4, $0x0000007f
-DATA vec_consts<>+2644(SB)/4, $0x0000007f
-DATA vec_consts<>+2648(SB)/4, $0x0000007f
-DATA vec_consts<>+2652(SB)/4, $0x0000007f
-DATA vec_consts<>+2656(SB)/4, $0x0000007f
-DATA vec_consts<>+2660(SB)/4, $0x0000007f
-DATA vec_consts<>+2664(SB)/4, $0x0000007f
-DATA vec_consts<>+2668(SB)/4, $0x0000007f
-DATA vec_consts<>+2672(SB)/4, $0x0000007f
-DATA vec_consts<>+2676(SB)/4, $0x0000007f
-DATA vec_consts<>+2680(SB)/4, $0x0000007f
-DATA vec_consts<>+2684(SB)/4, $0x0000007f
-GLOBL vec_consts<>(SB), RODATA|NOPTR, $2688
+DATA vec_consts<>+2624(SB)/4, $0xff800000
+DATA vec_consts<>+2628(SB)/4, $0xff800000
+DATA vec_consts<>+2632(SB)/4, $0xff800000
+DATA vec_consts<>+2636(SB)/4, $0xff800000
+DATA vec_consts<>+2640(SB)/4, $0xff800000
+DATA vec_consts<>+2644(SB)/4, $0xff800000
+DATA vec_consts<>+2648(SB)/4, $0xff800000
+DATA vec_consts<>+2652(SB)/4, $0xff800000
+DATA vec_consts<>+2656(SB)/4, $0xff800000
+DATA vec_consts<>+2660(SB)/4, $0xff800000
+DATA vec_consts<>+2664(SB)/4, $0xff800000
+DATA vec_consts<>+2668(SB)/4, $0xff800000
+DATA vec_consts<>+2672(SB)/4, $0xff800000
+DATA vec_consts<>+2676(SB)/4, $0xff800000
+DATA vec_consts<>+2680(SB)/4, $0xff800000
+DATA vec_consts<>+2684(SB)/4, $0xff800000
+DATA vec_consts<>+2688(SB)/4, $0x0000007f
+DATA vec_consts<>+2692(SB)/4, $0x0000007f
+DATA vec_consts<>+2696(SB)/4, $0x0000007f
+DATA vec_consts<>+2700(SB)/4, $0x0000007f
+DATA vec_consts<>+2704(SB)/4, $0x0000007f
+DATA vec_consts<>+2708(SB)/4, $0x0000007f
+DATA vec_consts<>+2712(SB)/4, $0x0000007f
+DATA vec_consts<>+2716(SB)/4, $0x0000007f
+DATA vec_consts<>+2720(SB)/4, $0x0000007f
+DATA vec_consts<>+2724(SB)/4, $0x0000007f
+DATA vec_consts<>+2728(SB)/4, $0x0000007f
+DATA vec_consts<>+2732(SB)/4, $0x0000007f
+DATA vec_consts<>+2736(SB)/4, $0x0000007f
+DATA vec_consts<>+2740(SB)/4, $0x0000007f
+DATA vec_consts<>+2744(SB)/4, $0x0000007f
+DATA vec_consts<>+2748(SB)/4, $0x0000007f
+GLOBL vec_consts<>(SB), RODATA|NOPTR, $2752
 
 // func vecAVX512(op int, dst *float32, a *float32, b *float32, n int, s float32)
 // Requires: AVX, AVX512F, BMI2
@@ -7684,8 +7700,8 @@ op4_blocks:
 	VCVTPS2DQ    Z7, Z7
 	VPSRAD       $0x01, Z7, Z19
 	VPSUBD       Z19, Z7, Z7
-	VPADDD       2624(CX), Z19, Z19
-	VPADDD       2624(CX), Z7, Z7
+	VPADDD       2688(CX), Z19, Z19
+	VPADDD       2688(CX), Z7, Z7
 	VPSLLD       $0x17, Z19, Z19
 	VPSLLD       $0x17, Z7, Z7
 	VMULPS       Z19, Z15, Z15
@@ -7693,8 +7709,8 @@ op4_blocks:
 	VCVTPS2DQ    Z8, Z8
 	VPSRAD       $0x01, Z8, Z11
 	VPSUBD       Z11, Z8, Z8
-	VPADDD       2624(CX), Z11, Z11
-	VPADDD       2624(CX), Z8, Z8
+	VPADDD       2688(CX), Z11, Z11
+	VPADDD       2688(CX), Z8, Z8
 	VPSLLD       $0x17, Z11, Z11
 	VPSLLD       $0x17, Z8, Z8
 	VMULPS       Z11, Z16, Z16
@@ -7702,8 +7718,8 @@ op4_blocks:
 	VCVTPS2DQ    Z9, Z9
 	VPSRAD       $0x01, Z9, Z11
 	VPSUBD       Z11, Z9, Z9
-	VPADDD       2624(CX), Z11, Z11
-	VPADDD       2624(CX), Z9, Z9
+	VPADDD       2688(CX), Z11, Z11
+	VPADDD       2688(CX), Z9, Z9
 	VPSLLD       $0x17, Z11, Z11
 	VPSLLD       $0x17, Z9, Z9
 	VMULPS       Z11, Z17, Z17
@@ -7711,8 +7727,8 @@ op4_blocks:
 	VCVTPS2DQ    Z10, Z10
 	VPSRAD       $0x01, Z10, Z11
 	VPSUBD       Z11, Z10, Z10
-	VPADDD       2624(CX), Z11, Z11
-	VPADDD       2624(CX), Z10, Z10
+	VPADDD       2688(CX), Z11, Z11
+	VPADDD       2688(CX), Z10, Z10
 	VPSLLD       $0x17, Z11, Z11
 	VPSLLD       $0x17, Z10, Z10
 	VMULPS       Z11, Z18, Z18
@@ -7759,8 +7775,8 @@ op4_singles:
 	VCVTPS2DQ    Z4, Z4
 	VPSRAD       $0x01, Z4, Z7
 	VPSUBD       Z7, Z4, Z4
-	VPADDD       2624(CX), Z7, Z7
-	VPADDD       2624(CX), Z4, Z4
+	VPADDD       2688(CX), Z7, Z7
+	VPADDD       2688(CX), Z4, Z4
 	VPSLLD       $0x17, Z7, Z7
 	VPSLLD       $0x17, Z4, Z4
 	VMULPS       Z7, Z6, Z6
@@ -7801,8 +7817,8 @@ op4_tail:
 	VCVTPS2DQ    Z0, Z0
 	VPSRAD       $0x01, Z0, Z4
 	VPSUBD       Z4, Z0, Z0
-	VPADDD       2624(CX), Z4, Z4
-	VPADDD       2624(CX), Z0, Z0
+	VPADDD       2688(CX), Z4, Z4
+	VPADDD       2688(CX), Z0, Z0
 	VPSLLD       $0x17, Z4, Z4
 	VPSLLD       $0x17, Z0, Z0
 	VMULPS       Z4, Z2, Z2
@@ -8196,8 +8212,8 @@ op7_blocks:
 	VCVTPS2DQ    Z8, Z8
 	VPSRAD       $0x01, Z8, Z20
 	VPSUBD       Z20, Z8, Z8
-	VPADDD       2624(CX), Z20, Z20
-	VPADDD       2624(CX), Z8, Z8
+	VPADDD       2688(CX), Z20, Z20
+	VPADDD       2688(CX), Z8, Z8
 	VPSLLD       $0x17, Z20, Z20
 	VPSLLD       $0x17, Z8, Z8
 	VMULPS       Z20, Z16, Z16
@@ -8205,8 +8221,8 @@ op7_blocks:
 	VCVTPS2DQ    Z9, Z9
 	VPSRAD       $0x01, Z9, Z12
 	VPSUBD       Z12, Z9, Z9
-	VPADDD       2624(CX), Z12, Z12
-	VPADDD       2624(CX), Z9, Z9
+	VPADDD       2688(CX), Z12, Z12
+	VPADDD       2688(CX), Z9, Z9
 	VPSLLD       $0x17, Z12, Z12
 	VPSLLD       $0x17, Z9, Z9
 	VMULPS       Z12, Z17, Z17
@@ -8214,8 +8230,8 @@ op7_blocks:
 	VCVTPS2DQ    Z10, Z10
 	VPSRAD       $0x01, Z10, Z12
 	VPSUBD       Z12, Z10, Z10
-	VPADDD       2624(CX), Z12, Z12
-	VPADDD       2624(CX), Z10, Z10
+	VPADDD       2688(CX), Z12, Z12
+	VPADDD       2688(CX), Z10, Z10
 	VPSLLD       $0x17, Z12, Z12
 	VPSLLD       $0x17, Z10, Z10
 	VMULPS       Z12, Z18, Z18
@@ -8223,8 +8239,8 @@ op7_blocks:
 	VCVTPS2DQ    Z11, Z11
 	VPSRAD       $0x01, Z11, Z12
 	VPSUBD       Z12, Z11, Z11
-	VPADDD       2624(CX), Z12, Z12
-	VPADDD       2624(CX), Z11, Z11
+	VPADDD       2688(CX), Z12, Z12
+	VPADDD       2688(CX), Z11, Z11
 	VPSLLD       $0x17, Z12, Z12
 	VPSLLD       $0x17, Z11, Z11
 	VMULPS       Z12, Z19, Z19
@@ -8279,8 +8295,8 @@ op7_singles:
 	VCVTPS2DQ    Z5, Z5
 	VPSRAD       $0x01, Z5, Z8
 	VPSUBD       Z8, Z5, Z5
-	VPADDD       2624(CX), Z8, Z8
-	VPADDD       2624(CX), Z5, Z5
+	VPADDD       2688(CX), Z8, Z8
+	VPADDD       2688(CX), Z5, Z5
 	VPSLLD       $0x17, Z8, Z8
 	VPSLLD       $0x17, Z5, Z5
 	VMULPS       Z8, Z7, Z7
@@ -8323,8 +8339,8 @@ op7_tail:
 	VCVTPS2DQ    Z0, Z0
 	VPSRAD       $0x01, Z0, Z5
 	VPSUBD       Z5, Z0, Z0
-	VPADDD       2624(CX), Z5, Z5
-	VPADDD       2624(CX), Z0, Z0
+	VPADDD       2688(CX), Z5, Z5
+	VPADDD       2688(CX), Z0, Z0
 	VPSLLD       $0x17, Z5, Z5
 	VPSLLD       $0x17, Z0, Z0
 	VMULPS       Z5, Z2, Z2
@@ -8434,8 +8450,8 @@ op8_blocks:
 	VCVTPS2DQ    Z12, Z12
 	VPSRAD       $0x01, Z12, Z24
 	VPSUBD       Z24, Z12, Z12
-	VPADDD       2624(CX), Z24, Z24
-	VPADDD       2624(CX), Z12, Z12
+	VPADDD       2688(CX), Z24, Z24
+	VPADDD       2688(CX), Z12, Z12
 	VPSLLD       $0x17, Z24, Z24
 	VPSLLD       $0x17, Z12, Z12
 	VMULPS       Z24, Z20, Z20
@@ -8443,8 +8459,8 @@ op8_blocks:
 	VCVTPS2DQ    Z13, Z13
 	VPSRAD       $0x01, Z13, Z16
 	VPSUBD       Z16, Z13, Z13
-	VPADDD       2624(CX), Z16, Z16
-	VPADDD       2624(CX), Z13, Z13
+	VPADDD       2688(CX), Z16, Z16
+	VPADDD       2688(CX), Z13, Z13
 	VPSLLD       $0x17, Z16, Z16
 	VPSLLD       $0x17, Z13, Z13
 	VMULPS       Z16, Z21, Z21
@@ -8452,8 +8468,8 @@ op8_blocks:
 	VCVTPS2DQ    Z14, Z14
 	VPSRAD       $0x01, Z14, Z16
 	VPSUBD       Z16, Z14, Z14
-	VPADDD       2624(CX), Z16, Z16
-	VPADDD       2624(CX), Z14, Z14
+	VPADDD       2688(CX), Z16, Z16
+	VPADDD       2688(CX), Z14, Z14
 	VPSLLD       $0x17, Z16, Z16
 	VPSLLD       $0x17, Z14, Z14
 	VMULPS       Z16, Z22, Z22
@@ -8461,8 +8477,8 @@ op8_blocks:
 	VCVTPS2DQ    Z15, Z15
 	VPSRAD       $0x01, Z15, Z16
 	VPSUBD       Z16, Z15, Z15
-	VPADDD       2624(CX), Z16, Z16
-	VPADDD       2624(CX), Z15, Z15
+	VPADDD       2688(CX), Z16, Z16
+	VPADDD       2688(CX), Z15, Z15
 	VPSLLD       $0x17, Z16, Z16
 	VPSLLD       $0x17, Z15, Z15
 	VMULPS       Z16, Z23, Z23
@@ -8522,8 +8538,8 @@ op8_singles:
 	VCVTPS2DQ    Z6, Z6
 	VPSRAD       $0x01, Z6, Z9
 	VPSUBD       Z9, Z6, Z6
-	VPADDD       2624(CX), Z9, Z9
-	VPADDD       2624(CX), Z6, Z6
+	VPADDD       2688(CX), Z9, Z9
+	VPADDD       2688(CX), Z6, Z6
 	VPSLLD       $0x17, Z9, Z9
 	VPSLLD       $0x17, Z6, Z6
 	VMULPS       Z9, Z8, Z8
@@ -8568,8 +8584,8 @@ op8_tail:
 	VCVTPS2DQ    Z0, Z0
 	VPSRAD       $0x01, Z0, Z6
 	VPSUBD       Z6, Z0, Z0
-	VPADDD       2624(CX), Z6, Z6
-	VPADDD       2624(CX), Z0, Z0
+	VPADDD       2688(CX), Z6, Z6
+	VPADDD       2688(CX), Z0, Z0
 	VPSLLD       $0x17, Z6, Z6
 	VPSLLD       $0x17, Z0, Z0
 	VMULPS       Z6, Z2, Z2
@@ -8870,8 +8886,8 @@ op4_blocks:
 	VCVTPS2DQ    Y5, Y5
 	VPSRAD       $0x01, Y5, Y11
 	VPSUBD       Y11, Y5, Y5
-	VPADDD       2624(CX), Y11, Y11
-	VPADDD       2624(CX), Y5, Y5
+	VPADDD       2688(CX), Y11, Y11
+	VPADDD       2688(CX), Y5, Y5
 	VPSLLD       $0x17, Y11, Y11
 	VPSLLD       $0x17, Y5, Y5
 	VMULPS       Y11, Y9, Y9
@@ -8879,8 +8895,8 @@ op4_blocks:
 	VCVTPS2DQ    Y6, Y6
 	VPSRAD       $0x01, Y6, Y7
 	VPSUBD       Y7, Y6, Y6
-	VPADDD       2624(CX), Y7, Y7
-	VPADDD       2624(CX), Y6, Y6
+	VPADDD       2688(CX), Y7, Y7
+	VPADDD       2688(CX), Y6, Y6
 	VPSLLD       $0x17, Y7, Y7
 	VPSLLD       $0x17, Y6, Y6
 	VMULPS       Y7, Y10, Y10
@@ -8921,8 +8937,8 @@ op4_singles:
 	VCVTPS2DQ    Y4, Y4
 	VPSRAD       $0x01, Y4, Y7
 	VPSUBD       Y7, Y4, Y4
-	VPADDD       2624(CX), Y7, Y7
-	VPADDD       2624(CX), Y4, Y4
+	VPADDD       2688(CX), Y7, Y7
+	VPADDD       2688(CX), Y4, Y4
 	VPSLLD       $0x17, Y7, Y7
 	VPSLLD       $0x17, Y4, Y4
 	VMULPS       Y7, Y6, Y6
@@ -8964,8 +8980,8 @@ op4_tail:
 	VCVTPS2DQ    Y0, Y0
 	VPSRAD       $0x01, Y0, Y5
 	VPSUBD       Y5, Y0, Y0
-	VPADDD       2624(CX), Y5, Y5
-	VPADDD       2624(CX), Y0, Y0
+	VPADDD       2688(CX), Y5, Y5
+	VPADDD       2688(CX), Y0, Y0
 	VPSLLD       $0x17, Y5, Y5
 	VPSLLD       $0x17, Y0, Y0
 	VMULPS       Y5, Y2, Y2
@@ -9249,8 +9265,8 @@ op7_blocks:
 	VCVTPS2DQ    Y6, Y6
 	VPSRAD       $0x01, Y6, Y12
 	VPSUBD       Y12, Y6, Y6
-	VPADDD       2624(CX), Y12, Y12
-	VPADDD       2624(CX), Y6, Y6
+	VPADDD       2688(CX), Y12, Y12
+	VPADDD       2688(CX), Y6, Y6
 	VPSLLD       $0x17, Y12, Y12
 	VPSLLD       $0x17, Y6, Y6
 	VMULPS       Y12, Y10, Y10
@@ -9258,8 +9274,8 @@ op7_blocks:
 	VCVTPS2DQ    Y7, Y7
 	VPSRAD       $0x01, Y7, Y8
 	VPSUBD       Y8, Y7, Y7
-	VPADDD       2624(CX), Y8, Y8
-	VPADDD       2624(CX), Y7, Y7
+	VPADDD       2688(CX), Y8, Y8
+	VPADDD       2688(CX), Y7, Y7
 	VPSLLD       $0x17, Y8, Y8
 	VPSLLD       $0x17, Y7, Y7
 	VMULPS       Y8, Y11, Y11
@@ -9304,8 +9320,8 @@ op7_singles:
 	VCVTPS2DQ    Y5, Y5
 	VPSRAD       $0x01, Y5, Y8
 	VPSUBD       Y8, Y5, Y5
-	VPADDD       2624(CX), Y8, Y8
-	VPADDD       2624(CX), Y5, Y5
+	VPADDD       2688(CX), Y8, Y8
+	VPADDD       2688(CX), Y5, Y5
 	VPSLLD       $0x17, Y8, Y8
 	VPSLLD       $0x17, Y5, Y5
 	VMULPS       Y8, Y7, Y7
@@ -9349,8 +9365,8 @@ op7_tail:
 	VCVTPS2DQ    Y0, Y0
 	VPSRAD       $0x01, Y0, Y6
 	VPSUBD       Y6, Y0, Y0
-	VPADDD       2624(CX), Y6, Y6
-	VPADDD       2624(CX), Y0, Y0
+	VPADDD       2688(CX), Y6, Y6
+	VPADDD       2688(CX), Y0, Y0
 	VPSLLD       $0x17, Y6, Y6
 	VPSLLD       $0x17, Y0, Y0
 	VMULPS       Y6, Y2, Y2
@@ -9420,8 +9436,8 @@ op8_blocks:
 	VCVTPS2DQ    Y8, Y8
 	VPSRAD       $0x01, Y8, Y14
 	VPSUBD       Y14, Y8, Y8
-	VPADDD       2624(CX), Y14, Y14
-	VPADDD       2624(CX), Y8, Y8
+	VPADDD       2688(CX), Y14, Y14
+	VPADDD       2688(CX), Y8, Y8
 	VPSLLD       $0x17, Y14, Y14
 	VPSLLD       $0x17, Y8, Y8
 	VMULPS       Y14, Y12, Y12
@@ -9429,8 +9445,8 @@ op8_blocks:
 	VCVTPS2DQ    Y9, Y9
 	VPSRAD       $0x01, Y9, Y10
 	VPSUBD       Y10, Y9, Y9
-	VPADDD       2624(CX), Y10, Y10
-	VPADDD       2624(CX), Y9, Y9
+	VPADDD       2688(CX), Y10, Y10
+	VPADDD       2688(CX), Y9, Y9
 	VPSLLD       $0x17, Y10, Y10
 	VPSLLD       $0x17, Y9, Y9
 	VMULPS       Y10, Y13, Y13
@@ -9478,8 +9494,8 @@ op8_singles:
 	VCVTPS2DQ    Y6, Y6
 	VPSRAD       $0x01, Y6, Y9
 	VPSUBD       Y9, Y6, Y6
-	VPADDD       2624(CX), Y9, Y9
-	VPADDD       2624(CX), Y6, Y6
+	VPADDD       2688(CX), Y9, Y9
+	VPADDD       2688(CX), Y6, Y6
 	VPSLLD       $0x17, Y9, Y9
 	VPSLLD       $0x17, Y6, Y6
 	VMULPS       Y9, Y8, Y8
@@ -9525,8 +9541,8 @@ op8_tail:
 	VCVTPS2DQ    Y0, Y0
 	VPSRAD       $0x01, Y0, Y7
 	VPSUBD       Y7, Y0, Y0
-	VPADDD       2624(CX), Y7, Y7
-	VPADDD       2624(CX), Y0, Y0
+	VPADDD       2688(CX), Y7, Y7
+	VPADDD       2688(CX), Y0, Y0
 	VPSLLD       $0x17, Y7, Y7
 	VPSLLD       $0x17, Y0, Y0
 	VMULPS       Y7, Y2, Y2
@@ -9539,6 +9555,937 @@ op8_tail:
 	VMASKMOVPS   Y5, Y4, (AX)
 
 op8_done:
+	VZEROUPPER
+	RET
+
+// func softmaxRowsAVX512(dst *float32, src *float32, rows int, n int)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·softmaxRowsAVX512(SB), NOSPLIT, $0-32
+	MOVQ    dst+0(FP), AX
+	MOVQ    src+8(FP), CX
+	LEAQ    vec_consts<>+0(SB), DX
+	VMOVUPS 704(DX), Z0
+	VMOVUPS 768(DX), Z1
+	MOVQ    n+24(FP), BX
+	MOVQ    rows+16(FP), SI
+	MOVL    $0x0000ffff, DI
+	MOVL    BX, R8
+	ANDL    $0x0000000f, R8
+	BZHIL   R8, DI, DI
+	KMOVW   DI, K1
+	MOVQ    BX, DI
+	SHRQ    $0x04, DI
+	SHLQ    $0x02, BX
+
+softmax_g4:
+	CMPQ    SI, $0x04
+	JL      softmax_g4_end
+	VMOVUPS 2624(DX), Z2
+	VMOVUPS 2624(DX), Z3
+	VMOVUPS 2624(DX), Z4
+	VMOVUPS 2624(DX), Z5
+	XORQ    R8, R8
+	LEAQ    (R8)(BX*1), R9
+	LEAQ    (R9)(BX*1), R10
+	LEAQ    (R10)(BX*1), R11
+	MOVQ    DI, R12
+	TESTQ   R12, R12
+	JZ      softmax_g4_max_tail
+
+softmax_g4_max_loop:
+	VMAXPS (CX)(R8*1), Z2, Z2
+	VMAXPS (CX)(R9*1), Z3, Z3
+	VMAXPS (CX)(R10*1), Z4, Z4
+	VMAXPS (CX)(R11*1), Z5, Z5
+	ADDQ   $0x40, R8
+	ADDQ   $0x40, R9
+	ADDQ   $0x40, R10
+	ADDQ   $0x40, R11
+	DECQ   R12
+	JNZ    softmax_g4_max_loop
+
+softmax_g4_max_tail:
+	VMAXPS     (CX)(R8*1), Z2, K1, Z2
+	VMAXPS     (CX)(R9*1), Z3, K1, Z3
+	VMAXPS     (CX)(R10*1), Z4, K1, Z4
+	VMAXPS     (CX)(R11*1), Z5, K1, Z5
+	VSHUFF32X4 $0x4e, Z2, Z2, Z6
+	VSHUFF32X4 $0x4e, Z3, Z3, Z7
+	VSHUFF32X4 $0x4e, Z4, Z4, Z8
+	VSHUFF32X4 $0x4e, Z5, Z5, Z9
+	VMAXPS     Z6, Z2, Z2
+	VMAXPS     Z7, Z3, Z3
+	VMAXPS     Z8, Z4, Z4
+	VMAXPS     Z9, Z5, Z5
+	VSHUFF32X4 $0xb1, Z2, Z2, Z6
+	VSHUFF32X4 $0xb1, Z3, Z3, Z7
+	VSHUFF32X4 $0xb1, Z4, Z4, Z8
+	VSHUFF32X4 $0xb1, Z5, Z5, Z9
+	VMAXPS     Z6, Z2, Z2
+	VMAXPS     Z7, Z3, Z3
+	VMAXPS     Z8, Z4, Z4
+	VMAXPS     Z9, Z5, Z5
+	VPERMILPS  $0x4e, Z2, Z6
+	VPERMILPS  $0x4e, Z3, Z7
+	VPERMILPS  $0x4e, Z4, Z8
+	VPERMILPS  $0x4e, Z5, Z9
+	VMAXPS     Z6, Z2, Z2
+	VMAXPS     Z7, Z3, Z3
+	VMAXPS     Z8, Z4, Z4
+	VMAXPS     Z9, Z5, Z5
+	VPERMILPS  $0xb1, Z2, Z6
+	VPERMILPS  $0xb1, Z3, Z7
+	VPERMILPS  $0xb1, Z4, Z8
+	VPERMILPS  $0xb1, Z5, Z9
+	VMAXPS     Z6, Z2, Z2
+	VMAXPS     Z7, Z3, Z3
+	VMAXPS     Z8, Z4, Z4
+	VMAXPS     Z9, Z5, Z5
+	VXORPS     Z6, Z6, Z6
+	VXORPS     Z7, Z7, Z7
+	VXORPS     Z8, Z8, Z8
+	VXORPS     Z9, Z9, Z9
+	XORQ       R8, R8
+	LEAQ       (R8)(BX*1), R9
+	LEAQ       (R9)(BX*1), R10
+	LEAQ       (R10)(BX*1), R11
+	MOVQ       DI, R12
+	TESTQ      R12, R12
+	JZ         softmax_g4_exp_tail
+
+softmax_g4_exp_loop:
+	VMOVUPS      (CX)(R8*1), Z10
+	VSUBPS       Z2, Z10, Z10
+	VMOVUPS      (CX)(R9*1), Z11
+	VSUBPS       Z3, Z11, Z11
+	VMOVUPS      (CX)(R10*1), Z12
+	VSUBPS       Z4, Z12, Z12
+	VMOVUPS      (CX)(R11*1), Z13
+	VSUBPS       Z5, Z13, Z13
+	VMAXPS       Z10, Z0, Z10
+	VMINPS       Z10, Z1, Z10
+	VMAXPS       Z11, Z0, Z11
+	VMINPS       Z11, Z1, Z11
+	VMAXPS       Z12, Z0, Z12
+	VMINPS       Z12, Z1, Z12
+	VMAXPS       Z13, Z0, Z13
+	VMINPS       Z13, Z1, Z13
+	VMULPS       (DX), Z10, Z14
+	VADDPS       64(DX), Z14, Z14
+	VRNDSCALEPS  $0x09, Z14, Z14
+	VMOVAPS      Z10, Z18
+	VFNMADD231PS 192(DX), Z14, Z18
+	VFMADD231PS  256(DX), Z14, Z18
+	VMULPS       (DX), Z11, Z15
+	VADDPS       64(DX), Z15, Z15
+	VRNDSCALEPS  $0x09, Z15, Z15
+	VMOVAPS      Z11, Z19
+	VFNMADD231PS 192(DX), Z15, Z19
+	VFMADD231PS  256(DX), Z15, Z19
+	VMULPS       (DX), Z12, Z16
+	VADDPS       64(DX), Z16, Z16
+	VRNDSCALEPS  $0x09, Z16, Z16
+	VMOVAPS      Z12, Z20
+	VFNMADD231PS 192(DX), Z16, Z20
+	VFMADD231PS  256(DX), Z16, Z20
+	VMULPS       (DX), Z13, Z17
+	VADDPS       64(DX), Z17, Z17
+	VRNDSCALEPS  $0x09, Z17, Z17
+	VMOVAPS      Z13, Z21
+	VFNMADD231PS 192(DX), Z17, Z21
+	VFMADD231PS  256(DX), Z17, Z21
+	VMOVUPS      320(DX), Z22
+	VMOVUPS      320(DX), Z23
+	VMOVUPS      320(DX), Z24
+	VMOVUPS      320(DX), Z25
+	VFMADD213PS  384(DX), Z18, Z22
+	VFMADD213PS  384(DX), Z19, Z23
+	VFMADD213PS  384(DX), Z20, Z24
+	VFMADD213PS  384(DX), Z21, Z25
+	VFMADD213PS  448(DX), Z18, Z22
+	VFMADD213PS  448(DX), Z19, Z23
+	VFMADD213PS  448(DX), Z20, Z24
+	VFMADD213PS  448(DX), Z21, Z25
+	VFMADD213PS  512(DX), Z18, Z22
+	VFMADD213PS  512(DX), Z19, Z23
+	VFMADD213PS  512(DX), Z20, Z24
+	VFMADD213PS  512(DX), Z21, Z25
+	VFMADD213PS  576(DX), Z18, Z22
+	VFMADD213PS  576(DX), Z19, Z23
+	VFMADD213PS  576(DX), Z20, Z24
+	VFMADD213PS  576(DX), Z21, Z25
+	VFMADD213PS  640(DX), Z18, Z22
+	VFMADD213PS  640(DX), Z19, Z23
+	VFMADD213PS  640(DX), Z20, Z24
+	VFMADD213PS  640(DX), Z21, Z25
+	VMULPS       Z18, Z18, Z26
+	VFMADD213PS  Z18, Z26, Z22
+	VADDPS       128(DX), Z22, Z22
+	VMULPS       Z19, Z19, Z18
+	VFMADD213PS  Z19, Z18, Z23
+	VADDPS       128(DX), Z23, Z23
+	VMULPS       Z20, Z20, Z18
+	VFMADD213PS  Z20, Z18, Z24
+	VADDPS       128(DX), Z24, Z24
+	VMULPS       Z21, Z21, Z18
+	VFMADD213PS  Z21, Z18, Z25
+	VADDPS       128(DX), Z25, Z25
+	VCVTPS2DQ    Z14, Z14
+	VPSRAD       $0x01, Z14, Z26
+	VPSUBD       Z26, Z14, Z14
+	VPADDD       2688(DX), Z26, Z26
+	VPADDD       2688(DX), Z14, Z14
+	VPSLLD       $0x17, Z26, Z26
+	VPSLLD       $0x17, Z14, Z14
+	VMULPS       Z26, Z22, Z22
+	VMULPS       Z14, Z22, Z22
+	VCVTPS2DQ    Z15, Z15
+	VPSRAD       $0x01, Z15, Z18
+	VPSUBD       Z18, Z15, Z15
+	VPADDD       2688(DX), Z18, Z18
+	VPADDD       2688(DX), Z15, Z15
+	VPSLLD       $0x17, Z18, Z18
+	VPSLLD       $0x17, Z15, Z15
+	VMULPS       Z18, Z23, Z23
+	VMULPS       Z15, Z23, Z23
+	VCVTPS2DQ    Z16, Z16
+	VPSRAD       $0x01, Z16, Z18
+	VPSUBD       Z18, Z16, Z16
+	VPADDD       2688(DX), Z18, Z18
+	VPADDD       2688(DX), Z16, Z16
+	VPSLLD       $0x17, Z18, Z18
+	VPSLLD       $0x17, Z16, Z16
+	VMULPS       Z18, Z24, Z24
+	VMULPS       Z16, Z24, Z24
+	VCVTPS2DQ    Z17, Z17
+	VPSRAD       $0x01, Z17, Z18
+	VPSUBD       Z18, Z17, Z17
+	VPADDD       2688(DX), Z18, Z18
+	VPADDD       2688(DX), Z17, Z17
+	VPSLLD       $0x17, Z18, Z18
+	VPSLLD       $0x17, Z17, Z17
+	VMULPS       Z18, Z25, Z25
+	VMULPS       Z17, Z25, Z25
+	VCMPPS       $0x05, 832(DX), Z10, K2
+	VMOVAPS.Z    Z22, K2, Z10
+	VCMPPS       $0x05, 832(DX), Z11, K2
+	VMOVAPS.Z    Z23, K2, Z11
+	VCMPPS       $0x05, 832(DX), Z12, K2
+	VMOVAPS.Z    Z24, K2, Z12
+	VCMPPS       $0x05, 832(DX), Z13, K2
+	VMOVAPS.Z    Z25, K2, Z13
+	VADDPS       Z10, Z6, Z6
+	VMOVUPS      Z10, (AX)(R8*1)
+	VADDPS       Z11, Z7, Z7
+	VMOVUPS      Z11, (AX)(R9*1)
+	VADDPS       Z12, Z8, Z8
+	VMOVUPS      Z12, (AX)(R10*1)
+	VADDPS       Z13, Z9, Z9
+	VMOVUPS      Z13, (AX)(R11*1)
+	ADDQ         $0x40, R8
+	ADDQ         $0x40, R9
+	ADDQ         $0x40, R10
+	ADDQ         $0x40, R11
+	DECQ         R12
+	JNZ          softmax_g4_exp_loop
+
+softmax_g4_exp_tail:
+	VMOVUPS.Z    (CX)(R8*1), K1, Z10
+	VSUBPS       Z2, Z10, Z10
+	VMOVUPS.Z    (CX)(R9*1), K1, Z2
+	VSUBPS       Z3, Z2, Z2
+	VMOVUPS.Z    (CX)(R10*1), K1, Z3
+	VSUBPS       Z4, Z3, Z3
+	VMOVUPS.Z    (CX)(R11*1), K1, Z4
+	VSUBPS       Z5, Z4, Z4
+	VMAXPS       Z10, Z0, Z10
+	VMINPS       Z10, Z1, Z10
+	VMAXPS       Z2, Z0, Z2
+	VMINPS       Z2, Z1, Z2
+	VMAXPS       Z3, Z0, Z3
+	VMINPS       Z3, Z1, Z3
+	VMAXPS       Z4, Z0, Z4
+	VMINPS       Z4, Z1, Z4
+	VMULPS       (DX), Z10, Z5
+	VADDPS       64(DX), Z5, Z5
+	VRNDSCALEPS  $0x09, Z5, Z5
+	VMOVAPS      Z10, Z14
+	VFNMADD231PS 192(DX), Z5, Z14
+	VFMADD231PS  256(DX), Z5, Z14
+	VMULPS       (DX), Z2, Z11
+	VADDPS       64(DX), Z11, Z11
+	VRNDSCALEPS  $0x09, Z11, Z11
+	VMOVAPS      Z2, Z15
+	VFNMADD231PS 192(DX), Z11, Z15
+	VFMADD231PS  256(DX), Z11, Z15
+	VMULPS       (DX), Z3, Z12
+	VADDPS       64(DX), Z12, Z12
+	VRNDSCALEPS  $0x09, Z12, Z12
+	VMOVAPS      Z3, Z16
+	VFNMADD231PS 192(DX), Z12, Z16
+	VFMADD231PS  256(DX), Z12, Z16
+	VMULPS       (DX), Z4, Z13
+	VADDPS       64(DX), Z13, Z13
+	VRNDSCALEPS  $0x09, Z13, Z13
+	VMOVAPS      Z4, Z17
+	VFNMADD231PS 192(DX), Z13, Z17
+	VFMADD231PS  256(DX), Z13, Z17
+	VMOVUPS      320(DX), Z18
+	VMOVUPS      320(DX), Z19
+	VMOVUPS      320(DX), Z20
+	VMOVUPS      320(DX), Z21
+	VFMADD213PS  384(DX), Z14, Z18
+	VFMADD213PS  384(DX), Z15, Z19
+	VFMADD213PS  384(DX), Z16, Z20
+	VFMADD213PS  384(DX), Z17, Z21
+	VFMADD213PS  448(DX), Z14, Z18
+	VFMADD213PS  448(DX), Z15, Z19
+	VFMADD213PS  448(DX), Z16, Z20
+	VFMADD213PS  448(DX), Z17, Z21
+	VFMADD213PS  512(DX), Z14, Z18
+	VFMADD213PS  512(DX), Z15, Z19
+	VFMADD213PS  512(DX), Z16, Z20
+	VFMADD213PS  512(DX), Z17, Z21
+	VFMADD213PS  576(DX), Z14, Z18
+	VFMADD213PS  576(DX), Z15, Z19
+	VFMADD213PS  576(DX), Z16, Z20
+	VFMADD213PS  576(DX), Z17, Z21
+	VFMADD213PS  640(DX), Z14, Z18
+	VFMADD213PS  640(DX), Z15, Z19
+	VFMADD213PS  640(DX), Z16, Z20
+	VFMADD213PS  640(DX), Z17, Z21
+	VMULPS       Z14, Z14, Z22
+	VFMADD213PS  Z14, Z22, Z18
+	VADDPS       128(DX), Z18, Z18
+	VMULPS       Z15, Z15, Z14
+	VFMADD213PS  Z15, Z14, Z19
+	VADDPS       128(DX), Z19, Z19
+	VMULPS       Z16, Z16, Z14
+	VFMADD213PS  Z16, Z14, Z20
+	VADDPS       128(DX), Z20, Z20
+	VMULPS       Z17, Z17, Z14
+	VFMADD213PS  Z17, Z14, Z21
+	VADDPS       128(DX), Z21, Z21
+	VCVTPS2DQ    Z5, Z5
+	VPSRAD       $0x01, Z5, Z22
+	VPSUBD       Z22, Z5, Z5
+	VPADDD       2688(DX), Z22, Z22
+	VPADDD       2688(DX), Z5, Z5
+	VPSLLD       $0x17, Z22, Z22
+	VPSLLD       $0x17, Z5, Z5
+	VMULPS       Z22, Z18, Z18
+	VMULPS       Z5, Z18, Z18
+	VCVTPS2DQ    Z11, Z11
+	VPSRAD       $0x01, Z11, Z14
+	VPSUBD       Z14, Z11, Z11
+	VPADDD       2688(DX), Z14, Z14
+	VPADDD       2688(DX), Z11, Z11
+	VPSLLD       $0x17, Z14, Z14
+	VPSLLD       $0x17, Z11, Z11
+	VMULPS       Z14, Z19, Z19
+	VMULPS       Z11, Z19, Z19
+	VCVTPS2DQ    Z12, Z12
+	VPSRAD       $0x01, Z12, Z14
+	VPSUBD       Z14, Z12, Z12
+	VPADDD       2688(DX), Z14, Z14
+	VPADDD       2688(DX), Z12, Z12
+	VPSLLD       $0x17, Z14, Z14
+	VPSLLD       $0x17, Z12, Z12
+	VMULPS       Z14, Z20, Z20
+	VMULPS       Z12, Z20, Z20
+	VCVTPS2DQ    Z13, Z13
+	VPSRAD       $0x01, Z13, Z14
+	VPSUBD       Z14, Z13, Z13
+	VPADDD       2688(DX), Z14, Z14
+	VPADDD       2688(DX), Z13, Z13
+	VPSLLD       $0x17, Z14, Z14
+	VPSLLD       $0x17, Z13, Z13
+	VMULPS       Z14, Z21, Z21
+	VMULPS       Z13, Z21, Z21
+	VCMPPS       $0x05, 832(DX), Z10, K2
+	VMOVAPS.Z    Z18, K2, Z10
+	VCMPPS       $0x05, 832(DX), Z2, K2
+	VMOVAPS.Z    Z19, K2, Z2
+	VCMPPS       $0x05, 832(DX), Z3, K2
+	VMOVAPS.Z    Z20, K2, Z3
+	VCMPPS       $0x05, 832(DX), Z4, K2
+	VMOVAPS.Z    Z21, K2, Z4
+	VADDPS       Z10, Z6, K1, Z6
+	VMOVUPS      Z10, K1, (AX)(R8*1)
+	VADDPS       Z2, Z7, K1, Z7
+	VMOVUPS      Z2, K1, (AX)(R9*1)
+	VADDPS       Z3, Z8, K1, Z8
+	VMOVUPS      Z3, K1, (AX)(R10*1)
+	VADDPS       Z4, Z9, K1, Z9
+	VMOVUPS      Z4, K1, (AX)(R11*1)
+	VSHUFF32X4   $0x4e, Z6, Z6, Z2
+	VSHUFF32X4   $0x4e, Z7, Z7, Z3
+	VSHUFF32X4   $0x4e, Z8, Z8, Z4
+	VSHUFF32X4   $0x4e, Z9, Z9, Z5
+	VADDPS       Z2, Z6, Z6
+	VADDPS       Z3, Z7, Z7
+	VADDPS       Z4, Z8, Z8
+	VADDPS       Z5, Z9, Z9
+	VSHUFF32X4   $0xb1, Z6, Z6, Z2
+	VSHUFF32X4   $0xb1, Z7, Z7, Z3
+	VSHUFF32X4   $0xb1, Z8, Z8, Z4
+	VSHUFF32X4   $0xb1, Z9, Z9, Z5
+	VADDPS       Z2, Z6, Z6
+	VADDPS       Z3, Z7, Z7
+	VADDPS       Z4, Z8, Z8
+	VADDPS       Z5, Z9, Z9
+	VPERMILPS    $0x4e, Z6, Z2
+	VPERMILPS    $0x4e, Z7, Z3
+	VPERMILPS    $0x4e, Z8, Z4
+	VPERMILPS    $0x4e, Z9, Z5
+	VADDPS       Z2, Z6, Z6
+	VADDPS       Z3, Z7, Z7
+	VADDPS       Z4, Z8, Z8
+	VADDPS       Z5, Z9, Z9
+	VPERMILPS    $0xb1, Z6, Z2
+	VPERMILPS    $0xb1, Z7, Z3
+	VPERMILPS    $0xb1, Z8, Z4
+	VPERMILPS    $0xb1, Z9, Z5
+	VADDPS       Z2, Z6, Z6
+	VADDPS       Z3, Z7, Z7
+	VADDPS       Z4, Z8, Z8
+	VADDPS       Z5, Z9, Z9
+	VMOVUPS      128(DX), Z2
+	VDIVPS       Z6, Z2, Z2
+	VMOVUPS      128(DX), Z3
+	VDIVPS       Z7, Z3, Z3
+	VMOVUPS      128(DX), Z4
+	VDIVPS       Z8, Z4, Z4
+	VMOVUPS      128(DX), Z5
+	VDIVPS       Z9, Z5, Z5
+	XORQ         R8, R8
+	LEAQ         (R8)(BX*1), R9
+	LEAQ         (R9)(BX*1), R10
+	LEAQ         (R10)(BX*1), R11
+	MOVQ         DI, R12
+	TESTQ        R12, R12
+	JZ           softmax_g4_scale_tail
+
+softmax_g4_scale_loop:
+	VMULPS  (AX)(R8*1), Z2, Z6
+	VMOVUPS Z6, (AX)(R8*1)
+	VMULPS  (AX)(R9*1), Z3, Z6
+	VMOVUPS Z6, (AX)(R9*1)
+	VMULPS  (AX)(R10*1), Z4, Z6
+	VMOVUPS Z6, (AX)(R10*1)
+	VMULPS  (AX)(R11*1), Z5, Z6
+	VMOVUPS Z6, (AX)(R11*1)
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, R9
+	ADDQ    $0x40, R10
+	ADDQ    $0x40, R11
+	DECQ    R12
+	JNZ     softmax_g4_scale_loop
+
+softmax_g4_scale_tail:
+	VMULPS.Z (AX)(R8*1), Z2, K1, Z2
+	VMOVUPS  Z2, K1, (AX)(R8*1)
+	VMULPS.Z (AX)(R9*1), Z3, K1, Z2
+	VMOVUPS  Z2, K1, (AX)(R9*1)
+	VMULPS.Z (AX)(R10*1), Z4, K1, Z2
+	VMOVUPS  Z2, K1, (AX)(R10*1)
+	VMULPS.Z (AX)(R11*1), Z5, K1, Z2
+	VMOVUPS  Z2, K1, (AX)(R11*1)
+	ADDQ     BX, CX
+	ADDQ     BX, CX
+	ADDQ     BX, CX
+	ADDQ     BX, CX
+	ADDQ     BX, AX
+	ADDQ     BX, AX
+	ADDQ     BX, AX
+	ADDQ     BX, AX
+	SUBQ     $0x04, SI
+	JMP      softmax_g4
+
+softmax_g4_end:
+softmax_g1:
+	CMPQ    SI, $0x01
+	JL      softmax_g1_end
+	VMOVUPS 2624(DX), Z2
+	XORQ    R8, R8
+	MOVQ    DI, R9
+	TESTQ   R9, R9
+	JZ      softmax_g1_max_tail
+
+softmax_g1_max_loop:
+	VMAXPS (CX)(R8*1), Z2, Z2
+	ADDQ   $0x40, R8
+	DECQ   R9
+	JNZ    softmax_g1_max_loop
+
+softmax_g1_max_tail:
+	VMAXPS     (CX)(R8*1), Z2, K1, Z2
+	VSHUFF32X4 $0x4e, Z2, Z2, Z3
+	VMAXPS     Z3, Z2, Z2
+	VSHUFF32X4 $0xb1, Z2, Z2, Z3
+	VMAXPS     Z3, Z2, Z2
+	VPERMILPS  $0x4e, Z2, Z3
+	VMAXPS     Z3, Z2, Z2
+	VPERMILPS  $0xb1, Z2, Z3
+	VMAXPS     Z3, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	XORQ       R8, R8
+	MOVQ       DI, R9
+	TESTQ      R9, R9
+	JZ         softmax_g1_exp_tail
+
+softmax_g1_exp_loop:
+	VMOVUPS      (CX)(R8*1), Z4
+	VSUBPS       Z2, Z4, Z4
+	VMAXPS       Z4, Z0, Z4
+	VMINPS       Z4, Z1, Z4
+	VMULPS       (DX), Z4, Z5
+	VADDPS       64(DX), Z5, Z5
+	VRNDSCALEPS  $0x09, Z5, Z5
+	VMOVAPS      Z4, Z6
+	VFNMADD231PS 192(DX), Z5, Z6
+	VFMADD231PS  256(DX), Z5, Z6
+	VMOVUPS      320(DX), Z7
+	VFMADD213PS  384(DX), Z6, Z7
+	VFMADD213PS  448(DX), Z6, Z7
+	VFMADD213PS  512(DX), Z6, Z7
+	VFMADD213PS  576(DX), Z6, Z7
+	VFMADD213PS  640(DX), Z6, Z7
+	VMULPS       Z6, Z6, Z8
+	VFMADD213PS  Z6, Z8, Z7
+	VADDPS       128(DX), Z7, Z7
+	VCVTPS2DQ    Z5, Z5
+	VPSRAD       $0x01, Z5, Z8
+	VPSUBD       Z8, Z5, Z5
+	VPADDD       2688(DX), Z8, Z8
+	VPADDD       2688(DX), Z5, Z5
+	VPSLLD       $0x17, Z8, Z8
+	VPSLLD       $0x17, Z5, Z5
+	VMULPS       Z8, Z7, Z7
+	VMULPS       Z5, Z7, Z7
+	VCMPPS       $0x05, 832(DX), Z4, K2
+	VMOVAPS.Z    Z7, K2, Z4
+	VADDPS       Z4, Z3, Z3
+	VMOVUPS      Z4, (AX)(R8*1)
+	ADDQ         $0x40, R8
+	DECQ         R9
+	JNZ          softmax_g1_exp_loop
+
+softmax_g1_exp_tail:
+	VMOVUPS.Z    (CX)(R8*1), K1, Z4
+	VSUBPS       Z2, Z4, Z4
+	VMAXPS       Z4, Z0, Z4
+	VMINPS       Z4, Z1, Z4
+	VMULPS       (DX), Z4, Z2
+	VADDPS       64(DX), Z2, Z2
+	VRNDSCALEPS  $0x09, Z2, Z2
+	VMOVAPS      Z4, Z5
+	VFNMADD231PS 192(DX), Z2, Z5
+	VFMADD231PS  256(DX), Z2, Z5
+	VMOVUPS      320(DX), Z6
+	VFMADD213PS  384(DX), Z5, Z6
+	VFMADD213PS  448(DX), Z5, Z6
+	VFMADD213PS  512(DX), Z5, Z6
+	VFMADD213PS  576(DX), Z5, Z6
+	VFMADD213PS  640(DX), Z5, Z6
+	VMULPS       Z5, Z5, Z7
+	VFMADD213PS  Z5, Z7, Z6
+	VADDPS       128(DX), Z6, Z6
+	VCVTPS2DQ    Z2, Z2
+	VPSRAD       $0x01, Z2, Z7
+	VPSUBD       Z7, Z2, Z2
+	VPADDD       2688(DX), Z7, Z7
+	VPADDD       2688(DX), Z2, Z2
+	VPSLLD       $0x17, Z7, Z7
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z7, Z6, Z6
+	VMULPS       Z2, Z6, Z6
+	VCMPPS       $0x05, 832(DX), Z4, K2
+	VMOVAPS.Z    Z6, K2, Z4
+	VADDPS       Z4, Z3, K1, Z3
+	VMOVUPS      Z4, K1, (AX)(R8*1)
+	VSHUFF32X4   $0x4e, Z3, Z3, Z2
+	VADDPS       Z2, Z3, Z3
+	VSHUFF32X4   $0xb1, Z3, Z3, Z2
+	VADDPS       Z2, Z3, Z3
+	VPERMILPS    $0x4e, Z3, Z2
+	VADDPS       Z2, Z3, Z3
+	VPERMILPS    $0xb1, Z3, Z2
+	VADDPS       Z2, Z3, Z3
+	VMOVUPS      128(DX), Z2
+	VDIVPS       Z3, Z2, Z2
+	XORQ         R8, R8
+	MOVQ         DI, R9
+	TESTQ        R9, R9
+	JZ           softmax_g1_scale_tail
+
+softmax_g1_scale_loop:
+	VMULPS  (AX)(R8*1), Z2, Z3
+	VMOVUPS Z3, (AX)(R8*1)
+	ADDQ    $0x40, R8
+	DECQ    R9
+	JNZ     softmax_g1_scale_loop
+
+softmax_g1_scale_tail:
+	VMULPS.Z (AX)(R8*1), Z2, K1, Z2
+	VMOVUPS  Z2, K1, (AX)(R8*1)
+	ADDQ     BX, CX
+	ADDQ     BX, AX
+	SUBQ     $0x01, SI
+	JMP      softmax_g1
+
+softmax_g1_end:
+	VZEROUPPER
+	RET
+
+// func layerNormRowsAVX512(dst *float32, src *float32, gamma *float32, beta *float32, rows int, n int, eps float32)
+// Requires: AVX, AVX512DQ, AVX512F, BMI2
+TEXT ·layerNormRowsAVX512(SB), NOSPLIT, $0-52
+	MOVQ         dst+0(FP), AX
+	MOVQ         src+8(FP), CX
+	LEAQ         vec_consts<>+0(SB), DX
+	VBROADCASTSS eps+48(FP), Z0
+	VMOVUPS      128(DX), Z1
+	MOVQ         n+40(FP), DX
+	VCVTSI2SSQ   DX, X2, X2
+	VBROADCASTSS X2, Z2
+	MOVQ         rows+32(FP), BX
+	MOVL         $0x0000ffff, SI
+	MOVL         DX, DI
+	ANDL         $0x0000000f, DI
+	BZHIL        DI, SI, SI
+	KMOVW        SI, K1
+	MOVQ         DX, SI
+	SHRQ         $0x04, SI
+	SHLQ         $0x02, DX
+
+lnorm_g4:
+	CMPQ   BX, $0x04
+	JL     lnorm_g4_end
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	XORQ   DI, DI
+	LEAQ   (DI)(DX*1), R8
+	LEAQ   (R8)(DX*1), R9
+	LEAQ   (R9)(DX*1), R10
+	MOVQ   SI, R11
+	TESTQ  R11, R11
+	JZ     lnorm_g4_sum_tail
+
+lnorm_g4_sum_loop:
+	VADDPS (CX)(DI*1), Z3, Z3
+	VADDPS (CX)(R8*1), Z4, Z4
+	VADDPS (CX)(R9*1), Z5, Z5
+	VADDPS (CX)(R10*1), Z6, Z6
+	ADDQ   $0x40, DI
+	ADDQ   $0x40, R8
+	ADDQ   $0x40, R9
+	ADDQ   $0x40, R10
+	DECQ   R11
+	JNZ    lnorm_g4_sum_loop
+
+lnorm_g4_sum_tail:
+	VADDPS     (CX)(DI*1), Z3, K1, Z3
+	VADDPS     (CX)(R8*1), Z4, K1, Z4
+	VADDPS     (CX)(R9*1), Z5, K1, Z5
+	VADDPS     (CX)(R10*1), Z6, K1, Z6
+	VSHUFF32X4 $0x4e, Z3, Z3, Z7
+	VSHUFF32X4 $0x4e, Z4, Z4, Z8
+	VSHUFF32X4 $0x4e, Z5, Z5, Z9
+	VSHUFF32X4 $0x4e, Z6, Z6, Z10
+	VADDPS     Z7, Z3, Z3
+	VADDPS     Z8, Z4, Z4
+	VADDPS     Z9, Z5, Z5
+	VADDPS     Z10, Z6, Z6
+	VSHUFF32X4 $0xb1, Z3, Z3, Z7
+	VSHUFF32X4 $0xb1, Z4, Z4, Z8
+	VSHUFF32X4 $0xb1, Z5, Z5, Z9
+	VSHUFF32X4 $0xb1, Z6, Z6, Z10
+	VADDPS     Z7, Z3, Z3
+	VADDPS     Z8, Z4, Z4
+	VADDPS     Z9, Z5, Z5
+	VADDPS     Z10, Z6, Z6
+	VPERMILPS  $0x4e, Z3, Z7
+	VPERMILPS  $0x4e, Z4, Z8
+	VPERMILPS  $0x4e, Z5, Z9
+	VPERMILPS  $0x4e, Z6, Z10
+	VADDPS     Z7, Z3, Z3
+	VADDPS     Z8, Z4, Z4
+	VADDPS     Z9, Z5, Z5
+	VADDPS     Z10, Z6, Z6
+	VPERMILPS  $0xb1, Z3, Z7
+	VPERMILPS  $0xb1, Z4, Z8
+	VPERMILPS  $0xb1, Z5, Z9
+	VPERMILPS  $0xb1, Z6, Z10
+	VADDPS     Z7, Z3, Z3
+	VADDPS     Z8, Z4, Z4
+	VADDPS     Z9, Z5, Z5
+	VADDPS     Z10, Z6, Z6
+	VDIVPS     Z2, Z3, Z3
+	VXORPS     Z7, Z7, Z7
+	VDIVPS     Z2, Z4, Z4
+	VXORPS     Z8, Z8, Z8
+	VDIVPS     Z2, Z5, Z5
+	VXORPS     Z9, Z9, Z9
+	VDIVPS     Z2, Z6, Z6
+	VXORPS     Z10, Z10, Z10
+	XORQ       DI, DI
+	LEAQ       (DI)(DX*1), R8
+	LEAQ       (R8)(DX*1), R9
+	LEAQ       (R9)(DX*1), R10
+	MOVQ       SI, R11
+	TESTQ      R11, R11
+	JZ         lnorm_g4_var_tail
+
+lnorm_g4_var_loop:
+	VMOVUPS     (CX)(DI*1), Z11
+	VSUBPS      Z3, Z11, Z11
+	VFMADD231PS Z11, Z11, Z7
+	VMOVUPS     (CX)(R8*1), Z11
+	VSUBPS      Z4, Z11, Z11
+	VFMADD231PS Z11, Z11, Z8
+	VMOVUPS     (CX)(R9*1), Z11
+	VSUBPS      Z5, Z11, Z11
+	VFMADD231PS Z11, Z11, Z9
+	VMOVUPS     (CX)(R10*1), Z11
+	VSUBPS      Z6, Z11, Z11
+	VFMADD231PS Z11, Z11, Z10
+	ADDQ        $0x40, DI
+	ADDQ        $0x40, R8
+	ADDQ        $0x40, R9
+	ADDQ        $0x40, R10
+	DECQ        R11
+	JNZ         lnorm_g4_var_loop
+
+lnorm_g4_var_tail:
+	VMOVUPS.Z   (CX)(DI*1), K1, Z11
+	VSUBPS.Z    Z3, Z11, K1, Z11
+	VFMADD231PS Z11, Z11, Z7
+	VMOVUPS.Z   (CX)(R8*1), K1, Z11
+	VSUBPS.Z    Z4, Z11, K1, Z11
+	VFMADD231PS Z11, Z11, Z8
+	VMOVUPS.Z   (CX)(R9*1), K1, Z11
+	VSUBPS.Z    Z5, Z11, K1, Z11
+	VFMADD231PS Z11, Z11, Z9
+	VMOVUPS.Z   (CX)(R10*1), K1, Z11
+	VSUBPS.Z    Z6, Z11, K1, Z11
+	VFMADD231PS Z11, Z11, Z10
+	VSHUFF32X4  $0x4e, Z7, Z7, Z11
+	VSHUFF32X4  $0x4e, Z8, Z8, Z12
+	VSHUFF32X4  $0x4e, Z9, Z9, Z13
+	VSHUFF32X4  $0x4e, Z10, Z10, Z14
+	VADDPS      Z11, Z7, Z7
+	VADDPS      Z12, Z8, Z8
+	VADDPS      Z13, Z9, Z9
+	VADDPS      Z14, Z10, Z10
+	VSHUFF32X4  $0xb1, Z7, Z7, Z11
+	VSHUFF32X4  $0xb1, Z8, Z8, Z12
+	VSHUFF32X4  $0xb1, Z9, Z9, Z13
+	VSHUFF32X4  $0xb1, Z10, Z10, Z14
+	VADDPS      Z11, Z7, Z7
+	VADDPS      Z12, Z8, Z8
+	VADDPS      Z13, Z9, Z9
+	VADDPS      Z14, Z10, Z10
+	VPERMILPS   $0x4e, Z7, Z11
+	VPERMILPS   $0x4e, Z8, Z12
+	VPERMILPS   $0x4e, Z9, Z13
+	VPERMILPS   $0x4e, Z10, Z14
+	VADDPS      Z11, Z7, Z7
+	VADDPS      Z12, Z8, Z8
+	VADDPS      Z13, Z9, Z9
+	VADDPS      Z14, Z10, Z10
+	VPERMILPS   $0xb1, Z7, Z11
+	VPERMILPS   $0xb1, Z8, Z12
+	VPERMILPS   $0xb1, Z9, Z13
+	VPERMILPS   $0xb1, Z10, Z14
+	VADDPS      Z11, Z7, Z7
+	VADDPS      Z12, Z8, Z8
+	VADDPS      Z13, Z9, Z9
+	VADDPS      Z14, Z10, Z10
+	VDIVPS      Z2, Z7, Z7
+	VADDPS      Z0, Z7, Z7
+	VSQRTPS     Z7, Z7
+	VDIVPS      Z7, Z1, Z7
+	VDIVPS      Z2, Z8, Z8
+	VADDPS      Z0, Z8, Z8
+	VSQRTPS     Z8, Z8
+	VDIVPS      Z8, Z1, Z8
+	VDIVPS      Z2, Z9, Z9
+	VADDPS      Z0, Z9, Z9
+	VSQRTPS     Z9, Z9
+	VDIVPS      Z9, Z1, Z9
+	VDIVPS      Z2, Z10, Z10
+	VADDPS      Z0, Z10, Z10
+	VSQRTPS     Z10, Z10
+	VDIVPS      Z10, Z1, Z10
+	MOVQ        gamma+16(FP), DI
+	MOVQ        beta+24(FP), R8
+	XORQ        R9, R9
+	LEAQ        (R9)(DX*1), R10
+	LEAQ        (R10)(DX*1), R11
+	LEAQ        (R11)(DX*1), R12
+	MOVQ        SI, R13
+	TESTQ       R13, R13
+	JZ          lnorm_g4_out_tail
+
+lnorm_g4_out_loop:
+	VMOVUPS (CX)(R9*1), Z11
+	VSUBPS  Z3, Z11, Z11
+	VMULPS  Z7, Z11, Z11
+	VMULPS  (DI)(R9*1), Z11, Z11
+	VADDPS  (R8)(R9*1), Z11, Z11
+	VMOVUPS Z11, (AX)(R9*1)
+	VMOVUPS (CX)(R10*1), Z11
+	VSUBPS  Z4, Z11, Z11
+	VMULPS  Z8, Z11, Z11
+	VMULPS  (DI)(R9*1), Z11, Z11
+	VADDPS  (R8)(R9*1), Z11, Z11
+	VMOVUPS Z11, (AX)(R10*1)
+	VMOVUPS (CX)(R11*1), Z11
+	VSUBPS  Z5, Z11, Z11
+	VMULPS  Z9, Z11, Z11
+	VMULPS  (DI)(R9*1), Z11, Z11
+	VADDPS  (R8)(R9*1), Z11, Z11
+	VMOVUPS Z11, (AX)(R11*1)
+	VMOVUPS (CX)(R12*1), Z11
+	VSUBPS  Z6, Z11, Z11
+	VMULPS  Z10, Z11, Z11
+	VMULPS  (DI)(R9*1), Z11, Z11
+	VADDPS  (R8)(R9*1), Z11, Z11
+	VMOVUPS Z11, (AX)(R12*1)
+	ADDQ    $0x40, R9
+	ADDQ    $0x40, R10
+	ADDQ    $0x40, R11
+	ADDQ    $0x40, R12
+	DECQ    R13
+	JNZ     lnorm_g4_out_loop
+
+lnorm_g4_out_tail:
+	VMOVUPS.Z (CX)(R9*1), K1, Z11
+	VSUBPS    Z3, Z11, Z11
+	VMULPS    Z7, Z11, Z11
+	VMULPS.Z  (DI)(R9*1), Z11, K1, Z11
+	VADDPS.Z  (R8)(R9*1), Z11, K1, Z11
+	VMOVUPS   Z11, K1, (AX)(R9*1)
+	VMOVUPS.Z (CX)(R10*1), K1, Z3
+	VSUBPS    Z4, Z3, Z3
+	VMULPS    Z8, Z3, Z3
+	VMULPS.Z  (DI)(R9*1), Z3, K1, Z3
+	VADDPS.Z  (R8)(R9*1), Z3, K1, Z3
+	VMOVUPS   Z3, K1, (AX)(R10*1)
+	VMOVUPS.Z (CX)(R11*1), K1, Z3
+	VSUBPS    Z5, Z3, Z3
+	VMULPS    Z9, Z3, Z3
+	VMULPS.Z  (DI)(R9*1), Z3, K1, Z3
+	VADDPS.Z  (R8)(R9*1), Z3, K1, Z3
+	VMOVUPS   Z3, K1, (AX)(R11*1)
+	VMOVUPS.Z (CX)(R12*1), K1, Z3
+	VSUBPS    Z6, Z3, Z3
+	VMULPS    Z10, Z3, Z3
+	VMULPS.Z  (DI)(R9*1), Z3, K1, Z3
+	VADDPS.Z  (R8)(R9*1), Z3, K1, Z3
+	VMOVUPS   Z3, K1, (AX)(R12*1)
+	ADDQ      DX, CX
+	ADDQ      DX, CX
+	ADDQ      DX, CX
+	ADDQ      DX, CX
+	ADDQ      DX, AX
+	ADDQ      DX, AX
+	ADDQ      DX, AX
+	ADDQ      DX, AX
+	SUBQ      $0x04, BX
+	JMP       lnorm_g4
+
+lnorm_g4_end:
+lnorm_g1:
+	CMPQ   BX, $0x01
+	JL     lnorm_g1_end
+	VXORPS Z3, Z3, Z3
+	XORQ   DI, DI
+	MOVQ   SI, R8
+	TESTQ  R8, R8
+	JZ     lnorm_g1_sum_tail
+
+lnorm_g1_sum_loop:
+	VADDPS (CX)(DI*1), Z3, Z3
+	ADDQ   $0x40, DI
+	DECQ   R8
+	JNZ    lnorm_g1_sum_loop
+
+lnorm_g1_sum_tail:
+	VADDPS     (CX)(DI*1), Z3, K1, Z3
+	VSHUFF32X4 $0x4e, Z3, Z3, Z4
+	VADDPS     Z4, Z3, Z3
+	VSHUFF32X4 $0xb1, Z3, Z3, Z4
+	VADDPS     Z4, Z3, Z3
+	VPERMILPS  $0x4e, Z3, Z4
+	VADDPS     Z4, Z3, Z3
+	VPERMILPS  $0xb1, Z3, Z4
+	VADDPS     Z4, Z3, Z3
+	VDIVPS     Z2, Z3, Z3
+	VXORPS     Z4, Z4, Z4
+	XORQ       DI, DI
+	MOVQ       SI, R8
+	TESTQ      R8, R8
+	JZ         lnorm_g1_var_tail
+
+lnorm_g1_var_loop:
+	VMOVUPS     (CX)(DI*1), Z5
+	VSUBPS      Z3, Z5, Z5
+	VFMADD231PS Z5, Z5, Z4
+	ADDQ        $0x40, DI
+	DECQ        R8
+	JNZ         lnorm_g1_var_loop
+
+lnorm_g1_var_tail:
+	VMOVUPS.Z   (CX)(DI*1), K1, Z5
+	VSUBPS.Z    Z3, Z5, K1, Z5
+	VFMADD231PS Z5, Z5, Z4
+	VSHUFF32X4  $0x4e, Z4, Z4, Z5
+	VADDPS      Z5, Z4, Z4
+	VSHUFF32X4  $0xb1, Z4, Z4, Z5
+	VADDPS      Z5, Z4, Z4
+	VPERMILPS   $0x4e, Z4, Z5
+	VADDPS      Z5, Z4, Z4
+	VPERMILPS   $0xb1, Z4, Z5
+	VADDPS      Z5, Z4, Z4
+	VDIVPS      Z2, Z4, Z4
+	VADDPS      Z0, Z4, Z4
+	VSQRTPS     Z4, Z4
+	VDIVPS      Z4, Z1, Z4
+	MOVQ        gamma+16(FP), DI
+	MOVQ        beta+24(FP), R8
+	XORQ        R9, R9
+	MOVQ        SI, R10
+	TESTQ       R10, R10
+	JZ          lnorm_g1_out_tail
+
+lnorm_g1_out_loop:
+	VMOVUPS (CX)(R9*1), Z5
+	VSUBPS  Z3, Z5, Z5
+	VMULPS  Z4, Z5, Z5
+	VMULPS  (DI)(R9*1), Z5, Z5
+	VADDPS  (R8)(R9*1), Z5, Z5
+	VMOVUPS Z5, (AX)(R9*1)
+	ADDQ    $0x40, R9
+	DECQ    R10
+	JNZ     lnorm_g1_out_loop
+
+lnorm_g1_out_tail:
+	VMOVUPS.Z (CX)(R9*1), K1, Z5
+	VSUBPS    Z3, Z5, Z5
+	VMULPS    Z4, Z5, Z5
+	VMULPS.Z  (DI)(R9*1), Z5, K1, Z5
+	VADDPS.Z  (R8)(R9*1), Z5, K1, Z5
+	VMOVUPS   Z5, K1, (AX)(R9*1)
+	ADDQ      DX, CX
+	ADDQ      DX, AX
+	SUBQ      $0x01, BX
+	JMP       lnorm_g1
+
+lnorm_g1_end:
 	VZEROUPPER
 	RET
 

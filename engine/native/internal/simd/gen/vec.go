@@ -60,6 +60,7 @@ var vecConstValues = []struct {
 	{"ta1", 4.89352455891786e-03},
 	{"tb6", 1.19825839466702e-06}, {"tb4", 1.18534705686654e-04}, {"tb2", 2.26843463243900e-03},
 	{"tb0", 4.89352518554385e-03},
+	{"ninf", float32(math.Inf(-1))},
 }
 
 // vecGen emits the kernels of one width.
@@ -96,8 +97,9 @@ func (g *vecGen) vreg() reg.VecVirtual {
 // e^(a[i]+s) for exp and f(a[i]) for the other functions (b unused), n
 // values, the last n mod width under a mask. The functions are the
 // float32 approximations of package native (Cephes' expf; the rational
-// erf and tanh of Eigen and XLA), keeping NaN.
-func vecKernels(mask Mem) {
+// erf and tanh of Eigen and XLA), keeping NaN. It returns the table of
+// constants and the index of each in it, for the row kernels (rowKernels).
+func vecKernels(mask Mem) (Mem, map[string]int) {
 	table := GLOBL("vec_consts", RODATA|NOPTR)
 	idx := map[string]int{}
 	for i, c := range vecConstValues {
@@ -113,6 +115,7 @@ func vecKernels(mask Mem) {
 	for _, s := range []vecSpec{vecAVX512, vecAVX2} {
 		vecKernel(s, table, idx, mask)
 	}
+	return table, idx
 }
 
 func vecKernel(s vecSpec, table Mem, idx map[string]int, mask Mem) {
