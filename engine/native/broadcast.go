@@ -264,3 +264,14 @@ func broadcastCopy[T any](dst, src []T, outShape, srcShape []int) {
 		}
 	}
 }
+
+// batchOffset returns operand k's batch index (in matrices) for output
+// batch i of a layout over the batch dimensions.
+func batchOffset(l *bcastLayout, k, i int) int {
+	off := 0
+	for d := len(l.dims) - 1; d >= 0; d-- {
+		off += (i % l.dims[d]) * l.strides[k][d]
+		i /= l.dims[d]
+	}
+	return off
+}

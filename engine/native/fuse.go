@@ -18,6 +18,8 @@ import (
 //     does not have the output's shape, the kernel runs the Add unfused.
 //   - MatMul with a constant B followed by Add of a constant vector (a
 //     bias): the GEMM adds it as it stores (matmul.go).
+//   - Transposes producing a batched MatMul's operands or reading its
+//     product: the products read and write them in place (matmul_views.go).
 //   - A LayerNorm written out as ReduceMean, Sub, Pow, Sqrt, Div, ...
 //     becomes one step (fuse_layernorm.go).
 //   - Groups of elementwise steps become one step (fuse_ew.go).
@@ -54,6 +56,7 @@ func (pl *planner) fuse() error {
 	}
 	f.fuseResiduals()
 	f.fuseMatMulBias()
+	f.fuseMatMulTransposes()
 	f.fuseLayerNorms()
 	f.fuseElementwise()
 	f.fuseActivations()

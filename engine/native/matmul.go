@@ -23,6 +23,12 @@ type matMulKernel struct {
 	bias []float32
 	act  *fusedAct     // an activation fused after the bias (fuseActivations)
 	ep   *gemmEpilogue // adds bias, then applies act
+	// inPerm[i], when set (fuseMatMulTransposes), says that in[i] is the
+	// input of a Transpose by that permutation whose output is the
+	// operand: the products read it in place. outPerm, when set, is a
+	// Transpose of the product, which the products write in place.
+	inPerm  [2][]int
+	outPerm []int
 
 	mu     sync.Mutex
 	recent recent[matMulGeometry] // of the last few operand shapes
@@ -55,7 +61,7 @@ func (k *matMulKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	if err != nil {
 		return err
 	}
-	y := rc.alloc(tensor.Float32, g.shape)
+	y := rc.alloc(tensor.Float32, g.yshape)
 	ad, bd, yd := tensor.Data[float32](a), tensor.Data[float32](b), tensor.Data[float32](y)
 	m, n, ka := g.m, g.n, g.k
 	if g.flat {
@@ -87,12 +93,22 @@ func (k *matMulKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 // matMulGeometry is what the operand shapes make of a MatMul, cached for
 // the last shapes.
 type matMulGeometry struct {
-	as, bs        []int
-	shape         []int
+	as, bs        []int // the inputs' shapes (in[0], in[1])
+	yshape        []int // the output's
 	m, n, k, rows int
 	flat          bool // B is 2-D: one product
-	l             bcastLayout
-	count         int
+	// The batched products (not flat): count of them over the batch
+	// dimensions bdims, and per operand (A, B, the output) the element
+	// stride of each batch dimension (0 where broadcast), the leading
+	// dimension of its matrices and whether they are transposed.
+	count int
+	bdims []int
+	bst   [3][]int
+	ld    [3]int
+	trans [2]bool
+	// small, when set, is the kernel running each product of the batch
+	// straight (matmul_small.go).
+	small *gemmImpl
 }
 
 // geometryFor returns the geometry of operands of shapes as and bs.
@@ -103,6 +119,7 @@ func (k *matMulKernel) geometryFor(as, bs []int) (*matMulGeometry, error) {
 		return g, nil
 	}
 	g := &matMulGeometry{as: slices.Clone(as), bs: slices.Clone(bs)}
+	as, bs = permutedShape(as, k.inPerm[0]), permutedShape(bs, k.inPerm[1])
 	if len(as) == 1 {
 		as = []int{1, as[0]}
 	}
@@ -118,22 +135,120 @@ func (k *matMulKernel) geometryFor(as, bs []int) (*matMulGeometry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("MatMul batch dimensions: %w", err)
 	}
-	shape := append(append([]int(nil), batch...), m, n)
+	mshape := append(append([]int(nil), batch...), m, n)
+	shape := slices.Clone(mshape)
 	if len(g.as) == 1 {
 		shape = append(shape[:len(shape)-2], n)
 	}
 	if len(g.bs) == 1 {
 		shape = shape[:len(shape)-1]
 	}
-	g.shape, g.m, g.n, g.k = shape, m, n, ka
-	g.flat = len(bs) == 2
+	g.yshape, g.m, g.n, g.k = permutedShape(shape, k.outPerm), m, n, ka
+	views := k.inPerm[0] != nil || k.inPerm[1] != nil || k.outPerm != nil
+	g.flat = len(bs) == 2 && !views
 	g.rows = tensor.NumElements(as[:len(as)-1])
 	if !g.flat {
-		g.l = newBcastLayout(batch, as[:len(as)-2], bs[:len(bs)-2])
-		g.count = tensor.NumElements(batch)
+		g.batched(batch, [3][]int{as, bs, mshape}, [3][]int{viewStrides(g.as, k.inPerm[0]), viewStrides(g.bs, k.inPerm[1]), outStrides(mshape, k.outPerm)})
+		g.small = smallProductImpl(m, n, ka)
 	}
 	k.recent.add(g)
 	return g, nil
+}
+
+// batched sets the batched products' layout from the operands' shapes
+// (A, B and the product, matrices promoted from vectors) and their
+// element strides (of those shapes).
+func (g *matMulGeometry) batched(batch []int, shapes, strides [3][]int) {
+	g.count, g.bdims = tensor.NumElements(batch), batch
+	for o := range 3 {
+		s, st := shapes[o], strides[o]
+		if len(st) < len(s) {
+			// An operand promoted from a vector: contiguous.
+			st = contiguousStrides(s)
+		}
+		r := len(s)
+		rowSt, colSt := st[r-2], st[r-1]
+		switch {
+		case o < 2 && colSt != 1 && (rowSt == 1 || s[r-2] == 1):
+			g.trans[o], g.ld[o] = true, colSt
+		case s[r-2] == 1:
+			g.ld[o] = s[r-1]
+		default:
+			g.ld[o] = rowSt
+		}
+		g.bst[o] = make([]int, len(batch))
+		for d := range batch {
+			if e := d - (len(batch) - (r - 2)); e >= 0 && s[e] != 1 {
+				g.bst[o][d] = st[e]
+			}
+		}
+	}
+}
+
+// offset returns operand o's element offset for product i of the batch.
+func (g *matMulGeometry) offset(o, i int) int {
+	off := 0
+	for d := len(g.bdims) - 1; d >= 0; d-- {
+		off += (i % g.bdims[d]) * g.bst[o][d]
+		i /= g.bdims[d]
+	}
+	return off
+}
+
+// operands returns product i's A, B and output offset.
+func (w *matMulBody) operands(i int) (a, b gemmOperand, y int) {
+	g := w.g
+	oa, ob := g.offset(0, i), g.offset(1, i)
+	a = gemmOperand{data: w.a[oa:], ld: g.ld[0], trans: g.trans[0]}
+	b = gemmOperand{data: w.b[ob:], ld: g.ld[1], trans: g.trans[1]}
+	return a, b, g.offset(2, i)
+}
+
+// permutedShape returns s permuted by perm (s itself when perm is nil).
+func permutedShape(s, perm []int) []int {
+	if perm == nil || len(perm) != len(s) {
+		return s
+	}
+	p := make([]int, len(s))
+	for i, a := range perm {
+		p[i] = s[a]
+	}
+	return p
+}
+
+// contiguousStrides returns the element strides of a row-major tensor of
+// shape s.
+func contiguousStrides(s []int) []int {
+	st := make([]int, len(s))
+	for i, acc := len(s)-1, 1; i >= 0; i-- {
+		st[i] = acc
+		acc *= s[i]
+	}
+	return st
+}
+
+// viewStrides returns the strides of a row-major tensor of shape s
+// permuted by perm (nil: s's own; an empty result for a vector, which the
+// product promotes to a matrix).
+func viewStrides(s, perm []int) []int {
+	if len(s) < 2 {
+		return nil
+	}
+	return permutedShape(contiguousStrides(s), perm)
+}
+
+// outStrides returns the strides, in the output, of the product's axes
+// (shape m): the output is the product permuted by perm (nil: itself).
+func outStrides(m, perm []int) []int {
+	if perm == nil || len(perm) != len(m) {
+		return contiguousStrides(m)
+	}
+	yst := contiguousStrides(permutedShape(m, perm))
+	st := make([]int, len(m))
+	for i, a := range perm {
+		st[a] = yst[i]
+	}
+	return st
 }
 
 // matMulBody runs the products of a batched MatMul over a range of its
@@ -148,22 +263,14 @@ var matMulBodies freeList[matMulBody]
 
 func (w *matMulBody) do(lo, hi int) {
 	g := w.g
-	m, n, ka := g.m, g.n, g.k
+	if g.small != nil && w.inner == 1 {
+		w.doSmall(lo, hi)
+		return
+	}
 	for i := lo; i < hi; i++ {
-		oa, ob := batchOffset(&g.l, 0, i), batchOffset(&g.l, 1, i)
-		sgemm(m, n, ka, 1, rowMajor(w.a[oa*m*ka:], ka, false), rowMajor(w.b[ob*ka*n:], n, false), 0, w.y[i*m*n:], n, w.inner)
+		a, b, y := w.operands(i)
+		sgemm(g.m, g.n, g.k, 1, a, b, 0, w.y[y:], g.ld[2], w.inner)
 	}
-}
-
-// batchOffset returns operand k's batch index (in matrices) for output
-// batch i of a layout over the batch dimensions.
-func batchOffset(l *bcastLayout, k, i int) int {
-	off := 0
-	for d := len(l.dims) - 1; d >= 0; d-- {
-		off += (i % l.dims[d]) * l.strides[k][d]
-		i /= l.dims[d]
-	}
-	return off
 }
 
 // withAct returns k with act fused into its epilogue, or nil when k's

@@ -13,7 +13,7 @@ import (
 // transformer: many small matrices, both operands computed at run time.
 func BenchmarkBatchedMatMul(b *testing.B) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, c := range []struct{ batch, m, k, n int }{{128, 32, 16, 32}, {128, 32, 32, 16}} {
+	for _, c := range []struct{ batch, m, k, n int }{{128, 32, 16, 32}, {128, 32, 32, 16}, {128, 12, 8, 12}, {128, 12, 12, 8}} {
 		b.Run(fmt.Sprintf("%dx%dx%dx%d", c.batch, c.m, c.k, c.n), func(b *testing.B) {
 			nodes := []*onnx.Node{node("MatMul", []string{"a", "b"}, []string{"y"})}
 			ins := []onnx.ValueInfo{input("a", tensor.Float32, c.batch, c.m, c.k), input("b", tensor.Float32, c.batch, c.k, c.n)}

@@ -1,0 +1,91 @@
+package native
+
+// fuseMatMulTransposes removes the Transposes around batched products (a
+// transformer's attention moves heads and sequence around each of its two
+// products): a MatMul whose B is not a constant matrix reads an operand
+// that a Transpose produces for it alone from the Transpose's input, when
+// the permutation leaves one of the operand's matrix axes contiguous (the
+// matrices are then read with a leading dimension, transposed or not), and
+// writes the output of a Transpose that alone reads its product, when the
+// permutation leaves the product's last axis last (its rows are then
+// written with a leading dimension). The batch dimensions may move
+// anywhere: each product's matrices start at their own offsets.
+func (f *fuser) fuseMatMulTransposes() {
+	steps := f.pl.p.steps
+	for c, st := range steps {
+		if f.removed[c] || st.node.OpType != "MatMul" || normDomain(st.node.Domain) != "" || len(st.in) != 2 || !singleOutput(st) {
+			continue
+		}
+		mk, ok := unwrapHalf(st.kernel).(*matMulKernel)
+		if !ok || mk.packedB != nil || mk.ep != nil || mk.inPerm[0] != nil || mk.inPerm[1] != nil || mk.outPerm != nil {
+			continue
+		}
+		k := &matMulKernel{}
+		in := append([]int(nil), st.in...)
+		for i, id := range st.in {
+			p, ok := f.soleProducer(id, c)
+			if !ok {
+				continue
+			}
+			if perm := transposePerm(steps[p]); perm != nil && readableView(perm) {
+				k.inPerm[i], in[i] = perm, steps[p].in[0]
+				f.removed[p] = true
+			}
+		}
+		st.in = in
+		if k.inPerm[0] != nil || k.inPerm[1] != nil {
+			st.kernel = wrapHalf(st.node, k)
+			steps[c] = st
+		}
+		if q, perm := f.soleTransposeReader(c); perm != nil {
+			k.outPerm = perm
+			f.merge(c, q, k)
+		}
+	}
+}
+
+// transposePerm returns the permutation of a Transpose step with an
+// explicit perm of rank 2 or more, else nil.
+func transposePerm(st step) []int {
+	if st.node.OpType != "Transpose" || normDomain(st.node.Domain) != "" || len(st.in) != 1 || st.in[0] < 0 || !singleOutput(st) {
+		return nil
+	}
+	p := st.node.AttrInts("perm", nil)
+	if len(p) < 2 || !isPermutation(p) {
+		return nil
+	}
+	perm := make([]int, len(p))
+	for i, a := range p {
+		perm[i] = int(a)
+	}
+	return perm
+}
+
+// readableView reports whether an operand permuted by perm from a
+// row-major tensor has a contiguous matrix axis: the tensor's last axis
+// is one of the operand's last two.
+func readableView(perm []int) bool {
+	r := len(perm)
+	return perm[r-1] == r-1 || perm[r-2] == r-1
+}
+
+// soleTransposeReader returns the step that is the only reader of the
+// output of the step at c when it is a Transpose that keeps the last
+// axis last (and c's output is no graph output), with its permutation.
+func (f *fuser) soleTransposeReader(c int) (int, []int) {
+	steps := f.pl.p.steps
+	id := steps[c].out[0]
+	if f.uses[id] != 1 {
+		return 0, nil
+	}
+	for q := c + 1; q < len(steps); q++ {
+		if f.removed[q] || len(steps[q].in) != 1 || steps[q].in[0] != id {
+			continue
+		}
+		if perm := transposePerm(steps[q]); perm != nil && perm[len(perm)-1] == len(perm)-1 {
+			return q, perm
+		}
+		return 0, nil
+	}
+	return 0, nil
+}
