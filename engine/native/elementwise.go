@@ -1,6 +1,7 @@
 package native
 
 import (
+	"github.com/inferd/inferd/engine/native/internal/simd"
 	"github.com/inferd/inferd/tensor"
 )
 
@@ -18,7 +19,7 @@ func init() {
 // registerArith registers one of the four arithmetic operators.
 func registerArith(name string, op arithOp) {
 	loops := map[tensor.DType]binaryLoop{
-		tensor.Float32: sameLoop(arithFuncs[float32](op)),
+		tensor.Float32: sameLoop(vecArith(op)),
 		tensor.Float64: sameLoop(arithFuncs[float64](op)),
 	}
 	addInt := func(dt tensor.DType, l binaryLoop) { loops[dt] = l }
@@ -52,6 +53,19 @@ const (
 	opMul
 	opDiv
 )
+
+// vecArith is arithFuncs[float32] with runs of two operands of at least
+// a vector (a residual Add of two activations) on the SIMD vector kernel.
+func vecArith(op arithOp) binaryFuncs[float32] {
+	f := arithFuncs[float32](op)
+	vv, vop := f.vv, simd.VecAdd+simd.VecOp(op-opAdd)
+	f.vv = func(d, x, y []float32) {
+		if len(d) < 16 || !mapSIMD(vop, d, x, y, 0) {
+			vv(d, x, y)
+		}
+	}
+	return f
+}
 
 // arithFuncs returns the inner loops of an arithmetic operator; each loop
 // is a separate closure so that the operation inlines into it.

@@ -29,6 +29,10 @@ type matMulKernel struct {
 	// Transpose of the product, which the products write in place.
 	inPerm  [2][]int
 	outPerm []int
+	// alpha, when scaled, scales the products (a Div or Mul of an operand
+	// by a scalar, folded by fuseMatMulTransposes).
+	alpha  float32
+	scaled bool
 
 	mu     sync.Mutex
 	recent recent[matMulGeometry] // of the last few operand shapes
@@ -70,7 +74,7 @@ func (k *matMulKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		if k.packedB != nil {
 			opB = *k.packedB
 		}
-		sgemmEp(defaultGemm(), g.rows, n, ka, 1, rowMajor(ad, ka, false), opB, 0, yd, n, rc.threads, k.ep)
+		sgemmEp(defaultGemm(), g.rows, n, ka, k.scale(), rowMajor(ad, ka, false), opB, 0, yd, n, rc.threads, k.ep)
 		out[0] = y
 		return nil
 	}
@@ -82,12 +86,20 @@ func (k *matMulKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		inner = 1
 	}
 	body := matMulBodies.get()
-	*body = matMulBody{g: g, a: ad, b: bd, y: yd, inner: inner}
+	*body = matMulBody{g: g, a: ad, b: bd, y: yd, inner: inner, alpha: k.scale()}
 	parallelRange(rc.threads/inner, g.count, max(1, gemmMinFlopsPerThread/max(perBatch, 1)), body)
 	*body = matMulBody{}
 	matMulBodies.put(body)
 	out[0] = y
 	return nil
+}
+
+// scale is the factor of the products: alpha when scaled, else 1.
+func (k *matMulKernel) scale() float32 {
+	if k.scaled {
+		return k.alpha
+	}
+	return 1
 }
 
 // matMulGeometry is what the operand shapes make of a MatMul, cached for
@@ -257,6 +269,7 @@ type matMulBody struct {
 	g       *matMulGeometry
 	a, b, y []float32
 	inner   int
+	alpha   float32
 }
 
 var matMulBodies freeList[matMulBody]
@@ -269,7 +282,7 @@ func (w *matMulBody) do(lo, hi int) {
 	}
 	for i := lo; i < hi; i++ {
 		a, b, y := w.operands(i)
-		sgemm(g.m, g.n, g.k, 1, a, b, 0, w.y[y:], g.ld[2], w.inner)
+		sgemm(g.m, g.n, g.k, w.alpha, a, b, 0, w.y[y:], g.ld[2], w.inner)
 	}
 }
 

@@ -1,5 +1,7 @@
 package native
 
+import "math"
+
 // fuseMatMulTransposes removes the Transposes around batched products (a
 // transformer's attention moves heads and sequence around each of its two
 // products): a MatMul whose B is not a constant matrix reads an operand
@@ -20,10 +22,11 @@ func (f *fuser) fuseMatMulTransposes() {
 		if !ok || mk.packedB != nil || mk.ep != nil || mk.inPerm[0] != nil || mk.inPerm[1] != nil || mk.outPerm != nil {
 			continue
 		}
-		k := &matMulKernel{}
+		k := &matMulKernel{alpha: 1}
 		in := append([]int(nil), st.in...)
-		for i, id := range st.in {
-			p, ok := f.soleProducer(id, c)
+		for i := range in {
+			in[i] = f.foldScale(k, in[i], c)
+			p, ok := f.soleProducer(in[i], c)
 			if !ok {
 				continue
 			}
@@ -33,7 +36,7 @@ func (f *fuser) fuseMatMulTransposes() {
 			}
 		}
 		st.in = in
-		if k.inPerm[0] != nil || k.inPerm[1] != nil {
+		if k.inPerm[0] != nil || k.inPerm[1] != nil || k.scaled {
 			st.kernel = wrapHalf(st.node, k)
 			steps[c] = st
 		}
@@ -88,4 +91,41 @@ func (f *fuser) soleTransposeReader(c int) (int, []int) {
 		return 0, nil
 	}
 	return 0, nil
+}
+
+// foldScale folds into k's alpha a Div or Mul by a float32 scalar
+// constant (of rank at most 1) whose output is operand slot id of the
+// MatMul at c and nothing else (attention's 1/√d on the queries), and
+// returns the slot the MatMul reads instead: the other operand.
+func (f *fuser) foldScale(k *matMulKernel, id, c int) int {
+	p, ok := f.soleProducer(id, c)
+	if !ok {
+		return id
+	}
+	st := f.pl.p.steps[p]
+	op := st.node.OpType
+	if op != "Div" && op != "Mul" || normDomain(st.node.Domain) != "" || len(st.in) != 2 || len(st.node.Attrs) != 0 {
+		return id
+	}
+	for i := range 2 {
+		s, ok := f.scalarOperand(st, i)
+		if !ok || f.pl.p.consts[st.in[i]].Rank() > 1 || op == "Div" && i == 0 || s == 0 {
+			continue
+		}
+		x := st.in[1-i]
+		if f.pl.p.consts[x] != nil {
+			return id
+		}
+		if op == "Div" {
+			s = 1 / s
+		}
+		if a := k.alpha * s; a == 0 || math.IsInf(float64(a), 0) || a != a {
+			return id
+		}
+		k.alpha *= s
+		k.scaled = true
+		f.removed[p] = true
+		return x
+	}
+	return id
 }

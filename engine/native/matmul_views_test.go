@@ -113,3 +113,48 @@ func TestMatMulViewsThreads(t *testing.T) {
 		}
 	}
 }
+
+// TestMatMulFoldedScale compares MatMuls whose operand is divided or
+// multiplied by a scalar constant, folded into the products' scale (and
+// the Transpose behind it then read in place) and not; a scalar divided
+// by the operand, or a constant that would raise the rank, stays.
+func TestMatMulFoldedScale(t *testing.T) {
+	cases := []struct {
+		name  string
+		op    string
+		c     *tensor.Tensor
+		first bool // the constant is the first operand
+		steps int
+	}{
+		{"div", "Div", f32(nil, 2.828427), false, 1},
+		{"mul first", "Mul", f32([]int{1}, 0.125), true, 1},
+		{"mul", "Mul", f32(nil, -3), false, 1},
+		{"scalar over operand", "Div", f32(nil, 2), true, 3},
+		{"rank raising", "Mul", f32([]int{1, 1, 1, 1}, 0.5), false, 3},
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			scaleIn := []string{"qt", "c"}
+			if c.first {
+				scaleIn = []string{"c", "qt"}
+			}
+			nodes := []*onnx.Node{
+				node("Transpose", []string{"q"}, []string{"qt"}, aInts("perm", 1, 0, 2)),
+				node(c.op, scaleIn, []string{"qs"}),
+				node("Transpose", []string{"k"}, []string{"kt"}, aInts("perm", 1, 2, 0)),
+				node("MatMul", []string{"qs", "kt"}, []string{"y"}),
+			}
+			shape := []int{12, 6, 8}
+			ins := []onnx.ValueInfo{input("q", tensor.Float32, shape...), input("k", tensor.Float32, shape...)}
+			in := feeds("q", tensor.MustFromSlice(randFloats(r, 576), shape...), "k", tensor.MustFromSlice(randFloats(r, 576), shape...))
+			m := model(14, nodes, ins, []string{"y"}, map[string]*tensor.Tensor{"c": c.c})
+			want := runPlanned(t, m, in, false, -1)
+			got := runPlanned(t, m, in, true, c.steps)
+			if !equalInts(got["y"].Shape(), want["y"].Shape()) {
+				t.Fatalf("shape %v, want %v", got["y"].Shape(), want["y"].Shape())
+			}
+			assertNear(t, got["y"], want["y"], 1e-5)
+		})
+	}
+}
