@@ -95,10 +95,7 @@ func (impl *gemmImpl) region(m, n, k int, alpha float32, a, b *gemmOperand, beta
 				}
 				impl.macro(mcb, ncb, kcb, ap, bp, c[ic*ldc+jc:], ldc, &sep, ep, ic, jc)
 				if last && ep != nil && ep.post != nil {
-					for i := ic; i < ic+mcb; i++ {
-						row := c[i*ldc+jc : i*ldc+jc+ncb]
-						ep.post(row, row)
-					}
+					applyPost(ep.post, c, ldc, ic, mcb, jc, ncb)
 				}
 			}
 		}
@@ -172,3 +169,19 @@ func (impl *gemmImpl) macro(mcb, ncb, kcb int, ap, bp, c []float32, ldc int, sep
 
 // maxTile bounds mr·nr of every kernel.
 const maxTile = 8 * 32
+
+// applyPost applies an epilogue's elementwise function to the block of C
+// of mcb rows from ic and ncb columns from jc: in one call when the rows
+// are whole and contiguous (a fused activation's set-up then runs once per
+// block rather than per row), else row by row.
+func applyPost(post func(d, x []float32), c []float32, ldc, ic, mcb, jc, ncb int) {
+	if jc == 0 && ncb == ldc {
+		blk := c[ic*ldc : (ic+mcb)*ldc]
+		post(blk, blk)
+		return
+	}
+	for i := ic; i < ic+mcb; i++ {
+		row := c[i*ldc+jc : i*ldc+jc+ncb]
+		post(row, row)
+	}
+}
