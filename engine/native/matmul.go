@@ -29,10 +29,11 @@ type matMulKernel struct {
 	// Transpose of the product, which the products write in place.
 	inPerm  [2][]int
 	outPerm []int
-	// alpha, when scaled, scales the products (a Div or Mul of an operand
-	// by a scalar, folded by fuseMatMulTransposes).
-	alpha  float32
-	scaled bool
+	// scales[i], when not 0, multiplies operand i as it is packed (a Div
+	// or Mul of it by a scalar, folded by fuseMatMulTransposes: the
+	// operand scaled before the products, as unfused, so that no product
+	// overflows or underflows where the scaled operand would not).
+	scales [2]float32
 
 	mu     sync.Mutex
 	recent recent[matMulGeometry] // of the last few operand shapes
@@ -68,14 +69,21 @@ func (k *matMulKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	y := rc.alloc(tensor.Float32, g.yshape)
 	ad, bd, yd := tensor.Data[float32](a), tensor.Data[float32](b), tensor.Data[float32](y)
 	m, n, ka := g.m, g.n, g.k
+	out[0] = y
 	if g.flat {
 		// One product: A's batch dimensions fold into its rows.
-		opB := rowMajor(bd, n, false)
+		opA, opB := rowMajor(ad, ka, false), rowMajor(bd, n, false)
 		if k.packedB != nil {
 			opB = *k.packedB
 		}
-		sgemmEp(defaultGemm(), g.rows, n, ka, k.scale(), rowMajor(ad, ka, false), opB, 0, yd, n, rc.threads, k.ep)
-		out[0] = y
+		opA.scale, opB.scale = k.scales[0], k.scales[1]
+		sgemmEp(defaultGemm(), g.rows, n, ka, 1, opA, opB, 0, yd, n, rc.threads, k.ep)
+		return nil
+	}
+	if len(yd) == 0 || ka == 0 {
+		// No products, or products of empty sums (the views' offsets
+		// may lie past the ends of empty operands).
+		clear(yd)
 		return nil
 	}
 	perBatch := 2 * m * n * ka
@@ -86,20 +94,11 @@ func (k *matMulKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 		inner = 1
 	}
 	body := matMulBodies.get()
-	*body = matMulBody{g: g, a: ad, b: bd, y: yd, inner: inner, alpha: k.scale()}
+	*body = matMulBody{g: g, a: ad, b: bd, y: yd, inner: inner, scales: k.scales}
 	parallelRange(rc.threads/inner, g.count, max(1, gemmMinFlopsPerThread/max(perBatch, 1)), body)
 	*body = matMulBody{}
 	matMulBodies.put(body)
-	out[0] = y
 	return nil
-}
-
-// scale is the factor of the products: alpha when scaled, else 1.
-func (k *matMulKernel) scale() float32 {
-	if k.scaled {
-		return k.alpha
-	}
-	return 1
 }
 
 // matMulGeometry is what the operand shapes make of a MatMul, cached for
@@ -131,6 +130,11 @@ func (k *matMulKernel) geometryFor(as, bs []int) (*matMulGeometry, error) {
 		return g, nil
 	}
 	g := &matMulGeometry{as: slices.Clone(as), bs: slices.Clone(bs)}
+	for i, s := range [][]int{as, bs, nil} {
+		if p := append(k.inPerm[:], k.outPerm)[i]; p != nil && s != nil && len(p) != len(s) {
+			return nil, fmt.Errorf("MatMul: fused Transpose perm %v does not fit rank %d", p, len(s))
+		}
+	}
 	as, bs = permutedShape(as, k.inPerm[0]), permutedShape(bs, k.inPerm[1])
 	if len(as) == 1 {
 		as = []int{1, as[0]}
@@ -155,12 +159,16 @@ func (k *matMulKernel) geometryFor(as, bs []int) (*matMulGeometry, error) {
 	if len(g.bs) == 1 {
 		shape = shape[:len(shape)-1]
 	}
+	if k.outPerm != nil && len(k.outPerm) != len(shape) {
+		return nil, fmt.Errorf("MatMul: fused Transpose perm %v does not fit rank %d", k.outPerm, len(shape))
+	}
 	g.yshape, g.m, g.n, g.k = permutedShape(shape, k.outPerm), m, n, ka
 	views := k.inPerm[0] != nil || k.inPerm[1] != nil || k.outPerm != nil
 	g.flat = len(bs) == 2 && !views
 	g.rows = tensor.NumElements(as[:len(as)-1])
 	if !g.flat {
-		g.batched(batch, [3][]int{as, bs, mshape}, [3][]int{viewStrides(g.as, k.inPerm[0]), viewStrides(g.bs, k.inPerm[1]), outStrides(mshape, k.outPerm)})
+		yst := outStrides(mshape, shape, k.outPerm, len(g.as) == 1, len(g.bs) == 1)
+		g.batched(batch, [3][]int{as, bs, mshape}, [3][]int{viewStrides(g.as, k.inPerm[0]), viewStrides(g.bs, k.inPerm[1]), yst})
 		g.small = smallProductImpl(m, n, ka)
 	}
 	k.recent.add(g)
@@ -211,8 +219,8 @@ func (g *matMulGeometry) offset(o, i int) int {
 func (w *matMulBody) operands(i int) (a, b gemmOperand, y int) {
 	g := w.g
 	oa, ob := g.offset(0, i), g.offset(1, i)
-	a = gemmOperand{data: w.a[oa:], ld: g.ld[0], trans: g.trans[0]}
-	b = gemmOperand{data: w.b[ob:], ld: g.ld[1], trans: g.trans[1]}
+	a = gemmOperand{data: w.a[oa:], ld: g.ld[0], trans: g.trans[0], scale: w.scales[0]}
+	b = gemmOperand{data: w.b[ob:], ld: g.ld[1], trans: g.trans[1], scale: w.scales[1]}
 	return a, b, g.offset(2, i)
 }
 
@@ -250,15 +258,28 @@ func viewStrides(s, perm []int) []int {
 }
 
 // outStrides returns the strides, in the output, of the product's axes
-// (shape m): the output is the product permuted by perm (nil: itself).
-func outStrides(m, perm []int) []int {
-	if perm == nil || len(perm) != len(m) {
-		return contiguousStrides(m)
+// (mshape: the batch, rows and columns): the output is the product's
+// shape (mshape less the axis of a vector operand: aVec, bVec) permuted
+// by perm (nil: itself). The axis of a vector operand, always at index 0,
+// gets any stride.
+func outStrides(mshape, shape, perm []int, aVec, bVec bool) []int {
+	pst := contiguousStrides(shape)
+	if perm != nil {
+		yst := contiguousStrides(permutedShape(shape, perm))
+		for i, a := range perm {
+			pst[a] = yst[i]
+		}
 	}
-	yst := contiguousStrides(permutedShape(m, perm))
-	st := make([]int, len(m))
-	for i, a := range perm {
-		st[a] = yst[i]
+	nb := len(mshape) - 2
+	st := append(pst[:nb:nb], 1, 1)
+	switch {
+	case aVec && bVec:
+	case aVec:
+		st[nb], st[nb+1] = mshape[nb+1], pst[nb]
+	case bVec:
+		st[nb] = pst[nb]
+	default:
+		st[nb], st[nb+1] = pst[nb], pst[nb+1]
 	}
 	return st
 }
@@ -269,7 +290,7 @@ type matMulBody struct {
 	g       *matMulGeometry
 	a, b, y []float32
 	inner   int
-	alpha   float32
+	scales  [2]float32
 }
 
 var matMulBodies freeList[matMulBody]
@@ -282,7 +303,7 @@ func (w *matMulBody) do(lo, hi int) {
 	}
 	for i := lo; i < hi; i++ {
 		a, b, y := w.operands(i)
-		sgemm(g.m, g.n, g.k, w.alpha, a, b, 0, w.y[y:], g.ld[2], w.inner)
+		sgemm(g.m, g.n, g.k, 1, a, b, 0, w.y[y:], g.ld[2], w.inner)
 	}
 }
 

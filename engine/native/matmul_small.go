@@ -37,9 +37,6 @@ func (w *matMulBody) doSmall(lo, hi int) {
 	abuf := getScratch(roundUp(m, impl.mr) * k)
 	bbuf := getScratch(roundUp(n, impl.nr) * k)
 	var sep simd.Epilogue
-	if w.alpha != 1 {
-		sep.Flags, sep.Alpha = simd.Scale, w.alpha
-	}
 	var lastA, lastB *float32
 	for i := lo; i < hi; i++ {
 		a, b, y := w.operands(i)

@@ -22,10 +22,10 @@ func (f *fuser) fuseMatMulTransposes() {
 		if !ok || mk.packedB != nil || mk.ep != nil || mk.inPerm[0] != nil || mk.inPerm[1] != nil || mk.outPerm != nil {
 			continue
 		}
-		k := &matMulKernel{alpha: 1}
+		k := &matMulKernel{}
 		in := append([]int(nil), st.in...)
 		for i := range in {
-			in[i] = f.foldScale(k, in[i], c)
+			in[i] = f.foldScale(k, i, in[i], c)
 			p, ok := f.soleProducer(in[i], c)
 			if !ok {
 				continue
@@ -36,7 +36,7 @@ func (f *fuser) fuseMatMulTransposes() {
 			}
 		}
 		st.in = in
-		if k.inPerm[0] != nil || k.inPerm[1] != nil || k.scaled {
+		if k.inPerm[0] != nil || k.inPerm[1] != nil || k.scales != [2]float32{} {
 			st.kernel = wrapHalf(st.node, k)
 			steps[c] = st
 		}
@@ -93,11 +93,12 @@ func (f *fuser) soleTransposeReader(c int) (int, []int) {
 	return 0, nil
 }
 
-// foldScale folds into k's alpha a Div or Mul by a float32 scalar
-// constant (of rank at most 1) whose output is operand slot id of the
-// MatMul at c and nothing else (attention's 1/√d on the queries), and
-// returns the slot the MatMul reads instead: the other operand.
-func (f *fuser) foldScale(k *matMulKernel, id, c int) int {
+// foldScale folds into k's scale of operand o a Div or Mul by a float32
+// scalar constant (of rank at most 1) whose output is that operand (slot
+// id) of the MatMul at c and nothing else (attention's 1/√d on the
+// queries), and returns the slot the MatMul reads instead: the other
+// operand of the Div or Mul.
+func (f *fuser) foldScale(k *matMulKernel, o, id, c int) int {
 	p, ok := f.soleProducer(id, c)
 	if !ok {
 		return id
@@ -119,11 +120,10 @@ func (f *fuser) foldScale(k *matMulKernel, id, c int) int {
 		if op == "Div" {
 			s = 1 / s
 		}
-		if a := k.alpha * s; a == 0 || math.IsInf(float64(a), 0) || a != a {
+		if s == 0 || math.IsInf(float64(s), 0) || s != s {
 			return id
 		}
-		k.alpha *= s
-		k.scaled = true
+		k.scales[o] = s
 		f.removed[p] = true
 		return x
 	}

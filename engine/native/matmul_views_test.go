@@ -2,6 +2,7 @@ package native
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -155,6 +156,59 @@ func TestMatMulFoldedScale(t *testing.T) {
 				t.Fatalf("shape %v, want %v", got["y"].Shape(), want["y"].Shape())
 			}
 			assertNear(t, got["y"], want["y"], 1e-5)
+		})
+	}
+}
+
+// TestMatMulViewsEdges: a vector operand drops an axis of the product, so
+// a fused Transpose of it has the dropped rank; products with an empty
+// axis must not read their views' offsets; a folded scale multiplies the
+// operand before the products, so none overflows or underflows where the
+// unfused Div would not.
+func TestMatMulViewsEdges(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	vec := []struct {
+		as, bs []int
+	}{{[]int{3, 4, 5, 6}, []int{6}}, {[]int{6}, []int{3, 4, 6, 5}}}
+	for _, c := range vec {
+		t.Run(fmt.Sprintf("vector %v×%v", c.as, c.bs), func(t *testing.T) {
+			nodes := []*onnx.Node{node("MatMul", []string{"a", "b"}, []string{"p"}),
+				node("Transpose", []string{"p"}, []string{"y"}, aInts("perm", 1, 0, 2))}
+			ins := []onnx.ValueInfo{input("a", tensor.Float32, c.as...), input("b", tensor.Float32, c.bs...)}
+			in := feeds("a", tensor.MustFromSlice(randFloats(r, tensor.NumElements(c.as)), c.as...),
+				"b", tensor.MustFromSlice(randFloats(r, tensor.NumElements(c.bs)), c.bs...))
+			m := model(14, nodes, ins, []string{"y"}, nil)
+			assertNear(t, runPlanned(t, m, in, true, 1)["y"], runPlanned(t, m, in, false, -1)["y"], 1e-5)
+		})
+	}
+	for _, c := range []struct{ a, b []int }{{[]int{0, 2, 5}, []int{2, 5, 4}}, {[]int{3, 2, 5}, []int{2, 5, 0}}, {[]int{3, 2, 0}, []int{2, 0, 4}}} {
+		t.Run(fmt.Sprintf("empty %v×%v", c.a, c.b), func(t *testing.T) {
+			nodes := []*onnx.Node{node("Transpose", []string{"a"}, []string{"at"}, aInts("perm", 1, 0, 2)),
+				node("MatMul", []string{"at", "b"}, []string{"p"}),
+				node("Transpose", []string{"p"}, []string{"y"}, aInts("perm", 1, 0, 2))}
+			ins := []onnx.ValueInfo{input("a", tensor.Float32, c.a...), input("b", tensor.Float32, c.b...)}
+			in := feeds("a", tensor.MustFromSlice(make([]float32, tensor.NumElements(c.a)), c.a...),
+				"b", tensor.MustFromSlice(make([]float32, tensor.NumElements(c.b)), c.b...))
+			m := model(14, nodes, ins, []string{"y"}, nil)
+			got, want := runPlanned(t, m, in, true, 1)["y"], runPlanned(t, m, in, false, -1)["y"]
+			if !equalInts(got.Shape(), want.Shape()) {
+				t.Fatalf("shape %v, want %v", got.Shape(), want.Shape())
+			}
+			assertNear(t, got, want, 0)
+		})
+	}
+	for _, c := range []struct{ a, b, s float32 }{{1e30, 1e10, 1e10}, {1e-30, 1e-20, 1e-20}} {
+		t.Run(fmt.Sprintf("scale %g", c.s), func(t *testing.T) {
+			nodes := []*onnx.Node{node("Div", []string{"a", "s"}, []string{"as"}), node("MatMul", []string{"as", "b"}, []string{"y"})}
+			shape := []int{2, 1, 1}
+			ins := []onnx.ValueInfo{input("a", tensor.Float32, shape...), input("b", tensor.Float32, shape...)}
+			in := feeds("a", tensor.MustFromSlice([]float32{c.a, c.a}, shape...), "b", tensor.MustFromSlice([]float32{c.b, c.b}, shape...))
+			m := model(14, nodes, ins, []string{"y"}, map[string]*tensor.Tensor{"s": f32(nil, c.s)})
+			got, want := runPlanned(t, m, in, true, 1)["y"], runPlanned(t, m, in, false, -1)["y"]
+			g, w := tensor.Data[float32](got)[0], tensor.Data[float32](want)[0]
+			if math.Abs(float64(g-w)) > 1e-6*math.Abs(float64(w)) {
+				t.Fatalf("fused %v, unfused %v", g, w)
+			}
 		})
 	}
 }

@@ -15,6 +15,9 @@ type gemmOperand struct {
 	trans  bool
 	packed []float32
 	impl   *gemmImpl
+	// scale, when not 0, multiplies the (unpacked) operand's values as
+	// they are packed.
+	scale float32
 }
 
 // at returns element (i, j) of op(X).
@@ -65,7 +68,7 @@ func sgemmEp(impl *gemmImpl, m, n, k int, alpha float32, a, b gemmOperand, beta 
 	checkPacked(impl, &a, &b)
 	if k > 0 && alpha != 0 {
 		threads = max(1, min(threads, m*n*k/gemmMinFlopsPerThread))
-		if a.packed == nil && b.packed == nil && (m == 1 || n == 1) {
+		if a.packed == nil && b.packed == nil && a.scale == 0 && b.scale == 0 && (m == 1 || n == 1) {
 			sgemv(m, n, k, alpha, &a, &b, beta, c, ldc, threads)
 			ep.applyGo(c, ldc, 0, m, 0, n)
 			return

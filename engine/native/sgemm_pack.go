@@ -11,6 +11,9 @@ package native
 // packA packs op(A)[i0:i0+mcb, p0:p0+kcb] into dst.
 func (impl *gemmImpl) packA(dst []float32, a *gemmOperand, i0, mcb, p0, kcb, m int) {
 	mr := impl.mr
+	if a.scale != 0 {
+		defer scaleSlice(dst[:roundUp(mcb, mr)*kcb], a.scale)
+	}
 	for ir := 0; ir < mcb; ir += mr {
 		panel := dst[ir*kcb : (ir+mr)*kcb]
 		rows := min(mr, mcb-ir, m-i0-ir)
@@ -61,6 +64,9 @@ func packA8(panel []float32, a *gemmOperand, i, p0, kcb int) {
 // packB packs op(B)[p0:p0+kcb, j0:j0+ncb] into dst.
 func (impl *gemmImpl) packB(dst []float32, b *gemmOperand, p0, kcb, j0, ncb, n int) {
 	nr := impl.nr
+	if b.scale != 0 {
+		defer scaleSlice(dst[:roundUp(ncb, nr)*kcb], b.scale)
+	}
 	for jr := 0; jr < ncb; jr += nr {
 		panel := dst[jr*kcb : (jr+nr)*kcb]
 		cols := min(nr, ncb-jr, n-j0-jr)
