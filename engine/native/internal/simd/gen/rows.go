@@ -103,6 +103,22 @@ func (l *rowLoop) pass(label string, rows int, body func(offs []reg.GPVirtual, t
 	body(offs, true)
 }
 
+// reducePass emits a pass folding each row's vectors (from src) into its
+// accumulator in accs with op (VADDPS or VMAXPS; the tail merged under
+// K1), then folds each accumulator's lanes.
+func (l *rowLoop) reducePass(label string, src reg.GPVirtual, op func(...Op), accs []reg.VecVirtual) {
+	l.pass(label, len(accs), func(offs []reg.GPVirtual, tail bool) {
+		for r, v := range accs {
+			if tail {
+				op(at(src, offs[r]), v, reg.K1, v)
+			} else {
+				op(at(src, offs[r]), v, v)
+			}
+		}
+	})
+	hreduce(op, accs)
+}
+
 // at is the vector at byte offset off from p.
 func at(p, off reg.GPVirtual) Mem { return Mem{Base: p, Index: off, Scale: 1} }
 
@@ -157,16 +173,7 @@ func softmaxRows(table Mem, idx map[string]int) {
 		for _, v := range m {
 			VMOVUPS(g.c("ninf"), v)
 		}
-		l.pass(label+"_max", rows, func(offs []reg.GPVirtual, tail bool) {
-			for r, v := range m {
-				if tail {
-					VMAXPS(at(src, offs[r]), v, reg.K1, v)
-				} else {
-					VMAXPS(at(src, offs[r]), v, v)
-				}
-			}
-		})
-		hreduce(VMAXPS, m)
+		l.reducePass(label+"_max", src, VMAXPS, m)
 		sum := zmms(rows)
 		for _, v := range sum {
 			VXORPS(v, v, v)
@@ -237,16 +244,7 @@ func layerNormRows(table Mem, idx map[string]int) {
 		for _, v := range mean {
 			VXORPS(v, v, v)
 		}
-		l.pass(label+"_sum", rows, func(offs []reg.GPVirtual, tail bool) {
-			for r, v := range mean {
-				if tail {
-					VADDPS(at(src, offs[r]), v, reg.K1, v)
-				} else {
-					VADDPS(at(src, offs[r]), v, v)
-				}
-			}
-		})
-		hreduce(VADDPS, mean)
+		l.reducePass(label+"_sum", src, VADDPS, mean)
 		ss := zmms(rows)
 		for r, v := range ss {
 			VDIVPS(nf, mean[r], mean[r])
