@@ -30,6 +30,11 @@ var splitModels = []struct {
 	{"resnet18", ".cache/zoo/resnet18/model.onnx", []int{3, 224, 224}, true},
 	{"mobilenet_v2", ".cache/zoo/mobilenet_v2/model.onnx", []int{3, 224, 224}, true},
 	{"db_detector", ".cache/zoo/db_detector/model.onnx", []int{3, 128, 128}, true},
+	// PyTorch encoders: the batch moves to axis 1 and into the heads
+	// ([seq, batch·heads, d]), its size flowing through Shape → Gather →
+	// Concat into Reshape targets.
+	{"transformer_gelu", ".cache/zoo/transformer_gelu/model.onnx", []int{32}, true},
+	{"transformer_encoder", "examples/zoo/transformer_encoder/model.onnx", []int{12}, true},
 	// Its Concat mixes the batch with a constant ([CLS] token) or its
 	// recurrences run over axis 1 and its NMS over the whole batch.
 	{"crnn", ".cache/zoo/crnn/model.onnx", []int{1, 32, 128}, false},
@@ -53,6 +58,21 @@ func loadSplitModel(t testing.TB, path string, threads int) *session {
 		t.Fatal(err)
 	}
 	return s.(*session)
+}
+
+// modelBatch returns a random batch for s's first input: floats, or token
+// ids below 100 for an int64 input.
+func modelBatch(s *session, batch int, sample []int) *tensor.Tensor {
+	x := randomBatch(batch, sample)
+	if s.plan.graphInputs[0].Type.DType != tensor.Int64 {
+		return x
+	}
+	f := x.Data().([]float32)
+	ids := make([]int64, len(f))
+	for i, v := range f {
+		ids[i] = int64(v * 100)
+	}
+	return tensor.MustFromSlice(ids, x.Shape()...)
 }
 
 // randomBatch returns a batch of random floats of the given sample shape.
@@ -94,7 +114,7 @@ func TestSplitRunsMatchWhole(t *testing.T) {
 				if m.sample[len(m.sample)-1] >= 128 {
 					batch = 3 // keep the large models fast
 				}
-				in := map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: randomBatch(batch, m.sample)}
+				in := map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: modelBatch(s, batch, m.sample)}
 				split := s.split
 				s.split = nil
 				want := mustRun(t, s, in)
@@ -193,12 +213,12 @@ func BenchmarkSplit(b *testing.B) {
 // time, reporting the same metrics per 32 rows.
 func benchRows(b *testing.B, path string, sample []int, threads int) {
 	s := loadSplitModel(b, path, threads)
-	batch := randomBatch(32, sample)
-	data := batch.Data().([]float32)
-	n := len(data) / 32
+	batch := modelBatch(s, 32, sample)
+	n := batch.Len() / 32
 	ins := make([]map[string]*tensor.Tensor, 32)
 	for i := range ins {
-		row := tensor.MustFromSlice(slices.Clone(data[i*n:(i+1)*n]), append([]int{1}, sample...)...)
+		row := tensor.New(batch.DType(), append([]int{1}, sample...)...)
+		copyElems(row, 0, batch, i*n)
 		ins[i] = map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: row}
 	}
 	mustRun(b, s, ins[0])
@@ -216,7 +236,7 @@ func benchRows(b *testing.B, path string, sample []int, threads int) {
 // benchSplit measures one configuration of BenchmarkSplit.
 func benchSplit(b *testing.B, path string, sample []int, threads, sub int) {
 	s := loadSplitModel(b, path, threads)
-	in := map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: randomBatch(32, sample)}
+	in := map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: modelBatch(s, 32, sample)}
 	defer func(n int64) { splitMinRows = n }(splitMinRows)
 	splitMinRows = 1
 	if sub == 0 {
@@ -291,27 +311,7 @@ func TestSplitRules(t *testing.T) {
 				dims := append([]int{-1}, feed[in.Name].Shape()[1:]...)
 				m.Graph.Inputs[i] = input(in.Name, tensor.Float32, dims...)
 			}
-			s, err := NewSession(context.Background(), m, engine.Options{IntraOpThreads: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ss := s.(*session)
-			if ss.plan.separable != tc.separable {
-				t.Fatalf("separable = %v, want %v", ss.plan.separable, tc.separable)
-			}
-			if !tc.separable {
-				return
-			}
-			got := mustRun(t, s, feed)
-			split := ss.split
-			ss.split = nil
-			want := mustRun(t, s, feed)
-			ss.split = split
-			for name, w := range want {
-				if !sameTensor(got[name], w) {
-					t.Fatalf("output %s: split run %v differs from whole run %v", name, got[name], w)
-				}
-			}
+			checkSplit(t, m, feed, tc.separable)
 		})
 	}
 }
@@ -354,5 +354,118 @@ func TestSubBatch(t *testing.T) {
 				t.Errorf("subBatch(%d) = %d, want %d", tt.parts, got, tt.wanted)
 			}
 		})
+	}
+}
+
+// seqFirstNodes is a PyTorch-style attention over x [N, 3, 4] in the
+// seq-first layout: the batch moves to axis 1, then into the heads
+// ([3, 2N, 2], [2N, 3, 2]) and into the rows of a projection ([3N, 4]),
+// the sizes of its Reshapes computed from Shape, before it comes back to
+// axis 0 as z [N, 3, 5].
+func seqFirstNodes() []*onnx.Node {
+	n := func(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
+		return node(op, in, []string{out}, attrs...)
+	}
+	return []*onnx.Node{
+		n("Transpose", []string{"x"}, "t0", aInts("perm", 1, 0, 2)),
+		n("Shape", []string{"t0"}, "sh"),
+		n("Gather", []string{"sh", "i0"}, "s"),
+		n("Gather", []string{"sh", "i1"}, "b"),
+		n("Mul", []string{"b", "two"}, "bh"),
+		n("Unsqueeze", []string{"s", "ax0"}, "us"),
+		n("Unsqueeze", []string{"bh", "ax0"}, "ubh"),
+		n("Concat", []string{"us", "ubh", "c2"}, "heads", aInt("axis", 0)),
+		n("Reshape", []string{"t0", "heads"}, "h"),
+		n("Transpose", []string{"h"}, "ht", aInts("perm", 1, 0, 2)),
+		n("Softmax", []string{"ht"}, "sm", aInt("axis", -1)),
+		n("Transpose", []string{"sm"}, "smt", aInts("perm", 0, 2, 1)),
+		n("MatMul", []string{"sm", "smt"}, "mm"),
+		n("MatMul", []string{"mm", "sm"}, "mt"),
+		n("Transpose", []string{"mt"}, "bt", aInts("perm", 1, 0, 2)),
+		n("Mul", []string{"s", "b"}, "sb"),
+		n("Unsqueeze", []string{"sb", "ax0"}, "usb"),
+		n("Concat", []string{"usb", "c4"}, "rows", aInt("axis", 0)),
+		n("Reshape", []string{"bt", "rows"}, "flat"),
+		n("Gemm", []string{"flat", "w"}, "g"),
+		n("Unsqueeze", []string{"b", "ax0"}, "ub"),
+		n("Concat", []string{"us", "ub", "c5"}, "back", aInt("axis", 0)),
+		n("Reshape", []string{"g", "back"}, "r"),
+		n("Transpose", []string{"r"}, "z", aInts("perm", 1, 0, 2)),
+	}
+}
+
+// TestSplitBatchAxes checks the analysis of a batch that leaves axis 0:
+// the seq-first attention is separable and runs split with the whole
+// run's outputs; what mixes its rows is not.
+func TestSplitBatchAxes(t *testing.T) {
+	ints := func(v ...int64) *tensor.Tensor { return i64([]int{len(v)}, v...) }
+	tests := []struct {
+		name      string
+		extra     []*onnx.Node
+		out       string
+		separable bool
+	}{
+		{"seq-first attention", nil, "z", true},
+		{"batch left on axis 1", nil, "t0", false},
+		{"batch among the heads", nil, "ht", false},
+		{"reshape across rows", []*onnx.Node{
+			node("Concat", []string{"ub", "c12"}, []string{"tgt"}, aInt("axis", 0)),
+			node("Reshape", []string{"t0", "tgt"}, []string{"y"}),
+		}, "y", false},
+		{"softmax over the batch axis", []*onnx.Node{
+			node("Softmax", []string{"t0"}, []string{"st"}, aInt("axis", 1)),
+			node("Transpose", []string{"st"}, []string{"y"}, aInts("perm", 1, 0, 2)),
+		}, "y", false},
+		{"batch size as data", []*onnx.Node{
+			node("Cast", []string{"b"}, []string{"bf"}, aInt("to", int64(tensor.Float32))),
+			node("Add", []string{"x", "bf"}, []string{"y"}),
+		}, "y", false},
+		{"sequence length as a slice bound", []*onnx.Node{
+			node("Slice", []string{"pos", "c0", "us", "ax0"}, []string{"p"}),
+			node("Add", []string{"x", "p"}, []string{"y"}),
+		}, "y", true},
+	}
+	inits := map[string]*tensor.Tensor{
+		"i0": i64(nil, 0), "i1": i64(nil, 1), "two": i64(nil, 2), "ax0": ints(0), "c0": ints(0),
+		"c2": ints(2), "c4": ints(4), "c5": ints(5), "c12": ints(12),
+		"w": randomBatch(4, []int{5}), "pos": randomBatch(6, []int{4}),
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			nodes := append(seqFirstNodes(), tc.extra...)
+			m := model(17, nodes, []onnx.ValueInfo{input("x", tensor.Float32, -1, 3, 4)}, []string{tc.out}, inits)
+			checkSplit(t, m, map[string]*tensor.Tensor{"x": randomBatch(5, []int{3, 4})}, tc.separable)
+		})
+	}
+}
+
+// checkSplit loads m on two threads, requires its analysis to find it
+// separable or not, and a separable one to run feed split with the whole
+// run's outputs.
+func checkSplit(t *testing.T, m *onnx.Model, feed map[string]*tensor.Tensor, separable bool) {
+	t.Helper()
+	s, err := NewSession(context.Background(), m, engine.Options{IntraOpThreads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := s.(*session)
+	if ss.plan.separable != separable {
+		t.Fatalf("separable = %v, want %v", ss.plan.separable, separable)
+	}
+	if !separable {
+		return
+	}
+	got := mustRun(t, s, feed)
+	split := ss.split
+	ss.split = nil
+	want := mustRun(t, s, feed)
+	ss.split = split
+	for name, w := range want {
+		if !sameTensor(got[name], w) {
+			t.Fatalf("output %s: split run %v differs from whole run %v", name, got[name], w)
+		}
+	}
+	if ss.split.jobs.take() == nil {
+		t.Fatal("the batch did not run split")
 	}
 }
