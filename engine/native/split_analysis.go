@@ -129,7 +129,7 @@ func (a *splitInfo) step(s step) bool {
 		return a.shapeOf(s) && a.settle(s)
 	}
 	for i, id := range s.in {
-		if id >= 0 && a.sym[id] != nil && !(i == 1 && op == "Reshape") {
+		if id >= 0 && a.sym[id] != nil && !(i == 1 && (op == "Reshape" || op == "Expand")) {
 			return false
 		}
 	}

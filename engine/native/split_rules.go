@@ -750,22 +750,76 @@ func ruleArg(a *splitInfo, s step) bool {
 	return true
 }
 
-// ruleExpand: a constant shape of 1 (or nothing) at the batch axis.
+// ruleExpand broadcasts to a shape, constant or a shape value. A batched
+// input keeps its batch, the shape having 1 there or the batch's own size;
+// a constant one (1 there) takes the shape's batch term, as
+// `buffer.expand(batch, seq)` exports: its rows are all alike.
 func ruleExpand(a *splitInfo, s step) bool {
-	r, bx := a.first(s)
-	shape, ok := a.constInts(s, 1)
-	if !ok || !a.onlyFirstBatched(s) {
+	shape := a.symOf(s.in[1])
+	if shape == nil || shape.scalar {
 		return false
 	}
-	n := max(r, len(shape))
-	bx.axis += n - r
-	if at := bx.axis - (n - len(shape)); at >= 0 && shape[at] != 1 {
+	sizes, term, ok := termSizes(shape.vals)
+	if !ok {
 		return false
+	}
+	r, bx := a.first(s)
+	in := a.operandDims(s.in[0])
+	n := max(len(in), len(sizes))
+	lead := n - len(sizes)
+	if r > 0 {
+		bx.axis += n - r
+		at := bx.axis - lead
+		batchTerm := at >= 0 && term == at && shape.vals[at].k == int64(bx.outer*bx.inner)
+		if at >= 0 && sizes[at] != 1 && !batchTerm || term >= 0 && !batchTerm {
+			return false
+		}
+	} else {
+		if in == nil || term < 0 {
+			return false
+		}
+		if at := term + lead - (n - len(in)); at >= 0 && in[at] != 1 {
+			return false
+		}
+		bx = batchAxis{term + lead, 1, int(shape.vals[term].k)}
 	}
 	if !a.setOut(s, n, bx) {
 		return false
 	}
-	a.setDims(s, broadcastDims(n, [][]int{a.dims[s.in[0]], shape}))
+	a.setDims(s, broadcastDims(n, [][]int{in, sizes}))
+	return true
+}
+
+// termSizes reads a shape value's entries as sizes, -1 for its one batch
+// term (at term, -1 when there is none); false for unknown entries or
+// terms that are not multiples of B.
+func termSizes(vals []symInt) (sizes []int, term int, ok bool) {
+	sizes, term = make([]int, len(vals)), -1
+	for i, e := range vals {
+		switch {
+		case e.unknown || e.k < 0 || e.k > 0 && (term >= 0 || e.c != 0) || e.k == 0 && e.c < 0:
+			return nil, 0, false
+		case e.k > 0:
+			sizes[i], term = -1, i
+		default:
+			sizes[i] = int(e.c)
+		}
+	}
+	return sizes, term, true
+}
+
+// ruleConstantOfShape fills a shape with a batch term: a batched value
+// whose rows are all alike.
+func ruleConstantOfShape(a *splitInfo, s step) bool {
+	shape := a.symOf(s.in[0])
+	if shape == nil || shape.scalar {
+		return false
+	}
+	sizes, term, ok := termSizes(shape.vals)
+	if !ok || term < 0 || !a.setOut(s, len(sizes), batchAxis{term, 1, int(shape.vals[term].k)}) {
+		return false
+	}
+	a.setDims(s, sizes)
 	return true
 }
 

@@ -40,6 +40,9 @@ var symRules = map[string]splitRule{
 	"Sub":       symArith,
 	"Mul":       symArith,
 	"Div":       symArith,
+	// Batched values made from shapes (split_rules.go).
+	"Expand":          ruleExpand,
+	"ConstantOfShape": ruleConstantOfShape,
 }
 
 // symOf returns slot id as a shape value: its own, or a constant integer

@@ -424,11 +424,31 @@ func TestSplitBatchAxes(t *testing.T) {
 			node("Slice", []string{"pos", "c0", "us", "ax0"}, []string{"p"}),
 			node("Add", []string{"x", "p"}, []string{"y"}),
 		}, "y", true},
+		{"zeros of the seq-first shape", []*onnx.Node{
+			node("ConstantOfShape", []string{"sh"}, []string{"cz"}),
+			node("Transpose", []string{"cz"}, []string{"czt"}, aInts("perm", 1, 0, 2)),
+			node("Add", []string{"x", "czt"}, []string{"y"}),
+		}, "y", true},
+		{"a row expanded to the batch", []*onnx.Node{
+			node("Concat", []string{"ub", "c3", "c4"}, []string{"tgt"}, aInt("axis", 0)),
+			node("Expand", []string{"row", "tgt"}, []string{"e"}),
+			node("Add", []string{"x", "e"}, []string{"y"}),
+		}, "y", true},
+		{"the batch expanded to its own shape", []*onnx.Node{
+			node("Concat", []string{"ub", "c3", "c4"}, []string{"tgt"}, aInt("axis", 0)),
+			node("Expand", []string{"x", "tgt"}, []string{"y"}),
+		}, "y", true},
+		{"the batch size squared", []*onnx.Node{
+			node("Mul", []string{"b", "b"}, []string{"bb"}),
+			node("Unsqueeze", []string{"bb", "ax0"}, []string{"ubb"}),
+			node("ConstantOfShape", []string{"ubb"}, []string{"y"}),
+		}, "y", false},
 	}
 	inits := map[string]*tensor.Tensor{
 		"i0": i64(nil, 0), "i1": i64(nil, 1), "two": i64(nil, 2), "ax0": ints(0), "c0": ints(0),
-		"c2": ints(2), "c4": ints(4), "c5": ints(5), "c12": ints(12),
+		"c2": ints(2), "c3": ints(3), "c4": ints(4), "c5": ints(5), "c12": ints(12),
 		"w": randomBatch(4, []int{5}), "pos": randomBatch(6, []int{4}),
+		"row": randomBatch(1, []int{3, 4}),
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
