@@ -40,7 +40,9 @@
 // A graph that load-time analysis proves batch-separable (every node keeps
 // the batch's rows apart, wherever a layout moves them, with the batch size
 // followed through shape arithmetic into Reshape targets:
-// split_analysis.go, split_rules.go, split_sym.go) runs a batch
+// split_analysis.go, split_rules.go, split_sym.go; again at run time for
+// each input shape when other sizes than the batch's vary: split_late.go)
+// runs a batch
 // as sub-batches sized for the cache, which parts, one per thread with no
 // barrier between operators, claim as they go (split_run.go); its outputs
 // are those of the whole batch's run, bit for bit.

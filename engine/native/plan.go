@@ -47,6 +47,9 @@ type plan struct {
 	// separable is set when the main graph is batch-separable
 	// (split_analysis.go).
 	separable bool
+	// late, for a graph not separable at its declared shapes, analyses
+	// it again for the input shapes of its runs (split_late.go).
+	late *lateSplit
 	// calls recycles the run states of a subgraph's tensor calls.
 	calls freeList[subCall]
 }
@@ -120,6 +123,9 @@ func buildPlan(ctx context.Context, m *onnx.Model, g *onnx.Graph, threads int, l
 	}
 	if outer == nil && g == m.Graph {
 		pl.p.separable = batchSeparable(pl.p, g, pl.ids, m.Opset(""))
+		if !pl.p.separable {
+			pl.p.late = newLateSplit(pl, m.Opset(""))
+		}
 	}
 	if fusionEnabled {
 		if err := pl.fuse(); err != nil {

@@ -49,8 +49,11 @@ var rowsAxis = batchAxis{0, 1, 1}
 // dimensions (-1 unknown, and at the batch axis); the constants it
 // evaluated and the shape values that depend on the batch size.
 type splitInfo struct {
-	p       *plan
-	opset   int64
+	p     *plan
+	opset int64
+	// late is set for an analysis at run time (split_late.go), whose steps
+	// have no kernels.
+	late    *lateSplit
 	rank    []int
 	bax     []batchAxis
 	dims    [][]int
@@ -62,40 +65,55 @@ type splitInfo struct {
 // analysed and sets its outputs; false means the step may mix rows.
 type splitRule func(a *splitInfo, s step) bool
 
-// batchSeparable reports whether p's graph g is batch-separable. It must
-// run on the unfused steps. A malformed graph that trips a rule is not.
-func batchSeparable(p *plan, g *onnx.Graph, ids map[string]int, opset int64) (ok bool) {
+// batchSeparable reports whether p's graph g is batch-separable for
+// inputs of the declared shapes. It must run on the unfused steps.
+func batchSeparable(p *plan, g *onnx.Graph, ids map[string]int, opset int64) bool {
+	if len(p.inputIDs) == 0 || len(g.Outputs) == 0 {
+		return false
+	}
+	outs := make([]int, len(g.Outputs))
+	for i, o := range g.Outputs {
+		id, ok := ids[o.Name]
+		if !ok {
+			return false
+		}
+		outs[i] = id
+	}
+	dims := make([][]int, len(p.inputIDs))
+	for i := range p.inputIDs {
+		in := p.graphInputs[i].Type
+		if in.Kind != onnx.KindTensor || !in.HasRank || len(in.Shape) == 0 || in.Shape[0].Value >= 0 || !splitDType(in.DType) {
+			return false
+		}
+		dims[i] = in.IntShape()
+	}
+	return (&splitInfo{p: p, opset: opset}).separable(p.steps, outs, dims)
+}
+
+// separable runs the analysis over steps for graph inputs of sizes dims
+// (axis 0 the batch), the graph outputs being the slots outs. A malformed
+// graph that trips a rule is not separable.
+func (a *splitInfo) separable(steps []step, outs []int, dims [][]int) (ok bool) {
 	defer func() {
 		if recover() != nil {
 			ok = false
 		}
 	}()
-	if len(p.inputIDs) == 0 || len(g.Outputs) == 0 {
-		return false
-	}
-	n := p.numValues
-	a := &splitInfo{p: p, opset: opset, rank: make([]int, n), bax: make([]batchAxis, n), dims: make([][]int, n),
-		derived: make([]*tensor.Tensor, n), sym: make([]*symVal, n)}
+	p, n := a.p, a.p.numValues
+	a.rank, a.bax, a.dims = make([]int, n), make([]batchAxis, n), make([][]int, n)
+	a.derived, a.sym = make([]*tensor.Tensor, n), make([]*symVal, n)
 	for i, id := range p.inputIDs {
-		in := p.graphInputs[i].Type
-		if in.Kind != onnx.KindTensor || !in.HasRank || len(in.Shape) == 0 || in.Shape[0].Value >= 0 || !splitDType(in.DType) {
-			return false
-		}
-		d := make([]int, len(in.Shape))
-		for j := range d {
-			d[j] = int(in.Shape[j].Value)
-		}
+		d := slices.Clone(dims[i])
 		d[0] = -1
 		a.rank[id], a.bax[id], a.dims[id] = len(d), rowsAxis, d
 	}
-	for _, s := range p.steps {
+	for _, s := range steps {
 		if s.values != nil || s.node.Domain != "" && s.node.Domain != "ai.onnx" || !a.step(s) {
 			return false
 		}
 	}
-	for _, o := range g.Outputs {
-		id, ok := ids[o.Name]
-		if !ok || a.rank[id] == 0 || a.bax[id] != rowsAxis {
+	for _, id := range outs {
+		if a.rank[id] == 0 || a.bax[id] != rowsAxis {
 			return false
 		}
 	}
@@ -148,6 +166,11 @@ func (a *splitInfo) evaluate(s step) bool {
 	in := make([]*tensor.Tensor, len(s.in))
 	for i, id := range s.in {
 		in[i] = a.constant(id)
+	}
+	if s.kernel == nil {
+		if s.kernel = a.late.build(s, in); s.kernel == nil {
+			return false
+		}
 	}
 	out := make([]*tensor.Tensor, len(s.out))
 	rc := &runCtx{ctx: context.Background(), threads: 1, maxBytes: splitEvalBytes}

@@ -101,7 +101,7 @@ func (p *plan) constBytes() int64 {
 func (s *session) runSplit(ctx context.Context, inputs map[string]*tensor.Tensor) (out map[string]*tensor.Tensor, ok bool, err error) {
 	p := s.plan
 	b := splitBatch(p, inputs)
-	if s.split == nil || b < 2 {
+	if s.split == nil || b < 2 || !p.separable && !p.late.separableFor(p, inputs) {
 		return nil, false, nil
 	}
 	parts := min(s.threads, b)

@@ -472,20 +472,88 @@ func checkSplit(t *testing.T, m *onnx.Model, feed map[string]*tensor.Tensor, sep
 	if ss.plan.separable != separable {
 		t.Fatalf("separable = %v, want %v", ss.plan.separable, separable)
 	}
-	if !separable {
-		return
+	if separable {
+		checkSplitRun(t, ss, feed, true)
 	}
+}
+
+// TestSplitLate checks the run-time analysis of graphs with a variable
+// sequence length: not separable at the declared shapes, they run split
+// for each input shape that is, with the whole run's outputs, and whole
+// for one that is not.
+func TestSplitLate(t *testing.T) {
+	inits := map[string]*tensor.Tensor{
+		"i0": i64(nil, 0), "i1": i64(nil, 1), "two": i64(nil, 2), "ax0": i64([]int{1}, 0),
+		"c2": i64([]int{1}, 2), "c4": i64([]int{1}, 4), "c5": i64([]int{1}, 5), "rest": i64([]int{1}, -1),
+		"w": randomBatch(4, []int{5}),
+	}
+	across := []*onnx.Node{
+		node("Concat", []string{"ub", "rest"}, []string{"tgt"}, aInt("axis", 0)),
+		node("Reshape", []string{"t0", "tgt"}, []string{"y"}),
+	}
+	tests := []struct {
+		name  string
+		nodes []*onnx.Node
+		out   string
+		split bool
+	}{
+		{"seq-first attention", seqFirstNodes(), "z", true},
+		{"reshape across rows", append(seqFirstNodes(), across...), "y", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ss := lateSession(t, model(17, tc.nodes, []onnx.ValueInfo{input("x", tensor.Float32, -1, -1, 4)}, []string{tc.out}, inits))
+			for _, seq := range []int{3, 6, 3} {
+				checkSplitRun(t, ss, map[string]*tensor.Tensor{"x": randomBatch(5, []int{seq, 4})}, tc.split)
+			}
+		})
+	}
+	t.Run("transformer_gelu", func(t *testing.T) {
+		path := filepath.Join("..", "..", ".cache/zoo/transformer_gelu/model.onnx")
+		if _, err := os.Stat(path); err != nil {
+			t.Skipf("%s not generated: run scripts/gen-zoo.sh", path)
+		}
+		m, err := onnx.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Graph.Inputs[0].Type.Shape[1] = onnx.Dim{Value: -1, Param: "seq"}
+		ss := lateSession(t, m)
+		for _, seq := range []int{32, 16} {
+			checkSplitRun(t, ss, map[string]*tensor.Tensor{"input": modelBatch(ss, 7, []int{seq})}, true)
+		}
+	})
+}
+
+// checkSplitRun runs feed on s whole and as it would, requiring the same
+// outputs, and that it ran split or not.
+func checkSplitRun(t *testing.T, s *session, feed map[string]*tensor.Tensor, split bool) {
+	t.Helper()
 	got := mustRun(t, s, feed)
-	split := ss.split
-	ss.split = nil
+	sp := s.split
+	s.split = nil
 	want := mustRun(t, s, feed)
-	ss.split = split
+	s.split = sp
 	for name, w := range want {
 		if !sameTensor(got[name], w) {
-			t.Fatalf("output %s: split run %v differs from whole run %v", name, got[name], w)
+			t.Fatalf("output %s: run %v differs from whole run %v", name, got[name], w)
 		}
 	}
-	if ss.split.jobs.take() == nil {
-		t.Fatal("the batch did not run split")
+	if ran := s.split.jobs.take() != nil; ran != split {
+		t.Fatalf("ran split: %v, want %v", ran, split)
 	}
+}
+
+// lateSession loads m on two threads, requiring a run-time analysis.
+func lateSession(t *testing.T, m *onnx.Model) *session {
+	t.Helper()
+	s, err := NewSession(context.Background(), m, engine.Options{IntraOpThreads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := s.(*session)
+	if ss.plan.separable || ss.plan.late == nil {
+		t.Fatalf("separable %v, late analysis %v: want false, set", ss.plan.separable, ss.plan.late != nil)
+	}
+	return ss
 }
