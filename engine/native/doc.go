@@ -42,10 +42,10 @@
 // followed through shape arithmetic into Reshape targets:
 // split_analysis.go, split_rules.go, split_sym.go; again at run time for
 // each input shape when other sizes than the batch's vary: split_late.go)
-// runs a batch
-// as sub-batches sized for the cache, which parts, one per thread with no
-// barrier between operators, claim as they go (split_run.go); its outputs
-// are those of the whole batch's run, bit for bit.
+// runs a batch as sub-batches sized for the cache, which parts, one per
+// thread with no barrier between operators, claim as they go
+// (split_run.go); its outputs are those of the whole batch's run, bit for
+// bit.
 //
 // Operators cover the default domain from opset 1 to 17 (with the
 // attribute-to-input changes between versions: Clip, Pad, Slice, Split,
