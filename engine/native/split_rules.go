@@ -305,7 +305,7 @@ func (a *splitInfo) operandDims(id int) []int {
 // constant or a shape value.
 func ruleReshape(a *splitInfo, s step) bool {
 	r, bx := a.first(s)
-	if a.batched(s.in[1]) > 0 {
+	if r == 0 || a.batched(s.in[1]) > 0 {
 		return false
 	}
 	target := a.symOf(s.in[1])
@@ -328,15 +328,17 @@ func ruleReshape(a *splitInfo, s step) bool {
 			entries[i] = symInt{unknown: true}
 		}
 	}
-	if copiesBatch(entries, target.vals, bx) && slices.Contains(dims, -1) && !allowZero {
-		return a.setOut(s, len(entries), bx) // the leading axes copied, of unknown sizes
+	if a.reshapeTo(s, entries) {
+		return true
 	}
-	return a.reshapeTo(s, entries)
+	// Sizes unknown: a target copying (0) every axis up to the batch's
+	// only reshapes within a row's contiguous elements.
+	return copiesBatch(target.vals, bx) && !allowZero && a.setOut(s, len(entries), bx)
 }
 
 // copiesBatch reports whether a Reshape's target copies (0) every axis up
 // to the batch's.
-func copiesBatch(entries, target []symInt, bx batchAxis) bool {
+func copiesBatch(target []symInt, bx batchAxis) bool {
 	if len(target) <= bx.axis {
 		return false
 	}

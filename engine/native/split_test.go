@@ -508,6 +508,14 @@ func TestSplitLate(t *testing.T) {
 			}
 		})
 	}
+	t.Run("unknown sizes copied with the batch", func(t *testing.T) {
+		// Separable at load: the target keeps axis 0 and reshapes within
+		// rows whatever their sizes.
+		n := node("Reshape", []string{"x", "keep"}, []string{"y"})
+		m := model(17, []*onnx.Node{n}, []onnx.ValueInfo{input("x", tensor.Float32, -1, -1, 4)}, []string{"y"},
+			map[string]*tensor.Tensor{"keep": i64([]int{2}, 0, -1)})
+		checkSplit(t, m, map[string]*tensor.Tensor{"x": randomBatch(5, []int{3, 4})}, true)
+	})
 	t.Run("transformer_gelu", func(t *testing.T) {
 		path := filepath.Join("..", "..", ".cache/zoo/transformer_gelu/model.onnx")
 		if _, err := os.Stat(path); err != nil {
