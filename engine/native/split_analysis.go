@@ -9,14 +9,14 @@ import (
 )
 
 // Batch separability. A graph is batch-separable when every graph input
-// and output has the batch on axis 0 and every node computes the batch's
-// row i of its outputs from row i of its batched inputs alone (and from
-// constants): running it on rows [lo, hi) of every input then gives rows
-// [lo, hi) of every output, bit for bit. Such a graph can run a large
+// has the batch on axis 0, every output holds it on some axis, and every
+// node computes the batch's row i of its outputs from row i of its batched
+// inputs alone (and from constants): running it on rows [lo, hi) of every
+// input then gives rows [lo, hi) of every output, bit for bit. Such a graph can run a large
 // batch as sub-batches that stay in cache, and on two threads as
 // independent halves with no barrier between operators (split_run.go).
 //
-// Inside the graph the batch need not stay on axis 0: each batched value
+// Past the inputs the batch need not stay on axis 0: each batched value
 // has a batchAxis, the axis holding it and how the batch is interleaved
 // with other factors there, as in the seq-first layout of PyTorch's
 // attention ([seq, batch·heads, d], then [seq·batch, d]). Shape
@@ -59,6 +59,8 @@ type splitInfo struct {
 	dims    [][]int
 	derived []*tensor.Tensor
 	sym     []*symVal
+	// outAxes are the graph outputs' batch axes, once separable.
+	outAxes []batchAxis
 }
 
 // splitRule checks a step with a batched input whose inputs have been
@@ -87,7 +89,12 @@ func batchSeparable(p *plan, g *onnx.Graph, ids map[string]int, opset int64) boo
 		}
 		dims[i] = in.IntShape()
 	}
-	return (&splitInfo{p: p, opset: opset}).separable(p.steps, outs, dims)
+	a := &splitInfo{p: p, opset: opset}
+	if !a.separable(p.steps, outs, dims) {
+		return false
+	}
+	p.splitOut = a.outAxes
+	return true
 }
 
 // separable runs the analysis over steps for graph inputs of sizes dims
@@ -112,10 +119,12 @@ func (a *splitInfo) separable(steps []step, outs []int, dims [][]int) (ok bool) 
 			return false
 		}
 	}
-	for _, id := range outs {
-		if a.rank[id] == 0 || a.bax[id] != rowsAxis {
+	a.outAxes = make([]batchAxis, len(outs))
+	for i, id := range outs {
+		if a.rank[id] == 0 {
 			return false
 		}
+		a.outAxes[i] = a.bax[id]
 	}
 	return true
 }

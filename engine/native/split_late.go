@@ -33,8 +33,9 @@ type lateSplit struct {
 // inputs after axis 0, concatenated, and whether the graph is separable
 // for them.
 type splitVerdict struct {
-	key []int
-	ok  bool
+	key  []int
+	ok   bool
+	outs []batchAxis
 }
 
 // newLateSplit returns the run-time analysis of a plan whose graph is not
@@ -70,8 +71,8 @@ func newLateSplit(pl *planner, opset int64) *lateSplit {
 }
 
 // separableFor reports whether p's graph is separable for inputs of these
-// shapes.
-func (l *lateSplit) separableFor(p *plan, inputs map[string]*tensor.Tensor) bool {
+// shapes, and then its outputs' batch axes.
+func (l *lateSplit) separableFor(p *plan, inputs map[string]*tensor.Tensor) ([]batchAxis, bool) {
 	var buf [16]int
 	key := buf[:0]
 	for _, in := range p.graphInputs {
@@ -82,16 +83,17 @@ func (l *lateSplit) separableFor(p *plan, inputs map[string]*tensor.Tensor) bool
 	defer l.mu.Unlock()
 	for _, v := range l.seen.items {
 		if v != nil && slices.Equal(v.key, key) {
-			return v.ok
+			return v.outs, v.ok
 		}
 	}
 	dims := make([][]int, len(p.graphInputs))
 	for i, in := range p.graphInputs {
 		dims[i] = inputs[in.Name].Shape()
 	}
-	ok := (&splitInfo{p: p, opset: l.opset, late: l}).separable(l.steps, l.outs, dims)
-	l.seen.add(&splitVerdict{key: append([]int(nil), key...), ok: ok})
-	return ok
+	a := &splitInfo{p: p, opset: l.opset, late: l}
+	ok := a.separable(l.steps, l.outs, dims)
+	l.seen.add(&splitVerdict{key: append([]int(nil), key...), ok: ok, outs: a.outAxes})
+	return a.outAxes, ok
 }
 
 // build returns the kernel of an unfused step for constant inputs in, nil

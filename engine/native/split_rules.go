@@ -50,6 +50,7 @@ func init() {
 		"Reshape": ruleReshape, "Transpose": ruleTranspose, "Squeeze": ruleSqueeze, "Unsqueeze": ruleUnsqueeze,
 		"Concat": ruleConcat, "Split": ruleSplit, "Slice": ruleSlice, "Pad": rulePad, "Resize": ruleResize,
 		"Gather": ruleGather, "ArgMax": ruleArg, "ArgMin": ruleArg, "Expand": ruleExpand, "Tile": ruleTile,
+		"RNN": ruleRecurrent, "GRU": ruleRecurrent, "LSTM": ruleRecurrent,
 	} {
 		splitRules[op] = rule
 	}
@@ -839,5 +840,51 @@ func ruleTile(a *splitInfo, s step) bool {
 		}
 	}
 	a.setDims(s, dims)
+	return true
+}
+
+// ruleRecurrent: RNN, GRU and LSTM run each sequence of the batch axis
+// (axis 1, axis 0 in the batch-major layout) on its own, whatever the
+// batch's interleaving there. The weights are constant; the sequence
+// lengths and initial states, if given, batched alike (PyTorch's zero
+// states come from ConstantOfShape of the batch's shape).
+func ruleRecurrent(a *splitInfo, s step) bool {
+	r, bx := a.first(s)
+	major := s.node.AttrInt("layout", 0) == 1
+	seq, batch, state := 0, 1, 1 // axes of X's sequence and batch, of the states' batch
+	if major {
+		seq, batch, state = 1, 0, 0
+	}
+	if r != 3 || bx.axis != batch {
+		return false
+	}
+	for i, id := range s.in {
+		switch {
+		case i == 0 || id < 0 || a.constant(id) != nil && (i <= 3 || i == 7):
+		case i == 4 && a.batched(id) == 1 && a.bax[id] == batchAxis{0, bx.outer, bx.inner}:
+		case (i == 5 || i == 6) && a.batched(id) == 3 && a.bax[id] == batchAxis{state, bx.outer, bx.inner}:
+		default:
+			return false
+		}
+	}
+	dirs := 1
+	if s.node.AttrString("direction", "forward") == "bidirectional" {
+		dirs = 2
+	}
+	h, t := int(s.node.AttrInt("hidden_size", -1)), a.dims[s.in[0]][seq]
+	y, yState, yAt := []int{t, dirs, -1, h}, []int{dirs, -1, h}, 2
+	if major {
+		y, yState, yAt = []int{-1, t, dirs, h}, []int{-1, dirs, h}, 0
+	}
+	for i, id := range s.out {
+		if id < 0 {
+			continue
+		}
+		dims, at := yState, state
+		if i == 0 {
+			dims, at = y, yAt
+		}
+		a.rank[id], a.bax[id], a.dims[id] = len(dims), batchAxis{at, bx.outer, bx.inner}, dims
+	}
 	return true
 }
