@@ -266,6 +266,7 @@ func benchSplit(b *testing.B, path string, sample []int, threads, sub int) {
 func TestSplitRules(t *testing.T) {
 	c := func(shape []int) *tensor.Tensor { return tensor.New(tensor.Float32, shape...) }
 	ints := func(v ...int64) *tensor.Tensor { return i64([]int{len(v)}, v...) }
+	lstmW := map[string]*tensor.Tensor{"lw": randomBatch(1, []int{8, 4}), "lr": randomBatch(1, []int{8, 2})}
 	tests := []struct {
 		name      string
 		n         *onnx.Node
@@ -298,6 +299,8 @@ func TestSplitRules(t *testing.T) {
 		{"gemm of transposed rows", node("Gemm", []string{"f", "w"}, []string{"z"}, aInt("transA", 1)), map[string]*tensor.Tensor{"w": c([]int{4, 5})}, false},
 		{"slice keeping the batch", node("Slice", []string{"x", "s", "e", "a"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(0, 1), "e": ints(math.MaxInt64, 3), "a": ints(0, 1)}, true},
 		{"slice of the batch", node("Slice", []string{"x", "s", "e", "a"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(0), "e": ints(1), "a": ints(0)}, false},
+		{"lstm, batch-major", node("LSTM", []string{"x", "lw", "lr"}, []string{"z"}, aInt("hidden_size", 2), aInt("layout", 1)), lstmW, true},
+		{"lstm over the batch", node("LSTM", []string{"x", "lw", "lr"}, []string{"z"}, aInt("hidden_size", 2)), lstmW, false},
 		{"max pool", node("MaxPool", []string{"y"}, []string{"z"}, aInts("kernel_shape", 2, 2)), nil, true},
 		{"max pool with indices", node("MaxPool", []string{"y"}, []string{"z", "i"}, aInts("kernel_shape", 2, 2)), nil, false},
 	}
