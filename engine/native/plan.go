@@ -47,8 +47,10 @@ type plan struct {
 	// separable is set when the main graph is batch-separable
 	// (split_analysis.go).
 	separable bool
-	// splitOut are the batch axes of a separable graph's outputs.
-	splitOut []batchAxis
+	// splitOut are the batch axes of a separable graph's outputs;
+	// splitStop names the node that makes it not separable (for the log).
+	splitOut  []batchAxis
+	splitStop string
 	// late, for a graph not separable at its declared shapes, analyses
 	// it again for the input shapes of its runs (split_late.go).
 	late *lateSplit

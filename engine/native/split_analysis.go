@@ -61,6 +61,8 @@ type splitInfo struct {
 	sym     []*symVal
 	// outAxes are the graph outputs' batch axes, once separable.
 	outAxes []batchAxis
+	// stop names the node the analysis stopped at, if any.
+	stop string
 }
 
 // splitRule checks a step with a batched input whose inputs have been
@@ -91,6 +93,7 @@ func batchSeparable(p *plan, g *onnx.Graph, ids map[string]int, opset int64) boo
 	}
 	a := &splitInfo{p: p, opset: opset}
 	if !a.separable(p.steps, outs, dims) {
+		p.splitStop = a.stop
 		return false
 	}
 	p.splitOut = a.outAxes
@@ -116,6 +119,7 @@ func (a *splitInfo) separable(steps []step, outs []int, dims [][]int) (ok bool) 
 	}
 	for _, s := range steps {
 		if s.values != nil || s.node.Domain != "" && s.node.Domain != "ai.onnx" || !a.step(s) {
+			a.stop = s.node.Label()
 			return false
 		}
 	}

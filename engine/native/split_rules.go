@@ -361,37 +361,38 @@ func (a *splitInfo) reshapeTo(s step, entries []symInt) bool {
 	return true
 }
 
-// reshapeBatch places the batch of a value of sizes dims (all known but at
-// its batch axis bx) reshaped to target, whose entries are sizes, one
-// batch term k·B, or -1 for the size inferred (the batch's when there is
-// no batch term). The output's batch axis is the one whose size is a
-// multiple of B: the sizes before it must split the elements before a
-// row's in the input (its outer blocks), the sizes after it a row's
+// reshapeBatch places the batch of a value of sizes dims (-1 unknown;
+// those before the batch axis bx must be known) reshaped to target, whose
+// entries are sizes, one batch term k·B, -1 for the size inferred (the
+// batch's when there is no batch term), or unknown sizes after the batch
+// term. The output's batch axis is the one whose size is a multiple of B:
+// the sizes before it must split the input's elements before a row (its
+// outer blocks), and then those after it, by the element count, a row's
 // contiguous elements.
 func reshapeBatch(dims []int, bx batchAxis, target []symInt) (batchAxis, []int, bool) {
-	pre, post := bx.outer, bx.inner
+	pre, post := bx.outer, bx.inner // post -1: unknown
 	for i, d := range dims {
 		switch {
 		case i == bx.axis:
-		case d < 0:
+		case i < bx.axis && d < 0:
 			return batchAxis{}, nil, false
 		case i < bx.axis:
 			pre *= d
+		case d < 0 || post < 0:
+			post = -1
 		default:
 			post *= d
 		}
 	}
-	out, j, infer, known := make([]int, len(target)), -1, -1, 1
+	j, infer, vague := batchTerm(target)
+	if j < 0 && (infer < 0 || vague || post < 0) || j >= 0 && slices.ContainsFunc(target[:j], symInt.notSize) {
+		return batchAxis{}, nil, false
+	}
+	out, known := make([]int, len(target)), 1
 	for i, e := range target {
 		switch {
-		case e.unknown || e.k < 0 || e.k > 0 && (j >= 0 || e.c != 0):
-			return batchAxis{}, nil, false
-		case e.k > 0:
-			j = i
-		case e.c == -1 && infer < 0:
-			infer = i
-		case e.c <= 0:
-			return batchAxis{}, nil, false
+		case i == j || i == infer || e.unknown:
+			out[i] = -1
 		default:
 			out[i] = int(e.c)
 			known *= out[i]
@@ -399,23 +400,51 @@ func reshapeBatch(dims []int, bx batchAxis, target []symInt) (batchAxis, []int, 
 	}
 	k := 0
 	switch {
-	case j >= 0 && infer >= 0 && pre*post%(known*int(target[j].k)) == 0:
-		k = int(target[j].k)
-		out[infer] = pre * post / (known * k)
-	case j >= 0 && infer < 0 && known*int(target[j].k) == pre*post:
-		k = int(target[j].k)
-	case j < 0 && infer >= 0 && pre*post%known == 0:
+	case j < 0 && pre*post%known == 0: // the batch's size inferred
 		k, j = pre*post/known, infer
-	default:
+	case j < 0:
 		return batchAxis{}, nil, false
+	case infer < 0 && !vague && post >= 0 && known*int(target[j].k) != pre*post:
+		return batchAxis{}, nil, false
+	default:
+		k = int(target[j].k)
+		if infer >= 0 && !vague && post >= 0 && pre*post%(known*k) == 0 {
+			out[infer] = pre * post / (known * k)
+		}
 	}
-	left, right := product(out[:j]), product(out[j+1:])
-	if pre%left != 0 || post%right != 0 || pre/left*(post/right) != k {
+	left := product(out[:j])
+	if pre%left != 0 || k%(pre/left) != 0 {
 		return batchAxis{}, nil, false
 	}
 	out[j] = -1
-	return batchAxis{j, pre / left, post / right}, out, true
+	return batchAxis{j, pre / left, k / (pre / left)}, out, true
 }
+
+// batchTerm finds a Reshape target's batch term j and inferred size
+// infer (-1 when absent), and whether it has unknown sizes; j and infer
+// are both -1 for a target that cannot place the batch.
+func batchTerm(target []symInt) (j, infer int, vague bool) {
+	j, infer = -1, -1
+	for i, e := range target {
+		switch {
+		case e.unknown && e.withB || e.k < 0 || e.k > 0 && (j >= 0 || e.c != 0) || !e.unknown && e.k == 0 && (e.c == 0 || e.c < -1):
+			return -1, -1, false
+		case e.unknown:
+			vague = true
+		case e.k > 0:
+			j = i
+		case e.c == -1 && infer >= 0:
+			return -1, -1, false
+		case e.c == -1:
+			infer = i
+		}
+	}
+	return j, infer, vague
+}
+
+// notSize reports whether e is not a known size (before a Reshape's batch
+// term, where every size must be known).
+func (e symInt) notSize() bool { return e.unknown || e.k != 0 || e.c <= 0 }
 
 // product returns the product of sizes.
 func product(sizes []int) int {

@@ -13,10 +13,11 @@ import (
 // reach operators that take sizes (a Reshape's target); one that does not
 // depend on B becomes a constant.
 
-// symInt is an entry of a shape value: k·B + c, or unknown.
+// symInt is an entry of a shape value: k·B + c, or unknown (withB when
+// it may depend on B: sizes of batched values but the batch's do not).
 type symInt struct {
-	k, c    int64
-	unknown bool
+	k, c           int64
+	unknown, withB bool
 }
 
 // symVal is a shape value: a scalar (rank 0) or a vector of integers.
@@ -269,7 +270,7 @@ func symArith(a *splitInfo, s step) bool {
 // the form k·B + c.
 func symOp(op string, x, y symInt) (symInt, bool) {
 	if x.unknown || y.unknown {
-		return symInt{unknown: true}, true
+		return symInt{unknown: true, withB: x.withB || y.withB || x.k != 0 || y.k != 0}, true
 	}
 	switch op {
 	case "Add":

@@ -93,8 +93,9 @@ func TestSplitAnalysisRealModels(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			s := loadSplitModel(t, m.path, 1)
 			if s.plan.separable != m.separable {
-				t.Fatalf("separable = %v, want %v", s.plan.separable, m.separable)
+				t.Fatalf("separable = %v (stopped at %q), want %v", s.plan.separable, s.plan.splitStop, m.separable)
 			}
+			t.Logf("separable %v, stopped at %q", s.plan.separable, s.plan.splitStop)
 		})
 	}
 }
@@ -446,6 +447,21 @@ func TestSplitBatchAxes(t *testing.T) {
 			node("Concat", []string{"ub", "c3", "c4"}, []string{"tgt"}, aInt("axis", 0)),
 			node("Expand", []string{"x", "tgt"}, []string{"y"}),
 		}, "y", true},
+		{"unknown sizes reshaped by their shape", []*onnx.Node{
+			node("Conv", []string{"x", "cw"}, []string{"cv"}),
+			node("Shape", []string{"cv"}, []string{"csh"}),
+			node("Slice", []string{"csh", "c0", "c2", "ax0"}, []string{"lead"}),
+			node("Concat", []string{"lead", "rest"}, []string{"tgt"}, aInt("axis", 0)),
+			node("Reshape", []string{"cv", "tgt"}, []string{"y"}),
+		}, "y", true},
+		{"unknown sizes reshaped across rows", []*onnx.Node{
+			node("Conv", []string{"x", "cw"}, []string{"cv"}),
+			node("Shape", []string{"cv"}, []string{"csh"}),
+			node("Gather", []string{"csh", "i1"}, []string{"ch"}),
+			node("Unsqueeze", []string{"ch", "ax0"}, []string{"uch"}),
+			node("Concat", []string{"uch", "rest"}, []string{"tgt"}, aInt("axis", 0)),
+			node("Reshape", []string{"cv", "tgt"}, []string{"y"}),
+		}, "y", false},
 		{"the batch size squared", []*onnx.Node{
 			node("Mul", []string{"b", "b"}, []string{"bb"}),
 			node("Unsqueeze", []string{"bb", "ax0"}, []string{"ubb"}),
@@ -456,7 +472,7 @@ func TestSplitBatchAxes(t *testing.T) {
 		"i0": i64(nil, 0), "i1": i64(nil, 1), "two": i64(nil, 2), "ax0": ints(0), "c0": ints(0),
 		"c2": ints(2), "c3": ints(3), "c4": ints(4), "c5": ints(5), "c12": ints(12),
 		"w": randomBatch(4, []int{5}), "pos": randomBatch(6, []int{4}),
-		"row": randomBatch(1, []int{3, 4}),
+		"row": randomBatch(1, []int{3, 4}), "cw": randomBatch(2, []int{3, 1}), "rest": ints(-1),
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
