@@ -38,10 +38,14 @@
 // images from cached taps (resize_fast.go). Kernels split their work over a process-wide set of helper
 // goroutines (parallel.go), at most the session's thread count at a time.
 // A graph that load-time analysis proves batch-separable (every node keeps
-// the rows of axis 0 apart: split_analysis.go, split_rules.go) runs a batch
-// as sub-batches sized for the cache, which parts, one per thread with no
-// barrier between operators, claim as they go (split_run.go); its outputs
-// are those of the whole batch's run, bit for bit.
+// the batch's rows apart, wherever a layout moves them, with the batch size
+// followed through shape arithmetic into Reshape targets:
+// split_analysis.go, split_rules.go, split_sym.go; again at run time for
+// each input shape when other sizes than the batch's vary: split_late.go)
+// runs a batch as sub-batches sized for the cache, which parts, one per
+// thread with no barrier between operators, claim as they go
+// (split_run.go); its outputs are those of the whole batch's run, bit for
+// bit.
 //
 // Operators cover the default domain from opset 1 to 17 (with the
 // attribute-to-input changes between versions: Clip, Pad, Slice, Split,

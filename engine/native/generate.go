@@ -3,6 +3,7 @@ package native
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/inferd/inferd/tensor"
 )
@@ -38,7 +39,8 @@ func buildConstantOfShape(b *buildCtx) (kernel, error) {
 		if err != nil {
 			return fmt.Errorf("ConstantOfShape shape: %w", err)
 		}
-		shape, err := dimsOf(dims)
+		var sb [8]int // small ranks stay on the stack (alloc keeps no shape)
+		shape, err := dimsInto(sb[:0], dims)
 		if err != nil {
 			return fmt.Errorf("ConstantOfShape: %w", err)
 		}
@@ -51,14 +53,21 @@ func buildConstantOfShape(b *buildCtx) (kernel, error) {
 
 // dimsOf converts int64 dimensions to a valid shape.
 func dimsOf(dims []int64) ([]int, error) {
-	shape := make([]int, len(dims))
-	for i, d := range dims {
+	return dimsInto(make([]int, 0, len(dims)), dims)
+}
+
+// dimsInto is dimsOf appending to shape, which the error does not keep.
+func dimsInto(shape []int, dims []int64) ([]int, error) {
+	for _, d := range dims {
 		if d < 0 || d > math.MaxInt32 {
-			return nil, fmt.Errorf("invalid dimension %d in shape %v", d, dims)
+			return nil, fmt.Errorf("invalid dimension %d in shape %v", d, slices.Clone(dims))
 		}
-		shape[i] = int(d)
+		shape = append(shape, int(d))
 	}
-	return shape, tensor.CheckShape(shape)
+	if tensor.CheckShape(shape) != nil {
+		return nil, tensor.CheckShape(slices.Clone(shape)) // a copy, so that shape does not escape
+	}
+	return shape, nil
 }
 
 // fillWith sets every element of t to the single element of v (same type).

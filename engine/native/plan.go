@@ -47,6 +47,13 @@ type plan struct {
 	// separable is set when the main graph is batch-separable
 	// (split_analysis.go).
 	separable bool
+	// splitOut are the batch axes of a separable graph's outputs;
+	// splitStop names the node that makes it not separable (for the log).
+	splitOut  []batchAxis
+	splitStop string
+	// late, for a graph not separable at its declared shapes, analyses
+	// it again for the input shapes of its runs (split_late.go).
+	late *lateSplit
 	// calls recycles the run states of a subgraph's tensor calls.
 	calls freeList[subCall]
 }
@@ -120,6 +127,9 @@ func buildPlan(ctx context.Context, m *onnx.Model, g *onnx.Graph, threads int, l
 	}
 	if outer == nil && g == m.Graph {
 		pl.p.separable = batchSeparable(pl.p, g, pl.ids, m.Opset(""))
+		if !pl.p.separable {
+			pl.p.late = newLateSplit(pl, m.Opset(""))
+		}
 	}
 	if fusionEnabled {
 		if err := pl.fuse(); err != nil {

@@ -85,11 +85,11 @@ func NewSession(ctx context.Context, m *onnx.Model, opts engine.Options) (engine
 		return nil, err
 	}
 	s := &session{plan: p, threads: threads, maxBytes: lim.tensorBytes, log: opts.Log(), runners: freeList[runner]{limit: -1}}
-	if p.separable {
+	if p.separable || p.late != nil {
 		s.split = &splitter{jobs: freeList[splitJob]{limit: -1}, weightBytes: p.constBytes()}
 	}
 	s.log.Debug("native: model planned", "nodes", len(m.Graph.Nodes), "steps", len(p.steps), "fused", p.fused,
-		"values", p.numValues, "separable", p.separable, "threads", threads, "gemm", defaultGemm().kern.Name, "taps", defaultTaps().Name)
+		"values", p.numValues, "separable", p.separable, "split_stop", p.splitStop, "late_split", p.late != nil, "threads", threads, "gemm", defaultGemm().kern.Name, "taps", defaultTaps().Name)
 	return s, nil
 }
 

@@ -1,6 +1,9 @@
 package native
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // splitRules holds the batch-separability rule of each operator of the
 // default domain (see split_analysis.go); operators without one are not
@@ -42,81 +45,92 @@ func init() {
 	} {
 		splitRules[op] = ruleReduce
 	}
-	splitRules["LayerNormalization"] = ruleLayerNorm
-	splitRules["Flatten"] = ruleFlatten
-	splitRules["Gemm"] = ruleGemm
-	splitRules["MatMul"] = ruleMatMul
-	splitRules["Reshape"] = ruleReshape
-	splitRules["Transpose"] = ruleTranspose
-	splitRules["Squeeze"] = ruleSqueeze
-	splitRules["Unsqueeze"] = ruleUnsqueeze
-	splitRules["Concat"] = ruleConcat
-	splitRules["Split"] = ruleSplit
-	splitRules["Slice"] = ruleSlice
-	splitRules["Pad"] = rulePad
-	splitRules["Resize"] = ruleResize
-	splitRules["Gather"] = ruleGather
-	splitRules["ArgMax"] = ruleArg
-	splitRules["ArgMin"] = ruleArg
-	splitRules["Expand"] = ruleExpand
-	splitRules["Tile"] = ruleTile
+	for op, rule := range map[string]splitRule{
+		"LayerNormalization": ruleLayerNorm, "Flatten": ruleFlatten, "Gemm": ruleGemm, "MatMul": ruleMatMul,
+		"Reshape": ruleReshape, "Transpose": ruleTranspose, "Squeeze": ruleSqueeze, "Unsqueeze": ruleUnsqueeze,
+		"Concat": ruleConcat, "Split": ruleSplit, "Slice": ruleSlice, "Pad": rulePad, "Resize": ruleResize,
+		"Gather": ruleGather, "ArgMax": ruleArg, "ArgMin": ruleArg, "Expand": ruleExpand, "Tile": ruleTile,
+		"RNN": ruleRecurrent, "GRU": ruleRecurrent, "LSTM": ruleRecurrent,
+	} {
+		splitRules[op] = rule
+	}
 }
 
-// ruleBroadcast serves elementwise operators: the batched inputs have the
-// output's rank (so that their axis 0 is the output's) and no constant
-// broadcasts over axis 0 (it has a lower rank or 1 there).
+// ruleBroadcast serves elementwise operators: the batched inputs hold the
+// batch on the same axis of the output (right-aligned) and no constant
+// broadcasts over it (it has 1 there or a lower rank).
 func ruleBroadcast(a *splitInfo, s step) bool {
-	r, scalars := 0, true
+	r := 0
 	for _, id := range s.in {
-		if id < 0 {
-			continue
+		if c := a.constant(id); c != nil {
+			r = max(r, c.Rank())
 		}
-		rk := a.batched(id)
-		if c := a.constant(id); rk == 0 {
-			rk = c.Rank()
-			scalars = scalars && c.Len() == 1
-		}
-		r = max(r, rk)
+		r = max(r, a.batched(id))
 	}
-	var dims []int
+	var bx batchAxis
+	var shapes [][]int
 	for _, id := range s.in {
-		if id < 0 {
-			continue
-		}
 		if rk := a.batched(id); rk > 0 {
-			if rk != r {
+			b := a.bax[id]
+			b.axis += r - rk
+			if shapes != nil && bx != b {
 				return false
 			}
-			dims = a.dims[id]
-		} else if c := a.constant(id); c.Rank() == r && c.Shape()[0] != 1 {
-			return false
+			bx, shapes = b, append(shapes, a.dims[id])
 		}
 	}
-	if !a.setOut(s, r) {
+	for _, id := range s.in {
+		if c := a.constant(id); c != nil {
+			if at := bx.axis - (r - c.Rank()); at >= 0 && c.Shape()[at] != 1 {
+				return false
+			}
+			shapes = append(shapes, c.Shape())
+		}
+	}
+	if !a.setOut(s, r, bx) {
 		return false
 	}
-	if scalars && len(s.out) > 0 && s.out[0] >= 0 {
-		a.dims[s.out[0]] = dims
-	}
+	a.setDims(s, broadcastDims(r, shapes))
 	return true
+}
+
+// broadcastDims returns the broadcast of right-aligned sizes to rank r
+// (-1 unknown).
+func broadcastDims(r int, shapes [][]int) []int {
+	out := make([]int, r)
+	for i := range out {
+		d := 1
+		for _, sh := range shapes {
+			at := i - (r - len(sh))
+			switch {
+			case at < 0 || sh[at] == 1:
+			case sh[at] < 0 && d == 1:
+				d = -1
+			case sh[at] > 1:
+				d = sh[at]
+			}
+		}
+		out[i] = d
+	}
+	return out
 }
 
 // ruleUnary serves elementwise operators of one batched input.
 func ruleUnary(a *splitInfo, s step) bool {
-	if !rulePerSample(a, s) {
+	r, bx := a.first(s)
+	if !a.onlyFirstBatched(s) || !a.setOut(s, r, bx) {
 		return false
 	}
-	if s.out[0] >= 0 {
-		a.dims[s.out[0]] = a.dims[s.in[0]]
-	}
+	a.setDims(s, a.dims[s.in[0]])
 	return true
 }
 
-// rulePerSample serves operators that compute each sample on its own
-// from the first input (convolutions, pools, normalisations over a
-// sample's channels or space), with constant parameters.
+// rulePerSample serves operators that compute each sample of axis 0 on
+// its own from the first input (convolutions, pools, normalisations over
+// a sample's channels or space), with constant parameters.
 func rulePerSample(a *splitInfo, s step) bool {
-	return a.onlyFirstBatched(s) && a.setOut(s, a.batched(s.in[0]))
+	r, bx := a.first(s)
+	return a.onlyFirstBatched(s) && bx.axis == 0 && a.setOut(s, r, bx)
 }
 
 // ruleFirstOutput is rulePerSample for operators whose further outputs
@@ -131,46 +145,37 @@ func ruleFirstOutput(a *splitInfo, s step) bool {
 	return s.node.AttrInt("training_mode", 0) == 0 && rulePerSample(a, s)
 }
 
+// ruleSoftmax: the axis is not the batch's (before opset 13 the input is
+// coerced to 2-D at axis: the batch must be before it).
 func ruleSoftmax(a *splitInfo, s step) bool {
-	def := int64(-1)
+	r, bx := a.first(s)
 	if a.opset < 13 {
-		def = 1 // coerced to 2-D at axis: rows are within a sample when axis ≥ 1
-	}
-	r := a.batched(s.in[0])
-	return a.onlyFirstBatched(s) && axisAbove0(s.node.AttrInt("axis", def), r) && a.setOut(s, r)
-}
-
-func ruleLayerNorm(a *splitInfo, s step) bool {
-	r := a.batched(s.in[0])
-	return a.onlyFirstBatched(s) && axisAbove0(s.node.AttrInt("axis", -1), r) && a.setOut(s, r)
-}
-
-// ruleFlatten accepts only axis 1: the output's rows are then the samples.
-func ruleFlatten(a *splitInfo, s step) bool {
-	r := a.batched(s.in[0])
-	ax, ok := normAxis(s.node.AttrInt("axis", 1), r)
-	if !ok || ax != 1 || !a.onlyFirstBatched(s) || !a.setOut(s, 2) {
+		ax, ok := normAxis(s.node.AttrInt("axis", 1), r)
+		if !ok || ax <= bx.axis {
+			return false
+		}
+	} else if !notBatchAxis(s.node.AttrInt("axis", -1), r, bx.axis) {
 		return false
 	}
-	in := a.dims[s.in[0]]
-	if in == nil {
-		return true
+	return ruleUnary(a, s)
+}
+
+// ruleLayerNorm: the normalised axes are after the batch's.
+func ruleLayerNorm(a *splitInfo, s step) bool {
+	r, bx := a.first(s)
+	ax, ok := normAxis(s.node.AttrInt("axis", -1), r)
+	if !ok || ax <= bx.axis || !a.onlyFirstBatched(s) || !a.setOut(s, r, bx) {
+		return false
 	}
-	n := 1
-	for _, d := range in {
-		if d < 0 {
-			return true
-		}
-		n *= d
-	}
-	a.dims[s.out[0]] = []int{n}
+	a.setDims(s, a.dims[s.in[0]])
 	return true
 }
 
-// ruleGemm: rows of A are samples (not transposed), B constant, C
-// constant and not varying along rows.
+// ruleGemm: the rows of A (its axis 0, axis 1 when transposed) hold the
+// batch; B constant, C constant and not varying along rows.
 func ruleGemm(a *splitInfo, s step) bool {
-	if s.node.AttrInt("transA", 0) != 0 || !a.onlyFirstBatched(s) {
+	_, bx := a.first(s)
+	if bx.axis != int(s.node.AttrInt("transA", 0)) || !a.onlyFirstBatched(s) {
 		return false
 	}
 	if len(s.in) > 2 && s.in[2] >= 0 {
@@ -178,176 +183,200 @@ func ruleGemm(a *splitInfo, s step) bool {
 			return false
 		}
 	}
-	return a.setOut(s, 2)
-}
-
-// ruleMatMul: a batched operand of rank ≥ 3 keeps its axis 0 as the
-// product's (a batched A of rank 2 too: its rows are the product's);
-// a constant operand must not broadcast over that axis.
-func ruleMatMul(a *splitInfo, s step) bool {
-	ra, rb := a.batched(s.in[0]), a.batched(s.in[1])
-	ca, cb := a.constant(s.in[0]), a.constant(s.in[1])
-	switch {
-	case ra > 0 && rb > 0:
-		return ra == rb && ra >= 3 && a.setOut(s, ra)
-	case ra >= 2:
-		k := cb.Rank()
-		return k >= 2 && (k < ra || k == ra && cb.Shape()[0] == 1) && a.setOut(s, ra)
-	case rb >= 3:
-		k := ca.Rank()
-		return k >= 2 && (k < rb || k == rb && ca.Shape()[0] == 1) && a.setOut(s, rb)
-	}
-	return false
-}
-
-// ruleReshape accepts a constant target shape that keeps axis 0: 0 there
-// (copy it, without allowzero), or -1 with the other sizes accounting for
-// all of a sample's (known) elements.
-func ruleReshape(a *splitInfo, s step) bool {
-	shape, ok := a.constInts(s, 1)
-	if !ok || len(shape) == 0 || !a.onlyFirstBatched(s) {
+	w := a.constant(s.in[1])
+	if w.Rank() != 2 || !a.setOut(s, 2, batchAxis{0, bx.outer, bx.inner}) {
 		return false
 	}
-	in := a.dims[s.in[0]]
-	per := 1
-	if in == nil {
-		per = -1
-	}
-	for _, d := range in {
-		per *= d
-		if d < 0 {
-			per = -1
-			break
-		}
-	}
-	out := make([]int, len(shape)-1)
-	rest := 1
-	for i, d := range shape[1:] {
-		switch {
-		case d == 0 && i < len(in):
-			d = in[i]
-		case d == 0:
-			return false
-		}
-		out[i] = d
-		if d < 0 {
-			rest = -1
-		} else if rest > 0 {
-			rest *= d
-		}
-	}
-	switch {
-	case shape[0] == 0 && s.node.AttrInt("allowzero", 0) == 0:
-	case shape[0] == -1 && per > 0 && rest == per:
-	default:
-		return false
-	}
-	if rest < 0 && per > 0 && slices64Count(out, -1) == 1 {
-		fillMissing(out, per)
-	}
-	a.setOut(s, len(shape))
-	a.dims[s.out[0]] = out
+	a.setDims(s, []int{-1, w.Shape()[1-int(s.node.AttrInt("transB", 0))]})
 	return true
 }
 
-// slices64Count counts the entries of s equal to v.
-func slices64Count(s []int, v int) int {
-	n := 0
-	for _, x := range s {
-		if x == v {
-			n++
-		}
+// ruleMatMul: the batch on a broadcast axis of both operands (then the
+// same one), or on a broadcast axis or the rows of a batched A, or the
+// columns of a batched B, times a constant that does not broadcast over
+// it.
+func ruleMatMul(a *splitInfo, s step) bool {
+	ra, rb := a.batched(s.in[0]), a.batched(s.in[1])
+	da, db := a.operandDims(s.in[0]), a.operandDims(s.in[1])
+	if ra == 1 || rb == 1 || len(da) == 0 || len(db) == 0 {
+		return false // a batched vector is contracted
 	}
-	return n
-}
-
-// fillMissing replaces the one -1 of dims by what makes their product n.
-func fillMissing(dims []int, n int) {
-	known, at := 1, -1
-	for i, d := range dims {
-		if d < 0 {
-			at = i
-		} else {
-			known *= d
-		}
+	vecA, vecB := len(da) == 1, len(db) == 1
+	if vecA {
+		da = []int{1, da[0]}
 	}
-	if at >= 0 && known > 0 && n%known == 0 {
-		dims[at] = n / known
+	if vecB {
+		db = []int{db[0], 1}
 	}
-}
-
-func ruleTranspose(a *splitInfo, s step) bool {
-	r := a.batched(s.in[0])
-	perm := s.node.AttrInts("perm", nil)
-	if perm == nil {
-		return r == 1 && a.setOut(s, 1)
-	}
-	return len(perm) > 0 && perm[0] == 0 && a.onlyFirstBatched(s) && a.setOut(s, r)
-}
-
-func ruleSqueeze(a *splitInfo, s step) bool {
-	r := a.batched(s.in[0])
-	axes, given, ok := a.axesOf(s, 1)
-	// Without axes every axis of size 1 goes, the batch too at batch 1.
-	return ok && given && len(axes) > 0 && noAxis0(axes, r) && a.onlyFirstBatched(s) && a.setOut(s, r-len(axes))
-}
-
-func ruleUnsqueeze(a *splitInfo, s step) bool {
-	r := a.batched(s.in[0])
-	axes, given, ok := a.axesOf(s, 1)
-	return ok && given && noAxis0(axes, r+len(axes)) && a.onlyFirstBatched(s) && a.setOut(s, r+len(axes))
-}
-
-func ruleConcat(a *splitInfo, s step) bool {
-	r := a.batched(s.in[0])
-	for _, id := range s.in {
-		if a.batched(id) != r {
+	rk := max(len(da), len(db))
+	var bx batchAxis
+	switch {
+	case ra > 0 && rb > 0:
+		bx = a.bax[s.in[0]]
+		if ra != rb || bx != a.bax[s.in[1]] || bx.axis >= ra-2 {
 			return false
 		}
+	case ra > 0:
+		bx = a.bax[s.in[0]]
+		if bx.axis == ra-1 || constOver(db, bx.axis+rk-ra, rk) {
+			return false
+		}
+		bx.axis += rk - ra
+	default:
+		bx = a.bax[s.in[1]]
+		if bx.axis == rb-2 || constOver(da, bx.axis+rk-rb, rk) {
+			return false
+		}
+		bx.axis += rk - rb
 	}
-	return axisAbove0(s.node.AttrInt("axis", 0), r) && a.setOut(s, r)
+	dims := append(broadcastDims(rk-2, [][]int{da[:len(da)-2], db[:len(db)-2]}), da[len(da)-2], db[len(db)-1])
+	if vecB {
+		dims = dims[:rk-1]
+	}
+	if vecA {
+		dims = slices.Delete(dims, rk-2, rk-1)
+		if bx.axis > rk-2 {
+			bx.axis--
+		}
+	}
+	if !a.setOut(s, len(dims), bx) {
+		return false
+	}
+	a.setDims(s, dims)
+	return true
 }
 
+// constOver reports whether a constant operand of sizes d broadcasts over
+// the output's broadcast axis at of a MatMul of rank rk.
+func constOver(d []int, at, rk int) bool {
+	i := at - (rk - len(d))
+	return at < rk-2 && i >= 0 && d[i] != 1
+}
+
+// operandDims returns the sizes of a batched value or a constant, nil for
+// anything else.
+func (a *splitInfo) operandDims(id int) []int {
+	if a.batched(id) > 0 {
+		return a.dims[id]
+	}
+	if c := a.constant(id); c != nil {
+		return c.Shape()
+	}
+	return nil
+}
+
+// ruleConcat joins batched values of one layout on another axis.
+func ruleConcat(a *splitInfo, s step) bool {
+	r, bx := a.first(s)
+	ax, ok := normAxis(s.node.AttrInt("axis", 0), r)
+	if !ok || ax == bx.axis {
+		return false
+	}
+	dims := slices.Clone(a.dims[s.in[0]])
+	dims[ax] = 0
+	for _, id := range s.in {
+		if a.batched(id) != r || a.bax[id] != bx {
+			return false
+		}
+		if d := a.dims[id][ax]; d < 0 || dims[ax] < 0 {
+			dims[ax] = -1
+		} else {
+			dims[ax] += d
+		}
+	}
+	if !a.setOut(s, r, bx) {
+		return false
+	}
+	a.setDims(s, dims)
+	return true
+}
+
+// ruleSplit cuts along another axis than the batch's.
 func ruleSplit(a *splitInfo, s step) bool {
-	r := a.batched(s.in[0])
-	return a.onlyFirstBatched(s) && axisAbove0(s.node.AttrInt("axis", 0), r) && a.setOut(s, r)
+	r, bx := a.first(s)
+	ax, ok := normAxis(s.node.AttrInt("axis", 0), r)
+	if !ok || ax == bx.axis || !a.onlyFirstBatched(s) || !a.setOut(s, r, bx) {
+		return false
+	}
+	for _, id := range s.out {
+		if id >= 0 {
+			a.dims[id] = slices.Clone(a.dims[s.in[0]])
+			a.dims[id][ax], a.dims[id][bx.axis] = -1, -1
+		}
+	}
+	return true
 }
 
-// ruleSlice accepts slices of axis 0 that keep all of it.
+// ruleSlice accepts slices of the batch axis that keep all of it.
 func ruleSlice(a *splitInfo, s step) bool {
-	r := a.batched(s.in[0])
+	r, bx := a.first(s)
 	if !a.onlyFirstBatched(s) {
 		return false
 	}
-	starts, ends, axes, steps := toInts(s.node.AttrInts("starts", nil)), toInts(s.node.AttrInts("ends", nil)), toInts(s.node.AttrInts("axes", nil)), []int(nil)
-	if !s.node.Has("starts") {
-		var ok1, ok2, ok3, ok4 bool
-		starts, ok1 = a.constInts(s, 1)
-		ends, ok2 = a.constInts(s, 2)
-		axes, _, ok3 = a.axesOf(s, 3)
-		steps, ok4 = []int(nil), true
-		if len(s.in) > 4 && s.in[4] >= 0 {
-			steps, ok4 = a.constInts(s, 4)
-		}
-		if !ok1 || !ok2 || !ok3 || !ok4 {
-			return false
-		}
+	starts, ends, axes, steps, ok := a.sliceArgs(s)
+	if !ok || len(ends) != len(starts) || axes != nil && len(axes) != len(starts) || steps != nil && len(steps) != len(starts) {
+		return false
 	}
+	dims := slices.Clone(a.dims[s.in[0]])
 	for i := range starts {
-		ax := i
+		ax, st := i, 1
 		if axes != nil {
 			ax = axes[i]
 		}
-		if n, ok := normAxis(int64(ax), r); !ok || n == 0 && !(starts[i] == 0 && ends[i] >= math.MaxInt32 && (steps == nil || steps[i] == 1)) {
+		if steps != nil {
+			st = steps[i]
+		}
+		n, ok := normAxis(int64(ax), r)
+		if !ok || st == 0 || n == bx.axis && !(starts[i] == 0 && ends[i] >= math.MaxInt32 && st == 1) {
 			return false
 		}
+		if n != bx.axis && dims[n] >= 0 {
+			dims[n] = sliceLen(dims[n], starts[i], ends[i], st)
+		}
 	}
-	return a.setOut(s, r)
+	if !a.setOut(s, r, bx) {
+		return false
+	}
+	a.setDims(s, dims)
+	return true
 }
 
-// rulePad accepts no padding on axis 0.
+// sliceArgs reads a Slice's constant starts, ends, axes and steps (nil
+// when omitted), from attributes before opset 10.
+func (a *splitInfo) sliceArgs(s step) (starts, ends, axes, steps []int, ok bool) {
+	if s.node.Has("starts") {
+		return toInts(s.node.AttrInts("starts", nil)), toInts(s.node.AttrInts("ends", nil)), toInts(s.node.AttrInts("axes", nil)), nil, true
+	}
+	var ok1, ok2, ok3, ok4 bool
+	starts, ok1 = a.constInts(s, 1)
+	ends, ok2 = a.constInts(s, 2)
+	axes, _, ok3 = a.axesOf(s, 3)
+	ok4 = true
+	if len(s.in) > 4 && s.in[4] >= 0 {
+		steps, ok4 = a.constInts(s, 4)
+	}
+	return starts, ends, axes, steps, ok1 && ok2 && ok3 && ok4
+}
+
+// sliceLen returns the length of a slice of an axis of size d.
+func sliceLen(d, start, end, step int) int {
+	fix := func(v, lo, hi int) int {
+		if v < 0 {
+			v += d
+		}
+		return min(max(v, lo), hi)
+	}
+	if step > 0 {
+		lo, hi := fix(start, 0, d), fix(end, 0, d)
+		return max(0, (hi-lo+step-1)/step)
+	}
+	lo, hi := fix(start, 0, d-1), fix(end, -1, d-1)
+	return max(0, (lo-hi-step-1)/-step)
+}
+
+// rulePad accepts no padding on the batch axis.
 func rulePad(a *splitInfo, s step) bool {
-	r := a.batched(s.in[0])
+	r, bx := a.first(s)
 	pads := toInts(s.node.AttrInts("pads", nil))
 	if !s.node.Has("pads") {
 		var ok bool
@@ -355,15 +384,26 @@ func rulePad(a *splitInfo, s step) bool {
 			return false
 		}
 	}
-	if len(s.in) > 3 && s.in[3] >= 0 || len(pads) != 2*r {
+	if !a.onlyFirstBatched(s) || len(s.in) > 3 && s.in[3] >= 0 || len(pads) != 2*r {
 		return false // pads of chosen axes
 	}
-	return pads[0] == 0 && pads[r] == 0 && a.onlyFirstBatched(s) && a.setOut(s, r)
+	if pads[bx.axis] != 0 || pads[r+bx.axis] != 0 || !a.setOut(s, r, bx) {
+		return false
+	}
+	dims := slices.Clone(a.dims[s.in[0]])
+	for i, d := range dims {
+		if d >= 0 {
+			dims[i] = d + pads[i] + pads[r+i]
+		}
+	}
+	a.setDims(s, dims)
+	return true
 }
 
-// ruleResize accepts scales with 1 on axis 0; sizes name the batch.
+// ruleResize accepts scales with 1 on the batch axis; sizes name the
+// batch.
 func ruleResize(a *splitInfo, s step) bool {
-	r := a.batched(s.in[0])
+	r, bx := a.first(s)
 	if !a.onlyFirstBatched(s) {
 		return false
 	}
@@ -379,54 +419,155 @@ func ruleResize(a *splitInfo, s step) bool {
 		return false
 	}
 	sc, ok := c.Data().([]float32)
-	return ok && sc[0] == 1 && a.setOut(s, r)
+	return ok && sc[bx.axis] == 1 && a.setOut(s, r, bx)
 }
 
 func ruleReduce(a *splitInfo, s step) bool {
-	r := a.batched(s.in[0])
+	r, bx := a.first(s)
 	axes, given, ok := a.axesOf(s, 1)
-	if !ok || !given || len(axes) == 0 || !noAxis0(axes, r) || !a.onlyFirstBatched(s) {
+	if !ok || !given || len(axes) == 0 || !a.onlyFirstBatched(s) {
 		return false
 	}
-	if s.node.AttrInt("keepdims", 1) == 0 {
-		r -= len(axes)
+	if axes, ok = normAxes(axes, r); !ok || slices.Contains(axes, bx.axis) {
+		return false
 	}
-	return a.setOut(s, r)
+	keep := s.node.AttrInt("keepdims", 1) != 0
+	var dims []int
+	at := bx.axis
+	for i, d := range a.dims[s.in[0]] {
+		switch {
+		case !slices.Contains(axes, i):
+			dims = append(dims, d)
+		case keep:
+			dims = append(dims, 1)
+		case i < bx.axis:
+			at--
+		}
+	}
+	if !a.setOut(s, len(dims), batchAxis{at, bx.outer, bx.inner}) {
+		return false
+	}
+	a.setDims(s, dims)
+	return true
 }
 
 // ruleGather: batched data gathered on another axis by constant indices,
-// or constant data (an embedding table) gathered on axis 0 by batched
-// indices.
+// or constant data (an embedding table) gathered by batched indices.
 func ruleGather(a *splitInfo, s step) bool {
 	axis := s.node.AttrInt("axis", 0)
 	if r := a.batched(s.in[0]); r > 0 {
-		ids := a.constant(s.in[1])
-		return ids != nil && axisAbove0(axis, r) && a.setOut(s, r-1+ids.Rank())
+		ids, bx := a.constant(s.in[1]), a.bax[s.in[0]]
+		ax, ok := normAxis(axis, r)
+		if ids == nil || !ok || ax == bx.axis {
+			return false
+		}
+		in := a.dims[s.in[0]]
+		dims := append(append(slices.Clone(in[:ax]), ids.Shape()...), in[ax+1:]...)
+		if bx.axis > ax {
+			bx.axis += ids.Rank() - 1
+		}
+		if !a.setOut(s, len(dims), bx) {
+			return false
+		}
+		a.setDims(s, dims)
+		return true
 	}
-	data, r := a.constant(s.in[0]), a.batched(s.in[1])
+	data, r, bx := a.constant(s.in[0]), a.batched(s.in[1]), a.bax[s.in[1]]
 	ax, ok := normAxis(axis, data.Rank())
-	return ok && ax == 0 && a.setOut(s, r+data.Rank()-1)
+	if !ok {
+		return false
+	}
+	sh := data.Shape()
+	dims := append(append(slices.Clone(sh[:ax]), a.dims[s.in[1]]...), sh[ax+1:]...)
+	bx.axis += ax
+	if len(dims) != r+data.Rank()-1 || !a.setOut(s, len(dims), bx) {
+		return false
+	}
+	a.setDims(s, dims)
+	return true
 }
 
 func ruleArg(a *splitInfo, s step) bool {
-	r := a.batched(s.in[0])
-	if !a.onlyFirstBatched(s) || !axisAbove0(s.node.AttrInt("axis", 0), r) {
+	r, bx := a.first(s)
+	ax, ok := normAxis(s.node.AttrInt("axis", 0), r)
+	if !ok || ax == bx.axis || !a.onlyFirstBatched(s) {
 		return false
 	}
+	dims := slices.Clone(a.dims[s.in[0]])
 	if s.node.AttrInt("keepdims", 1) == 0 {
-		r--
+		dims = slices.Delete(dims, ax, ax+1)
+		if ax < bx.axis {
+			bx.axis--
+		}
+	} else {
+		dims[ax] = 1
 	}
-	return a.setOut(s, r)
+	if !a.setOut(s, len(dims), bx) {
+		return false
+	}
+	a.setDims(s, dims)
+	return true
 }
 
-func ruleExpand(a *splitInfo, s step) bool {
-	r := a.batched(s.in[0])
-	shape, ok := a.constInts(s, 1)
-	return ok && a.onlyFirstBatched(s) && (len(shape) < r || len(shape) == r && shape[0] == 1) && a.setOut(s, r)
-}
-
+// ruleTile: one repetition of the batch axis.
 func ruleTile(a *splitInfo, s step) bool {
-	r := a.batched(s.in[0])
+	r, bx := a.first(s)
 	reps, ok := a.constInts(s, 1)
-	return ok && len(reps) == r && reps[0] == 1 && a.onlyFirstBatched(s) && a.setOut(s, r)
+	if !ok || !a.onlyFirstBatched(s) || len(reps) != r || reps[bx.axis] != 1 || !a.setOut(s, r, bx) {
+		return false
+	}
+	dims := slices.Clone(a.dims[s.in[0]])
+	for i, d := range dims {
+		if d >= 0 {
+			dims[i] = d * reps[i]
+		}
+	}
+	a.setDims(s, dims)
+	return true
+}
+
+// ruleRecurrent: RNN, GRU and LSTM run each sequence of the batch axis
+// (axis 1, axis 0 in the batch-major layout) on its own, whatever the
+// batch's interleaving there. The weights are constant; the sequence
+// lengths and initial states, if given, batched alike (PyTorch's zero
+// states come from ConstantOfShape of the batch's shape).
+func ruleRecurrent(a *splitInfo, s step) bool {
+	r, bx := a.first(s)
+	major := s.node.AttrInt("layout", 0) == 1
+	seq, batch, state := 0, 1, 1 // axes of X's sequence and batch, of the states' batch
+	if major {
+		seq, batch, state = 1, 0, 0
+	}
+	if r != 3 || bx.axis != batch {
+		return false
+	}
+	for i, id := range s.in {
+		switch {
+		case i == 0 || id < 0 || a.constant(id) != nil && (i <= 3 || i == 7):
+		case i == 4 && a.batched(id) == 1 && a.bax[id] == batchAxis{0, bx.outer, bx.inner}:
+		case (i == 5 || i == 6) && a.batched(id) == 3 && a.bax[id] == batchAxis{state, bx.outer, bx.inner}:
+		default:
+			return false
+		}
+	}
+	dirs := 1
+	if s.node.AttrString("direction", "forward") == "bidirectional" {
+		dirs = 2
+	}
+	h, t := int(s.node.AttrInt("hidden_size", -1)), a.dims[s.in[0]][seq]
+	y, yState, yAt := []int{t, dirs, -1, h}, []int{dirs, -1, h}, 2
+	if major {
+		y, yState, yAt = []int{-1, t, dirs, h}, []int{-1, dirs, h}, 0
+	}
+	for i, id := range s.out {
+		if id < 0 {
+			continue
+		}
+		dims, at := yState, state
+		if i == 0 {
+			dims, at = y, yAt
+		}
+		a.rank[id], a.bax[id], a.dims[id] = len(dims), batchAxis{at, bx.outer, bx.inner}, dims
+	}
+	return true
 }

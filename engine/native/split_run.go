@@ -48,8 +48,10 @@ type splitJob struct {
 	s      *session
 	ctx    context.Context
 	inputs map[string]*tensor.Tensor
-	batch  int
-	parts  int
+	// axes are the batch axes of the graph's outputs.
+	axes  []batchAxis
+	batch int
+	parts int
 	// units is the number of sub-runs, rows [u·batch/units,
 	// (u+1)·batch/units) for unit u.
 	units int
@@ -104,6 +106,12 @@ func (s *session) runSplit(ctx context.Context, inputs map[string]*tensor.Tensor
 	if s.split == nil || b < 2 {
 		return nil, false, nil
 	}
+	axes := p.splitOut
+	if !p.separable {
+		if axes, ok = p.late.separableFor(p, inputs); !ok {
+			return nil, false, nil
+		}
+	}
 	parts := min(s.threads, b)
 	sub := s.split.subBatch((b + parts - 1) / parts)
 	if parts == 1 && sub >= b && s.split.sampleBytes.Load() > 0 {
@@ -114,7 +122,7 @@ func (s *session) runSplit(ctx context.Context, inputs map[string]*tensor.Tensor
 		j = &splitJob{}
 	}
 	units := max(parts, (b+sub-1)/sub)
-	*j = splitJob{s: s, ctx: ctx, inputs: inputs, batch: b, parts: parts, units: units, threads: 1, outs: j.outs[:0], shape: j.shape}
+	*j = splitJob{s: s, ctx: ctx, inputs: inputs, axes: axes, batch: b, parts: parts, units: units, threads: 1, outs: j.outs[:0], shape: j.shape}
 	j.ends.Store(uint64(units) << 32)
 	if parts == 1 {
 		j.threads = s.threads
@@ -122,7 +130,7 @@ func (s *session) runSplit(ctx context.Context, inputs map[string]*tensor.Tensor
 	j.runParts(parts)
 	out, ok, err = j.result()
 	clear(j.outs)
-	j.s, j.ctx, j.inputs, j.err = nil, nil, nil, nil
+	j.s, j.ctx, j.inputs, j.axes, j.err = nil, nil, nil, nil, nil
 	s.split.jobs.keep(j)
 	return out, ok, err
 }
@@ -208,32 +216,48 @@ func (j *splitJob) subRun(r *runner, from, to int) error {
 	return nil
 }
 
-// keep copies a sub-run's outputs, rows [from, to), into the job's.
+// keep copies a sub-run's outputs, rows [from, to), into the job's: for
+// an output whose batch axis holds outer·B·inner entries, each of its
+// outer blocks (per index of the axes before) is one run of elements.
 func (j *splitJob) keep(st *runState, from, to int) {
-	p := j.s.plan
+	p, n := j.s.plan, to-from
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if len(j.outs) == 0 {
-		for _, id := range p.outputIDs {
-			if st.vals[id].Rank() == 0 {
-				j.mismatch.Store(true)
-				return
-			}
-		}
-		for _, id := range p.outputIDs {
-			t := st.vals[id]
-			j.shape = append(append(j.shape[:0], j.batch), t.Shape()[1:]...)
-			j.outs = append(j.outs, j.s.recycled.alloc(t.DType(), j.shape))
-		}
+	if len(j.outs) == 0 && !j.allocOuts(st, n) {
+		return
 	}
 	for i, id := range p.outputIDs {
-		t, o := st.vals[id], j.outs[i]
-		if !splitDType(t.DType()) || t.Rank() == 0 || t.Rank() != o.Rank() || t.Shape()[0] != to-from || t.DType() != o.DType() || t.Len()*j.batch != o.Len()*(to-from) {
+		t, o, bx := st.vals[id], j.outs[i], j.axes[i]
+		if !splitDType(t.DType()) || t.Rank() != o.Rank() || t.DType() != o.DType() || t.Shape()[bx.axis] != bx.outer*n*bx.inner ||
+			o.Shape()[bx.axis] != bx.outer*j.batch*bx.inner || t.Len()*j.batch != o.Len()*n {
 			j.mismatch.Store(true)
 			continue
 		}
-		copyElems(o, from*(t.Len()/(to-from)), t, 0)
+		run := bx.inner * tensor.NumElements(t.Shape()[bx.axis+1:])
+		for b := range bx.outer * tensor.NumElements(t.Shape()[:bx.axis]) {
+			copyElemsN(o, (b*j.batch+from)*run, t, b*n*run, n*run)
+		}
 	}
+}
+
+// allocOuts allocates the job's outputs from a sub-run's of n rows;
+// false (and the job redone whole) when one has not the rank its batch
+// axis needs.
+func (j *splitJob) allocOuts(st *runState, n int) bool {
+	p := j.s.plan
+	for i, id := range p.outputIDs {
+		if t := st.vals[id]; t.Rank() <= j.axes[i].axis {
+			j.mismatch.Store(true)
+			return false
+		}
+	}
+	for i, id := range p.outputIDs {
+		t, ax := st.vals[id], j.axes[i].axis
+		j.shape = append(j.shape[:0], t.Shape()...)
+		j.shape[ax] = t.Shape()[ax] / n * j.batch
+		j.outs = append(j.outs, j.s.recycled.alloc(t.DType(), j.shape))
+	}
+	return true
 }
 
 // footprint returns the bytes of the buffers the arena holds free.
@@ -264,13 +288,18 @@ func (j *splitJob) rows(r *runner, t *tensor.Tensor, from, to int) *tensor.Tenso
 // copyElems copies src's elements from srcAt into dst from dstAt, as many
 // as both have; the two hold one element type of the split types.
 func copyElems(dst *tensor.Tensor, dstAt int, src *tensor.Tensor, srcAt int) {
+	copyElemsN(dst, dstAt, src, srcAt, min(dst.Len()-dstAt, src.Len()-srcAt))
+}
+
+// copyElemsN copies n of src's elements from srcAt into dst from dstAt.
+func copyElemsN(dst *tensor.Tensor, dstAt int, src *tensor.Tensor, srcAt, n int) {
 	switch wordKind(dst) {
 	case 1:
-		copy(wordsAs[uint8](dst)[dstAt:], wordsAs[uint8](src)[srcAt:])
+		copy(wordsAs[uint8](dst)[dstAt:dstAt+n], wordsAs[uint8](src)[srcAt:])
 	case 4:
-		copy(wordsAs[uint32](dst)[dstAt:], wordsAs[uint32](src)[srcAt:])
+		copy(wordsAs[uint32](dst)[dstAt:dstAt+n], wordsAs[uint32](src)[srcAt:])
 	case 8:
-		copy(wordsAs[uint64](dst)[dstAt:], wordsAs[uint64](src)[srcAt:])
+		copy(wordsAs[uint64](dst)[dstAt:dstAt+n], wordsAs[uint64](src)[srcAt:])
 	}
 }
 

@@ -30,9 +30,16 @@ var splitModels = []struct {
 	{"resnet18", ".cache/zoo/resnet18/model.onnx", []int{3, 224, 224}, true},
 	{"mobilenet_v2", ".cache/zoo/mobilenet_v2/model.onnx", []int{3, 224, 224}, true},
 	{"db_detector", ".cache/zoo/db_detector/model.onnx", []int{3, 128, 128}, true},
-	// Its Concat mixes the batch with a constant ([CLS] token) or its
-	// recurrences run over axis 1 and its NMS over the whole batch.
-	{"crnn", ".cache/zoo/crnn/model.onnx", []int{1, 32, 128}, false},
+	// PyTorch encoders: the batch moves to axis 1 and into the heads
+	// ([seq, batch·heads, d]), its size flowing through Shape → Gather →
+	// Concat into Reshape targets.
+	{"transformer_gelu", ".cache/zoo/transformer_gelu/model.onnx", []int{32}, true},
+	{"transformer_encoder", "examples/zoo/transformer_encoder/model.onnx", []int{12}, true},
+	// A seq-first LSTM (the batch on axis 1) whose zero states are
+	// ConstantOfShape of a shape holding the batch size.
+	{"crnn", ".cache/zoo/crnn/model.onnx", []int{1, 32, 128}, true},
+	// NonMaxSuppression selects over the whole batch; the sample rate is a
+	// scalar input, without rows.
 	{"yolo_detector", ".cache/zoo/yolo_detector/model.onnx", []int{3, 128, 128}, false},
 	{"vad_lstm", ".cache/zoo/vad_lstm/model.onnx", []int{512}, false},
 }
@@ -55,6 +62,21 @@ func loadSplitModel(t testing.TB, path string, threads int) *session {
 	return s.(*session)
 }
 
+// modelBatch returns a random batch for s's first input: floats, or token
+// ids below 100 for an int64 input.
+func modelBatch(s *session, batch int, sample []int) *tensor.Tensor {
+	x := randomBatch(batch, sample)
+	if s.plan.graphInputs[0].Type.DType != tensor.Int64 {
+		return x
+	}
+	f := x.Data().([]float32)
+	ids := make([]int64, len(f))
+	for i, v := range f {
+		ids[i] = int64(v * 100)
+	}
+	return tensor.MustFromSlice(ids, x.Shape()...)
+}
+
 // randomBatch returns a batch of random floats of the given sample shape.
 func randomBatch(batch int, sample []int) *tensor.Tensor {
 	shape := append([]int{batch}, sample...)
@@ -71,8 +93,9 @@ func TestSplitAnalysisRealModels(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			s := loadSplitModel(t, m.path, 1)
 			if s.plan.separable != m.separable {
-				t.Fatalf("separable = %v, want %v", s.plan.separable, m.separable)
+				t.Fatalf("separable = %v (stopped at %q), want %v", s.plan.separable, s.plan.splitStop, m.separable)
 			}
+			t.Logf("separable %v, stopped at %q", s.plan.separable, s.plan.splitStop)
 		})
 	}
 }
@@ -94,7 +117,7 @@ func TestSplitRunsMatchWhole(t *testing.T) {
 				if m.sample[len(m.sample)-1] >= 128 {
 					batch = 3 // keep the large models fast
 				}
-				in := map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: randomBatch(batch, m.sample)}
+				in := map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: modelBatch(s, batch, m.sample)}
 				split := s.split
 				s.split = nil
 				want := mustRun(t, s, in)
@@ -193,12 +216,12 @@ func BenchmarkSplit(b *testing.B) {
 // time, reporting the same metrics per 32 rows.
 func benchRows(b *testing.B, path string, sample []int, threads int) {
 	s := loadSplitModel(b, path, threads)
-	batch := randomBatch(32, sample)
-	data := batch.Data().([]float32)
-	n := len(data) / 32
+	batch := modelBatch(s, 32, sample)
+	n := batch.Len() / 32
 	ins := make([]map[string]*tensor.Tensor, 32)
 	for i := range ins {
-		row := tensor.MustFromSlice(slices.Clone(data[i*n:(i+1)*n]), append([]int{1}, sample...)...)
+		row := tensor.New(batch.DType(), append([]int{1}, sample...)...)
+		copyElems(row, 0, batch, i*n)
 		ins[i] = map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: row}
 	}
 	mustRun(b, s, ins[0])
@@ -216,7 +239,7 @@ func benchRows(b *testing.B, path string, sample []int, threads int) {
 // benchSplit measures one configuration of BenchmarkSplit.
 func benchSplit(b *testing.B, path string, sample []int, threads, sub int) {
 	s := loadSplitModel(b, path, threads)
-	in := map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: randomBatch(32, sample)}
+	in := map[string]*tensor.Tensor{s.plan.graphInputs[0].Name: modelBatch(s, 32, sample)}
 	defer func(n int64) { splitMinRows = n }(splitMinRows)
 	splitMinRows = 1
 	if sub == 0 {
@@ -238,11 +261,13 @@ func benchSplit(b *testing.B, path string, sample []int, threads, sub int) {
 
 // TestSplitRules checks the analysis on one-node graphs over x [N, 3, 4]
 // (y [N, 1, 4, 4] for the pools): what keeps rows independent is
-// separable and runs split with the whole run's outputs; what mixes them,
-// or is not known to keep them apart, is not.
+// separable, wherever the output holds them, and runs split with the
+// whole run's outputs; what mixes them, or is not known to keep them
+// apart, is not.
 func TestSplitRules(t *testing.T) {
 	c := func(shape []int) *tensor.Tensor { return tensor.New(tensor.Float32, shape...) }
 	ints := func(v ...int64) *tensor.Tensor { return i64([]int{len(v)}, v...) }
+	lstmW := map[string]*tensor.Tensor{"lw": randomBatch(1, []int{8, 4}), "lr": randomBatch(1, []int{8, 2})}
 	tests := []struct {
 		name      string
 		n         *onnx.Node
@@ -252,11 +277,12 @@ func TestSplitRules(t *testing.T) {
 		{"softmax last axis", node("Softmax", []string{"x"}, []string{"z"}), nil, true},
 		{"softmax axis 0", node("Softmax", []string{"x"}, []string{"z"}, aInt("axis", 0)), nil, false},
 		{"transpose keeping axis 0", node("Transpose", []string{"x"}, []string{"z"}, aInts("perm", 0, 2, 1)), nil, true},
-		{"transpose moving axis 0", node("Transpose", []string{"x"}, []string{"z"}, aInts("perm", 1, 0, 2)), nil, false},
+		{"transpose moving axis 0", node("Transpose", []string{"x"}, []string{"z"}, aInts("perm", 1, 0, 2)), nil, true},
 		{"reshape copying axis 0", node("Reshape", []string{"x", "s"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(0, -1)}, true},
 		{"reshape to rows of a sample", node("Reshape", []string{"x", "s"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(-1, 12)}, true},
-		{"reshape across rows", node("Reshape", []string{"x", "s"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(-1, 6)}, false},
-		{"reshape to one axis", node("Reshape", []string{"x", "s"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(-1)}, false},
+		{"reshape splitting rows", node("Reshape", []string{"x", "s"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(-1, 6)}, true},
+		{"reshape across rows", node("Reshape", []string{"x", "s"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(3, -1)}, false},
+		{"reshape to one axis", node("Reshape", []string{"x", "s"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(-1)}, true},
 		{"add broadcasting within rows", node("Add", []string{"x", "b"}, []string{"z"}), map[string]*tensor.Tensor{"b": c([]int{3, 4})}, true},
 		{"add with a row of ones", node("Add", []string{"x", "b"}, []string{"z"}), map[string]*tensor.Tensor{"b": c([]int{1, 3, 4})}, true},
 		{"add of a constant batch", node("Add", []string{"x", "b"}, []string{"z"}), map[string]*tensor.Tensor{"b": c([]int{2, 3, 4})}, false},
@@ -268,11 +294,14 @@ func TestSplitRules(t *testing.T) {
 		{"concat on axis 0", node("Concat", []string{"x", "x2"}, []string{"z"}, aInt("axis", 0)), nil, false},
 		{"concat with a constant", node("Concat", []string{"x", "b"}, []string{"z"}, aInt("axis", 1)), map[string]*tensor.Tensor{"b": c([]int{1, 3, 4})}, false},
 		{"flatten at 1", node("Flatten", []string{"x"}, []string{"z"}), nil, true},
-		{"flatten at 2", node("Flatten", []string{"x"}, []string{"z"}, aInt("axis", 2)), nil, false},
+		{"flatten at 2", node("Flatten", []string{"x"}, []string{"z"}, aInt("axis", 2)), nil, true},
+		{"flatten at 0", node("Flatten", []string{"x"}, []string{"z"}, aInt("axis", 0)), nil, true},
 		{"gemm", node("Gemm", []string{"f", "w"}, []string{"z"}), map[string]*tensor.Tensor{"w": c([]int{4, 5})}, true},
 		{"gemm of transposed rows", node("Gemm", []string{"f", "w"}, []string{"z"}, aInt("transA", 1)), map[string]*tensor.Tensor{"w": c([]int{4, 5})}, false},
 		{"slice keeping the batch", node("Slice", []string{"x", "s", "e", "a"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(0, 1), "e": ints(math.MaxInt64, 3), "a": ints(0, 1)}, true},
 		{"slice of the batch", node("Slice", []string{"x", "s", "e", "a"}, []string{"z"}), map[string]*tensor.Tensor{"s": ints(0), "e": ints(1), "a": ints(0)}, false},
+		{"lstm, batch-major", node("LSTM", []string{"x", "lw", "lr"}, []string{"z"}, aInt("hidden_size", 2), aInt("layout", 1)), lstmW, true},
+		{"lstm over the batch", node("LSTM", []string{"x", "lw", "lr"}, []string{"z"}, aInt("hidden_size", 2)), lstmW, false},
 		{"max pool", node("MaxPool", []string{"y"}, []string{"z"}, aInts("kernel_shape", 2, 2)), nil, true},
 		{"max pool with indices", node("MaxPool", []string{"y"}, []string{"z", "i"}, aInts("kernel_shape", 2, 2)), nil, false},
 	}
@@ -291,27 +320,7 @@ func TestSplitRules(t *testing.T) {
 				dims := append([]int{-1}, feed[in.Name].Shape()[1:]...)
 				m.Graph.Inputs[i] = input(in.Name, tensor.Float32, dims...)
 			}
-			s, err := NewSession(context.Background(), m, engine.Options{IntraOpThreads: 2})
-			if err != nil {
-				t.Fatal(err)
-			}
-			ss := s.(*session)
-			if ss.plan.separable != tc.separable {
-				t.Fatalf("separable = %v, want %v", ss.plan.separable, tc.separable)
-			}
-			if !tc.separable {
-				return
-			}
-			got := mustRun(t, s, feed)
-			split := ss.split
-			ss.split = nil
-			want := mustRun(t, s, feed)
-			ss.split = split
-			for name, w := range want {
-				if !sameTensor(got[name], w) {
-					t.Fatalf("output %s: split run %v differs from whole run %v", name, got[name], w)
-				}
-			}
+			checkSplit(t, m, feed, tc.separable)
 		})
 	}
 }
@@ -355,4 +364,228 @@ func TestSubBatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// seqFirstNodes is a PyTorch-style attention over x [N, 3, 4] in the
+// seq-first layout: the batch moves to axis 1, then into the heads
+// ([3, 2N, 2], [2N, 3, 2]) and into the rows of a projection ([3N, 4]),
+// the sizes of its Reshapes computed from Shape, before it comes back to
+// axis 0 as z [N, 3, 5].
+func seqFirstNodes() []*onnx.Node {
+	n := func(op string, in []string, out string, attrs ...*onnx.Attribute) *onnx.Node {
+		return node(op, in, []string{out}, attrs...)
+	}
+	return []*onnx.Node{
+		n("Transpose", []string{"x"}, "t0", aInts("perm", 1, 0, 2)),
+		n("Shape", []string{"t0"}, "sh"),
+		n("Gather", []string{"sh", "i0"}, "s"),
+		n("Gather", []string{"sh", "i1"}, "b"),
+		n("Mul", []string{"b", "two"}, "bh"),
+		n("Unsqueeze", []string{"s", "ax0"}, "us"),
+		n("Unsqueeze", []string{"bh", "ax0"}, "ubh"),
+		n("Concat", []string{"us", "ubh", "c2"}, "heads", aInt("axis", 0)),
+		n("Reshape", []string{"t0", "heads"}, "h"),
+		n("Transpose", []string{"h"}, "ht", aInts("perm", 1, 0, 2)),
+		n("Softmax", []string{"ht"}, "sm", aInt("axis", -1)),
+		n("Transpose", []string{"sm"}, "smt", aInts("perm", 0, 2, 1)),
+		n("MatMul", []string{"sm", "smt"}, "mm"),
+		n("MatMul", []string{"mm", "sm"}, "mt"),
+		n("Transpose", []string{"mt"}, "bt", aInts("perm", 1, 0, 2)),
+		n("Mul", []string{"s", "b"}, "sb"),
+		n("Unsqueeze", []string{"sb", "ax0"}, "usb"),
+		n("Concat", []string{"usb", "c4"}, "rows", aInt("axis", 0)),
+		n("Reshape", []string{"bt", "rows"}, "flat"),
+		n("Gemm", []string{"flat", "w"}, "g"),
+		n("Unsqueeze", []string{"b", "ax0"}, "ub"),
+		n("Concat", []string{"us", "ub", "c5"}, "back", aInt("axis", 0)),
+		n("Reshape", []string{"g", "back"}, "r"),
+		n("Transpose", []string{"r"}, "z", aInts("perm", 1, 0, 2)),
+	}
+}
+
+// TestSplitBatchAxes checks the analysis of a batch that leaves axis 0:
+// the seq-first attention is separable and runs split with the whole
+// run's outputs; what mixes its rows is not.
+func TestSplitBatchAxes(t *testing.T) {
+	ints := func(v ...int64) *tensor.Tensor { return i64([]int{len(v)}, v...) }
+	tests := []struct {
+		name      string
+		extra     []*onnx.Node
+		out       string
+		separable bool
+	}{
+		{"seq-first attention", nil, "z", true},
+		{"batch left on axis 1", nil, "t0", true},
+		{"batch among the heads", nil, "ht", true},
+		{"reshape across rows", []*onnx.Node{
+			node("Concat", []string{"ub", "c12"}, []string{"tgt"}, aInt("axis", 0)),
+			node("Reshape", []string{"t0", "tgt"}, []string{"y"}),
+		}, "y", false},
+		{"softmax over the batch axis", []*onnx.Node{
+			node("Softmax", []string{"t0"}, []string{"st"}, aInt("axis", 1)),
+			node("Transpose", []string{"st"}, []string{"y"}, aInts("perm", 1, 0, 2)),
+		}, "y", false},
+		{"batch size as data", []*onnx.Node{
+			node("Cast", []string{"b"}, []string{"bf"}, aInt("to", int64(tensor.Float32))),
+			node("Add", []string{"x", "bf"}, []string{"y"}),
+		}, "y", false},
+		{"sequence length as a slice bound", []*onnx.Node{
+			node("Slice", []string{"pos", "c0", "us", "ax0"}, []string{"p"}),
+			node("Add", []string{"x", "p"}, []string{"y"}),
+		}, "y", true},
+		{"zeros of the seq-first shape", []*onnx.Node{
+			node("ConstantOfShape", []string{"sh"}, []string{"cz"}),
+			node("Transpose", []string{"cz"}, []string{"czt"}, aInts("perm", 1, 0, 2)),
+			node("Add", []string{"x", "czt"}, []string{"y"}),
+		}, "y", true},
+		{"a row expanded to the batch", []*onnx.Node{
+			node("Concat", []string{"ub", "c3", "c4"}, []string{"tgt"}, aInt("axis", 0)),
+			node("Expand", []string{"row", "tgt"}, []string{"e"}),
+			node("Add", []string{"x", "e"}, []string{"y"}),
+		}, "y", true},
+		{"the batch expanded to its own shape", []*onnx.Node{
+			node("Concat", []string{"ub", "c3", "c4"}, []string{"tgt"}, aInt("axis", 0)),
+			node("Expand", []string{"x", "tgt"}, []string{"y"}),
+		}, "y", true},
+		{"unknown sizes reshaped by their shape", []*onnx.Node{
+			node("Conv", []string{"x", "cw"}, []string{"cv"}),
+			node("Shape", []string{"cv"}, []string{"csh"}),
+			node("Slice", []string{"csh", "c0", "c2", "ax0"}, []string{"lead"}),
+			node("Concat", []string{"lead", "rest"}, []string{"tgt"}, aInt("axis", 0)),
+			node("Reshape", []string{"cv", "tgt"}, []string{"y"}),
+		}, "y", true},
+		{"unknown sizes reshaped across rows", []*onnx.Node{
+			node("Conv", []string{"x", "cw"}, []string{"cv"}),
+			node("Shape", []string{"cv"}, []string{"csh"}),
+			node("Gather", []string{"csh", "i1"}, []string{"ch"}),
+			node("Unsqueeze", []string{"ch", "ax0"}, []string{"uch"}),
+			node("Concat", []string{"uch", "rest"}, []string{"tgt"}, aInt("axis", 0)),
+			node("Reshape", []string{"cv", "tgt"}, []string{"y"}),
+		}, "y", false},
+		{"the batch size squared", []*onnx.Node{
+			node("Mul", []string{"b", "b"}, []string{"bb"}),
+			node("Unsqueeze", []string{"bb", "ax0"}, []string{"ubb"}),
+			node("ConstantOfShape", []string{"ubb"}, []string{"y"}),
+		}, "y", false},
+	}
+	inits := map[string]*tensor.Tensor{
+		"i0": i64(nil, 0), "i1": i64(nil, 1), "two": i64(nil, 2), "ax0": ints(0), "c0": ints(0),
+		"c2": ints(2), "c3": ints(3), "c4": ints(4), "c5": ints(5), "c12": ints(12),
+		"w": randomBatch(4, []int{5}), "pos": randomBatch(6, []int{4}),
+		"row": randomBatch(1, []int{3, 4}), "cw": randomBatch(2, []int{3, 1}), "rest": ints(-1),
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			nodes := append(seqFirstNodes(), tc.extra...)
+			m := model(17, nodes, []onnx.ValueInfo{input("x", tensor.Float32, -1, 3, 4)}, []string{tc.out}, inits)
+			checkSplit(t, m, map[string]*tensor.Tensor{"x": randomBatch(5, []int{3, 4})}, tc.separable)
+		})
+	}
+}
+
+// checkSplit loads m on two threads, requires its analysis to find it
+// separable or not, and a separable one to run feed split with the whole
+// run's outputs.
+func checkSplit(t *testing.T, m *onnx.Model, feed map[string]*tensor.Tensor, separable bool) {
+	t.Helper()
+	s, err := NewSession(context.Background(), m, engine.Options{IntraOpThreads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := s.(*session)
+	if ss.plan.separable != separable {
+		t.Fatalf("separable = %v, want %v", ss.plan.separable, separable)
+	}
+	if separable {
+		checkSplitRun(t, ss, feed, true)
+	}
+}
+
+// TestSplitLate checks the run-time analysis of graphs with a variable
+// sequence length: not separable at the declared shapes, they run split
+// for each input shape that is, with the whole run's outputs, and whole
+// for one that is not.
+func TestSplitLate(t *testing.T) {
+	inits := map[string]*tensor.Tensor{
+		"i0": i64(nil, 0), "i1": i64(nil, 1), "two": i64(nil, 2), "ax0": i64([]int{1}, 0),
+		"c2": i64([]int{1}, 2), "c4": i64([]int{1}, 4), "c5": i64([]int{1}, 5), "rest": i64([]int{1}, -1),
+		"w": randomBatch(4, []int{5}),
+	}
+	across := []*onnx.Node{
+		node("Concat", []string{"ub", "rest"}, []string{"tgt"}, aInt("axis", 0)),
+		node("Reshape", []string{"t0", "tgt"}, []string{"y"}),
+	}
+	tests := []struct {
+		name  string
+		nodes []*onnx.Node
+		out   string
+		split bool
+	}{
+		{"seq-first attention", seqFirstNodes(), "z", true},
+		{"reshape across rows", append(seqFirstNodes(), across...), "y", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ss := lateSession(t, model(17, tc.nodes, []onnx.ValueInfo{input("x", tensor.Float32, -1, -1, 4)}, []string{tc.out}, inits))
+			for _, seq := range []int{3, 6, 3} {
+				checkSplitRun(t, ss, map[string]*tensor.Tensor{"x": randomBatch(5, []int{seq, 4})}, tc.split)
+			}
+		})
+	}
+	t.Run("unknown sizes copied with the batch", func(t *testing.T) {
+		// Separable at load: the target keeps axis 0 and reshapes within
+		// rows whatever their sizes.
+		n := node("Reshape", []string{"x", "keep"}, []string{"y"})
+		m := model(17, []*onnx.Node{n}, []onnx.ValueInfo{input("x", tensor.Float32, -1, -1, 4)}, []string{"y"},
+			map[string]*tensor.Tensor{"keep": i64([]int{2}, 0, -1)})
+		checkSplit(t, m, map[string]*tensor.Tensor{"x": randomBatch(5, []int{3, 4})}, true)
+	})
+	t.Run("transformer_gelu", func(t *testing.T) {
+		path := filepath.Join("..", "..", ".cache/zoo/transformer_gelu/model.onnx")
+		if _, err := os.Stat(path); err != nil {
+			t.Skipf("%s not generated: run scripts/gen-zoo.sh", path)
+		}
+		m, err := onnx.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Graph.Inputs[0].Type.Shape[1] = onnx.Dim{Value: -1, Param: "seq"}
+		ss := lateSession(t, m)
+		for _, seq := range []int{32, 16} {
+			checkSplitRun(t, ss, map[string]*tensor.Tensor{"input": modelBatch(ss, 7, []int{seq})}, true)
+		}
+	})
+}
+
+// checkSplitRun runs feed on s whole and as it would, requiring the same
+// outputs, and that it ran split or not.
+func checkSplitRun(t *testing.T, s *session, feed map[string]*tensor.Tensor, split bool) {
+	t.Helper()
+	got := mustRun(t, s, feed)
+	sp := s.split
+	s.split = nil
+	want := mustRun(t, s, feed)
+	s.split = sp
+	for name, w := range want {
+		if !sameTensor(got[name], w) {
+			t.Fatalf("output %s: run %v differs from whole run %v", name, got[name], w)
+		}
+	}
+	if ran := s.split.jobs.take() != nil; ran != split {
+		t.Fatalf("ran split: %v, want %v", ran, split)
+	}
+}
+
+// lateSession loads m on two threads, requiring a run-time analysis.
+func lateSession(t *testing.T, m *onnx.Model) *session {
+	t.Helper()
+	s, err := NewSession(context.Background(), m, engine.Options{IntraOpThreads: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss := s.(*session)
+	if ss.plan.separable || ss.plan.late == nil {
+		t.Fatalf("separable %v, late analysis %v: want false, set", ss.plan.separable, ss.plan.late != nil)
+	}
+	return ss
 }
