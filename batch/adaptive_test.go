@@ -104,17 +104,7 @@ func TestAdaptiveWaitsForAComingCompanion(t *testing.T) {
 	d := &doubler{}
 	b, _ := New(Config{MaxBatchSize: 8, MaxQueueDelay: time.Minute, InFlight: func() int { return 2 }}, d.run, nil)
 	defer b.Close()
-	const fixed, perRow, gap = 400 * time.Millisecond, 200 * time.Millisecond, time.Second
-	for i := range 100 {
-		n := 1 + i%8
-		b.cost.observe(n, fixed+time.Duration(n)*perRow)
-	}
-	t0 := time.Now().Add(-100 * gap)
-	for i := range 100 {
-		b.cost.arrived(t0.Add(time.Duration(i)*gap), 1)
-	}
-	b.policy.wait.Store(true)
-	b.policy.end.Store(time.Now().Add(time.Hour).UnixNano()) // the epoch lasts the test
+	teachWaiting(b, time.Second, 1)
 	type answer struct {
 		in, out map[string]*tensor.Tensor
 		err     error
@@ -157,17 +147,7 @@ func TestAdaptiveWaitsOutAConvoyGap(t *testing.T) {
 	var inflight atomic.Int64
 	b, _ := New(Config{MaxBatchSize: 2, MaxQueueDelay: time.Minute, InFlight: func() int { return int(inflight.Load()) }}, d.run, nil)
 	defer b.Close()
-	const fixed, perRow, gap = 400 * time.Millisecond, 200 * time.Millisecond, 10 * time.Millisecond
-	for i := range 100 {
-		n := 1 + i%8
-		b.cost.observe(n, fixed+time.Duration(n)*perRow)
-	}
-	t0 := time.Now().Add(-100 * gap)
-	for i := range 100 {
-		b.cost.arrived(t0.Add(time.Duration(i)*gap), 20)
-	}
-	b.policy.wait.Store(true)
-	b.policy.end.Store(time.Now().Add(time.Hour).UnixNano()) // the epoch lasts the test
+	teachWaiting(b, 10*time.Millisecond, 20)
 	errs := make(chan error, 2)
 	do := func(in map[string]*tensor.Tensor) {
 		out, _, err := b.Do(context.Background(), in)
@@ -196,4 +176,21 @@ func TestAdaptiveWaitsOutAConvoyGap(t *testing.T) {
 	if len(d.batches) != 1 || d.batches[0] != 2 {
 		t.Errorf("batches %v, want one batch of 2 rows", d.batches)
 	}
+}
+
+// teachWaiting teaches b calls of 400 ms plus 200 ms a row, 100 arrivals
+// gap apart with inflight requests in flight at each, and an epoch that
+// allows waiting for the rest of the test.
+func teachWaiting(b *Batcher, gap time.Duration, inflight int) {
+	const fixed, perRow = 400 * time.Millisecond, 200 * time.Millisecond
+	for i := range 100 {
+		n := 1 + i%8
+		b.cost.observe(n, fixed+time.Duration(n)*perRow)
+	}
+	t0 := time.Now().Add(-100 * gap)
+	for i := range 100 {
+		b.cost.arrived(t0.Add(time.Duration(i)*gap), inflight)
+	}
+	b.policy.wait.Store(true)
+	b.policy.end.Store(time.Now().Add(time.Hour).UnixNano())
 }
