@@ -39,7 +39,7 @@ func (b *Batcher) startAlone(rows int) (int, error) {
 func (b *Batcher) dueAlone(rows int) bool {
 	return rows >= b.cfg.MaxBatchSize || b.cfg.MaxQueueDelay <= 0 ||
 		slices.Contains(b.cfg.PreferredBatchSizes, rows) ||
-		(b.cfg.InFlight != nil && len(b.free) == b.cfg.Instances && int64(b.cfg.InFlight()) <= b.inside.Load()) ||
+		(len(b.free) == b.cfg.Instances && b.allIn()) ||
 		b.cost.maxWait(b.cfg.MaxQueueDelay, b.policy.waiting()) <= 0
 }
 

@@ -168,7 +168,7 @@ func (b *Batcher) Do(ctx context.Context, inputs map[string]*tensor.Tensor) (map
 	b.inside.Add(1)
 	defer b.inside.Add(-1)
 	now := time.Now()
-	b.cost.arrived(now)
+	b.cost.arrived(now, b.inFlight())
 	if instance, err := b.startAlone(rows); err != nil || instance >= 0 {
 		if err != nil {
 			return nil, Timing{}, err
@@ -258,6 +258,15 @@ func (b *Batcher) reject() error {
 	}
 	b.help()
 	return fmt.Errorf("%w: %d requests are waiting (max_queue_size)", ErrQueueFull, b.cfg.MaxQueueSize)
+}
+
+// inFlight returns the requests in flight to the model (Config.InFlight),
+// or those in Do when it is not set.
+func (b *Batcher) inFlight() int {
+	if b.cfg.InFlight != nil {
+		return b.cfg.InFlight()
+	}
+	return int(b.inside.Load())
 }
 
 func (b *Batcher) signal() {

@@ -10,14 +10,16 @@
 // to another goroutine, and a busy server never waits for a worker
 // goroutine to be scheduled among hundreds of request goroutines.
 //
-// A batch waits for companions (up to MaxQueueDelay) only when waiting is
-// predicted to pay: for about the learned mean gap between requests, at
-// most a one-row call's time (or one fixed cost when requests come faster
-// than that), and only when the fixed costs the companions expected in
-// that time would save outweigh what the queue costs each request
-// (adaptive.go); only while waiting is measured to pay, epoch by epoch
-// against not waiting (policy.go); and never when no companion can come
-// (Config.InFlight).
+// A batch waits for companions only when waiting is predicted to pay: when
+// the fixed costs the companions expected in a short wait (about the
+// learned mean gap between requests, at most a one-row call's time, or
+// one fixed cost when requests come faster than that) would save outweigh
+// what the queue costs each request (adaptive.go); only while waiting is
+// measured to pay, epoch by epoch against not waiting (policy.go); and
+// never when no companion can come (every request in flight, by
+// Config.InFlight, already in the batcher, at least as many as usually
+// are, and no call running). A batch that waits fills: up to
+// MaxQueueDelay, until it is full or no companion can come.
 // An Observer that is also a PolicyObserver receives the wait policy's
 // state at each epoch (for the inferd_batch_waiting and
 // inferd_batch_wait_gain metrics).

@@ -110,12 +110,24 @@ func (b *Batcher) takeLocked(buf []*request) ([]*request, time.Duration) {
 }
 
 // noneComing reports, for a leader holding an instance, that waiting for
-// companions is pointless: every request admitted to the model is already
-// in Do (Config.InFlight), and no batch is running whose requests'
+// companions is pointless: allIn, and no batch is running whose requests'
 // clients could soon send more (other leaders may hold instances, waiting
 // like this one). b.mu is held.
 func (b *Batcher) noneComing() bool {
-	return b.cfg.InFlight != nil && b.running.Load() == 0 && int64(b.cfg.InFlight()) <= b.inside.Load()
+	return b.running.Load() == 0 && b.allIn()
+}
+
+// allIn reports that every request admitted to the model is already in Do
+// (Config.InFlight) and that they are at least as many as are usually in
+// flight at an arrival (costModel.usualLoad): under concurrent load a
+// moment with nothing else in flight is the gap between a batch's answers
+// and its clients' next requests, not the end of the traffic.
+func (b *Batcher) allIn() bool {
+	if b.cfg.InFlight == nil {
+		return false
+	}
+	inside := b.inside.Load()
+	return int64(b.cfg.InFlight()) <= inside && inside*1000 >= b.cost.usualLoad()
 }
 
 // finished counts a call's end; when it was the last one running, a

@@ -27,7 +27,10 @@
 #                    runs and every request succeeds; the figures mean little)
 #   --reps N         repetitions of every point (default 3; the report takes medians)
 #   --duration D     length of each point (default 10s), --warmup D before each (default 1s)
-#   --out FILE       the report (default docs/performance-serving.md)
+#   --out FILE       the report (default docs/performance-serving.md for a full run; a
+#                    partial one, --no-flask or --batching-only, writes
+#                    $TMPDIR/inferd-performance-partial.md instead, so that it never replaces
+#                    the committed report's other sections)
 #   --results DIR    keep the raw `inferd bench --json` reports there
 #   --all-protocols  also measure inferd's digits CNN over v2 REST and v2 gRPC
 #   --no-flask       skip Flask (no python3-flask/gunicorn/python3-torch needed)
@@ -43,7 +46,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-reps=3 duration=10s warmup=1s out=docs/performance-serving.md results="" all_protocols=0 flask=1 quick=0 only=0
+reps=3 duration=10s warmup=1s out="" results="" all_protocols=0 flask=1 quick=0 only=0
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--quick) quick=1 reps=1 duration=1s warmup=300ms out="${TMPDIR:-/tmp}/inferd-performance-quick.md" ;;
@@ -60,6 +63,10 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+if [ -z "$out" ]; then
+	out=docs/performance-serving.md
+	[ "$flask" = 0 ] && out="${TMPDIR:-/tmp}/inferd-performance-partial.md"
+fi
 case "$reps" in '' | *[!0-9]* | 0) echo "bench/run.sh: --reps wants a positive integer" >&2; exit 2 ;; esac
 
 log() { echo "bench/run.sh: $*" >&2; }
