@@ -88,9 +88,7 @@ func rowBlocks(threads, items, m, mr, flops int) (blocks, per int) {
 	if items >= threads {
 		return 1, m
 	}
-	want := min((threads+items-1)/items, (m+mr-1)/mr, max(1, parallelTasks(flops)/items))
-	per = roundUp((m+want-1)/want, mr)
-	return (m + per - 1) / per, per
+	return outputBlocks(threads, items, m, mr, flops)
 }
 
 // gathered computes the items [lo, hi) (band-major, then group, then

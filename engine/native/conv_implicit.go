@@ -69,13 +69,51 @@ func convImplicit(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan
 		// The garbage rows after the chunk's last image are not computed.
 		rows := imgs*l.hq - max(0, l.hq-l.oh)
 		bandRows := max(1, min(rows, bandCols/l.wq))
-		bands := max((rows+bandRows-1)/bandRows, min(rc.threads, rows, parallelTasks(2*mg*kg*rows*l.wq*p.group)))
-		bandRows = (rows + bands - 1) / bands
-		bands = (rows + bandRows - 1) / bandRows
-		b.rows, b.bandRows = rows, bandRows
+		bands := b.productBands(rc.threads, rows, bandRows, mg, kg)
 		b.stage = implicitProduct
-		parallelRange(rc.threads, bands*p.group, 1, b)
+		parallelRange(rc.threads, bands*p.group*b.mBlocks, 1, b)
 	}
+}
+
+// productBands sets the bands of output rows of the chunk in progress
+// (rows rows, bandRows at most per band for the cache) for the product,
+// and its blocks of output channels, and returns the number of bands.
+//
+// When the bands the cache asks for are fewer than the threads (small
+// planes: ResNet-18's 14×14 and 7×7 layers at batch 1), the product is cut
+// by output channels, whole panels of mr, into about chunksPerThread
+// blocks per thread, rather than into one band of rows per thread: a band
+// of a 7-row plane is 4 or 3 rows, one item per thread, so the region
+// waits for the thread with the larger band, or for a helper that joins
+// late (another process on its core), while blocks of channels are equal
+// and many enough for the others to take over. Each block also reads
+// only its own channels' weights, which on such planes are most of the
+// product's reads.
+func (b *implicitBody) productBands(threads, rows, bandRows, mg, kg int) int {
+	p, l, mr := &b.p, b.cp.l, b.cp.gemm.mr
+	flops := 2 * mg * kg * rows * l.wq * p.group
+	sized := (rows + bandRows - 1) / bandRows
+	b.mBlocks, b.mPer = 1, mg
+	bands := max(sized, min(threads, rows, parallelTasks(flops)))
+	if threads > 1 && sized*p.group < threads {
+		// Too few channels or too little work leave bands of rows.
+		if blocks, per := outputBlocks(threads*chunksPerThread, sized*p.group, mg, mr, flops); sized*p.group*blocks >= threads {
+			b.mBlocks, b.mPer, bands = blocks, per, sized
+		}
+	}
+	bandRows = (rows + bands - 1) / bands
+	b.rows, b.bandRows = rows, bandRows
+	return (rows + bandRows - 1) / bandRows
+}
+
+// outputBlocks returns how many blocks of output channels, and how many
+// channels each (whole panels of mr), the items of a product of m rows
+// are cut into for about want items in all, as far as its panels and its
+// flops of work (parallelTasks) allow.
+func outputBlocks(want, items, m, mr, flops int) (blocks, per int) {
+	n := min((want+items-1)/items, (m+mr-1)/mr, max(1, parallelTasks(flops)/items))
+	per = roundUp((m+n-1)/n, mr)
+	return (m + per - 1) / per, per
 }
 
 // prefillFloats is how many floats prefill writes per channel: the whole
@@ -171,8 +209,8 @@ func (b *implicitBody) build(lo, hi int) {
 	}
 }
 
-// product computes the bands of output rows of items [lo, hi)
-// (band-major, then group).
+// product computes the items [lo, hi) (band-major, then group, then
+// block of output channels: productBands).
 func (b *implicitBody) product(lo, hi int) {
 	p, cp, l := &b.p, b.cp, b.cp.l
 	impl := cp.gemm
@@ -180,8 +218,12 @@ func (b *implicitBody) product(lo, hi int) {
 	kg := cg * l.kh * l.kw
 	ctmp := getScratch(mg * roundUp(b.bandRows*l.wq, impl.nr))
 	defer putScratch(ctmp)
+	out := l.oh * l.ow
 	for t := lo; t < hi; t++ {
-		grp, band := t%p.group, t/p.group
+		m0 := t % b.mBlocks * b.mPer
+		m1 := min(mg, m0+b.mPer)
+		g := t / b.mBlocks
+		grp, band := g%p.group, g/p.group
 		t0 := band * b.bandRows
 		t1 := min(b.rows, t0+b.bandRows)
 		c0, cols := t0*l.wq, (t1-t0)*l.wq
@@ -191,13 +233,13 @@ func (b *implicitBody) product(lo, hi int) {
 		accumulate := p.residual != nil
 		if accumulate {
 			l.validRows(t0, t1, func(t, run, n int) {
-				copyRows(c[run:], ldc, p.residual[p.outOffset(l, b.n0, grp, t):], l.oh*l.ow, mg, n)
+				copyRows(c[m0*ldc+run:], ldc, p.residual[p.outOffset(l, b.n0, grp, t)+m0*out:], out, m1-m0, n)
 			})
 		}
 		planes := b.planes[grp*cg*cp.chStride+c0:]
-		impl.regionIndirect(mg, kg, &b.weights[grp], planes, cp.table, cols, c, ldc, accumulate, true, &ep)
+		impl.rowsIndirect(m0, m1, mg, kg, &b.weights[grp], planes, cp.table, cols, c, ldc, accumulate, true, &ep)
 		l.validRows(t0, t1, func(t, run, n int) {
-			copyRows(p.y[p.outOffset(l, b.n0, grp, t):], l.oh*l.ow, c[run:], ldc, mg, n)
+			copyRows(p.y[p.outOffset(l, b.n0, grp, t)+m0*out:], out, c[m0*ldc+run:], ldc, m1-m0, n)
 		})
 	}
 }

@@ -55,6 +55,10 @@ func TestConvAlgorithms(t *testing.T) {
 		// row panels (rowBlocks), one with a partial panel.
 		{1, 96, 4, 4, 96, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
 		{1, 64, 7, 7, 100, 3, 3, 1, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
+		// Two groups of a 7×7 image at three threads: unpacked ungathered
+		// products over fewer bands than threads, cut by blocks of output
+		// channels (productBands) in each group.
+		{1, 128, 7, 7, 160, 3, 3, 2, [2]int{1, 1}, [2]int{1, 1}, [4]int{1, 1, 1, 1}},
 	}
 	r := rand.New(rand.NewPCG(11, 12))
 	for _, tc := range geos {
@@ -240,6 +244,30 @@ func TestRowBlocks(t *testing.T) {
 		blocks, per := rowBlocks(tt.threads, tt.items, tt.m, tt.mr, tt.flops)
 		if blocks != tt.blocks || per != tt.per {
 			t.Errorf("%s: rowBlocks = %d blocks of %d rows, want %d of %d", tt.name, blocks, per, tt.blocks, tt.per)
+		}
+	}
+}
+
+// TestOutputBlocks checks how a product over few bands is cut by output
+// channels: whole panels of mr, about want items in all, no more than its
+// panels or its flops (parallelTasks) allow.
+func TestOutputBlocks(t *testing.T) {
+	tests := []struct {
+		want, items, m, mr, flops int
+		blocks, per               int
+	}{
+		{8, 1, 512, 8, 300 << 20, 8, 64},         // ResNet-18's 7×7 layers at two threads
+		{8, 2, 512, 8, 300 << 20, 4, 128},        // two bands (or groups) already
+		{8, 1, 100, 8, 300 << 20, 7, 16},         // six blocks of 16, a last one of 4 (a partial panel)
+		{8, 1, 20, 8, 300 << 20, 3, 8},           // three panels only
+		{8, 1, 512, 8, 3 * minTaskFlops, 3, 176}, // the work is worth three tasks
+		{8, 1, 512, 8, minTaskFlops / 2, 1, 512}, // nor even two
+		{12, 5, 64, 16, 300 << 20, 2, 32},        // three blocks of 22, rounded to whole panels: two of 32
+	}
+	for _, tc := range tests {
+		blocks, per := outputBlocks(tc.want, tc.items, tc.m, tc.mr, tc.flops)
+		if blocks != tc.blocks || per != tc.per {
+			t.Errorf("outputBlocks(%d, %d, %d, %d, %d) = %d, %d; want %d, %d", tc.want, tc.items, tc.m, tc.mr, tc.flops, blocks, per, tc.blocks, tc.per)
 		}
 	}
 }

@@ -19,8 +19,16 @@ const indirectRowsFirst = 1 << 17
 // its C goes through a tile on the stack. A last column tile of at most
 // nr/2 columns runs on the narrow kernel when there is one.
 func (impl *gemmImpl) regionIndirect(m, k int, a *gemmOperand, b []float32, o *simd.Offsets, cols int, c []float32, ldc int, accumulate, padded bool, ep *gemmEpilogue) {
+	impl.rowsIndirect(0, m, m, k, a, b, o, cols, c, ldc, accumulate, padded, ep)
+}
+
+// rowsIndirect is regionIndirect restricted to the rows [m0, m1) of the
+// m×cols product (m0 a multiple of mr, m1 one or m): it reads only their
+// panels of A and writes only their rows of C, so that threads can share
+// a product over few columns by its rows.
+func (impl *gemmImpl) rowsIndirect(m0, m1, m, k int, a *gemmOperand, b []float32, o *simd.Offsets, cols int, c []float32, ldc int, accumulate, padded bool, ep *gemmEpilogue) {
 	mr, nr := impl.mr, impl.nr
-	t := indirectTiles{impl: impl, m: m, b: b, o: o, cols: cols, c: c, ldc: ldc, padded: padded, ep: ep}
+	t := indirectTiles{impl: impl, m: m1, b: b, o: o, cols: cols, c: c, ldc: ldc, padded: padded, ep: ep}
 	var edge *[]float32
 	if !padded && cols%nr != 0 {
 		edge = getScratch(impl.kc * nr)
@@ -39,7 +47,7 @@ func (impl *gemmImpl) regionIndirect(m, k int, a *gemmOperand, b []float32, o *s
 			t.panel = gatherPanel((*edge)[:t.kcb*kern.NR], kern.NR, b, o, pc, jr, cols-jr)
 		}
 		if rowsFirst {
-			for ir := 0; ir < m; ir += mr {
+			for ir := m0; ir < m1; ir += mr {
 				for jr := 0; jr < cols; jr += nr {
 					t.tile(ir, jr)
 				}
@@ -47,13 +55,13 @@ func (impl *gemmImpl) regionIndirect(m, k int, a *gemmOperand, b []float32, o *s
 			continue
 		}
 		for jr := 0; jr < cols; jr += nr {
-			for ir := 0; ir < m; ir += mr {
+			for ir := m0; ir < m1; ir += mr {
 				t.tile(ir, jr)
 			}
 		}
 	}
 	if ep != nil && ep.post != nil {
-		for i := range m {
+		for i := m0; i < m1; i++ {
 			row := c[i*ldc : i*ldc+cols]
 			ep.post(row, row)
 		}
