@@ -121,13 +121,16 @@ func (b *Batcher) noneComing() bool {
 // (Config.InFlight) and that they are at least as many as are usually in
 // flight at an arrival (costModel.usualLoad): under concurrent load a
 // moment with nothing else in flight is the gap between a batch's answers
-// and its clients' next requests, not the end of the traffic.
+// and its clients' next requests, not the end of the traffic. The usual
+// load is compared rounded to whole requests: the integer moving average
+// settles anywhere within a few thousandths of its true value, and a lone
+// client after a busy spell must count as all in.
 func (b *Batcher) allIn() bool {
 	if b.cfg.InFlight == nil {
 		return false
 	}
 	inside := b.inside.Load()
-	return int64(b.cfg.InFlight()) <= inside && inside*1000 >= b.cost.usualLoad()
+	return int64(b.cfg.InFlight()) <= inside && inside >= (b.cost.usualLoad()+500)/1000
 }
 
 // finished counts a call's end; when it was the last one running, a
