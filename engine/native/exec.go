@@ -268,6 +268,12 @@ func stepOp(s step) string {
 	case *expandDWKernel:
 		return k.describe()
 	case *matMulKernel:
+		if k.inPerm[0] != nil || k.inPerm[1] != nil || k.outPerm != nil {
+			op += "+Transpose"
+		}
+		if k.scales != [2]float32{} {
+			op += "+Scale"
+		}
 		if k.bias != nil {
 			op += "+Add"
 		}

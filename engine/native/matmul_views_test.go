@@ -109,6 +109,9 @@ func TestMatMulViewsThreads(t *testing.T) {
 				if n := len(s.(*session).plan.steps); n != 1 {
 					t.Fatalf("%d steps, want 1", n)
 				}
+				if op := stepOp(s.(*session).plan.steps[0]); op != "MatMul+Transpose" {
+					t.Errorf("profiled as %q, want MatMul+Transpose", op)
+				}
 				assertNear(t, mustRun(t, s, in)["y"], want["y"], 1e-5)
 			})
 		}

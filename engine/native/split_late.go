@@ -14,8 +14,8 @@ import (
 // are known: its Reshapes place the batch by the sizes of their inputs
 // (split_rules.go's reshapeBatch). Such a plan keeps its unfused steps,
 // without kernels, and analyses them again for each input shape its split
-// runs meet, with every size but the batch's known; the last few verdicts
-// are kept.
+// runs meet, with every size but the batch's known; the verdicts are kept
+// by input shape, up to lateVerdicts of them.
 
 // lateSplit is a plan's run-time split analysis.
 type lateSplit struct {
@@ -26,14 +26,25 @@ type lateSplit struct {
 	model *onnx.Model
 	lim   *limits
 	mu    sync.Mutex
-	seen  recent[splitVerdict]
+	seen  map[lateKey]splitVerdict
 }
 
-// splitVerdict is the analysis of one input shape: the sizes of the
-// inputs after axis 0, concatenated, and whether the graph is separable
-// for them.
+// lateVerdicts bounds the verdicts a plan keeps: enough for every sequence
+// length of unpadded text up to a few hundred tokens. When it is reached
+// the verdicts are dropped and learned again.
+const lateVerdicts = 512
+
+// lateKey is an input shape as a map key: each input's rank and its sizes
+// after axis 0, concatenated. Shapes with more than len(d) such numbers
+// are not kept (they are analysed on every run).
+type lateKey struct {
+	n int
+	d [16]int
+}
+
+// splitVerdict is the analysis of one input shape: whether the graph is
+// separable for it, and then its outputs' batch axes.
 type splitVerdict struct {
-	key  []int
 	ok   bool
 	outs []batchAxis
 }
@@ -73,18 +84,25 @@ func newLateSplit(pl *planner, opset int64) *lateSplit {
 // separableFor reports whether p's graph is separable for inputs of these
 // shapes, and then its outputs' batch axes.
 func (l *lateSplit) separableFor(p *plan, inputs map[string]*tensor.Tensor) ([]batchAxis, bool) {
-	var buf [16]int
-	key := buf[:0]
+	var key lateKey
+	keep := true
 	for _, in := range p.graphInputs {
 		t := inputs[in.Name]
-		key = append(append(key, t.Rank()), t.Shape()[1:]...)
+		shape := t.Shape()
+		if len(shape) == 0 {
+			return nil, false
+		}
+		if key.n+len(shape) > len(key.d) {
+			keep = false
+			break
+		}
+		key.d[key.n] = t.Rank()
+		key.n += 1 + copy(key.d[key.n+1:], shape[1:])
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	for _, v := range l.seen.items {
-		if v != nil && slices.Equal(v.key, key) {
-			return v.outs, v.ok
-		}
+	if v, ok := l.seen[key]; ok && keep {
+		return v.outs, v.ok
 	}
 	dims := make([][]int, len(p.graphInputs))
 	for i, in := range p.graphInputs {
@@ -92,7 +110,12 @@ func (l *lateSplit) separableFor(p *plan, inputs map[string]*tensor.Tensor) ([]b
 	}
 	a := &splitInfo{p: p, opset: l.opset, late: l}
 	ok := a.separable(l.steps, l.outs, dims)
-	l.seen.add(&splitVerdict{key: append([]int(nil), key...), ok: ok, outs: a.outAxes})
+	if keep {
+		if l.seen == nil || len(l.seen) >= lateVerdicts {
+			l.seen = make(map[lateKey]splitVerdict)
+		}
+		l.seen[key] = splitVerdict{ok: ok, outs: a.outAxes}
+	}
 	return a.outAxes, ok
 }
 

@@ -106,16 +106,16 @@ func (s *session) runSplit(ctx context.Context, inputs map[string]*tensor.Tensor
 	if s.split == nil || b < 2 {
 		return nil, false, nil
 	}
+	parts := min(s.threads, b)
+	sub := s.split.subBatch((b + parts - 1) / parts)
+	if parts == 1 && sub >= b && s.split.sampleBytes.Load() > 0 {
+		return nil, false, nil
+	}
 	axes := p.splitOut
 	if !p.separable {
 		if axes, ok = p.late.separableFor(p, inputs); !ok {
 			return nil, false, nil
 		}
-	}
-	parts := min(s.threads, b)
-	sub := s.split.subBatch((b + parts - 1) / parts)
-	if parts == 1 && sub >= b && s.split.sampleBytes.Load() > 0 {
-		return nil, false, nil
 	}
 	j := s.split.jobs.take()
 	if j == nil {

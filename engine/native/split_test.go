@@ -557,6 +557,40 @@ func TestSplitLate(t *testing.T) {
 	})
 }
 
+// TestSplitLateVerdictsKept: a late plan keeps its verdict for each of
+// many sequence lengths (more than any small recent list), so a shape
+// seen before costs a map lookup and no allocation, and verdicts stay
+// right when lengths cycle.
+func TestSplitLateVerdictsKept(t *testing.T) {
+	inits := map[string]*tensor.Tensor{
+		"i0": i64(nil, 0), "i1": i64(nil, 1), "two": i64(nil, 2), "ax0": i64([]int{1}, 0),
+		"c2": i64([]int{1}, 2), "c4": i64([]int{1}, 4), "c5": i64([]int{1}, 5), "rest": i64([]int{1}, -1),
+		"w": randomBatch(4, []int{5}),
+	}
+	ss := lateSession(t, model(17, seqFirstNodes(), []onnx.ValueInfo{input("x", tensor.Float32, -1, -1, 4)}, []string{"z"}, inits))
+	late := ss.plan.late
+	feeds := make([]map[string]*tensor.Tensor, 20)
+	for i := range feeds {
+		feeds[i] = map[string]*tensor.Tensor{"x": randomBatch(3, []int{i + 1, 4})}
+	}
+	for range 2 {
+		for _, f := range feeds {
+			if _, ok := late.separableFor(ss.plan, f); !ok {
+				t.Fatalf("shape %v: not separable", f["x"].Shape())
+			}
+		}
+	}
+	if got := len(late.seen); got != len(feeds) {
+		t.Fatalf("%d verdicts kept, want %d", got, len(feeds))
+	}
+	if allocs := testing.AllocsPerRun(50, func() { late.separableFor(ss.plan, feeds[7]) }); allocs != 0 {
+		t.Errorf("a seen shape allocates %v times", allocs)
+	}
+	for _, f := range feeds[:5] {
+		checkSplitRun(t, ss, f, true)
+	}
+}
+
 // checkSplitRun runs feed on s whole and as it would, requiring the same
 // outputs, and that it ran split or not.
 func checkSplitRun(t *testing.T, s *session, feed map[string]*tensor.Tensor, split bool) {
