@@ -106,7 +106,7 @@ go test -run '^$' -bench 'BenchmarkGemmTile|BenchmarkTapSum' -benchtime 1s ./eng
 # (88 cases): the report takes its one-thread direct and planned rows.
 go test -run '^$' -bench 'BenchmarkSGEMM|BenchmarkConv|BenchmarkDepthwise' -skip 'BenchmarkConvWinograd' \
   -benchtime 200ms -timeout 30m ./engine/native > "$work/kernels.txt"
-go test -run '^$' -bench 'BenchmarkConvWinograd/.*/threads=1/(direct|planned)$' -benchtime 200ms \
+go test -run '^$' -bench 'BenchmarkConvWinograd/.*/.*/threads=1/(direct|planned)$' -benchtime 200ms \
   -timeout 30m ./engine/native | grep '^Benchmark' >> "$work/kernels.txt"
 echo "perf-report: allocations" >&2
 go test -run '^$' -bench 'BenchmarkRealModels' -benchmem -benchtime 20x ./engine/native > "$work/allocs.txt"
@@ -331,7 +331,7 @@ w("## Kernels")
 w("")
 w("`go test -run '^$' -bench 'BenchmarkGemmTile|BenchmarkTapSum' ./engine/native/internal/simd` and")
 w("`go test -run '^$' -bench 'BenchmarkSGEMM|BenchmarkConv|BenchmarkDepthwise' -skip BenchmarkConvWinograd ./engine/native`")
-w("and `go test -run '^$' -bench 'BenchmarkConvWinograd/.*/threads=1/(direct|planned)$' ./engine/native`.")
+w("and `go test -run '^$' -bench 'BenchmarkConvWinograd/.*/.*/threads=1/(direct|planned)$' ./engine/native`.")
 w("Every kernel the CPU runs is measured (avx512, avx2 and the portable Go one).")
 w("")
 w("| benchmark | time/op | GFLOP/s or ns/output |")
