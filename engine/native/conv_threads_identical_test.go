@@ -55,20 +55,11 @@ func TestConvThreadsBitIdentical(t *testing.T) {
 						got := mustRun(t, s, in)["y"]
 						if !sameTensor(got, want) {
 							t.Fatalf("threads %d: differs from one thread (max diff %g)", th,
-								maxAbsDiffConv(tensor.Data[float32](got), tensor.Data[float32](want)))
+								maxAbsDiff(tensor.Data[float32](got), tensor.Data[float32](want)))
 						}
 					}
 				}
 			})
 		}
 	}
-}
-
-func maxAbsDiffConv(a, b []float32) float64 {
-	d := 0.0
-	for i := range a {
-		x := float64(a[i] - b[i])
-		d = max(d, x, -x)
-	}
-	return d
 }

@@ -213,3 +213,26 @@ func accumulateLoopBody() *onnx.Graph {
 		},
 		Outputs: []onnx.ValueInfo{output("cond_out"), output("acc_out"), output("scan")}}
 }
+
+// maxAbsDiff returns the largest |a[i] − b[i]|, NaN when a difference is NaN.
+func maxAbsDiff(a, b []float32) float64 {
+	d := 0.0
+	for i := range a {
+		x := math.Abs(float64(a[i] - b[i]))
+		if math.IsNaN(x) {
+			return x
+		}
+		d = max(d, x)
+	}
+	return d
+}
+
+// transposeSource returns the shape a Transpose with permutation p must
+// read to produce shape.
+func transposeSource(shape []int, p []int64) []int {
+	s := make([]int, len(p))
+	for i, a := range p {
+		s[a] = shape[i]
+	}
+	return s
+}

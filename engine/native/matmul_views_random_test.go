@@ -110,14 +110,7 @@ func TestMatMulViewsRandom(t *testing.T) {
 		}
 		pa, pb, po := readable[r.IntN(len(readable))], readable[r.IntN(len(readable))], outs[r.IntN(len(outs))]
 		aShape, bShape := []int{ab0, b1, m, k}, []int{b0, bb1, k, n}
-		src := func(shape []int, p []int64) []int {
-			s := make([]int, 4)
-			for i, a := range p {
-				s[a] = shape[i]
-			}
-			return s
-		}
-		as, bs := src(aShape, pa), src(bShape, pb)
+		as, bs := transposeSource(aShape, pa), transposeSource(bShape, pb)
 		nodes := []*onnx.Node{
 			node("Transpose", []string{"a"}, []string{"at"}, aInts("perm", pa...)),
 			node("Transpose", []string{"b"}, []string{"bt"}, aInts("perm", pb...)),
@@ -142,21 +135,6 @@ func TestMatMulViewsRandom(t *testing.T) {
 			}
 		}
 	}
-}
-
-func maxAbsDiff(a, b []float32) float64 {
-	d := 0.0
-	for i := range a {
-		x := float64(a[i] - b[i])
-		if x < 0 {
-			x = -x
-		}
-		if x != x {
-			return x
-		}
-		d = max(d, x)
-	}
-	return d
 }
 
 // TestMatMulViewsRanks is TestMatMulViewsRandom with operands
@@ -188,14 +166,7 @@ func TestMatMulViewsRanks(t *testing.T) {
 		bShape := append(append([]int(nil), batch[2-(rb-2):]...), k, n)
 		pas, pbs := readable(ra), readable(rb)
 		pa, pb := pas[r.IntN(len(pas))], pbs[r.IntN(len(pbs))]
-		src := func(shape []int, p []int64) []int {
-			s := make([]int, len(p))
-			for i, a := range p {
-				s[a] = shape[i]
-			}
-			return s
-		}
-		as, bs := src(aShape, pa), src(bShape, pb)
+		as, bs := transposeSource(aShape, pa), transposeSource(bShape, pb)
 		nodes := []*onnx.Node{
 			node("Transpose", []string{"a"}, []string{"at"}, aInts("perm", pa...)),
 			node("Transpose", []string{"b"}, []string{"bt"}, aInts("perm", pb...)),
