@@ -45,3 +45,27 @@ func TestReconcile(t *testing.T) {
 		t.Fatalf("undeclared model input: %v", err)
 	}
 }
+
+func TestInstanceThreads(t *testing.T) {
+	tests := []struct {
+		name                             string
+		config, server, instances, procs int
+		want                             int
+	}{
+		{"config wins", 3, 8, 2, 8, 3},
+		{"one instance: the server's", 0, 4, 1, 8, 4},
+		{"one instance: engine default", 0, 0, 1, 8, 0},
+		{"two instances share the cores", 0, 0, 2, 2, 1},
+		{"two instances share --threads", 0, 6, 2, 2, 3},
+		{"odd split rounds down", 0, 0, 3, 8, 2},
+		{"never below one", 0, 0, 4, 2, 1},
+		{"config with instances", 2, 0, 4, 2, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := instanceThreads(tt.config, tt.server, tt.instances, tt.procs); got != tt.want {
+				t.Errorf("instanceThreads(%d, %d, %d, %d) = %d, want %d", tt.config, tt.server, tt.instances, tt.procs, got, tt.want)
+			}
+		})
+	}
+}
