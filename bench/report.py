@@ -27,6 +27,9 @@ TARGET_P99_MS = 10.0
 TARGET_OVERHEAD_US = 150.0
 TARGET_BATCHING_COST = 0.95
 TARGET_BATCHING_GAIN = 1.3
+# The models held to TARGET_BATCHING_GAIN at 64 connections: the one whose engine time the issue
+# says dominates (bench/models/transformer), whatever share of a request the engine now takes.
+GAIN_MODELS = {"transformer"}
 
 
 def load(results_dir):
@@ -263,10 +266,11 @@ def batching_lines(targets, overload_dir):
                 share = off[1]["compute"] / off[1]["p50"]
                 what = (f"{model}: engine {ps[1]:.0f} → {ps[32]:.1f} µs per sample (batch 1 → 32), "
                         f"{100 * share:.0f}% of a request's latency at 1 connection")
-                if ps[1] / ps[32] >= 1.5 and share >= 0.5:
-                    targets_rows.append(f"| {what}: batching / none at 64 | **{x:.2f}×** | ≥ {TARGET_BATCHING_GAIN}× | {'met' if x >= TARGET_BATCHING_GAIN else 'not met'} |")
+                ci = f" [{cis[64][0]:.2f}–{cis[64][1]:.2f}]" if cis[64] else ""
+                if model in GAIN_MODELS:
+                    targets_rows.append(f"| {what}: batching / none at 64 | **{x:.2f}×**{ci} | ≥ {TARGET_BATCHING_GAIN}× | {verdict(cis[64], TARGET_BATCHING_GAIN)} |")
                 else:
-                    targets_rows.append(f"| {what}: batching / none at 64 | {x:.2f}× | (engine under half the request: no ≥ {TARGET_BATCHING_GAIN}× to expect) | |")
+                    targets_rows.append(f"| {what}: batching / none at 64 | {x:.2f}×{ci} | (the ≥ {TARGET_BATCHING_GAIN}× is the transformer's) | |")
     return out, targets_rows
 
 
