@@ -197,14 +197,14 @@ func (s *Server) predictTensors(r *http.Request, v *serving.Version) (any, error
 	if err := res.charge(2*s.bodyEstimate(r), "decoding the request JSON"); err != nil {
 		return nil, err
 	}
-	var req tensorRequest
-	if err := decodeJSON(r.Body, &req, false, ""); err != nil {
+	raws, err := decodeTensorRequest(r.Body, r.ContentLength)
+	if err != nil {
 		return nil, err
 	}
-	if len(req.Inputs) == 0 {
+	if len(raws) == 0 {
 		return nil, errorf(http.StatusBadRequest, `request has no "inputs"; send {"inputs": {"<input name>": <nested array>}}`)
 	}
-	inputs, err := namedInputs(res, v, req.Inputs, false)
+	inputs, err := namedInputs(res, v, raws, false)
 	if err != nil {
 		return nil, err
 	}
