@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"unsafe"
+
+	"github.com/inferd/inferd/internal/jsonnum"
 )
 
 // The direct decoder: nested arrays of plain numbers or booleans parsed
@@ -238,7 +240,7 @@ func parseJSONUint[T uint8 | uint16 | uint32 | uint64](b []byte) (T, bool) {
 
 // parseJSONNumber parses a JSON number as strconv.ParseFloat does with bits.
 func parseJSONNumber(b []byte, bits int) (float64, bool) {
-	if !validNumber(b) {
+	if !jsonnum.Valid(b) {
 		return 0, false
 	}
 	// b is only read during the call, and ParseFloat's errors copy it.
@@ -266,45 +268,4 @@ func parseJSONBool(b []byte) (bool, bool) {
 		return false, true
 	}
 	return false, false
-}
-
-// validNumber reports whether b is a JSON number: -?(0|[1-9][0-9]*)
-// (.[0-9]+)?([eE][+-]?[0-9]+)?.
-func validNumber(b []byte) bool {
-	i := 0
-	if i < len(b) && b[i] == '-' {
-		i++
-	}
-	switch {
-	case i < len(b) && b[i] == '0':
-		i++
-	case i < len(b) && '1' <= b[i] && b[i] <= '9':
-		i = skipDigits(b, i)
-	default:
-		return false
-	}
-	if i < len(b) && b[i] == '.' {
-		if i = skipDigits(b, i+1); b[i-1] == '.' {
-			return false
-		}
-	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
-		i++
-		if i < len(b) && (b[i] == '+' || b[i] == '-') {
-			i++
-		}
-		start := i
-		if i = skipDigits(b, i); i == start {
-			return false
-		}
-	}
-	return i == len(b)
-}
-
-// skipDigits is the index of the first non-digit at or after i.
-func skipDigits(b []byte, i int) int {
-	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
-		i++
-	}
-	return i
 }
