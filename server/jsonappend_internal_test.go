@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"mime"
 	"testing"
 
 	"github.com/inferd/inferd/serving/codec"
@@ -65,4 +66,17 @@ func FuzzAppendJSONFloat(f *testing.F) {
 			t.Fatalf("%v: appended %s (%v), json.Marshal %s (%v)", x, got, ok, want, err)
 		}
 	})
+}
+
+// TestParseMediaTypeAsMime: the shortcut gives mime.ParseMediaType's type
+// and parameters.
+func TestParseMediaTypeAsMime(t *testing.T) {
+	for _, ct := range []string{"application/json", "image/png", "image/jpeg", "image/webp", "application/octet-stream",
+		"Application/JSON", "application/json; charset=utf-8", "multipart/form-data; boundary=x", "image/png ", "text/plain", "bad type"} {
+		mt, params, err := parseMediaType(ct)
+		wantMT, wantParams, wantErr := mime.ParseMediaType(ct)
+		if mt != wantMT || params["boundary"] != wantParams["boundary"] || len(params) != len(wantParams) || (err == nil) != (wantErr == nil) {
+			t.Errorf("parseMediaType(%q) = %q %v %v, mime: %q %v %v", ct, mt, params, err, wantMT, wantParams, wantErr)
+		}
+	}
 }
