@@ -114,14 +114,7 @@ func fastInputs(b []byte) (inputs map[string]json.RawMessage, ok bool) {
 
 // ws skips white space.
 func (s *jsonScanner) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
+	s.i = jsonnum.SkipSpace(s.b, s.i)
 }
 
 // next consumes c after white space, if it is there.

@@ -107,14 +107,7 @@ func (s *jsonScan) leafDepth() (int, bool) {
 
 // ws skips white space.
 func (s *jsonScan) ws() {
-	for s.i < len(s.b) {
-		switch s.b[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
-		}
-	}
+	s.i = jsonnum.SkipSpace(s.b, s.i)
 }
 
 // token is the plain value (number or literal) at the position: the

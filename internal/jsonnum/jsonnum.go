@@ -1,5 +1,5 @@
-// Package jsonnum checks the JSON number grammar, for the direct decoders
-// that parse numbers without encoding/json (tensor, server).
+// Package jsonnum holds the JSON grammar the direct decoders that parse
+// without encoding/json (tensor, server) share: numbers and white space.
 package jsonnum
 
 // Valid reports whether b is exactly one JSON number:
@@ -39,6 +39,20 @@ func Valid(b []byte) bool {
 func skipDigits(b []byte, i int) int {
 	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
 		i++
+	}
+	return i
+}
+
+// SkipSpace is the index of the first byte at or after i that is not
+// JSON white space.
+func SkipSpace(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\n', '\r':
+			i++
+		default:
+			return i
+		}
 	}
 	return i
 }

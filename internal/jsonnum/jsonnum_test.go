@@ -39,3 +39,17 @@ func FuzzValid(f *testing.F) {
 		}
 	})
 }
+
+func TestSkipSpace(t *testing.T) {
+	tests := []struct {
+		in      string
+		i, want int
+	}{
+		{"", 0, 0}, {" \t\n\r", 0, 4}, {"  x ", 0, 2}, {"x  ", 1, 3}, {"x\f", 1, 1}, {"[ 1", 1, 2},
+	}
+	for _, tt := range tests {
+		if got := jsonnum.SkipSpace([]byte(tt.in), tt.i); got != tt.want {
+			t.Errorf("SkipSpace(%q, %d) = %d, want %d", tt.in, tt.i, got, tt.want)
+		}
+	}
+}
