@@ -134,3 +134,21 @@ func BenchmarkAreaResize(b *testing.B) {
 		})
 	}
 }
+
+func TestSumBytes(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	for n := range 70 {
+		b := make([]byte, n)
+		want := uint32(0)
+		for i := range b {
+			b[i] = byte(r.IntN(256))
+			if n%7 == 0 {
+				b[i] = 255 // the largest lanes
+			}
+			want += uint32(b[i])
+		}
+		if got := sumBytes(b); got != want {
+			t.Fatalf("sumBytes of %d bytes = %d, want %d", n, got, want)
+		}
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"image"
 	_ "image/jpeg" // register JPEG
 	_ "image/png"  // register PNG
+	"io"
 
 	_ "golang.org/x/image/webp" // register WebP
 )
@@ -25,6 +26,32 @@ const DefaultMaxPixels = 25_000_000
 // Formats lists the image formats DecodeImage accepts.
 var Formats = []string{"png", "jpeg", "webp"}
 
+// DecodeConfig is image.DecodeConfig of an image in memory, without the
+// 4 KiB bufio.Reader image.DecodeConfig wraps a bytes.Reader in.
+func DecodeConfig(data []byte) (image.Config, string, error) {
+	return image.DecodeConfig(&peekReader{data: data})
+}
+
+// peekReader reads a byte slice and peeks into it as bufio.Reader.Peek
+// does (fewer bytes than asked, with io.EOF, at the end).
+type peekReader struct{ data []byte }
+
+func (r *peekReader) Read(b []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(b, r.data)
+	r.data = r.data[n:]
+	return n, nil
+}
+
+func (r *peekReader) Peek(n int) ([]byte, error) {
+	if n > len(r.data) {
+		return r.data, io.EOF
+	}
+	return r.data[:n], nil
+}
+
 // DecodeImage decodes a PNG, JPEG or WebP image after checking from its
 // header that it has at most maxPixels pixels (0 means DefaultMaxPixels).
 func DecodeImage(data []byte, maxPixels int) (image.Image, error) {
@@ -34,7 +61,7 @@ func DecodeImage(data []byte, maxPixels int) (image.Image, error) {
 	if img, ok, err := decodePNG(data, maxPixels); ok {
 		return img, err
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	cfg, format, err := DecodeConfig(data)
 	if err != nil {
 		if errors.Is(err, image.ErrFormat) {
 			return nil, fmt.Errorf("%w: not a PNG, JPEG or WebP image", ErrBadImage)

@@ -153,10 +153,10 @@ func (s *Server) logAccess(ctx context.Context, e *accessEntry) {
 func (s *Server) accessLogged(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &reqInfo{client: r.Header.Get(ClientHeader), requestID: requestID(r.Header.Get(RequestIDHeader))}
+		st := &accessState{info: reqInfo{client: r.Header.Get(ClientHeader), requestID: requestID(r.Header.Get(RequestIDHeader))}}
+		info, cw, body := &st.info, &st.writer, &st.body
 		w.Header().Set(RequestIDHeader, info.requestID)
-		cw := &countingWriter{ResponseWriter: w}
-		body := &countingReader{ReadCloser: r.Body}
+		cw.ResponseWriter, body.ReadCloser = w, r.Body
 		r = r.WithContext(context.WithValue(r.Context(), reqInfoKey{}, info))
 		r.Body = body
 		next.ServeHTTP(cw, r)
@@ -173,6 +173,13 @@ func (s *Server) accessLogged(next http.Handler) http.Handler {
 			latency: time.Since(start), reqBytes: body.n, respBytes: cw.n,
 		})
 	})
+}
+
+// accessState is what accessLogged keeps of a request, in one allocation.
+type accessState struct {
+	info   reqInfo
+	writer countingWriter
+	body   countingReader
 }
 
 // countingWriter is a ResponseWriter that records the status and counts

@@ -112,6 +112,11 @@ func (b *memBudget) newReservation() *reservation { return &reservation{b: b} }
 // "x" (FP32[4, 3])`): 413 when the request would hold more than the
 // per-request budget, 429 when the server's budget cannot give them now.
 func (r *reservation) charge(n int64, what string) error {
+	return r.chargeFor(n, func() string { return what })
+}
+
+// chargeFor is charge with the description made only for an error.
+func (r *reservation) chargeFor(n int64, describe func() string) error {
 	if r == nil || n <= 0 {
 		return nil
 	}
@@ -120,12 +125,12 @@ func (r *reservation) charge(n int64, what string) error {
 	b := r.b
 	if r.held+n > b.perRequest {
 		return errorf(http.StatusRequestEntityTooLarge, "%s needs about %s of memory (the request would hold %s), over the per-request memory limit of %s (--max-request-memory-bytes)",
-			what, humanBytes(n), humanBytes(r.held+n), humanBytes(b.perRequest))
+			describe(), humanBytes(n), humanBytes(r.held+n), humanBytes(b.perRequest))
 	}
 	ok, used := b.tryAcquire(n)
 	if !ok {
 		return errorf(http.StatusTooManyRequests, "server busy: %s needs about %s of memory and %s of the %s memory budget for requests in flight is taken (--max-inflight-memory-bytes); retry later",
-			what, humanBytes(n), humanBytes(used), humanBytes(b.limit))
+			describe(), humanBytes(n), humanBytes(used), humanBytes(b.limit))
 	}
 	r.held += n
 	return nil

@@ -151,7 +151,7 @@ func errorMessage(err error) string {
 
 // writeJSON writes v as JSON with the given status.
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	body, err := json.Marshal(v)
+	body, err := encodeAnswer(v)
 	if err != nil {
 		code = http.StatusInternalServerError
 		body, _ = json.Marshal(errorBody{Error: "encoding the answer: " + err.Error()})

@@ -137,35 +137,81 @@ func requestContext(r *http.Request) (context.Context, context.CancelFunc, error
 }
 
 // jsonFallback answers requests that match no route (404) or no method of a
-// route (405) with a JSON error instead of ServeMux's plain text.
+// route (405) with a JSON error instead of ServeMux's plain text. The mux
+// routes each request once: what it writes when no route matched (the
+// request's Pattern is then empty) is captured and translated.
 func (s *Server) jsonFallback(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
-		if pattern != "" {
-			mux.ServeHTTP(w, r)
+		if r.RequestURI == "*" { // ServeMux answers it without routing
+			h, pattern := mux.Handler(r)
+			if pattern != "" {
+				mux.ServeHTTP(w, r)
+				return
+			}
+			rec := &statusRecorder{header: http.Header{}}
+			h.ServeHTTP(rec, r)
+			s.fallback(w, r, rec)
 			return
 		}
-		rec := &statusRecorder{header: http.Header{}}
-		h.ServeHTTP(rec, r)
-		info := callInfo(r.Context())
-		switch rec.code {
-		case http.StatusMethodNotAllowed:
-			w.Header().Set("Allow", rec.header.Get("Allow"))
-			info.err = errorf(rec.code, "method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, rec.header.Get("Allow"))
-			writeError(w, info.err)
-		case http.StatusNotFound:
-			info.err = errorf(rec.code, "no route for %s %s", r.Method, r.URL.Path)
-			writeError(w, info.err)
-		default: // a redirect, for example to a cleaned path
-			for k, vs := range rec.header {
-				w.Header()[k] = vs
-			}
-			w.WriteHeader(rec.code)
-			_, _ = w.Write(rec.body.Bytes())
+		fw := &fallbackWriter{ResponseWriter: w, r: r}
+		mux.ServeHTTP(fw, r)
+		if fw.rec != nil {
+			s.fallback(w, r, fw.rec)
 		}
-		s.metrics.observe(protocolOfPath(r.URL.Path), "", "", "", rec.code, 0)
 	})
 }
+
+// fallback writes the JSON answer for what ServeMux answered to a request
+// that matched no route.
+func (s *Server) fallback(w http.ResponseWriter, r *http.Request, rec *statusRecorder) {
+	info := callInfo(r.Context())
+	switch rec.code {
+	case http.StatusMethodNotAllowed:
+		w.Header().Set("Allow", rec.header.Get("Allow"))
+		info.err = errorf(rec.code, "method %s is not allowed on %s (allowed: %s)", r.Method, r.URL.Path, rec.header.Get("Allow"))
+		writeError(w, info.err)
+	case http.StatusNotFound:
+		info.err = errorf(rec.code, "no route for %s %s", r.Method, r.URL.Path)
+		writeError(w, info.err)
+	default: // a redirect, for example to a cleaned path
+		for k, vs := range rec.header {
+			w.Header()[k] = vs
+		}
+		w.WriteHeader(rec.code)
+		_, _ = w.Write(rec.body.Bytes())
+	}
+	s.metrics.observe(protocolOfPath(r.URL.Path), "", "", "", rec.code, 0)
+}
+
+// fallbackWriter passes a route's answer through, and captures the one
+// ServeMux makes itself when no route matched: it decides at the first
+// call, when ServeMux has set the request's Pattern.
+type fallbackWriter struct {
+	http.ResponseWriter
+	r       *http.Request
+	decided bool
+	rec     *statusRecorder // ServeMux's own answer; nil for a route's
+}
+
+func (w *fallbackWriter) target() http.ResponseWriter {
+	if !w.decided {
+		w.decided = true
+		if w.r.Pattern == "" {
+			w.rec = &statusRecorder{header: http.Header{}}
+		}
+	}
+	if w.rec != nil {
+		return w.rec
+	}
+	return w.ResponseWriter
+}
+
+func (w *fallbackWriter) Header() http.Header         { return w.target().Header() }
+func (w *fallbackWriter) Write(b []byte) (int, error) { return w.target().Write(b) }
+func (w *fallbackWriter) WriteHeader(code int)        { w.target().WriteHeader(code) }
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (w *fallbackWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // statusRecorder captures a response that ServeMux produced for an
 // unmatched request.

@@ -27,7 +27,8 @@ func jsonInput(res *reservation, v *serving.Version, in engine.TensorInfo, raw j
 		dt = tensor.String
 	}
 	leaves := jsonLeaves(raw)
-	if err := res.charge(jsonDecodeBytes(leaves, len(raw), dt), fmt.Sprintf("input %q (%d JSON values)", in.Name, leaves)); err != nil {
+	describe := func() string { return fmt.Sprintf("input %q (%d JSON values)", in.Name, leaves) }
+	if err := res.chargeFor(jsonDecodeBytes(leaves, len(raw), dt), describe); err != nil {
 		return nil, err
 	}
 	t, err := tfDecode(raw, in.DType, asBytes)
@@ -41,7 +42,7 @@ func jsonInput(res *reservation, v *serving.Version, in engine.TensorInfo, raw j
 // name order: of several bad ones, the error names the same every time.
 func namedInputs(res *reservation, v *serving.Version, raws map[string]json.RawMessage, strs bool) (map[string]*tensor.Tensor, error) {
 	inputs := make(map[string]*tensor.Tensor, len(raws))
-	for _, name := range slices.Sorted(maps.Keys(raws)) {
+	for _, name := range sortedNames(raws) {
 		in, err := inputInfo(v, name)
 		if err != nil {
 			return nil, err
@@ -51,6 +52,16 @@ func namedInputs(res *reservation, v *serving.Version, raws map[string]json.RawM
 		}
 	}
 	return inputs, nil
+}
+
+// sortedNames are m's keys in order; one key takes no sorting.
+func sortedNames[V any](m map[string]V) []string {
+	if len(m) == 1 {
+		for k := range m {
+			return []string{k}
+		}
+	}
+	return slices.Sorted(maps.Keys(m))
 }
 
 // onlyInput is the input of a model that has one, for requests that do

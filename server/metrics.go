@@ -3,6 +3,8 @@ package server
 import (
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -11,6 +13,25 @@ import (
 type metrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	// series caches the series of each label set, found once instead of
+	// hashed on every request. The vectors never delete series, so the
+	// cache never goes stale.
+	mu     sync.RWMutex
+	series map[metricKey]*metricSeries
+}
+
+// metricKey is one label set of the request metrics.
+type metricKey struct {
+	protocol, route, model, version string
+	code                            int
+}
+
+// metricSeries are a label set's counter and, once a request with a
+// duration has been observed, histogram (until then the histogram has no
+// series, as before the cache).
+type metricSeries struct {
+	requests prometheus.Counter
+	duration atomic.Pointer[prometheus.Observer]
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -50,9 +71,36 @@ func protocolOfPath(path string) string {
 }
 
 func (m *metrics) observe(protocol, route, model, version string, code int, d time.Duration) {
-	c := strconv.Itoa(code)
-	m.requests.WithLabelValues(protocol, route, model, version, c).Inc()
-	if d > 0 {
-		m.duration.WithLabelValues(protocol, route, model, version, c).Observe(d.Seconds())
+	ms := m.seriesOf(metricKey{protocol, route, model, version, code})
+	ms.requests.Inc()
+	if d <= 0 {
+		return
 	}
+	o := ms.duration.Load()
+	if o == nil {
+		h := m.duration.WithLabelValues(protocol, route, model, version, strconv.Itoa(code)) // idempotent: a race stores the same series
+		ms.duration.Store(&h)
+		o = &h
+	}
+	(*o).Observe(d.Seconds())
+}
+
+// seriesOf is k's cached series, made on first use.
+func (m *metrics) seriesOf(k metricKey) *metricSeries {
+	m.mu.RLock()
+	ms := m.series[k]
+	m.mu.RUnlock()
+	if ms != nil {
+		return ms
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if ms = m.series[k]; ms == nil {
+		ms = &metricSeries{requests: m.requests.WithLabelValues(k.protocol, k.route, k.model, k.version, strconv.Itoa(k.code))}
+		if m.series == nil {
+			m.series = make(map[metricKey]*metricSeries)
+		}
+		m.series[k] = ms
+	}
+	return ms
 }

@@ -67,7 +67,7 @@ func (s *Server) predict(r *http.Request, info *reqInfo) (any, error) {
 	if ct == "" {
 		return nil, errorf(http.StatusUnsupportedMediaType, "missing Content-Type; send %s", supportedTypes)
 	}
-	mediaType, params, err := mime.ParseMediaType(ct)
+	mediaType, params, err := parseMediaType(ct)
 	if err != nil {
 		return nil, errorf(http.StatusUnsupportedMediaType, "bad Content-Type %q: %v", ct, err)
 	}
@@ -80,6 +80,15 @@ func (s *Server) predict(r *http.Request, info *reqInfo) (any, error) {
 		return s.predictTensors(r, v)
 	}
 	return nil, errorf(http.StatusUnsupportedMediaType, "unsupported Content-Type %q; send %s", mediaType, supportedTypes)
+}
+
+// parseMediaType is mime.ParseMediaType, without its work (and its
+// parameter map) for the plain types the routes take.
+func parseMediaType(ct string) (string, map[string]string, error) {
+	if ct == "application/json" || imageTypes[ct] {
+		return ct, nil, nil
+	}
+	return mime.ParseMediaType(ct)
 }
 
 func (s *Server) predictImage(r *http.Request, v *serving.Version) (any, error) {
@@ -197,14 +206,14 @@ func (s *Server) predictTensors(r *http.Request, v *serving.Version) (any, error
 	if err := res.charge(2*s.bodyEstimate(r), "decoding the request JSON"); err != nil {
 		return nil, err
 	}
-	var req tensorRequest
-	if err := decodeJSON(r.Body, &req, false, ""); err != nil {
+	raws, err := decodeTensorRequest(r.Body, r.ContentLength)
+	if err != nil {
 		return nil, err
 	}
-	if len(req.Inputs) == 0 {
+	if len(raws) == 0 {
 		return nil, errorf(http.StatusBadRequest, `request has no "inputs"; send {"inputs": {"<input name>": <nested array>}}`)
 	}
-	inputs, err := namedInputs(res, v, req.Inputs, false)
+	inputs, err := namedInputs(res, v, raws, false)
 	if err != nil {
 		return nil, err
 	}

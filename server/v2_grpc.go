@@ -158,7 +158,7 @@ func chargeGRPCInput(mem *reservation, in *v2.ModelInferRequest_InferInputTensor
 	if dt == tensor.String && i < len(raw) {
 		n = satAdd(n, int64(len(raw[i])))
 	}
-	return mem.charge(n, describeTensor("input", in.GetName(), in.GetDatatype(), in.GetShape()))
+	return mem.chargeFor(n, func() string { return describeTensor("input", in.GetName(), in.GetDatatype(), in.GetShape()) })
 }
 
 func hasContents(c *v2.InferTensorContents) bool {

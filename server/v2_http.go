@@ -170,7 +170,7 @@ func chargeV2Inputs(mem *reservation, ins []v2.RequestInput) error {
 		if len(in.Data) > 0 {
 			n = satAdd(n, jsonDecodeBytes(jsonLeaves(in.Data), len(in.Data), dt))
 		}
-		if err := mem.charge(n, describeTensor("input", in.Name, in.Datatype, in.Shape)); err != nil {
+		if err := mem.chargeFor(n, func() string { return describeTensor("input", in.Name, in.Datatype, in.Shape) }); err != nil {
 			return err
 		}
 	}

@@ -29,6 +29,17 @@ func StringsFromJSON(raw json.RawMessage, leaf func(v any) (string, error)) (*Te
 }
 
 func fromJSON(raw json.RawMessage, dt DType, leaf func(any) (string, error)) (*Tensor, error) {
+	if leaf == nil {
+		if t, ok := fastFromJSON(raw, dt); ok {
+			return t, nil
+		}
+	}
+	return slowFromJSON(raw, dt, leaf)
+}
+
+// slowFromJSON decodes through encoding/json: every value the direct
+// decoder (fastFromJSON) declines, and the errors.
+func slowFromJSON(raw json.RawMessage, dt DType, leaf func(any) (string, error)) (*Tensor, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any

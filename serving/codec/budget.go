@@ -1,7 +1,6 @@
 package codec
 
 import (
-	"bytes"
 	"fmt"
 	"image"
 	"image/color"
@@ -114,7 +113,7 @@ func chargeImage(data []byte, b *Budget, what func() string) error {
 	if b.charge == nil {
 		return nil
 	}
-	cfg, _, err := image.DecodeConfig(bytes.NewReader(data))
+	cfg, _, err := preprocess.DecodeConfig(data)
 	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > int64(b.left) {
 		return nil
 	}

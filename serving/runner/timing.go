@@ -44,19 +44,26 @@ type StepTiming struct {
 // queue=<µs>;compute=<µs>;batch=<rows>, then step.<name>=<µs> for each
 // pipeline step (step.<name>=missing for one that did not answer).
 func (t Timing) String() string {
-	b := make([]byte, 0, 40+24*len(t.Steps))
-	b = strconv.AppendInt(append(b, "queue="...), t.Queue.Microseconds(), 10)
-	b = strconv.AppendInt(append(b, ";compute="...), t.Compute.Microseconds(), 10)
-	b = strconv.AppendInt(append(b, ";batch="...), int64(t.Batch), 10)
-	for _, st := range t.Steps {
-		b = append(append(append(b, ";step."...), st.Name...), '=')
-		if st.Missing {
-			b = append(b, "missing"...)
-		} else {
-			b = strconv.AppendInt(b, st.Duration.Microseconds(), 10)
-		}
+	var sb strings.Builder // one allocation: the string itself
+	sb.Grow(40 + 24*len(t.Steps))
+	var num [20]byte
+	appendInt := func(prefix string, n int64) {
+		sb.WriteString(prefix)
+		sb.Write(strconv.AppendInt(num[:0], n, 10))
 	}
-	return string(b)
+	appendInt("queue=", t.Queue.Microseconds())
+	appendInt(";compute=", t.Compute.Microseconds())
+	appendInt(";batch=", int64(t.Batch))
+	for _, st := range t.Steps {
+		sb.WriteString(";step.")
+		sb.WriteString(st.Name)
+		if st.Missing {
+			sb.WriteString("=missing")
+			continue
+		}
+		appendInt("=", st.Duration.Microseconds())
+	}
+	return sb.String()
 }
 
 // ParseTiming parses an Inferd-Timing value. queue and compute are

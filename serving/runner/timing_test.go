@@ -44,3 +44,23 @@ func TestParseTiming(t *testing.T) {
 		})
 	}
 }
+
+// TestTimingString: the header value, exactly, in one allocation.
+func TestTimingString(t *testing.T) {
+	for _, tc := range []struct {
+		in   Timing
+		want string
+	}{
+		{Timing{Queue: 120 * time.Microsecond, Compute: 350 * time.Microsecond, Batch: 8}, "queue=120;compute=350;batch=8"},
+		{Timing{}, "queue=0;compute=0;batch=0"},
+		{Timing{Queue: time.Microsecond, Compute: 2 * time.Microsecond, Batch: 1,
+			Steps: []StepTiming{{Name: "cnn", Duration: 40 * time.Microsecond}, {Name: "mlp", Missing: true}}}, "queue=1;compute=2;batch=1;step.cnn=40;step.mlp=missing"},
+	} {
+		if got := tc.in.String(); got != tc.want {
+			t.Errorf("String() = %q, want %q", got, tc.want)
+		}
+		if n := testing.AllocsPerRun(10, func() { _ = tc.in.String() }); n != 1 {
+			t.Errorf("%q: %v allocations, want 1", tc.want, n)
+		}
+	}
+}
