@@ -61,25 +61,31 @@ type arena struct {
 // refer to from the garbage collector until the tag runs again or is
 // pruned.
 type tagPicks struct {
-	allocs, views []*tensor.Tensor
+	allocs, views []arenaPick
 	run           int
 }
 
-// record sets entry i of *list to t.
-func record(list *[]*tensor.Tensor, i int, t *tensor.Tensor) {
+// arenaPick is a tensor an alloc or view got, and its buffer's key.
+type arenaPick struct {
+	key any
+	t   *tensor.Tensor
+}
+
+// record sets entry i of *list to t, of buffer key.
+func record(list *[]arenaPick, i int, key any, t *tensor.Tensor) {
 	if i < len(*list) {
-		(*list)[i] = t
+		(*list)[i] = arenaPick{key, t}
 	} else {
-		*list = append(*list, t)
+		*list = append(*list, arenaPick{key, t})
 	}
 }
 
-// pick returns entry i of list, nil if there is none.
-func pick(list []*tensor.Tensor, i int) *tensor.Tensor {
+// pick returns entry i of list, the zero pick if there is none.
+func pick(list []arenaPick, i int) arenaPick {
 	if i < len(list) {
 		return list[i]
 	}
-	return nil
+	return arenaPick{}
 }
 
 // sameShape reports whether t has type dt and shape.
@@ -215,12 +221,11 @@ func (a *arena) alloc(dt tensor.DType, shape []int) *tensor.Tensor {
 			t = tensor.New(dt, shape...)
 		}
 	}
-	if k := bufKey(t); k != nil {
+	k := bufKey(t)
+	if k != nil {
 		a.owned[k] = 0
-		record(&a.picks.allocs, a.seq, t)
-	} else {
-		record(&a.picks.allocs, a.seq, nil)
 	}
+	record(&a.picks.allocs, a.seq, k, t)
 	a.seq++
 	return t
 }
@@ -232,11 +237,12 @@ func (a *arena) alloc(dt tensor.DType, shape []int) *tensor.Tensor {
 // recycled one would leave too and the alloc it served would need a new
 // one in the next run.
 func (a *arena) lastPick(list []*arenaBuf, n int) (i int, left bool, last *tensor.Tensor) {
-	last = pick(a.picks.allocs, a.seq)
-	if last == nil {
+	p := pick(a.picks.allocs, a.seq)
+	if p.key == nil {
 		return -1, false, nil
 	}
-	b := a.bufs[bufKey(last)]
+	last = p.t
+	b := a.bufs[p.key]
 	if b == nil {
 		return -1, true, nil
 	}
@@ -281,8 +287,9 @@ func (a *arena) view(t *tensor.Tensor, shape []int) (*tensor.Tensor, error) {
 		return t.Reshape(a.shape...)
 	}
 	b := a.buf(k, t)
-	v := pick(a.picks.views, a.vseq)
-	if v == nil || bufKey(v) != k || !sameShape(v, t.DType(), shape) {
+	p := pick(a.picks.views, a.vseq)
+	v := p.t
+	if v == nil || p.key != k || !sameShape(v, t.DType(), shape) {
 		v = b.view(t.DType(), shape)
 	}
 	if v == nil {
@@ -292,7 +299,7 @@ func (a *arena) view(t *tensor.Tensor, shape []int) (*tensor.Tensor, error) {
 		}
 		b.addView(v)
 	}
-	record(&a.picks.views, a.vseq, v)
+	record(&a.picks.views, a.vseq, k, v)
 	a.vseq++
 	return v, nil
 }
