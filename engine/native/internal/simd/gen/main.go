@@ -32,6 +32,10 @@ func main() {
 		gemmKernel(s, true, false)
 	}
 	gemmKernel(gemmAVX512One, false, false)
+	gemmMaskedKernel(gemmAVX512)
+	gemmMaskedKernel(gemmAVX512Narrow)
+	gemmMaskedStridedKernel(gemmAVX512)
+	gemmMaskedStridedKernel(gemmAVX512Narrow)
 	gemmTransKernel()
 	mask := tapMask()
 	tapKernels(mask)
