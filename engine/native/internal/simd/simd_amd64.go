@@ -114,6 +114,11 @@ func gemmKernel8x16AVX512MaskedStrided(kc int, a *float32, b *float32, ldb int, 
 //go:noescape
 func gemmKernel8x32AVX512Trans(kc int, a *float32, offs *int, b *float32, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
 
+// transpose8AVX512 transposes 8 rows with AVX and AVX-512F; see transposeRows8 in gen/transpose.go.
+//
+//go:noescape
+func transpose8AVX512(dst *float32, ldd int, src *float32, lds int, k int, n int)
+
 // tapSumAVX512 is a tap kernel with AVX-512F; see tapKernels in gen/taps.go.
 //
 //go:noescape

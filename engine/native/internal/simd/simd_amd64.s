@@ -6265,6 +6265,200 @@ noclamp1:
 	VZEROUPPER
 	RET
 
+// func transpose8AVX512(dst *float32, ldd int, src *float32, lds int, k int, n int)
+// Requires: AVX, AVX512F, BMI2, CMOV
+TEXT ·transpose8AVX512(SB), NOSPLIT, $0-48
+	MOVQ    dst+0(FP), AX
+	MOVQ    ldd+8(FP), CX
+	MOVQ    src+16(FP), DX
+	MOVQ    lds+24(FP), BX
+	MOVQ    k+32(FP), SI
+	MOVQ    n+40(FP), DI
+	SHLQ    $0x02, CX
+	SHLQ    $0x02, BX
+	MOVQ    DX, R8
+	MOVQ    DX, R9
+	MOVQ    DX, R10
+	LEAQ    (R8)(BX*1), R8
+	CMPQ    DI, $0x01
+	CMOVQGT R8, R10
+	MOVQ    DX, R11
+	LEAQ    (R8)(BX*1), R8
+	CMPQ    DI, $0x02
+	CMOVQGT R8, R11
+	MOVQ    DX, R12
+	LEAQ    (R8)(BX*1), R8
+	CMPQ    DI, $0x03
+	CMOVQGT R8, R12
+	MOVQ    DX, R13
+	LEAQ    (R8)(BX*1), R8
+	CMPQ    DI, $0x04
+	CMOVQGT R8, R13
+	MOVQ    DX, R14
+	LEAQ    (R8)(BX*1), R8
+	CMPQ    DI, $0x05
+	CMOVQGT R8, R14
+	MOVQ    DX, R15
+	LEAQ    (R8)(BX*1), R8
+	CMPQ    DI, $0x06
+	CMOVQGT R8, R15
+	LEAQ    (R8)(BX*1), R8
+	CMPQ    DI, $0x07
+	CMOVQGT R8, DX
+	MOVL    $0x000000ff, BX
+	BZHIL   DI, BX, BX
+	KMOVW   BX, K2
+
+block:
+	CMPQ       SI, $0x08
+	JL         tail
+	VMOVUPS    (R9), Y0
+	ADDQ       $0x20, R9
+	VMOVUPS    (R10), Y1
+	ADDQ       $0x20, R10
+	VMOVUPS    (R11), Y2
+	ADDQ       $0x20, R11
+	VMOVUPS    (R12), Y3
+	ADDQ       $0x20, R12
+	VMOVUPS    (R13), Y4
+	ADDQ       $0x20, R13
+	VMOVUPS    (R14), Y5
+	ADDQ       $0x20, R14
+	VMOVUPS    (R15), Y6
+	ADDQ       $0x20, R15
+	VMOVUPS    (DX), Y7
+	ADDQ       $0x20, DX
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS.Z  Z8, K2, Z8
+	VMOVUPS    Y8, (AX)
+	ADDQ       CX, AX
+	VMOVUPS.Z  Z9, K2, Z9
+	VMOVUPS    Y9, (AX)
+	ADDQ       CX, AX
+	VMOVUPS.Z  Z10, K2, Z10
+	VMOVUPS    Y10, (AX)
+	ADDQ       CX, AX
+	VMOVUPS.Z  Z11, K2, Z11
+	VMOVUPS    Y11, (AX)
+	ADDQ       CX, AX
+	VMOVUPS.Z  Z12, K2, Z12
+	VMOVUPS    Y12, (AX)
+	ADDQ       CX, AX
+	VMOVUPS.Z  Z13, K2, Z13
+	VMOVUPS    Y13, (AX)
+	ADDQ       CX, AX
+	VMOVUPS.Z  Z14, K2, Z14
+	VMOVUPS    Y14, (AX)
+	ADDQ       CX, AX
+	VMOVUPS.Z  Z15, K2, Z15
+	VMOVUPS    Y15, (AX)
+	ADDQ       CX, AX
+	SUBQ       $0x08, SI
+	JMP        block
+
+tail:
+	TESTQ      SI, SI
+	JZ         done
+	MOVL       $0x000000ff, BX
+	BZHIL      SI, BX, BX
+	KMOVW      BX, K1
+	VMOVUPS.Z  (R9), K1, Z0
+	VMOVUPS.Z  (R10), K1, Z1
+	VMOVUPS.Z  (R11), K1, Z2
+	VMOVUPS.Z  (R12), K1, Z3
+	VMOVUPS.Z  (R13), K1, Z4
+	VMOVUPS.Z  (R14), K1, Z5
+	VMOVUPS.Z  (R15), K1, Z6
+	VMOVUPS.Z  (DX), K1, Z7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y10
+	VUNPCKHPS  Y3, Y2, Y11
+	VUNPCKLPS  Y5, Y4, Y12
+	VUNPCKHPS  Y5, Y4, Y13
+	VUNPCKLPS  Y7, Y6, Y14
+	VUNPCKHPS  Y7, Y6, Y15
+	VSHUFPS    $0x44, Y10, Y8, Y0
+	VSHUFPS    $0xee, Y10, Y8, Y1
+	VSHUFPS    $0x44, Y11, Y9, Y2
+	VSHUFPS    $0xee, Y11, Y9, Y3
+	VSHUFPS    $0x44, Y14, Y12, Y4
+	VSHUFPS    $0xee, Y14, Y12, Y5
+	VSHUFPS    $0x44, Y15, Y13, Y6
+	VSHUFPS    $0xee, Y15, Y13, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y7, Y3, Y15
+	VMOVUPS.Z  Z8, K2, Z8
+	VMOVUPS    Y8, (AX)
+	DECQ       SI
+	JZ         done
+	ADDQ       CX, AX
+	VMOVUPS.Z  Z9, K2, Z9
+	VMOVUPS    Y9, (AX)
+	DECQ       SI
+	JZ         done
+	ADDQ       CX, AX
+	VMOVUPS.Z  Z10, K2, Z10
+	VMOVUPS    Y10, (AX)
+	DECQ       SI
+	JZ         done
+	ADDQ       CX, AX
+	VMOVUPS.Z  Z11, K2, Z11
+	VMOVUPS    Y11, (AX)
+	DECQ       SI
+	JZ         done
+	ADDQ       CX, AX
+	VMOVUPS.Z  Z12, K2, Z12
+	VMOVUPS    Y12, (AX)
+	DECQ       SI
+	JZ         done
+	ADDQ       CX, AX
+	VMOVUPS.Z  Z13, K2, Z13
+	VMOVUPS    Y13, (AX)
+	DECQ       SI
+	JZ         done
+	ADDQ       CX, AX
+	VMOVUPS.Z  Z14, K2, Z14
+	VMOVUPS    Y14, (AX)
+	DECQ       SI
+	JZ         done
+	ADDQ       CX, AX
+	VMOVUPS.Z  Z15, K2, Z15
+	VMOVUPS    Y15, (AX)
+
+done:
+	VZEROUPPER
+	RET
+
 DATA tap_mask<>+0(SB)/4, $0xffffffff
 DATA tap_mask<>+4(SB)/4, $0xffffffff
 DATA tap_mask<>+8(SB)/4, $0xffffffff

@@ -37,6 +37,7 @@ func main() {
 	gemmMaskedStridedKernel(gemmAVX512)
 	gemmMaskedStridedKernel(gemmAVX512Narrow)
 	gemmTransKernel()
+	transposeRows8()
 	mask := tapMask()
 	tapKernels(mask)
 	planeKernels(mask)
