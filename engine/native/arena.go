@@ -35,19 +35,62 @@ type arena struct {
 	free map[tensor.DType][]*arenaBuf
 	// shape is scratch for view.
 	shape []int
-	// run counts the finished runs, seq the allocs of the current one;
-	// picks holds, per alloc of the last run, the key of the buffer it
-	// got (the current run's, up to seq). A run making the allocs of the last one gets the same buffers
-	// back (see alloc), so that best fit, which depends on the order
-	// buffers were freed in, cannot cycle between assignments.
-	run, seq int
-	picks    []any
+	// run counts the finished runs, seq the allocs of the current one
+	// and vseq its views of arena buffers. picks holds, per alloc and per
+	// view of the last run of the current run's shape tag (runCtx.tag),
+	// the tensor it got (the current run's, up to seq and vseq); byTag
+	// holds the picks of each recent tag. A run making the allocs of the
+	// last one of its shapes gets the same buffers and tensors back (see
+	// alloc), so that best fit, which depends on the order buffers were
+	// freed in, cannot cycle between assignments, even when runs of other
+	// shapes (a batcher's calls of other sizes) came in between; and no
+	// buffer's tensors need searching, however many shapes it served.
+	run, seq, vseq int
+	picks          *tagPicks
+	byTag          map[uint64]*tagPicks
 	// fresh is set while a step making a graph output runs: that output
 	// leaves the arena, so it takes a new buffer rather than a recycled
 	// one, which the next run would have to allocate again; or one a
 	// caller handed back to the session (ret, nil in tests).
 	fresh bool
 	ret   *recycler
+}
+
+// tagPicks are the picks of the last run of a shape tag, and when that
+// was (arena.run). Like the buffers' keys, they keep the buffers they
+// refer to from the garbage collector until the tag runs again or is
+// pruned.
+type tagPicks struct {
+	allocs, views []arenaPick
+	run           int
+}
+
+// arenaPick is a tensor an alloc or view got, and its buffer's key.
+type arenaPick struct {
+	key any
+	t   *tensor.Tensor
+}
+
+// record sets entry i of *list to t, of buffer key.
+func record(list *[]arenaPick, i int, key any, t *tensor.Tensor) {
+	if i < len(*list) {
+		(*list)[i] = arenaPick{key, t}
+	} else {
+		*list = append(*list, arenaPick{key, t})
+	}
+}
+
+// pick returns entry i of list, the zero pick if there is none.
+func pick(list []arenaPick, i int) arenaPick {
+	if i < len(list) {
+		return list[i]
+	}
+	return arenaPick{}
+}
+
+// sameShape reports whether t has type dt and shape.
+func sameShape(t *tensor.Tensor, dt tensor.DType, shape []int) bool {
+	return t.DType() == dt && slices.Equal(t.Shape(), shape)
 }
 
 // arenaBuf is one buffer of an arena with the tensors made over it; the
@@ -85,24 +128,45 @@ func (b *arenaBuf) lastUse(run int) int {
 }
 
 // maxFreeBuffers bounds the buffers an arena keeps per element type, and
-// maxViews the tensors it keeps per buffer. staleRuns is how many runs a
+// maxViews the tensors it keeps per buffer: one per shape of the batch
+// sizes recent runs alternate between. staleRuns is how many runs a
 // free buffer may go unused before any buffer released may take its place
-// (arena.victim): more than the batch sizes a batcher's calls commonly
-// alternate between (recentSize).
+// (arena.victim): as many as the batch sizes a batcher's calls commonly
+// alternate between (recentSize), so that a size that comes back within
+// that many runs finds its buffers.
 const (
 	maxFreeBuffers = 64
-	maxViews       = 8
-	staleRuns      = 2 * recentSize
+	maxViews       = recentSize
+	staleRuns      = recentSize
 )
 
 func newArena() *arena {
-	return &arena{owned: map[any]int{}, bufs: map[any]*arenaBuf{}, free: map[tensor.DType][]*arenaBuf{}}
+	a := &arena{owned: map[any]int{}, bufs: map[any]*arenaBuf{}, free: map[tensor.DType][]*arenaBuf{}, byTag: map[uint64]*tagPicks{}}
+	a.start(0)
+	return a
 }
 
-// view returns the buffer's tensor of type dt and shape, or nil.
+// start begins a run of shape tag, before its first alloc: its allocs
+// replay those of the last run of the tag or, for a new tag, those of the
+// last run (a new batch size then takes the buffers of the last one, as a
+// fixed-size arena would, rather than each a new buffer of its own).
+func (a *arena) start(tag uint64) {
+	p := a.byTag[tag]
+	if p == nil {
+		p = &tagPicks{run: a.run}
+		if a.picks != nil {
+			p.allocs, p.views = slices.Clone(a.picks.allocs), slices.Clone(a.picks.views)
+		}
+		a.byTag[tag] = p
+	}
+	a.picks = p
+}
+
+// view returns the buffer's tensor of type dt and shape, or nil. The most
+// recently made are checked first.
 func (b *arenaBuf) view(dt tensor.DType, shape []int) *tensor.Tensor {
-	for _, v := range b.views {
-		if v.DType() == dt && slices.Equal(v.Shape(), shape) {
+	for i := len(b.views) - 1; i >= 0; i-- {
+		if v := b.views[i]; v.DType() == dt && slices.Equal(v.Shape(), shape) {
 			return v
 		}
 	}
@@ -127,12 +191,14 @@ func (b *arenaBuf) addView(t *tensor.Tensor) {
 func (a *arena) alloc(dt tensor.DType, shape []int) *tensor.Tensor {
 	n := tensor.NumElements(shape)
 	list := a.free[dt]
-	best, left := a.lastPick(list, n)
+	best, left, last := a.lastPick(list, n)
 	if a.fresh {
 		best, left = -1, true
 	}
 	var t *tensor.Tensor
 	switch {
+	case best >= 0 && sameShape(last, dt, shape):
+		t = last
 	case best >= 0:
 		t = list[best].view(dt, shape)
 	case !left:
@@ -159,36 +225,35 @@ func (a *arena) alloc(dt tensor.DType, shape []int) *tensor.Tensor {
 	if k != nil {
 		a.owned[k] = 0
 	}
-	if a.seq < len(a.picks) {
-		a.picks[a.seq] = k
-	} else {
-		a.picks = append(a.picks, k)
-	}
+	record(&a.picks.allocs, a.seq, k, t)
 	a.seq++
 	return t
 }
 
 // lastPick returns the index in list of the buffer this alloc got in the
-// last run, if it is free and large enough, else -1. left reports that
-// the buffer left the arena (a graph output, most likely): the alloc then
-// gets a new buffer, since a recycled one would leave too and the alloc
-// it served would need a new one in the next run.
-func (a *arena) lastPick(list []*arenaBuf, n int) (i int, left bool) {
-	if a.seq >= len(a.picks) || a.picks[a.seq] == nil {
-		return -1, false
+// last run of the tag, if it is free and large enough, else -1, and the
+// tensor it got. left reports that the buffer left the arena (a graph
+// output, most likely): the alloc then gets a new buffer, since a
+// recycled one would leave too and the alloc it served would need a new
+// one in the next run.
+func (a *arena) lastPick(list []*arenaBuf, n int) (i int, left bool, last *tensor.Tensor) {
+	p := pick(a.picks.allocs, a.seq)
+	if p.key == nil {
+		return -1, false, nil
 	}
-	b := a.bufs[a.picks[a.seq]]
+	last = p.t
+	b := a.bufs[p.key]
 	if b == nil {
-		return -1, true
+		return -1, true, nil
 	}
 	if b.size >= n {
 		for i, f := range list {
 			if f == b {
-				return i, false
+				return i, false, last
 			}
 		}
 	}
-	return -1, false
+	return -1, false, nil
 }
 
 // bestFit returns the index in list of the free buffer to reuse for n
@@ -222,14 +287,20 @@ func (a *arena) view(t *tensor.Tensor, shape []int) (*tensor.Tensor, error) {
 		return t.Reshape(a.shape...)
 	}
 	b := a.buf(k, t)
-	if v := b.view(t.DType(), shape); v != nil {
-		return v, nil
+	p := pick(a.picks.views, a.vseq)
+	v := p.t
+	if v == nil || p.key != k || !sameShape(v, t.DType(), shape) {
+		v = b.view(t.DType(), shape)
 	}
-	v, err := t.Reshape(slices.Clone(shape)...)
-	if err != nil {
-		return nil, err
+	if v == nil {
+		var err error
+		if v, err = t.Reshape(slices.Clone(shape)...); err != nil {
+			return nil, err
+		}
+		b.addView(v)
 	}
-	b.addView(v)
+	record(&a.picks.views, a.vseq, k, v)
+	a.vseq++
 	return v, nil
 }
 
@@ -317,18 +388,24 @@ func (a *arena) victim(list []*arenaBuf) (i int, stale bool) {
 }
 
 // endRun forgets the buffers of the finished run: those still owned were
-// handed to the caller as outputs (or abandoned on error). It keeps only
-// the finished run's picks: an older, longer run's would name buffers
-// since pruned, which lastPick cannot tell from outputs. Every staleRuns
-// runs it also drops the stale free buffers (prune).
+// handed to the caller as outputs (or abandoned on error). Of the picks of
+// its tag it keeps only the finished run's: an older, longer run's would
+// name buffers since pruned, which lastPick cannot tell from outputs (a
+// pick of a buffer pruned since another run of the tag costs that alloc a
+// new buffer once). Every staleRuns runs it also drops the stale free
+// buffers and the picks of the tags not run since (prune). A run not
+// started with its tag replays the finished run's picks.
 func (a *arena) endRun() {
 	for k := range a.owned {
 		delete(a.bufs, k)
 	}
 	clear(a.owned)
-	a.picks = a.picks[:a.seq]
+	p := a.picks
+	clear(p.allocs[a.seq:])
+	clear(p.views[a.vseq:])
+	p.allocs, p.views, p.run = p.allocs[:a.seq], p.views[:a.vseq], a.run
 	a.run++
-	a.seq = 0
+	a.seq, a.vseq = 0, 0
 	if a.run%staleRuns == 0 {
 		a.prune()
 	}
@@ -341,6 +418,11 @@ func (a *arena) endRun() {
 // not only larger: a quarter more engine time for the transformer encoder
 // at batch 1, with 64 free buffers where its runs use 16.
 func (a *arena) prune() {
+	for tag, p := range a.byTag {
+		if p != a.picks && p.run < a.run-staleRuns {
+			delete(a.byTag, tag)
+		}
+	}
 	for dt, list := range a.free {
 		a.free[dt] = slices.DeleteFunc(list, func(b *arenaBuf) bool {
 			if b.run >= a.run-staleRuns {

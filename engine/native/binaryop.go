@@ -146,7 +146,7 @@ func (k *binaryKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	if !ok {
 		return dtypeError(k.name, x.DType())
 	}
-	g, err := k.geom.get(x.Shape(), y.Shape())
+	g, err := k.geom.get(rc.tag, x.Shape(), y.Shape())
 	if err != nil {
 		return fmt.Errorf("%s: %w", k.name, err)
 	}

@@ -175,17 +175,17 @@ type bcastCache struct {
 }
 
 // get returns the geometry of operands of shapes xs and ys.
-func (c *bcastCache) get(xs, ys []int) (*bcastGeom, error) {
+func (c *bcastCache) get(tag uint64, xs, ys []int) (*bcastGeom, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if g := c.recent.find(func(g *bcastGeom) bool { return slices.Equal(g.xs, xs) && slices.Equal(g.ys, ys) }); g != nil {
+	if g := c.recent.find(tag, func(g *bcastGeom) bool { return slices.Equal(g.xs, xs) && slices.Equal(g.ys, ys) }); g != nil {
 		return g, nil
 	}
 	g, err := newBcastGeom(xs, ys)
 	if err != nil {
 		return nil, err
 	}
-	c.recent.add(g)
+	c.recent.add(tag, g)
 	return g, nil
 }
 

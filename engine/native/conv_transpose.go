@@ -24,9 +24,9 @@ type convTransposeKernel struct {
 	outPadding  []int
 	outputShape []int
 
-	// The geometry of the last input and weight shapes.
-	mu   sync.Mutex
-	last *convTransposeGeometry
+	// The geometries of the last few input and weight shapes.
+	mu     sync.Mutex
+	recent recent[convTransposeGeometry]
 }
 
 // convTransposeGeometry is what the input and weight shapes make of a
@@ -41,11 +41,11 @@ type convTransposeGeometry struct {
 }
 
 // geometryFor is the geometry for x and w's shapes, remembered for the
-// last shapes.
-func (k *convTransposeKernel) geometryFor(xs, ws []int, m int) (*convTransposeGeometry, error) {
+// last few shapes.
+func (k *convTransposeKernel) geometryFor(tag uint64, xs, ws []int, m int) (*convTransposeGeometry, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if g := k.last; g != nil && slices.Equal(g.xs, xs) && slices.Equal(g.ws, ws) {
+	if g := k.recent.find(tag, func(g *convTransposeGeometry) bool { return slices.Equal(g.xs, xs) && slices.Equal(g.ws, ws) }); g != nil {
 		return g, nil
 	}
 	geo, err := k.geometry(slices.Clone(xs[2:]), slices.Clone(ws[2:]))
@@ -57,7 +57,7 @@ func (k *convTransposeKernel) geometryFor(xs, ws []int, m int) (*convTransposeGe
 	if p, ok := as2D(&g.geo); ok {
 		g.plane = &p
 	}
-	k.last = g
+	k.recent.add(tag, g)
 	return g, nil
 }
 
@@ -181,7 +181,7 @@ func (k *convTransposeKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	if bias != nil && bias.Len() != m {
 		return fmt.Errorf("ConvTranspose bias of shape %v does not match %d output channels", bias.Shape(), m)
 	}
-	g, err := k.geometryFor(xs, ws, m)
+	g, err := k.geometryFor(rc.tag, xs, ws, m)
 	if err != nil {
 		return fmt.Errorf("ConvTranspose: %w", err)
 	}

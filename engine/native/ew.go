@@ -279,10 +279,10 @@ type ewLayout struct {
 
 // layoutFor returns the iteration over the broadcast of in's shapes, or
 // nil when they do not broadcast together.
-func (k *ewKernel) layoutFor(in []*tensor.Tensor) *ewLayout {
+func (k *ewKernel) layoutFor(tag uint64, in []*tensor.Tensor) *ewLayout {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if l := k.layout.find(func(l *ewLayout) bool { return l.matches(in) }); l != nil {
+	if l := k.layout.find(tag, func(l *ewLayout) bool { return l.matches(in) }); l != nil {
 		return l
 	}
 	shapes := make([][]int, len(in))
@@ -298,7 +298,7 @@ func (k *ewKernel) layoutFor(in []*tensor.Tensor) *ewLayout {
 	}
 	l := &ewLayout{shapes: shapes, shape: shape, l: newBcastLayout(shape, shapes...)}
 	l.n, l.runs = l.l.inner()
-	k.layout.add(l)
+	k.layout.add(tag, l)
 	return l
 }
 
@@ -321,7 +321,7 @@ func (k *ewKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 			return k.runNodes(rc, in, out)
 		}
 	}
-	l := k.layoutFor(in)
+	l := k.layoutFor(rc.tag, in)
 	if l == nil {
 		return k.runNodes(rc, in, out)
 	}

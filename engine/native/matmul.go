@@ -62,7 +62,7 @@ func (k *matMulKernel) run(rc *runCtx, in, out []*tensor.Tensor) error {
 	if a.Rank() == 0 || b.Rank() == 0 {
 		return fmt.Errorf("MatMul operands must have rank at least 1, got shapes %v and %v", a.Shape(), b.Shape())
 	}
-	g, err := k.geometryFor(a.Shape(), b.Shape())
+	g, err := k.geometryFor(rc.tag, a.Shape(), b.Shape())
 	if err != nil {
 		return err
 	}
@@ -123,10 +123,10 @@ type matMulGeometry struct {
 }
 
 // geometryFor returns the geometry of operands of shapes as and bs.
-func (k *matMulKernel) geometryFor(as, bs []int) (*matMulGeometry, error) {
+func (k *matMulKernel) geometryFor(tag uint64, as, bs []int) (*matMulGeometry, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if g := k.recent.find(func(g *matMulGeometry) bool { return slices.Equal(g.as, as) && slices.Equal(g.bs, bs) }); g != nil {
+	if g := k.recent.find(tag, func(g *matMulGeometry) bool { return slices.Equal(g.as, as) && slices.Equal(g.bs, bs) }); g != nil {
 		return g, nil
 	}
 	g := &matMulGeometry{as: slices.Clone(as), bs: slices.Clone(bs)}
@@ -171,7 +171,7 @@ func (k *matMulKernel) geometryFor(as, bs []int) (*matMulGeometry, error) {
 		g.batched(batch, [3][]int{as, bs, mshape}, [3][]int{viewStrides(g.as, k.inPerm[0]), viewStrides(g.bs, k.inPerm[1]), yst})
 		g.small = smallProductImpl(m, n, ka)
 	}
-	k.recent.add(g)
+	k.recent.add(tag, g)
 	return g, nil
 }
 

@@ -86,7 +86,7 @@ func (m *stepMemo) run(rc *runCtx, s step, in, out []*tensor.Tensor) error {
 	defer m.mu.Unlock()
 	keyed := m.keyOf(in)
 	if keyed {
-		if e := m.seen.find(func(e *memoEntry) bool { return slices.Equal(m.scratch, e.key) }); e != nil {
+		if e := m.seen.find(rc.tag, func(e *memoEntry) bool { return slices.Equal(m.scratch, e.key) }); e != nil {
 			copy(out, e.outs)
 			return nil
 		}
@@ -108,7 +108,7 @@ func (m *stepMemo) run(rc *runCtx, s step, in, out []*tensor.Tensor) error {
 			outs[i] = t.Clone()
 		}
 	}
-	m.seen.add(&memoEntry{key: slices.Clone(m.scratch), outs: outs})
+	m.seen.add(rc.tag, &memoEntry{key: slices.Clone(m.scratch), outs: outs})
 	return nil
 }
 

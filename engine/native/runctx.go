@@ -26,6 +26,10 @@ type runCtx struct {
 	// outputs are the slots of the graph's outputs (the main graph's run
 	// only): the steps making them allocate outside the arena's free list.
 	outputs []int
+	// tag hashes the shapes of the graph inputs (0: unknown), which the
+	// kernels' shape caches take as a hint of the entry to check first
+	// (recent.find) and the arena as the key of the allocs to replay.
+	tag uint64
 }
 
 // sub returns a context for a subgraph run within rc's: same cancellation,
@@ -98,3 +102,39 @@ func validShape(shape []int) bool {
 
 // maxShapeElements is the element count tensor.CheckShape allows.
 const maxShapeElements = 1 << 31
+
+// shapeTag returns the shape tag of a run of p on st's inputs: a hash of
+// their element types and shapes, never 0 (0 for inputs not all tensors).
+// Runs of the same input shapes almost always make the same shapes
+// throughout, so the caches keyed by shapes check first what served the
+// last run of the tag; a collision or a data-dependent shape only costs a
+// scan, never a wrong result.
+func (p *plan) shapeTag(st *runState) uint64 {
+	h := uint64(0)
+	for _, id := range p.inputIDs {
+		if st.vals[id] == nil {
+			return 0
+		}
+		h = tagShape(h, st.vals[id], -1)
+	}
+	return h
+}
+
+// tagShape adds t's element type and shape to the shape tag h (0 to
+// start), with a first dimension of rows when rows >= 0 (a split run's
+// part of the batch). The result is never 0.
+func tagShape(h uint64, t *tensor.Tensor, rows int) uint64 {
+	const prime = 1099511628211 // FNV-1a's, over whole words
+	if h == 0 {
+		h = 14695981039346656037
+	}
+	h = (h ^ uint64(t.DType())) * prime
+	h = (h ^ uint64(t.Rank())) * prime
+	for i, d := range t.Shape() {
+		if i == 0 && rows >= 0 {
+			d = rows
+		}
+		h = (h ^ uint64(d)) * prime
+	}
+	return max(h, 1)
+}

@@ -218,7 +218,9 @@ func (s *session) RunValues(ctx context.Context, inputs map[string]*onnx.Value) 
 func (s *session) exec(ctx context.Context, r *runner, step func(node, op string, d time.Duration)) error {
 	enterRun(s.threads)
 	defer exitRun(s.threads)
-	r.rc = runCtx{ctx: ctx, threads: s.threads, arena: r.arena, maxBytes: s.maxBytes, onStep: step, outputs: s.plan.outputIDs}
+	tag := s.plan.shapeTag(&r.st)
+	r.arena.start(tag)
+	r.rc = runCtx{ctx: ctx, threads: s.threads, arena: r.arena, maxBytes: s.maxBytes, onStep: step, outputs: s.plan.outputIDs, tag: tag}
 	if err := s.plan.exec(&r.rc, &r.st); err != nil {
 		return s.runError(err)
 	}

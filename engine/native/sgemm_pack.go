@@ -1,5 +1,7 @@
 package native
 
+import "github.com/inferd/inferd/engine/native/internal/simd"
+
 // Packed layouts. A block of op(A) covering rows [i0, i0+mcb) and depth
 // [p0, p0+kcb) is stored as row panels of mr rows; panel r holds element
 // (i0+r*mr+ii, p0+p) at r*mr*kcb + p*mr + ii, and rows past m are zero. B is
@@ -17,6 +19,11 @@ func (impl *gemmImpl) packA(dst []float32, a *gemmOperand, i0, mcb, p0, kcb, m i
 	for ir := 0; ir < mcb; ir += mr {
 		panel := dst[ir*kcb : (ir+mr)*kcb]
 		rows := min(mr, mcb-ir, m-i0-ir)
+		if mr == 8 && !a.trans && rows >= 1 && simd.HasTranspose8() {
+			// 8×8 blocks transposed in registers.
+			simd.Transpose8(panel, 8, a.data[(i0+ir)*a.ld+p0:], a.ld, kcb, rows)
+			continue
+		}
 		if mr == 8 && !a.trans && rows == mr {
 			packA8(panel, a, i0+ir, p0, kcb)
 			continue
@@ -79,7 +86,12 @@ func (impl *gemmImpl) packB(dst []float32, b *gemmOperand, p0, kcb, j0, ncb, n i
 			}
 			continue
 		}
-		for jj := range nr {
+		done := 0
+		for ; nr%8 == 0 && simd.HasTranspose8() && done < cols; done += 8 {
+			// 8 columns of B are 8 rows of Bᵀ, transposed in registers.
+			simd.Transpose8(panel[done:], nr, b.data[(j+done)*b.ld+p0:], b.ld, kcb, min(8, cols-done))
+		}
+		for jj := done; jj < nr; jj++ {
 			if jj >= cols {
 				for p := range kcb {
 					panel[p*nr+jj] = 0

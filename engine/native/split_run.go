@@ -198,7 +198,12 @@ func (j *splitJob) subRun(r *runner, from, to int) error {
 	s, p := j.s, j.s.plan
 	st := &r.st
 	st.reset(p)
-	r.rc = runCtx{ctx: j.ctx, threads: j.threads, arena: r.arena, maxBytes: s.maxBytes}
+	tag := uint64(0)
+	for i := range p.inputIDs {
+		tag = tagShape(tag, j.inputs[p.graphInputs[i].Name], to-from)
+	}
+	r.arena.start(tag)
+	r.rc = runCtx{ctx: j.ctx, threads: j.threads, arena: r.arena, maxBytes: s.maxBytes, tag: tag}
 	for i, id := range p.inputIDs {
 		st.vals[id] = j.rows(r, j.inputs[p.graphInputs[i].Name], from, to)
 	}

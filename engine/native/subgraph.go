@@ -188,7 +188,7 @@ func (p *plan) callTensors(rc *runCtx, outer, out []*tensor.Tensor) error {
 	st := &c.st
 	defer st.clear()
 	st.reset(p)
-	c.rc = runCtx{ctx: rc.ctx, threads: rc.threads, arena: rc.arena, maxBytes: rc.maxBytes}
+	c.rc = runCtx{ctx: rc.ctx, threads: rc.threads, arena: rc.arena, maxBytes: rc.maxBytes, tag: rc.tag}
 	a := rc.arena
 	for i, id := range p.outerIDs {
 		if i < len(outer) && outer[i] != nil {

@@ -61,6 +61,30 @@ func tileAsm(isa isa, narrow bool, kc int, a, b, c []float32, ldc int, ep *Epilo
 	gemmKernel6x16AVX2(kc, pa, pb, pc, ldc, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)
 }
 
+func tileMaskedAsm(narrow bool, kc int, a, b, c []float32, ldc, rows, mask int) {
+	pa, pb, pc := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c)
+	if narrow {
+		gemmKernel8x16AVX512Masked(kc, pa, pb, pc, ldc, rows, mask)
+		return
+	}
+	gemmKernel8x32AVX512Masked(kc, pa, pb, pc, ldc, rows, mask)
+}
+
+func tileMaskedStridedAsm(narrow bool, kc int, a, b []float32, ldb int, c []float32, ldc, rows, mask int) {
+	pa, pb, pc := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c)
+	if narrow {
+		gemmKernel8x16AVX512MaskedStrided(kc, pa, pb, ldb, pc, ldc, rows, mask)
+		return
+	}
+	gemmKernel8x32AVX512MaskedStrided(kc, pa, pb, ldb, pc, ldc, rows, mask)
+}
+
+var hasTranspose8 = hasAVX512
+
+func transpose8Asm(dst []float32, ldd int, src []float32, lds, k, n int) {
+	transpose8AVX512(unsafe.SliceData(dst), ldd, unsafe.SliceData(src), lds, k, n)
+}
+
 func tileOneAsm(kc int, a, b, c []float32, ep *Epilogue) {
 	pa, pb, pc, bias := unsafe.SliceData(a), unsafe.SliceData(b), unsafe.SliceData(c), biasPtr(ep)
 	gemmKernel1x32AVX512(kc, pa, pb, pc, 0, ep.Flags, ep.Alpha, bias, ep.Lo, ep.Hi)

@@ -16,6 +16,16 @@ func tileAsm(isa, bool, int, []float32, []float32, []float32, int, *Epilogue) { 
 
 func tileOneAsm(int, []float32, []float32, []float32, *Epilogue) { panic(noAsm) }
 
+const hasTranspose8 = false
+
+func transpose8Asm([]float32, int, []float32, int, int, int) { panic(noAsm) }
+
+func tileMaskedAsm(bool, int, []float32, []float32, []float32, int, int, int) { panic(noAsm) }
+
+func tileMaskedStridedAsm(bool, int, []float32, []float32, int, []float32, int, int, int) {
+	panic(noAsm)
+}
+
 func tileTransAsm(int, []float32, []int, []float32, []float32, int, *Epilogue) { panic(noAsm) }
 
 func tileIndirectAsm(isa, bool, int, []float32, []float32, []int, []float32, int, *Epilogue) {

@@ -170,6 +170,47 @@ func (k *GemmKernel) Tile(kc int, a, b, c []float32, ldc int, ep *Epilogue) {
 	tileAsm(k.isa, k.narrow, kc, a, b, c, ldc, ep)
 }
 
+// TileMasked is Tile without an epilogue that stores only the first rows
+// rows of the tile, each only in its first cols columns, and leaves the
+// rest of c alone: a partial tile written in place. It panics unless
+// 1 <= rows <= MR and 1 <= cols <= NR, when a slice is too short, or for a
+// One or Trans kernel.
+func (k *GemmKernel) TileMasked(kc int, a, b, c []float32, ldc, rows, cols int) {
+	if k.one || k.trans || rows < 1 || rows > k.MR || cols < 1 || cols > k.NR || kc < 0 || len(a) < kc*k.MR ||
+		len(b) < kc*k.NR || ldc < cols || len(c) < (rows-1)*ldc+cols {
+		panic(fmt.Sprintf("simd: %s masked tile: kc=%d, %dx%d, len(a)=%d, len(b)=%d, len(c)=%d, ldc=%d",
+			k.Name, kc, rows, cols, len(a), len(b), len(c), ldc))
+	}
+	if k.isa == isaAVX512 {
+		tileMaskedAsm(k.narrow, kc, a, b, c, ldc, rows, 1<<cols-1)
+		return
+	}
+	var tile [maxTile]float32
+	k.Tile(kc, a, b, tile[:], k.NR, &Epilogue{})
+	for r := range rows {
+		copy(c[r*ldc:r*ldc+cols], tile[r*k.NR:])
+	}
+}
+
+// HasStridedB reports whether the kernel has TileMaskedStrided.
+func (k *GemmKernel) HasStridedB() bool { return k.isa == isaAVX512 && !k.one && !k.trans }
+
+// TileMaskedStrided is TileMasked with B read in place: depth step p reads
+// the first cols values of b[p·ldb:], and no others. It panics unless the
+// kernel HasStridedB, under TileMasked's conditions, or when b is too
+// short.
+func (k *GemmKernel) TileMaskedStrided(kc int, a, b []float32, ldb int, c []float32, ldc, rows, cols int) {
+	if !k.HasStridedB() || rows < 1 || rows > k.MR || cols < 1 || cols > k.NR || kc < 0 || len(a) < kc*k.MR ||
+		kc > 0 && (ldb < 0 || len(b) < (kc-1)*ldb+cols) || ldc < cols || len(c) < (rows-1)*ldc+cols {
+		panic(fmt.Sprintf("simd: %s masked strided tile: kc=%d, %dx%d, len(a)=%d, len(b)=%d, ldb=%d, len(c)=%d, ldc=%d",
+			k.Name, kc, rows, cols, len(a), len(b), ldb, len(c), ldc))
+	}
+	tileMaskedStridedAsm(k.narrow, kc, a, b, ldb, c, ldc, rows, 1<<cols-1)
+}
+
+// maxTile bounds MR×NR over the kernels.
+const maxTile = 8 * 32
+
 func (k *GemmKernel) String() string { return k.Name }
 
 // GemmKernels returns the GEMM kernels this CPU runs, fastest first; the

@@ -89,10 +89,35 @@ func gemmKernel6x8AVX2Indirect(kc int, a *float32, b *float32, offs *int, c *flo
 //go:noescape
 func gemmKernel1x32AVX512(kc int, a *float32, b *float32, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
 
+// gemmKernel8x32AVX512Masked computes a 8x32 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel8x32AVX512Masked(kc int, a *float32, b *float32, c *float32, ldc int, rows int, mask int)
+
+// gemmKernel8x16AVX512Masked computes a 8x16 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel8x16AVX512Masked(kc int, a *float32, b *float32, c *float32, ldc int, rows int, mask int)
+
+// gemmKernel8x32AVX512MaskedStrided computes a 8x32 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel8x32AVX512MaskedStrided(kc int, a *float32, b *float32, ldb int, c *float32, ldc int, rows int, mask int)
+
+// gemmKernel8x16AVX512MaskedStrided computes a 8x16 tile of C with AVX-512F; see gemmKernel in gen/gemm.go.
+//
+//go:noescape
+func gemmKernel8x16AVX512MaskedStrided(kc int, a *float32, b *float32, ldb int, c *float32, ldc int, rows int, mask int)
+
 // gemmKernel8x32AVX512Trans computes an 8x32 tile of C, stored transposed, with AVX-512F; see gemmTransKernel in gen/gemm_trans.go.
 //
 //go:noescape
 func gemmKernel8x32AVX512Trans(kc int, a *float32, offs *int, b *float32, c *float32, ldc int, flags int, alpha float32, bias *float32, lo float32, hi float32)
+
+// transpose8AVX512 transposes 8 rows with AVX and AVX-512F; see transposeRows8 in gen/transpose.go.
+//
+//go:noescape
+func transpose8AVX512(dst *float32, ldd int, src *float32, lds int, k int, n int)
 
 // tapSumAVX512 is a tap kernel with AVX-512F; see tapKernels in gen/taps.go.
 //

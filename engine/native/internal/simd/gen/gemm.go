@@ -134,10 +134,12 @@ func gemmIndirectPanelsKernel(s gemmSpec) {
 
 // kernelVariant selects the form of a generated GEMM kernel: B read
 // through offsets (indirect, with prefetches, or in segments), over
-// several row panels of A (panels), or A read through offsets and the
-// tile stored transposed (trans, gemm_trans.go).
+// several row panels of A (panels), A read through offsets and the tile
+// stored transposed (trans, gemm_trans.go), or only the tile's first rows
+// and masked columns stored, without an epilogue (masked), with B then
+// packed or read in place, row by row under the mask (strided).
 type kernelVariant struct {
-	indirect, prefetchB, segments, panels, trans bool
+	indirect, prefetchB, segments, panels, trans, masked, strided bool
 }
 
 // signature returns the kernel's name and Go signature.
@@ -153,6 +155,12 @@ func (kv kernelVariant) signature(s gemmSpec) (name, sig string) {
 	case kv.segments:
 		name += "Segments"
 		sig = "func(kc int, a, b *float32, offs, segs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
+	case kv.strided:
+		name += "MaskedStrided"
+		sig = "func(kc int, a, b *float32, ldb int, c *float32, ldc, rows, mask int)"
+	case kv.masked:
+		name += "Masked"
+		sig = "func(kc int, a, b, c *float32, ldc, rows, mask int)"
 	case kv.indirect:
 		name += "Indirect"
 		sig = "func(kc int, a, b *float32, offs *int, c *float32, ldc, flags int, alpha float32, bias *float32, lo, hi float32)"
@@ -185,6 +193,13 @@ func gemmKernelB(s gemmSpec, kv kernelVariant) {
 			g.bases = append(g.bases, r)
 		}
 	}
+	if kv.masked {
+		g.loadMasks()
+	}
+	if kv.strided {
+		g.ldb = getParam("ldb")
+		SHLQ(U8(2), g.ldb)
+	}
 	if kv.panels {
 		// The cursors of C and the row biases, and the panels left.
 		g.c, g.biasCur, g.panels = getParam("c"), getParam("bias"), getParam("panels")
@@ -202,7 +217,68 @@ func gemmKernelB(s gemmSpec, kv kernelVariant) {
 		}
 	}
 	g.depthLoop()
+	if kv.masked {
+		g.maskedStore()
+		return
+	}
 	g.epilogue()
+}
+
+// gemmMaskedKernel generates
+//
+//	func nameMasked(kc int, a, b, c *float32, ldc, rows, mask int)
+//
+// which computes the tile as gemmKernel does and stores its first rows
+// rows (1 to mr), each only in the columns whose bit of mask is set (bit
+// j for column j): a partial tile of a small product (package native's
+// matmul_small.go) written in place, where the full kernel would write it
+// to a buffer for Go to copy out.
+func gemmMaskedKernel(s gemmSpec) { gemmKernelB(s, kernelVariant{masked: true}) }
+
+// gemmMaskedStridedKernel generates
+//
+//	func nameMaskedStrided(kc int, a, b *float32, ldb int, c *float32, ldc, rows, mask int)
+//
+// the masked kernel with B not packed: step p reads the columns of mask
+// of row p at b + p·ldb (zero for the others), so that a product's B
+// narrower than a tile (attention's values, a head wide) is read in place.
+func gemmMaskedStridedKernel(s gemmSpec) {
+	gemmKernelB(s, kernelVariant{masked: true, strided: true})
+}
+
+// loadMasks loads the column mask into K1 (and K2 for the second vector).
+func (g *gemmRegs) loadMasks() {
+	s := g.s
+	mask := getParam("mask")
+	g.masks = []reg.Register{reg.K1, reg.K2}[:s.vecs]
+	for v := range s.vecs {
+		KMOVW(mask.As32(), g.masks[v])
+		if v+1 < s.vecs {
+			SHRQ(U8(s.lanes), mask)
+		}
+	}
+}
+
+// maskedStore emits the masked kernel's stores and the return.
+func (g *gemmRegs) maskedStore() {
+	s := g.s
+	Label("epilogue")
+	c, ldc, rows := getParam("c"), getParam("ldc"), getParam("rows")
+	SHLQ(U8(2), ldc)
+	masks := g.masks
+	for r := range s.mr {
+		if r > 0 {
+			CMPQ(rows, U8(r))
+			JLE(LabelRef("done"))
+			ADDQ(ldc, c)
+		}
+		for v := range s.vecs {
+			VMOVUPS(g.acc(r, v), masks[v], Mem{Base: c, Disp: v * s.lanes * 4})
+		}
+	}
+	Label("done")
+	VZEROUPPER()
+	RET()
 }
 
 // gemmRegs is the state of one kernel's generation: its spec, variant and
@@ -220,6 +296,10 @@ type gemmRegs struct {
 	// The panels variant: the row biases' cursor and the panels left
 	// (c is then the cursor of C).
 	biasCur, panels reg.GPVirtual
+	// The masked variant: the column masks of the vectors; the strided
+	// one: B's row stride in bytes.
+	masks []reg.Register
+	ldb   reg.GPVirtual
 }
 
 // acc is the accumulator of row r, vector v.
@@ -228,6 +308,13 @@ func (g *gemmRegs) acc(r, v int) reg.VecPhysical { return g.s.regs[g.s.acc+r*g.s
 // loadB loads vector v of B's row for unrolled step u into dst.
 func (g *gemmRegs) loadB(u, v int, dst reg.VecPhysical) {
 	s, kv, nr := g.s, g.kv, g.s.vecs*g.s.lanes
+	if kv.strided {
+		VMOVUPS_Z(Mem{Base: g.b, Disp: v * s.lanes * 4}, g.masks[v], dst)
+		if v == s.vecs-1 {
+			ADDQ(g.ldb, g.b)
+		}
+		return
+	}
 	if !kv.indirect || kv.trans {
 		VMOVUPS(Mem{Base: g.b, Disp: (u*nr + v*s.lanes) * 4}, dst)
 		return
@@ -286,6 +373,7 @@ func (g *gemmRegs) advance(n int) {
 	}
 	ADDQ(U32(n*g.s.panelRows()*4), g.a)
 	switch {
+	case g.kv.strided: // B advanced by loadB
 	case g.kv.indirect && n == 1:
 		ADDQ(U8(8), g.offs)
 	case g.kv.indirect:

@@ -32,7 +32,12 @@ func main() {
 		gemmKernel(s, true, false)
 	}
 	gemmKernel(gemmAVX512One, false, false)
+	gemmMaskedKernel(gemmAVX512)
+	gemmMaskedKernel(gemmAVX512Narrow)
+	gemmMaskedStridedKernel(gemmAVX512)
+	gemmMaskedStridedKernel(gemmAVX512Narrow)
 	gemmTransKernel()
+	transposeRows8()
 	mask := tapMask()
 	tapKernels(mask)
 	planeKernels(mask)
