@@ -24,14 +24,6 @@ type batched struct {
 func (r *batched) Inputs() []engine.TensorInfo  { return r.next.Inputs() }
 func (r *batched) Outputs() []engine.TensorInfo { return r.next.Outputs() }
 
-// Recycle implements engine.Recycler: the batcher hands a request the
-// session's outputs as they are when its call had no other request (a run
-// alone, or a batch of one), and reads no output after answering, so
-// those go back to the sessions; a batch's shares are slices of its
-// outputs, which the sessions ignore (they take back only the tensors
-// they handed out).
-func (r *batched) Recycle(outputs []*tensor.Tensor) { runner.Recycle(r.next, outputs) }
-
 func (r *batched) Run(ctx context.Context, inputs map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
 	out, t, err := r.b.Do(ctx, inputs)
 	runner.RecordTiming(ctx, t)

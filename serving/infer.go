@@ -82,10 +82,9 @@ func (v *Version) Infer(ctx context.Context, req *Request) (*Response, error) {
 // Recycle hands tensors of Infer's answers (Response.Outputs) that the
 // caller has finished reading back to the engine, which may write later
 // answers into their memory (engine.Recycler): the caller must not read
-// them afterwards. Tensors the engine did not make are left alone (a
-// batch's shares of its outputs among them), and so is everything when
-// payloads are captured or shadowed, or the version is a pipeline: those
-// may still read the outputs.
+// them afterwards. Tensors the engine did not make are left alone, and so
+// is everything when payloads are captured, shadowed or batched, or the
+// version is a pipeline: those may still read the outputs.
 func (v *Version) Recycle(ts ...*tensor.Tensor) {
 	s, err := v.servable()
 	if err != nil || s.captured || s.pipe != nil {

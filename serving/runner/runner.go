@@ -41,9 +41,8 @@ func Chain(r Runner, ws ...Wrapper) Runner {
 // back to the engine sessions under r (engine.Recycler), which may write
 // later outputs into their memory; the caller must not read them
 // afterwards. It passes through the wrappers that hand a session's
-// outputs on as they are or read none after answering (checks, timing,
-// Split, Pool, batching) and stops at any other (shadowing, capture),
-// which may still read them.
+// outputs on as they are (checks, timing, Split, Pool) and stops at any
+// other (batching, shadowing, capture), which may still read them.
 func Recycle(r Runner, outputs []*tensor.Tensor) {
 	if rc, ok := r.(engine.Recycler); ok {
 		rc.Recycle(outputs)
