@@ -144,20 +144,32 @@ def find_reports(targets, server, model, protocol="seed"):
     return None
 
 
-def pair_ratios(off_reports, on_reports, conc):
-    """Per repetition (a pair measured back to back in one process): with / without batching,
-    of throughput and of server CPU per request."""
+def pair_ratios(off_reports, on_reports, conc, mirrored=False):
+    """Per pair (measured back to back in one process): with / without batching, of
+    throughput and of server CPU per request. mirrored: the reports come in twos, a
+    repetition's two pairs measured in opposite orders (A B B A), and each repetition gives
+    the geometric mean of its two pairs' ratios, in which an advantage of the first (or the
+    second) point of a pair cancels."""
     def at(rep):
         return next((r for r in rep["results"] if r["concurrency"] == conc), None)
     tp, cpu = [], []
     for off, on in zip(off_reports, on_reports):
         a, b = at(off), at(on)
         if not a or not b or not a["throughput"] or not a["ok"] or not b["ok"]:
+            tp.append(None)
+            cpu.append(None)
             continue
         tp.append(b["throughput"] / a["throughput"])
-        if a.get("server_cpu_s") and b.get("server_cpu_s"):
-            cpu.append((b["server_cpu_s"] / b["ok"]) / (a["server_cpu_s"] / a["ok"]))
-    return tp, cpu
+        ok = a.get("server_cpu_s") and b.get("server_cpu_s")
+        cpu.append((b["server_cpu_s"] / b["ok"]) / (a["server_cpu_s"] / a["ok"]) if ok else None)
+    if mirrored:
+        tp, cpu = geo_pairs(tp), geo_pairs(cpu)
+    return [x for x in tp if x is not None], [x for x in cpu if x is not None]
+
+
+def geo_pairs(xs):
+    """The geometric means of xs taken in twos (None where either is missing)."""
+    return [math.sqrt(x * y) if x is not None and y is not None else None for x, y in zip(xs[::2], xs[1::2])]
 
 
 def median_ci(xs, level=0.9):
@@ -229,9 +241,9 @@ def per_sample(perf_file):
     return t if 1 in t and 32 in t else None
 
 
-def batching_lines(targets, overload_dir):
+def batching_lines(targets, overload_dir, mirrored=False):
     """Batching against no batching, per model and connection count, and the targets."""
-    out = ["| model | connections | without batching, requests/s | with batching, requests/s | ratio, median of pairs | ratio of each pair | server CPU per request, without → with (median ratio of pairs) | mean batch | engine µs per sample, batch 1 → 32 |",
+    out = ["| model | connections | without batching, requests/s | with batching, requests/s | ratio, median of repetitions | ratio of each repetition | server CPU per request, without → with (median ratio of repetitions) | mean batch | engine µs per sample, batch 1 → 32 |",
            "|---|--:|--:|--:|--:|--:|--:|--:|--:|"]
     targets_rows = []
     for model in ("digits", "digits-mlp", "transformer"):
@@ -243,7 +255,7 @@ def batching_lines(targets, overload_dir):
         engine = f"{ps[1]:.1f} → {ps[32]:.2f} ({ps[1] / ps[32]:.1f}× less)" if ps else "n/a"
         ratio, cis = {}, {}
         for conc in sorted(set(off) & set(on)):
-            tp, cpu = pair_ratios(off_reps, on_reps, conc)
+            tp, cpu = pair_ratios(off_reps, on_reps, conc, mirrored)
             if not tp:
                 continue
             ratio[conc], cis[conc] = median_ci(tp)
@@ -313,6 +325,7 @@ def main():
     for flag in ("results", "out", "reps", "duration", "warmup", "go-version", "load-before",
                  "load-after", "started", "rss", "commands", "quick", "overload", "batching"):
         ap.add_argument("--" + flag, required=True)
+    ap.add_argument("--mirrored", default="0", help="1: the pairs' reports come in twos, A B then B A (bench/run.sh)")
     args = ap.parse_args()
     targets = load(args.results)
     if not targets:
@@ -348,7 +361,7 @@ def main():
             "", "## Against the issue's targets", "",
             "| figure | measured | target | |", "|---|--:|--:|---|"]
     doc += ratio_lines(targets)
-    batch_table, batch_targets = batching_lines(targets, args.overload)
+    batch_table, batch_targets = batching_lines(targets, args.overload, args.mirrored == "1")
     over_table, over_target, over_failures = overload_lines(args.overload)
     doc += batch_targets + over_target
     failures += over_failures
@@ -360,14 +373,20 @@ def main():
             "Two sessions run batches at once; a batch waits for companions only while the learned gap between",
             "requests is shorter than a call's learned fixed cost, at most that fixed cost (and the delay), only in",
             "the epochs whose policy allows waiting (kept while waiting measures at least 2% more requests answered",
-            "per second than not waiting), and never when every request in flight is already queued and no batch",
-            "runs (a request that finds the batcher idle runs at once, without queueing). Under load",
+            "per second than not waiting), and never when every request in flight is already in the batcher, queued",
+            "or in a running batch (a request that finds the batcher idle runs at once, without queueing). Under load",
             "batches form from the requests that queue while both sessions are busy (the mean batch column). The",
             "engine column is `inferd perf` on the model at batch 1 and 32 with 2 threads (median per sample).",
-            "A model and its twin are measured as pairs, back to back at each connection count (in alternating",
-            "order, one pair per repetition); the ratio is the median of the pairs' ratios, which a change in the",
+            "A model and its twin are measured as pairs, back to back at each connection count"]
+    if args.mirrored == "1":
+        doc += ["(two pairs per repetition in opposite orders, A B B A or B A A B, alternating; a repetition's ratio is",
+                "the geometric mean of its two pairs', in which whatever favours the first or the second point of a",
+                "pair cancels; the throughput columns are medians over both pairs' points);"]
+    else:
+        doc += ["(in alternating order, one pair per repetition);"]
+    doc += ["the ratio is the median of the repetitions' ratios, which a change in the",
             "machine's load between pairs does not move as much as a ratio of medians, with a distribution-free 90%",
-            "confidence interval for it in brackets (order statistics of the pairs). A target is met or not met only",
+            "confidence interval for it in brackets (order statistics of the repetitions). A target is met or not met only",
             "when the whole interval is on one side of it, else unresolved: more pairs, or a quieter machine, narrow it.", ""]
     doc += batch_table
     doc += ["", "## Overload", "",

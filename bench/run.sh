@@ -12,9 +12,12 @@
 #     dynamic batching configured (BATCHING below), reported as server inferd-batching,
 # then loads each with `inferd bench` (closed loop, concurrency 1, 8 and 64, the 50
 # sample images of examples/digits/images in turn), three times. A model and its
-# -batching twin are measured as interleaved pairs (A B, then B A, ...: one pair per
-# repetition, each point after its own warm-up), so that both see the same machine and
-# the report gives the ratio of every pair and their median; then overloads the
+# -batching twin are measured as mirrored pairs: each repetition measures A B B A (odd
+# repetitions) or B A A B (even ones) at each concurrency, two pairs back to back in
+# opposite orders, each target's points after its own warm-up (B B back to back share
+# one), so that both see the same machine, and the report gives the ratio of every
+# repetition (the geometric mean of its two pairs', in which whatever favours the first
+# or the second point of a pair cancels) and their median; then overloads the
 # batching inferd's transformer with an open-loop run at 1.5 times its closed-loop
 # capacity (resident memory sampled every half second), records `inferd perf` of the models
 # at batch 1 and 32 (how the engine's cost per sample falls with the batch), and
@@ -25,7 +28,8 @@
 #   --quick          1s points, 300ms warm-up, one repetition, written to
 #                    $TMPDIR/inferd-performance-quick.md (for CI: checks that everything
 #                    runs and every request succeeds; the figures mean little)
-#   --reps N         repetitions of every point (default 3; the report takes medians)
+#   --reps N         repetitions of every point (default 3; the report takes medians;
+#                    each repetition measures the batching pairs twice, mirrored)
 #   --duration D     length of each point (default 10s), --warmup D before each (default 1s)
 #   --out FILE       the report (default docs/performance-serving.md for a full run; a
 #                    partial one, --no-flask or --batching-only, writes
@@ -201,10 +205,12 @@ pid_of() {
 	flask) echo "$flask_pid" ;; decode-only) echo "$decode_pid" ;;
 	esac
 }
-# point I REP C: measures target I at concurrency C, after a warm-up run, into
-# $work/parts/I.REP.C.json and the server's CPU seconds around it into .cpu. Every point
-# is its own `inferd bench` run, so that the server's CPU time over it gives its CPU per
-# request (both variants of a pair are in one process, measured one after the other).
+# point I SLOT C [WARM]: measures target I at concurrency C, after a warm-up run unless WARM
+# is 0 (the point right before was the same target's), into $work/parts/I.SLOT.C.json and the
+# server's CPU seconds around it into .cpu. Every point is its own `inferd bench` run, so
+# that the server's CPU time over it gives its CPU per request (both variants of a pair
+# are in one process, measured one after the other). A repetition's points are slots
+# 2*rep-1 and 2*rep (the second only for the pairs' mirrored second pair).
 point() {
 	local name url protocol model input inputs shown
 	IFS='|' read -r name url protocol model input <<<"${targets[$1]}"
@@ -213,42 +219,55 @@ point() {
 	[ "$2" = 1 ] && [ "$3" = 1 ] && echo "inferd bench --url $url --protocol $protocol --model $model --concurrency C --duration $duration --warmup 0s --json --input $shown (C = 1, 8, 64; each after a $warmup warm-up run)" >>"$work/commands"
 	local bench=("$work/inferd" bench --url "$url" --protocol "$protocol" --model "$model"
 		--concurrency "$3" --warmup 0s --json --input "${inputs[@]}")
-	"${bench[@]}" --duration "$warmup" >/dev/null
+	[ "${4:-1}" = 0 ] || "${bench[@]}" --duration "$warmup" >/dev/null
 	local cpu0 cpu1
 	cpu0=$(server_cpu "$(pid_of "$name")")
 	"${bench[@]}" --duration "$duration" >"$work/parts/$1.$2.$3.json"
 	cpu1=$(server_cpu "$(pid_of "$name")")
 	echo "$cpu0 $cpu1" >"$work/parts/$1.$2.$3.cpu"
 }
+# mirrored X Y SLOT C: the points X Y Y X at concurrency C, the first pair in SLOT and the
+# second in SLOT+1; the second Y follows the first without a warm-up of its own. The
+# measurement was A B (odd repetitions) or B A (even ones), one pair per repetition: its
+# ratios were wide (90% intervals of about +-0.07 with 12 pairs), partly because the first
+# point of a pair, coming after another concurrency or another model, ran slower or faster
+# than the second (the digits CNN at 1 connection: 1.16 in the pairs measured without
+# batching first, 1.03 in the others, on 954c98a).
+mirrored() {
+	point "$1" "$3" "$4" && point "$2" "$3" "$4" &&
+		point "$2" $(($3 + 1)) "$4" 0 && point "$1" $(($3 + 1)) "$4"
+}
 # The solo targets' order rotates with the repetition: no server is always measured first,
 # or right after the same other one. Then the pairs: at each concurrency a model without
-# batching (A) and its -batching twin (B), A then B in odd repetitions, B then A in even
+# batching (A) and its -batching twin (B), A B B A in odd repetitions, B A A B in even
 # ones, so that neither is always measured first.
 for rep in $(seq 1 "$reps"); do
+	slot=$((2 * rep - 1))
 	for k in "${!solo[@]}"; do
 		i=${solo[$(((k + rep - 1) % ${#solo[@]}))]}
 		log "rep $rep/$reps: ${targets[$i]%%|http*} $(cut -d'|' -f3,4 <<<"${targets[$i]}")"
-		for conc in 1 8 64; do point "$i" "$rep" "$conc"; done
+		for conc in 1 8 64; do point "$i" "$slot" "$conc"; done
 	done
 	for a in $(seq 0 $((npaired - 1))); do
 		b=$((ntargets - npaired + a))
 		log "rep $rep/$reps: pair ${paired_models[$a]}, $([ $((rep % 2)) = 1 ] && echo 'none first' || echo 'batching first')"
 		for conc in 1 8 64; do
 			if [ $((rep % 2)) = 1 ]; then
-				point "$a" "$rep" "$conc" && point "$b" "$rep" "$conc"
+				mirrored "$a" "$b" "$slot" "$conc"
 			else
-				point "$b" "$rep" "$conc" && point "$a" "$rep" "$conc"
+				mirrored "$b" "$a" "$slot" "$conc"
 			fi
 		done
 	done
 done
-# One report per target and repetition, as one --concurrency 1,8,64 run writes it, each
-# point with the server's CPU seconds over it (server_cpu_s); the -batching twins under
-# their base model's name.
+# One report per target and slot, as one --concurrency 1,8,64 run writes it, each point
+# with the server's CPU seconds over it (server_cpu_s); the -batching twins under their
+# base model's name.
 for i in "${!targets[@]}"; do
 	name=${targets[$i]%%|*}
-	for rep in $(seq 1 "$reps"); do
-		python3 - "$work/results/$i.$name.$rep.json" "$work/parts/$i.$rep".{1,8,64} <<'PY'
+	for slot in $(seq 1 $((2 * reps))); do
+		[ -f "$work/parts/$i.$slot.1.json" ] || continue # solo targets: odd slots only
+		python3 - "$work/results/$i.$name.$slot.json" "$work/parts/$i.$slot".{1,8,64} <<'PY'
 import json, sys
 out, merged = sys.argv[1], None
 for part in sys.argv[2:]:
@@ -321,5 +340,5 @@ python3 bench/report.py --results "$work/results" --out "$out" --reps "$reps" \
 	--duration "$duration" --warmup "$warmup" --go-version "$(go version)" \
 	--load-before "$load_before" --load-after "$load_after" --started "$started" \
 	--rss "$rss" --commands "$work/commands" --quick "$quick" --overload "$work/overload" \
-	--batching "$BATCHING"
+	--batching "$BATCHING" --mirrored 1
 log "wrote $out"
