@@ -73,9 +73,15 @@ func fastDecode[T Elem](raw []byte, dt DType, leaf func([]byte) (T, bool)) (*Ten
 			s.shape[i] = -1
 		}
 	}
+	// A string anywhere (a leaf, or an object's key) is declined below
+	// anyway: decline it before allocating, since its commas would count.
+	if bytes.IndexByte(raw, '"') >= 0 {
+		return nil, false
+	}
 	// Every element but the first of an array follows a comma, and the
-	// elements are all at one depth: commas + 1 bounds them.
-	data := make([]T, 0, bytes.Count(raw, []byte{','})+1)
+	// elements are all at one depth: commas + 1 bounds them, and so does
+	// half the length (an element and its comma take two bytes at least).
+	data := make([]T, 0, min(bytes.Count(raw, []byte{','})+1, len(raw)/2+1))
 	data, ok = scanNested(s, 0, data, leaf)
 	if !ok {
 		return nil, false
