@@ -148,8 +148,9 @@ def pair_ratios(off_reports, on_reports, conc, mirrored=False):
     """Per pair (measured back to back in one process): with / without batching, of
     throughput and of server CPU per request. mirrored: the reports come in twos, a
     repetition's two pairs measured in opposite orders (A B B A), and each repetition gives
-    the geometric mean of its two pairs' ratios, in which an advantage of the first (or the
-    second) point of a pair cancels."""
+    the geometric mean of its two pairs' ratios. An advantage of the first point after a change
+    of target is only halved in it (the second pair's second point follows the first pair's
+    directly); it cancels between odd and even repetitions, whose orders are opposite."""
     def at(rep):
         return next((r for r in rep["results"] if r["concurrency"] == conc), None)
     tp, cpu = [], []
@@ -380,8 +381,9 @@ def main():
             "A model and its twin are measured as pairs, back to back at each connection count"]
     if args.mirrored == "1":
         doc += ["(two pairs per repetition in opposite orders, A B B A or B A A B, alternating; a repetition's ratio is",
-                "the geometric mean of its two pairs', in which whatever favours the first or the second point of a",
-                "pair cancels; the throughput columns are medians over both pairs' points);"]
+                "the geometric mean of its two pairs'; an advantage of the first point after a change of target is",
+                "halved in it, and cancels between odd and even repetitions, whose orders are opposite; the throughput",
+                "columns are medians over both pairs' points);"]
     else:
         doc += ["(in alternating order, one pair per repetition);"]
     doc += ["the ratio is the median of the repetitions' ratios, which a change in the",

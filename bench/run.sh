@@ -16,8 +16,10 @@
 # repetitions) or B A A B (even ones) at each concurrency, two pairs back to back in
 # opposite orders, each target's points after its own warm-up (B B back to back share
 # one), so that both see the same machine, and the report gives the ratio of every
-# repetition (the geometric mean of its two pairs', in which whatever favours the first
-# or the second point of a pair cancels) and their median; then overloads the
+# repetition (the geometric mean of its two pairs': an advantage of the first point after a
+# change of target or concurrency falls on one side only, so it is halved there, and cancels
+# between odd and even repetitions, whose orders are opposite: use an even --reps) and their
+# median; then overloads the
 # batching inferd's transformer with an open-loop run at 1.5 times its closed-loop
 # capacity (resident memory sampled every half second), records `inferd perf` of the models
 # at batch 1 and 32 (how the engine's cost per sample falls with the batch), and
