@@ -46,7 +46,9 @@ func (b *Batcher) dueAlone(rows int) bool {
 // runAlone runs a request that arrived at start on instance, which it
 // holds, and hands the instance on.
 func (b *Batcher) runAlone(ctx context.Context, instance int, inputs map[string]*tensor.Tensor, rows int, start time.Time) (map[string]*tensor.Tensor, Timing, error) {
+	b.running.Add(1)
 	out, err := b.run(ctx, instance, inputs)
+	b.finished()
 	compute := time.Since(start)
 	b.handOff(instance)
 	b.policy.done(1, start.Add(compute))

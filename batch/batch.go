@@ -42,10 +42,9 @@ type Config struct {
 	Instances int
 	// InFlight, if set, counts the requests admitted to the model that
 	// may yet call Do (those being read and decoded, and those inside Do).
-	// When every one of them is already inside Do (queued, or in a batch
-	// running on another instance), waiting for MaxQueueDelay cannot
-	// gather more soon, and a batch starts at once: the delay then costs
-	// nothing to a lone request.
+	// When every one of them is already inside Do and no other batch is
+	// running, waiting for MaxQueueDelay cannot gather more, and a batch
+	// starts at once: the delay then costs nothing to a lone request.
 	InFlight func() int
 }
 
@@ -121,8 +120,9 @@ type Batcher struct {
 	// overload they are most requests; taking the lock each would slow
 	// the leaders down).
 	queued, idle atomic.Int64
-	// inside counts the requests in Do, for Config.InFlight.
-	inside atomic.Int64
+	// inside counts the requests in Do, for Config.InFlight; running
+	// the calls in progress.
+	inside, running atomic.Int64
 	// cost learns the calls' fixed cost and the gap between arrivals,
 	// to decide whether a batch waits for companions (adaptive.go);
 	// policy measures whether waiting pays (policy.go).

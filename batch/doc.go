@@ -18,8 +18,7 @@
 // measured to pay, epoch by epoch against not waiting (policy.go); and
 // never when no companion can come (every request in flight, by
 // Config.InFlight, already in the batcher, at least as many as usually
-// are: those of a batch running elsewhere come back only a round trip
-// later). A batch that waits fills: up to
+// are, and no call running). A batch that waits fills: up to
 // MaxQueueDelay, until it is full or no companion can come.
 // An Observer that is also a PolicyObserver receives the wait policy's
 // state at each epoch (for the inferd_batch_waiting and

@@ -110,18 +110,11 @@ func (b *Batcher) takeLocked(buf []*request) ([]*request, time.Duration) {
 }
 
 // noneComing reports, for a leader holding an instance, that waiting for
-// companions is pointless: allIn. A batch running on another instance does
-// not change that: its requests' clients can send more only once it has
-// answered them and they have sent and the server has read their next
-// requests, a whole round trip later, not a short wait. Waiting for them
-// (as leaders did before) held an instance idle with every other request
-// in flight queued behind it: the transformer of bench/run.sh at 8
-// connections (two instances) then ran batches of 1.4-1.9 rows on average
-// (waiting measured not to pay in most epochs); not waiting for them, 2.9-3.6
-// rows, for 5-9% less server CPU per request (three runs on a shared
-// 2-vCPU machine). b.mu is held.
+// companions is pointless: allIn, and no batch is running whose requests'
+// clients could soon send more (other leaders may hold instances, waiting
+// like this one). b.mu is held.
 func (b *Batcher) noneComing() bool {
-	return b.allIn()
+	return b.running.Load() == 0 && b.allIn()
 }
 
 // allIn reports that every request admitted to the model is already in Do
@@ -138,6 +131,14 @@ func (b *Batcher) allIn() bool {
 	}
 	inside := b.inside.Load()
 	return int64(b.cfg.InFlight()) <= inside && inside >= (b.cost.usualLoad()+500)/1000
+}
+
+// finished counts a call's end; when it was the last one running, a
+// leader waiting for companions may find that none can come (noneComing).
+func (b *Batcher) finished() {
+	if b.running.Add(-1) == 0 && b.queued.Load() > 0 {
+		b.signal()
+	}
 }
 
 // help runs one due batch if an instance is free: a request turned away
@@ -203,7 +204,9 @@ func (b *Batcher) execute(instance int, reqs []*request) {
 		inputs, err = concatInputs(reqs)
 	}
 	if err == nil {
+		b.running.Add(1)
 		out, err = b.run(ctx, instance, inputs)
+		b.finished()
 	}
 	compute := time.Since(start)
 	if err == nil {

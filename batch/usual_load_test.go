@@ -2,13 +2,9 @@ package batch
 
 import (
 	"context"
-	"slices"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/inferd/inferd/tensor"
 )
 
 // TestUsualLoadSettlesAfterBusySpell: after a busy spell (20 requests in flight at
@@ -79,62 +75,5 @@ func TestLoneClientAfterBusySpellRunsAtOnce(t *testing.T) {
 		<-done
 		t.Fatalf("a lone request (nothing else in flight, usual load %d thousandths) waited for a companion that cannot come (queued %d)",
 			b.cost.usualLoad(), b.queued.Load())
-	}
-}
-
-// TestNoWaitForRunningBatch: with two instances, a request whose batch
-// could wait for companions (the configured minute, before the calls'
-// costs are known) while a call runs on the other instance starts at once
-// when every admitted request is already in Do: the running call's
-// clients can send more only after it answers them, a round trip later.
-func TestNoWaitForRunningBatch(t *testing.T) {
-	d := &doubler{}
-	gate := make(chan struct{})
-	var inflight atomic.Int64
-	first := true
-	var mu sync.Mutex
-	run := func(ctx context.Context, i int, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
-		mu.Lock()
-		block := first
-		first = false
-		mu.Unlock()
-		if block {
-			<-gate // the first call runs until the test lets it end
-		}
-		return d.run(ctx, i, in)
-	}
-	b, _ := New(Config{MaxBatchSize: 8, MaxQueueDelay: time.Minute, Instances: 2, InFlight: func() int { return int(inflight.Load()) }}, run, nil)
-	defer b.Close()
-	inflight.Store(1)
-	done := make(chan error, 2)
-	go func() { _, _, err := b.Do(context.Background(), rows(0, 1, 2)); done <- err }()
-	for b.idle.Load() != 1 { // the first request holds an instance, in its call
-		time.Sleep(time.Millisecond)
-	}
-	inflight.Store(2)
-	go func() {
-		out, _, err := b.Do(context.Background(), rows(10, 1, 2))
-		if err == nil {
-			check(t, rows(10, 1, 2), out)
-		}
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatal(err)
-		}
-	case <-time.After(10 * time.Second):
-		close(gate) // Close waits for the calls
-		t.Fatal("the second request waited for the running call's clients")
-	}
-	close(gate)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if !slices.Equal(d.batches, []int{1, 1}) {
-		t.Errorf("calls %v, want [1 1]: the second request alone beside the first", d.batches)
 	}
 }

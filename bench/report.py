@@ -374,8 +374,8 @@ def main():
             "Two sessions run batches at once; a batch waits for companions only while the learned gap between",
             "requests is shorter than a call's learned fixed cost, at most that fixed cost (and the delay), only in",
             "the epochs whose policy allows waiting (kept while waiting measures at least 2% more requests answered",
-            "per second than not waiting), and never when every request in flight is already in the batcher, queued",
-            "or in a running batch (a request that finds the batcher idle runs at once, without queueing). Under load",
+            "per second than not waiting), and never when every request in flight is already queued and no batch",
+            "runs (a request that finds the batcher idle runs at once, without queueing). Under load",
             "batches form from the requests that queue while both sessions are busy (the mean batch column). The",
             "engine column is `inferd perf` on the model at batch 1 and 32 with 2 threads (median per sample).",
             "A model and its twin are measured as pairs, back to back at each connection count"]
