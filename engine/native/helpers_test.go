@@ -3,12 +3,42 @@ package native
 import (
 	"context"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/onnx"
 	"github.com/inferd/inferd/tensor"
 )
+
+// testZoo is where scripts/gen-zoo.sh writes the large real models, as
+// seen from this package's directory; INFERD_ZOO overrides it.
+func testZoo() string {
+	if zoo := os.Getenv("INFERD_ZOO"); zoo != "" {
+		return zoo
+	}
+	return filepath.Join("..", "..", ".cache", "zoo")
+}
+
+// varyingModel is a model run on batches of varying size: its file and
+// the shape of one sample.
+type varyingModel struct {
+	name, path string
+	sample     []int
+}
+
+// varyingModels are the models the varying-batch tests run: the
+// transformers, whose shapes follow the batch through Reshapes, the MLP
+// and the CNN.
+func varyingModels() []varyingModel {
+	return []varyingModel{
+		{"transformer_encoder", filepath.Join("..", "..", "examples", "zoo", "transformer_encoder", "model.onnx"), []int{12}},
+		{"transformer_gelu", filepath.Join(testZoo(), "transformer_gelu", "model.onnx"), []int{32}},
+		{"digits-mlp", filepath.Join("..", "..", "examples", "models", "digits-mlp", "1", "model.onnx"), []int{1, 8, 8}},
+		{"digits", filepath.Join("..", "..", "examples", "models", "digits", "1", "model.onnx"), []int{1, 8, 8}},
+	}
+}
 
 // Builders for hand-made models.
 

@@ -16,11 +16,7 @@ import (
 // generated it) with every GEMM and tap kernel the CPU runs forced in turn,
 // and compares with PyTorch's output like TestRealModels.
 func TestModelEveryKernel(t *testing.T) {
-	zoo := os.Getenv("INFERD_ZOO")
-	if zoo == "" {
-		zoo = filepath.Join("..", "..", ".cache", "zoo")
-	}
-	dir := filepath.Join(zoo, "mobilenet_v2")
+	dir := filepath.Join(testZoo(), "mobilenet_v2")
 	path := filepath.Join(dir, "model.onnx")
 	if _, err := os.Stat(path); err != nil {
 		t.Skipf("%s not generated: run scripts/gen-zoo.sh", path)

@@ -66,18 +66,7 @@ func TestRecent(t *testing.T) {
 // against 4 at one size; with one entry each, 480 in turn of 1, 2, 1 and 3
 // rows.
 func TestVaryingBatchAllocs(t *testing.T) {
-	zoo := os.Getenv("INFERD_ZOO")
-	if zoo == "" {
-		zoo = filepath.Join("..", "..", ".cache", "zoo")
-	}
-	models := []struct {
-		name, path string
-		sample     []int
-	}{
-		{"transformer_encoder", filepath.Join("..", "..", "examples", "zoo", "transformer_encoder", "model.onnx"), []int{12}},
-		{"transformer_gelu", filepath.Join(zoo, "transformer_gelu", "model.onnx"), []int{32}},
-		{"digits-mlp", filepath.Join("..", "..", "examples", "models", "digits-mlp", "1", "model.onnx"), []int{1, 8, 8}},
-	}
+	models := varyingModels()[:3] // the transformers and the MLP
 	cycles := map[string][]int{
 		"1,2,1,3":  {1, 2, 1, 3},
 		"14..22":   {14, 15, 16, 17, 18, 19, 20, 21, 22},

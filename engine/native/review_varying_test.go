@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 
@@ -19,19 +18,7 @@ import (
 // earlier runs, still held by the caller, are not overwritten by later
 // runs.
 func TestReviewVaryingBatchResults(t *testing.T) {
-	zoo := os.Getenv("INFERD_ZOO")
-	if zoo == "" {
-		zoo = filepath.Join("..", "..", ".cache", "zoo")
-	}
-	models := []struct {
-		name, path string
-		sample     []int
-	}{
-		{"transformer_encoder", filepath.Join("..", "..", "examples", "zoo", "transformer_encoder", "model.onnx"), []int{12}},
-		{"transformer_gelu", filepath.Join(zoo, "transformer_gelu", "model.onnx"), []int{32}},
-		{"digits-mlp", filepath.Join("..", "..", "examples", "models", "digits-mlp", "1", "model.onnx"), []int{1, 8, 8}},
-		{"digits", filepath.Join("..", "..", "examples", "models", "digits", "1", "model.onnx"), []int{1, 8, 8}},
-	}
+	models := varyingModels()
 	sizes := []int{18, 3, 32, 17, 1, 22, 9, 18, 14, 26, 5, 20, 18, 31, 2, 16, 12, 7, 24, 19, 1, 3, 1, 2, 1, 33, 1}
 	for _, m := range models {
 		for _, threads := range []int{1, 2} {
