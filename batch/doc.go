@@ -14,8 +14,8 @@
 // the fixed costs the companions expected in a short wait (about the
 // learned mean gap between requests, at most a one-row call's time, or
 // one fixed cost when requests come faster than that) would save outweigh
-// what the queue costs each request (adaptive.go); only while waiting is
-// measured to pay, epoch by epoch against not waiting (policy.go); and
+// what the queue costs each request (adaptive.go); only while not waiting
+// is not measured to pay better, epoch by epoch (policy.go); and
 // never when no companion can come (every request in flight, by
 // Config.InFlight, already in the batcher, at least as many as usually
 // are, and no call running). A batch that waits fills: up to

@@ -47,7 +47,7 @@ func newMetrics(r prometheus.Registerer) *metrics {
 			Name: "inferd_batch_waiting", Help: "1 while the batcher's wait policy lets batches wait for companions (the current epoch's), 0 while it does not.",
 		}, mv),
 		waitGain: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "inferd_batch_wait_gain", Help: "The batcher's measured ratio of requests answered per second with waiting for companions over without (waiting is preferred above 1.02).",
+			Name: "inferd_batch_wait_gain", Help: "The batcher's measured ratio of requests answered per second with waiting for companions over without, the median of the last seven comparisons (waiting is preferred from 1/1.02 up).",
 		}, mv),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "inferd_inference_rejected_total", Help: "Requests refused at once because the batching queue was full (HTTP 429).",
