@@ -47,7 +47,8 @@
 # python3-sklearn with apt-get if they are missing (as root, or through sudo).
 # Ports: BENCH_PORT (default 18470) and the three after it; they must be free.
 # Exits non-zero if any request failed (in the overload run: failed otherwise than
-# with 429). A full run takes about 12 minutes.
+# with 429). A full run takes about 30 minutes on the 2-core reference machine (about 11 with
+# --duration 3s).
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
