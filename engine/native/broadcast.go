@@ -142,7 +142,22 @@ type binaryFuncs[T any] struct {
 
 // elemGrain is the number of elements below which elementwise loops stay
 // on one goroutine.
-const elemGrain = 1 << 16
+//
+// It and the other thresholds of splitting (minTaskFlops,
+// gemmMinFlopsPerThread, col2imGrain, the grains of Resize and of the
+// Winograd transforms) were raised fourfold when the test machine became a
+// 2-vCPU VM on which moving data between the cores is slow: a cache line
+// makes a round trip between them in about 450 ns, and reading or
+// overwriting 256 KB the other core wrote costs 40-140 µs, against 60 µs
+// for writing and reading it back on one core. A region split in two then
+// spends more on the data the other core wrote than it saves: a 2.4 Mflop
+// convolution of a DB text detector took 16 µs on one goroutine and 41 µs
+// split between two, and the detector, a YOLO-style one and a CRNN at
+// batch 1 ran 1.2-1.6× slower on two threads than on one. Fourfold
+// thresholds made them 0.56-0.86× as slow as before on two threads, and
+// changed ResNet-18, MobileNetV2 and the batch-32 runs by -1 to +1%
+// (median of three to six alternated perf runs each).
+const elemGrain = 1 << 18
 
 // bcastGeom is what two operand shapes make of a broadcasting binary
 // operator: the output shape and, unless the shapes are equal, the layout.

@@ -155,11 +155,12 @@ func (p *convProblem) bandImages(t0, t1, grp int, f func(off, col, n int)) {
 }
 
 // minTaskFlops is the least work worth a parallel task of a convolution,
-// about 12 µs at 80 GFLOP/s. Handing a chunk to a polling helper costs
-// 1-2 µs: back-to-back regions of 10 µs ran 1.6× as fast on two threads
-// as on one, of 20 µs 1.8×. At 4 Mflop, the convolutions of a DB text
-// detector on a 128×128 image (1.8-4.7 Mflop each) all ran on one thread.
-const minTaskFlops = 1 << 20
+// about 30 µs at 140 GFLOP/s. Handing a chunk to a polling helper costs
+// 1-2 µs, but the helper then reads the data the caller wrote, at the
+// cost elemGrain describes: at 1 Mflop, a quarter of this, the
+// convolutions of a DB text detector on a 128×128 image (1.8-4.7 Mflop
+// each) were split, and ran slower on two threads than on one.
+const minTaskFlops = 4 << 20
 
 // parallelTasks is how many parallel tasks flops of work are worth.
 func parallelTasks(flops int) int { return max(1, flops/minTaskFlops) }

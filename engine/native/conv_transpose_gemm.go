@@ -54,9 +54,10 @@ func convTransposeGemm(rc *runCtx, p *plane2D, batch, c, m, group int, x, w, bia
 }
 
 // col2imGrain is the least contributions a parallel chunk of col2im
-// adds, about 8 µs of its scalar loop: at 1<<15, the 8 channels of a DB
-// text detector's head (4 taps of 32×32 each) ran on one thread.
-const col2imGrain = 1 << 13
+// adds, about 30 µs of its scalar loop (see elemGrain for why so much):
+// the 8 channels of a DB text detector's head (4 taps of 32×32 each) run
+// on one thread.
+const col2imGrain = 1 << 15
 
 // col2imBody is the parallel region of convTransposeGemm's col2im: the
 // items are output channels.

@@ -266,7 +266,7 @@ func convWinograd(rc *runCtx, p *convProblem, cp *convPlan) {
 		b.g0, b.g1 = g0, min(wp.tileRows, g0+wp.rows)
 		b.nb = (b.g1 - b.g0) * wp.tw
 		b.nPad = wp.width(b.nb, impl)
-		grain := max(1, (1<<14)/(a2*b.nb))
+		grain := max(1, (elemGrain/4)/(a2*b.nb))
 		b.stage = winoInputStage
 		parallelRange(rc.threads, p.c, grain, b)
 		b.stage = winoGemmStage

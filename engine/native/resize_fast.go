@@ -127,7 +127,7 @@ func flatTaps(taps []axisTaps) (k int, idx []int, w []float32, ok bool) {
 func (p *resize2D) run(rc *runCtx, x, y []float32) {
 	b := resizeBodies.get()
 	*b = resizeBody{p: p, x: x, y: y}
-	parallelRange(rc.threads, p.planes*p.oh, max(1, (1<<14)/max(1, p.ow)), b)
+	parallelRange(rc.threads, p.planes*p.oh, max(1, (elemGrain/4)/max(1, p.ow)), b)
 	resizeBodies.put(b)
 }
 

@@ -2,8 +2,10 @@ package native
 
 import "github.com/inferd/inferd/engine/native/internal/simd"
 
-// gemmMinFlopsPerThread keeps small products on one goroutine.
-const gemmMinFlopsPerThread = 1 << 20
+// gemmMinFlopsPerThread keeps small products on one goroutine: it counts
+// m·n·k, multiply-adds, so a thread gets at least 8 Mflop (see elemGrain
+// for why so much).
+const gemmMinFlopsPerThread = 4 << 20
 
 // gemmOperand is one operand of sgemm, op(X): a row-major matrix with
 // leading dimension ld, used transposed when trans is set, or an operand
@@ -83,7 +85,7 @@ func sgemmEp(impl *gemmImpl, m, n, k int, alpha float32, a, b gemmOperand, beta 
 	switch {
 	case k <= 0 || alpha == 0:
 		g.split = splitScale
-		parallelRange(threads, m, max(1, (1<<16)/n), g)
+		parallelRange(threads, m, max(1, elemGrain/n), g)
 	case n >= m:
 		// Split C into bands along its longer side, aligned to the tile
 		// size so that pre-packed panels stay addressable; two bands per
