@@ -24,6 +24,8 @@ func BenchmarkConvBatch(b *testing.B) {
 		c, hw, m, k, stride, pad, group int
 	}{
 		{"mobilenet-3x3s2-3to32@224", 3, 224, 32, 3, 2, 1, 1},
+		{"yolo-3x3s2-16to16@64", 16, 64, 16, 3, 2, 1, 1},
+		{"db-3x3s2-16to32@32", 16, 32, 32, 3, 2, 1, 1},
 		{"mobilenet-1x1-32to16@112", 32, 112, 16, 1, 1, 0, 1},
 		{"mobilenet-1x1-96to24@56", 96, 56, 24, 1, 1, 0, 1},
 		{"mobilenet-1x1-16to96@112", 16, 112, 96, 1, 1, 0, 1},

@@ -49,6 +49,10 @@ type convPlan struct {
 	narrow *gemmImpl
 	// Winograd: the tiles and blocks.
 	wino *winoPlan
+	// Implicit GEMM: whether the batch is split between the threads, each
+	// image computed on one (convImplicitImages), rather than the rows of
+	// each chunk of images; planned then as for one thread.
+	images bool
 }
 
 // newConvPlan plans p with algorithm algo and the current kernels, for runs
@@ -58,7 +62,8 @@ func newConvPlan(p *convProblem, algo convAlgo, threads int) *convPlan {
 	cg := p.c / p.group
 	switch algo {
 	case algoImplicit:
-		cp.planImplicit(p, threads <= 1, true)
+		cp.images = threads > 1 && p.batch >= imagesPerThread*threads
+		cp.planImplicit(p, threads <= 1 || cp.images, true)
 	case algoWinograd:
 		cp.planWinograd(p)
 	case algoPointwise:
@@ -94,8 +99,13 @@ func (cp *convPlan) planImplicit(p *convProblem, segmented, shifted bool) {
 	cg := p.c / p.group
 	taps := l.kh * l.kw
 	plane := l.plane()
-	// Each thread's L2 holds its share of the planes.
-	cp.chunk = max(1, min(p.batch, planesTarget*max(1, cp.threads)/max(1, p.c*l.phases*plane)))
+	// Each thread's L2 holds its share of the planes; a thread computing
+	// images of its own holds them all.
+	threads := max(1, cp.threads)
+	if cp.images {
+		threads = 1
+	}
+	cp.chunk = max(1, min(p.batch, planesTarget*threads/max(1, p.c*l.phases*plane)))
 	cp.phaseStride = cp.chunk*plane + l.tail() + l.reach() + cp.gemm.nr
 	cp.chStride = l.phases * cp.phaseStride
 	offs := make([]int, cg*taps)
