@@ -147,16 +147,17 @@ type binaryFuncs[T any] struct {
 // gemmMinFlopsPerThread, col2imGrain, the grains of Resize and of the
 // Winograd transforms) were raised fourfold when the test machine became a
 // 2-vCPU VM on which moving data between the cores is slow: a cache line
-// makes a round trip between them in about 450 ns, and reading or
-// overwriting 256 KB the other core wrote costs 40-140 µs, against 60 µs
-// for writing and reading it back on one core. A region split in two then
-// spends more on the data the other core wrote than it saves: a 2.4 Mflop
-// convolution of a DB text detector took 16 µs on one goroutine and 41 µs
-// split between two, and the detector, a YOLO-style one and a CRNN at
-// batch 1 ran 1.2-1.6× slower on two threads than on one. Fourfold
-// thresholds made them 0.56-0.86× as slow as before on two threads, and
-// changed ResNet-18, MobileNetV2 and the batch-32 runs by -1 to +1%
-// (median of three to six alternated perf runs each).
+// makes a round trip between them in about 450 ns, reading 256 KB the
+// other core wrote takes about 40 µs and overwriting 256 KB it has just
+// read about 140 µs, against 60 µs for writing and reading it back on one
+// core. A region split in two then spends more on the data the other core
+// wrote than it saves: a 2.4 Mflop convolution of a DB text detector took
+// 16 µs on one goroutine and 41 µs split between two, and the detector, a
+// YOLO-style one and a CRNN at batch 1 ran 1.2-1.6× slower on two threads
+// than on one. Fourfold thresholds cut their two-thread times to 0.57-0.86
+// of before, and those of an LSTM, a GELU transformer and the YOLO-style
+// detector at batch 32 to 0.79-0.92, and changed ResNet-18 and MobileNetV2
+// by -2 to +1% (median of three to six alternated perf runs each).
 const elemGrain = 1 << 18
 
 // bcastGeom is what two operand shapes make of a broadcasting binary
