@@ -309,7 +309,10 @@ const imagesPerThread = 2
 func convImplicitImages(rc *runCtx, p *convProblem, packed []gemmOperand, cp *convPlan) {
 	b := implicitImagesBodies.get()
 	defer implicitImagesBodies.put(b)
-	b.rc, b.p, b.packed, b.cp = runCtx{ctx: rc.ctx, threads: 1, maxBytes: rc.maxBytes}, *p, packed, cp
+	// Weights that are not the Conv's constant ones are packed here once,
+	// not by every part.
+	kg := p.c / p.group * cp.l.kh * cp.l.kw
+	b.rc, b.p, b.packed, b.cp = runCtx{ctx: rc.ctx, threads: 1, maxBytes: rc.maxBytes}, *p, packedWeights(cp.gemm, p, packed, kg), cp
 	parallelRange(rc.threads, p.batch, 1, b)
 	*b = implicitImagesBody{}
 }
