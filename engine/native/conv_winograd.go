@@ -44,6 +44,9 @@ const (
 	// winoBlockFloats bounds a block's transformed inputs and products,
 	// so that they stay in the L2 cache between the stages.
 	winoBlockFloats = 1 << 18
+	// winoSplitMaxFloats bounds the transformed inputs of a channel-split
+	// plan's single block (2 MB), which each thread writes whole.
+	winoSplitMaxFloats = 1 << 19
 	// winoMaxWeights bounds the transformed filters of one Conv (8 MB),
 	// which are kept beside the packed ones: ResNet-18's 512-channel
 	// layers would take 16 MB each for about 3% of a run at batch 1 and
@@ -109,11 +112,40 @@ type winoPlan struct {
 	// weights holds the transformed filters for a problem that does not
 	// bring its Conv's (convProblem.winoW).
 	weights winoWeights
+	// split: the threads share the output channels (winoSplits), each
+	// transforming the whole input in one block of every tile row.
+	split bool
+}
+
+// winoSplits reports whether p, planned as wp, runs on threads threads
+// best with the output channels split between them, rather than the
+// blocks of tile rows (or each block's stages). Every block reads all the
+// transformed filters, so with blocks per thread each thread streams
+// them all from memory: at batch 1, ResNet-18's 256@14 layers (4.2 MB of
+// filters at F(2×2), 49 tiles) spent most of their time there. Split by
+// output channels, each thread reads its share of the filters once, for
+// transforming the whole input itself, which pays when the filters
+// outweigh the transformed inputs several times (M ≥ 4 × tiles) and those
+// fit the cache. On two threads, BenchmarkConvBatch with caches flushed:
+// 256@14 (M = 5.2 × tiles) went from 1048 to 881 µs split so, while
+// 128@28 at F(4×4) (2.6 × tiles, 2.4 MB of filters, twice the input) took
+// 1.25× longer, and 64@56 1.39×.
+func winoSplits(p *convProblem, wp *winoPlan, impl *gemmImpl, threads int) bool {
+	a2 := wp.alpha * wp.alpha
+	tiles := wp.tileRows * wp.tw
+	return threads > 1 && p.m >= 2*threads*impl.mr && p.m >= 4*tiles &&
+		a2*p.m*p.c > winoCachedWeights && a2*p.c*wp.width(tiles, impl) <= winoSplitMaxFloats
 }
 
 // newWinoPlan plans p with tiles of m outputs for kernel impl, or returns
 // nil when its transformed filters would be too large.
 func newWinoPlan(p *convProblem, m int, impl *gemmImpl) *winoPlan {
+	return newWinoPlanRows(p, m, impl, 0)
+}
+
+// newWinoPlanRows is newWinoPlan with blocks of rows tile rows, or of the
+// size that suits the cache when rows is 0.
+func newWinoPlanRows(p *convProblem, m int, impl *gemmImpl, rows int) *winoPlan {
 	a := m + 2
 	if a*a*p.m*p.c > winoMaxWeights {
 		return nil
@@ -121,6 +153,11 @@ func newWinoPlan(p *convProblem, m int, impl *gemmImpl) *winoPlan {
 	wp := &winoPlan{m: m, alpha: a, narrow: impl.narrowed()}
 	wp.th, wp.tw = (p.geo.out[0]+m-1)/m, (p.geo.out[1]+m-1)/m
 	wp.tileRows = p.batch * wp.th
+	if rows > 0 {
+		wp.rows = min(rows, wp.tileRows)
+		wp.tables(p, impl)
+		return wp
+	}
 	most := max(1, min(wp.tileRows, winoBlockFloats/(a*a*(p.c+p.m)*wp.tw)))
 	// Of the block sizes down to half the largest, the one whose blocks
 	// take the fewest of the kernel's columns.
@@ -256,6 +293,11 @@ func convWinograd(rc *runCtx, p *convProblem, cp *convPlan) {
 	b := winoBodies.get()
 	defer winoBodies.put(b)
 	*b = winoBody{p: *p, wp: wp, impl: impl, u: ww.get(impl, wp.m, p), v: *v, mb: *mb, taps: cp.taps}
+	if wp.split && rc.threads > 1 {
+		b.stage, b.parts = winoSplitStage, rc.threads
+		parallelRange(rc.threads, rc.threads, 1, b)
+		return
+	}
 	if blocks := (wp.tileRows + wp.rows - 1) / wp.rows; rc.threads > 1 && blocks >= rc.threads {
 		// Whole blocks per thread: one region rather than three a block.
 		b.stage = winoBlocksStage
@@ -282,6 +324,7 @@ const (
 	winoGemmStage          // products, per ξ
 	winoOutputStage        // output transform, per output channel
 	winoBlocksStage        // whole blocks, each on its own buffers
+	winoSplitStage         // parts of the output channels (winoSplits)
 )
 
 // winoBody is the state of convWinograd's regions: the problem, the plan,
@@ -297,6 +340,8 @@ type winoBody struct {
 	v, mb            []float32
 	g0, g1, nb, nPad int
 	taps             *simd.TapKernel
+	// parts is the number of output channel parts of winoSplitStage.
+	parts int
 }
 
 var winoBodies freeList[winoBody]
@@ -305,6 +350,8 @@ func (b *winoBody) do(lo, hi int) {
 	switch b.stage {
 	case winoBlocksStage:
 		b.blocks(lo, hi)
+	case winoSplitStage:
+		b.split(lo, hi)
 	case winoInputStage:
 		for c := lo; c < hi; c++ {
 			b.input(c)
@@ -313,7 +360,7 @@ func (b *winoBody) do(lo, hi int) {
 		p := &b.p
 		vs, ms := p.c*b.nPad, p.m*b.nb
 		for xi := lo; xi < hi; xi++ {
-			b.product(b.u[xi].packed, b.v[xi*vs:(xi+1)*vs], b.mb[xi*ms:(xi+1)*ms])
+			b.product(b.u[xi].packed, b.v[xi*vs:(xi+1)*vs], b.mb[xi*ms:(xi+1)*ms], 0, p.m)
 		}
 	default:
 		for mo := lo; mo < hi; mo++ {
@@ -345,6 +392,44 @@ func (b *winoBody) blocks(lo, hi int) {
 	}
 }
 
+// split computes the parts [lo, hi) of the output channels (of b.parts,
+// cut at multiples of the kernel's row tile), one after the other, each
+// through the three stages on buffers of its own: the input transform of
+// the whole batch (the plan has one block), the products of its channels
+// and their output transform.
+func (b *winoBody) split(lo, hi int) {
+	wp, p, impl := b.wp, &b.p, b.impl
+	a2 := wp.alpha * wp.alpha
+	v := getScratch(a2 * p.c * wp.width(wp.rows*wp.tw, impl))
+	defer putScratch(v)
+	mb := getScratch(a2 * p.m * wp.rows * wp.tw)
+	defer putScratch(mb)
+	w := *b
+	w.v, w.mb = *v, *mb
+	cut := func(part int) int { return min(p.m, part*p.m/b.parts/impl.mr*impl.mr) }
+	for part := lo; part < hi; part++ {
+		m0, m1 := cut(part), cut(part+1)
+		if part == b.parts-1 {
+			m1 = p.m
+		}
+		for g0 := 0; g0 < wp.tileRows; g0 += wp.rows {
+			w.g0, w.g1 = g0, min(wp.tileRows, g0+wp.rows)
+			w.nb = (w.g1 - w.g0) * wp.tw
+			w.nPad = wp.width(w.nb, impl)
+			for c := range p.c {
+				w.input(c)
+			}
+			vs, ms := p.c*w.nPad, p.m*w.nb
+			for xi := range a2 {
+				w.product(w.u[xi].packed, w.v[xi*vs:(xi+1)*vs], w.mb[xi*ms:(xi+1)*ms], m0, m1)
+			}
+			for mo := m0; mo < m1; mo++ {
+				w.output(mo)
+			}
+		}
+	}
+}
+
 // panels returns how the kernel impl computes nb columns: full panels
 // of impl.nr columns, then one panel on the narrow kernel (not nil) when
 // the last one has at most its width of columns.
@@ -366,11 +451,12 @@ func (wp *winoPlan) width(nb int, impl *gemmImpl) int {
 	return full * impl.nr
 }
 
-// product computes the M × nb product c (row stride nb) of the packed
-// A operand a (M × C) and the block's packed B operand bp (C × nb, in
+// product computes rows [m0, m1) (m0 a multiple of the kernel's row
+// tile) of the M × nb product c (row stride nb) of the packed A operand a
+// (M × C) and the block's packed B operand bp (C × nb, in
 // winoPlan.width's layout), depth block by depth block, the last panel on
 // the narrow kernel when winoPlan.panels says.
-func (b *winoBody) product(a, bp, c []float32) {
+func (b *winoBody) product(a, bp, c []float32, m0, m1 int) {
 	p, impl := &b.p, b.impl
 	full, narrow := b.wp.panels(b.nb, impl)
 	fullCols := min(b.nb, full*impl.nr)
@@ -379,8 +465,8 @@ func (b *winoBody) product(a, bp, c []float32) {
 		kcb := min(impl.kc, p.c-pc)
 		sep := (*gemmEpilogue)(nil).simdEpilogue(1, pc > 0, pc+kcb >= p.c)
 		ap, bb := a[pc*mPad:], bp[pc*b.nPad:]
-		for ic := 0; ic < p.m; ic += impl.mc {
-			mcb := min(impl.mc, p.m-ic)
+		for ic := m0; ic < m1; ic += impl.mc {
+			mcb := min(impl.mc, m1-ic)
 			if fullCols > 0 {
 				impl.macro(mcb, fullCols, kcb, ap[ic*kcb:], bb, c[ic*b.nb:], b.nb, &sep, nil, ic, 0)
 			}
@@ -532,6 +618,10 @@ func (cp *convPlan) planWinograd(p *convProblem) {
 		m = 4
 	}
 	cp.wino = newWinoPlan(p, m, cp.gemm)
+	if cp.wino != nil && winoSplits(p, cp.wino, cp.gemm, cp.threads) {
+		cp.wino = newWinoPlanRows(p, m, cp.gemm, cp.wino.tileRows)
+		cp.wino.split = true
+	}
 	if cp.wino == nil || !winoApplies(p) {
 		cp.algo, cp.wino = algoIm2col, nil
 	}

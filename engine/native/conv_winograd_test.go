@@ -281,3 +281,74 @@ func TestConvWinogradAllocs(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradSplit: a plan whose threads share the output channels
+// (winoSplits) computes the one-thread plan's outputs bit for bit, with
+// tiles of 2 and 4, on 2 and 3 threads (parts cut at the row tile, the
+// last one short), a batch of 2, with bias, residual and activation, on
+// every kernel; and the planner splits ResNet-18's 256@14 layer at batch
+// 1 on two threads, but neither on one thread nor where the tiles
+// outnumber the output channels (a batch of 4, the 128@28 layer).
+func TestWinogradSplit(t *testing.T) {
+	cases := []winoCase{
+		{1, 96, 6, 6, 200, [4]int{1, 1, 1, 1}},
+		{2, 128, 6, 5, 136, [4]int{1, 0, 1, 2}},
+		{1, 40, 9, 9, 72, [4]int{0, 0, 0, 0}},
+	}
+	r := rand.New(rand.NewPCG(31, 32))
+	for kernels := range forEachKernel(t) {
+		for _, tc := range cases {
+			p0 := tc.operands(r)
+			residual := randFloats(r, len(p0.y))
+			for _, m := range []int{2, 4} {
+				for _, fusion := range []string{"plain", "residual+relu6"} {
+					for _, threads := range []int{2, 3} {
+						t.Run(fmt.Sprintf("%s/%v/F%d/%s/threads=%d", kernels, tc, m, fusion, threads), func(t *testing.T) {
+							run := func(threads int, split bool) []float32 {
+								p := p0
+								p.y = make([]float32, len(p0.y))
+								testFusion(&p, make([]float32, len(p.y)), residual, fusion)
+								cp := newConvPlan(&p, algoWinograd, threads)
+								cp.wino = newWinoPlan(&p, m, cp.gemm)
+								if split {
+									cp.wino = newWinoPlanRows(&p, m, cp.gemm, cp.wino.tileRows)
+									cp.wino.split = true
+								}
+								convWinograd(&runCtx{threads: threads}, &p, cp)
+								return p.y
+							}
+							want := run(1, false)
+							got := run(threads, true)
+							for i := range want {
+								if got[i] != want[i] {
+									t.Fatalf("y[%d] = %v split on %d threads, %v on one", i, got[i], threads, want[i])
+								}
+							}
+						})
+					}
+				}
+			}
+		}
+		for _, pc := range []struct {
+			name             string
+			c, hw, batch, th int
+			split            bool
+		}{
+			{"256@14 batch 1 threads 2", 256, 14, 1, 2, true},
+			{"256@14 batch 1 threads 1", 256, 14, 1, 1, false},
+			{"256@14 batch 4 threads 2", 256, 14, 4, 2, false},
+			{"128@28 batch 1 threads 2", 128, 28, 1, 2, false},
+		} {
+			t.Run(kernels+"/plan/"+pc.name, func(t *testing.T) {
+				p := winoCase{pc.batch, pc.c, pc.hw, pc.hw, pc.c, [4]int{1, 1, 1, 1}}.operands(r)
+				if chooseConvAlgo(&p, true) != algoWinograd {
+					t.Skip("the planner does not choose Winograd here with this kernel")
+				}
+				cp := newConvPlan(&p, algoWinograd, pc.th)
+				if got := cp.wino != nil && cp.wino.split; got != pc.split {
+					t.Fatalf("split %v, want %v", got, pc.split)
+				}
+			})
+		}
+	}
+}
