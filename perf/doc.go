@@ -7,7 +7,10 @@
 // shapes (the variable first dimension is the batch size; other variable
 // dimensions are given by name), or the values given (Config.Values:
 // constants, .npy, JSON or raw files; see ParseInput), and after a warm-up times every run for a
-// bounded time or number of runs. For each engine, thread count and batch
+// bounded time or number of runs. The engines are measured side by side:
+// at each thread count and batch size they take turns in rounds (of 250 ms,
+// or a tenth of the runs), so that a swing in the machine's load falls on
+// all of them alike. For each engine, thread count and batch
 // size the Report holds the median and 99th-percentile latency, samples per
 // second, GFLOP/s where FLOPs can be counted from the graph (Conv,
 // ConvTranspose, Gemm and MatMul at the run's shapes; see FLOPs), Go heap

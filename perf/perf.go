@@ -10,6 +10,7 @@ import (
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/onnx"
+	"github.com/inferd/inferd/tensor"
 )
 
 // Config says what to measure. The zero values of Warmup, Duration and
@@ -30,7 +31,8 @@ type Config struct {
 	// (default 3; at least one run is always made, for the agreement).
 	Warmup int
 	// Duration is how long each engine, batch and thread count is measured
-	// (default 2s), unless Iterations is set.
+	// (default 2s), unless Iterations is set; the engines take turns in
+	// rounds of 250 ms.
 	Duration time.Duration
 	// Iterations, when positive, measures exactly that many runs instead.
 	Iterations int
@@ -161,29 +163,86 @@ func (r *Report) engines(names []string) ([]engine.Engine, error) {
 	return engines, nil
 }
 
-// measureEngines measures every engine at thread count ti: on the session
-// loaded up front for the first, a new one for the others; each closed
-// once measured. It returns rows[engine][batch].
+// measureEngines measures every engine at thread count ti, side by side
+// (measureSide): on the sessions loaded up front for the first, new ones
+// for the others; all closed once measured. It returns rows[engine][batch].
 func measureEngines(ctx context.Context, engines []engine.Engine, first []loaded, ti int, mf engine.ModelFile, m *onnx.Model, cfg Config, rep *Report) ([][]measured, error) {
 	threads := cfg.Threads[ti]
-	rows := make([][]measured, len(engines))
+	ls := make([]loaded, len(engines))
+	defer func() {
+		for _, l := range ls {
+			if l.s != nil {
+				l.s.Close()
+			}
+		}
+	}()
 	for ei, e := range engines {
 		l := first[ei]
+		first[ei].s = nil
 		if ti > 0 {
 			var err error
 			if l, err = load(ctx, e, mf, threads, cfg.Logger); err != nil {
 				return nil, fmt.Errorf("engine %s, %d threads: %w", e.Name(), threads, err)
 			}
 		}
-		r, err := measureSession(ctx, l, e.Name(), m, threads, cfg, rep)
-		l.s.Close()
-		first[ei].s = nil
-		if err != nil {
-			return nil, fmt.Errorf("engine %s, %d threads: %w", e.Name(), threads, err)
-		}
-		rows[ei] = r
+		ls[ei] = l
 		if v, ok := e.(interface{ Version() string }); ok {
 			rep.Engines[ei].Version = v.Version()
+		}
+	}
+	decl := map[string][]onnx.Dim{}
+	if m != nil {
+		for _, in := range m.Graph.Inputs {
+			decl[in.Name] = in.Type.Shape
+		}
+	}
+	files := make([]map[string]*tensor.Tensor, len(engines))
+	for ei, l := range ls {
+		var err error
+		if files[ei], err = decodeValues(l.s.Inputs(), cfg.Values, imageDecoder(rep.Model, l.s)); err != nil {
+			return nil, fmt.Errorf("engine %s, %d threads: %w", engines[ei].Name(), threads, err)
+		}
+	}
+	rows := make([][]measured, len(engines))
+	for _, batch := range cfg.Batches {
+		sms := make([]*sampler, len(engines))
+		shapes := make([]map[string][]int, len(engines))
+		for ei, l := range ls {
+			in, sh, err := makeInputs(l.s.Inputs(), decl, batch, cfg, files[ei])
+			if err != nil {
+				return nil, fmt.Errorf("engine %s, %d threads: %w", engines[ei].Name(), threads, err)
+			}
+			sms[ei], shapes[ei] = &sampler{name: engines[ei].Name(), s: l.s, in: in}, sh
+		}
+		cfg.Logger.Info("perf: measuring", "engines", len(engines), "threads", threads, "batch", batch)
+		if err := measureSide(ctx, sms, cfg.Warmup, cfg.Duration, cfg.Iterations); err != nil {
+			return nil, fmt.Errorf("%d threads, batch %d: %w", threads, batch, err)
+		}
+		for ei, sm := range sms {
+			st := sm.stats()
+			res := Result{Engine: sm.name, Threads: threads, Batch: batch, Runs: st.runs,
+				LoadMs: ms(ls[ei].time), MedianMs: ms(st.median), P99Ms: ms(st.p99), MeanMs: ms(st.mean),
+				SamplesPerSecond: float64(batch) / st.median.Seconds(), AllocsPerRun: st.allocs, BytesPerRun: st.bytes}
+			if m != nil {
+				if f, ok, why := FLOPs(m, shapes[ei]); ok {
+					res.GFLOPs = f / 1e9
+					res.GFLOPPerSecond = f / 1e9 / st.median.Seconds()
+				} else if rep.FLOPsNote == "" {
+					rep.FLOPsNote = "not counted: " + why
+				}
+			}
+			rows[ei] = append(rows[ei], measured{res: res, st: st})
+		}
+		if cfg.Profile {
+			for _, sm := range sms {
+				p, err := profile(ctx, sm.s, sm.in, sm.name, threads, batch)
+				if err != nil {
+					return nil, fmt.Errorf("engine %s, %d threads, batch %d: profile: %w", sm.name, threads, batch, err)
+				}
+				if p != nil {
+					rep.Profiles = append(rep.Profiles, *p)
+				}
+			}
 		}
 	}
 	return rows, nil
@@ -222,55 +281,6 @@ func load(ctx context.Context, e engine.Engine, m engine.ModelFile, threads int,
 type measured struct {
 	res Result
 	st  stats
-}
-
-// measureSession measures every batch size on one loaded session.
-func measureSession(ctx context.Context, l loaded, name string, m *onnx.Model, threads int, cfg Config, rep *Report) ([]measured, error) {
-	s := l.s
-	decl := map[string][]onnx.Dim{}
-	if m != nil {
-		for _, in := range m.Graph.Inputs {
-			decl[in.Name] = in.Type.Shape
-		}
-	}
-	files, err := decodeValues(s.Inputs(), cfg.Values, imageDecoder(rep.Model, s))
-	if err != nil {
-		return nil, err
-	}
-	var rows []measured
-	for _, batch := range cfg.Batches {
-		in, shapes, err := makeInputs(s.Inputs(), decl, batch, cfg, files)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Logger.Info("perf: measuring", "engine", name, "threads", threads, "batch", batch)
-		st, err := measure(ctx, s, in, cfg.Warmup, cfg.Duration, cfg.Iterations)
-		if err != nil {
-			return nil, fmt.Errorf("batch %d: %w", batch, err)
-		}
-		res := Result{Engine: name, Threads: threads, Batch: batch, Runs: st.runs,
-			LoadMs: ms(l.time), MedianMs: ms(st.median), P99Ms: ms(st.p99), MeanMs: ms(st.mean),
-			SamplesPerSecond: float64(batch) / st.median.Seconds(), AllocsPerRun: st.allocs, BytesPerRun: st.bytes}
-		if m != nil {
-			if f, ok, why := FLOPs(m, shapes); ok {
-				res.GFLOPs = f / 1e9
-				res.GFLOPPerSecond = f / 1e9 / st.median.Seconds()
-			} else if rep.FLOPsNote == "" {
-				rep.FLOPsNote = "not counted: " + why
-			}
-		}
-		rows = append(rows, measured{res: res, st: st})
-		if cfg.Profile {
-			p, err := profile(ctx, s, in, name, threads, batch)
-			if err != nil {
-				return nil, fmt.Errorf("batch %d: profile: %w", batch, err)
-			}
-			if p != nil {
-				rep.Profiles = append(rep.Profiles, *p)
-			}
-		}
-	}
-	return rows, nil
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/inferd/inferd/engine"
 	"github.com/inferd/inferd/engine/native"
@@ -161,5 +162,77 @@ func TestRunErrors(t *testing.T) {
 				t.Errorf("Run error %v, want one mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// turnSession records, in a shared log, which session ran.
+type turnSession struct {
+	engine.Session
+	name  string
+	log   *[]string
+	sleep bool
+}
+
+func (s turnSession) Run(ctx context.Context, in map[string]*tensor.Tensor) (map[string]*tensor.Tensor, error) {
+	*s.log = append(*s.log, s.name)
+	if s.sleep {
+		time.Sleep(time.Millisecond)
+	}
+	return nil, nil
+}
+
+// TestMeasureSideTakesTurns: the engines of a measurement take turns in
+// rounds (after their warm-ups), so that a change in the machine's load
+// falls on them alike, and each makes the runs asked for.
+func TestMeasureSideTakesTurns(t *testing.T) {
+	tests := []struct {
+		name       string
+		iterations int
+		d          time.Duration
+		engines    int
+		want       string // the log after the warm-ups, one letter a run
+		runs       int
+	}{
+		{"iterations", 4, 0, 2, "ABABABAB", 4},
+		{"iterations beyond the rounds", 13, 0, 2, "AABBAABBAABBAB" + strings.Repeat("AB", 6), 13},
+		{"three engines", 2, 0, 3, "ABCABC", 2},
+		{"alone", 5, 0, 1, "AAAAA", 5},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var log []string
+			var sms []*sampler
+			for i := range tc.engines {
+				name := string(rune('A' + i))
+				sms = append(sms, &sampler{name: name, s: turnSession{name: name, log: &log}})
+			}
+			if err := measureSide(context.Background(), sms, 1, tc.d, tc.iterations); err != nil {
+				t.Fatal(err)
+			}
+			if got := strings.Join(log[tc.engines:], ""); got != tc.want {
+				t.Errorf("runs in the order %s, want %s", got, tc.want)
+			}
+			for _, sm := range sms {
+				if st := sm.stats(); st.runs != tc.runs {
+					t.Errorf("engine %s made %d runs, want %d", sm.name, st.runs, tc.runs)
+				}
+			}
+		})
+	}
+	// A timed measurement: rounds of roundTime, in which the engines take
+	// turns.
+	var log []string
+	sms := []*sampler{{name: "A", s: turnSession{name: "A", log: &log, sleep: true}}, {name: "B", s: turnSession{name: "B", log: &log, sleep: true}}}
+	if err := measureSide(context.Background(), sms, 1, 2*roundTime, 0); err != nil {
+		t.Fatal(err)
+	}
+	turns := 0
+	for i := 3; i < len(log); i++ {
+		if log[i] != log[i-1] {
+			turns++
+		}
+	}
+	if turns != 3 || len(log) < 100 {
+		t.Errorf("%d changes of engine in %d runs over 2 rounds of two engines, want 3", turns, len(log))
 	}
 }

@@ -243,7 +243,8 @@ else:
     w("- ONNX Runtime was not available: the native engine alone is measured")
 load = sh("cut -d' ' -f1-3 /proc/loadavg")
 w(f"- load average when the report ended: {load} (the machine is shared:")
-w(f"  each configuration ran {duration} per engine, {repeat} times; the tables give the median of the repeats)")
+w(f"  each configuration ran {duration} per engine, the engines taking turns in rounds of 250 ms,")
+w(f"  {repeat} times; the tables give the median of the repeats)")
 w("")
 
 def load(name):

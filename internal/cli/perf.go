@@ -35,7 +35,9 @@ func newPerfCmd() *cobra.Command {
 		Long: `Perf loads the model in this process with each engine and thread count, feeds it
 random inputs of the model's types and shapes (fixed seed; the variable first
 dimension is the batch size), and after a warm-up measures each batch size for
---duration (or exactly --iterations runs). It prints, per engine, thread count and
+--duration (or exactly --iterations runs), the engines taking turns in rounds of
+250 ms (or of a tenth of --iterations) so that a change in the machine's load
+falls on all of them alike. It prints, per engine, thread count and
 batch size: the median and 99th-percentile latency, samples per second, GFLOP/s
 (Conv, ConvTranspose, Gemm and MatMul FLOPs counted from the graph at the run's
 shapes), Go heap allocations per run, and the speed relative to the first engine.
@@ -82,7 +84,7 @@ The ort engine needs a binary built with -tags ort and the ONNX Runtime library
 	fs.StringArrayVar(&o.dims, "dim", nil, "size of a variable dimension: NAME=N or INPUT:AXIS=N (repeatable)")
 	fs.StringArrayVar(&o.inputs, "input", nil, "an input's values: NAME=FILE (.npy, .json, .raw/.bin, an image) or NAME=CONSTANT (repeatable)")
 	fs.IntVar(&o.warmup, "warmup", perf.DefaultWarmup, "unmeasured runs before each measurement (at least 1: its outputs are compared)")
-	fs.DurationVar(&o.duration, "duration", perf.DefaultDuration, "how long each engine, thread count and batch size is measured")
+	fs.DurationVar(&o.duration, "duration", perf.DefaultDuration, "how long each engine, thread count and batch size is measured (the engines taking turns in rounds of 250 ms)")
 	fs.IntVar(&o.iterations, "iterations", 0, "measure exactly this many runs instead of --duration")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of the random inputs")
 	fs.Float64Var(&o.rtol, "rtol", perf.DefaultTolerance.Rtol, "relative tolerance of the output agreement")
