@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -41,6 +42,65 @@ func TestConvImplicitImages(t *testing.T) {
 				cp := newConvPlan(&p, algoImplicit, tc.threads)
 				if cp.images != tc.images {
 					t.Fatalf("images %v, want %v", cp.images, tc.images)
+				}
+				want := make([]float32, tc.batch*tc.m*oh*oh)
+				p.y = want
+				convImplicit(&runCtx{threads: 1}, &p, nil, newConvPlan(&p, algoImplicit, 1))
+				got := make([]float32, len(want))
+				p.y = got
+				for range 2 {
+					convImplicit(&runCtx{threads: tc.threads}, &p, nil, cp)
+					if !slices.Equal(got, want) {
+						t.Fatalf("differs from one thread (max diff %g)", maxAbsDiff(got, want))
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestConvImplicitOwnPlanes checks the implicit convolutions whose
+// threads each lay out the planes themselves (ownPlanes): which plans take
+// it, and that they compute the one-thread plan's outputs bit for bit,
+// with bias, a residual and an activation, on 2 and 3 threads, when the
+// output channels part unevenly.
+func TestConvImplicitOwnPlanes(t *testing.T) {
+	tests := []struct {
+		name                                       string
+		batch, threads, c, hw, m, k, stride, group int
+		own                                        bool
+	}{
+		{"3x3 stride 2", 1, 2, 32, 56, 72, 3, 2, 1, true},
+		{"3x3 stride 2, three threads", 1, 3, 32, 56, 72, 3, 2, 1, true},
+		{"1x1 stride 2", 1, 2, 64, 56, 136, 1, 2, 1, true},
+		{"grouped", 1, 2, 32, 40, 64, 3, 2, 2, true},
+		{"two images", 2, 2, 32, 30, 72, 3, 2, 1, true},
+		{"one thread", 1, 1, 32, 56, 72, 3, 2, 1, false},
+		{"bands of rows", 1, 2, 3, 224, 32, 3, 2, 1, false},
+	}
+	r := rand.New(rand.NewPCG(41, 42))
+	for kname := range forEachKernel(t) {
+		for _, tc := range tests {
+			t.Run(fmt.Sprintf("%s/%s", kname, tc.name), func(t *testing.T) {
+				pad := tc.k / 2
+				oh := (tc.hw+2*pad-tc.k)/tc.stride + 1
+				cg := tc.c / tc.group
+				p := convProblem{
+					geo: geometry{in: []int{tc.hw, tc.hw}, out: []int{oh, oh}, kernel: []int{tc.k, tc.k},
+						stride: []int{tc.stride, tc.stride}, dilation: []int{1, 1}, padBegin: []int{pad, pad}, padEnd: []int{pad, pad}},
+					batch: tc.batch, c: tc.c, m: tc.m, group: tc.group,
+					x: randFloats(r, tc.batch*tc.c*tc.hw*tc.hw), w: randFloats(r, tc.m*cg*tc.k*tc.k), bias: randFloats(r, tc.m),
+					residual: randFloats(r, tc.batch*tc.m*oh*oh),
+					act:      &fusedAct{op: "Clip", clamp: true, lo: 0, hi: 6},
+				}
+				cp := newConvPlan(&p, algoImplicit, tc.threads)
+				b := &implicitBody{p: p, cp: cp}
+				impl := cp.gemm
+				mg, kg := tc.m/tc.group, cg*tc.k*tc.k
+				// Which plans lay out their own planes depends on the
+				// kernel's tiles: checked for the AVX-512 one.
+				if own := b.ownPlanes(tc.threads, max(4*impl.nr, (1<<17)/mg), mg, kg); own != tc.own && strings.HasPrefix(kname, "avx512") {
+					t.Fatalf("own planes %v, want %v", own, tc.own)
 				}
 				want := make([]float32, tc.batch*tc.m*oh*oh)
 				p.y = want
