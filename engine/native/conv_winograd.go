@@ -97,8 +97,14 @@ func winoTile(p *convProblem, impl *gemmImpl) int {
 type winoPlan struct {
 	m, alpha int
 	// th and tw are the tiles per column and row of an image, tileRows
-	// those of the batch; a block has rows tile rows.
+	// those of the batch; a block has rows tile rows, or one fewer
+	// (balanced, or the last block).
 	th, tw, tileRows, rows int
+	// blocks is the number of blocks. When balanced, block k has tile
+	// rows [k·tileRows/blocks, (k+1)·tileRows/blocks), rows or rows-1 of
+	// them, else [k·rows, (k+1)·rows), the last one cut short.
+	blocks   int
+	balanced bool
 	// The transforms and their tables (simd.WinoTransform): the input's
 	// offsets in the phases of a tile row and in v, for a whole block and
 	// the last, the products' in mb for the same, and the outputs' in a
@@ -155,6 +161,7 @@ func newWinoPlanRows(p *convProblem, m int, impl *gemmImpl, rows int) *winoPlan 
 	wp.tileRows = p.batch * wp.th
 	if rows > 0 {
 		wp.rows = min(rows, wp.tileRows)
+		wp.blocks = (wp.tileRows + wp.rows - 1) / wp.rows
 		wp.tables(p, impl)
 		return wp
 	}
@@ -167,6 +174,7 @@ func newWinoPlanRows(p *convProblem, m int, impl *gemmImpl, rows int) *winoPlan 
 			wp.rows = r
 		}
 	}
+	wp.blocks = (wp.tileRows + wp.rows - 1) / wp.rows
 	wp.tables(p, impl)
 	return wp
 }
@@ -192,6 +200,9 @@ func (wp *winoPlan) tables(p *convProblem, impl *gemmImpl) {
 	}
 	wp.outDst = simd.NewOffsets(out)
 	last := wp.tileRows - (wp.tileRows-1)/wp.rows*wp.rows
+	if wp.balanced {
+		last = max(1, wp.rows-1)
+	}
 	for i, rows := range [2]int{wp.rows, last} {
 		nb := rows * tw
 		dst, src := make([]int, a*a), make([]int, a*a)
@@ -201,6 +212,30 @@ func (wp *winoPlan) tables(p *convProblem, impl *gemmImpl) {
 		}
 		wp.inDst[i], wp.outSrc[i] = simd.NewOffsets(dst), simd.NewOffsets(src)
 	}
+}
+
+// blockRows returns block k's tile rows [g0, g1).
+func (wp *winoPlan) blockRows(k int) (g0, g1 int) {
+	if wp.balanced {
+		return k * wp.tileRows / wp.blocks, (k + 1) * wp.tileRows / wp.blocks
+	}
+	return k * wp.rows, min(wp.tileRows, (k+1)*wp.rows)
+}
+
+// balance cuts the tile rows into blocks of as many rows as can be (one
+// fewer at most), as many blocks as before rounded up to a multiple of
+// threads, so that threads computing whole blocks (winoBlocksStage) get
+// as many rows each. Cut into blocks of rows and a short last one, the
+// 14 tile rows of ResNet-18's 56×56 layers at F(4×4) made blocks of
+// 4, 4, 4 and 2 rows, and the thread with two of 4 took 8/14 of the
+// time; balanced, they are 4, 3, 4 and 3.
+func (wp *winoPlan) balance(p *convProblem, impl *gemmImpl, threads int) {
+	blocks := roundUp(wp.blocks, threads)
+	if threads <= 1 || wp.blocks < threads || blocks > wp.tileRows {
+		return
+	}
+	wp.blocks, wp.rows, wp.balanced = blocks, (wp.tileRows+blocks-1)/blocks, true
+	wp.tables(p, impl)
 }
 
 // columns is how many columns the kernel impl computes over the batch's
@@ -217,7 +252,7 @@ func (wp *winoPlan) columns(rows int, impl *gemmImpl) int {
 // cost is the modelled cost of running p with the plan, in multiply-adds.
 func (wp *winoPlan) cost(p *convProblem, impl *gemmImpl, taps *simd.TapKernel) float64 {
 	a2 := float64(wp.alpha * wp.alpha)
-	blocks := (wp.tileRows + wp.rows - 1) / wp.rows
+	blocks := wp.blocks
 	cols := float64(wp.columns(wp.rows, impl))
 	gemm := a2 * float64(roundUp(p.m, impl.mr)) * float64(p.c+winoDepthOverhead) * cols
 	row := float64(winoRowCost4)
@@ -298,14 +333,14 @@ func convWinograd(rc *runCtx, p *convProblem, cp *convPlan) {
 		parallelRange(rc.threads, rc.threads, 1, b)
 		return
 	}
-	if blocks := (wp.tileRows + wp.rows - 1) / wp.rows; rc.threads > 1 && blocks >= rc.threads {
+	if rc.threads > 1 && wp.blocks >= rc.threads {
 		// Whole blocks per thread: one region rather than three a block.
 		b.stage = winoBlocksStage
-		parallelRange(rc.threads, blocks, 1, b)
+		parallelRange(rc.threads, wp.blocks, 1, b)
 		return
 	}
-	for g0 := 0; g0 < wp.tileRows; g0 += wp.rows {
-		b.g0, b.g1 = g0, min(wp.tileRows, g0+wp.rows)
+	for k := range wp.blocks {
+		b.g0, b.g1 = wp.blockRows(k)
 		b.nb = (b.g1 - b.g0) * wp.tw
 		b.nPad = wp.width(b.nb, impl)
 		grain := max(1, (elemGrain/4)/(a2*b.nb))
@@ -382,7 +417,7 @@ func (b *winoBody) blocks(lo, hi int) {
 	w := *b
 	w.v, w.mb = *v, *mb
 	for blk := lo; blk < hi; blk++ {
-		w.g0, w.g1 = blk*wp.rows, min(wp.tileRows, (blk+1)*wp.rows)
+		w.g0, w.g1 = wp.blockRows(blk)
 		w.nb = (w.g1 - w.g0) * wp.tw
 		w.nPad = wp.width(w.nb, w.impl)
 		for _, st := range [3]struct{ stage, n int }{{winoInputStage, p.c}, {winoGemmStage, a2}, {winoOutputStage, p.m}} {
@@ -412,8 +447,8 @@ func (b *winoBody) split(lo, hi int) {
 		if part == b.parts-1 {
 			m1 = p.m
 		}
-		for g0 := 0; g0 < wp.tileRows; g0 += wp.rows {
-			w.g0, w.g1 = g0, min(wp.tileRows, g0+wp.rows)
+		for k := range wp.blocks {
+			w.g0, w.g1 = wp.blockRows(k)
 			w.nb = (w.g1 - w.g0) * wp.tw
 			w.nPad = wp.width(w.nb, impl)
 			for c := range p.c {
@@ -621,6 +656,8 @@ func (cp *convPlan) planWinograd(p *convProblem) {
 	if cp.wino != nil && winoSplits(p, cp.wino, cp.gemm, cp.threads) {
 		cp.wino = newWinoPlanRows(p, m, cp.gemm, cp.wino.tileRows)
 		cp.wino.split = true
+	} else if cp.wino != nil {
+		cp.wino.balance(p, cp.gemm, cp.threads)
 	}
 	if cp.wino == nil || !winoApplies(p) {
 		cp.algo, cp.wino = algoIm2col, nil

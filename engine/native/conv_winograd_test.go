@@ -352,3 +352,74 @@ func TestWinogradSplit(t *testing.T) {
 		}
 	}
 }
+
+// TestWinogradBalanced: a plan balanced for threads (winoPlan.balance)
+// cuts the tile rows into a multiple of threads blocks of rows or rows-1
+// rows, in order and covering them all, and computes the one-thread
+// plan's outputs bit for bit, with bias, residual and activation, on every
+// kernel; a plan with fewer blocks than threads stays as it is.
+func TestWinogradBalanced(t *testing.T) {
+	cases := []winoCase{
+		{1, 64, 56, 56, 64, [4]int{1, 1, 1, 1}}, // ResNet-18's layer1: 4, 4, 4, 2 tile rows at F(4×4)
+		{3, 96, 17, 19, 80, [4]int{1, 0, 2, 1}},
+		{2, 64, 28, 28, 48, [4]int{1, 1, 1, 1}},
+		{1, 16, 20, 20, 16, [4]int{1, 1, 1, 1}}, // one block
+	}
+	r := rand.New(rand.NewPCG(61, 62))
+	balanced := 0
+	for kernels := range forEachKernel(t) {
+		for _, tc := range cases {
+			p0 := tc.operands(r)
+			residual := randFloats(r, len(p0.y))
+			for _, m := range []int{2, 4} {
+				for _, threads := range []int{2, 3} {
+					t.Run(fmt.Sprintf("%s/%v/F%d/threads=%d", kernels, tc, m, threads), func(t *testing.T) {
+						run := func(threads int, balance bool) ([]float32, *winoPlan) {
+							p := p0
+							p.y = make([]float32, len(p0.y))
+							testFusion(&p, make([]float32, len(p.y)), residual, "residual+relu6")
+							cp := newConvPlan(&p, algoWinograd, threads)
+							cp.wino = newWinoPlan(&p, m, cp.gemm)
+							if balance {
+								cp.wino.balance(&p, cp.gemm, threads)
+							}
+							convWinograd(&runCtx{threads: threads}, &p, cp)
+							return p.y, cp.wino
+						}
+						want, wp1 := run(1, false)
+						got, wp := run(threads, true)
+						if wp1.blocks < threads {
+							if wp.balanced {
+								t.Fatalf("%d blocks for %d threads were balanced", wp1.blocks, threads)
+							}
+							return
+						}
+						if !wp.balanced || wp.blocks%threads != 0 || wp.blocks < wp1.blocks {
+							t.Fatalf("balanced %v into %d blocks (of %d before), want a multiple of %d", wp.balanced, wp.blocks, wp1.blocks, threads)
+						}
+						balanced++
+						next := 0
+						for k := range wp.blocks {
+							g0, g1 := wp.blockRows(k)
+							if g0 != next || g1-g0 != wp.rows && g1-g0 != wp.rows-1 {
+								t.Fatalf("block %d has tile rows [%d, %d), want from %d, %d or %d of them", k, g0, g1, next, wp.rows, wp.rows-1)
+							}
+							next = g1
+						}
+						if next != wp.tileRows {
+							t.Fatalf("the blocks end at tile row %d of %d", next, wp.tileRows)
+						}
+						for i := range want {
+							if got[i] != want[i] {
+								t.Fatalf("y[%d] = %v balanced on %d threads, %v on one", i, got[i], threads, want[i])
+							}
+						}
+					})
+				}
+			}
+		}
+	}
+	if balanced < 8 {
+		t.Errorf("%d plans were balanced: the cases do not test it", balanced)
+	}
+}
