@@ -126,9 +126,9 @@ type winoPlan struct {
 // winoSplits reports whether p, planned as wp, runs on threads threads
 // best with the output channels split between them, rather than the
 // blocks of tile rows (or each block's stages). Every block reads all the
-// transformed filters, so with blocks per thread each thread streams
-// them all from memory: at batch 1, ResNet-18's 256@14 layers (4.2 MB of
-// filters at F(2×2), 49 tiles) spent most of their time there. Split by
+// transformed filters, so with blocks per thread each thread reads them
+// all, from beyond its cache: at batch 1, ResNet-18's 256@14 layers (4.2 MB of
+// filters at F(2×2), 49 tiles) spent most of their time reading them. Split by
 // output channels, each thread reads its share of the filters once, for
 // transforming the whole input itself, which pays when the filters
 // outweigh the transformed inputs several times (M ≥ 4 × tiles) and those
@@ -312,7 +312,10 @@ func packWinoFilters(impl *gemmImpl, m int, p *convProblem) []gemmOperand {
 
 // convWinograd computes p with the Winograd plan of cp, block by block of
 // tile rows: each block's input transform in parallel over channels, its
-// products over ξ, its output transform over output channels.
+// products over ξ, its output transform over output channels. On two or
+// more threads, a plan with as many blocks as threads gives each thread
+// whole blocks instead (winoBlocksStage), and a split plan gives each
+// thread a part of the output channels (winoSplitStage, winoSplits).
 func convWinograd(rc *runCtx, p *convProblem, cp *convPlan) {
 	wp, impl := cp.wino, cp.gemm
 	ww := p.winoW

@@ -22,8 +22,9 @@ import (
 //     had just filled, and writing it moved every cache line across: on
 //     the 2-vCPU test machine, a Winograd 3×3 convolution's input and
 //     output transforms (a buffer per channel) ran 3× slower on two threads
-//     than on one (ResNet-18's 256@14 layer at batch 1: 927 µs a run on two
-//     threads with one stack, 665 µs sharded; 995 µs on one).
+//     than on one, and ResNet-18's 256@14 layer at batch 1 took 943 µs on
+//     two threads with one stack, 693 µs sharded, 1042-1059 µs on one
+//     (BenchmarkConvBatch, two runs alternated).
 //   - A shard that has no buffer of the class takes one from another shard
 //     before it allocates, so sharding never allocates more than a single
 //     stack would once every core has run.
