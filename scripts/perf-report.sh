@@ -137,14 +137,19 @@ DESIGN = """## What the native engine does
   once at load.
 - **Convolution**, by a cost model per layer: an *implicit GEMM* over the input laid out in
   padded stride phases (each kernel tap a constant offset, no im2col copy; the planes of
-  consecutive images share their padding, so a band of outputs can span images); a
+  consecutive images share their padding, so a band of outputs can span images; on two
+  threads, a batch split by images, or at batch 1 on small planes each thread laying out its own
+  copy for its output channels, so that no thread reads planes another core wrote); a
   pointwise path for 1×1 convolutions reading the input in place (on small planes, such as
   7×7 and 14×14, transposed: positions as the rows of the product, filling row tiles of 8
   where they would leave most of a column tile of 32 empty, with a kernel that stores its
   tiles transposed into the output planes); *Winograd* F(2×2,3×3) or F(4×4,3×3) for 3×3
   stride-1 layers wide enough to pay (filters transformed once per Conv, up to 8 MB; tiles
   transformed as SIMD lanes straight into the packed GEMM layout; chosen per image, so a batch
-  and its split parts compute the same sums); a packed im2col for the rest; depthwise
+  and its split parts compute the same sums; on two threads or more whole blocks of tile rows,
+  balanced, per thread, or, where the transformed filters outweigh the tiles (256@14 at batch 1),
+  each thread a part of the output channels, reading only its share of the filters); a packed
+  im2col for the rest; depthwise
   convolution with the tap kernel. Plans (geometry, algorithm, offset tables) are cached per
   input shape. Winograd is not exact to the window: F(4×4)'s error is about 1e-5 of the
   outputs' scale (direct: 1e-6), an Inf or NaN input spreads to the whole 4×4 output tile
@@ -166,7 +171,9 @@ DESIGN = """## What the native engine does
   Softmax and trailing-axis reductions.
 - **Memory**: intermediate buffers, and the tensor headers over them, are recycled by a
   per-session arena kept across runs (not a sync.Pool, so garbage collections do not empty
-  it); scratch buffers by size classes; convolution and pooling plans cached per input shape;
+  it); scratch buffers by size classes, sharded by the Go scheduler's P, so that a kernel takes
+  the buffer its own core used last, not one the other core just filled; convolution and pooling
+  plans cached per input shape;
   the per-run state and the parallel regions' task objects are pooled, and kernels hand
   their regions non-escaping bodies instead of closures. A steady-state run of these models
   allocates a constant handful of small objects, whatever the depth or batch: the output
