@@ -43,17 +43,7 @@ func TestConvImplicitImages(t *testing.T) {
 				if cp.images != tc.images {
 					t.Fatalf("images %v, want %v", cp.images, tc.images)
 				}
-				want := make([]float32, tc.batch*tc.m*oh*oh)
-				p.y = want
-				convImplicit(&runCtx{threads: 1}, &p, nil, newConvPlan(&p, algoImplicit, 1))
-				got := make([]float32, len(want))
-				p.y = got
-				for range 2 {
-					convImplicit(&runCtx{threads: tc.threads}, &p, nil, cp)
-					if !slices.Equal(got, want) {
-						t.Fatalf("differs from one thread (max diff %g)", maxAbsDiff(got, want))
-					}
-				}
+				checkImplicitThreads(t, p, cp, tc.threads)
 			})
 		}
 	}
@@ -102,18 +92,25 @@ func TestConvImplicitOwnPlanes(t *testing.T) {
 				if own := b.ownPlanes(tc.threads, max(4*impl.nr, (1<<17)/mg), mg, kg); own != tc.own && strings.HasPrefix(kname, "avx512") {
 					t.Fatalf("own planes %v, want %v", own, tc.own)
 				}
-				want := make([]float32, tc.batch*tc.m*oh*oh)
-				p.y = want
-				convImplicit(&runCtx{threads: 1}, &p, nil, newConvPlan(&p, algoImplicit, 1))
-				got := make([]float32, len(want))
-				p.y = got
-				for range 2 {
-					convImplicit(&runCtx{threads: tc.threads}, &p, nil, cp)
-					if !slices.Equal(got, want) {
-						t.Fatalf("differs from one thread (max diff %g)", maxAbsDiff(got, want))
-					}
-				}
+				checkImplicitThreads(t, p, cp, tc.threads)
 			})
+		}
+	}
+}
+
+// checkImplicitThreads runs p with the plan cp on threads threads, twice,
+// and requires the outputs of the one-thread plan bit for bit.
+func checkImplicitThreads(t *testing.T, p convProblem, cp *convPlan, threads int) {
+	t.Helper()
+	want := make([]float32, p.batch*p.m*p.geo.out[0]*p.geo.out[1])
+	p.y = want
+	convImplicit(&runCtx{threads: 1}, &p, nil, newConvPlan(&p, algoImplicit, 1))
+	got := make([]float32, len(want))
+	p.y = got
+	for range 2 {
+		convImplicit(&runCtx{threads: threads}, &p, nil, cp)
+		if !slices.Equal(got, want) {
+			t.Fatalf("differs from one thread (max diff %g)", maxAbsDiff(got, want))
 		}
 	}
 }

@@ -36,12 +36,18 @@ func (f *freeList[T]) take() *T {
 // keep makes x, as it is, available to take, unless the list is full. x
 // must not be used afterwards.
 func (f *freeList[T]) keep(x *T) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	limit := f.limit
 	if limit == 0 {
 		limit = maxFreeListed
 	}
+	f.keepUpTo(x, limit)
+}
+
+// keepUpTo is keep with the list's bound given: limit values (none when
+// negative).
+func (f *freeList[T]) keepUpTo(x *T, limit int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	if limit < 0 || len(f.free) < limit {
 		f.free = append(f.free, x)
 	}

@@ -28,10 +28,7 @@ import (
 //   - A shard that has no buffer of the class takes one from another shard
 //     before it allocates, so sharding never allocates more than a single
 //     stack would once every core has run.
-type scratchClass struct {
-	mu   sync.Mutex
-	bufs []*[]float32
-}
+type scratchClass = freeList[[]float32]
 
 const (
 	minScratchClass   = 6 // 64 floats
@@ -105,20 +102,6 @@ func getScratch(n int) *[]float32 {
 	return &s
 }
 
-// take pops a buffer of the class, or returns nil when it has none.
-func (sc *scratchClass) take() *[]float32 {
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	k := len(sc.bufs)
-	if k == 0 {
-		return nil
-	}
-	p := sc.bufs[k-1]
-	sc.bufs[k-1] = nil
-	sc.bufs = sc.bufs[:k-1]
-	return p
-}
-
 // putScratch returns a buffer obtained from getScratch, to the shard of the
 // P the caller runs on.
 func putScratch(p *[]float32) {
@@ -126,10 +109,5 @@ func putScratch(p *[]float32) {
 	if cap(*p) != 1<<c {
 		return // not one of ours
 	}
-	sc := &scratchShards[localShard()].classes[c]
-	sc.mu.Lock()
-	if len(sc.bufs) < max(1, scratchClassBytes/(4<<c)/shardCount()) {
-		sc.bufs = append(sc.bufs, p)
-	}
-	sc.mu.Unlock()
+	scratchShards[localShard()].classes[c].keepUpTo(p, max(1, scratchClassBytes/(4<<c)/shardCount()))
 }

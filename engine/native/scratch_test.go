@@ -23,7 +23,7 @@ func TestScratchClasses(t *testing.T) {
 	odd := make([]float32, 10, 100)
 	putScratch(&odd)
 	for s := range shardCount() {
-		for _, b := range scratchShards[s].classes[scratchClassOf(100)].bufs {
+		for _, b := range scratchShards[s].classes[scratchClassOf(100)].free {
 			if b == &odd {
 				t.Fatal("a buffer whose capacity is not a class's was kept")
 			}
@@ -41,14 +41,13 @@ func TestScratchSteal(t *testing.T) {
 	const n = 3 << 20 // a class no other test uses
 	c := scratchClassOf(n)
 	for s := range shardCount() {
-		scratchShards[s].classes[c].bufs = nil
+		scratchShards[s].classes[c].drop()
 	}
 	mine := make([]float32, 1<<c)
 	for s := range shardCount() {
 		sc := &scratchShards[s].classes[c]
-		sc.mu.Lock()
-		sc.bufs = append(sc.bufs[:0], &mine)
-		sc.mu.Unlock()
+		sc.drop()
+		sc.keepUpTo(&mine, 1)
 		got := getScratch(n)
 		if got != &mine {
 			t.Fatalf("getScratch allocated a buffer while shard %d (of %d) held one", s, shardCount())
