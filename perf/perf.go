@@ -190,12 +190,7 @@ func measureEngines(ctx context.Context, engines []engine.Engine, first []loaded
 			rep.Engines[ei].Version = v.Version()
 		}
 	}
-	decl := map[string][]onnx.Dim{}
-	if m != nil {
-		for _, in := range m.Graph.Inputs {
-			decl[in.Name] = in.Type.Shape
-		}
-	}
+	decl := declaredShapes(m)
 	files := make([]map[string]*tensor.Tensor, len(engines))
 	for ei, l := range ls {
 		var err error
@@ -220,18 +215,7 @@ func measureEngines(ctx context.Context, engines []engine.Engine, first []loaded
 		}
 		for ei, sm := range sms {
 			st := sm.stats()
-			res := Result{Engine: sm.name, Threads: threads, Batch: batch, Runs: st.runs,
-				LoadMs: ms(ls[ei].time), MedianMs: ms(st.median), P99Ms: ms(st.p99), MeanMs: ms(st.mean),
-				SamplesPerSecond: float64(batch) / st.median.Seconds(), AllocsPerRun: st.allocs, BytesPerRun: st.bytes}
-			if m != nil {
-				if f, ok, why := FLOPs(m, shapes[ei]); ok {
-					res.GFLOPs = f / 1e9
-					res.GFLOPPerSecond = f / 1e9 / st.median.Seconds()
-				} else if rep.FLOPsNote == "" {
-					rep.FLOPsNote = "not counted: " + why
-				}
-			}
-			rows[ei] = append(rows[ei], measured{res: res, st: st})
+			rows[ei] = append(rows[ei], measured{res: rep.result(sm.name, threads, batch, ls[ei].time, st, m, shapes[ei]), st: st})
 		}
 		if cfg.Profile {
 			for _, sm := range sms {
@@ -276,6 +260,36 @@ func load(ctx context.Context, e engine.Engine, m engine.ModelFile, threads int,
 	start := time.Now()
 	s, err := e.Load(ctx, m, engine.Options{IntraOpThreads: threads, InterOpThreads: 1, Logger: log})
 	return loaded{s: s, time: time.Since(start)}, err
+}
+
+// declaredShapes returns the declared shapes of m's inputs, by name (none
+// when the graph could not be decoded).
+func declaredShapes(m *onnx.Model) map[string][]onnx.Dim {
+	decl := map[string][]onnx.Dim{}
+	if m != nil {
+		for _, in := range m.Graph.Inputs {
+			decl[in.Name] = in.Type.Shape
+		}
+	}
+	return decl
+}
+
+// result is the Result of one engine's measurement st at a thread count
+// and batch size, with the GFLOP/s of graph m at the inputs' shapes when
+// they can be counted (else the report says why, once).
+func (r *Report) result(name string, threads, batch int, load time.Duration, st stats, m *onnx.Model, shapes map[string][]int) Result {
+	res := Result{Engine: name, Threads: threads, Batch: batch, Runs: st.runs,
+		LoadMs: ms(load), MedianMs: ms(st.median), P99Ms: ms(st.p99), MeanMs: ms(st.mean),
+		SamplesPerSecond: float64(batch) / st.median.Seconds(), AllocsPerRun: st.allocs, BytesPerRun: st.bytes}
+	if m != nil {
+		if f, ok, why := FLOPs(m, shapes); ok {
+			res.GFLOPs = f / 1e9
+			res.GFLOPPerSecond = f / 1e9 / st.median.Seconds()
+		} else if r.FLOPsNote == "" {
+			r.FLOPsNote = "not counted: " + why
+		}
+	}
+	return res
 }
 
 type measured struct {

@@ -161,17 +161,15 @@ func newWinoPlanRows(p *convProblem, m int, impl *gemmImpl, rows int) *winoPlan 
 	wp.tileRows = p.batch * wp.th
 	if rows > 0 {
 		wp.rows = min(rows, wp.tileRows)
-		wp.blocks = (wp.tileRows + wp.rows - 1) / wp.rows
-		wp.tables(p, impl)
-		return wp
-	}
-	most := max(1, min(wp.tileRows, winoBlockFloats/(a*a*(p.c+p.m)*wp.tw)))
-	// Of the block sizes down to half the largest, the one whose blocks
-	// take the fewest of the kernel's columns.
-	wp.rows = most
-	for r := most - 1; r >= max(1, most/2); r-- {
-		if wp.columns(r, impl) < wp.columns(wp.rows, impl) {
-			wp.rows = r
+	} else {
+		most := max(1, min(wp.tileRows, winoBlockFloats/(a*a*(p.c+p.m)*wp.tw)))
+		// Of the block sizes down to half the largest, the one whose
+		// blocks take the fewest of the kernel's columns.
+		wp.rows = most
+		for r := most - 1; r >= max(1, most/2); r-- {
+			if wp.columns(r, impl) < wp.columns(wp.rows, impl) {
+				wp.rows = r
+			}
 		}
 	}
 	wp.blocks = (wp.tileRows + wp.rows - 1) / wp.rows
